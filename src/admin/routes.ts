@@ -1,0 +1,175 @@
+/**
+ * Admin API under /admin/v1, authenticated by Keymint's own access tokens carrying `keymint:admin`.
+ * It calls the same ClientService and Keyring as the CLI: one implementation, two front ends.
+ */
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput } from '../credentials/clients.ts';
+import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
+import type { Store } from '../storage/types.ts';
+import { json, type Handler, type HttpRequest, type HttpResponse } from '../http/types.ts';
+import { parseJsonObject } from '../dialects/wire/params.ts';
+import { OAuthError } from '../protocol/errors.ts';
+import type { Logger } from '../util/log.ts';
+
+export const ADMIN_SCOPE = 'keymint:admin';
+export const ADMIN_PREFIX = '/admin/v1/';
+
+export interface AdminDeps {
+  readonly clients: ClientService;
+  readonly keyring: Keyring;
+  readonly store: Pick<Store, 'audit' | 'clients'>;
+  readonly issuer: string;
+  readonly log: Logger;
+}
+
+const problem = (status: number, error: string, description: string, headers: Record<string, string> = {}): HttpResponse =>
+  json(status, { error, error_description: description }, { 'Cache-Control': 'no-store', ...headers });
+
+export function adminHandler(deps: AdminDeps): Handler {
+  let jwksSource = '';
+  let jwks: ReturnType<typeof createLocalJWKSet> | undefined;
+  const keySet = () => {
+    const current = deps.keyring.jwksJson();
+    if (current !== jwksSource || !jwks) {
+      jwks = createLocalJWKSet(JSON.parse(current) as JSONWebKeySet);
+      jwksSource = current;
+    }
+    return jwks;
+  };
+
+  /** RFC 6750 §3: no token → 401 without error code; bad token → invalid_token; no scope → 403. */
+  async function authorize(req: HttpRequest): Promise<string | HttpResponse> {
+    const header = req.headersDistinct.authorization;
+    const realm = 'Bearer realm="keymint-admin"';
+    if (!header || header.length === 0) return problem(401, 'invalid_token', 'A bearer token is required.', { 'WWW-Authenticate': realm });
+    const match = header.length === 1 ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header[0]!) : null;
+    if (!match) return problem(400, 'invalid_request', 'The Authorization header is malformed.', { 'WWW-Authenticate': `${realm}, error="invalid_request"` });
+    try {
+      const { payload } = await jwtVerify(match[1]!, keySet(), {
+        issuer: deps.issuer,
+        typ: 'at+jwt',
+        algorithms: ['RS256', 'ES256', 'EdDSA'] satisfies SigningAlg[],
+      });
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : '';
+      const client = await deps.store.clients.get(clientId);
+      if (!client || client.status !== 'active') throw new Error('client gone or disabled');
+      const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+      if (!scopes.includes(ADMIN_SCOPE) || !client.scopes.includes(ADMIN_SCOPE)) {
+        return problem(403, 'insufficient_scope', `The token lacks the ${ADMIN_SCOPE} scope.`, {
+          'WWW-Authenticate': `${realm}, error="insufficient_scope", scope="${ADMIN_SCOPE}"`,
+        });
+      }
+      return clientId;
+    } catch {
+      return problem(401, 'invalid_token', 'The access token is invalid.', { 'WWW-Authenticate': `${realm}, error="invalid_token"` });
+    }
+  }
+
+  return async (req) => {
+    const auth = await authorize(req);
+    if (typeof auth !== 'string') return auth;
+    const actor = `admin:${auth}`;
+    const parts = req.path.slice(ADMIN_PREFIX.length).split('/').map(decodeURIComponentSafe);
+    try {
+      return await route(req, parts, actor, deps);
+    } catch (err) {
+      if (err instanceof ClientInputError) return problem(400, 'invalid_request', err.message);
+      if (err instanceof ClientNotFoundError) return problem(404, 'not_found', 'No such client.');
+      if (err instanceof OAuthError) return problem(err.status, err.code, err.description);
+      deps.log.error('admin request failed', { err, path: req.path });
+      return problem(500, 'server_error', 'An internal error occurred.');
+    }
+  };
+}
+
+async function route(req: HttpRequest, parts: string[], actor: string, deps: AdminDeps): Promise<HttpResponse> {
+  const { method } = req;
+  const [resource, id, action, extra] = parts;
+  const noStore = { 'Cache-Control': 'no-store' };
+  if (resource === 'clients' && extra === undefined) {
+    if (id === undefined || id === '') {
+      if (method === 'GET') return json(200, { clients: await deps.clients.list() }, noStore);
+      if (method === 'POST') {
+        const { client, clientSecret } = await deps.clients.create(createInput(body(req)), actor);
+        return json(201, { ...client, client_secret: clientSecret }, noStore);
+      }
+    } else if (action === undefined) {
+      if (method === 'GET') return json(200, await deps.clients.show(id), noStore);
+      if (method === 'DELETE') {
+        await deps.clients.delete(id, actor);
+        return { status: 204, headers: noStore, body: '' };
+      }
+    } else if (method === 'POST') {
+      if (action === 'rotate-secret') {
+        const overlap = body(req).expire_old_in ?? 86_400;
+        if (typeof overlap !== 'number') throw new ClientInputError('expire_old_in', 'expire_old_in must be a number of seconds');
+        const { client, clientSecret } = await deps.clients.rotateSecret(id, overlap, actor);
+        return json(200, { ...client, client_secret: clientSecret }, noStore);
+      }
+      if (action === 'disable') return json(200, await deps.clients.setStatus(id, 'disabled', actor), noStore);
+      if (action === 'enable') return json(200, await deps.clients.setStatus(id, 'active', actor), noStore);
+    }
+  }
+  if (resource === 'keys') {
+    if (id === undefined && method === 'GET') return json(200, { keys: deps.keyring.describe() }, noStore);
+    if (id === 'rotate' && action === undefined && method === 'POST') {
+      await deps.keyring.rotate();
+      await deps.store.audit.append({ at: Date.now(), actor, action: 'key.rotate', target: 'signing', detail: {} });
+      return json(200, { keys: deps.keyring.describe() }, noStore);
+    }
+  }
+  if (resource === 'audit' && id === undefined && method === 'GET') {
+    const limit = Number(new URLSearchParams(req.query).get('limit') ?? 100);
+    return json(200, { events: await deps.store.audit.list(Number.isInteger(limit) && limit > 0 && limit <= 1000 ? limit : 100) }, noStore);
+  }
+  return problem(404, 'not_found', 'No such admin endpoint.');
+}
+
+function body(req: HttpRequest): Record<string, unknown> {
+  if (req.body.length === 0) return {};
+  const media = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (media !== 'application/json') throw new ClientInputError('content-type', 'the body must be application/json');
+  return parseJsonObject(req.body);
+}
+
+const strings = (v: unknown, field: string): string[] | undefined => {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ClientInputError(field, `${field} must be an array of strings`);
+  return v as string[];
+};
+
+function createInput(b: Record<string, unknown>): CreateClientInput {
+  const optString = (k: string) => {
+    const v = b[k];
+    if (v !== undefined && typeof v !== 'string') throw new ClientInputError(k, `${k} must be a string`);
+    return v as string | undefined;
+  };
+  const optBool = (k: string) => {
+    const v = b[k];
+    if (v !== undefined && typeof v !== 'boolean') throw new ClientInputError(k, `${k} must be a boolean`);
+    return v as boolean | undefined;
+  };
+  const ttl = b.access_token_ttl ?? b.ttl;
+  if (ttl !== undefined && ttl !== null && typeof ttl !== 'number') throw new ClientInputError('ttl', 'ttl must be a number');
+  return {
+    name: optString('name') ?? '',
+    mode: optString('mode') as CreateClientInput['mode'],
+    type: optString('type') as CreateClientInput['type'],
+    scopes: strings(b.scopes, 'scopes'),
+    grants: strings(b.grants, 'grants'),
+    audiences: strings(b.audiences, 'audiences'),
+    dialects: strings(b.dialects, 'dialects'),
+    redirectUris: strings(b.redirect_uris, 'redirect_uris'),
+    trusted: optBool('trusted'),
+    admin: optBool('admin'),
+    ttl: ttl as number | null | undefined,
+  };
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

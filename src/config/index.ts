@@ -1,0 +1,173 @@
+/**
+ * Typed configuration. Every option is documented where its default is set; each has a command-line
+ * flag and a `KEYMINT_*` environment twin (flag wins). Validation fails at startup, naming the key.
+ */
+import { SIGNING_ALGS, type SigningAlg } from '../tokens/keyring.ts';
+import type { LogLevel } from '../util/log.ts';
+
+export interface DialectMount {
+  readonly name: string;
+  /** Token endpoint path; undefined = the dialect's default. */
+  readonly path: string | undefined;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly issuer: string;
+  readonly dialects: readonly DialectMount[];
+  readonly alg: SigningAlg;
+  readonly tokenTtl: number;
+  readonly maxTokenTtl: number;
+  readonly refreshTokenTtl: number;
+  readonly audience: string;
+  readonly environment: string;
+  readonly idPrefix: string;
+  readonly bodyLimit: number;
+  readonly logLevel: LogLevel;
+  readonly insecureHttp: boolean;
+  readonly keyringRefreshMs: number;
+  /** Base64 of 32 bytes; when unset, `<dataDir>/kek` is used (generated on first start). */
+  readonly kek: string | undefined;
+}
+
+export class ConfigError extends Error {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`config ${key}: ${message}`);
+    this.name = 'ConfigError';
+    this.key = key;
+  }
+}
+
+interface Option {
+  readonly key: keyof Config;
+  readonly flag: string;
+  readonly env: string;
+  readonly doc: string;
+  readonly repeatable?: boolean;
+  readonly boolean?: boolean;
+  /** Only from the environment (secrets do not belong on a command line, where `ps` shows them). */
+  readonly envOnly?: boolean;
+}
+
+const int = (key: string, raw: string, min: number, max: number): number => {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(key, `expected a whole number, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(key, `must be between ${min} and ${max}`);
+  return n;
+};
+
+/** The options, their documentation, and (in `resolve` below) their defaults. */
+export const OPTIONS: readonly Option[] = [
+  { key: 'port', flag: 'port', env: 'KEYMINT_PORT', doc: 'TCP port to listen on (default 8080; 0 = any free port).' },
+  { key: 'host', flag: 'host', env: 'KEYMINT_HOST', doc: 'Address to bind (default 127.0.0.1).' },
+  { key: 'dataDir', flag: 'data', env: 'KEYMINT_DATA', doc: 'Data directory for the SQLite store and the generated KEK (default ./keymint-data).' },
+  { key: 'issuer', flag: 'issuer', env: 'KEYMINT_ISSUER', doc: 'Issuer URL: `iss` of every token and base of every advertised endpoint (default http://localhost:<port>).' },
+  { key: 'dialects', flag: 'dialect', env: 'KEYMINT_DIALECTS', repeatable: true, doc: 'Dialect to mount, NAME or NAME=/path; repeatable; env: comma-separated (default oauth2).' },
+  { key: 'alg', flag: 'alg', env: 'KEYMINT_ALG', doc: 'Access-token signing algorithm: RS256, ES256 or EdDSA (default RS256).' },
+  { key: 'tokenTtl', flag: 'token-ttl', env: 'KEYMINT_TOKEN_TTL', doc: 'Access-token lifetime in seconds (default 3600).' },
+  { key: 'maxTokenTtl', flag: 'max-token-ttl', env: 'KEYMINT_MAX_TOKEN_TTL', doc: 'Longest access-token lifetime a client may be given, seconds; retired keys stay published this long (default 86400).' },
+  { key: 'refreshTokenTtl', flag: 'refresh-token-ttl', env: 'KEYMINT_REFRESH_TOKEN_TTL', doc: 'Refresh-token absolute lifetime, seconds (default 2592000 = 30 days).' },
+  { key: 'audience', flag: 'audience', env: 'KEYMINT_AUDIENCE', doc: 'Default `aud` of access tokens (default: the issuer).' },
+  { key: 'environment', flag: 'environment', env: 'KEYMINT_ENVIRONMENT', doc: 'Deployment environment encoded in client ids; clients of another one are refused (default prod).' },
+  { key: 'idPrefix', flag: 'id-prefix', env: 'KEYMINT_ID_PREFIX', doc: 'Prefix of client ids (default sk).' },
+  { key: 'bodyLimit', flag: 'body-limit', env: 'KEYMINT_BODY_LIMIT', doc: 'Largest request body in bytes (default 16384).' },
+  { key: 'logLevel', flag: 'log-level', env: 'KEYMINT_LOG_LEVEL', doc: 'debug, info, warn, error or silent (default info).' },
+  { key: 'insecureHttp', flag: 'insecure-http', env: 'KEYMINT_INSECURE_HTTP', boolean: true, doc: 'Allow an http:// issuer on a non-loopback host (default false: credentials only over TLS).' },
+  { key: 'keyringRefreshMs', flag: 'keyring-refresh-ms', env: 'KEYMINT_KEYRING_REFRESH_MS', doc: 'How often a server picks up keys rotated by another process, ms (default 2000).' },
+  { key: 'kek', flag: 'kek', env: 'KEYMINT_KEK', envOnly: true, doc: 'Key-encryption key, base64 of 32 bytes (environment only; default: generated into <data>/kek).' },
+];
+
+export type RawConfig = Partial<Record<keyof Config, string | string[] | boolean>>;
+
+/** Reads flags (already parsed into option keys) over `KEYMINT_*` variables over defaults. */
+export function loadConfig(flags: RawConfig, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: RawConfig = {};
+  for (const o of OPTIONS) {
+    const fromEnv = env[o.env];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      raw[o.key] = o.repeatable ? fromEnv.split(',').map((s) => s.trim()).filter(Boolean) : o.boolean ? fromEnv : fromEnv;
+    }
+    if (!o.envOnly && flags[o.key] !== undefined) raw[o.key] = flags[o.key];
+  }
+  return resolve(raw);
+}
+
+const str = (v: RawConfig[keyof Config]): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function resolve(raw: RawConfig): Config {
+  const port = int('port', str(raw.port) ?? '8080', 0, 65535);
+  const issuer = (str(raw.issuer) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const insecureHttp = raw.insecureHttp === true || raw.insecureHttp === 'true' || raw.insecureHttp === '1';
+  checkIssuer(issuer, insecureHttp);
+  const alg = str(raw.alg) ?? 'RS256';
+  if (!(SIGNING_ALGS as readonly string[]).includes(alg)) throw new ConfigError('alg', `must be one of ${SIGNING_ALGS.join(', ')}`);
+  const maxTokenTtl = int('maxTokenTtl', str(raw.maxTokenTtl) ?? '86400', 60, 31_536_000);
+  const tokenTtl = int('tokenTtl', str(raw.tokenTtl) ?? '3600', 1, maxTokenTtl);
+  const environment = str(raw.environment) ?? 'prod';
+  if (!/^[a-z0-9]{1,16}$/.test(environment)) throw new ConfigError('environment', 'must be 1–16 lowercase letters or digits');
+  const idPrefix = str(raw.idPrefix) ?? 'sk';
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(idPrefix)) throw new ConfigError('idPrefix', 'must be 1–8 lowercase letters or digits, starting with a letter');
+  const logLevel = str(raw.logLevel) ?? 'info';
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) throw new ConfigError('logLevel', 'must be debug, info, warn, error or silent');
+  const kek = str(raw.kek);
+  if (kek !== undefined && Buffer.from(kek, 'base64').length !== 32) throw new ConfigError('kek', 'must be base64 of exactly 32 bytes');
+  const audience = str(raw.audience) ?? issuer;
+  try {
+    new URL(audience);
+  } catch {
+    throw new ConfigError('audience', 'must be an absolute URI');
+  }
+  return {
+    port,
+    host: str(raw.host) ?? '127.0.0.1',
+    dataDir: str(raw.dataDir) ?? './keymint-data',
+    issuer,
+    dialects: parseMounts(raw.dialects),
+    alg: alg as SigningAlg,
+    tokenTtl,
+    maxTokenTtl,
+    refreshTokenTtl: int('refreshTokenTtl', str(raw.refreshTokenTtl) ?? '2592000', 60, 31_536_000 * 5),
+    audience,
+    environment,
+    idPrefix,
+    bodyLimit: int('bodyLimit', str(raw.bodyLimit) ?? '16384', 1024, 1_048_576),
+    logLevel: logLevel as LogLevel,
+    insecureHttp,
+    keyringRefreshMs: int('keyringRefreshMs', str(raw.keyringRefreshMs) ?? '2000', 100, 3_600_000),
+    kek,
+  };
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** RFC 8414 §2: https, no query or fragment; plain http only on loopback (SECURITY A-12, M-02). */
+function checkIssuer(issuer: string, insecureHttp: boolean): void {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError('issuer', 'must be an absolute URL');
+  }
+  if (url.search || url.hash || issuer.includes('?') || issuer.includes('#')) throw new ConfigError('issuer', 'must not have a query or fragment');
+  if (url.protocol === 'https:') return;
+  if (url.protocol !== 'http:') throw new ConfigError('issuer', 'must be an https URL');
+  if (!LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.') && !insecureHttp) {
+    throw new ConfigError('issuer', 'must be https unless it is a loopback address (or --insecure-http is set)');
+  }
+}
+
+function parseMounts(value: RawConfig['dialects']): DialectMount[] {
+  const list = value === undefined ? ['oauth2'] : Array.isArray(value) ? value : [String(value)];
+  return list.map((entry) => {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    const path = eq < 0 ? undefined : entry.slice(eq + 1);
+    if (path !== undefined && !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(path)) {
+      throw new ConfigError('dialects', `the path for ${name} must start with / and be a plain URL path`);
+    }
+    return { name, path };
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * `oauth2` — the standard dialect: RFC 6749 token endpoint (§3.2, §4.4, §5), client authentication
+ * by `client_secret_basic` or `client_secret_post` (§2.3.1), form bodies, and JSON as a documented
+ * extension. Errors are `{error, error_description}` (§5.2).
+ */
+import { OAuthError } from '../protocol/errors.ts';
+import type { PresentedClient, TokenRequest, TokenResult } from '../protocol/token-request.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
+import type { Dialect } from './types.ts';
+import {
+  basicCredentials,
+  mediaType,
+  parseForm,
+  parseJsonObject,
+  rejectQueryCredentials,
+  stringParams,
+  type Params,
+} from './wire/params.ts';
+
+const FORM = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
+const REALM = 'keymint';
+
+/** Wire `error` values for canonical codes with no RFC 6749 name of their own. */
+const WIRE_CODE: Partial<Record<OAuthError['code'], string>> = {
+  method_not_allowed: 'invalid_request',
+  payload_too_large: 'invalid_request',
+  not_found: 'invalid_request',
+  rate_limited: 'temporarily_unavailable',
+};
+
+const stringProp = { type: 'string', minLength: 1 } as const;
+
+export const oauth2 = {
+  name: 'oauth2',
+  defaultPath: '/oauth2/token',
+  grants: ['client_credentials', 'authorization_code', 'refresh_token', 'web'],
+  accessToken: { format: 'jwt' },
+  contract: {
+    title: 'OAuth 2.0 token endpoint',
+    summary: 'RFC 6749 token endpoint; form bodies, JSON accepted as an extension.',
+    requestBodies: {
+      [FORM]: {
+        type: 'object',
+        required: ['grant_type'],
+        properties: {
+          grant_type: { type: 'string', enum: ['client_credentials', 'authorization_code', 'refresh_token', 'web'] },
+          scope: { type: 'string' },
+          resource: { type: 'string', format: 'uri' },
+          client_id: { type: 'string' },
+          client_secret: { type: 'string' },
+        },
+      },
+      [JSON_TYPE]: {
+        type: 'object',
+        required: ['grant_type'],
+        properties: {
+          grant_type: { type: 'string' },
+          scope: { type: 'string' },
+          resource: { type: 'string' },
+          client_id: { type: 'string' },
+          client_secret: { type: 'string' },
+        },
+      },
+    },
+    success: {
+      type: 'object',
+      required: ['access_token', 'token_type', 'expires_in', 'scope'],
+      additionalProperties: false,
+      properties: {
+        access_token: { ...stringProp, pattern: '^[A-Za-z0-9._~+/-]+=*$' },
+        token_type: { const: 'Bearer' },
+        expires_in: { type: 'integer', minimum: 1 },
+        scope: { type: 'string' },
+        refresh_token: stringProp,
+        id_token: stringProp,
+      },
+    },
+    error: {
+      type: 'object',
+      required: ['error'],
+      additionalProperties: false,
+      properties: {
+        error: { type: 'string', pattern: '^[\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]+$' },
+        error_description: { type: 'string', pattern: '^[\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]+$' },
+      },
+    },
+    errorStatuses: {
+      400: 'Malformed request, unsupported or unauthorised grant, bad scope',
+      401: 'Client authentication failed',
+      405: 'Method other than POST',
+      413: 'Body too large',
+      429: 'Rate limited',
+      500: 'Internal error',
+      503: 'Overloaded or a dependency is down',
+    },
+    basicAuth: true,
+  },
+
+  decode(req: HttpRequest): TokenRequest {
+    const params = readBody(req);
+    rejectQueryCredentials(req, params);
+    const fields = stringParams(params);
+    for (const [name, value] of Object.entries(params)) {
+      if (typeof value !== 'string') {
+        throw new OAuthError('invalid_request', 'Every request parameter must be a string.', { field: name, reason: 'not_string' });
+      }
+    }
+    return {
+      grantType: fields.grant_type,
+      params: fields,
+      client: presentedClient(req, fields),
+      dialect: 'oauth2',
+    };
+  },
+
+  encodeResult(r: TokenResult): HttpResponse {
+    return json(
+      200,
+      {
+        access_token: r.accessToken,
+        token_type: r.tokenType,
+        expires_in: r.expiresIn,
+        scope: r.scope,
+        ...(r.refreshToken === undefined ? {} : { refresh_token: r.refreshToken }),
+        ...(r.idToken === undefined ? {} : { id_token: r.idToken }),
+      },
+      NO_STORE,
+    );
+  },
+
+  encodeError(err: OAuthError, req: HttpRequest): HttpResponse {
+    const headers: Record<string, string> = { ...NO_STORE };
+    if (err.code === 'invalid_client' && req.headers.authorization !== undefined) {
+      headers['WWW-Authenticate'] = `Basic realm="${REALM}"`; // RFC 6749 §5.2, SECURITY A-07
+    }
+    if (err.retryAfter !== undefined) headers['Retry-After'] = String(err.retryAfter);
+    return json(err.status, { error: WIRE_CODE[err.code] ?? err.code, error_description: err.description }, headers);
+  },
+} satisfies Dialect;
+
+function readBody(req: HttpRequest): Params {
+  const media = mediaType(req);
+  if (media === undefined) {
+    if (req.body.length === 0) return Object.create(null) as Params;
+    throw new OAuthError('invalid_request', 'The Content-Type header is required.', { reason: 'content_type' });
+  }
+  if (media.charset !== undefined && media.charset !== 'utf-8') {
+    throw new OAuthError('invalid_request', 'The request body must be UTF-8.', { reason: 'content_type' });
+  }
+  if (media.type === FORM) return parseForm(req.body);
+  if (media.type === JSON_TYPE) return parseJsonObject(req.body);
+  throw new OAuthError('invalid_request', 'The Content-Type must be application/x-www-form-urlencoded.', { reason: 'content_type' });
+}
+
+/** Exactly one authentication method per request (RFC 6749 §2.3, SECURITY A-05, A-06). */
+function presentedClient(req: HttpRequest, fields: Record<string, string>): PresentedClient {
+  const basic = basicCredentials(req);
+  if (basic) {
+    if (fields.client_secret !== undefined) {
+      throw new OAuthError('invalid_request', 'Only one client authentication method may be used.', { field: 'client_secret', reason: 'duplicate' });
+    }
+    if (fields.client_id !== undefined && fields.client_id !== basic.clientId) {
+      throw new OAuthError('invalid_request', 'The client_id does not match the authenticated client.', { field: 'client_id', reason: 'malformed' });
+    }
+    return { method: 'client_secret_basic', clientId: basic.clientId, clientSecret: basic.clientSecret };
+  }
+  if (fields.client_secret !== undefined) {
+    return { method: 'client_secret_post', clientId: fields.client_id, clientSecret: fields.client_secret };
+  }
+  return { method: 'none', clientId: fields.client_id, clientSecret: undefined };
+}

@@ -1,0 +1,47 @@
+/** OpenAPI 3.1 document of one mounted dialect, generated from its contract (never written by hand). */
+import type { Dialect } from './types.ts';
+
+export function openApiDocument(dialect: Dialect, path: string, serverUrl: string): Record<string, unknown> {
+  const c = dialect.contract;
+  const errorResponse = (description: string) => ({
+    description,
+    headers: { 'Cache-Control': { schema: { const: 'no-store' } } },
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
+  const responses: Record<string, unknown> = {
+    200: {
+      description: 'Token issued',
+      headers: { 'Cache-Control': { schema: { const: 'no-store' } }, Pragma: { schema: { const: 'no-cache' } } },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenResponse' } } },
+    },
+  };
+  for (const [status, description] of Object.entries(c.errorStatuses)) {
+    const r = errorResponse(description) as { headers: Record<string, unknown> };
+    if (status === '429' || status === '503') r.headers['Retry-After'] = { schema: { type: 'integer' } };
+    if (status === '429') for (const h of c.rateLimitHeaders ?? []) r.headers[h] = { schema: { type: 'integer' } };
+    responses[status] = r;
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: `${c.title} (Keymint dialect ${dialect.name})`, version: '1', summary: c.summary },
+    servers: [{ url: serverUrl }],
+    paths: {
+      [path]: {
+        post: {
+          operationId: `${dialect.name}.token`,
+          summary: c.summary,
+          requestBody: {
+            required: true,
+            content: Object.fromEntries(Object.entries(c.requestBodies).map(([type, schema]) => [type, { schema }])),
+          },
+          responses,
+          ...(c.basicAuth ? { security: [{ basic: [] }, {}] } : { security: [{}] }),
+        },
+      },
+    },
+    components: {
+      schemas: { TokenResponse: c.success, Error: c.error },
+      ...(c.basicAuth ? { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } } : {}),
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * client_credentials — RFC 6749 §4.4. The client acts on its own behalf: `sub` is its id
+ * (RFC 9068 §2.2, SECURITY CC-03, J-04); no refresh token (§4.4.3, CC-02); confidential clients only
+ * (§4.4, CC-01: enforced by `allowsPublicClients: false`).
+ */
+import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
+import { grantScopes, parseScope } from '../protocol/scope.ts';
+import type { GrantHandler } from './types.ts';
+
+export const clientCredentials = {
+  type: 'client_credentials',
+  parameters: ['scope', 'resource', 'audience'],
+  allowsPublicClients: false,
+  async handle({ request, client }, deps: { settings: AudienceSettings }) {
+    const requested = request.params.resource ?? request.params.audience;
+    return {
+      subject: client.id,
+      scopes: grantScopes(parseScope(request.params.scope), client.scopes),
+      audience: resolveAudience(requested, client, deps.settings),
+      refreshToken: false,
+      familyId: null,
+    };
+  },
+} satisfies GrantHandler<{ settings: AudienceSettings }>;

@@ -1,0 +1,60 @@
+/** Exact-path routing with per-owner 405 answers, and prefix routes for the admin API. */
+import type { Handler, HttpRequest, HttpResponse, Route } from './types.ts';
+import { json } from './types.ts';
+
+export class RouteCollisionError extends Error {
+  constructor(path: string, first: string, second: string) {
+    super(`path ${path} is claimed by both ${first} and ${second}`);
+    this.name = 'RouteCollisionError';
+  }
+}
+
+interface PathEntry {
+  readonly owner: string;
+  readonly methods: Map<string, Handler>;
+  readonly methodNotAllowed: Route['methodNotAllowed'];
+}
+
+export class Router {
+  readonly #paths = new Map<string, PathEntry>();
+  readonly #prefixes: Array<{ prefix: string; handler: Handler }> = [];
+
+  /** Adds a route; a path owned by someone else is a RouteCollisionError naming both. */
+  add(route: Route): void {
+    const entry = this.#paths.get(route.path);
+    if (entry && entry.owner !== route.owner) throw new RouteCollisionError(route.path, entry.owner, route.owner);
+    if (entry?.methods.has(route.method)) throw new RouteCollisionError(route.path, entry.owner, route.owner);
+    const target = entry ?? { owner: route.owner, methods: new Map(), methodNotAllowed: route.methodNotAllowed };
+    target.methods.set(route.method, route.handler);
+    this.#paths.set(route.path, target);
+  }
+
+  /** Every path under `prefix` goes to `handler`, which does its own matching. */
+  addPrefix(prefix: string, handler: Handler): void {
+    this.#prefixes.push({ prefix, handler });
+  }
+
+  has(path: string): boolean {
+    return this.#paths.has(path);
+  }
+
+  owner(path: string): string | undefined {
+    return this.#paths.get(path)?.owner;
+  }
+
+  async dispatch(req: HttpRequest): Promise<HttpResponse> {
+    const entry = this.#paths.get(req.path);
+    if (entry) {
+      const handler = entry.methods.get(req.method) ?? (req.method === 'HEAD' ? entry.methods.get('GET') : undefined);
+      if (handler) return handler(req);
+      const allow = [...entry.methods.keys()];
+      if (allow.includes('GET')) allow.push('HEAD');
+      const answer = entry.methodNotAllowed?.(req, allow) ?? json(405, { error: 'method_not_allowed' });
+      return { ...answer, status: 405, headers: { ...answer.headers, Allow: allow.join(', ') } };
+    }
+    for (const { prefix, handler } of this.#prefixes) {
+      if (req.path.startsWith(prefix)) return handler(req);
+    }
+    return json(404, { error: 'not_found', error_description: 'No such endpoint.' });
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The token endpoint, independent of any wire format: picks the grant, authenticates the client,
+ * checks the client may use that grant here, lets the grant decide, and issues. RFC 6749 §3.2, §5.
+ */
+import type { GrantHandler } from '../grants/types.ts';
+import { authenticateClient, type ClientAuthSettings, type ClientVerifier } from './client-auth.ts';
+import { OAuthError } from './errors.ts';
+import { issue, type AccessTokenSpec, type IssueDeps, type IssueSettings } from './issue.ts';
+import type { TokenRequest, TokenResult } from './token-request.ts';
+
+/** What the exchange needs to know about the dialect that is speaking: never its wire format. */
+export interface DialectPolicy {
+  readonly name: string;
+  /** Grant types this dialect's contract offers. */
+  readonly grants: readonly string[];
+  readonly accessToken: AccessTokenSpec;
+}
+
+export interface ExchangeDeps extends IssueDeps {
+  /** Each grant declares the narrow deps it needs; this object must carry all of them. */
+  readonly grants: ReadonlyMap<string, GrantHandler<ExchangeDeps>>;
+  readonly verifier: ClientVerifier;
+  readonly settings: IssueSettings & ClientAuthSettings & { readonly defaultAudience: string };
+  readonly now: () => number;
+}
+
+export async function exchange(request: TokenRequest, dialect: DialectPolicy, deps: ExchangeDeps): Promise<TokenResult> {
+  const type = request.grantType;
+  // RFC 6749 §5.2 and SECURITY T-06: missing → invalid_request, unknown → unsupported_grant_type.
+  if (type === undefined) {
+    throw new OAuthError('invalid_request', 'The grant_type parameter is required.', { field: 'grant_type', reason: 'missing' });
+  }
+  const grant = dialect.grants.includes(type) ? deps.grants.get(type) : undefined;
+  if (!grant) throw new OAuthError('unsupported_grant_type', 'The grant type is not supported.', { field: 'grant_type' });
+
+  const client = await authenticateClient(request.client, deps.verifier, deps.settings, { allowPublic: grant.allowsPublicClients });
+  if (!client.grants.includes(type)) {
+    throw new OAuthError('unauthorized_client', 'The client is not allowed to use this grant type.', { field: 'grant_type' });
+  }
+  if (client.dialects.length > 0 && !client.dialects.includes(dialect.name)) {
+    throw new OAuthError('unauthorized_client', 'The client is not allowed to use this endpoint.');
+  }
+  const now = deps.now();
+  const decision = await grant.handle({ request, client, now }, deps);
+  return issue(decision, client, dialect.accessToken, now, deps);
+}

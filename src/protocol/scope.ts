@@ -1,0 +1,34 @@
+/** Scope grammar and allow-lists. RFC 6749 §3.3. */
+import { OAuthError } from './errors.ts';
+
+/** scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+export const isScopeToken = (value: string): boolean => SCOPE_TOKEN.test(value);
+
+/**
+ * Parses `scope = scope-token *( SP scope-token )`. Undefined input stays undefined (omitted);
+ * repeated tokens collapse. Anything outside the grammar is `invalid_scope` (SECURITY T-07).
+ */
+export function parseScope(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const tokens = raw.split(' ');
+  if (!tokens.every(isScopeToken)) {
+    throw new OAuthError('invalid_scope', 'The requested scope is malformed.', { field: 'scope', reason: 'malformed' });
+  }
+  return [...new Set(tokens)];
+}
+
+/**
+ * The scopes to grant: the requested ones if every one is allowed, else `invalid_scope`; when none
+ * were requested, the client's registered scopes (SECURITY T-08; a client registered without scopes
+ * gets an empty scope, which the seed dialects — that have no scope parameter — rely on).
+ */
+export function grantScopes(requested: readonly string[] | undefined, allowed: readonly string[]): string[] {
+  if (requested === undefined) return [...allowed];
+  const permitted = new Set(allowed);
+  if (!requested.every((s) => permitted.has(s))) {
+    throw new OAuthError('invalid_scope', 'The requested scope is not allowed for this client.', { field: 'scope' });
+  }
+  return [...requested];
+}

@@ -1,0 +1,190 @@
+/**
+ * Wires config, store, keyring, credentials, grants, dialects and HTTP into one service.
+ * `openKeymint` opens the persistent parts (also used by the CLI); `createKeymint` adds the server.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ADMIN_PREFIX, adminHandler } from './admin/routes.ts';
+import { ConfigError, type Config } from './config/index.ts';
+import { ClientService } from './credentials/clients.ts';
+import { DIALECTS } from './dialects/index.ts';
+import { openApiDocument } from './dialects/openapi.ts';
+import type { Dialect } from './dialects/types.ts';
+import { clientCredentials } from './grants/client-credentials.ts';
+import type { GrantHandler } from './grants/types.ts';
+import { discoveryRoutes } from './http/discovery.ts';
+import { Router } from './http/router.ts';
+import { createHttpServer } from './http/server.ts';
+import { tokenRoute } from './http/token-endpoint.ts';
+import { json } from './http/types.ts';
+import type { ExchangeDeps } from './protocol/exchange.ts';
+import { openSqliteStore } from './storage/sqlite/index.ts';
+import type { Store } from './storage/types.ts';
+import { Keyring, type SigningAlg } from './tokens/keyring.ts';
+import { createLogger, type Logger } from './util/log.ts';
+
+export interface KeymintCore {
+  readonly config: Config;
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly clients: ClientService;
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Use this store instead of opening the SQLite store in the data directory. */
+  readonly store?: Store;
+  readonly log?: Logger;
+  readonly now?: () => number;
+}
+
+/** Opens the store and keyring (creating keys and the KEK on first start). */
+export async function openKeymint(config: Config, options: OpenOptions = {}): Promise<KeymintCore> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const dialects = mountedDialects(config);
+  const store = options.store ?? openSqliteStore({ dir: config.dataDir });
+  try {
+    const kek = loadKek(config);
+    const algs: SigningAlg[] = [...new Set<SigningAlg>([config.alg, 'RS256', ...dialects.flatMap(({ dialect }) => (dialect.accessToken.format === 'jwt' && dialect.accessToken.alg ? [dialect.accessToken.alg] : []))])];
+    const keyring = await Keyring.open(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, ...(options.now ? { now: options.now } : {}) });
+    const clients = new ClientService({
+      store,
+      keyring,
+      settings: { idPrefix: config.idPrefix, environment: config.environment, maxTokenTtl: config.maxTokenTtl, knownDialects: [...DIALECTS.keys()] },
+      ...(options.now ? { now: options.now } : {}),
+    });
+    return { config, store, keyring, clients, log, close: () => store.close() };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+export interface Keymint extends KeymintCore {
+  readonly router: Router;
+  readonly server: Server;
+  /** Starts listening; resolves to the bound port. */
+  listen(): Promise<number>;
+}
+
+const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials];
+
+export async function createKeymint(config: Config, options: OpenOptions = {}): Promise<Keymint> {
+  const core = await openKeymint(config, options);
+  const { store, keyring, clients, log } = core;
+  const now = options.now ?? Date.now;
+  const deps: ExchangeDeps = {
+    grants: new Map(GRANTS.map((g) => [g.type, g])),
+    verifier: { verifySecret: (id, secret) => clients.verifySecret(id, secret), find: (id) => store.clients.get(id) },
+    keyring,
+    store,
+    settings: {
+      issuer: config.issuer,
+      alg: config.alg,
+      accessTokenTtl: config.tokenTtl,
+      refreshTokenTtl: config.refreshTokenTtl,
+      environment: config.environment,
+      defaultAudience: config.audience,
+    },
+    now,
+  };
+  const router = new Router();
+  const mounts = mountedDialects(config);
+  try {
+    for (const { dialect, path } of mounts) {
+      router.add(tokenRoute(dialect, path, deps, log));
+      const doc = JSON.stringify(openApiDocument(dialect, path, config.issuer));
+      router.add({ method: 'GET', path: `${path}/openapi.json`, owner: dialect.name, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: doc }) });
+    }
+    const standard = mounts.find((m) => m.dialect.name === 'oauth2');
+    const grantTypes = GRANTS.map((g) => g.type).filter((g) => standard?.dialect.grants.includes(g));
+    for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg }, keyring)) router.add(r);
+  } catch (err) {
+    await core.close();
+    throw new ConfigError('dialects', (err as Error).message);
+  }
+  router.add({
+    method: 'GET',
+    path: '/readyz',
+    owner: 'core',
+    handler: async () => {
+      try {
+        await store.keys.version();
+        return json(200, { status: 'ready' }, { 'Cache-Control': 'no-store' });
+      } catch {
+        return json(503, { status: 'unavailable' }, { 'Cache-Control': 'no-store', 'Retry-After': '1' });
+      }
+    },
+  });
+  router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, keyring, store, issuer: config.issuer, log }));
+
+  const server = createHttpServer(router, { bodyLimit: config.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000 }, log);
+  const refresher = setInterval(() => {
+    keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err }));
+  }, config.keyringRefreshMs);
+  refresher.unref();
+
+  return {
+    ...core,
+    router,
+    server,
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    close: async () => {
+      clearInterval(refresher);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await core.close();
+    },
+  };
+}
+
+interface Mount {
+  readonly dialect: Dialect;
+  readonly path: string;
+}
+
+function mountedDialects(config: Config): Mount[] {
+  return config.dialects.map(({ name, path }) => {
+    const dialect = DIALECTS.get(name);
+    if (!dialect) throw new ConfigError('dialects', `unknown dialect ${JSON.stringify(name)}; known: ${[...DIALECTS.keys()].join(', ')}`);
+    return { dialect, path: path ?? dialect.defaultPath };
+  });
+}
+
+/** The KEK from the environment, or `<data>/kek` (created 0600 on first start). */
+function loadKek(config: Config): Buffer {
+  if (config.kek !== undefined) return Buffer.from(config.kek, 'base64');
+  if (config.dataDir === ':memory:') return randomBytes(32);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
+  const file = join(config.dataDir, 'kek');
+  if (!existsSync(file)) {
+    // Write a private temp file, then link it into place: a concurrent first start (server and CLI)
+    // either wins the link or reads the winner's complete file, never a half-written one.
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, randomBytes(32).toString('base64'), { mode: 0o600 });
+    try {
+      linkSync(temp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(temp);
+    }
+  }
+  const kek = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (kek.length !== 32) throw new ConfigError('kek', `${file} does not hold base64 of 32 bytes`);
+  return kek;
+}

@@ -1,0 +1,44 @@
+/**
+ * Random strings and checksums for credentials and opaque tokens. Every alphabet is a subset of
+ * `[A-Za-z0-9_-]`, so Basic-auth encodings of every client library decode to the same bytes.
+ */
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Uniform base62 string of `length` characters (rejection sampling: no modulo bias). */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    const bytes = randomBytes(Math.ceil((length - out.length) * 1.3) + 4);
+    for (const b of bytes) {
+      if (b < 248) out += BASE62[b % 62]; // 248 = 4 × 62: accept only an unbiased range
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** 43 base62 characters carry 256.03 bits (SECURITY A-11: ≥ 2^-128 guessing, we give 2^-256). */
+export const SECRET_CHARS = 43;
+
+/** CRC32 of `body` as 6 base62 characters (62^6 > 2^32). Detects typos; it is not a MAC. */
+export function checksum(body: string): string {
+  let n = crc32(body);
+  let out = '';
+  for (let i = 0; i < 6; i++) {
+    out = BASE62[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}
+
+/** `body + checksum(body)`. */
+export const withChecksum = (body: string): string => body + checksum(body);
+
+/** True when the last 6 characters are the checksum of the rest. */
+export function hasValidChecksum(value: string): boolean {
+  if (value.length < 7) return false;
+  return checksum(value.slice(0, -6)) === value.slice(-6);
+}
