@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ADMIN_PREFIX, adminHandler } from './admin/routes.ts';
 import { ConfigError, type Config } from './config/index.ts';
 import { ClientService } from './credentials/clients.ts';
+import { parseClientId } from './credentials/ids.ts';
 import { DIALECTS } from './dialects/index.ts';
 import { openApiDocument } from './dialects/openapi.ts';
 import type { Dialect } from './dialects/types.ts';
@@ -79,7 +80,11 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
   const now = options.now ?? Date.now;
   const deps: ExchangeDeps = {
     grants: new Map(GRANTS.map((g) => [g.type, g])),
-    verifier: { verifySecret: (id, secret) => clients.verifySecret(id, secret), find: (id) => store.clients.get(id) },
+    verifier: {
+      verifySecret: (id, secret) => clients.verifySecret(id, secret),
+      find: (id) => store.clients.get(id),
+      environmentOf: (id) => parseClientId(config, id)?.environment,
+    },
     keyring,
     store,
     settings: {

@@ -11,6 +11,8 @@ export interface ClientVerifier {
   verifySecret(clientId: string, secret: string): Promise<ClientRecord | undefined>;
   /** Looks up a client without a secret (public clients only). */
   find(clientId: string): Promise<ClientRecord | undefined>;
+  /** The deployment environment a client id encodes; undefined if the id is not of this deployment's shape. */
+  environmentOf(clientId: string): string | undefined;
 }
 
 export interface ClientAuthSettings {
@@ -31,6 +33,9 @@ export async function authenticateClient(
 ): Promise<ClientRecord> {
   const { clientId, clientSecret } = presented;
   if (clientId === undefined) throw invalidClient({ reason: 'missing', field: 'client_id' });
+  // The environment is public (it is spelled in the id), so refusing it before any lookup leaks nothing.
+  const environment = verifier.environmentOf(clientId);
+  if (environment !== undefined && environment !== settings.environment) throw invalidClient({ reason: 'environment' });
   let client: ClientRecord | undefined;
   if (clientSecret !== undefined) {
     client = await verifier.verifySecret(clientId, clientSecret);
