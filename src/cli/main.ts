@@ -28,6 +28,7 @@ export const COMMAND_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   mode: { type: 'string' },
   type: { type: 'string' },
   ttl: { type: 'string' },
+  'rate-limit': { type: 'string' },
   admin: { type: 'boolean' },
   trusted: { type: 'boolean' },
   'redirect-uri': { type: 'string', multiple: true },

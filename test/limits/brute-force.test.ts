@@ -53,3 +53,14 @@ test('per-address and per-client limits answer 429 with Retry-After', async (t) 
   assert.equal(perAddress.status, 429);
   assert.equal(perAddress.headers.get('retry-after'), '15');
 });
+
+test('a client created with its own rate_limit gets that limit instead of the deployment one', async (t) => {
+  const server = await startServer({ rateLimitClient: '100' });
+  t.after(() => server.close());
+  const c = await server.client({ rateLimit: 1 });
+  assert.equal((await server.keymint.clients.show(c.id)).rate_limit, 1);
+  const call = () => server.postForm('/oauth2/token', { grant_type: 'client_credentials' }, { authorization: basic(c.id, c.secret) });
+  assert.equal((await call()).status, 200);
+  assert.equal((await call()).status, 429);
+  await assert.rejects(server.keymint.clients.create({ name: 'bad', rateLimit: 0 }, 'test'), /rate_limit/);
+});
