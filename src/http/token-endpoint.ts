@@ -39,12 +39,21 @@ async function handleToken(dialect: Dialect, req: HttpRequest, deps: ExchangeDep
   let result = 'ok';
   try {
     const ip = options.clientIp ? options.clientIp(req) : req.ip;
-    if (limiter) await limiter.admitAddress(ip);
-    const request = dialect.decode(req);
+    // Decoding is cheap and touches no store; the address limit and the lockout check then go to
+    // the limiter together (one round trip to Redis), and an undecodable request still spends a token.
+    let decoded: ReturnType<Dialect['decode']> | undefined;
+    let invalid: unknown;
+    try {
+      decoded = dialect.decode(req);
+    } catch (err) {
+      invalid = err;
+    }
+    const clientId = decoded?.client.clientId;
+    if (limiter) await Promise.all([limiter.admitAddress(ip), clientId === undefined ? undefined : limiter.checkLockout(clientId, ip)]);
+    if (!decoded) throw invalid;
+    const request = decoded;
     const type = request.grantType;
     grant = type !== undefined && dialect.grants.includes(type) ? type : 'other';
-    const clientId = request.client.clientId;
-    if (limiter && clientId !== undefined) await limiter.checkLockout(clientId, ip);
     try {
       return dialect.encodeResult(await exchange(request, dialect, deps));
     } catch (err) {
