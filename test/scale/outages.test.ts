@@ -81,33 +81,35 @@ test('PostgreSQL cut under load: fast 503 + Retry-After (never 500 or a hang), r
   assert.match(metrics, /keymint_db_up 1/);
 });
 
-test('Redis hung under load: issuance continues within the local fallback limit, and the metric says so', async (t) => {
-  if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
-  const u = new URL(REDIS_URL);
-  const proxy = await startTcpProxy(u.hostname, Number(u.port || 6379));
-  t.after(() => proxy.close());
-  // 40/min shared; two nodes → 20/min each while Redis is away.
-  const c = cluster({ rateLimitClient: '40', nodeCount: '2', redisTimeoutMs: '100', rateLimitIp: '0' });
-  t.after(() => c.close());
-  const node = await c.start({ redisUrl: viaProxy(REDIS_URL, proxy.port) });
-  const { client, clientSecret } = await node.keymint.clients.create({ name: 'fallback' }, 'test');
-  assert.equal((await node.token(client.client_id, clientSecret!)).status, 200);
+for (const mode of ['hang', 'cut'] as const) {
+  test(`Redis ${mode === 'hang' ? 'hung' : 'stopped'} under load: issuance continues within the local fallback limit, and the metric says so`, async (t) => {
+    if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
+    const u = new URL(REDIS_URL);
+    const proxy = await startTcpProxy(u.hostname, Number(u.port || 6379));
+    t.after(() => proxy.close());
+    // 40/min shared; two nodes → 20/min each while Redis is away.
+    const c = cluster({ rateLimitClient: '40', nodeCount: '2', redisTimeoutMs: '100', rateLimitIp: '0' });
+    t.after(() => c.close());
+    const node = await c.start({ redisUrl: viaProxy(REDIS_URL, proxy.port) });
+    const { client, clientSecret } = await node.keymint.clients.create({ name: 'fallback' }, 'test');
+    assert.equal((await node.token(client.client_id, clientSecret!)).status, 200);
 
-  proxy.hang();
-  const statuses: number[] = [];
-  for (let i = 0; i < 30; i++) statuses.push((await node.token(client.client_id, clientSecret!)).status);
-  // Every request was answered (none waited on the hung Redis beyond its command timeout), the
-  // first 20 within the local share, the rest refused: never unlimited, never a 5xx.
-  assert.deepEqual(statuses, [...Array(20).fill(200), ...Array(10).fill(429)]);
-  const metrics = await (await fetch(`${node.url}/metrics`)).text();
-  assert.match(metrics, /keymint_limiter_fallback 1/);
+    proxy[mode]();
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await node.token(client.client_id, clientSecret!)).status);
+    // Every request was answered (none waited on the hung Redis beyond its command timeout), the
+    // first 20 within the local share, the rest refused: never unlimited, never a 5xx.
+    assert.deepEqual(statuses, [...Array(20).fill(200), ...Array(10).fill(429)]);
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    assert.match(metrics, /keymint_limiter_fallback 1/);
 
-  proxy.resume();
-  assert.ok(
-    await eventually(async () => {
-      await node.token(client.client_id, clientSecret!);
-      return (await (await fetch(`${node.url}/metrics`)).text()).includes('keymint_limiter_fallback 0');
-    }, 10_000),
-    'back on Redis after it returns',
-  );
-});
+    proxy.resume();
+    assert.ok(
+      await eventually(async () => {
+        await node.token(client.client_id, clientSecret!);
+        return (await (await fetch(`${node.url}/metrics`)).text()).includes('keymint_limiter_fallback 0');
+      }, 10_000),
+      'back on Redis after it returns',
+    );
+  });
+}

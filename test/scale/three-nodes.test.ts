@@ -62,3 +62,17 @@ test('shared limits: a per-client limit holds across nodes (counters in Redis)',
   for (let i = 0; i < 6; i++) statuses.push((await (i % 2 === 0 ? a : b).token(client.client_id, clientSecret!)).status);
   assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
 });
+
+test('revocations published on one node reach the feed subscribers of every node', async (t) => {
+  if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
+  const c = cluster();
+  t.after(() => c.close());
+  const a = await c.start();
+  const b = await c.start();
+  const seen: string[] = [];
+  b.keymint.feed.subscribe((event) => {
+    if (event.type === 'revocation' && event.jti !== undefined) seen.push(event.jti);
+  });
+  await a.keymint.feed.publish({ type: 'revocation', jti: 'jti-123', expiresAt: Date.now() + 60_000 });
+  assert.ok(await eventually(async () => seen.includes('jti-123'), BOUND_MS));
+});
