@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenFromRequest, type BearerSource } from './bearer.ts';
 import { challenge, checkRealm, type Challenge } from './challenge.ts';
+import { VerifyError } from './errors.ts';
 import type { AccessTokenClaims, Verifier } from './verifier.ts';
 
 export interface ProtectOptions {
@@ -27,6 +28,8 @@ function guard(verifier: Verifier, options: ProtectOptions) {
       const token = tokenFromRequest(source);
       return { claims: await verifier.verify(token, call) };
     } catch (error) {
+      // Only verdicts are answered here; a bug or a throwing revocation source goes to the framework.
+      if (!(error instanceof VerifyError)) throw error;
       return { refused: challenge(error, challengeOptions) };
     }
   };
