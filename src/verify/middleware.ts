@@ -91,14 +91,15 @@ interface FastifyLikeReply {
  */
 export function fastifyBearer(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
-  return async (request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<void> => {
+  return async (request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<FastifyLikeReply | undefined> => {
     const outcome = await check({ authorization: request.raw.headersDistinct.authorization, url: request.url });
     if ('claims' in outcome) {
       request.auth = outcome.claims;
-      return;
+      return undefined;
     }
     const { status, headers, body } = outcome.refused;
-    await reply.code(status).headers(headers).send(body);
+    // Returning the reply from an async hook tells Fastify the request is answered: no handler runs.
+    return reply.code(status).headers(headers).send(body);
   };
 }
 

@@ -169,10 +169,14 @@ describe('Express', () => {
 
 describe('Fastify', () => {
   let base = '';
+  let handled = 0;
   const app = Fastify();
   before(async () => {
     app.decorateRequest('auth', null);
-    const handler = async (request: FastifyRequest) => reply(request.auth!);
+    const handler = async (request: FastifyRequest) => {
+      handled++;
+      return reply(request.auth!);
+    };
     app.get('/data', { preHandler: fastifyBearer(verifier, { realm: REALM }) }, handler);
     app.get('/admin', { preHandler: fastifyBearer(verifier, { realm: REALM, scopes: ['payments:admin'] }) }, handler);
     app.get('/late', { onRequest: fastifyBearer(late, { realm: REALM }) }, handler);
@@ -180,6 +184,9 @@ describe('Fastify', () => {
   });
   after(() => app.close());
   cases(() => overHttp(() => base), true);
+  test('a refused request never reaches the handler', () => {
+    assert.equal(handled, 1, 'only the one valid-token case');
+  });
 });
 
 describe('Hono (Fetch API)', () => {
