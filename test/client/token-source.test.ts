@@ -124,6 +124,23 @@ describe('authorizedFetch against an API guarded by keymint/verify', () => {
     assert.equal(apiCalls, 40, 'each call retried exactly once');
   });
 
+  test('a Request with its own body is replayed with that body', async () => {
+    const { source: s } = source();
+    const seen: Array<[string | null, string]> = [];
+    let calls = 0;
+    const api = (async (input: Request, init: RequestInit) => {
+      const auth = new Headers(init.headers).get('authorization');
+      seen.push([auth, await input.text()]);
+      return new Response(null, { status: ++calls === 1 ? 401 : 204 });
+    }) as unknown as typeof fetch;
+    const res = await authorizedFetch(s, { fetch: api })(new Request(`${apiUrl}/x`, { method: 'POST', body: 'payload' }));
+    assert.equal(res.status, 204);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0]![1], 'payload');
+    assert.equal(seen[1]![1], 'payload');
+    assert.notEqual(seen[0]![0], seen[1]![0], 'a fresh token on the retry');
+  });
+
   test('a second 401 goes back to the caller; a stream body is not replayed', async () => {
     const { source: s } = source();
     const call = authorizedFetch(s);

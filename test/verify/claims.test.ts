@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose';
 import { createVerifier, VerifyError, type VerifierOptions } from '../../src/verify/index.ts';
 
 const ISSUER = 'https://auth.example.com';
@@ -38,6 +38,15 @@ test('alg none and HS256 (keyed with the public key, the RS/HS confusion) are re
   const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' })}.${payload}`;
   const mac = createHmac('sha256', JSON.stringify(jwk)).update(input).digest('base64url');
   await code(verifier().verify(`${input}.${mac}`), 'invalid_token');
+});
+
+test('a header alg that does not fit the key is refused (ES256 or PS256 under an RS256 kid)', async () => {
+  const { privateKey: ec } = await generateKeyPair('ES256');
+  const esToken = await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }).sign(ec);
+  await code(verifier().verify(esToken), 'invalid_token');
+  const pssKey = await importJWK(await exportJWK(privateKey), 'PS256'); // the same RSA key, used for PSS
+  const psToken = await new SignJWT(claims()).setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: 'k1' }).sign(pssKey);
+  await code(verifier({ algorithms: ['RS256', 'PS256'] }).verify(psToken), 'invalid_token');
 });
 
 test('exp, sub, client_id, iat and jti are required; nbf in the future is refused', async () => {
