@@ -23,6 +23,11 @@ export interface BearerSource {
  * several parts or characters outside b64token is `malformed_header`.
  */
 export function tokenFromHeader(value: string): string {
+  // Fast path for the common `Bearer <token>` (one space); everything else takes the general parse.
+  if (value.length > 7 && value.charCodeAt(6) === 32 && value.charCodeAt(7) !== 32 && /^bearer$/i.test(value.slice(0, 6))) {
+    const token = value.slice(7).trimEnd();
+    if (B64TOKEN.test(token)) return token;
+  }
   const match = CREDENTIALS.exec(value.trim());
   if (!match) throw new VerifyError('malformed_header', 'The Authorization header is malformed.');
   if (match[1]!.toLowerCase() !== 'bearer') throw new VerifyError('missing_token', 'No bearer token in the request.');
