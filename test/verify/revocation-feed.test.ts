@@ -70,3 +70,21 @@ test('a failing feed keeps what it knew and reports the error', async () => {
   assert.equal(errors.length, 1);
   assert.equal(poller.lastSuccessAt, ok);
 });
+
+test('on its timer the poller keeps asking from the last cursor', async () => {
+  pages.length = 0;
+  pages.push({ revocations: [{ jti: 't1', exp: Math.floor(Date.now() / 1000) + 60 }], cursor: '1' });
+  const seen: string[] = [];
+  let enough: () => void;
+  const done = new Promise<void>((resolve) => (enough = resolve));
+  const watching = (async (url: string | URL | Request) => {
+    seen.push(String(url).replace(feed.url, ''));
+    if (seen.length === 4) enough();
+    return fetch(url);
+  }) as typeof fetch;
+  const poller = pollRevocations({ url: `${feed.url}/revocations`, fetch: watching, intervalMs: 5 });
+  await done; // event-driven: the fourth request, whenever it comes
+  poller.stop();
+  assert.deepEqual(seen, ['/revocations', '/revocations?after=1', '/revocations?after=1', '/revocations?after=1']);
+  assert.equal(poller.isRevoked('t1'), true);
+});

@@ -97,6 +97,25 @@ describe('createVerifier against a real Keymint (oauth2 dialect)', () => {
     assert.equal(f.count('/oauth2/jwks'), 3);
   });
 
+  test('a stale JWKS is refreshed in the background; if the issuer is down the cached keys keep serving', async () => {
+    const f = countingFetch(ISSUER, server.url);
+    let down = false;
+    const flaky = ((input: string, init?: RequestInit) => (down ? Promise.reject(new TypeError('fetch failed')) : f.fetch(input, init))) as typeof fetch;
+    const c = clock();
+    const verifier = createVerifier({ issuer: ISSUER, audience: ISSUER, fetch: flaky, now: c.now, jwksMaxAgeMs: 300_000, jwksCooldownMs: 30_000 });
+    const at = await token();
+    await verifier.verify(at);
+    c.advance(300_001);
+    await verifier.verify(at);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(f.count('/oauth2/jwks'), 2, 'one background refresh');
+    down = true;
+    c.advance(300_001);
+    assert.equal((await verifier.verify(at)).client_id, client.id);
+    c.advance(30_000);
+    assert.equal((await verifier.verify(at)).client_id, client.id);
+  });
+
   test('EdDSA and ES256 tokens verify with the default algorithm list; an excluded one is refused', async () => {
     for (const alg of ['EdDSA', 'ES256']) {
       const s = await startIssuer({ alg });
