@@ -130,7 +130,7 @@ test('kill -9, restart: clients, secrets and keys survive; a token issued before
   assert.equal(payload.client_id, c.client_id);
 });
 
-test('logs carry no secret and no token', async () => {
+test('S-06 logs carry no secret and no token', async () => {
   const c = await create();
   await token(c.client_id, c.client_secret);
   await token(c.client_id, 'wrong');

@@ -147,7 +147,7 @@ test('A-10 unknown client and wrong secret: byte-identical answers, one store lo
   assert.equal(await typo.text(), JSON.stringify(INVALID_CLIENT));
 });
 
-test('A-11 client secrets carry ≥ 256 bits from [A-Za-z0-9_-] and never repeat', async () => {
+test('A-11 S-07 client secrets carry ≥ 256 bits from [A-Za-z0-9_-] and never repeat', async () => {
   const seen = new Set<string>();
   for (let i = 0; i < 200; i++) {
     const { clientSecret } = await server.keymint.clients.create({ name: `n${i}` }, 'test');

@@ -87,3 +87,14 @@ test('a per-client ttl overrides the deployment default', async (t) => {
   assert.equal((await server.token(std.id, std.secret)).expires_in, 900);
   assert.equal((await server.token(short.id, short.secret)).expires_in, 60);
 });
+
+test('R-07 token sizes stay within what docs/architecture.md documents', async (t) => {
+  const server = await startServer({ issuer: 'https://auth.example.com' });
+  t.after(() => server.close());
+  const scopes = Array.from({ length: 10 }, (_, i) => `scope-number-${i}:read`);
+  const { id, secret } = await server.client({ scopes });
+  const token = String((await server.token(id, secret)).access_token);
+  const scope = scopes.join(' ');
+  // Documented: an RS256 access token is at most 900 bytes plus the issuer, audience and scope lengths.
+  assert.ok(token.length <= 900 + Math.ceil((4 / 3) * (2 * 'https://auth.example.com'.length + scope.length)), String(token.length));
+});

@@ -150,7 +150,7 @@ test('CC-01 a public client cannot be registered for, nor use, client_credential
   await assert.rejects(server.keymint.clients.create({ name: 'p', type: 'public', grants: ['client_credentials'] }, 'test'), { name: 'ClientInputError' });
 });
 
-test('bad input never yields a 5xx: a fuzz of bodies and headers', async () => {
+test('S-08 bad input never yields a 5xx: a fuzz of bodies and headers', async () => {
   const bodies = ['', '=', '&&&', '%', '%zz=1', 'grant_type', 'a=%E0%A4%A', '\u0000', 'x'.repeat(16000), '{"__proto__":{"x":1}}', '{"constructor":"x","grant_type":"client_credentials"}'];
   const types = ['application/x-www-form-urlencoded', 'application/json', 'text/plain', 'application/x-www-form-urlencoded;charset=', 'multipart/form-data; boundary=x'];
   for (const body of bodies) {
