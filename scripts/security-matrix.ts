@@ -34,6 +34,10 @@ const DEVIATIONS = `## Documented deviations
 - **BCP-13** (sender-constrained tokens): DPoP and mTLS binding are out of scope for v1.
 - **A-01**: a request with no client authentication is answered 401 \`invalid_client\` (RFC 6749 §5.2),
   not 400 \`invalid_request\`.
+- **A-10**: verification computes one HMAC per distinct pepper among the client's live secrets (padded
+  with the current pepper) and always two fixed-length comparisons. An unknown client therefore costs
+  exactly what a client whose secrets share the current pepper costs; only during a pepper rotation can
+  a client with secrets under two peppers cost one HMAC (about 2 µs) more.
 - **T-08**: a client registered without scopes gets tokens with an empty \`scope\` when it asks for none;
   the seed dialects (which have no scope parameter) rely on this.
 `;
