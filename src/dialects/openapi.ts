@@ -5,7 +5,7 @@ export function openApiDocument(dialect: Dialect, path: string, serverUrl: strin
   const c = dialect.contract;
   const errorResponse = (description: string) => ({
     description,
-    headers: { 'Cache-Control': { schema: { const: 'no-store' } } },
+    headers: { 'Cache-Control': { schema: { const: 'no-store' } }, Pragma: { schema: { const: 'no-cache' } } },
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   });
   const responses: Record<string, unknown> = {
