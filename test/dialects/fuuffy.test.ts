@@ -26,7 +26,8 @@ describe('fuuffy dialect', () => {
   after(() => server.close());
 
   test('200 {"data": {access_token: "sk-" + 32 hex, token_type: "Bearer", expires_in}}', async () => {
-    for (const form of [{ client_id: id, client_secret: secret }, { client_id: id, client_secret: secret, grant_type: 'client_credentials' }]) {
+    const forms: Array<Record<string, string>> = [{ client_id: id, client_secret: secret }, { client_id: id, client_secret: secret, grant_type: 'client_credentials' }];
+    for (const form of forms) {
       const { body } = await expectAnswer('fuuffy', await post(form), { status: 200 });
       assert.deepEqual(Object.keys(body), ['data']);
       assert.deepEqual(Object.keys(body.data), ['access_token', 'token_type', 'expires_in']);
