@@ -111,6 +111,9 @@ export const fuuffy = {
       500: '500999 API_ERROR',
       503: '503001 service_unavailable',
     },
+    requestHeaders: {
+      'Content-Type': { required: true, description: 'Request body content type.', schema: { type: 'string', enum: [FORM] } },
+    },
     rateLimitHeaders: ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
     basicAuth: false,
   },

@@ -30,6 +30,9 @@ export function openApiDocument(dialect: Dialect, path: string, serverUrl: strin
         post: {
           operationId: `${dialect.name}.token`,
           summary: c.summary,
+          ...(c.requestHeaders
+            ? { parameters: Object.entries(c.requestHeaders).map(([name, h]) => ({ in: 'header', name, required: h.required, description: h.description, schema: h.schema })) }
+            : {}),
           requestBody: {
             required: true,
             content: Object.fromEntries(Object.entries(c.requestBodies).map(([type, schema]) => [type, { schema }])),

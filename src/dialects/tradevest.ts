@@ -81,6 +81,9 @@ export const tradevest = {
       500: 'server_error',
       503: 'temporarily_unavailable',
     },
+    requestHeaders: {
+      'Content-Type': { required: true, description: "Must always be 'application/x-www-form-urlencoded'.", schema: { type: 'string', enum: [FORM] } },
+    },
     basicAuth: false,
   },
 

@@ -38,6 +38,17 @@ describe('dialects together', () => {
     }
   });
 
+  test('R-03 every answer of every seed dialect, success and error, carries Cache-Control: no-store and Pragma: no-cache', async () => {
+    const { id, secret } = await server.client();
+    for (const dialect of SEED_DIALECTS) {
+      for (const res of [await request(server, dialect, id, secret), await request(server, dialect, id, 'wrong'), await fetch(server.url + PATHS[dialect])]) {
+        assert.equal(res.headers.get('cache-control'), 'no-store', dialect);
+        assert.equal(res.headers.get('pragma'), 'no-cache', dialect);
+        await res.arrayBuffer();
+      }
+    }
+  });
+
   test('a client limited to orum is served there and refused elsewhere with unauthorized_client in each shape', async () => {
     const { id, secret } = await server.client({ dialects: ['orum'] });
     await expectAnswer('orum', await request(server, 'orum', id, secret), { status: 200 });
@@ -103,6 +114,8 @@ describe('dialects together', () => {
       for (const ref of JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)) assert.ok(doc.components.schemas[ref[1]!], ref[1]);
       for (const h of contract.rateLimitHeaders ?? []) assert.ok(op.responses['429'].headers[h], `${dialect} 429 documents ${h}`);
       assert.ok(op.responses['429'].headers['Retry-After'] && op.responses['503'].headers['Retry-After']);
+      const contentType = (op.parameters ?? []).find((p: { name: string }) => p.name === 'Content-Type');
+      assert.equal(contentType?.required, dialect === 'tradevest' || dialect === 'fuuffy' ? true : undefined, `${dialect} Content-Type parameter`);
     }
   });
 });

@@ -36,6 +36,14 @@ describe('polygon-oms dialect', () => {
     assert.equal(payload.exp! - payload.iat!, 3600);
   });
 
+  test('a sandbox key (sk_sdbx_…) gets a token for sandbox mode', async () => {
+    const c = await server.client({ mode: 'sandbox' });
+    assert.match(c.id, /^sk_sdbx_/);
+    const { body } = await expectAnswer('polygon-oms', await post({ apiKey: c.id, apiSecret: c.secret }), { status: 200 });
+    const claims = JSON.parse(Buffer.from(body.accessToken.split('.')[1], 'base64url').toString()) as { mode: string; client_id: string };
+    assert.deepEqual([claims.mode, claims.client_id], ['sandbox', c.id]);
+  });
+
   test('the token is RS256 even when the deployment signs with ES256', async (t) => {
     const es = await startServer({ dialects: ['polygon-oms'], alg: 'ES256' });
     t.after(() => es.close());
