@@ -94,7 +94,7 @@ describe('polygon-oms dialect', () => {
     await expectAnswer('polygon-oms', await post(`{"apiKey":"${id}","apiSecret":"${secret}","<x>":1,"<x>":2}`), { status: 400, body: invalid('body') });
   });
 
-  test('credentials in the query string are refused (SECURITY A-04)', async () => {
+  test('A-04 credentials in the query string are refused', async () => {
     const res = await postJson(server.url, `${PATH}?apiKey=${id}`, { apiKey: id, apiSecret: secret });
     await expectAnswer('polygon-oms', res, { status: 400, body: invalid('apiKey') });
   });
