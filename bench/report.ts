@@ -45,10 +45,10 @@ export class Report {
       for (const t of this.targets) out.push(`| ${t.name} | ${t.measured} | ${t.goal} | ${t.pass === undefined ? 'n/a' : t.pass ? '**PASS**' : '**MISS**'} |`);
       out.push('');
     }
-    for (const t of this.tables) {
+    for (const t of this.tables.filter((x) => x.rows.length > 0)) {
       out.push(`### ${t.title}`, '', `| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`);
       for (const r of t.rows) out.push(`| ${r.join(' | ')} |`);
-      for (const n of t.notes) out.push('', `- ${n}`);
+      if (t.notes.length) out.push('', ...t.notes.map((n) => `- ${n}`));
       out.push('');
     }
     for (const b of this.blocks) out.push(`### ${b.title}`, '', '```', b.text.trimEnd(), '```', '');

@@ -28,6 +28,9 @@ const RUNNERS: Record<Section, (ctx: Context) => Promise<void>> = {
 
 const DOCS = join(ROOT, 'docs/benchmarks.md');
 
+/** Set on Ctrl-C / SIGTERM: sections that fail because their children were stopped are not reported. */
+let stopping = false;
+
 /** The command as typed, BENCH_* variables included, for the report. */
 function command(argv: readonly string[]): string {
   const q = (s: string) => (/^[\w./=,:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -48,6 +51,7 @@ function header(opts: BenchOptions, argv: readonly string[], loader: string, min
     `- Machine: ${m.cpu}, nproc ${m.nproc}, ${m.memory}, Linux ${m.kernel}; load average at the end ${m.load}`,
     `- Node ${m.node}; load generator ${loader}; pinning: ${pin}`,
     `- ${opts.rounds} round(s) × ${opts.duration} s per target, ${opts.pick} round reported, ${opts.warmup} s warm-up, ${opts.connections} connections; sections: ${opts.sections.join(', ')}; run took ${minutes} min`,
+    '',
     '',
   ].join('\n');
 }
@@ -77,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       await RUNNERS[section](ctx);
     } catch (err) {
+      if (stopping) return 130;
       failed++;
       const message = (err as Error).message;
       progress(`section ${section} FAILED: ${message}`);
@@ -95,7 +100,6 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;

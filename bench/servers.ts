@@ -60,7 +60,8 @@ async function waitReady(proc: Proc, base: string, probe: string): Promise<Start
   while (Date.now() < deadline) {
     if (exited) {
       const lines = proc.stderr().split('\n').map((l) => l.trim()).filter(Boolean);
-      return { ok: false, reason: lines.find((l) => l.startsWith('keymint:')) ?? lines[0] ?? `exit ${proc.child.exitCode}` };
+      const line = lines.find((l) => l.startsWith('keymint:')) ?? lines[0] ?? `exit ${proc.child.exitCode}`;
+      return { ok: false, reason: line.split(/\. (?=[A-Z])/)[0] ?? line };
     }
     try {
       const res = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(2000) });
@@ -93,7 +94,12 @@ export async function checkToken(label: string, req: TokenRequest, token: (body:
     throw new Error(`${label}: the check request got ${res.status} without a token: ${text.slice(0, 300)}`);
   }
   if (alg !== undefined) {
-    const header = JSON.parse(Buffer.from(value.split('.')[0] ?? '', 'base64url').toString() || '{}') as { alg?: string };
-    if (header.alg !== alg) throw new Error(`${label}: expected a ${alg} JWT, got header alg ${String(header.alg)}`);
+    let header: { alg?: unknown } = {};
+    try {
+      header = JSON.parse(Buffer.from(value.split('.')[0] ?? '', 'base64url').toString()) as typeof header;
+    } catch {
+      // not a JWT: reported below
+    }
+    if (header.alg !== alg) throw new Error(`${label}: expected a ${alg} JWT, got ${header.alg === undefined ? 'no JWT header' : `header alg ${String(header.alg)}`}`);
   }
 }

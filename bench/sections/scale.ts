@@ -42,6 +42,7 @@ export async function scaleSection(ctx: Context): Promise<void> {
     'store round-trips / token',
   ]);
   const setups: Setup[] = [];
+  const skipped = new Map<string, string>();
   const dirs: string[] = [];
   try {
     for (const [store, storeFlags] of stores) {
@@ -49,12 +50,9 @@ export async function scaleSection(ctx: Context): Promise<void> {
       dirs.push(dataDir);
       const setup = await startNodes(ctx, store, dataDir, storeFlags);
       if (typeof setup === 'string') {
-        table.rows.push([store, '', 'skipped', '', '', '', '']);
-        table.notes.push(`${store} skipped: ${setup}`);
+        skipped.set(store, setup);
         progress(`scale ${store}: skipped: ${setup}`);
-        continue;
-      }
-      setups.push(setup);
+      } else setups.push(setup);
     }
     for (let r = 1; r <= opts.rounds; r++) {
       for (const s of setups) {
@@ -67,8 +65,15 @@ export async function scaleSection(ctx: Context): Promise<void> {
         progress(`${s.double.label} round ${r}/${opts.rounds}: ${describe(two)}`);
       }
     }
-    const baseline = setups[0]?.store === 'SQLite' ? setups[0].single.pick(opts.pick) : undefined;
-    for (const s of setups) {
+    const baseline = setups.find((s) => s.store === 'SQLite')?.single.pick(opts.pick);
+    for (const [store] of stores) {
+      const reason = skipped.get(store);
+      if (reason !== undefined) {
+        table.rows.push([store, '', 'skipped', '', '', '', '']);
+        table.notes.push(`${store} skipped: ${reason}`);
+      }
+      const s = setups.find((x) => x.store === store);
+      if (!s) continue;
       const trips = s.trips.length ? s.trips.reduce((a, b) => a + b, 0) / s.trips.length : undefined;
       for (const [nodes, series] of [[1, s.single], [2, s.double]] as const) {
         const p = series.pick(opts.pick);
