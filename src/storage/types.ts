@@ -41,6 +41,8 @@ export interface ClientRecord {
   readonly trusted: boolean;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
+  /** Token requests per minute this client may make; absent or null = the deployment default. */
+  readonly rateLimit?: number | null;
   readonly secrets: readonly SecretRecord[];
   readonly createdAt: number;
   readonly updatedAt: number;
