@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createMemoryStore } from '../src/storage/memory/index.ts';
+import { openSqliteStore } from '../src/storage/sqlite/index.ts';
 import { Keyring } from '../src/tokens/keyring.ts';
 import { readFileSync } from 'node:fs';
 import { startServer } from './support/harness.ts';
@@ -59,8 +60,10 @@ test('a token signed before a rotation still verifies after it, and a server pic
   t.after(() => server.close());
   const { id, secret } = await server.client();
   const old = String((await server.token(id, secret)).access_token);
-  // Another process (the CLI) rotates through its own Keyring on the same store.
-  const other = await Keyring.open(server.keymint.store.keys, { kek: readKek(server.dataDir), algs: ['RS256'], maxTokenTtl: 86400 });
+  // Another process (the CLI) rotates through its own connection and Keyring on the same data.
+  const otherStore = openSqliteStore({ dir: server.dataDir });
+  t.after(() => otherStore.close());
+  const other = await Keyring.open(otherStore.keys, { kek: readKek(server.dataDir), algs: ['RS256'], maxTokenTtl: 86400 });
   const expected = other.describe().find((k) => k.use === 'sig' && k.state === 'next')!.kid;
   await other.rotate();
   assert.equal(await server.keymint.keyring.refresh(), true);
