@@ -116,3 +116,29 @@ export function liveCases(dialect: string, c: Credentials): LiveCase[] {
 export function extraCodecCases(dialect: string): CodecCase[] {
   return dialect === 'fuuffy' ? [{ title: 'Not found (404)', error: new OAuthError('not_found', 'No such endpoint.') }] : [];
 }
+
+/** Keymint's decisions where the seed and DIALECTS.md are silent, shown on each dialect's page. */
+export const NOTES: Readonly<Record<string, readonly string[]>> = {
+  'polygon-oms': [
+    'A method other than POST is answered as every webrpc service answers it: 405 `WebrpcBadMethod` (code -3, `bad method`), with `Allow: POST`.',
+    '`cause` is one of `apiKey`, `apiSecret`, `body` (not a JSON object, or a duplicated unknown key), `content-type`, `method`, `signature` (unknown key or wrong secret), `environment`, `revoked` (disabled key); 403, 429 and 5xx carry none.',
+    'A disabled key is 401 with `cause: "revoked"` (the seed documents 401 for revoked credentials); a key limited to other dialects, or without the client_credentials grant, is 403 `PermissionDenied`.',
+    'Unrecognised JSON members are ignored; a member sent twice is 400.',
+  ],
+  orum: [
+    'A `grant_type` other than `client_credentials` (or not a string) is 400 `invalid_grant_type`, `grant_type must be client_credentials`, following the seed\'s `invalid_<field>` pattern.',
+    'A parameter sent twice, a body that does not parse, and a Content-Type other than JSON or form are 400 `invalid_request`.',
+    'A client limited to other dialects, or without the client_credentials grant, is 403 `forbidden`, `client is not allowed to use this endpoint`.',
+    '405 is `method_not_allowed`, `Method Not Allowed`, with `Allow: POST`.',
+  ],
+  tradevest: [
+    'Errors stay inside the seed\'s 400 enum: `invalid_scope` and `invalid_target` are answered as `invalid_request`; a method other than POST is 405 `{"error":"invalid_request"}` with `Allow: POST`.',
+    'Client credentials are read from the body only (the seed documents no Basic authentication); absent credentials are 400 `invalid_client`.',
+  ],
+  fuuffy: [
+    '`error_trace` names only the dialect\'s own fields (`client_id`, `client_secret`, `grant_type`), `Content-Type`, or `body`; never a value, never an unknown name.',
+    'A method other than POST is 405 `405001` / `method_not_allowed` / `Method not allowed`, following the catalogue\'s pattern.',
+    'A disabled client, or one limited to other dialects, is 403 `403001`.',
+    'The `X-RateLimit-*` headers accompany a 429 whenever the limiter reports its state; `Retry-After` always does.',
+  ],
+};

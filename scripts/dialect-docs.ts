@@ -5,6 +5,8 @@
  * is fixed, so a rerun without a behaviour change leaves the docs byte-identical.
  *
  *   npm run docs:dialects
+ *
+ * test/dialects/docs.test.ts fails when the committed pages differ from what this produces.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
@@ -15,10 +17,10 @@ import { newClientSecret } from '../src/credentials/secrets.ts';
 import { DIALECTS } from '../src/dialects/index.ts';
 import type { Dialect } from '../src/dialects/types.ts';
 import type { HttpResponse } from '../src/http/types.ts';
-import { createKeymint } from '../src/service.ts';
+import { createKeymint, type Keymint } from '../src/service.ts';
 import { randomBase62 } from '../src/tokens/random.ts';
 import { createLogger } from '../src/util/log.ts';
-import { CODEC_CASES, extraCodecCases, liveCases, type Credentials, type LiveCase } from './dialect-cases.ts';
+import { CODEC_CASES, extraCodecCases, liveCases, NOTES, type Credentials, type LiveCase } from './dialect-cases.ts';
 
 const SEED = ['polygon-oms', 'orum', 'tradevest', 'fuuffy'];
 const OUT = new URL('../docs/dialects/', import.meta.url);
@@ -26,11 +28,49 @@ const NOW = Date.parse('2026-01-01T00:00:00Z');
 /** Headers every answer has that say nothing about the dialect. */
 const SKIP_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'x-content-type-options', 'referrer-policy', 'x-frame-options']);
 
-const dataDir = mkdtempSync(join(tmpdir(), 'keymint-docs-'));
-const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', issuer: 'http://localhost:8080', dialects: SEED }, {});
-const keymint = await createKeymint(config, { log: createLogger('silent'), now: () => NOW });
-try {
-  const base = `http://127.0.0.1:${await keymint.listen()}`;
+/** Every page, by file name under docs/dialects/, as a real server answers today. */
+export async function dialectDocs(): Promise<Record<string, string>> {
+  const pages: Record<string, string> = {};
+  const dataDir = mkdtempSync(join(tmpdir(), 'keymint-docs-'));
+  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', issuer: 'http://localhost:8080', dialects: SEED }, {});
+  const keymint = await createKeymint(config, { log: createLogger('silent'), now: () => NOW });
+  try {
+    const base = `http://127.0.0.1:${await keymint.listen()}`;
+    const creds = await makeClients(keymint);
+    const scrub = scrubber(creds);
+    const index: string[] = [];
+    for (const name of SEED) {
+      const dialect = DIALECTS.get(name)!;
+      const sections: string[] = [];
+      for (const c of liveCases(name, creds)) {
+        const res = await fetch(base + dialect.defaultPath, { method: c.method ?? 'POST', headers: c.headers, ...(c.method === 'GET' ? {} : { body: c.body }) });
+        const headers = [...res.headers].filter(([k]) => !SKIP_HEADERS.has(k));
+        sections.push(section(c.title, scrub(renderRequest(dialect.defaultPath, c)), scrub(renderResponse(res.status, headers, await res.text()))));
+      }
+      for (const c of [...extraCodecCases(name), ...CODEC_CASES]) {
+        const r: HttpResponse = dialect.encodeError(c.error, { method: 'POST', path: dialect.defaultPath, query: '', headers: {}, headersDistinct: {}, body: Buffer.alloc(0), ip: '' });
+        const headers = Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
+        sections.push(section(`${c.title} — from the codec`, undefined, renderResponse(r.status, headers, String(r.body))));
+      }
+      pages[`${name}.md`] = page(dialect, sections);
+      index.push(`| [\`${name}\`](${name}.md) | \`POST ${dialect.defaultPath}\` | ${Object.keys(dialect.contract.requestBodies).map((t) => `\`${t}\``).join(', ')} | ${tokenFormat(dialect)} |`);
+    }
+    pages['README.md'] = readme(index);
+    return pages;
+  } finally {
+    await keymint.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const pages = await dialectDocs();
+  mkdirSync(OUT, { recursive: true });
+  for (const [file, text] of Object.entries(pages)) writeFileSync(new URL(file, OUT), text);
+  console.log(`wrote ${Object.keys(pages).length} pages to docs/dialects/`);
+}
+
+async function makeClients(keymint: Keymint): Promise<Credentials> {
   const make = async (input: { dialects?: string[] } = {}) => {
     const { client, clientSecret } = await keymint.clients.create({ name: 'docs', ...input }, 'docs');
     return { id: client.client_id, secret: clientSecret ?? '' };
@@ -39,7 +79,7 @@ try {
   const disabled = await make();
   await keymint.clients.setStatus(disabled.id, 'disabled', 'docs');
   const other = await make({ dialects: ['oauth2'] });
-  const creds: Credentials = {
+  return {
     id: main.id,
     secret: main.secret,
     disabledId: disabled.id,
@@ -50,45 +90,26 @@ try {
     foreignId: `sk_stg_live_${main.id.slice(-24)}`,
     wrongSecret: newClientSecret(),
   };
+}
+
+/** Replaces every id, secret and token with a placeholder (the longest values first). */
+function scrubber(c: Credentials): (text: string) => string {
   const placeholders: Array<[string, string]> = [
-    [creds.foreignId, '<other_environment_client_id>'],
-    [creds.unknownId, '<unknown_client_id>'],
-    [creds.disabledId, '<disabled_client_id>'],
-    [creds.disabledSecret, '<disabled_client_secret>'],
-    [creds.otherId, '<restricted_client_id>'],
-    [creds.otherSecret, '<restricted_client_secret>'],
-    [creds.wrongSecret, '<wrong_client_secret>'],
-    [creds.id, '<client_id>'],
-    [creds.secret, '<client_secret>'],
+    [c.foreignId, '<other_environment_client_id>'],
+    [c.unknownId, '<unknown_client_id>'],
+    [c.disabledId, '<disabled_client_id>'],
+    [c.disabledSecret, '<disabled_client_secret>'],
+    [c.otherId, '<restricted_client_id>'],
+    [c.otherSecret, '<restricted_client_secret>'],
+    [c.wrongSecret, '<wrong_client_secret>'],
+    [c.id, '<client_id>'],
+    [c.secret, '<client_secret>'],
   ];
-  const scrub = (text: string): string => {
+  return (text) => {
     let out = text;
     for (const [value, name] of placeholders) out = out.split(value).join(name);
     return out.replace(/eyJ[\w-]*\.[\w-]+\.[\w-]+/g, '<access_token>').replace(/sk-[0-9a-f]{32}/g, '<access_token>');
   };
-
-  const index: string[] = [];
-  for (const name of SEED) {
-    const dialect = DIALECTS.get(name)!;
-    const sections: string[] = [];
-    for (const c of liveCases(name, creds)) {
-      const res = await fetch(base + dialect.defaultPath, { method: c.method ?? 'POST', headers: c.headers, ...(c.method === 'GET' ? {} : { body: c.body }) });
-      const headers = [...res.headers].filter(([k]) => !SKIP_HEADERS.has(k));
-      sections.push(section(c.title, scrub(renderRequest(dialect.defaultPath, c)), scrub(renderResponse(res.status, headers, await res.text()))));
-    }
-    for (const c of [...extraCodecCases(name), ...CODEC_CASES]) {
-      const r: HttpResponse = dialect.encodeError(c.error, { method: 'POST', path: dialect.defaultPath, query: '', headers: {}, headersDistinct: {}, body: Buffer.alloc(0), ip: '' });
-      const headers = Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
-      sections.push(section(`${c.title} — from the codec`, undefined, renderResponse(r.status, headers, String(r.body))));
-    }
-    writeFileSync(new URL(`${name}.md`, OUT), page(dialect, sections));
-    index.push(`| [\`${name}\`](${name}.md) | \`POST ${dialect.defaultPath}\` | ${Object.keys(dialect.contract.requestBodies).map((t) => `\`${t}\``).join(', ')} | ${tokenFormat(dialect)} |`);
-  }
-  writeFileSync(new URL('README.md', OUT), readme(index));
-  console.log(`wrote ${SEED.length + 1} pages to docs/dialects/`);
-} finally {
-  await keymint.close();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 function renderRequest(path: string, c: LiveCase): string {
@@ -130,6 +151,10 @@ ${d.contract.summary}
 - Access token: ${tokenFormat(d)}
 - OpenAPI 3.1: \`GET ${d.defaultPath}/openapi.json\`
 - Every answer carries \`Cache-Control: no-store\` and \`Pragma: no-cache\`; 429 and 503 carry \`Retry-After\`.
+
+Where the seed is silent (see also DIALECTS.md):
+
+${(NOTES[d.name] ?? []).map((n) => `- ${n}`).join('\n')}
 
 Examples are recorded from a real server; ids, secrets and tokens are replaced by placeholders
 such as \`<client_id>\`, \`<client_secret>\` and \`<access_token>\`. Bodies are shown byte for byte.
