@@ -52,4 +52,15 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const k = await import('keymint'); console.log(typeof k.createKeymint, typeof k.loadConfig)"], { cwd: app, encoding: 'utf8' });
   assert.equal(out.trim(), 'function function');
   assert.ok(readdirSync(join(app, 'node_modules', 'keymint', 'dist')).includes('index.d.ts'));
+
+  // The `keymint/verify` and `keymint/client` subpaths (issue 6) resolve, with their declarations.
+  const sub = execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', "const v = await import('keymint/verify'); const c = await import('keymint/client'); console.log(typeof v.createVerifier, typeof v.expressBearer, typeof c.createTokenSource, typeof c.authorizedFetch)"],
+    { cwd: app, encoding: 'utf8' },
+  );
+  assert.equal(sub.trim(), 'function function function function');
+  for (const dir of ['verify', 'client']) {
+    assert.ok(readdirSync(join(app, 'node_modules', 'keymint', 'dist', dir)).includes('index.d.ts'), `dist/${dir}/index.d.ts`);
+  }
 });
