@@ -2,6 +2,7 @@
  * Shared pieces of the verify suites: a real Keymint with a fixed issuer, and a fetch that reaches it
  * under that issuer's name while counting requests per path.
  */
+import type { RawConfig } from '../../src/config/index.ts';
 import { startServer, type TestServer } from '../support/harness.ts';
 
 export const ISSUER = 'http://localhost:8080';
@@ -24,7 +25,7 @@ export function countingFetch(from: string, to: string): CountingFetch {
   return { fetch: wrapped, count: (path) => counts.get(path) ?? 0 };
 }
 
-export async function startIssuer(flags: Record<string, string> = {}): Promise<TestServer> {
+export async function startIssuer(flags: RawConfig = {}): Promise<TestServer> {
   return startServer({ issuer: ISSUER, ...flags });
 }
 
