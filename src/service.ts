@@ -27,7 +27,7 @@ import { registerGauges } from './metrics/gauges.ts';
 import { Metrics } from './metrics/index.ts';
 import { json } from './http/types.ts';
 import type { ExchangeDeps } from './protocol/exchange.ts';
-import { cachedClients } from './credentials/client-cache.ts';
+import { cachedClients, type CachedClients } from './credentials/client-cache.ts';
 import { publishingClients, publishingKeys } from './feed/publishing-store.ts';
 import { redisFeed } from './feed/redis.ts';
 import { localFeed, type Feed } from './feed/types.ts';
@@ -68,7 +68,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
   try {
     redis = config.redisUrl ? await openRedis(config.redisUrl, config.redisTimeoutMs) : undefined;
     feed = redis ? redisFeed(redis, config.redisPrefix, (err) => log.warn('feed error', { err })) : localFeed();
-    const cache = cachedClients(publishingClients(base.clients, feed), config.clientCacheMs, options.now);
+    const cache = exactWhenPossible(cachedClients(publishingClients(base.clients, feed), config.clientCacheMs, options.now), base);
     const store = layered(base, { clients: cache, keys: publishingKeys(base.keys, feed) });
     const kek = loadKek(config);
     const algs: SigningAlg[] = [...new Set<SigningAlg>([config.alg, 'RS256', ...dialects.flatMap(({ dialect }) => (dialect.accessToken.format === 'jwt' && dialect.accessToken.alg ? [dialect.accessToken.alg] : []))])];
@@ -110,6 +110,29 @@ function openConfiguredStore(config: Config): Promise<Store> | Store {
     poolSize: config.dbPoolSize,
     acquireTimeoutMs: config.dbAcquireTimeoutMs,
     queryTimeoutMs: config.dbQueryTimeoutMs,
+  });
+}
+
+/**
+ * When the store can tell cheaply that another connection committed (SQLite), drop the whole client
+ * cache before answering from it: a change made by the CLI or another node takes effect at once.
+ */
+function exactWhenPossible(cache: CachedClients, base: Store): CachedClients {
+  const marker = base.changeMarker;
+  if (!marker) return cache;
+  let seen = marker();
+  const check = () => {
+    const now = marker();
+    if (now !== seen) {
+      seen = now;
+      cache.invalidate();
+    }
+  };
+  return Object.assign(Object.create(cache) as CachedClients, {
+    get: (id: string) => {
+      check();
+      return cache.get(id);
+    },
   });
 }
 

@@ -79,7 +79,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
     path,
     query: q < 0 ? '' : url.slice(q + 1),
     headers: req.headers,
-    headersDistinct: req.headersDistinct,
+    // Node builds this object on access: only pay for it when a handler looks.
+    get headersDistinct() {
+      return req.headersDistinct;
+    },
     body,
     ip: req.socket.remoteAddress ?? '',
   };

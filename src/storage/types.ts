@@ -154,6 +154,12 @@ export interface AuditRepo {
 
 export interface Store {
   readonly kind: string;
+  /**
+   * Optional, synchronous and cheap: a value that changes whenever another connection (the CLI,
+   * another node) has committed since the last call (SQLite's `data_version`). Caches use it to stay
+   * exact without a feed; stores without it rely on the feed and the cache lifetime.
+   */
+  readonly changeMarker?: () => number;
   readonly clients: ClientRepo;
   readonly keys: KeyRepo;
   readonly tokens: TokenRepo;
