@@ -25,6 +25,7 @@ import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import { registerGauges } from './metrics/gauges.ts';
 import { Metrics } from './metrics/index.ts';
+import { countingStore } from './metrics/store-calls.ts';
 import { json } from './http/types.ts';
 import type { ExchangeDeps } from './protocol/exchange.ts';
 import { cachedClients, type CachedClients } from './credentials/client-cache.ts';
@@ -45,6 +46,7 @@ export interface KeymintCore {
   /** Cross-node events (Redis pub/sub with --redis-url, else this process only). */
   readonly feed: Feed;
   readonly redis: RedisHandle | undefined;
+  readonly metrics: Metrics;
   readonly keyring: Keyring;
   readonly clients: ClientService;
   readonly log: Logger;
@@ -62,7 +64,9 @@ export interface OpenOptions {
 export async function openKeymint(config: Config, options: OpenOptions = {}): Promise<KeymintCore> {
   const log = options.log ?? createLogger(config.logLevel);
   const dialects = mountedDialects(config);
-  const base = options.store ?? (await openConfiguredStore(config));
+  const metrics = new Metrics();
+  const opened = options.store ?? (await openConfiguredStore(config));
+  const base = countingStore(opened, metrics.storeRoundTrips);
   let redis: RedisHandle | undefined;
   let feed: Feed | undefined;
   try {
@@ -92,7 +96,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
       await redis?.close();
       await base.close();
     };
-    return { config, store, feed: liveFeed, redis, keyring, clients, log, close };
+    return { config, store, feed: liveFeed, redis, keyring, clients, log, metrics, close };
   } catch (err) {
     await feed?.close();
     await redis?.close();
@@ -150,7 +154,6 @@ function layered(base: Store, over: Pick<Store, 'clients' | 'keys'>): Store {
 
 export interface Keymint extends KeymintCore {
   readonly router: Router;
-  readonly metrics: Metrics;
   readonly server: Server;
   /** Starts listening; resolves to the bound port. */
   listen(): Promise<number>;
@@ -181,7 +184,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
     },
     now,
   };
-  const metrics = new Metrics();
+  const { metrics } = core;
   const limiter = createLimiter(config, core.redis, metrics, log, options.now);
   const endpoint: TokenEndpointOptions = { limiter, clientIp: clientIpResolver(config.trustedProxies), metrics };
   const scaled: ExchangeDeps = { ...deps, admit: (client) => limiter.admitClient(client) };
@@ -241,7 +244,6 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
           resolve((server.address() as AddressInfo).port);
         });
       }),
-    metrics,
     close: async () => {
       clearInterval(refresher);
       shedder.stop();
