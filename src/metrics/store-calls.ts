@@ -17,19 +17,20 @@ export function countingStore(base: Store, counter: Counter): Store {
 }
 
 function countingRepo<T extends object>(repo: string, target: T, counter: Counter): T {
-  const wrapped = new Map<PropertyKey, unknown>();
+  // Keyed by the method itself, so a method replaced at run time (tests do) is wrapped anew.
+  const wrapped = new WeakMap<object, unknown>();
   return new Proxy(target, {
     get(t, prop, receiver) {
       const value = Reflect.get(t, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      let fn = wrapped.get(prop);
+      let fn = wrapped.get(value);
       if (!fn) {
         const labels = { repo, op: String(prop) };
         fn = (...args: unknown[]) => {
           counter.inc(labels);
           return (value as (...a: unknown[]) => unknown).apply(t, args);
         };
-        wrapped.set(prop, fn);
+        wrapped.set(value, fn);
       }
       return fn;
     },
