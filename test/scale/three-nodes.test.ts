@@ -4,10 +4,13 @@
  * nodes within the documented bound (1 s).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
+import { loadConfig } from '../../src/config/index.ts';
+import { createKeymint } from '../../src/service.ts';
 import { cluster, eventually } from '../support/cluster.ts';
-import { needService } from '../support/services.ts';
+import { DATABASE_URL, needService } from '../support/services.ts';
 
 const BOUND_MS = 1000;
 
@@ -75,4 +78,16 @@ test('revocations published on one node reach the feed subscribers of every node
   });
   await a.keymint.feed.publish({ type: 'revocation', jti: 'jti-123', expiresAt: Date.now() + 60_000 });
   assert.ok(await eventually(async () => seen.includes('jti-123'), BOUND_MS));
+});
+
+test('a node with another KEK refuses to start, naming the KEK', async (t) => {
+  if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
+  const c = cluster();
+  t.after(() => c.close());
+  await c.start();
+  const config = loadConfig(
+    { port: '0', logLevel: 'silent', databaseUrl: DATABASE_URL, databaseSchema: c.schema, redisUrl: undefined, dataDir: ':memory:' },
+    { KEYMINT_KEK: randomBytes(32).toString('base64') },
+  );
+  await assert.rejects(createKeymint(config), /config kek: .*same KEYMINT_KEK/);
 });
