@@ -96,10 +96,16 @@ for (const mode of ['hang', 'cut'] as const) {
 
     proxy[mode]();
     const statuses: number[] = [];
+    const started = Date.now();
     for (let i = 0; i < 30; i++) statuses.push((await node.token(client.client_id, clientSecret!)).status);
-    // Every request was answered (none waited on the hung Redis beyond its command timeout), the
-    // first 20 within the local share, the rest refused: never unlimited, never a 5xx.
-    assert.deepEqual(statuses, [...Array(20).fill(200), ...Array(10).fill(429)]);
+    const elapsed = Date.now() - started;
+    // Every request was answered (none waited on the hung Redis beyond its command timeout): the
+    // local share (20 now, refilling at 20/min) passes, the rest is refused: never unlimited, no 5xx.
+    const refilled = Math.ceil((elapsed * 20) / 60_000);
+    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(200));
+    assert.ok(statuses.every((s) => s === 200 || s === 429));
+    assert.ok(statuses.filter((s) => s === 200).length <= 20 + refilled);
+    assert.ok(statuses.includes(429));
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     assert.match(metrics, /keymint_limiter_fallback 1/);
 
