@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { basic, startServer } from '../support/harness.ts';
 
-test('A-08: brute force on one client id from one address does not slow the same client elsewhere or other clients', async (t) => {
+test('A-08 brute force on one client id from one address does not slow the same client elsewhere or other clients', async (t) => {
   const server = await startServer({ trustedProxies: ['127.0.0.1'], lockoutThreshold: '3', lockoutBaseMs: '60000', rateLimitIp: '1000' });
   t.after(() => server.close());
   const victim = await server.client();
@@ -37,7 +37,7 @@ test('A-08: brute force on one client id from one address does not slow the same
   assert.ok(!metrics.includes(victim.secret) && !metrics.includes(wrong));
 });
 
-test('per-address and per-client limits answer 429 with Retry-After', async (t) => {
+test('A-08 per-address and per-client limits answer 429 with Retry-After', async (t) => {
   const server = await startServer({ rateLimitIp: '4', rateLimitClient: '2' });
   t.after(() => server.close());
   const a = await server.client();

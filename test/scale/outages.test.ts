@@ -33,7 +33,7 @@ function load(workers: number, request: () => Promise<number>) {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('PostgreSQL cut under load: fast 503 + Retry-After (never 500 or a hang), recovers by itself, no acknowledged write lost', async (t) => {
+test('D-02 PostgreSQL cut under load: fast 503 + Retry-After (never 500 or a hang), recovers by itself, no acknowledged write lost', async (t) => {
   if (!(await needService(t, 'PostgreSQL'))) return;
   const u = new URL(DATABASE_URL);
   const proxy = await startTcpProxy(u.hostname, Number(u.port || 5432));
@@ -82,7 +82,7 @@ test('PostgreSQL cut under load: fast 503 + Retry-After (never 500 or a hang), r
 });
 
 for (const mode of ['hang', 'cut'] as const) {
-  test(`Redis ${mode === 'hang' ? 'hung' : 'stopped'} under load: issuance continues within the local fallback limit, and the metric says so`, async (t) => {
+  test(`D-02 Redis ${mode === 'hang' ? 'hung' : 'stopped'} under load: issuance continues within the local fallback limit, and the metric says so`, async (t) => {
     if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
     const u = new URL(REDIS_URL);
     const proxy = await startTcpProxy(u.hostname, Number(u.port || 6379));

@@ -72,7 +72,7 @@ test('shared limits: a per-client limit holds across nodes (counters in Redis)',
   assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
 });
 
-test('revocations published on one node reach the feed subscribers of every node', async (t) => {
+test('V-10 revocations published on one node reach the feed subscribers of every node', async (t) => {
   if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
   const c = cluster();
   t.after(() => c.close());
