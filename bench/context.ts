@@ -6,6 +6,7 @@
 import { closedLoop, type LoadResult, type Loader, type TokenRequest } from './load.ts';
 import type { BenchOptions } from './options.ts';
 import type { Report } from './report.ts';
+import type { KeymintOptions } from './servers.ts';
 import { describe, progress, type Series } from './rounds.ts';
 
 export interface Context {
@@ -27,4 +28,17 @@ export async function round(ctx: Context, series: Series<LoadResult>, req: Token
   const result = await closedLoop(ctx.loader, req, { connections: ctx.opts.connections, seconds: ctx.opts.duration, core: ctx.opts.loadCore });
   progress(`${series.label} round ${r}/${ctx.opts.rounds}: ${describe(result)}`);
   return series.add(result);
+}
+
+/** Options of a `keymint serve` (and its `clients create`) under this run's settings. */
+export function keymintAt(ctx: Context, dataDir: string, more: { alg?: string; dialects?: string[]; storeFlags?: string[] } = {}): KeymintOptions {
+  return {
+    bin: ctx.opts.keymint,
+    core: ctx.opts.serverCore,
+    dataDir,
+    alg: more.alg ?? 'RS256',
+    dialects: more.dialects ?? ['oauth2'],
+    storeFlags: more.storeFlags ?? [],
+    extraFlags: ctx.opts.serverFlags,
+  };
 }

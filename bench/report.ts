@@ -69,7 +69,8 @@ with \`taskset\`, and the load generator to another. See \`npm run bench -- --he
 
 - **tokens/s** counts 2xx answers per second at 64 keep-alive connections (closed loop); p50 / p99 are
   the load generator's latencies at that load. Each figure is the median (or best, \`--pick\`) of
-  several rounds; rounds of the compared targets are interleaved so machine noise hits them alike.
+  several rounds; rounds of the compared targets are interleaved so machine noise hits them alike,
+  and a ratio is the median of the per-round ratios (with \`--pick best\`, the ratio of the bests).
 - **raw signing rate**: a pinned child (bench/sign-rate.ts) signs a realistic RFC 9068 signing input
   with \`node:crypto\` in a loop: the ceiling of a signing service on that core.
 - **oidc-provider**: v9 with client_credentials and a resource indicator that makes JWT access tokens

@@ -56,3 +56,16 @@ export class Series<T> {
 }
 
 export const loadSeries = (label: string): Series<LoadResult> => new Series<LoadResult>(label, (r) => (failureShare(r) > 0.01 ? -1 : r.rps));
+
+/**
+ * Ratio of two targets measured in interleaved rounds: with `median`, the median of the per-round
+ * ratios (each pair ran back to back, so shared-machine noise mostly cancels); with `best`, the ratio
+ * of the two best figures.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[], how: Pick): number {
+  if (how === 'best') return Math.max(...a) / Math.max(...b);
+  const ratios = a.map((x, i) => x / (b[i] ?? NaN)).filter(Number.isFinite).sort((x, y) => x - y);
+  const n = ratios.length;
+  if (n === 0) return NaN;
+  return n % 2 ? (ratios[(n - 1) / 2] ?? NaN) : ((ratios[n / 2 - 1] ?? NaN) + (ratios[n / 2] ?? NaN)) / 2;
+}

@@ -4,7 +4,8 @@
  * Servers and references run pinned to one core, load generators to another; every child process
  * and temp dir is removed on exit, on Ctrl-C and on failure.
  */
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, join, relative } from 'node:path';
 import type { Context } from './context.ts';
 import { loaderVersion, resolveLoader } from './load.ts';
 import { machine } from './machine.ts';
@@ -40,6 +41,16 @@ function command(argv: readonly string[]): string {
   return [...env, 'npm run bench', ...(argv.length ? ['--', ...argv.map(q)] : [])].join(' ');
 }
 
+/** Which Keymint was measured: the checkout of the CLI under test, its commit and whether it was clean. */
+function build(bin: string): string {
+  const dir = dirname(dirname(bin));
+  const git = (...args: string[]) => spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git('rev-parse', '--short', 'HEAD');
+  if (!commit) return bin;
+  const dirty = git('status', '--porcelain', '--untracked-files=no') ? ', uncommitted changes' : '';
+  return `${git('rev-parse', '--abbrev-ref', 'HEAD')}@${commit}${dirty} (${relative(ROOT, bin) || bin})`;
+}
+
 function header(opts: BenchOptions, argv: readonly string[], loader: string, minutes: number): string {
   const m = machine();
   const pin = hasTaskset ? `servers and references on core ${opts.serverCore}, load generators on core ${opts.loadCore} (taskset)` : 'none (taskset not found)';
@@ -49,6 +60,7 @@ function header(opts: BenchOptions, argv: readonly string[], loader: string, min
     ...(opts.note ? [`> **${opts.note}**`, ''] : []),
     `- Command: \`${command(argv)}\``,
     `- Machine: ${m.cpu}, nproc ${m.nproc}, ${m.memory}, Linux ${m.kernel}; load average at the end ${m.load}`,
+    `- Keymint: ${build(opts.keymint)}`,
     `- Node ${m.node}; load generator ${loader}; pinning: ${pin}`,
     `- ${opts.rounds} round(s) × ${opts.duration} s per target, ${opts.pick} round reported, ${opts.warmup} s warm-up, ${opts.connections} connections; sections: ${opts.sections.join(', ')}; run took ${minutes} min`,
     '',

@@ -3,7 +3,7 @@
  * connections). Capacity is the core section's RS256 figure of this run, or measured here when the
  * core section did not run. Target: p99 ≤ 5 ms.
  */
-import { round, warmUp, type Context } from '../context.ts';
+import { keymintAt, round, warmUp, type Context } from '../context.ts';
 import { pacedLoad, type LoadResult } from '../load.ts';
 import { removeTempDir, tempDir } from '../procs.ts';
 import { OAUTH2 } from '../recipes.ts';
@@ -15,8 +15,8 @@ const P99_GOAL_MS = 5;
 export async function halfSection(ctx: Context): Promise<void> {
   const { opts } = ctx;
   const dataDir = tempDir('half');
-  const creds = await createClient({ dataDir, storeFlags: [] }, opts.loadCore);
-  const km = await startKeymint({ core: opts.serverCore, dataDir, alg: 'RS256', dialects: ['oauth2'], storeFlags: [], extraFlags: opts.serverFlags });
+  const creds = await createClient(keymintAt(ctx, dataDir), opts.loadCore);
+  const km = await startKeymint(keymintAt(ctx, dataDir));
   if (!km.ok) throw new Error(`keymint serve refused to start: ${km.reason}`);
   try {
     const req = OAUTH2.request(km.server.base, creds);

@@ -6,7 +6,7 @@
  * (target for client_credentials with a JWT: 0 once the client is cached). A store whose flags the
  * server refuses (not in this build yet, or the database is unreachable) is skipped with a note.
  */
-import { type Context, warmUp } from '../context.ts';
+import { keymintAt, type Context, warmUp } from '../context.ts';
 import { closedLoopSplit, type LoadResult, type TokenRequest } from '../load.ts';
 import { removeTempDir, tempDir } from '../procs.ts';
 import { OAUTH2 } from '../recipes.ts';
@@ -99,7 +99,7 @@ async function startNodes(ctx: Context, store: string, dataDir: string, storeFla
   const { opts } = ctx;
   const nodes: Server[] = [];
   const start = async () => {
-    const s = await startKeymint({ core: opts.serverCore, dataDir, alg: 'RS256', dialects: ['oauth2'], storeFlags, extraFlags: opts.serverFlags });
+    const s = await startKeymint(keymintAt(ctx, dataDir, { storeFlags }));
     if (s.ok) nodes.push(s.server);
     return s;
   };
@@ -107,7 +107,7 @@ async function startNodes(ctx: Context, store: string, dataDir: string, storeFla
   const first = await start();
   if (!first.ok) return `\`keymint serve${storeFlags.length ? ` ${storeFlags.filter((f) => f.startsWith('--')).join(' … ')} …` : ''}\` refused to start (${first.reason})`;
   try {
-    const creds = await createClient({ dataDir, storeFlags }, opts.loadCore);
+    const creds = await createClient(keymintAt(ctx, dataDir, { storeFlags }), opts.loadCore);
     progress(`scale ${store}: starting node 2 on the same store`);
     const second = await start();
     if (!second.ok) throw new Error(`${store}: the second node refused to start: ${second.reason}`);
