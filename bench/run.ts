@@ -5,6 +5,7 @@
  * and temp dir is removed on exit, on Ctrl-C and on failure.
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { Context } from './context.ts';
 import { loaderVersion, resolveLoader } from './load.ts';
@@ -86,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   const ctx: Context = { opts, loader, report: new Report(), figures: new Map() };
   const t0 = Date.now();
   if (!hasTaskset) progress('warning: taskset not found; processes are not pinned, figures are not comparable');
+  else if (availableParallelism() < 2 || opts.serverCore === opts.loadCore) progress('warning: servers and load generators share one core; figures understate capacity');
   progress(`load generator: ${loaderVersion(loader)}; sections: ${opts.sections.join(', ')}; ${opts.rounds} × ${opts.duration} s rounds`);
   let failed = 0;
   for (const section of opts.sections) {

@@ -140,9 +140,9 @@ async function startNodes(ctx: Context, store: Store): Promise<Setup | string> {
 async function storeTrips(ctx: Context, s: Setup): Promise<string> {
   const urls = s.store.flags.length ? [ctx.opts.databaseUrl, ctx.opts.redisUrl] : [];
   try {
-    const out = await runPinned(ctx.opts.serverCore, NODE, [join(ROOT, 'bench/store-trips.ts'), s.dataDir, ...(urls.length ? urls : ['', '']), '500'], 120_000, {
-      env: s.store.env,
-    });
+    const args = [join(ROOT, 'bench/store-trips.ts'), s.dataDir, ...(urls.length ? urls : ['', '']), '500'];
+    const env = { KEYMINT_RATE_LIMIT_CLIENT: '0', KEYMINT_RATE_LIMIT_IP: '0', ...s.store.env };
+    const out = await runPinned(ctx.opts.serverCore, NODE, args, 120_000, { env });
     const r = JSON.parse(out.trim()) as { perToken: number; methods: Record<string, number> };
     const detail = Object.entries(r.methods).map(([k, v]) => `${k} ×${v}`).join(', ');
     progress(`scale ${s.store.name}: ${r.perToken.toFixed(3)} store calls per token${detail ? ` (${detail} over 500 tokens)` : ''}`);

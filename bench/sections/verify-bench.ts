@@ -39,7 +39,7 @@ export async function verifySection(ctx: Context): Promise<void> {
   clearTimeout(timer);
   if (code !== 0) throw new Error(`bench/verify.ts failed (${signal ?? `exit ${code}`}):\n${proc.stderr().slice(-2000)}`);
   const text = proc.stdout();
-  for (const line of text.split('\n')) progress(`verify: ${line}`);
+  for (const line of text.split('\n').filter(Boolean)) progress(`verify: ${line}`);
   ctx.report.blocks.push({ title: `Verification (bench/verify.ts ${opts.duration}, pinned to core ${opts.serverCore})`, text });
   for (const m of text.matchAll(/^(\S+)\s+bare jose\.jwtVerify\s+(\d+)\/s\s+createVerifier\s+(\d+)\/s\s+ratio\s+([\d.]+)/gm)) {
     const [, alg, bare, ours, r] = m;
