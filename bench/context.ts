@@ -1,7 +1,6 @@
 /**
- * What every section gets: the options, the chosen load generator, the report, and figures that
- * later sections compare against (the single-node SQLite RS256 rate, …). Plus the two steps every
- * section repeats: warm a target up, and measure one round of it.
+ * What every section gets: the options, the chosen load generator and the report. Plus the steps
+ * every section repeats: options of a keymint server, warming a target up, measuring one round.
  */
 import { closedLoop, type LoadResult, type Loader, type TokenRequest } from './load.ts';
 import type { BenchOptions } from './options.ts';
@@ -13,8 +12,6 @@ export interface Context {
   readonly opts: BenchOptions;
   readonly loader: Loader;
   readonly report: Report;
-  /** Picked results by name, e.g. `keymint RS256`, for later sections. */
-  readonly figures: Map<string, LoadResult>;
 }
 
 export async function warmUp(ctx: Context, label: string, req: TokenRequest): Promise<void> {

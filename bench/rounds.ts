@@ -24,7 +24,9 @@ export function failureShare(r: LoadResult): number {
 }
 
 export function describe(r: LoadResult): string {
-  const bad = failureShare(r) > 0.01 ? `  ⚠ ${int(r.failed)} failed (${(failureShare(r) * 100).toFixed(1)}%): not a token rate` : r.failed ? `  (${r.failed} failed)` : '';
+  const codes = Object.entries(r.statuses).map(([code, n]) => `${code} ×${n}`).join(', ');
+  const what = `${int(r.failed)} failed${codes ? `: ${codes}` : ''}`;
+  const bad = failureShare(r) > 0.01 ? `  ⚠ ${what} (${(failureShare(r) * 100).toFixed(1)}%): not a token rate` : r.failed ? `  (${what})` : '';
   return `${int(r.rps)} tokens/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}${bad}`;
 }
 
@@ -63,9 +65,20 @@ export const loadSeries = (label: string): Series<LoadResult> => new Series<Load
  * of the two best figures.
  */
 export function pairedRatio(a: readonly number[], b: readonly number[], how: Pick): number {
-  if (how === 'best') return Math.max(...a) / Math.max(...b);
-  const ratios = a.map((x, i) => x / (b[i] ?? NaN)).filter(Number.isFinite).sort((x, y) => x - y);
+  if (how === 'best') return Math.max(...a.filter(Number.isFinite)) / Math.max(...b.filter(Number.isFinite));
+  const ratios = roundRatios(a, b).filter(Number.isFinite).sort((x, y) => x - y);
   const n = ratios.length;
   if (n === 0) return NaN;
   return n % 2 ? (ratios[(n - 1) / 2] ?? NaN) : ((ratios[n / 2 - 1] ?? NaN) + (ratios[n / 2] ?? NaN)) / 2;
+}
+
+export const roundRatios = (a: readonly number[], b: readonly number[]): number[] => a.map((x, i) => x / (b[i] ?? NaN));
+
+/** Tokens/s of each round, NaN for a round with too many failures (left out of ratios). */
+export const rates = (series: Series<LoadResult>): number[] => series.rounds.map((r) => (failureShare(r) > 0.01 ? NaN : r.rps));
+
+/** "median of 0.91, 0.95, 1.02" for a target's measured column. */
+export function ratioDetail(a: readonly number[], b: readonly number[], how: Pick): string {
+  const list = roundRatios(a, b).map((x) => (Number.isFinite(x) ? x.toFixed(2) : 'failed'));
+  return list.length > 1 ? `${how === 'best' ? 'best rounds; per round' : 'median of rounds'} ${list.join(', ')}` : '';
 }

@@ -84,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = parsed;
   const loader = resolveLoader(opts.loader);
-  const ctx: Context = { opts, loader, report: new Report(), figures: new Map() };
+  const ctx: Context = { opts, loader, report: new Report() };
   const t0 = Date.now();
   if (!hasTaskset) progress('warning: taskset not found; processes are not pinned, figures are not comparable');
   else if (availableParallelism() < 2 || opts.serverCore === opts.loadCore) progress('warning: servers and load generators share one core; figures understate capacity');

@@ -7,7 +7,7 @@
 import { keymintAt, round, warmUp, type Context } from '../context.ts';
 import { removeTempDir, tempDir } from '../procs.ts';
 import { DIALECT_RECIPES, OAUTH2, type Recipe } from '../recipes.ts';
-import { int, loadSeries, ms, pairedRatio, progress, ratio } from '../rounds.ts';
+import { int, loadSeries, ms, pairedRatio, progress, ratio, ratioDetail, rates } from '../rounds.ts';
 import { checkToken, createClient, startKeymint } from '../servers.ts';
 import type { Credentials } from '../recipes.ts';
 import type { Table } from '../report.ts';
@@ -23,8 +23,8 @@ export async function dialectsSection(ctx: Context): Promise<void> {
       'path',
       'tokens/s',
       'p99',
-      'oauth2 tokens/s (same run)',
-      'ratio',
+      'oauth2 tokens/s (same server)',
+      'ratio (paired)',
       'cost',
     ]);
     for (const recipe of DIALECT_RECIPES) await measureDialect(ctx, recipe, dataDir, creds, table);
@@ -59,7 +59,8 @@ async function measureDialect(ctx: Context, recipe: Recipe, dataDir: string, cre
     const o = oauth2.pick(opts.pick);
     const d = dialect.pick(opts.pick);
     if (!o || !d) return;
-    const x = pairedRatio(dialect.rounds.map((r) => r.rps), oauth2.rounds.map((r) => r.rps), opts.pick);
+    const x = pairedRatio(rates(dialect), rates(oauth2), opts.pick);
+    const detail = ratioDetail(rates(dialect), rates(oauth2), opts.pick);
     const sameFormat = recipe.format === OAUTH2.format;
     table.rows.push([recipe.name, recipe.path, int(d.rps), ms(d.p99), int(o.rps), ratio(x), `${((1 - x) * 100).toFixed(1)}%`]);
     if (!sameFormat) {
@@ -69,7 +70,7 @@ async function measureDialect(ctx: Context, recipe: Recipe, dataDir: string, cre
     }
     ctx.report.target(
       `${recipe.name} codec cost vs oauth2`,
-      `${((1 - x) * 100).toFixed(1)}% (${int(d.rps)} vs ${int(o.rps)} tokens/s)`,
+      `${((1 - x) * 100).toFixed(1)}%${detail ? ` (ratio ${ratio(x)}: ${detail})` : ''}`,
       `≤ ${MAX_COST * 100}%${sameFormat ? '' : ' (same format only)'}`,
       sameFormat ? 1 - x <= MAX_COST : undefined,
     );

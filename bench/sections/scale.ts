@@ -13,7 +13,7 @@ import { closedLoopSplit, type LoadResult, type TokenRequest } from '../load.ts'
 import { dropSchema, runSchema } from '../pg-schema.ts';
 import { NODE, removeTempDir, ROOT, runPinned, tempDir } from '../procs.ts';
 import { OAUTH2 } from '../recipes.ts';
-import { describe, int, loadSeries, ms, pairedRatio, progress, ratio, type Series } from '../rounds.ts';
+import { describe, int, loadSeries, ms, pairedRatio, progress, ratio, rates, type Series } from '../rounds.ts';
 import type { Table } from '../report.ts';
 import { checkToken, createClient, startKeymint, type Server } from '../servers.ts';
 
@@ -45,7 +45,7 @@ export async function scaleSection(ctx: Context): Promise<void> {
     'tokens/s',
     'p50',
     'p99',
-    'vs SQLite 1 node',
+    'vs SQLite 1 node (paired)',
     'store calls / token',
   ]);
   const setups: Setup[] = [];
@@ -96,7 +96,7 @@ function report(ctx: Context, table: Table, stores: Store[], setups: Setup[], sk
     for (const [nodes, series] of [[1, s.single], [2, s.double]] as const) {
       const p = series.pick(ctx.opts.pick);
       if (!p) continue;
-      const vs = baseline ? ratio(pairedRatio(series.rounds.map((x) => x.rps), baseline.rounds.map((x) => x.rps), ctx.opts.pick)) : 'n/a';
+      const vs = baseline ? ratio(pairedRatio(rates(series), rates(baseline), ctx.opts.pick)) : 'n/a';
       table.rows.push([store.name, String(nodes), int(p.rps), ms(p.p50), ms(p.p99), vs, nodes === 1 ? (trips.get(store.name) ?? 'n/a') : '']);
     }
   }
