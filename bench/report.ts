@@ -75,8 +75,18 @@ with \`taskset\`, and the load generator to another. See \`npm run bench -- --he
   with \`node:crypto\` in a loop: the ceiling of a signing service on that core.
 - **oidc-provider**: v9 with client_credentials and a resource indicator that makes JWT access tokens
   with the same algorithm (bench/oidc-provider-server.ts).
-- **p99 at half capacity**: an open-loop paced generator (bench/paced-load.ts) sends half of the
-  measured RS256 rate at even intervals; latency counts from the scheduled send time.
+- **p99 at half capacity**: each round measures the RS256 capacity and then offers half of it at
+  even intervals with an open-loop paced generator (bench/paced-load.ts); latency counts from the
+  scheduled send time.
+- **dialects**: each seed dialect on a server that also mounts oauth2, the two measured in
+  alternating rounds; cost = 1 − dialect ÷ oauth2.
+- **scale**: one and two nodes on one store (SQLite data dir; PostgreSQL + Redis in a schema of the
+  run's own, dropped at the end), every node on the server core; store calls per token are counted
+  in-process by bench/store-trips.ts.
+- Keymint runs with its defaults except per-client and per-address rate limits, which are off
+  (\`KEYMINT_RATE_LIMIT_CLIENT=0\`, \`KEYMINT_RATE_LIMIT_IP=0\`): one client at thousands of tokens/s
+  from 127.0.0.1 is the point here. Load shedding stays on; any non-2xx answer is counted by status,
+  and a round with more than 1% of them is marked and left out of ratios.
 - A section whose server refuses its flags (a dialect or store this build does not have yet) is
   skipped with a note, so the page says what was and was not measured.
 
