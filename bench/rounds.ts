@@ -50,9 +50,9 @@ export class Series<T> {
     const sorted = [...this.rounds].sort((a, b) => this.#score(a) - this.#score(b));
     return how === 'best' ? sorted[sorted.length - 1] : sorted[Math.floor((sorted.length - 1) / 2)];
   }
-  /** Spread of the rounds' scores, for the report: "min–max". */
-  spread(fmt: (n: number) => string): string {
-    const s = this.rounds.map(this.#score);
+  /** Spread of the rounds (by `value`, default the score), for the report: "min–max". */
+  spread(fmt: (n: number) => string, value: (v: T) => number = this.#score): string {
+    const s = this.rounds.map(value);
     return s.length > 1 ? `${fmt(Math.min(...s))}–${fmt(Math.max(...s))}` : '';
   }
 }

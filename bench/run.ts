@@ -33,11 +33,11 @@ const DOCS = join(ROOT, 'docs/benchmarks.md');
 /** Set on Ctrl-C / SIGTERM: sections that fail because their children were stopped are not reported. */
 let stopping = false;
 
-/** The command as typed, BENCH_* variables included, for the report. */
+/** The command as typed, BENCH_* and KEYMINT_* variables included (never the KEK), for the report. */
 function command(argv: readonly string[]): string {
   const q = (s: string) => (/^[\w./=,:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const env = Object.entries(process.env)
-    .filter(([k]) => k.startsWith('BENCH_'))
+    .filter(([k]) => k.startsWith('BENCH_') || (k.startsWith('KEYMINT_') && k !== 'KEYMINT_KEK'))
     .map(([k, v]) => `${k}=${q(v ?? '')}`);
   return [...env, 'npm run bench', ...(argv.length ? ['--', ...argv.map(q)] : [])].join(' ');
 }

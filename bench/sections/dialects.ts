@@ -62,7 +62,8 @@ async function measureDialect(ctx: Context, recipe: Recipe, dataDir: string, cre
     const x = pairedRatio(rates(dialect), rates(oauth2), opts.pick);
     const detail = ratioDetail(rates(dialect), rates(oauth2), opts.pick);
     const sameFormat = recipe.format === OAUTH2.format;
-    table.rows.push([recipe.name, recipe.path, int(d.rps), ms(d.p99), int(o.rps), ratio(x), `${((1 - x) * 100).toFixed(1)}%`]);
+    const cost = Number.isFinite(x) ? `${((1 - x) * 100).toFixed(1)}%` : 'n/a (every round failed)';
+    table.rows.push([recipe.name, recipe.path, int(d.rps), ms(d.p99), int(o.rps), ratio(x), cost]);
     if (!sameFormat) {
       table.notes.push(
         `${recipe.name} issues ${recipe.format} tokens (stored), oauth2 issues JWTs: the ratio includes the token format, so its 10% target is not evaluated here.`,
@@ -70,9 +71,9 @@ async function measureDialect(ctx: Context, recipe: Recipe, dataDir: string, cre
     }
     ctx.report.target(
       `${recipe.name} codec cost vs oauth2`,
-      `${((1 - x) * 100).toFixed(1)}%${detail ? ` (ratio ${ratio(x)}: ${detail})` : ''}`,
+      `${cost}${detail ? ` (ratio ${ratio(x)}: ${detail})` : ''}`,
       `≤ ${MAX_COST * 100}%${sameFormat ? '' : ' (same format only)'}`,
-      sameFormat ? 1 - x <= MAX_COST : undefined,
+      sameFormat && Number.isFinite(x) ? 1 - x <= MAX_COST : undefined,
     );
   } finally {
     await km.server.stop();
