@@ -6,7 +6,7 @@ import { closedLoop, type LoadResult, type Loader, type TokenRequest } from './l
 import type { BenchOptions } from './options.ts';
 import type { Report } from './report.ts';
 import type { KeymintOptions } from './servers.ts';
-import { describe, progress, type Series } from './rounds.ts';
+import { describe, failureShare, progress, type Series } from './rounds.ts';
 
 export interface Context {
   readonly opts: BenchOptions;
@@ -24,6 +24,7 @@ export async function warmUp(ctx: Context, label: string, req: TokenRequest): Pr
 export async function round(ctx: Context, series: Series<LoadResult>, req: TokenRequest, r: number): Promise<LoadResult> {
   const result = await closedLoop(ctx.loader, req, { connections: ctx.opts.connections, seconds: ctx.opts.duration, core: ctx.opts.loadCore });
   progress(`${series.label} round ${r}/${ctx.opts.rounds}: ${describe(result)}`);
+  ctx.report.round(failureShare(result) > 0.01, result.statuses);
   return series.add(result);
 }
 

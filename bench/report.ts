@@ -27,6 +27,16 @@ export class Report {
   readonly notes: string[] = [];
   /** Raw text blocks from other tools (bench/verify.ts). */
   readonly blocks: { title: string; text: string }[] = [];
+  /** Measured load rounds, those with more than 1% non-2xx answers, and those answers by status. */
+  readonly rounds = { total: 0, failed: 0, statuses: {} as Record<string, number> };
+
+  /** Counts one measured load round for the failure summary. */
+  round(failed: boolean, statuses: Readonly<Record<string, number>>): void {
+    this.rounds.total++;
+    if (!failed) return;
+    this.rounds.failed++;
+    for (const [k, v] of Object.entries(statuses)) this.rounds.statuses[k] = (this.rounds.statuses[k] ?? 0) + v;
+  }
 
   table(title: string, columns: readonly string[]): Table {
     const t: Table = { title, columns, rows: [], notes: [] };
@@ -51,8 +61,15 @@ export class Report {
       if (t.notes.length) out.push('', ...t.notes.map((n) => `- ${n}`));
       out.push('');
     }
+    const notes = [...this.notes];
+    if (this.rounds.failed) {
+      const codes = Object.entries(this.rounds.statuses).map(([k, v]) => `${k} ×${v}`).join(', ');
+      notes.unshift(
+        `${this.rounds.failed} of ${this.rounds.total} measured rounds had more than 1% non-2xx answers (in those rounds: ${codes || 'socket errors'}); they are marked ⚠ in the progress output, ranked last when picking a round, and left out of ratios.`,
+      );
+    }
     for (const b of this.blocks) out.push(`### ${b.title}`, '', '```', b.text.trimEnd(), '```', '');
-    if (this.notes.length) out.push('### Notes', '', ...this.notes.map((n) => `- ${n}`), '');
+    if (notes.length) out.push('### Notes', '', ...notes.map((n) => `- ${n}`), '');
     return out.join('\n');
   }
 }

@@ -36,6 +36,7 @@ export async function halfSection(ctx: Context): Promise<void> {
       const rate = Math.max(1, Math.floor(cap.rps / 2));
       const result = await pacedLoad(req, { connections: opts.connections, seconds: opts.duration, core: opts.loadCore, rate });
       series.add({ capacity: cap.rps, rate, result });
+      ctx.report.round(failureShare(result) > 0.01, result.statuses);
       progress(`${series.label} (${int(rate)}/s offered) round ${r}/${opts.rounds}: ${describe(result)}`);
     }
     const picked = series.pick(opts.pick);

@@ -13,7 +13,7 @@ import { closedLoopSplit, type LoadResult, type TokenRequest } from '../load.ts'
 import { dropSchema, runSchema } from '../pg-schema.ts';
 import { NODE, removeTempDir, ROOT, runPinned, tempDir } from '../procs.ts';
 import { OAUTH2 } from '../recipes.ts';
-import { describe, int, loadSeries, ms, pairedRatio, progress, ratio, rates, type Series } from '../rounds.ts';
+import { describe, failureShare, int, loadSeries, ms, pairedRatio, progress, ratio, rates, type Series } from '../rounds.ts';
 import type { Table } from '../report.ts';
 import { checkToken, createClient, startKeymint, type Server } from '../servers.ts';
 
@@ -68,8 +68,10 @@ export async function scaleSection(ctx: Context): Promise<void> {
       for (const s of setups) {
         const one = s.single.add(await closedLoopSplit(ctx.loader, s.requests.slice(0, 1), load(ctx)));
         progress(`${s.single.label} round ${r}/${opts.rounds}: ${describe(one)}`);
+        ctx.report.round(failureShare(one) > 0.01, one.statuses);
         const two = s.double.add(await closedLoopSplit(ctx.loader, s.requests, load(ctx)));
         progress(`${s.double.label} round ${r}/${opts.rounds}: ${describe(two)}`);
+        ctx.report.round(failureShare(two) > 0.01, two.statuses);
       }
     }
     report(ctx, table, stores, setups, skipped, trips);
