@@ -44,9 +44,14 @@ test('D-02 PostgreSQL cut under load: fast 503 + Retry-After (never 500 or a han
   const node: Node = await c.start({ databaseUrl: viaProxy(DATABASE_URL, proxy.port) });
   const { client, clientSecret } = await node.keymint.clients.create({ name: 'outage' }, 'test');
   const retryAfter: Array<string | null> = [];
+  let slowest503 = 0;
   const tokens = load(3, async () => {
+    const sent = performance.now();
     const res = await node.token(client.client_id, clientSecret!);
-    if (res.status === 503) retryAfter.push(res.headers.get('retry-after'));
+    if (res.status === 503) {
+      retryAfter.push(res.headers.get('retry-after'));
+      slowest503 = Math.max(slowest503, performance.now() - sent);
+    }
     await res.arrayBuffer();
     return res.status;
   });
@@ -69,6 +74,7 @@ test('D-02 PostgreSQL cut under load: fast 503 + Retry-After (never 500 or a han
   await tokens.stop();
   await writes.stop();
 
+  t.diagnostic(`slowest 503 during the outage: ${Math.round(slowest503)} ms (acquire timeout 500 ms)`);
   assert.ok(recovered, 'serves again after PostgreSQL returns');
   assert.ok(tokens.statuses.includes(200));
   assert.ok(tokens.statuses.includes(503), 'the outage was seen');
@@ -97,8 +103,14 @@ for (const mode of ['hang', 'cut'] as const) {
     proxy[mode]();
     const statuses: number[] = [];
     const started = Date.now();
-    for (let i = 0; i < 30; i++) statuses.push((await node.token(client.client_id, clientSecret!)).status);
+    let slowest = 0;
+    for (let i = 0; i < 30; i++) {
+      const sent = performance.now();
+      statuses.push((await node.token(client.client_id, clientSecret!)).status);
+      slowest = Math.max(slowest, performance.now() - sent);
+    }
     const elapsed = Date.now() - started;
+    t.diagnostic(`slowest request with Redis ${mode === 'hang' ? 'hung' : 'stopped'}: ${Math.round(slowest)} ms (command timeout 100 ms)`);
     // Every request was answered (none waited on the hung Redis beyond its command timeout): the
     // local share (20 now, refilling at 20/min) passes, the rest is refused: never unlimited, no 5xx.
     const refilled = Math.ceil((elapsed * 20) / 60_000);
