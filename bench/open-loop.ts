@@ -1,7 +1,8 @@
 /**
  * An open-loop load generator: requests arrive at a fixed rate whether or not earlier ones were
  * answered (as independent callers on the internet do), each abandoned after `deadlineMs` counted
- * from its arrival; a caller arriving while all `sockets` connections are busy fails at once. Goodput counts 200s answered within the deadline. Closed-loop tools (a fixed set
+ * from its arrival. A caller arriving while every open connection is busy opens its own (up to
+ * `maxSockets`), so the server, not the generator, decides how much waits. Goodput counts 200s answered within the deadline. Closed-loop tools (a fixed set
  * of connections, each waiting for its answer) cannot show overload collapse, because they slow
  * down with the server.
  *
@@ -24,7 +25,7 @@ interface Conn {
   busySince: number | undefined;
 }
 
-export async function openLoop(url: string, headers: Record<string, string>, body: string, ratePerSec: number, seconds: number, deadlineMs = 1000, sockets = 512): Promise<OpenLoopResult> {
+export async function openLoop(url: string, headers: Record<string, string>, body: string, ratePerSec: number, seconds: number, deadlineMs = 1000, warmSockets = 256, maxSockets = 8000): Promise<OpenLoopResult> {
   const target = new URL(url);
   const head = Object.entries({ host: target.host, 'content-length': String(Buffer.byteLength(body)), ...headers }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   const wire = Buffer.from(`POST ${target.pathname} HTTP/1.1\r\n${head}\r\n${body}`);
@@ -56,19 +57,16 @@ export async function openLoop(url: string, headers: Record<string, string>, bod
       idle.push(c);
     }
   };
-  await Promise.all(
-    Array.from({ length: sockets }, () =>
-      new Promise<void>((resolve) => {
-        const socket = connect({ host: target.hostname, port: Number(target.port) }, resolve);
-        const c: Conn = { socket, buf: Buffer.alloc(0), busySince: undefined };
-        socket.setNoDelay(true);
-        socket.on('data', (d: Buffer) => onData(c, d));
-        socket.on('error', () => {});
-        conns.push(c);
-        idle.push(c);
-      }),
-    ),
-  );
+  const open = (onConnect: () => void): Conn => {
+    const socket = connect({ host: target.hostname, port: Number(target.port) }, onConnect);
+    const c: Conn = { socket, buf: Buffer.alloc(0), busySince: undefined };
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => onData(c, d));
+    socket.on('error', () => {});
+    conns.push(c);
+    return c;
+  };
+  await Promise.all(Array.from({ length: warmSockets }, () => new Promise<void>((resolve) => idle.push(open(resolve)))));
   const tickMs = 5;
   const started = performance.now();
   await new Promise<void>((resolve) => {
@@ -77,11 +75,12 @@ export async function openLoop(url: string, headers: Record<string, string>, bod
       // Arrivals due by now, including ticks the generator was too busy to run.
       const due = Math.floor(((now - started) / 1000) * ratePerSec);
       for (; sent < due; sent++) {
-        // A caller that finds every connection busy is one the server has no room for: it fails
-        // at once (a client-side queue would only turn later answers into late ones).
         const c = idle.pop();
         if (c) send(c, now);
-        else late++;
+        else if (conns.length < maxSockets) {
+          // An independent caller does not wait for someone else's connection: it opens its own.
+          const fresh = open(() => send(fresh, now));
+        } else late++; // the generator's own ceiling (file descriptors), reported as failures
       }
       if (now - started >= seconds * 1000) {
         clearInterval(timer);

@@ -5,7 +5,12 @@
  * Bounded: each run lasts KEYMINT_BENCH_SECONDS (default 5). Needs PostgreSQL and Redis for the
  * scale-out runs (KEYMINT_TEST_DATABASE_URL / KEYMINT_TEST_REDIS_URL); skips them otherwise.
  *
- *   node bench/scale.ts
+ *   npm run bench:scale                        (KEYMINT_BENCH_SECONDS=5 by default)
+ *   KEYMINT_BENCH_ONLY=overload npm run bench:scale   (capacity and overload runs only)
+ *   KEYMINT_BENCH_IN_FLIGHT=16 …               (the shedding run's --max-in-flight, default 64)
+ *
+ * `npm run bench` (section `scale`) measures one and two nodes per store with pinned cores; this
+ * script adds the open-loop overload runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +32,8 @@ interface CannonResult {
 const autocannon = createRequire(import.meta.url)('autocannon') as (options: Record<string, unknown>) => Promise<CannonResult>;
 
 const SECONDS = Number(process.env.KEYMINT_BENCH_SECONDS ?? 5);
+/** `overload`: only the SQLite capacity and the overload runs. */
+const ONLY = process.env.KEYMINT_BENCH_ONLY;
 const BIN = new URL('../bin/keymint.js', import.meta.url).pathname;
 const UNLIMITED = { rateLimitClient: '100000000', rateLimitIp: '100000000', maxInFlight: '0', maxEventLoopDelayMs: '0' };
 
@@ -102,7 +109,7 @@ async function run(name: string, raw: RawConfig, env: NodeJS.ProcessEnv, nodes =
 /** Goodput under 10× the measured capacity, open loop, with and without load shedding. */
 async function overload(raw: RawConfig, env: NodeJS.ProcessEnv, capacity: number, shedding: boolean): Promise<Result> {
   const auth = await makeClient(raw, env);
-  const limits = shedding ? { maxInFlight: '64', maxEventLoopDelayMs: '100' } : { maxInFlight: '0', maxEventLoopDelayMs: '0' };
+  const limits = shedding ? { maxInFlight: process.env.KEYMINT_BENCH_IN_FLIGHT ?? '64', maxEventLoopDelayMs: '100' } : { maxInFlight: '0', maxEventLoopDelayMs: '0' };
   const { url, child } = await serve({ ...raw, ...limits }, env);
   try {
     await cannon(url, auth, { connections: 4 });
@@ -126,7 +133,7 @@ const results: Result[] = [];
 try {
   const sqlite = await run('sqlite, 1 node', { dataDir: join(dir, 'sqlite'), ...UNLIMITED }, {});
   results.push(sqlite);
-  if ((await reachable(DATABASE_URL, 5432)) && (await reachable(REDIS_URL, 6379))) {
+  if (ONLY !== 'overload' && (await reachable(DATABASE_URL, 5432)) && (await reachable(REDIS_URL, 6379))) {
     const schema = uniqueName('kmbench');
     const prefix = `${uniqueName('kmbench')}:`;
     const shared = { dataDir: join(dir, 'pg'), databaseUrl: DATABASE_URL, databaseSchema: schema, redisUrl: REDIS_URL, redisPrefix: prefix, ...UNLIMITED };
@@ -137,7 +144,7 @@ try {
       await dropSchema(schema);
       await dropRedisPrefix(prefix);
     }
-  } else {
+  } else if (ONLY !== 'overload') {
     process.stderr.write(`PostgreSQL (${DATABASE_URL}) or Redis (${REDIS_URL}) does not answer: scale-out runs skipped\n`);
   }
   const heavy = { rateLimitClient: '100000000', rateLimitIp: '100000000' };
