@@ -15,6 +15,8 @@ import { DIALECTS } from './dialects/index.ts';
 import { openApiDocument } from './dialects/openapi.ts';
 import type { Dialect } from './dialects/types.ts';
 import { clientCredentials } from './grants/client-credentials.ts';
+import { web } from './grants/web.ts';
+import { SessionService } from './credentials/sessions.ts';
 import type { GrantHandler } from './grants/types.ts';
 import { discoveryRoutes } from './http/discovery.ts';
 import { Router } from './http/router.ts';
@@ -32,6 +34,7 @@ export interface KeymintCore {
   readonly store: Store;
   readonly keyring: Keyring;
   readonly clients: ClientService;
+  readonly sessions: SessionService;
   readonly log: Logger;
   close(): Promise<void>;
 }
@@ -58,7 +61,8 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
       settings: { idPrefix: config.idPrefix, environment: config.environment, maxTokenTtl: config.maxTokenTtl, knownDialects: [...DIALECTS.keys()] },
       ...(options.now ? { now: options.now } : {}),
     });
-    return { config, store, keyring, clients, log, close: () => store.close() };
+    const sessions = new SessionService({ store, keyring, settings: { sessionTtl: config.sessionTtl }, ...(options.now ? { now: options.now } : {}) });
+    return { config, store, keyring, clients, sessions, log, close: () => store.close() };
   } catch (err) {
     await store.close();
     throw err;
@@ -72,11 +76,11 @@ export interface Keymint extends KeymintCore {
   listen(): Promise<number>;
 }
 
-const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials];
+const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials, web];
 
 export async function createKeymint(config: Config, options: OpenOptions = {}): Promise<Keymint> {
   const core = await openKeymint(config, options);
-  const { store, keyring, clients, log } = core;
+  const { store, keyring, clients, sessions, log } = core;
   const now = options.now ?? Date.now;
   const deps: ExchangeDeps = {
     grants: new Map(GRANTS.map((g) => [g.type, g])),
@@ -85,6 +89,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
       find: (id) => store.clients.get(id),
       environmentOf: (id) => parseClientId(config, id)?.environment,
     },
+    sessions,
     keyring,
     store,
     settings: {
@@ -92,6 +97,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
       alg: config.alg,
       accessTokenTtl: config.tokenTtl,
       refreshTokenTtl: config.refreshTokenTtl,
+      refreshTokenIdleTtl: config.refreshTokenIdleTtl,
       environment: config.environment,
       defaultAudience: config.audience,
     },
@@ -125,7 +131,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
       }
     },
   });
-  router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, keyring, store, issuer: config.issuer, log }));
+  router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, sessions, keyring, store, issuer: config.issuer, log }));
 
   const server = createHttpServer(router, { bodyLimit: config.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000 }, log);
   const refresher = setInterval(() => {

@@ -5,6 +5,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput } from '../credentials/clients.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
+import type { SessionService } from '../credentials/sessions.ts';
 import type { Store } from '../storage/types.ts';
 import { json, type Handler, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import { parseJsonObject } from '../dialects/wire/params.ts';
@@ -16,6 +17,7 @@ export const ADMIN_PREFIX = '/admin/v1/';
 
 export interface AdminDeps {
   readonly clients: ClientService;
+  readonly sessions: SessionService;
   readonly keyring: Keyring;
   readonly store: Pick<Store, 'audit' | 'clients'>;
   readonly issuer: string;
@@ -108,6 +110,28 @@ async function route(req: HttpRequest, parts: string[], actor: string, deps: Adm
       }
       if (action === 'disable') return json(200, await deps.clients.setStatus(id, 'disabled', actor), noStore);
       if (action === 'enable') return json(200, await deps.clients.setStatus(id, 'active', actor), noStore);
+    }
+  }
+  if (resource === 'sessions' && action === undefined) {
+    // Issue 4: the platform registers a logged-in user; DELETE ends it (by id, or by token).
+    if ((id === undefined || id === '') && method === 'POST') {
+      const b = body(req);
+      const ttl = b.ttl;
+      if (ttl !== undefined && typeof ttl !== 'number') throw new ClientInputError('ttl', 'ttl must be a number of seconds');
+      const organizations = strings(b.organizations, 'organizations');
+      if (typeof b.subject !== 'string') throw new ClientInputError('subject', 'subject must be a string');
+      if (b.subject_type !== undefined && b.subject_type !== 'user' && b.subject_type !== 'organization') {
+        throw new ClientInputError('subject_type', 'subject_type must be user or organization');
+      }
+      const created = await deps.sessions.create(
+        { subject: b.subject, subjectType: b.subject_type as 'user' | 'organization' | undefined, organizations, ttl: ttl as number | undefined },
+        actor,
+      );
+      return json(201, { id: created.id, session_token: created.sessionToken, expires_at: new Date(created.expiresAt).toISOString() }, noStore);
+    }
+    if (id !== undefined && id !== '' && method === 'DELETE') {
+      if (!(await deps.sessions.end(id, actor))) return problem(404, 'not_found', 'No such live session.');
+      return { status: 204, headers: noStore, body: '' };
     }
   }
   if (resource === 'keys') {

@@ -1,0 +1,40 @@
+/** Helpers for the user-grant suites: a server with the oauth2 and polar dialects, admin calls, sessions. */
+import type { RawConfig } from '../../src/config/index.ts';
+import type { OpenOptions } from '../../src/service.ts';
+import { basic, startServer, type TestServer } from '../support/harness.ts';
+
+export const USER = '8b4f1c1e-3a55-4d2b-9a57-0d7f0c5e1a11';
+export const ORG = '3c2f8d4a-9e1b-4f6c-8a7d-5b4e3f2a1c09';
+export const OTHER_ORG = 'a1b2c3d4-e5f6-4a1b-8c2d-3e4f5a6b7c8d';
+
+export interface GrantServer extends TestServer {
+  admin(method: string, path: string, body?: unknown): Promise<Response>;
+  session(input?: Record<string, unknown>): Promise<{ id: string; session_token: string; expires_at: string }>;
+  json(res: Response): Promise<Record<string, unknown>>;
+}
+
+export async function startGrantServer(flags: RawConfig = {}, options: OpenOptions & { dataDir?: string } = {}): Promise<GrantServer> {
+  const server = await startServer({ dialects: ['oauth2', 'polar'], issuer: 'http://localhost:8080', ...flags }, options);
+  const admin = await server.client({ admin: true, scopes: [] });
+  let adminToken: string | undefined;
+  const call = async (method: string, path: string, body?: unknown) => {
+    adminToken ??= String((await server.token(admin.id, admin.secret, { scope: 'keymint:admin' })).access_token);
+    return fetch(`${server.url}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  };
+  return {
+    ...server,
+    admin: call,
+    async session(input = {}) {
+      const res = await call('POST', '/sessions', { subject: USER, subject_type: 'user', organizations: [ORG], ...input });
+      if (res.status !== 201) throw new Error(`session create failed: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { id: string; session_token: string; expires_at: string };
+    },
+    json: async (res) => (await res.json()) as Record<string, unknown>,
+  };
+}
+
+export { basic };
