@@ -16,6 +16,8 @@ import { openApiDocument } from './dialects/openapi.ts';
 import type { Dialect } from './dialects/types.ts';
 import { clientCredentials } from './grants/client-credentials.ts';
 import { web } from './grants/web.ts';
+import { refreshToken } from './grants/refresh-token.ts';
+import { opaqueFormatsOf } from './protocol/token-lookup.ts';
 import { SessionService } from './credentials/sessions.ts';
 import type { GrantHandler } from './grants/types.ts';
 import { discoveryRoutes } from './http/discovery.ts';
@@ -76,7 +78,7 @@ export interface Keymint extends KeymintCore {
   listen(): Promise<number>;
 }
 
-const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials, web];
+const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials, web, refreshToken];
 
 export async function createKeymint(config: Config, options: OpenOptions = {}): Promise<Keymint> {
   const core = await openKeymint(config, options);
@@ -90,6 +92,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
       environmentOf: (id) => parseClientId(config, id)?.environment,
     },
     sessions,
+    opaqueFormats: opaqueFormatsOf(DIALECTS.values()),
     keyring,
     store,
     settings: {

@@ -8,6 +8,7 @@ import { OAuthError } from './errors.ts';
 import { issue, type IssueDeps, type IssueFormats, type IssueSettings } from './issue.ts';
 import type { Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
+import type { OpaqueFormat } from '../tokens/opaque.ts';
 import type { TokenRequest, TokenResult } from './token-request.ts';
 
 /** What the exchange needs to know about the dialect that is speaking: never its wire format. */
@@ -24,6 +25,8 @@ export interface ExchangeDeps extends IssueDeps {
   /** Each grant declares the narrow deps it needs; this object must carry all of them. */
   readonly grants: ReadonlyMap<string, GrantHandler<ExchangeDeps>>;
   readonly verifier: ClientVerifier;
+  /** Every opaque format the deployment can have issued (refresh grant, introspection). */
+  readonly opaqueFormats: readonly OpaqueFormat[];
   /** Live sessions (the `web` grant). */
   readonly sessions: SessionResolver;
   readonly settings: IssueSettings & ClientAuthSettings & { readonly defaultAudience: string };

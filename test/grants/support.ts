@@ -38,3 +38,38 @@ export async function startGrantServer(flags: RawConfig = {}, options: OpenOptio
 }
 
 export { basic };
+
+import { refreshTokenFormat } from '../../src/protocol/issue.ts';
+import { storedDigest } from '../../src/tokens/digest.ts';
+import type { OpaqueFormat } from '../../src/tokens/opaque.ts';
+import { randomBase62 } from '../../src/tokens/random.ts';
+
+/**
+ * Stores a refresh token as the code flow would have issued it (fixture for grant-level tests);
+ * resolves the token and its family id.
+ */
+export async function seedRefreshToken(
+  s: TestServer,
+  clientId: string,
+  options: { scope?: string; now?: number; format?: OpaqueFormat; familyExpiresAt?: number; expiresAt?: number } = {},
+): Promise<{ token: string; familyId: string }> {
+  const now = options.now ?? Date.now();
+  const token = (options.format ?? refreshTokenFormat).mint();
+  const familyId = `fam_${randomBase62(16)}`;
+  const scope = options.scope ?? 'openid read write';
+  await s.keymint.store.tokens.insert({
+    digest: storedDigest(s.keymint.keyring.pepper(), token),
+    kind: 'refresh_token',
+    clientId,
+    subject: USER,
+    scope,
+    audience: ['http://localhost:8080'],
+    issuedAt: now,
+    expiresAt: options.expiresAt ?? now + 3_600_000,
+    revokedAt: null,
+    familyId,
+    jti: randomBase62(22),
+    meta: { subjectType: 'user', authTime: Math.floor(now / 1000), familyExpiresAt: options.familyExpiresAt ?? now + 86_400_000, grantedScope: scope },
+  });
+  return { token, familyId };
+}
