@@ -18,6 +18,9 @@ import { clientCredentials } from './grants/client-credentials.ts';
 import { web } from './grants/web.ts';
 import { refreshToken } from './grants/refresh-token.ts';
 import { opaqueFormatsOf } from './protocol/token-lookup.ts';
+import { lifecycleRoutes, type LifecycleDeps } from './http/lifecycle.ts';
+import type { RevokedEvent } from './protocol/revocation.ts';
+import { localJwtVerifier } from './tokens/local-verify.ts';
 import { SessionService } from './credentials/sessions.ts';
 import type { GrantHandler } from './grants/types.ts';
 import { discoveryRoutes } from './http/discovery.ts';
@@ -42,6 +45,8 @@ export interface KeymintCore {
 }
 
 export interface OpenOptions {
+  /** Called after each durable revocation (RFC 7009 endpoint), e.g. to publish it to other nodes. */
+  readonly onRevoked?: (event: RevokedEvent) => void | Promise<void>;
   /** Use this store instead of opening the SQLite store in the data directory. */
   readonly store?: Store;
   readonly log?: Logger;
@@ -106,11 +111,28 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
     },
     now,
   };
+  const onRevoked = options.onRevoked;
+  const lifecycle: LifecycleDeps = {
+    ...deps,
+    verifyJwt: localJwtVerifier(keyring, config.issuer),
+    ...(onRevoked
+      ? {
+          onRevoked: async (event: RevokedEvent) => {
+            try {
+              await onRevoked(event);
+            } catch (err) {
+              log.warn('onRevoked hook failed', { err, client: event.clientId });
+            }
+          },
+        }
+      : {}),
+  };
   const router = new Router();
   const mounts = mountedDialects(config);
   try {
     for (const { dialect, path } of mounts) {
       router.add(tokenRoute(dialect, path, deps, log));
+      for (const r of lifecycleRoutes(dialect, path, lifecycle, log)) router.add(r);
       const doc = JSON.stringify(openApiDocument(dialect, path, config.issuer));
       router.add({ method: 'GET', path: `${path}/openapi.json`, owner: dialect.name, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: doc }) });
     }

@@ -93,6 +93,7 @@ export async function issue(
       jti,
       client_id: client.id,
       ...(scope ? { scope } : {}),
+      ...(decision.subjectType === undefined ? {} : { sub_type: decision.subjectType }),
       mode: client.mode,
       env: client.environment,
     };
