@@ -19,6 +19,8 @@ import { web } from './grants/web.ts';
 import { refreshToken } from './grants/refresh-token.ts';
 import { opaqueFormatsOf } from './protocol/token-lookup.ts';
 import { lifecycleRoutes, type LifecycleDeps } from './http/lifecycle.ts';
+import { authorizeRoutes, type AuthorizeDeps } from './http/authorize.ts';
+import { authorizationCode } from './grants/authorization-code.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
 import { localJwtVerifier } from './tokens/local-verify.ts';
 import { SessionService } from './credentials/sessions.ts';
@@ -83,7 +85,7 @@ export interface Keymint extends KeymintCore {
   listen(): Promise<number>;
 }
 
-const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials, web, refreshToken];
+const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials, authorizationCode, refreshToken, web];
 
 export async function createKeymint(config: Config, options: OpenOptions = {}): Promise<Keymint> {
   const core = await openKeymint(config, options);
@@ -127,18 +129,28 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
         }
       : {}),
   };
+  const authorizeDeps: AuthorizeDeps = {
+    store,
+    keyring,
+    sessions,
+    settings: { issuer: config.issuer, loginUrl: config.loginUrl, sessionCookie: config.sessionCookie },
+    now,
+  };
   const router = new Router();
   const mounts = mountedDialects(config);
   try {
     for (const { dialect, path } of mounts) {
       router.add(tokenRoute(dialect, path, deps, log));
       for (const r of lifecycleRoutes(dialect, path, lifecycle, log)) router.add(r);
+      if (dialect.endpoints?.includes('authorize')) {
+        for (const r of authorizeRoutes(dialect.name, `${path.slice(0, path.lastIndexOf('/'))}/authorize`, authorizeDeps, log)) router.add(r);
+      }
       const doc = JSON.stringify(openApiDocument(dialect, path, config.issuer));
       router.add({ method: 'GET', path: `${path}/openapi.json`, owner: dialect.name, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: doc }) });
     }
     const standard = mounts.find((m) => m.dialect.name === 'oauth2');
     const grantTypes = GRANTS.map((g) => g.type).filter((g) => standard?.dialect.grants.includes(g));
-    for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg }, keyring)) router.add(r);
+    for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [] }, keyring)) router.add(r);
   } catch (err) {
     await core.close();
     throw new ConfigError('dialects', (err as Error).message);

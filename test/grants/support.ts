@@ -73,3 +73,53 @@ export async function seedRefreshToken(
   });
   return { token, familyId };
 }
+
+import { createHash, randomBytes } from 'node:crypto';
+
+export const pkce = () => {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+};
+
+/** GET /authorize without following redirects. */
+export const authorizeGet = (s: TestServer, query: Record<string, string>, cookie?: string, path = '/oauth2/authorize') =>
+  fetch(`${s.url}${path}?${new URLSearchParams(query)}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+
+/** Reads the consent form's fields (hidden inputs) from the page. */
+export function formFields(html: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const unescape = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) out[unescape(m[1]!)] = unescape(m[2]!);
+  return out;
+}
+
+/** Runs authorize (+ consent when shown) and resolves the code from the redirect. */
+export async function obtainCode(
+  s: GrantServer,
+  client: { id: string },
+  options: { redirectUri?: string; scope?: string; nonce?: string; state?: string; path?: string } = {},
+): Promise<{ code: string; verifier: string; redirectUri: string }> {
+  const { verifier, challenge } = pkce();
+  const redirectUri = options.redirectUri ?? 'https://app.example/cb';
+  const { session_token } = await s.session();
+  const cookie = `keymint_session=${session_token}`;
+  const query: Record<string, string> = {
+    response_type: 'code', client_id: client.id, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256',
+    ...(options.scope ? { scope: options.scope } : {}), ...(options.nonce ? { nonce: options.nonce } : {}), state: options.state ?? 'st',
+  };
+  const path = options.path ?? '/oauth2/authorize';
+  let res = await authorizeGet(s, query, cookie, path);
+  if (res.status === 200) {
+    const fields = formFields(await res.text());
+    res = await fetch(`${s.url}${path}`, {
+      method: 'POST', redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...fields, decision: 'approve' }).toString(),
+    });
+  }
+  if (res.status !== 302) throw new Error(`authorize failed: ${res.status} ${await res.text()}`);
+  const location = new URL(String(res.headers.get('location')));
+  const code = location.searchParams.get('code');
+  if (!code) throw new Error(`no code in ${location.href}`);
+  return { code, verifier, redirectUri };
+}
