@@ -1,6 +1,6 @@
 /** Helpers for the user-grant suites: a server with the oauth2 and polar dialects, admin calls, sessions. */
 import type { RawConfig } from '../../src/config/index.ts';
-import type { OpenOptions } from '../../src/service.ts';
+import type { KeymintCore, OpenOptions } from '../../src/service.ts';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
 
 export const USER = '8b4f1c1e-3a55-4d2b-9a57-0d7f0c5e1a11';
@@ -49,7 +49,7 @@ import { randomBase62 } from '../../src/tokens/random.ts';
  * resolves the token and its family id.
  */
 export async function seedRefreshToken(
-  s: TestServer,
+  s: { readonly keymint: Pick<KeymintCore, 'store' | 'keyring'> },
   clientId: string,
   options: { scope?: string; now?: number; format?: OpaqueFormat; familyExpiresAt?: number; expiresAt?: number } = {},
 ): Promise<{ token: string; familyId: string }> {
