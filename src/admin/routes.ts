@@ -10,7 +10,7 @@ import type { Store } from '../storage/types.ts';
 import { json, type Handler, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import { parseJsonObject } from '../dialects/wire/params.ts';
 import { OAuthError } from '../protocol/errors.ts';
-import type { Logger } from '../util/log.ts';
+import { redactPath, type Logger } from '../util/log.ts';
 
 export const ADMIN_SCOPE = 'keymint:admin';
 export const ADMIN_PREFIX = '/admin/v1/';
@@ -78,7 +78,7 @@ export function adminHandler(deps: AdminDeps): Handler {
       if (err instanceof ClientInputError) return problem(400, 'invalid_request', err.message);
       if (err instanceof ClientNotFoundError) return problem(404, 'not_found', 'No such client.');
       if (err instanceof OAuthError) return problem(err.status, err.code, err.description);
-      deps.log.error('admin request failed', { err, path: req.path });
+      deps.log.error('admin request failed', { err, path: redactPath(req.path) });
       return problem(500, 'server_error', 'An internal error occurred.');
     }
   };
