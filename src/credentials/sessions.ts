@@ -24,7 +24,7 @@ export interface CreateSessionInput {
 }
 
 export interface SessionServiceDeps {
-  readonly store: Pick<Store, 'sessions' | 'audit'>;
+  readonly store: Pick<Store, 'sessions' | 'audit' | 'tokens'>;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly settings: { readonly sessionTtl: number };
   readonly now?: () => number;
@@ -84,7 +84,10 @@ export class SessionService {
     if (!session) return false;
     const now = this.#now();
     const ended = await this.#deps.store.sessions.end(session.id, now);
-    if (ended) await this.#deps.store.audit.append({ at: now, actor, action: 'session.end', target: session.id, detail: {} });
-    return ended;
+    if (!ended) return false;
+    // SECURITY RT-08: logout revokes the tokens the `web` grant issued from this session (their family).
+    const revoked = await this.#deps.store.tokens.revokeFamily(session.id, now);
+    await this.#deps.store.audit.append({ at: now, actor, action: 'session.end', target: session.id, detail: { tokens_revoked: revoked } });
+    return true;
   }
 }

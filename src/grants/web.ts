@@ -54,7 +54,8 @@ export const web = {
       scopes,
       audience: resolveAudience(undefined, client, deps.settings),
       refreshToken: false,
-      familyId: null,
+      // The session is the family: ending the session revokes what it was swapped for (RT-08).
+      familyId: session.id,
     };
   },
 } satisfies GrantHandler<WebGrantDeps>;

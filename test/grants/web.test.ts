@@ -136,6 +136,19 @@ describe('sessions API and the web grant (SECURITY D-05)', () => {
     assert.equal((await s.json(cc)).error, 'unsupported_grant_type');
   });
 
+  test('RT-08 ending a session revokes the tokens the web grant issued from it (JWT and opaque)', async () => {
+    const { id, session_token } = await s.session();
+    const polar = await s.json(await web('/v1/oauth2/token', { session_token }));
+    const jwt = await s.json(await web('/oauth2/token', { session_token }));
+    const introspect = async (token: unknown) =>
+      s.json(await s.postForm('/oauth2/introspect', { token: String(token) }, { authorization: basic(client.id, client.secret) }));
+    assert.equal((await introspect(polar.access_token)).active, true);
+    assert.equal((await introspect(jwt.access_token)).active, true);
+    assert.equal((await s.admin('DELETE', `/sessions/${id}`)).status, 204);
+    assert.deepEqual(await introspect(polar.access_token), { active: false });
+    assert.deepEqual(await introspect(jwt.access_token), { active: false });
+  });
+
   test('polar dialect is form only', async () => {
     const res = await fetch(`${s.url}/v1/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(client.id, client.secret) }, body: '{"grant_type":"web"}' });
     assert.equal(res.status, 400);
