@@ -83,6 +83,43 @@ describe('SECURITY requirements of the user grants not covered by a single flow'
     for (const secret of secrets) assert.equal(bytes.includes(Buffer.from(secret)), false);
   });
 
+  test('S-08 junk input on every new endpoint is a 4xx (or a 200 inactive / 302 error), never a 5xx', async () => {
+    const junk = ['%', '%zz', '\u0000', 'a'.repeat(5000), '\ud800', '"<script>', 'km_rt_', 'polar_at_u_', '..%2F', ' '];
+    const auth = { authorization: basic(app.id, app.secret) };
+    const enc = (v: string) => {
+      try {
+        return encodeURIComponent(v);
+      } catch {
+        return '%ED%A0%80'; // a lone surrogate, as raw bytes
+      }
+    };
+    for (const v of junk) {
+      const forms: Array<[string, Record<string, string>]> = [
+        ['/oauth2/token', { grant_type: 'authorization_code', code: v, redirect_uri: v, code_verifier: v }],
+        ['/v1/oauth2/token', { grant_type: 'refresh_token', refresh_token: v, scope: v }],
+        ['/v1/oauth2/token', { grant_type: 'web', session_token: v, sub_type: v, sub: v, scope: v }],
+        ['/oauth2/introspect', { token: v, token_type_hint: v }],
+        ['/v1/oauth2/revoke', { token: v, token_type_hint: v }],
+      ];
+      for (const [path, form] of forms) {
+        const res = await s.postForm(path, form, auth);
+        await res.arrayBuffer();
+        assert.ok(res.status < 500, `${path} ${JSON.stringify(form).slice(0, 80)} → ${res.status}`);
+      }
+      const q = `response_type=${enc(v)}&client_id=${encodeURIComponent(app.id)}&redirect_uri=${encodeURIComponent('https://app.example/cb')}&scope=${enc(v)}&state=${enc(v)}`;
+      for (const url of [`${s.url}/oauth2/authorize?${q}`, `${s.url}/oauth2/authorize?client_id=${enc(v)}`, `${s.url}/v1/oauth2/authorize?${v}`]) {
+        const res = await fetch(url, { redirect: 'manual', headers: { cookie: `keymint_session=${enc(v)}` } });
+        await res.arrayBuffer();
+        assert.ok(res.status < 500, `${url.slice(0, 80)} → ${res.status}`);
+      }
+      const info = await fetch(`${s.url}/oauth2/userinfo`, { headers: { authorization: `Bearer ${enc(v)}` } });
+      await info.arrayBuffer();
+      assert.ok(info.status < 500);
+    }
+    const consent = await fetch(`${s.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from([0xff, 0xfe, 0x25]) });
+    assert.equal(consent.status, 400);
+  });
+
   test('S-06 paths are logged without token-length segments', () => {
     assert.equal(redactPath(`/admin/v1/sessions/km_st_${'a'.repeat(43)}`), '/admin/v1/sessions/[redacted]');
     assert.equal(redactPath('/admin/v1/sessions/ses_abc'), '/admin/v1/sessions/ses_abc');
