@@ -28,17 +28,32 @@ import type { GrantHandler } from './grants/types.ts';
 import { discoveryRoutes } from './http/discovery.ts';
 import { Router } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
-import { tokenRoute } from './http/token-endpoint.ts';
+import { LoadShedder } from './http/shedding.ts';
+import { tokenRoute, type TokenEndpointOptions } from './http/token-endpoint.ts';
+import { clientIpResolver } from './limits/client-ip.ts';
+import { createLimiter } from './limits/index.ts';
+import { registerGauges } from './metrics/gauges.ts';
+import { Metrics } from './metrics/index.ts';
 import { json } from './http/types.ts';
 import type { ExchangeDeps } from './protocol/exchange.ts';
+import { cachedClients, type CachedClients } from './credentials/client-cache.ts';
+import { publishingClients, publishingKeys } from './feed/publishing-store.ts';
+import { redisFeed } from './feed/redis.ts';
+import { localFeed, type Feed } from './feed/types.ts';
+import { openPostgresStore } from './storage/postgres/index.ts';
 import { openSqliteStore } from './storage/sqlite/index.ts';
+import { openRedis, type RedisHandle } from './util/redis.ts';
 import type { Store } from './storage/types.ts';
 import { Keyring, type SigningAlg } from './tokens/keyring.ts';
 import { createLogger, type Logger } from './util/log.ts';
 
 export interface KeymintCore {
   readonly config: Config;
+  /** The store as the service uses it: clients cached, changes announced on the feed. */
   readonly store: Store;
+  /** Cross-node events (Redis pub/sub with --redis-url, else this process only). */
+  readonly feed: Feed;
+  readonly redis: RedisHandle | undefined;
   readonly keyring: Keyring;
   readonly clients: ClientService;
   readonly sessions: SessionService;
@@ -59,8 +74,14 @@ export interface OpenOptions {
 export async function openKeymint(config: Config, options: OpenOptions = {}): Promise<KeymintCore> {
   const log = options.log ?? createLogger(config.logLevel);
   const dialects = mountedDialects(config);
-  const store = options.store ?? openSqliteStore({ dir: config.dataDir });
+  const base = options.store ?? (await openConfiguredStore(config));
+  let redis: RedisHandle | undefined;
+  let feed: Feed | undefined;
   try {
+    redis = config.redisUrl ? await openRedis(config.redisUrl, config.redisTimeoutMs) : undefined;
+    feed = redis ? redisFeed(redis, config.redisPrefix, (err) => log.warn('feed error', { err })) : localFeed();
+    const cache = exactWhenPossible(cachedClients(publishingClients(base.clients, feed), config.clientCacheMs, options.now), base);
+    const store = layered(base, { clients: cache, keys: publishingKeys(base.keys, feed) });
     const kek = loadKek(config);
     const algs: SigningAlg[] = [...new Set<SigningAlg>([config.alg, 'RS256', ...dialects.flatMap(({ dialect }) => (dialect.accessToken.format === 'jwt' && dialect.accessToken.alg ? [dialect.accessToken.alg] : []))])];
     const keyring = await Keyring.open(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, ...(options.now ? { now: options.now } : {}) });
@@ -71,15 +92,78 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
       ...(options.now ? { now: options.now } : {}),
     });
     const sessions = new SessionService({ store, keyring, settings: { sessionTtl: config.sessionTtl }, ...(options.now ? { now: options.now } : {}) });
-    return { config, store, keyring, clients, sessions, log, close: () => store.close() };
+    const liveFeed = feed;
+    liveFeed.subscribe((event) => {
+      if (event.type === 'client') cache.invalidate(event.id);
+      if (event.type === 'resync') cache.invalidate();
+      if (event.type === 'keys' || event.type === 'resync') {
+        keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err }));
+      }
+    });
+    const close = async () => {
+      await liveFeed.close();
+      await redis?.close();
+      await base.close();
+    };
+    return { config, store, feed: liveFeed, redis, keyring, clients, sessions, log, close };
   } catch (err) {
-    await store.close();
+    await feed?.close();
+    await redis?.close();
+    await base.close();
     throw err;
   }
 }
 
+/** PostgreSQL when --database-url is given, else the SQLite file in the data directory. */
+function openConfiguredStore(config: Config): Promise<Store> | Store {
+  if (config.databaseUrl === undefined) return openSqliteStore({ dir: config.dataDir });
+  return openPostgresStore({
+    url: config.databaseUrl,
+    schema: config.databaseSchema,
+    poolSize: config.dbPoolSize,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+  });
+}
+
+/**
+ * When the store can tell cheaply that another connection committed (SQLite), drop the whole client
+ * cache before answering from it: a change made by the CLI or another node takes effect at once.
+ */
+function exactWhenPossible(cache: CachedClients, base: Store): CachedClients {
+  const marker = base.changeMarker;
+  if (!marker) return cache;
+  let seen = marker();
+  const check = () => {
+    const now = marker();
+    if (now !== seen) {
+      seen = now;
+      cache.invalidate();
+    }
+  };
+  return Object.assign(Object.create(cache) as CachedClients, {
+    get: (id: string) => {
+      check();
+      return cache.get(id);
+    },
+  });
+}
+
+/**
+ * The base store with some repositories replaced. Delegates by prototype, so repositories added to
+ * a backend later (codes, sessions, …) are reached without touching this function.
+ */
+function layered(base: Store, over: Pick<Store, 'clients' | 'keys'>): Store {
+  return Object.create(base, {
+    clients: { value: over.clients, enumerable: true },
+    keys: { value: over.keys, enumerable: true },
+    close: { value: () => base.close() },
+  }) as Store;
+}
+
 export interface Keymint extends KeymintCore {
   readonly router: Router;
+  readonly metrics: Metrics;
   readonly server: Server;
   /** Starts listening; resolves to the bound port. */
   listen(): Promise<number>;
@@ -113,22 +197,21 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
     },
     now,
   };
-  const onRevoked = options.onRevoked;
-  const lifecycle: LifecycleDeps = {
-    ...deps,
-    verifyJwt: localJwtVerifier(keyring, config.issuer),
-    ...(onRevoked
-      ? {
-          onRevoked: async (event: RevokedEvent) => {
-            try {
-              await onRevoked(event);
-            } catch (err) {
-              log.warn('onRevoked hook failed', { err, client: event.clientId });
-            }
-          },
-        }
-      : {}),
+  const metrics = new Metrics();
+  const limiter = createLimiter(config, core.redis, metrics, log, options.now);
+  const endpoint: TokenEndpointOptions = { limiter, clientIp: clientIpResolver(config.trustedProxies), metrics };
+  const scaled: ExchangeDeps = { ...deps, admit: (client) => limiter.admitClient(client) };
+  // Each durable revocation goes out on the cross-node feed (Redis with --redis-url), then to the
+  // embedder's hook; neither may fail the request (the revocation is already stored).
+  const onRevoked = async (event: RevokedEvent) => {
+    try {
+      await core.feed.publish({ type: 'revocation', ...(event.jti ? { jti: event.jti } : {}), ...(event.digest ? { digest: event.digest } : {}), expiresAt: event.expiresAt });
+      await options.onRevoked?.(event);
+    } catch (err) {
+      log.warn('onRevoked hook failed', { err, client: event.clientId });
+    }
   };
+  const lifecycle: LifecycleDeps = { ...deps, verifyJwt: localJwtVerifier(keyring, config.issuer), onRevoked };
   const authorizeDeps: AuthorizeDeps = {
     store,
     keyring,
@@ -140,7 +223,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
   const mounts = mountedDialects(config);
   try {
     for (const { dialect, path } of mounts) {
-      router.add(tokenRoute(dialect, path, deps, log));
+      router.add(tokenRoute(dialect, path, scaled, log, endpoint));
       for (const r of lifecycleRoutes(dialect, path, lifecycle, log)) router.add(r);
       if (dialect.endpoints?.includes('authorize')) {
         for (const r of authorizeRoutes(dialect.name, `${path.slice(0, path.lastIndexOf('/'))}/authorize`, authorizeDeps, log)) router.add(r);
@@ -170,7 +253,15 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
   });
   router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, sessions, keyring, store, issuer: config.issuer, log }));
 
-  const server = createHttpServer(router, { bodyLimit: config.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000 }, log);
+  const shedder = new LoadShedder({ maxInFlight: config.maxInFlight, maxEventLoopDelayMs: config.maxEventLoopDelayMs, exempt: new Set(['/healthz', '/readyz', '/metrics']) });
+  core.feed.subscribe((event) => metrics.feedMessages.inc({ type: event.type }));
+  registerGauges(metrics, { store, feed: core.feed, redis: core.redis, shedder });
+  router.add({ method: 'GET', path: '/metrics', owner: 'core', handler: () => ({ status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }, body: metrics.render() }) });
+  const server = createHttpServer(
+    router,
+    { bodyLimit: config.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000, shedder, onShed: (cause) => metrics.unavailable.inc({ cause: `shed_${cause}` }) },
+    log,
+  );
   const refresher = setInterval(() => {
     keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err }));
   }, config.keyringRefreshMs);
@@ -188,8 +279,10 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
           resolve((server.address() as AddressInfo).port);
         });
       }),
+    metrics,
     close: async () => {
       clearInterval(refresher);
+      shedder.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, OPTIONS, type Config, type RawConfig } from '../config/index.ts';
 import { ClientInputError, ClientNotFoundError } from '../credentials/clients.ts';
 import { createKeymint, openKeymint } from '../service.ts';
+import { migratePostgres } from '../storage/postgres/index.ts';
 import { createLogger } from '../util/log.ts';
 import { clientsCommand } from './clients.ts';
 import { keysCommand, auditCommand } from './keys.ts';
@@ -62,6 +63,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'audit':
         return await withCore(config, (core) => auditCommand(core, flags));
       case 'migrate':
+        if (config.databaseUrl !== undefined) {
+          const applied = await migratePostgres({ url: config.databaseUrl, schema: config.databaseSchema, acquireTimeoutMs: config.dbAcquireTimeoutMs });
+          process.stdout.write(applied.length === 0 ? 'schema up to date\n' : `migrations applied: ${applied.join(', ')}\n`);
+          return 0;
+        }
         return await withCore(config, async () => {
           process.stdout.write('migrations applied\n');
           return 0;

@@ -2,6 +2,7 @@
  * Typed configuration. Every option is documented where its default is set; each has a command-line
  * flag and a `KEYMINT_*` environment twin (flag wins). Validation fails at startup, naming the key.
  */
+import { isIP } from 'node:net';
 import { SIGNING_ALGS, type SigningAlg } from '../tokens/keyring.ts';
 import type { LogLevel } from '../util/log.ts';
 
@@ -34,6 +35,25 @@ export interface Config {
   readonly keyringRefreshMs: number;
   /** Base64 of 32 bytes; when unset, `<dataDir>/kek` is used (generated on first start). */
   readonly kek: string | undefined;
+  readonly databaseUrl: string | undefined;
+  readonly databaseSchema: string;
+  readonly dbPoolSize: number;
+  readonly dbAcquireTimeoutMs: number;
+  readonly dbQueryTimeoutMs: number;
+  readonly redisUrl: string | undefined;
+  readonly redisPrefix: string;
+  readonly redisTimeoutMs: number;
+  readonly nodeCount: number;
+  readonly clientCacheMs: number;
+  /** Requests per minute; 0 = no limit. */
+  readonly rateLimitClient: number;
+  readonly rateLimitIp: number;
+  readonly lockoutThreshold: number;
+  readonly lockoutBaseMs: number;
+  readonly lockoutMaxMs: number;
+  readonly trustedProxies: readonly string[];
+  readonly maxInFlight: number;
+  readonly maxEventLoopDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +105,24 @@ export const OPTIONS: readonly Option[] = [
   { key: 'logLevel', flag: 'log-level', env: 'KEYMINT_LOG_LEVEL', doc: 'debug, info, warn, error or silent (default info).' },
   { key: 'insecureHttp', flag: 'insecure-http', env: 'KEYMINT_INSECURE_HTTP', boolean: true, doc: 'Allow an http:// issuer on a non-loopback host (default false: credentials only over TLS).' },
   { key: 'keyringRefreshMs', flag: 'keyring-refresh-ms', env: 'KEYMINT_KEYRING_REFRESH_MS', doc: 'How often a server picks up keys rotated by another process, ms (default 2000).' },
+  { key: 'databaseUrl', flag: 'database-url', env: 'KEYMINT_DATABASE_URL', doc: 'postgres://… URL: use PostgreSQL instead of the SQLite file, so several nodes share one store (default unset = SQLite).' },
+  { key: 'databaseSchema', flag: 'database-schema', env: 'KEYMINT_DATABASE_SCHEMA', doc: 'PostgreSQL schema holding Keymint\'s tables (default keymint).' },
+  { key: 'dbPoolSize', flag: 'db-pool-size', env: 'KEYMINT_DB_POOL_SIZE', doc: 'Most PostgreSQL connections per node (default 10).' },
+  { key: 'dbAcquireTimeoutMs', flag: 'db-acquire-timeout-ms', env: 'KEYMINT_DB_ACQUIRE_TIMEOUT_MS', doc: 'Longest wait for a free PostgreSQL connection before answering 503, ms (default 2000).' },
+  { key: 'dbQueryTimeoutMs', flag: 'db-query-timeout-ms', env: 'KEYMINT_DB_QUERY_TIMEOUT_MS', doc: 'Longest a PostgreSQL statement may run before 503, ms (default 5000).' },
+  { key: 'redisUrl', flag: 'redis-url', env: 'KEYMINT_REDIS_URL', doc: 'redis://… URL: shared rate-limit counters and the cross-node feed (default unset = node-local limits, no feed).' },
+  { key: 'redisPrefix', flag: 'redis-prefix', env: 'KEYMINT_REDIS_PREFIX', doc: 'Prefix of every Redis key and channel (default keymint:).' },
+  { key: 'redisTimeoutMs', flag: 'redis-timeout-ms', env: 'KEYMINT_REDIS_TIMEOUT_MS', doc: 'Longest a Redis command may take before the local fallback answers, ms (default 100).' },
+  { key: 'nodeCount', flag: 'node-count', env: 'KEYMINT_NODE_COUNT', doc: 'Nodes in the deployment: with Redis down each node limits at (limit ÷ node count) (default 1).' },
+  { key: 'clientCacheMs', flag: 'client-cache-ms', env: 'KEYMINT_CLIENT_CACHE_MS', doc: 'How long a node trusts its cached copy of a client, ms; changes made elsewhere reach it through the Redis feed sooner (default 2000 without Redis, 60000 with).' },
+  { key: 'rateLimitClient', flag: 'rate-limit-client', env: 'KEYMINT_RATE_LIMIT_CLIENT', doc: 'Token requests per minute per authenticated client (token bucket, burst = the same number); a client\'s own `rate_limit` overrides it; 0 = off (default 6000).' },
+  { key: 'rateLimitIp', flag: 'rate-limit-ip', env: 'KEYMINT_RATE_LIMIT_IP', doc: 'Token requests per minute per source address; 0 = off (default 12000).' },
+  { key: 'lockoutThreshold', flag: 'lockout-threshold', env: 'KEYMINT_LOCKOUT_THRESHOLD', doc: 'Failed authentications of one client id from one address before it is locked there (default 5).' },
+  { key: 'lockoutBaseMs', flag: 'lockout-base-ms', env: 'KEYMINT_LOCKOUT_BASE_MS', doc: 'First lockout, ms; doubles with each further failure (default 1000).' },
+  { key: 'lockoutMaxMs', flag: 'lockout-max-ms', env: 'KEYMINT_LOCKOUT_MAX_MS', doc: 'Longest lockout, ms (default 900000 = 15 min).' },
+  { key: 'trustedProxies', flag: 'trusted-proxy', env: 'KEYMINT_TRUSTED_PROXIES', repeatable: true, doc: 'Address or CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable; env: comma-separated (default none).' },
+  { key: 'maxInFlight', flag: 'max-in-flight', env: 'KEYMINT_MAX_IN_FLIGHT', doc: 'Requests handled at once before new ones get an immediate 503 (default 256; 0 = off).' },
+  { key: 'maxEventLoopDelayMs', flag: 'max-event-loop-delay-ms', env: 'KEYMINT_MAX_EVENT_LOOP_DELAY_MS', doc: 'Event-loop delay above which new requests get an immediate 503, ms (default 200; 0 = off).' },
   { key: 'kek', flag: 'kek', env: 'KEYMINT_KEK', envOnly: true, doc: 'Key-encryption key, base64 of 32 bytes (environment only; default: generated into <data>/kek).' },
 ];
 
@@ -150,6 +188,7 @@ function resolve(raw: RawConfig): Config {
     insecureHttp,
     keyringRefreshMs: int('keyringRefreshMs', str(raw.keyringRefreshMs) ?? '2000', 100, 3_600_000),
     kek,
+    ...scaleOptions(raw),
   };
 }
 
@@ -168,6 +207,49 @@ function absoluteUrl(key: string, value: string | undefined): string | undefined
     throw new ConfigError(key, 'must be an absolute http(s) URL');
   }
   return value;
+}
+
+type ScaleOptions = Pick<Config, 'databaseUrl' | 'databaseSchema' | 'dbPoolSize' | 'dbAcquireTimeoutMs' | 'dbQueryTimeoutMs' | 'redisUrl' | 'redisPrefix' | 'redisTimeoutMs' | 'nodeCount' | 'clientCacheMs' | 'rateLimitClient' | 'rateLimitIp' | 'lockoutThreshold' | 'lockoutBaseMs' | 'lockoutMaxMs' | 'trustedProxies' | 'maxInFlight' | 'maxEventLoopDelayMs'>;
+
+function scaleOptions(raw: RawConfig): ScaleOptions {
+  const databaseUrl = str(raw.databaseUrl);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('databaseUrl', 'must be a postgres:// URL');
+  const redisUrl = str(raw.redisUrl);
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('redisUrl', 'must be a redis:// or rediss:// URL');
+  const databaseSchema = str(raw.databaseSchema) ?? 'keymint';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) throw new ConfigError('databaseSchema', 'must be lowercase letters, digits and _');
+  const redisPrefix = str(raw.redisPrefix) ?? 'keymint:';
+  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(redisPrefix)) throw new ConfigError('redisPrefix', 'must be 1–64 of A-Z a-z 0-9 : _ -');
+  const trustedProxies = raw.trustedProxies === undefined ? [] : Array.isArray(raw.trustedProxies) ? raw.trustedProxies : [String(raw.trustedProxies)];
+  for (const p of trustedProxies) if (!isAddressOrCidr(p)) throw new ConfigError('trustedProxies', 'each entry must be an IP address or CIDR');
+  const lockoutBaseMs = int('lockoutBaseMs', str(raw.lockoutBaseMs) ?? '1000', 1, 3_600_000);
+  return {
+    databaseUrl,
+    databaseSchema,
+    dbPoolSize: int('dbPoolSize', str(raw.dbPoolSize) ?? '10', 1, 1000),
+    dbAcquireTimeoutMs: int('dbAcquireTimeoutMs', str(raw.dbAcquireTimeoutMs) ?? '2000', 10, 60_000),
+    dbQueryTimeoutMs: int('dbQueryTimeoutMs', str(raw.dbQueryTimeoutMs) ?? '5000', 10, 600_000),
+    redisUrl,
+    redisPrefix,
+    redisTimeoutMs: int('redisTimeoutMs', str(raw.redisTimeoutMs) ?? '100', 5, 10_000),
+    nodeCount: int('nodeCount', str(raw.nodeCount) ?? '1', 1, 10_000),
+    clientCacheMs: int('clientCacheMs', str(raw.clientCacheMs) ?? (redisUrl ? '60000' : '2000'), 0, 3_600_000),
+    rateLimitClient: int('rateLimitClient', str(raw.rateLimitClient) ?? '6000', 0, 100_000_000),
+    rateLimitIp: int('rateLimitIp', str(raw.rateLimitIp) ?? '12000', 0, 100_000_000),
+    lockoutThreshold: int('lockoutThreshold', str(raw.lockoutThreshold) ?? '5', 1, 1000),
+    lockoutBaseMs,
+    lockoutMaxMs: int('lockoutMaxMs', str(raw.lockoutMaxMs) ?? '900000', lockoutBaseMs, 86_400_000),
+    trustedProxies,
+    maxInFlight: int('maxInFlight', str(raw.maxInFlight) ?? '256', 0, 1_000_000),
+    maxEventLoopDelayMs: int('maxEventLoopDelayMs', str(raw.maxEventLoopDelayMs) ?? '200', 0, 60_000),
+  };
+}
+
+function isAddressOrCidr(value: string): boolean {
+  const [addr, bits, extra] = value.split('/');
+  if (extra !== undefined || addr === undefined || isIP(addr) === 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(addr) === 4 ? 32 : 128);
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);

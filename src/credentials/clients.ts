@@ -217,11 +217,17 @@ export class ClientService {
     const candidates: Array<SecretRecord | undefined> = client?.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now) ?? [];
     const peppers = this.#deps.keyring.peppers();
     const fallback = this.#deps.keyring.pepper();
+    // One HMAC per distinct pepper among the slots (empty slots use the current pepper), and always
+    // MAX_LIVE_SECRETS comparisons: an unknown client costs one HMAC and two compares, exactly what a
+    // known client whose secrets share the current pepper costs (the usual case; see docs/security.md).
+    const digests = new Map<string, string>();
     let match: SecretRecord | undefined;
     for (let i = 0; i < MAX_LIVE_SECRETS; i++) {
       const s = candidates[i];
       const pepper = (s && peppers.find((p) => p.kid === s.pepperKid)) ?? fallback;
-      const equal = digestsEqual(hmacHex(pepper, secret), s?.digest ?? DUMMY_DIGEST);
+      let digest = digests.get(pepper.kid);
+      if (digest === undefined) digests.set(pepper.kid, (digest = hmacHex(pepper, secret)));
+      const equal = digestsEqual(digest, s?.digest ?? DUMMY_DIGEST);
       if (equal && s && match === undefined && wellFormed) match = s;
     }
     if (!client || !match) return undefined;

@@ -5,7 +5,7 @@ export function openApiDocument(dialect: Dialect, path: string, serverUrl: strin
   const c = dialect.contract;
   const errorResponse = (description: string) => ({
     description,
-    headers: { 'Cache-Control': { schema: { const: 'no-store' } } },
+    headers: { 'Cache-Control': { schema: { const: 'no-store' } }, Pragma: { schema: { const: 'no-cache' } } },
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   });
   const responses: Record<string, unknown> = {
@@ -30,6 +30,9 @@ export function openApiDocument(dialect: Dialect, path: string, serverUrl: strin
         post: {
           operationId: `${dialect.name}.token`,
           summary: c.summary,
+          ...(c.requestHeaders
+            ? { parameters: Object.entries(c.requestHeaders).map(([name, h]) => ({ in: 'header', name, required: h.required, description: h.description, schema: h.schema })) }
+            : {}),
           requestBody: {
             required: true,
             content: Object.fromEntries(Object.entries(c.requestBodies).map(([type, schema]) => [type, { schema }])),

@@ -24,6 +24,8 @@ export interface DialectContract {
   readonly errorStatuses: Readonly<Record<number, string>>;
   /** Response headers documented for 429 (beyond Retry-After). */
   readonly rateLimitHeaders?: readonly string[];
+  /** Request headers the contract documents (e.g. a required Content-Type), by name. */
+  readonly requestHeaders?: Readonly<Record<string, { readonly required: boolean; readonly description: string; readonly schema: JsonSchema }>>;
   /** Whether clients may authenticate with HTTP Basic. */
   readonly basicAuth: boolean;
 }

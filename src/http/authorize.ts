@@ -6,7 +6,7 @@
  * Errors go to the client's redirect URI (§4.1.2.1), or to an error page when the client or the
  * redirect URI is itself invalid.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
 import { issueCode, validateAuthorization, type AuthorizationRequest, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
 import type { SessionRecord, Store } from '../storage/types.ts';
@@ -138,7 +138,7 @@ async function currentSession(req: HttpRequest, deps: AuthorizeDeps): Promise<Se
   return undefined;
 }
 
-function csrfToken(key: Buffer, session: SessionRecord, fields: Record<string, string>): string {
+function csrfToken(key: KeyObject, session: SessionRecord, fields: Record<string, string>): string {
   const mac = createHmac('sha256', key).update(`keymint-consent\0${session.id}`);
   for (const f of REQUEST_FIELDS) mac.update(`\0${f}=${fields[f] ?? ''}`);
   return mac.digest('base64url');

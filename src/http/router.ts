@@ -13,6 +13,7 @@ interface PathEntry {
   readonly owner: string;
   readonly methods: Map<string, Handler>;
   readonly methodNotAllowed: Route['methodNotAllowed'];
+  unavailable: Route['unavailable'];
 }
 
 export class Router {
@@ -24,7 +25,8 @@ export class Router {
     const entry = this.#paths.get(route.path);
     if (entry && entry.owner !== route.owner) throw new RouteCollisionError(route.path, entry.owner, route.owner);
     if (entry?.methods.has(route.method)) throw new RouteCollisionError(route.path, entry.owner, route.owner);
-    const target = entry ?? { owner: route.owner, methods: new Map(), methodNotAllowed: route.methodNotAllowed };
+    const target = entry ?? { owner: route.owner, methods: new Map(), methodNotAllowed: route.methodNotAllowed, unavailable: route.unavailable };
+    target.unavailable ??= route.unavailable;
     target.methods.set(route.method, route.handler);
     this.#paths.set(route.path, target);
   }
@@ -40,6 +42,13 @@ export class Router {
 
   owner(path: string): string | undefined {
     return this.#paths.get(path)?.owner;
+  }
+
+  /** The 503 for a shed request, in the shape of whoever owns the path (generic JSON otherwise). */
+  unavailable(req: HttpRequest, retryAfter: number): HttpResponse {
+    const own = this.#paths.get(req.path)?.unavailable?.(req, retryAfter);
+    const answer = own ?? json(503, { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable.' }, { 'Cache-Control': 'no-store' });
+    return { ...answer, status: 503, headers: { ...answer.headers, 'Retry-After': String(retryAfter) } };
   }
 
   async dispatch(req: HttpRequest): Promise<HttpResponse> {

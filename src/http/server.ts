@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { redactPath, type Logger } from '../util/log.ts';
 import type { Router } from './router.ts';
+import type { LoadShedder, ShedCause } from './shedding.ts';
 import { json, type HttpRequest, type HttpResponse } from './types.ts';
 
 export interface HttpSettings {
@@ -14,6 +15,10 @@ export interface HttpSettings {
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Sheds load before bodies are read; absent = never shed. */
+  readonly shedder?: LoadShedder;
+  /** Told about every shed request (metrics). */
+  readonly onShed?: (cause: ShedCause) => void;
 }
 
 const SECURITY_HEADERS = {
@@ -31,6 +36,15 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
       maxHeaderSize: 16 * 1024,
     },
     (req, res) => {
+      const { shedder } = settings;
+      if (shedder) {
+        const url = req.url ?? '/';
+        const q = url.indexOf('?');
+        const cause = shedder.check(q < 0 ? url : url.slice(0, q));
+        if (cause !== undefined) return shed(req, res, router, cause, settings);
+        shedder.start();
+        res.once('close', () => shedder.done());
+      }
       handle(req, res, router, settings, log).catch((err: unknown) => {
         log.error('request failed', { err, path: redactPath(req.url?.split('?')[0] ?? '') });
         if (!res.headersSent) send(res, json(500, { error: 'server_error', error_description: 'An internal error occurred.' }));
@@ -65,7 +79,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
     path,
     query: q < 0 ? '' : url.slice(q + 1),
     headers: req.headers,
-    headersDistinct: req.headersDistinct,
+    // Node builds this object on access: only pay for it when a handler looks.
+    get headersDistinct() {
+      return req.headersDistinct;
+    },
     body,
     ip: req.socket.remoteAddress ?? '',
   };
@@ -73,6 +90,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   const response = await router.dispatch(request);
   send(res, response, request.method === 'HEAD');
   log.debug('request', { method: request.method, path: redactPath(path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
+}
+
+/** 503 + Retry-After without reading the body (it is discarded as it arrives). */
+function shed(req: IncomingMessage, res: ServerResponse, router: Router, cause: ShedCause, settings: HttpSettings): void {
+  req.resume();
+  settings.onShed?.(cause);
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const request: HttpRequest = {
+    method: req.method ?? 'GET',
+    path: q < 0 ? url : url.slice(0, q),
+    query: q < 0 ? '' : url.slice(q + 1),
+    headers: req.headers,
+    headersDistinct: req.headersDistinct,
+    body: Buffer.alloc(0),
+    ip: req.socket.remoteAddress ?? '',
+  };
+  send(res, router.unavailable(request, 1));
 }
 
 /** The body, or undefined when it exceeds `limit` (the rest is drained, not buffered). */

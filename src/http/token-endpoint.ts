@@ -1,27 +1,71 @@
-/** A mounted dialect's token endpoint: decode → exchange → encode; every failure in the dialect's shape. */
+/**
+ * A mounted dialect's token endpoint: decode → exchange → encode; every failure in the dialect's
+ * shape. Here, because only here are both the request and the outcome known: the per-address limit
+ * and the lockout check (before any secret is checked), failed-authentication counting, and the
+ * per-dialect/grant/result metrics.
+ */
 import type { Dialect } from '../dialects/types.ts';
+import type { ClientIp } from '../limits/client-ip.ts';
+import type { RequestLimiter } from '../limits/limiter.ts';
+import type { Metrics } from '../metrics/index.ts';
 import { exchange, type ExchangeDeps } from '../protocol/exchange.ts';
 import { OAuthError, toOAuthError } from '../protocol/errors.ts';
 import type { Logger } from '../util/log.ts';
 import type { HttpRequest, HttpResponse, Route } from './types.ts';
 
-export function tokenRoute(dialect: Dialect, path: string, deps: ExchangeDeps, log: Logger): Route {
+export interface TokenEndpointOptions {
+  readonly limiter?: RequestLimiter;
+  readonly clientIp?: ClientIp;
+  readonly metrics?: Metrics;
+}
+
+export function tokenRoute(dialect: Dialect, path: string, deps: ExchangeDeps, log: Logger, options: TokenEndpointOptions = {}): Route {
   return {
     method: 'POST',
     path,
     owner: dialect.name,
-    handler: (req) => handleToken(dialect, req, deps, log),
+    handler: (req) => handleToken(dialect, req, deps, log, options),
     methodNotAllowed: (req) => dialect.encodeError(new OAuthError('method_not_allowed', 'The token endpoint accepts only POST.', { reason: 'method' }), req),
+    unavailable: (req, retryAfter) =>
+      dialect.encodeError(new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable.', { reason: 'overloaded', retryAfter }), req),
   };
 }
 
-async function handleToken(dialect: Dialect, req: HttpRequest, deps: ExchangeDeps, log: Logger): Promise<HttpResponse> {
+async function handleToken(dialect: Dialect, req: HttpRequest, deps: ExchangeDeps, log: Logger, options: TokenEndpointOptions): Promise<HttpResponse> {
+  const { limiter, metrics } = options;
+  const started = performance.now();
+  // Label values from closed sets only: a grant this dialect offers, else `other` (SECURITY S-06).
+  let grant = 'unknown';
+  let result = 'ok';
   try {
+    const ip = options.clientIp ? options.clientIp(req) : req.ip;
+    if (limiter) await limiter.admitAddress(ip);
     const request = dialect.decode(req);
-    return dialect.encodeResult(await exchange(request, dialect, deps));
+    const type = request.grantType;
+    grant = type !== undefined && dialect.grants.includes(type) ? type : 'other';
+    const clientId = request.client.clientId;
+    if (limiter && clientId !== undefined) await limiter.checkLockout(clientId, ip);
+    try {
+      return dialect.encodeResult(await exchange(request, dialect, deps));
+    } catch (err) {
+      if (limiter && clientId !== undefined && err instanceof OAuthError && err.code === 'invalid_client' && err.reason === 'credentials') {
+        await limiter.recordFailure(clientId, ip);
+      }
+      throw err;
+    }
   } catch (thrown) {
     const err = toOAuthError(thrown);
+    result = err.code;
     if (err.status >= 500) log.error('token request failed', { dialect: dialect.name, code: err.code, err: err.cause ?? thrown });
+    if (metrics) {
+      if (err.code === 'invalid_client') metrics.authFailures.inc({ reason: err.reason ?? 'credentials' });
+      if (err.code === 'temporarily_unavailable') metrics.unavailable.inc({ cause: 'dependency' });
+    }
     return dialect.encodeError(err, req);
+  } finally {
+    if (metrics) {
+      metrics.tokens.inc({ dialect: dialect.name, grant, result });
+      metrics.latency.observe({ dialect: dialect.name }, (performance.now() - started) / 1000);
+    }
   }
 }

@@ -29,6 +29,8 @@ export interface Route {
   readonly handler: Handler;
   /** Builds the 405 answer in the shape of whoever owns the path. */
   readonly methodNotAllowed?: (req: HttpRequest, allow: readonly string[]) => HttpResponse;
+  /** Builds the 503 sent when the server sheds load, in the owner's shape (before the body is read). */
+  readonly unavailable?: (req: HttpRequest, retryAfter: number) => HttpResponse;
   /** Name of the owner (a dialect, `core`, `admin`), for collision messages. */
   readonly owner: string;
 }

@@ -3,6 +3,7 @@
  * checks the client may use that grant here, lets the grant decide, and issues. RFC 6749 §3.2, §5.
  */
 import type { GrantHandler, SessionResolver } from '../grants/types.ts';
+import type { ClientRecord } from '../storage/types.ts';
 import { authenticateClient, type ClientAuthSettings, type ClientVerifier } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
 import { issue, type IssueDeps, type IssueFormats, type IssueSettings } from './issue.ts';
@@ -31,6 +32,8 @@ export interface ExchangeDeps extends IssueDeps {
   readonly sessions: SessionResolver;
   readonly settings: IssueSettings & ClientAuthSettings & { readonly defaultAudience: string };
   readonly now: () => number;
+  /** Called once the client is authenticated and allowed the grant (per-client rate limit); may throw. */
+  readonly admit?: (client: ClientRecord) => Promise<void>;
 }
 
 export async function exchange(request: TokenRequest, dialect: DialectPolicy, deps: ExchangeDeps): Promise<TokenResult> {
@@ -49,6 +52,7 @@ export async function exchange(request: TokenRequest, dialect: DialectPolicy, de
   if (client.dialects.length > 0 && !client.dialects.includes(dialect.name)) {
     throw new OAuthError('unauthorized_client', 'The client is not allowed to use this endpoint.');
   }
+  if (deps.admit) await deps.admit(client);
   const now = deps.now();
   const decision = await grant.handle({ request, client, now }, deps);
   return issue(decision, client, dialect, now, deps);

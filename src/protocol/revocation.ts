@@ -14,6 +14,8 @@ export interface RevokedEvent {
   readonly clientId: string;
   /** Set when a JWT was revoked (what verifiers deny). */
   readonly jti: string | undefined;
+  /** Stored digest (`pepperKid:hex`, never the token) when an opaque token was revoked. */
+  readonly digest: string | undefined;
   /** Set when a whole family was revoked. */
   readonly familyId: string | null;
   /** Epoch ms at which the token would have expired. */
@@ -61,6 +63,7 @@ export async function revoke(token: string, caller: ClientRecord, now: number, d
     kind: view.kind,
     clientId: view.clientId,
     jti: view.jwt ? view.jti : undefined,
+    digest: view.jwt ? undefined : view.digest,
     familyId: view.kind === 'refresh_token' ? view.familyId : null,
     expiresAt: view.expiresAt,
   });

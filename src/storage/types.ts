@@ -41,6 +41,8 @@ export interface ClientRecord {
   readonly trusted: boolean;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
+  /** Token requests per minute this client may make; absent or null = the deployment default. */
+  readonly rateLimit?: number | null;
   readonly secrets: readonly SecretRecord[];
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -254,6 +256,12 @@ export interface AuditRepo {
 
 export interface Store {
   readonly kind: string;
+  /**
+   * Optional, synchronous and cheap: a value that changes whenever another connection (the CLI,
+   * another node) has committed since the last call (SQLite's `data_version`). Caches use it to stay
+   * exact without a feed; stores without it rely on the feed and the cache lifetime.
+   */
+  readonly changeMarker?: () => number;
   readonly clients: ClientRepo;
   readonly keys: KeyRepo;
   readonly tokens: TokenRepo;

@@ -8,7 +8,7 @@
  * Peppers (`use: hmac`) have one `active` member; older ones stay `retired` so stored digests made
  * with them still verify (SECURITY D-01).
  */
-import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { KeyRecord, KeyRepo } from '../storage/types.ts';
 import { randomBase62 } from './random.ts';
@@ -25,7 +25,8 @@ export interface Signer {
 
 export interface Pepper {
   readonly kid: string;
-  readonly key: Buffer;
+  /** Imported once: HMAC with a KeyObject avoids re-importing raw bytes on every digest. */
+  readonly key: KeyObject;
 }
 
 export interface KeyringOptions {
@@ -192,7 +193,7 @@ export class Keyring {
     const peppers: Pepper[] = [];
     for (const k of records) {
       if (k.use === 'hmac') {
-        const pepper = { kid: k.kid, key: unseal(this.#options.kek, k.sealed, k.kid) };
+        const pepper = { kid: k.kid, key: createSecretKey(unseal(this.#options.kek, k.sealed, k.kid)) };
         if (k.state === 'active') peppers.unshift(pepper);
         else peppers.push(pepper);
         continue;

@@ -172,3 +172,18 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     assert.equal(client.headers.get('www-authenticate'), 'Bearer realm="keymint", error="invalid_token"');
   });
 });
+
+test('I-03 / V-07 fuuffy sk-… opaque tokens introspect and revoke at /oauth2/* (found by format, not by dialect name)', async (t) => {
+  const s = await startGrantServer({ dialects: ['oauth2', 'fuuffy'] });
+  t.after(() => s.close());
+  const c = await s.client({ scopes: [] });
+  const res = await s.postForm('/v1/auth/token', { client_id: c.id, client_secret: c.secret });
+  assert.equal(res.status, 200);
+  const token = String(((await res.json()) as { data: { access_token: string } }).data.access_token);
+  assert.match(token, /^sk-[0-9a-f]{32}$/);
+  const introspect = async () => (await s.postForm('/oauth2/introspect', { token }, { authorization: basic(c.id, c.secret) })).json();
+  assert.equal(((await introspect()) as { active: boolean }).active, true);
+  assert.equal((await s.postForm('/oauth2/revoke', { token }, { authorization: basic(c.id, c.secret) })).status, 200);
+  assert.deepEqual(await introspect(), { active: false });
+});
+

@@ -34,7 +34,9 @@ export const basic = (id: string, secret: string): string =>
  */
 export async function startServer(flags: RawConfig = {}, options: OpenOptions & { dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
-  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', ...flags }, {});
+  // In-process servers share the test runner's event loop (and its synchronous RSA key generation):
+  // delay-based shedding would fire on the runner's stalls, not the server's load. Tests of shedding set it.
+  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', maxEventLoopDelayMs: '0', ...flags }, {});
   const keymint = await createKeymint(config, { log: createLogger('silent'), ...options });
   const port = await keymint.listen();
   // The issuer defaults to http://localhost:<configured port>; with port 0 tests pass an issuer

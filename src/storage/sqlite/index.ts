@@ -146,6 +146,7 @@ class SqliteStore implements Store {
       tokenPurge: p('DELETE FROM tokens WHERE expires_at < ?'),
       auditInsert: p('INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)'),
       auditList: p('SELECT at, actor, action, target, detail FROM audit ORDER BY seq DESC LIMIT ?'),
+      dataVersion: p('PRAGMA data_version'),
     };
   }
 
@@ -253,6 +254,8 @@ class SqliteStore implements Store {
         (r) => ({ at: r.at, actor: r.actor, action: r.action, target: r.target, detail: JSON.parse(r.detail) }),
       ),
   };
+
+  readonly changeMarker = (): number => (this.#q.dataVersion!.get() as { data_version: number }).data_version;
 
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();

@@ -1,0 +1,21 @@
+/** The slice of `autocannon` (which ships no types) that bench/autocannon-runner.ts uses. */
+declare module 'autocannon' {
+  interface Options {
+    url: string;
+    method: string;
+    headers: Record<string, string>;
+    body: string;
+    connections: number;
+    duration: number;
+    timeout: number;
+  }
+  interface Result {
+    '2xx': number;
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+    duration: number;
+    latency: { p50: number; p99: number; max: number };
+  }
+  export default function autocannon(options: Options): Promise<Result>;
+}

@@ -1,0 +1,110 @@
+/**
+ * Load generators, each run as its own process pinned to the load core: wrk (with bench/wrk-token.lua)
+ * when it is on PATH, else autocannon (bench/autocannon-runner.ts), and the paced open-loop generator
+ * (bench/paced-load.ts) for latency at a fixed rate. Every run is bounded in time (and the paced one in
+ * count) and only ever targets 127.0.0.1.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { LoaderChoice } from './options.ts';
+import { NODE, ROOT, runPinned } from './procs.ts';
+
+export interface TokenRequest {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface LoadResult {
+  /** 2xx answers. */
+  readonly ok: number;
+  /** Non-2xx answers, socket errors and timeouts. */
+  readonly failed: number;
+  readonly seconds: number;
+  /** 2xx answers per second: tokens/s. */
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+export type Loader = 'wrk' | 'autocannon';
+
+const onPath = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+export function resolveLoader(choice: LoaderChoice): Loader {
+  if (choice === 'wrk' && !onPath('wrk')) throw new Error('--loader wrk: wrk is not on PATH');
+  if (choice === 'auto') return onPath('wrk') ? 'wrk' : 'autocannon';
+  return choice;
+}
+
+export function loaderVersion(loader: Loader): string {
+  if (loader === 'autocannon') return 'autocannon 9 (bench/autocannon-runner.ts)';
+  const out = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
+  return (`${out.stdout}${out.stderr}`.match(/wrk \S+/)?.[0] ?? 'wrk') + ' (bench/wrk-token.lua)';
+}
+
+function assertLoopback(url: string): void {
+  if (new URL(url).hostname !== '127.0.0.1') throw new Error(`refusing to load anything but 127.0.0.1: ${url}`);
+}
+
+export interface ClosedLoop {
+  readonly connections: number;
+  readonly seconds: number;
+  readonly core: number;
+}
+
+/** As many requests as `connections` keep-alive connections can carry for `seconds`. */
+export async function closedLoop(loader: Loader, req: TokenRequest, opts: ClosedLoop): Promise<LoadResult> {
+  assertLoopback(req.url);
+  const timeoutMs = (opts.seconds + 30) * 1000;
+  if (loader === 'wrk') {
+    const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--timeout', '10s', '-s', join(ROOT, 'bench/wrk-token.lua'), req.url];
+    const env = { BENCH_WRK_BODY: req.body, BENCH_WRK_HEADERS: Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`).join('\n') };
+    const out = await runPinned(opts.core, 'wrk', args, timeoutMs, { env });
+    const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+    if (!line) throw new Error(`wrk printed no result:\n${out}`);
+    const r = JSON.parse(line.slice('BENCH_JSON '.length)) as Record<string, number>;
+    const n = (k: string) => r[k] ?? 0;
+    const seconds = n('duration_us') / 1e6;
+    const ok = Math.max(0, n('requests') - n('status'));
+    return { ok, failed: n('status') + n('connect') + n('read') + n('write') + n('timeout'), seconds, rps: ok / seconds, p50: n('p50_us') / 1000, p99: n('p99_us') / 1000 };
+  }
+  const spec = JSON.stringify({ ...req, connections: opts.connections, seconds: opts.seconds });
+  const out = await runPinned(opts.core, NODE, [join(ROOT, 'bench/autocannon-runner.ts'), spec], timeoutMs);
+  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { ok: number; failed: number; seconds: number; p50: number; p99: number };
+  return { ...r, rps: r.ok / r.seconds };
+}
+
+/** One closed loop per request, in parallel (e.g. one per node), connections split evenly. */
+export async function closedLoopSplit(loader: Loader, reqs: readonly TokenRequest[], opts: ClosedLoop): Promise<LoadResult> {
+  const per = Math.max(1, Math.floor(opts.connections / reqs.length));
+  const parts = await Promise.all(reqs.map((r) => closedLoop(loader, r, { ...opts, connections: per })));
+  return combine(parts);
+}
+
+/** Sums counts and rates; p50 is weighted by answers, p99 is the worst part's (conservative). */
+export function combine(parts: readonly LoadResult[]): LoadResult {
+  const ok = parts.reduce((s, p) => s + p.ok, 0);
+  return {
+    ok,
+    failed: parts.reduce((s, p) => s + p.failed, 0),
+    seconds: Math.max(...parts.map((p) => p.seconds)),
+    rps: parts.reduce((s, p) => s + p.rps, 0),
+    p50: ok ? parts.reduce((s, p) => s + p.p50 * p.ok, 0) / ok : NaN,
+    p99: Math.max(...parts.map((p) => p.p99)),
+  };
+}
+
+export interface Paced extends ClosedLoop {
+  /** Requests per second. */
+  readonly rate: number;
+}
+
+/** `rate` requests per second at even intervals (open loop), latency from the scheduled send time. */
+export async function pacedLoad(req: TokenRequest, opts: Paced): Promise<LoadResult> {
+  assertLoopback(req.url);
+  const spec = JSON.stringify({ ...req, connections: opts.connections, rate: opts.rate, seconds: opts.seconds });
+  const out = await runPinned(opts.core, NODE, [join(ROOT, 'bench/paced-load.ts'), spec], (opts.seconds + 30) * 1000);
+  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { ok: number; failed: number; seconds: number; p50: number; p99: number };
+  return { ...r, rps: r.ok / r.seconds };
+}

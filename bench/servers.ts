@@ -1,0 +1,105 @@
+/**
+ * The servers under test, each a separate process pinned to the server core: `keymint serve` (the
+ * real CLI) and the oidc-provider reference. A Keymint that refuses its flags (a dialect or a store
+ * flag this build does not have) is reported as refused, with its own message, so sections can skip.
+ */
+import { join } from 'node:path';
+import type { TokenRequest } from './load.ts';
+import { freePort, NODE, ROOT, runPinned, sleep, spawnPinned, stop, type Proc } from './procs.ts';
+import type { Credentials } from './recipes.ts';
+
+export interface Server {
+  readonly base: string;
+  readonly proc: Proc;
+  stop(): Promise<void>;
+}
+
+export type Started = { readonly ok: true; readonly server: Server } | { readonly ok: false; readonly reason: string };
+
+const KEYMINT = join(ROOT, 'bin/keymint.js');
+
+export interface KeymintOptions {
+  readonly core: number;
+  readonly dataDir: string;
+  readonly alg: string;
+  readonly dialects: readonly string[];
+  /** Store selection and other flags (e.g. `--database-url …`), also given to `clients create`. */
+  readonly storeFlags: readonly string[];
+  /** BENCH_SERVER_FLAGS. */
+  readonly extraFlags: readonly string[];
+}
+
+export async function startKeymint(o: KeymintOptions): Promise<Started> {
+  const port = await freePort();
+  const args = [KEYMINT, 'serve', '--data', o.dataDir, '--port', String(port), '--alg', o.alg, '--log-level', 'warn'];
+  for (const d of o.dialects) args.push('--dialect', d);
+  args.push(...o.storeFlags, ...o.extraFlags);
+  return waitReady(spawnPinned(o.core, NODE, args), `http://127.0.0.1:${port}`, '/healthz');
+}
+
+/** `keymint clients create --json` on the same store (works while servers run). */
+export async function createClient(o: Pick<KeymintOptions, 'dataDir' | 'storeFlags'>, core: number): Promise<Credentials> {
+  const out = await runPinned(core, NODE, [KEYMINT, 'clients', 'create', '--data', o.dataDir, '--name', 'bench', '--json', ...o.storeFlags], 60_000);
+  const c = JSON.parse(out) as { client_id?: string; client_secret?: string };
+  if (!c.client_id || !c.client_secret) throw new Error(`clients create printed no credentials: ${out.slice(0, 200)}`);
+  return { clientId: c.client_id, clientSecret: c.client_secret };
+}
+
+export const OIDC_SECRET = 'bench-oidc-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+
+export async function startOidcProvider(core: number, alg: string): Promise<Started> {
+  const port = await freePort();
+  const proc = spawnPinned(core, NODE, [join(ROOT, 'bench/oidc-provider-server.ts'), alg, String(port)], { env: { BENCH_OIDC_SECRET: OIDC_SECRET } });
+  return waitReady(proc, `http://127.0.0.1:${port}`, '/jwks');
+}
+
+async function waitReady(proc: Proc, base: string, probe: string): Promise<Started> {
+  const deadline = Date.now() + 60_000;
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) {
+      const lines = proc.stderr().split('\n').map((l) => l.trim()).filter(Boolean);
+      const line = lines.find((l) => l.startsWith('keymint:')) ?? lines[0] ?? `exit ${proc.child.exitCode}`;
+      return { ok: false, reason: line.split(/\. (?=[A-Z])/)[0] ?? line };
+    }
+    try {
+      const res = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.ok) return { ok: true, server: { base, proc, stop: () => stop(proc) } };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  await stop(proc);
+  throw new Error(`${base} did not become ready in 60 s:\n${proc.stderr().slice(-2000)}`);
+}
+
+/**
+ * One real request before any load: it must answer 200 with a token (a JWT of `alg` when given).
+ * Throws, loudly, otherwise: a benchmark of error answers measures nothing.
+ */
+export async function checkToken(label: string, req: TokenRequest, token: (body: unknown) => unknown, alg?: string): Promise<void> {
+  const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const value = token(body);
+  if (res.status !== 200 || typeof value !== 'string' || value.length < 16) {
+    throw new Error(`${label}: the check request got ${res.status} without a token: ${text.slice(0, 300)}`);
+  }
+  if (alg !== undefined) {
+    let header: { alg?: unknown } = {};
+    try {
+      header = JSON.parse(Buffer.from(value.split('.')[0] ?? '', 'base64url').toString()) as typeof header;
+    } catch {
+      // not a JWT: reported below
+    }
+    if (header.alg !== alg) throw new Error(`${label}: expected a ${alg} JWT, got ${header.alg === undefined ? 'no JWT header' : `header alg ${String(header.alg)}`}`);
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * `npm run build`: emits JavaScript and type declarations into dist/ for the published package
+ * (Node will not strip types inside node_modules). Relative `.ts` imports are rewritten to `.js`.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

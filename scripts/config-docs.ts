@@ -1,0 +1,23 @@
+/** Writes docs/configuration.md from the config options table (the one place defaults are documented). */
+import { writeFileSync } from 'node:fs';
+import { OPTIONS } from '../src/config/index.ts';
+
+export function configMarkdown(): string {
+  const rows = OPTIONS.map((o) => `| ${o.envOnly ? '—' : `\`--${o.flag}\``} | \`${o.env}\` | ${o.doc.replace(/\|/g, '\\|')} |`);
+  return [
+    '# Configuration',
+    '',
+    'Generated from `src/config/index.ts` by `node scripts/config-docs.ts`; do not edit by hand.',
+    'Every option has a command-line flag and a `KEYMINT_*` environment twin; the flag wins. A bad',
+    'value stops startup with a message naming the option (`keymint: config port: …`, exit code 2).',
+    '',
+    '| flag | environment | meaning (default) |',
+    '|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  writeFileSync(new URL('../docs/configuration.md', import.meta.url), configMarkdown());
+}

@@ -1,0 +1,73 @@
+/**
+ * Clients cached in memory, so authenticating a known client costs no store round-trip. An entry
+ * lives `ttlMs` at most; writes through this node drop it at once, and writes elsewhere drop it
+ * when the feed says so (`invalidate`). Concurrent misses for one id share one load, and a load that
+ * raced an invalidation is not cached. Unknown ids are not cached (the rate limits bound them).
+ */
+import type { ClientRecord, ClientRepo } from '../storage/types.ts';
+
+export interface CachedClients extends ClientRepo {
+  /** Drops one client, or every client when `id` is omitted. */
+  invalidate(id?: string): void;
+}
+
+export function cachedClients(repo: ClientRepo, ttlMs: number, now: () => number = Date.now): CachedClients {
+  const entries = new Map<string, { record: ClientRecord; until: number }>();
+  const loading = new Map<string, Promise<ClientRecord | undefined>>();
+  let epoch = 0;
+  const invalidate = (id?: string) => {
+    epoch++;
+    if (id === undefined) {
+      entries.clear();
+      loading.clear();
+    } else {
+      entries.delete(id);
+      loading.delete(id);
+    }
+  };
+  const load = (id: string): Promise<ClientRecord | undefined> => {
+    const started = epoch;
+    const p = repo.get(id).then(
+      (record) => {
+        if (loading.get(id) === p) loading.delete(id);
+        if (record && epoch === started && ttlMs > 0) entries.set(id, { record, until: now() + ttlMs });
+        return record;
+      },
+      (err: unknown) => {
+        if (loading.get(id) === p) loading.delete(id);
+        throw err;
+      },
+    );
+    loading.set(id, p);
+    return p;
+  };
+  return {
+    invalidate,
+    async get(id) {
+      const hit = entries.get(id);
+      // Records are readonly: the cached object is handed out as is.
+      if (hit && hit.until > now()) return hit.record;
+      return loading.get(id) ?? load(id);
+    },
+    list: () => repo.list(),
+    async insert(client) {
+      await repo.insert(client);
+      invalidate(client.id);
+    },
+    async update(id, change) {
+      try {
+        return await repo.update(id, change);
+      } finally {
+        invalidate(id);
+      }
+    },
+    async delete(id) {
+      try {
+        return await repo.delete(id);
+      } finally {
+        invalidate(id);
+      }
+    },
+    touchSecret: (clientId, secretId, at) => repo.touchSecret(clientId, secretId, at),
+  };
+}

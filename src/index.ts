@@ -1,0 +1,14 @@
+/** Keymint's public API. Everything else under src/ is internal. */
+export { createKeymint, openKeymint } from './service.ts';
+export type { Keymint, KeymintCore, OpenOptions } from './service.ts';
+export { loadConfig, ConfigError, OPTIONS as CONFIG_OPTIONS } from './config/index.ts';
+export type { Config, DialectMount } from './config/index.ts';
+export { OAuthError } from './protocol/errors.ts';
+export type { OAuthErrorCode, ErrorReason } from './protocol/errors.ts';
+export type { TokenRequest, TokenResult } from './protocol/token-request.ts';
+export type { Dialect, DialectContract } from './dialects/types.ts';
+export { DIALECTS } from './dialects/index.ts';
+export { createMemoryStore } from './storage/memory/index.ts';
+export { openSqliteStore } from './storage/sqlite/index.ts';
+export type * from './storage/types.ts';
+export type { CreateClientInput, ClientView } from './credentials/clients.ts';

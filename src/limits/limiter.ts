@@ -1,0 +1,87 @@
+/**
+ * The token endpoint's limits (RFC 6749 §2.3.1 brute-force protection, SECURITY A-08):
+ * - a token bucket per source address, taken before anything else is done for the request;
+ * - a token bucket per authenticated client (the deployment's limit, or the client's own), taken
+ *   only after its secret was proven, so nobody can spend another client's budget;
+ * - failed authentications counted per (client id, address): past a threshold that pair is locked
+ *   for a growing interval. The same client calling from another address is not affected.
+ * Every refusal is `OAuthError('rate_limited')` with Retry-After and the limit state.
+ */
+import { createHash } from 'node:crypto';
+import { OAuthError } from '../protocol/errors.ts';
+import type { ClientRecord } from '../storage/types.ts';
+import { perMinute, type LimiterBackend, type LockoutRule, type TakeResult } from './types.ts';
+
+export interface LimitSettings {
+  /** Requests per minute per client; 0 = off. */
+  readonly rateLimitClient: number;
+  /** Requests per minute per address; 0 = off. */
+  readonly rateLimitIp: number;
+  readonly lockoutThreshold: number;
+  readonly lockoutBaseMs: number;
+  readonly lockoutMaxMs: number;
+}
+
+export type LimitScope = 'ip' | 'client' | 'lockout';
+
+export class RequestLimiter {
+  readonly #backend: LimiterBackend;
+  readonly #settings: LimitSettings;
+  readonly #lockout: LockoutRule;
+  readonly #now: () => number;
+  readonly #onLimited: (scope: LimitScope) => void;
+
+  constructor(backend: LimiterBackend, settings: LimitSettings, options: { now?: () => number; onLimited?: (scope: LimitScope) => void } = {}) {
+    this.#backend = backend;
+    this.#settings = settings;
+    this.#lockout = { threshold: settings.lockoutThreshold, baseMs: settings.lockoutBaseMs, maxMs: settings.lockoutMaxMs, windowMs: settings.lockoutMaxMs };
+    this.#now = options.now ?? Date.now;
+    this.#onLimited = options.onLimited ?? (() => {});
+  }
+
+  /** Before the request is decoded: the per-address bucket. */
+  async admitAddress(ip: string): Promise<void> {
+    const limit = this.#settings.rateLimitIp;
+    if (limit === 0) return;
+    const now = this.#now();
+    this.#check('ip', limit, await this.#backend.take(`ip:${ip}`, perMinute(limit), now), now);
+  }
+
+  /** Before the secret is checked: refuses a (client id, address) pair that is locked out. */
+  async checkLockout(clientId: string, ip: string): Promise<void> {
+    const now = this.#now();
+    const ms = await this.#backend.lockedFor(lockKey(clientId, ip), now);
+    if (ms > 0) this.#refuse('lockout', ms, { limit: this.#settings.lockoutThreshold, remaining: 0, resetAt: Math.ceil((now + ms) / 1000) });
+  }
+
+  /** After a failed secret check for `clientId` from `ip`. */
+  async recordFailure(clientId: string, ip: string): Promise<void> {
+    await this.#backend.fail(lockKey(clientId, ip), this.#lockout, this.#now());
+  }
+
+  /** After the client proved its secret: its own bucket. */
+  async admitClient(client: ClientRecord): Promise<void> {
+    const limit = client.rateLimit ?? this.#settings.rateLimitClient;
+    if (!limit) return;
+    const now = this.#now();
+    this.#check('client', limit, await this.#backend.take(`cl:${client.id}`, perMinute(limit), now), now);
+  }
+
+  #check(scope: LimitScope, limit: number, r: TakeResult, now: number): void {
+    if (r.allowed) return;
+    this.#refuse(scope, r.retryAfterMs, { limit, remaining: 0, resetAt: Math.ceil((now + r.resetMs) / 1000) });
+  }
+
+  #refuse(scope: LimitScope, retryAfterMs: number, rateLimit: { limit: number; remaining: number; resetAt: number }): never {
+    this.#onLimited(scope);
+    throw new OAuthError('rate_limited', 'Too many requests.', {
+      reason: 'rate_limited',
+      retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+      rateLimit,
+    });
+  }
+}
+
+/** The client id is unauthenticated input here: hashed, so any length or byte makes a fixed-size key. */
+const lockKey = (clientId: string, ip: string): string =>
+  `lk:${createHash('sha256').update(clientId).digest('base64url').slice(0, 22)}:${ip}`;

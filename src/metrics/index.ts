@@ -1,0 +1,32 @@
+/**
+ * Keymint's metrics, one object the service creates and hands to the parts that count. Served at
+ * `GET /metrics`. Every label value comes from a closed set (dialect and grant names known to the
+ * deployment, OAuth error codes, fixed reasons); none is request input or a secret.
+ */
+import { Counter, Gauge, Histogram, Registry, type Labels } from './registry.ts';
+
+export type GaugeReader = () => ReadonlyArray<readonly [Labels, number]>;
+
+export class Metrics {
+  readonly registry = new Registry();
+  /** Token requests by dialect, grant and result (`ok` or the OAuth error code). */
+  readonly tokens = this.registry.add(new Counter('keymint_token_requests_total', 'Token requests by dialect, grant and result.'));
+  readonly authFailures = this.registry.add(new Counter('keymint_auth_failures_total', 'Failed client authentications by reason.'));
+  /** 429s by scope (ip, client, lockout). */
+  readonly rateLimited = this.registry.add(new Counter('keymint_rate_limited_total', 'Requests refused with 429, by limit.'));
+  /** 503s by cause (shed_inflight, shed_event_loop, dependency). */
+  readonly unavailable = this.registry.add(new Counter('keymint_unavailable_total', 'Requests refused with 503, by cause.'));
+  readonly latency = this.registry.add(
+    new Histogram('keymint_token_request_duration_seconds', 'Token request latency by dialect.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+  );
+  readonly feedMessages = this.registry.add(new Counter('keymint_feed_messages_total', 'Cross-node feed messages received, by channel.'));
+
+  /** Registers a gauge read at scrape time (pool size, Redis health, limiter fallback, in-flight). */
+  gauge(name: string, help: string, read: GaugeReader): void {
+    this.registry.add(new Gauge(name, help, read));
+  }
+
+  render(): string {
+    return this.registry.render();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * A bounded `pg` pool behind two calls, `query` and `tx`, that turn every outage into
+ * `UnavailableError` (→ 503 + Retry-After) and a unique violation into `ConflictError`. The driver
+ * is imported here only, on first use, so a SQLite-only deployment never loads it.
+ *
+ * Nothing waits unboundedly: acquiring a connection gives up after `acquireTimeoutMs`, a query after
+ * `queryTimeoutMs` (client side, and `statement_timeout` server side).
+ */
+import type { Pool, PoolClient } from 'pg';
+import { UnavailableError } from '../../protocol/errors.ts';
+import { ConflictError } from '../types.ts';
+
+export type Query = <R = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<R[]>;
+
+export interface Db {
+  readonly query: Query;
+  /** Runs `fn` in one transaction on one connection; rolls back if it throws. */
+  tx<T>(fn: (q: Query) => Promise<T>): Promise<T>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export interface PoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+  /** False after a connection-level failure, true again after the next successful query. */
+  readonly healthy: boolean;
+}
+
+export interface DbOptions {
+  readonly url: string;
+  /** Schema every table lives in (one per deployment, or per test). */
+  readonly schema: string;
+  readonly poolSize: number;
+  readonly acquireTimeoutMs: number;
+  readonly queryTimeoutMs: number;
+}
+
+export async function openDb(options: DbOptions): Promise<Db> {
+  let pg: typeof import('pg');
+  try {
+    pg = (await import('pg')).default as unknown as typeof import('pg');
+  } catch (err) {
+    throw new Error('the PostgreSQL store needs the `pg` package: npm install pg', { cause: err });
+  }
+  const pool: Pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.acquireTimeoutMs,
+    query_timeout: options.queryTimeoutMs,
+    statement_timeout: options.queryTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    options: `-c search_path=${options.schema}`,
+    application_name: 'keymint',
+  });
+  let healthy = true;
+  // An idle connection dropped by the server emits here; without a listener the process would crash.
+  pool.on('error', () => {
+    healthy = false;
+  });
+  const mapped = (err: unknown): Error => {
+    const e = classify(err);
+    if (e instanceof UnavailableError) healthy = false;
+    return e;
+  };
+  // Only driver errors are classified; errors thrown by a caller's code inside `tx` pass unchanged.
+  const run = async <R>(client: Pool | PoolClient, sql: string, params?: readonly unknown[]): Promise<R[]> => {
+    try {
+      const result = await client.query(sql, params as unknown[] | undefined);
+      healthy = true;
+      return result.rows as R[];
+    } catch (err) {
+      throw mapped(err);
+    }
+  };
+  return {
+    query: (sql, params) => run(pool, sql, params),
+    async tx(fn) {
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw mapped(err);
+      }
+      let broken: Error | undefined;
+      try {
+        await run(client, 'BEGIN');
+        const result = await fn((sql, params) => run(client, sql, params));
+        await run(client, 'COMMIT');
+        return result;
+      } catch (err) {
+        if (err instanceof UnavailableError) broken = err;
+        else await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken = mapped(rollbackErr)));
+        throw err;
+      } finally {
+        // A connection that failed mid-transaction is destroyed, never handed to the next caller.
+        client.release(broken);
+      }
+    },
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, healthy }),
+    close: () => pool.end(),
+  };
+}
+
+/** SQLSTATE classes that mean "the database is not there right now", not "this query is wrong". */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3]|58)/;
+
+function classify(err: unknown): Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '23505') return new ConflictError('duplicate key');
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+    // 57014 query_canceled is what statement_timeout raises.
+    if (UNAVAILABLE_SQLSTATE.test(code) || code === '57014' || code === '40001' || code === '40P01') {
+      return new UnavailableError(`PostgreSQL unavailable (${code})`, { cause: err });
+    }
+    return err as Error;
+  }
+  // Socket errors (ECONNREFUSED, ECONNRESET, …), pool acquire timeouts, "Connection terminated",
+  // client-side query timeouts: all mean the database cannot answer now.
+  return new UnavailableError('PostgreSQL unavailable', { cause: err });
+}

@@ -1,0 +1,143 @@
+/**
+ * Versioned schema for the PostgreSQL store. Append only: a released migration never changes.
+ * `migrate` applies pending ones in order, each in its own transaction, under a transaction-scoped
+ * advisory lock, so several nodes starting at once (or `keymint migrate` beside a running fleet)
+ * apply each migration exactly once.
+ */
+import type { Db } from './db.ts';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE clients (
+        id text PRIMARY KEY,
+        doc jsonb NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE TABLE keys (
+        kid text PRIMARY KEY,
+        doc jsonb NOT NULL
+      );
+      CREATE TABLE keyring (
+        id int PRIMARY KEY CHECK (id = 1),
+        version bigint NOT NULL
+      );
+      INSERT INTO keyring (id, version) VALUES (1, 0);
+      CREATE TABLE tokens (
+        digest text PRIMARY KEY,
+        kind text NOT NULL,
+        client_id text NOT NULL,
+        subject text NOT NULL,
+        scope text NOT NULL,
+        audience jsonb NOT NULL,
+        issued_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        revoked_at bigint,
+        family_id text,
+        jti text NOT NULL
+      );
+      CREATE INDEX tokens_family ON tokens (family_id) WHERE family_id IS NOT NULL;
+      CREATE INDEX tokens_expires ON tokens (expires_at);
+      CREATE TABLE audit (
+        seq bigserial PRIMARY KEY,
+        at bigint NOT NULL,
+        actor text NOT NULL,
+        action text NOT NULL,
+        target text NOT NULL,
+        detail jsonb NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'user-grants',
+    // Issue 4: sessions, authorization codes, token metadata, and the feed of revoked JWT ids (filled
+    // by a trigger, so every path that revokes a `jti:` record feeds it).
+    sql: `
+      ALTER TABLE tokens ADD COLUMN meta jsonb;
+      CREATE INDEX tokens_client ON tokens (client_id);
+      CREATE TABLE sessions (
+        id text PRIMARY KEY,
+        digest text NOT NULL UNIQUE,
+        subject text NOT NULL,
+        subject_type text NOT NULL,
+        organizations jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        ended_at bigint
+      );
+      CREATE TABLE codes (
+        digest text PRIMARY KEY,
+        client_id text NOT NULL,
+        redirect_uri text,
+        scope text NOT NULL,
+        code_challenge text,
+        code_challenge_method text,
+        nonce text,
+        subject text NOT NULL,
+        subject_type text NOT NULL,
+        auth_time bigint NOT NULL,
+        issued_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        consumed_at bigint,
+        family_id text NOT NULL
+      );
+      CREATE INDEX codes_expires ON codes (expires_at);
+      CREATE TABLE revocation_feed (
+        seq bigserial PRIMARY KEY,
+        jti text NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE FUNCTION feed_revoked_jti() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF NEW.digest LIKE 'jti:%' AND NEW.revoked_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.revoked_at IS NULL) THEN
+          INSERT INTO revocation_feed (jti, expires_at) VALUES (substr(NEW.digest, 5), NEW.expires_at);
+        END IF;
+        RETURN NULL;
+      END
+      $fn$;
+      CREATE TRIGGER tokens_jti_revoked AFTER INSERT OR UPDATE OF revoked_at ON tokens
+        FOR EACH ROW EXECUTE FUNCTION feed_revoked_jti();
+    `,
+  },
+];
+
+/** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */
+const LOCK_ID = 0x6b65796d696e74n; // "keymint"
+
+/** Applies pending migrations in `schema` (created if missing); resolves to the versions applied. */
+export async function migrate(db: Db, schema: string): Promise<number[]> {
+  const applied: number[] = [];
+  const ident = quoteIdent(schema);
+  for (;;) {
+    const next = await db.tx(async (q) => {
+      await q('SELECT pg_advisory_xact_lock($1)', [LOCK_ID.toString()]);
+      await q(`CREATE SCHEMA IF NOT EXISTS ${ident}`);
+      await q(`CREATE TABLE IF NOT EXISTS ${ident}.schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`);
+      const rows = await q<{ version: number }>(`SELECT version FROM ${ident}.schema_migrations`);
+      const done = new Set(rows.map((r) => r.version));
+      const m = MIGRATIONS.find((x) => !done.has(x.version));
+      if (!m) return undefined;
+      await q(`SET LOCAL search_path TO ${ident}`);
+      await q(m.sql);
+      await q(`INSERT INTO ${ident}.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, [m.version, m.name, Date.now()]);
+      return m.version;
+    });
+    if (next === undefined) return applied;
+    applied.push(next);
+  }
+}
+
+/** A schema name as an SQL identifier; only plain names are accepted, so nothing needs escaping. */
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}

@@ -1,0 +1,93 @@
+/** Signing-key life cycle: next → active → retired → removed, sealed at rest, shared across processes. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createMemoryStore } from '../src/storage/memory/index.ts';
+import { openSqliteStore } from '../src/storage/sqlite/index.ts';
+import { Keyring } from '../src/tokens/keyring.ts';
+import { readFileSync } from 'node:fs';
+import { startServer } from './support/harness.ts';
+
+const HOUR = 3600_000;
+const open = (store = createMemoryStore(), now = () => 0, kek = randomBytes(32)) =>
+  Keyring.open(store.keys, { kek, algs: ['RS256'], maxTokenTtl: 3600, now }).then((ring) => ({ ring, store, kek }));
+
+test('first start: one active and one published next key per algorithm, and one pepper', async () => {
+  const { ring } = await open();
+  const keys = ring.describe();
+  assert.deepEqual(keys.filter((k) => k.use === 'sig').map((k) => k.state).sort(), ['active', 'next']);
+  assert.equal(keys.filter((k) => k.use === 'hmac').length, 1);
+  assert.equal((JSON.parse(ring.jwksJson()) as JSONWebKeySet).keys.length, 2);
+});
+
+test('rotation promotes the key that was already published, and keeps the retired one published until its tokens expire', async () => {
+  let now = 1_000 * HOUR;
+  const { ring } = await open(createMemoryStore(), () => now);
+  const before = ring.describe().filter((k) => k.use === 'sig');
+  const next = before.find((k) => k.state === 'next')!;
+  const active = before.find((k) => k.state === 'active')!;
+  await ring.rotate();
+  assert.equal(ring.signer('RS256').kid, next.kid, 'the published next key signs now');
+  const published = () => (JSON.parse(ring.jwksJson()) as JSONWebKeySet).keys.map((k) => k.kid);
+  assert.ok(published().includes(active.kid), 'the retired key is still published');
+  assert.equal(published().length, 3, 'retired + active + new next');
+  const retired = ring.describe().find((k) => k.kid === active.kid)!;
+  assert.equal(retired.state, 'retired');
+  assert.equal(retired.publishUntil, now + 3600_000 + 5 * 60_000);
+  now += 2 * HOUR; // past every token the retired key signed
+  await ring.rotate();
+  assert.ok(!published().includes(active.kid), 'removed once every token it signed has expired');
+});
+
+test('private key material is sealed at rest and bound to its kid', async () => {
+  const { store, kek } = await open();
+  const records = await store.keys.list();
+  for (const r of records) {
+    assert.match(r.sealed, /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    assert.ok(!r.sealed.includes('PRIVATE'));
+  }
+  // Swapping sealed blobs between records, or opening with another KEK, fails.
+  const [a, b] = records.filter((r) => r.use === 'sig');
+  await store.keys.mutate(() => ({ put: [{ ...a!, sealed: b!.sealed }], remove: [] }));
+  await assert.rejects(Keyring.open(store.keys, { kek, algs: ['RS256'], maxTokenTtl: 3600 }));
+  const fresh = await open();
+  await assert.rejects(Keyring.open(fresh.store.keys, { kek: randomBytes(32), algs: ['RS256'], maxTokenTtl: 3600 }));
+});
+
+test('a token signed before a rotation still verifies after it, and a server picks up a rotation made elsewhere', async (t) => {
+  const server = await startServer({ issuer: 'http://localhost:8080', keyringRefreshMs: '100' });
+  t.after(() => server.close());
+  const { id, secret } = await server.client();
+  const old = String((await server.token(id, secret)).access_token);
+  // Another process (the CLI) rotates through its own connection and Keyring on the same data.
+  const otherStore = openSqliteStore({ dir: server.dataDir });
+  t.after(() => otherStore.close());
+  const other = await Keyring.open(otherStore.keys, { kek: readKek(server.dataDir), algs: ['RS256'], maxTokenTtl: 86400 });
+  const expected = other.describe().find((k) => k.use === 'sig' && k.state === 'next')!.kid;
+  await other.rotate();
+  assert.equal(await server.keymint.keyring.refresh(), true);
+  const fresh = String((await server.token(id, secret)).access_token);
+  assert.equal(JSON.parse(Buffer.from(fresh.split('.')[0]!, 'base64url').toString()).kid, expected);
+  const jwks = createLocalJWKSet((await (await fetch(`${server.url}/oauth2/jwks`)).json()) as JSONWebKeySet);
+  for (const token of [old, fresh]) await jwtVerify(token, jwks, { issuer: 'http://localhost:8080' });
+});
+
+test('pepper rotation: secrets made under the old pepper still verify; new ones use the new pepper (D-01)', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const before = await server.client();
+  const oldKid = server.keymint.keyring.pepper().kid;
+  await server.keymint.keyring.rotate({ algs: [], pepper: true });
+  const after = await server.client();
+  assert.notEqual(server.keymint.keyring.pepper().kid, oldKid);
+  for (const c of [before, after]) assert.equal(typeof (await server.token(c.id, c.secret)).access_token, 'string');
+  const stored = (await server.keymint.store.clients.get(after.id))!.secrets[0]!;
+  assert.equal(stored.pepperKid, server.keymint.keyring.pepper().kid);
+  assert.match(stored.digest, /^[0-9a-f]{64}$/);
+});
+
+function readKek(dir: string): Buffer {
+  return Buffer.from(readFileSync(`${dir}/kek`, 'utf8'), 'base64');
+}
+

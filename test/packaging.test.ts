@@ -1,0 +1,66 @@
+/**
+ * The published package works where it is installed: `npm run build`, `npm pack`, install the
+ * tarball into an empty project, and run `npx keymint serve` from there (Node refuses to strip
+ * types inside node_modules, so this proves dist/ is complete and the bin picks it).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// The Node running the tests (>= 24) comes first on PATH, as it would on a user's machine.
+const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
+
+test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 180_000 }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'keymint-pack-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  npm(['run', 'build'], root);
+  npm(['pack', '--pack-destination', work], root);
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack produced a tarball');
+  const app = join(work, 'app');
+  execFileSync('mkdir', [app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  npm(['install', '--no-audit', '--no-fund', join(work, tarball)], app);
+
+  const child = spawn('npx', ['keymint', 'serve', '--port', '0', '--data', join(app, 'data'), '--log-level', 'info'], {
+    cwd: app,
+    env,
+    detached: true, // its own process group, so the npx wrapper and the server both stop
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  t.after(() => process.kill(-child.pid!, 'SIGKILL'));
+  const url = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /"url":"(http:[^"]+)"/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+  const res = await fetch(`${url}/healthz`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { status: 'ok' });
+
+  // The library entry point and its types resolve from the installed package.
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const k = await import('keymint'); console.log(typeof k.createKeymint, typeof k.loadConfig)"], { cwd: app, encoding: 'utf8' });
+  assert.equal(out.trim(), 'function function');
+  assert.ok(readdirSync(join(app, 'node_modules', 'keymint', 'dist')).includes('index.d.ts'));
+
+  // The `keymint/verify` and `keymint/client` subpaths (issue 6) resolve, with their declarations.
+  const sub = execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', "const v = await import('keymint/verify'); const c = await import('keymint/client'); console.log(typeof v.createVerifier, typeof v.expressBearer, typeof c.createTokenSource, typeof c.authorizedFetch)"],
+    { cwd: app, encoding: 'utf8' },
+  );
+  assert.equal(sub.trim(), 'function function function function');
+  for (const dir of ['verify', 'client']) {
+    assert.ok(readdirSync(join(app, 'node_modules', 'keymint', 'dist', dir)).includes('index.d.ts'), `dist/${dir}/index.d.ts`);
+  }
+});

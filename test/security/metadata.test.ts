@@ -1,0 +1,84 @@
+/** SECURITY.md §1.14 (RFC 8414) — metadata that matches behaviour. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { basic, startServer } from '../support/harness.ts';
+
+test('M-01 M-02 an issuer with a path: metadata at /.well-known/oauth-authorization-server/<path>, issuer identical', async (t) => {
+  const server = await startServer({ issuer: 'https://auth.example.com/v1' });
+  t.after(() => server.close());
+  for (const path of ['/.well-known/oauth-authorization-server/v1', '/.well-known/oauth-authorization-server', '/v1/.well-known/openid-configuration']) {
+    const res = await fetch(server.url + path);
+    assert.equal(res.status, 200, path);
+    const doc = (await res.json()) as Record<string, unknown>;
+    assert.equal(doc.issuer, 'https://auth.example.com/v1');
+    assert.equal(doc.token_endpoint, 'https://auth.example.com/v1/oauth2/token');
+  }
+});
+
+test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
+  const server = await startServer({ issuer: 'http://localhost:8080', alg: 'EdDSA' });
+  t.after(() => server.close());
+  const res = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
+  assert.equal(res.headers.get('content-type'), 'application/json;charset=UTF-8');
+  assert.deepEqual(await res.json(), {
+    issuer: 'http://localhost:8080',
+    jwks_uri: 'http://localhost:8080/oauth2/jwks',
+    token_endpoint: 'http://localhost:8080/oauth2/token',
+    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token', 'web'],
+    // `none`: public clients of the code and refresh grants (identified by client_id, PKCE-bound).
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    access_token_signing_alg_values_supported: ['EdDSA'],
+    authorization_endpoint: 'http://localhost:8080/oauth2/authorize',
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    introspection_endpoint: 'http://localhost:8080/oauth2/introspect',
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint: 'http://localhost:8080/oauth2/revoke',
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    userinfo_endpoint: 'http://localhost:8080/oauth2/userinfo',
+    id_token_signing_alg_values_supported: ['RS256'],
+    subject_types_supported: ['public'],
+  });
+});
+
+test('M-09 every advertised auth method and grant works; the advertised alg signs', async (t) => {
+  const server = await startServer({ issuer: 'http://localhost:8080', alg: 'ES256' });
+  t.after(() => server.close());
+  const meta = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, string[]>;
+  const grants = meta.grant_types_supported!;
+  const { id, secret } = await server.client({ grants: [...grants] });
+  const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token'] });
+  const send = (method: string, form: Record<string, string>) =>
+    method === 'client_secret_basic'
+      ? server.postForm('/oauth2/token', form, { authorization: basic(id, secret) })
+      : method === 'client_secret_post'
+        ? server.postForm('/oauth2/token', { ...form, client_id: id, client_secret: secret })
+        : server.postForm('/oauth2/token', { ...form, client_id: pub.id });
+  for (const method of meta.token_endpoint_auth_methods_supported!) {
+    for (const grant of grants) {
+      if (method === 'none' && (grant === 'client_credentials' || grant === 'web')) continue; // confidential-only grants
+      const res = await send(method, { grant_type: grant });
+      const body = (await res.json()) as { access_token?: string; error?: string };
+      if (grant === 'client_credentials') {
+        assert.equal(res.status, 200, `${grant} via ${method}`);
+        const header = JSON.parse(Buffer.from(body.access_token!.split('.')[0]!, 'base64url').toString()) as { alg: string };
+        assert.deepEqual([header.alg], meta.access_token_signing_alg_values_supported);
+      } else {
+        // The user grants are known and the client is authenticated: what is missing is their artifact.
+        assert.equal(res.status, 400, `${grant} via ${method}`);
+        assert.equal(body.error, 'invalid_request', `${grant} via ${method}`);
+      }
+    }
+  }
+});
+
+test('M-04 J-06 the JWKS is served with a short public cache lifetime', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const res = await fetch(`${server.url}/oauth2/jwks`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/jwk-set+json');
+  assert.equal(res.headers.get('cache-control'), 'public, max-age=60');
+});
