@@ -67,7 +67,7 @@ export function runGrantsContract(name: string, makeStore: (t: TestContext) => P
       await s.codes.insert(code('p1:c'));
       await assert.rejects(s.codes.insert(code('p1:c')), ConflictError);
       assert.deepEqual(await s.codes.find(['p1:c']), code('p1:c'));
-      const wins = await Promise.all(Array.from({ length: 20 }, () => s.codes.consume('p1:c', 7)));
+      const wins = await Promise.all(Array.from({ length: 50 }, () => s.codes.consume('p1:c', 7)));
       assert.equal(wins.filter(Boolean).length, 1);
       assert.equal((await s.codes.find(['p1:c']))?.consumedAt, 7);
       assert.equal(await s.codes.consume('p1:unknown', 7), false);
@@ -77,11 +77,11 @@ export function runGrantsContract(name: string, makeStore: (t: TestContext) => P
     test('tokens.rotate: consume and successors in one write, won exactly once', withStore(async (s) => {
       await s.tokens.insert(token('p1:old', { meta: { subjectType: 'user', authTime: 3, familyExpiresAt: 9, grantedScope: 'a b' } }));
       assert.deepEqual((await s.tokens.find(['p1:old']))?.meta, { subjectType: 'user', authTime: 3, familyExpiresAt: 9, grantedScope: 'a b' });
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.tokens.rotate('p1:old', 5, [token(`p1:new${i}`)])));
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.tokens.rotate('p1:old', 5, [token(`p1:new${i}`)])));
       assert.equal(results.filter(Boolean).length, 1);
       const winner = results.indexOf(true);
       assert.ok(await s.tokens.find([`p1:new${winner}`]));
-      for (let i = 0; i < 20; i++) if (i !== winner) assert.equal(await s.tokens.find([`p1:new${i}`]), undefined);
+      for (let i = 0; i < 50; i++) if (i !== winner) assert.equal(await s.tokens.find([`p1:new${i}`]), undefined);
       assert.equal((await s.tokens.find(['p1:old']))?.revokedAt, 5);
     }));
 
