@@ -224,7 +224,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
   try {
     for (const { dialect, path } of mounts) {
       router.add(tokenRoute(dialect, path, scaled, log, endpoint));
-      for (const r of lifecycleRoutes(dialect, path, lifecycle, log)) router.add(r);
+      for (const r of lifecycleRoutes(dialect, path, lifecycle, log, endpoint)) router.add(r);
       if (dialect.endpoints?.includes('authorize')) {
         for (const r of authorizeRoutes(dialect.name, `${path.slice(0, path.lastIndexOf('/'))}/authorize`, authorizeDeps, log)) router.add(r);
       }

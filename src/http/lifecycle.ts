@@ -12,6 +12,8 @@ import { revoke, type RevocationDeps } from '../protocol/revocation.ts';
 import { viewToken } from '../protocol/token-view.ts';
 import type { Store } from '../storage/types.ts';
 import type { Logger } from '../util/log.ts';
+import type { PresentedClient } from '../protocol/token-request.ts';
+import type { TokenEndpointOptions } from './token-endpoint.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse, type Route } from './types.ts';
 
 export interface LifecycleDeps extends IntrospectionDeps, RevocationDeps {
@@ -23,7 +25,11 @@ export interface LifecycleDeps extends IntrospectionDeps, RevocationDeps {
 
 const FEED_PAGE = 1000;
 
-export function lifecycleRoutes(dialect: Dialect, tokenPath: string, deps: LifecycleDeps, log: Logger): Route[] {
+/**
+ * `options` carries the token endpoint's limiter: the same per-address limit, lockout and
+ * failure counting guard every secret-checking endpoint (SECURITY A-08, I-07).
+ */
+export function lifecycleRoutes(dialect: Dialect, tokenPath: string, deps: LifecycleDeps, log: Logger, options: TokenEndpointOptions = {}): Route[] {
   const dir = tokenPath.slice(0, tokenPath.lastIndexOf('/'));
   const wanted = new Set(dialect.endpoints ?? []);
   const routes: Route[] = [];
@@ -42,11 +48,29 @@ export function lifecycleRoutes(dialect: Dialect, tokenPath: string, deps: Lifec
     owner: dialect.name,
     handler: guarded(handler),
     methodNotAllowed: (req) => dialect.encodeError(new OAuthError('method_not_allowed', 'This endpoint accepts only POST.', { reason: 'method' }), req),
+    unavailable: (req, retryAfter) =>
+      dialect.encodeError(new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable.', { reason: 'overloaded', retryAfter }), req),
   });
+  /** Client authentication behind the limiter: address limit, lockout, failures counted. */
+  const authenticate = async (req: HttpRequest, presented: PresentedClient, allowPublic: boolean) => {
+    const { limiter } = options;
+    const ip = options.clientIp ? options.clientIp(req) : req.ip;
+    if (limiter) await limiter.admitAddress(ip);
+    const clientId = presented.clientId;
+    if (limiter && clientId !== undefined) await limiter.checkLockout(clientId, ip);
+    try {
+      return await authenticateClient(presented, deps.verifier, deps.settings, { allowPublic });
+    } catch (err) {
+      if (limiter && clientId !== undefined && err instanceof OAuthError && err.code === 'invalid_client' && err.reason === 'credentials') {
+        await limiter.recordFailure(clientId, ip);
+      }
+      throw err;
+    }
+  };
   /** Decodes the body like a token request, authenticates the caller, and reads the `token` parameter. */
   const caller = async (req: HttpRequest, allowPublic: boolean) => {
     const decoded = dialect.decode(req);
-    const client = await authenticateClient(decoded.client, deps.verifier, deps.settings, { allowPublic });
+    const client = await authenticate(req, decoded.client, allowPublic);
     const token = decoded.params.token;
     if (token === undefined) throw new OAuthError('invalid_request', 'The token parameter is required.', { field: 'token', reason: 'missing' });
     return { client, token };
@@ -76,7 +100,7 @@ export function lifecycleRoutes(dialect: Dialect, tokenPath: string, deps: Lifec
       owner: dialect.name,
       handler: guarded(async (req) => {
         // Client credentials by Basic (a GET has no body to carry them).
-        await authenticateClient(presentedClient(req, {}), deps.verifier, deps.settings, { allowPublic: false });
+        await authenticate(req, presentedClient(req, {}), false);
         const after = new URLSearchParams(req.query).getAll('after');
         if (after.length > 1 || (after[0] !== undefined && !/^\d{1,15}$/.test(after[0]))) {
           throw new OAuthError('invalid_request', 'The after parameter must be a cursor from a previous answer.', { field: 'after', reason: 'malformed' });

@@ -187,3 +187,18 @@ test('I-03 / V-07 fuuffy sk-… opaque tokens introspect and revoke at /oauth2/*
   assert.deepEqual(await introspect(), { active: false });
 });
 
+
+test('A-08 / I-07 introspection and revocation are behind the same lockout as the token endpoint', async (t) => {
+  const s = await startGrantServer({ trustedProxies: ['127.0.0.1'], lockoutThreshold: '3', lockoutBaseMs: '60000', rateLimitIp: '1000' });
+  t.after(() => s.close());
+  const c = await s.client({ scopes: [] });
+  const wrong = `${c.secret.slice(0, -8)}AAAAAAAA`;
+  const from = (path: string, secret: string) => s.postForm(path, { token: 'x' }, { authorization: basic(c.id, secret), 'x-forwarded-for': '198.51.100.7' });
+  const attack: number[] = [];
+  for (const path of ['/oauth2/introspect', '/oauth2/revoke', '/v1/oauth2/introspect', '/oauth2/introspect']) attack.push((await from(path, wrong)).status);
+  assert.deepEqual(attack, [401, 401, 401, 429]);
+  const locked = await from('/oauth2/revoke', c.secret);
+  assert.equal(locked.status, 429);
+  assert.equal(locked.headers.get('retry-after'), '60');
+  assert.equal(locked.headers.get('cache-control'), 'no-store');
+});
