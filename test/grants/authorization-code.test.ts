@@ -124,7 +124,7 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.equal(location(dup).searchParams.get('error'), 'invalid_request');
   });
 
-  test('P-03 / BCP-04 PKCE is required and must be S256: absent or plain → invalid_request', async () => {
+  test('P-03 BCP-04 PKCE is required and must be S256: absent or plain → invalid_request', async () => {
     for (const over of [{ code_challenge: undefined, code_challenge_method: undefined }, { code_challenge_method: 'plain' }, { code_challenge_method: undefined }]) {
       const res = await authorizeGet(s, query(over));
       assert.equal(res.status, 302);
@@ -147,7 +147,7 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     }
   });
 
-  test('C-02 a second redemption fails and revokes every token issued from the code', async () => {
+  test('C-02 S-03 a second redemption fails and revokes every token issued from the code', async () => {
     const { code, verifier } = await obtainCode(s, trusted);
     const first = await s.json(await redeem(code, verifier));
     assert.ok(first.access_token);
@@ -164,7 +164,7 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.equal((await redeem(code, verifier)).status, 200);
   });
 
-  test('C-04 / BCP-05 redirect_uri must be byte-identical', async () => {
+  test('C-04 BCP-05 S-04 redirect_uri must be byte-identical', async () => {
     for (const redirect_uri of [`${CB}/`, 'https://APP.example/cb']) {
       const { code, verifier } = await obtainCode(s, trusted);
       await expectError(await redeem(code, verifier, trusted, { redirect_uri }), 'invalid_grant');
@@ -205,7 +205,7 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.equal(body.error_description, 'The code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~].');
   });
 
-  test('P-04 a well-formed wrong verifier → invalid_grant', async () => {
+  test('P-04 P-07 a well-formed wrong verifier → invalid_grant', async () => {
     const { code } = await obtainCode(s, trusted);
     const body = await expectError(await redeem(code, pkce().verifier), 'invalid_grant');
     assert.equal(body.error_description, 'The code_verifier does not match the code_challenge.');
@@ -227,7 +227,7 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.ok(!code.includes(String(rec.codeChallenge)) && !JSON.stringify(rec).includes(verifier));
   });
 
-  test('BCP-01 / M-03 / M-07 metadata advertises the code flow, PKCE S256, introspection and revocation', async () => {
+  test('BCP-01 BCP-10 M-03 M-07 metadata advertises the code flow, PKCE S256, introspection and revocation', async () => {
     const meta = await s.json(await fetch(`${s.url}/.well-known/openid-configuration`));
     assert.equal(meta.authorization_endpoint, 'http://localhost:8080/oauth2/authorize');
     assert.deepEqual(meta.response_types_supported, ['code']);

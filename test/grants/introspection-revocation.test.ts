@@ -31,7 +31,7 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     return s.json(res);
   };
 
-  test('I-03 an active JWT access token: RFC 7662 fields', async () => {
+  test('I-03 I-06 an active JWT access token: RFC 7662 fields', async () => {
     const { access_token } = await s.token(a.id, a.secret, { scope: 'read' });
     const body = await introspect(String(access_token));
     assert.deepEqual(Object.keys(body).sort(), ['active', 'aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub', 'token_type']);
@@ -72,7 +72,7 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     assert.deepEqual(await introspect(token), { active: false });
   });
 
-  test('I-01 / V-01 the token parameter is required', async () => {
+  test('I-01 V-01 the token parameter is required', async () => {
     for (const path of ['/oauth2/introspect', '/oauth2/revoke', '/v1/oauth2/introspect', '/v1/oauth2/revoke']) {
       const res = await call(path, {});
       assert.equal(res.status, 400);
@@ -80,7 +80,7 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     }
   });
 
-  test('I-02 / V-02 the caller must authenticate: 401 invalid_client (WWW-Authenticate after Basic)', async () => {
+  test('I-02 V-02 the caller must authenticate: 401 invalid_client (WWW-Authenticate after Basic)', async () => {
     for (const path of ['/oauth2/introspect', '/oauth2/revoke', '/v1/oauth2/introspect']) {
       const none = await s.postForm(path, { token: 'x' });
       assert.equal(none.status, 401);
@@ -92,7 +92,7 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     }
   });
 
-  test('I-07 / V-07 a revoked JWT is inactive at once and appears in the revocation feed', async () => {
+  test('I-07 V-07 V-10 a revoked JWT is inactive at once and appears in the revocation feed', async () => {
     const { access_token } = await s.token(a.id, a.secret);
     const jti = String((await introspect(String(access_token))).jti);
     const start = await s.json(await fetch(`${s.url}/oauth2/revocations`, { headers: { authorization: basic(b.id, b.secret) } }));
@@ -155,7 +155,7 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     assert.deepEqual(await introspect(String(body.access_token)), { active: false });
   });
 
-  test('userinfo: a user token → {sub, sub_type}; RFC 6750 errors otherwise', async () => {
+  test('B-02 B-03 userinfo: a user token → {sub, sub_type}; RFC 6750 errors otherwise, no token in the query', async () => {
     const polar = await webToken('/v1/oauth2/token');
     const ok = await fetch(`${s.url}/v1/oauth2/userinfo`, { headers: { authorization: `Bearer ${polar.access_token}` } });
     assert.equal(ok.status, 200);
@@ -170,10 +170,16 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     const client = await fetch(`${s.url}/oauth2/userinfo`, { headers: { authorization: `Bearer ${cc}` } });
     assert.equal(client.status, 401);
     assert.equal(client.headers.get('www-authenticate'), 'Bearer realm="keymint", error="invalid_token"');
+    const queryOnly = await fetch(`${s.url}/v1/oauth2/userinfo?access_token=${polar.access_token}`);
+    assert.equal(queryOnly.status, 401);
+    assert.equal(queryOnly.headers.get('www-authenticate'), 'Bearer realm="keymint"');
+    const both = await fetch(`${s.url}/v1/oauth2/userinfo?access_token=${polar.access_token}`, { headers: { authorization: `Bearer ${polar.access_token}` } });
+    assert.equal(both.status, 400);
+    assert.equal((await s.json(both)).error, 'invalid_request');
   });
 });
 
-test('I-03 / V-07 fuuffy sk-… opaque tokens introspect and revoke at /oauth2/* (found by format, not by dialect name)', async (t) => {
+test('I-03 V-07 fuuffy sk-… opaque tokens introspect and revoke at /oauth2/* (found by format, not by dialect name)', async (t) => {
   const s = await startGrantServer({ dialects: ['oauth2', 'fuuffy'] });
   t.after(() => s.close());
   const c = await s.client({ scopes: [] });
@@ -188,7 +194,7 @@ test('I-03 / V-07 fuuffy sk-… opaque tokens introspect and revoke at /oauth2/*
 });
 
 
-test('A-08 / I-07 introspection and revocation are behind the same lockout as the token endpoint', async (t) => {
+test('A-08 I-07 introspection and revocation are behind the same lockout as the token endpoint', async (t) => {
   const s = await startGrantServer({ trustedProxies: ['127.0.0.1'], lockoutThreshold: '3', lockoutBaseMs: '60000', rateLimitIp: '1000' });
   t.after(() => s.close());
   const c = await s.client({ scopes: [] });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
 import { basic, obtainCode, seedRefreshToken, startGrantServer } from './support.ts';
 
-test('C-06 / RT-05 on PostgreSQL: 50 parallel redemptions of a code, 50 parallel refreshes → exactly one 200 each', async (t) => {
+test('C-06 RT-05 on PostgreSQL: 50 parallel redemptions of a code, 50 parallel refreshes → exactly one 200 each', async (t) => {
   if (!(await needService(t, 'PostgreSQL'))) return;
   const schema = uniqueName('kmr');
   const s = await startGrantServer({ databaseUrl: DATABASE_URL, databaseSchema: schema, dbPoolSize: '16' });

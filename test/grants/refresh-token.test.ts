@@ -57,13 +57,13 @@ describe('refresh_token grant (SECURITY RT-*)', () => {
     assert.equal(statuses.filter((x) => x === 400).length, 49);
   });
 
-  test('RT-01 a refresh token presented by another client → invalid_grant, and stays valid for its owner', async () => {
+  test('RT-01 S-02 a refresh token presented by another client → invalid_grant, and stays valid for its owner', async () => {
     const { token } = await seedRefreshToken(s, a.id, { now });
     await invalidGrant(await refresh(token, b));
     await ok(await refresh(token, a));
   });
 
-  test('RT-02 scope may narrow; escalation → invalid_scope; omitted → the original scope', async () => {
+  test('RT-02 BCP-14 scope may narrow; escalation → invalid_scope; omitted → the original scope', async () => {
     const { token } = await seedRefreshToken(s, a.id, { now, scope: 'read write' });
     const esc = await refresh(token, a, { scope: 'read admin' });
     assert.equal(esc.status, 400);

@@ -27,7 +27,7 @@ describe('SECURITY requirements of the user grants not covered by a single flow'
   });
   after(() => s.close());
 
-  test('BCP-02 / BCP-03 PKCE: a stored challenge requires the verifier; a verifier for a code without challenge is refused', () => {
+  test('BCP-02 BCP-03 PKCE: a stored challenge requires the verifier; a verifier for a code without challenge is refused', () => {
     const { verifier, challenge } = pkce();
     assert.equal(s256(verifier), challenge);
     assert.equal(code(() => verifyPkce(challenge, verifier)), 'ok');
