@@ -23,5 +23,6 @@ process.stdout.write(
     p50: result.latency.p50,
     p99: result.latency.p99,
     max: result.latency.max,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats).filter(([code]) => !code.startsWith('2')).map(([code, v]) => [code, v.count])),
   })}\n`,
 );

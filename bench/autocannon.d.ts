@@ -16,6 +16,7 @@ declare module 'autocannon' {
     timeouts: number;
     duration: number;
     latency: { p50: number; p99: number; max: number };
+    statusCodeStats: Record<string, { count: number }>;
   }
   export default function autocannon(options: Options): Promise<Result>;
 }

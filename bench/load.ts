@@ -25,6 +25,8 @@ export interface LoadResult {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  /** Non-2xx answers by status code. */
+  readonly statuses: Readonly<Record<string, number>>;
 }
 
 export type Loader = 'wrk' | 'autocannon';
@@ -56,22 +58,25 @@ export interface ClosedLoop {
 /** As many requests as `connections` keep-alive connections can carry for `seconds`. */
 export async function closedLoop(loader: Loader, req: TokenRequest, opts: ClosedLoop): Promise<LoadResult> {
   assertLoopback(req.url);
-  const timeoutMs = (opts.seconds + 30) * 1000;
+  const seconds = Math.max(1, Math.round(opts.seconds)); // wrk takes whole seconds
+  const timeoutMs = (seconds + 30) * 1000;
   if (loader === 'wrk') {
-    const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--timeout', '10s', '-s', join(ROOT, 'bench/wrk-token.lua'), req.url];
+    const args = ['-t1', `-c${opts.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(ROOT, 'bench/wrk-token.lua'), req.url];
     const env = { BENCH_WRK_BODY: req.body, BENCH_WRK_HEADERS: Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`).join('\n') };
     const out = await runPinned(opts.core, 'wrk', args, timeoutMs, { env });
     const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
     if (!line) throw new Error(`wrk printed no result:\n${out}`);
-    const r = JSON.parse(line.slice('BENCH_JSON '.length)) as Record<string, number>;
+    const r = JSON.parse(line.slice('BENCH_JSON '.length)) as Record<string, number> & { statuses: Record<string, number> };
     const n = (k: string) => r[k] ?? 0;
-    const seconds = n('duration_us') / 1e6;
-    const ok = Math.max(0, n('requests') - n('status'));
-    return { ok, failed: n('status') + n('connect') + n('read') + n('write') + n('timeout'), seconds, rps: ok / seconds, p50: n('p50_us') / 1000, p99: n('p99_us') / 1000 };
+    const elapsed = n('duration_us') / 1e6;
+    const notOk = Object.values(r.statuses).reduce((a, b) => a + b, 0);
+    const ok = Math.max(0, n('requests') - notOk);
+    const failed = notOk + n('connect') + n('read') + n('write') + n('timeout');
+    return { ok, failed, seconds: elapsed, rps: ok / elapsed, p50: n('p50_us') / 1000, p99: n('p99_us') / 1000, statuses: r.statuses };
   }
-  const spec = JSON.stringify({ ...req, connections: opts.connections, seconds: opts.seconds });
+  const spec = JSON.stringify({ ...req, connections: opts.connections, seconds });
   const out = await runPinned(opts.core, NODE, [join(ROOT, 'bench/autocannon-runner.ts'), spec], timeoutMs);
-  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { ok: number; failed: number; seconds: number; p50: number; p99: number };
+  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<LoadResult, 'rps'>;
   return { ...r, rps: r.ok / r.seconds };
 }
 
@@ -92,6 +97,10 @@ export function combine(parts: readonly LoadResult[]): LoadResult {
     rps: parts.reduce((s, p) => s + p.rps, 0),
     p50: ok ? parts.reduce((s, p) => s + p.p50 * p.ok, 0) / ok : NaN,
     p99: Math.max(...parts.map((p) => p.p99)),
+    statuses: parts.reduce<Record<string, number>>((acc, p) => {
+      for (const [k, v] of Object.entries(p.statuses)) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {}),
   };
 }
 
@@ -105,6 +114,6 @@ export async function pacedLoad(req: TokenRequest, opts: Paced): Promise<LoadRes
   assertLoopback(req.url);
   const spec = JSON.stringify({ ...req, connections: opts.connections, rate: opts.rate, seconds: opts.seconds });
   const out = await runPinned(opts.core, NODE, [join(ROOT, 'bench/paced-load.ts'), spec], (opts.seconds + 30) * 1000);
-  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { ok: number; failed: number; seconds: number; p50: number; p99: number };
+  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<LoadResult, 'rps'>;
   return { ...r, rps: r.ok / r.seconds };
 }

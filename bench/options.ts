@@ -2,7 +2,9 @@
  * Benchmark options: `npm run bench -- --duration 5 --rounds 3 …`, each flag with a `BENCH_*`
  * environment twin (flag wins). Defaults are for the real run on a quiet machine.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ROOT } from './procs.ts';
 
 export const SECTIONS = ['core', 'half', 'dialects', 'scale', 'verify'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -24,7 +26,9 @@ export interface BenchOptions {
   readonly loader: LoaderChoice;
   readonly serverCore: number;
   readonly loadCore: number;
-  /** Extra flags appended to every `keymint serve` (e.g. to switch rate limits off). */
+  /** The keymint CLI to benchmark (default this checkout's bin/keymint.js). */
+  readonly keymint: string;
+  /** Extra flags appended to every `keymint serve`. */
   readonly serverFlags: readonly string[];
   readonly databaseUrl: string;
   readonly redisUrl: string;
@@ -45,9 +49,10 @@ const SPEC = {
   loader: { type: 'string', env: 'BENCH_LOADER', def: 'auto', doc: 'auto (wrk if on PATH) | wrk | autocannon' },
   'server-core': { type: 'string', env: 'BENCH_SERVER_CORE', def: '0', doc: 'core for servers and references' },
   'load-core': { type: 'string', env: 'BENCH_LOAD_CORE', def: '1', doc: 'core for load generators' },
+  keymint: { type: 'string', env: 'BENCH_KEYMINT', def: 'bin/keymint.js', doc: 'keymint CLI to benchmark (another checkout\'s bin/keymint.js)' },
   'server-flags': { type: 'string', env: 'BENCH_SERVER_FLAGS', def: '', doc: 'extra flags for every keymint serve (space-separated)' },
-  'database-url': { type: 'string', env: 'BENCH_DATABASE_URL', def: 'postgres://127.0.0.1:5432/keymint_bench', doc: 'PostgreSQL for the scale section' },
-  'redis-url': { type: 'string', env: 'BENCH_REDIS_URL', def: 'redis://127.0.0.1:6379/15', doc: 'Redis for the scale section' },
+  'database-url': { type: 'string', env: 'BENCH_DATABASE_URL', def: 'postgres://postgres@127.0.0.1:5432/test', doc: 'PostgreSQL for the scale section (in a schema of the run, dropped at the end)' },
+  'redis-url': { type: 'string', env: 'BENCH_REDIS_URL', def: 'redis://127.0.0.1:6379', doc: 'Redis for the scale section (keys prefixed with that schema name)' },
   note: { type: 'string', env: 'BENCH_NOTE', def: '', doc: 'note written above the results' },
   'no-write': { type: 'boolean', env: 'BENCH_NO_WRITE', def: '', doc: 'do not write docs/benchmarks.md' },
   help: { type: 'boolean', env: '', def: '', doc: 'this help' },
@@ -101,6 +106,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     loader,
     serverCore: Math.round(num('server-core', 0, 1023)),
     loadCore: Math.round(num('load-core', 0, 1023)),
+    keymint: resolve(ROOT, get('keymint')),
     serverFlags: get('server-flags').split(/\s+/).filter(Boolean),
     databaseUrl: get('database-url'),
     redisUrl: get('redis-url'),

@@ -18,6 +18,7 @@ const headers = { ...spec.headers, 'content-length': String(body.length) };
 const latencies: number[] = [];
 let ok = 0;
 let failed = 0;
+const statuses: Record<string, number> = {};
 let sent = 0;
 
 function fire(scheduled: number): Promise<void> {
@@ -26,8 +27,12 @@ function fire(scheduled: number): Promise<void> {
       res.resume();
       res.on('end', () => {
         latencies.push(performance.now() - scheduled);
-        if (res.statusCode !== undefined && res.statusCode < 300) ok++;
-        else failed++;
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) ok++;
+        else {
+          failed++;
+          statuses[status] = (statuses[status] ?? 0) + 1;
+        }
         resolve();
       });
     });
@@ -58,5 +63,5 @@ clearTimeout(hardStop);
 const elapsed = (performance.now() - start) / 1000;
 latencies.sort((a, b) => a - b);
 const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-process.stdout.write(`${JSON.stringify({ ok, failed, seconds: elapsed, p50: at(0.5), p99: at(0.99), max: at(1) })}\n`);
+process.stdout.write(`${JSON.stringify({ ok, failed, seconds: elapsed, p50: at(0.5), p99: at(0.99), max: at(1), statuses })}\n`);
 agent.destroy();

@@ -27,6 +27,16 @@ export class Report {
   readonly notes: string[] = [];
   /** Raw text blocks from other tools (bench/verify.ts). */
   readonly blocks: { title: string; text: string }[] = [];
+  /** Measured load rounds, those with more than 1% non-2xx answers, and those answers by status. */
+  readonly rounds = { total: 0, failed: 0, statuses: {} as Record<string, number> };
+
+  /** Counts one measured load round for the failure summary. */
+  round(failed: boolean, statuses: Readonly<Record<string, number>>): void {
+    this.rounds.total++;
+    if (!failed) return;
+    this.rounds.failed++;
+    for (const [k, v] of Object.entries(statuses)) this.rounds.statuses[k] = (this.rounds.statuses[k] ?? 0) + v;
+  }
 
   table(title: string, columns: readonly string[]): Table {
     const t: Table = { title, columns, rows: [], notes: [] };
@@ -51,8 +61,15 @@ export class Report {
       if (t.notes.length) out.push('', ...t.notes.map((n) => `- ${n}`));
       out.push('');
     }
+    const notes = [...this.notes];
+    if (this.rounds.failed) {
+      const codes = Object.entries(this.rounds.statuses).map(([k, v]) => `${k} ×${v}`).join(', ');
+      notes.unshift(
+        `${this.rounds.failed} of ${this.rounds.total} measured rounds had more than 1% non-2xx answers (in those rounds: ${codes || 'socket errors'}); they are marked ⚠ in the progress output, ranked last when picking a round, and left out of ratios.`,
+      );
+    }
     for (const b of this.blocks) out.push(`### ${b.title}`, '', '```', b.text.trimEnd(), '```', '');
-    if (this.notes.length) out.push('### Notes', '', ...this.notes.map((n) => `- ${n}`), '');
+    if (notes.length) out.push('### Notes', '', ...notes.map((n) => `- ${n}`), '');
     return out.join('\n');
   }
 }
@@ -69,13 +86,24 @@ with \`taskset\`, and the load generator to another. See \`npm run bench -- --he
 
 - **tokens/s** counts 2xx answers per second at 64 keep-alive connections (closed loop); p50 / p99 are
   the load generator's latencies at that load. Each figure is the median (or best, \`--pick\`) of
-  several rounds; rounds of the compared targets are interleaved so machine noise hits them alike.
+  several rounds; rounds of the compared targets are interleaved so machine noise hits them alike,
+  and a ratio is the median of the per-round ratios (with \`--pick best\`, the ratio of the bests).
 - **raw signing rate**: a pinned child (bench/sign-rate.ts) signs a realistic RFC 9068 signing input
   with \`node:crypto\` in a loop: the ceiling of a signing service on that core.
 - **oidc-provider**: v9 with client_credentials and a resource indicator that makes JWT access tokens
   with the same algorithm (bench/oidc-provider-server.ts).
-- **p99 at half capacity**: an open-loop paced generator (bench/paced-load.ts) sends half of the
-  measured RS256 rate at even intervals; latency counts from the scheduled send time.
+- **p99 at half capacity**: each round measures the RS256 capacity and then offers half of it at
+  even intervals with an open-loop paced generator (bench/paced-load.ts); latency counts from the
+  scheduled send time.
+- **dialects**: each seed dialect on a server that also mounts oauth2, the two measured in
+  alternating rounds; cost = 1 − dialect ÷ oauth2.
+- **scale**: one and two nodes on one store (SQLite data dir; PostgreSQL + Redis in a schema of the
+  run's own, dropped at the end), every node on the server core; store calls per token are counted
+  in-process by bench/store-trips.ts.
+- Keymint runs with its defaults except per-client and per-address rate limits, which are off
+  (\`KEYMINT_RATE_LIMIT_CLIENT=0\`, \`KEYMINT_RATE_LIMIT_IP=0\`): one client at thousands of tokens/s
+  from 127.0.0.1 is the point here. Load shedding stays on; any non-2xx answer is counted by status,
+  and a round with more than 1% of them is marked and left out of ratios.
 - A section whose server refuses its flags (a dialect or store this build does not have yet) is
   skipped with a note, so the page says what was and was not measured.
 

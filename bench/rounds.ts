@@ -24,7 +24,9 @@ export function failureShare(r: LoadResult): number {
 }
 
 export function describe(r: LoadResult): string {
-  const bad = failureShare(r) > 0.01 ? `  ⚠ ${int(r.failed)} failed (${(failureShare(r) * 100).toFixed(1)}%): not a token rate` : r.failed ? `  (${r.failed} failed)` : '';
+  const codes = Object.entries(r.statuses).map(([code, n]) => `${code} ×${n}`).join(', ');
+  const what = `${int(r.failed)} failed${codes ? `: ${codes}` : ''}`;
+  const bad = failureShare(r) > 0.01 ? `  ⚠ ${what} (${(failureShare(r) * 100).toFixed(1)}%): not a token rate` : r.failed ? `  (${what})` : '';
   return `${int(r.rps)} tokens/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}${bad}`;
 }
 
@@ -48,11 +50,35 @@ export class Series<T> {
     const sorted = [...this.rounds].sort((a, b) => this.#score(a) - this.#score(b));
     return how === 'best' ? sorted[sorted.length - 1] : sorted[Math.floor((sorted.length - 1) / 2)];
   }
-  /** Spread of the rounds' scores, for the report: "min–max". */
-  spread(fmt: (n: number) => string): string {
-    const s = this.rounds.map(this.#score);
+  /** Spread of the rounds (by `value`, default the score), for the report: "min–max". */
+  spread(fmt: (n: number) => string, value: (v: T) => number = this.#score): string {
+    const s = this.rounds.map(value);
     return s.length > 1 ? `${fmt(Math.min(...s))}–${fmt(Math.max(...s))}` : '';
   }
 }
 
 export const loadSeries = (label: string): Series<LoadResult> => new Series<LoadResult>(label, (r) => (failureShare(r) > 0.01 ? -1 : r.rps));
+
+/**
+ * Ratio of two targets measured in interleaved rounds: with `median`, the median of the per-round
+ * ratios (each pair ran back to back, so shared-machine noise mostly cancels); with `best`, the ratio
+ * of the two best figures.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[], how: Pick): number {
+  if (how === 'best') return Math.max(...a.filter(Number.isFinite)) / Math.max(...b.filter(Number.isFinite));
+  const ratios = roundRatios(a, b).filter(Number.isFinite).sort((x, y) => x - y);
+  const n = ratios.length;
+  if (n === 0) return NaN;
+  return n % 2 ? (ratios[(n - 1) / 2] ?? NaN) : ((ratios[n / 2 - 1] ?? NaN) + (ratios[n / 2] ?? NaN)) / 2;
+}
+
+export const roundRatios = (a: readonly number[], b: readonly number[]): number[] => a.map((x, i) => x / (b[i] ?? NaN));
+
+/** Tokens/s of each round, NaN for a round with too many failures (left out of ratios). */
+export const rates = (series: Series<LoadResult>): number[] => series.rounds.map((r) => (failureShare(r) > 0.01 ? NaN : r.rps));
+
+/** "median of 0.91, 0.95, 1.02" for a target's measured column. */
+export function ratioDetail(a: readonly number[], b: readonly number[], how: Pick): string {
+  const list = roundRatios(a, b).map((x) => (Number.isFinite(x) ? x.toFixed(2) : 'failed'));
+  return list.length > 1 ? `${how === 'best' ? 'best rounds; per round' : 'median of rounds'} ${list.join(', ')}` : '';
+}

@@ -4,7 +4,9 @@
  * Servers and references run pinned to one core, load generators to another; every child process
  * and temp dir is removed on exit, on Ctrl-C and on failure.
  */
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import type { Context } from './context.ts';
 import { loaderVersion, resolveLoader } from './load.ts';
 import { machine } from './machine.ts';
@@ -31,13 +33,23 @@ const DOCS = join(ROOT, 'docs/benchmarks.md');
 /** Set on Ctrl-C / SIGTERM: sections that fail because their children were stopped are not reported. */
 let stopping = false;
 
-/** The command as typed, BENCH_* variables included, for the report. */
+/** The command as typed, BENCH_* and KEYMINT_* variables included (never the KEK), for the report. */
 function command(argv: readonly string[]): string {
   const q = (s: string) => (/^[\w./=,:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const env = Object.entries(process.env)
-    .filter(([k]) => k.startsWith('BENCH_'))
+    .filter(([k]) => k.startsWith('BENCH_') || (k.startsWith('KEYMINT_') && k !== 'KEYMINT_KEK'))
     .map(([k, v]) => `${k}=${q(v ?? '')}`);
   return [...env, 'npm run bench', ...(argv.length ? ['--', ...argv.map(q)] : [])].join(' ');
+}
+
+/** Which Keymint was measured: the checkout of the CLI under test, its commit and whether it was clean. */
+function build(bin: string): string {
+  const dir = dirname(dirname(bin));
+  const git = (...args: string[]) => spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git('rev-parse', '--short', 'HEAD');
+  if (!commit) return bin;
+  const dirty = git('status', '--porcelain', '--untracked-files=no') ? ', uncommitted changes' : '';
+  return `${git('rev-parse', '--abbrev-ref', 'HEAD')}@${commit}${dirty} (${relative(ROOT, bin) || bin})`;
 }
 
 function header(opts: BenchOptions, argv: readonly string[], loader: string, minutes: number): string {
@@ -49,6 +61,7 @@ function header(opts: BenchOptions, argv: readonly string[], loader: string, min
     ...(opts.note ? [`> **${opts.note}**`, ''] : []),
     `- Command: \`${command(argv)}\``,
     `- Machine: ${m.cpu}, nproc ${m.nproc}, ${m.memory}, Linux ${m.kernel}; load average at the end ${m.load}`,
+    `- Keymint: ${build(opts.keymint)}`,
     `- Node ${m.node}; load generator ${loader}; pinning: ${pin}`,
     `- ${opts.rounds} round(s) × ${opts.duration} s per target, ${opts.pick} round reported, ${opts.warmup} s warm-up, ${opts.connections} connections; sections: ${opts.sections.join(', ')}; run took ${minutes} min`,
     '',
@@ -71,9 +84,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = parsed;
   const loader = resolveLoader(opts.loader);
-  const ctx: Context = { opts, loader, report: new Report(), figures: new Map() };
+  const ctx: Context = { opts, loader, report: new Report() };
   const t0 = Date.now();
   if (!hasTaskset) progress('warning: taskset not found; processes are not pinned, figures are not comparable');
+  else if (availableParallelism() < 2 || opts.serverCore === opts.loadCore) progress('warning: servers and load generators share one core; figures understate capacity');
   progress(`load generator: ${loaderVersion(loader)}; sections: ${opts.sections.join(', ')}; ${opts.rounds} × ${opts.duration} s rounds`);
   let failed = 0;
   for (const section of opts.sections) {

@@ -16,9 +16,18 @@ export interface Server {
 
 export type Started = { readonly ok: true; readonly server: Server } | { readonly ok: false; readonly reason: string };
 
-const KEYMINT = join(ROOT, 'bin/keymint.js');
+/**
+ * Environment of every keymint child. Unknown `KEYMINT_*` variables are ignored by builds that lack
+ * the option, so these apply wherever they exist: per-client and per-address rate limits off (one
+ * client at thousands of tokens/s from 127.0.0.1 is the point here, not abuse). The caller's own
+ * environment wins over these defaults; a section's `env` (its PostgreSQL schema) wins over both.
+ */
+const KEYMINT_ENV = { KEYMINT_RATE_LIMIT_CLIENT: '0', KEYMINT_RATE_LIMIT_IP: '0' };
+const keymintEnv = (o: Pick<KeymintOptions, 'env'>): NodeJS.ProcessEnv => ({ ...KEYMINT_ENV, ...process.env, ...o.env });
 
 export interface KeymintOptions {
+  /** Path of the keymint CLI (bin/keymint.js of the checkout under test). */
+  readonly bin: string;
   readonly core: number;
   readonly dataDir: string;
   readonly alg: string;
@@ -27,19 +36,21 @@ export interface KeymintOptions {
   readonly storeFlags: readonly string[];
   /** BENCH_SERVER_FLAGS. */
   readonly extraFlags: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startKeymint(o: KeymintOptions): Promise<Started> {
   const port = await freePort();
-  const args = [KEYMINT, 'serve', '--data', o.dataDir, '--port', String(port), '--alg', o.alg, '--log-level', 'warn'];
+  const args = [o.bin, 'serve', '--data', o.dataDir, '--port', String(port), '--alg', o.alg, '--log-level', 'warn'];
   for (const d of o.dialects) args.push('--dialect', d);
   args.push(...o.storeFlags, ...o.extraFlags);
-  return waitReady(spawnPinned(o.core, NODE, args), `http://127.0.0.1:${port}`, '/healthz');
+  return waitReady(spawnPinned(o.core, NODE, args, { env: keymintEnv(o) }), `http://127.0.0.1:${port}`, '/healthz');
 }
 
 /** `keymint clients create --json` on the same store (works while servers run). */
-export async function createClient(o: Pick<KeymintOptions, 'dataDir' | 'storeFlags'>, core: number): Promise<Credentials> {
-  const out = await runPinned(core, NODE, [KEYMINT, 'clients', 'create', '--data', o.dataDir, '--name', 'bench', '--json', ...o.storeFlags], 60_000);
+export async function createClient(o: Pick<KeymintOptions, 'bin' | 'dataDir' | 'storeFlags' | 'env'>, core: number): Promise<Credentials> {
+  const args = [o.bin, 'clients', 'create', '--data', o.dataDir, '--name', 'bench', '--json', ...o.storeFlags];
+  const out = await runPinned(core, NODE, args, 60_000, { env: keymintEnv(o) });
   const c = JSON.parse(out) as { client_id?: string; client_secret?: string };
   if (!c.client_id || !c.client_secret) throw new Error(`clients create printed no credentials: ${out.slice(0, 200)}`);
   return { clientId: c.client_id, clientSecret: c.client_secret };

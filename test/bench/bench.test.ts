@@ -1,0 +1,56 @@
+/** The benchmark's pure parts: options, picking rounds, paired ratios, and the docs page it rewrites. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { OptionError, parseOptions } from '../../bench/options.ts';
+import { Report, writeDocs } from '../../bench/report.ts';
+import { pairedRatio, Series } from '../../bench/rounds.ts';
+
+test('bench options: flags win over BENCH_* variables, which win over defaults', () => {
+  const o = parseOptions(['--duration', '3', '--sections', 'core,dialects'], { BENCH_DURATION: '7', BENCH_ROUNDS: '5' });
+  assert.ok(o !== 'help');
+  assert.equal(o.duration, 3);
+  assert.equal(o.rounds, 5);
+  assert.deepEqual(o.sections, ['core', 'dialects']);
+  assert.equal(o.connections, 64);
+  assert.throws(() => parseOptions(['--sections', 'nope'], {}), OptionError);
+  assert.throws(() => parseOptions(['--rounds', '0'], {}), OptionError);
+  assert.equal(parseOptions(['--help'], {}), 'help');
+});
+
+test('bench rounds: median is the lower middle round, best the highest score', () => {
+  const s = new Series<number>('x', (n) => n);
+  for (const n of [5, 1, 9, 3]) s.add(n);
+  assert.equal(s.pick('median'), 3);
+  assert.equal(s.pick('best'), 9);
+  assert.equal(new Series<number>('empty', (n) => n).pick('median'), undefined);
+});
+
+test('bench ratios: median of per-round ratios, or ratio of the bests', () => {
+  assert.equal(pairedRatio([100, 50, 90], [100, 100, 90], 'median'), 1);
+  assert.equal(pairedRatio([100, 50], [100, 100], 'median'), 0.75);
+  assert.equal(pairedRatio([100, 50], [200, 100], 'best'), 0.5);
+});
+
+test('bench docs: only the generated section is replaced', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keymint-bench-test-'));
+  try {
+    const path = join(dir, 'docs/benchmarks.md');
+    const report = new Report();
+    report.target('t', '1×', '≥ 1×', true);
+    writeDocs(path, `## first\n${report.markdown()}`);
+    const first = readFileSync(path, 'utf8');
+    assert.match(first, /^# Benchmarks/);
+    assert.match(first, /\| t \| 1× \| ≥ 1× \| \*\*PASS\*\* \|/);
+    writeFileSync(path, first.replace('# Benchmarks', '# Benchmarks\n\nA hand-written line.'));
+    writeDocs(path, '## second');
+    const second = readFileSync(path, 'utf8');
+    assert.match(second, /A hand-written line\./);
+    assert.match(second, /## second/);
+    assert.doesNotMatch(second, /## first/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
