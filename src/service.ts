@@ -34,6 +34,7 @@ import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import { registerGauges } from './metrics/gauges.ts';
 import { Metrics } from './metrics/index.ts';
+import { countingStore } from './metrics/store-calls.ts';
 import { json } from './http/types.ts';
 import type { ExchangeDeps } from './protocol/exchange.ts';
 import { cachedClients, type CachedClients } from './credentials/client-cache.ts';
@@ -54,6 +55,7 @@ export interface KeymintCore {
   /** Cross-node events (Redis pub/sub with --redis-url, else this process only). */
   readonly feed: Feed;
   readonly redis: RedisHandle | undefined;
+  readonly metrics: Metrics;
   readonly keyring: Keyring;
   readonly clients: ClientService;
   readonly sessions: SessionService;
@@ -74,7 +76,9 @@ export interface OpenOptions {
 export async function openKeymint(config: Config, options: OpenOptions = {}): Promise<KeymintCore> {
   const log = options.log ?? createLogger(config.logLevel);
   const dialects = mountedDialects(config);
-  const base = options.store ?? (await openConfiguredStore(config));
+  const metrics = new Metrics();
+  const opened = options.store ?? (await openConfiguredStore(config));
+  const base = countingStore(opened, metrics.storeRoundTrips);
   let redis: RedisHandle | undefined;
   let feed: Feed | undefined;
   try {
@@ -84,7 +88,13 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
     const store = layered(base, { clients: cache, keys: publishingKeys(base.keys, feed) });
     const kek = loadKek(config);
     const algs: SigningAlg[] = [...new Set<SigningAlg>([config.alg, 'RS256', ...dialects.flatMap(({ dialect }) => (dialect.accessToken.format === 'jwt' && dialect.accessToken.alg ? [dialect.accessToken.alg] : []))])];
-    const keyring = await Keyring.open(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, ...(options.now ? { now: options.now } : {}) });
+    const keyring = await Keyring.open(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, ...(options.now ? { now: options.now } : {}) }).catch((err: unknown) => {
+      // AES-GCM refuses to open key material sealed under another KEK: say what to fix.
+      if (err instanceof Error && /unable to authenticate data/.test(err.message)) {
+        throw new ConfigError('kek', 'the keys in the store were sealed with another key-encryption key; every node and the CLI need the same KEYMINT_KEK');
+      }
+      throw err;
+    });
     const clients = new ClientService({
       store,
       keyring,
@@ -105,7 +115,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
       await redis?.close();
       await base.close();
     };
-    return { config, store, feed: liveFeed, redis, keyring, clients, sessions, log, close };
+    return { config, store, feed: liveFeed, redis, keyring, clients, sessions, log, metrics, close };
   } catch (err) {
     await feed?.close();
     await redis?.close();
@@ -163,7 +173,6 @@ function layered(base: Store, over: Pick<Store, 'clients' | 'keys'>): Store {
 
 export interface Keymint extends KeymintCore {
   readonly router: Router;
-  readonly metrics: Metrics;
   readonly server: Server;
   /** Starts listening; resolves to the bound port. */
   listen(): Promise<number>;
@@ -197,7 +206,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
     },
     now,
   };
-  const metrics = new Metrics();
+  const { metrics } = core;
   const limiter = createLimiter(config, core.redis, metrics, log, options.now);
   const endpoint: TokenEndpointOptions = { limiter, clientIp: clientIpResolver(config.trustedProxies), metrics };
   const scaled: ExchangeDeps = { ...deps, admit: (client) => limiter.admitClient(client) };
@@ -279,7 +288,6 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
           resolve((server.address() as AddressInfo).port);
         });
       }),
-    metrics,
     close: async () => {
       clearInterval(refresher);
       shedder.stop();

@@ -9,7 +9,7 @@ import type { SessionService } from '../credentials/sessions.ts';
 import type { Store } from '../storage/types.ts';
 import { json, type Handler, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import { parseJsonObject } from '../dialects/wire/params.ts';
-import { OAuthError } from '../protocol/errors.ts';
+import { OAuthError, toOAuthError } from '../protocol/errors.ts';
 import { redactPath, type Logger } from '../util/log.ts';
 
 export const ADMIN_SCOPE = 'keymint:admin';
@@ -78,6 +78,9 @@ export function adminHandler(deps: AdminDeps): Handler {
       if (err instanceof ClientInputError) return problem(400, 'invalid_request', err.message);
       if (err instanceof ClientNotFoundError) return problem(404, 'not_found', 'No such client.');
       if (err instanceof OAuthError) return problem(err.status, err.code, err.description);
+      // A store outage is a 503 + Retry-After here too, never a 500 (DESIGN: reliability rules).
+      const mapped = toOAuthError(err);
+      if (mapped.code === 'temporarily_unavailable') return problem(503, mapped.code, mapped.description, { 'Retry-After': String(mapped.retryAfter ?? 1) });
       deps.log.error('admin request failed', { err, path: redactPath(req.path) });
       return problem(500, 'server_error', 'An internal error occurred.');
     }
@@ -175,6 +178,8 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
   };
   const ttl = b.access_token_ttl ?? b.ttl;
   if (ttl !== undefined && ttl !== null && typeof ttl !== 'number') throw new ClientInputError('ttl', 'ttl must be a number');
+  const rateLimit = b.rate_limit;
+  if (rateLimit !== undefined && rateLimit !== null && typeof rateLimit !== 'number') throw new ClientInputError('rate_limit', 'rate_limit must be a number');
   return {
     name: optString('name') ?? '',
     mode: optString('mode') as CreateClientInput['mode'],
@@ -185,6 +190,7 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
     dialects: strings(b.dialects, 'dialects'),
     redirectUris: strings(b.redirect_uris, 'redirect_uris'),
     trusted: optBool('trusted'),
+    rateLimit: rateLimit as number | null | undefined,
     admin: optBool('admin'),
     ttl: ttl as number | null | undefined,
   };

@@ -29,6 +29,7 @@ export async function clientsCommand(core: KeymintCore, args: string[], flags: F
         trusted: flags.trusted === true,
         admin: flags.admin === true,
         ttl,
+        ...(typeof flags['rate-limit'] === 'string' ? { rateLimit: Number(flags['rate-limit']) } : {}),
       };
       const { client, clientSecret } = await core.clients.create(input, 'cli');
       if (asJson) out(`${JSON.stringify({ ...client, client_secret: clientSecret }, null, 2)}\n`);

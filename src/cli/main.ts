@@ -28,6 +28,7 @@ export const COMMAND_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   mode: { type: 'string' },
   type: { type: 'string' },
   ttl: { type: 'string' },
+  'rate-limit': { type: 'string' },
   admin: { type: 'boolean' },
   trusted: { type: 'boolean' },
   'redirect-uri': { type: 'string', multiple: true },
@@ -121,6 +122,8 @@ async function serve(config: Config): Promise<number> {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     issuer: config.issuer,
     store: keymint.store.kind,
+    // Whether Redis is used, never its URL (it may carry a password).
+    redis: config.redisUrl === undefined ? 'none' : keymint.redis?.healthy() ? 'connected' : 'connecting',
     dialects: config.dialects.map((d) => `${d.name}=${d.path ?? 'default'}`),
     alg: config.alg,
   });

@@ -10,7 +10,7 @@ Commands:
   serve                         Start the token service
   clients create --name NAME    Create a client; prints its secret once
         [--scope S]... [--grant G]... [--mode live|sandbox] [--type confidential|public]
-        [--ttl SECONDS] [--admin] [--trusted] [--redirect-uri URI]...
+        [--ttl SECONDS] [--rate-limit PER_MINUTE] [--admin] [--trusted] [--redirect-uri URI]...
         [--allow-audience URI]... [--allow-dialect NAME]... [--json]
   clients list [--json]         List clients (never secrets)
   clients show ID [--json]

@@ -46,6 +46,8 @@ export interface CreateClientInput {
   readonly ttl?: number | null;
   /** Adds the `keymint:admin` scope: the client may call the admin API. */
   readonly admin?: boolean;
+  /** Token requests per minute for this client; absent/null = the deployment's `--rate-limit-client`. */
+  readonly rateLimit?: number | null;
 }
 
 /** The public view of a client: what `clients list/show` and the admin API print. No digests. */
@@ -63,6 +65,7 @@ export interface ClientView {
   redirect_uris: string[];
   trusted: boolean;
   access_token_ttl: number | null;
+  rate_limit: number | null;
   secrets: Array<{ id: string; created_at: string; expires_at: string | null; last_used_at: string | null }>;
   created_at: string;
   updated_at: string;
@@ -99,6 +102,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     redirect_uris: [...c.redirectUris],
     trusted: c.trusted,
     access_token_ttl: c.accessTokenTtl,
+    rate_limit: c.rateLimit ?? null,
     secrets: c.secrets
       .filter((s) => s.expiresAt === null || s.expiresAt > now)
       .map((s) => ({ id: s.id, created_at: iso(s.createdAt)!, expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt) })),
@@ -140,6 +144,7 @@ export class ClientService {
       redirectUris: [...(input.redirectUris ?? [])],
       trusted: input.trusted ?? false,
       accessTokenTtl: input.ttl ?? null,
+      rateLimit: input.rateLimit ?? null,
       secrets: secret ? [this.#secretRecord(secret, now, null)] : [],
       createdAt: now,
       updatedAt: now,
@@ -265,6 +270,9 @@ export class ClientService {
     }
     for (const a of input.audiences ?? []) if (!isAbsoluteUri(a)) throw new ClientInputError('audience', 'an audience must be an absolute URI');
     for (const u of input.redirectUris ?? []) if (!isAbsoluteUri(u) || u.includes('#')) throw new ClientInputError('redirect_uri', 'a redirect URI must be absolute, without fragment');
+    if (input.rateLimit !== undefined && input.rateLimit !== null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1 || input.rateLimit > 100_000_000)) {
+      throw new ClientInputError('rate_limit', 'rate_limit must be a whole number of requests per minute in 1..100000000');
+    }
     if (input.ttl !== undefined && input.ttl !== null) {
       if (!Number.isInteger(input.ttl) || input.ttl < 1 || input.ttl > this.#deps.settings.maxTokenTtl) {
         throw new ClientInputError('ttl', `ttl must be a whole number of seconds in 1..${this.#deps.settings.maxTokenTtl}`);

@@ -8,6 +8,7 @@ import type { Dialect } from '../dialects/types.ts';
 import type { ClientIp } from '../limits/client-ip.ts';
 import type { RequestLimiter } from '../limits/limiter.ts';
 import type { Metrics } from '../metrics/index.ts';
+import { guarded } from '../limits/guard.ts';
 import { exchange, type ExchangeDeps } from '../protocol/exchange.ts';
 import { OAuthError, toOAuthError } from '../protocol/errors.ts';
 import type { Logger } from '../util/log.ts';
@@ -39,20 +40,21 @@ async function handleToken(dialect: Dialect, req: HttpRequest, deps: ExchangeDep
   let result = 'ok';
   try {
     const ip = options.clientIp ? options.clientIp(req) : req.ip;
-    if (limiter) await limiter.admitAddress(ip);
-    const request = dialect.decode(req);
-    const type = request.grantType;
-    grant = type !== undefined && dialect.grants.includes(type) ? type : 'other';
-    const clientId = request.client.clientId;
-    if (limiter && clientId !== undefined) await limiter.checkLockout(clientId, ip);
+    // Decoding is cheap and touches no store, so it comes first: the lockout check needs the client
+    // id. An undecodable request still spends a token of its address before it is refused.
+    let decoded: ReturnType<Dialect['decode']> | undefined;
+    let invalid: unknown;
     try {
-      return dialect.encodeResult(await exchange(request, dialect, deps));
+      decoded = dialect.decode(req);
     } catch (err) {
-      if (limiter && clientId !== undefined && err instanceof OAuthError && err.code === 'invalid_client' && err.reason === 'credentials') {
-        await limiter.recordFailure(clientId, ip);
-      }
-      throw err;
+      invalid = err;
     }
+    const type = decoded?.grantType;
+    grant = decoded === undefined ? 'unknown' : type !== undefined && dialect.grants.includes(type) ? type : 'other';
+    return await guarded(limiter, ip, decoded?.client.clientId, async () => {
+      if (!decoded) throw invalid;
+      return dialect.encodeResult(await exchange(decoded, dialect, deps));
+    });
   } catch (thrown) {
     const err = toOAuthError(thrown);
     result = err.code;

@@ -19,6 +19,8 @@ export class Metrics {
   readonly latency = this.registry.add(
     new Histogram('keymint_token_request_duration_seconds', 'Token request latency by dialect.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
   );
+  /** Repository calls that reach the store (below the client cache). */
+  readonly storeRoundTrips = this.registry.add(new Counter('keymint_store_round_trips_total', 'Store round-trips (repository calls below the client cache), by repository and operation.'));
   readonly feedMessages = this.registry.add(new Counter('keymint_feed_messages_total', 'Cross-node feed messages received, by channel.'));
 
   /** Registers a gauge read at scrape time (pool size, Redis health, limiter fallback, in-flight). */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { basic, startServer } from '../support/harness.ts';
 
-test('A-08: brute force on one client id from one address does not slow the same client elsewhere or other clients', async (t) => {
+test('A-08 brute force on one client id from one address does not slow the same client elsewhere or other clients', async (t) => {
   const server = await startServer({ trustedProxies: ['127.0.0.1'], lockoutThreshold: '3', lockoutBaseMs: '60000', rateLimitIp: '1000' });
   t.after(() => server.close());
   const victim = await server.client();
@@ -37,7 +37,7 @@ test('A-08: brute force on one client id from one address does not slow the same
   assert.ok(!metrics.includes(victim.secret) && !metrics.includes(wrong));
 });
 
-test('per-address and per-client limits answer 429 with Retry-After', async (t) => {
+test('A-08 per-address and per-client limits answer 429 with Retry-After', async (t) => {
   const server = await startServer({ rateLimitIp: '4', rateLimitClient: '2' });
   t.after(() => server.close());
   const a = await server.client();
@@ -52,4 +52,15 @@ test('per-address and per-client limits answer 429 with Retry-After', async (t) 
   const perAddress = await call(b);
   assert.equal(perAddress.status, 429);
   assert.equal(perAddress.headers.get('retry-after'), '15');
+});
+
+test('a client created with its own rate_limit gets that limit instead of the deployment one', async (t) => {
+  const server = await startServer({ rateLimitClient: '100' });
+  t.after(() => server.close());
+  const c = await server.client({ rateLimit: 1 });
+  assert.equal((await server.keymint.clients.show(c.id)).rate_limit, 1);
+  const call = () => server.postForm('/oauth2/token', { grant_type: 'client_credentials' }, { authorization: basic(c.id, c.secret) });
+  assert.equal((await call()).status, 200);
+  assert.equal((await call()).status, 429);
+  await assert.rejects(server.keymint.clients.create({ name: 'bad', rateLimit: 0 }, 'test'), /rate_limit/);
 });

@@ -100,7 +100,7 @@ test('Redis back: the failover returns to it after the probe interval', async ()
   assert.equal(failover.degraded(), false);
 });
 
-test('X-Forwarded-For is believed only from configured proxies, hop by hop (RFC 9700 §4.13)', () => {
+test('BCP-12 X-Forwarded-For is believed only from configured proxies, hop by hop (RFC 9700 §4.13)', () => {
   const req = (ip: string, xff?: string) => ({ ip, headersDistinct: xff === undefined ? {} : { 'x-forwarded-for': [xff] } });
   const none = clientIpResolver([]);
   assert.equal(none(req('10.0.0.1', '1.2.3.4')), '10.0.0.1');

@@ -40,9 +40,16 @@ test('client_credentials JWT: zero store round-trips per token once the client i
   t.after(() => server.close());
   const c = await server.client();
   await server.token(c.id, c.secret); // first use: loads the client (and writes lastUsedAt once)
+  const trips = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return [...text.matchAll(/^keymint_store_round_trips_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const before = await trips();
+  assert.ok(before > 0, 'the metric counts store calls');
   calls.length = 0;
   for (let i = 0; i < 50; i++) await server.token(c.id, c.secret);
   assert.deepEqual(calls, []);
+  assert.equal(await trips(), before, 'GET /metrics reports the same: no round-trip per token');
 });
 
 test('a change to the client through this node takes effect on the next request', async (t) => {

@@ -1,0 +1,48 @@
+/** The PostgreSQL pool is bounded: waiting for a connection or a statement never hangs, it becomes a 503. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { toOAuthError, UnavailableError } from '../../src/protocol/errors.ts';
+import { openDb } from '../../src/storage/postgres/db.ts';
+import { ConflictError } from '../../src/storage/types.ts';
+import { DATABASE_URL, needService } from '../support/services.ts';
+
+test('a full pool past the acquire timeout, and a statement past the query timeout, are UnavailableError → 503 + Retry-After', async (t) => {
+  if (!(await needService(t, 'PostgreSQL'))) return;
+  const db = await openDb({ url: DATABASE_URL, schema: 'public', poolSize: 1, acquireTimeoutMs: 100, queryTimeoutMs: 300 });
+  t.after(() => db.close());
+  const holder = db.tx(async (q) => q('SELECT pg_sleep(0.2)'));
+  const waiting = db.query('SELECT 1');
+  await assert.rejects(waiting, UnavailableError);
+  await holder;
+  const slow = db.query('SELECT pg_sleep(2)').catch((err: unknown) => err);
+  const err = await slow;
+  assert.ok(err instanceof UnavailableError);
+  const wire = toOAuthError(err);
+  assert.equal(wire.status, 503);
+  assert.equal(wire.retryAfter, 1);
+  assert.equal(db.stats().healthy, false);
+  assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }]);
+  assert.equal(db.stats().healthy, true);
+});
+
+test('errors of the caller inside a transaction pass unchanged and roll back; a unique violation is ConflictError', async (t) => {
+  if (!(await needService(t, 'PostgreSQL'))) return;
+  const db = await openDb({ url: DATABASE_URL, schema: 'public', poolSize: 2, acquireTimeoutMs: 1000, queryTimeoutMs: 5000 });
+  t.after(() => db.close());
+  await assert.rejects(
+    db.tx(async (q) => {
+      await q('SELECT 1');
+      throw new RangeError('mine');
+    }),
+    RangeError,
+  );
+  await assert.rejects(db.query('SELECT * FROM (VALUES (1)) v(x) WHERE x = ANY($1)', ['not-an-array']), (e: unknown) => !(e instanceof UnavailableError));
+  await assert.rejects(
+    db.tx(async (q) => {
+      await q('CREATE TEMP TABLE dup (id int PRIMARY KEY)');
+      await q('INSERT INTO dup VALUES (1)');
+      await q('INSERT INTO dup VALUES (1)');
+    }),
+    ConflictError,
+  );
+});
