@@ -15,6 +15,15 @@ import { DIALECTS } from './dialects/index.ts';
 import { openApiDocument } from './dialects/openapi.ts';
 import type { Dialect } from './dialects/types.ts';
 import { clientCredentials } from './grants/client-credentials.ts';
+import { web } from './grants/web.ts';
+import { refreshToken } from './grants/refresh-token.ts';
+import { opaqueFormatsOf } from './protocol/token-lookup.ts';
+import { lifecycleRoutes, type LifecycleDeps } from './http/lifecycle.ts';
+import { authorizeRoutes, type AuthorizeDeps } from './http/authorize.ts';
+import { authorizationCode } from './grants/authorization-code.ts';
+import type { RevokedEvent } from './protocol/revocation.ts';
+import { localJwtVerifier } from './tokens/local-verify.ts';
+import { SessionService } from './credentials/sessions.ts';
 import type { GrantHandler } from './grants/types.ts';
 import { discoveryRoutes } from './http/discovery.ts';
 import { Router } from './http/router.ts';
@@ -49,11 +58,14 @@ export interface KeymintCore {
   readonly metrics: Metrics;
   readonly keyring: Keyring;
   readonly clients: ClientService;
+  readonly sessions: SessionService;
   readonly log: Logger;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
+  /** Called after each durable revocation (RFC 7009 endpoint), e.g. to publish it to other nodes. */
+  readonly onRevoked?: (event: RevokedEvent) => void | Promise<void>;
   /** Use this store instead of opening the SQLite store in the data directory. */
   readonly store?: Store;
   readonly log?: Logger;
@@ -89,6 +101,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
       settings: { idPrefix: config.idPrefix, environment: config.environment, maxTokenTtl: config.maxTokenTtl, knownDialects: [...DIALECTS.keys()] },
       ...(options.now ? { now: options.now } : {}),
     });
+    const sessions = new SessionService({ store, keyring, settings: { sessionTtl: config.sessionTtl }, ...(options.now ? { now: options.now } : {}) });
     const liveFeed = feed;
     liveFeed.subscribe((event) => {
       if (event.type === 'client') cache.invalidate(event.id);
@@ -102,7 +115,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
       await redis?.close();
       await base.close();
     };
-    return { config, store, feed: liveFeed, redis, keyring, clients, log, metrics, close };
+    return { config, store, feed: liveFeed, redis, keyring, clients, sessions, log, metrics, close };
   } catch (err) {
     await feed?.close();
     await redis?.close();
@@ -165,11 +178,11 @@ export interface Keymint extends KeymintCore {
   listen(): Promise<number>;
 }
 
-const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials];
+const GRANTS: ReadonlyArray<GrantHandler<ExchangeDeps>> = [clientCredentials, authorizationCode, refreshToken, web];
 
 export async function createKeymint(config: Config, options: OpenOptions = {}): Promise<Keymint> {
   const core = await openKeymint(config, options);
-  const { store, keyring, clients, log } = core;
+  const { store, keyring, clients, sessions, log } = core;
   const now = options.now ?? Date.now;
   const deps: ExchangeDeps = {
     grants: new Map(GRANTS.map((g) => [g.type, g])),
@@ -178,6 +191,8 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
       find: (id) => store.clients.get(id),
       environmentOf: (id) => parseClientId(config, id)?.environment,
     },
+    sessions,
+    opaqueFormats: opaqueFormatsOf(DIALECTS.values()),
     keyring,
     store,
     settings: {
@@ -185,6 +200,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
       alg: config.alg,
       accessTokenTtl: config.tokenTtl,
       refreshTokenTtl: config.refreshTokenTtl,
+      refreshTokenIdleTtl: config.refreshTokenIdleTtl,
       environment: config.environment,
       defaultAudience: config.audience,
     },
@@ -194,17 +210,39 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
   const limiter = createLimiter(config, core.redis, metrics, log, options.now);
   const endpoint: TokenEndpointOptions = { limiter, clientIp: clientIpResolver(config.trustedProxies), metrics };
   const scaled: ExchangeDeps = { ...deps, admit: (client) => limiter.admitClient(client) };
+  // Each durable revocation goes out on the cross-node feed (Redis with --redis-url), then to the
+  // embedder's hook; neither may fail the request (the revocation is already stored).
+  const onRevoked = async (event: RevokedEvent) => {
+    try {
+      await core.feed.publish({ type: 'revocation', ...(event.jti ? { jti: event.jti } : {}), ...(event.digest ? { digest: event.digest } : {}), expiresAt: event.expiresAt });
+      await options.onRevoked?.(event);
+    } catch (err) {
+      log.warn('onRevoked hook failed', { err, client: event.clientId });
+    }
+  };
+  const lifecycle: LifecycleDeps = { ...deps, verifyJwt: localJwtVerifier(keyring, config.issuer), onRevoked };
+  const authorizeDeps: AuthorizeDeps = {
+    store,
+    keyring,
+    sessions,
+    settings: { issuer: config.issuer, loginUrl: config.loginUrl, sessionCookie: config.sessionCookie },
+    now,
+  };
   const router = new Router();
   const mounts = mountedDialects(config);
   try {
     for (const { dialect, path } of mounts) {
       router.add(tokenRoute(dialect, path, scaled, log, endpoint));
+      for (const r of lifecycleRoutes(dialect, path, lifecycle, log, endpoint)) router.add(r);
+      if (dialect.endpoints?.includes('authorize')) {
+        for (const r of authorizeRoutes(dialect.name, `${path.slice(0, path.lastIndexOf('/'))}/authorize`, authorizeDeps, log)) router.add(r);
+      }
       const doc = JSON.stringify(openApiDocument(dialect, path, config.issuer));
       router.add({ method: 'GET', path: `${path}/openapi.json`, owner: dialect.name, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: doc }) });
     }
     const standard = mounts.find((m) => m.dialect.name === 'oauth2');
     const grantTypes = GRANTS.map((g) => g.type).filter((g) => standard?.dialect.grants.includes(g));
-    for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg }, keyring)) router.add(r);
+    for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [] }, keyring)) router.add(r);
   } catch (err) {
     await core.close();
     throw new ConfigError('dialects', (err as Error).message);
@@ -222,7 +260,7 @@ export async function createKeymint(config: Config, options: OpenOptions = {}): 
       }
     },
   });
-  router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, keyring, store, issuer: config.issuer, log }));
+  router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, sessions, keyring, store, issuer: config.issuer, log }));
 
   const shedder = new LoadShedder({ maxInFlight: config.maxInFlight, maxEventLoopDelayMs: config.maxEventLoopDelayMs, exempt: new Set(['/healthz', '/readyz', '/metrics']) });
   core.feed.subscribe((event) => metrics.feedMessages.inc({ type: event.type }));

@@ -5,17 +5,19 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput } from '../credentials/clients.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
+import type { SessionService } from '../credentials/sessions.ts';
 import type { Store } from '../storage/types.ts';
 import { json, type Handler, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import { parseJsonObject } from '../dialects/wire/params.ts';
 import { OAuthError, toOAuthError } from '../protocol/errors.ts';
-import type { Logger } from '../util/log.ts';
+import { redactPath, type Logger } from '../util/log.ts';
 
 export const ADMIN_SCOPE = 'keymint:admin';
 export const ADMIN_PREFIX = '/admin/v1/';
 
 export interface AdminDeps {
   readonly clients: ClientService;
+  readonly sessions: SessionService;
   readonly keyring: Keyring;
   readonly store: Pick<Store, 'audit' | 'clients'>;
   readonly issuer: string;
@@ -79,7 +81,7 @@ export function adminHandler(deps: AdminDeps): Handler {
       // A store outage is a 503 + Retry-After here too, never a 500 (DESIGN: reliability rules).
       const mapped = toOAuthError(err);
       if (mapped.code === 'temporarily_unavailable') return problem(503, mapped.code, mapped.description, { 'Retry-After': String(mapped.retryAfter ?? 1) });
-      deps.log.error('admin request failed', { err, path: req.path });
+      deps.log.error('admin request failed', { err, path: redactPath(req.path) });
       return problem(500, 'server_error', 'An internal error occurred.');
     }
   };
@@ -111,6 +113,28 @@ async function route(req: HttpRequest, parts: string[], actor: string, deps: Adm
       }
       if (action === 'disable') return json(200, await deps.clients.setStatus(id, 'disabled', actor), noStore);
       if (action === 'enable') return json(200, await deps.clients.setStatus(id, 'active', actor), noStore);
+    }
+  }
+  if (resource === 'sessions' && action === undefined) {
+    // Issue 4: the platform registers a logged-in user; DELETE ends it (by id, or by token).
+    if ((id === undefined || id === '') && method === 'POST') {
+      const b = body(req);
+      const ttl = b.ttl;
+      if (ttl !== undefined && typeof ttl !== 'number') throw new ClientInputError('ttl', 'ttl must be a number of seconds');
+      const organizations = strings(b.organizations, 'organizations');
+      if (typeof b.subject !== 'string') throw new ClientInputError('subject', 'subject must be a string');
+      if (b.subject_type !== undefined && b.subject_type !== 'user' && b.subject_type !== 'organization') {
+        throw new ClientInputError('subject_type', 'subject_type must be user or organization');
+      }
+      const created = await deps.sessions.create(
+        { subject: b.subject, subjectType: b.subject_type as 'user' | 'organization' | undefined, organizations, ttl: ttl as number | undefined },
+        actor,
+      );
+      return json(201, { id: created.id, session_token: created.sessionToken, expires_at: new Date(created.expiresAt).toISOString() }, noStore);
+    }
+    if (id !== undefined && id !== '' && method === 'DELETE') {
+      if (!(await deps.sessions.end(id, actor))) return problem(404, 'not_found', 'No such live session.');
+      return { status: 204, headers: noStore, body: '' };
     }
   }
   if (resource === 'keys') {

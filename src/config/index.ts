@@ -22,6 +22,10 @@ export interface Config {
   readonly tokenTtl: number;
   readonly maxTokenTtl: number;
   readonly refreshTokenTtl: number;
+  readonly refreshTokenIdleTtl: number;
+  readonly sessionTtl: number;
+  readonly sessionCookie: string;
+  readonly loginUrl: string | undefined;
   readonly audience: string;
   readonly environment: string;
   readonly idPrefix: string;
@@ -90,6 +94,10 @@ export const OPTIONS: readonly Option[] = [
   { key: 'tokenTtl', flag: 'token-ttl', env: 'KEYMINT_TOKEN_TTL', doc: 'Access-token lifetime in seconds (default 3600).' },
   { key: 'maxTokenTtl', flag: 'max-token-ttl', env: 'KEYMINT_MAX_TOKEN_TTL', doc: 'Longest access-token lifetime a client may be given, seconds; retired keys stay published this long (default 86400).' },
   { key: 'refreshTokenTtl', flag: 'refresh-token-ttl', env: 'KEYMINT_REFRESH_TOKEN_TTL', doc: 'Refresh-token absolute lifetime, seconds (default 2592000 = 30 days).' },
+  { key: 'refreshTokenIdleTtl', flag: 'refresh-token-idle-ttl', env: 'KEYMINT_REFRESH_TOKEN_IDLE_TTL', doc: 'Refresh-token idle lifetime, seconds: a refresh token unused this long expires; rotation never extends the absolute lifetime (default 1209600 = 14 days).' },
+  { key: 'sessionTtl', flag: 'session-ttl', env: 'KEYMINT_SESSION_TTL', doc: 'Default and longest lifetime of a session registered with POST /admin/v1/sessions, seconds (default 86400).' },
+  { key: 'sessionCookie', flag: 'session-cookie', env: 'KEYMINT_SESSION_COOKIE', doc: 'Name of the cookie holding the session token at the authorization endpoint (default keymint_session).' },
+  { key: 'loginUrl', flag: 'login-url', env: 'KEYMINT_LOGIN_URL', doc: 'Where the authorization endpoint sends a browser without a session, with `return_to=<authorize URL>` appended (default: none; the client gets error=login_required).' },
   { key: 'audience', flag: 'audience', env: 'KEYMINT_AUDIENCE', doc: 'Default `aud` of access tokens (default: the issuer).' },
   { key: 'environment', flag: 'environment', env: 'KEYMINT_ENVIRONMENT', doc: 'Deployment environment encoded in client ids; clients of another one are refused (default prod).' },
   { key: 'idPrefix', flag: 'id-prefix', env: 'KEYMINT_ID_PREFIX', doc: 'Prefix of client ids (default sk).' },
@@ -168,6 +176,10 @@ function resolve(raw: RawConfig): Config {
     tokenTtl,
     maxTokenTtl,
     refreshTokenTtl: int('refreshTokenTtl', str(raw.refreshTokenTtl) ?? '2592000', 60, 31_536_000 * 5),
+    refreshTokenIdleTtl: int('refreshTokenIdleTtl', str(raw.refreshTokenIdleTtl) ?? '1209600', 60, 31_536_000 * 5),
+    sessionTtl: int('sessionTtl', str(raw.sessionTtl) ?? '86400', 60, 31_536_000),
+    sessionCookie: cookieName(str(raw.sessionCookie) ?? 'keymint_session'),
+    loginUrl: absoluteUrl('loginUrl', str(raw.loginUrl)),
     audience,
     environment,
     idPrefix,
@@ -178,6 +190,23 @@ function resolve(raw: RawConfig): Config {
     kek,
     ...scaleOptions(raw),
   };
+}
+
+/** RFC 6265 cookie-name = token. */
+function cookieName(name: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(name)) throw new ConfigError('sessionCookie', 'must be a cookie name (RFC 6265 token), 1–64 characters');
+  return name;
+}
+
+function absoluteUrl(key: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(key, 'must be an absolute http(s) URL');
+  }
+  return value;
 }
 
 type ScaleOptions = Pick<Config, 'databaseUrl' | 'databaseSchema' | 'dbPoolSize' | 'dbAcquireTimeoutMs' | 'dbQueryTimeoutMs' | 'redisUrl' | 'redisPrefix' | 'redisTimeoutMs' | 'nodeCount' | 'clientCacheMs' | 'rateLimitClient' | 'rateLimitIp' | 'lockoutThreshold' | 'lockoutBaseMs' | 'lockoutMaxMs' | 'trustedProxies' | 'maxInFlight' | 'maxEventLoopDelayMs'>;

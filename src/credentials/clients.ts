@@ -79,7 +79,7 @@ export interface ClientServiceSettings extends IdSettings {
 }
 
 export interface ClientServiceDeps {
-  readonly store: Pick<Store, 'clients' | 'audit'>;
+  readonly store: Pick<Store, 'clients' | 'audit' | 'tokens'>;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly settings: ClientServiceSettings;
   readonly now?: () => number;
@@ -187,7 +187,9 @@ export class ClientService {
       return { ...c, secrets: [this.#secretRecord(secret, now, null), ...live], updatedAt: now };
     });
     if (!updated) throw new ClientNotFoundError();
-    await this.#audit(actor, 'client.rotate_secret', id, { overlap_seconds: overlapSeconds });
+    // SECURITY RT-08: a secret rotation is a security event; tokens granted to the client end with it.
+    const revoked = await this.#deps.store.tokens.revokeClient(id, now);
+    await this.#audit(actor, 'client.rotate_secret', id, { overlap_seconds: overlapSeconds, tokens_revoked: revoked });
     return { client: toView(updated, now), clientSecret: secret };
   }
 
@@ -195,12 +197,15 @@ export class ClientService {
     const now = this.#now();
     const updated = await this.#deps.store.clients.update(id, (c) => ({ ...c, status, updatedAt: now }));
     if (!updated) throw new ClientNotFoundError();
-    await this.#audit(actor, status === 'active' ? 'client.enable' : 'client.disable', id, {});
+    // SECURITY RT-08: disabling ends every stored token (refresh families, opaque and recorded JWTs).
+    const revoked = status === 'disabled' ? await this.#deps.store.tokens.revokeClient(id, now) : 0;
+    await this.#audit(actor, status === 'active' ? 'client.enable' : 'client.disable', id, status === 'disabled' ? { tokens_revoked: revoked } : {});
     return toView(updated, now);
   }
 
   async delete(id: string, actor: string): Promise<void> {
     if (!(await this.#deps.store.clients.delete(id))) throw new ClientNotFoundError();
+    await this.#deps.store.tokens.revokeClient(id, this.#now());
     await this.#audit(actor, 'client.delete', id, {});
   }
 

@@ -35,6 +35,7 @@ export const oauth2 = {
   name: 'oauth2',
   defaultPath: '/oauth2/token',
   grants: ['client_credentials', 'authorization_code', 'refresh_token', 'web'],
+  endpoints: ['introspect', 'revoke', 'authorize', 'userinfo', 'revocations'],
   accessToken: { format: 'jwt' },
   contract: {
     title: 'OAuth 2.0 token endpoint',

@@ -30,9 +30,14 @@ export interface DialectContract {
   readonly basicAuth: boolean;
 }
 
+/** Token life-cycle endpoints a dialect serves beside its token endpoint (`<dir of token path>/<name>`). */
+export type LifecycleEndpoint = 'introspect' | 'revoke' | 'authorize' | 'userinfo' | 'revocations';
+
 export interface Dialect extends DialectPolicy {
   /** Path of the token endpoint a client of this provider calls. */
   readonly defaultPath: string;
+  /** Issue 4: the life-cycle endpoints this dialect's contract includes (none when absent). */
+  readonly endpoints?: readonly LifecycleEndpoint[];
   readonly contract: DialectContract;
   /** Throws OAuthError for anything malformed, in terms the encoder maps to this dialect's catalogue. */
   decode(req: HttpRequest): TokenRequest;

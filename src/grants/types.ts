@@ -2,7 +2,7 @@
  * The one shape of a grant. A grant decides who gets what, consuming any one-time artifact
  * atomically; it never mints (that is `protocol/issue.ts`) and never sees HTTP or the dialect.
  */
-import type { ClientRecord } from '../storage/types.ts';
+import type { ClientRecord, SessionRecord, SubjectType } from '../storage/types.ts';
 import type { TokenRequest } from '../protocol/token-request.ts';
 
 export interface GrantContext {
@@ -20,6 +20,22 @@ export interface GrantDecision {
   readonly refreshToken: boolean;
   /** Grant family for revoke-by-family (code redemption, refresh rotation); null if none. */
   readonly familyId: string | null;
+  // ---- user-delegated grants (issue 4); all optional, absent for client_credentials ----------
+  /** Whom `subject` names: a user or an organization (client tokens have none). */
+  readonly subjectType?: SubjectType;
+  /** Epoch seconds of the user's authentication (OIDC `auth_time`). */
+  readonly authTime?: number;
+  /** OIDC nonce from the authorization request, echoed in the ID token. */
+  readonly nonce?: string;
+  /**
+   * Digest of the stored refresh token this issuance rotates: `issue()` consumes it in the same
+   * atomic write that stores the new tokens, and fails `invalid_grant` if another request won.
+   */
+  readonly replaces?: string;
+  /** Scope of the new refresh token when it differs from the access token's (RT-03). */
+  readonly refreshScopes?: readonly string[];
+  /** Epoch ms: absolute end of the refresh-token family (RT-07); default now + absolute lifetime. */
+  readonly familyExpiresAt?: number;
 }
 
 export interface GrantHandler<Deps = unknown> {
@@ -30,4 +46,9 @@ export interface GrantHandler<Deps = unknown> {
   /** Whether a public client (id only, no secret) may use this grant. */
   readonly allowsPublicClients: boolean;
   handle(context: GrantContext, deps: Deps): Promise<GrantDecision>;
+}
+
+/** Resolves a presented session token to its live session (checksum first, digest lookup, expiry). */
+export interface SessionResolver {
+  resolve(token: string): Promise<SessionRecord | undefined>;
 }

@@ -11,6 +11,8 @@ export interface DiscoverySettings {
   readonly tokenPath: string | undefined;
   readonly grantTypes: readonly string[];
   readonly alg: string;
+  /** Issue 4: life-cycle endpoints the mounted `oauth2` dialect serves beside its token endpoint. */
+  readonly endpoints?: readonly string[];
 }
 
 export function metadata(settings: DiscoverySettings): Record<string, unknown> {
@@ -22,6 +24,32 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
     doc.token_endpoint_auth_methods_supported = ['client_secret_basic', 'client_secret_post'];
   }
   doc.access_token_signing_alg_values_supported = [settings.alg];
+  if (settings.tokenPath !== undefined) {
+    const dir = `${issuer}${settings.tokenPath.slice(0, settings.tokenPath.lastIndexOf('/'))}`;
+    const has = (e: string) => settings.endpoints?.includes(e) === true;
+    const basicPost = ['client_secret_basic', 'client_secret_post'];
+    if (has('authorize') && settings.grantTypes.includes('authorization_code')) {
+      // RFC 8414 §2 (M-03), RFC 9700 §2.1.1 (BCP-01): only S256.
+      doc.authorization_endpoint = `${dir}/authorize`;
+      doc.response_types_supported = ['code'];
+      doc.response_modes_supported = ['query'];
+      doc.code_challenge_methods_supported = ['S256'];
+      doc.authorization_response_iss_parameter_supported = true;
+      doc.token_endpoint_auth_methods_supported = [...basicPost, 'none'];
+    }
+    if (has('introspect')) {
+      doc.introspection_endpoint = `${dir}/introspect`;
+      doc.introspection_endpoint_auth_methods_supported = basicPost;
+    }
+    if (has('revoke')) {
+      doc.revocation_endpoint = `${dir}/revoke`;
+      doc.revocation_endpoint_auth_methods_supported = [...basicPost, 'none'];
+    }
+    if (has('userinfo')) doc.userinfo_endpoint = `${dir}/userinfo`;
+    // OIDC Discovery §3: ID tokens are RS256 (protocol/id-token.ts), subjects are public identifiers.
+    doc.id_token_signing_alg_values_supported = ['RS256'];
+    doc.subject_types_supported = ['public'];
+  }
   return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
 }
 

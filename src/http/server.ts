@@ -3,7 +3,7 @@
  * headers on every answer, and no request ever answered with a stack trace.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '../util/log.ts';
+import { redactPath, type Logger } from '../util/log.ts';
 import type { Router } from './router.ts';
 import type { LoadShedder, ShedCause } from './shedding.ts';
 import { json, type HttpRequest, type HttpResponse } from './types.ts';
@@ -46,7 +46,7 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
         res.once('close', () => shedder.done());
       }
       handle(req, res, router, settings, log).catch((err: unknown) => {
-        log.error('request failed', { err, path: req.url?.split('?')[0] });
+        log.error('request failed', { err, path: redactPath(req.url?.split('?')[0] ?? '') });
         if (!res.headersSent) send(res, json(500, { error: 'server_error', error_description: 'An internal error occurred.' }));
         else res.destroy();
       });
@@ -89,7 +89,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   const started = performance.now();
   const response = await router.dispatch(request);
   send(res, response, request.method === 'HEAD');
-  log.debug('request', { method: request.method, path, status: response.status, ms: +(performance.now() - started).toFixed(2) });
+  log.debug('request', { method: request.method, path: redactPath(path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
 }
 
 /** 503 + Retry-After without reading the body (it is discarded as it arrives). */

@@ -2,25 +2,34 @@
  * The token endpoint, independent of any wire format: picks the grant, authenticates the client,
  * checks the client may use that grant here, lets the grant decide, and issues. RFC 6749 §3.2, §5.
  */
-import type { GrantHandler } from '../grants/types.ts';
+import type { GrantHandler, SessionResolver } from '../grants/types.ts';
 import type { ClientRecord } from '../storage/types.ts';
 import { authenticateClient, type ClientAuthSettings, type ClientVerifier } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
-import { issue, type AccessTokenSpec, type IssueDeps, type IssueSettings } from './issue.ts';
+import { issue, type IssueDeps, type IssueFormats, type IssueSettings } from './issue.ts';
+import type { Store } from '../storage/types.ts';
+import type { Keyring } from '../tokens/keyring.ts';
+import type { OpaqueFormat } from '../tokens/opaque.ts';
 import type { TokenRequest, TokenResult } from './token-request.ts';
 
 /** What the exchange needs to know about the dialect that is speaking: never its wire format. */
-export interface DialectPolicy {
+export interface DialectPolicy extends IssueFormats {
   readonly name: string;
   /** Grant types this dialect's contract offers. */
   readonly grants: readonly string[];
-  readonly accessToken: AccessTokenSpec;
 }
 
 export interface ExchangeDeps extends IssueDeps {
+  /** Wider than issue's slice: user-delegated grants read sessions and codes. */
+  readonly store: Pick<Store, 'tokens' | 'sessions' | 'codes'>;
+  readonly keyring: Pick<Keyring, 'signer' | 'pepper' | 'peppers'>;
   /** Each grant declares the narrow deps it needs; this object must carry all of them. */
   readonly grants: ReadonlyMap<string, GrantHandler<ExchangeDeps>>;
   readonly verifier: ClientVerifier;
+  /** Every opaque format the deployment can have issued (refresh grant, introspection). */
+  readonly opaqueFormats: readonly OpaqueFormat[];
+  /** Live sessions (the `web` grant). */
+  readonly sessions: SessionResolver;
   readonly settings: IssueSettings & ClientAuthSettings & { readonly defaultAudience: string };
   readonly now: () => number;
   /** Called once the client is authenticated and allowed the grant (per-client rate limit); may throw. */
@@ -46,5 +55,5 @@ export async function exchange(request: TokenRequest, dialect: DialectPolicy, de
   if (deps.admit) await deps.admit(client);
   const now = deps.now();
   const decision = await grant.handle({ request, client, now }, deps);
-  return issue(decision, client, dialect.accessToken, now, deps);
+  return issue(decision, client, dialect, now, deps);
 }

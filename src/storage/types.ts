@@ -120,6 +120,20 @@ export interface TokenRecord {
   /** Grant family (refresh rotation, code redemption) for revoke-by-family; null if none. */
   readonly familyId: string | null;
   readonly jti: string;
+  /** Issue 4 additions (optional so older records and backends stay valid): see TokenMeta. */
+  readonly meta?: TokenMeta;
+}
+
+/** What user-delegated tokens carry beyond the client-credentials record. */
+export interface TokenMeta {
+  /** `user` | `organization` for user-delegated tokens; absent for client tokens. */
+  readonly subjectType?: string;
+  /** Epoch seconds the user authenticated (OIDC `auth_time`). */
+  readonly authTime?: number;
+  /** Epoch ms: absolute end of a refresh-token family (RT-07); rotation never extends it. */
+  readonly familyExpiresAt?: number;
+  /** Scope originally granted to the family (RT-03: a rotated refresh token keeps it). */
+  readonly grantedScope?: string;
 }
 
 export interface TokenRepo {
@@ -132,6 +146,94 @@ export interface TokenRepo {
   /** Revokes every token of the family; resolves how many were newly revoked. */
   revokeFamily(familyId: string, at: number): Promise<number>;
   /** Removes records that expired before `before`; resolves how many. */
+  purgeExpired(before: number): Promise<number>;
+
+  // ---- Issue 4: token life cycle -------------------------------------------------------------
+  /**
+   * Refresh rotation, ONE atomic write: marks `digest` revoked iff it is not already revoked AND
+   * inserts `successors`, or does neither. Resolves true when this call won (SECURITY RT-05); false
+   * when the token was already consumed or revoked (nothing written). SQLite: `UPDATE … WHERE
+   * revoked_at IS NULL` + changes() === 1 and the inserts inside one BEGIN IMMEDIATE.
+   */
+  rotate(digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean>;
+  /** Revokes every live token of the client (security events, RT-08); resolves how many. */
+  revokeClient(clientId: string, at: number): Promise<number>;
+  /**
+   * Revoked JWT ids (`jti:<id>` records whose revokedAt is set), in the order they were revoked,
+   * strictly after `cursor` (undefined = from the start), at most `limit`. The returned cursor is
+   * opaque and stable: pass it back to continue; it equals the input when nothing is new.
+   */
+  revocations(cursor: string | undefined, limit: number): Promise<RevocationPage>;
+}
+
+export interface RevocationPage {
+  readonly revocations: ReadonlyArray<{ readonly jti: string; /** epoch ms */ readonly expiresAt: number }>;
+  readonly cursor: string;
+}
+
+/** `jti:<id>` is how a JWT access token is recorded in the tokens table (family membership, revocation). */
+export const jtiDigest = (jti: string): string => `jti:${jti}`;
+
+// ---- Issue 4: sessions and authorization codes -------------------------------------------------
+
+export type SubjectType = 'user' | 'organization';
+
+/** A logged-in user (or organization) registered by the platform (POST /admin/v1/sessions). */
+export interface SessionRecord {
+  /** Public id (`ses_…`): for DELETE and audit; not a secret. */
+  readonly id: string;
+  /** `pepperKid:hex` digest of the session token (SECURITY S-01). */
+  readonly digest: string;
+  readonly subject: string;
+  readonly subjectType: SubjectType;
+  /** Organizations (UUIDs) the user may act for (`web` grant with sub_type=organization). */
+  readonly organizations: readonly string[];
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly endedAt: number | null;
+}
+
+export interface SessionRepo {
+  /** Durable when resolved; rejects with ConflictError on a duplicate id or digest. */
+  insert(session: SessionRecord): Promise<void>;
+  /** The first session matching any candidate digest (ended and expired ones included). */
+  find(digests: readonly string[]): Promise<SessionRecord | undefined>;
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** Sets endedAt iff not yet ended; resolves true when this call ended it. */
+  end(id: string, at: number): Promise<boolean>;
+}
+
+/** An authorization code (RFC 6749 §4.1.2), stored by digest only. */
+export interface CodeRecord {
+  readonly digest: string;
+  readonly clientId: string;
+  /** The redirect_uri of the authorization request (C-04); null if none was sent. */
+  readonly redirectUri: string | null;
+  readonly scope: string;
+  /** RFC 7636 S256 challenge; null when none (never, for codes this server issues). */
+  readonly codeChallenge: string | null;
+  readonly codeChallengeMethod: string | null;
+  readonly nonce: string | null;
+  readonly subject: string;
+  readonly subjectType: SubjectType;
+  /** Epoch seconds of the user's authentication. */
+  readonly authTime: number;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly consumedAt: number | null;
+  /** Family of every token issued from this code (C-02: reuse revokes the family). */
+  readonly familyId: string;
+}
+
+export interface CodeRepo {
+  insert(code: CodeRecord): Promise<void>;
+  find(digests: readonly string[]): Promise<CodeRecord | undefined>;
+  /**
+   * ONE atomic conditional write: sets consumedAt iff it is null. Resolves true for exactly one
+   * caller however many race (SECURITY C-06); false when already consumed or unknown.
+   */
+  consume(digest: string, at: number): Promise<boolean>;
+  /** Removes codes that expired before `before`; resolves how many. */
   purgeExpired(before: number): Promise<number>;
 }
 
@@ -164,6 +266,10 @@ export interface Store {
   readonly keys: KeyRepo;
   readonly tokens: TokenRepo;
   readonly audit: AuditRepo;
+  /** Issue 4: logged-in sessions (web grant, authorization endpoint). */
+  readonly sessions: SessionRepo;
+  /** Issue 4: authorization codes. */
+  readonly codes: CodeRepo;
   close(): Promise<void>;
 }
 

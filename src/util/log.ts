@@ -37,3 +37,9 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
   }
   return out;
 }
+
+/**
+ * A URL path fit for logs: any segment long enough to be a bearer secret (session tokens may appear
+ * in `DELETE /admin/v1/sessions/<token>`) is replaced, so paths never carry tokens into logs (S-06).
+ */
+export const redactPath = (path: string): string => path.replace(/[^/]{32,}/g, '[redacted]');

@@ -27,6 +27,8 @@ export function countingStore(base: Store): { store: Store; calls: string[] } {
     keys: wrap('keys', base.keys),
     tokens: wrap('tokens', base.tokens),
     audit: wrap('audit', base.audit),
+    sessions: wrap('sessions', base.sessions),
+    codes: wrap('codes', base.codes),
     close: () => base.close(),
   };
   return { store, calls };

@@ -24,9 +24,22 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     issuer: 'http://localhost:8080',
     jwks_uri: 'http://localhost:8080/oauth2/jwks',
     token_endpoint: 'http://localhost:8080/oauth2/token',
-    grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token', 'web'],
+    // `none`: public clients of the code and refresh grants (identified by client_id, PKCE-bound).
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     access_token_signing_alg_values_supported: ['EdDSA'],
+    authorization_endpoint: 'http://localhost:8080/oauth2/authorize',
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    introspection_endpoint: 'http://localhost:8080/oauth2/introspect',
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint: 'http://localhost:8080/oauth2/revoke',
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    userinfo_endpoint: 'http://localhost:8080/oauth2/userinfo',
+    id_token_signing_alg_values_supported: ['RS256'],
+    subject_types_supported: ['public'],
   });
 });
 
@@ -34,17 +47,29 @@ test('M-09 every advertised auth method and grant works; the advertised alg sign
   const server = await startServer({ issuer: 'http://localhost:8080', alg: 'ES256' });
   t.after(() => server.close());
   const meta = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, string[]>;
-  const { id, secret } = await server.client();
-  for (const grant of meta.grant_types_supported!) {
-    for (const method of meta.token_endpoint_auth_methods_supported!) {
-      const res =
-        method === 'client_secret_basic'
-          ? await server.postForm('/oauth2/token', { grant_type: grant }, { authorization: basic(id, secret) })
-          : await server.postForm('/oauth2/token', { grant_type: grant, client_id: id, client_secret: secret });
-      assert.equal(res.status, 200, `${grant} via ${method}`);
-      const { access_token } = (await res.json()) as { access_token: string };
-      const header = JSON.parse(Buffer.from(access_token.split('.')[0]!, 'base64url').toString()) as { alg: string };
-      assert.deepEqual([header.alg], meta.access_token_signing_alg_values_supported);
+  const grants = meta.grant_types_supported!;
+  const { id, secret } = await server.client({ grants: [...grants] });
+  const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token'] });
+  const send = (method: string, form: Record<string, string>) =>
+    method === 'client_secret_basic'
+      ? server.postForm('/oauth2/token', form, { authorization: basic(id, secret) })
+      : method === 'client_secret_post'
+        ? server.postForm('/oauth2/token', { ...form, client_id: id, client_secret: secret })
+        : server.postForm('/oauth2/token', { ...form, client_id: pub.id });
+  for (const method of meta.token_endpoint_auth_methods_supported!) {
+    for (const grant of grants) {
+      if (method === 'none' && (grant === 'client_credentials' || grant === 'web')) continue; // confidential-only grants
+      const res = await send(method, { grant_type: grant });
+      const body = (await res.json()) as { access_token?: string; error?: string };
+      if (grant === 'client_credentials') {
+        assert.equal(res.status, 200, `${grant} via ${method}`);
+        const header = JSON.parse(Buffer.from(body.access_token!.split('.')[0]!, 'base64url').toString()) as { alg: string };
+        assert.deepEqual([header.alg], meta.access_token_signing_alg_values_supported);
+      } else {
+        // The user grants are known and the client is authenticated: what is missing is their artifact.
+        assert.equal(res.status, 400, `${grant} via ${method}`);
+        assert.equal(body.error, 'invalid_request', `${grant} via ${method}`);
+      }
     }
   }
 });

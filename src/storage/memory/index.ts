@@ -12,9 +12,11 @@ import {
   type KeyRecord,
   type KeyRepo,
   type Store,
+  type RevocationPage,
   type TokenRecord,
   type TokenRepo,
 } from '../types.ts';
+import { MemoryCodes, MemorySessions } from './grants.ts';
 
 class MemoryClients implements ClientRepo {
   readonly #rows = new Map<string, ClientRecord>();
@@ -74,10 +76,44 @@ class MemoryKeys implements KeyRepo {
 
 class MemoryTokens implements TokenRepo {
   readonly #rows = new Map<string, TokenRecord>();
+  /** Revoked JWT ids in revocation order (the feed behind `revocations`). */
+  readonly #feed: Array<{ jti: string; expiresAt: number }> = [];
+
+  #set(row: TokenRecord): void {
+    const before = this.#rows.get(row.digest);
+    this.#rows.set(row.digest, row);
+    if (row.digest.startsWith('jti:') && row.revokedAt !== null && (before === undefined || before.revokedAt === null)) {
+      this.#feed.push({ jti: row.digest.slice(4), expiresAt: row.expiresAt });
+    }
+  }
 
   async insert(token: TokenRecord): Promise<void> {
     if (this.#rows.has(token.digest)) throw new ConflictError('token exists');
-    this.#rows.set(token.digest, { ...token });
+    this.#set({ ...token });
+  }
+  async rotate(digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean> {
+    const row = this.#rows.get(digest);
+    if (!row || row.revokedAt !== null) return false;
+    if (successors.some((s) => this.#rows.has(s.digest))) throw new ConflictError('token exists');
+    this.#set({ ...row, revokedAt: at });
+    for (const s of successors) this.#set({ ...s });
+    return true;
+  }
+  async revokeClient(clientId: string, at: number): Promise<number> {
+    let n = 0;
+    for (const row of [...this.#rows.values()]) {
+      if (row.clientId === clientId && row.revokedAt === null) {
+        this.#set({ ...row, revokedAt: at });
+        n++;
+      }
+    }
+    return n;
+  }
+  async revocations(cursor: string | undefined, limit: number): Promise<RevocationPage> {
+    const start = cursor === undefined ? 0 : Number(cursor);
+    const from = Number.isSafeInteger(start) && start >= 0 ? start : 0;
+    const page = this.#feed.slice(from, from + limit);
+    return { revocations: page.map((r) => ({ ...r })), cursor: String(from + page.length) };
   }
   async find(digests: readonly string[]): Promise<TokenRecord | undefined> {
     for (const d of digests) {
@@ -89,14 +125,14 @@ class MemoryTokens implements TokenRepo {
   async revoke(digest: string, at: number): Promise<boolean> {
     const row = this.#rows.get(digest);
     if (!row || row.revokedAt !== null) return false;
-    this.#rows.set(digest, { ...row, revokedAt: at });
+    this.#set({ ...row, revokedAt: at });
     return true;
   }
   async revokeFamily(familyId: string, at: number): Promise<number> {
     let n = 0;
-    for (const [d, row] of this.#rows) {
+    for (const row of [...this.#rows.values()]) {
       if (row.familyId === familyId && row.revokedAt === null) {
-        this.#rows.set(d, { ...row, revokedAt: at });
+        this.#set({ ...row, revokedAt: at });
         n++;
       }
     }
@@ -131,6 +167,8 @@ export function createMemoryStore(): Store {
     keys: new MemoryKeys(),
     tokens: new MemoryTokens(),
     audit: new MemoryAudit(),
+    sessions: new MemorySessions(),
+    codes: new MemoryCodes(),
     close: async () => {},
   };
 }

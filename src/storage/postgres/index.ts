@@ -6,6 +6,7 @@
 import type { Store } from '../types.ts';
 import { postgresAudit } from './audit.ts';
 import { postgresClients } from './clients.ts';
+import { postgresCodes, postgresSessions } from './grants.ts';
 import { openDb, type Db, type DbOptions, type PoolStats } from './db.ts';
 import { postgresKeys } from './keys.ts';
 import { migrate, quoteIdent } from './migrations.ts';
@@ -47,6 +48,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     keys: postgresKeys(db),
     tokens: postgresTokens(db),
     audit: postgresAudit(db),
+    sessions: postgresSessions(db),
+    codes: postgresCodes(db),
     poolStats: () => db.stats(),
     close: () => db.close(),
   };

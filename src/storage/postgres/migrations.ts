@@ -56,6 +56,58 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'user-grants',
+    // Issue 4: sessions, authorization codes, token metadata, and the feed of revoked JWT ids (filled
+    // by a trigger, so every path that revokes a `jti:` record feeds it).
+    sql: `
+      ALTER TABLE tokens ADD COLUMN meta jsonb;
+      CREATE INDEX tokens_client ON tokens (client_id);
+      CREATE TABLE sessions (
+        id text PRIMARY KEY,
+        digest text NOT NULL UNIQUE,
+        subject text NOT NULL,
+        subject_type text NOT NULL,
+        organizations jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        ended_at bigint
+      );
+      CREATE TABLE codes (
+        digest text PRIMARY KEY,
+        client_id text NOT NULL,
+        redirect_uri text,
+        scope text NOT NULL,
+        code_challenge text,
+        code_challenge_method text,
+        nonce text,
+        subject text NOT NULL,
+        subject_type text NOT NULL,
+        auth_time bigint NOT NULL,
+        issued_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        consumed_at bigint,
+        family_id text NOT NULL
+      );
+      CREATE INDEX codes_expires ON codes (expires_at);
+      CREATE TABLE revocation_feed (
+        seq bigserial PRIMARY KEY,
+        jti text NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE FUNCTION feed_revoked_jti() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF NEW.digest LIKE 'jti:%' AND NEW.revoked_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.revoked_at IS NULL) THEN
+          INSERT INTO revocation_feed (jti, expires_at) VALUES (substr(NEW.digest, 5), NEW.expires_at);
+        END IF;
+        RETURN NULL;
+      END
+      $fn$;
+      CREATE TRIGGER tokens_jti_revoked AFTER INSERT OR UPDATE OF revoked_at ON tokens
+        FOR EACH ROW EXECUTE FUNCTION feed_revoked_jti();
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -1,5 +1,5 @@
 /** Stateful tokens by digest. Every state change is one conditional statement (`UPDATE … WHERE … RETURNING`). */
-import type { TokenRecord, TokenRepo } from '../types.ts';
+import type { RevocationPage, TokenMeta, TokenRecord, TokenRepo } from '../types.ts';
 import type { Db } from './db.ts';
 
 interface Row {
@@ -14,6 +14,7 @@ interface Row {
   revoked_at: string | null;
   family_id: string | null;
   jti: string;
+  meta: TokenMeta | null;
 }
 
 const toToken = (r: Row): TokenRecord => ({
@@ -28,16 +29,44 @@ const toToken = (r: Row): TokenRecord => ({
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
   familyId: r.family_id,
   jti: r.jti,
+  ...(r.meta === null || r.meta === undefined ? {} : { meta: r.meta }),
 });
+
+const INSERT = `INSERT INTO tokens (digest, kind, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, family_id, jti, meta)
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12::jsonb)`;
+const insertParams = (t: TokenRecord) => [
+  t.digest, t.kind, t.clientId, t.subject, t.scope, JSON.stringify(t.audience), t.issuedAt, t.expiresAt, t.revokedAt, t.familyId, t.jti,
+  t.meta === undefined ? null : JSON.stringify(t.meta),
+];
 
 export function postgresTokens(db: Db): TokenRepo {
   return {
     async insert(t) {
-      await db.query(
-        `INSERT INTO tokens (digest, kind, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, family_id, jti)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11)`,
-        [t.digest, t.kind, t.clientId, t.subject, t.scope, JSON.stringify(t.audience), t.issuedAt, t.expiresAt, t.revokedAt, t.familyId, t.jti],
+      await db.query(INSERT, insertParams(t));
+    },
+    // Issue 4: consume + successors in one transaction; the conditional UPDATE … RETURNING says who won.
+    async rotate(digest, at, successors) {
+      return db.tx(async (q) => {
+        const won = await q('UPDATE tokens SET revoked_at = $2 WHERE digest = $1 AND revoked_at IS NULL RETURNING digest', [digest, at]);
+        if (won.length !== 1) return false;
+        for (const t of successors) await q(INSERT, insertParams(t));
+        return true;
+      });
+    },
+    async revokeClient(clientId, at) {
+      const rows = await db.query<{ n: string }>(
+        'WITH r AS (UPDATE tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL RETURNING 1) SELECT count(*) AS n FROM r',
+        [clientId, at],
       );
+      return Number(rows[0]?.n ?? 0);
+    },
+    async revocations(cursor, limit): Promise<RevocationPage> {
+      const after = cursor !== undefined && /^\d{1,15}$/.test(cursor) ? Number(cursor) : 0;
+      const rows = await db.query<{ seq: string; jti: string; expires_at: string }>(
+        'SELECT seq, jti, expires_at FROM revocation_feed WHERE seq > $1 ORDER BY seq LIMIT $2',
+        [after, limit],
+      );
+      return { revocations: rows.map((r) => ({ jti: r.jti, expiresAt: Number(r.expires_at) })), cursor: String(rows.at(-1)?.seq ?? after) };
     },
     async find(digests) {
       if (digests.length === 0) return undefined;

@@ -13,10 +13,16 @@ import {
   type ClientRecord,
   type KeyChange,
   type KeyRecord,
+  type CodeRepo,
+  type RevocationPage,
+  type SessionRepo,
   type Store,
+  type TokenMeta,
   type TokenRecord,
 } from '../types.ts';
+import { sqliteCodes, sqliteSessions } from './grants.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { faultPoint } from '../../util/fault.ts';
 
 export interface SqliteStoreOptions {
   /** Directory holding `keymint.db`; created 0700. `:memory:` for a private in-memory database. */
@@ -63,7 +69,7 @@ export function migrate(db: DatabaseSync): number[] {
   return applied;
 }
 
-function immediate<T>(db: DatabaseSync, fn: () => T): T {
+export function immediate<T>(db: DatabaseSync, fn: () => T): T {
   db.exec('BEGIN IMMEDIATE');
   try {
     const result = fn();
@@ -87,6 +93,7 @@ interface TokenRow {
   revoked_at: number | null;
   family_id: string | null;
   jti: string;
+  meta: string | null;
 }
 
 const toToken = (r: TokenRow): TokenRecord => ({
@@ -101,15 +108,20 @@ const toToken = (r: TokenRow): TokenRecord => ({
   revokedAt: r.revoked_at,
   familyId: r.family_id,
   jti: r.jti,
+  ...(r.meta === null ? {} : { meta: JSON.parse(r.meta) as TokenMeta }),
 });
 
 class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: DatabaseSync;
   readonly #q: Record<string, StatementSync>;
+  readonly sessions: SessionRepo;
+  readonly codes: CodeRepo;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.sessions = sqliteSessions(db);
+    this.codes = sqliteCodes(db, (fn) => immediate(db, fn));
     const p = (sql: string) => db.prepare(sql);
     this.#q = {
       clientInsert: p('INSERT INTO clients (id, doc, updated_at) VALUES (?, ?, ?)'),
@@ -123,9 +135,11 @@ class SqliteStore implements Store {
       keyBump: p('UPDATE keyring_version SET version = version + 1 WHERE id = 1'),
       keyVersion: p('SELECT version FROM keyring_version WHERE id = 1'),
       tokenInsert: p(
-        `INSERT INTO tokens (digest, kind, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, family_id, jti)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tokens (digest, kind, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, family_id, jti, meta)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      tokenRevokeClient: p('UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL'),
+      feedPage: p('SELECT seq, jti, expires_at FROM revocation_feed WHERE seq > ? ORDER BY seq LIMIT ?'),
       tokenFind: p('SELECT * FROM tokens WHERE digest = ?'),
       tokenRevoke: p('UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL'),
       tokenRevokeFamily: p('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
@@ -185,17 +199,37 @@ class SqliteStore implements Store {
     version: async (): Promise<number> => (this.#q.keyVersion!.get() as { version: number }).version,
   };
 
+  #insertToken(t: TokenRecord): void {
+    try {
+      this.#q.tokenInsert!.run(
+        t.digest, t.kind, t.clientId, t.subject, t.scope, JSON.stringify(t.audience),
+        t.issuedAt, t.expiresAt, t.revokedAt, t.familyId, t.jti, t.meta === undefined ? null : JSON.stringify(t.meta),
+      );
+    } catch (err) {
+      if ((err as { errcode?: number }).errcode === 1555) throw new ConflictError('token exists');
+      throw err;
+    }
+  }
+
   readonly tokens = {
-    insert: async (t: TokenRecord): Promise<void> => {
-      try {
-        this.#q.tokenInsert!.run(
-          t.digest, t.kind, t.clientId, t.subject, t.scope, JSON.stringify(t.audience),
-          t.issuedAt, t.expiresAt, t.revokedAt, t.familyId, t.jti,
-        );
-      } catch (err) {
-        if ((err as { errcode?: number }).errcode === 1555) throw new ConflictError('token exists');
-        throw err;
-      }
+    insert: async (t: TokenRecord): Promise<void> => this.#insertToken(t),
+    rotate: async (digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean> =>
+      immediate(this.#db, () => {
+        if (Number(this.#q.tokenRevoke!.run(at, digest).changes) !== 1) return false;
+        faultPoint('rotate-after-consume');
+        for (const t of successors) this.#insertToken(t);
+        faultPoint('rotate-before-commit');
+        return true;
+      }),
+    revokeClient: async (clientId: string, at: number): Promise<number> =>
+      Number(this.#q.tokenRevokeClient!.run(at, clientId).changes),
+    revocations: async (cursor: string | undefined, limit: number): Promise<RevocationPage> => {
+      const after = cursor !== undefined && /^\d{1,15}$/.test(cursor) ? Number(cursor) : 0;
+      const rows = this.#q.feedPage!.all(after, limit) as { seq: number; jti: string; expires_at: number }[];
+      return {
+        revocations: rows.map((r) => ({ jti: r.jti, expiresAt: r.expires_at })),
+        cursor: String(rows.at(-1)?.seq ?? after),
+      };
     },
     find: async (digests: readonly string[]): Promise<TokenRecord | undefined> => {
       for (const d of digests) {

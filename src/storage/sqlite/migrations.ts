@@ -52,4 +52,52 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'user-grants',
+    // Issue 4: sessions, authorization codes, token metadata, and the feed of revoked JWT ids
+    // (filled by triggers, so every path that revokes a `jti:` record feeds it, whoever wrote it).
+    sql: `
+      ALTER TABLE tokens ADD COLUMN meta TEXT;
+      CREATE INDEX tokens_client ON tokens (client_id);
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        digest TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        subject_type TEXT NOT NULL,
+        organizations TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        ended_at INTEGER
+      ) STRICT;
+      CREATE TABLE codes (
+        digest TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        redirect_uri TEXT,
+        scope TEXT NOT NULL,
+        code_challenge TEXT,
+        code_challenge_method TEXT,
+        nonce TEXT,
+        subject TEXT NOT NULL,
+        subject_type TEXT NOT NULL,
+        auth_time INTEGER NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        family_id TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX codes_expires ON codes (expires_at);
+      CREATE TABLE revocation_feed (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        jti TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TRIGGER tokens_jti_revoked_update AFTER UPDATE OF revoked_at ON tokens
+        WHEN NEW.digest LIKE 'jti:%' AND OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL
+        BEGIN INSERT INTO revocation_feed (jti, expires_at) VALUES (substr(NEW.digest, 5), NEW.expires_at); END;
+      CREATE TRIGGER tokens_jti_revoked_insert AFTER INSERT ON tokens
+        WHEN NEW.digest LIKE 'jti:%' AND NEW.revoked_at IS NOT NULL
+        BEGIN INSERT INTO revocation_feed (jti, expires_at) VALUES (substr(NEW.digest, 5), NEW.expires_at); END;
+    `,
+  },
 ];

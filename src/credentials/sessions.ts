@@ -1,0 +1,93 @@
+/**
+ * Logged-in sessions registered by the platform (Keymint owns no passwords). A session token is
+ * opaque, prefixed and checksummed (`km_st_…`), returned once, stored only as a peppered digest.
+ */
+import { candidateDigests, storedDigest } from '../tokens/digest.ts';
+import type { Keyring } from '../tokens/keyring.ts';
+import { prefixedFormat } from '../tokens/opaque.ts';
+import { randomBase62 } from '../tokens/random.ts';
+import type { SessionRecord, Store, SubjectType } from '../storage/types.ts';
+import { ClientInputError } from './clients.ts';
+
+export const sessionTokenFormat = prefixedFormat('keymint-session', 'km_st_');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SUBJECT = /^[A-Za-z0-9._:@-]{1,255}$/;
+export const isUuid = (v: string): boolean => UUID.test(v);
+
+export interface CreateSessionInput {
+  readonly subject: string;
+  readonly subjectType?: SubjectType;
+  readonly organizations?: readonly string[];
+  /** Seconds; default and maximum `sessionTtl`. */
+  readonly ttl?: number;
+}
+
+export interface SessionServiceDeps {
+  readonly store: Pick<Store, 'sessions' | 'audit' | 'tokens'>;
+  readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
+  readonly settings: { readonly sessionTtl: number };
+  readonly now?: () => number;
+}
+
+export class SessionService {
+  readonly #deps: SessionServiceDeps;
+  readonly #now: () => number;
+
+  constructor(deps: SessionServiceDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async create(input: CreateSessionInput, actor: string): Promise<{ id: string; sessionToken: string; expiresAt: number }> {
+    const type = input.subjectType ?? 'user';
+    if (type !== 'user' && type !== 'organization') throw new ClientInputError('subject_type', 'subject_type must be user or organization');
+    if (typeof input.subject !== 'string' || !SUBJECT.test(input.subject) || (type === 'organization' && !isUuid(input.subject))) {
+      throw new ClientInputError('subject', 'subject must be 1–255 characters of [A-Za-z0-9._:@-] (a UUID for an organization)');
+    }
+    const orgs = input.organizations ?? [];
+    if (!orgs.every(isUuid)) throw new ClientInputError('organizations', 'organizations must be UUIDs');
+    const max = this.#deps.settings.sessionTtl;
+    const ttl = input.ttl ?? max;
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > max) throw new ClientInputError('ttl', `ttl must be a whole number of seconds in 1..${max}`);
+    const now = this.#now();
+    const sessionToken = sessionTokenFormat.mint();
+    const record: SessionRecord = {
+      id: `ses_${randomBase62(16)}`,
+      digest: storedDigest(this.#deps.keyring.pepper(), sessionToken),
+      subject: isUuid(input.subject) ? input.subject.toLowerCase() : input.subject,
+      subjectType: type,
+      organizations: [...new Set(orgs.map((o) => o.toLowerCase()))],
+      createdAt: now,
+      expiresAt: now + ttl * 1000,
+      endedAt: null,
+    };
+    await this.#deps.store.sessions.insert(record);
+    await this.#deps.store.audit.append({ at: now, actor, action: 'session.create', target: record.id, detail: { subject_type: type } });
+    return { id: record.id, sessionToken, expiresAt: record.expiresAt };
+  }
+
+  /** The live session a token names (not expired, not ended), else undefined. Checksum before lookup. */
+  async resolve(token: string): Promise<SessionRecord | undefined> {
+    const session = await this.find(token);
+    return session && session.endedAt === null && session.expiresAt > this.#now() ? session : undefined;
+  }
+
+  async find(token: string): Promise<SessionRecord | undefined> {
+    if (!sessionTokenFormat.recognises(token)) return undefined;
+    return this.#deps.store.sessions.find(candidateDigests(this.#deps.keyring.peppers(), token));
+  }
+
+  /** Ends a session named by its token or its id; resolves false when there is no such live session. */
+  async end(tokenOrId: string, actor: string): Promise<boolean> {
+    const session = tokenOrId.startsWith('ses_') ? await this.#deps.store.sessions.get(tokenOrId) : await this.find(tokenOrId);
+    if (!session) return false;
+    const now = this.#now();
+    const ended = await this.#deps.store.sessions.end(session.id, now);
+    if (!ended) return false;
+    // SECURITY RT-08: logout revokes the tokens the `web` grant issued from this session (their family).
+    const revoked = await this.#deps.store.tokens.revokeFamily(session.id, now);
+    await this.#deps.store.audit.append({ at: now, actor, action: 'session.end', target: session.id, detail: { tokens_revoked: revoked } });
+    return true;
+  }
+}

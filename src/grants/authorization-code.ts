@@ -1,0 +1,54 @@
+/**
+ * authorization_code — RFC 6749 §4.1.3, RFC 7636 §4.5. The code is bound to its client (C-03),
+ * consumed by one atomic conditional write (C-06); a second redemption fails and revokes every
+ * token issued from the code (C-02); any failed attempt by the owning client burns it (C-07);
+ * `redirect_uri` must be byte-identical (C-04); PKCE S256 is verified (P-*). Public clients must
+ * send client_id (C-05, via client authentication). A refresh token is issued when the client may
+ * use the refresh_token grant.
+ */
+import { findCode } from '../protocol/authorize.ts';
+import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
+import { OAuthError } from '../protocol/errors.ts';
+import { verifyPkce } from '../protocol/pkce.ts';
+import type { Store } from '../storage/types.ts';
+import type { Keyring } from '../tokens/keyring.ts';
+import type { GrantHandler } from './types.ts';
+
+export interface AuthorizationCodeDeps {
+  readonly store: Pick<Store, 'codes' | 'tokens'>;
+  readonly keyring: Pick<Keyring, 'peppers'>;
+  readonly settings: AudienceSettings;
+}
+
+const invalidGrant = (description = 'The authorization code is invalid, expired or already used.') =>
+  new OAuthError('invalid_grant', description, { field: 'code' });
+
+export const authorizationCode = {
+  type: 'authorization_code',
+  parameters: ['code', 'redirect_uri', 'code_verifier'],
+  allowsPublicClients: true,
+  async handle({ request, client, now }, deps: AuthorizationCodeDeps) {
+    const { code, redirect_uri: redirectUri, code_verifier: verifier } = request.params;
+    if (code === undefined) throw new OAuthError('invalid_request', 'The code parameter is required.', { field: 'code', reason: 'missing' });
+    const rec = await findCode(code, deps);
+    if (!rec || rec.clientId !== client.id) throw invalidGrant();
+    // From here the owner presents its code: whatever the outcome, the code is spent (C-07).
+    if (!(await deps.store.codes.consume(rec.digest, now))) {
+      await deps.store.tokens.revokeFamily(rec.familyId, now); // C-02
+      throw invalidGrant();
+    }
+    if (rec.expiresAt <= now) throw invalidGrant();
+    if (rec.redirectUri !== null && redirectUri !== rec.redirectUri) throw invalidGrant('The redirect_uri does not match the authorization request.');
+    verifyPkce(rec.codeChallenge, verifier);
+    return {
+      subject: rec.subject,
+      subjectType: rec.subjectType,
+      authTime: rec.authTime,
+      ...(rec.nonce === null ? {} : { nonce: rec.nonce }),
+      scopes: rec.scope.split(' ').filter(Boolean),
+      audience: resolveAudience(undefined, client, deps.settings),
+      refreshToken: client.grants.includes('refresh_token'),
+      familyId: rec.familyId,
+    };
+  },
+} satisfies GrantHandler<AuthorizationCodeDeps>;

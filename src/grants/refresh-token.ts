@@ -1,0 +1,56 @@
+/**
+ * refresh_token — RFC 6749 §6, RFC 9700 §4.14.2. Every use rotates: the presented token is consumed
+ * in the same atomic write that stores its successor (`replaces`, done by issue()), so N parallel
+ * uses yield one success (SECURITY RT-05). Presenting a token that is already rotated or revoked
+ * revokes its whole family (RT-04). Bound to its client (RT-01, RT-06); scope can only narrow and
+ * the new refresh token keeps the original scope (RT-02, RT-03); idle and absolute lifetimes (RT-07).
+ * Public clients may refresh (they get rotated tokens, BCP-06); the client's status is checked by
+ * client authentication on every request (RT-10).
+ */
+import { OAuthError } from '../protocol/errors.ts';
+import { parseScope } from '../protocol/scope.ts';
+import { findStoredToken, type TokenLookupDeps } from '../protocol/token-lookup.ts';
+import type { SubjectType } from '../storage/types.ts';
+import type { GrantHandler } from './types.ts';
+
+const invalidGrant = () => new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
+
+export const refreshToken = {
+  type: 'refresh_token',
+  parameters: ['refresh_token', 'scope'],
+  allowsPublicClients: true,
+  async handle({ request, client, now }, deps: TokenLookupDeps) {
+    const presented = request.params.refresh_token;
+    if (presented === undefined) {
+      throw new OAuthError('invalid_request', 'The refresh_token parameter is required.', { field: 'refresh_token', reason: 'missing' });
+    }
+    const requested = parseScope(request.params.scope);
+    const rec = await findStoredToken(presented, deps);
+    // RT-06: unknown, another client's, expired, revoked → invalid_grant, all alike.
+    if (!rec || rec.kind !== 'refresh_token' || rec.clientId !== client.id) throw invalidGrant();
+    if (rec.revokedAt !== null) {
+      // RT-04: a rotated (or revoked) token presented again: someone holds a copy. End the family.
+      if (rec.familyId !== null) await deps.store.tokens.revokeFamily(rec.familyId, now);
+      throw invalidGrant();
+    }
+    if (rec.expiresAt <= now) throw invalidGrant();
+    const granted = (rec.meta?.grantedScope ?? rec.scope).split(' ').filter(Boolean);
+    // RT-02: only a subset of what was granted; RT-03: the new refresh token keeps `granted`.
+    if (requested !== undefined && !requested.every((s) => granted.includes(s))) {
+      throw new OAuthError('invalid_scope', 'The requested scope exceeds the scope originally granted.', { field: 'scope' });
+    }
+    const meta = rec.meta ?? {};
+    return {
+      subject: rec.subject,
+      ...(meta.subjectType === undefined ? {} : { subjectType: meta.subjectType as SubjectType }),
+      ...(meta.authTime === undefined ? {} : { authTime: meta.authTime }),
+      ...(meta.familyExpiresAt === undefined ? {} : { familyExpiresAt: meta.familyExpiresAt }),
+      scopes: requested ?? granted,
+      refreshScopes: granted,
+      audience: rec.audience,
+      refreshToken: true,
+      familyId: rec.familyId,
+      replaces: rec.digest,
+    };
+  },
+} satisfies GrantHandler<TokenLookupDeps>;

@@ -1,0 +1,151 @@
+/**
+ * The authorization endpoint — RFC 6749 §4.1.1–4.1.2 — for the dialects that include it. GET
+ * validates the request; without a session it sends the browser to the platform's login page with a
+ * return address; with one it shows the consent page (a `trusted` client skips it) and the POST from
+ * that page (CSRF-protected, bound to the session and the request) redirects back with a 60 s code.
+ * Errors go to the client's redirect URI (§4.1.2.1), or to an error page when the client or the
+ * redirect URI is itself invalid.
+ */
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { SessionService } from '../credentials/sessions.ts';
+import { issueCode, validateAuthorization, type AuthorizationRequest, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
+import type { SessionRecord, Store } from '../storage/types.ts';
+import type { Keyring } from '../tokens/keyring.ts';
+import type { Logger } from '../util/log.ts';
+import { consentPage, errorPage } from './consent-page.ts';
+import type { HttpRequest, HttpResponse, Route } from './types.ts';
+
+export interface AuthorizeDeps extends CodeDeps {
+  readonly store: Pick<Store, 'clients' | 'codes'>;
+  readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
+  readonly sessions: Pick<SessionService, 'resolve'>;
+  readonly settings: { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string };
+  readonly now: () => number;
+}
+
+const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'] as const;
+
+const HTML_HEADERS = {
+  'Content-Type': 'text/html;charset=utf-8',
+  'Cache-Control': 'no-store',
+  Pragma: 'no-cache',
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+} as const;
+
+const html = (status: number, body: string): HttpResponse => ({ status, headers: HTML_HEADERS, body });
+const redirect = (location: string): HttpResponse => ({ status: 302, headers: { Location: location, 'Cache-Control': 'no-store', Pragma: 'no-cache' }, body: '' });
+
+export function authorizeRoutes(owner: string, path: string, deps: AuthorizeDeps, log: Logger): Route[] {
+  const guarded = (fn: (req: HttpRequest) => Promise<HttpResponse>) => async (req: HttpRequest) => {
+    try {
+      return await fn(req);
+    } catch (err) {
+      log.error('authorization request failed', { err, path: req.path });
+      return html(500, errorPage('Something went wrong. Please try again.'));
+    }
+  };
+  return [
+    { method: 'GET', path, owner, handler: guarded((req) => authorizeGet(req, path, deps)) },
+    { method: 'POST', path, owner, handler: guarded((req) => authorizePost(req, path, deps)) },
+  ];
+}
+
+/** Parameters once each; the first duplicated name, if any (RFC 6749 §3.1). */
+function readParams(text: string): { params: Record<string, string>; duplicate: string | undefined } {
+  const params = Object.create(null) as Record<string, string>;
+  let duplicate: string | undefined;
+  for (const [k, v] of new URLSearchParams(text)) {
+    if (k in params) duplicate ??= k;
+    else if (v !== '') params[k] = v;
+  }
+  return { params, duplicate };
+}
+
+async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
+  const { params, duplicate } = readParams(req.query);
+  const v = await validateAuthorization(params, duplicate, deps);
+  if (v.kind === 'page') return html(400, errorPage(v.description));
+  if (v.kind === 'redirect') return redirectError(v, deps);
+  const session = await currentSession(req, deps);
+  if (!session) {
+    if (deps.settings.loginUrl === undefined) return redirectError(errorOf(v.request, 'login_required', 'The user is not logged in.'), deps);
+    const login = new URL(deps.settings.loginUrl);
+    login.searchParams.set('return_to', `${deps.settings.issuer}${path}?${req.query}`);
+    return redirect(login.href);
+  }
+  if (v.request.client.trusted) return approve(v.request, session, deps);
+  const fields: Record<string, string> = {};
+  for (const f of REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
+  fields.csrf_token = csrfToken(deps.keyring.pepper().key, session, fields);
+  return html(200, consentPage({
+    action: `${new URL(deps.settings.issuer).pathname.replace(/\/$/, '')}${path}`,
+    clientName: v.request.client.name,
+    scopes: v.request.scopes,
+    redirectOrigin: new URL(v.request.redirectUri).origin,
+    fields,
+  }));
+}
+
+async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return html(400, errorPage('The form could not be read.'));
+  const { params, duplicate } = readParams(req.body.toString('utf8'));
+  const v = await validateAuthorization(params, duplicate, deps);
+  if (v.kind === 'page') return html(400, errorPage(v.description));
+  if (v.kind === 'redirect') return redirectError(v, deps);
+  const session = await currentSession(req, deps);
+  const fields: Record<string, string> = {};
+  for (const f of REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
+  // CSRF: the token is an HMAC over the session id and the request, checked under every live pepper.
+  const presented = params.csrf_token ?? '';
+  const valid = session !== undefined && deps.keyring.peppers().some((p) => safeEqual(presented, csrfToken(p.key, session, fields)));
+  if (!session || !valid) return html(403, errorPage('This consent form has expired. Please start again from the application.'));
+  if (params.decision === 'approve') return approve(v.request, session, deps);
+  return redirectError(errorOf(v.request, 'access_denied', 'The user denied the request.'), deps);
+}
+
+async function approve(request: AuthorizationRequest, session: SessionRecord, deps: AuthorizeDeps): Promise<HttpResponse> {
+  const code = await issueCode(request, session, deps.now(), deps);
+  const url = new URL(request.redirectUri);
+  url.searchParams.set('code', code);
+  if (request.state !== undefined) url.searchParams.set('state', request.state);
+  url.searchParams.set('iss', deps.settings.issuer); // RFC 9207
+  return redirect(url.href);
+}
+
+const errorOf = (r: AuthorizationRequest, error: RedirectError['error'], description: string): RedirectError => ({
+  kind: 'redirect', redirectUri: r.redirectUri, state: r.state, error, description,
+});
+
+function redirectError(e: RedirectError, deps: AuthorizeDeps): HttpResponse {
+  const url = new URL(e.redirectUri);
+  url.searchParams.set('error', e.error);
+  url.searchParams.set('error_description', e.description);
+  if (e.state !== undefined) url.searchParams.set('state', e.state);
+  url.searchParams.set('iss', deps.settings.issuer);
+  return redirect(url.href);
+}
+
+async function currentSession(req: HttpRequest, deps: AuthorizeDeps): Promise<SessionRecord | undefined> {
+  const header = req.headersDistinct.cookie?.join('; ') ?? '';
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === deps.settings.sessionCookie) {
+      const session = await deps.sessions.resolve(part.slice(eq + 1).trim());
+      if (session) return session;
+    }
+  }
+  return undefined;
+}
+
+function csrfToken(key: KeyObject, session: SessionRecord, fields: Record<string, string>): string {
+  const mac = createHmac('sha256', key).update(`keymint-consent\0${session.id}`);
+  for (const f of REQUEST_FIELDS) mac.update(`\0${f}=${fields[f] ?? ''}`);
+  return mac.digest('base64url');
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

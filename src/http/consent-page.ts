@@ -1,0 +1,84 @@
+/**
+ * The consent page and the authorization error page: server-rendered, self-contained HTML (no
+ * external assets, no script), accessible (landmarks, headings, labelled controls, visible focus,
+ * contrast ≥ 4.5:1). Every interpolated value is HTML-escaped.
+ */
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+/** What a scope lets the application do, in words; unknown scopes are shown by name. */
+const SCOPE_TEXT: Record<string, string> = {
+  openid: 'Confirm who you are',
+  profile: 'See your basic profile',
+  email: 'See your email address',
+};
+
+const STYLE = `
+  :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+  body { margin: 0; background: #f4f5f7; color: #1b1f24; }
+  main { max-width: 28rem; margin: 4rem auto; background: #fff; border: 1px solid #d0d4da; border-radius: 12px; padding: 2rem; }
+  h1 { font-size: 1.35rem; margin: 0 0 1rem; }
+  p { line-height: 1.5; }
+  ul { padding-left: 1.25rem; }
+  li { margin: .35rem 0; }
+  code { background: #eef0f3; padding: 0 .25rem; border-radius: 4px; }
+  .actions { display: flex; gap: .75rem; margin-top: 1.5rem; }
+  button { font: inherit; padding: .6rem 1.2rem; border-radius: 8px; cursor: pointer; border: 1px solid #1b1f24; }
+  button[value=approve] { background: #1547c0; color: #fff; border-color: #1547c0; }
+  button[value=deny] { background: #fff; color: #1b1f24; }
+  button:focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
+  .fine { font-size: .9rem; color: #4a515b; }
+`;
+
+const page = (title: string, body: string): string => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+
+export interface ConsentView {
+  readonly action: string;
+  readonly clientName: string;
+  readonly scopes: readonly string[];
+  readonly redirectOrigin: string;
+  /** Hidden form fields: the authorization request and the CSRF token. */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+export function consentPage(v: ConsentView): string {
+  const items = v.scopes.length === 0
+    ? '<li>No additional permissions</li>'
+    : v.scopes.map((s) => `<li>${SCOPE_TEXT[s] ? `${escapeHtml(SCOPE_TEXT[s])} (<code>${escapeHtml(s)}</code>)` : `<code>${escapeHtml(s)}</code>`}</li>`).join('\n');
+  const hidden = Object.entries(v.fields).map(([k, val]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(val)}">`).join('\n');
+  return page(
+    `Authorize ${v.clientName}`,
+    `<h1 id="title">Authorize <strong>${escapeHtml(v.clientName)}</strong>?</h1>
+<p><strong>${escapeHtml(v.clientName)}</strong> is asking for permission to:</p>
+<ul aria-labelledby="title">
+${items}
+</ul>
+<form method="post" action="${escapeHtml(v.action)}">
+${hidden}
+<div class="actions">
+<button type="submit" name="decision" value="approve">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</div>
+</form>
+<p class="fine">You will be sent back to <code>${escapeHtml(v.redirectOrigin)}</code>.</p>`,
+  );
+}
+
+export function errorPage(description: string): string {
+  return page('Authorization error', `<h1>This request cannot be completed</h1>\n<p role="alert">${escapeHtml(description)}</p>`);
+}

@@ -1,0 +1,111 @@
+/**
+ * The authorization request — RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2 — as pure logic:
+ * validation (which errors may go back to the client and which must be shown to the user, §4.1.2.1)
+ * and code issuance. No HTTP here: `http/authorize.ts` reads the query and renders the answers.
+ */
+import { candidateDigests, storedDigest } from '../tokens/digest.ts';
+import type { Keyring } from '../tokens/keyring.ts';
+import { prefixedFormat } from '../tokens/opaque.ts';
+import { randomBase62 } from '../tokens/random.ts';
+import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/types.ts';
+import type { OAuthErrorCode } from './errors.ts';
+import { isCodeChallenge } from './pkce.ts';
+import { isScopeToken } from './scope.ts';
+
+export const authorizationCodeFormat = prefixedFormat('keymint-code', 'km_ac_');
+
+/** SECURITY C-01: 60 s (the FAPI2 conformance "expired code" test waits 60 s). */
+export const CODE_TTL_MS = 60_000;
+
+export interface AuthorizationRequest {
+  readonly client: ClientRecord;
+  readonly redirectUri: string;
+  readonly scopes: readonly string[];
+  readonly state: string | undefined;
+  readonly nonce: string | undefined;
+  readonly codeChallenge: string;
+}
+
+/** Shown to the user, never redirected: the client or redirect URI cannot be trusted (§4.1.2.1). */
+export interface PageError {
+  readonly kind: 'page';
+  readonly description: string;
+}
+
+/** Sent back to the client's redirect URI. */
+export interface RedirectError {
+  readonly kind: 'redirect';
+  readonly redirectUri: string;
+  readonly state: string | undefined;
+  readonly error: OAuthErrorCode | 'unsupported_response_type' | 'login_required' | 'access_denied';
+  readonly description: string;
+}
+
+export type Validated = { readonly kind: 'ok'; readonly request: AuthorizationRequest } | PageError | RedirectError;
+
+/** `params`: every parameter once (duplicates are already refused by the caller with `duplicate`). */
+export async function validateAuthorization(
+  params: Readonly<Record<string, string>>,
+  duplicate: string | undefined,
+  deps: { store: Pick<Store, 'clients'> },
+): Promise<Validated> {
+  const clientId = params.client_id;
+  const client = clientId === undefined || clientId.length > 200 ? undefined : await deps.store.clients.get(clientId);
+  if (!client || client.status !== 'active') return { kind: 'page', description: 'The application is unknown or disabled.' };
+  const redirectUri = params.redirect_uri;
+  // RFC 9700 §4.1.3, SECURITY BCP-05: exact string comparison with a registered URI.
+  if (redirectUri === undefined || duplicate === 'redirect_uri' || duplicate === 'client_id' || !client.redirectUris.includes(redirectUri)) {
+    return { kind: 'page', description: 'The redirect URI is missing or not registered for this application.' };
+  }
+  const state = duplicate === 'state' ? undefined : params.state;
+  const fail = (error: RedirectError['error'], description: string): RedirectError => ({ kind: 'redirect', redirectUri, state, error, description });
+  if (duplicate !== undefined) return fail('invalid_request', 'A request parameter was sent more than once.');
+  if (params.response_type !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
+  if (!client.grants.includes('authorization_code')) return fail('unauthorized_client', 'The client is not allowed to use the authorization code flow.');
+  // SECURITY P-03, BCP-04: S256 is required; an absent method means plain, which is refused.
+  if (params.code_challenge === undefined || params.code_challenge_method !== 'S256' || !isCodeChallenge(params.code_challenge)) {
+    return fail('invalid_request', 'PKCE with code_challenge_method=S256 is required.');
+  }
+  let scopes: string[];
+  if (params.scope === undefined) scopes = [...client.scopes];
+  else {
+    scopes = [...new Set(params.scope.split(' '))];
+    if (!scopes.every(isScopeToken) || !scopes.every((s) => client.scopes.includes(s))) return fail('invalid_scope', 'The requested scope is invalid or not allowed.');
+  }
+  if (params.nonce !== undefined && params.nonce.length > 512) return fail('invalid_request', 'The nonce is too long.');
+  if (state !== undefined && state.length > 2048) return fail('invalid_request', 'The state is too long.');
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge } };
+}
+
+export interface CodeDeps {
+  readonly store: Pick<Store, 'codes'>;
+  readonly keyring: Pick<Keyring, 'pepper'>;
+}
+
+/** Mints a single-use code for an approved request; only its digest is stored (S-01, P-06). */
+export async function issueCode(request: AuthorizationRequest, session: SessionRecord, now: number, deps: CodeDeps): Promise<string> {
+  const code = authorizationCodeFormat.mint();
+  const record: CodeRecord = {
+    digest: storedDigest(deps.keyring.pepper(), code),
+    clientId: request.client.id,
+    redirectUri: request.redirectUri,
+    scope: request.scopes.join(' '),
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: 'S256',
+    nonce: request.nonce ?? null,
+    subject: session.subject,
+    subjectType: session.subjectType,
+    authTime: Math.floor(session.createdAt / 1000),
+    issuedAt: now,
+    expiresAt: now + CODE_TTL_MS,
+    consumedAt: null,
+    familyId: `fam_${randomBase62(22)}`,
+  };
+  await deps.store.codes.insert(record);
+  return code;
+}
+
+export async function findCode(code: string, deps: { store: Pick<Store, 'codes'>; keyring: Pick<Keyring, 'peppers'> }): Promise<CodeRecord | undefined> {
+  if (!authorizationCodeFormat.recognises(code)) return undefined;
+  return deps.store.codes.find(candidateDigests(deps.keyring.peppers(), code));
+}

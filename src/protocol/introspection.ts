@@ -1,0 +1,32 @@
+/**
+ * Token introspection — RFC 7662. The caller has authenticated (I-02); it learns only about tokens
+ * issued to it (I-05); anything unknown, expired, revoked or not its own is `{"active": false}` and
+ * nothing more (I-04). A revoked JWT's jti is inactive at once (I-07). `sub_type` (Polar's
+ * extension) is added for user-delegated tokens.
+ */
+import type { ClientRecord } from '../storage/types.ts';
+import { viewToken, type TokenViewDeps } from './token-view.ts';
+
+export interface IntrospectionDeps extends TokenViewDeps {
+  readonly settings: { readonly issuer: string };
+}
+
+const INACTIVE = { active: false } as const;
+
+export async function introspect(token: string, caller: ClientRecord, now: number, deps: IntrospectionDeps): Promise<Record<string, unknown>> {
+  const view = await viewToken(token, now, deps);
+  if (!view || !view.active || view.clientId !== caller.id) return INACTIVE;
+  return {
+    active: true,
+    scope: view.scope,
+    client_id: view.clientId,
+    token_type: view.kind === 'access_token' ? 'Bearer' : 'refresh_token',
+    exp: Math.floor(view.expiresAt / 1000),
+    iat: Math.floor(view.issuedAt / 1000),
+    sub: view.subject,
+    ...(view.subjectType === undefined ? {} : { sub_type: view.subjectType }),
+    aud: view.audience.length === 1 ? view.audience[0] : [...view.audience],
+    iss: deps.settings.issuer,
+    ...(view.kind === 'access_token' ? { jti: view.jti } : {}),
+  };
+}

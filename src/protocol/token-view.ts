@@ -1,0 +1,79 @@
+/**
+ * One view of any token this server issued — JWT or opaque access token, refresh token — for
+ * introspection, revocation and userinfo. JWTs are verified locally and joined with their `jti:`
+ * record (family membership, revocation); opaque tokens are found by digest (token-lookup.ts).
+ */
+import { jtiDigest, type SubjectType } from '../storage/types.ts';
+import type { LocalJwtVerifier } from '../tokens/local-verify.ts';
+import { findStoredToken, type TokenLookupDeps } from './token-lookup.ts';
+
+export interface TokenView {
+  readonly kind: 'access_token' | 'refresh_token';
+  readonly jwt: boolean;
+  /** The stored record's digest (`jti:<id>` for a JWT, whether or not a record exists yet). */
+  readonly digest: string;
+  readonly recorded: boolean;
+  readonly clientId: string;
+  readonly subject: string;
+  readonly subjectType: SubjectType | undefined;
+  readonly scope: string;
+  readonly audience: readonly string[];
+  /** Epoch ms. */
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly jti: string;
+  readonly familyId: string | null;
+  /** Not revoked and not expired at `now`. */
+  readonly active: boolean;
+}
+
+export interface TokenViewDeps extends TokenLookupDeps {
+  readonly verifyJwt: LocalJwtVerifier;
+}
+
+export async function viewToken(token: string, now: number, deps: TokenViewDeps): Promise<TokenView | undefined> {
+  const payload = await deps.verifyJwt(token, now);
+  if (payload) {
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
+    if (jti === undefined || clientId === undefined || typeof payload.exp !== 'number') return undefined;
+    const rec = await deps.store.tokens.find([jtiDigest(jti)]);
+    const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    const subType = payload.sub_type === 'user' || payload.sub_type === 'organization' ? payload.sub_type : undefined;
+    return {
+      kind: 'access_token',
+      jwt: true,
+      digest: jtiDigest(jti),
+      recorded: rec !== undefined,
+      clientId,
+      subject: String(payload.sub ?? ''),
+      subjectType: subType,
+      scope: typeof payload.scope === 'string' ? payload.scope : '',
+      audience: aud,
+      issuedAt: (payload.iat ?? 0) * 1000,
+      expiresAt: payload.exp * 1000,
+      jti,
+      familyId: rec?.familyId ?? null,
+      active: rec?.revokedAt == null && payload.exp * 1000 > now,
+    };
+  }
+  const rec = await findStoredToken(token, deps);
+  if (!rec || rec.digest.startsWith('jti:')) return undefined;
+  const subType = rec.meta?.subjectType;
+  return {
+    kind: rec.kind,
+    jwt: false,
+    digest: rec.digest,
+    recorded: true,
+    clientId: rec.clientId,
+    subject: rec.subject,
+    subjectType: subType === 'user' || subType === 'organization' ? subType : undefined,
+    scope: rec.scope,
+    audience: rec.audience,
+    issuedAt: rec.issuedAt,
+    expiresAt: rec.expiresAt,
+    jti: rec.jti,
+    familyId: rec.familyId,
+    active: rec.revokedAt === null && rec.expiresAt > now,
+  };
+}

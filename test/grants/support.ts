@@ -1,0 +1,125 @@
+/** Helpers for the user-grant suites: a server with the oauth2 and polar dialects, admin calls, sessions. */
+import type { RawConfig } from '../../src/config/index.ts';
+import type { KeymintCore, OpenOptions } from '../../src/service.ts';
+import { basic, startServer, type TestServer } from '../support/harness.ts';
+
+export const USER = '8b4f1c1e-3a55-4d2b-9a57-0d7f0c5e1a11';
+export const ORG = '3c2f8d4a-9e1b-4f6c-8a7d-5b4e3f2a1c09';
+export const OTHER_ORG = 'a1b2c3d4-e5f6-4a1b-8c2d-3e4f5a6b7c8d';
+
+export interface GrantServer extends TestServer {
+  admin(method: string, path: string, body?: unknown): Promise<Response>;
+  session(input?: Record<string, unknown>): Promise<{ id: string; session_token: string; expires_at: string }>;
+  json(res: Response): Promise<Record<string, unknown>>;
+}
+
+export async function startGrantServer(flags: RawConfig = {}, options: OpenOptions & { dataDir?: string } = {}): Promise<GrantServer> {
+  const server = await startServer({ dialects: ['oauth2', 'polar'], issuer: 'http://localhost:8080', ...flags }, options);
+  const admin = await server.client({ admin: true, scopes: [] });
+  let adminToken: string | undefined;
+  const call = async (method: string, path: string, body?: unknown) => {
+    adminToken ??= String((await server.token(admin.id, admin.secret, { scope: 'keymint:admin' })).access_token);
+    return fetch(`${server.url}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  };
+  return {
+    ...server,
+    admin: call,
+    async session(input = {}) {
+      const res = await call('POST', '/sessions', { subject: USER, subject_type: 'user', organizations: [ORG], ...input });
+      if (res.status !== 201) throw new Error(`session create failed: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { id: string; session_token: string; expires_at: string };
+    },
+    json: async (res) => (await res.json()) as Record<string, unknown>,
+  };
+}
+
+export { basic };
+
+import { refreshTokenFormat } from '../../src/protocol/issue.ts';
+import { storedDigest } from '../../src/tokens/digest.ts';
+import type { OpaqueFormat } from '../../src/tokens/opaque.ts';
+import { randomBase62 } from '../../src/tokens/random.ts';
+
+/**
+ * Stores a refresh token as the code flow would have issued it (fixture for grant-level tests);
+ * resolves the token and its family id.
+ */
+export async function seedRefreshToken(
+  s: { readonly keymint: Pick<KeymintCore, 'store' | 'keyring'> },
+  clientId: string,
+  options: { scope?: string; now?: number; format?: OpaqueFormat; familyExpiresAt?: number; expiresAt?: number } = {},
+): Promise<{ token: string; familyId: string }> {
+  const now = options.now ?? Date.now();
+  const token = (options.format ?? refreshTokenFormat).mint();
+  const familyId = `fam_${randomBase62(16)}`;
+  const scope = options.scope ?? 'openid read write';
+  await s.keymint.store.tokens.insert({
+    digest: storedDigest(s.keymint.keyring.pepper(), token),
+    kind: 'refresh_token',
+    clientId,
+    subject: USER,
+    scope,
+    audience: ['http://localhost:8080'],
+    issuedAt: now,
+    expiresAt: options.expiresAt ?? now + 3_600_000,
+    revokedAt: null,
+    familyId,
+    jti: randomBase62(22),
+    meta: { subjectType: 'user', authTime: Math.floor(now / 1000), familyExpiresAt: options.familyExpiresAt ?? now + 86_400_000, grantedScope: scope },
+  });
+  return { token, familyId };
+}
+
+import { createHash, randomBytes } from 'node:crypto';
+
+export const pkce = () => {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+};
+
+/** GET /authorize without following redirects. */
+export const authorizeGet = (s: TestServer, query: Record<string, string>, cookie?: string, path = '/oauth2/authorize') =>
+  fetch(`${s.url}${path}?${new URLSearchParams(query)}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+
+/** Reads the consent form's fields (hidden inputs) from the page. */
+export function formFields(html: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const unescape = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) out[unescape(m[1]!)] = unescape(m[2]!);
+  return out;
+}
+
+/** Runs authorize (+ consent when shown) and resolves the code from the redirect. */
+export async function obtainCode(
+  s: GrantServer,
+  client: { id: string },
+  options: { redirectUri?: string; scope?: string; nonce?: string; state?: string; path?: string } = {},
+): Promise<{ code: string; verifier: string; redirectUri: string }> {
+  const { verifier, challenge } = pkce();
+  const redirectUri = options.redirectUri ?? 'https://app.example/cb';
+  const { session_token } = await s.session();
+  const cookie = `keymint_session=${session_token}`;
+  const query: Record<string, string> = {
+    response_type: 'code', client_id: client.id, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256',
+    ...(options.scope ? { scope: options.scope } : {}), ...(options.nonce ? { nonce: options.nonce } : {}), state: options.state ?? 'st',
+  };
+  const path = options.path ?? '/oauth2/authorize';
+  let res = await authorizeGet(s, query, cookie, path);
+  if (res.status === 200) {
+    const fields = formFields(await res.text());
+    res = await fetch(`${s.url}${path}`, {
+      method: 'POST', redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...fields, decision: 'approve' }).toString(),
+    });
+  }
+  if (res.status !== 302) throw new Error(`authorize failed: ${res.status} ${await res.text()}`);
+  const location = new URL(String(res.headers.get('location')));
+  const code = location.searchParams.get('code');
+  if (!code) throw new Error(`no code in ${location.href}`);
+  return { code, verifier, redirectUri };
+}
