@@ -50,6 +50,26 @@ export const CODEC_CASES: readonly CodecCase[] = [
 export function liveCases(dialect: string, c: Credentials): LiveCase[] {
   const get: LiveCase = { title: 'Method other than POST (405)', method: 'GET', headers: {}, body: '' };
   switch (dialect) {
+    case 'oauth2': {
+      const basicOf = (id: string, secret: string) => ({ ...FORM, Authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+      const cc = { grant_type: 'client_credentials' };
+      return [
+        { title: 'Success (client_secret_basic)', headers: basicOf(c.id, c.secret), body: form(cc) },
+        { title: 'Success (client_secret_post, JSON extension)', headers: JSON_H, body: json({ ...cc, client_id: c.id, client_secret: c.secret }) },
+        { title: 'grant_type missing (400)', headers: basicOf(c.id, c.secret), body: form({ scope: 'read' }) },
+        { title: 'grant_type unsupported (400)', headers: basicOf(c.id, c.secret), body: form({ grant_type: 'password' }) },
+        { title: 'Scope not allowed (400)', headers: basicOf(c.id, c.secret), body: form({ ...cc, scope: 'admin' }) },
+        { title: 'Parameter sent twice (400)', headers: basicOf(c.id, c.secret), body: 'grant_type=client_credentials&grant_type=client_credentials' },
+        { title: 'Two authentication methods (400)', headers: basicOf(c.id, c.secret), body: form({ ...cc, client_secret: c.secret }) },
+        { title: 'No client authentication (401)', headers: FORM, body: form(cc) },
+        { title: 'Wrong secret via Basic (401; an unknown client answers the same bytes)', headers: basicOf(c.id, c.wrongSecret), body: form(cc) },
+        { title: 'Wrong secret in the body (401, no WWW-Authenticate)', headers: FORM, body: form({ ...cc, client_id: c.id, client_secret: c.wrongSecret }) },
+        { title: 'Disabled client (401)', headers: basicOf(c.disabledId, c.disabledSecret), body: form(cc) },
+        { title: 'Client limited to other dialects (400)', headers: basicOf(c.otherId, c.otherSecret), body: form(cc) },
+        { title: 'Content-Type not accepted (400)', headers: { ...basicOf(c.id, c.secret), 'Content-Type': 'text/plain' }, body: form(cc) },
+        get,
+      ];
+    }
     case 'polygon-oms':
       return [
         { title: 'Success', headers: JSON_H, body: json({ apiKey: c.id, apiSecret: c.secret }) },
@@ -119,6 +139,13 @@ export function extraCodecCases(dialect: string): CodecCase[] {
 
 /** Keymint's decisions where the seed and DIALECTS.md are silent, shown on each dialect's page. */
 export const NOTES: Readonly<Record<string, readonly string[]>> = {
+  oauth2: [
+    'JSON bodies (`application/json`) are accepted as an extension; every value must be a string.',
+    'A request with no client authentication is 401 `invalid_client` (RFC 6749 §5.2); `WWW-Authenticate: Basic` accompanies a 401 only when the client used Basic.',
+    'The `scope` member is always present in a success (possibly empty when the client has no scopes); a client without scopes that asks for none gets an empty scope.',
+    'Errors with no RFC 6749 code of their own: 405 and 413 are `invalid_request`, 429 is `temporarily_unavailable` with `Retry-After`.',
+    'The grants `authorization_code`, `refresh_token` and `web` are documented in [../user-grants.md](../user-grants.md).',
+  ],
   'polygon-oms': [
     'A method other than POST is answered as every webrpc service answers it: 405 `WebrpcBadMethod` (code -3, `bad method`), with `Allow: POST`.',
     '`cause` is one of `apiKey`, `apiSecret`, `body` (not a JSON object, or a duplicated unknown key), `content-type`, `method`, `signature` (unknown key or wrong secret), `environment`, `revoked` (disabled key); 403, 429 and 5xx carry none.',

@@ -28,18 +28,35 @@ const NOW = Date.parse('2026-01-01T00:00:00Z');
 /** Headers every answer has that say nothing about the dialect. */
 const SKIP_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'x-content-type-options', 'referrer-policy', 'x-frame-options']);
 
+/**
+ * Servers to document, each with the dialects it mounts at their default paths (`oauth2` and
+ * `tradevest` share a default path, so they run on separate servers) and the dialect a "restricted"
+ * client is limited to (one not on that server).
+ */
+const GROUPS: ReadonlyArray<{ readonly dialects: readonly string[]; readonly restrictedTo: string }> = [
+  { dialects: ['oauth2'], restrictedTo: 'orum' },
+  { dialects: SEED, restrictedTo: 'oauth2' },
+];
+
 /** Every page, by file name under docs/dialects/, as a real server answers today. */
 export async function dialectDocs(): Promise<Record<string, string>> {
   const pages: Record<string, string> = {};
+  const index: string[] = [];
+  for (const group of GROUPS) Object.assign(pages, await groupDocs(group.dialects, group.restrictedTo, index));
+  pages['README.md'] = readme(index);
+  return pages;
+}
+
+async function groupDocs(names: readonly string[], restrictedTo: string, index: string[]): Promise<Record<string, string>> {
+  const pages: Record<string, string> = {};
   const dataDir = mkdtempSync(join(tmpdir(), 'keymint-docs-'));
-  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', issuer: 'http://localhost:8080', dialects: SEED }, {});
+  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', issuer: 'http://localhost:8080', dialects: [...names] }, {});
   const keymint = await createKeymint(config, { log: createLogger('silent'), now: () => NOW });
   try {
     const base = `http://127.0.0.1:${await keymint.listen()}`;
-    const creds = await makeClients(keymint);
+    const creds = await makeClients(keymint, restrictedTo);
     const scrub = scrubber(creds);
-    const index: string[] = [];
-    for (const name of SEED) {
+    for (const name of names) {
       const dialect = DIALECTS.get(name)!;
       const sections: string[] = [];
       for (const c of liveCases(name, creds)) {
@@ -55,7 +72,6 @@ export async function dialectDocs(): Promise<Record<string, string>> {
       pages[`${name}.md`] = page(dialect, sections);
       index.push(`| [\`${name}\`](${name}.md) | \`POST ${dialect.defaultPath}\` | ${Object.keys(dialect.contract.requestBodies).map((t) => `\`${t}\``).join(', ')} | ${tokenFormat(dialect)} |`);
     }
-    pages['README.md'] = readme(index);
     return pages;
   } finally {
     await keymint.close();
@@ -70,7 +86,7 @@ if (import.meta.main) {
   console.log(`wrote ${Object.keys(pages).length} pages to docs/dialects/`);
 }
 
-async function makeClients(keymint: Keymint): Promise<Credentials> {
+async function makeClients(keymint: Keymint, restrictedTo: string): Promise<Credentials> {
   const make = async (input: { dialects?: string[] } = {}) => {
     const { client, clientSecret } = await keymint.clients.create({ name: 'docs', ...input }, 'docs');
     return { id: client.client_id, secret: clientSecret ?? '' };
@@ -78,7 +94,7 @@ async function makeClients(keymint: Keymint): Promise<Credentials> {
   const main = await make();
   const disabled = await make();
   await keymint.clients.setStatus(disabled.id, 'disabled', 'docs');
-  const other = await make({ dialects: ['oauth2'] });
+  const other = await make({ dialects: [restrictedTo] });
   return {
     id: main.id,
     secret: main.secret,
@@ -108,7 +124,9 @@ function scrubber(c: Credentials): (text: string) => string {
   return (text) => {
     let out = text;
     for (const [value, name] of placeholders) out = out.split(value).join(name);
-    return out.replace(/eyJ[\w-]*\.[\w-]+\.[\w-]+/g, '<access_token>').replace(/sk-[0-9a-f]{32}/g, '<access_token>');
+    return out
+      .replace(/^(Authorization: Basic )[A-Za-z0-9+/=]+$/gm, '$1<base64 of client_id:client_secret>')
+      .replace(/eyJ[\w-]*\.[\w-]+\.[\w-]+/g, '<access_token>').replace(/sk-[0-9a-f]{32}/g, '<access_token>');
   };
 }
 
@@ -147,12 +165,12 @@ ${d.contract.summary}
 
 - Endpoint: \`POST ${d.defaultPath}\` (mount it elsewhere with \`--dialect ${d.name}=/path\`)
 - Request body: ${Object.keys(d.contract.requestBodies).map((t) => `\`${t}\``).join(', ')}
-- Grant: \`client_credentials\` (credentials in the body)
+- Grant: \`client_credentials\` (${d.contract.basicAuth ? 'HTTP Basic or credentials in the body' : 'credentials in the body'})
 - Access token: ${tokenFormat(d)}
 - OpenAPI 3.1: \`GET ${d.defaultPath}/openapi.json\`
 - Every answer carries \`Cache-Control: no-store\` and \`Pragma: no-cache\`; 429 and 503 carry \`Retry-After\`.
 
-Where the seed is silent (see also DIALECTS.md):
+${d.name === 'oauth2' ? 'Decisions where the RFCs leave room' : 'Where the seed is silent'} (see also DIALECTS.md):
 
 ${(NOTES[d.name] ?? []).map((n) => `- ${n}`).join('\n')}
 

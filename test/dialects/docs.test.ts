@@ -9,5 +9,8 @@ test('docs/dialects/ is what the real server answers today (run `npm run docs:di
   const pages = await dialectDocs();
   assert.deepEqual(readdirSync(DIR).sort(), Object.keys(pages).sort());
   for (const [file, text] of Object.entries(pages)) assert.equal(readFileSync(new URL(file, DIR), 'utf8'), text, file);
-  for (const text of Object.values(pages)) assert.doesNotMatch(text, /ks_[0-9A-Za-z]{20}|sk_(live|sdbx|stg)_[0-9A-Za-z]{20}|eyJ[\w-]+\.|sk-[0-9a-f]{32}/, 'no real id, secret or token');
+  for (const text of Object.values(pages)) {
+    assert.doesNotMatch(text, /ks_[0-9A-Za-z]{20}|sk_(live|sdbx|stg)_[0-9A-Za-z]{20}|eyJ[\w-]+\.|sk-[0-9a-f]{32}/, 'no real id, secret or token');
+    assert.doesNotMatch(text, /Basic [A-Za-z0-9+/]{16,}/, 'no real Basic credentials (base64 of id:secret)');
+  }
 });

@@ -211,8 +211,41 @@ class SqliteStore implements Store {
     }
   }
 
+  /** Token records waiting for the next group commit. */
+  #pending: Array<{ token: TokenRecord; resolve: () => void; reject: (err: unknown) => void }> = [];
+
+  /**
+   * Group commit: inserts requested in the same turn of the event loop share one transaction, so
+   * one fsync makes a whole batch durable instead of one per token. Each promise still resolves only
+   * after COMMIT returned, and a row that fails (a duplicate digest) fails alone: SQLite rolls back
+   * the failing statement, not the transaction.
+   */
+  #flush = (): void => {
+    const batch = this.#pending;
+    this.#pending = [];
+    const failed = new Map<number, unknown>();
+    try {
+      immediate(this.#db, () => {
+        batch.forEach((p, i) => {
+          try {
+            this.#insertToken(p.token);
+          } catch (err) {
+            failed.set(i, err);
+          }
+        });
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => (failed.has(i) ? p.reject(failed.get(i)) : p.resolve()));
+  };
+
   readonly tokens = {
-    insert: async (t: TokenRecord): Promise<void> => this.#insertToken(t),
+    insert: (t: TokenRecord): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        if (this.#pending.push({ token: t, resolve, reject }) === 1) setImmediate(this.#flush);
+      }),
     rotate: async (digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean> =>
       immediate(this.#db, () => {
         if (Number(this.#q.tokenRevoke!.run(at, digest).changes) !== 1) return false;
