@@ -10,7 +10,9 @@ import { test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { loadConfig } from '../../src/config/index.ts';
 import { createKeymint } from '../../src/service.ts';
+import { seedRefreshToken } from '../grants/support.ts';
 import { cluster, eventually } from '../support/cluster.ts';
+import { basic } from '../support/harness.ts';
 import { DATABASE_URL, needService } from '../support/services.ts';
 
 /** Hang guard: far above the documented 1 s bound, so a busy machine cannot fail the test. */
@@ -96,4 +98,28 @@ test('a node with another KEK refuses to start, naming the KEK', async (t) => {
     { KEYMINT_KEK: randomBytes(32).toString('base64') },
   );
   await assert.rejects(createKeymint(config), /config kek: .*same KEYMINT_KEK/);
+});
+
+test('RT-05 a refresh token used at once through three nodes rotates exactly once', async (t) => {
+  if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
+  const c = cluster({ issuer: 'http://localhost:8080' });
+  t.after(() => c.close());
+  const nodes = [await c.start(), await c.start(), await c.start()];
+  const { client, clientSecret } = await nodes[0]!.keymint.clients.create(
+    { name: 'app', grants: ['authorization_code', 'refresh_token'], scopes: ['read'], redirectUris: ['https://app.example/cb'] },
+    'test',
+  );
+  const { token } = await seedRefreshToken(nodes[0]!, client.client_id, { scope: 'read' });
+  const responses = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      fetch(`${nodes[i % 3]!.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, clientSecret!) },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+      }),
+    ),
+  );
+  const statuses = await Promise.all(responses.map(async (r) => (await r.arrayBuffer(), r.status)));
+  assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
+  assert.equal(statuses.filter((s) => s === 400).length, 29);
 });
