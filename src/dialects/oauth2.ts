@@ -4,11 +4,11 @@
  * extension. Errors are `{error, error_description}` (§5.2).
  */
 import { OAuthError } from '../protocol/errors.ts';
-import type { PresentedClient, TokenRequest, TokenResult } from '../protocol/token-request.ts';
+import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import type { Dialect } from './types.ts';
+import { presentedClient } from './wire/client.ts';
 import {
-  basicCredentials,
   mediaType,
   parseForm,
   parseJsonObject,
@@ -152,22 +152,4 @@ function readBody(req: HttpRequest): Params {
   if (media.type === FORM) return parseForm(req.body);
   if (media.type === JSON_TYPE) return parseJsonObject(req.body);
   throw new OAuthError('invalid_request', 'The Content-Type must be application/x-www-form-urlencoded.', { reason: 'content_type' });
-}
-
-/** Exactly one authentication method per request (RFC 6749 §2.3, SECURITY A-05, A-06). */
-function presentedClient(req: HttpRequest, fields: Record<string, string>): PresentedClient {
-  const basic = basicCredentials(req);
-  if (basic) {
-    if (fields.client_secret !== undefined) {
-      throw new OAuthError('invalid_request', 'Only one client authentication method may be used.', { field: 'client_secret', reason: 'duplicate' });
-    }
-    if (fields.client_id !== undefined && fields.client_id !== basic.clientId) {
-      throw new OAuthError('invalid_request', 'The client_id does not match the authenticated client.', { field: 'client_id', reason: 'malformed' });
-    }
-    return { method: 'client_secret_basic', clientId: basic.clientId, clientSecret: basic.clientSecret };
-  }
-  if (fields.client_secret !== undefined) {
-    return { method: 'client_secret_post', clientId: fields.client_id, clientSecret: fields.client_secret };
-  }
-  return { method: 'none', clientId: fields.client_id, clientSecret: undefined };
 }
