@@ -136,18 +136,27 @@ function openConfiguredStore(config: Config): Promise<Store> | Store {
   });
 }
 
+/** How stale the client cache may be with respect to changes committed by another process (SQLite). */
+export const CHANGE_CHECK_MS = 20;
+
 /**
  * When the store can tell cheaply that another connection committed (SQLite), drop the whole client
- * cache before answering from it: a change made by the CLI or another node takes effect at once.
+ * cache before answering from it, checking at most every CHANGE_CHECK_MS: a change made by the CLI
+ * or another process takes effect within 20 ms, while a busy node pays for the check on one request
+ * in many rather than on each.
  */
-function exactWhenPossible(cache: CachedClients, base: Store): CachedClients {
+function exactWhenPossible(cache: CachedClients, base: Store, now: () => number = Date.now): CachedClients {
   const marker = base.changeMarker;
   if (!marker) return cache;
   let seen = marker();
+  let checkedAt = now();
   const check = () => {
-    const now = marker();
-    if (now !== seen) {
-      seen = now;
+    const t = now();
+    if (t - checkedAt < CHANGE_CHECK_MS && t >= checkedAt) return;
+    checkedAt = t;
+    const current = marker();
+    if (current !== seen) {
+      seen = current;
       cache.invalidate();
     }
   };
