@@ -126,8 +126,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
+/**
+ * A string body goes out as a string: Node then writes status line, headers and body as one chunk,
+ * where a Buffer body costs a second chunk in the writev.
+ */
 function send(res: ServerResponse, r: HttpResponse, headOnly = false): void {
-  const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-  res.writeHead(r.status, { ...SECURITY_HEADERS, ...r.headers, 'Content-Length': String(body.length) });
-  res.end(headOnly ? undefined : body);
+  const length = typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
+  res.writeHead(r.status, { ...SECURITY_HEADERS, ...r.headers, 'Content-Length': String(length) });
+  res.end(headOnly ? undefined : r.body);
 }
