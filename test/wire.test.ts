@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { firstDuplicateKey, formUrlDecode, parseForm } from '../src/dialects/wire/params.ts';
 import { newClientSecret, looksLikeClientSecret } from '../src/credentials/secrets.ts';
 import { newClientId, parseClientId } from '../src/credentials/ids.ts';
-import { prefixedFormat, fuuffyFormat } from '../src/tokens/opaque.ts';
+import { prefixedFormat } from '../src/tokens/opaque.ts';
+import { fuuffyFormat } from '../src/dialects/fuuffy.ts';
 import { parseScope } from '../src/protocol/scope.ts';
 
 test('firstDuplicateKey: none in any JSON.stringify output; finds an injected duplicate at any depth', () => {

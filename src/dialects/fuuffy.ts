@@ -7,12 +7,15 @@
  */
 import type { OAuthError } from '../protocol/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
-import { fuuffyFormat } from '../tokens/opaque.ts';
+import { hexFormat } from '../tokens/opaque.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import type { Dialect } from './types.ts';
 import { FORM, impliedGrant, knownField, readBody, requiredString } from './wire/body.ts';
 import { rejectQueryCredentials } from './wire/params.ts';
 import { errorHeaders, rateLimitHeaders } from './wire/response.ts';
+
+/** Fuuffy's documented token shape: `sk-` + 32 lowercase hex characters (128 bits, no checksum). */
+export const fuuffyFormat = hexFormat('fuuffy', 'sk-', 16);
 
 type Row = readonly [code: string, codeReason: string, message: string];
 

@@ -24,12 +24,18 @@ export function prefixedFormat(name: string, prefix: string): OpaqueFormat {
   };
 }
 
-/** Fuuffy's documented shape: `sk-` + 32 lowercase hex characters (128 bits, no checksum). */
-export const fuuffyFormat: OpaqueFormat = {
-  name: 'fuuffy',
-  mint: () => `sk-${randomBytes(16).toString('hex')}`,
-  recognises: (token) => /^sk-[0-9a-f]{32}$/.test(token),
-};
+/**
+ * `prefix` + `bytes` random bytes as lowercase hex, without a checksum: for provider contracts that
+ * fix such a shape (Fuuffy's `sk-` + 32 hex). Prefer `prefixedFormat` where the shape is ours.
+ */
+export function hexFormat(name: string, prefix: string, bytes: number): OpaqueFormat {
+  const pattern = new RegExp(`^${prefix.replace(/[^A-Za-z0-9]/g, '\\$&')}[0-9a-f]{${bytes * 2}}$`);
+  return {
+    name,
+    mint: () => prefix + randomBytes(bytes).toString('hex'),
+    recognises: (token) => pattern.test(token),
+  };
+}
 
 /** Keymint's own opaque access tokens (used when a deployment or dialect asks for opaque). */
 export const keymintAccessFormat = prefixedFormat('keymint', 'km_at_');

@@ -8,7 +8,7 @@ import { createMemoryStore } from '../../src/storage/memory/index.ts';
 import type { ClientRecord } from '../../src/storage/types.ts';
 import { Keyring } from '../../src/tokens/keyring.ts';
 import { localJwtVerifier } from '../../src/tokens/local-verify.ts';
-import { fuuffyFormat } from '../../src/tokens/opaque.ts';
+import { fuuffyFormat } from '../../src/dialects/fuuffy.ts';
 
 const client: ClientRecord = {
   id: 'sk_live_c1', name: 'c', mode: 'live', environment: 'prod', type: 'confidential', status: 'active', grants: ['client_credentials'],
