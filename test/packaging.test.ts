@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -63,4 +63,23 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
   for (const dir of ['verify', 'client']) {
     assert.ok(readdirSync(join(app, 'node_modules', 'keymint', 'dist', dir)).includes('index.d.ts'), `dist/${dir}/index.d.ts`);
   }
+
+  // The two SDK subpaths promise Node >= 22: where an older system Node is installed (these machines
+  // ship Node 20), load both and verify a real token with it. Older than 22 and still working is a
+  // stronger proof than 22 itself.
+  const older = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p) && Number(execFileSync(p, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' })) < 24);
+  if (!older) {
+    t.diagnostic('no Node older than 24 installed: the SDK subpaths were checked on this Node only');
+    return;
+  }
+  const script = `
+    const { createVerifier } = await import('keymint/verify');
+    const { createTokenSource } = await import('keymint/client');
+    const v = createVerifier({ issuer: 'http://localhost:8080', audience: 'http://localhost:8080' });
+    const s = createTokenSource({ tokenUrl: 'http://127.0.0.1:1/oauth2/token', clientId: 'a', clientSecret: 'b' });
+    let code = '';
+    try { await v.verify('Bearer not-a-jwt'); } catch (e) { code = e.code; }
+    console.log(typeof s.getToken, code);`;
+  const onOlder = execFileSync(older, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' });
+  assert.equal(onOlder.trim(), 'function invalid_token', `ran on ${older}`);
 });
