@@ -4,12 +4,16 @@
  *
  *   GET <url>?after=<cursor>  →  {"revocations":[{"jti":"…","exp":<unix seconds>}], "cursor":"…"}
  *
- * (no `after` on the first call). Each jti is kept until its `exp`, after which the token is refused
+ * (no `after` on the first call), authenticated with the resource server's client credentials
+ * (`clientId`/`clientSecret` → HTTP Basic, as Keymint's `/oauth2/revocations` requires) or any
+ * `headers` given. Each jti is kept until its `exp`, after which the token is refused
  * as expired anyway. Bound: a revocation is seen within `intervalMs` plus one request, while the feed
  * answers; if it does not, the known set stays and `onError` is told (this fails open for revocations
  * made during the outage — watch `lastSuccessAt` to see that state). A Redis subscriber or any other
  * feed plugs in as an object with `isRevoked(jti)`.
  */
+
+import { basicAuth } from './introspection.ts';
 
 export interface RevocationSource {
   /** True when the token with this `jti` must be refused. Called on every verification: keep it cheap. */
@@ -20,6 +24,14 @@ export interface PollRevocationsOptions {
   readonly url: string;
   /** Time between polls, ms (default 5 000). */
   readonly intervalMs?: number;
+  /**
+   * Client credentials sent as HTTP Basic (`client_secret_basic`, each half form-urlencoded first):
+   * Keymint's feed accepts any confidential client's. Give both or neither.
+   */
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /** Extra request headers (e.g. another `authorization`); a header here wins over `clientId`/`clientSecret`. */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
   /** Per request, ms (default 5 000). */
@@ -57,6 +69,13 @@ function parsePage(body: unknown): FeedPage {
 }
 
 export function pollRevocations(options: PollRevocationsOptions): RevocationPoller {
+  if ((options.clientId === undefined) !== (options.clientSecret === undefined)) {
+    throw new TypeError('pollRevocations: clientId and clientSecret go together');
+  }
+  new URL(options.url); // throws early on a bad URL
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.clientId !== undefined) headers.authorization = basicAuth(options.clientId, options.clientSecret!);
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
   const fetchFn = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const interval = options.intervalMs ?? 5_000;
@@ -71,7 +90,7 @@ export function pollRevocations(options: PollRevocationsOptions): RevocationPoll
   async function fetchPage(): Promise<number> {
     const url = new URL(options.url);
     if (cursor !== undefined) url.searchParams.set('after', cursor);
-    const res = await fetchFn(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetchFn(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     if (res.status !== 200) throw new Error(`revocation feed answered ${res.status}`);
     const page = parsePage(await res.json());
     for (const r of page.revocations) revoked.set(r.jti, r.exp * 1000);
