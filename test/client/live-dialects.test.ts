@@ -1,7 +1,8 @@
 /**
- * The token source against Keymint's own codecs of every merged dialect (polar is not merged yet:
- * its mapping is covered by dialects.test.ts). A client may make one token request per minute here,
- * so the second request of each source meets a real 429 in that dialect's shape.
+ * The token source against Keymint's own codecs of every dialect with `client_credentials`. Polar has
+ * no such grant (its `web` grant needs a session): its mapping is covered by dialects.test.ts and a
+ * live `web`-grant token by test/verify/live-server.test.ts. A client may make one token request per
+ * minute here, so the second request of each source meets a real 429 in that dialect's shape.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,6 +1,7 @@
 /**
- * Opaque tokens through RFC 7662 introspection. Keymint's introspection endpoint is being built in
- * another branch, so the endpoint here is a stub serving the RFC's contract: the contract is under test.
+ * Opaque tokens through RFC 7662 introspection, against a stub serving the RFC's contract so that
+ * every kind of answer (other audience, refresh token, outage) can be set up: the contract is under
+ * test. Against Keymint's real introspection endpoints: live-server.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';

@@ -1,7 +1,7 @@
 /**
- * pollRevocations against the revocation-feed contract. Keymint's side of the feed is being built in
- * another branch; the stub here serves the contract (`GET <url>?after=<cursor>` →
- * `{"revocations":[{"jti","exp"}],"cursor"}`), which is what is under test.
+ * pollRevocations against the revocation-feed contract (`GET <url>?after=<cursor>` →
+ * `{"revocations":[{"jti","exp"}],"cursor"}`), served by a stub so that pages, cursors, expiry and
+ * outages can be set up exactly. Against Keymint's real /oauth2/revocations: live-server.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -87,4 +87,22 @@ test('on its timer the poller keeps asking from the last cursor', async () => {
   poller.stop();
   assert.deepEqual(seen, ['/revocations', '/revocations?after=1', '/revocations?after=1', '/revocations?after=1']);
   assert.equal(poller.isRevoked('t1'), true);
+});
+
+test('clientId/clientSecret become client_secret_basic; `headers` are sent and win', async () => {
+  const poller = pollRevocations({ url: `${feed.url}/revocations`, clientId: 'rs:api', clientSecret: 's3cr+t', start: false });
+  await poller.poll();
+  // each half form-urlencoded first (RFC 6749 §2.3.1): ':' → %3A, '+' → %2B
+  assert.equal(feed.requests.at(-1)!.headers.authorization, `Basic ${Buffer.from('rs%3Aapi:s3cr%2Bt').toString('base64')}`);
+  const custom = pollRevocations({
+    url: `${feed.url}/revocations`,
+    clientId: 'rs',
+    clientSecret: 's',
+    headers: { Authorization: 'Bearer feed-token', 'x-trace': '1' },
+    start: false,
+  });
+  await custom.poll();
+  assert.equal(feed.requests.at(-1)!.headers.authorization, 'Bearer feed-token');
+  assert.equal(feed.requests.at(-1)!.headers['x-trace'], '1');
+  assert.throws(() => pollRevocations({ url: `${feed.url}/revocations`, clientSecret: 's' }), /clientId and clientSecret go together/);
 });

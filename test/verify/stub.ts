@@ -1,6 +1,7 @@
 /**
  * A tiny node:http server answering from a function. Used only where the thing under test is a
- * written contract (RFC 7662 introspection, the revocation feed) whose Keymint side is built by others.
+ * written contract (RFC 7662 introspection, the revocation feed) and answers Keymint would not give
+ * on demand (outages, other audiences); live-server.test.ts checks the same code against Keymint.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
