@@ -7,7 +7,7 @@
 import type { GrantDecision } from '../grants/types.ts';
 import { jtiDigest, type ClientRecord, type Store, type SubjectType, type TokenMeta, type TokenRecord } from '../storage/types.ts';
 import { storedDigest } from '../tokens/digest.ts';
-import { signJwt } from '../tokens/jwt.ts';
+import { signJwtAsync } from '../tokens/jwt.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import { prefixedFormat, type OpaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
@@ -97,7 +97,7 @@ export async function issue(
       mode: client.mode,
       env: client.environment,
     };
-    accessToken = signJwt(deps.keyring.signer(spec.alg ?? settings.alg), 'at+jwt', claims);
+    accessToken = await signJwtAsync(deps.keyring.signer(spec.alg ?? settings.alg), 'at+jwt', claims);
     // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02, RT-04).
     if (decision.familyId !== null) records.push(record(jtiDigest(jti), 'access_token', decision, client, now, exp * 1000, jti, scope, meta));
   } else {
