@@ -10,8 +10,7 @@ import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
 import { hexFormat } from '../tokens/opaque.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import type { Dialect } from './types.ts';
-import { FORM, impliedGrant, knownField, readBody, requiredString } from './wire/body.ts';
-import { rejectQueryCredentials } from './wire/params.ts';
+import { bodyCredentialsRequest, FORM, knownField } from './wire/body.ts';
 import { errorHeaders, rateLimitHeaders } from './wire/response.ts';
 
 /** Fuuffy's documented token shape: `sk-` + 32 lowercase hex characters (128 bits, no checksum). */
@@ -122,16 +121,7 @@ export const fuuffy = {
   },
 
   decode(req: HttpRequest): TokenRequest {
-    const { params } = readBody(req, [FORM]);
-    rejectQueryCredentials(req, params);
-    const clientId = requiredString(params, 'client_id');
-    const clientSecret = requiredString(params, 'client_secret');
-    return {
-      grantType: impliedGrant(params, 'client_credentials'),
-      params: {},
-      client: { method: 'client_secret_post', clientId, clientSecret },
-      dialect: 'fuuffy',
-    };
+    return bodyCredentialsRequest(req, [FORM], 'fuuffy');
   },
 
   encodeResult(r: TokenResult): HttpResponse {

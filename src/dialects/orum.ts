@@ -8,8 +8,7 @@ import type { OAuthError } from '../protocol/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import type { Dialect } from './types.ts';
-import { FORM, impliedGrant, JSON_TYPE, knownField, readBody, requiredString } from './wire/body.ts';
-import { rejectQueryCredentials } from './wire/params.ts';
+import { bodyCredentialsRequest, FORM, JSON_TYPE, knownField } from './wire/body.ts';
 import { errorHeaders, retryAfter } from './wire/response.ts';
 
 type Entry = readonly [status: number, errorCode: string, message: string];
@@ -111,16 +110,7 @@ export const orum = {
   },
 
   decode(req: HttpRequest): TokenRequest {
-    const { params } = readBody(req, [JSON_TYPE, FORM]);
-    rejectQueryCredentials(req, params);
-    const clientId = requiredString(params, 'client_id');
-    const clientSecret = requiredString(params, 'client_secret');
-    return {
-      grantType: impliedGrant(params, 'client_credentials'),
-      params: {},
-      client: { method: 'client_secret_post', clientId, clientSecret },
-      dialect: 'orum',
-    };
+    return bodyCredentialsRequest(req, [JSON_TYPE, FORM], 'orum');
   },
 
   encodeResult(r: TokenResult): HttpResponse {

@@ -5,7 +5,8 @@
  */
 import { OAuthError } from '../../protocol/errors.ts';
 import type { HttpRequest } from '../../http/types.ts';
-import { mediaType, parseForm, parseJsonObject, type Params } from './params.ts';
+import type { TokenRequest } from '../../protocol/token-request.ts';
+import { mediaType, parseForm, parseJsonObject, rejectQueryCredentials, type Params } from './params.ts';
 
 export const FORM = 'application/x-www-form-urlencoded';
 export const JSON_TYPE = 'application/json';
@@ -57,6 +58,23 @@ export function impliedGrant(params: Params, grant: string): string {
     throw new OAuthError('invalid_request', `The grant_type parameter must be ${grant}.`, { field: 'grant_type', reason: 'malformed' });
   }
   return grant;
+}
+
+/**
+ * The client_credentials request of a dialect whose clients send `client_id` and `client_secret` in
+ * the body, with an optional `grant_type` that must then be client_credentials (Orum, Fuuffy).
+ */
+export function bodyCredentialsRequest(req: HttpRequest, accept: readonly BodyKind[], dialect: string): TokenRequest {
+  const { params } = readBody(req, accept);
+  rejectQueryCredentials(req, params);
+  const clientId = requiredString(params, 'client_id');
+  const clientSecret = requiredString(params, 'client_secret');
+  return {
+    grantType: impliedGrant(params, 'client_credentials'),
+    params: {},
+    client: { method: 'client_secret_post', clientId, clientSecret },
+    dialect,
+  };
 }
 
 /** The error's field if it is one of the dialect's own names (a duplicate of any key would echo input). */

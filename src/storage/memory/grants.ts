@@ -3,6 +3,7 @@
  * method atomic: a consume is a check and a set with no await in between.
  */
 import { ConflictError, type CodeRecord, type CodeRepo, type SessionRecord, type SessionRepo } from '../types.ts';
+import { deleteExpired } from './expiry.ts';
 
 export class MemorySessions implements SessionRepo {
   readonly #rows = new Map<string, SessionRecord>();
@@ -50,13 +51,6 @@ export class MemoryCodes implements CodeRepo {
     return true;
   }
   async purgeExpired(before: number): Promise<number> {
-    let n = 0;
-    for (const [d, row] of this.#rows) {
-      if (row.expiresAt < before) {
-        this.#rows.delete(d);
-        n++;
-      }
-    }
-    return n;
+    return deleteExpired(this.#rows, before);
   }
 }

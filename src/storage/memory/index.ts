@@ -17,6 +17,7 @@ import {
   type TokenRepo,
 } from '../types.ts';
 import { MemoryCodes, MemorySessions } from './grants.ts';
+import { deleteExpired } from './expiry.ts';
 
 class MemoryClients implements ClientRepo {
   readonly #rows = new Map<string, ClientRecord>();
@@ -139,14 +140,7 @@ class MemoryTokens implements TokenRepo {
     return n;
   }
   async purgeExpired(before: number): Promise<number> {
-    let n = 0;
-    for (const [d, row] of this.#rows) {
-      if (row.expiresAt < before) {
-        this.#rows.delete(d);
-        n++;
-      }
-    }
-    return n;
+    return deleteExpired(this.#rows, before);
   }
 }
 
