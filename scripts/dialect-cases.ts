@@ -3,7 +3,7 @@
  * and each error a live server produces today, plus the errors only the codec can show until the
  * protection issue turns limits on (429, 5xx), encoded from a canonical OAuthError.
  */
-import { OAuthError, toOAuthError, UnavailableError } from '../src/protocol/errors.ts';
+import { OAuthError, toOAuthError, UnavailableError } from '../src/wire/errors.ts';
 
 export interface Credentials {
   /** An active client. */

@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/index.ts';
 import { newClientSecret } from '../src/credentials/secrets.ts';
 import { DIALECTS } from '../src/dialects/index.ts';
 import type { Dialect } from '../src/dialects/types.ts';
-import type { HttpResponse } from '../src/http/types.ts';
+import type { HttpResponse } from '../src/wire/http.ts';
 import { createKeymint, type Keymint } from '../src/service.ts';
 import { randomBase62 } from '../src/tokens/random.ts';
 import { createLogger } from '../src/util/log.ts';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { firstDuplicateKey, formUrlDecode, parseForm } from '../src/dialects/wire/params.ts';
+import { firstDuplicateKey, formUrlDecode, parseForm } from '../src/dialects/codec/params.ts';
 import { newClientSecret, looksLikeClientSecret } from '../src/credentials/secrets.ts';
 import { newClientId, parseClientId } from '../src/credentials/ids.ts';
 import { prefixedFormat } from '../src/tokens/opaque.ts';

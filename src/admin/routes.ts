@@ -7,9 +7,10 @@ import { ClientInputError, ClientNotFoundError, type ClientService, type CreateC
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import type { SessionService } from '../credentials/sessions.ts';
 import type { Store } from '../storage/types.ts';
-import { json, type Handler, type HttpRequest, type HttpResponse } from '../http/types.ts';
-import { parseJsonObject } from '../dialects/wire/params.ts';
-import { OAuthError, toOAuthError } from '../protocol/errors.ts';
+import type { Handler } from '../http/router.ts';
+import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
+import { parseJsonObject } from '../dialects/codec/params.ts';
+import { OAuthError, toOAuthError } from '../wire/errors.ts';
 import { redactPath, type Logger } from '../util/log.ts';
 
 export const ADMIN_SCOPE = 'keymint:admin';

@@ -5,13 +5,13 @@
  * introspectable and revocable. Errors `{"error": {code, code_reason, message, error_trace?}}`,
  * `error_trace` (field → problem) on 400 only (DIALECTS.md).
  */
-import type { OAuthError } from '../protocol/errors.ts';
+import type { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
 import { hexFormat } from '../tokens/opaque.ts';
-import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
-import { bodyCredentialsRequest, FORM, knownField } from './wire/body.ts';
-import { errorHeaders, rateLimitHeaders } from './wire/response.ts';
+import { bodyCredentialsRequest, FORM, knownField } from './codec/body.ts';
+import { errorHeaders, rateLimitHeaders } from './codec/response.ts';
 
 /** Fuuffy's documented token shape: `sk-` + 32 lowercase hex characters (128 bits, no checksum). */
 export const fuuffyFormat = hexFormat('fuuffy', 'sk-', 16);

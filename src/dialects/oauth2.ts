@@ -3,11 +3,11 @@
  * by `client_secret_basic` or `client_secret_post` (§2.3.1), form bodies, and JSON as a documented
  * extension. Errors are `{error, error_description}` (§5.2).
  */
-import { OAuthError } from '../protocol/errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
-import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
-import { presentedClient } from './wire/client.ts';
+import { presentedClient } from './codec/client.ts';
 import {
   mediaType,
   parseForm,
@@ -15,7 +15,7 @@ import {
   rejectQueryCredentials,
   stringParams,
   type Params,
-} from './wire/params.ts';
+} from './codec/params.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';

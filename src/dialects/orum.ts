@@ -4,12 +4,12 @@
  * "Bearer", expires_in}`; errors `{error_code, message, details}` with the per-field codes of the
  * seed's `x-orum-error-missing` / `x-orum-error-invalid` (DIALECTS.md).
  */
-import type { OAuthError } from '../protocol/errors.ts';
+import type { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
-import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
-import { bodyCredentialsRequest, FORM, JSON_TYPE, knownField } from './wire/body.ts';
-import { errorHeaders, retryAfter } from './wire/response.ts';
+import { bodyCredentialsRequest, FORM, JSON_TYPE, knownField } from './codec/body.ts';
+import { errorHeaders, retryAfter } from './codec/response.ts';
 
 type Entry = readonly [status: number, errorCode: string, message: string];
 

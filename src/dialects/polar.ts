@@ -6,13 +6,13 @@
  * Tokens are Polar-style prefixed, checksummed opaque tokens, by subject type: `polar_at_u_`,
  * `polar_at_o_`, `polar_rt_u_`, `polar_rt_o_` (stored as digests only).
  */
-import { OAuthError } from '../protocol/errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
 import { prefixedFormat } from '../tokens/opaque.ts';
-import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
-import { presentedClient } from './wire/client.ts';
-import { mediaType, parseForm, rejectQueryCredentials, stringParams } from './wire/params.ts';
+import { presentedClient } from './codec/client.ts';
+import { mediaType, parseForm, rejectQueryCredentials, stringParams } from './codec/params.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 

@@ -4,13 +4,13 @@
  * webrpc error envelope `{error, code, msg, cause?, status}` with the OMSX catalogue (DIALECTS.md).
  * `cause` names the failing part (a field, `signature`, `environment`, `revoked`), never input.
  */
-import type { OAuthError } from '../protocol/errors.ts';
+import type { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
-import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
-import { JSON_TYPE, knownField, readBody, requiredString } from './wire/body.ts';
-import { rejectQueryCredentials } from './wire/params.ts';
-import { errorHeaders } from './wire/response.ts';
+import { JSON_TYPE, knownField, readBody, requiredString } from './codec/body.ts';
+import { rejectQueryCredentials } from './codec/params.ts';
+import { errorHeaders } from './codec/response.ts';
 
 interface Row {
   readonly error: string;

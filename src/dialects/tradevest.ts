@@ -5,13 +5,13 @@
  * 200 `{access_token, expires_in, token_type: "Bearer"}`; errors `{error}` only. The seed documents
  * 400 with the RFC 6749 enum alone, so bad client credentials are 400 `invalid_client` here.
  */
-import type { OAuthError } from '../protocol/errors.ts';
+import type { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
-import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../http/types.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
-import { FORM, optionalString, readBody } from './wire/body.ts';
-import { rejectQueryCredentials } from './wire/params.ts';
-import { errorHeaders } from './wire/response.ts';
+import { FORM, optionalString, readBody } from './codec/body.ts';
+import { rejectQueryCredentials } from './codec/params.ts';
+import { errorHeaders } from './codec/response.ts';
 
 /** The seed's 400 enum. */
 const ENUM = ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type'] as const;

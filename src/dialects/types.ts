@@ -3,9 +3,9 @@
  * error → HTTP response. Adding a dialect is adding one file that exports one `Dialect`.
  */
 import type { DialectPolicy } from '../protocol/exchange.ts';
-import type { OAuthError } from '../protocol/errors.ts';
+import type { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
-import type { HttpRequest, HttpResponse } from '../http/types.ts';
+import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 

@@ -8,11 +8,11 @@
  */
 import { findCode } from '../protocol/authorize.ts';
 import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
-import { OAuthError } from '../protocol/errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import { verifyPkce } from '../protocol/pkce.ts';
 import type { Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
-import type { GrantHandler } from './types.ts';
+import type { GrantHandler } from '../protocol/grant.ts';
 
 export interface AuthorizationCodeDeps {
   readonly store: Pick<Store, 'codes' | 'tokens'>;

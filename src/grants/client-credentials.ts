@@ -5,7 +5,7 @@
  */
 import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
 import { grantScopes, parseScope } from '../protocol/scope.ts';
-import type { GrantHandler } from './types.ts';
+import type { GrantHandler } from '../protocol/grant.ts';
 
 export const clientCredentials = {
   type: 'client_credentials',

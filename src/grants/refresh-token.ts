@@ -7,11 +7,11 @@
  * Public clients may refresh (they get rotated tokens, BCP-06); the client's status is checked by
  * client authentication on every request (RT-10).
  */
-import { OAuthError } from '../protocol/errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import { parseScope } from '../protocol/scope.ts';
 import { findStoredToken, type TokenLookupDeps } from '../protocol/token-lookup.ts';
 import type { SubjectType } from '../storage/types.ts';
-import type { GrantHandler } from './types.ts';
+import type { GrantHandler } from '../protocol/grant.ts';
 
 const invalidGrant = () => new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
 

@@ -6,10 +6,10 @@
  * Error texts follow Polar's implementation.
  */
 import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
-import { OAuthError } from '../protocol/errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import { grantScopes, parseScope } from '../protocol/scope.ts';
 import { isUuid } from '../credentials/sessions.ts';
-import type { GrantHandler, SessionResolver } from './types.ts';
+import type { GrantHandler, SessionResolver } from '../protocol/grant.ts';
 
 export interface WebGrantDeps {
   readonly sessions: SessionResolver;

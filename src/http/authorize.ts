@@ -13,7 +13,8 @@ import type { SessionRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import type { Logger } from '../util/log.ts';
 import { consentPage, errorPage } from './consent-page.ts';
-import type { HttpRequest, HttpResponse, Route } from './types.ts';
+import type { HttpRequest, HttpResponse } from '../wire/http.ts';
+import type { Route } from './router.ts';
 
 export interface AuthorizeDeps extends CodeDeps {
   readonly store: Pick<Store, 'clients' | 'codes'>;

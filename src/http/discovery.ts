@@ -3,7 +3,8 @@
  * Metadata advertises only what the server does (SECURITY M-09).
  */
 import type { Keyring } from '../tokens/keyring.ts';
-import { json, type HttpResponse, type Route } from './types.ts';
+import { json, type HttpResponse } from '../wire/http.ts';
+import type { Route } from './router.ts';
 
 export interface DiscoverySettings {
   readonly issuer: string;

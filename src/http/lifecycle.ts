@@ -4,9 +4,9 @@
  * Bodies are decoded by the dialect (same wire rules as its token endpoint), errors encoded by it.
  */
 import type { Dialect } from '../dialects/types.ts';
-import { presentedClient } from '../dialects/wire/client.ts';
+import { presentedClient } from '../dialects/codec/client.ts';
 import { authenticateClient, type ClientAuthSettings, type ClientVerifier } from '../protocol/client-auth.ts';
-import { OAuthError, toOAuthError } from '../protocol/errors.ts';
+import { OAuthError, toOAuthError } from '../wire/errors.ts';
 import { introspect, type IntrospectionDeps } from '../protocol/introspection.ts';
 import { revoke, type RevocationDeps } from '../protocol/revocation.ts';
 import { viewToken } from '../protocol/token-view.ts';
@@ -14,7 +14,8 @@ import type { Store } from '../storage/types.ts';
 import type { Logger } from '../util/log.ts';
 import type { PresentedClient } from '../protocol/token-request.ts';
 import type { TokenEndpointOptions } from './token-endpoint.ts';
-import { json, NO_STORE, type HttpRequest, type HttpResponse, type Route } from './types.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
+import type { Route } from './router.ts';
 
 export interface LifecycleDeps extends IntrospectionDeps, RevocationDeps {
   readonly store: Pick<Store, 'tokens'>;

@@ -1,6 +1,19 @@
 /** Exact-path routing with per-owner 405 answers, and prefix routes for the admin API. */
-import type { Handler, HttpRequest, HttpResponse, Route } from './types.ts';
-import { json } from './types.ts';
+import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
+
+export type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
+
+export interface Route {
+  readonly method: string;
+  readonly path: string;
+  readonly handler: Handler;
+  /** Builds the 405 answer in the shape of whoever owns the path. */
+  readonly methodNotAllowed?: (req: HttpRequest, allow: readonly string[]) => HttpResponse;
+  /** Builds the 503 sent when the server sheds load, in the owner's shape (before the body is read). */
+  readonly unavailable?: (req: HttpRequest, retryAfter: number) => HttpResponse;
+  /** Name of the owner (a dialect, `core`, `admin`), for collision messages. */
+  readonly owner: string;
+}
 
 export class RouteCollisionError extends Error {
   constructor(path: string, first: string, second: string) {

@@ -5,8 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { redactPath, type Logger } from '../util/log.ts';
 import type { Router } from './router.ts';
-import type { LoadShedder, ShedCause } from './shedding.ts';
-import { json, type HttpRequest, type HttpResponse } from './types.ts';
+import type { LoadShedder, ShedCause } from '../limits/shedding.ts';
+import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 
 export interface HttpSettings {
   /** Largest accepted request body, bytes. */

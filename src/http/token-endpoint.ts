@@ -10,9 +10,10 @@ import type { RequestLimiter } from '../limits/limiter.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { guarded } from '../limits/guard.ts';
 import { exchange, type ExchangeDeps } from '../protocol/exchange.ts';
-import { OAuthError, toOAuthError } from '../protocol/errors.ts';
+import { OAuthError, toOAuthError } from '../wire/errors.ts';
 import type { Logger } from '../util/log.ts';
-import type { HttpRequest, HttpResponse, Route } from './types.ts';
+import type { HttpRequest, HttpResponse } from '../wire/http.ts';
+import type { Route } from './router.ts';
 
 export interface TokenEndpointOptions {
   readonly limiter?: RequestLimiter;

@@ -4,7 +4,7 @@
  * is a trusted proxy, step to the entry it appended. A client cannot pick its own rate-limit key.
  */
 import { BlockList, isIP } from 'node:net';
-import type { HttpRequest } from '../http/types.ts';
+import type { HttpRequest } from '../wire/http.ts';
 
 export type ClientIp = (req: Pick<HttpRequest, 'ip' | 'headersDistinct'>) => string;
 

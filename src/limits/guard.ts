@@ -3,7 +3,7 @@
  * SECURITY A-08 asks for every such endpoint): the address bucket and the (client id, address)
  * lockout are checked together before `run`, and a failed secret check inside `run` is counted.
  */
-import { OAuthError } from '../protocol/errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import type { RequestLimiter } from './limiter.ts';
 
 export async function guarded<T>(limiter: RequestLimiter | undefined, ip: string, clientId: string | undefined, run: () => Promise<T>): Promise<T> {

@@ -8,7 +8,7 @@
  * Every refusal is `OAuthError('rate_limited')` with Retry-After and the limit state.
  */
 import { createHash } from 'node:crypto';
-import { OAuthError } from '../protocol/errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import type { ClientRecord } from '../storage/types.ts';
 import { perMinute, type LimiterBackend, type LockoutRule, type TakeResult } from './types.ts';
 

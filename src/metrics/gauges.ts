@@ -1,6 +1,6 @@
 /** Gauges read at scrape time: store pool, Redis and feed health, in-flight work, event-loop delay. */
 import type { Feed } from '../feed/types.ts';
-import type { LoadShedder } from '../http/shedding.ts';
+import type { LoadShedder } from '../limits/shedding.ts';
 import type { PoolStats } from '../storage/postgres/db.ts';
 import type { Store } from '../storage/types.ts';
 import type { RedisHandle } from '../util/redis.ts';

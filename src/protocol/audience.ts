@@ -1,6 +1,6 @@
 /** Audience of an access token (RFC 9068 §3, RFC 8707). */
 import type { ClientRecord } from '../storage/types.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 
 export interface AudienceSettings {
   /** `aud` when the request names no resource and the client has no registered audiences. */

@@ -8,7 +8,7 @@ import type { Keyring } from '../tokens/keyring.ts';
 import { prefixedFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/types.ts';
-import type { OAuthErrorCode } from './errors.ts';
+import type { OAuthErrorCode } from '../wire/errors.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { isScopeToken } from './scope.ts';
 

@@ -3,7 +3,7 @@
  * Dialects have already decoded the wire form (Basic header, body fields) into a PresentedClient.
  */
 import type { ClientRecord } from '../storage/types.ts';
-import { OAuthError, invalidClient } from './errors.ts';
+import { OAuthError, invalidClient } from '../wire/errors.ts';
 import type { PresentedClient } from './token-request.ts';
 
 export interface ClientVerifier {

@@ -2,10 +2,10 @@
  * The token endpoint, independent of any wire format: picks the grant, authenticates the client,
  * checks the client may use that grant here, lets the grant decide, and issues. RFC 6749 §3.2, §5.
  */
-import type { GrantHandler, SessionResolver } from '../grants/types.ts';
+import type { GrantHandler, SessionResolver } from './grant.ts';
 import type { ClientRecord } from '../storage/types.ts';
 import { authenticateClient, type ClientAuthSettings, type ClientVerifier } from './client-auth.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import { issue, type IssueDeps, type IssueFormats, type IssueSettings } from './issue.ts';
 import type { Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';

@@ -4,7 +4,7 @@
  * A refresh rotation (`decision.replaces`) consumes the old token and stores the new ones in ONE
  * atomic write: after a crash either the old token is live or the new ones exist, never both.
  */
-import type { GrantDecision } from '../grants/types.ts';
+import type { GrantDecision } from './grant.ts';
 import { jtiDigest, type ClientRecord, type Store, type SubjectType, type TokenMeta, type TokenRecord } from '../storage/types.ts';
 import { storedDigest } from '../tokens/digest.ts';
 import { signJwtAsync } from '../tokens/jwt.ts';
@@ -12,7 +12,7 @@ import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import { prefixedFormat, type OpaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import { faultPoint } from '../util/fault.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import { mintIdToken } from './id-token.ts';
 import type { TokenResult } from './token-request.ts';
 

@@ -1,6 +1,6 @@
 /** PKCE — RFC 7636, S256 only (RFC 9700 §2.1.1; SECURITY P-*, BCP-01..04). */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { OAuthError } from './errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 
 /** code-verifier = 43*128unreserved (§4.1). */
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;

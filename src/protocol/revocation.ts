@@ -6,7 +6,7 @@
  * (`invalid_request`) for a confidential caller and silently ignored for a public one (V-03).
  */
 import { ConflictError, type ClientRecord } from '../storage/types.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 import { viewToken, type TokenViewDeps } from './token-view.ts';
 
 export interface RevokedEvent {

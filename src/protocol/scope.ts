@@ -1,5 +1,5 @@
 /** Scope grammar and allow-lists. RFC 6749 §3.3. */
-import { OAuthError } from './errors.ts';
+import { OAuthError } from '../wire/errors.ts';
 
 /** scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fuuffy } from '../../src/dialects/fuuffy.ts';
-import { OAuthError, toOAuthError, UnavailableError } from '../../src/protocol/errors.ts';
+import { OAuthError, toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { candidateDigests } from '../../src/tokens/digest.ts';
 import { startServer, type TestServer } from '../support/harness.ts';
 import { ALL_DIALECTS, expectAnswer, expectEncoded, postJson, postRaw, unknownClient } from './support/dialects.ts';

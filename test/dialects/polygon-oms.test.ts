@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { polygonOms } from '../../src/dialects/polygon-oms.ts';
-import { OAuthError, toOAuthError, UnavailableError } from '../../src/protocol/errors.ts';
+import { OAuthError, toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { startServer, type TestServer } from '../support/harness.ts';
 import { ALL_DIALECTS, expectAnswer, expectEncoded, postJson, postRaw, unknownClient } from './support/dialects.ts';
 

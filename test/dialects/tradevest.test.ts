@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tradevest } from '../../src/dialects/tradevest.ts';
-import { OAuthError, toOAuthError, UnavailableError } from '../../src/protocol/errors.ts';
+import { OAuthError, toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { startServer, type TestServer } from '../support/harness.ts';
 import { ALL_DIALECTS, expectAnswer, expectEncoded, postJson, postRaw, unknownClient } from './support/dialects.ts';
 

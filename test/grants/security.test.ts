@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { polarFormats } from '../../src/dialects/polar.ts';
-import { OAuthError } from '../../src/protocol/errors.ts';
+import { OAuthError } from '../../src/wire/errors.ts';
 import { s256, verifyPkce } from '../../src/protocol/pkce.ts';
 import { redactPath } from '../../src/util/log.ts';
 import { basic, obtainCode, pkce, seedRefreshToken, startGrantServer, type GrantServer } from './support.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LoadShedder } from '../../src/http/shedding.ts';
+import { LoadShedder } from '../../src/limits/shedding.ts';
 
 test('event-loop delay over the threshold sheds new requests; exempt paths never are', async () => {
   const shedder = new LoadShedder({ maxInFlight: 0, maxEventLoopDelayMs: 50, exempt: new Set(['/healthz']) });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UnavailableError } from '../../src/protocol/errors.ts';
+import { UnavailableError } from '../../src/wire/errors.ts';
 import { createMemoryStore } from '../../src/storage/memory/index.ts';
 import { basic, startServer } from '../support/harness.ts';
 

@@ -1,7 +1,7 @@
 /** The PostgreSQL pool is bounded: waiting for a connection or a statement never hangs, it becomes a 503. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { toOAuthError, UnavailableError } from '../../src/protocol/errors.ts';
+import { toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { openDb } from '../../src/storage/postgres/db.ts';
 import { ConflictError } from '../../src/storage/types.ts';
 import { DATABASE_URL, needService } from '../support/services.ts';

@@ -7,7 +7,7 @@
  * `queryTimeoutMs` (client side, and `statement_timeout` server side).
  */
 import type { Pool, PoolClient } from 'pg';
-import { UnavailableError } from '../../protocol/errors.ts';
+import { UnavailableError } from '../../wire/errors.ts';
 import { ConflictError } from '../types.ts';
 
 export type Query = <R = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<R[]>;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { DIALECTS } from '../../../src/dialects/index.ts';
-import type { HttpRequest, HttpResponse } from '../../../src/http/types.ts';
+import type { HttpRequest, HttpResponse } from '../../../src/wire/http.ts';
 import { newClientSecret } from '../../../src/credentials/secrets.ts';
 import { randomBase62 } from '../../../src/tokens/random.ts';
 import { validate } from './json-schema.ts';

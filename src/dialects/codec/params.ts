@@ -3,8 +3,8 @@
  * once: duplicate parameters, duplicate headers, junk base64, `%` sequences that do not decode,
  * `__proto__` keys, empty values.
  */
-import { OAuthError } from '../../protocol/errors.ts';
-import type { HttpRequest } from '../../http/types.ts';
+import { OAuthError } from '../../wire/errors.ts';
+import type { HttpRequest } from '../../wire/http.ts';
 
 /** A parameter bag with no prototype: `params.constructor` is undefined, `__proto__` is just a key. */
 export type Params = Record<string, unknown>;

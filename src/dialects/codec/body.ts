@@ -3,8 +3,8 @@
  * the fields they require. Failures are `invalid_request` with a reason and (for known fields) the
  * field's name, which each dialect maps to its own catalogue; never the field's value.
  */
-import { OAuthError } from '../../protocol/errors.ts';
-import type { HttpRequest } from '../../http/types.ts';
+import { OAuthError } from '../../wire/errors.ts';
+import type { HttpRequest } from '../../wire/http.ts';
 import type { TokenRequest } from '../../protocol/token-request.ts';
 import { mediaType, parseForm, parseJsonObject, rejectQueryCredentials, type Params } from './params.ts';
 

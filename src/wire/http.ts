@@ -1,4 +1,7 @@
-/** The HTTP request and response as the routes, dialects and admin API see them. */
+/**
+ * The HTTP request and response as plain data: what the HTTP server builds, and what dialects, the
+ * admin API and every route read and write. Nothing here knows node:http's objects.
+ */
 import type { IncomingHttpHeaders } from 'node:http';
 
 export interface HttpRequest {
@@ -19,20 +22,6 @@ export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Buffer;
-}
-
-export type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
-
-export interface Route {
-  readonly method: string;
-  readonly path: string;
-  readonly handler: Handler;
-  /** Builds the 405 answer in the shape of whoever owns the path. */
-  readonly methodNotAllowed?: (req: HttpRequest, allow: readonly string[]) => HttpResponse;
-  /** Builds the 503 sent when the server sheds load, in the owner's shape (before the body is read). */
-  readonly unavailable?: (req: HttpRequest, retryAfter: number) => HttpResponse;
-  /** Name of the owner (a dialect, `core`, `admin`), for collision messages. */
-  readonly owner: string;
 }
 
 export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;

@@ -1,6 +1,6 @@
 /** Response headers every dialect's error answer shares (RFC 6749 §5.1, SECURITY R-03, D-02). */
-import type { OAuthError } from '../../protocol/errors.ts';
-import { NO_STORE } from '../../http/types.ts';
+import type { OAuthError } from '../../wire/errors.ts';
+import { NO_STORE } from '../../wire/http.ts';
 
 /** Seconds a client should wait after a 429 or 503 (1 when the error does not say). */
 export const retryAfter = (err: OAuthError): number => Math.max(1, Math.ceil(err.retryAfter ?? 1));

@@ -3,7 +3,7 @@
  * atomically; it never mints (that is `protocol/issue.ts`) and never sees HTTP or the dialect.
  */
 import type { ClientRecord, SessionRecord, SubjectType } from '../storage/types.ts';
-import type { TokenRequest } from '../protocol/token-request.ts';
+import type { TokenRequest } from './token-request.ts';
 
 export interface GrantContext {
   readonly request: TokenRequest;

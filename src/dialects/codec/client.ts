@@ -1,7 +1,7 @@
 /** Client authentication as presented on the wire, for dialects that take Basic or body credentials. */
-import { OAuthError } from '../../protocol/errors.ts';
+import { OAuthError } from '../../wire/errors.ts';
 import type { PresentedClient } from '../../protocol/token-request.ts';
-import type { HttpRequest } from '../../http/types.ts';
+import type { HttpRequest } from '../../wire/http.ts';
 import { basicCredentials } from './params.ts';
 
 /** Exactly one authentication method per request (RFC 6749 §2.3, SECURITY ). */
