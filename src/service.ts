@@ -41,8 +41,8 @@ import { cachedClients, type CachedClients } from './credentials/client-cache.ts
 import { publishingClients, publishingKeys } from './feed/publishing-store.ts';
 import { redisFeed } from './feed/redis.ts';
 import { localFeed, type Feed } from './feed/types.ts';
-import { openPostgresStore } from './storage/postgres/index.ts';
-import { openSqliteStore } from './storage/sqlite/index.ts';
+import { layered } from './storage/layered.ts';
+import { openStore } from './storage/open.ts';
 import { openRedis, type RedisHandle } from './util/redis.ts';
 import type { Store } from './storage/types.ts';
 import { Keyring, type SigningAlg } from './tokens/keyring.ts';
@@ -77,7 +77,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
   const log = options.log ?? createLogger(config.logLevel);
   const dialects = mountedDialects(config);
   const metrics = new Metrics();
-  const opened = options.store ?? (await openConfiguredStore(config));
+  const opened = options.store ?? (await openStore(config));
   const base = countingStore(opened, metrics.storeRoundTrips);
   let redis: RedisHandle | undefined;
   let feed: Feed | undefined;
@@ -124,18 +124,6 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
   }
 }
 
-/** PostgreSQL when --database-url is given, else the SQLite file in the data directory. */
-function openConfiguredStore(config: Config): Promise<Store> | Store {
-  if (config.databaseUrl === undefined) return openSqliteStore({ dir: config.dataDir });
-  return openPostgresStore({
-    url: config.databaseUrl,
-    schema: config.databaseSchema,
-    poolSize: config.dbPoolSize,
-    acquireTimeoutMs: config.dbAcquireTimeoutMs,
-    queryTimeoutMs: config.dbQueryTimeoutMs,
-  });
-}
-
 /** How stale the client cache may be with respect to changes committed by another process (SQLite). */
 export const CHANGE_CHECK_MS = 20;
 
@@ -166,18 +154,6 @@ function exactWhenPossible(cache: CachedClients, base: Store, now: () => number 
       return cache.get(id);
     },
   });
-}
-
-/**
- * The base store with some repositories replaced. Delegates by prototype, so repositories added to
- * a backend later (codes, sessions, …) are reached without touching this function.
- */
-function layered(base: Store, over: Pick<Store, 'clients' | 'keys'>): Store {
-  return Object.create(base, {
-    clients: { value: over.clients, enumerable: true },
-    keys: { value: over.keys, enumerable: true },
-    close: { value: () => base.close() },
-  }) as Store;
 }
 
 export interface Keymint extends KeymintCore {

@@ -11,7 +11,6 @@ import { signJwtAsync } from '../tokens/jwt.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import { prefixedFormat, type OpaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
-import { faultPoint } from '../util/fault.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { mintIdToken } from './id-token.ts';
 import type { TokenResult } from './token-request.ts';
@@ -120,11 +119,9 @@ export async function issue(
     );
   }
   if (decision.replaces !== undefined) {
-    faultPoint('refresh-before-rotate');
     if (!(await deps.store.tokens.rotate(decision.replaces, now, records))) {
       throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
     }
-    faultPoint('refresh-after-rotate');
   } else {
     for (const r of records) await deps.store.tokens.insert(r);
   }

@@ -5,6 +5,9 @@
  *
  * Nothing waits unboundedly: acquiring a connection gives up after `acquireTimeoutMs`, a query after
  * `queryTimeoutMs` (client side, and `statement_timeout` server side).
+ *
+ * Rows come back as SQLite returns them, so both backends share the row mappers of `../sql/rows.ts`:
+ * `bigint` as a number (epoch milliseconds and counters stay far below 2^53), `json`/`jsonb` as text.
  */
 import type { Pool, PoolClient } from 'pg';
 import { UnavailableError } from '../../wire/errors.ts';
@@ -54,6 +57,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
     keepAlive: true,
     options: `-c search_path=${options.schema}`,
     application_name: 'keymint',
+    types: { getTypeParser: (oid, format) => ROW_PARSERS.get(oid) ?? pg.types.getTypeParser(oid, format) },
   });
   let healthy = true;
   // An idle connection dropped by the server emits here; without a listener the process would crash.
@@ -102,6 +106,33 @@ export async function openDb(options: DbOptions): Promise<Db> {
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, healthy }),
     close: () => pool.end(),
   };
+}
+
+const ROW_PARSERS = new Map<number, (text: string) => unknown>([
+  [20, Number], // int8 (bigint, bigserial, count(*))
+  [114, (text) => text], // json
+  [3802, (text) => text], // jsonb
+]);
+
+/** `INSERT INTO table (a, b, …) VALUES ($1, $2, …)` for columns listed in `../sql/rows.ts`. */
+export const insertSql = (table: string, columns: readonly string[]): string =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`;
+
+/** Runs a write (`UPDATE …`, `DELETE …`) and resolves how many rows it changed. */
+export async function counted(q: Query, write: string, params: readonly unknown[]): Promise<number> {
+  const [row] = await q<{ n: number }>(`WITH w AS (${write} RETURNING 1) SELECT count(*) AS n FROM w`, params);
+  return row?.n ?? 0;
+}
+
+/** The row of `table` matching the first candidate digest, in candidate order (current pepper first). */
+export async function firstByDigest<R extends { readonly digest: string }>(q: Query, table: string, digests: readonly string[]): Promise<R | undefined> {
+  if (digests.length === 0) return undefined;
+  const rows = await q<R>(`SELECT * FROM ${table} WHERE digest = ANY($1::text[])`, [digests]);
+  for (const d of digests) {
+    const row = rows.find((r) => r.digest === d);
+    if (row) return row;
+  }
+  return undefined;
 }
 
 /** SQLSTATE classes that mean "the database is not there right now", not "this query is wrong". */
