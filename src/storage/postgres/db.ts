@@ -89,6 +89,13 @@ export async function openDb(options: DbOptions): Promise<Db> {
         throw mapped(err);
       }
       let broken: Error | undefined;
+      // The pool listens for errors of idle connections only: one lost while checked out here, between
+      // two statements, would be an uncaught 'error' event and end the process. Noted instead; the
+      // next statement fails as unavailable and the connection is destroyed on release.
+      const lost = (err: Error) => {
+        broken = mapped(err);
+      };
+      client.on('error', lost);
       try {
         await run(client, 'BEGIN');
         const result = await fn((sql, params) => run(client, sql, params));
@@ -96,9 +103,10 @@ export async function openDb(options: DbOptions): Promise<Db> {
         return result;
       } catch (err) {
         if (err instanceof UnavailableError) broken = err;
-        else await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken = mapped(rollbackErr)));
+        else if (broken === undefined) await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken = mapped(rollbackErr)));
         throw err;
       } finally {
+        client.removeListener('error', lost);
         // A connection that failed mid-transaction is destroyed, never handed to the next caller.
         client.release(broken);
       }
