@@ -61,7 +61,7 @@ test('RED-02 native apps: private-use schemes in reverse-domain form; other cust
 });
 
 test('RED-03 dangerous schemes, fragments, userinfo, relative references and control characters are refused, naming the field', async () => {
-  for (const [uri, scheme] of [['javascript:alert(document.cookie)', 'javascript'], ['JavaScript:alert(1)', 'javascript'], ['data:text/html,<script>alert(1)</script>', 'data'], ['file:///etc/passwd', 'file'], ['vbscript:msgbox(1)', 'vbscript'], ['blob:https://app.example/1', 'blob']]) {
+  for (const [uri, scheme] of [['javascript:alert(document.cookie)', 'javascript'], ['JavaScript:alert(1)', 'javascript'], ['data:text/html,<script>alert(1)</script>', 'data'], ['file:///etc/passwd', 'file'], ['vbscript:msgbox(1)', 'vbscript'], ['blob:https://app.example/1', 'blob']] as const) {
     await expectRefused(uri, new RegExp(`the ${scheme}: scheme is not allowed`));
   }
   await expectRefused('https://app.example/cb#frag', /fragment/);
