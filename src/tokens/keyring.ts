@@ -261,9 +261,9 @@ export class Keyring {
         if (k.alg !== 'HS256' || k.publicJwk !== null || plain.length !== PEPPER_BYTES) return new Error('the row does not describe its pepper');
         return { use: 'hmac', key: createSecretKey(plain) };
       }
-      if (k.use !== 'sig' || !(SIGNING_ALGS as readonly string[]).includes(k.alg)) return new Error('the row has an unknown use or alg');
+      if (k.use !== 'sig' || !isSigningAlg(k.alg)) return new Error('the row has an unknown use or alg');
       const key = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' });
-      if (!fits(key, k.alg as SigningAlg)) return new Error('the sealed key does not fit the alg of its row');
+      if (!fits(key, k.alg)) return new Error('the sealed key does not fit the alg of its row');
       const jwk: JWK = { ...(createPublicKey(key).export({ format: 'jwk' }) as JWK), kid: k.kid, alg: k.alg, use: 'sig' };
       if (k.publicJwk === null || !sameJwk(JSON.parse(k.publicJwk) as unknown, jwk)) {
         return new Error('the stored public key is not the public half of the sealed private key');
@@ -276,6 +276,8 @@ export class Keyring {
 }
 
 const PEPPER_BYTES = 32;
+
+const isSigningAlg = (alg: string): alg is SigningAlg => (SIGNING_ALGS as readonly string[]).includes(alg);
 
 /** The additional data a key's seal is bound to: its kid, use and alg (SECURITY KEY-03). */
 const binding = (k: Pick<KeyRecord, 'kid' | 'use' | 'alg'>): string => `keymint-key:${k.use}:${k.alg}:${k.kid}`;
