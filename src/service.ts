@@ -88,7 +88,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
     const store = layered(base, { clients: cache, keys: publishingKeys(base.keys, feed) });
     const kek = loadKek(config);
     const algs: SigningAlg[] = [...new Set<SigningAlg>([config.alg, 'RS256', ...dialects.flatMap(({ dialect }) => (dialect.accessToken.format === 'jwt' && dialect.accessToken.alg ? [dialect.accessToken.alg] : []))])];
-    const keyring = await Keyring.open(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, ...(options.now ? { now: options.now } : {}) }).catch((err: unknown) => {
+    const keyring = await Keyring.open(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, log, ...(options.now ? { now: options.now } : {}) }).catch((err: unknown) => {
       // AES-GCM refuses to open key material sealed under another KEK: say what to fix.
       if (err instanceof Error && /unable to authenticate data/.test(err.message)) {
         throw new ConfigError('kek', 'the keys in the store were sealed with another key-encryption key; every node and the CLI need the same KEYMINT_KEK');

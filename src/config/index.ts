@@ -3,6 +3,7 @@
  * flag and a `KEYMINT_*` environment twin (flag wins). Validation fails at startup, naming the key.
  */
 import { isIP } from 'node:net';
+import { isLoopbackIp } from '../util/loopback.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../tokens/keyring.ts';
 import type { LogLevel } from '../util/log.ts';
 
@@ -252,8 +253,6 @@ function isAddressOrCidr(value: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(addr) === 4 ? 32 : 128);
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** RFC 8414 §2: https, no query or fragment; plain http only on loopback (SECURITY A-12, M-02). */
 function checkIssuer(issuer: string, insecureHttp: boolean): void {
   let url: URL;
@@ -265,7 +264,7 @@ function checkIssuer(issuer: string, insecureHttp: boolean): void {
   if (url.search || url.hash || issuer.includes('?') || issuer.includes('#')) throw new ConfigError('issuer', 'must not have a query or fragment');
   if (url.protocol === 'https:') return;
   if (url.protocol !== 'http:') throw new ConfigError('issuer', 'must be an https URL');
-  if (!LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.') && !insecureHttp) {
+  if (url.hostname !== 'localhost' && !isLoopbackIp(url.hostname) && !insecureHttp) {
     throw new ConfigError('issuer', 'must be https unless it is a loopback address (or --insecure-http is set)');
   }
 }
