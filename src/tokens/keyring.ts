@@ -13,9 +13,9 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { KeyRecord, KeyRepo } from '../storage/types.ts';
 import { randomBase62 } from './random.ts';
 import { seal, unseal } from './seal.ts';
+import type { SigningAlg } from '../config/types.ts';
 
-export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export { SIGNING_ALGS, type SigningAlg } from '../config/types.ts';
 
 export interface Signer {
   readonly kid: string;

@@ -1,5 +1,5 @@
 /**
- * Body and header decoding shared by the dialects. Each trap named in SECURITY.md is handled here
+ * Body and header decoding shared by the dialects. Each trap named in docs/security.md is handled here
  * once: duplicate parameters, duplicate headers, junk base64, `%` sequences that do not decode,
  * `__proto__` keys, empty values.
  */
