@@ -71,7 +71,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
     const store = withRepos(base, { clients: followCommits(cache, base.changeMarker, now), keys: publishingKeys(base.keys, feed) });
     const fixedAlgs = mounts.flatMap(({ dialect: d }) => (d.accessToken.format === 'jwt' && d.accessToken.alg ? [d.accessToken.alg] : []));
     const algs = [...new Set<SigningAlg>([config.alg, 'RS256', ...fixedAlgs])];
-    const keyring = await openKeyring(store.keys, { kek: loadKek(config), algs, maxTokenTtl: config.maxTokenTtl, now });
+    const keyring = await openKeyring(store.keys, { kek: loadKek(config), algs, maxTokenTtl: config.maxTokenTtl, log, now });
     const settings = { ...config, knownDialects: [...DIALECTS.keys()], knownGrants: GRANT_TYPES };
     const clients = new ClientService({ store, keyring, settings, now });
     const sessions = new SessionService({ store, keyring, settings, now });

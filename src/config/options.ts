@@ -17,6 +17,7 @@ import {
   text,
   type RawValue,
 } from './parse.ts';
+import { isLoopbackIp } from '../util/loopback.ts';
 import { SIGNING_ALGS, type Config, type DialectMount } from './types.ts';
 
 export interface Option<T> {
@@ -39,8 +40,6 @@ export interface Option<T> {
 
 type Table = { readonly [K in keyof Config]-?: Option<Config[K]> };
 
-const LOOPBACK_NAMES = new Set(['localhost', '[::1]']);
-
 /** RFC 8414 §2: https, no query or fragment; plain http only on loopback (SECURITY A-12, M-02). */
 function issuer(raw: RawValue, key: string, resolved: Partial<Config>): string {
   const value = text(raw, key).replace(/\/+$/, '');
@@ -53,7 +52,7 @@ function issuer(raw: RawValue, key: string, resolved: Partial<Config>): string {
   if (url.search || url.hash || value.includes('?') || value.includes('#')) throw new ConfigError(key, 'must not have a query or fragment');
   if (url.protocol === 'https:') return value;
   if (url.protocol !== 'http:') throw new ConfigError(key, 'must be an https URL');
-  if (!LOOPBACK_NAMES.has(url.hostname) && !/^127(\.\d{1,3}){3}$/.test(url.hostname) && resolved.insecureHttp !== true) {
+  if (url.hostname !== 'localhost' && !isLoopbackIp(url.hostname) && resolved.insecureHttp !== true) {
     throw new ConfigError(key, 'must be https unless it is a loopback address (or --insecure-http is set)');
   }
   return value;

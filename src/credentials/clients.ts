@@ -8,6 +8,7 @@ import { randomBase62 } from '../tokens/random.ts';
 import type { ClientMode, ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
 import { isScopeToken } from '../wire/scope.ts';
 import { newClientId, parseClientId, type IdSettings } from './ids.ts';
+import { redirectUriProblem } from './redirect-uris.ts';
 import { looksLikeClientSecret, newClientSecret } from './secrets.ts';
 
 /** At most this many secrets authenticate a client at once (overlapping rotation). */
@@ -270,7 +271,10 @@ export class ClientService {
       if (!this.#deps.settings.knownDialects.includes(d)) throw new ClientInputError('dialect', `unknown dialect; known: ${this.#deps.settings.knownDialects.join(', ')}`);
     }
     for (const a of input.audiences ?? []) if (!isAbsoluteUri(a)) throw new ClientInputError('audience', 'an audience must be an absolute URI');
-    for (const u of input.redirectUris ?? []) if (!isAbsoluteUri(u) || u.includes('#')) throw new ClientInputError('redirect_uri', 'a redirect URI must be absolute, without fragment');
+    for (const u of input.redirectUris ?? []) {
+      const problem = typeof u === 'string' ? redirectUriProblem(u, input.mode) : 'a redirect URI must be a string';
+      if (problem !== undefined) throw new ClientInputError('redirect_uri', problem);
+    }
     if (input.rateLimit !== undefined && input.rateLimit !== null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1 || input.rateLimit > 100_000_000)) {
       throw new ClientInputError('rate_limit', 'rate_limit must be a whole number of requests per minute in 1..100000000');
     }

@@ -41,6 +41,8 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
       res.once('close', () => shedder.done());
     }
     handle(req, res, router, settings, log).catch((err: unknown) => {
+      // A client that hangs up mid-body is a normal event, not a failure of ours (SECURITY LOG-01).
+      if (req.destroyed && !res.headersSent) return log.debug('client hung up', { path: redactPath(pathOf(req)) });
       log.error('request failed', { err, path: redactPath(pathOf(req)) });
       if (!res.headersSent) send(res, json(500, { error: 'server_error', error_description: 'An internal error occurred.' }));
       else res.destroy();

@@ -13,6 +13,7 @@ export {
   type VerifyCallOptions,
 } from './verifier.ts';
 export type { IntrospectionOptions } from './introspection.ts';
+export { OPAQUE_FORMATS, type OpaqueFormat } from './opaque-formats.ts';
 export { pollRevocations, type PollRevocationsOptions, type RevocationPoller, type RevocationSource } from './revocations.ts';
 export { tokenFromRequest, type BearerSource } from './bearer.ts';
 export { challenge, type Challenge, type ChallengeOptions } from './challenge.ts';

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type TestServer } from '../support/harness.ts';
 import { expectAnswer, type DialectName } from '../dialects/support/dialects.ts';
+import { createLogger } from '../../src/util/log.ts';
 
 const TWO_MB = 'x'.repeat(2 * 1024 * 1024);
 
@@ -51,7 +52,7 @@ describe('errors under a mount are the dialect\'s own', () => {
   const post = (path: string, body: string, type = 'application/x-www-form-urlencoded') =>
     fetch(s.url + path, { method: 'POST', headers: { 'content-type': type }, body });
 
-  test('BODY-01 a 2 MB body at Orum\'s and Fuuffy\'s mounts: their own 413 bodies, no-store, connection closed', async () => {
+  test('BODY-03 a 2 MB body at Orum\'s and Fuuffy\'s mounts: their own 413 bodies, no-store, connection closed', async () => {
     const orum = await post('/oauth/token', TWO_MB, 'application/json');
     assert.equal(orum.headers.get('connection'), 'close');
     await expectAnswer('orum', orum, { status: 413, body: { error_code: 'payload_too_large', message: 'Payload Too Large', details: null } });
@@ -98,7 +99,7 @@ describe('errors under a mount are the dialect\'s own', () => {
     }
   });
 
-  test('BODY-02 a chunked body that grows past the limit and never ends gets 413 and a closed connection', async () => {
+  test('BODY-01 a chunked body that grows past the limit and never ends gets 413 and a closed connection', async () => {
     const head = `POST /v1/auth/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n`;
     const { text, closed } = await raw(s.url, head, { stream: true });
     assert.match(text, /^HTTP\/1\.1 413 /);
@@ -109,7 +110,7 @@ describe('errors under a mount are the dialect\'s own', () => {
     assert.ok(closed);
   });
 
-  test('BODY-03 Expect: 100-continue with a body declared too large: 413 at once, never 100 Continue', async () => {
+  test('BODY-02 Expect: 100-continue with a body declared too large: 413 at once, never 100 Continue', async () => {
     const head = `POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\n`;
     const { text } = await raw(s.url, head);
     assert.match(text, /^HTTP\/1\.1 413 /);
@@ -137,4 +138,24 @@ test('nested mounts: the longest prefix wins', async (t) => {
 
 test('two dialects in one directory: startup names both', async () => {
   await assert.rejects(startServer({ dialects: ['orum=/api/orum-token', 'fuuffy=/api/fuuffy-token'] }), /mount \/api\/ is claimed by both orum and fuuffy/);
+});
+
+test('LOG-01 a client that hangs up mid-body is not logged as an error', async (t) => {
+  const lines: string[] = [];
+  const s = await startServer({}, { log: createLogger('debug', (line) => void lines.push(line)) });
+  t.after(() => s.close());
+  const { hostname, port } = new URL(s.url);
+  await new Promise<void>((resolve) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write('POST /oauth2/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=');
+      setTimeout(() => socket.destroy(), 50);
+    });
+    socket.on('close', () => resolve());
+  });
+  // The server learns of the hang-up asynchronously: wait for its log line (bounded).
+  for (let i = 0; i < 100 && !lines.some((l) => l.includes('client hung up')); i++) await new Promise((r) => setTimeout(r, 20));
+  const levels = lines.map((l) => JSON.parse(l) as { level: string; msg: string });
+  assert.deepEqual(levels.filter((l) => l.level === 'error' || l.level === 'warn'), []);
+  assert.ok(levels.some((l) => l.msg === 'client hung up'), JSON.stringify(levels));
+  assert.ok(lines.every((l) => !l.includes('stack')));
 });

@@ -6,7 +6,7 @@ import { decodeJwt } from 'jose';
 import { serve, stop } from '../support/process.ts';
 import { startServer, tempDir } from '../support/harness.ts';
 
-test('createKeymint on port 0 without an issuer: the issuer names the bound port', async (t) => {
+test('NET-03 createKeymint on port 0 without an issuer: the issuer names the bound port', async (t) => {
   const s = await startServer();
   t.after(() => s.close());
   const port = new URL(s.url).port;
@@ -28,7 +28,7 @@ test('an explicit issuer is kept as given on port 0', async (t) => {
   assert.equal(s.keymint.config.issuer, 'https://auth.example');
 });
 
-test('`keymint serve --port 0` advertises the real port', async (t) => {
+test('NET-03 `keymint serve --port 0` advertises the real port', async (t) => {
   const dataDir = tempDir();
   const p = await serve(['--data', dataDir]);
   t.after(async () => {
