@@ -12,6 +12,6 @@ export { createMemoryStore } from './storage/memory/index.ts';
 // The SQLite and PostgreSQL stores are reached through `openStore`, which imports the chosen backend
 // only when called: importing this module loads neither `node:sqlite` nor `pg`.
 export { openStore } from './storage/open.ts';
-export type { StoreSettings } from './storage/open.ts';
+export type { StoreConfig } from './storage/open.ts';
 export type * from './storage/types.ts';
 export type { CreateClientInput, ClientView } from './credentials/clients.ts';

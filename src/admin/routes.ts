@@ -118,7 +118,7 @@ async function route(req: HttpRequest, parts: string[], actor: string, deps: Adm
     }
   }
   if (resource === 'sessions' && action === undefined) {
-    // Issue 4: the platform registers a logged-in user; DELETE ends it (by id, or by token).
+    // The platform registers a logged-in user; DELETE ends it.
     if ((id === undefined || id === '') && method === 'POST') {
       const b = body(req);
       const ttl = b.ttl;

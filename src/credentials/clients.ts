@@ -6,15 +6,13 @@ import type { Keyring } from '../tokens/keyring.ts';
 import { hmacHex, digestsEqual } from '../tokens/digest.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { ClientMode, ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
-import { isScopeToken } from '../protocol/scope.ts';
+import { isScopeToken } from '../wire/scope.ts';
 import { newClientId, parseClientId, type IdSettings } from './ids.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
 import { looksLikeClientSecret, newClientSecret } from './secrets.ts';
 
 /** At most this many secrets authenticate a client at once (overlapping rotation). */
 export const MAX_LIVE_SECRETS = 2;
-
-export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'web'] as const;
 
 /** Input errors of the management surface (CLI, admin API); the message names the field, never a secret. */
 export class ClientInputError extends Error {
@@ -77,6 +75,8 @@ export interface ClientServiceSettings extends IdSettings {
   readonly maxTokenTtl: number;
   /** Dialect names this deployment knows (a client may be limited to some). */
   readonly knownDialects: readonly string[];
+  /** Grant types this server implements (the grant registry). */
+  readonly knownGrants: readonly string[];
 }
 
 export interface ClientServiceDeps {
@@ -260,8 +260,9 @@ export class ClientService {
     if (input.mode !== 'live' && input.mode !== 'sandbox') throw new ClientInputError('mode', 'mode must be live or sandbox');
     if (input.type !== 'confidential' && input.type !== 'public') throw new ClientInputError('type', 'type must be confidential or public');
     for (const s of input.scopes) if (!isScopeToken(s)) throw new ClientInputError('scope', 'a scope contains characters outside RFC 6749 §3.3');
+    const { knownGrants } = this.#deps.settings;
     for (const g of input.grants) {
-      if (!(KNOWN_GRANTS as readonly string[]).includes(g)) throw new ClientInputError('grant', `unknown grant; known: ${KNOWN_GRANTS.join(', ')}`);
+      if (!knownGrants.includes(g)) throw new ClientInputError('grant', `unknown grant; known: ${knownGrants.join(', ')}`);
     }
     if (input.type === 'public' && input.grants.includes('client_credentials')) {
       throw new ClientInputError('grant', 'a public client cannot use client_credentials (RFC 6749 §4.4)');

@@ -4,12 +4,12 @@
  */
 import { candidateDigests, storedDigest } from '../tokens/digest.ts';
 import type { Keyring } from '../tokens/keyring.ts';
-import { prefixedFormat } from '../tokens/opaque.ts';
+import { opaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { SessionRecord, Store, SubjectType } from '../storage/types.ts';
 import { ClientInputError } from './clients.ts';
 
-export const sessionTokenFormat = prefixedFormat('keymint-session', 'km_st_');
+export const sessionTokenFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_st_' });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SUBJECT = /^[A-Za-z0-9._:@-]{1,255}$/;

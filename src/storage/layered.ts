@@ -1,16 +1,11 @@
-/** A store seen through replacements of some of its repositories (caches, publishers, test wrappers). */
+/**
+ * A store with some repositories replaced (a cache, a publisher) and the rest delegated by
+ * prototype, so repositories a backend adds later are reached without touching this function.
+ */
 import type { Store } from './types.ts';
 
-/** The repositories of a store, as opposed to what identifies and closes it. */
-export type Repositories = Pick<Store, 'clients' | 'keys' | 'tokens' | 'sessions' | 'codes' | 'audit'>;
-
-/**
- * `base` with the repositories in `over` replaced. Delegates by prototype, so everything else the
- * backend carries (`kind`, `changeMarker`, PostgreSQL's `poolStats`) is reached unchanged, and
- * closing it closes `base`.
- */
-export function layered<S extends Store>(base: S, over: Partial<Repositories>): S {
-  const replaced: PropertyDescriptorMap = { close: { value: () => base.close() } };
-  for (const [name, repo] of Object.entries(over)) replaced[name] = { value: repo, enumerable: true };
-  return Object.create(base, replaced) as S;
+export function withRepos(base: Store, over: Partial<Omit<Store, 'kind' | 'close' | 'changeMarker'>>): Store {
+  const props: PropertyDescriptorMap = { close: { value: () => base.close() } };
+  for (const [name, repo] of Object.entries(over)) props[name] = { value: repo, enumerable: true };
+  return Object.create(base, props) as Store;
 }

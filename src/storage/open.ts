@@ -1,34 +1,25 @@
 /**
- * Opens the configured store. Each backend is imported only when chosen, so a process that uses
- * another store (or only the memory store) never loads `node:sqlite` or `pg`.
+ * Opens the configured store: PostgreSQL when a database URL is given, else SQLite in the data
+ * directory (`:memory:`: a private in-memory SQLite database), migrated to the current schema. Each
+ * backend is imported on first use, so a process that never opens SQLite never loads `node:sqlite`
+ * (absent before Node 22), and none loads `pg` unless asked.
  */
+import type { Config } from '../config/types.ts';
 import type { Store } from './types.ts';
 
-/** What opening a store needs from the configuration. */
-export interface StoreSettings {
-  /** `postgres://…`: the PostgreSQL store; unset: the SQLite file in `dataDir`. */
-  readonly databaseUrl?: string | undefined;
-  /** Directory of the SQLite file (`:memory:` for a private in-memory database). */
-  readonly dataDir: string;
-  /** PostgreSQL schema holding the tables. The PostgreSQL settings default as in `postgres/index.ts`. */
-  readonly databaseSchema?: string;
-  readonly dbPoolSize?: number;
-  readonly dbAcquireTimeoutMs?: number;
-  readonly dbQueryTimeoutMs?: number;
-}
+export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl' | 'databaseSchema' | 'dbPoolSize' | 'dbAcquireTimeoutMs' | 'dbQueryTimeoutMs'>;
 
-/** PostgreSQL when `databaseUrl` is set, else SQLite in `dataDir`; migrated to the current schema. */
-export async function openStore(settings: StoreSettings): Promise<Store> {
-  if (settings.databaseUrl === undefined) {
-    const { openSqliteStore } = await import('./sqlite/index.ts');
-    return openSqliteStore({ dir: settings.dataDir });
+export async function openStore(config: StoreConfig): Promise<Store> {
+  if (config.databaseUrl !== undefined) {
+    const { openPostgresStore } = await import('./postgres/index.ts');
+    return openPostgresStore({
+      url: config.databaseUrl,
+      schema: config.databaseSchema,
+      poolSize: config.dbPoolSize,
+      acquireTimeoutMs: config.dbAcquireTimeoutMs,
+      queryTimeoutMs: config.dbQueryTimeoutMs,
+    });
   }
-  const { openPostgresStore } = await import('./postgres/index.ts');
-  return openPostgresStore({
-    url: settings.databaseUrl,
-    schema: settings.databaseSchema,
-    poolSize: settings.dbPoolSize,
-    acquireTimeoutMs: settings.dbAcquireTimeoutMs,
-    queryTimeoutMs: settings.dbQueryTimeoutMs,
-  });
+  const { openSqliteStore } = await import('./sqlite/index.ts');
+  return openSqliteStore({ dir: config.dataDir });
 }

@@ -21,9 +21,9 @@ import type { KeyRecord, KeyRepo } from '../storage/types.ts';
 import type { Logger } from '../util/log.ts';
 import { randomBase62 } from './random.ts';
 import { seal, sealVersion, unseal } from './seal.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../config/types.ts';
 
-export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export { SIGNING_ALGS, type SigningAlg } from '../config/types.ts';
 
 export interface Signer {
   readonly kid: string;

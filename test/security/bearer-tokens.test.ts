@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createTokenSource, type DialectName } from '../../src/client/index.ts';
-import { refreshTokenFormat } from '../../src/protocol/issue.ts';
 import { sessionTokenFormat } from '../../src/credentials/sessions.ts';
-import { polarFormats } from '../../src/dialects/polar.ts';
-import { hexFormat, keymintAccessFormat } from '../../src/tokens/opaque.ts';
+import { polarShapes } from '../../src/dialects/polar.ts';
+import { fuuffyShape } from '../../src/dialects/fuuffy.ts';
+import { KEYMINT_ACCESS, KEYMINT_REFRESH, opaqueFormat } from '../../src/tokens/opaque.ts';
 import { createVerifier, VerifyError } from '../../src/verify/index.ts';
 import { basic, obtainCode, startGrantServer, type GrantServer } from '../grants/support.ts';
 
@@ -45,8 +45,8 @@ test('B-01 every token Keymint issues is an RFC 6750 b64token: each dialect\'s a
   assert.deepEqual([...algs].sort(), ['EdDSA', 'RS256'], 'JWTs of the configured alg and of Polygon\'s fixed RS256');
   for (const t of issued) assert.match(t, B64TOKEN);
   // The formats themselves, over many mints (the random part is where a stray character would hide).
-  const formats = [keymintAccessFormat, refreshTokenFormat, sessionTokenFormat, hexFormat('fuuffy', 'sk-', 16), ...Object.values(polarFormats)];
-  for (const f of formats) for (let i = 0; i < 2000; i++) assert.match(f.mint(), B64TOKEN, f.name);
+  const formats = [opaqueFormat(KEYMINT_ACCESS), opaqueFormat(KEYMINT_REFRESH), sessionTokenFormat, opaqueFormat(fuuffyShape), ...Object.values(polarShapes).map(opaqueFormat)];
+  for (const f of formats) for (let i = 0; i < 2000; i++) assert.match(f.mint(), B64TOKEN, f.shape.prefix);
 });
 
 test('B-04 access tokens live one hour unless the client is given another lifetime; more than --max-token-ttl is refused', async () => {

@@ -3,14 +3,24 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
-import { openStore } from '../../src/storage/open.ts';
+import { openStore, type StoreConfig } from '../../src/storage/open.ts';
 import { tempDir } from '../support/harness.ts';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
+
+const settings = (over: Partial<StoreConfig>): StoreConfig => ({
+  dataDir: ':memory:',
+  databaseUrl: undefined,
+  databaseSchema: 'keymint',
+  dbPoolSize: 2,
+  dbAcquireTimeoutMs: 2000,
+  dbQueryTimeoutMs: 5000,
+  ...over,
+});
 
 test('openStore: without a database URL, the SQLite file in the data directory', async (t) => {
   const dataDir = tempDir('keymint-open-');
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const store = await openStore({ dataDir });
+  const store = await openStore(settings({ dataDir }));
   t.after(() => store.close());
   assert.equal(store.kind, 'sqlite');
   assert.ok(existsSync(`${dataDir}/keymint.db`));
@@ -20,7 +30,7 @@ test('openStore: with a database URL, PostgreSQL in the given schema', async (t)
   if (!(await needService(t, 'PostgreSQL'))) return;
   const databaseSchema = uniqueName('kmo');
   t.after(() => dropSchema(databaseSchema));
-  const store = await openStore({ databaseUrl: DATABASE_URL, databaseSchema, dbPoolSize: 2, dataDir: '/nonexistent' });
+  const store = await openStore(settings({ databaseUrl: DATABASE_URL, databaseSchema, dataDir: '/nonexistent' }));
   t.after(() => store.close());
   assert.equal(store.kind, 'postgres');
   assert.deepEqual(await store.clients.list(), []);
@@ -38,7 +48,7 @@ const keymint = await k.createKeymint(k.loadConfig({ dataDir: ':memory:', port: 
 await keymint.listen();
 await keymint.close();
 const withMemory = drivers();
-const sqlite = await k.openStore({ dataDir: ':memory:' });
+const sqlite = await k.openStore(k.loadConfig({ dataDir: ':memory:' }, {}));
 await sqlite.close();
 console.log(JSON.stringify({ withMemory, withSqlite: drivers() }));
 `;

@@ -8,7 +8,7 @@
  *   reached by watching the statements the store runs on its database handle.
  */
 import type { Database, DriverStatement } from '../../src/storage/sqlite/db.ts';
-import { layered } from '../../src/storage/layered.ts';
+import { withRepos } from '../../src/storage/layered.ts';
 import type { Store, TokenRepo } from '../../src/storage/types.ts';
 
 export const CRASH_POINTS = ['refresh-before-rotate', 'rotate-after-consume', 'rotate-before-commit', 'refresh-after-rotate'] as const;
@@ -33,7 +33,7 @@ export function crashingStore(store: Store, point: CrashPoint): Store {
   const tokens = new Proxy(store.tokens, {
     get: (target, prop) => (prop === 'rotate' ? rotate : Reflect.get(target, prop, target)),
   });
-  return layered(store, { tokens });
+  return withRepos(store, { tokens });
 }
 
 /** `rotate`'s consuming UPDATE (also a plain revoke's, which the crash server never runs). */
