@@ -17,7 +17,8 @@ if (dataDir === undefined || !isCrashPoint(point)) {
   process.stderr.write(`usage: crash-server.ts <data dir> <${CRASH_POINTS.join(' | ')}>\n`);
   process.exit(2);
 }
-const config = loadConfig({ dataDir, port: '0', issuer: 'http://localhost:8080', logLevel: 'silent' }, {});
+// Delay-based shedding off: on a loaded machine it could answer 503 before the crash point is reached.
+const config = loadConfig({ dataDir, port: '0', issuer: 'http://localhost:8080', logLevel: 'silent', maxEventLoopDelayMs: '0' }, {});
 const store = crashingStore(sqliteStore(crashingDatabase(openDatabase({ dir: dataDir }), point)), point);
 const keymint = await createKeymint(config, { store, log: createLogger('silent') });
 const port = await keymint.listen();
