@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { clientKeys, CLIENT_KEY_ALGORITHMS } from '../../src/credentials/client-keys.ts';
 import {
   JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion, type AssertionKeyLookup, type ClientAssertionSettings, type PresentedAssertion,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { accessTokenHash, DPOP_ALGORITHMS, sameResource, UseDpopNonceError, verifyDpopProof, type DpopSettings } from '../../src/protocol/dpop.ts';
 import { dpopNonces } from '../../src/protocol/dpop-nonce.ts';
 import { memoryReplayGuard } from '../../src/protocol/replay-guard.ts';
