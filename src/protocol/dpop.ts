@@ -13,7 +13,7 @@
  * returned `jkt` in `cnf`), or check a refresh token's binding: those belong to the token endpoint.
  */
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { OAuthError } from '../wire/errors.ts';
 import type { DpopNonces } from './dpop-nonce.ts';
 import type { ReplayGuard } from './replay-guard.ts';
@@ -72,6 +72,36 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 /** Key type by the first two letters of the alg (ES256 → EC, EdDSA/Ed25519 → OKP, PS/RS → RSA). */
 const KEY_TYPES: Readonly<Record<string, string>> = { ES: 'EC', Ed: 'OKP', PS: 'RSA', RS: 'RSA' };
 
+/** RFC 7638 §3.2: the required members of each key type, in lexicographic order. */
+const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = { EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'], RSA: ['e', 'kty', 'n'] };
+
+/** RFC 7638 SHA-256 thumbprint, computed synchronously (the value of `cnf.jkt`). */
+export function jwkThumbprint(jwk: JWK): string {
+  const members = THUMBPRINT_MEMBERS[jwk.kty ?? ''];
+  if (!members || members.some((m) => typeof (jwk as Record<string, unknown>)[m] !== 'string')) throw invalidProof('The DPoP proof jwk is incomplete.');
+  const canonical = `{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify((jwk as Record<string, unknown>)[m])}`).join(',')}}`;
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * Imported proof keys by thumbprint and alg: a client signs many proofs with one key, so importing
+ * it once saves most of a proof's cost beyond its one signature check. Bounded; oldest dropped.
+ */
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+const IMPORTED_KEYS_MAX = 10_000;
+
+function importProofKey(jwk: JWK, jkt: string, alg: string): Promise<CryptoKey> {
+  const id = `${alg}:${jkt}`;
+  let key = importedKeys.get(id);
+  if (!key) {
+    key = importJWK(jwk, alg) as Promise<CryptoKey>;
+    key.catch(() => importedKeys.delete(id));
+    if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.delete(importedKeys.keys().next().value!);
+    importedKeys.set(id, key);
+  }
+  return key;
+}
+
 /** Verifies the proof, or returns undefined when the request carries none (the caller decides if it must). */
 export async function verifyDpopProof(input: DpopProofInput, settings: DpopSettings): Promise<DpopProof | undefined> {
   const values = input.proof === undefined ? [] : typeof input.proof === 'string' ? [input.proof] : input.proof;
@@ -80,12 +110,13 @@ export async function verifyDpopProof(input: DpopProofInput, settings: DpopSetti
   const proof = values[0]!.trim();
   if (proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof)) throw invalidProof('The DPoP proof is not a compact JWS.');
 
-  let jwk: JWK | undefined;
+  let jkt = '';
   let payload: JWTPayload;
   try {
     const keyOf = (header: { jwk?: unknown; alg?: string }) => {
-      jwk = checkedJwk(header.jwk, header.alg);
-      return importJWK(jwk, header.alg);
+      const jwk = checkedJwk(header.jwk, header.alg);
+      jkt = jwkThumbprint(jwk);
+      return importProofKey(jwk, jkt, header.alg!);
     };
     ({ payload } = await jwtVerify(proof, keyOf, {
       typ: 'dpop+jwt', // jose compares case-insensitively and accepts application/dpop+jwt
@@ -117,7 +148,6 @@ export async function verifyDpopProof(input: DpopProofInput, settings: DpopSetti
     throw invalidProof('The DPoP proof ath does not match the access token.');
   }
 
-  const jkt = await calculateJwkThumbprint(jwk!, 'sha256');
   const lastAcceptedMs = (iat + settings.proofMaxAgeSeconds + tolerance + 1) * 1000;
   const replayKey = `dpop:${createHash('sha256').update(jkt).update('\0').update(jti).digest('base64url')}`;
   if (!(await settings.replay.claim(replayKey, lastAcceptedMs))) throw invalidProof('The DPoP proof was already used.');

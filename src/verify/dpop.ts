@@ -13,7 +13,7 @@
  * cache); and the default replay cache holds one process's proofs only.
  */
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { VerifyError } from './errors.ts';
 
 /** A server-chosen nonce the proofs must carry (RFC 9449 §9). */
@@ -55,6 +55,9 @@ export interface DpopRequest {
 export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'] as const;
 
 const FAMILY: Readonly<Record<string, string>> = { ES: 'EC', Ed: 'OKP', PS: 'RSA', RS: 'RSA' };
+/** RFC 7638 §3.2 members per key type, sorted: what the thumbprint hashes. */
+const REQUIRED: Readonly<Record<string, readonly string[]>> = { EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'], RSA: ['e', 'kty', 'n'] };
+const KEYS_KEPT = 10_000;
 const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 const proofError = (message: string, cause?: unknown) => new VerifyError('invalid_dpop_proof', message, { scheme: 'DPoP', cause });
@@ -89,12 +92,30 @@ export function createDpopChecker(options: DpopOptions, clockTolerance: number, 
   }
   const maxAge = options.proofMaxAgeSeconds ?? 60;
   const replay = options.replay ?? memoryDpopReplayCache(options.replayCacheSize, now);
+  // A client signs its proofs with one key: each key is imported once (by alg and thumbprint).
+  const keys = new Map<string, Promise<CryptoKey>>();
 
-  async function keyOf(header: { jwk?: unknown; alg?: string }) {
+  function thumbprintOf(jwk: JWK): string {
+    const members = REQUIRED[jwk.kty!]!;
+    const fields = jwk as Record<string, unknown>;
+    if (members.some((m) => typeof fields[m] !== 'string')) throw proofError('The DPoP proof jwk is incomplete.');
+    return createHash('sha256').update(`{${members.map((m) => `"${m}":${JSON.stringify(fields[m])}`).join(',')}}`).digest('base64url');
+  }
+
+  function keyOf(header: { jwk?: unknown; alg?: string }, found: { jkt: string }) {
     const jwk = header.jwk as JWK | undefined;
     if (typeof jwk !== 'object' || jwk === null || SECRET_MEMBERS.some((m) => m in jwk)) throw proofError('The DPoP proof jwk is not a public key.');
     if (jwk.kty !== FAMILY[header.alg?.slice(0, 2) ?? '']) throw proofError('The DPoP proof jwk does not fit its alg.');
-    return importJWK(jwk, header.alg);
+    found.jkt = thumbprintOf(jwk);
+    const id = `${header.alg}:${found.jkt}`;
+    let key = keys.get(id);
+    if (!key) {
+      key = importJWK(jwk, header.alg) as Promise<CryptoKey>;
+      key.catch(() => keys.delete(id));
+      if (keys.size >= KEYS_KEPT) keys.delete(keys.keys().next().value!);
+      keys.set(id, key);
+    }
+    return key;
   }
 
   return {
@@ -103,16 +124,15 @@ export function createDpopChecker(options: DpopOptions, clockTolerance: number, 
       const values = request.dpop === undefined ? [] : typeof request.dpop === 'string' ? [request.dpop] : request.dpop;
       if (values.length !== 1) throw proofError(values.length === 0 ? 'A DPoP-bound token needs a DPoP proof.' : 'More than one DPoP header.');
       let payload: JWTPayload;
-      let jwk: JWK;
+      const found = { jkt: '' };
       try {
-        const verified = await jwtVerify(values[0]!.trim(), keyOf, {
+        const verified = await jwtVerify(values[0]!.trim(), (header) => keyOf(header, found), {
           typ: 'dpop+jwt',
           algorithms,
           requiredClaims: ['jti', 'htm', 'htu', 'iat', 'ath'],
           currentDate: new Date(now()),
         });
         payload = verified.payload;
-        jwk = verified.protectedHeader.jwk!;
       } catch (error) {
         throw error instanceof VerifyError ? error : proofError('The DPoP proof is invalid.', error);
       }
@@ -131,7 +151,7 @@ export function createDpopChecker(options: DpopOptions, clockTolerance: number, 
           nonce: await options.nonce.current(),
         });
       }
-      const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
+      const thumbprint = found.jkt;
       if (thumbprint !== jkt) throw new VerifyError('invalid_token', 'The access token is bound to another key.', { scheme: 'DPoP' });
       const key = `${thumbprint}:${createHash('sha256').update(jti).digest('base64url')}`;
       if (!(await replay.claim(key, (iat + maxAge + clockTolerance + 1) * 1000))) throw proofError('The DPoP proof was already used.');

@@ -36,13 +36,18 @@ function recorder() {
   return { sent, fetchFn };
 }
 
-test('PJ-01 DP-01 DP-03 oauth4webapi: private_key_jwt and a DPoP proof, the nonce challenge answered, a DPoP-bound token', async () => {
+/** oauth4webapi set up for the endpoint: private_key_jwt with the ES256 key, a DPoP handle, a recorder. */
+function oauth4webapiClient() {
   const as: oauth.AuthorizationServer = { issuer: endpoint.issuer, token_endpoint: endpoint.tokenUrl };
   const client: oauth.Client = { client_id: CLIENT };
   const auth = oauth.PrivateKeyJwt({ key: clientKey.privateKey, kid: 'c-es' });
-  const DPoP = oauth.DPoP(client, dpopKey);
   const rec = recorder();
-  const options = { DPoP, [oauth.allowInsecureRequests]: true, [oauth.customFetch]: rec.fetchFn };
+  const options = { DPoP: oauth.DPoP(client, dpopKey), [oauth.allowInsecureRequests]: true, [oauth.customFetch]: rec.fetchFn };
+  return { as, client, auth, rec, options };
+}
+
+test('PJ-01 DP-01 DP-03 oauth4webapi: private_key_jwt and a DPoP proof, the nonce challenge answered, a DPoP-bound token', async () => {
+  const { as, client, auth, rec, options } = oauth4webapiClient();
   const grant = async () =>
     oauth.processClientCredentialsResponse(as, client, await oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams(), options));
   let result: oauth.TokenEndpointResponse;
@@ -56,20 +61,14 @@ test('PJ-01 DP-01 DP-03 oauth4webapi: private_key_jwt and a DPoP proof, the nonc
   assert.equal(result.token_type, 'dpop');
   assert.deepEqual(decodeJwt(result.access_token).cnf, { jkt });
   assert.deepEqual(endpoint.outcomes.slice(-2), ['use_dpop_nonce', 'ok']);
-
 });
 
 test('PJ-01 DP-01 a request oauth4webapi made, replayed: the assertion is refused, then the proof', async () => {
-  const as: oauth.AuthorizationServer = { issuer: endpoint.issuer, token_endpoint: endpoint.tokenUrl };
-  const client: oauth.Client = { client_id: CLIENT };
-  const auth = oauth.PrivateKeyJwt({ key: clientKey.privateKey, kid: 'c-es' });
-  const DPoP = oauth.DPoP(client, dpopKey);
-  const rec = recorder();
-  const options = { DPoP, [oauth.allowInsecureRequests]: true, [oauth.customFetch]: rec.fetchFn };
+  const { as, client, auth, rec, options } = oauth4webapiClient();
   const request = () => oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams(), options);
   if ((await request()).status === 400) assert.equal((await request()).status, 200); // first one learns the nonce
   const sent = rec.sent.at(-1)!;
-  const post = (headers: Headers, body: string) => fetch(endpoint.tokenUrl, { method: 'POST', headers, body }).then(async (r) => [r.status, (await r.json()).error]);
+  const post = (headers: Headers, body: string) => fetch(endpoint.tokenUrl, { method: 'POST', headers, body }).then(async (r) => [r.status, ((await r.json()) as { error?: string }).error]);
   /** The recorded body with a new assertion from the library's own signer. */
   const freshBody = async () => {
     const body = new URLSearchParams(sent.body);
@@ -86,7 +85,7 @@ test('PJ-01 DP-01 a request oauth4webapi made, replayed: the assertion is refuse
   const withoutProof = new Headers(sent.headers);
   withoutProof.delete('dpop');
   const plain = await fetch(endpoint.tokenUrl, { method: 'POST', headers: withoutProof, body: await freshBody() });
-  assert.equal((await plain.json()).token_type, 'Bearer', 'a fresh assertion without a proof gets an unbound token');
+  assert.equal(((await plain.json()) as { token_type?: string }).token_type, 'Bearer', 'a fresh assertion without a proof gets an unbound token');
 });
 
 test('PJ-01 PJ-02 an assertion signed by another key under the client\'s kid, or for another audience, is refused', async () => {
