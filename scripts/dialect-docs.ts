@@ -50,7 +50,7 @@ export async function dialectDocs(): Promise<Record<string, string>> {
 async function groupDocs(names: readonly string[], restrictedTo: string, index: string[]): Promise<Record<string, string>> {
   const pages: Record<string, string> = {};
   const dataDir = mkdtempSync(join(tmpdir(), 'keymint-docs-'));
-  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', issuer: 'http://localhost:8080', dialects: [...names] }, {});
+  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', issuer: 'http://localhost:8080', dialects: [...names], maxEventLoopDelayMs: '0' }, {});
   const keymint = await createKeymint(config, { log: createLogger('silent'), now: () => NOW });
   try {
     const base = `http://127.0.0.1:${await keymint.listen()}`;

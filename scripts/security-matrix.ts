@@ -1,63 +1,97 @@
 /**
- * Writes docs/security.md: every requirement ID of ../shared/SECURITY.md next to the tests named after
- * it (found by scanning test/ for test names that start with IDs). Run after adding tests.
+ * Writes docs/security.md: every requirement of docs/requirements.md next to the tests named after
+ * it (test names under test/ that start with requirement IDs), the ones no test can cover with the
+ * reason given, and the documented deviations. `test/docs.test.ts` fails while the file is stale.
+ *
+ * Refuses (throws) on a duplicate ID, a test naming an ID the list does not have, and a "no test can
+ * cover" entry for an ID that has a test.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const spec = readFileSync(join(root, '..', 'shared', 'SECURITY.md'), 'utf8');
-const requirements = [...spec.matchAll(/^\| ([A-Z]+-\d+) \| (.+?) \| [^|]*\|$/gm)].map((m) => ({ id: m[1]!, text: m[2]! }));
+const SOURCE = 'docs/requirements.md';
+const UNTESTABLE = '## Requirements no test can cover';
+const DEVIATIONS = '## Documented deviations';
+
+interface Requirement {
+  readonly id: string;
+  readonly text: string;
+  readonly section: string;
+}
+
+/** The requirement tables, the reasons some cannot be tested, and the deviations section verbatim. */
+export function readRequirements(text: string): { requirements: Requirement[]; reasons: Map<string, string>; deviations: string } {
+  const requirements: Requirement[] = [];
+  let section = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('## ')) section = line.slice(3);
+    const row = /^\| ([A-Z]+-\d+) \| (.+?) \| [^|]* \|$/.exec(line);
+    if (row) requirements.push({ id: row[1]!, text: row[2]!, section });
+  }
+  const seen = new Set<string>();
+  for (const { id } of requirements) {
+    if (seen.has(id)) throw new Error(`${SOURCE}: ${id} is listed twice`);
+    seen.add(id);
+  }
+  const untestable = text.slice(text.indexOf(UNTESTABLE), text.indexOf(DEVIATIONS));
+  const reasons = new Map([...untestable.matchAll(/^- \*\*([A-Z]+-\d+)\*\*: ([\s\S]+?)(?=\n- |\n\n|(?![\s\S]))/gm)].map((m) => [m[1]!, m[2]!.replace(/\s+/g, ' ')]));
+  const deviations = text.slice(text.indexOf(DEVIATIONS)).trimEnd();
+  return { requirements, reasons, deviations };
+}
 
 const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 
-const tests = new Map<string, string[]>();
-for (const file of files(join(root, 'test'))) {
-  const source = readFileSync(file, 'utf8');
-  for (const m of source.matchAll(/\btest\(\s*[`'"]((?:[A-Z]+-\d+ )+)([^`'"]*)/g)) {
-    for (const id of m[1]!.trim().split(' ')) {
-      const list = tests.get(id) ?? [];
-      list.push(`\`${relative(root, file)}\`: ${m[1]!.trim()} ${m[2]!.replace(/\$\{[^}]*\}/g, '…').replace(/\|/g, '\\|')}`);
-      tests.set(id, list);
+/** Every test whose name starts with IDs, by ID: `path`: name. */
+export function testsById(testDir = join(root, 'test')): Map<string, string[]> {
+  const tests = new Map<string, string[]>();
+  for (const file of files(testDir).sort()) {
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/\btest\(\s*[`'"]((?:[A-Z]+-\d+ )+)([^`'"]*)/g)) {
+      const name = `\`${relative(root, file)}\`: ${m[1]!.trim()} ${m[2]!.replace(/\$\{[^}]*\}/g, '…').replace(/\|/g, '\\|')}`;
+      for (const id of m[1]!.trim().split(' ')) tests.set(id, [...(tests.get(id) ?? []), name]);
     }
   }
+  return tests;
 }
 
-const DEVIATIONS = `## Documented deviations
-
-- **BCP-09** (asymmetric client authentication recommended): Keymint authenticates clients with shared
-  secrets, as the five provider contracts it reproduces require. Compensations: 256-bit random secrets
-  with a checksum, only peppered HMAC-SHA256 digests at rest, constant-time verification with equal work
-  for unknown clients, overlapping rotation, and (with the scale-out work) rate limits and lockout.
-- **BCP-13** (sender-constrained tokens): DPoP and mTLS binding are out of scope for v1.
-- **A-01**: a request with no client authentication is answered 401 \`invalid_client\` (RFC 6749 §5.2),
-  not 400 \`invalid_request\`.
-- **A-10**: verification computes one HMAC per distinct pepper among the client's live secrets (padded
-  with the current pepper) and always two fixed-length comparisons. An unknown client therefore costs
-  exactly what a client whose secrets share the current pepper costs; only during a pepper rotation can
-  a client with secrets under two peppers cost one HMAC (about 2 µs) more.
-- **T-08**: a client registered without scopes gets tokens with an empty \`scope\` when it asks for none;
-  the seed dialects (which have no scope parameter) rely on this.
-`;
-
-const lines = [
-  '# Security requirements and their tests',
-  '',
-  'Generated by `node scripts/security-matrix.ts` from `../shared/SECURITY.md` and the test names under',
-  '`test/` (a test covering a requirement starts its name with the ID). "—" marks a requirement with no',
-  'test yet; the notes of the open issues say which work brings it.',
-  '',
-  '| ID | requirement | tests |',
-  '|---|---|---|',
-  ...requirements.map(({ id, text }) => {
+export function securityMatrix(): { markdown: string; covered: number; total: number } {
+  const { requirements, reasons, deviations } = readRequirements(readFileSync(join(root, SOURCE), 'utf8'));
+  const tests = testsById();
+  const known = new Set(requirements.map((r) => r.id));
+  const unknown = [...tests.keys()].filter((id) => !known.has(id));
+  if (unknown.length > 0) throw new Error(`tests name requirement IDs that ${SOURCE} does not list: ${unknown.join(', ')}`);
+  for (const id of reasons.keys()) {
+    if (!known.has(id)) throw new Error(`${SOURCE}: "${UNTESTABLE.slice(3)}" names ${id}, which is not listed`);
+    if (tests.has(id)) throw new Error(`${SOURCE}: ${id} is listed as untestable but has tests; remove the entry`);
+  }
+  const lines = [
+    '# Security requirements and their tests',
+    '',
+    `Generated by \`node scripts/security-matrix.ts\` from \`${SOURCE}\` (the requirements, in full) and the`,
+    'test names under `test/` (a test covering a requirement starts its name with the ID); do not edit by',
+    'hand. "not yet tested" marks a requirement whose test comes with later work.',
+  ];
+  let section = '';
+  for (const { id, text, section: s } of requirements) {
+    if (s !== section) {
+      section = s;
+      lines.push('', `## ${s}`, '', '| ID | requirement | tests |', '|---|---|---|');
+    }
     const short = text.length > 110 ? `${text.slice(0, 107)}…` : text;
-    return `| ${id} | ${short.replace(/\|/g, '\\|')} | ${(tests.get(id) ?? ['—']).join('<br>')} |`;
-  }),
-  '',
-  DEVIATIONS,
-];
-writeFileSync(join(root, 'docs', 'security.md'), lines.join('\n'));
-const covered = requirements.filter((r) => tests.has(r.id)).length;
-process.stdout.write(`${covered} of ${requirements.length} requirements have tests\n`);
+    const reason = reasons.get(id);
+    const cell = tests.get(id)?.join('<br>') ?? (reason !== undefined ? `no test can cover it: ${reason.replace(/\|/g, '\\|')}` : '— not yet tested');
+    lines.push(`| ${id} | ${short} | ${cell} |`);
+  }
+  const covered = requirements.filter((r) => tests.has(r.id)).length;
+  lines.push('', `${covered} of ${requirements.length} requirements have tests.`, '', deviations, '');
+  return { markdown: lines.join('\n'), covered, total: requirements.length };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { markdown, covered, total } = securityMatrix();
+  writeFileSync(join(root, 'docs', 'security.md'), markdown);
+  process.stdout.write(`${covered} of ${total} requirements have tests\n`);
+}

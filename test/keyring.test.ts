@@ -6,6 +6,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createMemoryStore } from '../src/storage/memory/index.ts';
 import { openSqliteStore } from '../src/storage/sqlite/index.ts';
 import { Keyring } from '../src/tokens/keyring.ts';
+import { seal, unseal } from '../src/tokens/seal.ts';
 import { readFileSync } from 'node:fs';
 import { startServer } from './support/harness.ts';
 
@@ -40,19 +41,22 @@ test('rotation promotes the key that was already published, and keeps the retire
   assert.ok(!published().includes(active.kid), 'removed once every token it signed has expired');
 });
 
-test('private key material is sealed at rest and bound to its kid', async () => {
+test('private key material is sealed at rest and bound to its row', async () => {
   const { store, kek } = await open();
   const records = await store.keys.list();
   for (const r of records) {
-    assert.match(r.sealed, /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    assert.match(r.sealed, /^v2\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
     assert.ok(!r.sealed.includes('PRIVATE'));
   }
-  // Swapping sealed blobs between records, or opening with another KEK, fails.
+  // A sealed blob moved onto another row does not open there: that row is refused, the rest serve.
   const [a, b] = records.filter((r) => r.use === 'sig');
   await store.keys.mutate(() => ({ put: [{ ...a!, sealed: b!.sealed }], remove: [] }));
-  await assert.rejects(Keyring.open(store.keys, { kek, algs: ['RS256'], maxTokenTtl: 3600 }));
+  const reopened = await Keyring.open(store.keys, { kek, algs: ['RS256'], maxTokenTtl: 3600 });
+  assert.ok(!reopened.describe().some((k) => k.kid === a!.kid));
+  assert.ok(!reopened.jwksJson().includes(a!.kid));
+  // Under another KEK nothing opens: that is a configuration error, not a row to skip.
   const fresh = await open();
-  await assert.rejects(Keyring.open(fresh.store.keys, { kek: randomBytes(32), algs: ['RS256'], maxTokenTtl: 3600 }));
+  await assert.rejects(Keyring.open(fresh.store.keys, { kek: randomBytes(32), algs: ['RS256'], maxTokenTtl: 3600 }), /unable to authenticate data/);
 });
 
 test('a token signed before a rotation still verifies after it, and a server picks up a rotation made elsewhere', async (t) => {
@@ -91,3 +95,22 @@ function readKek(dir: string): Buffer {
   return Buffer.from(readFileSync(`${dir}/kek`, 'utf8'), 'base64');
 }
 
+
+test('rows sealed in the v1 form (bound to the kid alone) still load, and their use and alg are checked against the material', async () => {
+  const { store, kek, ring } = await open();
+  const binding = (k: { kid: string; use: string; alg: string }) => `keymint-key:${k.use}:${k.alg}:${k.kid}`;
+  const v1 = (k: Awaited<ReturnType<typeof store.keys.list>>[number]) => ({
+    ...k,
+    sealed: seal(kek, unseal(kek, k.sealed, binding(k)), k.kid).replace(/^v2\./, 'v1.'),
+  });
+  const records = await store.keys.list();
+  await store.keys.mutate(() => ({ put: records.map(v1), remove: [] }));
+  const legacy = await Keyring.open(store.keys, { kek, algs: ['RS256'], maxTokenTtl: 3600 });
+  assert.equal(legacy.jwksJson(), ring.jwksJson());
+  assert.equal(legacy.pepper().kid, ring.pepper().kid);
+  // A v1 RSA row re-labelled as EdDSA opens (its AAD is only the kid) but does not fit the label.
+  const next = (await store.keys.list()).find((k) => k.use === 'sig' && k.state === 'next')!;
+  await store.keys.mutate(() => ({ put: [{ ...next, alg: 'EdDSA' }], remove: [] }));
+  const relabelled = await Keyring.open(store.keys, { kek, algs: ['RS256'], maxTokenTtl: 3600 });
+  assert.ok(!relabelled.jwksJson().includes(next.kid));
+});

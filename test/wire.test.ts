@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { firstDuplicateKey, formUrlDecode, parseForm } from '../src/dialects/codec/params.ts';
 import { newClientSecret, looksLikeClientSecret } from '../src/credentials/secrets.ts';
 import { newClientId, parseClientId } from '../src/credentials/ids.ts';
-import { prefixedFormat } from '../src/tokens/opaque.ts';
-import { fuuffyFormat } from '../src/dialects/fuuffy.ts';
+import { opaqueFormat } from '../src/tokens/opaque.ts';
+import { fuuffyShape } from '../src/dialects/fuuffy.ts';
 import { parseScope } from '../src/protocol/scope.ts';
 
 test('firstDuplicateKey: none in any JSON.stringify output; finds an injected duplicate at any depth', () => {
@@ -75,7 +75,8 @@ test('client ids round-trip their mode and environment', () => {
 });
 
 test('D-03 opaque formats recognise their own tokens and reject altered ones before any lookup', () => {
-  const polar = prefixedFormat('polar-at', 'polar_at_u_');
+  const polar = opaqueFormat({ kind: 'checksummed', prefix: 'polar_at_u_' });
+  const fuuffyFormat = opaqueFormat(fuuffyShape);
   for (let i = 0; i < 100; i++) {
     const t = polar.mint();
     assert.match(t, /^polar_at_u_[0-9A-Za-z]{43}$/);

@@ -76,7 +76,8 @@ export function adminHandler(deps: AdminDeps): Handler {
     try {
       return await route(req, parts, actor, deps);
     } catch (err) {
-      if (err instanceof ClientInputError) return problem(400, 'invalid_request', err.message);
+      // The field is named, so the caller knows which input to fix.
+      if (err instanceof ClientInputError) return json(400, { error: 'invalid_request', error_description: err.message, field: err.field }, { 'Cache-Control': 'no-store' });
       if (err instanceof ClientNotFoundError) return problem(404, 'not_found', 'No such client.');
       if (err instanceof OAuthError) return problem(err.status, err.code, err.description);
       // A store outage is a 503 + Retry-After here too, never a 500 (DESIGN: reliability rules).
@@ -117,7 +118,7 @@ async function route(req: HttpRequest, parts: string[], actor: string, deps: Adm
     }
   }
   if (resource === 'sessions' && action === undefined) {
-    // Issue 4: the platform registers a logged-in user; DELETE ends it (by id, or by token).
+    // The platform registers a logged-in user; DELETE ends it.
     if ((id === undefined || id === '') && method === 'POST') {
       const b = body(req);
       const ttl = b.ttl;

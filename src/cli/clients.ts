@@ -2,7 +2,7 @@
 import type { ClientView, CreateClientInput } from '../credentials/clients.ts';
 import { ClientInputError } from '../credentials/clients.ts';
 import type { KeymintCore } from '../service.ts';
-import type { Flags } from './main.ts';
+import type { Flags } from './flags.ts';
 
 const out = (s: string) => process.stdout.write(s);
 const list = (v: Flags[string]): string[] | undefined => (Array.isArray(v) ? v : undefined);

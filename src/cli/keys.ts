@@ -1,6 +1,6 @@
 /** `keymint keys list|rotate` and `keymint audit`. */
 import type { KeymintCore } from '../service.ts';
-import type { Flags } from './main.ts';
+import type { Flags } from './flags.ts';
 
 const out = (s: string) => process.stdout.write(s);
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());

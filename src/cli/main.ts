@@ -12,7 +12,7 @@ import { clientsCommand } from './clients.ts';
 import { keysCommand, auditCommand } from './keys.ts';
 import { USAGE } from './usage.ts';
 
-export type Flags = Record<string, string | boolean | string[] | undefined>;
+import type { Flags } from './flags.ts';
 
 /** Config flags shared by every command, generated from the config table. */
 const CONFIG_FLAGS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
@@ -120,7 +120,7 @@ async function serve(config: Config): Promise<number> {
   const port = await keymint.listen();
   log.info('keymint listening', {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
-    issuer: config.issuer,
+    issuer: keymint.config.issuer,
     store: keymint.store.kind,
     // Whether Redis is used, never its URL (it may carry a password).
     redis: config.redisUrl === undefined ? 'none' : keymint.redis?.healthy() ? 'connected' : 'connecting',

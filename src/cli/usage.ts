@@ -1,7 +1,7 @@
-import { OPTIONS } from '../config/index.ts';
+import { defaultText, OPTIONS } from '../config/index.ts';
 
 const configHelp = OPTIONS.filter((o) => !o.envOnly)
-  .map((o) => `  --${o.flag}${o.boolean ? '' : ' VALUE'}`.padEnd(27) + ` ${o.doc} [${o.env}]`)
+  .map((o) => `  --${o.flag}${o.boolean ? '' : ' VALUE'}`.padEnd(27) + ` ${o.doc}${defaultText(o) === undefined ? '' : ` (default ${defaultText(o)})`} [${o.env}]`)
   .join('\n');
 
 export const USAGE = `Usage: keymint <command> [options]

@@ -1,5 +1,5 @@
 /**
- * How each dialect Keymint speaks asks for a token and answers (the contracts in DIALECTS.md), so one
+ * How each dialect Keymint speaks asks for a token and answers (the contracts in docs/dialects/), so one
  * token source fetches from any of those providers, real or Keymint-emulated. Each codec turns the
  * canonical input into headers + body and the provider's 200 into a canonical grant.
  */

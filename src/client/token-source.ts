@@ -92,8 +92,10 @@ const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 const RETRIED = new Set([429, 502, 503, 504]);
 
 export function createTokenSource(options: TokenSourceOptions): TokenSource {
-  const codec: DialectCodec = DIALECTS[options.dialect ?? 'oauth2'];
-  if (!codec) throw new TypeError(`createTokenSource: unknown dialect ${String(options.dialect)}`);
+  const name = options.dialect ?? 'oauth2';
+  // Own members only: a dialect named `toString` must not find Object.prototype's.
+  if (!Object.hasOwn(DIALECTS, name)) throw new TypeError(`createTokenSource: unknown dialect ${String(options.dialect)}`);
+  const codec: DialectCodec = DIALECTS[name];
   let grant: Grant = options.grant ?? { type: 'client_credentials' };
   if (!codec.grants.includes(grant.type)) {
     throw new TypeError(`createTokenSource: the ${codec.name} dialect does not offer the ${grant.type} grant (offers: ${codec.grants.join(', ')})`);

@@ -71,3 +71,35 @@ export function cachedClients(repo: ClientRepo, ttlMs: number, now: () => number
     touchSecret: (clientId, secretId, at) => repo.touchSecret(clientId, secretId, at),
   };
 }
+
+/** How stale the client cache may be with respect to changes committed by another process (SQLite). */
+export const CHANGE_CHECK_MS = 20;
+
+/**
+ * When the store can tell cheaply that another connection committed (SQLite's `data_version`), drop
+ * the whole client cache before answering from it, checking at most every CHANGE_CHECK_MS: a change
+ * made by the CLI or another process takes effect within 20 ms, while a busy node pays for the check
+ * on one request in many rather than on each.
+ */
+export function followCommits(cache: CachedClients, marker: (() => number) | undefined, now: () => number = Date.now): CachedClients {
+  if (!marker) return cache;
+  let seen = marker();
+  let checkedAt = now();
+  const check = () => {
+    const t = now();
+    if (t - checkedAt < CHANGE_CHECK_MS && t >= checkedAt) return;
+    checkedAt = t;
+    const current = marker();
+    if (current !== seen) {
+      seen = current;
+      cache.invalidate();
+    }
+  };
+  return {
+    ...cache,
+    get: (id) => {
+      check();
+      return cache.get(id);
+    },
+  };
+}

@@ -6,14 +6,13 @@ import type { Keyring } from '../tokens/keyring.ts';
 import { hmacHex, digestsEqual } from '../tokens/digest.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { ClientMode, ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
-import { isScopeToken } from '../protocol/scope.ts';
+import { isScopeToken } from '../wire/scope.ts';
 import { newClientId, parseClientId, type IdSettings } from './ids.ts';
+import { redirectUriProblem } from './redirect-uris.ts';
 import { looksLikeClientSecret, newClientSecret } from './secrets.ts';
 
 /** At most this many secrets authenticate a client at once (overlapping rotation). */
 export const MAX_LIVE_SECRETS = 2;
-
-export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'web'] as const;
 
 /** Input errors of the management surface (CLI, admin API); the message names the field, never a secret. */
 export class ClientInputError extends Error {
@@ -76,6 +75,8 @@ export interface ClientServiceSettings extends IdSettings {
   readonly maxTokenTtl: number;
   /** Dialect names this deployment knows (a client may be limited to some). */
   readonly knownDialects: readonly string[];
+  /** Grant types this server implements (the grant registry). */
+  readonly knownGrants: readonly string[];
 }
 
 export interface ClientServiceDeps {
@@ -259,8 +260,9 @@ export class ClientService {
     if (input.mode !== 'live' && input.mode !== 'sandbox') throw new ClientInputError('mode', 'mode must be live or sandbox');
     if (input.type !== 'confidential' && input.type !== 'public') throw new ClientInputError('type', 'type must be confidential or public');
     for (const s of input.scopes) if (!isScopeToken(s)) throw new ClientInputError('scope', 'a scope contains characters outside RFC 6749 §3.3');
+    const { knownGrants } = this.#deps.settings;
     for (const g of input.grants) {
-      if (!(KNOWN_GRANTS as readonly string[]).includes(g)) throw new ClientInputError('grant', `unknown grant; known: ${KNOWN_GRANTS.join(', ')}`);
+      if (!knownGrants.includes(g)) throw new ClientInputError('grant', `unknown grant; known: ${knownGrants.join(', ')}`);
     }
     if (input.type === 'public' && input.grants.includes('client_credentials')) {
       throw new ClientInputError('grant', 'a public client cannot use client_credentials (RFC 6749 §4.4)');
@@ -269,7 +271,10 @@ export class ClientService {
       if (!this.#deps.settings.knownDialects.includes(d)) throw new ClientInputError('dialect', `unknown dialect; known: ${this.#deps.settings.knownDialects.join(', ')}`);
     }
     for (const a of input.audiences ?? []) if (!isAbsoluteUri(a)) throw new ClientInputError('audience', 'an audience must be an absolute URI');
-    for (const u of input.redirectUris ?? []) if (!isAbsoluteUri(u) || u.includes('#')) throw new ClientInputError('redirect_uri', 'a redirect URI must be absolute, without fragment');
+    for (const u of input.redirectUris ?? []) {
+      const problem = typeof u === 'string' ? redirectUriProblem(u, input.mode) : 'a redirect URI must be a string';
+      if (problem !== undefined) throw new ClientInputError('redirect_uri', problem);
+    }
     if (input.rateLimit !== undefined && input.rateLimit !== null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1 || input.rateLimit > 100_000_000)) {
       throw new ClientInputError('rate_limit', 'rate_limit must be a whole number of requests per minute in 1..100000000');
     }

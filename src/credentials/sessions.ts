@@ -4,12 +4,12 @@
  */
 import { candidateDigests, storedDigest } from '../tokens/digest.ts';
 import type { Keyring } from '../tokens/keyring.ts';
-import { prefixedFormat } from '../tokens/opaque.ts';
+import { opaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { SessionRecord, Store, SubjectType } from '../storage/types.ts';
 import { ClientInputError } from './clients.ts';
 
-export const sessionTokenFormat = prefixedFormat('keymint-session', 'km_st_');
+export const sessionTokenFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_st_' });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SUBJECT = /^[A-Za-z0-9._:@-]{1,255}$/;
@@ -24,7 +24,7 @@ export interface CreateSessionInput {
 }
 
 export interface SessionServiceDeps {
-  readonly store: Pick<Store, 'sessions' | 'audit' | 'tokens'>;
+  readonly store: Pick<Store, 'sessions' | 'audit' | 'tokens' | 'clients'>;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly settings: { readonly sessionTtl: number };
   readonly now?: () => number;
@@ -44,6 +44,11 @@ export class SessionService {
     if (type !== 'user' && type !== 'organization') throw new ClientInputError('subject_type', 'subject_type must be user or organization');
     if (typeof input.subject !== 'string' || !SUBJECT.test(input.subject) || (type === 'organization' && !isUuid(input.subject))) {
       throw new ClientInputError('subject', 'subject must be 1–255 characters of [A-Za-z0-9._:@-] (a UUID for an organization)');
+    }
+    // RFC 9700 §4.15.1 (SECURITY BCP-11): a user must not be able to pass for a client. Client ids are
+    // generated, so no client can pick a user's subject; this closes the other direction.
+    if ((await this.#deps.store.clients.get(input.subject)) !== undefined) {
+      throw new ClientInputError('subject', 'subject must not be the id of a client (RFC 9700 §4.15.1)');
     }
     const orgs = input.organizations ?? [];
     if (!orgs.every(isUuid)) throw new ClientInputError('organizations', 'organizations must be UUIDs');

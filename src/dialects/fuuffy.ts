@@ -1,20 +1,20 @@
 /**
- * `fuuffy` — Fuuffy (seed 004): `POST /v1/auth/token`, form `client_id`, `client_secret`
+ * `fuuffy` — Fuuffy: `POST /v1/auth/token`, form `client_id`, `client_secret`
  * (`grant_type=client_credentials` tolerated). 200 `{"data": {access_token, token_type, expires_in}}`
- * with an opaque `sk-` + 32 hex token, stored only as a digest (protocol/issue.ts) and so
+ * with an opaque `sk-` + 32 hex token, stored only as a digest (tokens/formats.ts) and so
  * introspectable and revocable. Errors `{"error": {code, code_reason, message, error_trace?}}`,
- * `error_trace` (field → problem) on 400 only (DIALECTS.md).
+ * `error_trace` (field → problem) on 400 only (docs/dialects/).
  */
 import type { OAuthError } from '../wire/errors.ts';
+import type { OpaqueShape } from '../protocol/issue.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
-import { hexFormat } from '../tokens/opaque.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
 import { bodyCredentialsRequest, FORM, knownField } from './codec/body.ts';
 import { errorHeaders, rateLimitHeaders } from './codec/response.ts';
 
 /** Fuuffy's documented token shape: `sk-` + 32 lowercase hex characters (128 bits, no checksum). */
-export const fuuffyFormat = hexFormat('fuuffy', 'sk-', 16);
+export const fuuffyShape = { kind: 'hex', prefix: 'sk-', bytes: 16 } as const satisfies OpaqueShape;
 
 type Row = readonly [code: string, codeReason: string, message: string];
 
@@ -54,7 +54,7 @@ export const fuuffy = {
   name: 'fuuffy',
   defaultPath: '/v1/auth/token',
   grants: ['client_credentials'],
-  accessToken: { format: 'opaque', opaque: fuuffyFormat },
+  accessToken: { format: 'opaque', shapes: { default: fuuffyShape } },
   contract: {
     title: 'Fuuffy: OAuth authentication',
     summary: 'OAuth 2.0 client credentials; an opaque sk- token valid for one hour.',
@@ -121,7 +121,7 @@ export const fuuffy = {
   },
 
   decode(req: HttpRequest): TokenRequest {
-    return bodyCredentialsRequest(req, [FORM], 'fuuffy');
+    return bodyCredentialsRequest(req, [FORM]);
   },
 
   encodeResult(r: TokenResult): HttpResponse {

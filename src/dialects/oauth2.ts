@@ -25,7 +25,6 @@ const REALM = 'keymint';
 const WIRE_CODE: Partial<Record<OAuthError['code'], string>> = {
   method_not_allowed: 'invalid_request',
   payload_too_large: 'invalid_request',
-  not_found: 'invalid_request',
   rate_limited: 'temporarily_unavailable',
 };
 
@@ -34,7 +33,7 @@ const stringProp = { type: 'string', minLength: 1 } as const;
 export const oauth2 = {
   name: 'oauth2',
   defaultPath: '/oauth2/token',
-  grants: ['client_credentials', 'authorization_code', 'refresh_token', 'web'],
+  grants: 'all',
   endpoints: ['introspect', 'revoke', 'authorize', 'userinfo', 'revocations'],
   accessToken: { format: 'jwt' },
   contract: {
@@ -45,7 +44,7 @@ export const oauth2 = {
         type: 'object',
         required: ['grant_type'],
         properties: {
-          grant_type: { type: 'string', enum: ['client_credentials', 'authorization_code', 'refresh_token', 'web'] },
+          grant_type: { type: 'string' },
           scope: { type: 'string' },
           resource: { type: 'string', format: 'uri' },
           client_id: { type: 'string' },
@@ -111,7 +110,6 @@ export const oauth2 = {
       grantType: fields.grant_type,
       params: fields,
       client: presentedClient(req, fields),
-      dialect: 'oauth2',
     };
   },
 

@@ -1,8 +1,15 @@
 /** OpenAPI 3.1 document of one mounted dialect, generated from its contract (never written by hand). */
-import type { Dialect } from './types.ts';
+import type { Dialect, JsonSchema } from './types.ts';
 
-export function openApiDocument(dialect: Dialect, path: string, serverUrl: string): Record<string, unknown> {
+/** `grants`: the grant types this mount offers, filled into a `grant_type` property that lists none. */
+export function openApiDocument(dialect: Dialect, path: string, serverUrl: string, grants: readonly string[]): Record<string, unknown> {
   const c = dialect.contract;
+  const withGrants = (schema: JsonSchema): JsonSchema => {
+    const properties = schema.properties as Record<string, JsonSchema> | undefined;
+    const grantType = properties?.grant_type;
+    if (!grantType || 'enum' in grantType || 'const' in grantType) return schema;
+    return { ...schema, properties: { ...properties, grant_type: { ...grantType, enum: [...grants] } } };
+  };
   const errorResponse = (description: string) => ({
     description,
     headers: { 'Cache-Control': { schema: { const: 'no-store' } }, Pragma: { schema: { const: 'no-cache' } } },
@@ -35,7 +42,7 @@ export function openApiDocument(dialect: Dialect, path: string, serverUrl: strin
             : {}),
           requestBody: {
             required: true,
-            content: Object.fromEntries(Object.entries(c.requestBodies).map(([type, schema]) => [type, { schema }])),
+            content: Object.fromEntries(Object.entries(c.requestBodies).map(([type, schema]) => [type, { schema: withGrants(schema) }])),
           },
           responses,
           ...(c.basicAuth ? { security: [{ basic: [] }, {}] } : { security: [{}] }),

@@ -1,8 +1,8 @@
 /**
- * `orum` — Orum (seed 001): `POST /oauth/token`, JSON or form `{client_id, client_secret}`,
+ * `orum` — Orum: `POST /oauth/token`, JSON or form `{client_id, client_secret}`,
  * `grant_type` optional (when present, `client_credentials`). 200 `{access_token, token_type:
  * "Bearer", expires_in}`; errors `{error_code, message, details}` with the per-field codes of the
- * seed's `x-orum-error-missing` / `x-orum-error-invalid` (DIALECTS.md).
+ * seed's `x-orum-error-missing` / `x-orum-error-invalid` (docs/dialects/).
  */
 import type { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
@@ -110,7 +110,7 @@ export const orum = {
   },
 
   decode(req: HttpRequest): TokenRequest {
-    return bodyCredentialsRequest(req, [JSON_TYPE, FORM], 'orum');
+    return bodyCredentialsRequest(req, [JSON_TYPE, FORM]);
   },
 
   encodeResult(r: TokenResult): HttpResponse {

@@ -1,5 +1,5 @@
 /**
- * `polar` — Polar's OAuth 2.0 server (seed 002; DIALECTS.md). Paths under /v1/oauth2/; form bodies
+ * `polar` — Polar's OAuth 2.0 server (docs/user-grants.md). Paths under /v1/oauth2/; form bodies
  * only; grants authorization_code, refresh_token and `web` (client_credentials is not part of the
  * contract → unsupported_grant_type). A 200 carries all six TokenResponse fields: `refresh_token`
  * is null for `web`, `scope` is always a string, `id_token` is always an RS256 OIDC ID token.
@@ -7,8 +7,8 @@
  * `polar_at_o_`, `polar_rt_u_`, `polar_rt_o_` (stored as digests only).
  */
 import { OAuthError } from '../wire/errors.ts';
+import type { OpaqueShape } from '../protocol/issue.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
-import { prefixedFormat } from '../tokens/opaque.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
 import { presentedClient } from './codec/client.ts';
@@ -16,17 +16,17 @@ import { mediaType, parseForm, rejectQueryCredentials, stringParams } from './co
 
 const FORM = 'application/x-www-form-urlencoded';
 
-export const polarFormats = {
-  accessUser: prefixedFormat('polar-access-user', 'polar_at_u_'),
-  accessOrganization: prefixedFormat('polar-access-organization', 'polar_at_o_'),
-  refreshUser: prefixedFormat('polar-refresh-user', 'polar_rt_u_'),
-  refreshOrganization: prefixedFormat('polar-refresh-organization', 'polar_rt_o_'),
-} as const;
+/** Polar's token prefixes, by kind and subject type. */
+export const polarShapes = {
+  accessUser: { kind: 'checksummed', prefix: 'polar_at_u_' },
+  accessOrganization: { kind: 'checksummed', prefix: 'polar_at_o_' },
+  refreshUser: { kind: 'checksummed', prefix: 'polar_rt_u_' },
+  refreshOrganization: { kind: 'checksummed', prefix: 'polar_rt_o_' },
+} as const satisfies Record<string, OpaqueShape>;
 
 const WIRE_CODE: Partial<Record<OAuthError['code'], string>> = {
   method_not_allowed: 'invalid_request',
   payload_too_large: 'invalid_request',
-  not_found: 'invalid_request',
   rate_limited: 'temporarily_unavailable',
 };
 
@@ -40,13 +40,9 @@ export const polar = {
   endpoints: ['introspect', 'revoke', 'authorize', 'userinfo'],
   accessToken: {
     format: 'opaque',
-    opaque: polarFormats.accessUser,
-    bySubjectType: { user: polarFormats.accessUser, organization: polarFormats.accessOrganization },
+    shapes: { default: polarShapes.accessUser, user: polarShapes.accessUser, organization: polarShapes.accessOrganization },
   },
-  refreshToken: {
-    opaque: polarFormats.refreshUser,
-    bySubjectType: { user: polarFormats.refreshUser, organization: polarFormats.refreshOrganization },
-  },
+  refreshToken: { default: polarShapes.refreshUser, user: polarShapes.refreshUser, organization: polarShapes.refreshOrganization },
   idToken: 'always',
   contract: {
     title: 'Polar OAuth 2.0 token endpoint',
@@ -99,7 +95,7 @@ export const polar = {
     const params = parseForm(req.body);
     rejectQueryCredentials(req, params);
     const fields = stringParams(params);
-    return { grantType: fields.grant_type, params: fields, client: presentedClient(req, fields), dialect: 'polar' };
+    return { grantType: fields.grant_type, params: fields, client: presentedClient(req, fields) };
   },
 
   encodeResult(r: TokenResult): HttpResponse {

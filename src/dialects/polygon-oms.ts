@@ -1,7 +1,7 @@
 /**
- * `polygon-oms` — Polygon OMS (seed 000): `POST /v0.9/auth/token`, JSON `{apiKey, apiSecret}` only,
+ * `polygon-oms` — Polygon OMS: `POST /v0.9/auth/token`, JSON `{apiKey, apiSecret}` only,
  * an RS256 JWT answered as `{accessToken, tokenType: "bearer", expiresIn, expiresAt}`, and the
- * webrpc error envelope `{error, code, msg, cause?, status}` with the OMSX catalogue (DIALECTS.md).
+ * webrpc error envelope `{error, code, msg, cause?, status}` with the OMSX catalogue (docs/dialects/).
  * `cause` names the failing part (a field, `signature`, `environment`, `revoked`), never input.
  */
 import type { OAuthError } from '../wire/errors.ts';
@@ -18,7 +18,7 @@ interface Row {
   readonly msg: string;
 }
 
-/** The OMSX catalogue by HTTP status (DIALECTS.md), plus webrpc's own answers for route and method. */
+/** The OMSX catalogue by HTTP status (docs/dialects/), plus webrpc's own answers for route and method. */
 const CATALOGUE: Readonly<Record<number, Row>> = {
   400: { error: 'InvalidArgument', code: 2001, msg: 'invalid argument' },
   401: { error: 'Unauthorized', code: 1000, msg: 'unauthorized access' },
@@ -40,9 +40,9 @@ function statusOf(err: OAuthError): number {
   return err.status >= 500 ? 500 : 400;
 }
 
-/** The failing part, from a fixed vocabulary. Undefined for 5xx, 429 and refusals. */
+/** The failing part, from a fixed vocabulary. Undefined for 5xx, 429, refusals and unknown routes. */
 function causeOf(err: OAuthError, status: number): string | undefined {
-  if (status >= 500 || status === 429 || status === 403) return undefined;
+  if (status >= 500 || status === 429 || status === 403 || status === 404) return undefined;
   switch (err.reason) {
     case 'credentials':
       return 'signature';
@@ -124,7 +124,6 @@ export const polygonOms = {
       grantType: 'client_credentials',
       params: {},
       client: { method: 'client_secret_post', clientId, clientSecret },
-      dialect: 'polygon-oms',
     };
   },
 

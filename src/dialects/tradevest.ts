@@ -1,5 +1,5 @@
 /**
- * `tradevest` — Tradevest (seed 003): `POST /oauth2/token` (its guide also calls `/connect/token`;
+ * `tradevest` — Tradevest: `POST /oauth2/token` (its guide also calls `/connect/token`;
  * mount it there beside `oauth2` with `--dialect tradevest=/connect/token`). Form only, with a
  * required Content-Type; `grant_type=client_credentials` required, `scope` optional.
  * 200 `{access_token, expires_in, token_type: "Bearer"}`; errors `{error}` only. The seed documents
@@ -91,11 +91,12 @@ export const tradevest = {
     const { params } = readBody(req, [FORM]);
     rejectQueryCredentials(req, params);
     const scope = optionalString(params, 'scope');
+    const clientId = optionalString(params, 'client_id');
+    const clientSecret = optionalString(params, 'client_secret');
     return {
       grantType: optionalString(params, 'grant_type'),
       params: scope === undefined ? {} : { scope },
-      client: { method: 'client_secret_post', clientId: optionalString(params, 'client_id'), clientSecret: optionalString(params, 'client_secret') },
-      dialect: 'tradevest',
+      client: clientSecret === undefined ? { method: 'none', clientId } : { method: 'client_secret_post', clientId, clientSecret },
     };
   },
 

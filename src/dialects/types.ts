@@ -1,10 +1,11 @@
 /**
  * A dialect is a codec at the edge: HTTP request → canonical TokenRequest, canonical result or
- * error → HTTP response. Adding a dialect is adding one file that exports one `Dialect`.
+ * error → HTTP response, with its contract as data. Adding a dialect is adding one file that exports
+ * one `Dialect` and one line in ./index.ts.
  */
-import type { DialectPolicy } from '../protocol/exchange.ts';
-import type { OAuthError } from '../wire/errors.ts';
+import type { IdTokenPolicy, AccessTokenSpec, TokenShapes } from '../protocol/issue.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
+import type { OAuthError } from '../wire/errors.ts';
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -16,7 +17,10 @@ export type JsonSchema = Readonly<Record<string, unknown>>;
 export interface DialectContract {
   readonly title: string;
   readonly summary: string;
-  /** Media types the token endpoint accepts, each with the schema of its body. */
+  /**
+   * Media types the token endpoint accepts, each with the schema of its body. A `grant_type`
+   * property without `enum` or `const` gets the endpoint's grants as its enum in the OpenAPI document.
+   */
   readonly requestBodies: Readonly<Record<string, JsonSchema>>;
   readonly success: JsonSchema;
   readonly error: JsonSchema;
@@ -30,18 +34,31 @@ export interface DialectContract {
   readonly basicAuth: boolean;
 }
 
-/** Token life-cycle endpoints a dialect serves beside its token endpoint (`<dir of token path>/<name>`). */
-export type LifecycleEndpoint = 'introspect' | 'revoke' | 'authorize' | 'userinfo' | 'revocations';
+/** Endpoints a dialect serves beside its token endpoint, at `<directory of the token path>/<name>`. */
+export type DialectEndpoint = 'introspect' | 'revoke' | 'authorize' | 'userinfo' | 'revocations';
 
-export interface Dialect extends DialectPolicy {
-  /** Path of the token endpoint a client of this provider calls. */
+export interface Dialect {
+  readonly name: string;
+  /** Path of the token endpoint a client of this provider calls. Its directory is the dialect's mount. */
   readonly defaultPath: string;
-  /** Issue 4: the life-cycle endpoints this dialect's contract includes (none when absent). */
-  readonly endpoints?: readonly LifecycleEndpoint[];
+  /** Grant types this dialect's contract offers, by wire name; `all`: every grant the server implements. */
+  readonly grants: readonly string[] | 'all';
+  /** Endpoints beside the token endpoint that the contract includes (none when absent). */
+  readonly endpoints?: readonly DialectEndpoint[];
+  /** How access tokens look: a JWT (optionally of a fixed algorithm) or an opaque shape. */
+  readonly accessToken: AccessTokenSpec;
+  /** Shapes of refresh tokens (default: Keymint's `km_rt_`). */
+  readonly refreshToken?: TokenShapes;
+  /** When an ID token accompanies a user token (default: with `openid` in scope). */
+  readonly idToken?: IdTokenPolicy;
   readonly contract: DialectContract;
   /** Throws OAuthError for anything malformed, in terms the encoder maps to this dialect's catalogue. */
   decode(req: HttpRequest): TokenRequest;
   encodeResult(result: TokenResult): HttpResponse;
   /** `req` is the request that failed (to answer in kind, e.g. WWW-Authenticate after Basic). */
   encodeError(err: OAuthError, req: HttpRequest): HttpResponse;
+  /** The introspection answer (default: the RFC 7662 JSON object as is). */
+  encodeIntrospection?(answer: Readonly<Record<string, unknown>>): HttpResponse;
+  /** The revocation answer (default: RFC 7009 §2.2, 200 with an empty body). */
+  encodeRevocation?(): HttpResponse;
 }

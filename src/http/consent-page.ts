@@ -6,12 +6,15 @@
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
-/** What a scope lets the application do, in words; unknown scopes are shown by name. */
-const SCOPE_TEXT: Record<string, string> = {
-  openid: 'Confirm who you are',
-  profile: 'See your basic profile',
-  email: 'See your email address',
-};
+/**
+ * What a scope lets the application do, in words; unknown scopes are shown by name. A Map: scope
+ * names are the client's, and `toString` or `__proto__` must not find Object.prototype's members.
+ */
+const SCOPE_TEXT: ReadonlyMap<string, string> = new Map([
+  ['openid', 'Confirm who you are'],
+  ['profile', 'See your basic profile'],
+  ['email', 'See your email address'],
+]);
 
 const STYLE = `
   :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
@@ -59,7 +62,10 @@ export interface ConsentView {
 export function consentPage(v: ConsentView): string {
   const items = v.scopes.length === 0
     ? '<li>No additional permissions</li>'
-    : v.scopes.map((s) => `<li>${SCOPE_TEXT[s] ? `${escapeHtml(SCOPE_TEXT[s])} (<code>${escapeHtml(s)}</code>)` : `<code>${escapeHtml(s)}</code>`}</li>`).join('\n');
+    : v.scopes.map((s) => {
+        const text = SCOPE_TEXT.get(s);
+        return `<li>${text ? `${escapeHtml(text)} (<code>${escapeHtml(s)}</code>)` : `<code>${escapeHtml(s)}</code>`}</li>`;
+      }).join('\n');
   const hidden = Object.entries(v.fields).map(([k, val]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(val)}">`).join('\n');
   return page(
     `Authorize ${v.clientName}`,

@@ -1,7 +1,8 @@
 /**
- * JWKS, authorization-server metadata (RFC 8414) and OpenID discovery, plus health endpoints.
+ * JWKS, authorization-server metadata (RFC 8414) and OpenID discovery.
  * Metadata advertises only what the server does (SECURITY M-09).
  */
+import { advertisedAuthMethods } from '../protocol/client-auth/index.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { json, type HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
@@ -12,7 +13,7 @@ export interface DiscoverySettings {
   readonly tokenPath: string | undefined;
   readonly grantTypes: readonly string[];
   readonly alg: string;
-  /** Issue 4: life-cycle endpoints the mounted `oauth2` dialect serves beside its token endpoint. */
+  /** Endpoints the mounted `oauth2` dialect serves beside its token endpoint. */
   readonly endpoints?: readonly string[];
 }
 
@@ -22,13 +23,13 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
   if (settings.tokenPath !== undefined) {
     doc.token_endpoint = `${issuer}${settings.tokenPath}`;
     doc.grant_types_supported = [...settings.grantTypes];
-    doc.token_endpoint_auth_methods_supported = ['client_secret_basic', 'client_secret_post'];
+    doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(false);
   }
   doc.access_token_signing_alg_values_supported = [settings.alg];
   if (settings.tokenPath !== undefined) {
     const dir = `${issuer}${settings.tokenPath.slice(0, settings.tokenPath.lastIndexOf('/'))}`;
     const has = (e: string) => settings.endpoints?.includes(e) === true;
-    const basicPost = ['client_secret_basic', 'client_secret_post'];
+    const confidential = advertisedAuthMethods(false);
     if (has('authorize') && settings.grantTypes.includes('authorization_code')) {
       // RFC 8414 §2 (M-03), RFC 9700 §2.1.1 (BCP-01): only S256.
       doc.authorization_endpoint = `${dir}/authorize`;
@@ -36,15 +37,15 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       doc.response_modes_supported = ['query'];
       doc.code_challenge_methods_supported = ['S256'];
       doc.authorization_response_iss_parameter_supported = true;
-      doc.token_endpoint_auth_methods_supported = [...basicPost, 'none'];
+      doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(true);
     }
     if (has('introspect')) {
       doc.introspection_endpoint = `${dir}/introspect`;
-      doc.introspection_endpoint_auth_methods_supported = basicPost;
+      doc.introspection_endpoint_auth_methods_supported = confidential;
     }
     if (has('revoke')) {
       doc.revocation_endpoint = `${dir}/revoke`;
-      doc.revocation_endpoint_auth_methods_supported = [...basicPost, 'none'];
+      doc.revocation_endpoint_auth_methods_supported = advertisedAuthMethods(true);
     }
     if (has('userinfo')) doc.userinfo_endpoint = `${dir}/userinfo`;
     // OIDC Discovery §3: ID tokens are RS256 (protocol/id-token.ts), subjects are public identifiers.
@@ -72,7 +73,6 @@ export function discoveryRoutes(settings: DiscoverySettings, keyring: Pick<Keyri
     },
     { method: 'GET', path: '/.well-known/oauth-authorization-server', owner: 'core', handler: serveMetadata },
     { method: 'GET', path: '/.well-known/openid-configuration', owner: 'core', handler: serveMetadata },
-    { method: 'GET', path: '/healthz', owner: 'core', handler: () => json(200, { status: 'ok' }, { 'Cache-Control': 'no-store' }) },
   ];
   if (issuerPath !== '') {
     // RFC 8414 §3: metadata of an issuer with a path is at /.well-known/oauth-authorization-server<path> (SECURITY M-01).

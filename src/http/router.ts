@@ -1,5 +1,11 @@
-/** Exact-path routing with per-owner 405 answers, and prefix routes for the admin API. */
-import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
+/**
+ * Exact-path routes, prefix routes (admin API, console), and mounts. A mount is the directory of a
+ * dialect's token path (`/v1/auth/` for Fuuffy): every answer the router or the server gives on its
+ * own under it — 404, 405, 413, 503 — is built by that dialect, in its catalogue's shape. Where mounts
+ * nest the longest prefix wins; paths outside every mount answer in the fallback (`oauth2`) shape.
+ */
+import { OAuthError } from '../wire/errors.ts';
+import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 
 export type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
 
@@ -7,61 +13,69 @@ export interface Route {
   readonly method: string;
   readonly path: string;
   readonly handler: Handler;
-  /** Builds the 405 answer in the shape of whoever owns the path. */
-  readonly methodNotAllowed?: (req: HttpRequest, allow: readonly string[]) => HttpResponse;
-  /** Builds the 503 sent when the server sheds load, in the owner's shape (before the body is read). */
-  readonly unavailable?: (req: HttpRequest, retryAfter: number) => HttpResponse;
   /** Name of the owner (a dialect, `core`, `admin`), for collision messages. */
   readonly owner: string;
+  /** What the path is, for the 405 text ("The token endpoint accepts only POST."). */
+  readonly label?: string;
 }
 
+/** Builds an error answer in one owner's shape. */
+export type ErrorEncoder = (err: OAuthError, req: HttpRequest) => HttpResponse;
+
 export class RouteCollisionError extends Error {
-  constructor(path: string, first: string, second: string) {
-    super(`path ${path} is claimed by both ${first} and ${second}`);
+  constructor(what: string, first: string, second: string) {
+    super(`${what} is claimed by both ${first} and ${second}`);
     this.name = 'RouteCollisionError';
   }
 }
 
 interface PathEntry {
   readonly owner: string;
+  readonly label: string;
   readonly methods: Map<string, Handler>;
-  readonly methodNotAllowed: Route['methodNotAllowed'];
-  unavailable: Route['unavailable'];
+}
+
+interface Mount {
+  readonly prefix: string;
+  readonly owner: string;
+  readonly encodeError: ErrorEncoder;
 }
 
 export class Router {
   readonly #paths = new Map<string, PathEntry>();
   readonly #prefixes: Array<{ prefix: string; handler: Handler }> = [];
+  /** Longest prefix first. */
+  #mounts: Mount[] = [];
+  readonly #fallback: ErrorEncoder;
 
-  /** Adds a route; a path owned by someone else is a RouteCollisionError naming both. */
-  add(route: Route): void {
-    const entry = this.#paths.get(route.path);
-    if (entry && entry.owner !== route.owner) throw new RouteCollisionError(route.path, entry.owner, route.owner);
-    if (entry?.methods.has(route.method)) throw new RouteCollisionError(route.path, entry.owner, route.owner);
-    const target = entry ?? { owner: route.owner, methods: new Map(), methodNotAllowed: route.methodNotAllowed, unavailable: route.unavailable };
-    target.unavailable ??= route.unavailable;
-    target.methods.set(route.method, route.handler);
-    this.#paths.set(route.path, target);
+  constructor(fallback: ErrorEncoder) {
+    this.#fallback = fallback;
   }
 
-  /** Every path under `prefix` goes to `handler`, which does its own matching. */
+  /** Adds a route; a path or method owned by someone else is a RouteCollisionError naming both. */
+  add(route: Route): void {
+    const entry = this.#paths.get(route.path) ?? { owner: route.owner, label: route.label ?? 'This endpoint', methods: new Map<string, Handler>() };
+    if (entry.owner !== route.owner || entry.methods.has(route.method)) throw new RouteCollisionError(`path ${route.path}`, entry.owner, route.owner);
+    entry.methods.set(route.method, route.handler);
+    this.#paths.set(route.path, entry);
+  }
+
+  /** Every path under `prefix` not otherwise routed goes to `handler`, which does its own matching. */
   addPrefix(prefix: string, handler: Handler): void {
     this.#prefixes.push({ prefix, handler });
   }
 
-  has(path: string): boolean {
-    return this.#paths.has(path);
+  /** Answers under `prefix` that no route gives are built by `encodeError` (the owner's catalogue). */
+  mount(prefix: string, owner: string, encodeError: ErrorEncoder): void {
+    const same = this.#mounts.find((m) => m.prefix === prefix);
+    if (same) throw new RouteCollisionError(`mount ${prefix}`, same.owner, owner);
+    this.#mounts = [...this.#mounts, { prefix, owner, encodeError }].sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
-  owner(path: string): string | undefined {
-    return this.#paths.get(path)?.owner;
-  }
-
-  /** The 503 for a shed request, in the shape of whoever owns the path (generic JSON otherwise). */
-  unavailable(req: HttpRequest, retryAfter: number): HttpResponse {
-    const own = this.#paths.get(req.path)?.unavailable?.(req, retryAfter);
-    const answer = own ?? json(503, { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable.' }, { 'Cache-Control': 'no-store' });
-    return { ...answer, status: 503, headers: { ...answer.headers, 'Retry-After': String(retryAfter) } };
+  /** The answer to `err` for this request's path, in the shape of the mount it falls under. */
+  error(req: HttpRequest, err: OAuthError): HttpResponse {
+    const mount = this.#mounts.find((m) => req.path.startsWith(m.prefix));
+    return (mount?.encodeError ?? this.#fallback)(err, req);
   }
 
   async dispatch(req: HttpRequest): Promise<HttpResponse> {
@@ -71,12 +85,12 @@ export class Router {
       if (handler) return handler(req);
       const allow = [...entry.methods.keys()];
       if (allow.includes('GET')) allow.push('HEAD');
-      const answer = entry.methodNotAllowed?.(req, allow) ?? json(405, { error: 'method_not_allowed' });
+      const answer = this.error(req, new OAuthError('method_not_allowed', `${entry.label} accepts only ${allow.join(', ')}.`, { reason: 'method' }));
       return { ...answer, status: 405, headers: { ...answer.headers, Allow: allow.join(', ') } };
     }
     for (const { prefix, handler } of this.#prefixes) {
       if (req.path.startsWith(prefix)) return handler(req);
     }
-    return json(404, { error: 'not_found', error_description: 'No such endpoint.' });
+    return this.error(req, new OAuthError('not_found', 'No such endpoint.'));
   }
 }

@@ -1,12 +1,14 @@
 /**
  * The node:http server: bounded bodies and headers, timeouts against slow clients, security
- * headers on every answer, and no request ever answered with a stack trace.
+ * headers on every answer, and no request ever answered with a stack trace. Answers the server
+ * gives on its own (413, a shed 503) are built by the router, in the shape of the path's owner.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { redactPath, type Logger } from '../util/log.ts';
-import type { Router } from './router.ts';
 import type { LoadShedder, ShedCause } from '../limits/shedding.ts';
+import { redactPath, type Logger } from '../util/log.ts';
+import { OAuthError } from '../wire/errors.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
+import type { Router } from './router.ts';
 
 export interface HttpSettings {
   /** Largest accepted request body, bytes. */
@@ -27,7 +29,25 @@ const SECURITY_HEADERS = {
   'X-Frame-Options': 'DENY',
 } as const;
 
+const tooLarge = () => new OAuthError('payload_too_large', 'The request body is too large.', { reason: 'body' });
+
 export function createHttpServer(router: Router, settings: HttpSettings, log: Logger): Server {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const { shedder } = settings;
+    if (shedder) {
+      const cause = shedder.check(pathOf(req));
+      if (cause !== undefined) return shed(req, res, router, cause, settings);
+      shedder.start();
+      res.once('close', () => shedder.done());
+    }
+    handle(req, res, router, settings, log).catch((err: unknown) => {
+      // A client that hangs up mid-body is a normal event, not a failure of ours (SECURITY LOG-01).
+      if (req.destroyed && !res.headersSent) return log.debug('client hung up', { path: redactPath(pathOf(req)) });
+      log.error('request failed', { err, path: redactPath(pathOf(req)) });
+      if (!res.headersSent) send(res, json(500, { error: 'server_error', error_description: 'An internal error occurred.' }));
+      else res.destroy();
+    });
+  };
   const server = createServer(
     {
       requestTimeout: settings.requestTimeoutMs,
@@ -35,23 +55,14 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
       keepAliveTimeout: settings.keepAliveTimeoutMs,
       maxHeaderSize: 16 * 1024,
     },
-    (req, res) => {
-      const { shedder } = settings;
-      if (shedder) {
-        const url = req.url ?? '/';
-        const q = url.indexOf('?');
-        const cause = shedder.check(q < 0 ? url : url.slice(0, q));
-        if (cause !== undefined) return shed(req, res, router, cause, settings);
-        shedder.start();
-        res.once('close', () => shedder.done());
-      }
-      handle(req, res, router, settings, log).catch((err: unknown) => {
-        log.error('request failed', { err, path: redactPath(req.url?.split('?')[0] ?? '') });
-        if (!res.headersSent) send(res, json(500, { error: 'server_error', error_description: 'An internal error occurred.' }));
-        else res.destroy();
-      });
-    },
+    onRequest,
   );
+  // `Expect: 100-continue`: a body declared too large is refused at once, never invited (RFC 9110 §10.1.1).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (declaredLength(req) > settings.bodyLimit) return refuseBody(req, res, router);
+    res.writeContinue();
+    onRequest(req, res);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable && !socket.destroyed) {
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
@@ -62,21 +73,32 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, router: Router, settings: HttpSettings, log: Logger) {
+  if (declaredLength(req) > settings.bodyLimit) return refuseBody(req, res, router);
+  const body = await readBody(req, settings.bodyLimit);
+  if (body === undefined) return refuseBody(req, res, router);
+  const request = toRequest(req, body);
+  const started = performance.now();
+  const response = await router.dispatch(request);
+  send(res, response, request.method === 'HEAD');
+  log.debug('request', { method: request.method, path: redactPath(request.path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
+}
+
+function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > settings.bodyLimit) {
-    req.resume();
-    return send(res, json(413, { error: 'invalid_request', error_description: 'The request body is too large.' }, { Connection: 'close' }));
-  }
-  const body = await readBody(req, settings.bodyLimit);
-  if (body === undefined) {
-    return send(res, json(413, { error: 'invalid_request', error_description: 'The request body is too large.' }, { Connection: 'close' }));
-  }
-  const request: HttpRequest = {
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function declaredLength(req: IncomingMessage): number {
+  return Number(req.headers['content-length'] ?? 0);
+}
+
+function toRequest(req: IncomingMessage, body: Buffer): HttpRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
     method: req.method ?? 'GET',
-    path,
+    path: q < 0 ? url : url.slice(0, q),
     query: q < 0 ? '' : url.slice(q + 1),
     headers: req.headers,
     // Node builds this object on access: only pay for it when a handler looks.
@@ -86,42 +108,48 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
     body,
     ip: req.socket.remoteAddress ?? '',
   };
-  const started = performance.now();
-  const response = await router.dispatch(request);
-  send(res, response, request.method === 'HEAD');
-  log.debug('request', { method: request.method, path: redactPath(path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
+}
+
+/**
+ * A body over the limit, answered in the owner's shape (413 where its catalogue has one), and no
+ * more reading: the connection closes once the answer is out, so a body that keeps coming (a chunked
+ * stream without end) is never consumed.
+ */
+function refuseBody(req: IncomingMessage, res: ServerResponse, router: Router): void {
+  const answer = router.error(toRequest(req, Buffer.alloc(0)), tooLarge());
+  req.pause();
+  res.shouldKeepAlive = false;
+  res.once('finish', () => req.socket.destroy());
+  send(res, { ...answer, headers: { ...answer.headers, Connection: 'close' } });
 }
 
 /** 503 + Retry-After without reading the body (it is discarded as it arrives). */
 function shed(req: IncomingMessage, res: ServerResponse, router: Router, cause: ShedCause, settings: HttpSettings): void {
   req.resume();
   settings.onShed?.(cause);
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const request: HttpRequest = {
-    method: req.method ?? 'GET',
-    path: q < 0 ? url : url.slice(0, q),
-    query: q < 0 ? '' : url.slice(q + 1),
-    headers: req.headers,
-    headersDistinct: req.headersDistinct,
-    body: Buffer.alloc(0),
-    ip: req.socket.remoteAddress ?? '',
-  };
-  send(res, router.unavailable(request, 1));
+  const err = new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable.', { reason: 'overloaded', retryAfter: 1 });
+  const answer = router.error(toRequest(req, Buffer.alloc(0)), err);
+  send(res, { ...answer, status: 503, headers: { ...answer.headers, 'Retry-After': '1' } });
 }
 
-/** The body, or undefined when it exceeds `limit` (the rest is drained, not buffered). */
+/** The body, or undefined as soon as it exceeds `limit` (reading stops there). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) over = true;
-      if (!over) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+      if (size > limit) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    req.on('data', onData);
+    req.on('end', onEnd);
     req.on('error', reject);
   });
 }

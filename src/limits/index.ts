@@ -2,7 +2,7 @@
  * Builds the deployment's limiter: node-local without Redis; with Redis, shared counters that fall
  * back to a local limiter at (limit ÷ node count) while Redis fails (never to unlimited).
  */
-import type { Config } from '../config/index.ts';
+import type { Config } from '../config/types.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Logger } from '../util/log.ts';
 import type { RedisHandle } from '../util/redis.ts';
@@ -11,7 +11,9 @@ import { RequestLimiter } from './limiter.ts';
 import { MemoryLimiter } from './memory.ts';
 import { RedisLimiter } from './redis.ts';
 
-export function createLimiter(config: Config, redis: RedisHandle | undefined, metrics: Metrics, log: Logger, now?: () => number): RequestLimiter {
+export type LimiterConfig = Pick<Config, 'redisPrefix' | 'nodeCount' | 'rateLimitClient' | 'rateLimitIp' | 'lockoutThreshold' | 'lockoutBaseMs' | 'lockoutMaxMs'>;
+
+export function createLimiter(config: LimiterConfig, redis: RedisHandle | undefined, metrics: Metrics, log: Logger, now?: () => number): RequestLimiter {
   const local = new MemoryLimiter();
   let backend: MemoryLimiter | FailoverLimiter = local;
   if (redis) {

@@ -5,11 +5,13 @@
  *   only after its secret was proven, so nobody can spend another client's budget;
  * - failed authentications counted per (client id, address): past a threshold that pair is locked
  *   for a growing interval. The same client calling from another address is not affected.
+ * "Address" is `addressKey`'s: an IPv6 source counts by its /64 (SECURITY NET-02).
  * Every refusal is `OAuthError('rate_limited')` with Retry-After and the limit state.
  */
 import { createHash } from 'node:crypto';
 import { OAuthError } from '../wire/errors.ts';
 import type { ClientRecord } from '../storage/types.ts';
+import { addressKey } from './address-key.ts';
 import { perMinute, type LimiterBackend, type LockoutRule, type TakeResult } from './types.ts';
 
 export interface LimitSettings {
@@ -44,7 +46,7 @@ export class RequestLimiter {
     const limit = this.#settings.rateLimitIp;
     if (limit === 0) return;
     const now = this.#now();
-    this.#check('ip', limit, await this.#backend.take(`ip:${ip}`, perMinute(limit), now), now);
+    this.#check('ip', limit, await this.#backend.take(`ip:${addressKey(ip)}`, perMinute(limit), now), now);
   }
 
   /** Before the secret is checked: refuses a (client id, address) pair that is locked out. */
@@ -84,4 +86,4 @@ export class RequestLimiter {
 
 /** The client id is unauthenticated input here: hashed, so any length or byte makes a fixed-size key. */
 const lockKey = (clientId: string, ip: string): string =>
-  `lk:${createHash('sha256').update(clientId).digest('base64url').slice(0, 22)}:${ip}`;
+  `lk:${createHash('sha256').update(clientId).digest('base64url').slice(0, 22)}:${addressKey(ip)}`;

@@ -3,8 +3,8 @@ import type { ClientRecord } from '../storage/types.ts';
 import { OAuthError } from '../wire/errors.ts';
 
 export interface AudienceSettings {
-  /** `aud` when the request names no resource and the client has no registered audiences. */
-  readonly defaultAudience: string;
+  /** `aud` when the request names no resource and the client has no registered audiences (config `audience`). */
+  readonly audience: string;
 }
 
 /**
@@ -16,8 +16,8 @@ export function resolveAudience(
   client: Pick<ClientRecord, 'audiences'>,
   settings: AudienceSettings,
 ): string[] {
-  if (requested === undefined) return [client.audiences[0] ?? settings.defaultAudience];
-  const allowed = client.audiences.length > 0 ? client.audiences : [settings.defaultAudience];
+  if (requested === undefined) return [client.audiences[0] ?? settings.audience];
+  const allowed = client.audiences.length > 0 ? client.audiences : [settings.audience];
   if (!allowed.includes(requested)) {
     throw new OAuthError('invalid_target', 'The requested resource is not allowed for this client.', { field: 'resource' });
   }

@@ -5,14 +5,14 @@
  */
 import { candidateDigests, storedDigest } from '../tokens/digest.ts';
 import type { Keyring } from '../tokens/keyring.ts';
-import { prefixedFormat } from '../tokens/opaque.ts';
+import { opaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { OAuthErrorCode } from '../wire/errors.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { isScopeToken } from './scope.ts';
 
-export const authorizationCodeFormat = prefixedFormat('keymint-code', 'km_ac_');
+export const authorizationCodeFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_ac_' });
 
 /** SECURITY C-01: 60 s (the FAPI2 conformance "expired code" test waits 60 s). */
 export const CODE_TTL_MS = 60_000;

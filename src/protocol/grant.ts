@@ -20,7 +20,7 @@ export interface GrantDecision {
   readonly refreshToken: boolean;
   /** Grant family for revoke-by-family (code redemption, refresh rotation); null if none. */
   readonly familyId: string | null;
-  // ---- user-delegated grants (issue 4); all optional, absent for client_credentials ----------
+  // User-delegated grants only; absent for client_credentials.
   /** Whom `subject` names: a user or an organization (client tokens have none). */
   readonly subjectType?: SubjectType;
   /** Epoch seconds of the user's authentication (OIDC `auth_time`). */
@@ -46,6 +46,17 @@ export interface GrantHandler<Deps = unknown> {
   /** Whether a public client (id only, no secret) may use this grant. */
   readonly allowsPublicClients: boolean;
   handle(context: GrantContext, deps: Deps): Promise<GrantDecision>;
+}
+
+/** A grant with its dependencies bound at wiring time: what a token endpoint runs. */
+export interface BoundGrant {
+  readonly type: string;
+  readonly allowsPublicClients: boolean;
+  handle(context: GrantContext): Promise<GrantDecision>;
+}
+
+export function bindGrant<Deps>(grant: GrantHandler<Deps>, deps: Deps): BoundGrant {
+  return { type: grant.type, allowsPublicClients: grant.allowsPublicClients, handle: (context) => grant.handle(context, deps) };
 }
 
 /** Resolves a presented session token to its live session (checksum first, digest lookup, expiry). */

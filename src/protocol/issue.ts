@@ -4,63 +4,35 @@
  * A refresh rotation (`decision.replaces`) consumes the old token and stores the new ones in ONE
  * atomic write: after a crash either the old token is live or the new ones exist, never both.
  */
-import type { GrantDecision } from './grant.ts';
-import { jtiDigest, type ClientRecord, type Store, type SubjectType, type TokenMeta, type TokenRecord } from '../storage/types.ts';
-import { storedDigest } from '../tokens/digest.ts';
-import { signJwtAsync } from '../tokens/jwt.ts';
-import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
-import { prefixedFormat, type OpaqueFormat } from '../tokens/opaque.ts';
+import type { Config } from '../config/types.ts';
+import type { ClientRecord, Store, TokenMeta, TokenRecord } from '../storage/types.ts';
+import type { AccessTokenFormat, RefreshTokenFormat } from '../tokens/formats.ts';
+import type { Keyring } from '../tokens/keyring.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import { faultPoint } from '../util/fault.ts';
 import { OAuthError } from '../wire/errors.ts';
+import type { GrantDecision } from './grant.ts';
 import { mintIdToken } from './id-token.ts';
 import type { TokenResult } from './token-request.ts';
 
-/** Formats chosen by the subject type of a user-delegated token (Polar's `_u_` / `_o_` prefixes). */
-export type FormatsBySubjectType = Readonly<Partial<Record<SubjectType, OpaqueFormat>>>;
-
-/** How a dialect's access tokens look: an RFC 9068 JWT, or an opaque stored token. */
-export type AccessTokenSpec =
-  | { readonly format: 'jwt'; /** Overrides the deployment's algorithm (Polygon requires RS256). */ readonly alg?: SigningAlg }
-  | { readonly format: 'opaque'; readonly opaque: OpaqueFormat; readonly bySubjectType?: FormatsBySubjectType };
-
-/** How a dialect's refresh tokens look (default: Keymint's `km_rt_`). */
-export interface RefreshTokenSpec {
-  readonly opaque: OpaqueFormat;
-  readonly bySubjectType?: FormatsBySubjectType;
-}
+export type { AccessTokenSpec, TokenShapes } from '../tokens/formats.ts';
+export type { OpaqueShape } from '../tokens/opaque.ts';
 
 /** When a dialect returns an OIDC ID token: only with `openid` in scope, or on every user token. */
 export type IdTokenPolicy = 'openid' | 'always';
 
-export interface IssueSettings {
-  readonly issuer: string;
-  readonly alg: SigningAlg;
-  /** Default access-token lifetime, seconds. */
-  readonly accessTokenTtl: number;
-  /** Refresh-token absolute lifetime (the whole family), seconds. */
-  readonly refreshTokenTtl: number;
-  /** Refresh-token idle lifetime (each token of the family), seconds. */
-  readonly refreshTokenIdleTtl: number;
+/** The formats one token endpoint mints with, resolved once from what its dialect declares. */
+export interface IssueFormats {
+  readonly access: AccessTokenFormat;
+  readonly refresh: RefreshTokenFormat;
+  readonly idToken: IdTokenPolicy;
 }
 
 export interface IssueDeps {
-  readonly keyring: Pick<Keyring, 'signer' | 'pepper'>;
+  readonly keyring: Pick<Keyring, 'signer'>;
   readonly store: Pick<Store, 'tokens'>;
-  readonly settings: IssueSettings;
+  readonly settings: Pick<Config, 'issuer' | 'tokenTtl' | 'refreshTokenTtl' | 'refreshTokenIdleTtl'>;
 }
-
-/** What the speaking dialect decides about the tokens' shapes (never by name: by declared formats). */
-export interface IssueFormats {
-  readonly accessToken: AccessTokenSpec;
-  readonly refreshToken?: RefreshTokenSpec;
-  readonly idToken?: IdTokenPolicy;
-}
-
-export const refreshTokenFormat = prefixedFormat('keymint-refresh', 'km_rt_');
-
-const pick = (fallback: OpaqueFormat, by: FormatsBySubjectType | undefined, type: SubjectType | undefined): OpaqueFormat =>
-  (type !== undefined ? by?.[type] : undefined) ?? fallback;
 
 export async function issue(
   decision: GrantDecision,
@@ -70,8 +42,7 @@ export async function issue(
   deps: IssueDeps,
 ): Promise<TokenResult> {
   const { settings } = deps;
-  const spec = formats.accessToken;
-  const ttl = client.accessTokenTtl ?? settings.accessTokenTtl;
+  const ttl = client.accessTokenTtl ?? settings.tokenTtl;
   const iat = Math.floor(now / 1000);
   const exp = iat + ttl;
   const jti = randomBase62(22);
@@ -81,38 +52,34 @@ export async function issue(
     ...(decision.authTime === undefined ? {} : { authTime: decision.authTime }),
   };
   const records: TokenRecord[] = [];
-  let accessToken: string;
-  if (spec.format === 'jwt') {
-    // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when there is one.
-    const claims: Record<string, unknown> = {
-      iss: settings.issuer,
-      sub: decision.subject,
-      aud: decision.audience.length === 1 ? decision.audience[0] : decision.audience,
-      exp,
-      iat,
-      jti,
-      client_id: client.id,
-      ...(scope ? { scope } : {}),
-      ...(decision.subjectType === undefined ? {} : { sub_type: decision.subjectType }),
-      mode: client.mode,
-      env: client.environment,
-    };
-    accessToken = await signJwtAsync(deps.keyring.signer(spec.alg ?? settings.alg), 'at+jwt', claims);
-    // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02, RT-04).
-    if (decision.familyId !== null) records.push(record(jtiDigest(jti), 'access_token', decision, client, now, exp * 1000, jti, scope, meta));
-  } else {
-    accessToken = pick(spec.opaque, spec.bySubjectType, decision.subjectType).mint();
-    records.push(record(storedDigest(deps.keyring.pepper(), accessToken), 'access_token', decision, client, now, exp * 1000, jti, scope, meta));
+  // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when there is one.
+  const claims = {
+    iss: settings.issuer,
+    sub: decision.subject,
+    aud: decision.audience.length === 1 ? decision.audience[0] : decision.audience,
+    exp,
+    iat,
+    jti,
+    client_id: client.id,
+    ...(scope ? { scope } : {}),
+    ...(decision.subjectType === undefined ? {} : { sub_type: decision.subjectType }),
+    mode: client.mode,
+    env: client.environment,
+  };
+  const access = await formats.access.mint(claims, decision.subjectType);
+  // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02, RT-04).
+  if (formats.access.stored || decision.familyId !== null) {
+    records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, meta));
   }
   let refreshToken: string | undefined;
   if (decision.refreshToken) {
-    const rt = formats.refreshToken;
-    refreshToken = pick(rt?.opaque ?? refreshTokenFormat, rt?.bySubjectType, decision.subjectType).mint();
+    const refresh = formats.refresh.mint(decision.subjectType);
+    refreshToken = refresh.token;
     const familyExpiresAt = decision.familyExpiresAt ?? now + settings.refreshTokenTtl * 1000;
     const expiresAt = Math.min(now + settings.refreshTokenIdleTtl * 1000, familyExpiresAt);
     const granted = (decision.refreshScopes ?? decision.scopes).join(' ');
     records.push(
-      record(storedDigest(deps.keyring.pepper(), refreshToken), 'refresh_token', decision, client, now, expiresAt, randomBase62(22), granted, {
+      record(refresh.digest, 'refresh_token', decision, client, now, expiresAt, randomBase62(22), granted, {
         ...meta,
         familyExpiresAt,
         grantedScope: granted,
@@ -130,7 +97,7 @@ export async function issue(
   }
   const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
   return {
-    accessToken,
+    accessToken: access.token,
     tokenType: 'Bearer',
     expiresIn: ttl,
     expiresAt: new Date(exp * 1000),
@@ -146,7 +113,7 @@ export async function issue(
           exp,
           authTime: decision.authTime,
           nonce: decision.nonce,
-          accessToken,
+          accessToken: access.token,
           subjectType: decision.subjectType,
         })
       : undefined,

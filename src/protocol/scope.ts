@@ -1,10 +1,8 @@
 /** Scope grammar and allow-lists. RFC 6749 §3.3. */
 import { OAuthError } from '../wire/errors.ts';
+import { isScopeToken } from '../wire/scope.ts';
 
-/** scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-export const isScopeToken = (value: string): boolean => SCOPE_TOKEN.test(value);
+export { isScopeToken };
 
 /**
  * Parses `scope = scope-token *( SP scope-token )`. Undefined input stays undefined (omitted);

@@ -7,15 +7,23 @@
  * There is always a `next` key, so a rotation only ever promotes a key verifiers have already seen.
  * Peppers (`use: hmac`) have one `active` member; older ones stay `retired` so stored digests made
  * with them still verify (SECURITY D-01).
+ *
+ * Nothing is trusted from a key row that the KEK does not vouch for (SECURITY KEY-02, KEY-03): the
+ * sealed part is bound to the row's kid, use and alg, the published key is derived from the unsealed
+ * private key, and a row whose stored public key differs, whose seal does not open, or whose key
+ * does not fit its alg is refused: never published, never used, logged once. Someone who can write
+ * to the database but lacks the KEK can therefore not plant a key. What the KEK cannot vouch for:
+ * a row's `state` and dates (a database writer can retire, re-activate or delete genuine keys).
  */
-import { createPrivateKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { KeyRecord, KeyRepo } from '../storage/types.ts';
+import type { Logger } from '../util/log.ts';
 import { randomBase62 } from './random.ts';
-import { seal, unseal } from './seal.ts';
+import { seal, sealVersion, unseal } from './seal.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../config/types.ts';
 
-export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export { SIGNING_ALGS, type SigningAlg } from '../config/types.ts';
 
 export interface Signer {
   readonly kid: string;
@@ -36,7 +44,12 @@ export interface KeyringOptions {
   /** Longest lifetime of anything a key signs, seconds: a retired key stays published this long. */
   readonly maxTokenTtl: number;
   readonly now?: () => number;
+  /** Where refused key rows are reported (once per row). */
+  readonly log?: Pick<Logger, 'warn'>;
 }
+
+/** A key row once its sealed part has opened and matched the row. */
+type Opened = { readonly use: 'sig'; readonly key: KeyObject; readonly jwk: JWK } | { readonly use: 'hmac'; readonly key: KeyObject };
 
 /** Extra time a retired key stays published beyond the longest token lifetime (clock skew). */
 const PUBLISH_SKEW_MS = 5 * 60_000;
@@ -50,6 +63,8 @@ export class Keyring {
   #peppers: Pepper[] = [];
   #jwksJson = '{"keys":[]}';
   #records: KeyRecord[] = [];
+  /** Every row seen, by its full content: what it opened to, or why it was refused. */
+  #opened = new Map<string, Opened | Error>();
 
   private constructor(repo: KeyRepo, options: KeyringOptions) {
     this.#repo = repo;
@@ -113,12 +128,13 @@ export class Keyring {
     await this.#load(records, await this.#repo.version());
   }
 
-  #rotation(keys: readonly KeyRecord[], algs: readonly SigningAlg[], pepper: boolean) {
+  #rotation(all: readonly KeyRecord[], algs: readonly SigningAlg[], pepper: boolean) {
+    const keys = this.#usable(all).map((u) => u.record);
     const now = this.#now();
     const put: KeyRecord[] = [];
     const remove: string[] = [];
     const publishUntil = now + this.#options.maxTokenTtl * 1000 + PUBLISH_SKEW_MS;
-    for (const k of keys) {
+    for (const k of all) {
       if (k.state === 'retired' && k.publishUntil !== null && k.publishUntil < now) remove.push(k.kid);
     }
     for (const alg of algs) {
@@ -138,7 +154,8 @@ export class Keyring {
     return { put, remove };
   }
 
-  #missing(keys: readonly KeyRecord[]): KeyRecord[] {
+  #missing(all: readonly KeyRecord[]): KeyRecord[] {
+    const keys = this.#usable(all).map((u) => u.record);
     const now = this.#now();
     const put: KeyRecord[] = [];
     for (const alg of this.#options.algs) {
@@ -162,7 +179,7 @@ export class Keyring {
       alg,
       state,
       publicJwk: JSON.stringify({ ...jwk, kid, alg, use: 'sig' }),
-      sealed: seal(this.#options.kek, der, kid),
+      sealed: seal(this.#options.kek, der, binding({ kid, use: 'sig', alg })),
       createdAt: now,
       activatedAt: state === 'active' ? now : null,
       retiredAt: null,
@@ -178,7 +195,7 @@ export class Keyring {
       alg: 'HS256',
       state: 'active',
       publicJwk: null,
-      sealed: seal(this.#options.kek, randomBytes(32), kid),
+      sealed: seal(this.#options.kek, randomBytes(PEPPER_BYTES), binding({ kid, use: 'hmac', alg: 'HS256' })),
       createdAt: now,
       activatedAt: now,
       retiredAt: null,
@@ -186,33 +203,104 @@ export class Keyring {
     };
   }
 
-  async #load(records: KeyRecord[], version: number): Promise<void> {
+  async #load(all: KeyRecord[], version: number): Promise<void> {
+    const usable = this.#usable(all);
     const now = this.#now();
     const signers = new Map<string, Signer>();
     const published: JWK[] = [];
     const peppers: Pepper[] = [];
-    for (const k of records) {
-      if (k.use === 'hmac') {
-        const pepper = { kid: k.kid, key: createSecretKey(unseal(this.#options.kek, k.sealed, k.kid)) };
+    for (const { record: k, opened } of usable) {
+      if (opened.use === 'hmac') {
+        const pepper = { kid: k.kid, key: opened.key };
         if (k.state === 'active') peppers.unshift(pepper);
         else peppers.push(pepper);
         continue;
       }
       if (k.state === 'retired' && k.publishUntil !== null && k.publishUntil < now) continue;
-      if (k.publicJwk) published.push(JSON.parse(k.publicJwk) as JWK);
-      if (k.state === 'active') {
-        const key = createPrivateKey({ key: unseal(this.#options.kek, k.sealed, k.kid), format: 'der', type: 'pkcs8' });
-        signers.set(k.alg, { kid: k.kid, alg: k.alg as SigningAlg, key });
-      }
+      published.push(opened.jwk);
+      if (k.state === 'active') signers.set(k.alg, { kid: k.kid, alg: k.alg as SigningAlg, key: opened.key });
     }
     // Deterministic order: verifiers and tests see a stable document.
     published.sort((a, b) => String(a.kid).localeCompare(String(b.kid)));
     this.#signers = signers;
     this.#peppers = peppers;
-    this.#records = records;
+    this.#records = usable.map((u) => u.record);
     this.#jwksJson = JSON.stringify({ keys: published });
     this.#version = version;
   }
+
+  /**
+   * The rows that open under the KEK and match themselves. A row that does not is reported once and
+   * left out; when no row at all opens, the KEK itself is wrong, and that error is thrown.
+   */
+  #usable(all: readonly KeyRecord[]): Array<{ record: KeyRecord; opened: Opened }> {
+    const seen = new Map<string, Opened | Error>();
+    const usable: Array<{ record: KeyRecord; opened: Opened }> = [];
+    let firstError: Error | undefined;
+    for (const k of all) {
+      const print = fingerprint(k);
+      let opened = this.#opened.get(print);
+      if (opened === undefined) {
+        opened = this.#open(k);
+        if (opened instanceof Error) this.#options.log?.warn('key row refused: not published, not used', { kid: k.kid, use: k.use, reason: opened.message });
+      }
+      seen.set(print, opened);
+      if (opened instanceof Error) firstError ??= opened;
+      else usable.push({ record: k, opened });
+    }
+    if (usable.length === 0 && firstError !== undefined) throw firstError;
+    this.#opened = seen;
+    return usable;
+  }
+
+  #open(k: KeyRecord): Opened | Error {
+    try {
+      // v1 blobs were bound to the kid alone; their use and alg are checked against the material below.
+      const plain = unseal(this.#options.kek, k.sealed, sealVersion(k.sealed) === 'v1' ? k.kid : binding(k));
+      if (k.use === 'hmac') {
+        if (k.alg !== 'HS256' || k.publicJwk !== null || plain.length !== PEPPER_BYTES) return new Error('the row does not describe its pepper');
+        return { use: 'hmac', key: createSecretKey(plain) };
+      }
+      if (k.use !== 'sig' || !isSigningAlg(k.alg)) return new Error('the row has an unknown use or alg');
+      const key = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' });
+      if (!fits(key, k.alg)) return new Error('the sealed key does not fit the alg of its row');
+      const jwk: JWK = { ...(createPublicKey(key).export({ format: 'jwk' }) as JWK), kid: k.kid, alg: k.alg, use: 'sig' };
+      if (k.publicJwk === null || !sameJwk(JSON.parse(k.publicJwk) as unknown, jwk)) {
+        return new Error('the stored public key is not the public half of the sealed private key');
+      }
+      return { use: 'sig', key, jwk };
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  }
+}
+
+const PEPPER_BYTES = 32;
+
+const isSigningAlg = (alg: string): alg is SigningAlg => (SIGNING_ALGS as readonly string[]).includes(alg);
+
+/** The additional data a key's seal is bound to: its kid, use and alg (SECURITY KEY-03). */
+const binding = (k: Pick<KeyRecord, 'kid' | 'use' | 'alg'>): string => `keymint-key:${k.use}:${k.alg}:${k.kid}`;
+
+/** Everything a row says, so a row edited in place is examined again. */
+const fingerprint = (k: KeyRecord): string => JSON.stringify([k.kid, k.use, k.alg, k.publicJwk, k.sealed]);
+
+function fits(key: KeyObject, alg: SigningAlg): boolean {
+  switch (alg) {
+    case 'RS256':
+      return key.asymmetricKeyType === 'rsa';
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519';
+  }
+}
+
+/** Same members with the same values (a JSON store may reorder members). */
+function sameJwk(stored: unknown, derived: JWK): boolean {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return false;
+  const a = Object.entries(stored as Record<string, unknown>);
+  return a.length === Object.keys(derived).length && a.every(([name, value]) => Object.hasOwn(derived, name) && (derived as Record<string, unknown>)[name] === value);
 }
 
 function generate(alg: SigningAlg): { privateKey: KeyObject; publicKey: KeyObject } {

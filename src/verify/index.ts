@@ -13,6 +13,7 @@ export {
   type VerifyCallOptions,
 } from './verifier.ts';
 export type { IntrospectionOptions } from './introspection.ts';
+export { OPAQUE_FORMATS, type OpaqueFormat } from './opaque-formats.ts';
 export { pollRevocations, type PollRevocationsOptions, type RevocationPoller, type RevocationSource } from './revocations.ts';
 export { credentialsFromRequest, tokenFromRequest, type BearerSource, type Presented } from './bearer.ts';
 export {

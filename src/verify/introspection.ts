@@ -1,28 +1,32 @@
 /**
  * RFC 7662 introspection for opaque tokens (Fuuffy `sk-…`, Polar `polar_at_…`): POST the token with
- * the resource server's own client credentials, keep an active answer for a short time. Inactive
- * answers are not cached (the next request asks again); concurrent checks of one token share a call.
+ * the resource server's own client credentials. Before any call, the token must fit one of the
+ * expected formats (prefix, length, alphabet, checksum; SECURITY VER-01): anything else is refused
+ * locally. Answers are kept in two bounded caches, so a spray of well-formed but unknown tokens
+ * cannot evict the known good ones: active answers for `cacheTtlMs`, inactive ones for
+ * `inactiveCacheTtlMs` (SECURITY VER-02). Concurrent checks of one token share a call.
  */
 import { createHash } from 'node:crypto';
+import { BoundedCache } from './bounded-cache.ts';
 import { VerifyError } from './errors.ts';
+import { formatMatcher, OPAQUE_FORMATS, type OpaqueFormat } from './opaque-formats.ts';
 
 export interface IntrospectionOptions {
   /** The introspection endpoint, e.g. `https://auth.example.com/oauth2/introspect`. */
   readonly endpoint: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** Formats worth asking about (default: every opaque access-token format Keymint issues, `OPAQUE_FORMATS`). */
+  readonly formats?: readonly OpaqueFormat[];
   /** How long an active answer is reused, ms (default 10 000; never beyond the token's `exp`). */
   readonly cacheTtlMs?: number;
-  /** Most answers kept; the oldest is dropped first (default 10 000). */
+  /** How long an inactive answer is reused, ms (default 5 000). */
+  readonly inactiveCacheTtlMs?: number;
+  /** Most answers kept in each cache (active, inactive); the least recently used is dropped first (default 10 000). */
   readonly maxEntries?: number;
 }
 
 export type IntrospectionClaims = Readonly<Record<string, unknown>> & { readonly active: true };
-
-interface Cached {
-  readonly claims: IntrospectionClaims;
-  readonly until: number;
-}
 
 /** `client_secret_basic` with each half form-urlencoded first (RFC 6749 §2.3.1). */
 export function basicAuth(id: string, secret: string): string {
@@ -30,14 +34,20 @@ export function basicAuth(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 }
 
+const inactive = () => new VerifyError('invalid_token', 'The access token is not active.');
+
 export function createIntrospector(options: IntrospectionOptions, fetchFn: typeof fetch, now: () => number, timeoutMs: number) {
   const ttl = options.cacheTtlMs ?? 10_000;
+  const inactiveTtl = options.inactiveCacheTtlMs ?? 5_000;
   const max = options.maxEntries ?? 10_000;
+  const expected = formatMatcher(options.formats ?? Object.values(OPAQUE_FORMATS));
   const authorization = basicAuth(options.clientId, options.clientSecret);
-  const cache = new Map<string, Cached>();
-  const pending = new Map<string, Promise<IntrospectionClaims>>();
+  const active = new BoundedCache<IntrospectionClaims>(max);
+  const inactives = new BoundedCache<true>(max);
+  const pending = new Map<string, Promise<IntrospectionClaims | undefined>>();
 
-  async function ask(token: string): Promise<IntrospectionClaims> {
+  /** The claims of an active token, undefined for an inactive one; throws when there is no answer. */
+  async function ask(token: string): Promise<IntrospectionClaims | undefined> {
     let res: Response;
     let body: unknown;
     try {
@@ -55,28 +65,28 @@ export function createIntrospector(options: IntrospectionOptions, fetchFn: typeo
       throw new VerifyError('introspection_unavailable', `The introspection endpoint answered ${res.status}.`);
     }
     const claims = body as Record<string, unknown>;
-    if (claims.active !== true) throw new VerifyError('invalid_token', 'The access token is not active.');
-    return claims as IntrospectionClaims;
+    return claims.active === true ? (claims as IntrospectionClaims) : undefined;
   }
 
   return async function introspect(token: string): Promise<IntrospectionClaims> {
+    if (!expected(token)) throw new VerifyError('invalid_token', 'The access token is in no accepted format.');
     const key = createHash('sha256').update(token).digest('base64url'); // never keep the token itself
-    const hit = cache.get(key);
     const t = now();
-    if (hit && hit.until > t) return hit.claims;
-    if (hit) cache.delete(key);
+    const hit = active.get(key, t);
+    if (hit) return hit;
+    if (inactives.get(key, t)) throw inactive();
     let flight = pending.get(key);
     if (!flight) {
       flight = ask(token).finally(() => pending.delete(key));
       pending.set(key, flight);
     }
     const claims = await flight;
-    const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY;
-    const until = Math.min(now() + ttl, exp);
-    if (ttl > 0 && !cache.has(key)) {
-      if (cache.size >= max) cache.delete(cache.keys().next().value!);
-      cache.set(key, { claims, until });
+    if (claims === undefined) {
+      if (inactiveTtl > 0) inactives.set(key, true, now() + inactiveTtl);
+      throw inactive();
     }
+    const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY;
+    if (ttl > 0) active.set(key, claims, Math.min(now() + ttl, exp));
     return claims;
   };
 }

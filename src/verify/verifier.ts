@@ -6,8 +6,9 @@
  * HS*, so no HS/RS confusion); header `typ` `at+jwt` or `application/at+jwt`; `iss` exactly the
  * issuer; `aud` containing the audience; `exp` (required) and `nbf` with `clockTolerance`; the
  * presence of `sub`, `client_id`, `iat` and `jti`; the optional `mode` and `env` claims; revocation of
- * the `jti`; then the required scopes. Opaque tokens (not three dot-separated parts) go to RFC 7662
- * introspection, and the same `iss`/`aud`/`exp`/mode/env/scope checks apply to whatever it returns.
+ * the `jti`; then the required scopes. Opaque tokens (not three dot-separated parts) that fit an
+ * expected format go to RFC 7662 introspection (others are refused without a call), and the same
+ * `iss`/`aud`/`exp`/mode/env/scope checks apply to whatever it returns.
  *
  * DPoP (RFC 9449 §7): a token whose claims carry `cnf.jkt` is refused under `Bearer`, with or
  * without `dpop` set; with `dpop` set it passes under the `DPoP` scheme with a proof for this
@@ -42,7 +43,7 @@ export interface VerifierOptions {
   readonly requiredScopes?: readonly string[];
   /** Leeway for `exp` and `nbf`, seconds (default 5). */
   readonly clockTolerance?: number;
-  /** Opaque tokens are refused as `invalid_token` unless this is set. */
+  /** Opaque tokens are refused as `invalid_token` unless this is set (and then unless they fit its `formats`). */
   readonly introspection?: IntrospectionOptions;
   /** When set, the token's `mode` claim must equal it (Keymint: `live` or `sandbox`). */
   readonly mode?: string;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { polarFormats } from '../../src/dialects/polar.ts';
+import { polarShapes } from '../../src/dialects/polar.ts';
+import { opaqueFormat } from '../../src/tokens/opaque.ts';
 import { basic, seedRefreshToken, startGrantServer, type GrantServer } from './support.ts';
 
 describe('refresh_token grant (SECURITY RT-*)', () => {
@@ -147,7 +148,7 @@ describe('refresh_token grant (SECURITY RT-*)', () => {
   });
 
   test('polar dialect: polar_rt_u_ rotates into polar_rt_u_ with all six fields', async () => {
-    const { token } = await seedRefreshToken(s, a.id, { now, format: polarFormats.refreshUser, scope: 'read' });
+    const { token } = await seedRefreshToken(s, a.id, { now, format: opaqueFormat(polarShapes.refreshUser), scope: 'read' });
     const body = await ok(await refresh(token, a, {}, '/v1/oauth2/token'));
     assert.deepEqual(Object.keys(body), ['access_token', 'token_type', 'expires_in', 'refresh_token', 'scope', 'id_token']);
     assert.match(String(body.access_token), /^polar_at_u_/);

@@ -39,9 +39,8 @@ export async function startGrantServer(flags: RawConfig = {}, options: OpenOptio
 
 export { basic };
 
-import { refreshTokenFormat } from '../../src/protocol/issue.ts';
 import { storedDigest } from '../../src/tokens/digest.ts';
-import type { OpaqueFormat } from '../../src/tokens/opaque.ts';
+import { KEYMINT_REFRESH, opaqueFormat, type OpaqueFormat } from '../../src/tokens/opaque.ts';
 import { randomBase62 } from '../../src/tokens/random.ts';
 
 /**
@@ -54,7 +53,7 @@ export async function seedRefreshToken(
   options: { scope?: string; now?: number; format?: OpaqueFormat; familyExpiresAt?: number; expiresAt?: number } = {},
 ): Promise<{ token: string; familyId: string }> {
   const now = options.now ?? Date.now();
-  const token = (options.format ?? refreshTokenFormat).mint();
+  const token = (options.format ?? opaqueFormat(KEYMINT_REFRESH)).mint();
   const familyId = `fam_${randomBase62(16)}`;
   const scope = options.scope ?? 'openid read write';
   await s.keymint.store.tokens.insert({

@@ -1,4 +1,4 @@
-/** SECURITY.md S-01, S-06, D-01, D-02: nothing secret at rest or in logs; outages answer 503 + Retry-After. */
+/** SECURITY S-01, S-06, D-01, D-02: nothing secret at rest or in logs; outages answer 503 + Retry-After. */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

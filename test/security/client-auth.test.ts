@@ -1,4 +1,4 @@
-/** SECURITY.md §1.1 — client authentication at the token endpoint (oauth2 dialect). */
+/** docs/requirements.md, client authentication: at the token endpoint (oauth2 dialect). */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';

@@ -1,4 +1,4 @@
-/** SECURITY.md §1.11 (RFC 9068) and §1.4 CC-03 — the access tokens themselves. */
+/** docs/requirements.md, JWT access tokens (RFC 9068) and CC-03: the access tokens themselves. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';

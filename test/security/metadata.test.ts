@@ -1,4 +1,4 @@
-/** SECURITY.md §1.14 (RFC 8414) — metadata that matches behaviour. */
+/** docs/requirements.md, authorization server metadata (RFC 8414): metadata that matches behaviour. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { basic, startServer } from '../support/harness.ts';

@@ -1,4 +1,4 @@
-/** SECURITY.md §1.2, §1.4, §1.5, §1.7 — token endpoint mechanics, responses, client_credentials. */
+/** docs/requirements.md: token endpoint mechanics, responses, client credentials, security considerations. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { basic, startServer, type TestServer } from '../support/harness.ts';

@@ -6,18 +6,22 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createVerifier, VerifyError } from '../../src/verify/index.ts';
+import { randomBase62, withChecksum } from '../../src/tokens/random.ts';
 import { clock } from './fixtures.ts';
 import { stubServer, type StubAnswer } from './stub.ts';
 
 const ISSUER = 'https://auth.example.com';
 const AUD = 'https://api.example.com';
 const exp = Math.floor(Date.now() / 1000) + 600;
+const OTHER = withChecksum(`polar_at_u_${randomBase62(37)}`);
+const REFRESH = withChecksum(`polar_at_u_${randomBase62(37)}`);
+const DOWN = `sk-${'0d'.repeat(16)}`;
 const answers = new Map<string, StubAnswer>([
   ['sk-0123456789abcdef0123456789abcdef', { status: 200, body: { active: true, client_id: 'c1', scope: 'read write', exp, iss: ISSUER, aud: AUD, jti: 'o1' } }],
   ['sk-ffffffffffffffffffffffffffffffff', { status: 200, body: { active: false } }],
-  ['polar_at_u_other', { status: 200, body: { active: true, client_id: 'c2', aud: 'https://elsewhere', exp } }],
-  ['polar_at_u_refresh', { status: 200, body: { active: true, token_type: 'refresh_token', exp } }],
-  ['sk-down', { status: 503, body: { error: 'temporarily_unavailable' } }],
+  [OTHER, { status: 200, body: { active: true, client_id: 'c2', aud: 'https://elsewhere', exp } }],
+  [REFRESH, { status: 200, body: { active: true, token_type: 'refresh_token', exp } }],
+  [DOWN, { status: 503, body: { error: 'temporarily_unavailable' } }],
 ]);
 const stub = await stubServer((req) => answers.get(new URLSearchParams(req.body).get('token') ?? '') ?? { status: 200, body: { active: false } });
 after(() => stub.close());
@@ -59,17 +63,24 @@ test('active answers are cached for cacheTtlMs; concurrent checks share one call
 
 test('inactive, other audience, refresh tokens, missing scope and outages', async () => {
   await code(verifier.verify('sk-ffffffffffffffffffffffffffffffff'), 'invalid_token');
-  await code(verifier.verify('polar_at_u_other'), 'invalid_token');
-  await code(verifier.verify('polar_at_u_refresh'), 'invalid_token');
+  await code(verifier.verify(OTHER), 'invalid_token');
+  await code(verifier.verify(REFRESH), 'invalid_token');
   await code(verifier.verify('sk-0123456789abcdef0123456789abcdef', { requiredScopes: ['admin'] }), 'insufficient_scope');
-  await code(verifier.verify('sk-down'), 'introspection_unavailable');
+  await code(verifier.verify(DOWN), 'introspection_unavailable');
   await code(createVerifier({ issuer: ISSUER, audience: AUD }).verify('sk-0123456789abcdef0123456789abcdef'), 'invalid_token');
 });
 
-test('an inactive answer is not cached, and the cache never outlives exp', async () => {
+test('VER-02 an inactive answer is kept for inactiveCacheTtlMs (default 5 s); an active one never beyond exp', async () => {
+  const UNKNOWN = `sk-${'e'.repeat(32)}`; // the stub answers {active:false}
   const before = stub.requests.length;
-  await code(verifier.verify('sk-ffffffffffffffffffffffffffffffff'), 'invalid_token');
-  await code(verifier.verify('sk-ffffffffffffffffffffffffffffffff'), 'invalid_token');
+  await code(verifier.verify(UNKNOWN), 'invalid_token');
+  await code(verifier.verify(UNKNOWN), 'invalid_token');
+  assert.equal(stub.requests.length, before + 1);
+  c.advance(4_999);
+  await code(verifier.verify(UNKNOWN), 'invalid_token');
+  assert.equal(stub.requests.length, before + 1);
+  c.advance(1);
+  await code(verifier.verify(UNKNOWN), 'invalid_token');
   assert.equal(stub.requests.length, before + 2);
   c.set(exp * 1000 + 5_000); // cached entry (until ≤ exp) is gone, the claims say expired
   await code(verifier.verify('sk-0123456789abcdef0123456789abcdef'), 'expired');

@@ -121,7 +121,10 @@ test('an opaque Fuuffy token verifies through the real /oauth2/introspect; after
   await rejectsWith(cached.verify(token), 'invalid_token');
   assert.equal(f.count('/oauth2/introspect'), asked + 1);
   await rejectsWith(cached.verify(token), 'invalid_token');
-  assert.equal(f.count('/oauth2/introspect'), asked + 2, 'an inactive answer is not cached');
+  assert.equal(f.count('/oauth2/introspect'), asked + 1, 'an inactive answer is kept for inactiveCacheTtlMs');
+  c.advance(5_000);
+  await rejectsWith(cached.verify(token), 'invalid_token');
+  assert.equal(f.count('/oauth2/introspect'), asked + 2);
 });
 
 test('a Polar web-grant polar_at_ token verifies through the real /v1/oauth2/introspect; revoked, it is refused', async () => {

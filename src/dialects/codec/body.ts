@@ -64,7 +64,7 @@ export function impliedGrant(params: Params, grant: string): string {
  * The client_credentials request of a dialect whose clients send `client_id` and `client_secret` in
  * the body, with an optional `grant_type` that must then be client_credentials (Orum, Fuuffy).
  */
-export function bodyCredentialsRequest(req: HttpRequest, accept: readonly BodyKind[], dialect: string): TokenRequest {
+export function bodyCredentialsRequest(req: HttpRequest, accept: readonly BodyKind[]): TokenRequest {
   const { params } = readBody(req, accept);
   rejectQueryCredentials(req, params);
   const clientId = requiredString(params, 'client_id');
@@ -73,7 +73,6 @@ export function bodyCredentialsRequest(req: HttpRequest, accept: readonly BodyKi
     grantType: impliedGrant(params, 'client_credentials'),
     params: {},
     client: { method: 'client_secret_post', clientId, clientSecret },
-    dialect,
   };
 }
 

@@ -17,5 +17,5 @@ export function presentedClient(req: HttpRequest, fields: Readonly<Record<string
     return { method: 'client_secret_basic', clientId: basic.clientId, clientSecret: basic.clientSecret };
   }
   if (fields.client_secret !== undefined) return { method: 'client_secret_post', clientId: fields.client_id, clientSecret: fields.client_secret };
-  return { method: 'none', clientId: fields.client_id, clientSecret: undefined };
+  return { method: 'none', clientId: fields.client_id };
 }

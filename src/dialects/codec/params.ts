@@ -1,7 +1,7 @@
 /**
- * Body and header decoding shared by the dialects. Each trap named in SECURITY.md is handled here
- * once: duplicate parameters, duplicate headers, junk base64, `%` sequences that do not decode,
- * `__proto__` keys, empty values.
+ * Body and header decoding shared by the dialects. Each trap listed in docs/requirements.md is
+ * handled here once: duplicate parameters, duplicate headers, junk base64, `%` sequences that do not
+ * decode, `__proto__` keys, empty values.
  */
 import { OAuthError } from '../../wire/errors.ts';
 import type { HttpRequest } from '../../wire/http.ts';

@@ -4,7 +4,7 @@ import type { LoadShedder } from '../limits/shedding.ts';
 import type { PoolStats } from '../storage/postgres/db.ts';
 import type { Store } from '../storage/types.ts';
 import type { RedisHandle } from '../util/redis.ts';
-import type { Metrics } from './index.ts';
+import type { Metrics } from '../metrics/index.ts';
 
 export interface GaugeSources {
   readonly store: Store;

@@ -1,0 +1,152 @@
+/**
+ * Every option of Keymint, in one table: its flag, its `KEYMINT_*` environment twin, what it means,
+ * its default (written here and nowhere else) and how its value is read. Options are resolved in the
+ * order they appear, so a default or a check may depend on an option above it (the issuer on the
+ * port, the audience on the issuer).
+ */
+import {
+  absoluteUri,
+  absoluteUrl,
+  bool,
+  ConfigError,
+  int,
+  isAddressOrCidr,
+  list,
+  matching,
+  oneOf,
+  text,
+  type RawValue,
+} from './parse.ts';
+import { isLoopbackIp } from '../util/loopback.ts';
+import { SIGNING_ALGS, type Config, type DialectMount } from './types.ts';
+
+export interface Option<T> {
+  readonly flag: string;
+  readonly env: string;
+  readonly doc: string;
+  /**
+   * The default as a user would type it, or a function of the options resolved so far; undefined
+   * means the option stays unset. `defaultDoc` describes a computed default in the documentation.
+   */
+  readonly default?: string | ((resolved: Partial<Config>) => string | undefined);
+  readonly defaultDoc?: string;
+  /** Reads a given value; `resolved` holds the options above this one. */
+  readonly parse: (raw: RawValue, key: string, resolved: Partial<Config>) => T;
+  readonly repeatable?: boolean;
+  readonly boolean?: boolean;
+  /** Only from the environment (secrets do not belong on a command line, where `ps` shows them). */
+  readonly envOnly?: boolean;
+}
+
+type Table = { readonly [K in keyof Config]-?: Option<Config[K]> };
+
+/** RFC 8414 §2: https, no query or fragment; plain http only on loopback (SECURITY A-12, M-02). */
+function issuer(raw: RawValue, key: string, resolved: Partial<Config>): string {
+  const value = text(raw, key).replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(key, 'must be an absolute URL');
+  }
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) throw new ConfigError(key, 'must not have a query or fragment');
+  if (url.protocol === 'https:') return value;
+  if (url.protocol !== 'http:') throw new ConfigError(key, 'must be an https URL');
+  if (url.hostname !== 'localhost' && !isLoopbackIp(url.hostname) && resolved.insecureHttp !== true) {
+    throw new ConfigError(key, 'must be https unless it is a loopback address (or --insecure-http is set)');
+  }
+  return value;
+}
+
+function mounts(raw: RawValue, key: string): DialectMount[] {
+  return list(raw, key).map((entry) => {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    const path = eq < 0 ? undefined : entry.slice(eq + 1);
+    if (path !== undefined && !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(path)) {
+      throw new ConfigError(key, `the path for ${name} must start with / and be a plain URL path`);
+    }
+    return { name, path };
+  });
+}
+
+function proxies(raw: RawValue, key: string): string[] {
+  const entries = list(raw, key);
+  for (const p of entries) if (!isAddressOrCidr(p)) throw new ConfigError(key, 'each entry must be an IP address or CIDR');
+  return entries;
+}
+
+function kek(raw: RawValue, key: string): string {
+  const value = text(raw, key);
+  if (Buffer.from(value, 'base64').length !== 32) throw new ConfigError(key, 'must be base64 of exactly 32 bytes');
+  return value;
+}
+
+/** An integer option whose bounds depend on an option above it. */
+const intAbove = (min: (r: Partial<Config>) => number, max: number) => (raw: RawValue, key: string, r: Partial<Config>) => int(min(r), max)(raw, key);
+const intBelow = (min: number, max: (r: Partial<Config>) => number) => (raw: RawValue, key: string, r: Partial<Config>) => int(min, max(r))(raw, key);
+
+export const OPTION_TABLE: Table = {
+  insecureHttp: { flag: 'insecure-http', env: 'KEYMINT_INSECURE_HTTP', boolean: true, default: 'false', doc: 'Allow an http:// issuer on a non-loopback host (false: credentials only over TLS).', parse: bool },
+  port: { flag: 'port', env: 'KEYMINT_PORT', default: '8080', doc: 'TCP port to listen on (0 = any free port).', parse: int(0, 65535) },
+  host: { flag: 'host', env: 'KEYMINT_HOST', default: '127.0.0.1', doc: 'Address to bind.', parse: text },
+  dataDir: { flag: 'data', env: 'KEYMINT_DATA', default: './keymint-data', doc: 'Data directory for the SQLite store and the generated KEK.', parse: text },
+  issuer: {
+    flag: 'issuer',
+    env: 'KEYMINT_ISSUER',
+    default: (r) => `http://localhost:${r.port}`,
+    defaultDoc: 'http://localhost:<port>, the bound port when --port is 0',
+    doc: 'Issuer URL: `iss` of every token and base of every advertised endpoint.',
+    parse: issuer,
+  },
+  dialects: { flag: 'dialect', env: 'KEYMINT_DIALECTS', repeatable: true, default: 'oauth2', doc: 'Dialect to mount, NAME or NAME=/path; repeatable; env: comma-separated.', parse: mounts },
+  alg: { flag: 'alg', env: 'KEYMINT_ALG', default: 'RS256', doc: 'Access-token signing algorithm: RS256, ES256 or EdDSA.', parse: oneOf(SIGNING_ALGS) },
+  maxTokenTtl: { flag: 'max-token-ttl', env: 'KEYMINT_MAX_TOKEN_TTL', default: '86400', doc: 'Longest access-token lifetime a client may be given, seconds; retired keys stay published this long.', parse: int(60, 31_536_000) },
+  tokenTtl: { flag: 'token-ttl', env: 'KEYMINT_TOKEN_TTL', default: '3600', doc: 'Access-token lifetime in seconds.', parse: intBelow(1, (r) => r.maxTokenTtl!) },
+  refreshTokenTtl: { flag: 'refresh-token-ttl', env: 'KEYMINT_REFRESH_TOKEN_TTL', default: '2592000', doc: 'Refresh-token absolute lifetime, seconds (2592000 = 30 days).', parse: int(60, 31_536_000 * 5) },
+  refreshTokenIdleTtl: { flag: 'refresh-token-idle-ttl', env: 'KEYMINT_REFRESH_TOKEN_IDLE_TTL', default: '1209600', doc: 'Refresh-token idle lifetime, seconds: a refresh token unused this long expires; rotation never extends the absolute lifetime (1209600 = 14 days).', parse: int(60, 31_536_000 * 5) },
+  sessionTtl: { flag: 'session-ttl', env: 'KEYMINT_SESSION_TTL', default: '86400', doc: 'Default and longest lifetime of a session registered with POST /admin/v1/sessions, seconds.', parse: int(60, 31_536_000) },
+  sessionCookie: { flag: 'session-cookie', env: 'KEYMINT_SESSION_COOKIE', default: 'keymint_session', doc: 'Name of the cookie holding the session token at the authorization endpoint (an RFC 6265 token, 1–64 characters).', parse: matching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'a cookie name (RFC 6265 token), 1–64 characters') },
+  loginUrl: { flag: 'login-url', env: 'KEYMINT_LOGIN_URL', defaultDoc: 'none; the client gets error=login_required', doc: 'Where the authorization endpoint sends a browser without a session, with `return_to=<authorize URL>` appended.', parse: absoluteUrl },
+  audience: { flag: 'audience', env: 'KEYMINT_AUDIENCE', default: (r) => r.issuer, defaultDoc: 'the issuer', doc: 'Default `aud` of access tokens.', parse: absoluteUri },
+  environment: { flag: 'environment', env: 'KEYMINT_ENVIRONMENT', default: 'prod', doc: 'Deployment environment encoded in client ids; clients of another one are refused.', parse: matching(/^[a-z0-9]{1,16}$/, '1–16 lowercase letters or digits') },
+  idPrefix: { flag: 'id-prefix', env: 'KEYMINT_ID_PREFIX', default: 'sk', doc: 'Prefix of client ids.', parse: matching(/^[a-z][a-z0-9]{0,7}$/, '1–8 lowercase letters or digits, starting with a letter') },
+  bodyLimit: { flag: 'body-limit', env: 'KEYMINT_BODY_LIMIT', default: '16384', doc: 'Largest request body in bytes.', parse: int(1024, 1_048_576) },
+  logLevel: { flag: 'log-level', env: 'KEYMINT_LOG_LEVEL', default: 'info', doc: 'debug, info, warn, error or silent.', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const) },
+  keyringRefreshMs: { flag: 'keyring-refresh-ms', env: 'KEYMINT_KEYRING_REFRESH_MS', default: '2000', doc: 'How often a server picks up keys rotated by another process, ms.', parse: int(100, 3_600_000) },
+  kek: { flag: 'kek', env: 'KEYMINT_KEK', envOnly: true, defaultDoc: 'generated into <data>/kek', doc: 'Key-encryption key, base64 of 32 bytes (environment only).', parse: kek },
+  databaseUrl: { flag: 'database-url', env: 'KEYMINT_DATABASE_URL', defaultDoc: 'unset = SQLite', doc: 'postgres://… URL: use PostgreSQL instead of the SQLite file, so several nodes share one store.', parse: matching(/^postgres(ql)?:\/\//, 'a postgres:// URL') },
+  databaseSchema: { flag: 'database-schema', env: 'KEYMINT_DATABASE_SCHEMA', default: 'keymint', doc: "PostgreSQL schema holding Keymint's tables.", parse: matching(/^[a-z_][a-z0-9_]{0,62}$/, 'lowercase letters, digits and _') },
+  dbPoolSize: { flag: 'db-pool-size', env: 'KEYMINT_DB_POOL_SIZE', default: '10', doc: 'Most PostgreSQL connections per node.', parse: int(1, 1000) },
+  dbAcquireTimeoutMs: { flag: 'db-acquire-timeout-ms', env: 'KEYMINT_DB_ACQUIRE_TIMEOUT_MS', default: '2000', doc: 'Longest wait for a free PostgreSQL connection before answering 503, ms.', parse: int(10, 60_000) },
+  dbQueryTimeoutMs: { flag: 'db-query-timeout-ms', env: 'KEYMINT_DB_QUERY_TIMEOUT_MS', default: '5000', doc: 'Longest a PostgreSQL statement may run before 503, ms.', parse: int(10, 600_000) },
+  redisUrl: { flag: 'redis-url', env: 'KEYMINT_REDIS_URL', defaultDoc: 'unset = node-local limits, no feed', doc: 'redis://… URL: shared rate-limit counters and the cross-node feed.', parse: matching(/^rediss?:\/\//, 'a redis:// or rediss:// URL') },
+  redisPrefix: { flag: 'redis-prefix', env: 'KEYMINT_REDIS_PREFIX', default: 'keymint:', doc: 'Prefix of every Redis key and channel.', parse: matching(/^[A-Za-z0-9:_-]{1,64}$/, '1–64 of A-Z a-z 0-9 : _ -') },
+  redisTimeoutMs: { flag: 'redis-timeout-ms', env: 'KEYMINT_REDIS_TIMEOUT_MS', default: '100', doc: 'Longest a Redis command may take before the local fallback answers, ms.', parse: int(5, 10_000) },
+  nodeCount: { flag: 'node-count', env: 'KEYMINT_NODE_COUNT', default: '1', doc: 'Nodes in the deployment: with Redis down each node limits at (limit ÷ node count).', parse: int(1, 10_000) },
+  clientCacheMs: {
+    flag: 'client-cache-ms',
+    env: 'KEYMINT_CLIENT_CACHE_MS',
+    default: (r) => (r.redisUrl === undefined ? '2000' : '10000'),
+    defaultDoc: '2000 without Redis, 10000 with',
+    doc: 'How long a node trusts its cached copy of a client, ms; changes made elsewhere reach it through the Redis feed sooner; the lifetime bounds what a lost feed message or a Redis outage can delay.',
+    parse: int(0, 3_600_000),
+  },
+  rateLimitClient: { flag: 'rate-limit-client', env: 'KEYMINT_RATE_LIMIT_CLIENT', default: '6000', doc: "Token requests per minute per authenticated client (token bucket, burst = the same number); a client's own `rate_limit` overrides it; 0 = off.", parse: int(0, 100_000_000) },
+  rateLimitIp: { flag: 'rate-limit-ip', env: 'KEYMINT_RATE_LIMIT_IP', default: '12000', doc: 'Token requests per minute per source address; 0 = off.', parse: int(0, 100_000_000) },
+  lockoutThreshold: { flag: 'lockout-threshold', env: 'KEYMINT_LOCKOUT_THRESHOLD', default: '5', doc: 'Failed authentications of one client id from one address before it is locked there.', parse: int(1, 1000) },
+  lockoutBaseMs: { flag: 'lockout-base-ms', env: 'KEYMINT_LOCKOUT_BASE_MS', default: '1000', doc: 'First lockout, ms; doubles with each further failure.', parse: int(1, 3_600_000) },
+  lockoutMaxMs: { flag: 'lockout-max-ms', env: 'KEYMINT_LOCKOUT_MAX_MS', default: '900000', doc: 'Longest lockout, ms (900000 = 15 min).', parse: intAbove((r) => r.lockoutBaseMs!, 86_400_000) },
+  trustedProxies: { flag: 'trusted-proxy', env: 'KEYMINT_TRUSTED_PROXIES', repeatable: true, default: '', defaultDoc: 'none', doc: 'Address or CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable; env: comma-separated.', parse: proxies },
+  maxInFlight: { flag: 'max-in-flight', env: 'KEYMINT_MAX_IN_FLIGHT', default: '256', doc: 'Requests handled at once before new ones get an immediate 503 (0 = off).', parse: int(0, 1_000_000) },
+  maxEventLoopDelayMs: { flag: 'max-event-loop-delay-ms', env: 'KEYMINT_MAX_EVENT_LOOP_DELAY_MS', default: '200', doc: 'Event-loop delay above which new requests get an immediate 503, ms (0 = off).', parse: int(0, 60_000) },
+};
+
+/** The table as a list, in resolution order, each option with its config key. */
+export const OPTIONS = (Object.keys(OPTION_TABLE) as Array<keyof Config>).map((key) => ({ key, ...(OPTION_TABLE[key] as Option<unknown>) }));
+
+/** The documented default of an option, as `docs/configuration.md` and `--help` show it. */
+export function defaultText(o: Option<unknown>): string | undefined {
+  if (o.defaultDoc !== undefined) return o.defaultDoc;
+  return typeof o.default === 'string' ? o.default : undefined;
+}

@@ -1,0 +1,58 @@
+/** The resolved configuration: what every part receives a slice of (`Pick<Config, …>`). */
+import type { LogLevel } from '../util/log.ts';
+
+export type { LogLevel };
+
+export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+
+export interface DialectMount {
+  readonly name: string;
+  /** Token endpoint path; undefined = the dialect's default. */
+  readonly path: string | undefined;
+}
+
+export interface Config {
+  readonly insecureHttp: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly issuer: string;
+  readonly dialects: readonly DialectMount[];
+  readonly alg: SigningAlg;
+  readonly maxTokenTtl: number;
+  readonly tokenTtl: number;
+  readonly refreshTokenTtl: number;
+  readonly refreshTokenIdleTtl: number;
+  readonly sessionTtl: number;
+  readonly sessionCookie: string;
+  readonly loginUrl: string | undefined;
+  readonly audience: string;
+  readonly environment: string;
+  readonly idPrefix: string;
+  readonly bodyLimit: number;
+  readonly logLevel: LogLevel;
+  readonly keyringRefreshMs: number;
+  /** Base64 of 32 bytes; when unset, `<dataDir>/kek` is used (generated on first start). */
+  readonly kek: string | undefined;
+  readonly databaseUrl: string | undefined;
+  readonly databaseSchema: string;
+  readonly dbPoolSize: number;
+  readonly dbAcquireTimeoutMs: number;
+  readonly dbQueryTimeoutMs: number;
+  readonly redisUrl: string | undefined;
+  readonly redisPrefix: string;
+  readonly redisTimeoutMs: number;
+  readonly nodeCount: number;
+  readonly clientCacheMs: number;
+  /** Requests per minute; 0 = no limit. */
+  readonly rateLimitClient: number;
+  readonly rateLimitIp: number;
+  readonly lockoutThreshold: number;
+  readonly lockoutBaseMs: number;
+  readonly lockoutMaxMs: number;
+  readonly trustedProxies: readonly string[];
+  readonly maxInFlight: number;
+  readonly maxEventLoopDelayMs: number;
+}

@@ -1,0 +1,21 @@
+/**
+ * UserInfo — OIDC Core §5.3 with RFC 6750 §3 errors: the bearer access token of a user-delegated
+ * grant → its subject. Its errors are the bearer scheme's (`WWW-Authenticate`), not a dialect's.
+ */
+import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../../wire/http.ts';
+
+export async function userinfo(req: HttpRequest, now: number, deps: TokenViewDeps): Promise<HttpResponse> {
+  const realm = 'Bearer realm="keymint"';
+  const header = req.headersDistinct.authorization;
+  if (!header || header.length === 0) return json(401, { error: 'invalid_token', error_description: 'A bearer token is required.' }, { ...NO_STORE, 'WWW-Authenticate': realm });
+  const match = header.length === 1 ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header[0]!) : null;
+  if (!match || new URLSearchParams(req.query).has('access_token')) {
+    return json(400, { error: 'invalid_request', error_description: 'The Authorization header is malformed.' }, { ...NO_STORE, 'WWW-Authenticate': `${realm}, error="invalid_request"` });
+  }
+  const view = await viewToken(match[1]!, now, deps);
+  if (!view || !view.active || view.kind !== 'access_token' || view.subjectType === undefined) {
+    return json(401, { error: 'invalid_token', error_description: 'The access token is invalid.' }, { ...NO_STORE, 'WWW-Authenticate': `${realm}, error="invalid_token"` });
+  }
+  return json(200, { sub: view.subject, sub_type: view.subjectType }, NO_STORE);
+}

@@ -1,0 +1,59 @@
+/**
+ * Mounting a dialect: its token endpoint at the configured path and, in the same directory (the
+ * mount), the endpoints its contract includes, its OpenAPI document, and its error shape for every
+ * answer the router gives there. Each dialect endpoint runs through the one pipeline.
+ */
+import type { Dialect } from '../dialects/types.ts';
+import { openApiDocument } from '../dialects/openapi.ts';
+import type { ExchangeDeps, TokenEndpoint } from '../protocol/exchange.ts';
+import type { BoundGrant } from '../protocol/grant.ts';
+import type { IssueFormats } from '../protocol/issue.ts';
+import type { TokenViewDeps } from '../protocol/token-view.ts';
+import type { Logger } from '../util/log.ts';
+import { authorizeRoutes, type AuthorizeDeps } from './authorize.ts';
+import { introspectOperation, revocationsOperation, revokeOperation, type LifecycleDeps } from './endpoints/lifecycle.ts';
+import { tokenOperation } from './endpoints/token.ts';
+import { userinfo } from './endpoints/userinfo.ts';
+import { pipeline, type PipelineContext } from './pipeline.ts';
+import type { Router } from './router.ts';
+
+export interface MountDeps {
+  /** Every registered grant, bound; a dialect offers those it names. */
+  readonly grants: ReadonlyMap<string, BoundGrant>;
+  /** The formats a dialect's declarations resolve to. */
+  readonly formats: (dialect: Dialect) => IssueFormats;
+  readonly exchange: ExchangeDeps;
+  readonly lifecycle: LifecycleDeps & TokenViewDeps;
+  readonly authorize: AuthorizeDeps;
+  readonly pipeline: PipelineContext;
+  readonly issuer: string;
+  readonly log: Logger;
+}
+
+/** The grants a dialect offers, from the registry; a name the registry lacks is a startup error. */
+export function offeredGrants(dialect: Dialect, registry: ReadonlyMap<string, BoundGrant>): ReadonlyMap<string, BoundGrant> {
+  if (dialect.grants === 'all') return registry;
+  return new Map(
+    dialect.grants.map((type) => {
+      const grant = registry.get(type);
+      if (!grant) throw new Error(`dialect ${dialect.name} offers the unknown grant ${type}`);
+      return [type, grant];
+    }),
+  );
+}
+
+export function mountDialect(router: Router, dialect: Dialect, tokenPath: string, deps: MountDeps): void {
+  const dir = tokenPath.slice(0, tokenPath.lastIndexOf('/'));
+  const endpoint: TokenEndpoint = { name: dialect.name, grants: offeredGrants(dialect, deps.grants), formats: deps.formats(dialect) };
+  const owner = dialect.name;
+  router.add({ method: 'POST', path: tokenPath, owner, label: 'The token endpoint', handler: pipeline(dialect, tokenOperation(dialect, endpoint, deps.exchange), deps.pipeline) });
+  router.mount(`${dir}/`, owner, (err, req) => dialect.encodeError(err, req));
+  const wanted = new Set(dialect.endpoints ?? []);
+  if (wanted.has('introspect')) router.add({ method: 'POST', path: `${dir}/introspect`, owner, handler: pipeline(dialect, introspectOperation(dialect, deps.lifecycle), deps.pipeline) });
+  if (wanted.has('revoke')) router.add({ method: 'POST', path: `${dir}/revoke`, owner, handler: pipeline(dialect, revokeOperation(dialect, deps.lifecycle), deps.pipeline) });
+  if (wanted.has('revocations')) router.add({ method: 'GET', path: `${dir}/revocations`, owner, handler: pipeline(dialect, revocationsOperation(deps.lifecycle), deps.pipeline) });
+  if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, handler: (req) => userinfo(req, deps.pipeline.now(), deps.lifecycle) });
+  if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
+  const doc = JSON.stringify(openApiDocument(dialect, tokenPath, deps.issuer, [...endpoint.grants.keys()]));
+  router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: doc }) });
+}

@@ -1,0 +1,50 @@
+/**
+ * Client authentication at every endpoint that needs it (token, introspection, revocation, the
+ * revocation feed). RFC 6749 §2.3. Dialects have already decoded the wire form into a
+ * PresentedClient; the method it names is looked up in the registry below.
+ */
+import { parseClientId, type IdSettings } from '../../credentials/ids.ts';
+import type { ClientRecord } from '../../storage/types.ts';
+import { invalidClient, OAuthError } from '../../wire/errors.ts';
+import { none } from './none.ts';
+import { clientSecretBasic, clientSecretPost } from './secret.ts';
+import type { ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
+
+export type { ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
+
+/** The registry: every method this server accepts, in the order metadata advertises them. */
+export const CLIENT_AUTH_METHODS: ReadonlyMap<ClientAuthMethodName, ClientAuthMethod> = new Map(
+  [clientSecretBasic, clientSecretPost, none].map((m): [ClientAuthMethodName, ClientAuthMethod] => [m.name, m]),
+);
+
+/** The names metadata advertises for an endpoint: the confidential methods, and `none` where public clients may call. */
+export const advertisedAuthMethods = (allowPublic: boolean): string[] =>
+  [...CLIENT_AUTH_METHODS.values()].filter((m) => m.confidential || allowPublic).map((m) => m.name);
+
+export interface ClientAuthDeps {
+  readonly verifier: ClientVerifier;
+  /** This deployment's environment and id prefix: a client id of another environment is refused before any lookup. */
+  readonly settings: IdSettings;
+}
+
+/**
+ * Authenticates the presented client. `allowPublic` admits a public client identified by its id
+ * alone (code and refresh grants); confidential clients always prove a credential (SECURITY A-01,
+ * A-09). Checks status after the credential, so only a caller holding it learns a client is disabled.
+ */
+export async function authenticateClient(presented: PresentedClient, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<ClientRecord> {
+  const { clientId } = presented;
+  if (clientId === undefined) throw invalidClient({ reason: 'missing', field: 'client_id' });
+  // The environment is public (it is spelled in the id), so refusing it before any lookup leaks nothing.
+  const environment = parseClientId(deps.settings, clientId)?.environment;
+  if (environment !== undefined && environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
+  const method = CLIENT_AUTH_METHODS.get(presented.method);
+  if (!method || (!method.confidential && !options.allowPublic)) throw invalidClient({ reason: 'missing', field: 'client_secret' });
+  const client = await method.authenticate({ ...presented, clientId }, deps.verifier);
+  if (!client) throw method.confidential ? invalidClient() : invalidClient({ reason: 'missing', field: 'client_secret' });
+  if (client.environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
+  if (client.status !== 'active') {
+    throw new OAuthError('invalid_client', 'The client is disabled.', { reason: 'disabled' });
+  }
+  return client;
+}

@@ -1,0 +1,32 @@
+/**
+ * The shape of a client-authentication method (RFC 6749 §2.3, RFC 8414 `token_endpoint_auth_methods`).
+ * A dialect decodes the wire (Basic header, body fields, an assertion) into a `PresentedClient` naming
+ * its method; the method's `authenticate` proves who the client is. Adding a method is one file that
+ * exports one `ClientAuthMethod` plus one line in the registry (./index.ts).
+ */
+import type { ClientRecord } from '../../storage/types.ts';
+
+/** Client credentials as presented, by method. `clientId` is absent only when the request named no client. */
+export type PresentedClient =
+  | { readonly method: 'client_secret_basic' | 'client_secret_post'; readonly clientId: string | undefined; readonly clientSecret: string }
+  | { readonly method: 'none'; readonly clientId: string | undefined };
+
+export type ClientAuthMethodName = PresentedClient['method'];
+
+export interface ClientVerifier {
+  /** The client if `secret` is one of its live secrets; constant-time w.r.t. the client's existence. */
+  verifySecret(clientId: string, secret: string): Promise<ClientRecord | undefined>;
+  /** Looks up a client without a secret (public clients only). */
+  find(clientId: string): Promise<ClientRecord | undefined>;
+}
+
+export interface ClientAuthMethod {
+  readonly name: ClientAuthMethodName;
+  /** Whether the method proves possession of a credential (false: `none`, public clients). */
+  readonly confidential: boolean;
+  /**
+   * The client this presentation proves, or undefined when it proves none (unknown client, wrong
+   * credential, wrong client type): the caller answers `invalid_client` for every such case alike.
+   */
+  authenticate(presented: PresentedClient & { readonly clientId: string }, verifier: ClientVerifier): Promise<ClientRecord | undefined>;
+}

@@ -1,0 +1,49 @@
+/**
+ * The key-encryption key that seals private keys and peppers at rest: from `KEYMINT_KEK`, or
+ * `<data>/kek`, created 0600 on first start (the data directory 0700). An in-memory store gets a
+ * fresh random KEK: nothing it seals outlives the process anyway.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../config/parse.ts';
+import type { Config } from '../config/types.ts';
+import type { KeyRepo } from '../storage/types.ts';
+import { Keyring, type KeyringOptions } from './keyring.ts';
+
+export function loadKek(config: Pick<Config, 'kek' | 'dataDir'>): Buffer {
+  if (config.kek !== undefined) return Buffer.from(config.kek, 'base64');
+  if (config.dataDir === ':memory:') return randomBytes(32);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
+  const file = join(config.dataDir, 'kek');
+  if (!existsSync(file)) {
+    // Write a private temp file, then link it into place: a concurrent first start (server and CLI)
+    // either wins the link or reads the winner's complete file, never a half-written one.
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, randomBytes(32).toString('base64'), { mode: 0o600 });
+    try {
+      linkSync(temp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(temp);
+    }
+  }
+  const kek = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (kek.length !== 32) throw new ConfigError('kek', `${file} does not hold base64 of 32 bytes`);
+  return kek;
+}
+
+/** Opens the keyring sealed under the KEK; a store sealed under another KEK is a ConfigError saying what to fix. */
+export async function openKeyring(repo: KeyRepo, options: KeyringOptions): Promise<Keyring> {
+  try {
+    return await Keyring.open(repo, options);
+  } catch (err) {
+    // AES-GCM refuses to open key material sealed under another KEK.
+    if (err instanceof Error && /unable to authenticate data/.test(err.message)) {
+      throw new ConfigError('kek', 'the keys in the store were sealed with another key-encryption key; every node and the CLI need the same KEYMINT_KEK');
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+/** A server asked for port 0 advertises the port it bound: in its issuer, discovery and tokens. */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { serve, stop } from '../support/process.ts';
+import { startServer, tempDir } from '../support/harness.ts';
+
+test('NET-03 createKeymint on port 0 without an issuer: the issuer names the bound port', async (t) => {
+  const s = await startServer();
+  t.after(() => s.close());
+  const port = new URL(s.url).port;
+  assert.notEqual(port, '0');
+  assert.equal(s.keymint.config.issuer, `http://localhost:${port}`);
+  assert.equal(await s.keymint.listen(), Number(port));
+  const meta = (await (await fetch(`${s.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, string>;
+  assert.equal(meta.issuer, `http://localhost:${port}`);
+  assert.equal(meta.token_endpoint, `http://localhost:${port}/oauth2/token`);
+  const { id, secret } = await s.client();
+  const claims = decodeJwt(String((await s.token(id, secret)).access_token));
+  assert.equal(claims.iss, `http://localhost:${port}`);
+  assert.equal(claims.aud, `http://localhost:${port}`);
+});
+
+test('an explicit issuer is kept as given on port 0', async (t) => {
+  const s = await startServer({ issuer: 'https://auth.example' });
+  t.after(() => s.close());
+  assert.equal(s.keymint.config.issuer, 'https://auth.example');
+});
+
+test('NET-03 `keymint serve --port 0` advertises the real port', async (t) => {
+  const dataDir = tempDir();
+  const p = await serve(['--data', dataDir]);
+  t.after(async () => {
+    await stop(p);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const port = new URL(p.url).port;
+  assert.match(p.logs(), new RegExp(`"issuer":"http://localhost:${port}"`));
+  const meta = (await (await fetch(`${p.url}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+  assert.equal(meta.issuer, `http://localhost:${port}`);
+});
