@@ -3,7 +3,7 @@
  * a dialect maps it outward in exactly one place (its `encodeError`). RFC 6749 §5.2.
  */
 
-/** Canonical codes (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1) plus the service's own. */
+/** Canonical codes (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1, RFC 9449 §12.2) plus the service's own. */
 export const ERROR_STATUS = {
   invalid_request: 400,
   invalid_client: 401,
@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   invalid_scope: 400,
   invalid_target: 400,
   unsupported_token_type: 400,
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
   access_denied: 403,
   invalid_token: 401,
   insufficient_scope: 403,
