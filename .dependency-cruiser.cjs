@@ -14,6 +14,7 @@ const BELOW_SERVICE = ['admin', 'console', 'sandbox', ...BELOW_FEATURES];
 
 /** folder → folders it may import (its own folder is always allowed). */
 const LAYERS = {
+  cluster: ['service', ...BELOW_SERVICE],
   service: BELOW_SERVICE,
   admin: BELOW_FEATURES,
   console: BELOW_FEATURES,

@@ -15,7 +15,7 @@ declare module 'autocannon' {
     errors: number;
     timeouts: number;
     duration: number;
-    latency: { p50: number; p99: number; max: number };
+    latency: { p50: number; p90: number; p99: number; p99_9: number; max: number };
     statusCodeStats: Record<string, { count: number }>;
   }
   export default function autocannon(options: Options): Promise<Result>;

@@ -6,7 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { LatencySummary } from './latency.ts';
 import type { LoaderChoice } from './options.ts';
+import type { CpuDelta } from './proc-stats.ts';
+import type { ProbeStats } from './servers.ts';
 import { NODE, ROOT, runPinned } from './procs.ts';
 
 export interface TokenRequest {
@@ -25,8 +28,19 @@ export interface LoadResult {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  readonly p90?: number;
+  readonly p999?: number;
+  readonly max?: number;
   /** Non-2xx answers by status code. */
   readonly statuses: Readonly<Record<string, number>>;
+  /** Paced load: every latency, summarised with a histogram. */
+  readonly latency?: LatencySummary;
+  /** Paced load: how late the generator itself sent each request (its own pauses). */
+  readonly lag?: LatencySummary;
+  /** The server's own CPU accounting over the round (bench/proc-stats.ts). */
+  readonly cpu?: CpuDelta;
+  /** The server's own event-loop delay and GC over the round (bench/server-probe.ts). */
+  readonly probe?: ProbeStats;
 }
 
 export type Loader = 'wrk' | 'autocannon';
@@ -52,7 +66,10 @@ function assertLoopback(url: string): void {
 export interface ClosedLoop {
   readonly connections: number;
   readonly seconds: number;
+  /** Core to pin the generator to; < 0: unpinned. */
   readonly core: number;
+  /** wrk threads (default 1); autocannon is one thread whatever this says. */
+  readonly threads?: number;
 }
 
 /** As many requests as `connections` keep-alive connections can carry for `seconds`. */
@@ -61,7 +78,7 @@ export async function closedLoop(loader: Loader, req: TokenRequest, opts: Closed
   const seconds = Math.max(1, Math.round(opts.seconds)); // wrk takes whole seconds
   const timeoutMs = (seconds + 30) * 1000;
   if (loader === 'wrk') {
-    const args = ['-t1', `-c${opts.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(ROOT, 'bench/wrk-token.lua'), req.url];
+    const args = [`-t${opts.threads ?? 1}`, `-c${opts.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(ROOT, 'bench/wrk-token.lua'), req.url];
     const env = { BENCH_WRK_BODY: req.body, BENCH_WRK_HEADERS: Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`).join('\n') };
     const out = await runPinned(opts.core, 'wrk', args, timeoutMs, { env });
     const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
@@ -72,7 +89,8 @@ export async function closedLoop(loader: Loader, req: TokenRequest, opts: Closed
     const notOk = Object.values(r.statuses).reduce((a, b) => a + b, 0);
     const ok = Math.max(0, n('requests') - notOk);
     const failed = notOk + n('connect') + n('read') + n('write') + n('timeout');
-    return { ok, failed, seconds: elapsed, rps: ok / elapsed, p50: n('p50_us') / 1000, p99: n('p99_us') / 1000, statuses: r.statuses };
+    const ms = (k: string) => n(k) / 1000;
+    return { ok, failed, seconds: elapsed, rps: ok / elapsed, p50: ms('p50_us'), p90: ms('p90_us'), p99: ms('p99_us'), p999: ms('p999_us'), max: ms('max_us'), statuses: r.statuses };
   }
   const spec = JSON.stringify({ ...req, connections: opts.connections, seconds });
   const out = await runPinned(opts.core, NODE, [join(ROOT, 'bench/autocannon-runner.ts'), spec], timeoutMs);
@@ -107,13 +125,15 @@ export function combine(parts: readonly LoadResult[]): LoadResult {
 export interface Paced extends ClosedLoop {
   /** Requests per second. */
   readonly rate: number;
+  /** Bodies sent in turn instead of the request's own. */
+  readonly bodies?: readonly string[];
 }
 
 /** `rate` requests per second at even intervals (open loop), latency from the scheduled send time. */
 export async function pacedLoad(req: TokenRequest, opts: Paced): Promise<LoadResult> {
   assertLoopback(req.url);
-  const spec = JSON.stringify({ ...req, connections: opts.connections, rate: opts.rate, seconds: opts.seconds });
+  const spec = JSON.stringify({ ...req, connections: opts.connections, rate: opts.rate, seconds: opts.seconds, bodies: opts.bodies });
   const out = await runPinned(opts.core, NODE, [join(ROOT, 'bench/paced-load.ts'), spec], (opts.seconds + 30) * 1000);
-  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<LoadResult, 'rps'>;
-  return { ...r, rps: r.ok / r.seconds };
+  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<LoadResult, 'rps' | 'p90' | 'p999'>;
+  return { ...r, rps: r.ok / r.seconds, p90: r.latency?.p90 ?? NaN, p999: r.latency?.p999 ?? NaN };
 }

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './procs.ts';
 
-export const SECTIONS = ['core', 'half', 'dialects', 'scale', 'verify'] as const;
+export const SECTIONS = ['core', 'half', 'signing', 'workers', 'dialects', 'scale', 'data', 'verify'] as const;
 export type Section = (typeof SECTIONS)[number];
 export type Pick = 'median' | 'best';
 export type LoaderChoice = 'auto' | 'wrk' | 'autocannon';
@@ -32,6 +32,10 @@ export interface BenchOptions {
   readonly serverFlags: readonly string[];
   readonly databaseUrl: string;
   readonly redisUrl: string;
+  /** Data section: clients and opaque tokens in the full store, and the paced rate of its load. */
+  readonly dataClients: number;
+  readonly dataTokens: number;
+  readonly dataRate: number;
   /** Free text written above the results (e.g. "short validation run on a shared machine"). */
   readonly note: string;
   /** Write docs/benchmarks.md (default true). */
@@ -53,6 +57,9 @@ const SPEC = {
   'server-flags': { type: 'string', env: 'BENCH_SERVER_FLAGS', def: '', doc: 'extra flags for every keymint serve (space-separated)' },
   'database-url': { type: 'string', env: 'BENCH_DATABASE_URL', def: 'postgres://postgres@127.0.0.1:5432/test', doc: 'PostgreSQL for the scale section (in a schema of the run, dropped at the end)' },
   'redis-url': { type: 'string', env: 'BENCH_REDIS_URL', def: 'redis://127.0.0.1:6379', doc: 'Redis for the scale section (keys prefixed with that schema name)' },
+  'data-clients': { type: 'string', env: 'BENCH_DATA_CLIENTS', def: '1000000', doc: 'data section: clients in the full store' },
+  'data-tokens': { type: 'string', env: 'BENCH_DATA_TOKENS', def: '10000000', doc: 'data section: opaque tokens in the full store' },
+  'data-rate': { type: 'string', env: 'BENCH_DATA_RATE', def: '200', doc: 'data section: paced requests/s of issuance and introspection' },
   note: { type: 'string', env: 'BENCH_NOTE', def: '', doc: 'note written above the results' },
   'no-write': { type: 'boolean', env: 'BENCH_NO_WRITE', def: '', doc: 'do not write docs/benchmarks.md' },
   help: { type: 'boolean', env: '', def: '', doc: 'this help' },
@@ -110,6 +117,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     serverFlags: get('server-flags').split(/\s+/).filter(Boolean),
     databaseUrl: get('database-url'),
     redisUrl: get('redis-url'),
+    dataClients: Math.round(num('data-clients', 1000, 100_000_000)),
+    dataTokens: Math.round(num('data-tokens', 1000, 1_000_000_000)),
+    dataRate: num('data-rate', 1, 100_000),
     note: get('note'),
     write: !(noWrite === 'true' || noWrite === '1'),
   };

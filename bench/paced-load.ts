@@ -2,66 +2,134 @@
  * An open-loop paced load generator (wrk2 is not packaged; autocannon's rate limit sends each
  * second's quota in a burst): `node bench/paced-load.ts SPEC_JSON` with `{url, headers, body,
  * connections, rate, seconds}` sends `rate` requests per second at even intervals over at most
- * `connections` keep-alive sockets for `seconds`, at most rate × seconds requests in all. Latency runs
+ * `connections` keep-alive sockets for `seconds`, at most rate × seconds requests in all (with
+ * `bodies`, each request sends the next of them). Latency runs
  * from each request's scheduled send time, so a stalled server is not hidden (no coordinated
- * omission). Prints one JSON line with counts and percentiles (ms).
+ * omission); a request whose turn comes while every connection is busy waits for one, and that wait
+ * counts. Plain sockets and a hand-written response reader keep the generator's own cost low.
+ *
+ * The generator also measures itself: `lag` is how late it actually wrote each request after its
+ * scheduled time while a connection was free, i.e. its own event-loop pauses. A server stall shows in
+ * latency but not in lag; a generator stall shows in both. Prints one JSON line with counts,
+ * percentiles (ms) and a latency histogram.
  */
-import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { summarize } from './latency.ts';
 
-interface Spec { url: string; headers: Record<string, string>; body: string; connections: number; rate: number; seconds: number }
+/** `bodies`, when given, are sent in turn instead of `body` (many clients, many tokens). */
+interface Spec { url: string; headers: Record<string, string>; body: string; bodies?: string[]; connections: number; rate: number; seconds: number }
 const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
-const total = Math.floor(spec.rate * spec.seconds);
-const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
 const url = new URL(spec.url);
-const body = Buffer.from(spec.body);
-const headers = { ...spec.headers, 'content-length': String(body.length) };
-const latencies: number[] = [];
-let ok = 0;
-let failed = 0;
-const statuses: Record<string, number> = {};
-let sent = 0;
+if (url.hostname !== '127.0.0.1') throw new Error(`refusing to load anything but 127.0.0.1: ${spec.url}`);
+const total = Math.floor(spec.rate * spec.seconds);
+const wireOf = (body: string) => {
+  const head = Object.entries({ host: url.host, 'content-length': String(Buffer.byteLength(body)), ...spec.headers }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return Buffer.from(`POST ${url.pathname} HTTP/1.1\r\n${head}\r\n${body}`);
+};
+const wires = (spec.bodies?.length ? spec.bodies : [spec.body]).map(wireOf);
+let nextWire = 0;
 
-function fire(scheduled: number): Promise<void> {
-  return new Promise((resolve) => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        latencies.push(performance.now() - scheduled);
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) ok++;
-        else {
-          failed++;
-          statuses[status] = (statuses[status] ?? 0) + 1;
-        }
-        resolve();
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => {
-      failed++;
-      resolve();
-    });
-    req.end(body);
-  });
+const latencies = new Float64Array(total);
+const lags = new Float64Array(total);
+let answered = 0;
+let lagged = 0;
+let ok = 0;
+/** Non-2xx answers. */
+let failed = 0;
+/** Requests whose connection failed under them. */
+let lost = 0;
+const statuses: Record<string, number> = {};
+
+interface Conn {
+  readonly socket: Socket;
+  buf: Buffer;
+  /** Scheduled time of the request in flight, or undefined when idle. */
+  scheduled: number | undefined;
 }
 
-const start = performance.now() + 20;
+const idle: Conn[] = [];
+/** Scheduled times of requests waiting for a free connection. */
+const waiting: number[] = [];
+let waitHead = 0;
+
+function send(c: Conn, scheduled: number): void {
+  c.scheduled = scheduled;
+  c.socket.write(wires[nextWire++ % wires.length]!);
+}
+
+function finish(c: Conn, status: string): void {
+  if (c.scheduled === undefined) return;
+  latencies[answered++] = performance.now() - c.scheduled;
+  if (status.startsWith('2')) ok++;
+  else {
+    failed++;
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  }
+  c.scheduled = undefined;
+  if (waitHead < waiting.length) send(c, waiting[waitHead++]!);
+  else idle.push(c);
+}
+
+function onData(c: Conn, chunk: Buffer): void {
+  c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
+  for (;;) {
+    const end = c.buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const header = c.buf.subarray(0, end).toString('latin1');
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(header)?.[1] ?? 0);
+    if (c.buf.length < end + 4 + length) return;
+    c.buf = c.buf.subarray(end + 4 + length);
+    finish(c, header.slice(9, 12));
+  }
+}
+
+const conns: Conn[] = await Promise.all(
+  Array.from(
+    { length: Math.max(1, spec.connections) },
+    () =>
+      new Promise<Conn>((resolve, reject) => {
+        const socket = connect({ host: url.hostname, port: Number(url.port) });
+        const c: Conn = { socket, buf: Buffer.alloc(0), scheduled: undefined };
+        socket.setNoDelay(true);
+        socket.on('data', (d: Buffer) => onData(c, d));
+        socket.once('connect', () => resolve(c));
+        socket.once('error', reject);
+      }),
+  ),
+);
+for (const c of conns) {
+  c.socket.on('error', () => {});
+  c.socket.on('close', () => {
+    if (c.scheduled !== undefined) {
+      lost++;
+      c.scheduled = undefined;
+    }
+  });
+  idle.push(c);
+}
+
 const interval = 1000 / spec.rate;
-const pending: Promise<void>[] = [];
+const start = performance.now() + 20;
+let sent = 0;
 while (sent < total) {
   const now = performance.now();
   while (sent < total && start + sent * interval <= now) {
-    pending.push(fire(start + sent * interval));
+    const scheduled = start + sent * interval;
+    const c = idle.pop();
+    if (c) {
+      lags[lagged++] = now - scheduled;
+      send(c, scheduled);
+    } else waiting.push(scheduled);
     sent++;
   }
   const next = start + sent * interval - performance.now();
-  await new Promise((r) => (next > 1 ? setTimeout(r, Math.floor(next)) : setImmediate(r)));
+  await new Promise((r) => (next > 1.5 ? setTimeout(r, Math.floor(next - 0.5)) : setImmediate(r)));
 }
-const hardStop = setTimeout(() => process.exit(3), 15_000);
-await Promise.all(pending);
-clearTimeout(hardStop);
+const deadline = performance.now() + 10_000;
+while (answered + lost < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 const elapsed = (performance.now() - start) / 1000;
-latencies.sort((a, b) => a - b);
-const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-process.stdout.write(`${JSON.stringify({ ok, failed, seconds: elapsed, p50: at(0.5), p99: at(0.99), max: at(1), statuses })}\n`);
-agent.destroy();
+failed += total - answered; // lost with their connection, or unanswered by the deadline
+for (const c of conns) c.socket.destroy();
+const lat = summarize(latencies.subarray(0, answered));
+const lag = summarize(lags.subarray(0, lagged));
+process.stdout.write(`${JSON.stringify({ ok, failed, seconds: elapsed, p50: lat.p50, p99: lat.p99, max: lat.max, latency: lat, lag, statuses })}\n`);

@@ -4,7 +4,8 @@
  */
 import pg from 'pg';
 
-export const runSchema = (): string => `keymint_bench_${process.pid}_${Date.now().toString(36)}`;
+let schemas = 0;
+export const runSchema = (): string => `keymint_bench_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
 
 /** DROP SCHEMA … CASCADE; resolves to an error message instead of throwing. */
 export async function dropSchema(url: string, schema: string): Promise<string | undefined> {

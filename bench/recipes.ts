@@ -40,6 +40,9 @@ export const OAUTH2: Recipe = {
 /** The same request against oidc-provider, whose token endpoint is /token. */
 export const OIDC_PROVIDER: Recipe = { ...OAUTH2, name: 'oidc-provider', mount: '', path: '/token', request: (base, c) => ({ ...OAUTH2.request(base, c), url: `${base}/token` }) };
 
+/** The minimal endpoint (bench/minimal-server.ts) answers any path; it is sent Keymint's request as is. */
+export const MINIMAL: Recipe = { ...OAUTH2, name: 'minimal', mount: '' };
+
 /** The seed dialects with their own request shapes; tradevest is mounted on its alias, as oauth2 holds /oauth2/token. */
 export const DIALECT_RECIPES: readonly Recipe[] = [
   {

@@ -27,8 +27,21 @@ export function describe(r: LoadResult): string {
   const codes = Object.entries(r.statuses).map(([code, n]) => `${code} ×${n}`).join(', ');
   const what = `${int(r.failed)} failed${codes ? `: ${codes}` : ''}`;
   const bad = failureShare(r) > 0.01 ? `  ⚠ ${what} (${(failureShare(r) * 100).toFixed(1)}%): not a token rate` : r.failed ? `  (${what})` : '';
-  return `${int(r.rps)} tokens/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}${bad}`;
+  const cpu = r.cpu ? `  ${int(cpuPerToken(r))} CPU-µs/token, waited ${(100 * r.cpu.waitSeconds / r.seconds).toFixed(0)}% of the round for a core` : '';
+  const probe = r.probe ? `  loop delay p99 ${ms(r.probe.eventLoopDelay.p99)} max ${ms(r.probe.eventLoopDelay.max)}, GC ${r.probe.gc.minor + r.probe.gc.major}× max ${ms(r.probe.gc.maxMs)}` : '';
+  return `${int(r.rps)} tokens/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}${cpu}${probe}${bad}`;
 }
+
+/** Median of the finite values (NaN when there are none). */
+export function median(values: readonly number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const n = v.length;
+  if (n === 0) return NaN;
+  return n % 2 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;
+}
+
+/** The server's CPU time per 2xx answer over the round, µs (NaN without accounting). */
+export const cpuPerToken = (r: LoadResult): number => (r.cpu && r.ok ? (r.cpu.cpuSeconds * 1e6) / r.ok : NaN);
 
 /** The rounds of one target. */
 export class Series<T> {
@@ -66,10 +79,7 @@ export const loadSeries = (label: string): Series<LoadResult> => new Series<Load
  */
 export function pairedRatio(a: readonly number[], b: readonly number[], how: Pick): number {
   if (how === 'best') return Math.max(...a.filter(Number.isFinite)) / Math.max(...b.filter(Number.isFinite));
-  const ratios = roundRatios(a, b).filter(Number.isFinite).sort((x, y) => x - y);
-  const n = ratios.length;
-  if (n === 0) return NaN;
-  return n % 2 ? (ratios[(n - 1) / 2] ?? NaN) : ((ratios[n / 2 - 1] ?? NaN) + (ratios[n / 2] ?? NaN)) / 2;
+  return median(roundRatios(a, b));
 }
 
 export const roundRatios = (a: readonly number[], b: readonly number[]): number[] => a.map((x, i) => x / (b[i] ?? NaN));

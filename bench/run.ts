@@ -15,15 +15,21 @@ import { cleanup, cleanupSync, hasTaskset, ROOT } from './procs.ts';
 import { Report, writeDocs } from './report.ts';
 import { progress } from './rounds.ts';
 import { coreSection } from './sections/core.ts';
+import { dataSection } from './sections/data.ts';
 import { dialectsSection } from './sections/dialects.ts';
 import { halfSection } from './sections/half.ts';
 import { scaleSection } from './sections/scale.ts';
+import { signingSection } from './sections/signing.ts';
 import { verifySection } from './sections/verify-bench.ts';
+import { workersSection } from './sections/workers.ts';
 
 const RUNNERS: Record<Section, (ctx: Context) => Promise<void>> = {
   core: coreSection,
   half: halfSection,
+  signing: signingSection,
+  workers: workersSection,
   dialects: dialectsSection,
+  data: dataSection,
   scale: scaleSection,
   verify: verifySection,
 };

@@ -3,15 +3,59 @@
  * real CLI) and the oidc-provider reference. A Keymint that refuses its flags (a dialect or a store
  * flag this build does not have) is reported as refused, with its own message, so sections can skip.
  */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenRequest } from './load.ts';
-import { freePort, NODE, ROOT, runPinned, sleep, spawnPinned, stop, type Proc } from './procs.ts';
+import { freePort, NODE, ROOT, runPinned, sleep, spawnPinned, stop, tempDir, type Proc } from './procs.ts';
 import type { Credentials } from './recipes.ts';
 
 export interface Server {
   readonly base: string;
   readonly proc: Proc;
+  /** Where bench/server-probe.ts (loaded into every server) writes its figures on SIGUSR2. */
+  readonly probeFile: string;
   stop(): Promise<void>;
+}
+
+/** What bench/server-probe.ts reports for one round. */
+export interface ProbeStats {
+  readonly seconds: number;
+  readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  readonly gc: { readonly minor: number; readonly major: number; readonly totalMs: number; readonly maxMs: number; readonly over1ms: number };
+  readonly heapUsedMB: number;
+}
+
+const PROBE = join(ROOT, 'bench/server-probe.ts');
+let probeDir: string | undefined;
+
+/** Node arguments and environment that load the probe into a server process. */
+async function probed(): Promise<{ args: string[]; env: Record<string, string>; file: string }> {
+  probeDir ??= tempDir('probe');
+  const file = join(probeDir, `${await freePort()}-${Math.random().toString(36).slice(2)}.json`);
+  return { args: ['--import', PROBE], env: { BENCH_PROBE_FILE: file }, file };
+}
+
+/**
+ * The server's probe figures since the last call (the first call only starts the count), or
+ * undefined when the probe did not answer within a second (a server without /proc signals, say).
+ */
+export async function readProbe(server: Server): Promise<ProbeStats | undefined> {
+  rmSync(server.probeFile, { force: true });
+  try {
+    process.kill(server.proc.pid, 'SIGUSR2');
+  } catch {
+    return undefined;
+  }
+  for (let i = 0; i < 100; i++) {
+    await sleep(10);
+    if (!existsSync(server.probeFile)) continue;
+    try {
+      return JSON.parse(readFileSync(server.probeFile, 'utf8')) as ProbeStats;
+    } catch {
+      // being written
+    }
+  }
+  return undefined;
 }
 
 export type Started = { readonly ok: true; readonly server: Server } | { readonly ok: false; readonly reason: string };
@@ -44,7 +88,8 @@ export async function startKeymint(o: KeymintOptions): Promise<Started> {
   const args = [o.bin, 'serve', '--data', o.dataDir, '--port', String(port), '--alg', o.alg, '--log-level', 'warn'];
   for (const d of o.dialects) args.push('--dialect', d);
   args.push(...o.storeFlags, ...o.extraFlags);
-  return waitReady(spawnPinned(o.core, NODE, args, { env: keymintEnv(o) }), `http://127.0.0.1:${port}`, '/healthz');
+  const probe = await probed();
+  return waitReady(spawnPinned(o.core, NODE, [...probe.args, ...args], { env: { ...keymintEnv(o), ...probe.env } }), `http://127.0.0.1:${port}`, '/healthz', probe.file);
 }
 
 /** `keymint clients create --json` on the same store (works while servers run). */
@@ -60,11 +105,20 @@ export const OIDC_SECRET = 'bench-oidc-secret-0123456789abcdefghijklmnopqrstuvwx
 
 export async function startOidcProvider(core: number, alg: string): Promise<Started> {
   const port = await freePort();
-  const proc = spawnPinned(core, NODE, [join(ROOT, 'bench/oidc-provider-server.ts'), alg, String(port)], { env: { BENCH_OIDC_SECRET: OIDC_SECRET } });
-  return waitReady(proc, `http://127.0.0.1:${port}`, '/jwks');
+  const probe = await probed();
+  const proc = spawnPinned(core, NODE, [...probe.args, join(ROOT, 'bench/oidc-provider-server.ts'), alg, String(port)], { env: { BENCH_OIDC_SECRET: OIDC_SECRET, ...probe.env } });
+  return waitReady(proc, `http://127.0.0.1:${port}`, '/jwks', probe.file);
 }
 
-async function waitReady(proc: Proc, base: string, probe: string): Promise<Started> {
+/** The minimal node:http endpoint that only signs (bench/minimal-server.ts): the ceiling. */
+export async function startMinimal(core: number, alg: string, mode: 'inline' | 'threadpool' = 'inline'): Promise<Started> {
+  const port = await freePort();
+  const probe = await probed();
+  const proc = spawnPinned(core, NODE, [...probe.args, join(ROOT, 'bench/minimal-server.ts'), alg, String(port), mode], { env: probe.env });
+  return waitReady(proc, `http://127.0.0.1:${port}`, '/', probe.file);
+}
+
+async function waitReady(proc: Proc, base: string, probe: string, probeFile: string): Promise<Started> {
   const deadline = Date.now() + 60_000;
   let exited = false;
   void proc.exited.then(() => (exited = true));
@@ -77,7 +131,7 @@ async function waitReady(proc: Proc, base: string, probe: string): Promise<Start
     try {
       const res = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      if (res.ok) return { ok: true, server: { base, proc, stop: () => stop(proc) } };
+      if (res.ok) return { ok: true, server: { base, proc, probeFile, stop: () => stop(proc) } };
     } catch {
       // not listening yet
     }

@@ -2,7 +2,8 @@
  * Reference (a): the raw `node:crypto` signing rate of one algorithm on one core.
  * `node bench/sign-rate.ts ALG SECONDS` signs the signing input of a realistic RFC 9068 access token
  * (same key sizes and `sign()` options as src/tokens/jwt.ts) in a tight loop for SECONDS (and at most
- * MAX_OPS times), then prints `{"alg", "ops", "seconds", "rate"}` as one JSON line.
+ * MAX_OPS times), then prints `{"alg", "ops", "seconds", "rate", "cpuUs"}` as one JSON line (`cpuUs`: CPU time
+ * per signature).
  */
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 
@@ -45,6 +46,7 @@ const key = keyFor(alg);
 const data = signingInput(alg);
 for (let i = 0; i < 200; i++) signOnce(alg, data, key); // warm-up
 
+const cpu0 = process.cpuUsage();
 const start = process.hrtime.bigint();
 const limit = start + BigInt(Math.round(seconds * 1e9));
 let ops = 0;
@@ -56,4 +58,7 @@ while (ops < MAX_OPS) {
   if (now >= limit) break;
 }
 const elapsed = Number(now - start) / 1e9;
-process.stdout.write(`${JSON.stringify({ alg, ops, seconds: elapsed, rate: ops / elapsed, bytes: data.length })}\n`);
+const cpu = process.cpuUsage(cpu0);
+// CPU time per signature, whatever share of the core this process got.
+const cpuUs = (cpu.user + cpu.system) / ops;
+process.stdout.write(`${JSON.stringify({ alg, ops, seconds: elapsed, rate: ops / elapsed, cpuUs, bytes: data.length })}\n`);

@@ -12,6 +12,7 @@ import { redisFeed } from './feed/redis.ts';
 import { localFeed, type Feed } from './feed/types.ts';
 import { GRANT_TYPES } from './grants/index.ts';
 import type { Interceptor, Outcome } from './http/pipeline.ts';
+import type { LimiterBackend } from './limits/types.ts';
 import { Metrics } from './metrics/index.ts';
 import { countingStore } from './metrics/store-calls.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
@@ -49,6 +50,14 @@ export interface OpenOptions {
   readonly interceptors?: readonly Interceptor[];
   /** Told about every request a dialect endpoint answered. */
   readonly observers?: ReadonlyArray<(outcome: Outcome) => void>;
+  /** The feed to use when there is no Redis (a cluster worker's: relayed by the primary); default this process only. */
+  readonly feed?: Feed;
+  /** The registry to count in (a cluster worker's, which the primary reads); default a new one. */
+  readonly metrics?: Metrics;
+  /** Rate-limit and lockout state when there is no Redis (a cluster worker's: the primary's); default this process's memory. */
+  readonly limiter?: LimiterBackend;
+  /** What `GET /metrics` answers instead of this process's registry (a cluster worker's: every worker's, summed). */
+  readonly scrape?: () => Promise<string>;
 }
 
 /** Opens the store and keyring (creating keys and the KEK on first start). */
@@ -56,7 +65,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
   const log = options.log ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
   const mounts = mountsOf(config);
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   const base = countingStore(options.store ?? (await openStore(config)), metrics.storeRoundTrips);
   const closers: Array<() => Promise<void>> = [() => base.close()];
   const close = async () => {
@@ -65,7 +74,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
   try {
     const redis = config.redisUrl ? await openRedis(config.redisUrl, config.redisTimeoutMs) : undefined;
     if (redis) closers.push(() => redis.close());
-    const feed = redis ? redisFeed(redis, config.redisPrefix, (err) => log.warn('feed error', { err })) : localFeed();
+    const feed = redis ? redisFeed(redis, config.redisPrefix, (err) => log.warn('feed error', { err })) : (options.feed ?? localFeed());
     closers.push(() => feed.close());
     const cache = cachedClients(publishingClients(base.clients, feed), config.clientCacheMs, now);
     const store = withRepos(base, { clients: followCommits(cache, base.changeMarker, now), keys: publishingKeys(base.keys, feed) });

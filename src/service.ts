@@ -2,6 +2,7 @@
  * The composition root: wires the core (core.ts), grants, dialects, limits and HTTP. Nothing is
  * decided here; every part receives the slice of config it uses.
  */
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ADMIN_PREFIX, adminHandler } from './admin/routes.ts';
@@ -15,12 +16,13 @@ import { registerGauges } from './http/gauges.ts';
 import { mountDialect, offeredGrants, type MountDeps } from './http/mounts.ts';
 import { metricsObserver, OPS_PATHS, opsRoutes } from './http/ops.ts';
 import { Router } from './http/router.ts';
-import { createHttpServer } from './http/server.ts';
+import { createHttpServer, drainServer } from './http/server.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import { LoadShedder } from './limits/shedding.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
 import { accessTokenFormat, opaqueFormatsOf, refreshTokenFormat } from './tokens/formats.ts';
+import { resolveSigning } from './tokens/jwt.ts';
 import { localJwtVerifier } from './tokens/local-verify.ts';
 
 export { openKeymint, type KeymintCore, type OpenOptions } from './core.ts';
@@ -30,6 +32,11 @@ export interface Keymint extends KeymintCore {
   readonly server: Server;
   /** Starts listening; resolves to the bound port. */
   listen(): Promise<number>;
+  /**
+   * Stops accepting connections and lets the requests in flight finish (answered with
+   * `Connection: close`), for at most `graceMs`; then cut. Call `close()` after it.
+   */
+  drain(graceMs: number): Promise<void>;
 }
 
 export async function createKeymint(given: Config, options: OpenOptions = {}): Promise<Keymint> {
@@ -62,6 +69,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
       router,
       server,
       listen: async () => bound ?? listen(server, config),
+      drain: (graceMs) => drainServer(server, graceMs),
       close: async () => {
         clearInterval(refresher);
         await stop();
@@ -77,7 +85,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
 function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const { config, store, keyring, clients, sessions, log, metrics } = core;
   const now = options.now ?? Date.now;
-  const limiter = createLimiter(config, core.redis, metrics, log, now);
+  const limiter = createLimiter(config, core.redis, metrics, log, now, options.limiter);
   const auth = { verifier: { verifySecret: clients.verifySecret.bind(clients), find: store.clients.get.bind(store.clients) }, settings: config };
   const opaqueFormats = opaqueFormatsOf(DIALECTS.values());
   const grants = bindGrants({ store, keyring, sessions, settings: config, opaqueFormats });
@@ -91,9 +99,11 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
     }
   };
   const mounts = mountsOf(config);
+  // Serving processes on this machine: the workers of `keymint serve`, or this one process.
+  const signing = resolveSigning(config.signing, cluster.isWorker ? config.workers : 1);
   const deps: MountDeps = {
     grants,
-    formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),
+    formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg, signing), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),
     exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter) },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt: localJwtVerifier(keyring, config.issuer), onRevoked },
     authorize: { store, keyring, sessions, settings: config, now },
@@ -109,7 +119,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const standard = mounts.find((m) => m.dialect.name === 'oauth2');
   const grantTypes = standard ? [...offeredGrants(standard.dialect, grants).keys()] : [];
   for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [] }, keyring)) router.add(r);
-  for (const r of opsRoutes(store, metrics)) router.add(r);
+  for (const r of opsRoutes(store, metrics, options.scrape)) router.add(r);
 }
 
 function listen(server: Server, config: Pick<Config, 'port' | 'host'>): Promise<number> {

@@ -5,6 +5,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, OPTIONS, type Config, type RawConfig } from '../config/index.ts';
 import { ClientInputError, ClientNotFoundError } from '../credentials/clients.ts';
+import { DRAIN_MS, supervise, supervises } from '../cluster/primary.ts';
+import { announceListening, stopRequested, workerOptions } from '../cluster/worker.ts';
 import { createKeymint, openKeymint } from '../service.ts';
 import { migratePostgres } from '../storage/postgres/index.ts';
 import { createLogger } from '../util/log.ts';
@@ -116,9 +118,10 @@ async function withCore(config: Config, run: (core: Awaited<ReturnType<typeof op
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
-  const keymint = await createKeymint(config, { log });
+  if (supervises(config)) return supervise(config, log);
+  const keymint = await createKeymint(config, { log, ...workerOptions() });
   const port = await keymint.listen();
-  log.info('keymint listening', {
+  announceListening(log, {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     issuer: keymint.config.issuer,
     store: keymint.store.kind,
@@ -127,14 +130,8 @@ async function serve(config: Config): Promise<number> {
     dialects: config.dialects.map((d) => `${d.name}=${d.path ?? 'default'}`),
     alg: config.alg,
   });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info('shutting down', { signal });
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopRequested(log);
+  await keymint.drain(DRAIN_MS);
   await keymint.close();
   return 0;
 }

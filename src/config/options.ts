@@ -17,8 +17,9 @@ import {
   text,
   type RawValue,
 } from './parse.ts';
+import { availableParallelism } from 'node:os';
 import { isLoopbackIp } from '../util/loopback.ts';
-import { SIGNING_ALGS, type Config, type DialectMount } from './types.ts';
+import { SIGNING_ALGS, SIGNING_MODES, type Config, type DialectMount } from './types.ts';
 
 export interface Option<T> {
   readonly flag: string;
@@ -82,6 +83,16 @@ function kek(raw: RawValue, key: string): string {
   return value;
 }
 
+/** True when the store lives in this process's memory (`--data :memory:`), which no second process can share. */
+export const inMemoryStore = (r: Partial<Config>): boolean => r.databaseUrl === undefined && r.dataDir === ':memory:';
+
+/** `auto` = one per core this process may use; always 1 on the in-memory store. */
+function workers(raw: RawValue, key: string, r: Partial<Config>): number {
+  const value = text(raw, key);
+  const n = value === 'auto' ? availableParallelism() : int(1, 256)(value, key);
+  return inMemoryStore(r) ? 1 : n;
+}
+
 /** An integer option whose bounds depend on an option above it. */
 const intAbove = (min: (r: Partial<Config>) => number, max: number) => (raw: RawValue, key: string, r: Partial<Config>) => int(min(r), max)(raw, key);
 const intBelow = (min: number, max: (r: Partial<Config>) => number) => (raw: RawValue, key: string, r: Partial<Config>) => int(min, max(r))(raw, key);
@@ -139,6 +150,21 @@ export const OPTION_TABLE: Table = {
   lockoutMaxMs: { flag: 'lockout-max-ms', env: 'KEYMINT_LOCKOUT_MAX_MS', default: '900000', doc: 'Longest lockout, ms (900000 = 15 min).', parse: intAbove((r) => r.lockoutBaseMs!, 86_400_000) },
   trustedProxies: { flag: 'trusted-proxy', env: 'KEYMINT_TRUSTED_PROXIES', repeatable: true, default: '', defaultDoc: 'none', doc: 'Address or CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable; env: comma-separated.', parse: proxies },
   maxInFlight: { flag: 'max-in-flight', env: 'KEYMINT_MAX_IN_FLIGHT', default: '256', doc: 'Requests handled at once before new ones get an immediate 503 (0 = off).', parse: int(0, 1_000_000) },
+  workers: {
+    flag: 'workers',
+    env: 'KEYMINT_WORKERS',
+    default: 'auto',
+    defaultDoc: 'auto: one per core this process may use (1 on the in-memory store)',
+    doc: '`keymint serve` processes sharing the port (node:cluster); a crashed one is replaced. Limits, lockouts, caches and keys stay shared (Redis, or the primary process). The in-memory store forces 1.',
+    parse: workers,
+  },
+  signing: {
+    flag: 'signing',
+    env: 'KEYMINT_SIGNING',
+    default: 'auto',
+    doc: 'Where access tokens are signed: inline (on the event loop: least CPU per token), threadpool (libuv threads: uses cores the event loop cannot), or auto (threadpool only when there are more cores than workers).',
+    parse: oneOf(SIGNING_MODES),
+  },
   maxEventLoopDelayMs: { flag: 'max-event-loop-delay-ms', env: 'KEYMINT_MAX_EVENT_LOOP_DELAY_MS', default: '200', doc: 'Event-loop delay above which new requests get an immediate 503, ms (0 = off).', parse: int(0, 60_000) },
 };
 

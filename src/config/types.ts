@@ -6,6 +6,9 @@ export type { LogLevel };
 export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
+export const SIGNING_MODES = ['auto', 'inline', 'threadpool'] as const;
+export type SigningModeOption = (typeof SIGNING_MODES)[number];
+
 
 export interface DialectMount {
   readonly name: string;
@@ -55,4 +58,7 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   readonly maxInFlight: number;
   readonly maxEventLoopDelayMs: number;
+  /** Serving processes (1: this process serves alone, no supervisor). */
+  readonly workers: number;
+  readonly signing: SigningModeOption;
 }

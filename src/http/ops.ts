@@ -12,7 +12,8 @@ export const OPS_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
 
 const noStore = { 'Cache-Control': 'no-store' };
 
-export function opsRoutes(store: Pick<Store, 'keys'>, metrics: Metrics): Route[] {
+/** `scrape`: what /metrics answers instead of this process's registry (a cluster worker: every worker's). */
+export function opsRoutes(store: Pick<Store, 'keys'>, metrics: Metrics, scrape?: () => Promise<string>): Route[] {
   return [
     { method: 'GET', path: '/healthz', owner: 'core', handler: () => json(200, { status: 'ok' }, noStore) },
     {
@@ -32,7 +33,7 @@ export function opsRoutes(store: Pick<Store, 'keys'>, metrics: Metrics): Route[]
       method: 'GET',
       path: '/metrics',
       owner: 'core',
-      handler: () => ({ status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', ...noStore }, body: metrics.render() }),
+      handler: async () => ({ status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', ...noStore }, body: scrape ? await scrape() : metrics.render() }),
     },
   ];
 }

@@ -31,6 +31,9 @@ const SECURITY_HEADERS = {
 
 const tooLarge = () => new OAuthError('payload_too_large', 'The request body is too large.', { reason: 'body' });
 
+/** Servers that stopped accepting and answer what is in flight with `Connection: close`. */
+const draining = new WeakSet<Server>();
+
 export function createHttpServer(router: Router, settings: HttpSettings, log: Logger): Server {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const { shedder } = settings;
@@ -40,7 +43,7 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
       shedder.start();
       res.once('close', () => shedder.done());
     }
-    handle(req, res, router, settings, log).catch((err: unknown) => {
+    handle(req, res, router, settings, log, () => draining.has(server)).catch((err: unknown) => {
       // A client that hangs up mid-body is a normal event, not a failure of ours (SECURITY LOG-01).
       if (req.destroyed && !res.headersSent) return log.debug('client hung up', { path: redactPath(pathOf(req)) });
       log.error('request failed', { err, path: redactPath(pathOf(req)) });
@@ -72,13 +75,34 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
   return server;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, router: Router, settings: HttpSettings, log: Logger) {
+/**
+ * Stops accepting; connections idle between requests are closed at once, each request in flight
+ * is answered and its connection closed after it; whatever is still open after `graceMs` is cut.
+ */
+export function drainServer(server: Server, graceMs: number): Promise<void> {
+  draining.add(server);
+  return new Promise((resolve) => {
+    // A keep-alive connection turns idle when its answer is out: close those as they appear.
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, router: Router, settings: HttpSettings, log: Logger, draining: () => boolean) {
   if (declaredLength(req) > settings.bodyLimit) return refuseBody(req, res, router);
   const body = await readBody(req, settings.bodyLimit);
   if (body === undefined) return refuseBody(req, res, router);
   const request = toRequest(req, body);
   const started = performance.now();
   const response = await router.dispatch(request);
+  // Drain began while this request was in flight: its connection closes after the answer.
+  if (draining()) res.shouldKeepAlive = false;
   send(res, response, request.method === 'HEAD');
   log.debug('request', { method: request.method, path: redactPath(request.path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
 }

@@ -4,7 +4,6 @@
  * `probeMs` before trying it again, so at most one request per probe interval waits for the command
  * timeout. `degraded()` feeds the `keymint_limiter_fallback` gauge.
  */
-import type { MemoryLimiter } from './memory.ts';
 import type { BucketRule, LimiterBackend, LockoutRule, TakeResult } from './types.ts';
 
 export interface FailoverOptions {
@@ -15,12 +14,12 @@ export interface FailoverOptions {
 
 export class FailoverLimiter implements LimiterBackend {
   readonly #primary: LimiterBackend;
-  readonly #local: MemoryLimiter;
+  readonly #local: LimiterBackend;
   readonly #options: FailoverOptions;
   #downUntil = 0;
   #degraded = false;
 
-  constructor(primary: LimiterBackend, local: MemoryLimiter, options: FailoverOptions) {
+  constructor(primary: LimiterBackend, local: LimiterBackend, options: FailoverOptions) {
     this.#primary = primary;
     this.#local = local;
     this.#options = options;

@@ -10,12 +10,17 @@ import { FailoverLimiter } from './failover.ts';
 import { RequestLimiter } from './limiter.ts';
 import { MemoryLimiter } from './memory.ts';
 import { RedisLimiter } from './redis.ts';
+import type { LimiterBackend } from './types.ts';
 
 export type LimiterConfig = Pick<Config, 'redisPrefix' | 'nodeCount' | 'rateLimitClient' | 'rateLimitIp' | 'lockoutThreshold' | 'lockoutBaseMs' | 'lockoutMaxMs'>;
 
-export function createLimiter(config: LimiterConfig, redis: RedisHandle | undefined, metrics: Metrics, log: Logger, now?: () => number): RequestLimiter {
-  const local = new MemoryLimiter();
-  let backend: MemoryLimiter | FailoverLimiter = local;
+/**
+ * `shared`: state shared with the other processes of this node when Redis is absent or failing (a
+ * cluster worker's: the primary's); default this process's memory.
+ */
+export function createLimiter(config: LimiterConfig, redis: RedisHandle | undefined, metrics: Metrics, log: Logger, now?: () => number, shared?: LimiterBackend): RequestLimiter {
+  const local = shared ?? new MemoryLimiter();
+  let backend: LimiterBackend = local;
   if (redis) {
     const failover = new FailoverLimiter(new RedisLimiter(redis.client, config.redisPrefix), local, {
       nodeCount: config.nodeCount,

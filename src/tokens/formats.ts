@@ -6,7 +6,7 @@
 import type { SigningAlg } from '../config/types.ts';
 import { jtiDigest, type SubjectType } from '../storage/types.ts';
 import { storedDigest } from './digest.ts';
-import { signJwtAsync } from './jwt.ts';
+import { jwtSigner, type SigningMode } from './jwt.ts';
 import type { Keyring } from './keyring.ts';
 import { KEYMINT_ACCESS, KEYMINT_REFRESH, opaqueFormat, type OpaqueFormat, type OpaqueShape } from './opaque.ts';
 
@@ -43,12 +43,13 @@ export type FormatKeys = Pick<Keyring, 'signer' | 'pepper'>;
 
 const shapeFor = (shapes: TokenShapes, type: SubjectType | undefined): OpaqueShape => (type !== undefined ? shapes[type] : undefined) ?? shapes.default;
 
-export function accessTokenFormat(spec: AccessTokenSpec, keyring: FormatKeys, deploymentAlg: SigningAlg): AccessTokenFormat {
+export function accessTokenFormat(spec: AccessTokenSpec, keyring: FormatKeys, deploymentAlg: SigningAlg, signing: SigningMode): AccessTokenFormat {
   if (spec.format === 'jwt') {
     const alg = spec.alg ?? deploymentAlg;
+    const signJwt = jwtSigner(signing);
     return {
       stored: false,
-      mint: async (claims) => ({ token: await signJwtAsync(keyring.signer(alg), 'at+jwt', claims), digest: jtiDigest(claims.jti) }),
+      mint: async (claims) => ({ token: await signJwt(keyring.signer(alg), 'at+jwt', claims), digest: jtiDigest(claims.jti) }),
     };
   }
   const formats = byShape(spec.shapes);

@@ -3,6 +3,7 @@
  * every verification in the project goes through jose.
  */
 import { sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Signer } from './keyring.ts';
 
 const b64url = (value: string): string => Buffer.from(value).toString('base64url');
@@ -19,6 +20,28 @@ function prepare(signer: Signer, typ: string, payload: Readonly<Record<string, u
 export function signJwt(signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>): string {
   const { input, algorithm, key } = prepare(signer, typ, payload);
   return `${input}.${sign(algorithm, Buffer.from(input), key).toString('base64url')}`;
+}
+
+/**
+ * Where a signature is computed. `inline`: on the event loop, the cheapest in CPU (no thread hand-off:
+ * two context switches and a wake-up per token); `threadpool`: on libuv's threadpool, which uses cores
+ * the event loop cannot. See docs/performance.md for the measurements behind `auto`.
+ */
+export type SigningMode = 'inline' | 'threadpool';
+
+/**
+ * `auto`: the threadpool only pays when it has a core of its own — when this process may use more
+ * cores than there are serving processes. One process pinned to one core, or one worker per core,
+ * signs inline.
+ */
+export function resolveSigning(option: SigningMode | 'auto', workers: number, cores = availableParallelism()): SigningMode {
+  if (option !== 'auto') return option;
+  return cores > workers ? 'threadpool' : 'inline';
+}
+
+/** `signJwt` or `signJwtAsync`, as the mode says, behind one asynchronous signature. */
+export function jwtSigner(mode: SigningMode): (signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>) => Promise<string> {
+  return mode === 'inline' ? async (signer, typ, payload) => signJwt(signer, typ, payload) : signJwtAsync;
 }
 
 /** Same, with the signature computed on libuv's threadpool, leaving the event loop free meanwhile. */

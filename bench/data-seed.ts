@@ -1,0 +1,162 @@
+/**
+ * Seeds a Keymint store in bulk for the data section (bench/sections/data.ts), not through the API:
+ * `node bench/data-seed.ts SPEC_JSON OUT_FILE`, SPEC `{dataDir, databaseUrl?, schema?, clients, tokens,
+ * real, sample, expiredShare}`, with KEYMINT_KEK in the environment.
+ *
+ * 1. Opens the store the way `keymint serve` does (migrations, KEK, keys, pepper) and creates `real`
+ *    clients through ClientService (with secrets, for the load) plus one caller for introspection,
+ *    and `sample` opaque access tokens of that caller with their real digests (stored through the
+ *    repository): the requests the load will make.
+ * 2. Fills the rest in SQL, inside the database: `clients − real` clients (copies of a real client's
+ *    document under new ids) and `tokens − sample` token records with random digests of the real
+ *    length, spread over the bulk clients; `expiredShare` of them expired long ago (what a purge
+ *    removes), the rest live.
+ * Writes `{real: [{id, secret}], caller: {id, secret}, sample: [token], seedSeconds, tokenBytes}` to
+ * OUT_FILE; tokenBytes is the store's size growth per bulk token (SQLite: file pages; PostgreSQL:
+ * table, TOAST and indexes).
+ */
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import { loadConfig } from '../src/config/index.ts';
+import { openKeymint } from '../src/core.ts';
+import { storedDigest } from '../src/tokens/digest.ts';
+import { KEYMINT_ACCESS, opaqueFormat } from '../src/tokens/opaque.ts';
+
+interface Spec {
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  readonly schema?: string;
+  readonly clients: number;
+  readonly tokens: number;
+  readonly real: number;
+  readonly sample: number;
+  readonly expiredShare: number;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
+const out = process.argv[3] ?? '';
+const started = performance.now();
+const now = Date.now();
+const DAY = 86_400_000;
+
+const config = loadConfig({
+  dataDir: spec.dataDir,
+  logLevel: 'warn',
+  ...(spec.databaseUrl ? { databaseUrl: spec.databaseUrl, databaseSchema: spec.schema ?? 'keymint' } : {}),
+});
+const core = await openKeymint(config);
+const real: Array<{ id: string; secret: string }> = [];
+let template: string;
+let pepperKid: string;
+const sample: string[] = [];
+let caller: { id: string; secret: string };
+try {
+  for (let i = 0; i < spec.real + 1; i++) {
+    const { client, clientSecret } = await core.clients.create({ name: `data-${i}`, dialects: [] }, 'bench');
+    real.push({ id: client.client_id, secret: clientSecret ?? '' });
+  }
+  caller = real.pop()!;
+  template = real[0]?.id ?? caller.id;
+  const pepper = core.keyring.pepper();
+  pepperKid = pepper.kid;
+  const format = opaqueFormat(KEYMINT_ACCESS);
+  for (let i = 0; i < spec.sample; i++) {
+    const token = format.mint();
+    sample.push(token);
+    await core.store.tokens.insert({
+      digest: storedDigest(pepper, token),
+      kind: 'access_token',
+      clientId: caller.id,
+      subject: caller.id,
+      scope: '',
+      audience: [config.audience],
+      issuedAt: now,
+      expiresAt: now + 30 * DAY,
+      revokedAt: null,
+      familyId: null,
+      jti: `bench${i}`,
+    });
+  }
+} finally {
+  await core.close();
+}
+
+const bulkClients = Math.max(0, spec.clients - spec.real);
+const bulkTokens = Math.max(0, spec.tokens - spec.sample);
+const expiredEvery = spec.expiredShare > 0 ? Math.max(1, Math.round(1 / spec.expiredShare)) : 0;
+let tokenBytes = NaN;
+
+if (spec.databaseUrl) {
+  const db = new pg.Client({ connectionString: spec.databaseUrl });
+  await db.connect();
+  try {
+    await db.query(`SET search_path TO "${spec.schema}"`);
+    const size = async () => Number((await db.query<{ n: string }>(`SELECT pg_total_relation_size('tokens') AS n`)).rows[0]!.n);
+    await db.query(
+      `INSERT INTO clients (id, doc, updated_at)
+       SELECT id, replace(t.doc::text, $1, id)::jsonb, t.updated_at
+       FROM (SELECT doc, updated_at FROM clients WHERE id = $1) t,
+            LATERAL (SELECT 'sk_live_bk' || lpad(i::text, 22, '0') AS id FROM generate_series(1, $2::int) i) g`,
+      [template, bulkClients],
+    );
+    const before = await size();
+    const batch = 1_000_000;
+    for (let from = 1; from <= bulkTokens; from += batch) {
+      await db.query(
+        `INSERT INTO tokens (digest, kind, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, family_id, jti)
+         SELECT $1 || ':' || md5(random()::text || i) || md5(i::text || random()::text), 'access_token',
+                'sk_live_bk' || lpad((1 + i % GREATEST($2::int, 1))::text, 22, '0'),
+                'sk_live_bk' || lpad((1 + i % GREATEST($2::int, 1))::text, 22, '0'),
+                'payments:read', $3::jsonb, $4::bigint,
+                CASE WHEN $5::int > 0 AND i % $5::int = 0 THEN $6::bigint ELSE $7::bigint END,
+                NULL, NULL, md5(i::text)
+         FROM generate_series($8::int, $9::int) i`,
+        [pepperKid, bulkClients, JSON.stringify([config.audience]), now - DAY, expiredEvery, now - 60 * DAY, now + 30 * DAY, from, Math.min(bulkTokens, from + batch - 1)],
+      );
+    }
+    await db.query('ANALYZE tokens; ANALYZE clients');
+    tokenBytes = bulkTokens ? ((await size()) - before) / bulkTokens : NaN;
+  } finally {
+    await db.end();
+  }
+} else {
+  const file = join(spec.dataDir, 'keymint.db');
+  const db = new DatabaseSync(file);
+  const pages = () => {
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    return statSync(file).size;
+  };
+  try {
+    db.exec('PRAGMA synchronous = OFF; PRAGMA busy_timeout = 60000');
+    const doc = (db.prepare('SELECT doc, updated_at FROM clients WHERE id = ?').get(template) ?? {}) as { doc: string; updated_at: number };
+    db.exec('BEGIN');
+    db.prepare(
+      `WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?)
+       INSERT INTO clients (id, doc, updated_at) SELECT 'sk_live_bk' || printf('%022d', i), replace(?, ?, 'sk_live_bk' || printf('%022d', i)), ? FROM g`,
+    ).run(bulkClients, doc.doc, template, doc.updated_at);
+    db.exec('COMMIT');
+    const before = pages();
+    const insert = db.prepare(
+      `WITH RECURSIVE g(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM g WHERE i < ?)
+       INSERT INTO tokens (digest, kind, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, family_id, jti)
+       SELECT ? || ':' || lower(hex(randomblob(32))), 'access_token',
+              'sk_live_bk' || printf('%022d', 1 + i % max(?, 1)), 'sk_live_bk' || printf('%022d', 1 + i % max(?, 1)),
+              'payments:read', ?, ?, CASE WHEN ? > 0 AND i % ? = 0 THEN ? ELSE ? END, NULL, NULL, lower(hex(randomblob(16)))
+       FROM g`,
+    );
+    const batch = 500_000;
+    for (let from = 1; from <= bulkTokens; from += batch) {
+      db.exec('BEGIN');
+      insert.run(from, Math.min(bulkTokens, from + batch - 1), pepperKid, bulkClients, bulkClients, JSON.stringify([config.audience]), now - DAY, expiredEvery, expiredEvery || 1, now - 60 * DAY, now + 30 * DAY);
+      db.exec('COMMIT');
+    }
+    db.exec('ANALYZE');
+    tokenBytes = bulkTokens ? (pages() - before) / bulkTokens : NaN;
+  } finally {
+    db.close();
+  }
+}
+
+writeFileSync(out, JSON.stringify({ real, caller, sample, seedSeconds: (performance.now() - started) / 1000, tokenBytes }));
