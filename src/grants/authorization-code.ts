@@ -40,13 +40,14 @@ export const authorizationCode = {
     if (rec.expiresAt <= now) throw invalidGrant();
     if (rec.redirectUri !== null && redirectUri !== rec.redirectUri) throw invalidGrant('The redirect_uri does not match the authorization request.');
     verifyPkce(rec.codeChallenge, verifier);
+    const scopes = rec.scope.split(' ').filter(Boolean);
     return {
       subject: rec.subject,
       subjectType: rec.subjectType,
       authTime: rec.authTime,
       ...(rec.nonce === null ? {} : { nonce: rec.nonce }),
-      scopes: rec.scope.split(' ').filter(Boolean),
-      audience: resolveAudience(undefined, client, deps.settings),
+      scopes,
+      audience: resolveAudience(undefined, scopes, client, deps.settings),
       refreshToken: client.grants.includes('refresh_token'),
       familyId: rec.familyId,
     };

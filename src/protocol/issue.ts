@@ -6,6 +6,8 @@
  */
 import type { Config } from '../config/types.ts';
 import type { ClientRecord, Store, TokenMeta, TokenRecord } from '../storage/types.ts';
+import { isPrivilegedScope } from '../wire/scope.ts';
+import type { AuthenticatedClient } from './client-auth/types.ts';
 import type { AccessTokenFormat, RefreshTokenFormat } from '../tokens/formats.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { randomBase62 } from '../tokens/random.ts';
@@ -36,12 +38,13 @@ export interface IssueDeps {
 
 export async function issue(
   decision: GrantDecision,
-  client: ClientRecord,
+  caller: AuthenticatedClient,
   formats: IssueFormats,
   now: number,
   deps: IssueDeps,
 ): Promise<TokenResult> {
   const { settings } = deps;
+  const { client } = caller;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
   const iat = Math.floor(now / 1000);
   const exp = iat + ttl;
@@ -50,6 +53,7 @@ export async function issue(
   const meta: TokenMeta = {
     ...(decision.subjectType === undefined ? {} : { subjectType: decision.subjectType }),
     ...(decision.authTime === undefined ? {} : { authTime: decision.authTime }),
+    ...(caller.credentialId === null ? {} : { credentialId: caller.credentialId }),
   };
   const records: TokenRecord[] = [];
   // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when there is one.
@@ -67,8 +71,9 @@ export async function issue(
     env: client.environment,
   };
   const access = await formats.access.mint(claims, decision.subjectType);
-  // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02, RT-04).
-  if (formats.access.stored || decision.familyId !== null) {
+  // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
+  // RT-04); so is one carrying a privileged scope, whose record the admin API checks (ADM-01).
+  if (formats.access.stored || decision.familyId !== null || decision.scopes.some(isPrivilegedScope)) {
     records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, meta));
   }
   let refreshToken: string | undefined;

@@ -134,6 +134,11 @@ export interface TokenMeta {
   readonly familyExpiresAt?: number;
   /** Scope originally granted to the family (RT-03: a rotated refresh token keeps it). */
   readonly grantedScope?: string;
+  /**
+   * Id of the client secret (`sec_…`) presented when the token was minted; absent for public clients.
+   * A token's admin authority ends with that secret (ADM-01).
+   */
+  readonly credentialId?: string;
 }
 
 export interface TokenRepo {
