@@ -4,6 +4,8 @@
  * canonical input into headers + body and the provider's 200 into a canonical grant.
  */
 
+import { JWT_BEARER_ASSERTION_TYPE } from './client-assertion.ts';
+
 export type Grant =
   | { readonly type: 'client_credentials' }
   /** RFC 6749 §6. Polar rotates it: the newest one is kept and passed to `onRefreshToken`. */
@@ -13,7 +15,10 @@ export type Grant =
 
 export interface RequestInput {
   readonly clientId: string;
+  /** Empty when the client authenticates with an assertion instead. */
   readonly clientSecret: string;
+  /** A `private_key_jwt` assertion, for dialects with `privateKeyJwt` (RFC 7523 §2.2). */
+  readonly clientAssertion: string | undefined;
   readonly scope: string | undefined;
   readonly audience: string | undefined;
   readonly grant: Grant;
@@ -31,6 +36,8 @@ export interface Issued {
   /** Absolute expiry when the dialect states one (Polygon's `expiresAt`), ms since the epoch. */
   readonly expiresAtMs: number | undefined;
   readonly refreshToken: string | undefined;
+  /** `DPoP` when the token is bound to the proof key (RFC 9449 §5). */
+  readonly tokenType: 'Bearer' | 'DPoP';
 }
 
 export interface DialectCodec {
@@ -39,6 +46,9 @@ export interface DialectCodec {
   /** Whether `scope` / `audience` can be sent at all. */
   readonly scope: boolean;
   readonly audience: boolean;
+  /** Whether the endpoint takes `private_key_jwt` and DPoP proofs (the standard one does). */
+  readonly privateKeyJwt: boolean;
+  readonly dpop: boolean;
   encode(input: RequestInput): EncodedRequest;
   /** Throws a plain Error when the body does not have the dialect's shape. */
   decode(body: unknown): Issued;
@@ -82,19 +92,22 @@ const seconds = (v: unknown, name: string): number | undefined => {
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw new Error(`${name} is not a positive number`);
   return n;
 };
-const bearer = (v: unknown): void => {
-  if (v !== undefined && (typeof v !== 'string' || v.toLowerCase() !== 'bearer')) throw new Error('token_type is not Bearer');
+const tokenType = (v: unknown): 'Bearer' | 'DPoP' => {
+  const type = typeof v === 'string' ? v.toLowerCase() : v;
+  if (type === undefined || type === 'bearer') return 'Bearer';
+  if (type === 'dpop') return 'DPoP';
+  throw new Error('token_type is neither Bearer nor DPoP');
 };
 
 /** `{access_token, token_type, expires_in, refresh_token?}` (RFC 6749 §5.1 and its cousins). */
 function decodeRfc(body: unknown): Issued {
   const b = obj(body);
-  bearer(b.token_type);
   return {
     accessToken: str(b.access_token, 'access_token'),
     expiresInSec: seconds(b.expires_in, 'expires_in'),
     expiresAtMs: undefined,
     refreshToken: typeof b.refresh_token === 'string' && b.refresh_token !== '' ? b.refresh_token : undefined,
+    tokenType: tokenType(b.token_type),
   };
 }
 
@@ -104,16 +117,34 @@ const field = (name: string) => (body: unknown) => {
 };
 
 export const DIALECTS = {
-  /** RFC 6749: form, `client_secret_basic`, `resource` for the audience (RFC 8707). */
+  /**
+   * RFC 6749: form, `client_secret_basic` or `private_key_jwt` (RFC 7523 §2.2), `resource` for the
+   * audience (RFC 8707).
+   */
   oauth2: {
     name: 'oauth2',
     grants: ['client_credentials', 'refresh_token', 'web'],
     scope: true,
     audience: true,
-    encode: (i) => ({
-      headers: { ...FORM, authorization: basicAuth(i.clientId, i.clientSecret) },
-      body: form({ ...grantFields(i.grant), scope: i.scope, resource: i.audience }),
-    }),
+    privateKeyJwt: true,
+    dpop: true,
+    encode: (i) =>
+      i.clientAssertion === undefined
+        ? {
+            headers: { ...FORM, authorization: basicAuth(i.clientId, i.clientSecret) },
+            body: form({ ...grantFields(i.grant), scope: i.scope, resource: i.audience }),
+          }
+        : {
+            headers: FORM,
+            body: form({
+              ...grantFields(i.grant),
+              scope: i.scope,
+              resource: i.audience,
+              client_id: i.clientId,
+              client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+              client_assertion: i.clientAssertion,
+            }),
+          },
     decode: decodeRfc,
     errorCode: field('error'),
   },
@@ -123,13 +154,15 @@ export const DIALECTS = {
     grants: ['client_credentials'],
     scope: false,
     audience: false,
+    privateKeyJwt: false,
+    dpop: false,
     encode: (i) => ({ headers: JSON_HEADERS, body: JSON.stringify({ apiKey: i.clientId, apiSecret: i.clientSecret }) }),
     decode: (body) => {
       const b = obj(body);
-      bearer(b.tokenType);
+      if (tokenType(b.tokenType) !== 'Bearer') throw new Error('tokenType is not Bearer');
       const at = b.expiresAt === undefined ? undefined : Date.parse(str(b.expiresAt, 'expiresAt'));
       if (at !== undefined && Number.isNaN(at)) throw new Error('expiresAt is not a date-time');
-      return { accessToken: str(b.accessToken, 'accessToken'), expiresInSec: seconds(b.expiresIn, 'expiresIn'), expiresAtMs: at, refreshToken: undefined };
+      return { accessToken: str(b.accessToken, 'accessToken'), expiresInSec: seconds(b.expiresIn, 'expiresIn'), expiresAtMs: at, refreshToken: undefined, tokenType: 'Bearer' };
     },
     errorCode: field('error'),
   },
@@ -139,6 +172,8 @@ export const DIALECTS = {
     grants: ['client_credentials'],
     scope: false,
     audience: false,
+    privateKeyJwt: false,
+    dpop: false,
     encode: (i) => ({ headers: JSON_HEADERS, body: JSON.stringify({ client_id: i.clientId, client_secret: i.clientSecret }) }),
     decode: decodeRfc,
     errorCode: field('error_code'),
@@ -153,6 +188,8 @@ export const DIALECTS = {
     grants: ['refresh_token', 'web'],
     scope: true,
     audience: false,
+    privateKeyJwt: false,
+    dpop: false,
     encode: (i) => ({
       headers: FORM,
       body: form({ ...grantFields(i.grant), client_id: i.clientId, client_secret: i.clientSecret, scope: i.scope }),
@@ -166,6 +203,8 @@ export const DIALECTS = {
     grants: ['client_credentials'],
     scope: true,
     audience: false,
+    privateKeyJwt: false,
+    dpop: false,
     encode: (i) => ({
       headers: FORM,
       body: form({ client_id: i.clientId, client_secret: i.clientSecret, grant_type: 'client_credentials', scope: i.scope }),
@@ -179,6 +218,8 @@ export const DIALECTS = {
     grants: ['client_credentials'],
     scope: false,
     audience: false,
+    privateKeyJwt: false,
+    dpop: false,
     encode: (i) => ({ headers: FORM, body: form({ client_id: i.clientId, client_secret: i.clientSecret }) }),
     decode: (body) => decodeRfc(obj(body).data),
     errorCode: (body) => field('code_reason')((body as Record<string, unknown> | null)?.error),

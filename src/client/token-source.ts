@@ -10,8 +10,14 @@
  *   is sent before it has passed. A refresh that fails before expiry keeps serving the current token.
  * - `invalidate(token)` after the API answered 401 forces one refresh; for a token already replaced
  *   it does nothing, so fifty parallel 401s cause one refresh.
+ * - `privateKeyJwt` authenticates with a new signed assertion per request instead of a secret.
+ * - `dpop` sends a proof with each token request (RFC 9449 §5), retries once at once when the
+ *   endpoint answers `use_dpop_nonce` with a `DPoP-Nonce`, and keeps every nonce it is sent. A
+ *   token issued as `DPoP` is then used with the `DPoP` scheme and a proof per request (`authorize`).
  */
+import { assertionSigner, type PrivateKeyJwtOptions } from './client-assertion.ts';
 import { DIALECTS, type DialectCodec, type DialectName, type Grant } from './dialects.ts';
+import { createDpopProver, type DpopProver } from './dpop.ts';
 import { TokenSourceError } from './errors.ts';
 import { backoffMs, retryAfterMs } from './retry.ts';
 
@@ -20,8 +26,12 @@ export interface TokenSourceOptions {
   readonly tokenUrl: string;
   /** Client id, or Polygon's `apiKey`. */
   readonly clientId: string;
-  /** Client secret, or Polygon's `apiSecret`. */
-  readonly clientSecret: string;
+  /** Client secret, or Polygon's `apiSecret`; give it or `privateKeyJwt`. */
+  readonly clientSecret?: string;
+  /** Authenticate with `private_key_jwt` instead of a secret (`oauth2` dialect). */
+  readonly privateKeyJwt?: PrivateKeyJwtOptions;
+  /** Ask for DPoP-bound tokens (`oauth2` dialect): `true` makes a new P-256 key, or pass a prover. */
+  readonly dpop?: boolean | DpopProver;
   /** Wire dialect of the endpoint (default `oauth2`). */
   readonly dialect?: DialectName;
   readonly scope?: string | readonly string[];
@@ -53,15 +63,27 @@ export interface TokenSourceOptions {
   readonly random?: () => number;
 }
 
+export interface Authorization {
+  /** The access token used (to `invalidate` it after a 401). */
+  readonly token: string;
+  /** `authorization` (`Bearer …` or `DPoP …`), and for a DPoP-bound token a fresh `dpop` proof. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 export interface TokenSource {
   /** A valid access token, fetched only when the cached one is due for refresh. */
   getToken(): Promise<string>;
+  /** The headers that authorise one request to `url` with `method`. */
+  authorize(method: string, url: string | URL): Promise<Authorization>;
+  /** The DPoP prover, when `dpop` is on: its `jkt`, and the nonces it remembers. */
+  readonly dpop: DpopProver | undefined;
   /** Drops `token` (or the current token) so the next getToken() fetches a new one. */
   invalidate(token?: string): void;
 }
 
 interface Current {
   readonly accessToken: string;
+  readonly tokenType: 'Bearer' | 'DPoP';
   readonly refreshAt: number;
   readonly usableUntil: number;
 }
@@ -81,6 +103,11 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   const scope = typeof options.scope === 'string' ? options.scope : options.scope?.join(' ');
   if (scope && !codec.scope) throw new TypeError(`createTokenSource: the ${codec.name} dialect takes no scope`);
   if (options.audience && !codec.audience) throw new TypeError(`createTokenSource: the ${codec.name} dialect takes no audience`);
+  if ((options.clientSecret === undefined) === (options.privateKeyJwt === undefined)) {
+    throw new TypeError('createTokenSource: give exactly one of clientSecret and privateKeyJwt');
+  }
+  if (options.privateKeyJwt && !codec.privateKeyJwt) throw new TypeError(`createTokenSource: the ${codec.name} dialect takes no private_key_jwt`);
+  if (options.dpop && !codec.dpop) throw new TypeError(`createTokenSource: the ${codec.name} dialect takes no DPoP`);
   const fraction = options.refreshFraction ?? 0.8;
   const jitter = options.jitter ?? 0.1;
   if (!(fraction > 0 && fraction <= 1) || !(jitter >= 0 && jitter < fraction)) throw new TypeError('createTokenSource: refreshFraction/jitter out of range');
@@ -90,6 +117,8 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   const random = options.random ?? Math.random;
   const maxAttempts = options.maxAttempts ?? 4;
   const backoff = { baseDelayMs: options.baseDelayMs ?? 500, maxDelayMs: options.maxDelayMs ?? 30_000 };
+  const assertion = options.privateKeyJwt ? assertionSigner(options.clientId, options.privateKeyJwt, now) : undefined;
+  const dpop = options.dpop === true ? createDpopProver({ now }) : options.dpop || undefined;
   let current: Current | undefined;
   let inflight: Promise<Current> | undefined;
   let blockedUntil = 0;
@@ -106,20 +135,32 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
       grant = { type: 'refresh_token', refreshToken: issued.refreshToken };
       options.onRefreshToken?.(issued.refreshToken);
     }
-    return { accessToken: issued.accessToken, refreshAt, usableUntil };
+    if (issued.tokenType === 'DPoP' && !dpop) throw new Error('a DPoP token was issued without a DPoP proof');
+    return { accessToken: issued.accessToken, tokenType: issued.tokenType, refreshAt, usableUntil };
   }
 
   async function request(): Promise<Current> {
     if (now() < blockedUntil && blockedError) throw blockedError;
+    let nonceRetried = false;
     for (let attempt = 0; ; attempt++) {
       const last = attempt + 1 >= maxAttempts;
-      const { headers, body } = codec.encode({ clientId: options.clientId, clientSecret: options.clientSecret, scope, audience: options.audience, grant });
+      const clientSecret = options.clientSecret ?? '';
+      const encoded = codec.encode({ clientId: options.clientId, clientSecret, clientAssertion: assertion?.(), scope, audience: options.audience, grant });
+      const headers = dpop ? { ...encoded.headers, dpop: dpop.proof('POST', options.tokenUrl) } : encoded.headers;
       const sentAt = now();
       let res: Response;
       let json: unknown;
       try {
-        res = await fetchFn(options.tokenUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+        res = await fetchFn(options.tokenUrl, { method: 'POST', headers, body: encoded.body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
         json = await res.json().catch(() => undefined);
+        const nonce = res.headers.get('dpop-nonce');
+        if (dpop && nonce) dpop.rememberNonce(options.tokenUrl, nonce);
+        // RFC 9449 §8: one immediate retry with the nonce the endpoint just sent; not a failed attempt.
+        if (dpop && nonce && !nonceRetried && res.status === 400 && codec.errorCode(json) === 'use_dpop_nonce') {
+          nonceRetried = true;
+          attempt--;
+          continue;
+        }
       } catch (cause) {
         if (last) throw new TokenSourceError('network_error', 'The token endpoint could not be reached.', { cause });
         await sleep(backoffMs(attempt, backoff, random));
@@ -155,19 +196,30 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     return inflight;
   }
 
+  async function getCurrent(): Promise<Current> {
+    const held = current;
+    const t = now();
+    if (held && t < held.refreshAt) return held;
+    if (!held || t >= held.usableUntil) return refresh();
+    try {
+      return await refresh();
+    } catch (error) {
+      // Ahead-of-expiry refresh failed: the current token is still good for a while.
+      if (current === held && now() < held.usableUntil) return held;
+      throw error;
+    }
+  }
+
   return {
+    dpop,
     async getToken() {
-      const held = current;
-      const t = now();
-      if (held && t < held.refreshAt) return held.accessToken;
-      if (!held || t >= held.usableUntil) return (await refresh()).accessToken;
-      try {
-        return (await refresh()).accessToken;
-      } catch (error) {
-        // Ahead-of-expiry refresh failed: the current token is still good for a while.
-        if (current === held && now() < held.usableUntil) return held.accessToken;
-        throw error;
-      }
+      return (await getCurrent()).accessToken;
+    },
+    async authorize(method, url): Promise<Authorization> {
+      const { accessToken: token, tokenType } = await getCurrent();
+      // A DPoP token exists only with a prover (remember() refuses it otherwise).
+      if (tokenType === 'Bearer' || !dpop) return { token, headers: { authorization: `Bearer ${token}` } };
+      return { token, headers: { authorization: `DPoP ${token}`, dpop: dpop.proof(method, url, token) } };
     },
     invalidate(token) {
       if (token === undefined || current?.accessToken === token) current = undefined;

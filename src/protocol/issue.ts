@@ -11,7 +11,6 @@ import type { AuthenticatedClient } from './client-auth/types.ts';
 import type { AccessTokenFormat, RefreshTokenFormat } from '../tokens/formats.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { randomBase62 } from '../tokens/random.ts';
-import { faultPoint } from '../util/fault.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { GrantDecision } from './grant.ts';
 import { mintIdToken } from './id-token.ts';
@@ -92,11 +91,9 @@ export async function issue(
     );
   }
   if (decision.replaces !== undefined) {
-    faultPoint('refresh-before-rotate');
     if (!(await deps.store.tokens.rotate(decision.replaces, now, records))) {
       throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
     }
-    faultPoint('refresh-after-rotate');
   } else {
     for (const r of records) await deps.store.tokens.insert(r);
   }

@@ -1,6 +1,7 @@
 /**
- * Where a bearer token may come from: the `Authorization` header only (RFC 6750 §2.1). A token in the
- * URI query is refused (§2.3 allows it, SECURITY B-03 does not); form-body tokens (§2.2) are not read.
+ * Where an access token may come from: the `Authorization` header only, scheme `Bearer` (RFC 6750
+ * §2.1) or `DPoP` (RFC 9449 §7.1). A token in the URI query is refused (§2.3 allows it, SECURITY
+ * B-03 does not); form-body tokens (§2.2) are not read.
  */
 import { VerifyError } from './errors.ts';
 
@@ -17,50 +18,64 @@ export interface BearerSource {
   readonly url?: string | undefined;
 }
 
-/**
- * The token of one `Authorization` header value. Another scheme (`Basic …`) counts as no bearer
- * token at all (`missing_token`), so the caller is challenged to use Bearer; `Bearer` with nothing,
- * several parts or characters outside b64token is `malformed_header`.
- */
-export function tokenFromHeader(value: string): string {
-  // Fast path for the common `Bearer <token>` (one space); everything else takes the general parse.
-  if (value.length > 7 && value.charCodeAt(6) === 32 && value.charCodeAt(7) !== 32 && /^bearer$/i.test(value.slice(0, 6))) {
-    const token = value.slice(7).trimEnd();
-    if (B64TOKEN.test(token)) return token;
-  }
-  const match = CREDENTIALS.exec(value.trim());
-  if (!match) throw new VerifyError('malformed_header', 'The Authorization header is malformed.');
-  if (match[1]!.toLowerCase() !== 'bearer') throw new VerifyError('missing_token', 'No bearer token in the request.');
-  const token = match[2];
-  if (token === undefined || !B64TOKEN.test(token)) {
-    throw new VerifyError('malformed_header', 'The Authorization header is not "Bearer <token>".');
-  }
-  return token;
+/** An access token and the scheme it came with. */
+export interface Presented {
+  readonly scheme: 'Bearer' | 'DPoP';
+  readonly token: string;
 }
 
 /**
- * Accepts what `verify()` is given: a whole header value (`Bearer …`) or the bare token. Empty means
- * no token. A bare string that is not a b64token is `invalid_token` (it is not a header either).
+ * The token of one `Authorization` header value. Another scheme (`Basic …`) counts as no token at
+ * all (`missing_token`), so the caller is challenged; `Bearer` or `DPoP` with nothing, several parts
+ * or characters outside b64token is `malformed_header`.
  */
-export function tokenFromInput(input: string | null | undefined): string {
+export function credentialsFromHeader(value: string): Presented {
+  // Fast path for the common `Bearer <token>` (one space); everything else takes the general parse.
+  if (value.length > 7 && value.charCodeAt(6) === 32 && value.charCodeAt(7) !== 32 && /^bearer$/i.test(value.slice(0, 6))) {
+    const token = value.slice(7).trimEnd();
+    if (B64TOKEN.test(token)) return { scheme: 'Bearer', token };
+  }
+  const match = CREDENTIALS.exec(value.trim());
+  if (!match) throw new VerifyError('malformed_header', 'The Authorization header is malformed.');
+  const name = match[1]!.toLowerCase();
+  if (name !== 'bearer' && name !== 'dpop') throw new VerifyError('missing_token', 'No bearer token in the request.');
+  const scheme = name === 'dpop' ? 'DPoP' : 'Bearer';
+  const token = match[2];
+  if (token === undefined || !B64TOKEN.test(token)) {
+    throw new VerifyError('malformed_header', `The Authorization header is not "${scheme} <token>".`, { scheme });
+  }
+  return { scheme, token };
+}
+
+/**
+ * Accepts what `verify()` is given: a whole header value (`Bearer …`, `DPoP …`) or the bare token
+ * (taken as Bearer). Empty means no token. A bare string that is not a b64token is `invalid_token`
+ * (it is not a header either).
+ */
+export function credentialsFromInput(input: string | null | undefined): Presented {
   if (input === undefined || input === null || input.trim() === '') {
     throw new VerifyError('missing_token', 'No bearer token in the request.');
   }
   const value = input.trim();
-  if (value.includes(' ') || /^bearer$/i.test(value)) return tokenFromHeader(value);
+  if (value.includes(' ') || /^(bearer|dpop)$/i.test(value)) return credentialsFromHeader(value);
   if (!B64TOKEN.test(value)) throw new VerifyError('invalid_token', 'The access token is malformed.');
-  return value;
+  return { scheme: 'Bearer', token: value };
+}
+
+/** The one token of a request, whichever scheme it came with (see `credentialsFromRequest`). */
+export function tokenFromRequest(source: BearerSource): string {
+  return credentialsFromRequest(source).token;
 }
 
 /** The one token of a request, enforcing "one method, header only" (RFC 6750 §2, SECURITY B-03). */
-export function tokenFromRequest(source: BearerSource): string {
+export function credentialsFromRequest(source: BearerSource): Presented {
   const headers = source.authorization === undefined ? [] : typeof source.authorization === 'string' ? [source.authorization] : source.authorization;
   const inQuery = source.url !== undefined && queryHasToken(source.url);
   if (headers.length > 1) throw new VerifyError('malformed_header', 'More than one Authorization header.');
   if (inQuery && headers.length === 1) throw new VerifyError('multiple_methods', 'The token was sent by more than one method.');
   if (inQuery) throw new VerifyError('token_in_query', 'Tokens in the URI query are not accepted.');
   if (headers.length === 0 || headers[0]!.trim() === '') throw new VerifyError('missing_token', 'No bearer token in the request.');
-  return tokenFromHeader(headers[0]!);
+  return credentialsFromHeader(headers[0]!);
 }
 
 function queryHasToken(url: string): boolean {

@@ -24,6 +24,10 @@ export const VERIFY_ERROR_CODES = [
   'jwks_unavailable',
   /** The introspection endpoint could not be reached or refused our credentials. */
   'introspection_unavailable',
+  /** The DPoP proof is missing, malformed, for another request, stale or replayed (RFC 9449 §7.1). */
+  'invalid_dpop_proof',
+  /** The proof lacks the nonce this resource server requires; `nonce` holds the one to use (RFC 9449 §9). */
+  'use_dpop_nonce',
 ] as const;
 
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number];
@@ -32,11 +36,21 @@ export class VerifyError extends Error {
   readonly code: VerifyErrorCode;
   /** For `insufficient_scope`: the required scopes the token does not carry. */
   readonly scopes: readonly string[];
+  /** The authentication scheme the refusal speaks of: `DPoP` for a DPoP request or a DPoP-bound token. */
+  readonly scheme: 'Bearer' | 'DPoP';
+  /** For `use_dpop_nonce`: the value of the `DPoP-Nonce` answer header. */
+  readonly nonce: string | undefined;
 
-  constructor(code: VerifyErrorCode, message: string, options: { scopes?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    code: VerifyErrorCode,
+    message: string,
+    options: { scopes?: readonly string[]; scheme?: 'Bearer' | 'DPoP'; nonce?: string; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'VerifyError';
     this.code = code;
     this.scopes = options.scopes ?? [];
+    this.scheme = options.scheme ?? 'Bearer';
+    this.nonce = options.nonce;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * `keymint/verify`: bearer-token verification for resource servers, with RFC 6750 middleware.
- * Stands alone on `jose` and Node built-ins (Node >= 22).
+ * `keymint/verify`: access-token verification for resource servers (Bearer and DPoP), with RFC 6750
+ * / RFC 9449 middleware and RFC 9728 metadata. Stands alone on `jose` and Node built-ins (Node >= 22).
  */
 export { VerifyError, VERIFY_ERROR_CODES, type VerifyErrorCode } from './errors.ts';
 export {
@@ -15,6 +15,15 @@ export {
 export type { IntrospectionOptions } from './introspection.ts';
 export { OPAQUE_FORMATS, type OpaqueFormat } from './opaque-formats.ts';
 export { pollRevocations, type PollRevocationsOptions, type RevocationPoller, type RevocationSource } from './revocations.ts';
-export { tokenFromRequest, type BearerSource } from './bearer.ts';
+export { credentialsFromRequest, tokenFromRequest, type BearerSource, type Presented } from './bearer.ts';
+export {
+  DPOP_ALGORITHMS,
+  memoryDpopReplayCache,
+  type DpopNonceSource,
+  type DpopOptions,
+  type DpopReplayCache,
+  type DpopRequest,
+} from './dpop.ts';
+export { resourceMetadata, type ResourceMetadata, type ResourceMetadataOptions } from './resource-metadata.ts';
 export { challenge, type Challenge, type ChallengeOptions } from './challenge.ts';
 export { protectNode, expressBearer, fastifyBearer, fetchBearer, honoBearer, type ProtectOptions } from './middleware.ts';

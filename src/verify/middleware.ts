@@ -1,12 +1,16 @@
 /**
- * RFC 6750 guards for node:http, Express, Fastify and Fetch-API runtimes (Hono, Bun, Deno, workers).
- * Each takes the token from the Authorization header only, verifies it, and either hands the claims
- * on or answers with `challenge()`. Framework types are structural: nothing here imports a framework.
+ * RFC 6750 and RFC 9449 guards for node:http, Express, Fastify and Fetch-API runtimes (Hono, Bun,
+ * Deno, workers). Each takes the token from the Authorization header only (`Bearer`, or `DPoP` with
+ * its proof when the verifier has DPoP on), verifies it, and either hands the claims on or answers
+ * with `challenge()`. With `resourceMetadata` each also answers `GET` of the RFC 9728 document when
+ * the request reaches it, and names it in its challenges. Framework types are structural: nothing
+ * here imports a framework.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tokenFromRequest, type BearerSource } from './bearer.ts';
-import { challenge, checkRealm, type Challenge } from './challenge.ts';
+import { credentialsFromRequest, type BearerSource } from './bearer.ts';
+import { challenge, checkRealm, type ChallengeOptions } from './challenge.ts';
 import { VerifyError } from './errors.ts';
+import { resourceMetadata, type ResourceMetadataOptions } from './resource-metadata.ts';
 import type { AccessTokenClaims, Verifier } from './verifier.ts';
 
 export interface ProtectOptions {
@@ -16,39 +20,80 @@ export interface ProtectOptions {
   readonly scopes?: readonly string[];
   /** `Retry-After` seconds when the keys cannot be fetched (default 5). */
   readonly retryAfter?: number;
+  /**
+   * The origin clients address, e.g. `https://api.example.com`, for DPoP's `htu`. Default: the
+   * request's own (scheme of the socket, `Host` header), which is wrong behind a TLS-ending proxy.
+   */
+  readonly origin?: string;
+  /** Serve RFC 9728 metadata and name it in challenges. */
+  readonly resourceMetadata?: ResourceMetadataOptions;
 }
 
-type Outcome = { readonly claims: AccessTokenClaims } | { readonly refused: Challenge };
+/** A request as the guard reads it. */
+interface Parts extends BearerSource {
+  readonly method: string;
+  /** Absolute URL. */
+  readonly href: string;
+  readonly dpop: readonly string[] | string | undefined;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+type Outcome = { readonly claims: AccessTokenClaims } | { readonly answer: Answer };
 
 function guard(verifier: Verifier, options: ProtectOptions) {
-  const challengeOptions = { realm: checkRealm(options.realm ?? 'api'), retryAfter: options.retryAfter ?? 5 };
-  const call = options.scopes ? { requiredScopes: options.scopes } : undefined;
-  return async (source: BearerSource): Promise<Outcome> => {
+  const metadata = options.resourceMetadata ? resourceMetadata(options.resourceMetadata, verifier) : undefined;
+  const challengeOptions: ChallengeOptions = {
+    realm: checkRealm(options.realm ?? 'api'),
+    retryAfter: options.retryAfter ?? 5,
+    dpopAlgorithms: verifier.dpopAlgorithms,
+    dpopRequired: verifier.dpopRequired,
+    resourceMetadata: metadata?.url,
+  };
+  return async (parts: Parts): Promise<Outcome> => {
+    if (metadata && (parts.method === 'GET' || parts.method === 'HEAD') && URL.parse(parts.href)?.pathname === metadata.path) {
+      return { answer: metadata.response };
+    }
     try {
-      const token = tokenFromRequest(source);
-      return { claims: await verifier.verify(token, call) };
+      const { scheme, token } = credentialsFromRequest(parts);
+      const header = scheme === 'DPoP' ? `DPoP ${token}` : token;
+      const request = { method: parts.method, url: parts.href, dpop: parts.dpop };
+      return { claims: await verifier.verify(header, { requiredScopes: options.scopes, request }) };
     } catch (error) {
       // Only verdicts are answered here; a bug or a throwing revocation source goes to the framework.
       if (!(error instanceof VerifyError)) throw error;
-      return { refused: challenge(error, challengeOptions) };
+      return { answer: challenge(error, challengeOptions) };
     }
   };
 }
 
-const fromNode = (req: IncomingMessage): BearerSource => ({ authorization: req.headersDistinct.authorization, url: req.url });
+function nodeParts(req: IncomingMessage, target: string | undefined, origin: string | undefined): Parts {
+  const own = `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host ?? ''}`;
+  return {
+    authorization: req.headersDistinct.authorization,
+    dpop: req.headersDistinct.dpop,
+    method: req.method ?? 'GET',
+    url: target ?? req.url,
+    href: `${origin ?? own}${target ?? req.url ?? '/'}`,
+  };
+}
 
-function send(res: ServerResponse, refused: Challenge): void {
-  res.writeHead(refused.status, refused.headers);
-  res.end(refused.body);
+function send(res: ServerResponse, answer: Answer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
 }
 
 /** node:http: resolves to the claims, or answers the request itself and resolves to undefined. */
 export function protectNode(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
   return async (req: IncomingMessage, res: ServerResponse): Promise<AccessTokenClaims | undefined> => {
-    const outcome = await check(fromNode(req));
+    const outcome = await check(nodeParts(req, undefined, options.origin));
     if ('claims' in outcome) return outcome.claims;
-    send(res, outcome.refused);
+    send(res, outcome.answer);
     return undefined;
   };
 }
@@ -65,8 +110,8 @@ interface ExpressLikeResponse extends ServerResponse {
 export function expressBearer(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
   return (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void): void => {
-    check({ authorization: req.headersDistinct.authorization, url: req.originalUrl ?? req.url }).then((outcome) => {
-      if ('refused' in outcome) return send(res, outcome.refused);
+    check(nodeParts(req, req.originalUrl, options.origin)).then((outcome) => {
+      if ('answer' in outcome) return send(res, outcome.answer);
       req.auth = outcome.claims;
       if (res.locals) res.locals.auth = outcome.claims;
       next();
@@ -92,12 +137,12 @@ interface FastifyLikeReply {
 export function fastifyBearer(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
   return async (request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<FastifyLikeReply | undefined> => {
-    const outcome = await check({ authorization: request.raw.headersDistinct.authorization, url: request.url });
+    const outcome = await check(nodeParts(request.raw, request.url, options.origin));
     if ('claims' in outcome) {
       request.auth = outcome.claims;
       return undefined;
     }
-    const { status, headers, body } = outcome.refused;
+    const { status, headers, body } = outcome.answer;
     // Returning the reply from an async hook tells Fastify the request is answered: no handler runs.
     return reply.code(status).headers(headers).send(body);
   };
@@ -105,15 +150,19 @@ export function fastifyBearer(verifier: Verifier, options: ProtectOptions = {}) 
 
 /**
  * Fetch API: `(request) => claims | Response`; return the Response when it is one. `Headers.get`
- * joins repeated Authorization headers with ", ", which fails the grammar and so is still refused.
+ * joins repeated Authorization (or DPoP) headers with ", ", which fails the grammar and so is still
+ * refused.
  */
 export function fetchBearer(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
   return async (request: Request): Promise<AccessTokenClaims | Response> => {
     const authorization = request.headers.get('authorization') ?? undefined;
-    const outcome = await check({ authorization, url: request.url });
+    const url = new URL(request.url);
+    const href = options.origin === undefined ? request.url : `${options.origin}${url.pathname}${url.search}`;
+    const dpop = request.headers.get('dpop') ?? undefined;
+    const outcome = await check({ authorization, dpop, method: request.method, url: request.url, href });
     if ('claims' in outcome) return outcome.claims;
-    const { status, headers, body } = outcome.refused;
+    const { status, headers, body } = outcome.answer;
     return new Response(body === '' ? null : body, { status, headers });
   };
 }

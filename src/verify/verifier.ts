@@ -10,14 +10,19 @@
  * expected format go to RFC 7662 introspection (others are refused without a call), and the same
  * `iss`/`aud`/`exp`/mode/env/scope checks apply to whatever it returns.
  *
+ * DPoP (RFC 9449 §7): a token whose claims carry `cnf.jkt` is refused under `Bearer`, with or
+ * without `dpop` set; with `dpop` set it passes under the `DPoP` scheme with a proof for this
+ * request (see dpop.ts). An unbound token under `DPoP` is refused, and with `dpop.required` every
+ * Bearer token.
+ *
  * This does NOT check: `iat` for freshness or a maximum age; `sub` or `client_id` against any list
- * (authorisation beyond scopes is the caller's); sender constraints (DPoP, mTLS: not issued by
- * Keymint v1); tokens in a form body (RFC 6750 §2.2, not read); the size of JWKS or introspection
+ * (authorisation beyond scopes is the caller's); mTLS binding (`cnf.x5t#S256`); tokens in a form body (RFC 6750 §2.2, not read); the size of JWKS or introspection
  * answers beyond what `fetch` enforces; and it cannot see a revocation earlier than its revocation
  * source does (see `pollRevocations`) or than the introspection cache allows (`cacheTtlMs`).
  */
 import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
-import { tokenFromInput } from './bearer.ts';
+import { credentialsFromInput } from './bearer.ts';
+import { createDpopChecker, type DpopOptions, type DpopRequest } from './dpop.ts';
 import { VerifyError } from './errors.ts';
 import { createIntrospector, type IntrospectionOptions } from './introspection.ts';
 import { RemoteKeySet } from './jwks.ts';
@@ -53,6 +58,8 @@ export interface VerifierOptions {
   /** Timeout of each metadata, JWKS or introspection request, ms (default 5 000). */
   readonly timeoutMs?: number;
   readonly revocations?: RevocationSource;
+  /** Accept DPoP-bound tokens (RFC 9449); without it a `DPoP` Authorization counts as no token. */
+  readonly dpop?: DpopOptions;
   readonly fetch?: typeof fetch;
   /** Clock in ms (tests). */
   readonly now?: () => number;
@@ -60,6 +67,8 @@ export interface VerifierOptions {
 
 export interface AccessTokenClaims extends JWTPayload {
   readonly client_id?: string;
+  /** RFC 7800 confirmation; `jkt` is the thumbprint of the DPoP key the token is bound to (RFC 9449 §6). */
+  readonly cnf?: { readonly jkt?: string; readonly [member: string]: unknown };
   readonly scope?: string;
   readonly mode?: string;
   readonly env?: string;
@@ -68,11 +77,17 @@ export interface AccessTokenClaims extends JWTPayload {
 
 export interface VerifyCallOptions {
   readonly requiredScopes?: readonly string[];
+  /** The request, for a DPoP proof: method, absolute URL, `DPoP` header value(s). */
+  readonly request?: DpopRequest;
 }
 
 export interface Verifier {
-  /** A header value (`Bearer …`) or a bare token → its claims, or a `VerifyError`. */
+  /** A header value (`Bearer …`, `DPoP …`) or a bare token → its claims, or a `VerifyError`. */
   verify(authorizationHeaderOrToken: string | null | undefined, options?: VerifyCallOptions): Promise<AccessTokenClaims>;
+  /** The proof algorithms accepted when DPoP is on (for `algs` in challenges and metadata), else undefined. */
+  readonly dpopAlgorithms: readonly string[] | undefined;
+  /** Whether only DPoP-bound tokens are accepted. */
+  readonly dpopRequired: boolean;
 }
 
 const REQUIRED_CLAIMS = ['exp', 'iat', 'sub', 'client_id', 'jti'];
@@ -111,6 +126,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     requiredClaims: REQUIRED_CLAIMS,
   };
   const introspect = options.introspection ? createIntrospector(options.introspection, fetchFn, clock, timeoutMs) : undefined;
+  const dpop = options.dpop ? createDpopChecker(options.dpop, tolerance, clock) : undefined;
+  const dpopRequired = options.dpop?.required === true;
 
   async function verifyJwt(token: string): Promise<AccessTokenClaims> {
     try {
@@ -136,10 +153,35 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return claims as AccessTokenClaims;
   }
 
+  /** RFC 9449 §7.1-7.2: a bound token needs its scheme and its proof; an unbound one the Bearer scheme. */
+  async function checkBinding(scheme: 'Bearer' | 'DPoP', token: string, claims: AccessTokenClaims, request: DpopRequest | undefined) {
+    const jkt = claims.cnf?.jkt;
+    if (scheme === 'Bearer') {
+      if (jkt !== undefined) throw new VerifyError('invalid_token', 'The access token is DPoP-bound: send it with the DPoP scheme.', { scheme: 'DPoP' });
+      if (dpopRequired) throw new VerifyError('invalid_token', 'Only DPoP-bound access tokens are accepted.', { scheme: 'DPoP' });
+      return;
+    }
+    if (typeof jkt !== 'string') throw new VerifyError('invalid_token', 'The access token is not DPoP-bound.', { scheme: 'DPoP' });
+    await dpop!.check(request ?? { method: '', url: '', dpop: undefined }, token, jkt);
+  }
+
   return {
+    dpopAlgorithms: dpop?.algorithms,
+    dpopRequired,
     async verify(input, call) {
-      const token = tokenFromInput(input);
-      const claims = isJwt(token) ? await verifyJwt(token) : await verifyOpaque(token);
+      const { scheme, token } = credentialsFromInput(input);
+      if (scheme === 'DPoP' && !dpop) throw new VerifyError('missing_token', 'No bearer token in the request.');
+      let claims: AccessTokenClaims;
+      try {
+        claims = isJwt(token) ? await verifyJwt(token) : await verifyOpaque(token);
+      } catch (error) {
+        // A refused DPoP request is answered with the DPoP scheme (RFC 9449 §7.1).
+        if (scheme === 'DPoP' && error instanceof VerifyError && error.scheme === 'Bearer') {
+          throw new VerifyError(error.code, error.message, { scopes: error.scopes, scheme, cause: error.cause });
+        }
+        throw error;
+      }
+      await checkBinding(scheme, token, claims, call?.request);
       if (options.mode !== undefined && claims.mode !== options.mode) throw new VerifyError('invalid_token', 'The token is for another mode.');
       if (options.environment !== undefined && claims.env !== options.environment) {
         throw new VerifyError('invalid_token', 'The token is for another environment.');
@@ -149,7 +191,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (r === true || (r !== false && (await r))) throw new VerifyError('revoked', 'The access token was revoked.');
       }
       const required = call?.requiredScopes ? [...baseScopes, ...call.requiredScopes] : baseScopes;
-      if (required.length > 0) checkScopes(claims, required);
+      if (required.length > 0) checkScopes(claims, required, scheme);
       return claims;
     },
   };
@@ -161,11 +203,11 @@ function isJwt(token: string): boolean {
   return second > 0 && token.indexOf('.', second + 1) < 0;
 }
 
-function checkScopes(claims: AccessTokenClaims, required: readonly string[]): void {
+function checkScopes(claims: AccessTokenClaims, required: readonly string[], scheme: 'Bearer' | 'DPoP'): void {
   const granted = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : []);
   const missing = [...new Set(required.filter((s) => !granted.has(s)))];
   if (missing.length > 0) {
-    throw new VerifyError('insufficient_scope', `The access token lacks the scope ${missing.join(' ')}.`, { scopes: missing });
+    throw new VerifyError('insufficient_scope', `The access token lacks the scope ${missing.join(' ')}.`, { scopes: missing, scheme });
   }
 }
 

@@ -3,7 +3,7 @@
  * a dialect maps it outward in exactly one place (its `encodeError`). RFC 6749 §5.2.
  */
 
-/** Canonical codes (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1) plus the service's own. */
+/** Canonical codes (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1, RFC 9449 §12.2) plus the service's own. */
 export const ERROR_STATUS = {
   invalid_request: 400,
   invalid_client: 401,
@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   invalid_scope: 400,
   invalid_target: 400,
   unsupported_token_type: 400,
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
   access_denied: 403,
   invalid_token: 401,
   insufficient_scope: 403,
@@ -92,7 +94,7 @@ export class OAuthError extends Error {
 /** Anything thrown becomes an OAuthError; unknown errors leave as a generic `server_error`. */
 export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
-  if (isUnavailable(err)) {
+  if (err instanceof UnavailableError) {
     return new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable.', {
       retryAfter: 1,
       reason: 'overloaded',
@@ -108,13 +110,6 @@ export class UnavailableError extends Error {
     super(message, options);
     this.name = 'UnavailableError';
   }
-}
-
-function isUnavailable(err: unknown): boolean {
-  if (err instanceof UnavailableError) return true;
-  // node:sqlite reports a lock held past busy_timeout as SQLITE_BUSY.
-  const code = (err as { errcode?: number } | null)?.errcode;
-  return code === 5 || code === 6;
 }
 
 export const invalidClient = (options: OAuthErrorOptions = {}): OAuthError =>

@@ -1,0 +1,134 @@
+/**
+ * Fetches a client's `jwks_uri` the way a URL chosen by someone else must be fetched (RFC 9700
+ * §4.15, SSRF): https only; every address the name resolves to checked, and the connection made to
+ * a checked address (the check is the resolver of the request, so a second lookup cannot swap in
+ * another one); no redirects; a byte limit while reading; one deadline for the whole exchange.
+ *
+ * Private, loopback, link-local, shared, multicast and reserved ranges are refused unless
+ * `allowPrivateAddresses` is set; plain http only with `allowHttp` (tests and local development).
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+
+export interface JwksFetchSettings {
+  /** Whole exchange, connect to last byte, ms. */
+  readonly timeoutMs: number;
+  /** Largest body read, bytes. */
+  readonly maxBytes: number;
+  /** Lets `jwks_uri` reach private, loopback and link-local addresses (an operator's choice). */
+  readonly allowPrivateAddresses: boolean;
+  /** Lets `jwks_uri` be plain http (tests and local development only). */
+  readonly allowHttp: boolean;
+}
+
+/** Why a fetch failed; the message names no address and repeats nothing the server sent. */
+export class JwksFetchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JwksFetchError';
+  }
+}
+
+const BLOCKED = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
+  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) BLOCKED.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
+  ['2001::', 23], ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+] as const) BLOCKED.addSubnet(net, prefix, 'ipv6');
+
+/**
+ * True for an address a public `jwks_uri` must not reach. BlockList checks IPv4-mapped IPv6
+ * (`::ffff:127.0.0.1`) against the IPv4 ranges; NAT64 and 6to4 prefixes, which embed any IPv4
+ * address, are refused whole.
+ */
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return true;
+  return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+export async function fetchJwksDocument(uri: string, settings: JwksFetchSettings): Promise<unknown> {
+  const url = URL.parse(uri);
+  if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && settings.allowHttp))) {
+    throw new JwksFetchError('jwks_uri must be an https URL');
+  }
+  if (url.username !== '' || url.password !== '') throw new JwksFetchError('jwks_uri must not carry credentials');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // An IP literal is connected to without a lookup, so it is checked here.
+  if (isIP(host) !== 0 && !settings.allowPrivateAddresses && isPrivateAddress(host)) {
+    throw new JwksFetchError('jwks_uri resolves to a private address');
+  }
+  const body = await get(url, settings);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (cause) {
+    throw new JwksFetchError('jwks_uri did not answer JSON', { cause });
+  }
+}
+
+function checkedLookup(settings: JwksFetchSettings): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, '', 0);
+      const refused = !settings.allowPrivateAddresses && addresses.some((a) => isPrivateAddress(a.address));
+      if (refused || addresses.length === 0) {
+        return callback(new JwksFetchError('jwks_uri resolves to a private address'), '', 0);
+      }
+      if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  };
+}
+
+function get(url: URL, settings: JwksFetchSettings): Promise<Buffer> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<Buffer>((resolve, reject) => {
+    const fail = (error: JwksFetchError) => {
+      req.destroy();
+      reject(error);
+    };
+    const deadline = setTimeout(() => fail(new JwksFetchError('jwks_uri timed out')), settings.timeoutMs);
+    const req = request(url, {
+      method: 'GET',
+      headers: { accept: 'application/jwk-set+json, application/json' },
+      lookup: checkedLookup(settings),
+      agent: false,
+    });
+    req.on('error', (cause) => {
+      clearTimeout(deadline);
+      reject(cause instanceof JwksFetchError ? cause : new JwksFetchError('jwks_uri could not be fetched', { cause }));
+    });
+    req.on('response', (res: IncomingMessage) => {
+      if (res.statusCode !== 200) {
+        clearTimeout(deadline);
+        return fail(new JwksFetchError(`jwks_uri answered ${res.statusCode}${res.statusCode! >= 300 && res.statusCode! < 400 ? ' (redirects are not followed)' : ''}`));
+      }
+      if (Number(res.headers['content-length'] ?? 0) > settings.maxBytes) {
+        clearTimeout(deadline);
+        return fail(new JwksFetchError('jwks_uri answered more bytes than allowed'));
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > settings.maxBytes) {
+          clearTimeout(deadline);
+          return fail(new JwksFetchError('jwks_uri answered more bytes than allowed'));
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => {
+        clearTimeout(deadline);
+        resolve(Buffer.concat(chunks));
+      });
+      res.on('error', () => {}); // the request's error handler has rejected already
+    });
+    req.end();
+  });
+}
