@@ -2,10 +2,11 @@
  * The one place that mints tokens and persists what must be durable. A stateful token's record is
  * written before the result is returned, so a 200 is only ever sent for a token the store holds.
  * A refresh rotation (`decision.replaces`) consumes the old token and stores the new ones in ONE
- * atomic write: after a crash either the old token is live or the new ones exist, never both.
+ * atomic write: after a crash either the old token is live or the new ones exist, never both. A code
+ * redemption (`decision.redeems`) likewise consumes the code in the write that stores its tokens.
  */
 import type { Config } from '../config/types.ts';
-import type { ClientRecord, Store, TokenMeta, TokenRecord } from '../storage/types.ts';
+import { RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord } from '../storage/types.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
 import type { AuthenticatedClient } from './client-auth/types.ts';
 import type { AccessTokenFormat, RefreshTokenFormat } from '../tokens/formats.ts';
@@ -31,7 +32,7 @@ export interface IssueFormats {
 
 export interface IssueDeps {
   readonly keyring: Pick<Keyring, 'signer'>;
-  readonly store: Pick<Store, 'tokens'>;
+  readonly store: Pick<Store, 'tokens' | 'codes'>;
   readonly settings: Pick<Config, 'issuer' | 'tokenTtl' | 'refreshTokenTtl' | 'refreshTokenIdleTtl'>;
 }
 
@@ -92,10 +93,26 @@ export async function issue(
   }
   if (decision.replaces !== undefined) {
     if (!(await deps.store.tokens.rotate(decision.replaces, now, records))) {
+      // Another use of the same refresh token won the rotation: it is reuse, so the family ends, the
+      // winner's successor included, which the atomic rotation has already stored (RT-04, RACE-02).
+      if (decision.familyId !== null) await deps.store.tokens.revokeFamily(decision.familyId, now);
       throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
     }
+  } else if (decision.redeems !== undefined) {
+    if (!(await deps.store.codes.redeem(decision.redeems, now, records))) {
+      // Another redemption of the code won and its tokens are stored: the code was replayed (C-02, RACE-01).
+      if (decision.familyId !== null) await deps.store.tokens.revokeFamily(decision.familyId, now);
+      throw new OAuthError('invalid_grant', 'The authorization code is invalid, expired or already used.', { field: 'code' });
+    }
   } else {
-    for (const r of records) await deps.store.tokens.insert(r);
+    try {
+      for (const r of records) await deps.store.tokens.insert(r);
+    } catch (err) {
+      // The family was revoked while this request ran (a second redemption of its code, a session
+      // ended): nothing of it may be handed out (RACE-01, RACE-03).
+      if (err instanceof RevokedFamilyError) throw new OAuthError('invalid_grant', 'The grant was revoked.');
+      throw err;
+    }
   }
   const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
   return {
