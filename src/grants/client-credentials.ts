@@ -13,10 +13,11 @@ export const clientCredentials = {
   allowsPublicClients: false,
   async handle({ request, client }, deps: { settings: AudienceSettings }) {
     const requested = request.params.resource ?? request.params.audience;
+    const scopes = grantScopes(parseScope(request.params.scope), client.scopes);
     return {
       subject: client.id,
-      scopes: grantScopes(parseScope(request.params.scope), client.scopes),
-      audience: resolveAudience(requested, client, deps.settings),
+      scopes,
+      audience: resolveAudience(requested, scopes, client, deps.settings),
       refreshToken: false,
       familyId: null,
     };

@@ -7,7 +7,7 @@
  */
 import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
 import { OAuthError } from '../wire/errors.ts';
-import { grantScopes, parseScope } from '../protocol/scope.ts';
+import { grantUserScopes, parseScope } from '../protocol/scope.ts';
 import { isUuid } from '../credentials/sessions.ts';
 import type { GrantHandler, SessionResolver } from '../protocol/grant.ts';
 
@@ -32,7 +32,7 @@ export const web = {
       throw new OAuthError('invalid_request', "Missing 'sub' for organization sub_type", { field: 'sub', reason: 'missing' });
     }
     if (subType === 'user' && sub !== undefined) throw invalidRequest("Can't specify 'sub' for user sub_type", 'sub');
-    const scopes = grantScopes(parseScope(request.params.scope), client.scopes);
+    const scopes = grantUserScopes(parseScope(request.params.scope), client.scopes);
     if (sub !== undefined && !isUuid(sub)) throw invalidRequest("Invalid 'sub' UUID", 'sub');
 
     const session = await deps.sessions.resolve(token);
@@ -52,7 +52,7 @@ export const web = {
       subjectType: subType,
       authTime: Math.floor(session.createdAt / 1000),
       scopes,
-      audience: resolveAudience(undefined, client, deps.settings),
+      audience: resolveAudience(undefined, scopes, client, deps.settings),
       refreshToken: false,
       // The session is the family: ending the session revokes what it was swapped for (RT-08).
       familyId: session.id,

@@ -10,7 +10,8 @@ import { randomBase62 } from '../tokens/random.ts';
 import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { OAuthErrorCode } from '../wire/errors.ts';
 import { isCodeChallenge } from './pkce.ts';
-import { isScopeToken } from './scope.ts';
+import { isPrivilegedScope } from '../wire/scope.ts';
+import { defaultScopes, isScopeToken } from './scope.ts';
 
 export const authorizationCodeFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_ac_' });
 
@@ -66,11 +67,13 @@ export async function validateAuthorization(
   if (params.code_challenge === undefined || params.code_challenge_method !== 'S256' || !isCodeChallenge(params.code_challenge)) {
     return fail('invalid_request', 'PKCE with code_challenge_method=S256 is required.');
   }
+  // SECURITY ADM-02: a user never delegates Keymint's own authority; unnamed, it is left out.
   let scopes: string[];
-  if (params.scope === undefined) scopes = [...client.scopes];
+  if (params.scope === undefined) scopes = defaultScopes(client.scopes);
   else {
     scopes = [...new Set(params.scope.split(' '))];
-    if (!scopes.every(isScopeToken) || !scopes.every((s) => client.scopes.includes(s))) return fail('invalid_scope', 'The requested scope is invalid or not allowed.');
+    const allowed = (s: string) => isScopeToken(s) && client.scopes.includes(s) && !isPrivilegedScope(s);
+    if (!scopes.every(allowed)) return fail('invalid_scope', 'The requested scope is invalid or not allowed.');
   }
   if (params.nonce !== undefined && params.nonce.length > 512) return fail('invalid_request', 'The nonce is too long.');
   if (state !== undefined && state.length > 2048) return fail('invalid_request', 'The state is too long.');

@@ -34,7 +34,8 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   const grant = endpoint.grants.get(type);
   if (!grant) throw new OAuthError('unsupported_grant_type', 'The grant type is not supported.', { field: 'grant_type' });
 
-  const client = await authenticateClient(request.client, deps, { allowPublic: grant.allowsPublicClients });
+  const caller = await authenticateClient(request.client, deps, { allowPublic: grant.allowsPublicClients });
+  const { client } = caller;
   if (!client.grants.includes(type)) {
     throw new OAuthError('unauthorized_client', 'The client is not allowed to use this grant type.', { field: 'grant_type' });
   }
@@ -43,5 +44,5 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   }
   if (deps.admit) await deps.admit(client);
   const decision = await grant.handle({ request, client, now });
-  return issue(decision, client, endpoint.formats, now, deps);
+  return issue(decision, caller, endpoint.formats, now, deps);
 }

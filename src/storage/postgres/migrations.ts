@@ -103,6 +103,19 @@ export const MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION feed_revoked_jti();
     `,
   },
+  {
+    version: 3,
+    name: 'family-revocations',
+    // A revoked family's mark, checked by every write into the family (RACE-03).
+    sql: `
+      CREATE TABLE revoked_families (
+        family_id text PRIMARY KEY,
+        revoked_at bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX revoked_families_expires ON revoked_families (expires_at);
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

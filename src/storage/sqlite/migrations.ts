@@ -98,6 +98,19 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN INSERT INTO revocation_feed (jti, expires_at) VALUES (substr(NEW.digest, 5), NEW.expires_at); END;
     `,
   },
+  {
+    version: 3,
+    name: 'family-revocations',
+    // A revoked family's mark, checked by every write into the family (RACE-03).
+    sql: `
+      CREATE TABLE revoked_families (
+        family_id TEXT PRIMARY KEY,
+        revoked_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX revoked_families_expires ON revoked_families (expires_at);
+    `,
+  },
 ];
 
 /** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */
