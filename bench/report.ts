@@ -79,27 +79,35 @@ const END = '<!-- END GENERATED -->';
 
 const INTRO = `# Benchmarks
 
-\`npm run bench\` (bench/run.ts) measures Keymint's token endpoint and two references in one run on
+\`npm run bench\` (bench/run.ts) measures Keymint's token endpoint and its references in one run on
 one machine: Keymint (\`keymint serve\`, the real CLI) and every reference are pinned to one core
-with \`taskset\`, and the load generator to another. See \`npm run bench -- --help\` for the options
-(duration, rounds, sections, loader, cores). How to read the figures:
+with \`taskset\`, and the load generator to another (the \`signing\`, \`workers\` and \`data\` sections say
+where they differ). See \`npm run bench -- --help\` for the options and [performance.md](performance.md)
+for what each section measures and why. How to read the figures:
 
-- **tokens/s** counts 2xx answers per second at 64 keep-alive connections (closed loop); p50 / p99 are
-  the load generator's latencies at that load. Each figure is the median (or best, \`--pick\`) of
-  several rounds; rounds of the compared targets are interleaved so machine noise hits them alike,
-  and a ratio is the median of the per-round ratios (with \`--pick best\`, the ratio of the bests).
+- **tokens/s** counts 2xx answers per second at 64 keep-alive connections (closed loop); p50 / p99 /
+  p99.9 are the load generator's latencies at that load. Each figure is the median (or best,
+  \`--pick\`) of several rounds; every round runs every target of a section once, in an order that
+  rotates from round to round, and a ratio is the median of the per-round ratios.
+- **CPU-µs / token**: the server process's own CPU time over the round (every thread, every worker),
+  read from /proc, divided by its 2xx answers. Robust on a busy machine, unlike tokens/s.
 - **raw signing rate**: a pinned child (bench/sign-rate.ts) signs a realistic RFC 9068 signing input
   with \`node:crypto\` in a loop: the ceiling of a signing service on that core.
+- **minimal endpoint**: a hand-written node:http server that only signs (bench/minimal-server.ts): the
+  ceiling of a token endpoint in Node on that core.
 - **oidc-provider**: v9 with client_credentials and a resource indicator that makes JWT access tokens
   with the same algorithm (bench/oidc-provider-server.ts).
-- **p99 at half capacity**: each round measures the RS256 capacity and then offers half of it at
-  even intervals with an open-loop paced generator (bench/paced-load.ts); latency counts from the
-  scheduled send time.
+- **p99 at half capacity**: each round measures the capacity and then offers half of it at even
+  intervals with an open-loop paced generator (bench/paced-load.ts) at 16 and at 64 connections;
+  latency counts from the scheduled send time. A second low-rate generator and the server's own
+  event-loop and GC figures say where a tail comes from.
 - **dialects**: each seed dialect on a server that also mounts oauth2, the two measured in
   alternating rounds; cost = 1 − dialect ÷ oauth2.
 - **scale**: one and two nodes on one store (SQLite data dir; PostgreSQL + Redis in a schema of the
   run's own, dropped at the end), every node on the server core; store calls per token are counted
   in-process by bench/store-trips.ts.
+- **data**: a store seeded in SQL with \`--data-clients\` clients and \`--data-tokens\` opaque tokens
+  against an empty one, on SQLite and PostgreSQL.
 - Keymint runs with its defaults except per-client and per-address rate limits, which are off
   (\`KEYMINT_RATE_LIMIT_CLIENT=0\`, \`KEYMINT_RATE_LIMIT_IP=0\`): one client at thousands of tokens/s
   from 127.0.0.1 is the point here. Load shedding stays on; any non-2xx answer is counted by status,

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { OptionError, parseOptions } from '../../bench/options.ts';
 import { Report, writeDocs } from '../../bench/report.ts';
 import { pairedRatio, Series } from '../../bench/rounds.ts';
+import { histogramText, summarize } from '../../bench/latency.ts';
+import { cpuDelta, cpuSample } from '../../bench/proc-stats.ts';
 
 test('bench options: flags win over BENCH_* variables, which win over defaults', () => {
   const o = parseOptions(['--duration', '3', '--sections', 'core,dialects'], { BENCH_DURATION: '7', BENCH_ROUNDS: '5' });
@@ -53,4 +55,29 @@ test('bench docs: only the generated section is replaced', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('bench latency: percentiles and a histogram with fixed bounds', () => {
+  const values = Float64Array.from([0.2, 0.4, 0.9, 1.5, 3, 7, 15, 40, 80, 250]);
+  const s = summarize(values);
+  assert.equal(s.count, 10);
+  assert.equal(s.p50, 7);
+  assert.equal(s.max, 250);
+  assert.deepEqual(s.histogram, [2, 1, 1, 1, 1, 1, 1, 1, 1]);
+  assert.equal(histogramText([2, 0, 0, 0, 0, 0, 0, 0, 2]), '≤0.5: 50% · >100: 50%');
+});
+
+test('bench CPU accounting: a process\'s own CPU time, from /proc, grows with work', { skip: cpuSample(process.pid) === undefined && 'no /proc' }, () => {
+  const before = cpuSample(process.pid)!;
+  const own = process.cpuUsage();
+  let used = 0;
+  while (used < 50_000) {
+    for (let i = 0; i < 1e5; i++) Math.sqrt(Math.random());
+    const u = process.cpuUsage(own);
+    used = u.user + u.system;
+  }
+  const d = cpuDelta(before, cpuSample(process.pid))!;
+  // What /proc says this process used, against what the process itself counted (its other threads add a little).
+  assert.ok(d.cpuSeconds >= 0.8 * (used / 1e6) && d.cpuSeconds < 2 * (used / 1e6) + 0.05, `${d.cpuSeconds} s vs ${used} µs`);
+  assert.ok(d.waitSeconds >= 0);
 });
