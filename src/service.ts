@@ -19,7 +19,10 @@ import { createHttpServer } from './http/server.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import { LoadShedder } from './limits/shedding.ts';
+import { memoryReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
+import { senderChecks } from './protocol/sender.ts';
+import { redisReplayGuard } from './limits/redis-replay.ts';
 import { accessTokenFormat, opaqueFormatsOf, refreshTokenFormat } from './tokens/formats.ts';
 import { localJwtVerifier } from './tokens/local-verify.ts';
 
@@ -78,7 +81,19 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const { config, store, keyring, clients, sessions, log, metrics } = core;
   const now = options.now ?? Date.now;
   const limiter = createLimiter(config, core.redis, metrics, log, now);
-  const auth = { verifier: { verifySecret: clients.verifySecret.bind(clients), find: store.clients.get.bind(store.clients) }, settings: config };
+  const mounts = mountsOf(config);
+  const standard = mounts.find((m) => m.dialect.name === 'oauth2');
+  const sender = senderChecks({
+    audiences: [config.issuer, ...(standard ? endpointUrls(config.issuer, standard.path, standard.dialect.endpoints ?? []) : [])],
+    replay: core.redis ? redisReplayGuard(core.redis, config.redisPrefix) : memoryReplayGuard({ now }),
+    nonceKey: config.dpopNonce ? core.derivedKey('dpop-nonce') : undefined,
+    allowPrivateJwksUri: config.jwksUriAllowPrivate,
+    allowHttpJwksUri: config.jwksUriAllowHttp,
+    now,
+    onFetchError: (uri, err) => log.warn('jwks_uri fetch failed', { uri, err }),
+  });
+  const verifier = { verifySecret: clients.verifySecret.bind(clients), find: store.clients.get.bind(store.clients), assertionKey: sender.assertionKey, assertions: sender.assertions };
+  const auth = { verifier, settings: config };
   const opaqueFormats = opaqueFormatsOf(DIALECTS.values());
   const grants = bindGrants({ store, keyring, sessions, settings: config, opaqueFormats });
   const onRevoked = async (event: RevokedEvent) => {
@@ -90,11 +105,10 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
       log.warn('onRevoked hook failed', { err, client: event.clientId });
     }
   };
-  const mounts = mountsOf(config);
   const deps: MountDeps = {
     grants,
     formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),
-    exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter) },
+    exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter), dpop: sender.dpop },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt: localJwtVerifier(keyring, config.issuer), onRevoked },
     authorize: { store, keyring, sessions, settings: config, now },
     pipeline: { limiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
@@ -106,10 +120,15 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   } catch (err) {
     throw new ConfigError('dialects', (err as Error).message);
   }
-  const standard = mounts.find((m) => m.dialect.name === 'oauth2');
   const grantTypes = standard ? [...offeredGrants(standard.dialect, grants).keys()] : [];
   for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [] }, keyring)) router.add(r);
   for (const r of opsRoutes(store, metrics)) router.add(r);
+}
+
+/** The token endpoint's URL and those of the endpoints beside it that take client authentication. */
+function endpointUrls(issuer: string, tokenPath: string, endpoints: readonly string[]): string[] {
+  const dir = `${issuer}${tokenPath.slice(0, tokenPath.lastIndexOf('/'))}`;
+  return [`${issuer}${tokenPath}`, ...endpoints.filter((e) => e === 'introspect' || e === 'revoke').map((e) => `${dir}/${e}`)];
 }
 
 function listen(server: Server, config: Pick<Config, 'port' | 'host'>): Promise<number> {

@@ -29,6 +29,9 @@ export interface Config {
   readonly sessionCookie: string;
   readonly loginUrl: string | undefined;
   readonly audience: string;
+  readonly dpopNonce: boolean;
+  readonly jwksUriAllowPrivate: boolean;
+  readonly jwksUriAllowHttp: boolean;
   readonly environment: string;
   readonly idPrefix: string;
   readonly bodyLimit: number;

@@ -1,12 +1,15 @@
 /**
  * `oauth2` — the standard dialect: RFC 6749 token endpoint (§3.2, §4.4, §5), client authentication
- * by `client_secret_basic` or `client_secret_post` (§2.3.1), form bodies, and JSON as a documented
- * extension. Errors are `{error, error_description}` (§5.2).
+ * by `client_secret_basic` or `client_secret_post` (§2.3.1) or a JWT assertion (`private_key_jwt`,
+ * RFC 7523 §2.2), DPoP proofs (RFC 9449), form bodies, and JSON as a documented extension. Errors
+ * are `{error, error_description}` (§5.2).
  */
+import { UseDpopNonceError } from '../protocol/dpop.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
+import { JWT_BEARER_ASSERTION_TYPE } from '../protocol/client-assertion.ts';
 import { presentedClient } from './codec/client.ts';
 import {
   mediaType,
@@ -49,6 +52,8 @@ export const oauth2 = {
           resource: { type: 'string', format: 'uri' },
           client_id: { type: 'string' },
           client_secret: { type: 'string' },
+          client_assertion_type: { const: JWT_BEARER_ASSERTION_TYPE },
+          client_assertion: { type: 'string' },
         },
       },
       [JSON_TYPE]: {
@@ -60,6 +65,8 @@ export const oauth2 = {
           resource: { type: 'string' },
           client_id: { type: 'string' },
           client_secret: { type: 'string' },
+          client_assertion_type: { const: JWT_BEARER_ASSERTION_TYPE },
+          client_assertion: { type: 'string' },
         },
       },
     },
@@ -69,7 +76,7 @@ export const oauth2 = {
       additionalProperties: false,
       properties: {
         access_token: { ...stringProp, pattern: '^[A-Za-z0-9._~+/-]+=*$' },
-        token_type: { const: 'Bearer' },
+        token_type: { enum: ['Bearer', 'DPoP'] },
         expires_in: { type: 'integer', minimum: 1 },
         scope: { type: 'string' },
         refresh_token: stringProp,
@@ -86,7 +93,7 @@ export const oauth2 = {
       },
     },
     errorStatuses: {
-      400: 'Malformed request, unsupported or unauthorised grant, bad scope',
+      400: 'Malformed request, unsupported or unauthorised grant, bad scope, bad DPoP proof or a DPoP nonce to use (`use_dpop_nonce`, with `DPoP-Nonce`)',
       401: 'Client authentication failed',
       405: 'Method other than POST',
       413: 'Body too large',
@@ -95,6 +102,9 @@ export const oauth2 = {
       503: 'Overloaded or a dependency is down',
     },
     basicAuth: true,
+    requestHeaders: {
+      DPoP: { required: false, description: 'A DPoP proof (RFC 9449 §4): the access token is then bound to its key and `token_type` is `DPoP`.', schema: { type: 'string' } },
+    },
   },
 
   decode(req: HttpRequest): TokenRequest {
@@ -106,10 +116,12 @@ export const oauth2 = {
         throw new OAuthError('invalid_request', 'Every request parameter must be a string.', { field: name, reason: 'not_string' });
       }
     }
+    const dpop = req.headersDistinct.dpop;
     return {
       grantType: fields.grant_type,
       params: fields,
-      client: presentedClient(req, fields),
+      client: presentedClient(req, fields, { assertions: true }),
+      ...(dpop === undefined || dpop.length === 0 ? {} : { dpop }),
     };
   },
 
@@ -124,7 +136,7 @@ export const oauth2 = {
         ...(r.refreshToken === undefined ? {} : { refresh_token: r.refreshToken }),
         ...(r.idToken === undefined ? {} : { id_token: r.idToken }),
       },
-      NO_STORE,
+      r.dpopNonce === undefined ? NO_STORE : { ...NO_STORE, 'DPoP-Nonce': r.dpopNonce },
     );
   },
 
@@ -134,6 +146,7 @@ export const oauth2 = {
       headers['WWW-Authenticate'] = `Basic realm="${REALM}"`; // RFC 6749 §5.2, SECURITY A-07
     }
     if (err.retryAfter !== undefined) headers['Retry-After'] = String(err.retryAfter);
+    if (err instanceof UseDpopNonceError) headers['DPoP-Nonce'] = err.nonce; // RFC 9449 §8
     return json(err.status, { error: WIRE_CODE[err.code] ?? err.code, error_description: err.description }, headers);
   },
 } satisfies Dialect;

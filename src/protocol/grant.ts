@@ -9,6 +9,8 @@ export interface GrantContext {
   readonly request: TokenRequest;
   readonly client: ClientRecord;
   readonly now: number;
+  /** Thumbprint of the key of the request's DPoP proof (RFC 9449 §5), when one came. */
+  readonly jkt?: string | undefined;
 }
 
 export interface GrantDecision {

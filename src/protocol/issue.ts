@@ -40,6 +40,8 @@ export async function issue(
   formats: IssueFormats,
   now: number,
   deps: IssueDeps,
+  /** Thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any. */
+  jkt?: string,
 ): Promise<TokenResult> {
   const { settings } = deps;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
@@ -51,6 +53,7 @@ export async function issue(
     ...(decision.subjectType === undefined ? {} : { subjectType: decision.subjectType }),
     ...(decision.authTime === undefined ? {} : { authTime: decision.authTime }),
   };
+  const bound: TokenMeta = jkt === undefined ? {} : { jkt };
   const records: TokenRecord[] = [];
   // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when there is one.
   const claims = {
@@ -65,11 +68,13 @@ export async function issue(
     ...(decision.subjectType === undefined ? {} : { sub_type: decision.subjectType }),
     mode: client.mode,
     env: client.environment,
+    // RFC 9449 §6.1: the key the token is bound to.
+    ...(jkt === undefined ? {} : { cnf: { jkt } }),
   };
   const access = await formats.access.mint(claims, decision.subjectType);
   // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02, RT-04).
   if (formats.access.stored || decision.familyId !== null) {
-    records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, meta));
+    records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, { ...meta, ...bound }));
   }
   let refreshToken: string | undefined;
   if (decision.refreshToken) {
@@ -83,6 +88,9 @@ export async function issue(
         ...meta,
         familyExpiresAt,
         grantedScope: granted,
+        // RFC 9449 §5: a public client's refresh token is bound to its key; a confidential client's
+        // is bound by its authentication instead (SECURITY DP-04).
+        ...(client.type === 'public' ? bound : {}),
       }),
     );
   }
@@ -98,7 +106,7 @@ export async function issue(
   const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
   return {
     accessToken: access.token,
-    tokenType: 'Bearer',
+    tokenType: jkt === undefined ? 'Bearer' : 'DPoP',
     expiresIn: ttl,
     expiresAt: new Date(exp * 1000),
     issuedAt: new Date(iat * 1000),

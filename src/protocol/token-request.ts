@@ -12,12 +12,15 @@ export interface TokenRequest {
   /** Grant parameters by name, values non-empty strings (RFC 6749 §3.2: empty ≡ omitted). */
   readonly params: Readonly<Record<string, string>>;
   readonly client: PresentedClient;
+  /** Every `DPoP` header value (RFC 9449 §4), for dialects that accept proofs; absent: none sent. */
+  readonly dpop?: readonly string[];
 }
 
 /** What a successful exchange yields, before a dialect encodes it. */
 export interface TokenResult {
   readonly accessToken: string;
-  readonly tokenType: 'Bearer';
+  /** `DPoP` when the access token is bound to the proof's key (RFC 9449 §5). */
+  readonly tokenType: 'Bearer' | 'DPoP';
   /** Whole seconds. */
   readonly expiresIn: number;
   readonly expiresAt: Date;
@@ -27,4 +30,6 @@ export interface TokenResult {
   readonly refreshToken?: string | undefined;
   readonly idToken?: string | undefined;
   readonly clientId: string;
+  /** A fresh DPoP nonce for the `DPoP-Nonce` header, when the proof's nonce is about to expire (RFC 9449 §8.2). */
+  readonly dpopNonce?: string | undefined;
 }

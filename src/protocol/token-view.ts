@@ -23,6 +23,8 @@ export interface TokenView {
   readonly expiresAt: number;
   readonly jti: string;
   readonly familyId: string | null;
+  /** Thumbprint of the DPoP key the token is bound to (RFC 9449 §6), if it is. */
+  readonly jkt: string | undefined;
   /** Not revoked and not expired at `now`. */
   readonly active: boolean;
 }
@@ -40,6 +42,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
     const rec = await deps.store.tokens.find([jtiDigest(jti)]);
     const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     const subType = payload.sub_type === 'user' || payload.sub_type === 'organization' ? payload.sub_type : undefined;
+    const cnf = payload.cnf as { jkt?: unknown } | undefined;
     return {
       kind: 'access_token',
       jwt: true,
@@ -54,6 +57,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
       expiresAt: payload.exp * 1000,
       jti,
       familyId: rec?.familyId ?? null,
+      jkt: typeof cnf?.jkt === 'string' ? cnf.jkt : undefined,
       active: rec?.revokedAt == null && payload.exp * 1000 > now,
     };
   }
@@ -74,6 +78,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
     expiresAt: rec.expiresAt,
     jti: rec.jti,
     familyId: rec.familyId,
+    jkt: rec.meta?.jkt,
     active: rec.revokedAt === null && rec.expiresAt > now,
   };
 }

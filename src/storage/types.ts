@@ -43,9 +43,26 @@ export interface ClientRecord {
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */
   readonly rateLimit?: number | null;
+  /**
+   * How a confidential client authenticates: absent = with a secret (`client_secret_basic` or
+   * `client_secret_post`); `private_key_jwt` = with an assertion signed by a key of `jwks` or `jwksUri`
+   * (RFC 7523 §2.2), and never with a secret. Public clients authenticate with `none`.
+   */
+  readonly authMethod?: 'private_key_jwt';
+  /** The client's public signing keys, registered inline (RFC 7591 `jwks`). */
+  readonly jwks?: ClientJwks;
+  /** Where the client publishes its public signing keys (RFC 7591 `jwks_uri`). */
+  readonly jwksUri?: string;
+  /** Every token request must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
+  readonly dpopBound?: boolean;
   readonly secrets: readonly SecretRecord[];
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/** A JSON Web Key Set of public keys, as registered (validated by credentials/client-keys.ts). */
+export interface ClientJwks {
+  readonly keys: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 export interface ClientRepo {
@@ -134,6 +151,8 @@ export interface TokenMeta {
   readonly familyExpiresAt?: number;
   /** Scope originally granted to the family (RT-03: a rotated refresh token keeps it). */
   readonly grantedScope?: string;
+  /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6: `cnf.jkt`). */
+  readonly jkt?: string;
 }
 
 export interface TokenRepo {

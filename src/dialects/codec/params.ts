@@ -163,7 +163,7 @@ export function formUrlDecode(value: string): string | undefined {
 }
 
 /** Names that must never travel in a URI (RFC 6749 §2.3.1, SECURITY A-04). */
-const SECRET_BEARING = ['client_id', 'client_secret', 'code', 'code_verifier', 'refresh_token', 'session_token', 'token', 'apiKey', 'apiSecret'];
+const SECRET_BEARING = ['client_id', 'client_secret', 'client_assertion', 'code', 'code_verifier', 'refresh_token', 'session_token', 'token', 'apiKey', 'apiSecret'];
 
 /**
  * Rejects credentials in the query string and parameters that appear in both query and body.
