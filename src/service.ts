@@ -22,6 +22,7 @@ import { LoadShedder } from './limits/shedding.ts';
 import { memoryReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
 import { senderChecks } from './protocol/sender.ts';
+import { subjectTokenReader } from './protocol/subject-token.ts';
 import { redisReplayGuard } from './limits/redis-replay.ts';
 import { accessTokenFormat, opaqueFormatsOf, refreshTokenFormat } from './tokens/formats.ts';
 import { localJwtVerifier } from './tokens/local-verify.ts';
@@ -95,7 +96,9 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const verifier = { verifySecret: clients.verifySecret.bind(clients), find: store.clients.get.bind(store.clients), assertionKey: sender.assertionKey, assertions: sender.assertions };
   const auth = { verifier, settings: config };
   const opaqueFormats = opaqueFormatsOf(DIALECTS.values());
-  const grants = bindGrants({ store, keyring, sessions, settings: config, opaqueFormats });
+  const verifyJwt = localJwtVerifier(keyring, config.issuer);
+  const subjectTokens = subjectTokenReader({ store, keyring, opaqueFormats, verifyJwt, settings: config });
+  const grants = bindGrants({ store, keyring, sessions, settings: config, opaqueFormats, subjectTokens });
   const onRevoked = async (event: RevokedEvent) => {
     // The revocation is already durable: neither the feed nor the embedder's hook may fail the request.
     try {
@@ -109,7 +112,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
     grants,
     formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),
     exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter), dpop: sender.dpop },
-    lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt: localJwtVerifier(keyring, config.issuer), onRevoked },
+    lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, keyring, sessions, settings: config, now },
     pipeline: { limiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
     issuer: config.issuer,

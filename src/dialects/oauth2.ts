@@ -6,7 +6,7 @@
  */
 import { UseDpopNonceError } from '../protocol/dpop.ts';
 import { OAuthError } from '../wire/errors.ts';
-import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
+import { REPEATABLE_PARAMETERS, type TokenRequest, type TokenResult } from '../protocol/token-request.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
 import { JWT_BEARER_ASSERTION_TYPE } from '../protocol/client-assertion.ts';
@@ -17,6 +17,7 @@ import {
   parseJsonObject,
   rejectQueryCredentials,
   stringParams,
+  takeList,
   type Params,
 } from './codec/params.ts';
 
@@ -49,7 +50,8 @@ export const oauth2 = {
         properties: {
           grant_type: { type: 'string' },
           scope: { type: 'string' },
-          resource: { type: 'string', format: 'uri' },
+          resource: { type: 'array', items: { type: 'string', format: 'uri' }, description: 'RFC 8707: one or more resources, the parameter repeated.' },
+          audience: { type: 'array', items: { type: 'string' }, description: 'RFC 8693: one or more audiences, the parameter repeated.' },
           client_id: { type: 'string' },
           client_secret: { type: 'string' },
           client_assertion_type: { const: JWT_BEARER_ASSERTION_TYPE },
@@ -62,7 +64,8 @@ export const oauth2 = {
         properties: {
           grant_type: { type: 'string' },
           scope: { type: 'string' },
-          resource: { type: 'string' },
+          resource: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+          audience: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
           client_id: { type: 'string' },
           client_secret: { type: 'string' },
           client_assertion_type: { const: JWT_BEARER_ASSERTION_TYPE },
@@ -81,6 +84,7 @@ export const oauth2 = {
         scope: { type: 'string' },
         refresh_token: stringProp,
         id_token: stringProp,
+        issued_token_type: stringProp,
       },
     },
     error: {
@@ -110,6 +114,7 @@ export const oauth2 = {
   decode(req: HttpRequest): TokenRequest {
     const params = readBody(req);
     rejectQueryCredentials(req, params);
+    const lists = Object.fromEntries(REPEATABLE_PARAMETERS.map((name) => [name, takeList(params, name)]).filter(([, values]) => values!.length > 0));
     const fields = stringParams(params);
     for (const [name, value] of Object.entries(params)) {
       if (typeof value !== 'string') {
@@ -120,6 +125,7 @@ export const oauth2 = {
     return {
       grantType: fields.grant_type,
       params: fields,
+      ...(Object.keys(lists).length === 0 ? {} : { lists }),
       client: presentedClient(req, fields, { assertions: true }),
       ...(dpop === undefined || dpop.length === 0 ? {} : { dpop }),
     };
@@ -135,6 +141,7 @@ export const oauth2 = {
         scope: r.scope,
         ...(r.refreshToken === undefined ? {} : { refresh_token: r.refreshToken }),
         ...(r.idToken === undefined ? {} : { id_token: r.idToken }),
+        ...(r.issuedTokenType === undefined ? {} : { issued_token_type: r.issuedTokenType }),
       },
       r.dpopNonce === undefined ? NO_STORE : { ...NO_STORE, 'DPoP-Nonce': r.dpopNonce },
     );
@@ -160,7 +167,7 @@ function readBody(req: HttpRequest): Params {
   if (media.charset !== undefined && media.charset !== 'utf-8') {
     throw new OAuthError('invalid_request', 'The request body must be UTF-8.', { reason: 'content_type' });
   }
-  if (media.type === FORM) return parseForm(req.body);
+  if (media.type === FORM) return parseForm(req.body, REPEATABLE_PARAMETERS);
   if (media.type === JSON_TYPE) return parseJsonObject(req.body);
   throw new OAuthError('invalid_request', 'The Content-Type must be application/x-www-form-urlencoded.', { reason: 'content_type' });
 }

@@ -9,6 +9,7 @@
  * needs a proof by that key (RFC 9449 §5, DP-04).
  */
 import { OAuthError } from '../wire/errors.ts';
+import { requestedTargets } from '../protocol/audience.ts';
 import { parseScope } from '../protocol/scope.ts';
 import { findStoredToken, type TokenLookupDeps } from '../protocol/token-lookup.ts';
 import type { SubjectType } from '../storage/types.ts';
@@ -18,7 +19,7 @@ const invalidGrant = () => new OAuthError('invalid_grant', 'The refresh token is
 
 export const refreshToken = {
   type: 'refresh_token',
-  parameters: ['refresh_token', 'scope'],
+  parameters: ['refresh_token', 'scope', 'resource'],
   allowsPublicClients: true,
   async handle({ request, client, now, jkt }, deps: TokenLookupDeps) {
     const presented = request.params.refresh_token;
@@ -42,6 +43,11 @@ export const refreshToken = {
     if (requested !== undefined && !requested.every((s) => granted.includes(s))) {
       throw new OAuthError('invalid_scope', 'The requested scope exceeds the scope originally granted.', { field: 'scope' });
     }
+    // RFC 8707 §2.2: a refresh may name fewer of the granted resources, never another one.
+    const targets = requestedTargets(request);
+    if (!targets.every((t) => rec.audience.includes(t))) {
+      throw new OAuthError('invalid_target', 'The requested resource is not allowed for this client.', { field: 'resource' });
+    }
     const meta = rec.meta ?? {};
     return {
       subject: rec.subject,
@@ -50,7 +56,7 @@ export const refreshToken = {
       ...(meta.familyExpiresAt === undefined ? {} : { familyExpiresAt: meta.familyExpiresAt }),
       scopes: requested ?? granted,
       refreshScopes: granted,
-      audience: rec.audience,
+      audience: targets.length > 0 ? targets : rec.audience,
       refreshToken: true,
       familyId: rec.familyId,
       replaces: rec.digest,

@@ -5,7 +5,7 @@
  * for), a user forbids it. The session is looked up by digest and must be live. No refresh token.
  * Error texts follow Polar's implementation.
  */
-import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
+import { resolveAudience, scopesForAudience, type AudienceSettings } from '../protocol/audience.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { grantScopes, parseScope } from '../protocol/scope.ts';
 import { isUuid } from '../credentials/sessions.ts';
@@ -32,7 +32,9 @@ export const web = {
       throw new OAuthError('invalid_request', "Missing 'sub' for organization sub_type", { field: 'sub', reason: 'missing' });
     }
     if (subType === 'user' && sub !== undefined) throw invalidRequest("Can't specify 'sub' for user sub_type", 'sub');
-    const scopes = grantScopes(parseScope(request.params.scope), client.scopes);
+    const requested = parseScope(request.params.scope);
+    const audience = resolveAudience([], client, deps.settings);
+    const scopes = scopesForAudience(grantScopes(requested, client.scopes), requested !== undefined, audience, deps.settings);
     if (sub !== undefined && !isUuid(sub)) throw invalidRequest("Invalid 'sub' UUID", 'sub');
 
     const session = await deps.sessions.resolve(token);
@@ -52,7 +54,7 @@ export const web = {
       subjectType: subType,
       authTime: Math.floor(session.createdAt / 1000),
       scopes,
-      audience: resolveAudience(undefined, client, deps.settings),
+      audience,
       refreshToken: false,
       // The session is the family: ending the session revokes what it was swapped for (RT-08).
       familyId: session.id,

@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
 import { issueCode, validateAuthorization, type AuthorizationRequest, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
+import type { AudienceSettings } from '../protocol/audience.ts';
 import type { SessionRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import type { Logger } from '../util/log.ts';
@@ -20,11 +21,11 @@ export interface AuthorizeDeps extends CodeDeps {
   readonly store: Pick<Store, 'clients' | 'codes'>;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly sessions: Pick<SessionService, 'resolve'>;
-  readonly settings: { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string };
+  readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string };
   readonly now: () => number;
 }
 
-const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'] as const;
+const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource'] as const;
 
 const HTML_HEADERS = {
   'Content-Type': 'text/html;charset=utf-8',

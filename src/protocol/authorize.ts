@@ -9,8 +9,10 @@ import { opaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { OAuthErrorCode } from '../wire/errors.ts';
+import { resolveAudience, scopesForAudience, type AudienceSettings } from './audience.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { isScopeToken } from './scope.ts';
+import { OAuthError } from '../wire/errors.ts';
 
 export const authorizationCodeFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_ac_' });
 
@@ -47,7 +49,7 @@ export type Validated = { readonly kind: 'ok'; readonly request: AuthorizationRe
 export async function validateAuthorization(
   params: Readonly<Record<string, string>>,
   duplicate: string | undefined,
-  deps: { store: Pick<Store, 'clients'> },
+  deps: { store: Pick<Store, 'clients'>; settings: AudienceSettings },
 ): Promise<Validated> {
   const clientId = params.client_id;
   const client = clientId === undefined || clientId.length > 200 ? undefined : await deps.store.clients.get(clientId);
@@ -71,6 +73,15 @@ export async function validateAuthorization(
   else {
     scopes = [...new Set(params.scope.split(' '))];
     if (!scopes.every(isScopeToken) || !scopes.every((s) => client.scopes.includes(s))) return fail('invalid_scope', 'The requested scope is invalid or not allowed.');
+  }
+  // RFC 8707 §2: a resource the client may not have is refused here, before the user is asked.
+  if (params.resource !== undefined) {
+    try {
+      scopes = scopesForAudience(scopes, params.scope !== undefined, resolveAudience([params.resource], client, deps.settings), deps.settings);
+    } catch (err) {
+      if (err instanceof OAuthError && (err.code === 'invalid_target' || err.code === 'invalid_scope')) return fail(err.code, err.description);
+      throw err;
+    }
   }
   if (params.nonce !== undefined && params.nonce.length > 512) return fail('invalid_request', 'The nonce is too long.');
   if (state !== undefined && state.length > 2048) return fail('invalid_request', 'The state is too long.');

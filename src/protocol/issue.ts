@@ -52,6 +52,7 @@ export async function issue(
   const meta: TokenMeta = {
     ...(decision.subjectType === undefined ? {} : { subjectType: decision.subjectType }),
     ...(decision.authTime === undefined ? {} : { authTime: decision.authTime }),
+    ...(decision.act === undefined ? {} : { act: decision.act }),
   };
   const bound: TokenMeta = jkt === undefined ? {} : { jkt };
   const records: TokenRecord[] = [];
@@ -68,7 +69,8 @@ export async function issue(
     ...(decision.subjectType === undefined ? {} : { sub_type: decision.subjectType }),
     mode: client.mode,
     env: client.environment,
-    // RFC 9449 §6.1: the key the token is bound to.
+    // RFC 8693 §4.1: the delegation chain; RFC 9449 §6.1: the key the token is bound to.
+    ...(decision.act === undefined ? {} : { act: decision.act }),
     ...(jkt === undefined ? {} : { cnf: { jkt } }),
   };
   const access = await formats.access.mint(claims, decision.subjectType);
@@ -126,6 +128,7 @@ export async function issue(
         })
       : undefined,
     clientId: client.id,
+    ...(decision.issuedTokenType === undefined ? {} : { issuedTokenType: decision.issuedTokenType }),
   };
 }
 

@@ -55,6 +55,10 @@ export interface ClientRecord {
   readonly jwksUri?: string;
   /** Every token request must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
   readonly dpopBound?: boolean;
+  /** Audiences the client may obtain tokens for by token exchange (RFC 8693); absent = none. */
+  readonly exchangeAudiences?: readonly string[];
+  /** Scopes an exchanged token may carry (never more than the subject token's); absent = none. */
+  readonly exchangeScopes?: readonly string[];
   readonly secrets: readonly SecretRecord[];
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -153,6 +157,15 @@ export interface TokenMeta {
   readonly grantedScope?: string;
   /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6: `cnf.jkt`). */
   readonly jkt?: string;
+  /** The delegation chain of an exchanged token (RFC 8693 §4.1 `act`). */
+  readonly act?: TokenActor;
+}
+
+/** An RFC 8693 §4.1 actor: who acts (`sub`, and `iss` when another issuer named it), and the actors before it. */
+export interface TokenActor {
+  readonly sub: string;
+  readonly iss?: string;
+  readonly act?: TokenActor;
 }
 
 export interface TokenRepo {

@@ -28,7 +28,7 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     issuer: 'http://localhost:8080',
     jwks_uri: 'http://localhost:8080/oauth2/jwks',
     token_endpoint: 'http://localhost:8080/oauth2/token',
-    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token', 'web'],
+    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token', 'web', 'urn:ietf:params:oauth:grant-type:token-exchange'],
     // `none`: public clients of the code and refresh grants (identified by client_id, PKCE-bound).
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     token_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
@@ -70,7 +70,7 @@ test('M-09 every advertised auth method and grant works; the advertised alg sign
           : server.postForm('/oauth2/token', { ...form, client_id: pub.id });
   for (const method of meta.token_endpoint_auth_methods_supported!) {
     for (const grant of grants) {
-      if (method === 'none' && (grant === 'client_credentials' || grant === 'web')) continue; // confidential-only grants
+      if (method === 'none' && (grant === 'client_credentials' || grant === 'web' || grant.endsWith(':token-exchange'))) continue; // confidential-only grants
       const res = await send(method, { grant_type: grant });
       const body = (await res.json()) as { access_token?: string; error?: string };
       if (grant === 'client_credentials') {
