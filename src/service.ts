@@ -23,6 +23,8 @@ import { memoryReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
 import { senderChecks } from './protocol/sender.ts';
 import { subjectTokenReader } from './protocol/subject-token.ts';
+import { clientDocuments } from './credentials/client-documents.ts';
+import { registrationPolicy } from './credentials/registration-policy.ts';
 import { redisReplayGuard } from './limits/redis-replay.ts';
 import { accessTokenFormat, opaqueFormatsOf, refreshTokenFormat } from './tokens/formats.ts';
 import { localJwtVerifier } from './tokens/local-verify.ts';
@@ -88,12 +90,22 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
     audiences: [config.issuer, ...(standard ? endpointUrls(config.issuer, standard.path, standard.dialect.endpoints ?? []) : [])],
     replay: core.redis ? redisReplayGuard(core.redis, config.redisPrefix) : memoryReplayGuard({ now }),
     nonceKey: config.dpopNonce ? core.derivedKey('dpop-nonce') : undefined,
-    allowPrivateJwksUri: config.jwksUriAllowPrivate,
+    allowPrivateClientUrls: config.clientUrlsAllowPrivate,
     allowHttpJwksUri: config.jwksUriAllowHttp,
     now,
     onFetchError: (uri, err) => log.warn('jwks_uri fetch failed', { uri, err }),
   });
-  const verifier = { verifySecret: clients.verifySecret.bind(clients), find: store.clients.get.bind(store.clients), assertionKey: sender.assertionKey, assertions: sender.assertions };
+  const documents = config.clientIdMetadataDocuments
+    ? clientDocuments({
+        allowPrivateAddresses: config.clientUrlsAllowPrivate,
+        environment: config.environment,
+        policy: registrationPolicy(config),
+        now,
+        onRefused: (clientId, reason) => log.info('client metadata document refused', { clientId, reason }),
+      })
+    : undefined;
+  const findClient = (id: string) => (documents?.isDocumentId(id) ? documents.resolve(id) : store.clients.get(id));
+  const verifier = { verifySecret: clients.verifySecret.bind(clients), find: findClient, assertionKey: sender.assertionKey, assertions: sender.assertions };
   const auth = { verifier, settings: config };
   const opaqueFormats = opaqueFormatsOf(DIALECTS.values());
   const verifyJwt = localJwtVerifier(keyring, config.issuer);
@@ -113,7 +125,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
     formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),
     exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter), dpop: sender.dpop },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
-    authorize: { store, keyring, sessions, settings: config, now },
+    authorize: { store, findClient, keyring, sessions, settings: config, now },
     pipeline: { limiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
     issuer: config.issuer,
     log,

@@ -167,6 +167,35 @@ export const OPTION_TABLE: Table = {
     doc: 'An issuer whose JWTs token exchange accepts as subject or actor tokens, `ISSUER=JWKS_URI` (its tokens must name this issuer in `aud`); repeatable; env: space-separated.',
     parse: trustedIssuers,
   },
+  registration: {
+    flag: 'registration',
+    env: 'KEYMINT_REGISTRATION',
+    default: 'off',
+    doc: 'Dynamic client registration (RFC 7591) at `<oauth2 mount>/register`: `off`; `token`, with an initial access token (a Keymint access token with the `keymint:register` scope); `open`, to anyone, rate-limited, public clients of the code flow only.',
+    parse: oneOf(['off', 'token', 'open'] as const),
+  },
+  registrationScopes: {
+    flag: 'registration-scope',
+    env: 'KEYMINT_REGISTRATION_SCOPES',
+    repeatable: true,
+    default: '',
+    defaultDoc: 'the scopes the declared resources name',
+    doc: 'A scope registered clients and client ID metadata document clients may be given; repeatable; env: comma-separated.',
+    parse: (raw, key) => {
+      const scopes = list(raw, key);
+      if (!scopes.every(isScopeToken)) throw new ConfigError(key, 'each entry is an RFC 6749 scope token');
+      return scopes;
+    },
+  },
+  registrationRateLimit: { flag: 'registration-rate-limit', env: 'KEYMINT_REGISTRATION_RATE_LIMIT', default: '20', doc: 'Open registrations per hour per source address.', parse: int(1, 1_000_000) },
+  clientIdMetadataDocuments: {
+    flag: 'client-id-metadata-documents',
+    env: 'KEYMINT_CLIENT_ID_METADATA_DOCUMENTS',
+    boolean: true,
+    default: 'false',
+    doc: 'Accept https URLs as client ids, the client described by the JSON document at that URL (OAuth Client ID Metadata Document; what MCP clients use): public clients of the code flow, within the registration scopes.',
+    parse: bool,
+  },
   dpopNonce: {
     flag: 'dpop-nonce',
     env: 'KEYMINT_DPOP_NONCE',
@@ -175,7 +204,14 @@ export const OPTION_TABLE: Table = {
     doc: 'Require a server nonce in DPoP proofs (RFC 9449 §8): a proof without a current one is answered `use_dpop_nonce` with the nonce in `DPoP-Nonce`; nonces change every 5 minutes and need no shared state.',
     parse: bool,
   },
-  jwksUriAllowPrivate: { flag: 'jwks-uri-allow-private', env: 'KEYMINT_JWKS_URI_ALLOW_PRIVATE', boolean: true, default: 'false', doc: "Let clients' `jwks_uri` reach private, loopback and link-local addresses (false: only public ones, against SSRF).", parse: bool },
+  clientUrlsAllowPrivate: {
+    flag: 'client-urls-allow-private',
+    env: 'KEYMINT_CLIENT_URLS_ALLOW_PRIVATE',
+    boolean: true,
+    default: 'false',
+    doc: "Let URLs that clients name (`jwks_uri`, client ID metadata documents) reach private, loopback and link-local addresses (false: only public ones, against SSRF).",
+    parse: bool,
+  },
   jwksUriAllowHttp: { flag: 'jwks-uri-allow-http', env: 'KEYMINT_JWKS_URI_ALLOW_HTTP', boolean: true, default: 'false', doc: "Let clients' `jwks_uri` be plain http (tests and local development only).", parse: bool },
   environment: { flag: 'environment', env: 'KEYMINT_ENVIRONMENT', default: 'prod', doc: 'Deployment environment encoded in client ids; clients of another one are refused.', parse: matching(/^[a-z0-9]{1,16}$/, '1–16 lowercase letters or digits') },
   idPrefix: { flag: 'id-prefix', env: 'KEYMINT_ID_PREFIX', default: 'sk', doc: 'Prefix of client ids.', parse: matching(/^[a-z][a-z0-9]{0,7}$/, '1–8 lowercase letters or digits, starting with a letter') },

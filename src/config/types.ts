@@ -44,8 +44,13 @@ export interface Config {
   readonly audience: string;
   readonly resources: readonly ResourceDecl[];
   readonly exchangeIssuers: readonly TrustedIssuer[];
+  readonly registration: 'off' | 'token' | 'open';
+  /** Empty: the scopes the declared resources name. */
+  readonly registrationScopes: readonly string[];
+  readonly registrationRateLimit: number;
+  readonly clientIdMetadataDocuments: boolean;
   readonly dpopNonce: boolean;
-  readonly jwksUriAllowPrivate: boolean;
+  readonly clientUrlsAllowPrivate: boolean;
   readonly jwksUriAllowHttp: boolean;
   readonly environment: string;
   readonly idPrefix: string;

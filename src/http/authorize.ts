@@ -8,7 +8,7 @@
  */
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
-import { issueCode, validateAuthorization, type AuthorizationRequest, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
+import { issueCode, validateAuthorization, type AuthorizationRequest, type ClientLookup, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
 import type { AudienceSettings } from '../protocol/audience.ts';
 import type { SessionRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
@@ -18,7 +18,8 @@ import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
 
 export interface AuthorizeDeps extends CodeDeps {
-  readonly store: Pick<Store, 'clients' | 'codes'>;
+  readonly store: Pick<Store, 'codes'>;
+  readonly findClient: ClientLookup;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly sessions: Pick<SessionService, 'resolve'>;
   readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string };

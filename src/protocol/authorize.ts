@@ -49,10 +49,10 @@ export type Validated = { readonly kind: 'ok'; readonly request: AuthorizationRe
 export async function validateAuthorization(
   params: Readonly<Record<string, string>>,
   duplicate: string | undefined,
-  deps: { store: Pick<Store, 'clients'>; settings: AudienceSettings },
+  deps: { findClient: ClientLookup; settings: AudienceSettings },
 ): Promise<Validated> {
   const clientId = params.client_id;
-  const client = clientId === undefined || clientId.length > 200 ? undefined : await deps.store.clients.get(clientId);
+  const client = clientId === undefined || clientId.length > 512 ? undefined : await deps.findClient(clientId);
   if (!client || client.status !== 'active') return { kind: 'page', description: 'The application is unknown or disabled.' };
   const redirectUri = params.redirect_uri;
   // RFC 9700 §4.1.3, SECURITY BCP-05: exact string comparison with a registered URI.
@@ -87,6 +87,9 @@ export async function validateAuthorization(
   if (state !== undefined && state.length > 2048) return fail('invalid_request', 'The state is too long.');
   return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge } };
 }
+
+/** A client by id: a stored one, or one described by a client ID metadata document. */
+export type ClientLookup = (clientId: string) => Promise<ClientRecord | undefined>;
 
 export interface CodeDeps {
   readonly store: Pick<Store, 'codes'>;

@@ -27,7 +27,7 @@ export interface SenderOptions {
   readonly replay: ReplayGuard;
   /** Key of the server nonces; undefined: DPoP proofs need no nonce. */
   readonly nonceKey: Uint8Array | undefined;
-  readonly allowPrivateJwksUri: boolean;
+  readonly allowPrivateClientUrls: boolean;
   readonly allowHttpJwksUri: boolean;
   readonly now: () => number;
   /** Told of each failed `jwks_uri` fetch (the request then fails as "no such key"). */
@@ -44,7 +44,7 @@ export function senderChecks(options: SenderOptions): SenderChecks {
   const { replay, now } = options;
   const keys = clientKeys({
     ...JWKS_URI,
-    allowPrivateAddresses: options.allowPrivateJwksUri,
+    allowPrivateAddresses: options.allowPrivateClientUrls,
     allowHttp: options.allowHttpJwksUri,
     now,
     onFetchError: options.onFetchError,

@@ -257,7 +257,7 @@ describe('PJ-03 keys published at a jwks_uri', () => {
     const jwksUri = `http://127.0.0.1:${(host.address() as AddressInfo).port}/jwks.json`;
 
     let clock = Date.now();
-    const open = await startServer({ jwksUriAllowHttp: true, jwksUriAllowPrivate: true }, { now: () => clock });
+    const open = await startServer({ jwksUriAllowHttp: true, clientUrlsAllowPrivate: true }, { now: () => clock });
     t.after(() => open.close());
     const id = await privateKeyJwtClient(open.keymint, { jwksUri });
     const issuer = open.keymint.config.issuer;

@@ -40,7 +40,7 @@ describe('token exchange', () => {
   after(() => s.close());
 
   const ownToken = async (scope = 'orders:read orders:write profile') => String((await s.token(frontend.id, frontend.secret, { scope })).access_token);
-  const idpToken = (claims: Record<string, unknown> = {}, aud: string = s.keymint.config.issuer) =>
+  const idpToken = (claims: Record<string, unknown> = {}, aud: string = s.keymint.config.issuer): Promise<string> =>
     new SignJWT({ scope: 'orders:read orders:write', ...claims }).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).setIssuer(idp).setSubject(USER).setAudience(aud).setIssuedAt().setExpirationTime('5m').sign(idpKey.privateKey);
   const raw = async (form: Record<string, string>) => {
     const res = await s.postForm('/oauth2/token', { grant_type: EXCHANGE, ...form }, { authorization: basic(gateway.id, gateway.secret) });
@@ -75,7 +75,7 @@ describe('token exchange', () => {
     const multi = (await res.json()) as { access_token: string };
     assert.equal(res.status, 200, JSON.stringify(multi));
     assert.deepEqual(decodeJwt(multi.access_token).aud, ['https://orders.example', 'https://billing.example']);
-    for (const target of [{ audience: 'https://payroll.example' }, { resource: s.keymint.config.issuer }]) {
+    for (const target of [{ audience: 'https://payroll.example' }, { resource: s.keymint.config.issuer }] as Array<Record<string, string>>) {
       const r = await raw({ subject_token: subject, subject_token_type: ACCESS_TOKEN, ...target });
       assert.deepEqual([r.status, r.body.error], [400, 'invalid_target'], JSON.stringify(target));
     }
