@@ -8,8 +8,7 @@
  */
 import { loadConfig } from '../src/config/index.ts';
 import { createKeymint } from '../src/service.ts';
-import { openPostgresStore } from '../src/storage/postgres/index.ts';
-import { openSqliteStore } from '../src/storage/sqlite/index.ts';
+import { openStore } from '../src/storage/open.ts';
 import type { Store } from '../src/storage/types.ts';
 
 const [dataDir = '', databaseUrl = '', redisUrl = '', tokensArg = '500'] = process.argv.slice(2);
@@ -38,10 +37,7 @@ function counted(base: Store): Store {
 }
 
 const config = loadConfig({ dataDir, port: '0', logLevel: 'warn', ...(databaseUrl ? { databaseUrl } : {}), ...(redisUrl ? { redisUrl } : {}) });
-const base = config.databaseUrl
-  ? await openPostgresStore({ url: config.databaseUrl, schema: config.databaseSchema, poolSize: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs })
-  : openSqliteStore({ dir: config.dataDir });
-const keymint = await createKeymint(config, { store: counted(base) });
+const keymint = await createKeymint(config, { store: counted(await openStore(config)) });
 try {
   const port = await keymint.listen();
   const { client, clientSecret } = await keymint.clients.create({ name: 'bench-store-trips' }, 'bench');

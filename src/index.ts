@@ -9,6 +9,9 @@ export type { TokenRequest, TokenResult } from './protocol/token-request.ts';
 export type { Dialect, DialectContract } from './dialects/types.ts';
 export { DIALECTS } from './dialects/index.ts';
 export { createMemoryStore } from './storage/memory/index.ts';
-export { openSqliteStore } from './storage/sqlite/index.ts';
+// The SQLite and PostgreSQL stores are reached through `openStore`, which imports the chosen backend
+// only when called: importing this module loads neither `node:sqlite` nor `pg`.
+export { openStore } from './storage/open.ts';
+export type { StoreConfig } from './storage/open.ts';
 export type * from './storage/types.ts';
 export type { CreateClientInput, ClientView } from './credentials/clients.ts';

@@ -9,7 +9,6 @@ import type { ClientRecord, Store, TokenMeta, TokenRecord } from '../storage/typ
 import type { AccessTokenFormat, RefreshTokenFormat } from '../tokens/formats.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { randomBase62 } from '../tokens/random.ts';
-import { faultPoint } from '../util/fault.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { GrantDecision } from './grant.ts';
 import { mintIdToken } from './id-token.ts';
@@ -97,11 +96,9 @@ export async function issue(
     );
   }
   if (decision.replaces !== undefined) {
-    faultPoint('refresh-before-rotate');
     if (!(await deps.store.tokens.rotate(decision.replaces, now, records))) {
       throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
     }
-    faultPoint('refresh-after-rotate');
   } else {
     for (const r of records) await deps.store.tokens.insert(r);
   }

@@ -1,7 +1,8 @@
 /**
  * Opens the configured store: PostgreSQL when a database URL is given, else SQLite in the data
- * directory, or memory for `:memory:`. Each backend is imported on first use, so a process that
- * never uses SQLite never loads `node:sqlite` (absent before Node 22), and none loads `pg` unless asked.
+ * directory (`:memory:`: a private in-memory SQLite database), migrated to the current schema. Each
+ * backend is imported on first use, so a process that never opens SQLite never loads `node:sqlite`
+ * (absent before Node 22), and none loads `pg` unless asked.
  */
 import type { Config } from '../config/types.ts';
 import type { Store } from './types.ts';

@@ -1,8 +1,10 @@
 /**
  * Storage contracts. Every backend (memory, sqlite, postgres) implements these and passes the one
- * contract suite in `test/storage/contract.ts`. Each method states what is atomic.
+ * contract suite in `test/storage/contract/`. Each method states what is atomic.
  *
- * Records hold digests, never bearer secrets (SECURITY S-01).
+ * Records hold digests, never bearer secrets (SECURITY S-01). Backends translate their driver's
+ * errors: a duplicate key is `ConflictError`, a database that cannot answer now (locked, down, timed
+ * out) is `UnavailableError` from `wire/errors.ts`.
  */
 
 export type ClientMode = 'live' | 'sandbox';
@@ -83,9 +85,15 @@ export interface ClientRepo {
   update(id: string, change: (current: ClientRecord) => ClientRecord): Promise<ClientRecord | undefined>;
   /** Resolves true when a client was removed. */
   delete(id: string): Promise<boolean>;
-  /** Best-effort bookkeeping: sets one secret's lastUsedAt; never fails a request. */
+  /** Best-effort bookkeeping: sets one secret's lastUsedAt (see `secretUsed`); never fails a request. */
   touchSecret(clientId: string, secretId: string, at: number): Promise<void>;
 }
+
+/** The client with secret `secretId` marked used at `at`: what `touchSecret` writes. */
+export const secretUsed = (client: ClientRecord, secretId: string, at: number): ClientRecord => ({
+  ...client,
+  secrets: client.secrets.map((s) => (s.id === secretId ? { ...s, lastUsedAt: at } : s)),
+});
 
 export type KeyUse = 'sig' | 'hmac';
 export type KeyState = 'next' | 'active' | 'retired';
@@ -141,7 +149,7 @@ export interface TokenRecord {
   /** Grant family (refresh rotation, code redemption) for revoke-by-family; null if none. */
   readonly familyId: string | null;
   readonly jti: string;
-  /** Issue 4 additions (optional so older records and backends stay valid): see TokenMeta. */
+  /** Absent on client-credentials tokens. */
   readonly meta?: TokenMeta;
 }
 
@@ -169,7 +177,7 @@ export interface TokenActor {
 }
 
 export interface TokenRepo {
-  /** Durable when the promise resolves (a 200 is only sent after it). Rejects on duplicate digest. */
+  /** Durable when the promise resolves (a 200 is only sent after it). Rejects with `ConflictError` on a duplicate digest. */
   insert(token: TokenRecord): Promise<void>;
   /** The first record matching any of the candidate digests (one per live pepper, SECURITY D-01). */
   find(digests: readonly string[]): Promise<TokenRecord | undefined>;
@@ -179,13 +187,12 @@ export interface TokenRepo {
   revokeFamily(familyId: string, at: number): Promise<number>;
   /** Removes records that expired before `before`; resolves how many. */
   purgeExpired(before: number): Promise<number>;
-
-  // ---- Issue 4: token life cycle -------------------------------------------------------------
   /**
    * Refresh rotation, ONE atomic write: marks `digest` revoked iff it is not already revoked AND
-   * inserts `successors`, or does neither. Resolves true when this call won (SECURITY RT-05); false
-   * when the token was already consumed or revoked (nothing written). SQLite: `UPDATE … WHERE
-   * revoked_at IS NULL` + changes() === 1 and the inserts inside one BEGIN IMMEDIATE.
+   * inserts `successors`, or does neither (a process killed half-way leaves the one or the other).
+   * Resolves true when this call won (SECURITY RT-05); false when the token was already consumed or
+   * revoked (nothing written). SQL backends: `UPDATE … WHERE revoked_at IS NULL` changing one row,
+   * and the inserts, in one transaction.
    */
   rotate(digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean>;
   /** Revokes every live token of the client (security events, RT-08); resolves how many. */
@@ -205,8 +212,6 @@ export interface RevocationPage {
 
 /** `jti:<id>` is how a JWT access token is recorded in the tokens table (family membership, revocation). */
 export const jtiDigest = (jti: string): string => `jti:${jti}`;
-
-// ---- Issue 4: sessions and authorization codes -------------------------------------------------
 
 export type SubjectType = 'user' | 'organization';
 
@@ -258,7 +263,9 @@ export interface CodeRecord {
 }
 
 export interface CodeRepo {
+  /** Durable when resolved; rejects with `ConflictError` on a duplicate digest. */
   insert(code: CodeRecord): Promise<void>;
+  /** The first code matching any candidate digest (consumed and expired ones included). */
   find(digests: readonly string[]): Promise<CodeRecord | undefined>;
   /**
    * ONE atomic conditional write: sets consumedAt iff it is null. Resolves true for exactly one
@@ -298,9 +305,8 @@ export interface Store {
   readonly keys: KeyRepo;
   readonly tokens: TokenRepo;
   readonly audit: AuditRepo;
-  /** Issue 4: logged-in sessions (web grant, authorization endpoint). */
+  /** Logged-in sessions (web grant, authorization endpoint). */
   readonly sessions: SessionRepo;
-  /** Issue 4: authorization codes. */
   readonly codes: CodeRepo;
   close(): Promise<void>;
 }

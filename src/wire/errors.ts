@@ -94,7 +94,7 @@ export class OAuthError extends Error {
 /** Anything thrown becomes an OAuthError; unknown errors leave as a generic `server_error`. */
 export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
-  if (isUnavailable(err)) {
+  if (err instanceof UnavailableError) {
     return new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable.', {
       retryAfter: 1,
       reason: 'overloaded',
@@ -110,13 +110,6 @@ export class UnavailableError extends Error {
     super(message, options);
     this.name = 'UnavailableError';
   }
-}
-
-function isUnavailable(err: unknown): boolean {
-  if (err instanceof UnavailableError) return true;
-  // node:sqlite reports a lock held past busy_timeout as SQLITE_BUSY.
-  const code = (err as { errcode?: number } | null)?.errcode;
-  return code === 5 || code === 6;
 }
 
 export const invalidClient = (options: OAuthErrorOptions = {}): OAuthError =>

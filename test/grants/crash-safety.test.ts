@@ -1,39 +1,38 @@
 /**
- * Crash safety of refresh rotation: `keymint serve` runs as a child process on a temp data dir with
- * KEYMINT_FAULT naming a point of the rotation, which SIGKILLs the process there. After a restart
- * the family holds exactly one live refresh token: the old one (crash before the commit) or the new
- * one (crash after it) — never both, never neither — and a live old token still refreshes.
+ * Crash safety of refresh rotation: a test-only server entry (`test/support/crash-server.ts`) runs the
+ * service as a child process on a temp data dir, its store wrapped to SIGKILL the process at one point
+ * of the rotation. After a restart of the real `keymint serve` the family holds exactly one live
+ * refresh token: the old one (crash before the commit) or the new one (crash after it), never both,
+ * never neither, and a live old token still refreshes.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/index.ts';
 import { openKeymint } from '../../src/service.ts';
+import { CRASH_POINTS, type CrashPoint } from '../support/crash-points.ts';
 import { basic, tempDir } from '../support/harness.ts';
+import { serve, stop } from '../support/process.ts';
 import { seedRefreshToken } from './support.ts';
 
-const BIN = new URL('../../bin/keymint.js', import.meta.url).pathname;
-const POINTS = ['refresh-before-rotate', 'rotate-after-consume', 'rotate-before-commit', 'refresh-after-rotate'] as const;
+const CRASH_SERVER = fileURLToPath(new URL('../support/crash-server.ts', import.meta.url));
 
-function serve(dataDir: string, fault?: string): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, KEYMINT_LOG_LEVEL: 'info' };
-  delete env.KEYMINT_FAULT;
-  if (fault) env.KEYMINT_FAULT = fault;
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', '0', '--issuer', 'http://localhost:8080'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+/** Starts the crashing server; resolves once it listens. */
+function serveCrashing(dataDir: string, point: CrashPoint): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CRASH_SERVER, dataDir, point], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${buffered}`)), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const m = /"msg":"keymint listening","url":"([^"]+)"/.exec(buffered);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /^listening (\S+)$/m.exec(out);
+      if (m) resolve({ child, url: m[1]! });
     });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${buffered}`)));
+    child.once('exit', (code, signal) => reject(new Error(`crash server exited early (${signal ?? code}): ${err}`)));
   });
 }
 
@@ -43,7 +42,14 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', (code, signal) => resolve(signal ?? code));
   });
 
-describe('crash safety of refresh rotation (kill -9 at each fault point)', () => {
+const refresh = (url: string, client: { id: string; secret: string }, token: string) =>
+  fetch(`${url}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.id, client.secret) },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+  });
+
+describe('crash safety of refresh rotation (kill -9 at each crash point)', () => {
   const dataDir = tempDir('keymint-crash-');
   let client: { id: string; secret: string };
   before(async () => {
@@ -54,19 +60,17 @@ describe('crash safety of refresh rotation (kill -9 at each fault point)', () =>
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  for (const point of POINTS) {
-    test(`RT-05 crash at ${point}: exactly one live refresh token in the family afterwards`, async () => {
+  for (const point of CRASH_POINTS) {
+    test(`RT-05 crash at ${point}: exactly one live refresh token in the family afterwards`, async (t) => {
       const core = await openKeymint(loadConfig({ dataDir, logLevel: 'silent' }, {}));
       const { token, familyId } = await seedRefreshToken({ keymint: core }, client.id, { scope: 'read' });
       await core.close();
 
-      const crashing = await serve(dataDir, point);
-      const outcome = await fetch(`${crashing.url}/oauth2/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.id, client.secret) },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
-      }).then((r) => r.status, () => 'connection lost');
-      assert.equal(outcome, 'connection lost'); // no 200 was sent
+      const crashing = await serveCrashing(dataDir, point);
+      // A failed assertion must not leave the server running (it would hold the test file open).
+      t.after(() => void crashing.child.kill('SIGKILL'));
+      const outcome = await refresh(crashing.url, client, token).then((r) => r.status, () => 'connection lost');
+      assert.equal(outcome, 'connection lost'); // no answer was sent
       assert.equal(await exited(crashing.child), 'SIGKILL');
 
       const db = new DatabaseSync(`${dataDir}/keymint.db`);
@@ -77,19 +81,14 @@ describe('crash safety of refresh rotation (kill -9 at each fault point)', () =>
       const committed = rows.length === 2;
       assert.equal(committed, point === 'refresh-after-rotate');
 
-      const restarted = await serve(dataDir);
+      const restarted = await serve(['--data', dataDir, '--issuer', 'http://localhost:8080', '--max-event-loop-delay-ms', '0'], { KEYMINT_LOG_LEVEL: 'info' });
       try {
-        const res = await fetch(`${restarted.url}/oauth2/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.id, client.secret) },
-          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
-        });
+        const res = await refresh(restarted.url, client, token);
         await res.arrayBuffer();
         // Old token live → it still refreshes; rotated → presenting it is reuse (and ends the family).
         assert.equal(res.status, committed ? 400 : 200);
       } finally {
-        restarted.child.kill('SIGTERM');
-        await exited(restarted.child);
+        await stop(restarted);
       }
     });
   }

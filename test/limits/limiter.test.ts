@@ -6,7 +6,7 @@ import { RequestLimiter, type LimitSettings } from '../../src/limits/limiter.ts'
 import { MemoryLimiter } from '../../src/limits/memory.ts';
 import type { LimiterBackend } from '../../src/limits/types.ts';
 import { OAuthError } from '../../src/wire/errors.ts';
-import { clientRecord } from '../storage/contract.ts';
+import { clientRecord } from '../storage/contract/records.ts';
 
 const SETTINGS: LimitSettings = { rateLimitClient: 3, rateLimitIp: 5, lockoutThreshold: 3, lockoutBaseMs: 1000, lockoutMaxMs: 8000 };
 

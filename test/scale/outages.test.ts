@@ -3,7 +3,7 @@
  * and Redis (the real servers keep running for the other suites).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { cluster, eventually, type Node } from '../support/cluster.ts';
 import { DATABASE_URL, REDIS_URL, needService } from '../support/services.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
@@ -15,12 +15,22 @@ const viaProxy = (url: string, port: number): string => {
   return u.toString();
 };
 
-/** Runs `workers` sequential request loops until `stop()` is called; collects statuses. */
-function load(workers: number, request: () => Promise<number>) {
+/**
+ * Runs `workers` sequential request loops until `stop()` is called, or the test ends (a failed
+ * assertion must not leave them running once the cluster is closed); collects statuses.
+ */
+function load(t: TestContext, workers: number, request: () => Promise<number>) {
   const statuses: number[] = [];
   let running = true;
+  t.after(() => {
+    running = false;
+  });
   const loops = Array.from({ length: workers }, async () => {
-    while (running) statuses.push(await request());
+    while (running) {
+      statuses.push(await request());
+      // A request that fails without I/O (a closed pool) must not starve timers and hooks.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   });
   return {
     statuses,
@@ -45,7 +55,7 @@ test('D-02 PostgreSQL cut under load: fast 503 + Retry-After (never 500 or a han
   const { client, clientSecret } = await node.keymint.clients.create({ name: 'outage' }, 'test');
   const retryAfter: Array<string | null> = [];
   let slowest503 = 0;
-  const tokens = load(3, async () => {
+  const tokens = load(t, 3, async () => {
     const sent = performance.now();
     const res = await node.token(client.client_id, clientSecret!);
     if (res.status === 503) {
@@ -56,7 +66,7 @@ test('D-02 PostgreSQL cut under load: fast 503 + Retry-After (never 500 or a han
     return res.status;
   });
   const created: string[] = [];
-  const writes = load(1, async () => {
+  const writes = load(t, 1, async () => {
     try {
       const r = await node.keymint.clients.create({ name: 'during' }, 'test');
       created.push(r.client.client_id);

@@ -1,4 +1,4 @@
 import { createMemoryStore } from '../../src/storage/memory/index.ts';
-import { runStoreContract } from './contract.ts';
+import { runStoreContract } from './contract/index.ts';
 
-runStoreContract('memory', async () => createMemoryStore());
+runStoreContract('memory', () => createMemoryStore());

@@ -5,6 +5,7 @@ import { toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { openDb } from '../../src/storage/postgres/db.ts';
 import { ConflictError } from '../../src/storage/types.ts';
 import { DATABASE_URL, needService } from '../support/services.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 test('a full pool past the acquire timeout, and a statement past the query timeout, are UnavailableError → 503 + Retry-After', async (t) => {
   if (!(await needService(t, 'PostgreSQL'))) return;
@@ -45,4 +46,27 @@ test('errors of the caller inside a transaction pass unchanged and roll back; a 
     }),
     ConflictError,
   );
+});
+
+test('a connection lost inside a transaction, between two statements, is UnavailableError and never crashes the process', async (t) => {
+  if (!(await needService(t, 'PostgreSQL'))) return;
+  const target = new URL(DATABASE_URL);
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+  t.after(() => proxy.close());
+  const via = new URL(DATABASE_URL);
+  via.hostname = '127.0.0.1';
+  via.port = String(proxy.port);
+  const db = await openDb({ url: via.toString(), schema: 'public', poolSize: 2, acquireTimeoutMs: 500, queryTimeoutMs: 2000 });
+  t.after(() => db.close());
+  const outcome = db.tx(async (q) => {
+    await q('SELECT 1');
+    proxy.cut();
+    // Between statements: the loss arrives as an 'error' event on the checked-out connection (the
+    // wait is a hang guard, not a timing assertion).
+    for (let i = 0; i < 500 && db.stats().healthy; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await q('SELECT 2');
+  });
+  await assert.rejects(outcome, UnavailableError);
+  proxy.resume();
+  assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }]);
 });

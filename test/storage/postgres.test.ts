@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { migratePostgres, openPostgresStore } from '../../src/storage/postgres/index.ts';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
-import { runStoreContract } from './contract.ts';
+import { runStoreContract } from './contract/index.ts';
 
 runStoreContract('postgres', async (t) => {
   if (!(await needService(t, 'PostgreSQL'))) return undefined;

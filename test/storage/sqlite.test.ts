@@ -1,10 +1,44 @@
+import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
 import { openSqliteStore } from '../../src/storage/sqlite/index.ts';
+import { toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { tempDir } from '../support/harness.ts';
-import { runStoreContract } from './contract.ts';
+import { runStoreContract } from './contract/index.ts';
+import { clientRecord, tokenRecord } from './contract/records.ts';
 
-runStoreContract('sqlite', async (t) => {
+runStoreContract('sqlite', (t) => {
   const dir = tempDir('keymint-sqlite-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return openSqliteStore({ dir });
+});
+
+test('sqlite: a write lock held past busy_timeout is UnavailableError (→ 503 + Retry-After); the write succeeds once it is released', async (t) => {
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = openSqliteStore({ dir, busyTimeoutMs: 20 });
+  t.after(() => store.close());
+  await store.clients.insert(clientRecord('c1'));
+  const other = new DatabaseSync(`${dir}/keymint.db`);
+  t.after(() => other.close());
+  other.exec('BEGIN IMMEDIATE');
+
+  const failures = await Promise.all([
+    store.clients.update('c1', (c) => ({ ...c, name: 'changed' })).catch((err: unknown) => err),
+    store.tokens.insert(tokenRecord('p1:aa')).catch((err: unknown) => err),
+    store.codes.consume('p1:none', 1).catch((err: unknown) => err),
+  ]);
+  for (const err of failures) {
+    assert.ok(err instanceof UnavailableError, String(err));
+    const wire = toOAuthError(err);
+    assert.equal(wire.status, 503);
+    assert.equal(wire.retryAfter, 1);
+  }
+  assert.equal((await store.clients.get('c1'))?.name, 'contract');
+
+  other.exec('ROLLBACK');
+  assert.equal((await store.clients.update('c1', (c) => ({ ...c, name: 'changed' })))?.name, 'changed');
+  await store.tokens.insert(tokenRecord('p1:aa'));
+  assert.equal((await store.tokens.find(['p1:aa']))?.digest, 'p1:aa');
 });

@@ -1,40 +1,37 @@
 /** Clients as JSON documents; `update` is a read-modify-write under `SELECT … FOR UPDATE`. */
-import type { ClientRecord, ClientRepo } from '../types.ts';
-import type { Db } from './db.ts';
+import { CLIENT_COLUMNS, clientValues, toClient, type DocRow } from '../sql/rows.ts';
+import { secretUsed, type ClientRepo } from '../types.ts';
+import { insertSql, type Db } from './db.ts';
+
+const INSERT = insertSql('clients', CLIENT_COLUMNS);
 
 export function postgresClients(db: Db): ClientRepo {
-  const repo: ClientRepo = {
+  const update: ClientRepo['update'] = (id, change) =>
+    db.tx(async (q) => {
+      // The row lock serialises concurrent updates of one client across every node.
+      const [row] = await q<DocRow>('SELECT doc FROM clients WHERE id = $1 FOR UPDATE', [id]);
+      if (!row) return undefined;
+      const next = change(toClient(row));
+      await q('UPDATE clients SET doc = $2, updated_at = $3 WHERE id = $1', [id, JSON.stringify(next), next.updatedAt]);
+      return next;
+    });
+  return {
     async insert(c) {
-      // A duplicate id raises 23505, which db.ts maps to ConflictError.
-      await db.query('INSERT INTO clients (id, doc, updated_at) VALUES ($1, $2::jsonb, $3)', [c.id, JSON.stringify(c), c.updatedAt]);
+      await db.query(INSERT, clientValues(c));
     },
     async get(id) {
-      const rows = await db.query<{ doc: ClientRecord }>('SELECT doc FROM clients WHERE id = $1', [id]);
-      return rows[0]?.doc;
+      const [row] = await db.query<DocRow>('SELECT doc FROM clients WHERE id = $1', [id]);
+      return row && toClient(row);
     },
     async list() {
-      return (await db.query<{ doc: ClientRecord }>('SELECT doc FROM clients ORDER BY id')).map((r) => r.doc);
+      return (await db.query<DocRow>('SELECT doc FROM clients ORDER BY id')).map(toClient);
     },
-    update(id, change) {
-      return db.tx(async (q) => {
-        // The row lock serialises concurrent updates of one client across every node.
-        const rows = await q<{ doc: ClientRecord }>('SELECT doc FROM clients WHERE id = $1 FOR UPDATE', [id]);
-        const current = rows[0]?.doc;
-        if (!current) return undefined;
-        const next = change(current);
-        await q('UPDATE clients SET doc = $2::jsonb, updated_at = $3 WHERE id = $1', [id, JSON.stringify(next), next.updatedAt]);
-        return next;
-      });
-    },
+    update,
     async delete(id) {
       return (await db.query('DELETE FROM clients WHERE id = $1 RETURNING id', [id])).length === 1;
     },
     async touchSecret(clientId, secretId, at) {
-      await repo.update(clientId, (c) => ({
-        ...c,
-        secrets: c.secrets.map((s) => (s.id === secretId ? { ...s, lastUsedAt: at } : s)),
-      }));
+      await update(clientId, (c) => secretUsed(c, secretId, at));
     },
   };
-  return repo;
 }

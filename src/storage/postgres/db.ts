@@ -5,6 +5,9 @@
  *
  * Nothing waits unboundedly: acquiring a connection gives up after `acquireTimeoutMs`, a query after
  * `queryTimeoutMs` (client side, and `statement_timeout` server side).
+ *
+ * Rows come back as SQLite returns them, so both backends share the row mappers of `../sql/rows.ts`:
+ * `bigint` as a number (epoch milliseconds and counters stay far below 2^53), `json`/`jsonb` as text.
  */
 import type { Pool, PoolClient } from 'pg';
 import { UnavailableError } from '../../wire/errors.ts';
@@ -54,6 +57,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
     keepAlive: true,
     options: `-c search_path=${options.schema}`,
     application_name: 'keymint',
+    types: { getTypeParser: (oid, format) => ROW_PARSERS.get(oid) ?? pg.types.getTypeParser(oid, format) },
   });
   let healthy = true;
   // An idle connection dropped by the server emits here; without a listener the process would crash.
@@ -85,6 +89,13 @@ export async function openDb(options: DbOptions): Promise<Db> {
         throw mapped(err);
       }
       let broken: Error | undefined;
+      // The pool listens for errors of idle connections only: one lost while checked out here, between
+      // two statements, would be an uncaught 'error' event and end the process. Noted instead; the
+      // next statement fails as unavailable and the connection is destroyed on release.
+      const lost = (err: Error) => {
+        broken = mapped(err);
+      };
+      client.on('error', lost);
       try {
         await run(client, 'BEGIN');
         const result = await fn((sql, params) => run(client, sql, params));
@@ -92,9 +103,10 @@ export async function openDb(options: DbOptions): Promise<Db> {
         return result;
       } catch (err) {
         if (err instanceof UnavailableError) broken = err;
-        else await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken = mapped(rollbackErr)));
+        else if (broken === undefined) await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken = mapped(rollbackErr)));
         throw err;
       } finally {
+        client.removeListener('error', lost);
         // A connection that failed mid-transaction is destroyed, never handed to the next caller.
         client.release(broken);
       }
@@ -102,6 +114,33 @@ export async function openDb(options: DbOptions): Promise<Db> {
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, healthy }),
     close: () => pool.end(),
   };
+}
+
+const ROW_PARSERS = new Map<number, (text: string) => unknown>([
+  [20, Number], // int8 (bigint, bigserial, count(*))
+  [114, (text) => text], // json
+  [3802, (text) => text], // jsonb
+]);
+
+/** `INSERT INTO table (a, b, …) VALUES ($1, $2, …)` for columns listed in `../sql/rows.ts`. */
+export const insertSql = (table: string, columns: readonly string[]): string =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`;
+
+/** Runs a write (`UPDATE …`, `DELETE …`) and resolves how many rows it changed. */
+export async function counted(q: Query, write: string, params: readonly unknown[]): Promise<number> {
+  const [row] = await q<{ n: number }>(`WITH w AS (${write} RETURNING 1) SELECT count(*) AS n FROM w`, params);
+  return row?.n ?? 0;
+}
+
+/** The row of `table` matching the first candidate digest, in candidate order (current pepper first). */
+export async function firstByDigest<R extends { readonly digest: string }>(q: Query, table: string, digests: readonly string[]): Promise<R | undefined> {
+  if (digests.length === 0) return undefined;
+  const rows = await q<R>(`SELECT * FROM ${table} WHERE digest = ANY($1::text[])`, [digests]);
+  for (const d of digests) {
+    const row = rows.find((r) => r.digest === d);
+    if (row) return row;
+  }
+  return undefined;
 }
 
 /** SQLSTATE classes that mean "the database is not there right now", not "this query is wrong". */

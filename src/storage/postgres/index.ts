@@ -6,10 +6,11 @@
 import type { Store } from '../types.ts';
 import { postgresAudit } from './audit.ts';
 import { postgresClients } from './clients.ts';
-import { postgresCodes, postgresSessions } from './grants.ts';
-import { openDb, type Db, type DbOptions, type PoolStats } from './db.ts';
+import { postgresCodes } from './codes.ts';
+import { openDb, type Db, type PoolStats } from './db.ts';
 import { postgresKeys } from './keys.ts';
 import { migrate, quoteIdent } from './migrations.ts';
+import { postgresSessions } from './sessions.ts';
 import { postgresTokens } from './tokens.ts';
 
 export interface PostgresStoreOptions {
@@ -33,9 +34,7 @@ export interface PostgresStore extends Store {
 }
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
-  const schema = options.schema ?? 'keymint';
-  quoteIdent(schema);
-  const db = await connect(options, schema);
+  const { db, schema } = await connect(options);
   try {
     if (options.migrate !== false) await migrate(db, schema);
   } catch (err) {
@@ -47,9 +46,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     clients: postgresClients(db),
     keys: postgresKeys(db),
     tokens: postgresTokens(db),
-    audit: postgresAudit(db),
     sessions: postgresSessions(db),
     codes: postgresCodes(db),
+    audit: postgresAudit(db),
     poolStats: () => db.stats(),
     close: () => db.close(),
   };
@@ -57,9 +56,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
 /** `keymint migrate`: applies pending migrations and resolves to their versions. */
 export async function migratePostgres(options: PostgresStoreOptions): Promise<number[]> {
-  const schema = options.schema ?? 'keymint';
-  quoteIdent(schema);
-  const db = await connect(options, schema);
+  const { db, schema } = await connect(options);
   try {
     return await migrate(db, schema);
   } finally {
@@ -67,13 +64,15 @@ export async function migratePostgres(options: PostgresStoreOptions): Promise<nu
   }
 }
 
-function connect(options: PostgresStoreOptions, schema: string): Promise<Db> {
-  const dbOptions: DbOptions = {
+async function connect(options: PostgresStoreOptions): Promise<{ db: Db; schema: string }> {
+  const schema = options.schema ?? 'keymint';
+  quoteIdent(schema); // refuses anything but a plain identifier before connecting
+  const db = await openDb({
     url: options.url,
     schema,
     poolSize: options.poolSize ?? 10,
     acquireTimeoutMs: options.acquireTimeoutMs ?? 2000,
     queryTimeoutMs: options.queryTimeoutMs ?? 5000,
-  };
-  return openDb(dbOptions);
+  });
+  return { db, schema };
 }

@@ -4,13 +4,8 @@
  * advisory lock, so several nodes starting at once (or `keymint migrate` beside a running fleet)
  * apply each migration exactly once.
  */
+import type { Migration } from '../sql/migration.ts';
 import type { Db } from './db.ts';
-
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -59,8 +54,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     name: 'user-grants',
-    // Issue 4: sessions, authorization codes, token metadata, and the feed of revoked JWT ids (filled
-    // by a trigger, so every path that revokes a `jti:` record feeds it).
+    // Sessions, authorization codes, token metadata, and the feed of revoked JWT ids (filled by a
+    // trigger, so every path that revokes a `jti:` record feeds it).
     sql: `
       ALTER TABLE tokens ADD COLUMN meta jsonb;
       CREATE INDEX tokens_client ON tokens (client_id);

@@ -1,12 +1,10 @@
 /**
  * Versioned schema for the SQLite store. Append only: a released migration never changes.
- * Applied in order inside one `BEGIN IMMEDIATE` transaction each; `schema_migrations` records them.
+ * `migrate` applies the pending ones in order inside one `BEGIN IMMEDIATE` transaction, so several
+ * processes opening the file at once apply each exactly once; `schema_migrations` records them.
  */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+import type { Migration } from '../sql/migration.ts';
+import type { Db } from './db.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -55,8 +53,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     name: 'user-grants',
-    // Issue 4: sessions, authorization codes, token metadata, and the feed of revoked JWT ids
-    // (filled by triggers, so every path that revokes a `jti:` record feeds it, whoever wrote it).
+    // Sessions, authorization codes, token metadata, and the feed of revoked JWT ids (filled by
+    // triggers, so every path that revokes a `jti:` record feeds it, whoever wrote it).
     sql: `
       ALTER TABLE tokens ADD COLUMN meta TEXT;
       CREATE INDEX tokens_client ON tokens (client_id);
@@ -101,3 +99,20 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
 ];
+
+/** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */
+export function migrate(db: Db): number[] {
+  return db.immediate(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+    const done = new Set(db.prepare<{ version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,25 @@
+/** Authorization codes in a map by digest. A consume is a check and a set with no await between. */
+import { ConflictError, type CodeRecord, type CodeRepo } from '../types.ts';
+import { deleteExpired, firstOf } from './maps.ts';
+
+export class MemoryCodes implements CodeRepo {
+  readonly #rows = new Map<string, CodeRecord>();
+
+  async insert(c: CodeRecord): Promise<void> {
+    if (this.#rows.has(c.digest)) throw new ConflictError('duplicate key');
+    this.#rows.set(c.digest, { ...c });
+  }
+  async find(digests: readonly string[]): Promise<CodeRecord | undefined> {
+    const row = firstOf(this.#rows, digests);
+    return row && { ...row };
+  }
+  async consume(digest: string, at: number): Promise<boolean> {
+    const row = this.#rows.get(digest);
+    if (!row || row.consumedAt !== null) return false;
+    this.#rows.set(digest, { ...row, consumedAt: at });
+    return true;
+  }
+  async purgeExpired(before: number): Promise<number> {
+    return deleteExpired(this.#rows, before);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The tables the SQL backends share, written once for SQLite and PostgreSQL: each table's columns in
+ * insert order beside the values of a record in that order, and the mapping of a row to a record.
+ *
+ * Both drivers hand back the same row shapes: integers (epoch ms, counts, sequence numbers) as
+ * numbers and JSON columns as JSON text. SQLite does so natively; the PostgreSQL pool is configured
+ * to (`postgres/db.ts`). The SQL itself stays in each backend: placeholders and locking differ.
+ */
+import type {
+  AuditEvent,
+  ClientRecord,
+  CodeRecord,
+  KeyRecord,
+  RevocationPage,
+  SessionRecord,
+  SubjectType,
+  TokenKind,
+  TokenMeta,
+  TokenRecord,
+} from '../types.ts';
+
+/** A value bound to a statement parameter. */
+export type SqlValue = string | number | null;
+
+/** Clients and keys are stored as JSON documents beside the columns they are looked up by. */
+export interface DocRow {
+  readonly doc: string;
+}
+
+export const CLIENT_COLUMNS = ['id', 'doc', 'updated_at'] as const;
+export const clientValues = (c: ClientRecord): SqlValue[] => [c.id, JSON.stringify(c), c.updatedAt];
+export const toClient = (r: DocRow): ClientRecord => JSON.parse(r.doc) as ClientRecord;
+
+export const KEY_COLUMNS = ['kid', 'doc'] as const;
+export const keyValues = (k: KeyRecord): SqlValue[] => [k.kid, JSON.stringify(k)];
+export const toKey = (r: DocRow): KeyRecord => JSON.parse(r.doc) as KeyRecord;
+
+export const TOKEN_COLUMNS = [
+  'digest', 'kind', 'client_id', 'subject', 'scope', 'audience', 'issued_at', 'expires_at', 'revoked_at', 'family_id', 'jti', 'meta',
+] as const;
+
+export const tokenValues = (t: TokenRecord): SqlValue[] => [
+  t.digest, t.kind, t.clientId, t.subject, t.scope, JSON.stringify(t.audience), t.issuedAt, t.expiresAt, t.revokedAt, t.familyId, t.jti,
+  t.meta === undefined ? null : JSON.stringify(t.meta),
+];
+
+export interface TokenRow {
+  readonly digest: string;
+  readonly kind: string;
+  readonly client_id: string;
+  readonly subject: string;
+  readonly scope: string;
+  readonly audience: string;
+  readonly issued_at: number;
+  readonly expires_at: number;
+  readonly revoked_at: number | null;
+  readonly family_id: string | null;
+  readonly jti: string;
+  readonly meta: string | null;
+}
+
+export const toToken = (r: TokenRow): TokenRecord => ({
+  digest: r.digest,
+  kind: r.kind as TokenKind,
+  clientId: r.client_id,
+  subject: r.subject,
+  scope: r.scope,
+  audience: JSON.parse(r.audience) as string[],
+  issuedAt: r.issued_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+  familyId: r.family_id,
+  jti: r.jti,
+  ...(r.meta === null ? {} : { meta: JSON.parse(r.meta) as TokenMeta }),
+});
+
+export const SESSION_COLUMNS = ['id', 'digest', 'subject', 'subject_type', 'organizations', 'created_at', 'expires_at', 'ended_at'] as const;
+
+export const sessionValues = (s: SessionRecord): SqlValue[] => [
+  s.id, s.digest, s.subject, s.subjectType, JSON.stringify(s.organizations), s.createdAt, s.expiresAt, s.endedAt,
+];
+
+export interface SessionRow {
+  readonly id: string;
+  readonly digest: string;
+  readonly subject: string;
+  readonly subject_type: string;
+  readonly organizations: string;
+  readonly created_at: number;
+  readonly expires_at: number;
+  readonly ended_at: number | null;
+}
+
+export const toSession = (r: SessionRow): SessionRecord => ({
+  id: r.id,
+  digest: r.digest,
+  subject: r.subject,
+  subjectType: r.subject_type as SubjectType,
+  organizations: JSON.parse(r.organizations) as string[],
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  endedAt: r.ended_at,
+});
+
+export const CODE_COLUMNS = [
+  'digest', 'client_id', 'redirect_uri', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'subject', 'subject_type',
+  'auth_time', 'issued_at', 'expires_at', 'consumed_at', 'family_id',
+] as const;
+
+export const codeValues = (c: CodeRecord): SqlValue[] => [
+  c.digest, c.clientId, c.redirectUri, c.scope, c.codeChallenge, c.codeChallengeMethod, c.nonce, c.subject, c.subjectType,
+  c.authTime, c.issuedAt, c.expiresAt, c.consumedAt, c.familyId,
+];
+
+export interface CodeRow {
+  readonly digest: string;
+  readonly client_id: string;
+  readonly redirect_uri: string | null;
+  readonly scope: string;
+  readonly code_challenge: string | null;
+  readonly code_challenge_method: string | null;
+  readonly nonce: string | null;
+  readonly subject: string;
+  readonly subject_type: string;
+  readonly auth_time: number;
+  readonly issued_at: number;
+  readonly expires_at: number;
+  readonly consumed_at: number | null;
+  readonly family_id: string;
+}
+
+export const toCode = (r: CodeRow): CodeRecord => ({
+  digest: r.digest,
+  clientId: r.client_id,
+  redirectUri: r.redirect_uri,
+  scope: r.scope,
+  codeChallenge: r.code_challenge,
+  codeChallengeMethod: r.code_challenge_method,
+  nonce: r.nonce,
+  subject: r.subject,
+  subjectType: r.subject_type as SubjectType,
+  authTime: r.auth_time,
+  issuedAt: r.issued_at,
+  expiresAt: r.expires_at,
+  consumedAt: r.consumed_at,
+  familyId: r.family_id,
+});
+
+export const AUDIT_COLUMNS = ['at', 'actor', 'action', 'target', 'detail'] as const;
+export const auditValues = (e: AuditEvent): SqlValue[] => [e.at, e.actor, e.action, e.target, JSON.stringify(e.detail)];
+
+export interface AuditRow {
+  readonly at: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly detail: string;
+}
+
+export const toAudit = (r: AuditRow): AuditEvent => ({
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  detail: JSON.parse(r.detail) as AuditEvent['detail'],
+});
+
+/** One entry of the `revocation_feed` table, which database triggers fill as `jti:` records are revoked. */
+export interface RevocationRow {
+  readonly seq: number;
+  readonly jti: string;
+  readonly expires_at: number;
+}
+
+/** The feed position a cursor names: the last sequence number seen; anything else starts over. */
+export const feedPosition = (cursor: string | undefined): number =>
+  cursor !== undefined && /^\d{1,15}$/.test(cursor) ? Number(cursor) : 0;
+
+/** A page of the feed read after position `after`; the cursor stays put when nothing is new. */
+export const revocationPage = (rows: readonly RevocationRow[], after: number): RevocationPage => ({
+  revocations: rows.map((r) => ({ jti: r.jti, expiresAt: r.expires_at })),
+  cursor: String(rows.at(-1)?.seq ?? after),
+});

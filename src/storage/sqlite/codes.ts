@@ -1,0 +1,29 @@
+/**
+ * Authorization codes. A code is consumed by one conditional UPDATE inside `BEGIN IMMEDIATE`;
+ * one changed row says this caller won (SECURITY C-06).
+ */
+import { CODE_COLUMNS, codeValues, toCode, type CodeRow } from '../sql/rows.ts';
+import type { CodeRepo } from '../types.ts';
+import { firstOf, insertSql, type Db } from './db.ts';
+
+export function sqliteCodes(db: Db): CodeRepo {
+  const insert = db.prepare(insertSql('codes', CODE_COLUMNS));
+  const find = db.prepare<CodeRow>('SELECT * FROM codes WHERE digest = ?');
+  const consume = db.prepare('UPDATE codes SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL');
+  const purge = db.prepare('DELETE FROM codes WHERE expires_at < ?');
+  return {
+    async insert(c) {
+      insert.run(...codeValues(c));
+    },
+    async find(digests) {
+      const row = firstOf(digests, find);
+      return row && toCode(row);
+    },
+    async consume(digest, at) {
+      return db.immediate(() => consume.run(at, digest) === 1);
+    },
+    async purgeExpired(before) {
+      return purge.run(before);
+    },
+  };
+}

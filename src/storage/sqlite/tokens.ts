@@ -1,0 +1,91 @@
+/**
+ * Stateful tokens by digest. Inserts are group-committed; every state change is one conditional
+ * UPDATE, and `rotate` consumes and inserts the successors inside one `BEGIN IMMEDIATE`.
+ */
+import { feedPosition, revocationPage, TOKEN_COLUMNS, tokenValues, toToken, type RevocationRow, type TokenRow } from '../sql/rows.ts';
+import type { TokenRecord, TokenRepo } from '../types.ts';
+import { firstOf, insertSql, type Db } from './db.ts';
+
+interface Pending {
+  readonly token: TokenRecord;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export function sqliteTokens(db: Db): TokenRepo {
+  const insert = db.prepare(insertSql('tokens', TOKEN_COLUMNS));
+  const find = db.prepare<TokenRow>('SELECT * FROM tokens WHERE digest = ?');
+  const revoke = db.prepare('UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL');
+  const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL');
+  const revokeClient = db.prepare('UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL');
+  const purge = db.prepare('DELETE FROM tokens WHERE expires_at < ?');
+  const feed = db.prepare<RevocationRow>('SELECT seq, jti, expires_at FROM revocation_feed WHERE seq > ? ORDER BY seq LIMIT ?');
+
+  /** Token records waiting for the next group commit. */
+  let pending: Pending[] = [];
+
+  /**
+   * Group commit: inserts requested in the same turn of the event loop share one transaction, so
+   * one fsync makes a whole batch durable instead of one per token. Each promise still resolves only
+   * after COMMIT returned, and a row that fails (a duplicate digest) fails alone: SQLite rolls back
+   * the failing statement, not the transaction.
+   */
+  const flush = (): void => {
+    const batch = pending;
+    pending = [];
+    const failed = new Map<Pending, unknown>();
+    try {
+      db.immediate(() => {
+        for (const p of batch) {
+          try {
+            insert.run(...tokenValues(p.token));
+          } catch (err) {
+            failed.set(p, err);
+          }
+        }
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (const p of batch) {
+      if (failed.has(p)) p.reject(failed.get(p));
+      else p.resolve();
+    }
+  };
+
+  return {
+    insert(token) {
+      return new Promise<void>((resolve, reject) => {
+        if (pending.push({ token, resolve, reject }) === 1) setImmediate(flush);
+      });
+    },
+    async find(digests) {
+      const row = firstOf(digests, find);
+      return row && toToken(row);
+    },
+    async revoke(digest, at) {
+      return revoke.run(at, digest) === 1;
+    },
+    async revokeFamily(familyId, at) {
+      return revokeFamily.run(at, familyId);
+    },
+    async purgeExpired(before) {
+      return purge.run(before);
+    },
+    async rotate(digest, at, successors) {
+      return db.immediate(() => {
+        if (revoke.run(at, digest) !== 1) return false;
+        for (const t of successors) insert.run(...tokenValues(t));
+        return true;
+      });
+    },
+    async revokeClient(clientId, at) {
+      return revokeClient.run(at, clientId);
+    },
+    async revocations(cursor, limit) {
+      const after = feedPosition(cursor);
+      return revocationPage(feed.all(after, limit), after);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { ConflictError, jtiDigest } from '../../../src/storage/types.ts';
+import type { StoreTest } from './index.ts';
+import { tokenRecord } from './records.ts';
+
+export function tokensContract(test: StoreTest): void {
+  test('insert, find by candidate digests; a duplicate digest conflicts', async (store) => {
+    await store.tokens.insert(tokenRecord('p1:aa'));
+    assert.deepEqual(await store.tokens.find(['p2:aa', 'p1:aa']), tokenRecord('p1:aa'));
+    assert.equal(await store.tokens.find(['p9:zz']), undefined);
+    assert.equal(await store.tokens.find([]), undefined);
+    await assert.rejects(store.tokens.insert(tokenRecord('p1:aa')), ConflictError);
+  });
+
+  test('revoke is single-use under concurrency; revokeFamily; purgeExpired', async (store) => {
+    await store.tokens.insert(tokenRecord('d1'));
+    await store.tokens.insert(tokenRecord('d2'));
+    await store.tokens.insert(tokenRecord('d3', { familyId: 'other', expiresAt: 100 }));
+    const wins = await Promise.all(Array.from({ length: 20 }, () => store.tokens.revoke('d1', 777)));
+    assert.equal(wins.filter(Boolean).length, 1);
+    assert.equal((await store.tokens.find(['d1']))?.revokedAt, 777);
+    assert.equal(await store.tokens.revoke('missing', 1), false);
+    assert.equal(await store.tokens.revokeFamily('fam1', 888), 1);
+    assert.equal((await store.tokens.find(['d2']))?.revokedAt, 888);
+    assert.equal(await store.tokens.revokeFamily('fam1', 999), 0);
+    assert.equal(await store.tokens.purgeExpired(1000), 1);
+    assert.equal(await store.tokens.find(['d3']), undefined);
+  });
+
+  test('rotate: consume and successors in one write, won exactly once', async (s) => {
+    const meta = { subjectType: 'user', authTime: 3, familyExpiresAt: 9, grantedScope: 'a b' };
+    await s.tokens.insert(tokenRecord('p1:old', { meta }));
+    assert.deepEqual((await s.tokens.find(['p1:old']))?.meta, meta);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.tokens.rotate('p1:old', 5, [tokenRecord(`p1:new${i}`)])));
+    assert.equal(results.filter(Boolean).length, 1);
+    const winner = results.indexOf(true);
+    assert.ok(await s.tokens.find([`p1:new${winner}`]));
+    for (let i = 0; i < 50; i++) if (i !== winner) assert.equal(await s.tokens.find([`p1:new${i}`]), undefined);
+    assert.equal((await s.tokens.find(['p1:old']))?.revokedAt, 5);
+  });
+
+  test('rotate: a failing successor insert leaves the old token live', async (s) => {
+    await s.tokens.insert(tokenRecord('p1:a'));
+    await s.tokens.insert(tokenRecord('p1:taken'));
+    await assert.rejects(s.tokens.rotate('p1:a', 5, [tokenRecord('p1:taken')]), ConflictError);
+    assert.equal((await s.tokens.find(['p1:a']))?.revokedAt, null);
+  });
+
+  test('revokeClient revokes every live token of that client only', async (s) => {
+    await s.tokens.insert(tokenRecord('p1:x'));
+    await s.tokens.insert(tokenRecord('p1:y', { clientId: 'c2' }));
+    assert.equal(await s.tokens.revokeClient('c1', 9), 1);
+    assert.equal((await s.tokens.find(['p1:y']))?.revokedAt, null);
+  });
+
+  test('revocations: revoked jti records in order, by cursor', async (s) => {
+    assert.deepEqual(await s.tokens.revocations(undefined, 10), { revocations: [], cursor: (await s.tokens.revocations(undefined, 10)).cursor });
+    await s.tokens.insert(tokenRecord(jtiDigest('j1'), { kind: 'access_token', familyId: 'fa', expiresAt: 111 }));
+    await s.tokens.insert(tokenRecord(jtiDigest('j2'), { kind: 'access_token', familyId: null, expiresAt: 222, revokedAt: 4 }));
+    await s.tokens.insert(tokenRecord('p1:opaque', { familyId: 'fa' }));
+    await s.tokens.revokeFamily('fa', 5);
+    const first = await s.tokens.revocations(undefined, 1);
+    assert.deepEqual(first.revocations, [{ jti: 'j2', expiresAt: 222 }]);
+    const second = await s.tokens.revocations(first.cursor, 10);
+    assert.deepEqual(second.revocations, [{ jti: 'j1', expiresAt: 111 }]);
+    const third = await s.tokens.revocations(second.cursor, 10);
+    assert.deepEqual(third, { revocations: [], cursor: second.cursor });
+  });
+}
