@@ -19,7 +19,7 @@ import { createHttpServer } from './http/server.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import { LoadShedder } from './limits/shedding.ts';
-import { memoryReplayGuard } from './protocol/replay-guard.ts';
+import { storeReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
 import { senderChecks } from './protocol/sender.ts';
 import { subjectTokenReader } from './protocol/subject-token.ts';
@@ -88,7 +88,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const standard = mounts.find((m) => m.dialect.name === 'oauth2');
   const sender = senderChecks({
     audiences: [config.issuer, ...(standard ? endpointUrls(config.issuer, standard.path, standard.dialect.endpoints ?? []) : [])],
-    replay: core.redis ? redisReplayGuard(core.redis, config.redisPrefix) : memoryReplayGuard({ now }),
+    replay: core.redis ? redisReplayGuard(core.redis, config.redisPrefix) : storeReplayGuard(store.replays, now, (err) => log.warn('replay purge failed', { err })),
     nonceKey: config.dpopNonce ? core.derivedKey('dpop-nonce') : undefined,
     allowPrivateClientUrls: config.clientUrlsAllowPrivate,
     allowHttpJwksUri: config.jwksUriAllowHttp,

@@ -276,6 +276,22 @@ export interface CodeRepo {
   purgeExpired(before: number): Promise<number>;
 }
 
+/**
+ * One-time use of a DPoP proof or a client assertion (`jti`: RFC 9449 §11.1, RFC 7523 §3 item 7),
+ * shared by every node and process on the store. Keys are fixed-length hashes, never the proof.
+ */
+export interface ReplayRepo {
+  /**
+   * ONE atomic insert-unless-present: records `key` until `expiresAt` (epoch ms) and resolves true
+   * for the first claimer; false for every later one while the record is live at `at`. An expired
+   * record counts as absent. Of N concurrent claims exactly one is true. SQL: `INSERT … ON CONFLICT
+   * DO UPDATE … WHERE expires_at <= at`, one changed row says this caller won.
+   */
+  claim(key: string, expiresAt: number, at: number): Promise<boolean>;
+  /** Removes records that expired before `before`; resolves how many. */
+  purgeExpired(before: number): Promise<number>;
+}
+
 export interface AuditEvent {
   readonly at: number;
   /** Who: `cli`, `admin:<client id>`, `system`. */
@@ -308,6 +324,8 @@ export interface Store {
   /** Logged-in sessions (web grant, authorization endpoint). */
   readonly sessions: SessionRepo;
   readonly codes: CodeRepo;
+  /** One-time `jti`s of proofs and assertions. */
+  readonly replays: ReplayRepo;
   close(): Promise<void>;
 }
 

@@ -1,10 +1,10 @@
 /**
- * One-time use across nodes (PJ-01, DP-01): two nodes on one PostgreSQL schema and one Redis refuse
+ * One-time use across nodes (PJ-01, DP-01): two nodes on one PostgreSQL schema (with Redis, and without) refuse
  * the second presentation of a client assertion or a DPoP proof, whichever node saw the first, and
  * of many concurrent presentations spread over both nodes exactly one passes.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { cluster, type Node } from '../support/cluster.ts';
 import { needService } from '../support/services.ts';
 import { assertion, dpopProof, JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
@@ -12,10 +12,17 @@ import { assertion, dpopProof, JWT_BEARER, keyPair, privateKeyJwtClient } from '
 const ISSUER = 'http://localhost:8080';
 const TOKEN_URL = `${ISSUER}/oauth2/token`;
 
-test('PJ-01 DP-01 an assertion or a proof used on one node is refused on the other; of 20 concurrent presentations on both nodes one passes', async (t) => {
-  if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
+for (const redis of [true, false]) {
+  const guard = redis ? 'Redis SET NX PXAT' : 'the PostgreSQL replays table';
+  test(`PJ-01 DP-01 through ${guard}: an assertion or a proof used on one node is refused on the other; of 20 concurrent presentations on both nodes one passes`, async (t) => {
+    if (!(await needService(t, 'PostgreSQL')) || (redis && !(await needService(t, 'Redis')))) return;
+    await replayAcrossNodes(t, redis);
+  });
+}
+
+async function replayAcrossNodes(t: TestContext, redis: boolean): Promise<void> {
   // One issuer for the deployment, as behind a load balancer: assertions and proofs name it, not a node.
-  const c = cluster({ issuer: ISSUER, lockoutThreshold: '1000' });
+  const c = cluster({ issuer: ISSUER, lockoutThreshold: '1000', ...(redis ? {} : { redisUrl: undefined }) });
   t.after(() => c.close());
   const a = await c.start();
   const b = await c.start();
@@ -45,4 +52,4 @@ test('PJ-01 DP-01 an assertion or a proof used on one node is refused on the oth
   const proofOutcomes = await Promise.all(forms.map((f, i) => post(i % 2 === 0 ? a : b, form(f), { dpop: sharedProof })));
   assert.equal(proofOutcomes.filter(([status]) => status === 200).length, 1, JSON.stringify(proofOutcomes));
   assert.ok(proofOutcomes.every(([status, error]) => status === 200 || error === 'invalid_dpop_proof'));
-});
+}

@@ -16,5 +16,5 @@ test('keymint migrate --database-url applies the PostgreSQL migrations, then fin
   } finally {
     process.stdout.write = write;
   }
-  assert.deepEqual(written, ['migrations applied: 1, 2\n', 'schema up to date\n']);
+  assert.deepEqual(written, ['migrations applied: 1, 2, 3\n', 'schema up to date\n']);
 });

@@ -16,6 +16,6 @@ test('postgres: migrations are versioned and applied once, also when several nod
   const schema = uniqueName('kmm');
   t.after(() => dropSchema(schema));
   const runs = await Promise.all([1, 2, 3].map(() => migratePostgres({ url: DATABASE_URL, schema })));
-  assert.deepEqual(runs.flat().sort(), [1, 2]);
+  assert.deepEqual(runs.flat().sort(), [1, 2, 3]);
   assert.deepEqual(await migratePostgres({ url: DATABASE_URL, schema }), []);
 });

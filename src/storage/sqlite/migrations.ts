@@ -98,6 +98,18 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN INSERT INTO revocation_feed (jti, expires_at) VALUES (substr(NEW.digest, 5), NEW.expires_at); END;
     `,
   },
+  {
+    version: 3,
+    name: 'replays',
+    // One-time jtis of DPoP proofs and client assertions, kept until they could no longer pass.
+    sql: `
+      CREATE TABLE replays (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX replays_expires ON replays (expires_at);
+    `,
+  },
 ];
 
 /** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */
