@@ -136,7 +136,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
     throw new ConfigError('dialects', (err as Error).message);
   }
   const grantTypes = standard ? [...offeredGrants(standard.dialect, grants).keys()] : [];
-  for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [] }, keyring)) router.add(r);
+  for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [], clientIdMetadataDocuments: config.clientIdMetadataDocuments, registration: config.registration !== 'off' }, keyring)) router.add(r);
   for (const r of opsRoutes(store, metrics)) router.add(r);
 }
 

@@ -17,6 +17,10 @@ export interface DiscoverySettings {
   readonly alg: string;
   /** Endpoints the mounted `oauth2` dialect serves beside its token endpoint. */
   readonly endpoints?: readonly string[];
+  /** https URLs are accepted as client ids (client ID metadata documents). */
+  readonly clientIdMetadataDocuments?: boolean;
+  /** Dynamic client registration is on (RFC 7591). */
+  readonly registration?: boolean;
 }
 
 export function metadata(settings: DiscoverySettings): Record<string, unknown> {
@@ -55,6 +59,8 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       doc.revocation_endpoint_auth_signing_alg_values_supported = [...CLIENT_KEY_ALGORITHMS];
     }
     if (has('userinfo')) doc.userinfo_endpoint = `${dir}/userinfo`;
+    if (settings.registration === true) doc.registration_endpoint = `${dir}/register`;
+    if (settings.clientIdMetadataDocuments === true) doc.client_id_metadata_document_supported = true;
     // OIDC Discovery §3: ID tokens are RS256 (protocol/id-token.ts), subjects are public identifiers.
     doc.id_token_signing_alg_values_supported = ['RS256'];
     doc.subject_types_supported = ['public'];
