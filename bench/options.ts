@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './procs.ts';
 
-export const SECTIONS = ['core', 'half', 'dialects', 'scale', 'verify'] as const;
+export const SECTIONS = ['core', 'half', 'dialects', 'sender', 'scale', 'verify'] as const;
 export type Section = (typeof SECTIONS)[number];
 export type Pick = 'median' | 'best';
 export type LoaderChoice = 'auto' | 'wrk' | 'autocannon';

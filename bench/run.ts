@@ -18,12 +18,14 @@ import { coreSection } from './sections/core.ts';
 import { dialectsSection } from './sections/dialects.ts';
 import { halfSection } from './sections/half.ts';
 import { scaleSection } from './sections/scale.ts';
+import { senderSection } from './sections/sender.ts';
 import { verifySection } from './sections/verify-bench.ts';
 
 const RUNNERS: Record<Section, (ctx: Context) => Promise<void>> = {
   core: coreSection,
   half: halfSection,
   dialects: dialectsSection,
+  sender: senderSection,
   scale: scaleSection,
   verify: verifySection,
 };

@@ -11,6 +11,7 @@ import { DIALECTS, mountsOf } from './dialects/index.ts';
 import { oauth2 } from './dialects/oauth2.ts';
 import { bindGrants } from './grants/index.ts';
 import { discoveryRoutes } from './http/discovery.ts';
+import { mountRegistration } from './http/endpoints/registration.ts';
 import { registerGauges } from './http/gauges.ts';
 import { mountDialect, offeredGrants, type MountDeps } from './http/mounts.ts';
 import { metricsObserver, OPS_PATHS, opsRoutes } from './http/ops.ts';
@@ -134,6 +135,18 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
     for (const { dialect, path } of mounts) mountDialect(router, dialect, path, deps);
   } catch (err) {
     throw new ConfigError('dialects', (err as Error).message);
+  }
+  if (standard && config.registration !== 'off') {
+    mountRegistration(router, 'oauth2', `${standard.path.slice(0, standard.path.lastIndexOf('/'))}/register`, config.issuer, {
+      clients,
+      rules: { mode: config.registration, policy: registrationPolicy(config), allowHttpJwksUri: config.jwksUriAllowHttp },
+      perHour: config.registrationRateLimit,
+      limiter,
+      clientIp: deps.pipeline.clientIp,
+      tokens: deps.lifecycle,
+      now,
+      log,
+    });
   }
   const grantTypes = standard ? [...offeredGrants(standard.dialect, grants).keys()] : [];
   for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [], clientIdMetadataDocuments: config.clientIdMetadataDocuments, registration: config.registration !== 'off' }, keyring)) router.add(r);

@@ -61,6 +61,8 @@ export interface ClientRecord {
   readonly exchangeAudiences?: readonly string[];
   /** Scopes an exchanged token may carry (never more than the subject token's); absent = none. */
   readonly exchangeScopes?: readonly string[];
+  /** A dynamically registered client's RFC 7592 registration access token, as a peppered digest. */
+  readonly registrationToken?: { readonly pepperKid: string; readonly digest: string };
   readonly secrets: readonly SecretRecord[];
   readonly createdAt: number;
   readonly updatedAt: number;

@@ -189,3 +189,11 @@ test('PR-01 RI-01 the MCP SDK client with a client ID metadata document: discove
   assert.equal(claims.aud, mcpUrl, 'the token is for the MCP server alone (RFC 8707)');
   assert.equal(claims.iss, keymint);
 });
+
+test('RG-02 PR-01 the MCP SDK client without a metadata document registers itself (open registration), then the same flow to a tool call', async () => {
+  const { who, claims, registered } = await flow({});
+  assert.ok(registered, 'the SDK registered at the registration endpoint');
+  assert.match(registered.client_id, /^sk_live_/);
+  assert.deepEqual(who, { sub: USER, client_id: registered.client_id, scopes: ['mcp:tools'] });
+  assert.equal(claims.aud, mcpUrl);
+});
