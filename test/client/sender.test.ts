@@ -24,8 +24,7 @@ const jwks = { keys: [{ ...(await exportJWK(es.publicKey)), kid: 'es' }, { ...(a
 async function keymintEndpoint(flags: Record<string, string | boolean> = {}) {
   const outcomes: string[] = [];
   const server: TestServer = await startServer({ lockoutThreshold: '1000', ...flags }, { observers: [(o) => o.endpoint === 'token' && outcomes.push(o.result)] });
-  const { client } = await server.keymint.clients.create({ name: 'sdk' }, 'test');
-  await server.keymint.store.clients.update(client.client_id, (c) => ({ ...c, authMethod: 'private_key_jwt', jwks, secrets: [] }));
+  const { client } = await server.keymint.clients.create({ name: 'sdk', authMethod: 'private_key_jwt', jwks }, 'test');
   const issuer = server.keymint.config.issuer;
   return { server, clientId: client.client_id, issuer, tokenUrl: `${issuer}/oauth2/token`, outcomes, close: () => server.close() };
 }

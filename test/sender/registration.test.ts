@@ -128,3 +128,27 @@ describe('open registration', () => {
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
   });
 });
+
+describe('clients registered for private_key_jwt by the operator', () => {
+  test('PJ-02 the admin API and the CLI create secret-less clients from a JWKS; keys with private parts are refused by field; such a client has no secret to rotate', async (t) => {
+    const s = await startServer();
+    t.after(() => s.close());
+    const admin = await s.client({ admin: true, scopes: [] });
+    const adminToken = String((await s.token(admin.id, admin.secret, { scope: 'keymint:admin' })).access_token);
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${s.url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const key = await keyPair('ES256', 'ops-1');
+    const created = await call('POST', '/clients', { name: 'signer', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.jwk] }, dpop_bound_access_tokens: true });
+    const view = (await created.json()) as Record<string, unknown>;
+    assert.equal(created.status, 201, JSON.stringify(view));
+    assert.equal(view.client_secret, null);
+    assert.equal(view.token_endpoint_auth_method, 'private_key_jwt');
+    assert.equal(view.dpop_bound_access_tokens, true);
+    assert.deepEqual(view.secrets, []);
+    const leaked = await call('POST', '/clients', { name: 'leaky', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...key.jwk, d: 'AAAA' }] } });
+    assert.equal(leaked.status, 400);
+    assert.equal(((await leaked.json()) as { field: string }).field, 'jwks');
+    const rotate = await call('POST', `/clients/${String(view.client_id)}/rotate-secret`, {});
+    assert.equal(rotate.status, 400);
+  });
+});

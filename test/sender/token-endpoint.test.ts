@@ -147,8 +147,7 @@ describe('the oauth2 token endpoint with client assertions and DPoP proofs', () 
     refused(await call(await form()), 400, 'invalid_dpop_proof');
     assert.equal((await call(await form(), { dpop: await dpopProof(proofKey, { htu: tokenUrl }) })).status, 200);
     // A secret client may be DPoP-bound too.
-    const secretClient = await s.client();
-    await s.keymint.store.clients.update(secretClient.id, (c) => ({ ...c, dpopBound: true }));
+    const secretClient = await s.client({ dpopBound: true });
     refused(await call({ grant_type: 'client_credentials' }, { authorization: basic(secretClient.id, secretClient.secret) }), 400, 'invalid_dpop_proof');
   });
 

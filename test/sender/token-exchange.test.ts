@@ -33,8 +33,12 @@ describe('token exchange', () => {
     const close = s.close;
     s = { ...s, close: async () => { host.close(); await close(); } };
     frontend = await s.client({ scopes: ['orders:read', 'orders:write', 'profile'] });
-    gateway = await s.client({ grants: [EXCHANGE, 'client_credentials'], scopes: ['gateway'] });
-    await s.keymint.store.clients.update(gateway.id, (c) => ({ ...c, exchangeAudiences: ['https://orders.example', 'https://billing.example'], exchangeScopes: ['orders:read', 'profile'] }));
+    gateway = await s.client({
+      grants: [EXCHANGE, 'client_credentials'],
+      scopes: ['gateway'],
+      exchangeAudiences: ['https://orders.example', 'https://billing.example'],
+      exchangeScopes: ['orders:read', 'profile'],
+    });
     config = await openid.discovery(new URL(s.keymint.config.issuer), gateway.id, gateway.secret, undefined, { execute: [openid.allowInsecureRequests] });
   });
   after(() => s.close());

@@ -24,13 +24,13 @@ export async function keyPair(alg: string, kid?: string): Promise<KeyPair> {
 
 /** A confidential client that authenticates with `private_key_jwt` against `keys` (inline) or `jwksUri`. */
 export async function privateKeyJwtClient(
-  keymint: Pick<KeymintCore, 'clients' | 'store'>,
+  keymint: Pick<KeymintCore, 'clients'>,
   source: { keys: readonly KeyPair[] } | { jwksUri: string },
-  input: Partial<CreateClientInput> & { dpopBound?: boolean } = {},
+  input: Partial<CreateClientInput> = {},
 ): Promise<string> {
-  const { client } = await keymint.clients.create({ name: 'private_key_jwt client', ...input }, 'test');
   const keys = 'keys' in source ? { jwks: { keys: source.keys.map((k) => k.jwk) } } : { jwksUri: source.jwksUri };
-  await keymint.store.clients.update(client.client_id, (c) => ({ ...c, authMethod: 'private_key_jwt', ...keys, secrets: [], ...(input.dpopBound ? { dpopBound: true } : {}) }));
+  const { client, clientSecret } = await keymint.clients.create({ name: 'private_key_jwt client', authMethod: 'private_key_jwt', ...keys, ...input }, 'test');
+  if (clientSecret !== null) throw new Error('a private_key_jwt client got a secret');
   return client.client_id;
 }
 
