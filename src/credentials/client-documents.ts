@@ -50,7 +50,7 @@ export function clientDocuments(settings: ClientDocumentSettings): ClientDocumen
 
   async function load(clientId: string): Promise<ClientRecord | undefined> {
     try {
-      return toClient(clientId, await fetchClientDocument(clientId, fetchSettings, 'client metadata document'), settings);
+      return clientFromDocument(clientId, await fetchClientDocument(clientId, fetchSettings, 'client metadata document'), settings);
     } catch (err) {
       settings.onRefused(clientId, err instanceof Error ? err.message : 'unreadable');
       return undefined;
@@ -85,9 +85,12 @@ export function isDocumentId(value: string): boolean {
   return !/\/\.\.?(\/|$)/.test(value.slice(url.origin.length));
 }
 
-class Refused extends Error {}
+/** Why a document was refused (the message says which rule). */
+export class DocumentRefused extends Error {}
+const Refused = DocumentRefused;
 
-function toClient(clientId: string, doc: unknown, settings: ClientDocumentSettings): ClientRecord {
+/** The client a fetched document describes, or DocumentRefused naming the rule it breaks. */
+export function clientFromDocument(clientId: string, doc: unknown, settings: Pick<ClientDocumentSettings, 'environment' | 'policy' | 'now'>): ClientRecord {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Refused('the document is not a JSON object');
   const d = doc as Record<string, unknown>;
   if (d.client_id !== clientId) throw new Refused('client_id is not the document URL');

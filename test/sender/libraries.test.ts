@@ -65,7 +65,7 @@ test('metadata advertises private_key_jwt with its algorithms, and DPoP with its
   }
 });
 
-test('PJ-01 DP-01 DP-02 DP-03 oauth4webapi: private_key_jwt and a DPoP proof, the nonce challenge answered, a bound token that introspection confirms', async () => {
+test('BCP-09 BCP-13 PJ-01 DP-01 DP-02 DP-03 oauth4webapi: private_key_jwt and a DPoP proof, the nonce challenge answered, a bound token that introspection confirms', async () => {
   const { client, auth, rec, options } = oauth4webapiClient();
   const grant = async () =>
     oauth.processClientCredentialsResponse(as, client, await oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams({ scope: 'payments:read' }), options));

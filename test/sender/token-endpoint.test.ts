@@ -137,7 +137,7 @@ describe('the oauth2 token endpoint with client assertions and DPoP proofs', () 
     refused(await call(await withAssertion(), { dpop: proof }), 400, 'invalid_dpop_proof');
   });
 
-  test('DP-02 a proof binds the access token: cnf.jkt, token_type DPoP; a client registered as DPoP-bound is refused without a proof', async () => {
+  test('BCP-13 DP-02 a proof binds the access token: cnf.jkt, token_type DPoP; a client registered as DPoP-bound is refused without a proof', async () => {
     const a = await call(await withAssertion(), { dpop: await dpopProof(proofKey, { htu: tokenUrl }) });
     assert.equal(a.status, 200);
     assert.equal(a.body.token_type, 'DPoP');
