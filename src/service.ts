@@ -101,6 +101,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
         allowPrivateAddresses: config.clientUrlsAllowPrivate,
         environment: config.environment,
         policy: registrationPolicy(config),
+        dialects: [oauth2.name],
         now,
         onRefused: (clientId, reason) => log.info('client metadata document refused', { clientId, reason }),
       })

@@ -22,6 +22,8 @@ export interface ClientDocumentSettings {
   readonly allowPrivateAddresses: boolean;
   readonly environment: string;
   readonly policy: RegistrationPolicy;
+  /** The dialects such a client may use: the one whose endpoints take these ids. */
+  readonly dialects: readonly string[];
   readonly now: () => number;
   /** Told why a document was refused or could not be fetched (the request then fails as for an unknown client). */
   readonly onRefused: (clientId: string, reason: string) => void;
@@ -90,7 +92,7 @@ export class DocumentRefused extends Error {}
 const Refused = DocumentRefused;
 
 /** The client a fetched document describes, or DocumentRefused naming the rule it breaks. */
-export function clientFromDocument(clientId: string, doc: unknown, settings: Pick<ClientDocumentSettings, 'environment' | 'policy' | 'now'>): ClientRecord {
+export function clientFromDocument(clientId: string, doc: unknown, settings: Pick<ClientDocumentSettings, 'environment' | 'policy' | 'dialects' | 'now'>): ClientRecord {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Refused('the document is not a JSON object');
   const d = doc as Record<string, unknown>;
   if (d.client_id !== clientId) throw new Refused('client_id is not the document URL');
@@ -120,7 +122,7 @@ export function clientFromDocument(clientId: string, doc: unknown, settings: Pic
     grants,
     scopes: settings.policy.scopes.filter((s) => asked === undefined || asked.has(s)),
     audiences: [...settings.policy.audiences],
-    dialects: ['oauth2'],
+    dialects: [...settings.dialects],
     redirectUris: redirects as string[],
     trusted: false,
     accessTokenTtl: null,

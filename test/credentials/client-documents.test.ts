@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { clientFromDocument, DocumentRefused, isDocumentId } from '../../src/credentials/client-documents.ts';
 
 const ID = 'https://app.example/oauth/client.json';
-const settings = { environment: 'prod', policy: { scopes: ['mcp:tools', 'mcp:read'], audiences: ['https://mcp.example/mcp'] }, now: () => 1_800_000_000_000 };
+const settings = { environment: 'prod', dialects: ['oauth2'], policy: { scopes: ['mcp:tools', 'mcp:read'], audiences: ['https://mcp.example/mcp'] }, now: () => 1_800_000_000_000 };
 const doc = (extra: Record<string, unknown> = {}) => ({ client_id: ID, client_name: 'App', redirect_uris: ['https://app.example/cb'], ...extra });
 
 test('RG-03 a client id is an https URL with a path, without fragment, userinfo, dot segments or another spelling', () => {
