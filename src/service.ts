@@ -60,7 +60,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     const config = bound === undefined ? given : withBoundPort(given, bound);
     wire(router, { ...core, config }, options);
     registerGauges(metrics, { store, feed: core.feed, redis: core.redis, shedder });
-    router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, sessions, keyring, store, issuer: config.issuer, log }));
+    router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, sessions, keyring, store, issuer: config.issuer, log, now: options.now }));
     const refresher = setInterval(() => keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err })), config.keyringRefreshMs);
     refresher.unref();
     return {

@@ -2,34 +2,37 @@
  * Admin API under /admin/v1, authenticated by Keymint's own access tokens carrying `keymint:admin`.
  * It calls the same ClientService and Keyring as the CLI: one implementation, two front ends.
  */
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput } from '../credentials/clients.ts';
 import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import type { SessionService } from '../credentials/sessions.ts';
-import type { Store } from '../storage/types.ts';
+import { adminAudience } from '../protocol/audience.ts';
+import { jtiDigest, type Store } from '../storage/types.ts';
 import type { Handler } from '../http/router.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import { parseJsonObject } from '../dialects/codec/params.ts';
 import { OAuthError, toOAuthError } from '../wire/errors.ts';
+import { ADMIN_SCOPE } from '../wire/scope.ts';
 import { redactPath, type Logger } from '../util/log.ts';
 
-export const ADMIN_SCOPE = 'keymint:admin';
 export const ADMIN_PREFIX = '/admin/v1/';
 
 export interface AdminDeps {
   readonly clients: ClientService;
   readonly sessions: SessionService;
   readonly keyring: Keyring;
-  readonly store: Pick<Store, 'audit' | 'clients'>;
+  readonly store: Pick<Store, 'audit' | 'clients' | 'tokens'>;
   readonly issuer: string;
   readonly log: Logger;
+  readonly now?: () => number;
 }
 
 const problem = (status: number, error: string, description: string, headers: Record<string, string> = {}): HttpResponse =>
   json(status, { error, error_description: description }, { 'Cache-Control': 'no-store', ...headers });
 
 export function adminHandler(deps: AdminDeps): Handler {
+  const now = deps.now ?? Date.now;
   let jwksSource = '';
   let jwks: ReturnType<typeof createLocalJWKSet> | undefined;
   const keySet = () => {
@@ -41,41 +44,54 @@ export function adminHandler(deps: AdminDeps): Handler {
     return jwks;
   };
 
-  /** RFC 6750 §3: no token → 401 without error code; bad token → invalid_token; no scope → 403. */
+  /**
+   * RFC 6750 §3: no token → 401 without error code; bad token → invalid_token; no scope → 403. The
+   * admin API is low-volume, so every call checks the store (SECURITY ADM-01): the token's record
+   * must exist and be live, and the secret that minted it must still be one of the client's live
+   * secrets; the audience must be the admin API's (ADM-03).
+   */
   async function authorize(req: HttpRequest): Promise<string | HttpResponse> {
     const header = req.headersDistinct.authorization;
     const realm = 'Bearer realm="keymint-admin"';
     if (!header || header.length === 0) return problem(401, 'invalid_token', 'A bearer token is required.', { 'WWW-Authenticate': realm });
     const match = header.length === 1 ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header[0]!) : null;
     if (!match) return problem(400, 'invalid_request', 'The Authorization header is malformed.', { 'WWW-Authenticate': `${realm}, error="invalid_request"` });
+    const invalid = () => problem(401, 'invalid_token', 'The access token is invalid.', { 'WWW-Authenticate': `${realm}, error="invalid_token"` });
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(match[1]!, keySet(), {
+      ({ payload } = await jwtVerify(match[1]!, keySet(), {
         issuer: deps.issuer,
+        audience: adminAudience(deps.issuer),
         typ: 'at+jwt',
         algorithms: ['RS256', 'ES256', 'EdDSA'] satisfies SigningAlg[],
-      });
-      const clientId = typeof payload.client_id === 'string' ? payload.client_id : '';
-      const client = await deps.store.clients.get(clientId);
-      if (!client || client.status !== 'active') throw new Error('client gone or disabled');
-      const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-      if (!scopes.includes(ADMIN_SCOPE) || !client.scopes.includes(ADMIN_SCOPE)) {
-        return problem(403, 'insufficient_scope', `The token lacks the ${ADMIN_SCOPE} scope.`, {
-          'WWW-Authenticate': `${realm}, error="insufficient_scope", scope="${ADMIN_SCOPE}"`,
-        });
-      }
-      return clientId;
+        currentDate: new Date(now()),
+      }));
     } catch {
-      return problem(401, 'invalid_token', 'The access token is invalid.', { 'WWW-Authenticate': `${realm}, error="invalid_token"` });
+      return invalid();
     }
+    const { client_id: clientId, jti } = payload;
+    if (typeof clientId !== 'string' || typeof jti !== 'string') return invalid();
+    const at = now();
+    const [record, client] = await Promise.all([deps.store.tokens.find([jtiDigest(jti)]), deps.store.clients.get(clientId)]);
+    if (!record || record.clientId !== clientId || record.revokedAt !== null || record.expiresAt <= at) return invalid();
+    if (!client || client.status !== 'active') return invalid();
+    const minted = record.meta?.credentialId;
+    if (!client.secrets.some((s) => s.id === minted && (s.expiresAt === null || s.expiresAt > at))) return invalid();
+    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+    if (!scopes.includes(ADMIN_SCOPE) || !client.scopes.includes(ADMIN_SCOPE)) {
+      return problem(403, 'insufficient_scope', `The token lacks the ${ADMIN_SCOPE} scope.`, {
+        'WWW-Authenticate': `${realm}, error="insufficient_scope", scope="${ADMIN_SCOPE}"`,
+      });
+    }
+    return clientId;
   }
 
   return async (req) => {
-    const auth = await authorize(req);
-    if (typeof auth !== 'string') return auth;
-    const actor = `admin:${auth}`;
-    const parts = req.path.slice(ADMIN_PREFIX.length).split('/').map(decodeURIComponentSafe);
     try {
-      return await route(req, parts, actor, deps);
+      const auth = await authorize(req);
+      if (typeof auth !== 'string') return auth;
+      const parts = req.path.slice(ADMIN_PREFIX.length).split('/').map(decodeURIComponentSafe);
+      return await route(req, parts, `admin:${auth}`, deps);
     } catch (err) {
       // The field is named, so the caller knows which input to fix.
       if (err instanceof ClientInputError) return json(400, { error: 'invalid_request', error_description: err.message, field: err.field }, { 'Cache-Control': 'no-store' });

@@ -6,7 +6,7 @@ import type { Keyring } from '../tokens/keyring.ts';
 import { hmacHex, digestsEqual } from '../tokens/digest.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { ClientMode, ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
-import { isScopeToken } from '../wire/scope.ts';
+import { ADMIN_SCOPE, isScopeToken } from '../wire/scope.ts';
 import { newClientId, parseClientId, type IdSettings } from './ids.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
 import { AuthSettingsError, authSettings, authView, type AuthSettingsInput } from './client-auth-settings.ts';
@@ -162,7 +162,7 @@ export class ClientService {
     const now = this.#now();
     const mode = input.mode ?? 'live';
     const type = input.type ?? 'confidential';
-    const scopes = [...new Set([...(input.scopes ?? []), ...(input.admin ? ['keymint:admin'] : [])])];
+    const scopes = [...new Set([...(input.scopes ?? []), ...(input.admin ? [ADMIN_SCOPE] : [])])];
     const grants = [...new Set(input.grants ?? ['client_credentials'])];
     this.#validate({ ...input, scopes, grants, mode, type });
     const auth = this.#authSettings(input, type);
@@ -189,7 +189,7 @@ export class ClientService {
       updatedAt: now,
     };
     await this.#deps.store.clients.insert(record);
-    await this.#audit(actor, 'client.create', record.id, { mode, type, admin: scopes.includes('keymint:admin') });
+    await this.#audit(actor, 'client.create', record.id, { mode, type, admin: scopes.includes(ADMIN_SCOPE) });
     return { client: toView(record, now), clientSecret: secret };
   }
 
@@ -252,10 +252,11 @@ export class ClientService {
   /**
    * Verifies a client secret in constant time with respect to whether the client exists: every call
    * computes MAX_LIVE_SECRETS HMACs and as many fixed-length comparisons (SECURITY A-10). Resolves to
-   * the client when one of its live secrets matches, else undefined. Status and environment are the
-   * caller's to check: they are only revealed to a caller that proved the secret.
+   * the client and the matching secret's id when one of its live secrets matches, else undefined.
+   * Status and environment are the caller's to check: they are only revealed to a caller that proved
+   * the secret.
    */
-  async verifySecret(clientId: string, secret: string): Promise<ClientRecord | undefined> {
+  async verifySecret(clientId: string, secret: string): Promise<{ client: ClientRecord; secretId: string } | undefined> {
     const now = this.#now();
     const wellFormed = looksLikeClientSecret(secret) && parseClientId(this.#deps.settings, clientId) !== undefined;
     const client = wellFormed ? await this.#deps.store.clients.get(clientId) : undefined;
@@ -277,7 +278,7 @@ export class ClientService {
     }
     if (!client || !match) return undefined;
     this.#touch(client.id, match.id, now);
-    return client;
+    return { client, secretId: match.id };
   }
 
   #touch(clientId: string, secretId: string, now: number): void {

@@ -1,7 +1,8 @@
 /**
  * authorization_code — RFC 6749 §4.1.3, RFC 7636 §4.5. The code is bound to its client (C-03),
- * consumed by one atomic conditional write (C-06); a second redemption fails and revokes every
- * token issued from the code (C-02); any failed attempt by the owning client burns it (C-07);
+ * consumed by one atomic write that also stores the tokens issued from it (`redeems`, done by
+ * issue(): C-06); a second redemption fails and revokes every token issued from the code, whatever
+ * order the two land in (C-02, RACE-01); any failed attempt by the owning client burns it (C-07);
  * `redirect_uri` must be byte-identical (C-04); PKCE S256 is verified (P-*). Public clients must
  * send client_id (C-05, via client authentication). A refresh token is issued when the client may
  * use the refresh_token grant.
@@ -32,25 +33,34 @@ export const authorizationCode = {
     if (code === undefined) throw new OAuthError('invalid_request', 'The code parameter is required.', { field: 'code', reason: 'missing' });
     const rec = await findCode(code, deps);
     if (!rec || rec.clientId !== client.id) throw invalidGrant();
-    // From here the owner presents its code: whatever the outcome, the code is spent (C-07).
-    if (!(await deps.store.codes.consume(rec.digest, now))) {
+    const reused = async () => {
       await deps.store.tokens.revokeFamily(rec.familyId, now); // C-02
-      throw invalidGrant();
-    }
-    if (rec.expiresAt <= now) throw invalidGrant();
-    if (rec.redirectUri !== null && redirectUri !== rec.redirectUri) throw invalidGrant('The redirect_uri does not match the authorization request.');
-    verifyPkce(rec.codeChallenge, verifier);
-    // RFC 8707 §2.2: the resources the token is for, as the token request names them.
-    const audience = resolveAudience(requestedTargets(request), client, deps.settings);
-    return {
-      subject: rec.subject,
-      subjectType: rec.subjectType,
-      authTime: rec.authTime,
-      ...(rec.nonce === null ? {} : { nonce: rec.nonce }),
-      scopes: scopesForAudience(rec.scope.split(' ').filter(Boolean), false, audience, deps.settings),
-      audience,
-      refreshToken: client.grants.includes('refresh_token'),
-      familyId: rec.familyId,
+      return invalidGrant();
     };
+    if (rec.consumedAt !== null) throw await reused();
+    try {
+      if (rec.expiresAt <= now) throw invalidGrant();
+      if (rec.redirectUri !== null && redirectUri !== rec.redirectUri) throw invalidGrant('The redirect_uri does not match the authorization request.');
+      verifyPkce(rec.codeChallenge, verifier);
+      const granted = rec.scope.split(' ').filter(Boolean);
+      // RFC 8707 §2.2: the resources the token is for, as the token request names them.
+      const audience = resolveAudience(requestedTargets(request), granted, client, deps.settings);
+      return {
+        subject: rec.subject,
+        subjectType: rec.subjectType,
+        authTime: rec.authTime,
+        ...(rec.nonce === null ? {} : { nonce: rec.nonce }),
+        scopes: scopesForAudience(granted, false, audience, deps.settings),
+        audience,
+        refreshToken: client.grants.includes('refresh_token'),
+        familyId: rec.familyId,
+        // Consumed by issue() in the write that stores the tokens: a loser then finds them to revoke.
+        redeems: rec.digest,
+      };
+    } catch (err) {
+      // The owner presented its code and failed: whatever the outcome, the code is spent (C-07).
+      if (!(await deps.store.codes.consume(rec.digest, now))) throw await reused();
+      throw err;
+    }
   },
 } satisfies GrantHandler<AuthorizationCodeDeps>;

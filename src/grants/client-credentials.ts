@@ -12,11 +12,12 @@ export const clientCredentials = {
   parameters: ['scope', 'resource', 'audience'],
   allowsPublicClients: false,
   async handle({ request, client }, deps: { settings: AudienceSettings }) {
-    const audience = resolveAudience(requestedTargets(request), client, deps.settings);
     const requested = parseScope(request.params.scope);
+    const granted = grantScopes(requested, client.scopes);
+    const audience = resolveAudience(requestedTargets(request), granted, client, deps.settings);
     return {
       subject: client.id,
-      scopes: scopesForAudience(grantScopes(requested, client.scopes), requested !== undefined, audience, deps.settings),
+      scopes: scopesForAudience(granted, requested !== undefined, audience, deps.settings),
       audience,
       refreshToken: false,
       familyId: null,

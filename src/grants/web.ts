@@ -7,7 +7,7 @@
  */
 import { resolveAudience, scopesForAudience, type AudienceSettings } from '../protocol/audience.ts';
 import { OAuthError } from '../wire/errors.ts';
-import { grantScopes, parseScope } from '../protocol/scope.ts';
+import { grantUserScopes, parseScope } from '../protocol/scope.ts';
 import { isUuid } from '../credentials/sessions.ts';
 import type { GrantHandler, SessionResolver } from '../protocol/grant.ts';
 
@@ -33,8 +33,9 @@ export const web = {
     }
     if (subType === 'user' && sub !== undefined) throw invalidRequest("Can't specify 'sub' for user sub_type", 'sub');
     const requested = parseScope(request.params.scope);
-    const audience = resolveAudience([], client, deps.settings);
-    const scopes = scopesForAudience(grantScopes(requested, client.scopes), requested !== undefined, audience, deps.settings);
+    const granted = grantUserScopes(requested, client.scopes);
+    const audience = resolveAudience([], granted, client, deps.settings);
+    const scopes = scopesForAudience(granted, requested !== undefined, audience, deps.settings);
     if (sub !== undefined && !isUuid(sub)) throw invalidRequest("Invalid 'sub' UUID", 'sub');
 
     const session = await deps.sessions.resolve(token);

@@ -5,14 +5,19 @@
 import type { ResourceDecl } from '../config/types.ts';
 import type { ClientRecord } from '../storage/types.ts';
 import { OAuthError } from '../wire/errors.ts';
+import { ADMIN_SCOPE } from '../wire/scope.ts';
 import type { TokenRequest } from './token-request.ts';
 
 export interface AudienceSettings {
   /** `aud` when the request names no resource and the client has no registered audiences (config `audience`). */
   readonly audience: string;
+  readonly issuer: string;
   /** Resources declared with the only scopes their tokens may carry (config `resource`). */
   readonly resources: readonly ResourceDecl[];
 }
+
+/** The admin API's resource identifier, the one `aud` of every admin token (SECURITY ADM-03). */
+export const adminAudience = (issuer: string): string => `${issuer}/admin/v1`;
 
 const invalidTarget = () => new OAuthError('invalid_target', 'The requested resource is not allowed for this client.', { field: 'resource' });
 
@@ -22,11 +27,23 @@ export function requestedTargets(request: Pick<TokenRequest, 'lists'>): string[]
 }
 
 /**
- * RFC 8707 §2: each requested resource the client may have becomes an `aud` value; any other is
- * `invalid_target` (SECURITY TE-02). None requested: the client's first registered audience, else
- * the deployment default.
+ * The audience for `scopes`. A token with `keymint:admin` is an admin token: it carries that scope
+ * alone (else `invalid_scope`) and its audience is the admin API (another requested resource is
+ * `invalid_target`); no other token may have that audience (ADM-03). Otherwise (RFC 8707 §2) each
+ * requested resource the client may have becomes an `aud` value, any other is `invalid_target`
+ * (SECURITY RI-01, TE-02); none requested: the client's first registered audience, else the
+ * deployment default.
  */
-export function resolveAudience(requested: readonly string[], client: Pick<ClientRecord, 'audiences'>, settings: AudienceSettings): string[] {
+export function resolveAudience(requested: readonly string[], scopes: readonly string[], client: Pick<ClientRecord, 'audiences'>, settings: AudienceSettings): string[] {
+  const admin = adminAudience(settings.issuer);
+  if (scopes.includes(ADMIN_SCOPE)) {
+    if (scopes.length > 1) {
+      throw new OAuthError('invalid_scope', 'keymint:admin is granted alone: an admin token is for the admin API only.', { field: 'scope' });
+    }
+    if (requested.some((r) => r !== admin)) throw invalidTarget();
+    return [admin];
+  }
+  if (requested.includes(admin)) throw invalidTarget();
   if (requested.length === 0) return [client.audiences[0] ?? settings.audience];
   const allowed = client.audiences.length > 0 ? client.audiences : [settings.audience];
   if (!requested.every((r) => allowed.includes(r))) throw invalidTarget();
@@ -37,7 +54,7 @@ export function resolveAudience(requested: readonly string[], client: Pick<Clien
  * The scopes a token for `audience` may carry: a declared resource allows only its own scopes, and a
  * token for several resources carries only scopes each of them allows (every resource would accept
  * it). Requested scopes beyond that are `invalid_scope`; scopes defaulted from the client's are
- * narrowed silently.
+ * narrowed silently (SECURITY RI-02).
  */
 export function scopesForAudience(scopes: readonly string[], requested: boolean, audience: readonly string[], settings: Pick<AudienceSettings, 'resources'>): string[] {
   const limits = audience.map((aud) => settings.resources.find((r) => r.uri === aud)?.scopes).filter((s): s is readonly string[] => s !== undefined);

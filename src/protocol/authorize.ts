@@ -11,8 +11,9 @@ import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/
 import type { OAuthErrorCode } from '../wire/errors.ts';
 import { resolveAudience, scopesForAudience, type AudienceSettings } from './audience.ts';
 import { isCodeChallenge } from './pkce.ts';
-import { isScopeToken } from './scope.ts';
+import { isPrivilegedScope } from '../wire/scope.ts';
 import { OAuthError } from '../wire/errors.ts';
+import { defaultScopes, isScopeToken } from './scope.ts';
 
 export const authorizationCodeFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_ac_' });
 
@@ -68,16 +69,18 @@ export async function validateAuthorization(
   if (params.code_challenge === undefined || params.code_challenge_method !== 'S256' || !isCodeChallenge(params.code_challenge)) {
     return fail('invalid_request', 'PKCE with code_challenge_method=S256 is required.');
   }
+  // SECURITY ADM-02: a user never delegates Keymint's own authority; unnamed, it is left out.
   let scopes: string[];
-  if (params.scope === undefined) scopes = [...client.scopes];
+  if (params.scope === undefined) scopes = defaultScopes(client.scopes);
   else {
     scopes = [...new Set(params.scope.split(' '))];
-    if (!scopes.every(isScopeToken) || !scopes.every((s) => client.scopes.includes(s))) return fail('invalid_scope', 'The requested scope is invalid or not allowed.');
+    const allowed = (s: string) => isScopeToken(s) && client.scopes.includes(s) && !isPrivilegedScope(s);
+    if (!scopes.every(allowed)) return fail('invalid_scope', 'The requested scope is invalid or not allowed.');
   }
   // RFC 8707 §2: a resource the client may not have is refused here, before the user is asked.
   if (params.resource !== undefined) {
     try {
-      scopes = scopesForAudience(scopes, params.scope !== undefined, resolveAudience([params.resource], client, deps.settings), deps.settings);
+      scopes = scopesForAudience(scopes, params.scope !== undefined, resolveAudience([params.resource], scopes, client, deps.settings), deps.settings);
     } catch (err) {
       if (err instanceof OAuthError && (err.code === 'invalid_target' || err.code === 'invalid_scope')) return fail(err.code, err.description);
       throw err;

@@ -42,7 +42,8 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
 
   // RFC 9449 §5: the proof first, so a nonce challenge or a bad proof spends no client assertion.
   const proof = await verifyDpopProof({ method: 'POST', url: endpoint.url, proof: request.dpop }, { ...deps.dpop, now: () => now });
-  const client = await authenticateClient(request.client, deps, { allowPublic: grant.allowsPublicClients });
+  const caller = await authenticateClient(request.client, deps, { allowPublic: grant.allowsPublicClients });
+  const { client } = caller;
   if (!client.grants.includes(type)) {
     throw new OAuthError('unauthorized_client', 'The client is not allowed to use this grant type.', { field: 'grant_type' });
   }
@@ -55,6 +56,6 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   }
   if (deps.admit) await deps.admit(client);
   const decision = await grant.handle({ request, client, now, jkt: proof?.jkt });
-  const result = await issue(decision, client, endpoint.formats, now, deps, proof?.jkt);
+  const result = await issue(decision, caller, endpoint.formats, now, deps, proof?.jkt);
   return proof?.freshNonce === undefined ? result : { ...result, dpopNonce: proof.freshNonce };
 }

@@ -34,6 +34,12 @@ export interface GrantDecision {
    * atomic write that stores the new tokens, and fails `invalid_grant` if another request won.
    */
   readonly replaces?: string;
+  /**
+   * Digest of the authorization code this issuance redeems: `issue()` consumes it in the same
+   * atomic write that stores the new tokens, and fails `invalid_grant` (revoking the family) if
+   * another request won (C-06, RACE-01).
+   */
+  readonly redeems?: string;
   /** Scope of the new refresh token when it differs from the access token's (RT-03). */
   readonly refreshScopes?: readonly string[];
   /** Epoch ms: absolute end of the refresh-token family (RT-07); default now + absolute lifetime. */

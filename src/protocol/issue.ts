@@ -2,10 +2,13 @@
  * The one place that mints tokens and persists what must be durable. A stateful token's record is
  * written before the result is returned, so a 200 is only ever sent for a token the store holds.
  * A refresh rotation (`decision.replaces`) consumes the old token and stores the new ones in ONE
- * atomic write: after a crash either the old token is live or the new ones exist, never both.
+ * atomic write: after a crash either the old token is live or the new ones exist, never both. A code
+ * redemption (`decision.redeems`) likewise consumes the code in the write that stores its tokens.
  */
 import type { Config } from '../config/types.ts';
-import type { ClientRecord, Store, TokenMeta, TokenRecord } from '../storage/types.ts';
+import { RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord } from '../storage/types.ts';
+import { isPrivilegedScope } from '../wire/scope.ts';
+import type { AuthenticatedClient } from './client-auth/types.ts';
 import type { AccessTokenFormat, RefreshTokenFormat } from '../tokens/formats.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { randomBase62 } from '../tokens/random.ts';
@@ -29,13 +32,13 @@ export interface IssueFormats {
 
 export interface IssueDeps {
   readonly keyring: Pick<Keyring, 'signer'>;
-  readonly store: Pick<Store, 'tokens'>;
+  readonly store: Pick<Store, 'tokens' | 'codes'>;
   readonly settings: Pick<Config, 'issuer' | 'tokenTtl' | 'refreshTokenTtl' | 'refreshTokenIdleTtl'>;
 }
 
 export async function issue(
   decision: GrantDecision,
-  client: ClientRecord,
+  caller: AuthenticatedClient,
   formats: IssueFormats,
   now: number,
   deps: IssueDeps,
@@ -43,6 +46,7 @@ export async function issue(
   jkt?: string,
 ): Promise<TokenResult> {
   const { settings } = deps;
+  const { client } = caller;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
   const iat = Math.floor(now / 1000);
   const exp = iat + ttl;
@@ -52,6 +56,7 @@ export async function issue(
     ...(decision.subjectType === undefined ? {} : { subjectType: decision.subjectType }),
     ...(decision.authTime === undefined ? {} : { authTime: decision.authTime }),
     ...(decision.act === undefined ? {} : { act: decision.act }),
+    ...(caller.credentialId === null ? {} : { credentialId: caller.credentialId }),
   };
   const bound: TokenMeta = jkt === undefined ? {} : { jkt };
   const records: TokenRecord[] = [];
@@ -73,8 +78,9 @@ export async function issue(
     ...(jkt === undefined ? {} : { cnf: { jkt } }),
   };
   const access = await formats.access.mint(claims, decision.subjectType);
-  // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02, RT-04).
-  if (formats.access.stored || decision.familyId !== null) {
+  // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
+  // RT-04); so is one carrying a privileged scope, whose record the admin API checks (ADM-01).
+  if (formats.access.stored || decision.familyId !== null || decision.scopes.some(isPrivilegedScope)) {
     records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, { ...meta, ...bound }));
   }
   let refreshToken: string | undefined;
@@ -97,10 +103,26 @@ export async function issue(
   }
   if (decision.replaces !== undefined) {
     if (!(await deps.store.tokens.rotate(decision.replaces, now, records))) {
+      // Another use of the same refresh token won the rotation: it is reuse, so the family ends, the
+      // winner's successor included, which the atomic rotation has already stored (RT-04, RACE-02).
+      if (decision.familyId !== null) await deps.store.tokens.revokeFamily(decision.familyId, now);
       throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
     }
+  } else if (decision.redeems !== undefined) {
+    if (!(await deps.store.codes.redeem(decision.redeems, now, records))) {
+      // Another redemption of the code won and its tokens are stored: the code was replayed (C-02, RACE-01).
+      if (decision.familyId !== null) await deps.store.tokens.revokeFamily(decision.familyId, now);
+      throw new OAuthError('invalid_grant', 'The authorization code is invalid, expired or already used.', { field: 'code' });
+    }
   } else {
-    for (const r of records) await deps.store.tokens.insert(r);
+    try {
+      for (const r of records) await deps.store.tokens.insert(r);
+    } catch (err) {
+      // The family was revoked while this request ran (a second redemption of its code, a session
+      // ended): nothing of it may be handed out (RACE-01, RACE-03).
+      if (err instanceof RevokedFamilyError) throw new OAuthError('invalid_grant', 'The grant was revoked.');
+      throw err;
+    }
   }
   const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
   return {

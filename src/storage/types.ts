@@ -151,7 +151,7 @@ export interface TokenRecord {
   /** Grant family (refresh rotation, code redemption) for revoke-by-family; null if none. */
   readonly familyId: string | null;
   readonly jti: string;
-  /** Absent on client-credentials tokens. */
+  /** Absent on tokens of public clients acting for no user. */
   readonly meta?: TokenMeta;
 }
 
@@ -165,6 +165,11 @@ export interface TokenMeta {
   readonly familyExpiresAt?: number;
   /** Scope originally granted to the family (RT-03: a rotated refresh token keeps it). */
   readonly grantedScope?: string;
+  /**
+   * Id of the client secret (`sec_…`) presented when the token was minted; absent for public clients.
+   * A token's admin authority ends with that secret (ADM-01).
+   */
+  readonly credentialId?: string;
   /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6: `cnf.jkt`). */
   readonly jkt?: string;
   /** The delegation chain of an exchanged token (RFC 8693 §4.1 `act`). */
@@ -178,14 +183,28 @@ export interface TokenActor {
   readonly act?: TokenActor;
 }
 
+/**
+ * Writes into a grant family and its revocation are serialised per family (SQLite: `BEGIN
+ * IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock on the family id), and a revoked family
+ * keeps a mark that every later write into it checks. So whatever order racing requests land in, a
+ * token of the family is written either before the revocation, which then revokes it, or not at all
+ * (SECURITY RACE-03).
+ */
 export interface TokenRepo {
-  /** Durable when the promise resolves (a 200 is only sent after it). Rejects with `ConflictError` on a duplicate digest. */
+  /**
+   * Durable when the promise resolves (a 200 is only sent after it). Rejects with `ConflictError` on
+   * a duplicate digest, and with `RevokedFamilyError` (nothing written) when the token's family is
+   * revoked.
+   */
   insert(token: TokenRecord): Promise<void>;
   /** The first record matching any of the candidate digests (one per live pepper, SECURITY D-01). */
   find(digests: readonly string[]): Promise<TokenRecord | undefined>;
   /** Marks revoked if not already; resolves true if this call revoked it. */
   revoke(digest: string, at: number): Promise<boolean>;
-  /** Revokes every token of the family; resolves how many were newly revoked. */
+  /**
+   * Marks the family revoked (the mark is kept `REVOKED_FAMILY_RETENTION_MS`) and revokes every
+   * token of it, in one transaction; resolves how many tokens were newly revoked.
+   */
   revokeFamily(familyId: string, at: number): Promise<number>;
   /** Removes records that expired before `before`; resolves how many. */
   purgeExpired(before: number): Promise<number>;
@@ -193,7 +212,7 @@ export interface TokenRepo {
    * Refresh rotation, ONE atomic write: marks `digest` revoked iff it is not already revoked AND
    * inserts `successors`, or does neither (a process killed half-way leaves the one or the other).
    * Resolves true when this call won (SECURITY RT-05); false when the token was already consumed or
-   * revoked (nothing written). SQL backends: `UPDATE … WHERE revoked_at IS NULL` changing one row,
+   * revoked, or the successors' family is revoked (nothing written). SQL backends: `UPDATE … WHERE revoked_at IS NULL` changing one row,
    * and the inserts, in one transaction.
    */
   rotate(digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean>;
@@ -274,6 +293,14 @@ export interface CodeRepo {
    * caller however many race (SECURITY C-06); false when already consumed or unknown.
    */
   consume(digest: string, at: number): Promise<boolean>;
+  /**
+   * Redemption, ONE atomic write: sets consumedAt iff it is null AND inserts `tokens` (those issued
+   * from the code, of its family), or does neither. Resolves true for exactly one caller however
+   * many race (C-06); false when the code is already consumed or unknown, or its family is revoked.
+   * Since the winner's tokens are written in the transaction that consumes the code, a loser that
+   * finds it consumed can revoke them all (C-02, RACE-01).
+   */
+  redeem(digest: string, at: number, tokens: readonly TokenRecord[]): Promise<boolean>;
   /** Removes codes that expired before `before`; resolves how many. */
   purgeExpired(before: number): Promise<number>;
 }
@@ -329,6 +356,21 @@ export interface Store {
   /** One-time `jti`s of proofs and assertions. */
   readonly replays: ReplayRepo;
   close(): Promise<void>;
+}
+
+/**
+ * How long a revoked family's mark is kept: far longer than any request still writing into the
+ * family can take (a request times out in seconds), after which nothing can write into it anyway
+ * (its refresh tokens are revoked, its code spent, its session ended).
+ */
+export const REVOKED_FAMILY_RETENTION_MS = 86_400_000;
+
+/** A token was refused because its grant family is revoked (SECURITY RACE-03). */
+export class RevokedFamilyError extends Error {
+  constructor(familyId: string) {
+    super(`family ${familyId} is revoked`);
+    this.name = 'RevokedFamilyError';
+  }
 }
 
 export class ConflictError extends Error {

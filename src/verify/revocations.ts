@@ -26,7 +26,8 @@ export interface PollRevocationsOptions {
   readonly intervalMs?: number;
   /**
    * Client credentials sent as HTTP Basic (`client_secret_basic`, each half form-urlencoded first):
-   * Keymint's feed accepts any confidential client's. Give both or neither.
+   * Keymint's feed accepts those of a client registered with the scope `keymint:revocations`. Give
+   * both or neither.
    */
   readonly clientId?: string;
   readonly clientSecret?: string;

@@ -12,7 +12,7 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
   before(async () => {
     s = await startGrantServer({}, { now: () => now, onRevoked: (e) => void events.push(e) });
     a = await s.client({ grants: ['client_credentials', 'web', 'refresh_token'], scopes: ['openid', 'read'] });
-    b = await s.client({ grants: ['client_credentials', 'web', 'refresh_token'], scopes: ['openid', 'read'] });
+    b = await s.client({ grants: ['client_credentials', 'web', 'refresh_token'], scopes: ['openid', 'read', 'keymint:revocations'] });
   });
   after(() => s.close());
 
@@ -113,7 +113,7 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
   test('revocation feed: client authentication required, cursor validated', async () => {
     const anon = await fetch(`${s.url}/oauth2/revocations`);
     assert.equal(anon.status, 401);
-    const bad = await fetch(`${s.url}/oauth2/revocations?after=abc`, { headers: { authorization: basic(a.id, a.secret) } });
+    const bad = await fetch(`${s.url}/oauth2/revocations?after=abc`, { headers: { authorization: basic(b.id, b.secret) } });
     assert.equal(bad.status, 400);
     assert.equal((await s.json(bad)).error, 'invalid_request');
   });

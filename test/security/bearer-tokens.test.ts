@@ -65,10 +65,11 @@ test('B-04 access tokens live one hour unless the client is given another lifeti
 
 test('B-04 a revoked JWT reaches verifiers through the revocation feed', async () => {
   const c = await s.client({ scopes: ['read'] });
+  const rs = await s.client({ scopes: ['keymint:revocations'] });
   const token = await ccToken('oauth2', c);
-  const auth = { authorization: basic(c.id, c.secret) };
+  const auth = { authorization: basic(rs.id, rs.secret) };
   const before = await s.json(await fetch(`${s.url}/oauth2/revocations`, { headers: auth }));
-  assert.equal((await s.postForm('/oauth2/revoke', { token }, auth)).status, 200);
+  assert.equal((await s.postForm('/oauth2/revoke', { token }, { authorization: basic(c.id, c.secret) })).status, 200);
   const feed = await s.json(await fetch(`${s.url}/oauth2/revocations?after=${String(before.cursor)}`, { headers: auth }));
   assert.deepEqual(feed.revocations, [{ jti: decodeJwt(token).jti, exp: decodeJwt(token).exp }]);
 });

@@ -41,7 +41,7 @@ const revoke = async (path: string, token: string, client: { id: string; secret:
 
 test('a JWT revoked at /oauth2/revoke is refused once pollRevocations reads the real feed; another token still verifies', async () => {
   const app = await server.client({ scopes: ['read'] });
-  const rs = await server.client({ scopes: [] }); // the resource server's own credentials for the feed
+  const rs = await server.client({ scopes: ['keymint:revocations'] }); // the resource server's own credentials for the feed
   const token = String((await server.token(app.id, app.secret)).access_token);
   const other = String((await server.token(app.id, app.secret)).access_token);
   const errors: unknown[] = [];
@@ -70,8 +70,8 @@ test('a JWT revoked at /oauth2/revoke is refused once pollRevocations reads the 
   assert.deepEqual(errors, []);
 });
 
-test('`headers` works; without credentials, or with a wrong secret, the real feed refuses the poller and onError says so', async () => {
-  const rs = await server.client({ scopes: [] });
+test('`headers` works; without credentials, with a wrong secret or without keymint:revocations, the real feed refuses the poller and onError says so', async () => {
+  const rs = await server.client({ scopes: ['keymint:revocations'] });
   const ok = pollRevocations({ url: `${server.url}/oauth2/revocations`, headers: { Authorization: basic(rs.id, rs.secret) }, start: false });
   await ok.poll();
   assert.notEqual(ok.lastSuccessAt, undefined, 'a hand-made authorization header through `headers` works too');
@@ -83,6 +83,11 @@ test('`headers` works; without credentials, or with a wrong secret, the real fee
     assert.match(String((errors[0] as Error).message), /answered 401/);
     assert.equal(poller.lastSuccessAt, undefined);
   }
+  const stranger = await server.client({ scopes: ['read'] });
+  const errors: unknown[] = [];
+  const refused = pollRevocations({ url: `${server.url}/oauth2/revocations`, clientId: stranger.id, clientSecret: stranger.secret, start: false, onError: (e) => errors.push(e) });
+  await refused.poll();
+  assert.match(String((errors[0] as Error).message), /answered 403/, 'ADM-04: a client without keymint:revocations');
   assert.throws(() => pollRevocations({ url: `${server.url}/oauth2/revocations`, clientId: rs.id }), TypeError);
 });
 

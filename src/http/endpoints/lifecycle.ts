@@ -11,6 +11,7 @@ import { revoke, type RevocationDeps } from '../../protocol/revocation.ts';
 import type { Store } from '../../storage/types.ts';
 import { OAuthError } from '../../wire/errors.ts';
 import { json, NO_STORE, type HttpRequest } from '../../wire/http.ts';
+import { REVOCATIONS_SCOPE } from '../../wire/scope.ts';
 import type { Operation } from '../pipeline.ts';
 
 export interface LifecycleDeps extends IntrospectionDeps, RevocationDeps, ClientAuthDeps {
@@ -37,7 +38,7 @@ function tokenCall(dialect: Dialect) {
 }
 
 async function authenticated(call: TokenCall, deps: LifecycleDeps, allowPublic: boolean) {
-  const client = await authenticateClient(call.client, deps, { allowPublic });
+  const { client } = await authenticateClient(call.client, deps, { allowPublic });
   if (call.token === undefined) throw new OAuthError('invalid_request', 'The token parameter is required.', { field: 'token', reason: 'missing' });
   return { client, token: call.token };
 }
@@ -73,14 +74,20 @@ interface FeedCall {
   readonly after: readonly string[];
 }
 
-/** Revoked JWT ids for resource servers, paged by cursor; client credentials by Basic (a GET has no body). */
+/**
+ * Revoked JWT ids for resource servers, paged by cursor; client credentials by Basic (a GET has no
+ * body), of a client registered with `keymint:revocations` (SECURITY ADM-04): 403 for any other.
+ */
 export function revocationsOperation(deps: LifecycleDeps): Operation<FeedCall, Awaited<ReturnType<Store['tokens']['revocations']>>> {
   return {
     name: 'revocations',
     decode: (req) => ({ client: presentedClient(req, {}), after: new URLSearchParams(req.query).getAll('after') }),
     presented: (call) => ({ clientId: call.client.clientId }),
     async run({ client, after }) {
-      await authenticateClient(client, deps, { allowPublic: false });
+      const { client: caller } = await authenticateClient(client, deps, { allowPublic: false });
+      if (!caller.scopes.includes(REVOCATIONS_SCOPE)) {
+        throw new OAuthError('unauthorized_client', `The client may not read the revocation feed: it needs the ${REVOCATIONS_SCOPE} scope.`, { status: 403 });
+      }
       if (after.length > 1 || (after[0] !== undefined && !/^\d{1,15}$/.test(after[0]))) {
         throw new OAuthError('invalid_request', 'The after parameter must be a cursor from a previous answer.', { field: 'after', reason: 'malformed' });
       }

@@ -4,14 +4,13 @@
  * PresentedClient; the method it names is looked up in the registry below.
  */
 import { parseClientId, type IdSettings } from '../../credentials/ids.ts';
-import type { ClientRecord } from '../../storage/types.ts';
 import { invalidClient, OAuthError } from '../../wire/errors.ts';
 import { none } from './none.ts';
 import { privateKeyJwt } from './private-key-jwt.ts';
 import { clientSecretBasic, clientSecretPost } from './secret.ts';
-import type { ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
+import type { AuthenticatedClient, ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
 
-export type { ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
+export type { AuthenticatedClient, ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
 
 /** The registry: every method this server accepts, in the order metadata advertises them. */
 export const CLIENT_AUTH_METHODS: ReadonlyMap<ClientAuthMethodName, ClientAuthMethod> = new Map(
@@ -33,7 +32,7 @@ export interface ClientAuthDeps {
  * alone (code and refresh grants); confidential clients always prove a credential (SECURITY A-01,
  * A-09). Checks status after the credential, so only a caller holding it learns a client is disabled.
  */
-export async function authenticateClient(presented: PresentedClient, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<ClientRecord> {
+export async function authenticateClient(presented: PresentedClient, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<AuthenticatedClient> {
   const { clientId } = presented;
   if (clientId === undefined) throw invalidClient({ reason: 'missing', field: 'client_id' });
   // The environment is public (it is spelled in the id), so refusing it before any lookup leaks nothing.
@@ -41,11 +40,12 @@ export async function authenticateClient(presented: PresentedClient, deps: Clien
   if (environment !== undefined && environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
   const method = CLIENT_AUTH_METHODS.get(presented.method);
   if (!method || (!method.confidential && !options.allowPublic)) throw invalidClient({ reason: 'missing', field: 'client_secret' });
-  const client = await method.authenticate({ ...presented, clientId }, deps.verifier);
-  if (!client) throw method.confidential ? invalidClient() : invalidClient({ reason: 'missing', field: 'client_secret' });
+  const proven = await method.authenticate({ ...presented, clientId }, deps.verifier);
+  if (!proven) throw method.confidential ? invalidClient() : invalidClient({ reason: 'missing', field: 'client_secret' });
+  const { client } = proven;
   if (client.environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
   if (client.status !== 'active') {
     throw new OAuthError('invalid_client', 'The client is disabled.', { reason: 'disabled' });
   }
-  return client;
+  return proven;
 }

@@ -10,6 +10,6 @@ export const none = {
   confidential: false,
   async authenticate(presented, verifier) {
     const client = await verifier.find(presented.clientId);
-    return client?.type === 'public' ? client : undefined;
+    return client?.type === 'public' ? { client, credentialId: null } : undefined;
   },
 } satisfies ClientAuthMethod;

@@ -14,7 +14,7 @@ export const privateKeyJwt = {
   async authenticate(presented, verifier) {
     if (presented.method !== 'private_key_jwt') return undefined;
     let client: ClientRecord | undefined;
-    await verifyClientAssertion(
+    const { kid } = await verifyClientAssertion(
       // The dialect refuses a secret sent with an assertion (SECURITY PJ-04) before this is reached.
       { clientId: presented.clientId, assertionType: presented.assertionType, assertion: presented.assertion, secretPresented: false },
       async (clientId, header) => {
@@ -25,6 +25,7 @@ export const privateKeyJwt = {
       },
       verifier.assertions,
     );
-    return client;
+    // The credential is the key: `key:<kid>` (tokens record it; the admin API honours secrets only, ADM-01).
+    return client && { client, credentialId: `key:${kid ?? ''}` };
   },
 } satisfies ClientAuthMethod;

@@ -7,8 +7,8 @@ import type { ClientAuthMethod } from './types.ts';
 
 const verify: ClientAuthMethod['authenticate'] = async (presented, verifier) => {
   if (!('clientSecret' in presented)) return undefined;
-  const client = await verifier.verifySecret(presented.clientId, presented.clientSecret);
-  return client?.type === 'confidential' ? client : undefined;
+  const match = await verifier.verifySecret(presented.clientId, presented.clientSecret);
+  return match?.client.type === 'confidential' ? { client: match.client, credentialId: match.secretId } : undefined;
 };
 
 export const clientSecretBasic = { name: 'client_secret_basic', confidential: true, authenticate: verify } as const satisfies ClientAuthMethod;

@@ -22,9 +22,19 @@ export type PresentedClient =
 
 export type ClientAuthMethodName = PresentedClient['method'];
 
+/** A client whose presentation proved it, and which of its credentials did. */
+export interface AuthenticatedClient {
+  readonly client: ClientRecord;
+  /**
+   * Id of the credential that proved the client (a secret's `sec_…` id); null for `none`. Tokens
+   * record it, so their authority can end with the credential's (SECURITY ADM-01).
+   */
+  readonly credentialId: string | null;
+}
+
 export interface ClientVerifier {
-  /** The client if `secret` is one of its live secrets; constant-time w.r.t. the client's existence. */
-  verifySecret(clientId: string, secret: string): Promise<ClientRecord | undefined>;
+  /** The client and the id of the live secret `secret` matched; constant-time w.r.t. the client's existence. */
+  verifySecret(clientId: string, secret: string): Promise<{ readonly client: ClientRecord; readonly secretId: string } | undefined>;
   /** Looks up a client without a secret (public clients only). */
   find(clientId: string): Promise<ClientRecord | undefined>;
   /** The client's registered key for an assertion's header, or undefined (no such key, an alg that does not fit it). */
@@ -41,5 +51,5 @@ export interface ClientAuthMethod {
    * The client this presentation proves, or undefined when it proves none (unknown client, wrong
    * credential, wrong client type): the caller answers `invalid_client` for every such case alike.
    */
-  authenticate(presented: PresentedClient & { readonly clientId: string }, verifier: ClientVerifier): Promise<ClientRecord | undefined>;
+  authenticate(presented: PresentedClient & { readonly clientId: string }, verifier: ClientVerifier): Promise<AuthenticatedClient | undefined>;
 }

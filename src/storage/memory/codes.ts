@@ -1,9 +1,18 @@
-/** Authorization codes in a map by digest. A consume is a check and a set with no await between. */
-import { ConflictError, type CodeRecord, type CodeRepo } from '../types.ts';
+/**
+ * Authorization codes in a map by digest. A consume is a check and a set with no await between; a
+ * redemption also writes its tokens into the tokens repository in the same synchronous step.
+ */
+import { ConflictError, type CodeRecord, type CodeRepo, type TokenRecord } from '../types.ts';
 import { deleteExpired, firstOf } from './maps.ts';
+import type { MemoryTokens } from './tokens.ts';
 
 export class MemoryCodes implements CodeRepo {
   readonly #rows = new Map<string, CodeRecord>();
+  readonly #tokens: MemoryTokens;
+
+  constructor(tokens: MemoryTokens) {
+    this.#tokens = tokens;
+  }
 
   async insert(c: CodeRecord): Promise<void> {
     if (this.#rows.has(c.digest)) throw new ConflictError('duplicate key');
@@ -18,6 +27,11 @@ export class MemoryCodes implements CodeRepo {
     if (!row || row.consumedAt !== null) return false;
     this.#rows.set(digest, { ...row, consumedAt: at });
     return true;
+  }
+  async redeem(digest: string, at: number, tokens: readonly TokenRecord[]): Promise<boolean> {
+    const row = this.#rows.get(digest);
+    if (!row || row.consumedAt !== null) return false;
+    return this.#tokens.insertAll(tokens, () => this.#rows.set(digest, { ...row, consumedAt: at }));
   }
   async purgeExpired(before: number): Promise<number> {
     return deleteExpired(this.#rows, before);

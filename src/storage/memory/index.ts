@@ -17,13 +17,14 @@ import { MemorySessions } from './sessions.ts';
 import { MemoryTokens } from './tokens.ts';
 
 export function createMemoryStore(): Store {
+  const tokens = new MemoryTokens();
   return {
     kind: 'memory',
     clients: new MemoryClients(),
     keys: new MemoryKeys(),
-    tokens: new MemoryTokens(),
+    tokens,
     sessions: new MemorySessions(),
-    codes: new MemoryCodes(),
+    codes: new MemoryCodes(tokens),
     replays: new MemoryReplays(),
     audit: new MemoryAudit(),
     close: async () => {},

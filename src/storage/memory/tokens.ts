@@ -1,11 +1,13 @@
 /** Stateful tokens in a map by digest, with the feed of revoked JWT ids kept beside it. */
-import { ConflictError, type RevocationPage, type TokenRecord, type TokenRepo } from '../types.ts';
+import { ConflictError, REVOKED_FAMILY_RETENTION_MS, RevokedFamilyError, type RevocationPage, type TokenRecord, type TokenRepo } from '../types.ts';
 import { deleteExpired, firstOf } from './maps.ts';
 
 export class MemoryTokens implements TokenRepo {
   readonly #rows = new Map<string, TokenRecord>();
   /** Revoked JWT ids in revocation order (the feed behind `revocations`). */
   readonly #feed: Array<{ jti: string; expiresAt: number }> = [];
+  /** Revoked families, by id: until when the mark is kept (RACE-03). */
+  readonly #revokedFamilies = new Map<string, number>();
 
   /** Stores a row; a `jti:` record that becomes revoked here joins the feed, as the SQL triggers do. */
   #set(row: TokenRecord): void {
@@ -27,8 +29,13 @@ export class MemoryTokens implements TokenRepo {
     return n;
   }
 
+  #familyRevoked(familyId: string | null): boolean {
+    return familyId !== null && this.#revokedFamilies.has(familyId);
+  }
+
   async insert(token: TokenRecord): Promise<void> {
     if (this.#rows.has(token.digest)) throw new ConflictError('duplicate key');
+    if (this.#familyRevoked(token.familyId)) throw new RevokedFamilyError(token.familyId!);
     this.#set({ ...token });
   }
   async find(digests: readonly string[]): Promise<TokenRecord | undefined> {
@@ -42,6 +49,7 @@ export class MemoryTokens implements TokenRepo {
     return true;
   }
   async revokeFamily(familyId: string, at: number): Promise<number> {
+    this.#revokedFamilies.set(familyId, Math.max(this.#revokedFamilies.get(familyId) ?? 0, at + REVOKED_FAMILY_RETENTION_MS));
     return this.#revokeWhere((row) => row.familyId === familyId, at);
   }
   async revokeClient(clientId: string, at: number): Promise<number> {
@@ -53,9 +61,19 @@ export class MemoryTokens implements TokenRepo {
   async rotate(digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean> {
     const row = this.#rows.get(digest);
     if (!row || row.revokedAt !== null) return false;
-    if (successors.some((s) => this.#rows.has(s.digest))) throw new ConflictError('duplicate key');
-    this.#set({ ...row, revokedAt: at });
-    for (const s of successors) this.#set({ ...s });
+    return this.insertAll(successors, () => this.#set({ ...row, revokedAt: at }));
+  }
+
+  /**
+   * Synchronously, so with no write in between: false when a record's family is revoked; else
+   * `before()` and every record (a duplicate digest throws `ConflictError` first, writing nothing).
+   * Rotation here and redemption in the codes repository are built on it.
+   */
+  insertAll(records: readonly TokenRecord[], before: () => void): boolean {
+    if (records.some((r) => this.#familyRevoked(r.familyId))) return false;
+    if (records.some((r) => this.#rows.has(r.digest))) throw new ConflictError('duplicate key');
+    before();
+    for (const r of records) this.#set({ ...r });
     return true;
   }
   async revocations(cursor: string | undefined, limit: number): Promise<RevocationPage> {

@@ -105,6 +105,19 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: 'family-revocations',
+    // A revoked family's mark, checked by every write into the family (RACE-03).
+    sql: `
+      CREATE TABLE revoked_families (
+        family_id text PRIMARY KEY,
+        revoked_at bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX revoked_families_expires ON revoked_families (expires_at);
+    `,
+  },
+  {
+    version: 4,
     name: 'replays',
     // One-time jtis of DPoP proofs and client assertions, kept until they could no longer pass.
     sql: `

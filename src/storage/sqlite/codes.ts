@@ -1,16 +1,19 @@
 /**
  * Authorization codes. A code is consumed by one conditional UPDATE inside `BEGIN IMMEDIATE`;
- * one changed row says this caller won (SECURITY C-06).
+ * one changed row says this caller won (SECURITY C-06). A redemption writes its tokens in the same
+ * transaction.
  */
 import { CODE_COLUMNS, codeValues, toCode, type CodeRow } from '../sql/rows.ts';
 import type { CodeRepo } from '../types.ts';
 import { firstOf, insertSql, type Db } from './db.ts';
+import { tokenWrites } from './tokens.ts';
 
 export function sqliteCodes(db: Db): CodeRepo {
   const insert = db.prepare(insertSql('codes', CODE_COLUMNS));
   const find = db.prepare<CodeRow>('SELECT * FROM codes WHERE digest = ?');
   const consume = db.prepare('UPDATE codes SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL');
   const purge = db.prepare('DELETE FROM codes WHERE expires_at < ?');
+  const tokens = tokenWrites(db);
   return {
     async insert(c) {
       insert.run(...codeValues(c));
@@ -21,6 +24,13 @@ export function sqliteCodes(db: Db): CodeRepo {
     },
     async consume(digest, at) {
       return db.immediate(() => consume.run(at, digest) === 1);
+    },
+    async redeem(digest, at, issued) {
+      return db.immediate(() => {
+        if (issued.some((t) => tokens.familyRevoked(t.familyId)) || consume.run(at, digest) !== 1) return false;
+        for (const t of issued) tokens.insert(t);
+        return true;
+      });
     },
     async purgeExpired(before) {
       return purge.run(before);

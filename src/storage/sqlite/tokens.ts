@@ -1,9 +1,11 @@
 /**
  * Stateful tokens by digest. Inserts are group-committed; every state change is one conditional
- * UPDATE, and `rotate` consumes and inserts the successors inside one `BEGIN IMMEDIATE`.
+ * UPDATE, and `rotate` consumes and inserts the successors inside one `BEGIN IMMEDIATE`. Every write
+ * into a family checks its revocation mark inside the transaction that writes, and `BEGIN IMMEDIATE`
+ * serialises it with `revokeFamily` across connections and processes (RACE-03).
  */
 import { feedPosition, revocationPage, TOKEN_COLUMNS, tokenValues, toToken, type RevocationRow, type TokenRow } from '../sql/rows.ts';
-import type { TokenRecord, TokenRepo } from '../types.ts';
+import { REVOKED_FAMILY_RETENTION_MS, RevokedFamilyError, type TokenRecord, type TokenRepo } from '../types.ts';
 import { firstOf, insertSql, type Db } from './db.ts';
 
 interface Pending {
@@ -12,13 +14,31 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-export function sqliteTokens(db: Db): TokenRepo {
+/**
+ * Inserting tokens, and the revocation mark every insert into a family checks: for this repository
+ * and for code redemption (codes.ts). Run inside `db.immediate`, which makes the check and the
+ * insert one step.
+ */
+export function tokenWrites(db: Db) {
   const insert = db.prepare(insertSql('tokens', TOKEN_COLUMNS));
+  const familyMark = db.prepare<{ family_id: string }>('SELECT family_id FROM revoked_families WHERE family_id = ?');
+  return {
+    familyRevoked: (familyId: string | null): boolean => familyId !== null && familyMark.get(familyId) !== undefined,
+    insert: (t: TokenRecord): void => void insert.run(...tokenValues(t)),
+  };
+}
+
+export function sqliteTokens(db: Db): TokenRepo {
+  const writes = tokenWrites(db);
   const find = db.prepare<TokenRow>('SELECT * FROM tokens WHERE digest = ?');
   const revoke = db.prepare('UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL');
   const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL');
   const revokeClient = db.prepare('UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL');
   const purge = db.prepare('DELETE FROM tokens WHERE expires_at < ?');
+  const markFamily = db.prepare(
+    'INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
+  );
+
   const feed = db.prepare<RevocationRow>('SELECT seq, jti, expires_at FROM revocation_feed WHERE seq > ? ORDER BY seq LIMIT ?');
 
   /** Token records waiting for the next group commit. */
@@ -38,7 +58,8 @@ export function sqliteTokens(db: Db): TokenRepo {
       db.immediate(() => {
         for (const p of batch) {
           try {
-            insert.run(...tokenValues(p.token));
+            if (writes.familyRevoked(p.token.familyId)) throw new RevokedFamilyError(p.token.familyId!);
+            writes.insert(p.token);
           } catch (err) {
             failed.set(p, err);
           }
@@ -68,15 +89,18 @@ export function sqliteTokens(db: Db): TokenRepo {
       return revoke.run(at, digest) === 1;
     },
     async revokeFamily(familyId, at) {
-      return revokeFamily.run(at, familyId);
+      return db.immediate(() => {
+        markFamily.run(familyId, at, at + REVOKED_FAMILY_RETENTION_MS);
+        return revokeFamily.run(at, familyId);
+      });
     },
     async purgeExpired(before) {
       return purge.run(before);
     },
     async rotate(digest, at, successors) {
       return db.immediate(() => {
-        if (revoke.run(at, digest) !== 1) return false;
-        for (const t of successors) insert.run(...tokenValues(t));
+        if (successors.some((t) => writes.familyRevoked(t.familyId)) || revoke.run(at, digest) !== 1) return false;
+        for (const t of successors) writes.insert(t);
         return true;
       });
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConflictError } from '../../../src/storage/types.ts';
 import type { StoreTest } from './index.ts';
-import { codeRecord } from './records.ts';
+import { codeRecord, tokenRecord } from './records.ts';
 
 export function codesContract(test: StoreTest): void {
   test('consume is won exactly once, even when raced; purgeExpired', async (s) => {
@@ -13,5 +13,37 @@ export function codesContract(test: StoreTest): void {
     assert.equal((await s.codes.find(['p1:c']))?.consumedAt, 7);
     assert.equal(await s.codes.consume('p1:unknown', 7), false);
     assert.equal(await s.codes.purgeExpired(61_001), 1);
+  });
+
+  test('C-06 RACE-01 redeem: the code is consumed in the write that stores its tokens, won exactly once', async (s) => {
+    await s.codes.insert(codeRecord('p1:c'));
+    const issued = (i: number) => [tokenRecord(`jti:a${i}`, { kind: 'access_token', familyId: 'fam' }), tokenRecord(`p1:r${i}`, { familyId: 'fam' })];
+    const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => s.codes.redeem('p1:c', 7, issued(i))));
+    assert.equal(wins.filter(Boolean).length, 1);
+    const winner = wins.indexOf(true);
+    assert.equal((await s.codes.find(['p1:c']))?.consumedAt, 7);
+    for (let i = 0; i < 20; i++) {
+      const stored = await Promise.all(issued(i).map((t) => s.tokens.find([t.digest])));
+      assert.equal(stored.every((t) => t !== undefined), i === winner, `tokens of attempt ${i}`);
+      assert.equal(stored.some((t) => t !== undefined), i === winner);
+    }
+    assert.equal(await s.codes.redeem('p1:c', 8, issued(99)), false, 'consumed');
+    assert.equal(await s.codes.redeem('p1:unknown', 8, issued(98)), false, 'unknown');
+    assert.equal(await s.tokens.find(['p1:r99']), undefined);
+  });
+
+  test('RACE-03 redeem into a revoked family writes nothing', async (s) => {
+    await s.codes.insert(codeRecord('p1:c', { familyId: 'famx' }));
+    await s.tokens.revokeFamily('famx', 5);
+    assert.equal(await s.codes.redeem('p1:c', 7, [tokenRecord('p1:r', { familyId: 'famx' })]), false);
+    assert.equal(await s.tokens.find(['p1:r']), undefined);
+  });
+
+  test('redeem: a duplicate token digest fails the whole write, the code stays unconsumed', async (s) => {
+    await s.codes.insert(codeRecord('p1:c'));
+    await s.tokens.insert(tokenRecord('p1:taken', { familyId: null }));
+    await assert.rejects(s.codes.redeem('p1:c', 7, [tokenRecord('p1:new', { familyId: 'fam' }), tokenRecord('p1:taken', { familyId: 'fam' })]), ConflictError);
+    assert.equal((await s.codes.find(['p1:c']))?.consumedAt, null);
+    assert.equal(await s.tokens.find(['p1:new']), undefined);
   });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConflictError, jtiDigest } from '../../../src/storage/types.ts';
+import { ConflictError, jtiDigest, RevokedFamilyError } from '../../../src/storage/types.ts';
 import type { StoreTest } from './index.ts';
 import { tokenRecord } from './records.ts';
 
@@ -65,5 +65,43 @@ export function tokensContract(test: StoreTest): void {
     assert.deepEqual(second.revocations, [{ jti: 'j1', expiresAt: 111 }]);
     const third = await s.tokens.revocations(second.cursor, 10);
     assert.deepEqual(third, { revocations: [], cursor: second.cursor });
+  });
+
+  test('RACE-03 a revoked family refuses every later insert and rotation, and keeps its mark', async (s) => {
+    await s.tokens.insert(tokenRecord('p1:r', { familyId: 'famr' }));
+    assert.equal(await s.tokens.revokeFamily('famr', 5), 1);
+    await assert.rejects(s.tokens.insert(tokenRecord('p1:late', { familyId: 'famr' })), RevokedFamilyError);
+    assert.equal(await s.tokens.find(['p1:late']), undefined);
+    // Revoked before any of its tokens exists (a code's loser ahead of its winner): the same.
+    assert.equal(await s.tokens.revokeFamily('famq', 6), 0);
+    await assert.rejects(s.tokens.insert(tokenRecord(jtiDigest('jq'), { kind: 'access_token', familyId: 'famq' })), RevokedFamilyError);
+    await s.tokens.insert(tokenRecord('p1:q-old', { familyId: 'famp' }));
+    assert.equal(await s.tokens.rotate('p1:q-old', 7, [tokenRecord('p1:q-new', { familyId: 'famq' })]), false);
+    assert.equal((await s.tokens.find(['p1:q-old']))?.revokedAt, null, 'nothing written');
+    assert.equal(await s.tokens.find(['p1:q-new']), undefined);
+    await s.tokens.insert(tokenRecord('p1:free', { familyId: null }));
+  });
+
+  test('RACE-03 revokeFamily racing rotations and inserts into the family: nothing of it stays live (30 rounds)', async (s) => {
+    for (let round = 0; round < 30; round++) {
+      const family = `fam-race-${round}`;
+      await s.tokens.insert(tokenRecord(`p1:old${round}`, { familyId: family }));
+      const writes: Array<Promise<unknown>> = [
+        s.tokens.rotate(`p1:old${round}`, 10, [tokenRecord(`p1:new${round}`, { familyId: family }), tokenRecord(jtiDigest(`a${round}`), { kind: 'access_token', familyId: family })]),
+        s.tokens.insert(tokenRecord(jtiDigest(`b${round}`), { kind: 'access_token', familyId: family })).catch((err: unknown) => {
+          if (!(err instanceof RevokedFamilyError)) throw err;
+        }),
+      ];
+      // The revocation lands before, between or after the writes.
+      const order = round % 3;
+      if (order === 0) writes.unshift(s.tokens.revokeFamily(family, 11));
+      else if (order === 1) writes.splice(1, 0, s.tokens.revokeFamily(family, 11));
+      else writes.push(s.tokens.revokeFamily(family, 11));
+      await Promise.all(writes);
+      for (const digest of [`p1:old${round}`, `p1:new${round}`, jtiDigest(`a${round}`), jtiDigest(`b${round}`)]) {
+        const t = await s.tokens.find([digest]);
+        assert.ok(t === undefined || t.revokedAt !== null, `round ${round}: ${digest} is live`);
+      }
+    }
   });
 }
