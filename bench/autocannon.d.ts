@@ -1,13 +1,21 @@
-/** The slice of `autocannon` (which ships no types) that bench/autocannon-runner.ts uses. */
+/** The slice of `autocannon` (which ships no types) that bench/autocannon-runner.ts and bench/signed-load.ts use. */
 declare module 'autocannon' {
+  interface RequestSpec {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }
   interface Options {
     url: string;
     method: string;
     headers: Record<string, string>;
-    body: string;
+    body?: string;
     connections: number;
     duration: number;
     timeout: number;
+    /** Each request built anew: `setupRequest` runs before every send. */
+    requests?: Array<{ setupRequest?: (req: RequestSpec) => RequestSpec }>;
   }
   interface Result {
     '2xx': number;

@@ -19,6 +19,7 @@ import { dataSection } from './sections/data.ts';
 import { dialectsSection } from './sections/dialects.ts';
 import { halfSection } from './sections/half.ts';
 import { scaleSection } from './sections/scale.ts';
+import { senderSection } from './sections/sender.ts';
 import { signingSection } from './sections/signing.ts';
 import { verifySection } from './sections/verify-bench.ts';
 import { workersSection } from './sections/workers.ts';
@@ -29,8 +30,9 @@ const RUNNERS: Record<Section, (ctx: Context) => Promise<void>> = {
   signing: signingSection,
   workers: workersSection,
   dialects: dialectsSection,
-  data: dataSection,
+  sender: senderSection,
   scale: scaleSection,
+  data: dataSection,
   verify: verifySection,
 };
 

@@ -13,7 +13,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify, SignJWT 
 import { clientKeys, CLIENT_KEY_ALGORITHMS } from '../src/credentials/client-keys.ts';
 import { JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion } from '../src/protocol/client-assertion.ts';
 import { DPOP_ALGORITHMS, verifyDpopProof } from '../src/protocol/dpop.ts';
-import { memoryReplayGuard } from '../src/protocol/replay-guard.ts';
+import { storeReplayGuard } from '../src/protocol/replay-guard.ts';
+import { MemoryReplays } from '../src/storage/memory/replays.ts';
 import { createVerifier } from '../src/verify/index.ts';
 
 const N = Number(process.argv[2] ?? 3000);
@@ -42,7 +43,7 @@ for (const alg of ['ES256', 'EdDSA', 'RS256'] as const) {
 
   const proofs = await Promise.all(Array.from({ length: N }, () =>
     new SignJWT({ jti: randomBytes(16).toString('base64url'), htm: 'POST', htu: URL_, iat: iat() }).setProtectedHeader({ alg, typ: 'dpop+jwt', jwk }).sign(privateKey)));
-  const settings = { algorithms: DPOP_ALGORITHMS, proofMaxAgeSeconds: 300, clockToleranceSeconds: 5, nonces: undefined, replay: memoryReplayGuard(), now: Date.now };
+  const settings = { algorithms: DPOP_ALGORITHMS, proofMaxAgeSeconds: 300, clockToleranceSeconds: 5, nonces: undefined, replay: storeReplayGuard(new MemoryReplays(), Date.now), now: Date.now };
   await time(`${alg} bare jose.jwtVerify (reference)`, proofs, (p) => jwtVerify(p, publicKey));
   await time(`${alg} DPoP proof at the token endpoint`, proofs, (p) => verifyDpopProof({ method: 'POST', url: URL_, proof: p }, settings));
 
@@ -50,7 +51,7 @@ for (const alg of ['ES256', 'EdDSA', 'RS256'] as const) {
   const source = { jwks: { keys: [{ ...jwk, kid: 'k' }] } };
   const assertions = await Promise.all(Array.from({ length: N }, () =>
     new SignJWT({ iss: 'c', sub: 'c', aud: ISSUER, jti: randomBytes(16).toString('base64url'), iat: iat(), exp: iat() + 60 }).setProtectedHeader({ alg, kid: 'k' }).sign(privateKey)));
-  const aSettings = { audiences: [ISSUER], algorithms: CLIENT_KEY_ALGORITHMS, maxLifetimeSeconds: 300, clockToleranceSeconds: 5, replay: memoryReplayGuard(), now: Date.now };
+  const aSettings = { audiences: [ISSUER], algorithms: CLIENT_KEY_ALGORITHMS, maxLifetimeSeconds: 300, clockToleranceSeconds: 5, replay: storeReplayGuard(new MemoryReplays(), Date.now), now: Date.now };
   await time(`${alg} private_key_jwt assertion`, assertions, (a) =>
     verifyClientAssertion({ clientId: 'c', assertionType: JWT_BEARER_ASSERTION_TYPE, assertion: a, secretPresented: false }, (_id, h) => keys.keyFor(source, h), aSettings));
 

@@ -101,6 +101,11 @@ export async function createClient(o: Pick<KeymintOptions, 'bin' | 'dataDir' | '
   return { clientId: c.client_id, clientSecret: c.client_secret };
 }
 
+/** Any `keymint <args>` on the same store (e.g. `clients create` with flags of its own); resolves stdout. */
+export async function runKeymintCli(o: Pick<KeymintOptions, 'bin' | 'dataDir' | 'storeFlags' | 'env'>, core: number, args: readonly string[]): Promise<string> {
+  return runPinned(core, NODE, [o.bin, ...args, '--data', o.dataDir, ...o.storeFlags], 60_000, { env: keymintEnv(o) });
+}
+
 export const OIDC_SECRET = 'bench-oidc-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export async function startOidcProvider(core: number, alg: string): Promise<Started> {

@@ -19,7 +19,7 @@ import type { RevokedEvent } from './protocol/revocation.ts';
 import { withRepos } from './storage/layered.ts';
 import { openStore } from './storage/open.ts';
 import type { Store } from './storage/types.ts';
-import { loadKek, openKeyring } from './tokens/kek.ts';
+import { deriveKey, loadKek, openKeyring } from './tokens/kek.ts';
 import type { Keyring, SigningAlg } from './tokens/keyring.ts';
 import { createLogger, type Logger } from './util/log.ts';
 import { openRedis, type RedisHandle } from './util/redis.ts';
@@ -36,6 +36,8 @@ export interface KeymintCore {
   readonly clients: ClientService;
   readonly sessions: SessionService;
   readonly log: Logger;
+  /** A key for one purpose, derived from the KEK (the same on every node sharing it). */
+  derivedKey(purpose: Parameters<typeof deriveKey>[1]): Buffer;
   close(): Promise<void>;
 }
 
@@ -80,7 +82,8 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
     const store = withRepos(base, { clients: followCommits(cache, base.changeMarker, now), keys: publishingKeys(base.keys, feed) });
     const fixedAlgs = mounts.flatMap(({ dialect: d }) => (d.accessToken.format === 'jwt' && d.accessToken.alg ? [d.accessToken.alg] : []));
     const algs = [...new Set<SigningAlg>([config.alg, 'RS256', ...fixedAlgs])];
-    const keyring = await openKeyring(store.keys, { kek: loadKek(config), algs, maxTokenTtl: config.maxTokenTtl, log, now });
+    const kek = loadKek(config);
+    const keyring = await openKeyring(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, log, now });
     const settings = { ...config, knownDialects: [...DIALECTS.keys()], knownGrants: GRANT_TYPES };
     const clients = new ClientService({ store, keyring, settings, now });
     const sessions = new SessionService({ store, keyring, settings, now });
@@ -90,7 +93,8 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
       if (event.type === 'resync') cache.invalidate();
       if (event.type === 'keys' || event.type === 'resync') keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err }));
     });
-    return { config, store, feed, redis, keyring, clients, sessions, log, metrics, close };
+    const derivedKey = (purpose: Parameters<typeof deriveKey>[1]) => deriveKey(kek, purpose);
+    return { config, store, feed, redis, keyring, clients, sessions, log, metrics, derivedKey, close };
   } catch (err) {
     await close();
     throw err;

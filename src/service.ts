@@ -12,6 +12,7 @@ import { DIALECTS, mountsOf } from './dialects/index.ts';
 import { oauth2 } from './dialects/oauth2.ts';
 import { bindGrants } from './grants/index.ts';
 import { discoveryRoutes } from './http/discovery.ts';
+import { mountRegistration } from './http/endpoints/registration.ts';
 import { registerGauges } from './http/gauges.ts';
 import { mountDialect, offeredGrants, type MountDeps } from './http/mounts.ts';
 import { metricsObserver, OPS_PATHS, opsRoutes } from './http/ops.ts';
@@ -20,7 +21,13 @@ import { createHttpServer, drainServer } from './http/server.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import { LoadShedder } from './limits/shedding.ts';
+import { storeReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
+import { senderChecks } from './protocol/sender.ts';
+import { subjectTokenReader } from './protocol/subject-token.ts';
+import { clientDocuments } from './credentials/client-documents.ts';
+import { registrationPolicy } from './credentials/registration-policy.ts';
+import { redisReplayGuard } from './limits/redis-replay.ts';
 import { accessTokenFormat, opaqueFormatsOf, refreshTokenFormat } from './tokens/formats.ts';
 import { resolveSigning } from './tokens/jwt.ts';
 import { localJwtVerifier } from './tokens/local-verify.ts';
@@ -86,9 +93,34 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const { config, store, keyring, clients, sessions, log, metrics } = core;
   const now = options.now ?? Date.now;
   const limiter = createLimiter(config, core.redis, metrics, log, now, options.limiter);
-  const auth = { verifier: { verifySecret: clients.verifySecret.bind(clients), find: store.clients.get.bind(store.clients) }, settings: config };
+  const mounts = mountsOf(config);
+  const standard = mounts.find((m) => m.dialect.name === 'oauth2');
+  const sender = senderChecks({
+    audiences: [config.issuer, ...(standard ? endpointUrls(config.issuer, standard.path, standard.dialect.endpoints ?? []) : [])],
+    replay: core.redis ? redisReplayGuard(core.redis, config.redisPrefix) : storeReplayGuard(store.replays, now, (err) => log.warn('replay purge failed', { err })),
+    nonceKey: config.dpopNonce ? core.derivedKey('dpop-nonce') : undefined,
+    allowPrivateClientUrls: config.clientUrlsAllowPrivate,
+    allowHttpJwksUri: config.jwksUriAllowHttp,
+    now,
+    onFetchError: (uri, err) => log.warn('jwks_uri fetch failed', { uri, err }),
+  });
+  const documents = config.clientIdMetadataDocuments
+    ? clientDocuments({
+        allowPrivateAddresses: config.clientUrlsAllowPrivate,
+        environment: config.environment,
+        policy: registrationPolicy(config),
+        dialects: [oauth2.name],
+        now,
+        onRefused: (clientId, reason) => log.info('client metadata document refused', { clientId, reason }),
+      })
+    : undefined;
+  const findClient = (id: string) => (documents?.isDocumentId(id) ? documents.resolve(id) : store.clients.get(id));
+  const verifier = { verifySecret: clients.verifySecret.bind(clients), find: findClient, assertionKey: sender.assertionKey, assertions: sender.assertions };
+  const auth = { verifier, settings: config };
   const opaqueFormats = opaqueFormatsOf(DIALECTS.values());
-  const grants = bindGrants({ store, keyring, sessions, settings: config, opaqueFormats });
+  const verifyJwt = localJwtVerifier(keyring, config.issuer);
+  const subjectTokens = subjectTokenReader({ store, keyring, opaqueFormats, verifyJwt, settings: config });
+  const grants = bindGrants({ store, keyring, sessions, settings: config, opaqueFormats, subjectTokens });
   const onRevoked = async (event: RevokedEvent) => {
     // The revocation is already durable: neither the feed nor the embedder's hook may fail the request.
     try {
@@ -98,15 +130,14 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
       log.warn('onRevoked hook failed', { err, client: event.clientId });
     }
   };
-  const mounts = mountsOf(config);
   // Serving processes on this machine: the workers of `keymint serve`, or this one process.
   const signing = resolveSigning(config.signing, cluster.isWorker ? config.workers : 1);
   const deps: MountDeps = {
     grants,
     formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg, signing), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),
-    exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter) },
-    lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt: localJwtVerifier(keyring, config.issuer), onRevoked },
-    authorize: { store, keyring, sessions, settings: config, now },
+    exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter), dpop: sender.dpop },
+    lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
+    authorize: { store, findClient, keyring, sessions, settings: config, now },
     pipeline: { limiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
     issuer: config.issuer,
     log,
@@ -116,10 +147,27 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   } catch (err) {
     throw new ConfigError('dialects', (err as Error).message);
   }
-  const standard = mounts.find((m) => m.dialect.name === 'oauth2');
+  if (standard && config.registration !== 'off') {
+    mountRegistration(router, 'oauth2', `${standard.path.slice(0, standard.path.lastIndexOf('/'))}/register`, config.issuer, {
+      clients,
+      rules: { mode: config.registration, policy: registrationPolicy(config), allowHttpJwksUri: config.jwksUriAllowHttp },
+      perHour: config.registrationRateLimit,
+      limiter,
+      clientIp: deps.pipeline.clientIp,
+      tokens: deps.lifecycle,
+      now,
+      log,
+    });
+  }
   const grantTypes = standard ? [...offeredGrants(standard.dialect, grants).keys()] : [];
-  for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [] }, keyring)) router.add(r);
+  for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [], clientIdMetadataDocuments: config.clientIdMetadataDocuments, registration: config.registration !== 'off' }, keyring)) router.add(r);
   for (const r of opsRoutes(store, metrics, options.scrape)) router.add(r);
+}
+
+/** The token endpoint's URL and those of the endpoints beside it that take client authentication. */
+function endpointUrls(issuer: string, tokenPath: string, endpoints: readonly string[]): string[] {
+  const dir = `${issuer}${tokenPath.slice(0, tokenPath.lastIndexOf('/'))}`;
+  return [`${issuer}${tokenPath}`, ...endpoints.filter((e) => e === 'introspect' || e === 'revoke').map((e) => `${dir}/${e}`)];
 }
 
 function listen(server: Server, config: Pick<Config, 'port' | 'host'>): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput } from '../credentials/clients.ts';
+import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import type { SessionService } from '../credentials/sessions.ts';
 import { adminAudience } from '../protocol/audience.ts';
@@ -211,6 +212,27 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
     rateLimit: rateLimit as number | null | undefined,
     admin: optBool('admin'),
     ttl: ttl as number | null | undefined,
+    ...authInput(b),
+  };
+}
+
+/** RFC 7591 names: `token_endpoint_auth_method`, `jwks`, `jwks_uri`, `dpop_bound_access_tokens`; and the exchange policy. */
+function authInput(b: Record<string, unknown>): AuthSettingsInput {
+  const method = b.token_endpoint_auth_method;
+  if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic' && method !== 'client_secret_post' && method !== 'none') {
+    throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post, private_key_jwt or none');
+  }
+  const jwksUri = b.jwks_uri;
+  if (jwksUri !== undefined && typeof jwksUri !== 'string') throw new ClientInputError('jwks_uri', 'jwks_uri must be a string');
+  const dpop = b.dpop_bound_access_tokens;
+  if (dpop !== undefined && typeof dpop !== 'boolean') throw new ClientInputError('dpop_bound_access_tokens', 'dpop_bound_access_tokens must be a boolean');
+  return {
+    ...(method === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
+    ...(b.jwks === undefined ? {} : { jwks: b.jwks }),
+    ...(jwksUri === undefined ? {} : { jwksUri }),
+    ...(dpop === true ? { dpopBound: true } : {}),
+    ...(b.exchange_audiences === undefined ? {} : { exchangeAudiences: strings(b.exchange_audiences, 'exchange_audiences') }),
+    ...(b.exchange_scopes === undefined ? {} : { exchangeScopes: strings(b.exchange_scopes, 'exchange_scopes') }),
   };
 }
 

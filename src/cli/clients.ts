@@ -1,10 +1,36 @@
 /** `keymint clients …`: a thin front end over ClientService (the admin API uses the same service). */
 import type { ClientView, CreateClientInput } from '../credentials/clients.ts';
 import { ClientInputError } from '../credentials/clients.ts';
+import { readFileSync } from 'node:fs';
+import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
 import type { KeymintCore } from '../service.ts';
 import type { Flags } from './flags.ts';
 
 const out = (s: string) => process.stdout.write(s);
+
+/** `--auth-method private_key_jwt` with `--jwks-file` (a JWKS in a file) or `--jwks-uri`; `--dpop-bound`; the exchange policy. */
+function authFlags(flags: Flags): AuthSettingsInput {
+  const method = flags['auth-method'];
+  if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic') {
+    throw new ClientInputError('auth-method', 'auth-method is client_secret_basic or private_key_jwt');
+  }
+  let jwks: unknown;
+  if (typeof flags['jwks-file'] === 'string') {
+    try {
+      jwks = JSON.parse(readFileSync(flags['jwks-file'], 'utf8'));
+    } catch {
+      throw new ClientInputError('jwks-file', 'jwks-file must name a readable file holding a JSON Web Key Set');
+    }
+  }
+  return {
+    ...(method === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
+    ...(jwks === undefined ? {} : { jwks }),
+    ...(typeof flags['jwks-uri'] === 'string' ? { jwksUri: flags['jwks-uri'] } : {}),
+    ...(flags['dpop-bound'] === true ? { dpopBound: true } : {}),
+    ...(list(flags['exchange-audience']) ? { exchangeAudiences: list(flags['exchange-audience']) } : {}),
+    ...(list(flags['exchange-scope']) ? { exchangeScopes: list(flags['exchange-scope']) } : {}),
+  };
+}
 const list = (v: Flags[string]): string[] | undefined => (Array.isArray(v) ? v : undefined);
 
 export async function clientsCommand(core: KeymintCore, args: string[], flags: Flags): Promise<number> {
@@ -30,6 +56,7 @@ export async function clientsCommand(core: KeymintCore, args: string[], flags: F
         admin: flags.admin === true,
         ttl,
         ...(typeof flags['rate-limit'] === 'string' ? { rateLimit: Number(flags['rate-limit']) } : {}),
+        ...authFlags(flags),
       };
       const { client, clientSecret } = await core.clients.create(input, 'cli');
       if (asJson) out(`${JSON.stringify({ ...client, client_secret: clientSecret }, null, 2)}\n`);

@@ -36,6 +36,12 @@ export const COMMAND_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   'redirect-uri': { type: 'string', multiple: true },
   'allow-audience': { type: 'string', multiple: true },
   'allow-dialect': { type: 'string', multiple: true },
+  'auth-method': { type: 'string' },
+  'jwks-file': { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  'dpop-bound': { type: 'boolean' },
+  'exchange-audience': { type: 'string', multiple: true },
+  'exchange-scope': { type: 'string', multiple: true },
   'expire-old-in': { type: 'string' },
   limit: { type: 'string' },
 };

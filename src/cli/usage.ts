@@ -12,6 +12,8 @@ Commands:
         [--scope S]... [--grant G]... [--mode live|sandbox] [--type confidential|public]
         [--ttl SECONDS] [--rate-limit PER_MINUTE] [--admin] [--trusted] [--redirect-uri URI]...
         [--allow-audience URI]... [--allow-dialect NAME]... [--json]
+        [--auth-method private_key_jwt (--jwks-file FILE | --jwks-uri URL)] [--dpop-bound]
+        [--exchange-audience URI]... [--exchange-scope S]...
   clients list [--json]         List clients (never secrets)
   clients show ID [--json]
   clients rotate-secret ID [--expire-old-in SECONDS]

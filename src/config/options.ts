@@ -19,7 +19,8 @@ import {
 } from './parse.ts';
 import { availableParallelism } from 'node:os';
 import { isLoopbackIp } from '../util/loopback.ts';
-import { SIGNING_ALGS, SIGNING_MODES, type Config, type DialectMount } from './types.ts';
+import { isScopeToken } from '../wire/scope.ts';
+import { SIGNING_ALGS, SIGNING_MODES, type Config, type DialectMount, type ResourceDecl, type TrustedIssuer } from './types.ts';
 
 export interface Option<T> {
   readonly flag: string;
@@ -71,6 +72,45 @@ function mounts(raw: RawValue, key: string): DialectMount[] {
   });
 }
 
+/** `URI` or `URI=SCOPE,SCOPE`: an absolute URI without fragment (RFC 8707 §2), each scope an RFC 6749 §3.3 token. */
+function resources(raw: RawValue, key: string): ResourceDecl[] {
+  const seen = new Set<string>();
+  return listOf(raw, key).map((entry) => {
+    const eq = entry.indexOf('=');
+    const uri = eq < 0 ? entry : entry.slice(0, eq);
+    const url = URL.parse(uri);
+    if (!url || url.hash !== '' || uri.includes('#')) throw new ConfigError(key, 'each resource is an absolute URI without a fragment');
+    if (seen.has(uri)) throw new ConfigError(key, `the resource ${uri} is declared twice`);
+    seen.add(uri);
+    if (eq < 0) return { uri, scopes: undefined };
+    const scopes = entry.slice(eq + 1).split(',').filter(Boolean);
+    if (!scopes.every(isScopeToken)) throw new ConfigError(key, `the scopes of ${uri} must be RFC 6749 scope tokens, comma-separated`);
+    return { uri, scopes };
+  });
+}
+
+/** `ISSUER=JWKS_URI`, both https (http only for a loopback host). */
+function trustedIssuers(raw: RawValue, key: string): TrustedIssuer[] {
+  return listOf(raw, key).map((entry) => {
+    const eq = entry.indexOf('=');
+    const issuer = entry.slice(0, eq);
+    const jwksUri = entry.slice(eq + 1);
+    for (const value of [issuer, jwksUri]) {
+      const url = eq < 0 ? null : URL.parse(value);
+      if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && (url.hostname === 'localhost' || isLoopbackIp(url.hostname))))) {
+        throw new ConfigError(key, 'each entry is ISSUER=JWKS_URI, both https URLs (http only on a loopback host)');
+      }
+    }
+    return { issuer, jwksUri };
+  });
+}
+
+/** A repeatable option whose entries may themselves hold commas: flags give a list, the environment separates entries by spaces. */
+function listOf(raw: RawValue, key: string): string[] {
+  if (Array.isArray(raw)) return [...(raw as readonly string[])];
+  return text(raw, key).split(/\s+/).filter(Boolean);
+}
+
 function proxies(raw: RawValue, key: string): string[] {
   const entries = list(raw, key);
   for (const p of entries) if (!isAddressOrCidr(p)) throw new ConfigError(key, 'each entry must be an IP address or CIDR');
@@ -120,6 +160,70 @@ export const OPTION_TABLE: Table = {
   sessionCookie: { flag: 'session-cookie', env: 'KEYMINT_SESSION_COOKIE', default: 'keymint_session', doc: 'Name of the cookie holding the session token at the authorization endpoint (an RFC 6265 token, 1–64 characters).', parse: matching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'a cookie name (RFC 6265 token), 1–64 characters') },
   loginUrl: { flag: 'login-url', env: 'KEYMINT_LOGIN_URL', defaultDoc: 'none; the client gets error=login_required', doc: 'Where the authorization endpoint sends a browser without a session, with `return_to=<authorize URL>` appended.', parse: absoluteUrl },
   audience: { flag: 'audience', env: 'KEYMINT_AUDIENCE', default: (r) => r.issuer, defaultDoc: 'the issuer', doc: 'Default `aud` of access tokens.', parse: absoluteUri },
+  resources: {
+    flag: 'resource',
+    env: 'KEYMINT_RESOURCES',
+    repeatable: true,
+    default: '',
+    defaultDoc: 'none',
+    doc: 'A resource server tokens may be issued for (RFC 8707), `URI` or `URI=SCOPE,SCOPE` naming the only scopes its tokens may carry; repeatable; env: space-separated.',
+    parse: resources,
+  },
+  exchangeIssuers: {
+    flag: 'exchange-issuer',
+    env: 'KEYMINT_EXCHANGE_ISSUERS',
+    repeatable: true,
+    default: '',
+    defaultDoc: 'none',
+    doc: 'An issuer whose JWTs token exchange accepts as subject or actor tokens, `ISSUER=JWKS_URI` (its tokens must name this issuer in `aud`); repeatable; env: space-separated.',
+    parse: trustedIssuers,
+  },
+  registration: {
+    flag: 'registration',
+    env: 'KEYMINT_REGISTRATION',
+    default: 'off',
+    doc: 'Dynamic client registration (RFC 7591) at `<oauth2 mount>/register`: `off`; `token`, with an initial access token (a Keymint access token with the `keymint:register` scope); `open`, to anyone, rate-limited, public clients of the code flow only.',
+    parse: oneOf(['off', 'token', 'open'] as const),
+  },
+  registrationScopes: {
+    flag: 'registration-scope',
+    env: 'KEYMINT_REGISTRATION_SCOPES',
+    repeatable: true,
+    default: '',
+    defaultDoc: 'the scopes the declared resources name',
+    doc: 'A scope registered clients and client ID metadata document clients may be given; repeatable; env: comma-separated.',
+    parse: (raw, key) => {
+      const scopes = list(raw, key);
+      if (!scopes.every(isScopeToken)) throw new ConfigError(key, 'each entry is an RFC 6749 scope token');
+      return scopes;
+    },
+  },
+  registrationRateLimit: { flag: 'registration-rate-limit', env: 'KEYMINT_REGISTRATION_RATE_LIMIT', default: '20', doc: 'Open registrations per hour per source address.', parse: int(1, 1_000_000) },
+  clientIdMetadataDocuments: {
+    flag: 'client-id-metadata-documents',
+    env: 'KEYMINT_CLIENT_ID_METADATA_DOCUMENTS',
+    boolean: true,
+    default: 'false',
+    doc: 'Accept https URLs as client ids, the client described by the JSON document at that URL (OAuth Client ID Metadata Document; what MCP clients use): public clients of the code flow, within the registration scopes.',
+    parse: bool,
+  },
+  dpopNonce: {
+    flag: 'dpop-nonce',
+    env: 'KEYMINT_DPOP_NONCE',
+    boolean: true,
+    default: 'false',
+    doc: 'Require a server nonce in DPoP proofs (RFC 9449 §8): a proof without a current one is answered `use_dpop_nonce` with the nonce in `DPoP-Nonce`; nonces change every 5 minutes and need no shared state.',
+    parse: bool,
+  },
+  clientUrlsAllowPrivate: {
+    flag: 'client-urls-allow-private',
+    env: 'KEYMINT_CLIENT_URLS_ALLOW_PRIVATE',
+    boolean: true,
+    default: 'false',
+    doc: "Let URLs that clients name (`jwks_uri`, client ID metadata documents) reach private, loopback and link-local addresses (false: only public ones, against SSRF).",
+    parse: bool,
+  },
+  jwksUriAllowHttp: { flag: 'jwks-uri-allow-http', env: 'KEYMINT_JWKS_URI_ALLOW_HTTP', boolean: true, default: 'false', doc: "Let clients' `jwks_uri` be plain http (tests and local development only).", parse: bool },
   environment: { flag: 'environment', env: 'KEYMINT_ENVIRONMENT', default: 'prod', doc: 'Deployment environment encoded in client ids; clients of another one are refused.', parse: matching(/^[a-z0-9]{1,16}$/, '1–16 lowercase letters or digits') },
   idPrefix: { flag: 'id-prefix', env: 'KEYMINT_ID_PREFIX', default: 'sk', doc: 'Prefix of client ids.', parse: matching(/^[a-z][a-z0-9]{0,7}$/, '1–8 lowercase letters or digits, starting with a letter') },
   bodyLimit: { flag: 'body-limit', env: 'KEYMINT_BODY_LIMIT', default: '16384', doc: 'Largest request body in bytes.', parse: int(1024, 1_048_576) },

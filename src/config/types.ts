@@ -16,6 +16,19 @@ export interface DialectMount {
   readonly path: string | undefined;
 }
 
+/** A resource server Keymint issues tokens for (RFC 8707), with the scopes its tokens may carry. */
+export interface ResourceDecl {
+  readonly uri: string;
+  /** Undefined: the resource restricts no scope. */
+  readonly scopes: readonly string[] | undefined;
+}
+
+/** An issuer whose JWTs the token-exchange grant accepts as subject or actor tokens (RFC 8693). */
+export interface TrustedIssuer {
+  readonly issuer: string;
+  readonly jwksUri: string;
+}
+
 export interface Config {
   readonly insecureHttp: boolean;
   readonly port: number;
@@ -32,6 +45,16 @@ export interface Config {
   readonly sessionCookie: string;
   readonly loginUrl: string | undefined;
   readonly audience: string;
+  readonly resources: readonly ResourceDecl[];
+  readonly exchangeIssuers: readonly TrustedIssuer[];
+  readonly registration: 'off' | 'token' | 'open';
+  /** Empty: the scopes the declared resources name. */
+  readonly registrationScopes: readonly string[];
+  readonly registrationRateLimit: number;
+  readonly clientIdMetadataDocuments: boolean;
+  readonly dpopNonce: boolean;
+  readonly clientUrlsAllowPrivate: boolean;
+  readonly jwksUriAllowHttp: boolean;
   readonly environment: string;
   readonly idPrefix: string;
   readonly bodyLimit: number;

@@ -8,7 +8,15 @@
 import { importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
 import { fetchJwksDocument, type JwksFetchSettings } from './jwks-fetch.ts';
 
-export type ClientKeySource = { readonly jwks: JSONWebKeySet } | { readonly jwksUri: string };
+/** Where a client's keys are: a registered set (as stored: validated again, once per object) or a `jwks_uri`. */
+export type ClientKeySource = { readonly jwks: unknown } | { readonly jwksUri: string };
+
+/** The key source of a client registered for `private_key_jwt`, or undefined when it has none. */
+export function keySourceOf(client: { readonly jwks?: unknown; readonly jwksUri?: string | undefined }): ClientKeySource | undefined {
+  if (client.jwks !== undefined) return { jwks: client.jwks };
+  if (client.jwksUri !== undefined) return { jwksUri: client.jwksUri };
+  return undefined;
+}
 
 /** The `alg` values a client key may be used with; never `none`, never HS* (RFC 8725 §3.1). */
 export const CLIENT_KEY_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'] as const;
@@ -17,6 +25,8 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const CURVES: Readonly<Record<string, readonly string[]>> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] };
 const FAMILY: Readonly<Record<string, string>> = { ES: 'EC', Ed: 'OKP', PS: 'RSA', RS: 'RSA' };
 const MAX_KEYS = 16;
+/** Imported keys kept (oldest dropped first). */
+const IMPORTED_KEYS_MAX = 10_000;
 
 /** A registered or fetched key set that cannot be used; `message` says why, naming no key material. */
 export class ClientKeysError extends Error {
@@ -99,7 +109,8 @@ interface Remote {
 export function clientKeys(settings: ClientKeysSettings): ClientKeys {
   const fetchJwks = settings.fetchJwks ?? fetchJwksDocument;
   const remotes = new Map<string, Remote>();
-  const imported = new WeakMap<JWK, Map<string, Promise<CryptoKey | undefined>>>();
+  const imported = new Map<string, Promise<CryptoKey | undefined>>();
+  const validated = new WeakMap<object, readonly JWK[]>();
 
   function load(uri: string, remote: Remote): Promise<void> {
     remote.inflight ??= (async () => {
@@ -128,20 +139,36 @@ export function clientKeys(settings: ClientKeysSettings): ClientKeys {
     return remote.keys ?? [];
   }
 
+  /** Imported keys by alg and content: a stored record read again (a new object) imports nothing new. */
   function importFor(jwk: JWK, alg: string): Promise<CryptoKey | undefined> {
-    let byAlg = imported.get(jwk);
-    if (!byAlg) imported.set(jwk, (byAlg = new Map()));
-    let key = byAlg.get(alg);
+    const id = `${alg}:${JSON.stringify(jwk)}`;
+    let key = imported.get(id);
     if (!key) {
       key = (importJWK(jwk, alg) as Promise<CryptoKey>).catch(() => undefined);
-      byAlg.set(alg, key);
+      if (imported.size >= IMPORTED_KEYS_MAX) imported.delete(imported.keys().next().value!);
+      imported.set(id, key);
     }
     return key;
   }
 
+  /** A registered set as stored, validated once per object (a set that no longer validates has no keys). */
+  function inlineKeys(jwks: unknown): readonly JWK[] {
+    if (typeof jwks !== 'object' || jwks === null) return [];
+    let keys = validated.get(jwks);
+    if (!keys) {
+      try {
+        keys = validateClientJwks(jwks).keys;
+      } catch {
+        keys = [];
+      }
+      validated.set(jwks, keys);
+    }
+    return keys;
+  }
+
   return {
     async keyFor(source, header) {
-      const keys = 'jwks' in source ? source.jwks.keys : await remoteKeys(source.jwksUri, header.kid);
+      const keys = 'jwks' in source ? inlineKeys(source.jwks) : await remoteKeys(source.jwksUri, header.kid);
       const candidates = header.kid !== undefined ? keys.filter((k) => k.kid === header.kid) : keys.length === 1 ? keys : [];
       const jwk = candidates[0];
       if (!jwk || !algorithmFits(header.alg, jwk) || (jwk.alg !== undefined && jwk.alg !== header.alg)) return undefined;

@@ -9,6 +9,7 @@ import type { ClientMode, ClientRecord, ClientType, SecretRecord, Store } from '
 import { ADMIN_SCOPE, isScopeToken } from '../wire/scope.ts';
 import { newClientId, parseClientId, type IdSettings } from './ids.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
+import { AuthSettingsError, authSettings, authView, type AuthSettingsInput } from './client-auth-settings.ts';
 import { looksLikeClientSecret, newClientSecret } from './secrets.ts';
 
 /** At most this many secrets authenticate a client at once (overlapping rotation). */
@@ -31,7 +32,7 @@ export class ClientNotFoundError extends Error {
   }
 }
 
-export interface CreateClientInput {
+export interface CreateClientInput extends AuthSettingsInput {
   readonly name: string;
   readonly mode?: ClientMode;
   readonly type?: ClientType;
@@ -65,6 +66,12 @@ export interface ClientView {
   trusted: boolean;
   access_token_ttl: number | null;
   rate_limit: number | null;
+  token_endpoint_auth_method: string;
+  jwks?: ClientRecord['jwks'];
+  jwks_uri?: string;
+  dpop_bound_access_tokens: boolean;
+  exchange_audiences: string[];
+  exchange_scopes: string[];
   secrets: Array<{ id: string; created_at: string; expires_at: string | null; last_used_at: string | null }>;
   created_at: string;
   updated_at: string;
@@ -77,6 +84,8 @@ export interface ClientServiceSettings extends IdSettings {
   readonly knownDialects: readonly string[];
   /** Grant types this server implements (the grant registry). */
   readonly knownGrants: readonly string[];
+  /** `jwks_uri` may be plain http (tests and local development). */
+  readonly jwksUriAllowHttp?: boolean;
 }
 
 export interface ClientServiceDeps {
@@ -104,6 +113,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     trusted: c.trusted,
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
+    ...authView(c),
     secrets: c.secrets
       .filter((s) => s.expiresAt === null || s.expiresAt > now)
       .map((s) => ({ id: s.id, created_at: iso(s.createdAt)!, expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt) })),
@@ -124,13 +134,39 @@ export class ClientService {
   }
 
   async create(input: CreateClientInput, actor: string): Promise<{ client: ClientView; clientSecret: string | null }> {
+    const { client, clientSecret } = await this.#create(input, actor, undefined);
+    return { client, clientSecret };
+  }
+
+  /**
+   * A client registered by itself (RFC 7591): created like any other, with a registration access
+   * token (RFC 7592 §1) returned once and stored as a peppered digest.
+   */
+  async register(input: CreateClientInput): Promise<{ client: ClientView; clientSecret: string | null; registrationAccessToken: string }> {
+    const token = `km_reg_${randomBase62(43)}`;
+    const pepper = this.#deps.keyring.pepper();
+    const created = await this.#create(input, 'registration', { pepperKid: pepper.kid, digest: hmacHex(pepper, token) });
+    return { ...created, registrationAccessToken: token };
+  }
+
+  /** The registered client whose registration access token this is, compared in constant time; else undefined. */
+  async registered(clientId: string, token: string): Promise<ClientRecord | undefined> {
+    const client = clientId.length <= 256 ? await this.#deps.store.clients.get(clientId) : undefined;
+    const held = client?.registrationToken;
+    const pepper = (held && this.#deps.keyring.peppers().find((p) => p.kid === held.pepperKid)) ?? this.#deps.keyring.pepper();
+    const equal = digestsEqual(hmacHex(pepper, token), held?.digest ?? DUMMY_DIGEST);
+    return equal && held !== undefined && client?.status === 'active' ? client : undefined;
+  }
+
+  async #create(input: CreateClientInput, actor: string, registrationToken: ClientRecord['registrationToken']): Promise<{ client: ClientView; clientSecret: string | null }> {
     const now = this.#now();
     const mode = input.mode ?? 'live';
     const type = input.type ?? 'confidential';
     const scopes = [...new Set([...(input.scopes ?? []), ...(input.admin ? [ADMIN_SCOPE] : [])])];
     const grants = [...new Set(input.grants ?? ['client_credentials'])];
     this.#validate({ ...input, scopes, grants, mode, type });
-    const secret = type === 'confidential' ? newClientSecret() : null;
+    const auth = this.#authSettings(input, type);
+    const secret = type === 'confidential' && auth.authMethod === undefined ? newClientSecret() : null;
     const record: ClientRecord = {
       id: newClientId(this.#deps.settings, mode),
       name: input.name,
@@ -146,6 +182,8 @@ export class ClientService {
       trusted: input.trusted ?? false,
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
+      ...auth,
+      ...(registrationToken === undefined ? {} : { registrationToken }),
       secrets: secret ? [this.#secretRecord(secret, now, null)] : [],
       createdAt: now,
       updatedAt: now,
@@ -178,6 +216,7 @@ export class ClientService {
     const secret = newClientSecret();
     const updated = await this.#deps.store.clients.update(id, (c) => {
       if (c.type !== 'confidential') throw new ClientInputError('client_id', 'a public client has no secret');
+      if (c.authMethod === 'private_key_jwt') throw new ClientInputError('client_id', 'a private_key_jwt client has no secret: change its keys instead');
       const overlapEnd = now + overlapSeconds * 1000;
       const live = c.secrets
         .filter((s) => s.expiresAt === null || s.expiresAt > now)
@@ -283,6 +322,15 @@ export class ClientService {
       if (!Number.isInteger(input.ttl) || input.ttl < 1 || input.ttl > this.#deps.settings.maxTokenTtl) {
         throw new ClientInputError('ttl', `ttl must be a whole number of seconds in 1..${this.#deps.settings.maxTokenTtl}`);
       }
+    }
+  }
+
+  #authSettings(input: AuthSettingsInput, type: ClientType) {
+    try {
+      return authSettings(input, { type, allowHttpJwksUri: this.#deps.settings.jwksUriAllowHttp === true });
+    } catch (err) {
+      if (err instanceof AuthSettingsError) throw new ClientInputError(err.field, err.message);
+      throw err;
     }
   }
 

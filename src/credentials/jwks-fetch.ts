@@ -1,5 +1,5 @@
 /**
- * Fetches a client's `jwks_uri` the way a URL chosen by someone else must be fetched (RFC 9700
+ * Fetches a client's `jwks_uri` or client ID metadata document the way a URL chosen by someone else must be fetched (RFC 9700
  * §4.15, SSRF): https only; every address the name resolves to checked, and the connection made to
  * a checked address (the check is the resolver of the request, so a second lookup cannot swap in
  * another one); no redirects; a byte limit while reading; one deadline for the whole exchange.
@@ -53,32 +53,35 @@ export function isPrivateAddress(address: string): boolean {
   return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-export async function fetchJwksDocument(uri: string, settings: JwksFetchSettings): Promise<unknown> {
+export const fetchJwksDocument = (uri: string, settings: JwksFetchSettings): Promise<unknown> => fetchClientDocument(uri, settings, 'jwks_uri');
+
+/** Fetches and parses a JSON document at a URL a client named; `label` names it in errors. */
+export async function fetchClientDocument(uri: string, settings: JwksFetchSettings, label: string): Promise<unknown> {
   const url = URL.parse(uri);
   if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && settings.allowHttp))) {
-    throw new JwksFetchError('jwks_uri must be an https URL');
+    throw new JwksFetchError(`${label} must be an https URL`);
   }
-  if (url.username !== '' || url.password !== '') throw new JwksFetchError('jwks_uri must not carry credentials');
+  if (url.username !== '' || url.password !== '') throw new JwksFetchError(`${label} must not carry credentials`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // An IP literal is connected to without a lookup, so it is checked here.
   if (isIP(host) !== 0 && !settings.allowPrivateAddresses && isPrivateAddress(host)) {
-    throw new JwksFetchError('jwks_uri resolves to a private address');
+    throw new JwksFetchError(`${label} resolves to a private address`);
   }
-  const body = await get(url, settings);
+  const body = await get(url, settings, label);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (cause) {
-    throw new JwksFetchError('jwks_uri did not answer JSON', { cause });
+    throw new JwksFetchError(`${label} did not answer JSON`, { cause });
   }
 }
 
-function checkedLookup(settings: JwksFetchSettings): LookupFunction {
+function checkedLookup(settings: JwksFetchSettings, label: string): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
       const refused = !settings.allowPrivateAddresses && addresses.some((a) => isPrivateAddress(a.address));
       if (refused || addresses.length === 0) {
-        return callback(new JwksFetchError('jwks_uri resolves to a private address'), '', 0);
+        return callback(new JwksFetchError(`${label} resolves to a private address`), '', 0);
       }
       if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
@@ -86,32 +89,32 @@ function checkedLookup(settings: JwksFetchSettings): LookupFunction {
   };
 }
 
-function get(url: URL, settings: JwksFetchSettings): Promise<Buffer> {
+function get(url: URL, settings: JwksFetchSettings, label: string): Promise<Buffer> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<Buffer>((resolve, reject) => {
     const fail = (error: JwksFetchError) => {
       req.destroy();
       reject(error);
     };
-    const deadline = setTimeout(() => fail(new JwksFetchError('jwks_uri timed out')), settings.timeoutMs);
+    const deadline = setTimeout(() => fail(new JwksFetchError(`${label} timed out`)), settings.timeoutMs);
     const req = request(url, {
       method: 'GET',
       headers: { accept: 'application/jwk-set+json, application/json' },
-      lookup: checkedLookup(settings),
+      lookup: checkedLookup(settings, label),
       agent: false,
     });
     req.on('error', (cause) => {
       clearTimeout(deadline);
-      reject(cause instanceof JwksFetchError ? cause : new JwksFetchError('jwks_uri could not be fetched', { cause }));
+      reject(cause instanceof JwksFetchError ? cause : new JwksFetchError(`${label} could not be fetched`, { cause }));
     });
     req.on('response', (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         clearTimeout(deadline);
-        return fail(new JwksFetchError(`jwks_uri answered ${res.statusCode}${res.statusCode! >= 300 && res.statusCode! < 400 ? ' (redirects are not followed)' : ''}`));
+        return fail(new JwksFetchError(`${label} answered ${res.statusCode}${res.statusCode! >= 300 && res.statusCode! < 400 ? ' (redirects are not followed)' : ''}`));
       }
       if (Number(res.headers['content-length'] ?? 0) > settings.maxBytes) {
         clearTimeout(deadline);
-        return fail(new JwksFetchError('jwks_uri answered more bytes than allowed'));
+        return fail(new JwksFetchError(`${label} answered more bytes than allowed`));
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -119,7 +122,7 @@ function get(url: URL, settings: JwksFetchSettings): Promise<Buffer> {
         size += chunk.length;
         if (size > settings.maxBytes) {
           clearTimeout(deadline);
-          return fail(new JwksFetchError('jwks_uri answered more bytes than allowed'));
+          return fail(new JwksFetchError(`${label} answered more bytes than allowed`));
         }
         chunks.push(chunk);
       });

@@ -1,12 +1,15 @@
 /**
  * `oauth2` — the standard dialect: RFC 6749 token endpoint (§3.2, §4.4, §5), client authentication
- * by `client_secret_basic` or `client_secret_post` (§2.3.1), form bodies, and JSON as a documented
- * extension. Errors are `{error, error_description}` (§5.2).
+ * by `client_secret_basic` or `client_secret_post` (§2.3.1) or a JWT assertion (`private_key_jwt`,
+ * RFC 7523 §2.2), DPoP proofs (RFC 9449), form bodies, and JSON as a documented extension. Errors
+ * are `{error, error_description}` (§5.2).
  */
+import { UseDpopNonceError } from '../protocol/dpop.ts';
 import { OAuthError } from '../wire/errors.ts';
-import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
+import { REPEATABLE_PARAMETERS, type TokenRequest, type TokenResult } from '../protocol/token-request.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
+import { JWT_BEARER_ASSERTION_TYPE } from '../protocol/client-assertion.ts';
 import { presentedClient } from './codec/client.ts';
 import {
   mediaType,
@@ -14,6 +17,7 @@ import {
   parseJsonObject,
   rejectQueryCredentials,
   stringParams,
+  takeList,
   type Params,
 } from './codec/params.ts';
 
@@ -46,9 +50,12 @@ export const oauth2 = {
         properties: {
           grant_type: { type: 'string' },
           scope: { type: 'string' },
-          resource: { type: 'string', format: 'uri' },
+          resource: { type: 'array', items: { type: 'string', format: 'uri' }, description: 'RFC 8707: one or more resources, the parameter repeated.' },
+          audience: { type: 'array', items: { type: 'string' }, description: 'RFC 8693: one or more audiences, the parameter repeated.' },
           client_id: { type: 'string' },
           client_secret: { type: 'string' },
+          client_assertion_type: { const: JWT_BEARER_ASSERTION_TYPE },
+          client_assertion: { type: 'string' },
         },
       },
       [JSON_TYPE]: {
@@ -57,9 +64,12 @@ export const oauth2 = {
         properties: {
           grant_type: { type: 'string' },
           scope: { type: 'string' },
-          resource: { type: 'string' },
+          resource: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+          audience: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
           client_id: { type: 'string' },
           client_secret: { type: 'string' },
+          client_assertion_type: { const: JWT_BEARER_ASSERTION_TYPE },
+          client_assertion: { type: 'string' },
         },
       },
     },
@@ -69,11 +79,12 @@ export const oauth2 = {
       additionalProperties: false,
       properties: {
         access_token: { ...stringProp, pattern: '^[A-Za-z0-9._~+/-]+=*$' },
-        token_type: { const: 'Bearer' },
+        token_type: { enum: ['Bearer', 'DPoP'] },
         expires_in: { type: 'integer', minimum: 1 },
         scope: { type: 'string' },
         refresh_token: stringProp,
         id_token: stringProp,
+        issued_token_type: stringProp,
       },
     },
     error: {
@@ -86,7 +97,7 @@ export const oauth2 = {
       },
     },
     errorStatuses: {
-      400: 'Malformed request, unsupported or unauthorised grant, bad scope',
+      400: 'Malformed request, unsupported or unauthorised grant, bad scope, bad DPoP proof or a DPoP nonce to use (`use_dpop_nonce`, with `DPoP-Nonce`)',
       401: 'Client authentication failed',
       405: 'Method other than POST',
       413: 'Body too large',
@@ -95,21 +106,28 @@ export const oauth2 = {
       503: 'Overloaded or a dependency is down',
     },
     basicAuth: true,
+    requestHeaders: {
+      DPoP: { required: false, description: 'A DPoP proof (RFC 9449 §4): the access token is then bound to its key and `token_type` is `DPoP`.', schema: { type: 'string' } },
+    },
   },
 
   decode(req: HttpRequest): TokenRequest {
     const params = readBody(req);
     rejectQueryCredentials(req, params);
+    const lists = Object.fromEntries(REPEATABLE_PARAMETERS.map((name) => [name, takeList(params, name)]).filter(([, values]) => values!.length > 0));
     const fields = stringParams(params);
     for (const [name, value] of Object.entries(params)) {
       if (typeof value !== 'string') {
         throw new OAuthError('invalid_request', 'Every request parameter must be a string.', { field: name, reason: 'not_string' });
       }
     }
+    const dpop = req.headersDistinct.dpop;
     return {
       grantType: fields.grant_type,
       params: fields,
-      client: presentedClient(req, fields),
+      ...(Object.keys(lists).length === 0 ? {} : { lists }),
+      client: presentedClient(req, fields, { assertions: true }),
+      ...(dpop === undefined || dpop.length === 0 ? {} : { dpop }),
     };
   },
 
@@ -123,8 +141,9 @@ export const oauth2 = {
         scope: r.scope,
         ...(r.refreshToken === undefined ? {} : { refresh_token: r.refreshToken }),
         ...(r.idToken === undefined ? {} : { id_token: r.idToken }),
+        ...(r.issuedTokenType === undefined ? {} : { issued_token_type: r.issuedTokenType }),
       },
-      NO_STORE,
+      r.dpopNonce === undefined ? NO_STORE : { ...NO_STORE, 'DPoP-Nonce': r.dpopNonce },
     );
   },
 
@@ -134,6 +153,7 @@ export const oauth2 = {
       headers['WWW-Authenticate'] = `Basic realm="${REALM}"`; // RFC 6749 §5.2, SECURITY A-07
     }
     if (err.retryAfter !== undefined) headers['Retry-After'] = String(err.retryAfter);
+    if (err instanceof UseDpopNonceError) headers['DPoP-Nonce'] = err.nonce; // RFC 9449 §8
     return json(err.status, { error: WIRE_CODE[err.code] ?? err.code, error_description: err.description }, headers);
   },
 } satisfies Dialect;
@@ -147,7 +167,7 @@ function readBody(req: HttpRequest): Params {
   if (media.charset !== undefined && media.charset !== 'utf-8') {
     throw new OAuthError('invalid_request', 'The request body must be UTF-8.', { reason: 'content_type' });
   }
-  if (media.type === FORM) return parseForm(req.body);
+  if (media.type === FORM) return parseForm(req.body, REPEATABLE_PARAMETERS);
   if (media.type === JSON_TYPE) return parseJsonObject(req.body);
   throw new OAuthError('invalid_request', 'The Content-Type must be application/x-www-form-urlencoded.', { reason: 'content_type' });
 }

@@ -8,7 +8,7 @@
  * use the refresh_token grant.
  */
 import { findCode } from '../protocol/authorize.ts';
-import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
+import { requestedTargets, resolveAudience, scopesForAudience, type AudienceSettings } from '../protocol/audience.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { verifyPkce } from '../protocol/pkce.ts';
 import type { Store } from '../storage/types.ts';
@@ -26,7 +26,7 @@ const invalidGrant = (description = 'The authorization code is invalid, expired 
 
 export const authorizationCode = {
   type: 'authorization_code',
-  parameters: ['code', 'redirect_uri', 'code_verifier'],
+  parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
   allowsPublicClients: true,
   async handle({ request, client, now }, deps: AuthorizationCodeDeps) {
     const { code, redirect_uri: redirectUri, code_verifier: verifier } = request.params;
@@ -42,14 +42,16 @@ export const authorizationCode = {
       if (rec.expiresAt <= now) throw invalidGrant();
       if (rec.redirectUri !== null && redirectUri !== rec.redirectUri) throw invalidGrant('The redirect_uri does not match the authorization request.');
       verifyPkce(rec.codeChallenge, verifier);
-      const scopes = rec.scope.split(' ').filter(Boolean);
+      const granted = rec.scope.split(' ').filter(Boolean);
+      // RFC 8707 §2.2: the resources the token is for, as the token request names them.
+      const audience = resolveAudience(requestedTargets(request), granted, client, deps.settings);
       return {
         subject: rec.subject,
         subjectType: rec.subjectType,
         authTime: rec.authTime,
         ...(rec.nonce === null ? {} : { nonce: rec.nonce }),
-        scopes,
-        audience: resolveAudience(undefined, scopes, client, deps.settings),
+        scopes: scopesForAudience(granted, false, audience, deps.settings),
+        audience,
         refreshToken: client.grants.includes('refresh_token'),
         familyId: rec.familyId,
         // Consumed by issue() in the write that stores the tokens: a loser then finds them to revoke.

@@ -5,9 +5,11 @@
  * revokes its whole family (RT-04). Bound to its client (RT-01, RT-06); scope can only narrow and
  * the new refresh token keeps the original scope (RT-02, RT-03); idle and absolute lifetimes (RT-07).
  * Public clients may refresh (they get rotated tokens, BCP-06); the client's status is checked by
- * client authentication on every request (RT-10).
+ * client authentication on every request (RT-10). A public client's refresh token bound to a DPoP key
+ * needs a proof by that key (RFC 9449 §5, DP-04).
  */
 import { OAuthError } from '../wire/errors.ts';
+import { requestedTargets } from '../protocol/audience.ts';
 import { parseScope } from '../protocol/scope.ts';
 import { findStoredToken, type TokenLookupDeps } from '../protocol/token-lookup.ts';
 import type { SubjectType } from '../storage/types.ts';
@@ -17,9 +19,9 @@ const invalidGrant = () => new OAuthError('invalid_grant', 'The refresh token is
 
 export const refreshToken = {
   type: 'refresh_token',
-  parameters: ['refresh_token', 'scope'],
+  parameters: ['refresh_token', 'scope', 'resource'],
   allowsPublicClients: true,
-  async handle({ request, client, now }, deps: TokenLookupDeps) {
+  async handle({ request, client, now, jkt }, deps: TokenLookupDeps) {
     const presented = request.params.refresh_token;
     if (presented === undefined) {
       throw new OAuthError('invalid_request', 'The refresh_token parameter is required.', { field: 'refresh_token', reason: 'missing' });
@@ -34,10 +36,17 @@ export const refreshToken = {
       throw invalidGrant();
     }
     if (rec.expiresAt <= now) throw invalidGrant();
+    // RFC 9449 §5, SECURITY DP-04: a bound refresh token is refreshed only with a proof by its key.
+    if (rec.meta?.jkt !== undefined && rec.meta.jkt !== jkt) throw invalidGrant();
     const granted = (rec.meta?.grantedScope ?? rec.scope).split(' ').filter(Boolean);
     // RT-02: only a subset of what was granted; RT-03: the new refresh token keeps `granted`.
     if (requested !== undefined && !requested.every((s) => granted.includes(s))) {
       throw new OAuthError('invalid_scope', 'The requested scope exceeds the scope originally granted.', { field: 'scope' });
+    }
+    // RFC 8707 §2.2: a refresh may name fewer of the granted resources, never another one.
+    const targets = requestedTargets(request);
+    if (!targets.every((t) => rec.audience.includes(t))) {
+      throw new OAuthError('invalid_target', 'The requested resource is not allowed for this client.', { field: 'resource' });
     }
     const meta = rec.meta ?? {};
     return {
@@ -47,7 +56,7 @@ export const refreshToken = {
       ...(meta.familyExpiresAt === undefined ? {} : { familyExpiresAt: meta.familyExpiresAt }),
       scopes: requested ?? granted,
       refreshScopes: granted,
-      audience: rec.audience,
+      audience: targets.length > 0 ? targets : rec.audience,
       refreshToken: true,
       familyId: rec.familyId,
       replaces: rec.digest,

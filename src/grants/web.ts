@@ -5,7 +5,7 @@
  * for), a user forbids it. The session is looked up by digest and must be live. No refresh token.
  * Error texts follow Polar's implementation.
  */
-import { resolveAudience, type AudienceSettings } from '../protocol/audience.ts';
+import { resolveAudience, scopesForAudience, type AudienceSettings } from '../protocol/audience.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { grantUserScopes, parseScope } from '../protocol/scope.ts';
 import { isUuid } from '../credentials/sessions.ts';
@@ -32,7 +32,10 @@ export const web = {
       throw new OAuthError('invalid_request', "Missing 'sub' for organization sub_type", { field: 'sub', reason: 'missing' });
     }
     if (subType === 'user' && sub !== undefined) throw invalidRequest("Can't specify 'sub' for user sub_type", 'sub');
-    const scopes = grantUserScopes(parseScope(request.params.scope), client.scopes);
+    const requested = parseScope(request.params.scope);
+    const granted = grantUserScopes(requested, client.scopes);
+    const audience = resolveAudience([], granted, client, deps.settings);
+    const scopes = scopesForAudience(granted, requested !== undefined, audience, deps.settings);
     if (sub !== undefined && !isUuid(sub)) throw invalidRequest("Invalid 'sub' UUID", 'sub');
 
     const session = await deps.sessions.resolve(token);
@@ -52,7 +55,7 @@ export const web = {
       subjectType: subType,
       authTime: Math.floor(session.createdAt / 1000),
       scopes,
-      audience: resolveAudience(undefined, scopes, client, deps.settings),
+      audience,
       refreshToken: false,
       // The session is the family: ending the session revokes what it was swapped for (RT-08).
       familyId: session.id,

@@ -8,7 +8,8 @@
  */
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
-import { issueCode, validateAuthorization, type AuthorizationRequest, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
+import { issueCode, validateAuthorization, type AuthorizationRequest, type ClientLookup, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
+import type { AudienceSettings } from '../protocol/audience.ts';
 import type { SessionRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import type { Logger } from '../util/log.ts';
@@ -17,14 +18,15 @@ import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
 
 export interface AuthorizeDeps extends CodeDeps {
-  readonly store: Pick<Store, 'clients' | 'codes'>;
+  readonly store: Pick<Store, 'codes'>;
+  readonly findClient: ClientLookup;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly sessions: Pick<SessionService, 'resolve'>;
-  readonly settings: { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string };
+  readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string };
   readonly now: () => number;
 }
 
-const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'] as const;
+const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource'] as const;
 
 const HTML_HEADERS = {
   'Content-Type': 'text/html;charset=utf-8',

@@ -2,7 +2,9 @@
  * JWKS, authorization-server metadata (RFC 8414) and OpenID discovery.
  * Metadata advertises only what the server does (SECURITY M-09).
  */
+import { CLIENT_KEY_ALGORITHMS } from '../credentials/client-keys.ts';
 import { advertisedAuthMethods } from '../protocol/client-auth/index.ts';
+import { DPOP_ALGORITHMS } from '../protocol/dpop.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { json, type HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
@@ -15,6 +17,10 @@ export interface DiscoverySettings {
   readonly alg: string;
   /** Endpoints the mounted `oauth2` dialect serves beside its token endpoint. */
   readonly endpoints?: readonly string[];
+  /** https URLs are accepted as client ids (client ID metadata documents). */
+  readonly clientIdMetadataDocuments?: boolean;
+  /** Dynamic client registration is on (RFC 7591). */
+  readonly registration?: boolean;
 }
 
 export function metadata(settings: DiscoverySettings): Record<string, unknown> {
@@ -24,6 +30,9 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
     doc.token_endpoint = `${issuer}${settings.tokenPath}`;
     doc.grant_types_supported = [...settings.grantTypes];
     doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(false);
+    // RFC 8414 §2: the algorithms of `private_key_jwt` assertions; RFC 9449 §5.1: of DPoP proofs.
+    doc.token_endpoint_auth_signing_alg_values_supported = [...CLIENT_KEY_ALGORITHMS];
+    doc.dpop_signing_alg_values_supported = [...DPOP_ALGORITHMS];
   }
   doc.access_token_signing_alg_values_supported = [settings.alg];
   if (settings.tokenPath !== undefined) {
@@ -42,12 +51,16 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
     if (has('introspect')) {
       doc.introspection_endpoint = `${dir}/introspect`;
       doc.introspection_endpoint_auth_methods_supported = confidential;
+      doc.introspection_endpoint_auth_signing_alg_values_supported = [...CLIENT_KEY_ALGORITHMS];
     }
     if (has('revoke')) {
       doc.revocation_endpoint = `${dir}/revoke`;
       doc.revocation_endpoint_auth_methods_supported = advertisedAuthMethods(true);
+      doc.revocation_endpoint_auth_signing_alg_values_supported = [...CLIENT_KEY_ALGORITHMS];
     }
     if (has('userinfo')) doc.userinfo_endpoint = `${dir}/userinfo`;
+    if (settings.registration === true) doc.registration_endpoint = `${dir}/register`;
+    if (settings.clientIdMetadataDocuments === true) doc.client_id_metadata_document_supported = true;
     // OIDC Discovery §3: ID tokens are RS256 (protocol/id-token.ts), subjects are public identifiers.
     doc.id_token_signing_alg_values_supported = ['RS256'];
     doc.subject_types_supported = ['public'];

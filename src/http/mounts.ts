@@ -44,7 +44,7 @@ export function offeredGrants(dialect: Dialect, registry: ReadonlyMap<string, Bo
 
 export function mountDialect(router: Router, dialect: Dialect, tokenPath: string, deps: MountDeps): void {
   const dir = tokenPath.slice(0, tokenPath.lastIndexOf('/'));
-  const endpoint: TokenEndpoint = { name: dialect.name, grants: offeredGrants(dialect, deps.grants), formats: deps.formats(dialect) };
+  const endpoint: TokenEndpoint = { name: dialect.name, url: `${deps.issuer}${tokenPath}`, grants: offeredGrants(dialect, deps.grants), formats: deps.formats(dialect) };
   const owner = dialect.name;
   router.add({ method: 'POST', path: tokenPath, owner, label: 'The token endpoint', handler: pipeline(dialect, tokenOperation(dialect, endpoint, deps.exchange), deps.pipeline) });
   router.mount(`${dir}/`, owner, (err, req) => dialect.encodeError(err, req));

@@ -69,6 +69,12 @@ export class RequestLimiter {
     this.#check('client', limit, await this.#backend.take(`cl:${client.id}`, perMinute(limit), now), now);
   }
 
+  /** Open dynamic registration (RFC 7591 §5): at most `perHour` registrations per source address. */
+  async admitRegistration(ip: string, perHour: number): Promise<void> {
+    const now = this.#now();
+    this.#check('ip', perHour, await this.#backend.take(`rg:${addressKey(ip)}`, { capacity: perHour, refillPerMs: perHour / 3_600_000 }, now), now);
+  }
+
   #check(scope: LimitScope, limit: number, r: TakeResult, now: number): void {
     if (r.allowed) return;
     this.#refuse(scope, r.retryAfterMs, { limit, remaining: 0, resetAt: Math.ceil((now + r.resetMs) / 1000) });

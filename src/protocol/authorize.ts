@@ -9,8 +9,10 @@ import { opaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { OAuthErrorCode } from '../wire/errors.ts';
+import { resolveAudience, scopesForAudience, type AudienceSettings } from './audience.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
+import { OAuthError } from '../wire/errors.ts';
 import { defaultScopes, isScopeToken } from './scope.ts';
 
 export const authorizationCodeFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_ac_' });
@@ -48,10 +50,10 @@ export type Validated = { readonly kind: 'ok'; readonly request: AuthorizationRe
 export async function validateAuthorization(
   params: Readonly<Record<string, string>>,
   duplicate: string | undefined,
-  deps: { store: Pick<Store, 'clients'> },
+  deps: { findClient: ClientLookup; settings: AudienceSettings },
 ): Promise<Validated> {
   const clientId = params.client_id;
-  const client = clientId === undefined || clientId.length > 200 ? undefined : await deps.store.clients.get(clientId);
+  const client = clientId === undefined || clientId.length > 512 ? undefined : await deps.findClient(clientId);
   if (!client || client.status !== 'active') return { kind: 'page', description: 'The application is unknown or disabled.' };
   const redirectUri = params.redirect_uri;
   // RFC 9700 §4.1.3, SECURITY BCP-05: exact string comparison with a registered URI.
@@ -75,10 +77,22 @@ export async function validateAuthorization(
     const allowed = (s: string) => isScopeToken(s) && client.scopes.includes(s) && !isPrivilegedScope(s);
     if (!scopes.every(allowed)) return fail('invalid_scope', 'The requested scope is invalid or not allowed.');
   }
+  // RFC 8707 §2: a resource the client may not have is refused here, before the user is asked.
+  if (params.resource !== undefined) {
+    try {
+      scopes = scopesForAudience(scopes, params.scope !== undefined, resolveAudience([params.resource], scopes, client, deps.settings), deps.settings);
+    } catch (err) {
+      if (err instanceof OAuthError && (err.code === 'invalid_target' || err.code === 'invalid_scope')) return fail(err.code, err.description);
+      throw err;
+    }
+  }
   if (params.nonce !== undefined && params.nonce.length > 512) return fail('invalid_request', 'The nonce is too long.');
   if (state !== undefined && state.length > 2048) return fail('invalid_request', 'The state is too long.');
   return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge } };
 }
+
+/** A client by id: a stored one, or one described by a client ID metadata document. */
+export type ClientLookup = (clientId: string) => Promise<ClientRecord | undefined>;
 
 export interface CodeDeps {
   readonly store: Pick<Store, 'codes'>;

@@ -59,6 +59,21 @@ const MAX_JTI_LENGTH = 256;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const UNSAFE = /^(none|HS\d+)$/i;
 
+/**
+ * The `sub` of an assertion, unverified: which client it claims to be, to key the lockout and the
+ * lookup before anything is checked. Undefined when it cannot be read; `verifyClientAssertion`
+ * decides everything else.
+ */
+export function assertionSubject(assertion: string | undefined): string | undefined {
+  if (assertion === undefined || assertion.length > MAX_ASSERTION_LENGTH || !COMPACT_JWS.test(assertion)) return undefined;
+  try {
+    const { sub } = decodeJwt(assertion);
+    return typeof sub === 'string' && sub !== '' && sub.length <= 256 ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function verifyClientAssertion(
   presented: PresentedAssertion,
   keyFor: AssertionKeyLookup,

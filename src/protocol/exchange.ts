@@ -1,20 +1,24 @@
 /**
- * The token endpoint, independent of any wire format: picks the grant, authenticates the client,
- * checks the client may use that grant here, lets the grant decide, and issues. RFC 6749 §3.2, §5.
- * What differs between endpoints (which grants they offer, which formats they mint) is resolved once
- * at wiring time into a `TokenEndpoint`; nothing here asks which dialect is speaking.
+ * The token endpoint, independent of any wire format: picks the grant, checks a DPoP proof,
+ * authenticates the client, checks the client may use that grant here, lets the grant decide, and
+ * issues. RFC 6749 §3.2, §5; RFC 9449 §5. What differs between endpoints (which grants they offer,
+ * which formats they mint, their URL) is resolved once at wiring time into a `TokenEndpoint`;
+ * nothing here asks which dialect is speaking.
  */
 import type { ClientRecord } from '../storage/types.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { authenticateClient, type ClientAuthDeps } from './client-auth/index.ts';
+import { verifyDpopProof, type DpopSettings } from './dpop.ts';
 import type { BoundGrant } from './grant.ts';
 import { issue, type IssueDeps, type IssueFormats } from './issue.ts';
 import type { TokenRequest, TokenResult } from './token-request.ts';
 
-/** One mounted token endpoint: the grants it offers and the formats it mints. */
+/** One mounted token endpoint: the grants it offers, the formats it mints and where clients address it. */
 export interface TokenEndpoint {
   /** Name clients may be limited to (`ClientRecord.dialects`). */
   readonly name: string;
+  /** The absolute URL clients send token requests to: the `htu` of their DPoP proofs. */
+  readonly url: string;
   readonly grants: ReadonlyMap<string, BoundGrant>;
   readonly formats: IssueFormats;
 }
@@ -23,6 +27,8 @@ export interface ExchangeDeps extends IssueDeps, ClientAuthDeps {
   readonly settings: IssueDeps['settings'] & ClientAuthDeps['settings'];
   /** Called once the client is authenticated and allowed the grant (its own rate limit); may throw. */
   readonly admit?: (client: ClientRecord) => Promise<void>;
+  /** How DPoP proofs are checked; the clock is the request's. */
+  readonly dpop: Omit<DpopSettings, 'now'>;
 }
 
 export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, now: number, deps: ExchangeDeps): Promise<TokenResult> {
@@ -34,6 +40,8 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   const grant = endpoint.grants.get(type);
   if (!grant) throw new OAuthError('unsupported_grant_type', 'The grant type is not supported.', { field: 'grant_type' });
 
+  // RFC 9449 §5: the proof first, so a nonce challenge or a bad proof spends no client assertion.
+  const proof = await verifyDpopProof({ method: 'POST', url: endpoint.url, proof: request.dpop }, { ...deps.dpop, now: () => now });
   const caller = await authenticateClient(request.client, deps, { allowPublic: grant.allowsPublicClients });
   const { client } = caller;
   if (!client.grants.includes(type)) {
@@ -42,7 +50,12 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   if (client.dialects.length > 0 && !client.dialects.includes(endpoint.name)) {
     throw new OAuthError('unauthorized_client', 'The client is not allowed to use this endpoint.');
   }
+  // RFC 9449 §5.2 `dpop_bound_access_tokens`: such a client's requests without a proof are refused.
+  if (client.dpopBound === true && proof === undefined) {
+    throw new OAuthError('invalid_dpop_proof', 'This client must send a DPoP proof.', { reason: 'missing', field: 'DPoP' });
+  }
   if (deps.admit) await deps.admit(client);
-  const decision = await grant.handle({ request, client, now });
-  return issue(decision, caller, endpoint.formats, now, deps);
+  const decision = await grant.handle({ request, client, now, jkt: proof?.jkt });
+  const result = await issue(decision, caller, endpoint.formats, now, deps, proof?.jkt);
+  return proof?.freshNonce === undefined ? result : { ...result, dpopNonce: proof.freshNonce };
 }

@@ -2,13 +2,15 @@
  * The one shape of a grant. A grant decides who gets what, consuming any one-time artifact
  * atomically; it never mints (that is `protocol/issue.ts`) and never sees HTTP or the dialect.
  */
-import type { ClientRecord, SessionRecord, SubjectType } from '../storage/types.ts';
+import type { ClientRecord, SessionRecord, SubjectType, TokenActor } from '../storage/types.ts';
 import type { TokenRequest } from './token-request.ts';
 
 export interface GrantContext {
   readonly request: TokenRequest;
   readonly client: ClientRecord;
   readonly now: number;
+  /** Thumbprint of the key of the request's DPoP proof (RFC 9449 §5), when one came. */
+  readonly jkt?: string | undefined;
 }
 
 export interface GrantDecision {
@@ -42,6 +44,11 @@ export interface GrantDecision {
   readonly refreshScopes?: readonly string[];
   /** Epoch ms: absolute end of the refresh-token family (RT-07); default now + absolute lifetime. */
   readonly familyExpiresAt?: number;
+  // Token exchange only (RFC 8693).
+  /** Who acts for the subject: the token's `act` claim (§4.1). */
+  readonly act?: TokenActor;
+  /** The `issued_token_type` of the answer (§2.2.1). */
+  readonly issuedTokenType?: string;
 }
 
 export interface GrantHandler<Deps = unknown> {

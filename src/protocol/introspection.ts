@@ -2,7 +2,7 @@
  * Token introspection — RFC 7662. The caller has authenticated (I-02); it learns only about tokens
  * issued to it (I-05); anything unknown, expired, revoked or not its own is `{"active": false}` and
  * nothing more (I-04). A revoked JWT's jti is inactive at once (I-07). `sub_type` (Polar's
- * extension) is added for user-delegated tokens.
+ * extension) is added for user-delegated tokens, `cnf` for DPoP-bound ones, `act` for delegated ones.
  */
 import type { ClientRecord } from '../storage/types.ts';
 import { viewToken, type TokenViewDeps } from './token-view.ts';
@@ -20,7 +20,7 @@ export async function introspect(token: string, caller: ClientRecord, now: numbe
     active: true,
     scope: view.scope,
     client_id: view.clientId,
-    token_type: view.kind === 'access_token' ? 'Bearer' : 'refresh_token',
+    token_type: view.kind === 'refresh_token' ? 'refresh_token' : view.jkt === undefined ? 'Bearer' : 'DPoP',
     exp: Math.floor(view.expiresAt / 1000),
     iat: Math.floor(view.issuedAt / 1000),
     sub: view.subject,
@@ -28,5 +28,9 @@ export async function introspect(token: string, caller: ClientRecord, now: numbe
     aud: view.audience.length === 1 ? view.audience[0] : [...view.audience],
     iss: deps.settings.issuer,
     ...(view.kind === 'access_token' ? { jti: view.jti } : {}),
+    // RFC 9449 §6.2: the key a bound token is confirmed by (SECURITY DP-02).
+    ...(view.jkt === undefined ? {} : { cnf: { jkt: view.jkt } }),
+    // RFC 8693 §4.1: who acts for the subject of an exchanged token, and before it (TE-03).
+    ...(view.act === undefined ? {} : { act: view.act }),
   };
 }

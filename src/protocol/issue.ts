@@ -42,6 +42,8 @@ export async function issue(
   formats: IssueFormats,
   now: number,
   deps: IssueDeps,
+  /** Thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any. */
+  jkt?: string,
 ): Promise<TokenResult> {
   const { settings } = deps;
   const { client } = caller;
@@ -53,8 +55,10 @@ export async function issue(
   const meta: TokenMeta = {
     ...(decision.subjectType === undefined ? {} : { subjectType: decision.subjectType }),
     ...(decision.authTime === undefined ? {} : { authTime: decision.authTime }),
+    ...(decision.act === undefined ? {} : { act: decision.act }),
     ...(caller.credentialId === null ? {} : { credentialId: caller.credentialId }),
   };
+  const bound: TokenMeta = jkt === undefined ? {} : { jkt };
   const records: TokenRecord[] = [];
   // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when there is one.
   const claims = {
@@ -69,12 +73,15 @@ export async function issue(
     ...(decision.subjectType === undefined ? {} : { sub_type: decision.subjectType }),
     mode: client.mode,
     env: client.environment,
+    // RFC 8693 §4.1: the delegation chain; RFC 9449 §6.1: the key the token is bound to.
+    ...(decision.act === undefined ? {} : { act: decision.act }),
+    ...(jkt === undefined ? {} : { cnf: { jkt } }),
   };
   const access = await formats.access.mint(claims, decision.subjectType);
   // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
   // RT-04); so is one carrying a privileged scope, whose record the admin API checks (ADM-01).
   if (formats.access.stored || decision.familyId !== null || decision.scopes.some(isPrivilegedScope)) {
-    records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, meta));
+    records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, { ...meta, ...bound }));
   }
   let refreshToken: string | undefined;
   if (decision.refreshToken) {
@@ -88,6 +95,9 @@ export async function issue(
         ...meta,
         familyExpiresAt,
         grantedScope: granted,
+        // RFC 9449 §5: a public client's refresh token is bound to its key; a confidential client's
+        // is bound by its authentication instead (SECURITY DP-04).
+        ...(client.type === 'public' ? bound : {}),
       }),
     );
   }
@@ -117,7 +127,7 @@ export async function issue(
   const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
   return {
     accessToken: access.token,
-    tokenType: 'Bearer',
+    tokenType: jkt === undefined ? 'Bearer' : 'DPoP',
     expiresIn: ttl,
     expiresAt: new Date(exp * 1000),
     issuedAt: new Date(iat * 1000),
@@ -137,6 +147,7 @@ export async function issue(
         })
       : undefined,
     clientId: client.id,
+    ...(decision.issuedTokenType === undefined ? {} : { issuedTokenType: decision.issuedTokenType }),
   };
 }
 

@@ -3,10 +3,12 @@
  * proof (RFC 9449 §11.1) and a `private_key_jwt` assertion (RFC 7523 §3, item 7) are refused the
  * second time they are seen while they could still be accepted.
  *
- * A backend needs one atomic "insert unless present" per key, kept until `expiresAtMs`:
- * a unique key in a table (`INSERT … ON CONFLICT DO NOTHING`, expired rows purged), or Redis
- * `SET key 1 NX PXAT expiresAtMs`. The in-memory guard below serves one process only.
+ * Two backends: the store's `replays` repository (a table with the key as primary key on SQLite and
+ * PostgreSQL: every process on the store shares it; a map in the memory store), or Redis
+ * `SET key 1 NX PXAT` when Redis is configured (limits/redis-replay.ts), which spares the database a
+ * write per request.
  */
+import type { ReplayRepo } from '../storage/types.ts';
 
 export interface ReplayGuard {
   /**
@@ -16,33 +18,20 @@ export interface ReplayGuard {
   claim(key: string, expiresAtMs: number): Promise<boolean>;
 }
 
-export interface MemoryReplayGuardOptions {
-  /** Most keys held (default 100 000). When full, the key closest to expiry is dropped first. */
-  readonly maxEntries?: number;
-  readonly now?: () => number;
-}
+/** How often expired records are removed, at most (in the background of a claim). */
+const PURGE_EVERY_MS = 60_000;
 
-/**
- * A process-local guard. Keys are kept in insertion order, which is close to expiry order (proofs
- * live one fixed window, assertions a few minutes at most): each claim drops expired keys from the
- * front until it meets a live one, so the purge costs O(1) amortised and the size stays bounded.
- */
-export function memoryReplayGuard(options: MemoryReplayGuardOptions = {}): ReplayGuard {
-  const max = options.maxEntries ?? 100_000;
-  const now = options.now ?? Date.now;
-  const seen = new Map<string, number>();
+/** The guard over the store's repository; expired records are purged at most once a minute. */
+export function storeReplayGuard(repo: ReplayRepo, now: () => number, onPurgeError: (err: unknown) => void = () => {}): ReplayGuard {
+  let purgedAt = Number.NEGATIVE_INFINITY;
   return {
     async claim(key, expiresAtMs) {
-      const t = now();
-      for (const [oldest, until] of seen) {
-        if (until > t && seen.size < max) break;
-        seen.delete(oldest);
+      const at = now();
+      if (at - purgedAt >= PURGE_EVERY_MS) {
+        purgedAt = at;
+        repo.purgeExpired(at).catch(onPurgeError);
       }
-      const held = seen.get(key);
-      if (held !== undefined && held > t) return false;
-      seen.delete(key); // re-inserted at the end, in expiry order
-      seen.set(key, expiresAtMs);
-      return true;
+      return repo.claim(key, expiresAtMs, at);
     },
   };
 }

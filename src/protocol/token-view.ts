@@ -3,7 +3,7 @@
  * introspection, revocation and userinfo. JWTs are verified locally and joined with their `jti:`
  * record (family membership, revocation); opaque tokens are found by digest (token-lookup.ts).
  */
-import { jtiDigest, type SubjectType } from '../storage/types.ts';
+import { jtiDigest, type SubjectType, type TokenActor } from '../storage/types.ts';
 import type { LocalJwtVerifier } from '../tokens/local-verify.ts';
 import { findStoredToken, type TokenLookupDeps } from './token-lookup.ts';
 
@@ -23,6 +23,10 @@ export interface TokenView {
   readonly expiresAt: number;
   readonly jti: string;
   readonly familyId: string | null;
+  /** Thumbprint of the DPoP key the token is bound to (RFC 9449 §6), if it is. */
+  readonly jkt: string | undefined;
+  /** The delegation chain of an exchanged token (RFC 8693 §4.1), if any. */
+  readonly act: TokenActor | undefined;
   /** Not revoked and not expired at `now`. */
   readonly active: boolean;
 }
@@ -40,6 +44,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
     const rec = await deps.store.tokens.find([jtiDigest(jti)]);
     const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     const subType = payload.sub_type === 'user' || payload.sub_type === 'organization' ? payload.sub_type : undefined;
+    const cnf = payload.cnf as { jkt?: unknown } | undefined;
     return {
       kind: 'access_token',
       jwt: true,
@@ -54,6 +59,8 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
       expiresAt: payload.exp * 1000,
       jti,
       familyId: rec?.familyId ?? null,
+      jkt: typeof cnf?.jkt === 'string' ? cnf.jkt : undefined,
+      act: actorOf(payload.act),
       active: rec?.revokedAt == null && payload.exp * 1000 > now,
     };
   }
@@ -74,6 +81,17 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
     expiresAt: rec.expiresAt,
     jti: rec.jti,
     familyId: rec.familyId,
+    jkt: rec.meta?.jkt,
+    act: rec.meta?.act,
     active: rec.revokedAt === null && rec.expiresAt > now,
   };
+}
+
+/** An `act` claim as Keymint reads it (RFC 8693 §4.1): `sub` (and `iss`) at each level, at most 8 deep. */
+export function actorOf(value: unknown, depth = 0): TokenActor | undefined {
+  if (depth >= 8 || typeof value !== 'object' || value === null) return undefined;
+  const { sub, iss, act } = value as { sub?: unknown; iss?: unknown; act?: unknown };
+  if (typeof sub !== 'string') return undefined;
+  const prior = actorOf(act, depth + 1);
+  return { sub, ...(typeof iss === 'string' ? { iss } : {}), ...(prior ? { act: prior } : {}) };
 }

@@ -45,9 +45,32 @@ export interface ClientRecord {
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */
   readonly rateLimit?: number | null;
+  /**
+   * How a confidential client authenticates: absent = with a secret (`client_secret_basic` or
+   * `client_secret_post`); `private_key_jwt` = with an assertion signed by a key of `jwks` or `jwksUri`
+   * (RFC 7523 §2.2), and never with a secret. Public clients authenticate with `none`.
+   */
+  readonly authMethod?: 'private_key_jwt';
+  /** The client's public signing keys, registered inline (RFC 7591 `jwks`). */
+  readonly jwks?: ClientJwks;
+  /** Where the client publishes its public signing keys (RFC 7591 `jwks_uri`). */
+  readonly jwksUri?: string;
+  /** Every token request must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
+  readonly dpopBound?: boolean;
+  /** Audiences the client may obtain tokens for by token exchange (RFC 8693); absent = none. */
+  readonly exchangeAudiences?: readonly string[];
+  /** Scopes an exchanged token may carry (never more than the subject token's); absent = none. */
+  readonly exchangeScopes?: readonly string[];
+  /** A dynamically registered client's RFC 7592 registration access token, as a peppered digest. */
+  readonly registrationToken?: { readonly pepperKid: string; readonly digest: string };
   readonly secrets: readonly SecretRecord[];
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/** A JSON Web Key Set of public keys, as registered (validated by credentials/client-keys.ts). */
+export interface ClientJwks {
+  readonly keys: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 export interface ClientRepo {
@@ -147,6 +170,17 @@ export interface TokenMeta {
    * A token's admin authority ends with that secret (ADM-01).
    */
   readonly credentialId?: string;
+  /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6: `cnf.jkt`). */
+  readonly jkt?: string;
+  /** The delegation chain of an exchanged token (RFC 8693 §4.1 `act`). */
+  readonly act?: TokenActor;
+}
+
+/** An RFC 8693 §4.1 actor: who acts (`sub`, and `iss` when another issuer named it), and the actors before it. */
+export interface TokenActor {
+  readonly sub: string;
+  readonly iss?: string;
+  readonly act?: TokenActor;
 }
 
 /**
@@ -271,6 +305,22 @@ export interface CodeRepo {
   purgeExpired(before: number): Promise<number>;
 }
 
+/**
+ * One-time use of a DPoP proof or a client assertion (`jti`: RFC 9449 §11.1, RFC 7523 §3 item 7),
+ * shared by every node and process on the store. Keys are fixed-length hashes, never the proof.
+ */
+export interface ReplayRepo {
+  /**
+   * ONE atomic insert-unless-present: records `key` until `expiresAt` (epoch ms) and resolves true
+   * for the first claimer; false for every later one while the record is live at `at`. An expired
+   * record counts as absent. Of N concurrent claims exactly one is true. SQL: `INSERT … ON CONFLICT
+   * DO UPDATE … WHERE expires_at <= at`, one changed row says this caller won.
+   */
+  claim(key: string, expiresAt: number, at: number): Promise<boolean>;
+  /** Removes records that expired before `before`; resolves how many. */
+  purgeExpired(before: number): Promise<number>;
+}
+
 export interface AuditEvent {
   readonly at: number;
   /** Who: `cli`, `admin:<client id>`, `system`. */
@@ -303,6 +353,8 @@ export interface Store {
   /** Logged-in sessions (web grant, authorization endpoint). */
   readonly sessions: SessionRepo;
   readonly codes: CodeRepo;
+  /** One-time `jti`s of proofs and assertions. */
+  readonly replays: ReplayRepo;
   close(): Promise<void>;
 }
 

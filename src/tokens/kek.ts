@@ -3,7 +3,7 @@
  * `<data>/kek`, created 0600 on first start (the data directory 0700). An in-memory store gets a
  * fresh random KEK: nothing it seals outlives the process anyway.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/parse.ts';
@@ -33,6 +33,15 @@ export function loadKek(config: Pick<Config, 'kek' | 'dataDir'>): Buffer {
   const kek = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   if (kek.length !== 32) throw new ConfigError('kek', `${file} does not hold base64 of 32 bytes`);
   return kek;
+}
+
+/**
+ * A 32-byte key for one purpose, derived from the KEK with HKDF-SHA256 (RFC 5869), so every node
+ * holding the KEK derives the same key and nothing more needs distributing. Keys for different
+ * purposes are independent; none reveals the KEK.
+ */
+export function deriveKey(kek: Uint8Array, purpose: 'dpop-nonce'): Buffer {
+  return Buffer.from(hkdfSync('sha256', kek, 'keymint', `keymint ${purpose} v1`, 32));
 }
 
 /** Opens the keyring sealed under the KEK; a store sealed under another KEK is a ConfigError saying what to fix. */

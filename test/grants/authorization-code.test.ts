@@ -234,8 +234,8 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
     assert.equal(meta.introspection_endpoint, 'http://localhost:8080/oauth2/introspect');
     assert.equal(meta.revocation_endpoint, 'http://localhost:8080/oauth2/revoke');
-    assert.deepEqual(meta.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
-    assert.deepEqual(meta.revocation_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
+    assert.deepEqual(meta.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    assert.deepEqual(meta.revocation_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
     assert.equal(meta.userinfo_endpoint, 'http://localhost:8080/oauth2/userinfo');
     assert.deepEqual(meta.id_token_signing_alg_values_supported, ['RS256']);
     assert.deepEqual(meta.subject_types_supported, ['public']);

@@ -10,7 +10,8 @@ import { clientKeys, CLIENT_KEY_ALGORITHMS } from '../../src/credentials/client-
 import {
   JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion, type AssertionKeyLookup, type ClientAssertionSettings, type PresentedAssertion,
 } from '../../src/protocol/client-assertion.ts';
-import { memoryReplayGuard } from '../../src/protocol/replay-guard.ts';
+import { storeReplayGuard } from '../../src/protocol/replay-guard.ts';
+import { MemoryReplays } from '../../src/storage/memory/replays.ts';
 import { OAuthError } from '../../src/wire/errors.ts';
 
 const ISSUER = 'https://auth.example.com';
@@ -32,7 +33,7 @@ const settings = (extra: Partial<ClientAssertionSettings> = {}): ClientAssertion
   algorithms: CLIENT_KEY_ALGORITHMS,
   maxLifetimeSeconds: 300,
   clockToleranceSeconds: 5,
-  replay: memoryReplayGuard({ now }),
+  replay: storeReplayGuard(new MemoryReplays(), now),
   now,
   ...extra,
 });
@@ -91,7 +92,7 @@ test('PJ-01 exp present and near: at most 5 minutes ahead; expired, future iat a
 });
 
 test('PJ-01 jti single use until exp; a replay after exp is refused as expired; concurrent replays: one wins', async () => {
-  const replay = memoryReplayGuard({ now });
+  const replay = storeReplayGuard(new MemoryReplays(), now);
   const once = await assertion();
   assert.ok(await verifyClientAssertion(await presented(once), keyFor, settings({ replay })));
   await invalidClient(verifyClientAssertion(await presented(once), keyFor, settings({ replay })));

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { accessTokenHash, DPOP_ALGORITHMS, sameResource, UseDpopNonceError, verifyDpopProof, type DpopSettings } from '../../src/protocol/dpop.ts';
 import { dpopNonces } from '../../src/protocol/dpop-nonce.ts';
-import { memoryReplayGuard } from '../../src/protocol/replay-guard.ts';
+import { storeReplayGuard } from '../../src/protocol/replay-guard.ts';
+import { MemoryReplays } from '../../src/storage/memory/replays.ts';
 import { OAuthError } from '../../src/wire/errors.ts';
 
 const URL_ = 'https://auth.example.com/oauth2/token';
@@ -21,7 +22,7 @@ const settings = (extra: Partial<DpopSettings> = {}): DpopSettings => ({
   proofMaxAgeSeconds: 60,
   clockToleranceSeconds: 5,
   nonces: undefined,
-  replay: memoryReplayGuard({ now }),
+  replay: storeReplayGuard(new MemoryReplays(), now),
   now,
   ...extra,
 });
@@ -110,7 +111,7 @@ test('DP-01 iat within the window: 60 s back plus 5 s tolerance, 5 s ahead', asy
 });
 
 test('DP-01 jti single use within the window; the same jti under another key is another proof', async () => {
-  const guard = memoryReplayGuard({ now });
+  const guard = storeReplayGuard(new MemoryReplays(), now);
   const once = await proof();
   assert.ok(await verifyDpopProof(await input(once), settings({ replay: guard })));
   await refused(verifyDpopProof(await input(once), settings({ replay: guard })), 'invalid_dpop_proof');
@@ -126,7 +127,7 @@ test('DP-01 jti single use within the window; the same jti under another key is 
 });
 
 test('DP-01 twenty concurrent presentations of one proof: exactly one passes', async () => {
-  const guard = memoryReplayGuard({ now });
+  const guard = storeReplayGuard(new MemoryReplays(), now);
   const p = await proof();
   const results = await Promise.allSettled(Array.from({ length: 20 }, async () => verifyDpopProof(await input(p), settings({ replay: guard }))));
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);

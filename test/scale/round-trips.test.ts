@@ -29,6 +29,7 @@ export function countingStore(base: Store): { store: Store; calls: string[] } {
     audit: wrap('audit', base.audit),
     sessions: wrap('sessions', base.sessions),
     codes: wrap('codes', base.codes),
+    replays: wrap('replays', base.replays),
     close: () => base.close(),
   };
   return { store, calls };

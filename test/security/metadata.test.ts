@@ -2,6 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { basic, startServer } from '../support/harness.ts';
+import { assertion, JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
+
+/** Every asymmetric JWS algorithm: what assertions and DPoP proofs may be signed with (never none or HS*). */
+const ASYMMETRIC = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
 
 test('M-01 M-02 an issuer with a path: metadata at /.well-known/oauth-authorization-server/<path>, issuer identical', async (t) => {
   const server = await startServer({ issuer: 'https://auth.example.com/v1' });
@@ -24,9 +28,11 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     issuer: 'http://localhost:8080',
     jwks_uri: 'http://localhost:8080/oauth2/jwks',
     token_endpoint: 'http://localhost:8080/oauth2/token',
-    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token', 'web'],
+    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token', 'web', 'urn:ietf:params:oauth:grant-type:token-exchange'],
     // `none`: public clients of the code and refresh grants (identified by client_id, PKCE-bound).
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    token_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
+    dpop_signing_alg_values_supported: ASYMMETRIC,
     access_token_signing_alg_values_supported: ['EdDSA'],
     authorization_endpoint: 'http://localhost:8080/oauth2/authorize',
     response_types_supported: ['code'],
@@ -34,9 +40,11 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     introspection_endpoint: 'http://localhost:8080/oauth2/introspect',
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    introspection_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
     revocation_endpoint: 'http://localhost:8080/oauth2/revoke',
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    revocation_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
     userinfo_endpoint: 'http://localhost:8080/oauth2/userinfo',
     id_token_signing_alg_values_supported: ['RS256'],
     subject_types_supported: ['public'],
@@ -50,15 +58,19 @@ test('M-09 every advertised auth method and grant works; the advertised alg sign
   const grants = meta.grant_types_supported!;
   const { id, secret } = await server.client({ grants: [...grants] });
   const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token'] });
-  const send = (method: string, form: Record<string, string>) =>
+  const key = await keyPair(meta.token_endpoint_auth_signing_alg_values_supported![0]!, 'k');
+  const keyClient = await privateKeyJwtClient(server.keymint, { keys: [key] }, { grants: [...grants] });
+  const send = async (method: string, form: Record<string, string>) =>
     method === 'client_secret_basic'
       ? server.postForm('/oauth2/token', form, { authorization: basic(id, secret) })
       : method === 'client_secret_post'
         ? server.postForm('/oauth2/token', { ...form, client_id: id, client_secret: secret })
-        : server.postForm('/oauth2/token', { ...form, client_id: pub.id });
+        : method === 'private_key_jwt'
+          ? server.postForm('/oauth2/token', { ...form, client_assertion_type: JWT_BEARER, client_assertion: await assertion(key, { clientId: keyClient, aud: meta.issuer as unknown as string }) })
+          : server.postForm('/oauth2/token', { ...form, client_id: pub.id });
   for (const method of meta.token_endpoint_auth_methods_supported!) {
     for (const grant of grants) {
-      if (method === 'none' && (grant === 'client_credentials' || grant === 'web')) continue; // confidential-only grants
+      if (method === 'none' && (grant === 'client_credentials' || grant === 'web' || grant.endsWith(':token-exchange'))) continue; // confidential-only grants
       const res = await send(method, { grant_type: grant });
       const body = (await res.json()) as { access_token?: string; error?: string };
       if (grant === 'client_credentials') {

@@ -14,15 +14,38 @@ const emptyParams = (): Params => Object.create(null) as Params;
 const duplicate = (field: string): OAuthError =>
   new OAuthError('invalid_request', 'A request parameter was sent more than once.', { field, reason: 'duplicate' });
 
-/** application/x-www-form-urlencoded → strings; any name twice is `invalid_request` (SECURITY T-05). */
-export function parseForm(body: Buffer | string): Params {
+/**
+ * application/x-www-form-urlencoded → strings; any name twice is `invalid_request` (SECURITY T-05),
+ * except the `repeatable` ones (RFC 8707 `resource`), whose values are kept as a list.
+ */
+export function parseForm(body: Buffer | string, repeatable: readonly string[] = []): Params {
   const text = typeof body === 'string' ? body : utf8(body);
   const out = emptyParams();
   for (const [name, value] of new URLSearchParams(text)) {
-    if (name in out) throw duplicate(name);
-    out[name] = value;
+    if (repeatable.includes(name)) {
+      const list = (out[name] ??= []) as string[];
+      list.push(value);
+    } else {
+      if (name in out) throw duplicate(name);
+      out[name] = value;
+    }
   }
   return out;
+}
+
+/**
+ * The values of a repeatable parameter as a list (a form gives a list already, a JSON body a string
+ * or an array of strings); removed from `params`. Empty values are omitted (RFC 6749 §3.2).
+ */
+export function takeList(params: Params, name: string): string[] {
+  const value = params[name];
+  delete params[name];
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) {
+    throw new OAuthError('invalid_request', 'Every request parameter must be a string.', { field: name, reason: 'not_string' });
+  }
+  return list.filter((v) => v !== '');
 }
 
 /** A JSON object body → values as parsed (the dialect checks their types); duplicates rejected. */
@@ -163,7 +186,7 @@ export function formUrlDecode(value: string): string | undefined {
 }
 
 /** Names that must never travel in a URI (RFC 6749 §2.3.1, SECURITY A-04). */
-const SECRET_BEARING = ['client_id', 'client_secret', 'code', 'code_verifier', 'refresh_token', 'session_token', 'token', 'apiKey', 'apiSecret'];
+const SECRET_BEARING = ['client_id', 'client_secret', 'client_assertion', 'code', 'code_verifier', 'refresh_token', 'session_token', 'token', 'apiKey', 'apiSecret'];
 
 /**
  * Rejects credentials in the query string and parameters that appear in both query and body.

@@ -14,7 +14,8 @@ export async function userinfo(req: HttpRequest, now: number, deps: TokenViewDep
     return json(400, { error: 'invalid_request', error_description: 'The Authorization header is malformed.' }, { ...NO_STORE, 'WWW-Authenticate': `${realm}, error="invalid_request"` });
   }
   const view = await viewToken(match[1]!, now, deps);
-  if (!view || !view.active || view.kind !== 'access_token' || view.subjectType === undefined) {
+  // A DPoP-bound token is not a bearer token: without its proof it proves nothing (RFC 9449 §7.1).
+  if (!view || !view.active || view.kind !== 'access_token' || view.subjectType === undefined || view.jkt !== undefined) {
     return json(401, { error: 'invalid_token', error_description: 'The access token is invalid.' }, { ...NO_STORE, 'WWW-Authenticate': `${realm}, error="invalid_token"` });
   }
   return json(200, { sub: view.subject, sub_type: view.subjectType }, NO_STORE);

@@ -6,6 +6,7 @@
 import { parseClientId, type IdSettings } from '../../credentials/ids.ts';
 import { invalidClient, OAuthError } from '../../wire/errors.ts';
 import { none } from './none.ts';
+import { privateKeyJwt } from './private-key-jwt.ts';
 import { clientSecretBasic, clientSecretPost } from './secret.ts';
 import type { AuthenticatedClient, ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
 
@@ -13,7 +14,7 @@ export type { AuthenticatedClient, ClientAuthMethod, ClientAuthMethodName, Clien
 
 /** The registry: every method this server accepts, in the order metadata advertises them. */
 export const CLIENT_AUTH_METHODS: ReadonlyMap<ClientAuthMethodName, ClientAuthMethod> = new Map(
-  [clientSecretBasic, clientSecretPost, none].map((m): [ClientAuthMethodName, ClientAuthMethod] => [m.name, m]),
+  [clientSecretBasic, clientSecretPost, privateKeyJwt, none].map((m): [ClientAuthMethodName, ClientAuthMethod] => [m.name, m]),
 );
 
 /** The names metadata advertises for an endpoint: the confidential methods, and `none` where public clients may call. */

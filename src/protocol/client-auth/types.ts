@@ -4,11 +4,20 @@
  * its method; the method's `authenticate` proves who the client is. Adding a method is one file that
  * exports one `ClientAuthMethod` plus one line in the registry (./index.ts).
  */
+import type { CryptoKey } from 'jose';
 import type { ClientRecord } from '../../storage/types.ts';
+import type { ClientAssertionSettings } from '../client-assertion.ts';
 
 /** Client credentials as presented, by method. `clientId` is absent only when the request named no client. */
 export type PresentedClient =
   | { readonly method: 'client_secret_basic' | 'client_secret_post'; readonly clientId: string | undefined; readonly clientSecret: string }
+  | {
+      readonly method: 'private_key_jwt';
+      /** `client_id`, or else the assertion's unverified `sub` (the method checks they agree). */
+      readonly clientId: string | undefined;
+      readonly assertionType: string | undefined;
+      readonly assertion: string | undefined;
+    }
   | { readonly method: 'none'; readonly clientId: string | undefined };
 
 export type ClientAuthMethodName = PresentedClient['method'];
@@ -28,6 +37,10 @@ export interface ClientVerifier {
   verifySecret(clientId: string, secret: string): Promise<{ readonly client: ClientRecord; readonly secretId: string } | undefined>;
   /** Looks up a client without a secret (public clients only). */
   find(clientId: string): Promise<ClientRecord | undefined>;
+  /** The client's registered key for an assertion's header, or undefined (no such key, an alg that does not fit it). */
+  assertionKey(client: ClientRecord, header: { readonly kid: string | undefined; readonly alg: string }): Promise<CryptoKey | undefined>;
+  /** What client assertions are checked against (audiences, algorithms, lifetime, the replay guard). */
+  readonly assertions: ClientAssertionSettings;
 }
 
 export interface ClientAuthMethod {

@@ -12,6 +12,7 @@ import { MemoryAudit } from './audit.ts';
 import { MemoryClients } from './clients.ts';
 import { MemoryCodes } from './codes.ts';
 import { MemoryKeys } from './keys.ts';
+import { MemoryReplays } from './replays.ts';
 import { MemorySessions } from './sessions.ts';
 import { MemoryTokens } from './tokens.ts';
 
@@ -24,6 +25,7 @@ export function createMemoryStore(): Store {
     tokens,
     sessions: new MemorySessions(),
     codes: new MemoryCodes(tokens),
+    replays: new MemoryReplays(),
     audit: new MemoryAudit(),
     close: async () => {},
   };

@@ -116,6 +116,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX revoked_families_expires ON revoked_families (expires_at);
     `,
   },
+  {
+    version: 4,
+    name: 'replays',
+    // One-time jtis of DPoP proofs and client assertions, kept until they could no longer pass.
+    sql: `
+      CREATE TABLE replays (
+        key text PRIMARY KEY,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX replays_expires ON replays (expires_at);
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

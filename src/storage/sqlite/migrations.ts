@@ -111,6 +111,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX revoked_families_expires ON revoked_families (expires_at);
     `,
   },
+  {
+    version: 4,
+    name: 'replays',
+    // One-time jtis of DPoP proofs and client assertions, kept until they could no longer pass.
+    sql: `
+      CREATE TABLE replays (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX replays_expires ON replays (expires_at);
+    `,
+  },
 ];
 
 /** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */

@@ -1,0 +1,108 @@
+/**
+ * Issue 13: the `oauth2` token endpoint (RS256, client_credentials) for three kinds of client on one
+ * server, rounds alternating: `client_secret_basic`; `private_key_jwt` (a fresh ES256 assertion per
+ * request); `client_secret_basic` with a fresh ES256 DPoP proof per request. Every request of every
+ * row comes from the same generator (bench/signed-load.ts), which signs on the load core. Goal: each
+ * costs at most one extra signature verification, i.e. its extra time per token (1/rate − 1/rate of
+ * Basic) is at most the time of one ES256 verification measured on the server core.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keymintAt, type Context } from '../context.ts';
+import type { LoadResult } from '../load.ts';
+import { NODE, removeTempDir, ROOT, runPinned, tempDir } from '../procs.ts';
+import { describe, failureShare, int, loadSeries, ms, progress, Series } from '../rounds.ts';
+import { createClient, runKeymintCli, startKeymint } from '../servers.ts';
+
+type Row = { readonly label: string; readonly auth: 'client_secret_basic' | 'private_key_jwt'; readonly dpop: boolean };
+const ROWS: readonly Row[] = [
+  { label: 'client_secret_basic', auth: 'client_secret_basic', dpop: false },
+  { label: 'private_key_jwt (ES256 assertion)', auth: 'private_key_jwt', dpop: false },
+  { label: 'client_secret_basic + DPoP (ES256 proof)', auth: 'client_secret_basic', dpop: true },
+];
+
+export async function senderSection(ctx: Context): Promise<void> {
+  const { opts } = ctx;
+  const dataDir = tempDir('sender');
+  try {
+    const at = keymintAt(ctx, dataDir);
+    const basic = await createClient(at, opts.loadCore);
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwksFile = join(dataDir, 'bench-jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256' }] }));
+    const created = JSON.parse(await runKeymintCli(at, opts.loadCore, ['clients', 'create', '--name', 'bench-pkjwt', '--auth-method', 'private_key_jwt', '--jwks-file', jwksFile, '--json'])) as { client_id: string };
+    const km = await startKeymint(at);
+    if (!km.ok) throw new Error(`keymint serve refused to start: ${km.reason}`);
+    try {
+      const base = km.server.base;
+      // The issuer of a server started on a port is http://localhost:<port>: the assertion audience and the proof htu name it.
+      const issuer = base.replace('127.0.0.1', 'localhost');
+      const spec = (row: Row) => ({
+        url: `${base}/oauth2/token`,
+        htu: `${issuer}/oauth2/token`,
+        connections: opts.connections,
+        clientId: row.auth === 'private_key_jwt' ? created.client_id : basic.clientId,
+        auth: row.auth,
+        clientSecret: basic.clientSecret,
+        keyPem: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        kid: 'bench',
+        audience: issuer,
+        dpop: row.dpop,
+      });
+      const load = async (row: Row, seconds: number): Promise<LoadResult> => {
+        const out = await runPinned(opts.loadCore, NODE, [join(ROOT, 'bench/signed-load.ts'), JSON.stringify({ ...spec(row), seconds })], (seconds + 30) * 1000);
+        const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<LoadResult, 'rps'>;
+        return { ...r, rps: r.ok / r.seconds };
+      };
+      for (const row of ROWS) {
+        const probe = await load(row, 1);
+        if (probe.ok === 0) throw new Error(`${row.label}: no token in a 1 s probe (${describe(probe)})`);
+        if (opts.warmup > 0) await load(row, opts.warmup);
+      }
+      const series = ROWS.map((row) => loadSeries(row.label));
+      for (let r = 1; r <= opts.rounds; r++) {
+        for (const [i, row] of ROWS.entries()) {
+          const result = series[i]!.add(await load(row, opts.duration));
+          ctx.report.round(failureShare(result) > 0.01, result.statuses);
+          progress(`${row.label} round ${r}/${opts.rounds}: ${describe(result)}`);
+        }
+      }
+      const verify = new Series<number>('ES256 verification (jose, server core)', (n) => n);
+      for (let r = 1; r <= opts.rounds; r++) verify.add(await verifyMicros(ctx));
+      const verifyUs = verify.pick(opts.pick);
+      const basicRate = series[0]!.pick(opts.pick)?.rps;
+      const table = ctx.report.table('oauth2 token endpoint by client authentication (RS256 tokens, 64 connections, rounds alternating)', [
+        'client',
+        'tokens/s',
+        'p50',
+        'p99',
+        'rounds (tokens/s)',
+        'extra µs per token vs Basic',
+      ]);
+      for (const [i, row] of ROWS.entries()) {
+        const picked = series[i]!.pick(opts.pick);
+        if (!picked) continue;
+        const extra = i === 0 || basicRate === undefined ? '' : `${Math.round(1e6 / picked.rps - 1e6 / basicRate)}`;
+        table.rows.push([row.label, int(picked.rps), ms(picked.p50), ms(picked.p99), series[i]!.spread(int, (x) => x.rps), extra]);
+        if (i > 0 && basicRate !== undefined && verifyUs !== undefined) {
+          const extraUs = 1e6 / picked.rps - 1e6 / basicRate;
+          ctx.report.target(`${row.label}: extra time per token`, `${Math.round(extraUs)} µs (one ES256 verification: ${Math.round(verifyUs)} µs)`, '≤ one verification', Number.isFinite(extraUs) ? extraUs <= verifyUs : undefined);
+        }
+      }
+      table.notes.push(
+        `Every request is built anew by bench/signed-load.ts (fresh assertion jti, fresh proof jti), Basic included, so the rows differ only in what the server checks. One ES256 verification through jose on the server core: ${verifyUs === undefined ? 'n/a' : `${Math.round(verifyUs)} µs`} (rounds: ${verify.spread((n) => String(Math.round(n)))}).`,
+      );
+    } finally {
+      await km.server.stop();
+    }
+  } finally {
+    removeTempDir(dataDir);
+  }
+}
+
+/** µs per ES256 verification through jose (what a proof or an assertion costs at least), on the server core. */
+async function verifyMicros(ctx: Context): Promise<number> {
+  const out = await runPinned(ctx.opts.serverCore, NODE, [join(ROOT, 'bench/verify-rate.ts'), String(Math.min(ctx.opts.duration, 5))], 60_000);
+  return (JSON.parse(out.trim()) as { micros: number }).micros;
+}

@@ -1,0 +1,145 @@
+/**
+ * Dynamic client registration (RFC 7591) at `<mount>/register` and its management (RFC 7592) at
+ * `<mount>/register/<client_id>`. Registration is open (rate-limited per address, public clients
+ * of the code flow only) or needs an initial access token: a live Keymint access token with the
+ * `keymint:register` scope. Management needs the registration access token returned once at
+ * registration: GET reads the client's metadata, DELETE removes the client (its tokens end with it).
+ * Errors are RFC 7591 §3.2.2 JSON (`invalid_client_metadata`, `invalid_redirect_uri`) or RFC 6750
+ * bearer errors; a secret is shown only in the 201.
+ */
+import type { ClientService, ClientView } from '../../credentials/clients.ts';
+import type { ClientIp } from '../../limits/client-ip.ts';
+import type { RequestLimiter } from '../../limits/limiter.ts';
+import { readRegistration, RegistrationError, type RegistrationRules } from '../../protocol/registration.ts';
+import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
+import type { Logger } from '../../util/log.ts';
+import { parseJsonObject } from '../../dialects/codec/params.ts';
+import { OAuthError, toOAuthError } from '../../wire/errors.ts';
+import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../../wire/http.ts';
+import type { Route, Router } from '../router.ts';
+
+export const REGISTER_SCOPE = 'keymint:register';
+
+export interface RegistrationDeps {
+  readonly clients: Pick<ClientService, 'register' | 'registered' | 'delete' | 'show'>;
+  readonly rules: RegistrationRules;
+  /** Open registrations per hour per address. */
+  readonly perHour: number;
+  readonly limiter: Pick<RequestLimiter, 'admitRegistration'> | undefined;
+  readonly clientIp: ClientIp;
+  readonly tokens: TokenViewDeps;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+const error = (status: number, code: string, description: string, headers: Record<string, string> = {}): HttpResponse =>
+  json(status, { error: code, error_description: description }, { ...NO_STORE, ...headers });
+const challenge = (code?: string) => ({ 'WWW-Authenticate': `Bearer realm="keymint"${code ? `, error="${code}"` : ''}` });
+const unauthorized = () => error(401, 'invalid_token', 'The access token is invalid.', challenge('invalid_token'));
+
+/** The registration route and the management prefix under `path` (`<mount>/register`). */
+export function mountRegistration(router: Router, owner: string, path: string, issuer: string, deps: RegistrationDeps): void {
+  const guarded = (fn: (req: HttpRequest) => Promise<HttpResponse>) => async (req: HttpRequest) => {
+    try {
+      return await fn(req);
+    } catch (err) {
+      if (err instanceof RegistrationError) return error(400, err.code, err.message);
+      const mapped = toOAuthError(err);
+      if (mapped.status >= 500) deps.log.error('registration failed', { err });
+      const headers: Record<string, string> = mapped.retryAfter === undefined ? {} : { 'Retry-After': String(mapped.retryAfter) };
+      return error(mapped.status, mapped.code === 'rate_limited' ? 'rate_limited' : mapped.code, mapped.description, headers);
+    }
+  };
+  const route: Route = { method: 'POST', path, owner, label: 'Dynamic client registration (RFC 7591)', handler: guarded((req) => register(req, `${issuer}${path}`, deps)) };
+  router.add(route);
+  router.addPrefix(`${path}/`, guarded((req) => manage(req, path, `${issuer}${path}`, deps)));
+}
+
+async function register(req: HttpRequest, base: string, deps: RegistrationDeps): Promise<HttpResponse> {
+  if (deps.rules.mode === 'open') {
+    await deps.limiter?.admitRegistration(deps.clientIp(req), deps.perHour);
+  } else {
+    const token = bearer(req);
+    if (token === undefined) return error(401, 'invalid_token', 'An initial access token is required.', challenge());
+    const view = await viewToken(token, deps.now(), deps.tokens);
+    if (!view?.active || view.kind !== 'access_token' || view.jkt !== undefined || !view.scope.split(' ').includes(REGISTER_SCOPE)) return unauthorized();
+  }
+  const media = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (media !== 'application/json') throw new RegistrationError('invalid_client_metadata', 'the body must be application/json');
+  let body: Record<string, unknown>;
+  try {
+    body = parseJsonObject(req.body);
+  } catch {
+    throw new RegistrationError('invalid_client_metadata', 'the body must be a JSON object');
+  }
+  const m = readRegistration(body, deps.rules);
+  const { client, clientSecret, registrationAccessToken } = await deps.clients.register({
+    name: m.clientName,
+    type: m.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
+    grants: m.grantTypes,
+    scopes: m.scopes,
+    audiences: deps.rules.policy.audiences,
+    dialects: ['oauth2'],
+    redirectUris: m.redirectUris,
+    ...(m.tokenEndpointAuthMethod === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
+    ...(m.jwks === undefined ? {} : { jwks: m.jwks }),
+    ...(m.jwksUri === undefined ? {} : { jwksUri: m.jwksUri }),
+    ...(m.dpopBoundAccessTokens ? { dpopBound: true } : {}),
+  });
+  return json(
+    201,
+    {
+      ...metadataOf(client, m.tokenEndpointAuthMethod),
+      ...(clientSecret === null ? {} : { client_secret: clientSecret, client_secret_expires_at: 0 }),
+      registration_access_token: registrationAccessToken,
+      registration_client_uri: `${base}/${encodeURIComponent(client.client_id)}`,
+    },
+    NO_STORE,
+  );
+}
+
+async function manage(req: HttpRequest, path: string, base: string, deps: RegistrationDeps): Promise<HttpResponse> {
+  let clientId: string;
+  try {
+    clientId = decodeURIComponent(req.path.slice(path.length + 1));
+  } catch {
+    return error(404, 'not_found', 'No such registration.');
+  }
+  const token = bearer(req);
+  if (token === undefined) return error(401, 'invalid_token', 'The registration access token is required.', challenge());
+  // RFC 7592 §2: an unknown client and a wrong token look alike, so neither reveals the other.
+  const client = await deps.clients.registered(clientId, token);
+  if (!client) return unauthorized();
+  if (req.method === 'GET') {
+    const view = await deps.clients.show(clientId);
+    return json(200, { ...metadataOf(view, view.token_endpoint_auth_method), registration_client_uri: `${base}/${encodeURIComponent(clientId)}` }, NO_STORE);
+  }
+  if (req.method === 'DELETE') {
+    await deps.clients.delete(clientId, `registration:${clientId}`);
+    return { status: 204, headers: { ...NO_STORE }, body: '' };
+  }
+  throw new OAuthError('method_not_allowed', 'Use GET or DELETE.', { status: 405 });
+}
+
+function bearer(req: HttpRequest): string | undefined {
+  const values = req.headersDistinct.authorization;
+  if (!values || values.length !== 1) return undefined;
+  return /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(values[0]!)?.[1];
+}
+
+/** RFC 7591 §3.2.1: the client's metadata as registered. */
+function metadataOf(c: ClientView, method: string) {
+  return {
+    client_id: c.client_id,
+    client_id_issued_at: Math.floor(Date.parse(c.created_at) / 1000),
+    client_name: c.name,
+    redirect_uris: c.redirect_uris,
+    grant_types: c.grants,
+    response_types: c.grants.includes('authorization_code') ? ['code'] : [],
+    token_endpoint_auth_method: method,
+    scope: c.scopes.join(' '),
+    ...(c.jwks === undefined ? {} : { jwks: c.jwks }),
+    ...(c.jwks_uri === undefined ? {} : { jwks_uri: c.jwks_uri }),
+    ...(c.dpop_bound_access_tokens ? { dpop_bound_access_tokens: true } : {}),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Client metadata of a dynamic registration (RFC 7591 §2, §3.1) read against the operator's policy:
+ * what a registering client may ask for. Pure: the registration endpoint (http/endpoints/
+ * registration.ts) authenticates the request, creates the client and answers.
+ *
+ * Refused with `invalid_redirect_uri`: a redirect URI no live client could register, or none for the
+ * code flow. Refused with `invalid_client_metadata` (RG-01): a grant, response type, auth method or
+ * scope outside the policy, keys that do not validate, a malformed field. Open registration (RG-02)
+ * admits public clients of the code flow only; with an initial access token, confidential clients
+ * (secret or `private_key_jwt`) and `client_credentials` too. Unknown metadata is ignored (§2).
+ */
+import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
+import { redirectUriProblem } from '../credentials/redirect-uris.ts';
+import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
+import type { ClientJwks } from '../storage/types.ts';
+import { isScopeToken } from './scope.ts';
+
+export type RegistrationErrorCode = 'invalid_client_metadata' | 'invalid_redirect_uri';
+
+export class RegistrationError extends Error {
+  readonly code: RegistrationErrorCode;
+  constructor(code: RegistrationErrorCode, description: string) {
+    super(description);
+    this.name = 'RegistrationError';
+    this.code = code;
+  }
+}
+
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** What a registration asks for, checked and normalised. */
+export interface RegisteredMetadata {
+  readonly clientName: string;
+  readonly redirectUris: readonly string[];
+  readonly grantTypes: readonly string[];
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  readonly scopes: readonly string[];
+  readonly jwks?: ClientJwks;
+  readonly jwksUri?: string;
+  readonly dpopBoundAccessTokens: boolean;
+}
+
+export interface RegistrationRules {
+  /** `open`: anyone, public clients of the code flow only; `token`: behind an initial access token. */
+  readonly mode: 'open' | 'token';
+  readonly policy: RegistrationPolicy;
+  /** `jwks_uri` may be plain http (tests and local development). */
+  readonly allowHttpJwksUri: boolean;
+}
+
+const CONFIDENTIAL_GRANTS = [...PUBLIC_CLIENT_GRANTS, 'client_credentials'];
+const METHODS: readonly TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const bad = (description: string) => new RegistrationError('invalid_client_metadata', description);
+
+export function readRegistration(body: Readonly<Record<string, unknown>>, rules: RegistrationRules): RegisteredMetadata {
+  const open = rules.mode === 'open';
+  // RFC 7591 §2 makes client_secret_basic the default; open registration admits public clients only, so there it is none.
+  const method = body.token_endpoint_auth_method ?? (open ? 'none' : 'client_secret_basic');
+  if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) throw bad(`token_endpoint_auth_method must be one of ${METHODS.join(', ')}`);
+  if (open && method !== 'none') throw bad('open registration admits public clients only (token_endpoint_auth_method none)');
+
+  const grantTypes = stringList(body.grant_types, 'grant_types') ?? ['authorization_code'];
+  const allowed = open || method === 'none' ? PUBLIC_CLIENT_GRANTS : CONFIDENTIAL_GRANTS;
+  for (const g of grantTypes) if (!allowed.includes(g)) throw bad(`the grant ${g} may not be registered here; allowed: ${allowed.join(', ')}`);
+  const responseTypes = stringList(body.response_types, 'response_types') ?? (grantTypes.includes('authorization_code') ? ['code'] : []);
+  if (!responseTypes.every((r) => r === 'code')) throw bad('response_types may only be code');
+  if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) throw bad('the authorization_code grant goes with the code response type (RFC 7591 §2.1)');
+
+  const redirectUris = stringList(body.redirect_uris, 'redirect_uris', 'invalid_redirect_uri') ?? [];
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) throw new RegistrationError('invalid_redirect_uri', 'the code flow needs at least one redirect URI');
+  if (redirectUris.length > 10) throw new RegistrationError('invalid_redirect_uri', 'at most 10 redirect URIs');
+  for (const uri of redirectUris) {
+    const problem = redirectUriProblem(uri, 'live');
+    if (problem !== undefined) throw new RegistrationError('invalid_redirect_uri', problem);
+  }
+
+  const scopes = typeof body.scope === 'string' ? [...new Set(body.scope.split(' ').filter(Boolean))] : body.scope === undefined ? [...rules.policy.scopes] : undefined;
+  if (scopes === undefined || !scopes.every(isScopeToken)) throw bad('scope is a space-separated list of scope tokens');
+  for (const s of scopes) if (!rules.policy.scopes.includes(s)) throw bad(`the scope ${s} may not be registered here`);
+
+  const name = body.client_name ?? 'Registered client';
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) throw bad('client_name is 1–200 printable characters');
+  const dpop = body.dpop_bound_access_tokens ?? false;
+  if (typeof dpop !== 'boolean') throw bad('dpop_bound_access_tokens is true or false');
+
+  return { clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop, ...keys(body, method === 'private_key_jwt', rules) };
+}
+
+function keys(body: Readonly<Record<string, unknown>>, wanted: boolean, rules: RegistrationRules): Pick<RegisteredMetadata, 'jwks' | 'jwksUri'> {
+  const { jwks, jwks_uri: uri } = body;
+  if (!wanted) {
+    if (jwks !== undefined || uri !== undefined) throw bad('jwks and jwks_uri are for private_key_jwt clients');
+    return {};
+  }
+  if ((jwks === undefined) === (uri === undefined)) throw bad('private_key_jwt needs exactly one of jwks and jwks_uri (RFC 7591 §2)');
+  if (uri !== undefined) {
+    const url = typeof uri === 'string' ? URL.parse(uri) : null;
+    if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && rules.allowHttpJwksUri)) || url.username !== '' || url.hash !== '') throw bad('jwks_uri is an https URL');
+    return { jwksUri: uri as string };
+  }
+  try {
+    return { jwks: validateClientJwks(jwks) };
+  } catch (err) {
+    if (err instanceof ClientKeysError) throw bad(`jwks: ${err.message}`);
+    throw err;
+  }
+}
+
+function stringList(value: unknown, field: string, code: RegistrationErrorCode = 'invalid_client_metadata'): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new RegistrationError(code, `${field} is an array of strings`);
+  return [...new Set(value as string[])];
+}

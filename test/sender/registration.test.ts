@@ -1,0 +1,154 @@
+/**
+ * Dynamic client registration (RFC 7591) and its management (RFC 7592) at `/oauth2/register`:
+ * behind an initial access token, and open; what the policy refuses; secrets and registration
+ * access tokens shown once; the registered clients working at the token endpoint.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { basic, startServer, type TestServer } from '../support/harness.ts';
+import { assertion, JWT_BEARER, keyPair } from '../support/sender.ts';
+
+const API = 'https://api.example/v1';
+type Answer = { status: number; body: Record<string, unknown>; headers: Headers };
+
+const register = async (s: TestServer, body: unknown, token?: string): Promise<Answer> => {
+  const res = await fetch(`${s.url}/oauth2/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+};
+
+describe('registration behind an initial access token', () => {
+  let s: TestServer;
+  let initial: string;
+  before(async () => {
+    s = await startServer({ registration: 'token', resources: [`${API}=api:read,api:write`] });
+    const registrar = await s.client({ scopes: ['keymint:register'] });
+    initial = String((await s.token(registrar.id, registrar.secret, { scope: 'keymint:register' })).access_token);
+  });
+  after(() => s.close());
+
+  test('RG-01 metadata advertises the endpoint; no token, or a token without keymint:register, is 401 invalid_token', async () => {
+    const meta = (await (await fetch(`${s.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    assert.equal(meta.registration_endpoint, `${s.keymint.config.issuer}/oauth2/register`);
+    const none = await register(s, { grant_types: ['client_credentials'] });
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+    const plain = await s.client({ scopes: ['api:read'] });
+    const other = String((await s.token(plain.id, plain.secret)).access_token);
+    assert.deepEqual([(await register(s, { grant_types: ['client_credentials'] }, other)).status], [401]);
+  });
+
+  test('RG-01 a confidential client: the secret and the registration access token shown once, the client works, RFC 7592 reads and deletes it', async () => {
+    const created = await register(s, { client_name: 'Reporting job', grant_types: ['client_credentials'], scope: 'api:read' }, initial);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const b = created.body as Record<string, string>;
+    assert.equal(b.token_endpoint_auth_method, 'client_secret_basic');
+    assert.equal(b.client_secret_expires_at as unknown as number, 0);
+    assert.match(b.registration_access_token!, /^km_reg_/);
+    assert.equal(b.registration_client_uri, `${s.keymint.config.issuer}/oauth2/register/${b.client_id}`);
+    assert.equal(created.headers.get('cache-control'), 'no-store');
+    const token = await s.token(b.client_id!, b.client_secret!);
+    assert.equal(decodeJwt(String(token.access_token)).aud, API, 'the policy\'s audience');
+    assert.equal(decodeJwt(String(token.access_token)).scope, 'api:read');
+
+    const path = new URL(b.registration_client_uri!).pathname;
+    const read = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${b.registration_access_token}` } });
+    const view = (await read.json()) as Record<string, unknown>;
+    assert.equal(read.status, 200);
+    assert.equal(view.client_id, b.client_id);
+    assert.equal(view.client_secret, undefined, 'a secret is shown once');
+    for (const wrong of ['km_reg_wrong', initial]) {
+      assert.equal((await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${wrong}` } })).status, 401);
+    }
+    assert.equal((await fetch(`${s.url}/oauth2/register/sk_live_nosuchclient00000000`, { headers: { authorization: `Bearer ${b.registration_access_token}` } })).status, 401);
+    assert.equal((await fetch(`${s.url}${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${b.registration_access_token}` } })).status, 204);
+    assert.equal((await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${b.registration_access_token}` } })).status, 401);
+    const gone = await s.postForm('/oauth2/token', { grant_type: 'client_credentials' }, { authorization: basic(b.client_id!, b.client_secret!) });
+    assert.equal(gone.status, 401);
+  });
+
+  test('RG-01 a private_key_jwt client registered with its keys authenticates with an assertion; no secret is issued', async () => {
+    const key = await keyPair('ES256', 'reg-1');
+    const created = await register(s, { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.jwk] }, dpop_bound_access_tokens: false }, initial);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.client_secret, undefined);
+    const clientId = String(created.body.client_id);
+    const res = await s.postForm('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(key, { clientId, aud: s.keymint.config.issuer }) });
+    assert.equal(res.status, 200);
+  });
+
+  test('RG-01 refused metadata: invalid_redirect_uri and invalid_client_metadata, nothing created', async () => {
+    const before = (await s.keymint.clients.list()).length;
+    const cases: Array<[unknown, string]> = [
+      [{ redirect_uris: ['javascript:alert(1)'] }, 'invalid_redirect_uri'],
+      [{ redirect_uris: ['http://app.example/cb'] }, 'invalid_redirect_uri'],
+      [{ redirect_uris: ['https://app.example/cb#frag'] }, 'invalid_redirect_uri'],
+      [{ grant_types: ['authorization_code'] }, 'invalid_redirect_uri'],
+      [{ grant_types: ['password'] }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], scope: 'admin' }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_jwt' }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }, 'invalid_client_metadata'],
+      [{ redirect_uris: 'https://app.example/cb' }, 'invalid_redirect_uri'],
+      [{ grant_types: ['client_credentials'], client_name: 7 }, 'invalid_client_metadata'],
+    ];
+    for (const [body, code] of cases) {
+      const r = await register(s, body, initial);
+      assert.deepEqual([r.status, r.body.error], [400, code], JSON.stringify(body));
+    }
+    assert.equal((await s.keymint.clients.list()).length, before);
+  });
+});
+
+describe('open registration', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer({ registration: 'open', registrationRateLimit: '3', resources: [`${API}=api:read`] });
+  });
+  after(() => s.close());
+
+  test('RG-02 anyone registers a public client of the code flow, nothing else; a fourth registration from one address within the hour is 429', async () => {
+    const ok = await register(s, { redirect_uris: ['http://127.0.0.1:7777/cb'], client_name: 'CLI tool' });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.equal(ok.body.token_endpoint_auth_method, 'none');
+    assert.deepEqual(ok.body.grant_types, ['authorization_code']);
+    assert.equal(ok.body.client_secret, undefined);
+    assert.equal(ok.body.scope, 'api:read');
+    const refused = await register(s, { redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'client_secret_basic' });
+    assert.deepEqual([refused.status, refused.body.error], [400, 'invalid_client_metadata']);
+    const cc = await register(s, { grant_types: ['client_credentials'] });
+    assert.deepEqual([cc.status, cc.body.error], [400, 'invalid_client_metadata']);
+    const limited = await register(s, { redirect_uris: ['https://app.example/cb'] });
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  });
+});
+
+describe('clients registered for private_key_jwt by the operator', () => {
+  test('PJ-02 the admin API and the CLI create secret-less clients from a JWKS; keys with private parts are refused by field; such a client has no secret to rotate', async (t) => {
+    const s = await startServer();
+    t.after(() => s.close());
+    const admin = await s.client({ admin: true, scopes: [] });
+    const adminToken = String((await s.token(admin.id, admin.secret, { scope: 'keymint:admin' })).access_token);
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${s.url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const key = await keyPair('ES256', 'ops-1');
+    const created = await call('POST', '/clients', { name: 'signer', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.jwk] }, dpop_bound_access_tokens: true });
+    const view = (await created.json()) as Record<string, unknown>;
+    assert.equal(created.status, 201, JSON.stringify(view));
+    assert.equal(view.client_secret, null);
+    assert.equal(view.token_endpoint_auth_method, 'private_key_jwt');
+    assert.equal(view.dpop_bound_access_tokens, true);
+    assert.deepEqual(view.secrets, []);
+    const leaked = await call('POST', '/clients', { name: 'leaky', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...key.jwk, d: 'AAAA' }] } });
+    assert.equal(leaked.status, 400);
+    assert.equal(((await leaked.json()) as { field: string }).field, 'jwks');
+    const rotate = await call('POST', `/clients/${String(view.client_id)}/rotate-secret`, {});
+    assert.equal(rotate.status, 400);
+  });
+});
