@@ -103,6 +103,11 @@ for what each section measures and why. How to read the figures:
   event-loop and GC figures say where a tail comes from.
 - **dialects**: each seed dialect on a server that also mounts oauth2, the two measured in
   alternating rounds; cost = 1 − dialect ÷ oauth2.
+- **sender**: the oauth2 endpoint (RS256) for \`client_secret_basic\`, \`private_key_jwt\` (ES256
+  assertion) and Basic + DPoP (ES256 proof), alternating rounds on one server; every request of every
+  row is signed anew by bench/signed-load.ts on the load core (a new assertion or proof \`jti\` each
+  time). The target compares each row's extra time per token with one ES256 verification through
+  jose measured on the server core (bench/verify-rate.ts).
 - **scale**: one and two nodes on one store (SQLite data dir; PostgreSQL + Redis in a schema of the
   run's own, dropped at the end), every node on the server core; store calls per token are counted
   in-process by bench/store-trips.ts.

@@ -43,8 +43,13 @@ export const authorizationCode = {
       if (rec.redirectUri !== null && redirectUri !== rec.redirectUri) throw invalidGrant('The redirect_uri does not match the authorization request.');
       verifyPkce(rec.codeChallenge, verifier);
       const granted = rec.scope.split(' ').filter(Boolean);
-      // RFC 8707 §2.2: the resources the token is for, as the token request names them.
-      const audience = resolveAudience(requestedTargets(request), granted, client, deps.settings);
+      // RFC 8707 §2.2: the resource the authorization named, and no other; without one there, what the
+      // token request names (within the client's), and without either the client's default.
+      const targets = requestedTargets(request);
+      if (rec.resource !== null && targets.some((t) => t !== rec.resource)) {
+        throw new OAuthError('invalid_target', 'The requested resource was not authorized.', { field: 'resource' });
+      }
+      const audience = resolveAudience(rec.resource !== null ? [rec.resource] : targets, granted, client, deps.settings);
       return {
         subject: rec.subject,
         subjectType: rec.subjectType,

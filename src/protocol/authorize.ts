@@ -27,6 +27,8 @@ export interface AuthorizationRequest {
   readonly state: string | undefined;
   readonly nonce: string | undefined;
   readonly codeChallenge: string;
+  /** RFC 8707: the resource the token will be for, when the request named one. */
+  readonly resource: string | undefined;
 }
 
 /** Shown to the user, never redirected: the client or redirect URI cannot be trusted (§4.1.2.1). */
@@ -88,7 +90,7 @@ export async function validateAuthorization(
   }
   if (params.nonce !== undefined && params.nonce.length > 512) return fail('invalid_request', 'The nonce is too long.');
   if (state !== undefined && state.length > 2048) return fail('invalid_request', 'The state is too long.');
-  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge } };
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge, resource: params.resource } };
 }
 
 /** A client by id: a stored one, or one described by a client ID metadata document. */
@@ -117,6 +119,7 @@ export async function issueCode(request: AuthorizationRequest, session: SessionR
     expiresAt: now + CODE_TTL_MS,
     consumedAt: null,
     familyId: `fam_${randomBase62(22)}`,
+    resource: request.resource ?? null,
   };
   await deps.store.codes.insert(record);
   return code;

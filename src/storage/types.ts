@@ -281,6 +281,8 @@ export interface CodeRecord {
   readonly consumedAt: number | null;
   /** Family of every token issued from this code (C-02: reuse revokes the family). */
   readonly familyId: string;
+  /** The resource the authorization request named (RFC 8707); null when it named none. */
+  readonly resource: string | null;
 }
 
 export interface CodeRepo {

@@ -98,4 +98,27 @@ describe('resource indicators', () => {
     assert.equal(narrowed.status, 200, JSON.stringify(narrowed.body));
     assert.equal(decodeJwt(narrowed.body.access_token!).aud, REPORTS);
   });
+
+  test('RI-01 RI-03 a code authorized for one resource gives tokens for that resource only', async () => {
+    const { verifier, challenge } = pkce();
+    const { session_token } = await s.session();
+    const res = await authorizeGet(s, {
+      response_type: 'code', client_id: client.id, redirect_uri: 'https://app.example/cb', code_challenge: challenge, code_challenge_method: 'S256', resource: ORDERS, scope: 'orders:read',
+    }, `keymint_session=${session_token}`);
+    assert.equal(res.status, 302);
+    const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
+    const redeem = (resource?: string) =>
+      s.postForm('/oauth2/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://app.example/cb', ...(resource ? { resource } : {}) }, { authorization: basic(client.id, client.secret) });
+    const other = await redeem(REPORTS);
+    assert.deepEqual([other.status, ((await other.json()) as { error: string }).error], [400, 'invalid_target'], 'a resource the authorization did not name');
+    // The failed attempt spent the code (C-07); a new one, redeemed without naming the resource, is for it.
+    const again = await authorizeGet(s, {
+      response_type: 'code', client_id: client.id, redirect_uri: 'https://app.example/cb', code_challenge: challenge, code_challenge_method: 'S256', resource: ORDERS, scope: 'orders:read',
+    }, `keymint_session=${session_token}`);
+    const second = new URL(again.headers.get('location')!).searchParams.get('code')!;
+    const ok = await s.postForm('/oauth2/token', { grant_type: 'authorization_code', code: second, code_verifier: verifier, redirect_uri: 'https://app.example/cb' }, { authorization: basic(client.id, client.secret) });
+    const body = (await ok.json()) as { access_token: string };
+    assert.equal(ok.status, 200, JSON.stringify(body));
+    assert.equal(decodeJwt(body.access_token).aud, ORDERS);
+  });
 });

@@ -128,6 +128,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX replays_expires ON replays (expires_at);
     `,
   },
+  {
+    version: 5,
+    name: 'code-resource',
+    // The resource an authorization request named (RFC 8707): the token request may not name another.
+    sql: `
+      ALTER TABLE codes ADD COLUMN resource text;
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -104,12 +104,12 @@ export const toSession = (r: SessionRow): SessionRecord => ({
 
 export const CODE_COLUMNS = [
   'digest', 'client_id', 'redirect_uri', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'subject', 'subject_type',
-  'auth_time', 'issued_at', 'expires_at', 'consumed_at', 'family_id',
+  'auth_time', 'issued_at', 'expires_at', 'consumed_at', 'family_id', 'resource',
 ] as const;
 
 export const codeValues = (c: CodeRecord): SqlValue[] => [
   c.digest, c.clientId, c.redirectUri, c.scope, c.codeChallenge, c.codeChallengeMethod, c.nonce, c.subject, c.subjectType,
-  c.authTime, c.issuedAt, c.expiresAt, c.consumedAt, c.familyId,
+  c.authTime, c.issuedAt, c.expiresAt, c.consumedAt, c.familyId, c.resource,
 ];
 
 export interface CodeRow {
@@ -127,6 +127,7 @@ export interface CodeRow {
   readonly expires_at: number;
   readonly consumed_at: number | null;
   readonly family_id: string;
+  readonly resource: string | null;
 }
 
 export const toCode = (r: CodeRow): CodeRecord => ({
@@ -144,6 +145,7 @@ export const toCode = (r: CodeRow): CodeRecord => ({
   expiresAt: r.expires_at,
   consumedAt: r.consumed_at,
   familyId: r.family_id,
+  resource: r.resource,
 });
 
 export const AUDIT_COLUMNS = ['at', 'actor', 'action', 'target', 'detail'] as const;

@@ -123,6 +123,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX replays_expires ON replays (expires_at);
     `,
   },
+  {
+    version: 5,
+    name: 'code-resource',
+    // The resource an authorization request named (RFC 8707): the token request may not name another.
+    sql: `
+      ALTER TABLE codes ADD COLUMN resource TEXT;
+    `,
+  },
 ];
 
 /** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */

@@ -69,6 +69,7 @@ export const codeRecord = (digest: string, over: Partial<CodeRecord> = {}): Code
   scope: 'openid',
   codeChallenge: 'x'.repeat(43),
   codeChallengeMethod: 'S256',
+  resource: null,
   nonce: 'n',
   subject: 'u1',
   subjectType: 'user',
