@@ -96,3 +96,84 @@ test('a token of a client that was disabled since stops working for the admin AP
   await server.keymint.clients.setStatus(admin.id, 'disabled', 'test');
   assert.equal((await call('GET', 'keys', t)).status, 401);
 });
+
+test('CE-01 PATCH /clients/{id} changes settings, answers the view, and the token endpoint follows', async () => {
+  const created = (await (await call('POST', 'clients', adminToken, { name: 'partner', scopes: ['payments:read'] })).json()) as { client_id: string; client_secret: string };
+  const res = await call('PATCH', `clients/${created.client_id}`, adminToken, {
+    scopes: ['payments:read', 'payments:write'],
+    rate_limit: 120,
+    access_token_ttl: 300,
+    metadata: { partner: 'acme' },
+    claims: { tenant: 'acme' },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  const view = (await res.json()) as Record<string, unknown>;
+  assert.deepEqual(view.scopes, ['payments:read', 'payments:write']);
+  assert.equal(view.rate_limit, 120);
+  assert.equal(view.access_token_ttl, 300);
+  assert.deepEqual(view.metadata, { partner: 'acme' });
+  assert.deepEqual(view.claims, { tenant: 'acme' });
+  assert.equal('client_secret' in view, false);
+  const token = await server.token(created.client_id, created.client_secret, { scope: 'payments:write' });
+  assert.equal(token.scope, 'payments:write');
+  assert.equal(token.expires_in, 300);
+  // list and show carry the metadata too.
+  const listed = ((await (await call('GET', 'clients', adminToken)).json()) as { clients: Array<Record<string, unknown>> }).clients.find((c) => c.client_id === created.client_id)!;
+  assert.deepEqual(listed.metadata, { partner: 'acme' });
+  // null resets to the default.
+  const reset = (await (await call('PATCH', `clients/${created.client_id}`, adminToken, { rate_limit: null, access_token_ttl: null })).json()) as Record<string, unknown>;
+  assert.equal(reset.rate_limit, null);
+  assert.equal(reset.access_token_ttl, null);
+  const events = ((await (await call('GET', 'audit?limit=5', adminToken)).json()) as { events: Array<{ action: string; actor: string; target: string; detail: Record<string, unknown> }> }).events;
+  const update = events.find((e) => e.target === created.client_id && e.action === 'client.update')!;
+  assert.match(update.actor, /^admin:sk_live_/);
+  assert.equal(update.detail.changed, 'access_token_ttl,rate_limit');
+});
+
+test('CE-01 PATCH refuses what cannot change, unknown fields and bad values with 400 naming the field; nothing changes', async () => {
+  const created = (await (await call('POST', 'clients', adminToken, { name: 'fixed', scopes: ['a'] })).json()) as { client_id: string };
+  const before = await (await call('GET', `clients/${created.client_id}`, adminToken)).json();
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ client_id: 'other' }, 'client_id'],
+    [{ mode: 'sandbox' }, 'mode'],
+    [{ type: 'public' }, 'type'],
+    [{ client_secret: 'x'.repeat(20) }, 'client_secret'],
+    [{ scopse: ['a'] }, 'scopse'],
+    [{ scopes: 'a' }, 'scopes'],
+    [{ name: 7 }, 'name'],
+    [{ rate_limit: '5' }, 'rate_limit'],
+    [{ trusted: 'yes' }, 'trusted'],
+    [{ claims: { iss: 'me' } }, 'claims'],
+    [{ claims: { client_id: 'me' } }, 'claims'],
+    [{ metadata: ['a'] }, 'metadata'],
+    [{ name: 'ok', ttl: 10 ** 9 }, 'ttl'],
+  ];
+  for (const [body, field] of cases) {
+    const res = await call('PATCH', `clients/${created.client_id}`, adminToken, body);
+    assert.equal(res.status, 400, JSON.stringify(body));
+    const problem = (await res.json()) as { error: string; field: string };
+    assert.equal(problem.error, 'invalid_request');
+    assert.equal(problem.field, field, JSON.stringify(body));
+  }
+  assert.deepEqual(await (await call('GET', `clients/${created.client_id}`, adminToken)).json(), before);
+  assert.equal((await call('PATCH', 'clients/sk_live_000000000000000000000000', adminToken, { name: 'x' })).status, 404);
+});
+
+test('CE-06 POST /clients with client_id and client_secret imports a client; the secret is not echoed in any view; a duplicate is 409', async () => {
+  const secret = 'imported-secret-from-vault-0001';
+  const res = await call('POST', 'clients', adminToken, { name: 'imported', client_id: 'partner-7', client_secret: secret, scopes: ['a'] });
+  assert.equal(res.status, 201);
+  const body = (await res.json()) as { client_id: string };
+  assert.equal(body.client_id, 'partner-7');
+  assert.equal((await server.token('partner-7', secret)).scope, 'a');
+  const shown = await (await call('GET', 'clients/partner-7', adminToken)).text();
+  assert.ok(!shown.includes(secret));
+  const dup = await call('POST', 'clients', adminToken, { name: 'again', client_id: 'partner-7', client_secret: 'another-secret-0000000' });
+  assert.equal(dup.status, 409);
+  assert.deepEqual(await dup.json(), { error: 'conflict', error_description: 'a client with this client_id exists already', field: 'client_id' });
+  const short = await call('POST', 'clients', adminToken, { name: 'short', client_id: 'partner-8', client_secret: 'too-short' });
+  assert.equal(short.status, 400);
+  assert.equal(((await short.json()) as { field: string }).field, 'client_secret');
+  assert.equal((await call('GET', 'clients/partner-8', adminToken)).status, 404);
+});

@@ -3,7 +3,7 @@
  * It calls the same ClientService and Keyring as the CLI: one implementation, two front ends.
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput } from '../credentials/clients.ts';
+import { ClientExistsError, ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput, type UpdateClientInput } from '../credentials/clients.ts';
 import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import type { SessionService } from '../credentials/sessions.ts';
@@ -93,6 +93,7 @@ export function adminHandler(deps: AdminDeps): Handler {
       const parts = req.path.slice(ADMIN_PREFIX.length).split('/').map(decodeURIComponentSafe);
       return await route(req, parts, `admin:${auth}`, deps);
     } catch (err) {
+      if (err instanceof ClientExistsError) return json(409, { error: 'conflict', error_description: err.message, field: err.field }, { 'Cache-Control': 'no-store' });
       // The field is named, so the caller knows which input to fix.
       if (err instanceof ClientInputError) return json(400, { error: 'invalid_request', error_description: err.message, field: err.field }, { 'Cache-Control': 'no-store' });
       if (err instanceof ClientNotFoundError) return problem(404, 'not_found', 'No such client.');
@@ -119,15 +120,18 @@ async function route(req: HttpRequest, parts: string[], actor: string, deps: Adm
       }
     } else if (action === undefined) {
       if (method === 'GET') return json(200, await deps.clients.show(id), noStore);
+      if (method === 'PATCH') return json(200, await deps.clients.update(id, updateInput(body(req)), actor), noStore);
       if (method === 'DELETE') {
         await deps.clients.delete(id, actor);
         return { status: 204, headers: noStore, body: '' };
       }
     } else if (method === 'POST') {
       if (action === 'rotate-secret') {
-        const overlap = body(req).expire_old_in ?? 86_400;
+        const b = body(req);
+        const overlap = b.expire_old_in ?? 86_400;
         if (typeof overlap !== 'number') throw new ClientInputError('expire_old_in', 'expire_old_in must be a number of seconds');
-        const { client, clientSecret } = await deps.clients.rotateSecret(id, overlap, actor);
+        if (b.client_secret !== undefined && typeof b.client_secret !== 'string') throw new ClientInputError('client_secret', 'client_secret must be a string');
+        const { client, clientSecret } = await deps.clients.rotateSecret(id, overlap, actor, b.client_secret);
         return json(200, { ...client, client_secret: clientSecret }, noStore);
       }
       if (action === 'disable') return json(200, await deps.clients.setStatus(id, 'disabled', actor), noStore);
@@ -212,8 +216,66 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
     rateLimit: rateLimit as number | null | undefined,
     admin: optBool('admin'),
     ttl: ttl as number | null | undefined,
+    ...(b.metadata === undefined ? {} : { metadata: b.metadata as Record<string, string> }),
+    ...(b.claims === undefined ? {} : { claims: b.claims as CreateClientInput['claims'] }),
+    ...(b.client_id === undefined ? {} : { clientId: optString('client_id') }),
+    ...(b.client_secret === undefined ? {} : { clientSecret: optString('client_secret') }),
+    ...(b.managed_by === undefined ? {} : { managedBy: optString('managed_by') }),
     ...authInput(b),
   };
+}
+
+/** Fields PATCH may carry (the view's names); absent = unchanged, null = default or cleared. */
+const PATCHABLE = new Set([
+  'name', 'scopes', 'admin', 'grants', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'access_token_ttl', 'ttl', 'rate_limit', 'metadata', 'claims',
+  'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes', 'managed_by',
+]);
+
+/**
+ * A PATCH body (RFC 5789; fields replace, as in JSON merge patch, except that `metadata` and
+ * `claims` are replaced whole). A field that cannot change (`client_id`, `mode`, `type`, secrets)
+ * or is unknown is refused, naming it, so a typo never passes as a no-op.
+ */
+function updateInput(b: Record<string, unknown>): UpdateClientInput {
+  for (const k of Object.keys(b)) {
+    if (!PATCHABLE.has(k)) {
+      const fixed = k === 'client_id' || k === 'mode' || k === 'type';
+      throw new ClientInputError(k, fixed ? `${k} cannot change: create a new client instead` : k === 'client_secret' ? 'a secret changes by rotate-secret' : `${k} is not a client setting`);
+    }
+  }
+  const opt = <T>(k: string, type: string, nullable: boolean): T | null | undefined => {
+    const v = b[k];
+    if (v === undefined || (v === null && nullable) || typeof v === type) return v as T | null | undefined;
+    throw new ClientInputError(k, `${k} must be a ${type}${nullable ? ' or null' : ''}`);
+  };
+  const list = (k: string, nullable = false) => (b[k] === null && nullable ? null : strings(b[k], k));
+  const ttlKey = b.access_token_ttl !== undefined ? 'access_token_ttl' : 'ttl';
+  const method = b.token_endpoint_auth_method;
+  if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic' && method !== 'client_secret_post') {
+    throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post or private_key_jwt');
+  }
+  const patch: Record<string, unknown> = {
+    name: opt<string>('name', 'string', false),
+    scopes: list('scopes'),
+    admin: opt<boolean>('admin', 'boolean', false),
+    grants: list('grants'),
+    audiences: list('audiences'),
+    dialects: list('dialects'),
+    redirectUris: list('redirect_uris'),
+    trusted: opt<boolean>('trusted', 'boolean', false),
+    ttl: opt<number>(ttlKey, 'number', true),
+    rateLimit: opt<number>('rate_limit', 'number', true),
+    metadata: b.metadata,
+    claims: b.claims,
+    authMethod: method === undefined ? undefined : method === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret_basic',
+    jwks: b.jwks,
+    jwksUri: opt<string>('jwks_uri', 'string', true),
+    dpopBound: opt<boolean>('dpop_bound_access_tokens', 'boolean', false),
+    exchangeAudiences: list('exchange_audiences', true),
+    exchangeScopes: list('exchange_scopes', true),
+    managedBy: opt<string>('managed_by', 'string', true),
+  };
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as UpdateClientInput;
 }
 
 /** RFC 7591 names: `token_endpoint_auth_method`, `jwks`, `jwks_uri`, `dpop_bound_access_tokens`; and the exchange policy. */

@@ -1,12 +1,138 @@
 /** `keymint clients …`: a thin front end over ClientService (the admin API uses the same service). */
-import type { ClientView, CreateClientInput } from '../credentials/clients.ts';
+import type { ParseArgsConfig } from 'node:util';
+import type { ClientView, CreateClientInput, UpdateClientInput } from '../credentials/clients.ts';
 import { ClientInputError } from '../credentials/clients.ts';
 import { readFileSync } from 'node:fs';
+import type { ClaimValue } from '../storage/types.ts';
 import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
 import type { KeymintCore } from '../service.ts';
 import type { Flags } from './flags.ts';
 
 const out = (s: string) => process.stdout.write(s);
+
+/** Flags of `clients create` and `clients update` beyond the shared ones (main.ts declares those). */
+export const CLIENT_FLAGS: NonNullable<ParseArgsConfig['options']> = {
+  id: { type: 'string' },
+  secret: { type: 'string' },
+  'secret-env': { type: 'string' },
+  'secret-file': { type: 'string' },
+  metadata: { type: 'string', multiple: true },
+  'remove-metadata': { type: 'string', multiple: true },
+  claim: { type: 'string', multiple: true },
+  'claim-json': { type: 'string', multiple: true },
+  'remove-claim': { type: 'string', multiple: true },
+  'add-scope': { type: 'string', multiple: true },
+  'remove-scope': { type: 'string', multiple: true },
+  clear: { type: 'string', multiple: true },
+  untrusted: { type: 'boolean' },
+  'no-admin': { type: 'boolean' },
+  'no-dpop-bound': { type: 'boolean' },
+};
+
+/** Lists `--clear NAME` resets, by the flag that sets them. */
+const CLEARABLE = ['scope', 'grant', 'redirect-uri', 'allow-audience', 'allow-dialect', 'exchange-audience', 'exchange-scope', 'metadata', 'claim', 'ttl', 'rate-limit'] as const;
+
+/**
+ * A secret chosen by the operator: from an environment variable or a file (one trailing newline
+ * dropped); `--secret VALUE` works but warns, since the command line is visible to `ps` and shells'
+ * history. Undefined when none was given.
+ */
+function chosenSecret(flags: Flags): string | undefined {
+  const sources = ['secret', 'secret-env', 'secret-file'].filter((k) => flags[k] !== undefined);
+  if (sources.length > 1) throw new ClientInputError(sources[1]!, 'give one of --secret-env, --secret-file and --secret');
+  if (typeof flags['secret-env'] === 'string') {
+    const v = process.env[flags['secret-env']];
+    if (v === undefined || v === '') throw new ClientInputError('secret-env', `the environment variable ${flags['secret-env']} is not set`);
+    return v;
+  }
+  if (typeof flags['secret-file'] === 'string') {
+    try {
+      return readFileSync(flags['secret-file'], 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      throw new ClientInputError('secret-file', 'secret-file must name a readable file holding the secret');
+    }
+  }
+  if (typeof flags.secret === 'string') {
+    process.stderr.write('keymint: warning: --secret puts the secret on the command line, where ps and shell history keep it; use --secret-env VAR or --secret-file PATH\n');
+    return flags.secret;
+  }
+  return undefined;
+}
+
+/** `--metadata KEY=VALUE`…: the entries given, in order (a later one for the same key wins). */
+function pairs(v: Flags[string], flag: string): Array<[string, string]> {
+  return (list(v) ?? []).map((entry) => {
+    const at = entry.indexOf('=');
+    if (at < 1) throw new ClientInputError(flag, `--${flag} takes NAME=VALUE`);
+    return [entry.slice(0, at), entry.slice(at + 1)];
+  });
+}
+
+/** `--claim NAME=STRING` and `--claim-json NAME=JSON` (numbers, booleans, arrays). */
+function claimFlags(flags: Flags): Array<[string, ClaimValue]> {
+  const json = pairs(flags['claim-json'], 'claim-json').map(([k, v]): [string, ClaimValue] => {
+    try {
+      return [k, JSON.parse(v) as ClaimValue];
+    } catch {
+      throw new ClientInputError('claim-json', `--claim-json ${k}=… is not JSON`);
+    }
+  });
+  return [...pairs(flags.claim, 'claim'), ...json];
+}
+
+/** A whole number of seconds or requests, or `default` (the deployment's). */
+const numberOrDefault = (v: Flags[string]): number | null | undefined => (typeof v !== 'string' ? undefined : v === 'default' ? null : Number(v));
+
+/** The change `clients update` asks for, given the client as it is (lists edited by add/remove flags). */
+function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
+  const clear = new Set(list(flags.clear) ?? []);
+  for (const c of clear) {
+    if (!(CLEARABLE as readonly string[]).includes(c)) throw new ClientInputError('clear', `--clear takes one of ${CLEARABLE.join(', ')}`);
+  }
+  const replaced = (flag: string): string[] | undefined => (clear.has(flag) ? [...(list(flags[flag]) ?? [])] : list(flags[flag]));
+  let scopes = replaced('scope');
+  if (flags['add-scope'] !== undefined || flags['remove-scope'] !== undefined) {
+    const add = list(flags['add-scope']) ?? [];
+    const remove = new Set(list(flags['remove-scope']) ?? []);
+    scopes = [...new Set([...(scopes ?? current.scopes), ...add])].filter((x) => !remove.has(x));
+  }
+  const edited = <T>(flag: string, existing: Record<string, T>, given: Array<[string, T]>, removeFlag: string): Record<string, T> | undefined => {
+    const removed = list(flags[removeFlag]) ?? [];
+    if (!clear.has(flag) && given.length === 0 && removed.length === 0) return undefined;
+    const next: Record<string, T> = clear.has(flag) ? {} : { ...existing };
+    for (const [k, v] of given) next[k] = v;
+    for (const k of removed) delete next[k];
+    return next;
+  };
+  if (flags.trusted === true && flags.untrusted === true) throw new ClientInputError('trusted', 'give one of --trusted and --untrusted');
+  if (flags.admin === true && flags['no-admin'] === true) throw new ClientInputError('admin', 'give one of --admin and --no-admin');
+  if (flags['dpop-bound'] === true && flags['no-dpop-bound'] === true) throw new ClientInputError('dpop-bound', 'give one of --dpop-bound and --no-dpop-bound');
+  const auth = authFlags(flags);
+  const method = flags['auth-method'];
+  const patch: UpdateClientInput = {
+    ...(typeof flags.name === 'string' ? { name: flags.name } : {}),
+    ...(scopes === undefined ? {} : { scopes }),
+    ...(flags.admin === true ? { admin: true } : flags['no-admin'] === true ? { admin: false } : {}),
+    ...(replaced('grant') === undefined ? {} : { grants: replaced('grant') }),
+    ...(replaced('redirect-uri') === undefined ? {} : { redirectUris: replaced('redirect-uri') }),
+    ...(replaced('allow-audience') === undefined ? {} : { audiences: replaced('allow-audience') }),
+    ...(replaced('allow-dialect') === undefined ? {} : { dialects: replaced('allow-dialect') }),
+    ...(flags.trusted === true ? { trusted: true } : flags.untrusted === true ? { trusted: false } : {}),
+    ...(clear.has('ttl') ? { ttl: null } : flags.ttl === undefined ? {} : { ttl: numberOrDefault(flags.ttl) }),
+    ...(clear.has('rate-limit') ? { rateLimit: null } : flags['rate-limit'] === undefined ? {} : { rateLimit: numberOrDefault(flags['rate-limit']) }),
+    ...optional('metadata', edited('metadata', current.metadata, pairs(flags.metadata, 'metadata'), 'remove-metadata')),
+    ...optional('claims', edited('claim', current.claims, claimFlags(flags), 'remove-claim')),
+    ...(method === 'client_secret_basic' ? { authMethod: 'client_secret_basic' as const } : {}),
+    ...(auth.authMethod === undefined ? {} : { authMethod: auth.authMethod }),
+    ...(auth.jwks === undefined ? {} : { jwks: auth.jwks }),
+    ...(auth.jwksUri === undefined ? {} : { jwksUri: auth.jwksUri }),
+    ...(flags['dpop-bound'] === true ? { dpopBound: true } : flags['no-dpop-bound'] === true ? { dpopBound: false } : {}),
+    ...(replaced('exchange-audience') === undefined ? {} : { exchangeAudiences: replaced('exchange-audience') }),
+    ...(replaced('exchange-scope') === undefined ? {} : { exchangeScopes: replaced('exchange-scope') }),
+  };
+  return patch;
+}
+const optional = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined ? {} : ({ [k]: v } as Record<K, V>));
 
 /** `--auth-method private_key_jwt` with `--jwks-file` (a JWKS in a file) or `--jwks-uri`; `--dpop-bound`; the exchange policy. */
 function authFlags(flags: Flags): AuthSettingsInput {
@@ -56,14 +182,31 @@ export async function clientsCommand(core: KeymintCore, args: string[], flags: F
         admin: flags.admin === true,
         ttl,
         ...(typeof flags['rate-limit'] === 'string' ? { rateLimit: Number(flags['rate-limit']) } : {}),
+        ...(flags.metadata === undefined ? {} : { metadata: Object.fromEntries(pairs(flags.metadata, 'metadata')) }),
+        ...(flags.claim === undefined && flags['claim-json'] === undefined ? {} : { claims: Object.fromEntries(claimFlags(flags)) }),
+        ...(typeof flags.id === 'string' ? { clientId: flags.id } : {}),
+        ...optional('clientSecret', chosenSecret(flags)),
         ...authFlags(flags),
       };
       const { client, clientSecret } = await core.clients.create(input, 'cli');
-      if (asJson) out(`${JSON.stringify({ ...client, client_secret: clientSecret }, null, 2)}\n`);
+      // A secret the operator chose is not echoed: they have it, and output ends up in logs.
+      const shown = input.clientSecret === undefined ? clientSecret : null;
+      if (asJson) out(`${JSON.stringify({ ...client, client_secret: shown }, null, 2)}\n`);
       else {
         out(`client_id:     ${client.client_id}\n`);
-        if (clientSecret) out(`client_secret: ${clientSecret}\n\nThe secret is shown only now; Keymint stores only its digest.\n`);
+        if (shown) out(`client_secret: ${shown}\n\nThe secret is shown only now; Keymint stores only its digest.\n`);
+        else if (clientSecret) out('client_secret: (the one given; Keymint stores only its digest)\n');
       }
+      return 0;
+    }
+    case 'update': {
+      const clientId = needId();
+      for (const fixed of ['mode', 'type', 'id'] as const) {
+        if (flags[fixed] !== undefined) throw new ClientInputError(fixed, `a client's ${fixed} cannot change: create a new client instead`);
+      }
+      const patch = updateFlags(flags, await core.clients.show(clientId));
+      if (Object.keys(patch).length === 0) throw new ClientInputError('update', 'nothing to change: give at least one setting (see keymint --help)');
+      print(await core.clients.update(clientId, patch, 'cli'), asJson);
       return 0;
     }
     case 'list': {
@@ -77,9 +220,11 @@ export async function clientsCommand(core: KeymintCore, args: string[], flags: F
       return 0;
     case 'rotate-secret': {
       const overlap = typeof flags['expire-old-in'] === 'string' ? Number(flags['expire-old-in']) : 86_400;
-      const { client, clientSecret } = await core.clients.rotateSecret(needId(), overlap, 'cli');
-      if (asJson) out(`${JSON.stringify({ ...client, client_secret: clientSecret }, null, 2)}\n`);
-      else out(`client_secret: ${clientSecret}\n\nThe new secret is shown only now. Older live secrets: ${client.secrets.length - 1}.\n`);
+      const chosen = chosenSecret(flags);
+      const { client, clientSecret } = await core.clients.rotateSecret(needId(), overlap, 'cli', chosen);
+      const shown = chosen === undefined ? clientSecret : null;
+      if (asJson) out(`${JSON.stringify({ ...client, client_secret: shown }, null, 2)}\n`);
+      else out(`${shown ? `client_secret: ${shown}\n\nThe new secret is shown only now.` : 'The given secret is now live.'} Older live secrets: ${client.secrets.length - 1}.\n`);
       return 0;
     }
     case 'disable':
@@ -91,7 +236,7 @@ export async function clientsCommand(core: KeymintCore, args: string[], flags: F
       if (!asJson) out(`deleted ${id}\n`);
       return 0;
     default:
-      process.stderr.write('keymint clients: expected create, list, show, rotate-secret, disable, enable or delete\n');
+      process.stderr.write('keymint clients: expected create, list, show, update, rotate-secret, disable, enable or delete\n');
       return 2;
   }
 }
@@ -102,6 +247,9 @@ function print(c: ClientView, asJson: boolean): void {
     return;
   }
   for (const [k, v] of Object.entries(c)) {
-    out(`${k.padEnd(18)} ${Array.isArray(v) ? (v.length ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') : '-') : String(v)}\n`);
+    const text = Array.isArray(v)
+      ? v.length ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') : '-'
+      : typeof v === 'object' && v !== null ? (Object.keys(v).length ? JSON.stringify(v) : '-') : String(v);
+    out(`${k.padEnd(18)} ${text}\n`);
   }
 }

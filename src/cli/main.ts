@@ -10,7 +10,7 @@ import { announceListening, stopRequested, workerOptions } from '../cluster/work
 import { createKeymint, openKeymint } from '../service.ts';
 import { migratePostgres } from '../storage/postgres/index.ts';
 import { createLogger } from '../util/log.ts';
-import { clientsCommand } from './clients.ts';
+import { CLIENT_FLAGS, clientsCommand } from './clients.ts';
 import { keysCommand, auditCommand } from './keys.ts';
 import { USAGE } from './usage.ts';
 
@@ -44,6 +44,7 @@ export const COMMAND_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   'exchange-scope': { type: 'string', multiple: true },
   'expire-old-in': { type: 'string' },
   limit: { type: 'string' },
+  ...CLIENT_FLAGS,
 };
 
 export async function main(argv: string[]): Promise<number> {

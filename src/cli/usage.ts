@@ -14,9 +14,15 @@ Commands:
         [--allow-audience URI]... [--allow-dialect NAME]... [--json]
         [--auth-method private_key_jwt (--jwks-file FILE | --jwks-uri URL)] [--dpop-bound]
         [--exchange-audience URI]... [--exchange-scope S]...
+        [--metadata KEY=VALUE]... [--claim NAME=VALUE]... [--claim-json NAME=JSON]...
+        [--id ID (--secret-env VAR | --secret-file PATH)]   Import a client with a chosen id and secret
+  clients update ID             Change a client's settings; every create flag above except --mode,
+        --type and --id, plus [--add-scope S]... [--remove-scope S]... [--untrusted] [--no-admin]
+        [--no-dpop-bound] [--remove-metadata KEY]... [--remove-claim NAME]... [--ttl default]
+        [--rate-limit default] [--clear scope|grant|redirect-uri|allow-audience|…|metadata|claim]...
   clients list [--json]         List clients (never secrets)
   clients show ID [--json]
-  clients rotate-secret ID [--expire-old-in SECONDS]
+  clients rotate-secret ID [--expire-old-in SECONDS] [--secret-env VAR | --secret-file PATH]
                                 New secret; the old one works SECONDS more (default 86400)
   clients disable ID | enable ID | delete ID
   keys list [--json]            Signing keys and peppers (public parts only)

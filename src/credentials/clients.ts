@@ -5,23 +5,33 @@
 import type { Keyring } from '../tokens/keyring.ts';
 import { hmacHex, digestsEqual } from '../tokens/digest.ts';
 import { randomBase62 } from '../tokens/random.ts';
-import type { ClientMode, ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
-import { ADMIN_SCOPE, isScopeToken } from '../wire/scope.ts';
-import { newClientId, parseClientId, type IdSettings } from './ids.ts';
-import { redirectUriProblem } from './redirect-uris.ts';
+import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
+import { ADMIN_SCOPE } from '../wire/scope.ts';
+import { ConflictError } from '../storage/types.ts';
+import { newClientId, type IdSettings } from './ids.ts';
 import { AuthSettingsError, authSettings, authView, type AuthSettingsInput } from './client-auth-settings.ts';
+import {
+  checkImportedId,
+  checkImportedSecret,
+  checkSettings,
+  ClientInputError,
+  hasGeneratedShape,
+  isPlausibleCredential,
+  settingsOf,
+  type ClientSettings,
+} from './client-rules.ts';
 import { looksLikeClientSecret, newClientSecret } from './secrets.ts';
 
 /** At most this many secrets authenticate a client at once (overlapping rotation). */
 export const MAX_LIVE_SECRETS = 2;
 
-/** Input errors of the management surface (CLI, admin API); the message names the field, never a secret. */
-export class ClientInputError extends Error {
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(message);
-    this.name = 'ClientInputError';
-    this.field = field;
+export { ClientInputError };
+
+/** A client with the chosen id exists already. */
+export class ClientExistsError extends ClientInputError {
+  constructor() {
+    super('client_id', 'a client with this client_id exists already');
+    this.name = 'ClientExistsError';
   }
 }
 
@@ -48,6 +58,46 @@ export interface CreateClientInput extends AuthSettingsInput {
   readonly admin?: boolean;
   /** Token requests per minute for this client; absent/null = the deployment's `--rate-limit-client`. */
   readonly rateLimit?: number | null;
+  /** Free-form labels (see client-rules.ts for the limits); never put in tokens. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Static claims added to every access token (see client-rules.ts: reserved names, limits). */
+  readonly claims?: Readonly<Record<string, ClaimValue>>;
+  /** The id, chosen by the caller (import); absent = generated in this deployment's shape. */
+  readonly clientId?: string;
+  /** The secret, chosen by the caller (import); absent = generated. Stored as a digest like any other. */
+  readonly clientSecret?: string;
+  /** The tool that manages the client (`apply`); absent = made by hand. */
+  readonly managedBy?: string;
+}
+
+/**
+ * A change to a client: absent fields stay as they are; `null` resets a field to its default
+ * (ttl, rate limit) or clears it. Lists, `metadata` and `claims` are replaced whole. A client's
+ * id, mode and type never change (they are spelled in its id and decide how it authenticates).
+ */
+export interface UpdateClientInput {
+  readonly name?: string;
+  readonly scopes?: readonly string[];
+  /** true adds `keymint:admin` to the scopes, false removes it. */
+  readonly admin?: boolean;
+  readonly grants?: readonly string[];
+  readonly audiences?: readonly string[];
+  readonly dialects?: readonly string[];
+  readonly redirectUris?: readonly string[];
+  readonly trusted?: boolean;
+  readonly ttl?: number | null;
+  readonly rateLimit?: number | null;
+  readonly metadata?: Readonly<Record<string, string>> | null;
+  readonly claims?: Readonly<Record<string, ClaimValue>> | null;
+  /** `client_secret_basic` returns a private_key_jwt client to secrets (it then needs rotate-secret for one). */
+  readonly authMethod?: 'private_key_jwt' | 'client_secret_basic';
+  /** Setting one of jwks and jwksUri clears the other. */
+  readonly jwks?: unknown;
+  readonly jwksUri?: string | null;
+  readonly dpopBound?: boolean;
+  readonly exchangeAudiences?: readonly string[] | null;
+  readonly exchangeScopes?: readonly string[] | null;
+  readonly managedBy?: string | null;
 }
 
 /** The public view of a client: what `clients list/show` and the admin API print. No digests. */
@@ -72,6 +122,9 @@ export interface ClientView {
   dpop_bound_access_tokens: boolean;
   exchange_audiences: string[];
   exchange_scopes: string[];
+  metadata: Record<string, string>;
+  claims: Record<string, ClaimValue>;
+  managed_by?: string;
   secrets: Array<{ id: string; created_at: string; expires_at: string | null; last_used_at: string | null }>;
   created_at: string;
   updated_at: string;
@@ -86,6 +139,8 @@ export interface ClientServiceSettings extends IdSettings {
   readonly knownGrants: readonly string[];
   /** `jwks_uri` may be plain http (tests and local development). */
   readonly jwksUriAllowHttp?: boolean;
+  /** Sandbox mode: a secret chosen by the caller may be shorter than 16 characters. */
+  readonly sandbox?: boolean;
 }
 
 export interface ClientServiceDeps {
@@ -114,6 +169,9 @@ export function toView(c: ClientRecord, now: number): ClientView {
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
     ...authView(c),
+    metadata: { ...c.metadata },
+    claims: { ...c.claims },
+    ...(c.managedBy === undefined ? {} : { managed_by: c.managedBy }),
     secrets: c.secrets
       .filter((s) => s.expiresAt === null || s.expiresAt > now)
       .map((s) => ({ id: s.id, created_at: iso(s.createdAt)!, expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt) })),
@@ -162,35 +220,135 @@ export class ClientService {
     const now = this.#now();
     const mode = input.mode ?? 'live';
     const type = input.type ?? 'confidential';
-    const scopes = [...new Set([...(input.scopes ?? []), ...(input.admin ? [ADMIN_SCOPE] : [])])];
-    const grants = [...new Set(input.grants ?? ['client_credentials'])];
-    this.#validate({ ...input, scopes, grants, mode, type });
-    const auth = this.#authSettings(input, type);
-    const secret = type === 'confidential' && auth.authMethod === undefined ? newClientSecret() : null;
-    const record: ClientRecord = {
-      id: newClientId(this.#deps.settings, mode),
+    const settings: ClientSettings = {
       name: input.name,
       mode,
-      environment: this.#deps.settings.environment,
       type,
-      status: 'active',
-      grants,
-      scopes,
+      scopes: [...new Set([...(input.scopes ?? []), ...(input.admin ? [ADMIN_SCOPE] : [])])],
+      grants: [...new Set(input.grants ?? ['client_credentials'])],
       audiences: [...(input.audiences ?? [])],
       dialects: [...(input.dialects ?? [])],
       redirectUris: [...(input.redirectUris ?? [])],
       trusted: input.trusted ?? false,
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
+      metadata: input.metadata ?? {},
+      claims: input.claims ?? {},
+    };
+    checkSettings(settings, this.#deps.settings);
+    const auth = this.#authSettings(input, type);
+    const usesSecret = type === 'confidential' && auth.authMethod === undefined;
+    if (input.clientId !== undefined) checkImportedId(input.clientId, mode, this.#deps.settings);
+    if (input.clientSecret !== undefined) {
+      if (!usesSecret) throw new ClientInputError('client_secret', 'only a confidential client authenticating with a secret has one');
+      checkImportedSecret(input.clientSecret, this.#deps.settings.sandbox === true);
+    }
+    if (input.managedBy !== undefined) checkManagedBy(input.managedBy);
+    const secret = usesSecret ? (input.clientSecret ?? newClientSecret()) : null;
+    const record: ClientRecord = {
+      id: input.clientId ?? newClientId(this.#deps.settings, mode),
+      environment: this.#deps.settings.environment,
+      status: 'active',
+      ...stored(settings),
       ...auth,
       ...(registrationToken === undefined ? {} : { registrationToken }),
+      ...(input.managedBy === undefined ? {} : { managedBy: input.managedBy }),
       secrets: secret ? [this.#secretRecord(secret, now, null)] : [],
       createdAt: now,
       updatedAt: now,
     };
-    await this.#deps.store.clients.insert(record);
-    await this.#audit(actor, 'client.create', record.id, { mode, type, admin: scopes.includes(ADMIN_SCOPE) });
+    try {
+      await this.#deps.store.clients.insert(record);
+    } catch (err) {
+      if (err instanceof ConflictError && input.clientId !== undefined) throw new ClientExistsError();
+      throw err;
+    }
+    await this.#audit(actor, 'client.create', record.id, {
+      mode,
+      type,
+      admin: settings.scopes.includes(ADMIN_SCOPE),
+      ...(input.clientId === undefined ? {} : { imported_id: true }),
+      ...(input.clientSecret === undefined ? {} : { imported_secret: true }),
+      after: JSON.stringify(auditable(toView(record, now))),
+    });
     return { client: toView(record, now), clientSecret: secret };
+  }
+
+  /**
+   * Changes a client's settings (see UpdateClientInput), checked by the rules `create` uses, in one
+   * atomic read-modify-write: refused input changes nothing. The change reaches every node through
+   * the feed (and at the latest when their cached copy expires). Audited with the fields changed,
+   * before and after. Moving to `private_key_jwt` ends the client's secrets and revokes its tokens.
+   */
+  async update(id: string, patch: UpdateClientInput, actor: string): Promise<ClientView> {
+    const now = this.#now();
+    let before: ClientRecord | undefined;
+    const updated = await this.#deps.store.clients.update(id, (c) => {
+      before = c;
+      const next = this.#patched(c, patch, now);
+      return changedFields(c, next, now).length === 0 ? c : next;
+    });
+    if (!updated || !before) throw new ClientNotFoundError();
+    const changed = changedFields(before, updated, now);
+    if (changed.length === 0) return toView(updated, now);
+    const keyed = (c: ClientRecord) => c.authMethod === 'private_key_jwt';
+    // SECURITY RT-08: a change of how the client authenticates is a credential event; its tokens end.
+    const revoked = keyed(before) !== keyed(updated) ? await this.#deps.store.tokens.revokeClient(id, now) : undefined;
+    const pick = (v: ClientView) => Object.fromEntries(changed.map((k) => [k, v[k]]));
+    await this.#audit(actor, 'client.update', id, {
+      changed: changed.join(','),
+      before: JSON.stringify(pick(toView(before, now))),
+      after: JSON.stringify(pick(toView(updated, now))),
+      ...(revoked === undefined ? {} : { tokens_revoked: revoked }),
+    });
+    return toView(updated, now);
+  }
+
+  #patched(c: ClientRecord, p: UpdateClientInput, now: number): ClientRecord {
+    if (typeof p !== 'object' || p === null) throw new ClientInputError('body', 'the change must be an object');
+    let scopes = p.scopes === undefined ? [...c.scopes] : [...new Set(p.scopes)];
+    if (p.admin === true && !scopes.includes(ADMIN_SCOPE)) scopes.push(ADMIN_SCOPE);
+    if (p.admin === false) scopes = scopes.filter((x) => x !== ADMIN_SCOPE);
+    const current = settingsOf(c);
+    const settings: ClientSettings = {
+      ...current,
+      ...(p.name === undefined ? {} : { name: p.name }),
+      scopes,
+      ...(p.grants === undefined ? {} : { grants: [...new Set(p.grants)] }),
+      ...(p.audiences === undefined ? {} : { audiences: [...p.audiences] }),
+      ...(p.dialects === undefined ? {} : { dialects: [...p.dialects] }),
+      ...(p.redirectUris === undefined ? {} : { redirectUris: [...p.redirectUris] }),
+      ...(p.trusted === undefined ? {} : { trusted: p.trusted }),
+      ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
+      ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
+      ...(p.metadata === undefined ? {} : { metadata: p.metadata ?? {} }),
+      ...(p.claims === undefined ? {} : { claims: p.claims ?? {} }),
+    };
+    checkSettings(settings, this.#deps.settings);
+    if (p.managedBy !== undefined && p.managedBy !== null) checkManagedBy(p.managedBy);
+    if (p.authMethod !== undefined && p.authMethod !== 'private_key_jwt' && p.authMethod !== 'client_secret_basic') {
+      throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic or private_key_jwt');
+    }
+    const keyed = p.authMethod === undefined ? c.authMethod === 'private_key_jwt' : p.authMethod === 'private_key_jwt';
+    // Setting one key source replaces the other; leaving private_key_jwt drops both.
+    const keysGiven = (p.jwks !== undefined && p.jwks !== null) || (p.jwksUri !== undefined && p.jwksUri !== null);
+    const keep = <T>(given: T | null | undefined, was: T | undefined): T | undefined => (given === null ? undefined : given !== undefined ? given : keysGiven || !keyed ? undefined : was);
+    const auth = this.#authSettings(
+      {
+        ...(keyed ? { authMethod: 'private_key_jwt' as const } : {}),
+        jwks: keep(p.jwks, c.jwks),
+        jwksUri: keep(p.jwksUri, c.jwksUri),
+        dpopBound: p.dpopBound ?? c.dpopBound,
+        exchangeAudiences: p.exchangeAudiences === undefined ? c.exchangeAudiences : (p.exchangeAudiences ?? undefined),
+        exchangeScopes: p.exchangeScopes === undefined ? c.exchangeScopes : (p.exchangeScopes ?? undefined),
+      },
+      c.type,
+    );
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, ...rest } = c;
+    const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
+    // A private_key_jwt client holds no secret: its secrets end now.
+    const secrets = keyed && c.authMethod !== 'private_key_jwt' ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;
+    return { ...rest, ...stored(settings), ...auth, ...(managed === undefined ? {} : { managedBy: managed }), secrets, updatedAt: now };
   }
 
   async list(): Promise<ClientView[]> {
@@ -208,12 +366,13 @@ export class ClientService {
    * Issues a new secret. Live older secrets keep working for `overlapSeconds` more (0 = end now);
    * if that would leave more than MAX_LIVE_SECRETS live, the oldest ones end now.
    */
-  async rotateSecret(id: string, overlapSeconds: number, actor: string): Promise<{ client: ClientView; clientSecret: string }> {
+  async rotateSecret(id: string, overlapSeconds: number, actor: string, chosenSecret?: string): Promise<{ client: ClientView; clientSecret: string }> {
     if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0) {
       throw new ClientInputError('expire_old_in', 'the overlap must be a whole number of seconds ≥ 0');
     }
+    if (chosenSecret !== undefined) checkImportedSecret(chosenSecret, this.#deps.settings.sandbox === true);
     const now = this.#now();
-    const secret = newClientSecret();
+    const secret = chosenSecret ?? newClientSecret();
     const updated = await this.#deps.store.clients.update(id, (c) => {
       if (c.type !== 'confidential') throw new ClientInputError('client_id', 'a public client has no secret');
       if (c.authMethod === 'private_key_jwt') throw new ClientInputError('client_id', 'a private_key_jwt client has no secret: change its keys instead');
@@ -229,7 +388,7 @@ export class ClientService {
     if (!updated) throw new ClientNotFoundError();
     // SECURITY RT-08: a secret rotation is a security event; tokens granted to the client end with it.
     const revoked = await this.#deps.store.tokens.revokeClient(id, now);
-    await this.#audit(actor, 'client.rotate_secret', id, { overlap_seconds: overlapSeconds, tokens_revoked: revoked });
+    await this.#audit(actor, 'client.rotate_secret', id, { overlap_seconds: overlapSeconds, tokens_revoked: revoked, ...(chosenSecret === undefined ? {} : { imported_secret: true }) });
     return { client: toView(updated, now), clientSecret: secret };
   }
 
@@ -254,11 +413,13 @@ export class ClientService {
    * computes MAX_LIVE_SECRETS HMACs and as many fixed-length comparisons (SECURITY A-10). Resolves to
    * the client and the matching secret's id when one of its live secrets matches, else undefined.
    * Status and environment are the caller's to check: they are only revealed to a caller that proved
-   * the secret.
+   * the secret. A secret of the generated shape with a wrong checksum is refused before any lookup;
+   * secrets chosen by the caller (import) have no checksum and are looked up whenever they are within
+   * the import rules.
    */
   async verifySecret(clientId: string, secret: string): Promise<{ client: ClientRecord; secretId: string } | undefined> {
     const now = this.#now();
-    const wellFormed = looksLikeClientSecret(secret) && parseClientId(this.#deps.settings, clientId) !== undefined;
+    const wellFormed = isPlausibleCredential(clientId) && (hasGeneratedShape(secret) ? looksLikeClientSecret(secret) : isPlausibleCredential(secret));
     const client = wellFormed ? await this.#deps.store.clients.get(clientId) : undefined;
     const candidates: Array<SecretRecord | undefined> = client?.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now) ?? [];
     const peppers = this.#deps.keyring.peppers();
@@ -293,38 +454,6 @@ export class ClientService {
     return { id: `sec_${randomBase62(10)}`, pepperKid: pepper.kid, digest: hmacHex(pepper, secret), createdAt: now, expiresAt, lastUsedAt: null };
   }
 
-  #validate(input: CreateClientInput & { scopes: string[]; grants: string[]; mode: ClientMode; type: ClientType }): void {
-    if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 200 || /[\u0000-\u001f\u007f]/.test(input.name)) {
-      throw new ClientInputError('name', 'name must be 1–200 printable characters');
-    }
-    if (input.mode !== 'live' && input.mode !== 'sandbox') throw new ClientInputError('mode', 'mode must be live or sandbox');
-    if (input.type !== 'confidential' && input.type !== 'public') throw new ClientInputError('type', 'type must be confidential or public');
-    for (const s of input.scopes) if (!isScopeToken(s)) throw new ClientInputError('scope', 'a scope contains characters outside RFC 6749 §3.3');
-    const { knownGrants } = this.#deps.settings;
-    for (const g of input.grants) {
-      if (!knownGrants.includes(g)) throw new ClientInputError('grant', `unknown grant; known: ${knownGrants.join(', ')}`);
-    }
-    if (input.type === 'public' && input.grants.includes('client_credentials')) {
-      throw new ClientInputError('grant', 'a public client cannot use client_credentials (RFC 6749 §4.4)');
-    }
-    for (const d of input.dialects ?? []) {
-      if (!this.#deps.settings.knownDialects.includes(d)) throw new ClientInputError('dialect', `unknown dialect; known: ${this.#deps.settings.knownDialects.join(', ')}`);
-    }
-    for (const a of input.audiences ?? []) if (!isAbsoluteUri(a)) throw new ClientInputError('audience', 'an audience must be an absolute URI');
-    for (const u of input.redirectUris ?? []) {
-      const problem = typeof u === 'string' ? redirectUriProblem(u, input.mode) : 'a redirect URI must be a string';
-      if (problem !== undefined) throw new ClientInputError('redirect_uri', problem);
-    }
-    if (input.rateLimit !== undefined && input.rateLimit !== null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1 || input.rateLimit > 100_000_000)) {
-      throw new ClientInputError('rate_limit', 'rate_limit must be a whole number of requests per minute in 1..100000000');
-    }
-    if (input.ttl !== undefined && input.ttl !== null) {
-      if (!Number.isInteger(input.ttl) || input.ttl < 1 || input.ttl > this.#deps.settings.maxTokenTtl) {
-        throw new ClientInputError('ttl', `ttl must be a whole number of seconds in 1..${this.#deps.settings.maxTokenTtl}`);
-      }
-    }
-  }
-
   #authSettings(input: AuthSettingsInput, type: ClientType) {
     try {
       return authSettings(input, { type, allowHttpJwksUri: this.#deps.settings.jwksUriAllowHttp === true });
@@ -342,10 +471,45 @@ export class ClientService {
 /** Compared against when the client is unknown, so that case costs what a wrong secret costs. */
 const DUMMY_DIGEST = '0'.repeat(64);
 
-function isAbsoluteUri(value: string): boolean {
-  try {
-    return new URL(value).protocol.length > 1 && !/\s/.test(value);
-  } catch {
-    return false;
-  }
+/** The stored form of checked settings: empty metadata and claims are left out. */
+function stored(s: ClientSettings) {
+  return {
+    name: s.name,
+    mode: s.mode,
+    type: s.type,
+    grants: [...s.grants],
+    scopes: [...s.scopes],
+    audiences: [...s.audiences],
+    dialects: [...s.dialects],
+    redirectUris: [...s.redirectUris],
+    trusted: s.trusted,
+    accessTokenTtl: s.accessTokenTtl,
+    rateLimit: s.rateLimit,
+    ...(Object.keys(s.metadata).length === 0 ? {} : { metadata: sortedKeys(s.metadata) }),
+    ...(Object.keys(s.claims).length === 0 ? {} : { claims: sortedKeys(s.claims) }),
+  };
+}
+
+/** Keys in order, so equal maps compare (and export) equal whatever order they were given in. */
+const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+function checkManagedBy(v: unknown): void {
+  if (typeof v !== 'string' || !/^[a-z0-9_.:-]{1,64}$/.test(v)) throw new ClientInputError('managed_by', 'managed_by is 1–64 of a-z 0-9 _ . : -');
+}
+
+/** A view's fields that describe the client's settings (what an update can change). */
+const SETTINGS_FIELDS = [
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'access_token_ttl', 'rate_limit',
+  'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
+  'metadata', 'claims', 'managed_by',
+] as const satisfies ReadonlyArray<keyof ClientView>;
+
+/** The settings of a view, for the audit trail (no secrets: a view holds none). */
+const auditable = (v: ClientView) => Object.fromEntries(SETTINGS_FIELDS.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+
+/** The view fields whose value differs between two versions of a client. */
+function changedFields(a: ClientRecord, b: ClientRecord, now: number): Array<(typeof SETTINGS_FIELDS)[number]> {
+  const va = toView(a, now);
+  const vb = toView(b, now);
+  return SETTINGS_FIELDS.filter((k) => JSON.stringify(va[k]) !== JSON.stringify(vb[k]));
 }

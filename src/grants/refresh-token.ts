@@ -38,7 +38,13 @@ export const refreshToken = {
     if (rec.expiresAt <= now) throw invalidGrant();
     // RFC 9449 §5, SECURITY DP-04: a bound refresh token is refreshed only with a proof by its key.
     if (rec.meta?.jkt !== undefined && rec.meta.jkt !== jkt) throw invalidGrant();
-    const granted = (rec.meta?.grantedScope ?? rec.scope).split(' ').filter(Boolean);
+    const original = (rec.meta?.grantedScope ?? rec.scope).split(' ').filter(Boolean);
+    // CE-02: a scope the client may no longer have (its registration was narrowed since) is gone
+    // from the family for good: neither this token nor the new refresh token carries it.
+    const granted = original.filter((s) => client.scopes.includes(s));
+    if (original.length > 0 && granted.length === 0) {
+      throw new OAuthError('invalid_scope', 'None of the scopes originally granted is still allowed for this client.', { field: 'scope' });
+    }
     // RT-02: only a subset of what was granted; RT-03: the new refresh token keeps `granted`.
     if (requested !== undefined && !requested.every((s) => granted.includes(s))) {
       throw new OAuthError('invalid_scope', 'The requested scope exceeds the scope originally granted.', { field: 'scope' });

@@ -2,7 +2,8 @@
  * Token introspection — RFC 7662. The caller has authenticated (I-02); it learns only about tokens
  * issued to it (I-05); anything unknown, expired, revoked or not its own is `{"active": false}` and
  * nothing more (I-04). A revoked JWT's jti is inactive at once (I-07). `sub_type` (Polar's
- * extension) is added for user-delegated tokens, `cnf` for DPoP-bound ones, `act` for delegated ones.
+ * extension) is added for user-delegated tokens, `cnf` for DPoP-bound ones, `act` for delegated ones,
+ * and the client's static claims as the token was issued with them.
  */
 import type { ClientRecord } from '../storage/types.ts';
 import { viewToken, type TokenViewDeps } from './token-view.ts';
@@ -17,6 +18,8 @@ export async function introspect(token: string, caller: ClientRecord, now: numbe
   const view = await viewToken(token, now, deps);
   if (!view || !view.active || view.clientId !== caller.id) return INACTIVE;
   return {
+    // The client's static claims (SECURITY CE-05); none can shadow a field below (reserved names).
+    ...view.claims,
     active: true,
     scope: view.scope,
     client_id: view.clientId,

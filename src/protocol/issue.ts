@@ -60,8 +60,12 @@ export async function issue(
   };
   const bound: TokenMeta = jkt === undefined ? {} : { jkt };
   const records: TokenRecord[] = [];
+  // The client's static claims come first: a protocol claim written below always wins (their names
+  // are refused at registration too, SECURITY CE-05). An opaque token keeps them in its record.
+  const statics = client.claims ?? {};
   // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when there is one.
   const claims = {
+    ...statics,
     iss: settings.issuer,
     sub: decision.subject,
     aud: decision.audience.length === 1 ? decision.audience[0] : decision.audience,
@@ -81,7 +85,8 @@ export async function issue(
   // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
   // RT-04); so is one carrying a privileged scope, whose record the admin API checks (ADM-01).
   if (formats.access.stored || decision.familyId !== null || decision.scopes.some(isPrivilegedScope)) {
-    records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, { ...meta, ...bound }));
+    const kept: TokenMeta = formats.access.stored && Object.keys(statics).length > 0 ? { claims: statics } : {};
+    records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, { ...meta, ...bound, ...kept }));
   }
   let refreshToken: string | undefined;
   if (decision.refreshToken) {

@@ -3,7 +3,8 @@
  * introspection, revocation and userinfo. JWTs are verified locally and joined with their `jti:`
  * record (family membership, revocation); opaque tokens are found by digest (token-lookup.ts).
  */
-import { jtiDigest, type SubjectType, type TokenActor } from '../storage/types.ts';
+import { jtiDigest, type ClaimValue, type SubjectType, type TokenActor } from '../storage/types.ts';
+import { RESERVED_CLAIMS } from '../credentials/client-rules.ts';
 import type { LocalJwtVerifier } from '../tokens/local-verify.ts';
 import { findStoredToken, type TokenLookupDeps } from './token-lookup.ts';
 
@@ -27,9 +28,15 @@ export interface TokenView {
   readonly jkt: string | undefined;
   /** The delegation chain of an exchanged token (RFC 8693 §4.1), if any. */
   readonly act: TokenActor | undefined;
+  /** The client's static claims the access token was issued with (SECURITY CE-05). */
+  readonly claims: Readonly<Record<string, ClaimValue>>;
   /** Not revoked and not expired at `now`. */
   readonly active: boolean;
 }
+
+/** A JWT's static claims: every claim Keymint's own minting does not write (their names are reserved). */
+const staticClaims = (payload: Readonly<Record<string, unknown>>): Record<string, ClaimValue> =>
+  Object.fromEntries(Object.entries(payload).filter(([k]) => !RESERVED_CLAIMS.has(k))) as Record<string, ClaimValue>;
 
 export interface TokenViewDeps extends TokenLookupDeps {
   readonly verifyJwt: LocalJwtVerifier;
@@ -61,6 +68,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
       familyId: rec?.familyId ?? null,
       jkt: typeof cnf?.jkt === 'string' ? cnf.jkt : undefined,
       act: actorOf(payload.act),
+      claims: staticClaims(payload),
       active: rec?.revokedAt == null && payload.exp * 1000 > now,
     };
   }
@@ -83,6 +91,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
     familyId: rec.familyId,
     jkt: rec.meta?.jkt,
     act: rec.meta?.act,
+    claims: rec.meta?.claims ?? {},
     active: rec.revokedAt === null && rec.expiresAt > now,
   };
 }

@@ -63,10 +63,19 @@ export interface ClientRecord {
   readonly exchangeScopes?: readonly string[];
   /** A dynamically registered client's RFC 7592 registration access token, as a peppered digest. */
   readonly registrationToken?: { readonly pepperKid: string; readonly digest: string };
+  /** Free-form labels for operators (shown by show, list and the admin API); never put in tokens. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Static claims added to every access token the client is issued (never a registered or protocol claim). */
+  readonly claims?: Readonly<Record<string, ClaimValue>>;
+  /** Which tool manages the client (`apply` for configuration as code); absent = made by hand or registration. */
+  readonly managedBy?: string;
   readonly secrets: readonly SecretRecord[];
   readonly createdAt: number;
   readonly updatedAt: number;
 }
+
+/** The value of a client's static claim: a string, a number, a boolean, or an array of those. */
+export type ClaimValue = string | number | boolean | ReadonlyArray<string | number | boolean>;
 
 /** A JSON Web Key Set of public keys, as registered (validated by credentials/client-keys.ts). */
 export interface ClientJwks {
@@ -174,6 +183,8 @@ export interface TokenMeta {
   readonly jkt?: string;
   /** The delegation chain of an exchanged token (RFC 8693 §4.1 `act`). */
   readonly act?: TokenActor;
+  /** The client's static claims when an opaque access token was minted (introspection shows them). */
+  readonly claims?: Readonly<Record<string, ClaimValue>>;
 }
 
 /** An RFC 8693 §4.1 actor: who acts (`sub`, and `iss` when another issuer named it), and the actors before it. */

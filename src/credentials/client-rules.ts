@@ -1,0 +1,203 @@
+/**
+ * The rules a client's settings obey, in one place for every way a client is made or changed:
+ * create, import with a chosen id and secret, update (CLI, admin API, configuration as code, the
+ * console). Each rule refuses with a ClientInputError naming the field; none names a secret.
+ */
+import type { ClaimValue, ClientMode, ClientRecord, ClientType } from '../storage/types.ts';
+import { isScopeToken } from '../wire/scope.ts';
+import { parseClientId, type IdSettings } from './ids.ts';
+import { redirectUriProblem } from './redirect-uris.ts';
+import { looksLikeClientSecret } from './secrets.ts';
+
+/** Input errors of the management surface (CLI, admin API); the message names the field, never a secret. */
+export class ClientInputError extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = 'ClientInputError';
+    this.field = field;
+  }
+}
+
+/** The settings every client has, as the rules check them (after defaults and merging). */
+export interface ClientSettings {
+  readonly name: string;
+  readonly mode: ClientMode;
+  readonly type: ClientType;
+  readonly scopes: readonly string[];
+  readonly grants: readonly string[];
+  readonly audiences: readonly string[];
+  readonly dialects: readonly string[];
+  readonly redirectUris: readonly string[];
+  readonly trusted: boolean;
+  readonly accessTokenTtl: number | null;
+  readonly rateLimit: number | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly claims: Readonly<Record<string, ClaimValue>>;
+}
+
+export interface RuleSettings {
+  readonly maxTokenTtl: number;
+  readonly knownDialects: readonly string[];
+  readonly knownGrants: readonly string[];
+}
+
+/** Size limits of `metadata` (free-form labels, never put in tokens). */
+export const METADATA_LIMITS = { entries: 32, keyChars: 64, valueChars: 512, totalBytes: 8192 } as const;
+/** Size limits of static `claims` (added to every access token the client gets). */
+export const CLAIM_LIMITS = { entries: 16, nameChars: 64, arrayItems: 32, stringChars: 256, totalBytes: 2048 } as const;
+
+/**
+ * Claims a client may not set: the registered JWT claims (RFC 7519 §4.1), those of RFC 9068 §2.2 and
+ * RFC 7662 §2.2, OIDC's (Core §2, §3.1.3.6), RFC 8693's `act`/`may_act`, RFC 7800's `cnf`, JOSE header
+ * names, and the ones Keymint itself writes (`sub_type`, `mode`, `env`). The protocol claims are
+ * written after the static ones anyway, so one could never override them; refusing says so at once.
+ */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti',
+  'scope', 'scp', 'client_id', 'cnf', 'act', 'may_act', 'typ', 'alg', 'kid', 'cty', 'crit', 'jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256',
+  'active', 'token_type', 'username',
+  'azp', 'auth_time', 'nonce', 'acr', 'amr', 'at_hash', 'c_hash', 's_hash', 'sid', 'events', 'authorization_details',
+  'sub_type', 'mode', 'env',
+]);
+
+const KEY = /^[A-Za-z0-9_.:-]+$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Printable ASCII without whitespace: what an imported id or secret may hold. */
+const PRINTABLE = /^[\x21-\x7e]+$/;
+/** The shortest secret a caller may choose outside sandbox mode. */
+export const MIN_IMPORTED_SECRET = 16;
+
+export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
+  if (typeof s.name !== 'string' || s.name.length === 0 || s.name.length > 200 || CONTROL.test(s.name)) {
+    throw new ClientInputError('name', 'name must be 1–200 printable characters');
+  }
+  if (s.mode !== 'live' && s.mode !== 'sandbox') throw new ClientInputError('mode', 'mode must be live or sandbox');
+  if (s.type !== 'confidential' && s.type !== 'public') throw new ClientInputError('type', 'type must be confidential or public');
+  for (const x of s.scopes) if (typeof x !== 'string' || !isScopeToken(x)) throw new ClientInputError('scope', 'a scope contains characters outside RFC 6749 §3.3');
+  for (const g of s.grants) {
+    if (!rules.knownGrants.includes(g)) throw new ClientInputError('grant', `unknown grant; known: ${rules.knownGrants.join(', ')}`);
+  }
+  if (s.type === 'public' && s.grants.includes('client_credentials')) {
+    throw new ClientInputError('grant', 'a public client cannot use client_credentials (RFC 6749 §4.4)');
+  }
+  for (const d of s.dialects) {
+    if (!rules.knownDialects.includes(d)) throw new ClientInputError('dialect', `unknown dialect; known: ${rules.knownDialects.join(', ')}`);
+  }
+  for (const a of s.audiences) if (typeof a !== 'string' || !isAbsoluteUri(a)) throw new ClientInputError('audience', 'an audience must be an absolute URI');
+  for (const u of s.redirectUris) {
+    const problem = typeof u === 'string' ? redirectUriProblem(u, s.mode) : 'a redirect URI must be a string';
+    if (problem !== undefined) throw new ClientInputError('redirect_uri', problem);
+  }
+  if (typeof s.trusted !== 'boolean') throw new ClientInputError('trusted', 'trusted must be true or false');
+  if (s.rateLimit !== null && (!Number.isInteger(s.rateLimit) || s.rateLimit < 1 || s.rateLimit > 100_000_000)) {
+    throw new ClientInputError('rate_limit', 'rate_limit must be a whole number of requests per minute in 1..100000000');
+  }
+  if (s.accessTokenTtl !== null && (!Number.isInteger(s.accessTokenTtl) || s.accessTokenTtl < 1 || s.accessTokenTtl > rules.maxTokenTtl)) {
+    throw new ClientInputError('ttl', `ttl must be a whole number of seconds in 1..${rules.maxTokenTtl}`);
+  }
+  checkMetadata(s.metadata);
+  checkClaims(s.claims);
+}
+
+/** `metadata`: at most 32 string → string entries; keys `[A-Za-z0-9_.:-]{1,64}`, values ≤ 512 printable characters, 8 KiB in all. */
+export function checkMetadata(m: unknown): asserts m is Record<string, string> {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new ClientInputError('metadata', 'metadata must be an object of string values');
+  const entries = Object.entries(m);
+  const L = METADATA_LIMITS;
+  if (entries.length > L.entries) throw new ClientInputError('metadata', `metadata holds at most ${L.entries} entries`);
+  for (const [k, v] of entries) {
+    if (k.length > L.keyChars || !KEY.test(k)) throw new ClientInputError('metadata', `a metadata key is 1–${L.keyChars} of A-Z a-z 0-9 _ . : -`);
+    if (typeof v !== 'string' || v.length > L.valueChars || CONTROL.test(v)) {
+      throw new ClientInputError('metadata', `metadata value of ${k} must be a string of at most ${L.valueChars} printable characters`);
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(m)) > L.totalBytes) throw new ClientInputError('metadata', `metadata is at most ${L.totalBytes} bytes as JSON`);
+}
+
+/**
+ * Static `claims`: at most 16; names `[A-Za-z0-9_.:-]{1,64}` and not reserved; each value a string
+ * (≤ 256 characters), a finite number, a boolean, or an array of at most 32 of those; 2 KiB as JSON.
+ */
+export function checkClaims(c: unknown): asserts c is Record<string, ClaimValue> {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new ClientInputError('claims', 'claims must be an object');
+  const entries = Object.entries(c);
+  const L = CLAIM_LIMITS;
+  if (entries.length > L.entries) throw new ClientInputError('claims', `a client has at most ${L.entries} claims`);
+  for (const [name, value] of entries) {
+    if (name.length > L.nameChars || !KEY.test(name)) throw new ClientInputError('claims', `a claim name is 1–${L.nameChars} of A-Z a-z 0-9 _ . : -`);
+    if (RESERVED_CLAIMS.has(name) || name.toLowerCase().startsWith('keymint')) {
+      throw new ClientInputError('claims', `${name} is a registered or protocol claim that Keymint sets itself`);
+    }
+    const scalar = (v: unknown) =>
+      (typeof v === 'string' && v.length <= L.stringChars && !CONTROL.test(v)) || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean';
+    const ok = scalar(value) || (Array.isArray(value) && value.length <= L.arrayItems && value.every(scalar));
+    if (!ok) {
+      throw new ClientInputError('claims', `claim ${name} must be a string (≤ ${L.stringChars} characters), a number, a boolean, or an array of at most ${L.arrayItems} of those`);
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(c)) > L.totalBytes) throw new ClientInputError('claims', `claims are at most ${L.totalBytes} bytes as JSON`);
+}
+
+/**
+ * A client id chosen by the caller: 1–256 printable ASCII characters without whitespace. One spelled
+ * in this deployment's own shape (`sk_…_live_…`) must agree with the client's mode and this
+ * environment, since the token endpoint reads the environment from such an id before any lookup.
+ */
+export function checkImportedId(id: unknown, mode: ClientMode, settings: IdSettings): asserts id is string {
+  if (typeof id !== 'string' || id.length < 1 || id.length > 256 || !PRINTABLE.test(id)) {
+    throw new ClientInputError('client_id', 'client_id must be 1–256 printable ASCII characters without whitespace');
+  }
+  const parsed = parseClientId(settings, id);
+  if (parsed && (parsed.environment !== settings.environment || parsed.mode !== mode)) {
+    throw new ClientInputError('client_id', `client_id is spelled as a ${parsed.mode} client of environment ${parsed.environment}; this one is ${mode} in ${settings.environment}`);
+  }
+}
+
+/**
+ * A client secret chosen by the caller: 1–256 printable ASCII characters without whitespace, at
+ * least 16 outside sandbox mode. One shaped like a generated secret (`ks_` + 49 base62) must carry
+ * a valid checksum, since secrets of that shape are refused before any lookup when it is wrong.
+ */
+export function checkImportedSecret(secret: unknown, sandbox: boolean): asserts secret is string {
+  if (typeof secret !== 'string' || secret.length < 1 || secret.length > 256 || !PRINTABLE.test(secret)) {
+    throw new ClientInputError('client_secret', 'client_secret must be 1–256 printable ASCII characters without whitespace');
+  }
+  if (!sandbox && secret.length < MIN_IMPORTED_SECRET) {
+    throw new ClientInputError('client_secret', `client_secret must be at least ${MIN_IMPORTED_SECRET} characters (shorter ones only in sandbox mode)`);
+  }
+  if (hasGeneratedShape(secret) && !looksLikeClientSecret(secret)) {
+    throw new ClientInputError('client_secret', 'client_secret has the shape of a Keymint secret but a wrong checksum');
+  }
+}
+
+/** `ks_` + 49 base62: the shape of a secret Keymint generates, whose checksum is checked before any lookup. */
+export const hasGeneratedShape = (secret: string): boolean => /^ks_[0-9A-Za-z]{49}$/.test(secret);
+
+/** What may be looked up at all: an id or secret within the import rules (generated ones are within them too). */
+export const isPlausibleCredential = (value: string): boolean => value.length >= 1 && value.length <= 256 && PRINTABLE.test(value);
+
+function isAbsoluteUri(value: string): boolean {
+  try {
+    return new URL(value).protocol.length > 1 && !/\s/.test(value);
+  } catch {
+    return false;
+  }
+}
+
+/** The settings of a stored client, as the rules see them. */
+export const settingsOf = (c: ClientRecord): ClientSettings => ({
+  name: c.name,
+  mode: c.mode,
+  type: c.type,
+  scopes: c.scopes,
+  grants: c.grants,
+  audiences: c.audiences,
+  dialects: c.dialects,
+  redirectUris: c.redirectUris,
+  trusted: c.trusted,
+  accessTokenTtl: c.accessTokenTtl,
+  rateLimit: c.rateLimit ?? null,
+  metadata: c.metadata ?? {},
+  claims: c.claims ?? {},
+});
