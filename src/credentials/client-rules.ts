@@ -140,13 +140,19 @@ export function checkClaims(c: unknown): asserts c is Record<string, ClaimValue>
 }
 
 /**
- * A client id chosen by the caller: 1–256 printable ASCII characters without whitespace. One spelled
+ * A client id chosen by the caller: 1–256 printable ASCII characters without whitespace, not a UUID
+ * (the shape of user and organization subjects). One spelled
  * in this deployment's own shape (`sk_…_live_…`) must agree with the client's mode and this
  * environment, since the token endpoint reads the environment from such an id before any lookup.
  */
 export function checkImportedId(id: unknown, mode: ClientMode, settings: IdSettings): asserts id is string {
   if (typeof id !== 'string' || id.length < 1 || id.length > 256 || !PRINTABLE.test(id)) {
     throw new ClientInputError('client_id', 'client_id must be 1–256 printable ASCII characters without whitespace');
+  }
+  // RFC 9700 §4.15.1 (SECURITY BCP-11): a client token's `sub` is its id, and user and organization
+  // subjects are UUIDs; a client id in that shape could pass for a resource owner.
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw new ClientInputError('client_id', 'client_id must not be a UUID: user and organization subjects are UUIDs (RFC 9700 §4.15.1)');
   }
   const parsed = parseClientId(settings, id);
   if (parsed && (parsed.environment !== settings.environment || parsed.mode !== mode)) {

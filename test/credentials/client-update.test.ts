@@ -74,7 +74,7 @@ test('CE-01 every setting changes, and the token endpoint follows at once on thi
   assert.equal((await server.token(id, secret, { scope: 'c' })).expires_in, 3600);
 });
 
-test('CE-01 refused input names the field and changes nothing, and the rules are create\'s', async () => {
+test('CE-01 refused input names the field and changes nothing, and the rules are those of create', async () => {
   const { id } = await server.client({ scopes: ['a'] });
   const before = await clients().show(id);
   const refused: Array<[UpdateClientInput, string]> = [

@@ -16,7 +16,7 @@ after(() => s.close());
 const refresh = (c: { id: string; secret: string }, token: string, extra: Record<string, string> = {}) =>
   s.postForm('/oauth2/token', { grant_type: 'refresh_token', refresh_token: token, ...extra }, { authorization: basic(c.id, c.secret) });
 
-test('CE-02 narrowing a client\'s scopes makes its next refresh return only the remaining scopes, and the new refresh token keeps only those', async () => {
+test('CE-02 narrowing the scopes of a client makes its next refresh return only the remaining scopes, and the new refresh token keeps only those', async () => {
   const c = await s.client({ grants: ['refresh_token', 'authorization_code'], scopes: ['openid', 'read', 'write'] });
   const { token } = await seedRefreshToken(s, c.id, { scope: 'openid read write' });
   const patched = await s.admin('PATCH', `/clients/${c.id}`, { scopes: ['openid', 'read'] });

@@ -13,9 +13,16 @@ before(async () => {
 });
 after(() => s.close());
 
-test('BCP-11 clients cannot choose their id; a session cannot take a client\'s id as subject; user and client tokens are told apart', async () => {
-  // The id is generated whatever the request says (an unknown member is ignored), never chosen.
-  const created = await s.admin('POST', '/clients', { name: 'svc', client_id: USER, scopes: ['read'], grants: ['client_credentials', 'web'] });
+test('BCP-11 no client id can be a user subject; a session cannot take a client\'s id as subject; user and client tokens are told apart', async () => {
+  // An operator may import a client with a chosen id (docs/clients.md), but never one shaped as a
+  // user or organization subject; nothing is created.
+  const before = (await s.keymint.clients.list()).length;
+  const chosen = await s.admin('POST', '/clients', { name: 'svc', client_id: USER, client_secret: 'a-chosen-secret-0123456789', scopes: ['read'] });
+  assert.equal(chosen.status, 400);
+  assert.deepEqual(await s.json(chosen), { error: 'invalid_request', error_description: 'client_id must not be a UUID: user and organization subjects are UUIDs (RFC 9700 §4.15.1)', field: 'client_id' });
+  assert.equal((await s.keymint.clients.list()).length, before);
+  // Generated ids are in their own namespace.
+  const created = await s.admin('POST', '/clients', { name: 'svc', scopes: ['read'], grants: ['client_credentials', 'web'] });
   assert.equal(created.status, 201);
   const client = (await s.json(created)) as { client_id: string; client_secret: string };
   assert.notEqual(client.client_id, USER);
