@@ -213,6 +213,7 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
     dialects: strings(b.dialects, 'dialects'),
     redirectUris: strings(b.redirect_uris, 'redirect_uris'),
     trusted: optBool('trusted'),
+    pkceRequired: optBool('pkce_required'),
     rateLimit: rateLimit as number | null | undefined,
     admin: optBool('admin'),
     ttl: ttl as number | null | undefined,
@@ -227,7 +228,7 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
 
 /** Fields PATCH may carry (the view's names); absent = unchanged, null = default or cleared. */
 const PATCHABLE = new Set([
-  'name', 'scopes', 'admin', 'grants', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'access_token_ttl', 'ttl', 'rate_limit', 'metadata', 'claims',
+  'name', 'scopes', 'admin', 'grants', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'ttl', 'rate_limit', 'metadata', 'claims',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes', 'managed_by',
 ]);
 
@@ -263,6 +264,7 @@ function updateInput(b: Record<string, unknown>): UpdateClientInput {
     dialects: list('dialects'),
     redirectUris: list('redirect_uris'),
     trusted: opt<boolean>('trusted', 'boolean', false),
+    pkceRequired: opt<boolean>('pkce_required', 'boolean', false),
     ttl: opt<number>(ttlKey, 'number', true),
     rateLimit: opt<number>('rate_limit', 'number', true),
     metadata: b.metadata,

@@ -27,6 +27,7 @@ export const CLIENT_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   untrusted: { type: 'boolean' },
   'no-admin': { type: 'boolean' },
   'no-dpop-bound': { type: 'boolean' },
+  'pkce-required': { type: 'boolean' },
 };
 
 /** Lists `--clear NAME` resets, by the flag that sets them. */
@@ -104,6 +105,7 @@ function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
     for (const k of removed) delete next[k];
     return next;
   };
+  if (flags['pkce-optional'] === true && flags['pkce-required'] === true) throw new ClientInputError('pkce-optional', 'give one of --pkce-optional and --pkce-required');
   if (flags.trusted === true && flags.untrusted === true) throw new ClientInputError('trusted', 'give one of --trusted and --untrusted');
   if (flags.admin === true && flags['no-admin'] === true) throw new ClientInputError('admin', 'give one of --admin and --no-admin');
   if (flags['dpop-bound'] === true && flags['no-dpop-bound'] === true) throw new ClientInputError('dpop-bound', 'give one of --dpop-bound and --no-dpop-bound');
@@ -118,6 +120,7 @@ function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
     ...(replaced('allow-audience') === undefined ? {} : { audiences: replaced('allow-audience') }),
     ...(replaced('allow-dialect') === undefined ? {} : { dialects: replaced('allow-dialect') }),
     ...(flags.trusted === true ? { trusted: true } : flags.untrusted === true ? { trusted: false } : {}),
+    ...(flags['pkce-optional'] === true ? { pkceRequired: false } : flags['pkce-required'] === true ? { pkceRequired: true } : {}),
     ...(clear.has('ttl') ? { ttl: null } : flags.ttl === undefined ? {} : { ttl: numberOrDefault(flags.ttl) }),
     ...(clear.has('rate-limit') ? { rateLimit: null } : flags['rate-limit'] === undefined ? {} : { rateLimit: numberOrDefault(flags['rate-limit']) }),
     ...optional('metadata', edited('metadata', current.metadata, pairs(flags.metadata, 'metadata'), 'remove-metadata')),
@@ -179,6 +182,7 @@ export async function clientsCommand(core: KeymintCore, args: string[], flags: F
         dialects: list(flags['allow-dialect']),
         redirectUris: list(flags['redirect-uri']),
         trusted: flags.trusted === true,
+        ...(flags['pkce-optional'] === true ? { pkceRequired: false } : {}),
         admin: flags.admin === true,
         ttl,
         ...(typeof flags['rate-limit'] === 'string' ? { rateLimit: Number(flags['rate-limit']) } : {}),

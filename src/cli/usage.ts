@@ -11,13 +11,14 @@ Commands:
   clients create --name NAME    Create a client; prints its secret once
         [--scope S]... [--grant G]... [--mode live|sandbox] [--type confidential|public]
         [--ttl SECONDS] [--rate-limit PER_MINUTE] [--admin] [--trusted] [--redirect-uri URI]...
+        [--pkce-optional]
         [--allow-audience URI]... [--allow-dialect NAME]... [--json]
         [--auth-method private_key_jwt (--jwks-file FILE | --jwks-uri URL)] [--dpop-bound]
         [--exchange-audience URI]... [--exchange-scope S]...
         [--metadata KEY=VALUE]... [--claim NAME=VALUE]... [--claim-json NAME=JSON]...
         [--id ID (--secret-env VAR | --secret-file PATH)]   Import a client with a chosen id and secret
   clients update ID             Change a client's settings; every create flag above except --mode,
-        --type and --id, plus [--add-scope S]... [--remove-scope S]... [--untrusted] [--no-admin]
+        --type and --id, plus [--add-scope S]... [--remove-scope S]... [--untrusted] [--no-admin] [--pkce-required]
         [--no-dpop-bound] [--remove-metadata KEY]... [--remove-claim NAME]... [--ttl default]
         [--rate-limit default] [--clear scope|grant|redirect-uri|allow-audience|…|metadata|claim]...
   clients list [--json]         List clients (never secrets)

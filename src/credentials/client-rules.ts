@@ -30,6 +30,8 @@ export interface ClientSettings {
   readonly dialects: readonly string[];
   readonly redirectUris: readonly string[];
   readonly trusted: boolean;
+  /** false: a confidential client may use the code flow without PKCE (SECURITY P-08). */
+  readonly pkceRequired: boolean;
   readonly accessTokenTtl: number | null;
   readonly rateLimit: number | null;
   readonly metadata: Readonly<Record<string, string>>;
@@ -90,6 +92,9 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
     if (problem !== undefined) throw new ClientInputError('redirect_uri', problem);
   }
   if (typeof s.trusted !== 'boolean') throw new ClientInputError('trusted', 'trusted must be true or false');
+  if (typeof s.pkceRequired !== 'boolean') throw new ClientInputError('pkce_required', 'pkce_required must be true or false');
+  // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
+  if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
   if (s.rateLimit !== null && (!Number.isInteger(s.rateLimit) || s.rateLimit < 1 || s.rateLimit > 100_000_000)) {
     throw new ClientInputError('rate_limit', 'rate_limit must be a whole number of requests per minute in 1..100000000');
   }
@@ -202,6 +207,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   dialects: c.dialects,
   redirectUris: c.redirectUris,
   trusted: c.trusted,
+  pkceRequired: c.pkceRequired !== false,
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,
   metadata: c.metadata ?? {},

@@ -52,6 +52,8 @@ export interface CreateClientInput extends AuthSettingsInput {
   readonly dialects?: readonly string[];
   readonly redirectUris?: readonly string[];
   readonly trusted?: boolean;
+  /** false: a confidential client may use the code flow without PKCE (SECURITY P-08); default true. */
+  readonly pkceRequired?: boolean;
   /** Access-token lifetime in seconds. */
   readonly ttl?: number | null;
   /** Adds the `keymint:admin` scope: the client may call the admin API. */
@@ -85,6 +87,8 @@ export interface UpdateClientInput {
   readonly dialects?: readonly string[];
   readonly redirectUris?: readonly string[];
   readonly trusted?: boolean;
+  /** false lets a confidential client use the code flow without PKCE (SECURITY P-08). */
+  readonly pkceRequired?: boolean;
   readonly ttl?: number | null;
   readonly rateLimit?: number | null;
   readonly metadata?: Readonly<Record<string, string>> | null;
@@ -114,6 +118,7 @@ export interface ClientView {
   dialects: string[];
   redirect_uris: string[];
   trusted: boolean;
+  pkce_required: boolean;
   access_token_ttl: number | null;
   rate_limit: number | null;
   token_endpoint_auth_method: string;
@@ -166,6 +171,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     dialects: [...c.dialects],
     redirect_uris: [...c.redirectUris],
     trusted: c.trusted,
+    pkce_required: c.pkceRequired !== false,
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
     ...authView(c),
@@ -230,6 +236,7 @@ export class ClientService {
       dialects: [...(input.dialects ?? [])],
       redirectUris: [...(input.redirectUris ?? [])],
       trusted: input.trusted ?? false,
+      pkceRequired: input.pkceRequired ?? true,
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
       metadata: input.metadata ?? {},
@@ -319,6 +326,7 @@ export class ClientService {
       ...(p.dialects === undefined ? {} : { dialects: [...p.dialects] }),
       ...(p.redirectUris === undefined ? {} : { redirectUris: [...p.redirectUris] }),
       ...(p.trusted === undefined ? {} : { trusted: p.trusted }),
+      ...(p.pkceRequired === undefined ? {} : { pkceRequired: p.pkceRequired }),
       ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
       ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
       ...(p.metadata === undefined ? {} : { metadata: p.metadata ?? {} }),
@@ -344,7 +352,7 @@ export class ClientService {
       },
       c.type,
     );
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A private_key_jwt client holds no secret: its secrets end now.
     const secrets = keyed && c.authMethod !== 'private_key_jwt' ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;
@@ -483,6 +491,7 @@ function stored(s: ClientSettings) {
     dialects: [...s.dialects],
     redirectUris: [...s.redirectUris],
     trusted: s.trusted,
+    ...(s.pkceRequired ? {} : { pkceRequired: false }),
     accessTokenTtl: s.accessTokenTtl,
     rateLimit: s.rateLimit,
     ...(Object.keys(s.metadata).length === 0 ? {} : { metadata: sortedKeys(s.metadata) }),
@@ -499,7 +508,7 @@ function checkManagedBy(v: unknown): void {
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'access_token_ttl', 'rate_limit',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'rate_limit',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',
 ] as const satisfies ReadonlyArray<keyof ClientView>;

@@ -105,9 +105,16 @@ test('CE-01 refused input names the field and changes nothing, and the rules are
   await assert.rejects(clients().update('sk_live_000000000000000000000000', { name: 'x' }, 'test'), ClientNotFoundError);
 });
 
-test('CE-01 a public client is never given client_credentials by an update', async () => {
+test('CE-01 a public client is never given client_credentials or let off PKCE by an update; a confidential one may be', async () => {
   const { client } = await clients().create({ name: 'spa', type: 'public', grants: ['authorization_code'], redirectUris: ['https://app.example/cb'] }, 'test');
   await assert.rejects(clients().update(client.client_id, { grants: ['client_credentials'] }, 'test'), (e: unknown) => e instanceof ClientInputError && e.field === 'grant');
+  await assert.rejects(clients().update(client.client_id, { pkceRequired: false }, 'test'), (e: unknown) => e instanceof ClientInputError && e.field === 'pkce_required');
+  const { id } = await server.client({ grants: ['authorization_code'], redirectUris: ['https://app.example/cb'] });
+  assert.equal((await clients().show(id)).pkce_required, true);
+  assert.equal((await clients().update(id, { pkceRequired: false }, 'test')).pkce_required, false);
+  assert.equal((await server.keymint.store.clients.get(id))!.pkceRequired, false);
+  assert.equal((await clients().update(id, { pkceRequired: true }, 'test')).pkce_required, true);
+  assert.equal((await server.keymint.store.clients.get(id))!.pkceRequired, undefined, 'the default is stored as absent');
 });
 
 test('CE-04 each change is audited with who, which fields, before and after; an unchanged update writes nothing', async () => {
