@@ -42,7 +42,12 @@ export const authorizationCode = {
       if (rec.expiresAt <= now) throw invalidGrant();
       if (rec.redirectUri !== null && redirectUri !== rec.redirectUri) throw invalidGrant('The redirect_uri does not match the authorization request.');
       verifyPkce(rec.codeChallenge, verifier);
-      const granted = rec.scope.split(' ').filter(Boolean);
+      // CE-02: a scope withdrawn from the client since the authorization request is not granted.
+      const authorized = rec.scope.split(' ').filter(Boolean);
+      const granted = authorized.filter((s) => client.scopes.includes(s));
+      if (authorized.length > 0 && granted.length === 0) {
+        throw new OAuthError('invalid_scope', 'None of the scopes authorized is still allowed for this client.', { field: 'scope' });
+      }
       // RFC 8707 §2.2: the resource the authorization named, and no other; without one there, what the
       // token request names (within the client's), and without either the client's default.
       const targets = requestedTargets(request);

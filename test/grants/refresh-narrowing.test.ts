@@ -1,11 +1,12 @@
 /**
  * A client's scopes narrowed after a refresh token was granted: the next refresh returns only the
  * scopes both originally granted and still allowed, and the new refresh token carries the same
- * (SECURITY CE-02). The change is made through the admin API, as an operator would.
+ * (SECURITY CE-02); a code authorized before the change grants only what is still allowed. The
+ * change is made through the admin API, as an operator would.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { basic, seedRefreshToken, startGrantServer, type GrantServer } from './support.ts';
+import { basic, obtainCode, seedRefreshToken, startGrantServer, type GrantServer } from './support.ts';
 
 let s: GrantServer;
 before(async () => {
@@ -45,4 +46,18 @@ test('CE-02 narrowing the scopes of a client makes its next refresh return only 
   const none = await refresh(c, String(againBody.refresh_token));
   assert.equal(none.status, 400);
   assert.deepEqual(await s.json(none), { error: 'invalid_scope', error_description: 'None of the scopes originally granted is still allowed for this client.' });
+});
+
+test('CE-02 a code authorized before the client lost a scope grants only the remaining ones, and its refresh token carries the same', async () => {
+  const c = await s.client({ grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'read', 'write'], redirectUris: ['https://app.example/cb'], trusted: true });
+  const { code, verifier, redirectUri } = await obtainCode(s, c, { scope: 'read write' });
+  assert.equal((await s.admin('PATCH', `/clients/${c.id}`, { scopes: ['openid', 'read'] })).status, 200);
+  const res = await s.postForm('/oauth2/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri }, { authorization: basic(c.id, c.secret) });
+  const body = await s.json(res);
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.scope, 'read');
+  const next = await refresh(c, String(body.refresh_token));
+  const nextBody = await s.json(next);
+  assert.equal(next.status, 200, JSON.stringify(nextBody));
+  assert.equal(nextBody.scope, 'read');
 });

@@ -1,0 +1,110 @@
+/**
+ * A client as the management surfaces show it (`clients show/list`, the admin API, the audit trail):
+ * no secret and no digest. Also which of its settings differ between two versions (for the audit
+ * trail, and so an update that changes nothing writes nothing), and the stored form of settings.
+ */
+import type { ClaimValue, ClientMode, ClientRecord, ClientType } from '../storage/types.ts';
+import { authView } from './client-auth-settings.ts';
+import type { ClientSettings } from './client-rules.ts';
+
+/** The public view of a client: what `clients list/show` and the admin API print. No digests. */
+export interface ClientView {
+  client_id: string;
+  name: string;
+  mode: ClientMode;
+  environment: string;
+  type: ClientType;
+  status: ClientRecord['status'];
+  grants: string[];
+  scopes: string[];
+  audiences: string[];
+  dialects: string[];
+  redirect_uris: string[];
+  trusted: boolean;
+  pkce_required: boolean;
+  access_token_ttl: number | null;
+  rate_limit: number | null;
+  token_endpoint_auth_method: string;
+  jwks?: ClientRecord['jwks'];
+  jwks_uri?: string;
+  dpop_bound_access_tokens: boolean;
+  exchange_audiences: string[];
+  exchange_scopes: string[];
+  metadata: Record<string, string>;
+  claims: Record<string, ClaimValue>;
+  managed_by?: string;
+  secrets: Array<{ id: string; created_at: string; expires_at: string | null; last_used_at: string | null }>;
+  created_at: string;
+  updated_at: string;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function toView(c: ClientRecord, now: number): ClientView {
+  return {
+    client_id: c.id,
+    name: c.name,
+    mode: c.mode,
+    environment: c.environment,
+    type: c.type,
+    status: c.status,
+    grants: [...c.grants],
+    scopes: [...c.scopes],
+    audiences: [...c.audiences],
+    dialects: [...c.dialects],
+    redirect_uris: [...c.redirectUris],
+    trusted: c.trusted,
+    pkce_required: c.pkceRequired !== false,
+    access_token_ttl: c.accessTokenTtl,
+    rate_limit: c.rateLimit ?? null,
+    ...authView(c),
+    metadata: { ...c.metadata },
+    claims: { ...c.claims },
+    ...(c.managedBy === undefined ? {} : { managed_by: c.managedBy }),
+    secrets: c.secrets
+      .filter((s) => s.expiresAt === null || s.expiresAt > now)
+      .map((s) => ({ id: s.id, created_at: iso(s.createdAt)!, expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt) })),
+    created_at: iso(c.createdAt)!,
+    updated_at: iso(c.updatedAt)!,
+  };
+}
+
+/** The stored form of checked settings: empty metadata and claims are left out. */
+export function stored(s: ClientSettings) {
+  return {
+    name: s.name,
+    mode: s.mode,
+    type: s.type,
+    grants: [...s.grants],
+    scopes: [...s.scopes],
+    audiences: [...s.audiences],
+    dialects: [...s.dialects],
+    redirectUris: [...s.redirectUris],
+    trusted: s.trusted,
+    ...(s.pkceRequired ? {} : { pkceRequired: false }),
+    accessTokenTtl: s.accessTokenTtl,
+    rateLimit: s.rateLimit,
+    ...(Object.keys(s.metadata).length === 0 ? {} : { metadata: sortedKeys(s.metadata) }),
+    ...(Object.keys(s.claims).length === 0 ? {} : { claims: sortedKeys(s.claims) }),
+  };
+}
+
+/** Keys in order, so equal maps compare (and export) equal whatever order they were given in. */
+const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** A view's fields that describe the client's settings (what an update can change). */
+const SETTINGS_FIELDS = [
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'rate_limit',
+  'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
+  'metadata', 'claims', 'managed_by',
+] as const satisfies ReadonlyArray<keyof ClientView>;
+
+/** The settings of a view, for the audit trail (no secrets: a view holds none). */
+export const auditable = (v: ClientView) => Object.fromEntries(SETTINGS_FIELDS.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+
+/** The view fields whose value differs between two versions of a client. */
+export function changedFields(a: ClientRecord, b: ClientRecord, now: number): Array<(typeof SETTINGS_FIELDS)[number]> {
+  const va = toView(a, now);
+  const vb = toView(b, now);
+  return SETTINGS_FIELDS.filter((k) => JSON.stringify(va[k]) !== JSON.stringify(vb[k]));
+}
