@@ -38,14 +38,18 @@ const WIRE_CODE: Partial<Record<OAuthError['code'], string>> = {
  * client id there: a string either way, for the SDK); `organizations` lists the organization
  * an organization token acts for (a user token's is empty: Keymint knows a user's organizations only
  * in the session). An inactive token stays exactly `{"active":false}` (SECURITY I-04), as Polar
- * answers it; `cnf` (a DPoP-bound token) and `act` (an exchanged one) are kept when present.
+ * answers it; `cnf` (a DPoP-bound token) and `act` (an exchanged one) are kept when present, and so
+ * are the client's static claims (every other member of the answer), which none of Polar's fields
+ * can be shadowed by.
  */
 export function polarIntrospection(answer: Readonly<Record<string, unknown>>): HttpResponse {
   if (answer.active !== true) return json(200, { active: false }, NO_STORE);
   const subType = answer.sub_type;
+  const { active: _a, client_id: _c, token_type: _t, scope: _s, sub_type: _st, sub: _sub, aud: _aud, iss: _iss, exp: _exp, iat: _iat, jti: _jti, cnf: _cnf, act: _act, ...claims } = answer;
   return json(
     200,
     {
+      ...claims,
       active: true,
       client_id: answer.client_id,
       token_type: answer.token_type === 'refresh_token' ? 'refresh_token' : 'access_token',

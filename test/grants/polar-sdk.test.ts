@@ -68,7 +68,7 @@ describe('@polar-sh/sdk against the polar dialect', () => {
     app = await create('--name', 'Acme Reports', '--grant', 'authorization_code', '--grant', 'refresh_token',
       '--scope', 'openid', '--scope', 'profile', '--redirect-uri', CB, '--pkce-optional');
     strict = await create('--name', 'Strict', '--grant', 'authorization_code', '--scope', 'openid', '--scope', 'profile', '--redirect-uri', CB);
-    dashboard = await create('--name', 'Dashboard', '--grant', 'web', '--scope', 'openid', '--scope', 'organizations:read');
+    dashboard = await create('--name', 'Dashboard', '--grant', 'web', '--scope', 'openid', '--scope', 'organizations:read', '--claim', 'tenant=acme');
     server = await serve(['--data', data, '--dialect', 'oauth2', '--dialect', 'polar', '--issuer', ISSUER]);
     const res = await fetch(`${server.url}/oauth2/token`, {
       method: 'POST',
@@ -161,6 +161,7 @@ describe('@polar-sh/sdk against the polar dialect', () => {
     assert.equal(org.refreshToken, null);
     assert.equal(org.tokenType, 'Bearer');
     assert.equal(org.scope, 'openid organizations:read');
+    // The client's static claim is in the answer too; the SDK's validation accepts it (and keeps only Polar's fields).
     const intro = await polar.oauth2.introspect({ token: org.accessToken, clientId: dashboard.client_id, clientSecret: dashboard.client_secret });
     assert.deepEqual(intro, {
       active: true, clientId: dashboard.client_id, tokenType: 'access_token', scope: 'openid organizations:read', subType: 'organization', sub: ORG,
@@ -186,7 +187,8 @@ describe('@polar-sh/sdk against the polar dialect', () => {
     assert.equal(intro.status, 200);
     assert.equal(intro.headers.get('content-type'), 'application/json;charset=UTF-8');
     assert.equal(intro.headers.get('cache-control'), 'no-store');
-    assert.deepEqual(Object.keys((await intro.json()) as object), ['active', 'client_id', 'token_type', 'scope', 'sub_type', 'sub', 'organizations', 'aud', 'iss', 'exp', 'iat']);
+    // The client's static claim (tenant) comes first; none can shadow Polar's fields.
+    assert.deepEqual(Object.keys((await intro.json()) as object), ['tenant', 'active', 'client_id', 'token_type', 'scope', 'sub_type', 'sub', 'organizations', 'aud', 'iss', 'exp', 'iat']);
     const revoke = await fetch(`${server.url}/v1/oauth2/revoke`, { method: 'POST', headers, body: form(t.accessToken) });
     assert.equal(revoke.status, 200);
     assert.equal(revoke.headers.get('content-type'), 'application/json;charset=UTF-8');
