@@ -228,7 +228,7 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
 
 /** Fields PATCH may carry (the view's names); absent = unchanged, null = default or cleared. */
 const PATCHABLE = new Set([
-  'name', 'scopes', 'admin', 'grants', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'ttl', 'rate_limit', 'metadata', 'claims',
+  'name', 'scopes', 'add_scopes', 'remove_scopes', 'admin', 'grants', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'ttl', 'rate_limit', 'metadata', 'claims',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes', 'managed_by',
 ]);
 
@@ -258,6 +258,8 @@ function updateInput(b: Record<string, unknown>): UpdateClientInput {
   const patch: Record<string, unknown> = {
     name: opt<string>('name', 'string', false),
     scopes: list('scopes'),
+    addScopes: list('add_scopes'),
+    removeScopes: list('remove_scopes'),
     admin: opt<boolean>('admin', 'boolean', false),
     grants: list('grants'),
     audiences: list('audiences'),

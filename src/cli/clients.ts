@@ -91,12 +91,7 @@ function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
     if (!(CLEARABLE as readonly string[]).includes(c)) throw new ClientInputError('clear', `--clear takes one of ${CLEARABLE.join(', ')}`);
   }
   const replaced = (flag: string): string[] | undefined => (clear.has(flag) ? [...(list(flags[flag]) ?? [])] : list(flags[flag]));
-  let scopes = replaced('scope');
-  if (flags['add-scope'] !== undefined || flags['remove-scope'] !== undefined) {
-    const add = list(flags['add-scope']) ?? [];
-    const remove = new Set(list(flags['remove-scope']) ?? []);
-    scopes = [...new Set([...(scopes ?? current.scopes), ...add])].filter((x) => !remove.has(x));
-  }
+  const scopes = replaced('scope');
   const edited = <T>(flag: string, existing: Record<string, T>, given: Array<[string, T]>, removeFlag: string): Record<string, T> | undefined => {
     const removed = list(flags[removeFlag]) ?? [];
     if (!clear.has(flag) && given.length === 0 && removed.length === 0) return undefined;
@@ -114,6 +109,8 @@ function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
   const patch: UpdateClientInput = {
     ...(typeof flags.name === 'string' ? { name: flags.name } : {}),
     ...(scopes === undefined ? {} : { scopes }),
+    ...optional('addScopes', list(flags['add-scope'])),
+    ...optional('removeScopes', list(flags['remove-scope'])),
     ...(flags.admin === true ? { admin: true } : flags['no-admin'] === true ? { admin: false } : {}),
     ...(replaced('grant') === undefined ? {} : { grants: replaced('grant') }),
     ...(replaced('redirect-uri') === undefined ? {} : { redirectUris: replaced('redirect-uri') }),

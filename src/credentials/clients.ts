@@ -83,6 +83,9 @@ export interface CreateClientInput extends AuthSettingsInput {
 export interface UpdateClientInput {
   readonly name?: string;
   readonly scopes?: readonly string[];
+  /** Scopes added to (after `scopes`, if given) and removed from the client's, in the same atomic write. */
+  readonly addScopes?: readonly string[];
+  readonly removeScopes?: readonly string[];
   /** true adds `keymint:admin` to the scopes, false removes it. */
   readonly admin?: boolean;
   readonly grants?: readonly string[];
@@ -255,6 +258,9 @@ export class ClientService {
   #patched(c: ClientRecord, p: UpdateClientInput, now: number): ClientRecord {
     if (typeof p !== 'object' || p === null) throw new ClientInputError('body', 'the change must be an object');
     let scopes = p.scopes === undefined ? [...c.scopes] : [...new Set(p.scopes)];
+    // Added and removed against the stored list, inside the atomic update: two concurrent edits both count.
+    for (const x of p.addScopes ?? []) if (!scopes.includes(x)) scopes.push(x);
+    if (p.removeScopes !== undefined) scopes = scopes.filter((x) => !p.removeScopes!.includes(x));
     if (p.admin === true && !scopes.includes(ADMIN_SCOPE)) scopes.push(ADMIN_SCOPE);
     if (p.admin === false) scopes = scopes.filter((x) => x !== ADMIN_SCOPE);
     const current = settingsOf(c);

@@ -246,3 +246,14 @@ test('CE-06 in sandbox mode a chosen secret may be short', async () => {
     await sandbox.close();
   }
 });
+
+test('CE-01 concurrent edits of the scope list both count: addScopes and removeScopes edit the stored list atomically', async () => {
+  const { id } = await server.client({ scopes: ['a'] });
+  await Promise.all([
+    clients().update(id, { addScopes: ['b'] }, 'one'),
+    clients().update(id, { addScopes: ['c'] }, 'two'),
+    clients().update(id, { addScopes: ['d'], removeScopes: ['a'] }, 'three'),
+  ]);
+  assert.deepEqual([...(await clients().show(id)).scopes].sort(), ['b', 'c', 'd']);
+  await assert.rejects(clients().update(id, { addScopes: ['bad"scope'] }, 'test'), (e: unknown) => e instanceof ClientInputError && e.field === 'scope');
+});
