@@ -65,7 +65,8 @@ function configFlags(flags: Flags, command: Command): RawConfig {
 }
 
 async function withCore<T>(config: Config, fn: (core: Awaited<ReturnType<typeof openKeymint>>) => Promise<T>): Promise<T> {
-  const core = await openKeymint({ ...config, logLevel: 'warn' });
+  // A command's outcome is its one line on stdout or stderr; the core's own warnings would only add noise.
+  const core = await openKeymint({ ...config, logLevel: 'error' });
   try {
     return await fn(core);
   } finally {
@@ -88,7 +89,7 @@ function explain(err: unknown, command: Command | undefined, args: readonly stri
   if (code !== undefined && UNREACHABLE.has(code)) {
     return [EXIT.unavailable, `keymint: cannot reach the database or Redis (${code}${e.message ? `: ${e.message}` : ''}); check --database-url / --redis-url and that the server is up`];
   }
-  if (e?.name === 'UnavailableError') return [EXIT.unavailable, `keymint: the store is unavailable (${e.message}); retry, or check that PostgreSQL is up`];
+  if (e?.name === 'UnavailableError') return [EXIT.unavailable, `keymint: the store is unavailable (${e.message}); check --database-url and that PostgreSQL is up, then retry`];
   return [EXIT.internal, `keymint: unexpected error: ${e?.message ?? String(err)} (rerun with KEYMINT_DEBUG=1 to see where, and please report it)`];
 }
 

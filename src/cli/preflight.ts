@@ -16,9 +16,20 @@ const stat = (path: string): Stats | undefined => {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'ENOTDIR') throw new CliError('dataDir', `${path}: a part of this path is a file, not a directory; point --data at a directory`);
+    if (code === 'ENOTDIR') {
+      let file = dirname(resolve(path));
+      while (dirname(file) !== file && !isFile(file)) file = dirname(file);
+      throw new CliError('dataDir', `cannot use the data directory ${path}: ${file} is a file; point --data (or KEYMINT_DATA) at a directory`);
+    }
     if (code === 'EACCES') throw new CliError('dataDir', `cannot look into ${dirname(path)} (permission denied); run keymint as a user that can, or choose another --data`);
     throw err;
+  }
+};
+const isFile = (path: string): boolean => {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 };
 const accessible = (path: string, mode: number): boolean => {

@@ -11,7 +11,7 @@ export const serve: Command = {
   name: 'serve',
   summary: 'Start the token service',
   description:
-    'Creates the data directory, its KEK and the first keys on first start. Every option below can\n' +
+    'Creates the data directory, its KEK and the first keys on first start. Every config option can\n' +
     'also come from its KEYMINT_* environment variable; a flag wins over the environment.',
   store: 'create',
   flags: {},

@@ -6,6 +6,7 @@ import { CliError, EXIT, type Command } from '../../src/cli/command.ts';
 import { COMMANDS } from '../../src/cli/commands.ts';
 import { main } from '../../src/cli/main.ts';
 import { closest, parseCommandLine } from '../../src/cli/parse.ts';
+import { cliMarkdown } from '../../scripts/cli-docs.ts';
 
 /** Runs main in-process, capturing what it writes. */
 async function run(argv: string[], commands?: readonly Command[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -108,4 +109,8 @@ test('--json is offered by every read command', () => {
   for (const name of ['clients list', 'clients show', 'keys list', 'audit']) {
     assert.equal(COMMANDS.find((c) => c.name === name)?.flags.json?.type, 'boolean', name);
   }
+});
+
+test('docs/cli.md is generated from the command table (run `node scripts/cli-docs.ts` after changing a command)', () => {
+  assert.equal(readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8'), cliMarkdown());
 });
