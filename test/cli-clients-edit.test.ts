@@ -67,9 +67,9 @@ test('CE-01 clients update refuses what cannot change, an unknown --clear and no
   const created = await cli(['clients', 'create', '--data', data, '--name', 'fixed', '--json']);
   const id = (JSON.parse(created.stdout) as { client_id: string }).client_id;
   for (const [args, line] of [
-    [['--mode', 'sandbox'], "keymint: mode: a client's mode cannot change: create a new client instead\n"],
-    [['--clear', 'name'], 'keymint: clear: --clear takes one of scope, grant, redirect-uri, allow-audience, allow-dialect, exchange-audience, exchange-scope, metadata, claim, ttl, rate-limit\n'],
-    [[], 'keymint: update: nothing to change: give at least one setting (see keymint --help)\n'],
+    [['--mode', 'sandbox'], 'keymint clients update: unknown flag --mode; see keymint clients update --help\n'],
+    [['--clear', 'name'], 'keymint clients update: --clear must be one of scope, grant, redirect-uri, allow-audience, allow-dialect, exchange-audience, exchange-scope, metadata, claim, ttl, rate-limit, got "name"; see keymint clients update --help\n'],
+    [[], 'keymint: update: nothing to change: give at least one setting (keymint clients update --help lists them)\n'],
     [['--claim', 'sub=x'], 'keymint: claims: sub is a registered or protocol claim that Keymint sets itself\n'],
     [['--ttl', 'soon'], 'keymint: ttl: ttl must be a whole number of seconds in 1..86400\n'],
   ] as Array<[string[], string]>) {
@@ -79,7 +79,7 @@ test('CE-01 clients update refuses what cannot change, an unknown --clear and no
   }
   const missing = await cli(['clients', 'update', 'sk_live_000000000000000000000000', '--data', data, '--name', 'x']);
   assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, 'keymint: no such client\n');
+  assert.equal(missing.stderr, 'keymint: no such client sk_live_000000000000000000000000; keymint clients list shows the clients in this store\n');
 });
 
 test('CE-07 clients create --id with --secret-env or --secret-file imports a client; the secret is never echoed; --secret warns', async () => {

@@ -1,33 +1,19 @@
 /** `keymint clients …`: a thin front end over ClientService (the admin API uses the same service). */
-import type { ParseArgsConfig } from 'node:util';
-import type { ClientView, CreateClientInput, UpdateClientInput } from '../credentials/clients.ts';
-import { ClientInputError } from '../credentials/clients.ts';
 import { readFileSync } from 'node:fs';
-import type { ClaimValue } from '../storage/types.ts';
 import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
-import type { KeymintCore } from '../service.ts';
-import type { Flags } from './flags.ts';
+import { ClientInputError, type ClientView, type CreateClientInput, type UpdateClientInput } from '../credentials/clients.ts';
+import type { ClaimValue } from '../storage/types.ts';
+import type { Command, FlagSpec, Flags } from './command.ts';
 
 const out = (s: string) => process.stdout.write(s);
+const JSON_FLAG: FlagSpec = { type: 'boolean', doc: 'Print JSON instead of text' };
+const ID = [{ name: 'ID', doc: 'The client id, as keymint clients list shows it', required: true }] as const;
 
-/** Flags of `clients create` and `clients update` beyond the shared ones (main.ts declares those). */
-export const CLIENT_FLAGS: NonNullable<ParseArgsConfig['options']> = {
-  id: { type: 'string' },
-  secret: { type: 'string' },
-  'secret-env': { type: 'string' },
-  'secret-file': { type: 'string' },
-  metadata: { type: 'string', multiple: true },
-  'remove-metadata': { type: 'string', multiple: true },
-  claim: { type: 'string', multiple: true },
-  'claim-json': { type: 'string', multiple: true },
-  'remove-claim': { type: 'string', multiple: true },
-  'add-scope': { type: 'string', multiple: true },
-  'remove-scope': { type: 'string', multiple: true },
-  clear: { type: 'string', multiple: true },
-  untrusted: { type: 'boolean' },
-  'no-admin': { type: 'boolean' },
-  'no-dpop-bound': { type: 'boolean' },
-  'pkce-required': { type: 'boolean' },
+/** Where a chosen secret comes from (import, rotation): never the command line without a warning. */
+const SECRET_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  'secret-env': { type: 'string', value: 'VAR', doc: 'Use the secret held in this environment variable (chosen secret: at least 16 characters)' },
+  'secret-file': { type: 'string', value: 'PATH', doc: 'Use the secret held in this file (one trailing newline dropped)' },
+  secret: { type: 'string', value: 'SECRET', doc: 'Use this secret (warns: the command line is visible to ps and kept in shell history)' },
 };
 
 /** Lists `--clear NAME` resets, by the flag that sets them. */
@@ -82,7 +68,7 @@ function claimFlags(flags: Flags): Array<[string, ClaimValue]> {
 }
 
 /** A whole number of seconds or requests, or `default` (the deployment's). */
-const numberOrDefault = (v: Flags[string]): number | null | undefined => (typeof v !== 'string' ? undefined : v === 'default' ? null : Number(v));
+const numberOrDefault = (v: Flags[string]): number | null | undefined => (typeof v === 'number' ? v : typeof v !== 'string' ? undefined : v === 'default' ? null : Number(v));
 
 /** The change `clients update` asks for, given the client as it is (lists edited by add/remove flags). */
 function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
@@ -134,12 +120,9 @@ function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
 }
 const optional = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined ? {} : ({ [k]: v } as Record<K, V>));
 
+
 /** `--auth-method private_key_jwt` with `--jwks-file` (a JWKS in a file) or `--jwks-uri`; `--dpop-bound`; the exchange policy. */
 function authFlags(flags: Flags): AuthSettingsInput {
-  const method = flags['auth-method'];
-  if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic') {
-    throw new ClientInputError('auth-method', 'auth-method is client_secret_basic or private_key_jwt');
-  }
   let jwks: unknown;
   if (typeof flags['jwks-file'] === 'string') {
     try {
@@ -149,7 +132,7 @@ function authFlags(flags: Flags): AuthSettingsInput {
     }
   }
   return {
-    ...(method === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
+    ...(flags['auth-method'] === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
     ...(jwks === undefined ? {} : { jwks }),
     ...(typeof flags['jwks-uri'] === 'string' ? { jwksUri: flags['jwks-uri'] } : {}),
     ...(flags['dpop-bound'] === true ? { dpopBound: true } : {}),
@@ -158,89 +141,219 @@ function authFlags(flags: Flags): AuthSettingsInput {
   };
 }
 const list = (v: Flags[string]): string[] | undefined => (Array.isArray(v) ? v : undefined);
+const num = (v: Flags[string]): number | undefined => (typeof v === 'number' ? v : undefined);
 
-export async function clientsCommand(core: KeymintCore, args: string[], flags: Flags): Promise<number> {
-  const [sub, id] = args;
-  const asJson = flags.json === true;
-  const needId = (): string => {
-    if (!id) throw new ClientInputError('client_id', 'a client id is required');
-    return id;
+export const clientsCreate: Command = {
+  name: 'clients create',
+  summary: 'Create a client; prints its secret once',
+  description: 'Works while a server runs on the same data; the server sees the client at once.',
+  store: 'create',
+  flags: {
+    name: { type: 'string', value: 'NAME', required: true, doc: 'Display name, 1–200 printable characters' },
+    scope: { type: 'list', value: 'SCOPE', doc: 'A scope the client may request' },
+    grant: { type: 'list', value: 'GRANT', doc: 'A grant it may use (default client_credentials)' },
+    mode: { type: 'string', value: 'MODE', choices: ['live', 'sandbox'], doc: 'live (sk_live_ id) or sandbox (sk_sdbx_ id); default live' },
+    type: { type: 'string', value: 'TYPE', choices: ['confidential', 'public'], doc: 'Client type; default confidential' },
+    ttl: { type: 'integer', value: 'SECONDS', min: 1, doc: 'Its access-token lifetime (at most --max-token-ttl)' },
+    'rate-limit': { type: 'integer', value: 'PER_MINUTE', min: 1, max: 100_000_000, doc: 'Its token requests per minute' },
+    admin: { type: 'boolean', doc: 'May call the admin API' },
+    trusted: { type: 'boolean', doc: 'First-party: the authorization endpoint skips the consent page' },
+    'pkce-optional': { type: 'boolean', doc: 'A confidential client may redeem an authorization code without PKCE (as Polar allows); public clients always need it' },
+    'redirect-uri': { type: 'list', value: 'URI', doc: 'A redirect URI (authorization_code)' },
+    'allow-audience': { type: 'list', value: 'URI', doc: 'An audience it may request beyond the default' },
+    'allow-dialect': { type: 'list', value: 'NAME', doc: 'A dialect it may use (default: all)' },
+    'auth-method': { type: 'string', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt'], doc: 'How it authenticates' },
+    'jwks-file': { type: 'string', value: 'FILE', doc: 'Its JSON Web Key Set, for private_key_jwt' },
+    'jwks-uri': { type: 'string', value: 'URL', doc: 'Where its JWKS is published, for private_key_jwt' },
+    'dpop-bound': { type: 'boolean', doc: 'Its tokens must be DPoP-bound' },
+    'exchange-audience': { type: 'list', value: 'URI', doc: 'An audience token exchange may target' },
+    'exchange-scope': { type: 'list', value: 'SCOPE', doc: 'A scope token exchange may grant' },
+    metadata: { type: 'list', value: 'KEY=VALUE', doc: 'A label for operators (shown by show and list; never in tokens)' },
+    claim: { type: 'list', value: 'NAME=VALUE', doc: 'A static claim added to its access tokens (a string)' },
+    'claim-json': { type: 'list', value: 'NAME=JSON', doc: 'A static claim whose value is JSON (number, boolean, array)' },
+    id: { type: 'string', value: 'ID', doc: 'Import: this client id instead of a generated one (1–256 printable ASCII, no spaces)' },
+    ...SECRET_FLAGS,
+    json: JSON_FLAG,
+  },
+  examples: [
+    'clients create --name billing --scope payments:read --scope payments:write',
+    'clients create --name acme --id acme-billing --secret-env ACME_SECRET --claim tenant=acme',
+    'clients create --name web-app --type public --grant authorization_code --redirect-uri https://app.example/cb',
+    'clients create --name partner --mode sandbox --ttl 600 --rate-limit 120 --json',
+  ],
+  async run({ flags, withCore }) {
+    const input: CreateClientInput = {
+      name: flags.name as string,
+      mode: flags.mode as CreateClientInput['mode'],
+      type: flags.type as CreateClientInput['type'],
+      scopes: list(flags.scope),
+      grants: list(flags.grant),
+      audiences: list(flags['allow-audience']),
+      dialects: list(flags['allow-dialect']),
+      redirectUris: list(flags['redirect-uri']),
+      trusted: flags.trusted === true,
+      ...(flags['pkce-optional'] === true ? { pkceRequired: false } : {}),
+      admin: flags.admin === true,
+      ttl: num(flags.ttl),
+      ...(num(flags['rate-limit']) !== undefined ? { rateLimit: num(flags['rate-limit']) } : {}),
+      ...(flags.metadata === undefined ? {} : { metadata: Object.fromEntries(pairs(flags.metadata, 'metadata')) }),
+      ...(flags.claim === undefined && flags['claim-json'] === undefined ? {} : { claims: Object.fromEntries(claimFlags(flags)) }),
+      ...(typeof flags.id === 'string' ? { clientId: flags.id } : {}),
+      ...optional('clientSecret', chosenSecret(flags)),
+      ...authFlags(flags),
+    };
+    const { client, clientSecret } = await withCore((core) => core.clients.create(input, 'cli'));
+    // A secret the operator chose is not echoed: they have it, and output ends up in logs.
+    const shown = input.clientSecret === undefined ? clientSecret : null;
+    if (flags.json === true) out(`${JSON.stringify({ ...client, client_secret: shown }, null, 2)}\n`);
+    else {
+      out(`client_id:     ${client.client_id}\n`);
+      if (shown) out(`client_secret: ${shown}\n\nThe secret is shown only now; Keymint stores only its digest.\n`);
+      else if (clientSecret) out('client_secret: (the one given; Keymint stores only its digest)\n');
+    }
+    return 0;
+  },
+};
+
+export const clientsList: Command = {
+  name: 'clients list',
+  summary: 'List clients (never secrets)',
+  store: 'existing',
+  flags: { json: JSON_FLAG },
+  examples: ['clients list', 'clients list --data /var/lib/keymint --json'],
+  async run({ flags, withCore }) {
+    const clients = await withCore((core) => core.clients.list());
+    if (flags.json === true) out(`${JSON.stringify(clients, null, 2)}\n`);
+    else for (const c of clients) out(`${c.client_id}  ${c.status.padEnd(8)}  ${c.mode.padEnd(7)}  ${c.name}\n`);
+    return 0;
+  },
+};
+
+export const clientsShow: Command = {
+  name: 'clients show',
+  summary: 'Show one client (never its secret)',
+  store: 'existing',
+  args: ID,
+  flags: { json: JSON_FLAG },
+  examples: ['clients show sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'clients show sk_live_4eC39HqLyjWDarjtT1zdp7dc --json'],
+  async run({ args, flags, withCore }) {
+    print(await withCore((core) => core.clients.show(args[0]!)), flags.json === true);
+    return 0;
+  },
+};
+
+export const clientsUpdate: Command = {
+  name: 'clients update',
+  summary: "Change a client's settings (not its id, mode or type)",
+  description: [
+    'A repeatable flag replaces the whole list; --add-scope/--remove-scope edit it. --clear NAME empties a',
+    'list or map, or resets ttl/rate-limit to the deployment default. Takes effect on every node within',
+    'the propagation bound; audited with the fields changed, before and after.',
+  ].join('\n'),
+  store: 'existing',
+  args: ID,
+  flags: {
+    name: { type: 'string', value: 'NAME', doc: 'New display name' },
+    scope: { type: 'list', value: 'SCOPE', doc: 'The scopes, replacing the list' },
+    'add-scope': { type: 'list', value: 'SCOPE', doc: 'Add a scope' },
+    'remove-scope': { type: 'list', value: 'SCOPE', doc: 'Remove a scope' },
+    grant: { type: 'list', value: 'GRANT', doc: 'The grants, replacing the list' },
+    ttl: { type: 'string', value: 'SECONDS|default', doc: 'Its access-token lifetime, or default' },
+    'rate-limit': { type: 'string', value: 'PER_MINUTE|default', doc: 'Its token requests per minute, or default' },
+    admin: { type: 'boolean', doc: 'May call the admin API' },
+    'no-admin': { type: 'boolean', doc: 'May no longer call the admin API' },
+    trusted: { type: 'boolean', doc: 'First-party: skips the consent page' },
+    untrusted: { type: 'boolean', doc: 'Meets the consent page again' },
+    'pkce-optional': { type: 'boolean', doc: 'A confidential client may redeem a code without PKCE' },
+    'pkce-required': { type: 'boolean', doc: 'PKCE required again (the default)' },
+    'redirect-uri': { type: 'list', value: 'URI', doc: 'The redirect URIs, replacing the list' },
+    'allow-audience': { type: 'list', value: 'URI', doc: 'The audiences, replacing the list' },
+    'allow-dialect': { type: 'list', value: 'NAME', doc: 'The dialects, replacing the list' },
+    'auth-method': { type: 'string', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt'], doc: 'How it authenticates (private_key_jwt ends its secrets)' },
+    'jwks-file': { type: 'string', value: 'FILE', doc: 'Its JSON Web Key Set, for private_key_jwt' },
+    'jwks-uri': { type: 'string', value: 'URL', doc: 'Where its JWKS is published, for private_key_jwt' },
+    'dpop-bound': { type: 'boolean', doc: 'Its tokens must be DPoP-bound' },
+    'no-dpop-bound': { type: 'boolean', doc: 'Its tokens need not be DPoP-bound' },
+    'exchange-audience': { type: 'list', value: 'URI', doc: 'The token-exchange audiences, replacing the list' },
+    'exchange-scope': { type: 'list', value: 'SCOPE', doc: 'The token-exchange scopes, replacing the list' },
+    metadata: { type: 'list', value: 'KEY=VALUE', doc: 'Set a label' },
+    'remove-metadata': { type: 'list', value: 'KEY', doc: 'Remove a label' },
+    claim: { type: 'list', value: 'NAME=VALUE', doc: 'Set a static claim (a string)' },
+    'claim-json': { type: 'list', value: 'NAME=JSON', doc: 'Set a static claim whose value is JSON' },
+    'remove-claim': { type: 'list', value: 'NAME', doc: 'Remove a static claim' },
+    clear: { type: 'list', value: 'NAME', choices: CLEARABLE, doc: `Empty or reset: ${CLEARABLE.join(', ')}` },
+    json: JSON_FLAG,
+  },
+  examples: [
+    'clients update sk_live_4eC39HqLyjWDarjtT1zdp7dc --add-scope payments:write --rate-limit 600',
+    'clients update sk_live_4eC39HqLyjWDarjtT1zdp7dc --scope read --clear redirect-uri --ttl default',
+    'clients update sk_live_4eC39HqLyjWDarjtT1zdp7dc --metadata owner=payments --claim tenant=acme --json',
+  ],
+  async run({ args, flags, withCore }) {
+    const id = args[0]!;
+    const view = await withCore(async (core) => {
+      const patch = updateFlags(flags, await core.clients.show(id));
+      if (Object.keys(patch).length === 0) throw new ClientInputError('update', 'nothing to change: give at least one setting (keymint clients update --help lists them)');
+      return core.clients.update(id, patch, 'cli');
+    });
+    print(view, flags.json === true);
+    return 0;
+  },
+};
+
+export const clientsRotateSecret: Command = {
+  name: 'clients rotate-secret',
+  summary: 'Issue a new secret; the old one keeps working for the overlap',
+  store: 'existing',
+  args: ID,
+  flags: {
+    'expire-old-in': { type: 'integer', value: 'SECONDS', min: 0, doc: 'How long the old secret keeps working (default 86400; 0 ends it now)' },
+    ...SECRET_FLAGS,
+    json: JSON_FLAG,
+  },
+  examples: ['clients rotate-secret sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'clients rotate-secret sk_live_4eC39HqLyjWDarjtT1zdp7dc --expire-old-in 0 --json'],
+  async run({ args, flags, withCore }) {
+    const overlap = num(flags['expire-old-in']) ?? 86_400;
+    const chosen = chosenSecret(flags);
+    const { client, clientSecret } = await withCore((core) => core.clients.rotateSecret(args[0]!, overlap, 'cli', chosen));
+    const shown = chosen === undefined ? clientSecret : null;
+    if (flags.json === true) out(`${JSON.stringify({ ...client, client_secret: shown }, null, 2)}\n`);
+    else out(`${shown ? `client_secret: ${shown}\n\nThe new secret is shown only now.` : 'The given secret is now live.'} Older live secrets: ${client.secrets.length - 1}.\n`);
+    return 0;
+  },
+};
+
+function statusCommand(sub: 'disable' | 'enable'): Command {
+  return {
+    name: `clients ${sub}`,
+    summary: sub === 'disable' ? 'Disable a client: its tokens stop being issued at once' : 'Enable a disabled client',
+    store: 'existing',
+    args: ID,
+    flags: { json: JSON_FLAG },
+    examples: [`clients ${sub} sk_live_4eC39HqLyjWDarjtT1zdp7dc`],
+    async run({ args, flags, withCore }) {
+      print(await withCore((core) => core.clients.setStatus(args[0]!, sub === 'disable' ? 'disabled' : 'active', 'cli')), flags.json === true);
+      return 0;
+    },
   };
-  switch (sub) {
-    case 'create': {
-      const ttl = typeof flags.ttl === 'string' ? Number(flags.ttl) : undefined;
-      const input: CreateClientInput = {
-        name: typeof flags.name === 'string' ? flags.name : '',
-        mode: flags.mode as CreateClientInput['mode'],
-        type: flags.type as CreateClientInput['type'],
-        scopes: list(flags.scope),
-        grants: list(flags.grant),
-        audiences: list(flags['allow-audience']),
-        dialects: list(flags['allow-dialect']),
-        redirectUris: list(flags['redirect-uri']),
-        trusted: flags.trusted === true,
-        ...(flags['pkce-optional'] === true ? { pkceRequired: false } : {}),
-        admin: flags.admin === true,
-        ttl,
-        ...(typeof flags['rate-limit'] === 'string' ? { rateLimit: Number(flags['rate-limit']) } : {}),
-        ...(flags.metadata === undefined ? {} : { metadata: Object.fromEntries(pairs(flags.metadata, 'metadata')) }),
-        ...(flags.claim === undefined && flags['claim-json'] === undefined ? {} : { claims: Object.fromEntries(claimFlags(flags)) }),
-        ...(typeof flags.id === 'string' ? { clientId: flags.id } : {}),
-        ...optional('clientSecret', chosenSecret(flags)),
-        ...authFlags(flags),
-      };
-      const { client, clientSecret } = await core.clients.create(input, 'cli');
-      // A secret the operator chose is not echoed: they have it, and output ends up in logs.
-      const shown = input.clientSecret === undefined ? clientSecret : null;
-      if (asJson) out(`${JSON.stringify({ ...client, client_secret: shown }, null, 2)}\n`);
-      else {
-        out(`client_id:     ${client.client_id}\n`);
-        if (shown) out(`client_secret: ${shown}\n\nThe secret is shown only now; Keymint stores only its digest.\n`);
-        else if (clientSecret) out('client_secret: (the one given; Keymint stores only its digest)\n');
-      }
-      return 0;
-    }
-    case 'update': {
-      const clientId = needId();
-      for (const fixed of ['mode', 'type', 'id'] as const) {
-        if (flags[fixed] !== undefined) throw new ClientInputError(fixed, `a client's ${fixed} cannot change: create a new client instead`);
-      }
-      const patch = updateFlags(flags, await core.clients.show(clientId));
-      if (Object.keys(patch).length === 0) throw new ClientInputError('update', 'nothing to change: give at least one setting (see keymint --help)');
-      print(await core.clients.update(clientId, patch, 'cli'), asJson);
-      return 0;
-    }
-    case 'list': {
-      const clients = await core.clients.list();
-      if (asJson) out(`${JSON.stringify(clients, null, 2)}\n`);
-      else for (const c of clients) out(`${c.client_id}  ${c.status.padEnd(8)}  ${c.mode.padEnd(7)}  ${c.name}\n`);
-      return 0;
-    }
-    case 'show':
-      print(await core.clients.show(needId()), asJson);
-      return 0;
-    case 'rotate-secret': {
-      const overlap = typeof flags['expire-old-in'] === 'string' ? Number(flags['expire-old-in']) : 86_400;
-      const chosen = chosenSecret(flags);
-      const { client, clientSecret } = await core.clients.rotateSecret(needId(), overlap, 'cli', chosen);
-      const shown = chosen === undefined ? clientSecret : null;
-      if (asJson) out(`${JSON.stringify({ ...client, client_secret: shown }, null, 2)}\n`);
-      else out(`${shown ? `client_secret: ${shown}\n\nThe new secret is shown only now.` : 'The given secret is now live.'} Older live secrets: ${client.secrets.length - 1}.\n`);
-      return 0;
-    }
-    case 'disable':
-    case 'enable':
-      print(await core.clients.setStatus(needId(), sub === 'disable' ? 'disabled' : 'active', 'cli'), asJson);
-      return 0;
-    case 'delete':
-      await core.clients.delete(needId(), 'cli');
-      if (!asJson) out(`deleted ${id}\n`);
-      return 0;
-    default:
-      process.stderr.write('keymint clients: expected create, list, show, update, rotate-secret, disable, enable or delete\n');
-      return 2;
-  }
 }
+export const clientsDisable = statusCommand('disable');
+export const clientsEnable = statusCommand('enable');
+
+export const clientsDelete: Command = {
+  name: 'clients delete',
+  summary: 'Delete a client',
+  store: 'existing',
+  args: ID,
+  flags: { json: JSON_FLAG },
+  examples: ['clients delete sk_live_4eC39HqLyjWDarjtT1zdp7dc'],
+  async run({ args, flags, withCore }) {
+    await withCore((core) => core.clients.delete(args[0]!, 'cli'));
+    if (flags.json === true) out(`${JSON.stringify({ deleted: args[0] })}\n`);
+    else out(`deleted ${args[0]}\n`);
+    return 0;
+  },
+};
 
 function print(c: ClientView, asJson: boolean): void {
   if (asJson) {
