@@ -2,6 +2,7 @@
  * Every `keymint` command, in the order `keymint --help` lists them. A new command is one module
  * exporting a `Command` (command.ts) and one line here; parsing and help follow from its declaration.
  */
+import { apply, exportCommand } from './apply.ts';
 import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsList, clientsRotateSecret, clientsShow, clientsUpdate } from './clients.ts';
 import type { Command } from './command.ts';
 import { audit, keysList, keysRotate } from './keys.ts';
@@ -17,6 +18,8 @@ export const COMMANDS: readonly Command[] = [
   clientsDisable,
   clientsEnable,
   clientsDelete,
+  apply,
+  exportCommand,
   keysList,
   keysRotate,
   audit,

@@ -141,6 +141,11 @@ export class ClientService {
     this.#now = deps.now ?? Date.now;
   }
 
+  /** The rules clients are checked by (apply checks a whole plan against them before its first change). */
+  get settings(): ClientServiceSettings {
+    return this.#deps.settings;
+  }
+
   async create(input: CreateClientInput, actor: string): Promise<{ client: ClientView; clientSecret: string | null }> {
     const { client, clientSecret } = await this.#create(input, actor, undefined);
     return { client, clientSecret };

@@ -78,7 +78,7 @@ test('a minimal file: version alone, or with empty clients', () => {
   assert.deepEqual(parseConfigFile('{"version": 1, "clients": {}}').file, { version: 1, clients: {} });
 });
 
-test('schema errors name file, line, column and field', () => {
+test('CAC-03 schema errors name file, line, column and field', () => {
   fails('version: 1\nclients:\n  billing:\n    scopes: [a, "b c"]\n', `keymint.yaml:4:17: clients.billing.scopes[1]: must be an RFC 6749 scope token (printable ASCII without space, '"' or '\\')`);
   fails('version: 1\nclients:\n  billing:\n    scope: [a]\n', 'keymint.yaml:4:5: clients.billing.scope: is not a known field; did you mean scopes?');
   fails('version: 1\nclients:\n  billing:\n    colour: red\n', 'keymint.yaml:4:5: clients.billing.colour: is not a known field; known: name, id, mode, type, status, grants, scopes, audiences, redirectUris, dialects, trusted, tokenTtl, rateLimit, pkceRequired, claims, metadata, authMethod, jwks, jwksUri, dpopBound, exchangeAudiences, exchangeScopes, secret');
@@ -97,7 +97,7 @@ test('schema errors name file, line, column and field', () => {
   fails('version: 1\nclients:\n  a:\n    id: "has space"\n', 'keymint.yaml:4:9: clients.a.id: must be 1–256 printable ASCII characters without whitespace');
 });
 
-test('JSON files get lines and columns too', () => {
+test('CAC-03 JSON files get lines and columns too', () => {
   fails('{\n  "version": 1,\n  "clients": {\n    "a": { "rateLimit": 0 }\n  }\n}\n', 'keymint.json:4:25: clients.a.rateLimit: must be between 1 and 100000000', { path: 'keymint.json' });
   fails('{\n  "version": 1,\n  "clients": {"a": {"rateLimit": 5,}}\n}', 'keymint.json:3:36: not valid JSON: Expected double-quoted property name', { path: 'keymint.json' });
 });
@@ -110,7 +110,7 @@ test('syntax errors: duplicate keys, unknown tags, bad indentation name their li
   assert.throws(() => parseConfigFile('version: 1\nclients:\n  a:\n    scopes: [x]\n   name: y\n'), /^Error|keymint\.yaml:5:/);
 });
 
-test('secrets: exactly one source; literal values only in sandbox files; generate needs a file', () => {
+test('CAC-01 secrets: exactly one source; literal values only in sandbox files; generate needs a file', () => {
   fails('version: 1\nclients:\n  a:\n    secret: {env: X, file: y}\n', 'keymint.yaml:4:13: clients.a.secret: names both env and file; give exactly one of env, file');
   fails('version: 1\nclients:\n  a:\n    secret: {}\n', 'keymint.yaml:4:13: clients.a.secret: names no source; give exactly one of env, file');
   fails('version: 1\nclients:\n  a:\n    secret: {value: ks_x}\n', 'keymint.yaml:4:14: clients.a.secret.value: a secret written in the file is for sandbox files only; use secret.env or secret.file');
