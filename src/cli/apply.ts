@@ -180,7 +180,7 @@ export const exportCommand: Command = {
     output: { type: 'string', short: 'o', value: 'FILE', doc: 'Write here instead of standard output' },
     json: { type: 'boolean', doc: 'JSON instead of YAML' },
   },
-  examples: ['export > keymint.yaml', 'export -o keymint.json --json'],
+  examples: ['export', 'export -o keymint.yaml', 'export -o keymint.json --json'],
   async run({ flags, withCore }) {
     const file = exportFile(await withCore((core) => core.store.clients.list()));
     const text = flags.json === true ? `${JSON.stringify(file, null, 2)}\n` : exportYaml(file);
