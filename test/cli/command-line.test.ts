@@ -80,7 +80,7 @@ test('an unknown flag is named, with the closest known one suggested', () => {
   assert.equal(usage(['serve', '--prot', '80']), 'keymint serve: unknown flag --prot (did you mean --port?); see keymint serve --help');
   assert.equal(usage(['audit', '--zzzzzz']), 'keymint audit: unknown flag --zzzzzz; see keymint audit --help');
   assert.equal(usage(['clinets', 'list']), 'keymint: unknown command "clinets" (did you mean clients?); keymint --help lists the commands');
-  assert.equal(usage(['clients', 'lsit']), 'keymint clients: unknown command "lsit" (did you mean list?); commands: create, list, show, rotate-secret, disable, enable, delete');
+  assert.equal(usage(['clients', 'lsit']), 'keymint clients: unknown command "lsit" (did you mean list?); commands: create, list, show, update, rotate-secret, disable, enable, delete');
   assert.equal(closest('rotate', ['rotate-secret', 'list']), 'rotate-secret');
 });
 
