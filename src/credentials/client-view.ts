@@ -24,6 +24,7 @@ export interface ClientView {
   pkce_required: boolean;
   access_token_ttl: number | null;
   rate_limit: number | null;
+  token_reuse: boolean;
   token_endpoint_auth_method: string;
   jwks?: ClientRecord['jwks'];
   jwks_uri?: string;
@@ -57,6 +58,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     pkce_required: c.pkceRequired !== false,
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
+    token_reuse: c.tokenReuse === true,
     ...authView(c),
     metadata: { ...c.metadata },
     claims: { ...c.claims },

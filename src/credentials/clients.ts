@@ -73,6 +73,8 @@ export interface CreateClientInput extends AuthSettingsInput {
   readonly clientSecret?: string;
   /** The tool that manages the client (`apply`); absent = made by hand. */
   readonly managedBy?: string;
+  /** client_credentials requests may get a still-valid earlier token back (docs/performance.md); default false. */
+  readonly tokenReuse?: boolean;
 }
 
 /**
@@ -200,12 +202,14 @@ export class ClientService {
       checkImportedSecret(input.clientSecret, this.#deps.settings.sandbox === true);
     }
     if (input.managedBy !== undefined) checkManagedBy(input.managedBy);
+    if (input.tokenReuse !== undefined && typeof input.tokenReuse !== 'boolean') throw new ClientInputError('token_reuse', 'token_reuse must be true or false');
     const secret = usesSecret ? (input.clientSecret ?? newClientSecret()) : null;
     const record: ClientRecord = {
       id: input.clientId ?? newClientId(this.#deps.settings, mode),
       environment: this.#deps.settings.environment,
       status: 'active',
       ...stored(settings),
+      ...(input.tokenReuse === true ? { tokenReuse: true } : {}),
       ...auth,
       ...(registrationToken === undefined ? {} : { registrationToken }),
       ...(input.managedBy === undefined ? {} : { managedBy: input.managedBy }),
