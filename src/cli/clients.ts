@@ -160,7 +160,7 @@ export const clientsCreate: Command = {
     trusted: { type: 'boolean', doc: 'First-party: the authorization endpoint skips the consent page' },
     'pkce-optional': { type: 'boolean', doc: 'A confidential client may redeem an authorization code without PKCE (as Polar allows); public clients always need it' },
     'redirect-uri': { type: 'list', value: 'URI', doc: 'A redirect URI (authorization_code)' },
-    'allow-audience': { type: 'list', value: 'URI', doc: 'An audience it may request beyond the default' },
+    'allow-audience': { type: 'list', value: 'URI', doc: 'An audience (resource) its tokens may be for; the first is its default' },
     'allow-dialect': { type: 'list', value: 'NAME', doc: 'A dialect it may use (default: all)' },
     'auth-method': { type: 'string', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt'], doc: 'How it authenticates' },
     'jwks-file': { type: 'string', value: 'FILE', doc: 'Its JSON Web Key Set, for private_key_jwt' },
