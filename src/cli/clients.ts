@@ -48,7 +48,7 @@ export const clientsCreate: Command = {
     'token-reuse': { type: 'boolean', doc: 'A client_credentials request may get a still-valid earlier token back instead of a new one (see docs/performance.md)' },
     'pkce-optional': { type: 'boolean', doc: 'A confidential client may redeem an authorization code without PKCE (as Polar allows); public clients always need it' },
     'redirect-uri': { type: 'list', value: 'URI', doc: 'A redirect URI (authorization_code)' },
-    'allow-audience': { type: 'list', value: 'URI', doc: 'An audience it may request beyond the default' },
+    'allow-audience': { type: 'list', value: 'URI', doc: 'An audience (resource) its tokens may be for; the first is its default' },
     'allow-dialect': { type: 'list', value: 'NAME', doc: 'A dialect it may use (default: all)' },
     'auth-method': { type: 'string', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt'], doc: 'How it authenticates' },
     'jwks-file': { type: 'string', value: 'FILE', doc: 'Its JSON Web Key Set, for private_key_jwt' },
