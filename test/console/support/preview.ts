@@ -2,7 +2,7 @@
  * A preview server for the console's pages: every page rendered from the fixtures, served with the
  * console's assets and a strict Content-Security-Policy, so a real browser can check accessibility,
  * CSP compliance, keyboard use and weight without the rest of Keymint. `?as=viewer` renders a page
- * for the read-only role. Run directly (`npx node test/console/support/preview.ts`) to browse it.
+ * for the read-only role.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -54,9 +54,4 @@ export async function startPreview(port = 0): Promise<{ url: string; server: Ser
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: bound } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${bound}`, server, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-if (import.meta.main) {
-  const { url } = await startPreview(Number(process.env.PORT ?? 0));
-  process.stdout.write(`console preview at ${url}/console/clients\n`);
 }
