@@ -19,12 +19,12 @@ export const PAGES: Readonly<Record<string, (ctx: p.PageContext, query: string) 
   '/console/sign-in': () => p.signInPage(anonymous, { error: 'Wrong username or password.', username: 'ada' }),
   '/console/welcome': () => p.setPasswordPage({ ...anonymous, user: { name: 'ada', role: 'admin' } }, { action: '/console/link', fields: { token: 'x' } }),
   '/console/clients': (ctx, q) => p.clientsListPage(ctx, { clients, filter: p.parseClientFilter(q), dialects }),
-  '/console/clients/new': (ctx) => p.clientFormPage(ctx, { kind: 'create', values: p.emptyClientForm(), grants, dialects, pkcePolicies: ['required', 'optional_for_confidential'], extras: true, maxTtl: 86_400 }),
+  '/console/clients/new': (ctx) => p.clientFormPage(ctx, { kind: 'create', values: p.emptyClientForm(), grants, dialects, extras: true, maxTtl: 86_400 }),
   [p.paths.client(c0.client_id)]: (ctx) => p.clientDetailPage(ctx, { client: c0, events }),
   [p.paths.client(clients[1]!.client_id)]: (ctx) => p.clientDetailPage(ctx, { client: clients[1]!, events: [] }),
   [p.paths.editClient(c0.client_id)]: (ctx, q) =>
     p.clientFormPage(ctx, {
-      kind: 'edit', clientId: c0.client_id, values: p.clientFormValues(c0), grants, dialects, pkcePolicies: ['required', 'optional_for_confidential'], extras: true,
+      kind: 'edit', clientId: c0.client_id, values: p.clientFormValues(c0), grants, dialects, extras: true,
       ...(q.includes('errors') ? { errors: { scopes: 'a scope contains characters outside RFC 6749 §3.3', ttl: 'a whole number, or empty for the deployment default' } } : {}),
     }),
   [p.paths.rotateSecret(c0.client_id)]: (ctx) => p.rotatePage(ctx, { client: c0, overlap: '3600' }),
