@@ -93,6 +93,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const { config, store, keyring, clients, sessions, log, metrics } = core;
   const now = options.now ?? Date.now;
   const limiter = createLimiter(config, core.redis, metrics, log, now, options.limiter);
+  const endpointLimiter = options.limits === false ? undefined : limiter;
   const mounts = mountsOf(config);
   const standard = mounts.find((m) => m.dialect.name === 'oauth2');
   const sender = senderChecks({
@@ -135,10 +136,10 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const deps: MountDeps = {
     grants,
     formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg, signing), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),
-    exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter), dpop: sender.dpop },
+    exchange: { ...auth, store, keyring, settings: config, ...(endpointLimiter ? { admit: endpointLimiter.admitClient.bind(endpointLimiter) } : {}), dpop: sender.dpop },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, now },
-    pipeline: { limiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
+    pipeline: { limiter: endpointLimiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
     issuer: config.issuer,
     log,
   };

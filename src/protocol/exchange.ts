@@ -31,7 +31,8 @@ export interface ExchangeDeps extends IssueDeps, ClientAuthDeps {
   readonly dpop: Omit<DpopSettings, 'now'>;
 }
 
-export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, now: number, deps: ExchangeDeps): Promise<TokenResult> {
+/** `tokenTtl` (seconds) replaces the client's access-token lifetime for this one request. */
+export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, now: number, deps: ExchangeDeps, tokenTtl?: number): Promise<TokenResult> {
   const type = request.grantType;
   // RFC 6749 §5.2 and SECURITY T-06: missing → invalid_request, unknown → unsupported_grant_type.
   if (type === undefined) {
@@ -56,6 +57,7 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   }
   if (deps.admit) await deps.admit(client);
   const decision = await grant.handle({ request, client, now, jkt: proof?.jkt });
-  const result = await issue(decision, caller, endpoint.formats, now, deps, proof?.jkt);
+  const issuing = tokenTtl === undefined ? caller : { ...caller, client: { ...client, accessTokenTtl: tokenTtl } };
+  const result = await issue(decision, issuing, endpoint.formats, now, deps, proof?.jkt);
   return proof?.freshNonce === undefined ? result : { ...result, dpopNonce: proof.freshNonce };
 }
