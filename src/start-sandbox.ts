@@ -8,7 +8,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { loadConfig, type Config, type RawConfig } from './config/index.ts';
+import { ConfigError, loadConfig, type Config, type RawConfig } from './config/index.ts';
 import { DIALECTS } from './dialects/index.ts';
 import { createKeymint, type Keymint } from './service.ts';
 import { SandboxClock } from './sandbox/clock.ts';
@@ -96,7 +96,7 @@ export async function startSandbox(given: SandboxOptions = {}): Promise<Sandbox>
     onFired: (call, ids, dropped) => record.fired(call, ids, dropped),
   });
   const limitsOn = section.limits !== undefined && section.limits !== false;
-  const keymint = await createKeymint(config, {
+  const keymint = await asInputError(createKeymint(config, {
     ...(options.data === undefined ? { store: createMemoryStore() } : {}),
     log: createLogger(config.logLevel),
     now: clock.now,
@@ -104,7 +104,7 @@ export async function startSandbox(given: SandboxOptions = {}): Promise<Sandbox>
     observers: [record.observe],
     keys: { next: false, ...(signing ? { signingKeys: new Map([[signing.alg, signing.key]]) } : {}) },
     limits: limitsOn,
-  });
+  }));
   try {
     // The request's connection, so a `drop` fault can cut it: the server's own listener comes after.
     keymint.server.prependListener('request', (req: IncomingMessage) => sockets.set(req.headers, req.socket));
@@ -210,7 +210,26 @@ function sandboxConfig(o: SandboxOptions, clients: ReadonlyArray<[string, Sandbo
     signing: 'inline',
   };
   // The environment is not read: a sandbox is configured by its options alone (in memory, its KEK is random).
-  return loadConfig(raw, {});
+  try {
+    return loadConfig(raw, {});
+  } catch (err) {
+    throw inputError(err);
+  }
+}
+
+/** A ConfigError names a service option: said again in the options' own terms. */
+function inputError(err: unknown): unknown {
+  if (!(err instanceof ConfigError)) return err;
+  const field = ({ dataDir: 'data', tokenTtl: 'tokenTtl', dialects: 'dialects' } as Record<string, string>)[err.key] ?? err.key;
+  return new SandboxInputError(field, err.message.replace(/^config [^:]+: /, ''));
+}
+
+async function asInputError<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw inputError(err);
+  }
 }
 
 async function createClient(keymint: Keymint, name: string, c: SandboxClient): Promise<SandboxClientInfo> {
