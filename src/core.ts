@@ -64,6 +64,8 @@ export interface OpenOptions {
   readonly keys?: Pick<KeyringOptions, 'signingKeys' | 'next'>;
   /** false: no rate limits and no lockout at the dialect endpoints (the sandbox, unless its file turns them on). */
   readonly limits?: boolean;
+  /** Sandbox mode: client secrets chosen by the caller may be short (they are test fixtures). */
+  readonly sandbox?: boolean;
 }
 
 /** Opens the store and keyring (creating keys and the KEK on first start). */
@@ -88,7 +90,7 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
     const algs = [...new Set<SigningAlg>([config.alg, 'RS256', ...fixedAlgs])];
     const kek = loadKek(config);
     const keyring = await openKeyring(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, log, now, ...options.keys });
-    const settings = { ...config, knownDialects: [...DIALECTS.keys()], knownGrants: GRANT_TYPES };
+    const settings = { ...config, knownDialects: [...DIALECTS.keys()], knownGrants: GRANT_TYPES, sandbox: options.sandbox === true };
     const clients = new ClientService({ store, keyring, settings, now });
     const sessions = new SessionService({ store, keyring, settings, now });
     feed.subscribe((event) => {

@@ -6,26 +6,28 @@
  * Runs on Node 20 and later: nothing here loads `node:sqlite` unless `data` names a directory.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { ConfigError, loadConfig, type Config, type RawConfig } from './config/index.ts';
 import { DIALECTS } from './dialects/index.ts';
+import type { CreateClientInput } from './credentials/clients.ts';
 import { createKeymint, type Keymint } from './service.ts';
 import { SandboxClock } from './sandbox/clock.ts';
 import { CONTROL_PREFIX, controlHandler, type SandboxControls } from './sandbox/control.ts';
 import { checkFault, Faults, type FaultSpec, type FaultState } from './sandbox/faults.ts';
-import { checkOptions, SandboxInputError, type SandboxClient, type SandboxOptions } from './sandbox/options.ts';
+import { checkOptions, SandboxInputError, type ClientDeclaration, type SandboxOptions, type SandboxSection } from './sandbox/options.ts';
 import { RequestRecord, type RecordedRequest } from './sandbox/record.ts';
 import { createMemoryStore } from './storage/memory/index.ts';
 import { keyFits, type SigningAlg } from './tokens/keyring.ts';
 import { createLogger } from './util/log.ts';
 import { ERROR_STATUS } from './wire/errors.ts';
 
-export type { SandboxClient, SandboxMount, SandboxOptions, SandboxSection } from './sandbox/options.ts';
+export type { ClientDeclaration, SandboxMount, SandboxOptions, SandboxSection, SecretSource } from './sandbox/options.ts';
 export type { FaultSpec, FaultState, FaultEndpoint } from './sandbox/faults.ts';
 export type { RecordedRequest } from './sandbox/record.ts';
 export { SandboxInputError } from './sandbox/options.ts';
-export { FaultInputError } from './sandbox/faults.ts';
 
 /** A declared client as the sandbox created it. */
 export interface SandboxClientInfo {
@@ -71,14 +73,20 @@ export interface Sandbox {
 
 const DEFAULT_SEED = 'keymint';
 
-export async function startSandbox(given: SandboxOptions = {}): Promise<Sandbox> {
+/** How the options are read: where a client's `secret.file` is relative to (default the working directory). */
+export interface StartOptions {
+  readonly baseDir?: string;
+}
+
+export async function startSandbox(given: SandboxOptions = {}, how: StartOptions = {}): Promise<Sandbox> {
   const options = checkOptions(given);
   const section = options.sandbox ?? {};
   const clientsIn = Object.entries(options.clients ?? {});
   const signing = section.signingKey === undefined ? undefined : signingKeyOf(section.signingKey);
-  const config = sandboxConfig(options, clientsIn, signing?.alg);
+  const config = sandboxConfig(section, clientsIn, signing?.alg);
+  const secrets = new Map(clientsIn.map(([name, c]) => [name, secretOf(name, c, how.baseDir ?? process.cwd())]));
   const known = { dialects: config.dialects.map((d) => d.name), errors: Object.keys(ERROR_STATUS), maxTokenTtl: config.maxTokenTtl };
-  const initialFaults = (section.faults ?? []).map((f, i) => checkFault(f, `sandbox.faults[${i}]`, known));
+  const initialFaults = (section.faults ?? []).map((f, i) => checkFault(f, ['sandbox', 'faults', i], known));
   const seed = String(section.seed ?? DEFAULT_SEED);
 
   const clock = new SandboxClock(section.clock?.offsetMs ?? 0);
@@ -97,7 +105,8 @@ export async function startSandbox(given: SandboxOptions = {}): Promise<Sandbox>
   });
   const limitsOn = section.limits !== undefined && section.limits !== false;
   const keymint = await asInputError(createKeymint(config, {
-    ...(options.data === undefined ? { store: createMemoryStore() } : {}),
+    ...(section.data === undefined ? { store: createMemoryStore() } : {}),
+    sandbox: true,
     log: createLogger(config.logLevel),
     now: clock.now,
     interceptors: [faults.interceptor],
@@ -109,12 +118,12 @@ export async function startSandbox(given: SandboxOptions = {}): Promise<Sandbox>
     // The request's connection, so a `drop` fault can cut it: the server's own listener comes after.
     keymint.server.prependListener('request', (req: IncomingMessage) => sockets.set(req.headers, req.socket));
     for (const [name, c] of clientsIn) {
-      const info = await createClient(keymint, name, c);
+      const info = await createClient(keymint, name, c, secrets.get(name));
       declared.set(name, info);
       nameOf.set(info.id, name);
     }
     const add = (spec: unknown, at: string): FaultState => {
-      const id = faults.add(checkFault(spec, at, known));
+      const id = faults.add(checkFault(spec, [at], known));
       return faults.list().find((f) => f.id === id)!;
     };
     const restoreFaults = () => {
@@ -166,7 +175,7 @@ export async function startSandbox(given: SandboxOptions = {}): Promise<Sandbox>
       removeFault: controls.removeFault,
       clearFaults: controls.clearFaults,
       advanceClock: (ms) => {
-        if (!Number.isInteger(ms)) throw new SandboxInputError('advanceClock', 'ms must be a whole number');
+        if (!Number.isInteger(ms)) throw new SandboxInputError(['advanceClock'], 'ms must be a whole number');
         clock.advance(ms);
       },
       requests: controls.requests,
@@ -182,10 +191,10 @@ export async function startSandbox(given: SandboxOptions = {}): Promise<Sandbox>
 }
 
 /** The service's configuration for these options: limits off unless asked, nothing from `KEYMINT_*`. */
-function sandboxConfig(o: SandboxOptions, clients: ReadonlyArray<[string, SandboxClient]>, signingAlg: SigningAlg | undefined): Config {
+function sandboxConfig(o: SandboxSection, clients: ReadonlyArray<[string, ClientDeclaration]>, signingAlg: SigningAlg | undefined): Config {
   const named = [...new Set(clients.flatMap(([, c]) => c.dialects ?? []))];
   const mounts = o.dialects ?? (named.length > 0 ? named : ['oauth2']);
-  const limits = o.sandbox?.limits;
+  const limits = o.limits;
   const on = limits !== undefined && limits !== false;
   const given = typeof limits === 'object' ? limits : {};
   const raw: RawConfig = {
@@ -220,8 +229,8 @@ function sandboxConfig(o: SandboxOptions, clients: ReadonlyArray<[string, Sandbo
 /** A ConfigError names a service option: said again in the options' own terms. */
 function inputError(err: unknown): unknown {
   if (!(err instanceof ConfigError)) return err;
-  const field = ({ dataDir: 'data', tokenTtl: 'tokenTtl', dialects: 'dialects' } as Record<string, string>)[err.key] ?? err.key;
-  return new SandboxInputError(field, err.message.replace(/^config [^:]+: /, ''));
+  const field = ({ dataDir: 'data', tokenTtl: 'tokenTtl', dialects: 'dialects', issuer: 'issuer', host: 'host', port: 'port', environment: 'environment' } as Record<string, string>)[err.key];
+  return new SandboxInputError(field === undefined ? ['sandbox'] : ['sandbox', field], err.message.replace(/^config [^:]+: /, ''));
 }
 
 async function asInputError<T>(p: Promise<T>): Promise<T> {
@@ -232,43 +241,91 @@ async function asInputError<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-async function createClient(keymint: Keymint, name: string, c: SandboxClient): Promise<SandboxClientInfo> {
-  if (c.id !== undefined || c.secret !== undefined) {
-    throw new SandboxInputError(`clients.${name}`, 'a fixed id or secret is not supported yet: leave them out and read the generated ones from sandbox.clients');
+/** A declared client's secret: written in the options, or read from the environment or a file. */
+function secretOf(name: string, c: ClientDeclaration, baseDir: string): string | undefined {
+  const source = c.secret;
+  if (source === undefined) return undefined;
+  const at = ['clients', name, 'secret'];
+  if (source.value !== undefined) return source.value;
+  if (source.env !== undefined) {
+    const value = process.env[source.env];
+    if (value === undefined || value === '') throw new SandboxInputError([...at, 'env'], `the environment variable ${source.env} is not set`);
+    return value;
   }
-  const type = c.type ?? 'confidential';
-  const created = await keymint.clients.create(
-    {
-      name,
-      type,
-      ...(c.scopes ? { scopes: c.scopes } : {}),
-      ...(c.grants ? { grants: c.grants } : {}),
-      ...(c.dialects ? { dialects: c.dialects } : {}),
-      ...(c.audiences ? { audiences: c.audiences } : {}),
-      ...(c.redirectUris ? { redirectUris: c.redirectUris } : {}),
-      ...(c.trusted === undefined ? {} : { trusted: c.trusted }),
-      ...(c.ttl === undefined ? {} : { ttl: c.ttl }),
-    },
-    'sandbox',
-  ).catch((err: unknown) => {
-    const field = (err as { field?: unknown }).field;
-    if (typeof field === 'string') throw new SandboxInputError(`clients.${name}.${field}`, (err as Error).message);
-    throw err;
-  });
-  return { name, id: created.client.client_id, secret: created.clientSecret };
+  const path = resolve(baseDir, source.file!);
+  try {
+    return readFileSync(path, 'utf8').split('\n')[0]!.trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SandboxInputError([...at, 'file'], `${path} cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`);
+  }
 }
 
+async function createClient(keymint: Keymint, name: string, c: ClientDeclaration, secret: string | undefined): Promise<SandboxClientInfo> {
+  const type = c.type ?? 'confidential';
+  // Fields the service reads when it knows them (chosen id and secret, claims, metadata, PKCE policy).
+  const imported: Record<string, unknown> = {
+    ...(c.id === undefined ? {} : { clientId: c.id }),
+    ...(secret === undefined ? {} : { clientSecret: secret }),
+    ...(c.claims === undefined ? {} : { claims: c.claims }),
+    ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
+    ...(c.pkce === undefined ? {} : { pkce: c.pkce }),
+  };
+  const input: CreateClientInput = {
+    ...imported,
+    name: c.name ?? name,
+    type,
+    ...(c.mode ? { mode: c.mode } : {}),
+    ...(c.scopes ? { scopes: c.scopes } : {}),
+    ...(c.grants ? { grants: c.grants } : {}),
+    ...(c.dialects ? { dialects: c.dialects } : {}),
+    ...(c.audiences ? { audiences: c.audiences } : {}),
+    ...(c.redirectUris ? { redirectUris: c.redirectUris } : {}),
+    ...(c.trusted === undefined ? {} : { trusted: c.trusted }),
+    ...(c.tokenTtl === undefined ? {} : { ttl: c.tokenTtl }),
+    ...(c.rateLimit === undefined ? {} : { rateLimit: c.rateLimit }),
+    ...(c.authMethod === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
+    ...(c.jwks === undefined ? {} : { jwks: c.jwks }),
+    ...(c.jwksUri === undefined ? {} : { jwksUri: c.jwksUri }),
+    ...(c.dpopBound === undefined ? {} : { dpopBound: c.dpopBound }),
+    ...(c.exchangeAudiences ? { exchangeAudiences: c.exchangeAudiences } : {}),
+    ...(c.exchangeScopes ? { exchangeScopes: c.exchangeScopes } : {}),
+  };
+  const created = await keymint.clients.create(input, 'sandbox').catch((err: unknown) => {
+    const field = (err as { field?: unknown }).field;
+    if (typeof field === 'string') throw new SandboxInputError(['clients', name, FIELD_NAMES[field] ?? field], (err as Error).message);
+    throw err;
+  });
+  if (c.status === 'disabled') await keymint.clients.setStatus(created.client.client_id, 'disabled', 'sandbox');
+  return { name, id: created.client.client_id, secret: secret ?? created.clientSecret };
+}
+
+/** The service's field names in the file's spelling. */
+const FIELD_NAMES: Readonly<Record<string, string>> = {
+  scope: 'scopes',
+  grant: 'grants',
+  dialect: 'dialects',
+  audience: 'audiences',
+  redirect_uri: 'redirectUris',
+  ttl: 'tokenTtl',
+  rate_limit: 'rateLimit',
+  client_id: 'id',
+  client_secret: 'secret',
+  exchange_audience: 'exchangeAudiences',
+  exchange_scope: 'exchangeScopes',
+};
+
 /** A PEM, a private JWK or a KeyObject, and the algorithm it signs with. */
-function signingKeyOf(given: NonNullable<NonNullable<SandboxOptions['sandbox']>['signingKey']>): { key: KeyObject; alg: SigningAlg } {
+function signingKeyOf(given: NonNullable<SandboxSection['signingKey']>): { key: KeyObject; alg: SigningAlg } {
   let key: KeyObject;
   try {
     if (typeof given === 'string') key = createPrivateKey(given);
     else if ('asymmetricKeyType' in given && typeof (given as KeyObject).export === 'function') key = given as KeyObject;
     else key = createPrivateKey({ key: given as never, format: 'jwk' });
   } catch {
-    throw new SandboxInputError('sandbox.signingKey', 'is not a private key: give a PKCS#8 PEM or a private JWK (with d)');
+    throw new SandboxInputError(['sandbox', 'signingKey'], 'is not a private key: give a PKCS#8 PEM or a private JWK (with d)');
   }
   const alg = (['RS256', 'ES256', 'EdDSA'] as const).find((a) => keyFits(key, a));
-  if (alg === undefined) throw new SandboxInputError('sandbox.signingKey', 'must be a private RSA (RS256), P-256 (ES256) or Ed25519 (EdDSA) key');
+  if (alg === undefined) throw new SandboxInputError(['sandbox', 'signingKey'], 'must be a private RSA (RS256), P-256 (ES256) or Ed25519 (EdDSA) key');
   return { key, alg };
 }

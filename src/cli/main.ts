@@ -11,6 +11,7 @@ import { createKeymint, openKeymint } from '../service.ts';
 import { migratePostgres } from '../storage/postgres/index.ts';
 import { createLogger } from '../util/log.ts';
 import { clientsCommand } from './clients.ts';
+import { sandboxCommand } from './sandbox.ts';
 import { keysCommand, auditCommand } from './keys.ts';
 import { USAGE } from './usage.ts';
 
@@ -47,6 +48,8 @@ export const COMMAND_FLAGS: NonNullable<ParseArgsConfig['options']> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
+  // The sandbox takes its own flags, none of the service's: and `serve` takes none of its.
+  if (argv[0] === 'sandbox') return sandboxCommand(argv.slice(1), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: { ...CONFIG_FLAGS, ...COMMAND_FLAGS }, allowPositionals: true, strict: true });

@@ -23,6 +23,9 @@ Commands:
   keys rotate                   Promote the published next key, retire the active one
   audit [--limit N] [--json]    Credential and key life-cycle events, newest first
   migrate                       Apply pending storage migrations
+  sandbox [--file FILE] [--port N] [--data DIR] [--dialect NAME]...
+                                A local stand-in for the providers, for integration tests
+                                (its own flags only: keymint sandbox --help)
 
 Options (every command; each has an environment twin):
 ${configHelp}

@@ -13,7 +13,8 @@
 import type { Handler } from '../http/router.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import { MAX_CLOCK_OFFSET_MS } from './clock.ts';
-import { FaultInputError, type FaultState } from './faults.ts';
+import { SandboxInputError } from './errors.ts';
+import type { FaultState } from './faults.ts';
 import type { RecordedRequest } from './record.ts';
 
 export const CONTROL_PREFIX = '/_sandbox';
@@ -45,7 +46,7 @@ export function controlHandler(controls: SandboxControls): Handler {
     try {
       return await route(controls, req, rest);
     } catch (err) {
-      if (err instanceof FaultInputError) return problem(400, 'invalid_request', err.message);
+      if (err instanceof SandboxInputError) return problem(400, 'invalid_request', err.message);
       throw err;
     }
   };

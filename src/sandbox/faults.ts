@@ -10,6 +10,8 @@
  * - or shortens the lifetime of the access token the request is issued.
  */
 import type { Socket } from 'node:net';
+import type { FieldPath } from '../config/file.ts';
+import { SandboxInputError } from './errors.ts';
 import type { EndpointCall, Interceptor } from '../http/pipeline.ts';
 import { ERROR_STATUS, OAuthError, type OAuthErrorCode } from '../wire/errors.ts';
 import type { HttpResponse } from '../wire/http.ts';
@@ -73,53 +75,45 @@ export interface FaultState extends FaultSpec {
   readonly fired: number;
 }
 
-export class FaultInputError extends Error {
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.name = 'FaultInputError';
-    this.field = field;
-  }
-}
 
 const SPEC_KEYS = new Set(['dialect', 'client', 'endpoint', 'times', 'fraction', 'status', 'error', 'retryAfter', 'latencyMs', 'jitterMs', 'drop', 'tokenTtl']);
 
 /** Checks a fault from a file, the control API or code; `at` names it in errors (`sandbox.faults[2]`). */
-export function checkFault(raw: unknown, at: string, known: { dialects: readonly string[]; errors: readonly string[]; maxTokenTtl: number }): FaultSpec {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FaultInputError(at, 'a fault is an object');
+export function checkFault(raw: unknown, at: FieldPath, known: { dialects: readonly string[]; errors: readonly string[]; maxTokenTtl: number }): FaultSpec {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SandboxInputError(at, 'a fault is an object');
   const f = raw as Record<string, unknown>;
-  for (const key of Object.keys(f)) if (!SPEC_KEYS.has(key)) throw new FaultInputError(`${at}.${key}`, `unknown field; known: ${[...SPEC_KEYS].join(', ')}`);
+  for (const key of Object.keys(f)) if (!SPEC_KEYS.has(key)) throw new SandboxInputError([...at, key], `unknown field; known: ${[...SPEC_KEYS].join(', ')}`);
   const str = (key: string) => {
-    if (f[key] !== undefined && (typeof f[key] !== 'string' || f[key] === '')) throw new FaultInputError(`${at}.${key}`, 'must be a non-empty string');
+    if (f[key] !== undefined && (typeof f[key] !== 'string' || f[key] === '')) throw new SandboxInputError([...at, key], 'must be a non-empty string');
   };
   const whole = (key: string, min: number, max: number) => {
     const v = f[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) throw new FaultInputError(`${at}.${key}`, `must be a whole number in ${min}..${max}`);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) throw new SandboxInputError([...at, key], `must be a whole number in ${min}..${max}`);
   };
   str('dialect');
   str('client');
-  if (typeof f.dialect === 'string' && !known.dialects.includes(f.dialect)) throw new FaultInputError(`${at}.dialect`, `unknown dialect; known: ${known.dialects.join(', ')}`);
-  if (f.endpoint !== undefined && !(FAULT_ENDPOINTS as readonly unknown[]).includes(f.endpoint)) throw new FaultInputError(`${at}.endpoint`, `must be one of ${FAULT_ENDPOINTS.join(', ')}`);
+  if (typeof f.dialect === 'string' && !known.dialects.includes(f.dialect)) throw new SandboxInputError([...at, 'dialect'], `unknown dialect; known: ${known.dialects.join(', ')}`);
+  if (f.endpoint !== undefined && !(FAULT_ENDPOINTS as readonly unknown[]).includes(f.endpoint)) throw new SandboxInputError([...at, 'endpoint'], `must be one of ${FAULT_ENDPOINTS.join(', ')}`);
   whole('times', 1, 1_000_000);
-  if (f.fraction !== undefined && (typeof f.fraction !== 'number' || !(f.fraction > 0 && f.fraction <= 1))) throw new FaultInputError(`${at}.fraction`, 'must be a number in (0, 1]');
+  if (f.fraction !== undefined && (typeof f.fraction !== 'number' || !(f.fraction > 0 && f.fraction <= 1))) throw new SandboxInputError([...at, 'fraction'], 'must be a number in (0, 1]');
   if (f.status !== undefined && (typeof f.status !== 'number' || FAULT_STATUSES[f.status] === undefined)) {
-    throw new FaultInputError(`${at}.status`, `must be one of ${Object.keys(FAULT_STATUSES).join(', ')}`);
+    throw new SandboxInputError([...at, 'status'], `must be one of ${Object.keys(FAULT_STATUSES).join(', ')}`);
   }
-  if (f.error !== undefined && (typeof f.error !== 'string' || !known.errors.includes(f.error))) throw new FaultInputError(`${at}.error`, `must be one of ${known.errors.join(', ')}`);
+  if (f.error !== undefined && (typeof f.error !== 'string' || !known.errors.includes(f.error))) throw new SandboxInputError([...at, 'error'], `must be one of ${known.errors.join(', ')}`);
   whole('retryAfter', 1, 86_400);
   whole('latencyMs', 0, MAX_LATENCY_MS);
   whole('jitterMs', 0, MAX_LATENCY_MS);
   if (((f.latencyMs as number | undefined) ?? 0) + ((f.jitterMs as number | undefined) ?? 0) > MAX_LATENCY_MS) {
-    throw new FaultInputError(`${at}.jitterMs`, `latency plus jitter must stay within ${MAX_LATENCY_MS} ms`);
+    throw new SandboxInputError([...at, 'jitterMs'], `latency plus jitter must stay within ${MAX_LATENCY_MS} ms`);
   }
-  if (f.drop !== undefined && typeof f.drop !== 'boolean') throw new FaultInputError(`${at}.drop`, 'must be true or false');
+  if (f.drop !== undefined && typeof f.drop !== 'boolean') throw new SandboxInputError([...at, 'drop'], 'must be true or false');
   whole('tokenTtl', 1, known.maxTokenTtl);
   const answers = f.status !== undefined || f.error !== undefined;
-  if (f.retryAfter !== undefined && !answers) throw new FaultInputError(`${at}.retryAfter`, 'applies to an error answer: give status or error');
+  if (f.retryAfter !== undefined && !answers) throw new SandboxInputError([...at, 'retryAfter'], 'applies to an error answer: give status or error');
   if (!answers && f.latencyMs === undefined && f.jitterMs === undefined && f.drop !== true && f.tokenTtl === undefined) {
-    throw new FaultInputError(at, 'a fault needs an action: status or error, latencyMs/jitterMs, drop, or tokenTtl');
+    throw new SandboxInputError(at, 'a fault needs an action: status or error, latencyMs/jitterMs, drop, or tokenTtl');
   }
-  if (f.drop === true && answers) throw new FaultInputError(`${at}.drop`, 'a dropped connection has no answer: give drop or status/error, not both');
+  if (f.drop === true && answers) throw new SandboxInputError([...at, 'drop'], 'a dropped connection has no answer: give drop or status/error, not both');
   return f as FaultSpec;
 }
 

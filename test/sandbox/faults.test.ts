@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EndpointCall } from '../../src/http/pipeline.ts';
-import { checkFault, FaultInputError, Faults, type FaultSpec } from '../../src/sandbox/faults.ts';
+import { SandboxInputError } from '../../src/sandbox/errors.ts';
+import { checkFault, Faults, type FaultSpec } from '../../src/sandbox/faults.ts';
 import { OAuthError } from '../../src/wire/errors.ts';
 
 const known = { dialects: ['oauth2', 'orum'], errors: ['invalid_grant', 'rate_limited', 'server_error'], maxTokenTtl: 86_400 };
@@ -110,8 +111,8 @@ test('bad faults are refused with the field at fault', () => {
     [[], 'f'],
   ];
   for (const [spec, field] of bad) {
-    assert.throws(() => checkFault(spec, 'f', known), (e: FaultInputError) => e instanceof FaultInputError && e.field === field, JSON.stringify(spec));
+    assert.throws(() => checkFault(spec, ['f'], known), (e: SandboxInputError) => e instanceof SandboxInputError && e.field === field, JSON.stringify(spec));
   }
   const good: FaultSpec = { dialect: 'orum', client: 'app', endpoint: 'token', status: 429, retryAfter: 2, latencyMs: 10, times: 3 };
-  assert.deepEqual(checkFault(good, 'f', known), good);
+  assert.deepEqual(checkFault(good, ['f'], known), good);
 });
