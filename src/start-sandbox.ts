@@ -269,7 +269,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(secret === undefined ? {} : { clientSecret: secret }),
     ...(c.claims === undefined ? {} : { claims: c.claims }),
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
-    ...(c.pkce === undefined ? {} : { pkce: c.pkce }),
+    ...(c.pkceRequired === undefined ? {} : { pkceRequired: c.pkceRequired }),
   };
   const input: CreateClientInput = {
     ...imported,
