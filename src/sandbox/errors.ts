@@ -1,5 +1,15 @@
 /** The one error of the sandbox's inputs (options, faults, control API bodies): the field at fault and what is wrong. */
-import { fieldName, type FieldPath } from '../config/file.ts';
+import type { FieldPath } from '../config/schema-check.ts';
+
+/**
+ * `clients.billing.scopes[1]`, as the configuration file's errors spell a field (config/file.ts;
+ * not imported from there, which would load the YAML parser into every test process).
+ */
+export function fieldName(field: FieldPath): string {
+  return field
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$-]*$/.test(k) ? `${i === 0 ? '' : '.'}${k}` : `[${JSON.stringify(k)}]`))
+    .join('');
+}
 
 export class SandboxInputError extends Error {
   /** Where, as keys and indexes from the root of the options (`['sandbox', 'faults', 0, 'status']`). */

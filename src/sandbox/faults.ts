@@ -10,7 +10,7 @@
  * - or shortens the lifetime of the access token the request is issued.
  */
 import type { Socket } from 'node:net';
-import type { FieldPath } from '../config/file.ts';
+import type { FieldPath } from '../config/schema-check.ts';
 import { SandboxInputError } from './errors.ts';
 import type { EndpointCall, Interceptor } from '../http/pipeline.ts';
 import { ERROR_STATUS, OAuthError, type OAuthErrorCode } from '../wire/errors.ts';

@@ -7,7 +7,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CONFIG_SCHEMA_URL, type ClientDeclaration } from '../config/file.ts';
+import type { ClientDeclaration } from '../config/file.ts';
 import { schemaChecker } from '../config/schema-check.ts';
 import { SandboxInputError } from './errors.ts';
 import type { FaultSpec } from './faults.ts';
@@ -67,6 +67,9 @@ export interface SandboxOptions {
 }
 
 
+/** The shipped schema: the same file config/file.ts reads (at the same depth from src/ and dist/), read here without the YAML parser. */
+const SCHEMA_URL = new URL('../../schema/keymint.config.schema.json', import.meta.url);
+
 let checker: ReturnType<typeof schemaChecker> | undefined;
 
 /** The options checked against the shipped schema (a KeyObject signing key is taken as it is). */
@@ -77,7 +80,7 @@ export function checkOptions(raw: unknown): SandboxOptions {
   const key = options.sandbox?.signingKey;
   const isKeyObject = typeof key === 'object' && key !== null && typeof (key as KeyObject).export === 'function' && 'asymmetricKeyType' in key;
   const checked = isKeyObject ? { ...options, sandbox: { ...options.sandbox, signingKey: {} } } : options;
-  checker ??= schemaChecker(JSON.parse(readFileSync(CONFIG_SCHEMA_URL, 'utf8')) as Record<string, unknown>);
+  checker ??= schemaChecker(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>);
   const problem = checker(checked);
   if (problem) throw new SandboxInputError(problem.path, problem.message);
   for (const [name, client] of Object.entries(options.clients ?? {})) {
