@@ -30,6 +30,7 @@ export function countingStore(base: Store): { store: Store; calls: string[] } {
     sessions: wrap('sessions', base.sessions),
     codes: wrap('codes', base.codes),
     replays: wrap('replays', base.replays),
+    purge: wrap('purge', base.purge),
     close: () => base.close(),
   };
   return { store, calls };

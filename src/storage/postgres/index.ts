@@ -7,6 +7,7 @@ import type { Store } from '../types.ts';
 import { postgresAudit } from './audit.ts';
 import { postgresClients } from './clients.ts';
 import { postgresCodes } from './codes.ts';
+import { postgresPurge } from './purge.ts';
 import { postgresReplays } from './replays.ts';
 import { openDb, type Db, type PoolStats } from './db.ts';
 import { postgresKeys } from './keys.ts';
@@ -50,6 +51,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     sessions: postgresSessions(db),
     codes: postgresCodes(db),
     replays: postgresReplays(db),
+    purge: postgresPurge(db),
     audit: postgresAudit(db),
     poolStats: () => db.stats(),
     close: () => db.close(),

@@ -11,6 +11,7 @@ import { sqliteCodes } from './codes.ts';
 import { openDatabase, sqliteDb, type Database, type DatabaseOptions } from './db.ts';
 import { sqliteKeys } from './keys.ts';
 import { migrate } from './migrations.ts';
+import { sqlitePurge } from './purge.ts';
 import { sqliteReplays } from './replays.ts';
 import { sqliteSessions } from './sessions.ts';
 import { sqliteTokens } from './tokens.ts';
@@ -41,6 +42,7 @@ export function sqliteStore(database: Database): Store {
     sessions: sqliteSessions(db),
     codes: sqliteCodes(db),
     replays: sqliteReplays(db),
+    purge: sqlitePurge(db),
     audit: sqliteAudit(db),
     close: async () => db.close(),
   };

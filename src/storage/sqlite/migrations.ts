@@ -131,6 +131,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE codes ADD COLUMN resource TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'purge-indexes',
+    // Purging finds expired rows through an index on expires_at in every table it purges (GROW-01).
+    sql: `
+      CREATE INDEX sessions_expires ON sessions (expires_at);
+      CREATE INDEX revocation_feed_expires ON revocation_feed (expires_at);
+    `,
+  },
 ];
 
 /** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */

@@ -9,6 +9,7 @@ import { auditContract } from './audit.ts';
 import { clientsContract } from './clients.ts';
 import { codesContract } from './codes.ts';
 import { keysContract } from './keys.ts';
+import { purgeContract } from './purge.ts';
 import { replaysContract } from './replays.ts';
 import { sessionsContract } from './sessions.ts';
 import { tokensContract } from './tokens.ts';
@@ -38,5 +39,6 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     describe('codes', () => codesContract(storeTest));
     describe('audit', () => auditContract(storeTest));
     describe('replays', () => replaysContract(storeTest));
+    describe('purge', () => purgeContract(storeTest));
   });
 }
