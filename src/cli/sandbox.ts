@@ -5,9 +5,10 @@
  * runs until SIGINT or SIGTERM. A bad file is one line naming file, line, column and field.
  */
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigFileError, loadConfigFile, type ParsedConfigFile } from '../config/file.ts';
 import { SandboxInputError, startSandbox, type Sandbox, type SandboxOptions } from '../start-sandbox.ts';
+import { CliError, EXIT, type Command } from './command.ts';
+import { listenError } from './preflight.ts';
 
 export interface SandboxFlags {
   readonly file?: string;
@@ -84,80 +85,60 @@ export function describeSandbox(sb: Sandbox, declaredSecrets: ReadonlySet<string
   return lines.join('\n');
 }
 
-export const SANDBOX_USAGE = `Usage: keymint sandbox [--file keymint.sandbox.yaml|json] [--port N] [--host ADDR] [--data DIR] [--dialect NAME[=/path]]...
-
-Starts a local stand-in for the providers the dialects speak, for client integration tests: an
-in-memory store, the clients of the file with the ids and secrets it gives, rate limits and lockout
-off unless the file turns them on, scripted faults and a movable clock (docs/sandbox.md).
-
-  --file FILE      a sandbox file: the configuration file's format plus its sandbox section
-  --port N         port to bind (default 0: any free port, advertised in the issuer)
-  --host ADDR      address to bind (default 127.0.0.1)
-  --data DIR       keep the store in DIR (SQLite) instead of memory
-  --dialect NAME   mount this dialect (NAME or NAME=/token/path); repeatable; replaces the file's list
-
-Examples:
-  keymint sandbox --file keymint.sandbox.yaml
-  keymint sandbox --dialect orum --port 8080
-`;
-
-/** The command: parse its own flags (never the service's), start, print, run until stopped. */
-export async function sandboxCommand(argv: readonly string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
-  let flags: SandboxFlags;
-  try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      options: { file: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, dialect: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
+export const sandbox: Command = {
+  name: 'sandbox',
+  summary: 'A local stand-in for the providers, for client integration tests',
+  description:
+    'An in-memory store, the clients of the file with the ids and secrets it gives, rate limits and\n' +
+    'lockout off unless the file turns them on, scripted faults and a movable clock (docs/sandbox.md).\n' +
+    'Prints what it serves and runs until Ctrl-C. Takes none of serve\'s options: the file says the rest.',
+  config: false,
+  store: 'none',
+  // In memory it runs wherever the SDKs do; --data (SQLite) needs 24, checked when given.
+  node: 20,
+  flags: {
+    file: { type: 'string', value: 'FILE', doc: 'A sandbox file (YAML or JSON): the configuration file plus its sandbox section.' },
+    port: { type: 'integer', value: 'N', min: 0, max: 65535, doc: 'Port to bind (default 0: any free port, advertised in the issuer).' },
+    host: { type: 'string', value: 'ADDR', doc: 'Address to bind (default 127.0.0.1).' },
+    data: { type: 'string', value: 'DIR', doc: 'Keep the store in DIR (SQLite, Node 24) instead of memory.' },
+    dialect: { type: 'list', value: 'NAME[=/path]', doc: 'Mount this dialect; repeatable; replaces the file\'s list.' },
+  },
+  examples: ['sandbox --file keymint.sandbox.yaml', 'sandbox --dialect orum --port 8080'],
+  async run({ flags }) {
+    const dialects = flags.dialect as string[] | undefined;
+    const given: SandboxFlags = {
+      ...(typeof flags.file === 'string' ? { file: flags.file } : {}),
+      ...(typeof flags.port === 'number' ? { port: flags.port } : {}),
+      ...(typeof flags.host === 'string' ? { host: flags.host } : {}),
+      ...(typeof flags.data === 'string' ? { data: flags.data } : {}),
+      ...(dialects && dialects.length > 0 ? { dialects: dialects.map(mountOf) } : {}),
+    };
+    const [major] = process.versions.node.split('.').map(Number);
+    if (given.data !== undefined && major! < 24) throw new CliError('node', `keymint sandbox --data needs Node.js 24 (SQLite), this is ${process.version}; leave --data out to keep the store in memory`);
+    let sb: Sandbox;
+    try {
+      sb = await startFromFlags(given);
+    } catch (err) {
+      if (err instanceof SandboxUsageError) throw new CliError('usage', `keymint sandbox: ${err.message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw listenError(err as NodeJS.ErrnoException, { port: given.port ?? 0, host: given.host ?? '127.0.0.1' });
+      throw err;
+    }
+    const declared = new Set(Object.entries(readDeclaredSecrets(given)).filter(([, has]) => has).map(([name]) => name));
+    process.stdout.write(describeSandbox(sb, declared));
+    await new Promise<void>((resolveStop) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolveStop();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
-    if (values.help) {
-      out(SANDBOX_USAGE);
-      return 0;
-    }
-    if (positionals.length > 0) throw new SandboxUsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const port = values.port === undefined ? undefined : /^\d{1,5}$/.test(values.port) && Number(values.port) <= 65535 ? Number(values.port) : undefined;
-    if (values.port !== undefined && port === undefined) throw new SandboxUsageError('--port: must be a whole number between 0 and 65535');
-    flags = {
-      ...(values.file === undefined ? {} : { file: values.file }),
-      ...(port === undefined ? {} : { port }),
-      ...(values.host === undefined ? {} : { host: values.host }),
-      ...(values.data === undefined ? {} : { data: values.data }),
-      ...(values.dialect === undefined ? {} : { dialects: values.dialect.map(mountOf) }),
-    };
-  } catch (e) {
-    err(`keymint sandbox: ${(e as Error).message.split('\n')[0]}\n(see keymint sandbox --help)\n`);
-    return 2;
-  }
-  let sb: Sandbox;
-  try {
-    sb = await startFromFlags(flags);
-  } catch (e) {
-    if (e instanceof SandboxUsageError) {
-      err(`keymint sandbox: ${e.message}\n`);
-      return 2;
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      err(`keymint sandbox: cannot listen on ${flags.host ?? '127.0.0.1'}:${flags.port ?? 0} (${code}); choose another --port (0: any free port) or --host\n`);
-      return 3;
-    }
-    throw e;
-  }
-  const declared = new Set(Object.entries(readDeclaredSecrets(flags)).filter(([, has]) => has).map(([name]) => name));
-  out(describeSandbox(sb, declared));
-  await new Promise<void>((resolveStop) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolveStop();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  await sb.close();
-  return 0;
-}
+    await sb.close();
+    return EXIT.ok;
+  },
+};
 
 /** `NAME` or `NAME=/path`, as `serve --dialect` takes it. */
 function mountOf(flag: string): string | { name: string; path: string } {
