@@ -5,12 +5,14 @@
  * in process memory only, in a bounded map.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { TokenReuse } from '../../src/protocol/token-reuse.ts';
 import type { TokenResult } from '../../src/protocol/token-request.ts';
-import { basic, startServer, type TestServer } from '../support/harness.ts';
+import { basic, startServer, tempDir, type TestServer } from '../support/harness.ts';
+import { cli } from '../support/process.ts';
 import { dpopProof, keyPair } from '../support/sender.ts';
 import { clientRecord } from '../storage/contract/records.ts';
 
@@ -139,4 +141,14 @@ test('the kept tokens are bounded: past the limit the oldest goes', async () => 
   assert.equal((await reuse.take('k3', client, 1_000))?.expiresIn, 599);
   assert.equal(await reuse.take('k3', { ...client, updatedAt: client.updatedAt + 1 }, 1_000), undefined, 'the client changed');
   assert.equal(reuse.size, 0, 'every kept token of the changed client is dropped');
+});
+
+test('the CLI registers a client with token reuse (--token-reuse); without it, off', async (t) => {
+  const data = tempDir();
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  const on = await cli(['clients', 'create', '--data', data, '--name', 'poller', '--token-reuse', '--json']);
+  assert.equal(on.code, 0, on.stderr);
+  assert.equal(JSON.parse(on.stdout).token_reuse, true);
+  const off = await cli(['clients', 'create', '--data', data, '--name', 'cacher', '--json']);
+  assert.equal(JSON.parse(off.stdout).token_reuse, false);
 });
