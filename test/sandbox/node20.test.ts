@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,7 +21,11 @@ test('startSandbox from the compiled package on the system’s older Node', { ti
   // Inside node_modules/.cache, so the compiled files resolve `jose` from this checkout's node_modules.
   const cache = join(root, 'node_modules', '.cache');
   execFileSync('mkdir', ['-p', cache]);
-  const out = mkdtempSync(join(cache, 'keymint-sandbox-'));
+  const pkg = mkdtempSync(join(cache, 'keymint-sandbox-'));
+  // The package's layout: dist/ beside schema/ (the sandbox reads the shipped schema from there).
+  const out = join(pkg, 'dist');
+  mkdirSync(join(pkg, 'schema'));
+  copyFileSync(join(root, 'schema', 'keymint.config.schema.json'), join(pkg, 'schema', 'keymint.config.schema.json'));
   try {
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out, '--declaration', 'false'], { cwd: root, stdio: 'pipe' });
     const script = `
@@ -46,6 +50,6 @@ test('startSandbox from the compiled package on the system’s older Node', { ti
     assert.equal(result.retryIn, '2000');
     assert.equal(result.sqlite, false);
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    rmSync(pkg, { recursive: true, force: true });
   }
 });
