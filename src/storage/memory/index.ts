@@ -10,6 +10,7 @@
 import type { Store } from '../types.ts';
 import { MemoryAudit } from './audit.ts';
 import { MemoryClients } from './clients.ts';
+import { MemoryConsoleLinks, MemoryConsoleSessions, MemoryConsoleUsers } from './console.ts';
 import { MemoryCodes } from './codes.ts';
 import { MemoryKeys } from './keys.ts';
 import { MemoryReplays } from './replays.ts';
@@ -18,6 +19,8 @@ import { MemoryTokens } from './tokens.ts';
 
 export function createMemoryStore(): Store {
   const tokens = new MemoryTokens();
+  const consoleSessions = new MemoryConsoleSessions();
+  const consoleLinks = new MemoryConsoleLinks();
   return {
     kind: 'memory',
     clients: new MemoryClients(),
@@ -27,6 +30,9 @@ export function createMemoryStore(): Store {
     codes: new MemoryCodes(tokens),
     replays: new MemoryReplays(),
     audit: new MemoryAudit(),
+    consoleUsers: new MemoryConsoleUsers(consoleSessions, consoleLinks),
+    consoleSessions,
+    consoleLinks,
     close: async () => {},
   };
 }

@@ -8,6 +8,7 @@ import type { Store } from '../types.ts';
 import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
+import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from './console.ts';
 import { openDatabase, sqliteDb, type Database, type DatabaseOptions } from './db.ts';
 import { sqliteKeys } from './keys.ts';
 import { migrate } from './migrations.ts';
@@ -42,6 +43,9 @@ export function sqliteStore(database: Database): Store {
     codes: sqliteCodes(db),
     replays: sqliteReplays(db),
     audit: sqliteAudit(db),
+    consoleUsers: sqliteConsoleUsers(db),
+    consoleSessions: sqliteConsoleSessions(db),
+    consoleLinks: sqliteConsoleLinks(db),
     close: async () => db.close(),
   };
 }
