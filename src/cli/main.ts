@@ -11,6 +11,8 @@ import { createKeymint, openKeymint } from '../service.ts';
 import { migratePostgres } from '../storage/postgres/index.ts';
 import { createLogger } from '../util/log.ts';
 import { clientsCommand } from './clients.ts';
+import { consoleCommand } from './console.ts';
+import { ConsoleUserError, ConsoleUserNotFoundError } from '../console/index.ts';
 import { keysCommand, auditCommand } from './keys.ts';
 import { USAGE } from './usage.ts';
 
@@ -44,6 +46,9 @@ export const COMMAND_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   'exchange-scope': { type: 'string', multiple: true },
   'expire-old-in': { type: 'string' },
   limit: { type: 'string' },
+  role: { type: 'string' },
+  'password-env': { type: 'string' },
+  user: { type: 'string' },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -69,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
         return await withCore(config, (core) => clientsCommand(core, rest, flags));
       case 'keys':
         return await withCore(config, (core) => keysCommand(core, rest, flags));
+      case 'console':
+        return await withCore(config, (core) => consoleCommand(core, rest, flags));
       case 'audit':
         return await withCore(config, (core) => auditCommand(core, flags));
       case 'migrate':
@@ -93,6 +100,14 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ClientInputError) {
       process.stderr.write(`keymint: ${err.field}: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof ConsoleUserError) {
+      process.stderr.write(`keymint: ${err.field}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConsoleUserNotFoundError) {
+      process.stderr.write(`keymint: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof ClientNotFoundError) {
       process.stderr.write('keymint: no such client\n');

@@ -23,6 +23,13 @@ Commands:
   keys rotate                   Promote the published next key, retire the active one
   audit [--limit N] [--json]    Credential and key life-cycle events, newest first
   migrate                       Apply pending storage migrations
+  console users add NAME --role admin|viewer [--password-env VAR] [--json]
+                                Add a console user; without --password-env a password is
+                                generated and printed once
+  console users list [--json] | console users remove NAME
+  console link [--user NAME] [--ttl SECONDS] [--json]
+                                Print a one-time sign-in link (default 900 s; with no users,
+                                creates the admin user "admin")
 
 Options (every command; each has an environment twin):
 ${configHelp}

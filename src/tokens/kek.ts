@@ -40,7 +40,7 @@ export function loadKek(config: Pick<Config, 'kek' | 'dataDir'>): Buffer {
  * holding the KEK derives the same key and nothing more needs distributing. Keys for different
  * purposes are independent; none reveals the KEK.
  */
-export function deriveKey(kek: Uint8Array, purpose: 'dpop-nonce'): Buffer {
+export function deriveKey(kek: Uint8Array, purpose: 'dpop-nonce' | 'console'): Buffer {
   return Buffer.from(hkdfSync('sha256', kek, 'keymint', `keymint ${purpose} v1`, 32));
 }
 
