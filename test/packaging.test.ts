@@ -52,6 +52,14 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const k = await import('keymint'); console.log(typeof k.createKeymint, typeof k.loadConfig)"], { cwd: app, encoding: 'utf8' });
   assert.equal(out.trim(), 'function function');
   assert.ok(readdirSync(join(app, 'node_modules', 'keymint', 'dist')).includes('index.d.ts'));
+  // The configuration file's schema ships, where editors and the parser in dist/ find it.
+  assert.ok(existsSync(join(app, 'node_modules', 'keymint', 'schema', 'keymint.config.schema.json')));
+  const parsed = execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', "const f = await import('./node_modules/keymint/dist/config/file.js'); console.log(JSON.stringify(f.parseConfigFile('version: 1\\nclients: {a: {scopes: [x]}}').file))"],
+    { cwd: app, encoding: 'utf8' },
+  );
+  assert.equal(parsed.trim(), '{"version":1,"clients":{"a":{"scopes":["x"]}}}');
 
   // The `keymint/verify` and `keymint/client` subpaths (issue 6) resolve, with their declarations.
   const sub = execFileSync(
@@ -82,4 +90,11 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
     console.log(typeof s.getToken, code);`;
   const onOlder = execFileSync(older, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' });
   assert.equal(onOlder.trim(), 'function invalid_token', `ran on ${older}`);
+  // The configuration file's parser too: the sandbox reads its file with it on the user's Node.
+  const parsedOlder = execFileSync(
+    older,
+    ['--input-type=module', '-e', "const f = await import('./node_modules/keymint/dist/config/file.js'); console.log(JSON.stringify(f.parseConfigFile('version: 1\\nclients: {a: {scopes: [x]}}').file))"],
+    { cwd: app, encoding: 'utf8' },
+  );
+  assert.equal(parsedOlder.trim(), '{"version":1,"clients":{"a":{"scopes":["x"]}}}', `parsed on ${older}`);
 });

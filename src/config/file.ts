@@ -1,0 +1,216 @@
+/**
+ * The configuration file: clients declared as code (`keymint apply`, `keymint export`) and, with a
+ * `sandbox` section, the sandbox file (`keymint sandbox --file`, `startSandbox`). YAML or JSON (a
+ * JSON document is read by the same YAML 1.2 parser, so both report lines and refuse duplicate keys).
+ * The one JSON Schema, `schema/keymint.config.schema.json`, shipped in the package for editors, is
+ * what checks it; a few rules a schema cannot say well are checked after it. A bad file throws one
+ * ConfigFileError naming the file, line, column and field.
+ */
+import { readFileSync } from 'node:fs';
+import { isMap, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { schemaChecker, type FieldPath } from './schema-check.ts';
+
+export type { FieldPath } from './schema-check.ts';
+
+/** Where a confidential client's secret comes from; exactly one of env, file and value. */
+export interface SecretSource {
+  /** An environment variable holding it. */
+  readonly env?: string;
+  /** A file holding it (one line), relative to the configuration file. */
+  readonly file?: string;
+  /** With `file`: a missing file is filled with a generated secret when the client is created. */
+  readonly generate?: boolean;
+  /** The secret itself: sandbox files only. */
+  readonly value?: string;
+}
+
+/** One client as the file declares it; every field is optional (see the schema for each meaning and default). */
+export interface ClientDeclaration {
+  readonly name?: string;
+  readonly id?: string;
+  readonly mode?: 'live' | 'sandbox';
+  readonly type?: 'confidential' | 'public';
+  readonly status?: 'active' | 'disabled';
+  readonly grants?: readonly string[];
+  readonly scopes?: readonly string[];
+  readonly audiences?: readonly string[];
+  readonly redirectUris?: readonly string[];
+  readonly dialects?: readonly string[];
+  readonly trusted?: boolean;
+  readonly tokenTtl?: number | null;
+  readonly rateLimit?: number | null;
+  readonly pkce?: 'required' | 'optional';
+  readonly claims?: Readonly<Record<string, unknown>>;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly authMethod?: 'client_secret' | 'private_key_jwt';
+  readonly jwks?: unknown;
+  readonly jwksUri?: string;
+  readonly dpopBound?: boolean;
+  readonly exchangeAudiences?: readonly string[];
+  readonly exchangeScopes?: readonly string[];
+  readonly secret?: SecretSource;
+}
+
+/** The file's contents. `sandbox` is present only when the parser was asked to allow it. */
+export interface KeymintFile {
+  readonly version: 1;
+  /** Clients by key (the stable handle `apply` matches them by). */
+  readonly clients: Readonly<Record<string, ClientDeclaration>>;
+  readonly sandbox?: Readonly<Record<string, unknown>>;
+}
+
+export interface ParseConfigFileOptions {
+  /** The file's name as errors should show it (default `keymint.yaml`). */
+  readonly path?: string;
+  /** Accept a `sandbox` section and literal secrets (`secret.value`): the sandbox file. Default false. */
+  readonly allowSandbox?: boolean;
+}
+
+export interface ParsedConfigFile {
+  readonly file: KeymintFile;
+  /** `path:line:column` of a field (or of its nearest present parent), for errors found later. */
+  locate(field: FieldPath): string;
+  /** A ConfigFileError at `field`, for rules checked after parsing (an unknown dialect, say). */
+  error(field: FieldPath, message: string): ConfigFileError;
+}
+
+/** A bad configuration file: one line naming where and what. */
+export class ConfigFileError extends Error {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** The field at fault, as `clients.billing.scopes[1]` ('' for the whole document). */
+  readonly field: string;
+  constructor(file: string, line: number, column: number, field: string, problem: string) {
+    super(`${file}${line > 0 ? `:${line}:${column}` : ''}: ${field === '' ? '' : `${field}: `}${problem}`);
+    this.name = 'ConfigFileError';
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.field = field;
+  }
+}
+
+export const CONFIG_SCHEMA_URL = new URL('../../schema/keymint.config.schema.json', import.meta.url);
+
+let checker: ReturnType<typeof schemaChecker> | undefined;
+/** The shipped schema, compiled on first use (it sits at the same depth from src/ and dist/). */
+function schemaCheck(value: unknown) {
+  checker ??= schemaChecker(JSON.parse(readFileSync(CONFIG_SCHEMA_URL, 'utf8')) as Record<string, unknown>);
+  return checker(value);
+}
+
+/** `clients.billing.scopes[1]`; a key that is not a plain name is quoted. */
+export function fieldName(field: FieldPath): string {
+  return field
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$-]*$/.test(k) ? `${i === 0 ? '' : '.'}${k}` : `[${JSON.stringify(k)}]`))
+    .join('');
+}
+
+/** Parses and checks a configuration file's text; throws ConfigFileError on the first problem. */
+export function parseConfigFile(text: string, options: ParseConfigFileOptions = {}): ParsedConfigFile {
+  const path = options.path ?? 'keymint.yaml';
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const at = (offset: number) => lines.linePos(offset);
+  if (/\.json$/i.test(path)) strictJson(text, path, at);
+  const syntax = doc.errors[0] ?? doc.warnings[0];
+  if (syntax) {
+    const { line, col } = at(syntax.pos[0]);
+    throw new ConfigFileError(path, line, col, '', syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
+  }
+  const position = (field: FieldPath, atKey = false): { line: number; col: number } => {
+    const { node, key } = nodeAt(doc, field);
+    const range = (atKey && key ? key : node)?.range;
+    return range ? at(range[0]) : { line: 1, col: 1 };
+  };
+  const error = (field: FieldPath, message: string, atKey = false): ConfigFileError => {
+    const { line, col } = position(field, atKey);
+    return new ConfigFileError(path, line, col, fieldName(field), message);
+  };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    // The one failure left after parsing: aliases that would expand past maxAliasCount.
+    throw new ConfigFileError(path, 1, 1, '', 'too many alias expansions (at most 100); write the values out');
+  }
+  if (value === null || value === undefined) throw new ConfigFileError(path, 1, 1, '', 'the file is empty; a configuration file starts with `version: 1`');
+  const problem = schemaCheck(value);
+  if (problem) throw error(problem.path, problem.message, problem.atKey);
+
+  const file = value as KeymintFile;
+  if (file.sandbox !== undefined && options.allowSandbox !== true) {
+    throw error(['sandbox'], 'this is a sandbox file: `keymint sandbox --file` loads it; `apply` does not (remove the section to apply its clients)', true);
+  }
+  const ids = new Map<string, string>();
+  for (const [key, client] of Object.entries(file.clients ?? {})) {
+    const secret = client.secret;
+    if (secret !== undefined) {
+      const sources = (['env', 'file', 'value'] as const).filter((k) => secret[k] !== undefined);
+      if (sources.length !== 1) throw error(['clients', key, 'secret'], `names ${sources.length === 0 ? 'no source' : `both ${sources.join(' and ')}`}; give exactly one of env, file${options.allowSandbox ? ', value' : ''}`);
+      if (secret.value !== undefined && options.allowSandbox !== true) {
+        throw error(['clients', key, 'secret', 'value'], 'a secret written in the file is for sandbox files only; use secret.env or secret.file', true);
+      }
+      if (secret.generate !== undefined && secret.file === undefined) throw error(['clients', key, 'secret', 'generate'], 'generate needs file: where the generated secret is written', true);
+    }
+    if (client.id !== undefined) {
+      const other = ids.get(client.id);
+      if (other !== undefined) throw error(['clients', key, 'id'], `the same id as clients.${other}`);
+      ids.set(client.id, key);
+    }
+  }
+  return {
+    file: { version: 1, clients: file.clients ?? {}, ...(file.sandbox === undefined ? {} : { sandbox: file.sandbox }) },
+    locate: (field) => {
+      const { line, col } = position(field);
+      return `${path}:${line}:${col}`;
+    },
+    error: (field, message) => error(field, message),
+  };
+}
+
+/** Reads and parses a configuration file; an unreadable file is a ConfigFileError too. */
+export function loadConfigFile(path: string, options: Omit<ParseConfigFileOptions, 'path'> = {}): ParsedConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'not readable (permission denied)' : `cannot be read (${code ?? 'error'})`;
+    throw new ConfigFileError(path, 0, 0, '', why);
+  }
+  return parseConfigFile(text, { ...options, path });
+}
+
+/** A `.json` file is JSON: what YAML would forgive (trailing commas, comments, bare words) is refused. */
+function strictJson(text: string, path: string, at: (offset: number) => { line: number; col: number }): void {
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    const offset = Number(/at position (\d+)/.exec(message)?.[1] ?? 0);
+    const { line, col } = at(offset);
+    throw new ConfigFileError(path, line, col, '', `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '')}`);
+  }
+}
+
+/** The node at `field`, or the nearest present parent's; with the key node when the last step is a map key. */
+function nodeAt(doc: Document, field: FieldPath): { node: YamlNode | undefined; key: YamlNode | undefined } {
+  let node = doc.contents as YamlNode | null;
+  let key: YamlNode | undefined;
+  for (const step of field) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === String(step));
+      if (!pair) return { node, key: undefined };
+      key = pair.key as YamlNode;
+      node = (pair.value as YamlNode | null) ?? key;
+    } else if (node && 'items' in node && Array.isArray(node.items) && typeof step === 'number' && node.items[step]) {
+      key = undefined;
+      node = node.items[step] as YamlNode;
+    } else {
+      return { node: node ?? undefined, key: undefined };
+    }
+  }
+  return { node: node ?? undefined, key };
+}
