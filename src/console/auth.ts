@@ -14,7 +14,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { LockoutRule } from '../limits/types.ts';
 import type { ConsoleRole, ConsoleSessionRecord, Store } from '../storage/types.ts';
 import { randomBase62 } from '../tokens/random.ts';
-import { verifyPassword } from './password.ts';
+import { hashPassword, verifyPassword } from './password.ts';
 import { bearerDigest, USER_NAME } from './users.ts';
 
 /** Failures of one user name before it locks; the lock doubles from 30 s up to 15 min. */
@@ -94,13 +94,18 @@ export class ConsoleAuth {
     return { ok: true, ...started };
   }
 
-  /** Redeems a one-time link (consumed atomically: one browser wins); undefined when unknown, used or expired. */
-  async redeemLink(token: string, previous?: string): Promise<{ cookie: string; session: Session } | undefined> {
+  /**
+   * Redeems a one-time link (consumed atomically: one browser wins) and sets the password its user
+   * chose (already checked by the caller); undefined when the link is unknown, used or expired.
+   */
+  async redeemLink(token: string, password: string, previous?: string): Promise<{ cookie: string; session: Session } | undefined> {
     if (!/^kml_[A-Za-z0-9]{43}$/.test(token)) return undefined;
+    const hash = await hashPassword(password);
     const link = await this.#deps.store.consoleLinks.consume(bearerDigest(token), this.#now());
     if (!link) return undefined;
     const user = await this.#deps.store.consoleUsers.get(link.user);
-    if (!user) return undefined;
+    if (!user || !(await this.#deps.store.consoleUsers.setPassword(user.name, hash, this.#now()))) return undefined;
+    await this.#audit(actorOf(user.name), 'console.password_set', user.name, { method: 'link' });
     if (previous !== undefined) await this.signOut(previous, false);
     const started = await this.#start(user.name, user.role);
     await this.#audit(actorOf(user.name), 'console.sign_in', user.name, { method: 'link' });

@@ -388,6 +388,8 @@ export interface ConsoleUserRepo {
   get(name: string): Promise<ConsoleUserRecord | undefined>;
   /** Ordered by name. */
   list(): Promise<ConsoleUserRecord[]>;
+  /** Replaces the user's password hash; true when the user exists. */
+  setPassword(name: string, passwordHash: string, at: number): Promise<boolean>;
   /** Removes the user and, in the same transaction, every session and link of theirs; true when removed. */
   delete(name: string): Promise<boolean>;
 }

@@ -77,6 +77,12 @@ export class MemoryConsoleUsers implements ConsoleUserRepo {
   async list(): Promise<ConsoleUserRecord[]> {
     return [...this.#rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((u) => ({ ...u }));
   }
+  async setPassword(name: string, passwordHash: string, at: number): Promise<boolean> {
+    const row = this.#rows.get(name);
+    if (!row) return false;
+    this.#rows.set(name, { ...row, passwordHash, updatedAt: at });
+    return true;
+  }
   async delete(name: string): Promise<boolean> {
     if (!this.#rows.delete(name)) return false;
     for (const [k, s] of this.#sessions.rows) if (s.user === name) this.#sessions.rows.delete(k);

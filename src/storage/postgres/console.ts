@@ -32,6 +32,9 @@ export function postgresConsoleUsers(db: Db): ConsoleUserRepo {
     async list() {
       return (await db.query<ConsoleUserRow>('SELECT * FROM console_users ORDER BY name COLLATE "C"')).map(toConsoleUser);
     },
+    async setPassword(name, hash, at) {
+      return (await counted(db.query, 'UPDATE console_users SET password_hash = $2, updated_at = $3 WHERE name = $1', [name, hash, at])) === 1;
+    },
     async delete(name) {
       return db.tx(async (q) => {
         await q('DELETE FROM console_sessions WHERE user_name = $1', [name]);

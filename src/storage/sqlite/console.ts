@@ -20,6 +20,7 @@ export function sqliteConsoleUsers(db: Db): ConsoleUserRepo {
   const insert = db.prepare(insertSql('console_users', CONSOLE_USER_COLUMNS));
   const get = db.prepare<ConsoleUserRow>('SELECT * FROM console_users WHERE name = ?');
   const list = db.prepare<ConsoleUserRow>('SELECT * FROM console_users ORDER BY name');
+  const setPassword = db.prepare('UPDATE console_users SET password_hash = ?, updated_at = ? WHERE name = ?');
   const remove = db.prepare('DELETE FROM console_users WHERE name = ?');
   const removeSessions = db.prepare('DELETE FROM console_sessions WHERE user_name = ?');
   const removeLinks = db.prepare('DELETE FROM console_links WHERE user_name = ?');
@@ -33,6 +34,9 @@ export function sqliteConsoleUsers(db: Db): ConsoleUserRepo {
     },
     async list() {
       return list.all().map(toConsoleUser);
+    },
+    async setPassword(name, hash, at) {
+      return setPassword.run(hash, at, name) === 1;
     },
     async delete(name) {
       return db.immediate(() => {

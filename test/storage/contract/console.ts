@@ -36,6 +36,10 @@ export function consoleContract(test: StoreTest): void {
     assert.deepEqual(await s.consoleUsers.get('bob'), user('bob', { role: 'viewer' }));
     assert.equal(await s.consoleUsers.get('nobody'), undefined);
     assert.deepEqual((await s.consoleUsers.list()).map((u) => `${u.name}:${u.role}`), ['ann:admin', 'bob:viewer']);
+    assert.equal(await s.consoleUsers.setPassword('ann', 'scrypt$new', 2000), true);
+    assert.deepEqual(await s.consoleUsers.get('ann'), user('ann', { passwordHash: 'scrypt$new', updatedAt: 2000 }));
+    assert.equal(await s.consoleUsers.setPassword('nobody', 'scrypt$new', 2000), false);
+    assert.equal(await s.consoleUsers.get('nobody'), undefined);
   });
 
   test('users: delete takes the user’s sessions and links with it, and no one else’s', async (s) => {
