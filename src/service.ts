@@ -10,7 +10,7 @@ import { ConfigError, withBoundPort, type Config } from './config/index.ts';
 import { openKeymint, type KeymintCore, type OpenOptions } from './core.ts';
 import { DIALECTS, mountsOf } from './dialects/index.ts';
 import { oauth2 } from './dialects/oauth2.ts';
-import { bindGrants } from './grants/index.ts';
+import { bindGrants, GRANT_TYPES } from './grants/index.ts';
 import { discoveryRoutes } from './http/discovery.ts';
 import { mountRegistration } from './http/endpoints/registration.ts';
 import { registerGauges } from './http/gauges.ts';
@@ -87,6 +87,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
           feed: core.redis || options.feed ? core.feed : undefined,
           settings: config,
           dialects: mountsOf(config).map((m) => m.dialect.name),
+          grants: GRANT_TYPES,
           log,
           ...(options.now ? { now: options.now } : {}),
         })

@@ -3,7 +3,7 @@
  * (ClientService, the keyring, the audit log), each change audited under the signed-in user's name
  * (`console:<name>`). Pages call these and render; they never reach the store themselves.
  */
-import { ClientInputError, type ClientService, type ClientView, type CreateClientInput } from '../credentials/clients.ts';
+import { ClientNotFoundError, type ClientService, type ClientView, type CreateClientInput } from '../credentials/clients.ts';
 import type { AuditEvent, AuditFilter, ClientMode, ClientStatus, KeyRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { actorOf, type SignedInUser } from './auth.ts';
@@ -44,12 +44,19 @@ export interface ConsoleDataDeps {
   readonly store: Pick<Store, 'audit'>;
   /** The dialects mounted on this server (the filter's choices). */
   readonly dialects: readonly string[];
+  /** Grant types a client may be given (the grant registry). */
+  readonly grants: readonly string[];
   readonly environment: string;
+  readonly maxTokenTtl: number;
+  /** The JWKS URL, shown on the keys page. */
+  readonly jwksUri: string;
   readonly traffic: () => Promise<TrafficView>;
   readonly now?: () => number;
 }
 
 export const AUDIT_PAGE = 50;
+/** Deepest page number the audit page follows. */
+export const MAX_AUDIT_PAGE = 200;
 
 export class ConsoleData {
   readonly #deps: ConsoleDataDeps;
@@ -66,6 +73,23 @@ export class ConsoleData {
 
   get environment(): string {
     return this.#deps.environment;
+  }
+
+  get grants(): readonly string[] {
+    return this.#deps.grants;
+  }
+
+  get maxTokenTtl(): number {
+    return this.#deps.maxTokenTtl;
+  }
+
+  get jwksUri(): string {
+    return this.#deps.jwksUri;
+  }
+
+  /** Every key without private parts: signing keys and peppers. */
+  keyDescriptions(): KeyView[] {
+    return this.#deps.keyring.describe();
   }
 
   async listClients(filter: ClientFilter = {}): Promise<ClientView[]> {
@@ -100,9 +124,19 @@ export class ConsoleData {
     return this.#deps.clients.show(id);
   }
 
-  /** Creates a client from the create form; the secret is in the answer only (show it once). */
-  createClient(form: URLSearchParams, user: SignedInUser): Promise<{ client: ClientView; clientSecret: string | null }> {
-    return this.#deps.clients.create(clientInput(form), actorOf(user));
+  /** Creates a client; the secret is in the answer only (show it once). */
+  createClient(input: CreateClientInput, user: SignedInUser): Promise<{ client: ClientView; clientSecret: string | null }> {
+    return this.#deps.clients.create(input, actorOf(user));
+  }
+
+  /** A client's name, or undefined when it is gone (traffic labels). */
+  async clientName(id: string): Promise<string | undefined> {
+    try {
+      return (await this.#deps.clients.show(id)).name;
+    } catch (err) {
+      if (err instanceof ClientNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /** A new secret; the older one keeps working `overlapSeconds` more. The secret is in the answer only. */
@@ -151,6 +185,20 @@ export class ConsoleData {
     return this.#deps.store.audit.query(filter, limit, q.before);
   }
 
+  /**
+   * Page `page` (1-based) of `size` events: keyset pages followed from the newest, at most
+   * `MAX_AUDIT_PAGE` deep (older events: narrow the filter).
+   */
+  async auditPageNumber(filter: AuditFilter, page: number, size: number): Promise<{ events: AuditEvent[]; next: string | undefined }> {
+    let before: string | undefined;
+    let result = await this.audit({ ...filter, limit: size });
+    for (let i = 1; i < Math.min(page, MAX_AUDIT_PAGE) && result.next !== undefined; i++) {
+      before = result.next;
+      result = await this.audit({ ...filter, limit: size, before });
+    }
+    return result;
+  }
+
   /** The audit query a page's query string asks for (`client`, `actor`, `action`, `before`). */
   auditQuery(query: URLSearchParams): AuditQuery {
     const v = (name: string) => {
@@ -163,35 +211,4 @@ export class ConsoleData {
   traffic(): Promise<TrafficView> {
     return this.#deps.traffic();
   }
-}
-
-/**
- * The create form as ClientService input: `name`, `mode`, `type`, `scopes` (space- or
- * comma-separated), `grants` (repeated), `redirect_uris` and `audiences` (one per line), `dialects`
- * (repeated), `ttl`, `rate_limit` (blank = default), `trusted` (present = on).
- */
-export function clientInput(form: URLSearchParams): CreateClientInput {
-  const words = (name: string) => (form.get(name) ?? '').split(/[\s,]+/).filter(Boolean);
-  const lines = (name: string) => (form.get(name) ?? '').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
-  const int = (name: string): number | null => {
-    const raw = form.get(name)?.trim();
-    if (!raw) return null;
-    if (!/^\d{1,10}$/.test(raw)) throw new ClientInputError(name, `${name.replace('_', ' ')} must be a whole number`);
-    return Number(raw);
-  };
-  const mode = form.get('mode') || 'live';
-  const type = form.get('type') || 'confidential';
-  return {
-    name: (form.get('name') ?? '').trim(),
-    mode: mode as ClientMode,
-    type: type as CreateClientInput['type'],
-    scopes: words('scopes'),
-    ...(form.getAll('grants').length > 0 ? { grants: form.getAll('grants') } : {}),
-    redirectUris: lines('redirect_uris'),
-    audiences: lines('audiences'),
-    dialects: form.getAll('dialects').filter(Boolean),
-    trusted: form.has('trusted'),
-    ttl: int('ttl'),
-    rateLimit: int('rate_limit'),
-  };
 }

@@ -1,7 +1,7 @@
 /**
  * The console's request/response layer: what a page is written against (see README.md here).
  *
- *   route('GET', '/clients/:id', 'viewer', async (req) => page(req, 'Client', html`…`))
+ *   route('GET', '/clients/:id', 'viewer', async (req) => htmlResponse(200, clientDetailPage(ctx(req), view)))
  *
  * Before a handler runs, the mount (mount.ts) has resolved the signed-in user (else: sign-in page),
  * checked the role (a viewer on an admin route: 403), parsed the form of a POST and checked its
@@ -11,7 +11,6 @@
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import type { ConsoleRole } from '../storage/types.ts';
 import type { SignedInUser } from './auth.ts';
-import { html, type Html } from './html.ts';
 
 export type ConsoleMethod = 'GET' | 'POST';
 
@@ -26,7 +25,7 @@ export interface ConsoleRequest {
   /** The urlencoded body of a POST (empty for GET); the CSRF field is already checked. */
   readonly form: URLSearchParams;
   readonly user: SignedInUser;
-  /** The CSRF token to put in every form: `csrfField(req)`. */
+  /** The CSRF token to put in every form (pages' `csrfField(ctx)`). */
   readonly csrf: string;
   /** Epoch ms, read once for the request. */
   readonly now: number;
@@ -49,14 +48,11 @@ export const route = (method: ConsoleMethod, path: string, role: ConsoleRole, ha
 /** The name of the form field that carries the CSRF token. */
 export const CSRF_FIELD = 'csrf';
 
-/** The hidden input every form must contain. */
-export const csrfField = (req: Pick<ConsoleRequest, 'csrf'>): Html => html`<input type="hidden" name="${CSRF_FIELD}" value="${req.csrf}">`;
-
 export const hasRole = (user: SignedInUser, role: ConsoleRole): boolean => role === 'viewer' || user.role === 'admin';
 
 /** An HTML page answer (`Cache-Control: no-store`; the mount adds the security headers). */
-export function htmlResponse(status: number, body: Html, headers: Readonly<Record<string, string>> = {}): HttpResponse {
-  return { status, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...headers }, body: body.text };
+export function htmlResponse(status: number, body: string | { toString(): string }, headers: Readonly<Record<string, string>> = {}): HttpResponse {
+  return { status, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...headers }, body: String(body) };
 }
 
 /** 303 See Other to a console path (`/clients`) or an absolute path: the answer to a POST that worked. */

@@ -1,6 +1,6 @@
 /**
  * The web console, assembled: sign-in and sessions (auth.ts), the data pages read and change
- * (data.ts), the live traffic (traffic.ts), the pages (pages/) and the JSON API (api.ts), mounted at
+ * (data.ts), the live traffic (traffic.ts), the page routes (routes.ts, rendering pages/), mounted at
  * `/console/` (mount.ts). Created only when `--console` is on; then its one cost on the token path is
  * the traffic observer's few map increments per request.
  */
@@ -11,12 +11,10 @@ import type { Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import type { Logger } from '../util/log.ts';
-import { actionRoutes } from './actions.ts';
-import { apiRoutes } from './api.ts';
 import { actorOf, ConsoleAuth, type Lockouts } from './auth.ts';
 import { ConsoleData } from './data.ts';
 import { consoleMount } from './mount.ts';
-import { pageRoutes } from './pages/index.ts';
+import { pageRoutes } from './routes.ts';
 import { DeploymentTraffic, TrafficRecorder } from './traffic.ts';
 
 export { TrafficRecorder } from './traffic.ts';
@@ -32,8 +30,10 @@ export interface ConsoleDeps {
   readonly recorder: TrafficRecorder;
   /** The feed traffic is shared on (Redis, or a cluster's relay); undefined: this process alone. */
   readonly feed: Feed | undefined;
-  readonly settings: { readonly issuer: string; readonly environment: string; readonly consoleSessionTtl: number; readonly consoleIdleTtl: number };
+  readonly settings: { readonly issuer: string; readonly environment: string; readonly maxTokenTtl: number; readonly consoleSessionTtl: number; readonly consoleIdleTtl: number };
   readonly dialects: readonly string[];
+  /** Grant types a client may be given (the grant registry). */
+  readonly grants: readonly string[];
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -55,13 +55,16 @@ export function createConsole(deps: ConsoleDeps): Console {
     keyring: deps.keyring,
     store: deps.store,
     dialects: deps.dialects,
+    grants: deps.grants,
     environment: deps.settings.environment,
+    maxTokenTtl: deps.settings.maxTokenTtl,
+    jwksUri: `${deps.settings.issuer}/oauth2/jwks`,
     traffic: async () => traffic.view(),
     now,
   });
   const mount = consoleMount({
     auth,
-    routes: [...pageRoutes(data), ...actionRoutes(data), ...apiRoutes(data)],
+    routes: pageRoutes(data),
     issuer: deps.settings.issuer,
     sessionTtl: deps.settings.consoleSessionTtl,
     log: deps.log,

@@ -8,11 +8,12 @@ import type { Handler, Route } from '../http/router.ts';
 import type { Logger } from '../util/log.ts';
 import { toOAuthError } from '../wire/errors.ts';
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
-import { loadAssets, type Asset } from './assets.ts';
+import { assetResponse } from './assets/index.ts';
 import { ConsoleAuth, type Session } from './auth.ts';
 import { cookieHeader, readCookies, SESSION_COOKIE, PRE_COOKIE } from './cookies.ts';
 import { CSRF_FIELD, hasRole, htmlResponse, jsonResponse, redirect, RouteTable, type ConsoleRequest, type ConsoleRoute } from './http.ts';
-import { errorPage, linkPage, signInPage } from './pages/public.ts';
+import { errorPage, setPasswordPage, signInPage, type PageContext } from './pages/index.ts';
+import { passwordProblem } from './password.ts';
 import { randomBase62 } from '../tokens/random.ts';
 
 export const CONSOLE_PREFIX = '/console';
@@ -21,8 +22,7 @@ export const CONSOLE_PREFIX = '/console';
  * The Content-Security-Policy of every console answer: scripts, styles, images and fetches from the
  * console's own origin only, nothing inline, no plugins, no framing, forms posting only here.
  */
-export const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export interface ConsoleMountDeps {
   readonly auth: ConsoleAuth;
@@ -46,32 +46,39 @@ export function consoleMount(deps: ConsoleMountDeps): { route: Route; prefix: st
   };
 }
 
+/** The page context of an answer given before or outside a route (errors, sign-in). */
+const anonymous = (csrf = ''): PageContext => ({ user: null, csrf, sandbox: false });
+const error = (status: number, message: string, ctx: PageContext = anonymous(), headers: Record<string, string> = {}): HttpResponse =>
+  htmlResponse(status, errorPage(ctx, status, message), headers);
+
 function consoleHandler(deps: ConsoleMountDeps): Handler {
   const table = new RouteTable(deps.routes);
-  const assets = loadAssets();
   return async (req) => {
     let res: HttpResponse;
     try {
-      res = await dispatch(req, deps, table, assets);
+      res = await dispatch(req, deps, table);
     } catch (err) {
       const mapped = toOAuthError(err);
-      if (mapped.code === 'temporarily_unavailable') res = htmlResponse(503, errorPage('The console is temporarily unavailable', 'The store did not answer. Try again in a moment.'), { 'Retry-After': String(mapped.retryAfter ?? 1) });
+      if (mapped.code === 'temporarily_unavailable') res = error(503, 'The store did not answer. Try again in a moment.', anonymous(), { 'Retry-After': String(mapped.retryAfter ?? 1) });
       else {
         deps.log.error('console request failed', { err, method: req.method });
-        res = htmlResponse(500, errorPage('Something went wrong', 'The console could not answer this request. The error has been logged.'));
+        res = error(500, 'The console could not answer this request. The error has been logged.');
       }
     }
     return withHeaders(res, deps.issuer);
   };
 }
 
-async function dispatch(req: HttpRequest, deps: ConsoleMountDeps, table: RouteTable, assets: ReadonlyMap<string, Asset>): Promise<HttpResponse> {
+async function dispatch(req: HttpRequest, deps: ConsoleMountDeps, table: RouteTable): Promise<HttpResponse> {
   const sub = decodePath(req.path.slice(CONSOLE_PREFIX.length));
-  if (sub === undefined) return htmlResponse(400, errorPage('Bad request', 'The address is malformed.'));
-  if (sub.startsWith('/assets/')) return asset(req, assets.get(sub.slice('/assets/'.length)));
+  if (sub === undefined) return error(400, 'The address is malformed.');
+  if (sub.startsWith('/assets/')) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return { ...error(405, 'Files are only read.'), headers: { Allow: 'GET, HEAD', 'Content-Type': 'text/html; charset=utf-8' } };
+    return assetResponse(req.path, req.query) ?? error(404, 'There is no such file.');
+  }
   const cookies = readCookies(req);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
-  if (method === 'POST' && !sameOrigin(req)) return htmlResponse(403, errorPage('Refused', 'This request did not come from the console.'));
+  if (method === 'POST' && !sameOrigin(req)) return error(403, 'This request did not come from the console.');
 
   if (sub === '/sign-in' || sub === '/link') return publicPage(req, method, sub, cookies, deps);
 
@@ -81,24 +88,25 @@ async function dispatch(req: HttpRequest, deps: ConsoleMountDeps, table: RouteTa
   if (!session) {
     if (sub.startsWith('/api/')) return jsonResponse(401, { error: 'sign_in_required' });
     if (method === 'GET') return redirect('/sign-in');
-    return htmlResponse(403, errorPage('Signed out', 'Your session has ended. Sign in again.'));
+    return error(403, 'Your session has ended. Sign in again.');
   }
+  const csrf = deps.auth.csrfToken(session);
+  const ctx: PageContext = { user: session.user, csrf, sandbox: false };
   if (!found.route) {
-    if (found.methods.length > 0) return { ...htmlResponse(405, errorPage('Not allowed', 'This page does not accept that method.')), headers: { Allow: found.methods.join(', '), 'Content-Type': 'text/html; charset=utf-8' } };
-    return htmlResponse(404, errorPage('Not found', 'There is no such page in the console.'));
+    if (found.methods.length > 0) return { ...error(405, 'This page does not accept that method.', ctx), headers: { Allow: found.methods.join(', '), 'Content-Type': 'text/html; charset=utf-8' } };
+    return error(404, 'There is no such page in the console.', ctx);
   }
   const { route, params } = found;
-  const csrf = deps.auth.csrfToken(session);
   const form = method === 'POST' ? parseForm(req) : new URLSearchParams();
   if (method === 'POST') {
     if (form === undefined || !ConsoleAuth.tokensEqual(csrf, form.get(CSRF_FIELD) ?? header(req, 'x-csrf-token'))) {
       await deps.onRefused(session.user.name, `csrf ${route.path}`);
-      return htmlResponse(403, errorPage('Refused', 'The form has expired or did not come from this console. Reload the page and try again.'));
+      return error(403, 'The form has expired or did not come from this console. Reload the page and try again.', ctx);
     }
   }
   if (!hasRole(session.user, route.role)) {
     await deps.onRefused(session.user.name, `role ${method} ${route.path}`);
-    return htmlResponse(403, errorPage('Not allowed', `This needs the ${route.role} role; you are signed in as a ${session.user.role}.`));
+    return error(403, `This needs the ${route.role} role; you are signed in as a ${session.user.role}.`, ctx);
   }
   const request: ConsoleRequest = { http: req, method: method as 'GET' | 'POST', path: sub, params, query: new URLSearchParams(req.query), form: form ?? new URLSearchParams(), user: session.user, csrf, now: deps.now() };
   return route.handler(request);
@@ -111,30 +119,37 @@ async function publicPage(req: HttpRequest, method: string, sub: string, cookies
     pre = randomBase62(32);
     preHeaders['Set-Cookie'] = cookieHeader(PRE_COOKIE, pre, 3600);
   }
-  const token = deps.auth.preToken(pre);
+  const ctx = anonymous(deps.auth.preToken(pre));
   const query = new URLSearchParams(req.query);
+  const linkForm = (token: string, errors?: Record<string, string>) => setPasswordPage(ctx, { action: '/console/link', fields: { token }, ...(errors ? { errors } : {}) });
   if (method === 'GET') {
-    if (sub === '/sign-in') return htmlResponse(200, signInPage({ csrf: token }), preHeaders);
-    return htmlResponse(200, linkPage({ csrf: token, token: query.get('token') ?? '' }), preHeaders);
+    if (sub === '/sign-in') return htmlResponse(200, signInPage(ctx), preHeaders);
+    return htmlResponse(200, linkForm(query.get('token') ?? ''), preHeaders);
   }
-  if (method !== 'POST') return { ...htmlResponse(405, errorPage('Not allowed', 'This page accepts GET and POST.')), headers: { Allow: 'GET, HEAD, POST', 'Content-Type': 'text/html; charset=utf-8' } };
+  if (method !== 'POST') return { ...error(405, 'This page accepts GET and POST.'), headers: { Allow: 'GET, HEAD, POST', 'Content-Type': 'text/html; charset=utf-8' } };
   const form = parseForm(req);
   // A sign-in form is bound to the pre-session cookie this browser got with it (no login CSRF).
-  if (form === undefined || cookies.get(PRE_COOKIE) !== pre || !ConsoleAuth.tokensEqual(token, form.get(CSRF_FIELD))) {
-    return htmlResponse(403, signInPage({ csrf: token, error: 'The form has expired. Try again.' }), preHeaders);
+  if (form === undefined || cookies.get(PRE_COOKIE) !== pre || !ConsoleAuth.tokensEqual(ctx.csrf, form.get(CSRF_FIELD))) {
+    return htmlResponse(403, signInPage(ctx, { error: 'The form has expired. Try again.' }), preHeaders);
   }
   const previous = cookies.get(SESSION_COOKIE);
   if (sub === '/link') {
-    const started = await deps.auth.redeemLink(form.get('token') ?? '', previous);
-    if (!started) return htmlResponse(400, errorPage('This link cannot be used', 'It is unknown, was used already, or has expired. Ask for a new one with `keymint console link`.'));
+    const token = form.get('token') ?? '';
+    const password = form.get('password') ?? '';
+    const problem = passwordProblem(password);
+    if (problem) return htmlResponse(400, linkForm(token, { password: problem }));
+    if (form.get('confirm') !== password) return htmlResponse(400, linkForm(token, { confirm: 'The two passwords differ.' }));
+    const started = await deps.auth.redeemLink(token, password, previous);
+    if (!started) return error(400, 'This link cannot be used: it is unknown, was used already, or has expired. Ask an operator for a new one (keymint console link).');
     return signedIn(started.cookie, deps.sessionTtl);
   }
-  const result = await deps.auth.signIn(form.get('name') ?? '', form.get('password') ?? '', req.ip, previous);
+  const username = form.get('username') ?? '';
+  const result = await deps.auth.signIn(username, form.get('password') ?? '', req.ip, previous);
   if (result.ok) return signedIn(result.cookie, deps.sessionTtl);
   if (result.reason === 'locked') {
-    return htmlResponse(429, signInPage({ csrf: token, error: `Too many failed sign-ins. Try again in ${result.retryAfter} seconds.` }), { 'Retry-After': String(result.retryAfter) });
+    return htmlResponse(429, signInPage(ctx, { error: `Too many failed sign-ins. Try again in ${result.retryAfter} seconds.` }), { 'Retry-After': String(result.retryAfter) });
   }
-  return htmlResponse(401, signInPage({ csrf: token, error: 'Wrong name or password.', name: form.get('name') ?? '' }));
+  return htmlResponse(401, signInPage(ctx, { error: 'Wrong username or password.', username }));
 }
 
 /** The new session's cookie, and on to the home page. (The pre-session cookie is left to expire: it grants nothing.) */
@@ -146,18 +161,11 @@ function signedIn(cookie: string, ttl: number): HttpResponse {
 async function signOut(req: HttpRequest, session: Session, cookies: ReadonlyMap<string, string>, deps: ConsoleMountDeps): Promise<HttpResponse> {
   const form = parseForm(req);
   if (form === undefined || !ConsoleAuth.tokensEqual(deps.auth.csrfToken(session), form.get(CSRF_FIELD))) {
-    return htmlResponse(403, errorPage('Refused', 'The form has expired. Reload the page and try again.'));
+    return error(403, 'The form has expired. Reload the page and try again.', { user: session.user, csrf: deps.auth.csrfToken(session), sandbox: false });
   }
   await deps.auth.signOut(cookies.get(SESSION_COOKIE)!);
   const res = redirect('/sign-in');
   return { ...res, headers: { ...res.headers, 'Set-Cookie': cookieHeader(SESSION_COOKIE, '', 0) } };
-}
-
-function asset(req: HttpRequest, a: Asset | undefined): HttpResponse {
-  if (!a) return htmlResponse(404, errorPage('Not found', 'No such file.'));
-  if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, headers: { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Method not allowed' };
-  if (req.headers['if-none-match'] === a.etag) return { status: 304, headers: { ETag: a.etag, 'Cache-Control': 'no-cache' }, body: '' };
-  return { status: 200, headers: { 'Content-Type': a.type, ETag: a.etag, 'Cache-Control': 'no-cache' }, body: a.body };
 }
 
 /** The headers every console answer carries. */

@@ -351,8 +351,15 @@ export interface AuditFilter {
   /** The object acted on (a client id, a kid, a console user). */
   readonly target?: string;
   readonly actor?: string;
+  /** Exact, or ending with `.` a prefix (`client.` for every client action). */
   readonly action?: string;
 }
+
+/** True when `event` passes every filter given (the rule every backend implements in its own way). */
+export const auditMatches = (e: AuditEvent, f: AuditFilter): boolean =>
+  (f.target === undefined || e.target === f.target) &&
+  (f.actor === undefined || e.actor === f.actor) &&
+  (f.action === undefined || (f.action.endsWith('.') ? e.action.startsWith(f.action) : e.action === f.action));
 
 export interface AuditPage {
   readonly events: AuditEvent[];

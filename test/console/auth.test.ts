@@ -11,7 +11,8 @@ import { startServer, type TestServer } from '../support/harness.ts';
 import { addUser, Browser, PASSWORD, signedIn } from './support.ts';
 
 const SESSION = '__Host-keymint_console';
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const HOME = '/console/clients';
 
 async function consoleServer(t: { after(fn: () => Promise<void>): void }, flags: Record<string, string> = {}, now?: () => number): Promise<TestServer> {
   const server = await startServer({ console: 'true', ...flags }, now ? { now } : {});
@@ -45,9 +46,10 @@ test('CO-02 the session cookie is __Host-, HttpOnly, Secure, SameSite=Strict, Pa
   const stored = await server.keymint.store.consoleSessions.find(bearerDigest(value));
   assert.equal(stored?.user, 'ann');
   assert.equal(await server.keymint.store.consoleSessions.find(value), undefined);
-  const home = await b.get('/console/');
+  assert.equal((await b.get('/console/')).headers.get('location'), HOME);
+  const home = await b.get(HOME);
   assert.equal(home.status, 200);
-  assert.match(await home.text(), /Signed in as <strong>ann<\/strong>, role <strong>admin<\/strong>/);
+  assert.match(await home.text(), /ann <span class="badge badge-role">admin<\/span>/);
 });
 
 test('CO-02 session fixation: a cookie planted before sign-in is not adopted; signing in again replaces and ends the old session', async (t) => {
@@ -56,22 +58,22 @@ test('CO-02 session fixation: a cookie planted before sign-in is not adopted; si
   const b = new Browser(server.url);
   const planted = `kmc_${'A'.repeat(43)}`;
   b.jar.set(SESSION, planted);
-  assert.equal((await b.get('/console/')).status, 303, 'a planted value is no session');
+  assert.equal((await b.get(HOME)).status, 303, 'a planted value is no session');
   assert.equal((await b.signIn('ann', PASSWORD)).status, 303);
   const first = b.jar.get(SESSION)!;
   assert.notEqual(first, planted);
   const attacker = new Browser(server.url);
   attacker.jar.set(SESSION, planted);
-  assert.equal((await attacker.get('/console/')).status, 303, 'the planted value still signs nobody in');
+  assert.equal((await attacker.get(HOME)).status, 303, 'the planted value still signs nobody in');
   // A second sign-in from the same browser: a new id, and the old one ends.
   const old = new Browser(server.url);
   old.jar.set(SESSION, first);
-  assert.equal((await old.get('/console/')).status, 200);
+  assert.equal((await old.get(HOME)).status, 200);
   assert.equal((await b.signIn('ann', PASSWORD)).status, 303);
   const second = b.jar.get(SESSION)!;
   assert.notEqual(second, first);
-  assert.equal((await old.get('/console/')).status, 303, 'the replaced session is over');
-  assert.equal((await b.get('/console/')).status, 200);
+  assert.equal((await old.get(HOME)).status, 303, 'the replaced session is over');
+  assert.equal((await b.get(HOME)).status, 200);
 });
 
 test('CO-02 a session ends after the idle lifetime and at its absolute end, whatever its use', async (t) => {
@@ -79,11 +81,11 @@ test('CO-02 a session ends after the idle lifetime and at its absolute end, what
   const server = await consoleServer(t, { consoleIdleTtl: '600', consoleSessionTtl: '3600' }, () => clock);
   const b = await signedIn(server, 'ann', 'admin');
   clock += 599_000;
-  assert.equal((await b.get('/console/')).status, 200, 'within the idle lifetime');
+  assert.equal((await b.get(HOME)).status, 200, 'within the idle lifetime');
   clock += 599_000;
-  assert.equal((await b.get('/console/')).status, 200, 'the last request restarted the idle clock');
+  assert.equal((await b.get(HOME)).status, 200, 'the last request restarted the idle clock');
   clock += 601_000;
-  const idle = await b.get('/console/');
+  const idle = await b.get(HOME);
   assert.equal(idle.status, 303);
   assert.equal(idle.headers.get('location'), '/console/sign-in');
 
@@ -91,10 +93,10 @@ test('CO-02 a session ends after the idle lifetime and at its absolute end, what
   assert.equal((await c.signIn('ann', PASSWORD)).status, 303);
   for (let i = 0; i < 6; i++) {
     clock += 590_000;
-    assert.equal((await c.get('/console/')).status, 200, `step ${i}`);
+    assert.equal((await c.get(HOME)).status, 200, `step ${i}`);
   }
   clock += 60_000; // 3600 s after sign-in, used all along
-  assert.equal((await c.get('/console/')).status, 303);
+  assert.equal((await c.get(HOME)).status, 303);
 });
 
 test('CO-01 passwords are stored as scrypt with N ≥ 2^15 and their parameters; wrong passwords fail', async (t) => {
@@ -118,7 +120,7 @@ test('CO-01 lockout: after 5 failures the name is locked (a correct password too
     for (let i = 0; i < 5; i++) {
       const res = await b.signIn(name, 'wrong password!!');
       assert.equal(res.status, 401, `${name} #${i}`);
-      assert.match(await res.text(), /Wrong name or password\./);
+      assert.match(await res.text(), /Wrong username or password\./);
     }
     const locked = await b.signIn(name, name === 'ann' ? PASSWORD : 'wrong password!!');
     assert.equal(locked.status, 429, name);
@@ -159,11 +161,11 @@ test('CO-03 CSRF: a POST without the token, with a wrong one, or with another se
   assert.equal(json.status, 403);
   // Sign-out is a POST like any other.
   assert.equal((await ann.post('/console/sign-out', {})).status, 403);
-  assert.equal((await ann.get('/console/')).status, 200);
+  assert.equal((await ann.get(HOME)).status, 200);
   // The right token works.
   const ok = await ann.post(`/console/clients/${id}/disable`, { csrf: await ann.csrf() });
   assert.equal(ok.status, 303);
-  assert.equal(ok.headers.get('location'), `/console/clients/${id}`);
+  assert.equal(ok.headers.get('location'), `/console/clients/${id}?done=disabled`);
   assert.equal((await server.keymint.clients.show(id)).status, 'disabled');
   assert.ok((await auditOf(server)).includes(`console:ann client.disable ${id}`));
 });
@@ -192,7 +194,7 @@ test('CO-03 a viewer reads but every change is refused on the server (403, audit
   const viewer = await signedIn(server, 'vic', 'viewer');
   const { id } = await server.client();
   const kids = server.keymint.keyring.describe().map((k) => k.kid).sort();
-  assert.equal((await viewer.get('/console/')).status, 200);
+  assert.equal((await viewer.get(HOME)).status, 200);
   assert.equal((await viewer.get('/console/api/traffic')).status, 200);
   const csrf = await viewer.csrf();
   for (const path of [`/console/clients/${id}/disable`, `/console/clients/${id}/delete`, '/console/keys/rotate']) {
@@ -220,23 +222,35 @@ test('one-time link: signs in once; a second use, an expired link and a made-up 
     const page = await b.get(`/console/link?token=${link.token}`);
     assert.equal(page.status, 200);
   }
+  // The password is checked before the link is spent.
   const csrf = await b.csrf(`/console/link?token=${link.token}`);
-  const used = await b.post('/console/link', { csrf, token: link.token });
+  const short = await b.post('/console/link', { csrf, token: link.token, password: 'short', confirm: 'short' });
+  assert.equal(short.status, 400);
+  assert.match(await short.text(), /a password must have at least 12 characters/);
+  const differ = await b.post('/console/link', { csrf, token: link.token, password: PASSWORD, confirm: `${PASSWORD}!` });
+  assert.equal(differ.status, 400);
+  assert.match(await differ.text(), /The two passwords differ\./);
+  const used = await b.redeem(link.token);
   assert.equal(used.status, 303);
-  assert.equal((await b.get('/console/')).status, 200);
+  assert.equal((await b.get(HOME)).status, 200);
+  // The password chosen there now signs in.
+  assert.equal((await new Browser(server.url).signIn('admin', PASSWORD)).status, 303);
   const again = new Browser(server.url);
-  const second = await again.post('/console/link', { csrf: await again.csrf(`/console/link?token=${link.token}`), token: link.token });
+  const second = await again.redeem(link.token, 'another long password');
   assert.equal(second.status, 400);
+  assert.match(await second.text(), /This link cannot be used/);
   assert.equal(again.jar.get(SESSION), undefined);
+  assert.equal((await new Browser(server.url).signIn('admin', 'another long password')).status, 401, 'a spent link changes nothing');
 
   const late = await users.link('admin', 60, 'cli');
   clock += 60_000;
-  assert.equal((await again.post('/console/link', { csrf: await again.csrf('/console/link'), token: late.token })).status, 400);
-  assert.equal((await again.post('/console/link', { csrf: await again.csrf('/console/link'), token: `kml_${'z'.repeat(43)}` })).status, 400);
+  assert.equal((await again.redeem(late.token)).status, 400);
+  assert.equal((await again.redeem(`kml_${'z'.repeat(43)}`)).status, 400);
   // Stored by digest only.
   assert.equal(await server.keymint.store.consoleLinks.consume(link.token, clock), undefined);
   const audit = await auditOf(server);
   assert.ok(audit.includes('console:admin console.sign_in admin'));
+  assert.ok(audit.includes('console:admin console.password_set admin'));
   assert.ok(audit.includes('cli console.link_create admin'));
 });
 
@@ -245,7 +259,7 @@ test('one-time link: two browsers redeeming it at once, exactly one is signed in
   const link = await new ConsoleUsers({ store: server.keymint.store }).link(undefined, 900, 'cli');
   const browsers = Array.from({ length: 5 }, () => new Browser(server.url));
   const tokens = await Promise.all(browsers.map((b) => b.csrf(`/console/link?token=${link.token}`)));
-  const results = await Promise.all(browsers.map((b, i) => b.post('/console/link', { csrf: tokens[i]!, token: link.token })));
+  const results = await Promise.all(browsers.map((b, i) => b.post('/console/link', { csrf: tokens[i]!, token: link.token, password: PASSWORD, confirm: PASSWORD })));
   assert.deepEqual(results.map((r) => r.status).sort(), [303, 400, 400, 400, 400]);
 });
 
@@ -254,7 +268,8 @@ test('CO-04 every console answer carries the CSP and security headers: pages, re
   const ann = await signedIn(server, 'ann', 'admin');
   const anon = new Browser(server.url);
   const answers = [
-    await ann.get('/console/'),
+    await ann.get(HOME),
+    await ann.get('/console/keys'),
     await ann.get('/console/api/traffic'),
     await ann.get('/console/no-such-page'),
     await ann.get('/console/assets/console.css'),
@@ -263,7 +278,7 @@ test('CO-04 every console answer carries the CSP and security headers: pages, re
     await anon.get('/console/sign-in'),
     await anon.get('/console/api/traffic'),
   ];
-  assert.deepEqual(answers.map((r) => r.status), [200, 200, 404, 200, 303, 303, 200, 401]);
+  assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 404, 200, 303, 303, 200, 401]);
   for (const res of answers) {
     assert.equal(res.headers.get('content-security-policy'), CSP, res.url);
     assert.equal(res.headers.get('x-frame-options'), 'DENY');
@@ -271,7 +286,7 @@ test('CO-04 every console answer carries the CSP and security headers: pages, re
     assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
     assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
   }
-  const page = await (await ann.get('/console/')).text();
+  const page = await (await ann.get(HOME)).text();
   assert.doesNotMatch(page, /<script(?![^>]*\bsrc=)/, 'no inline script');
   assert.doesNotMatch(page, /\sstyle=|<style/, 'no inline style');
   assert.doesNotMatch(page, /https?:\/\//, 'nothing from another origin');
@@ -286,7 +301,7 @@ test('sign-out ends the session on the server and is audited', async (t) => {
   assert.equal(ann.jar.get(SESSION), undefined);
   const replay = new Browser(server.url);
   replay.jar.set(SESSION, value);
-  assert.equal((await replay.get('/console/')).status, 303);
+  assert.equal((await replay.get(HOME)).status, 303);
   const audit = await auditOf(server);
   assert.ok(audit.includes('console:ann console.sign_in ann'));
   assert.ok(audit.includes('console:ann console.sign_out ann'));
@@ -296,5 +311,5 @@ test('removing a user ends their sessions at once', async (t) => {
   const server = await consoleServer(t);
   const ann = await signedIn(server, 'ann', 'admin');
   await new ConsoleUsers({ store: server.keymint.store }).remove('ann', 'cli');
-  assert.equal((await ann.get('/console/')).status, 303);
+  assert.equal((await ann.get(HOME)).status, 303);
 });

@@ -22,9 +22,8 @@ test('console link with no users creates the admin "admin" and prints a one-time
   t.after(() => server.close());
   const token = new URL(out.url).searchParams.get('token')!;
   const b = new Browser(server.url);
-  const csrf = await b.csrf(`/console/link?token=${token}`);
-  assert.equal((await b.post('/console/link', { csrf, token })).status, 303);
-  assert.equal((await b.post('/console/link', { csrf, token })).status, 400);
+  assert.equal((await b.redeem(token)).status, 303);
+  assert.equal((await b.redeem(token)).status, 400);
 });
 
 test('console users add with --password-env, and with a generated password printed once; list; sign-in works; remove', async (t) => {
@@ -45,11 +44,11 @@ test('console users add with --password-env, and with a generated password print
   assert.equal((await ann.signIn('ann', 'a long enough password')).status, 303);
   const vic = new Browser(server.url);
   assert.equal((await vic.signIn('vic', password)).status, 303);
-  assert.equal((await vic.get('/console/')).status, 200);
+  assert.equal((await vic.get('/console/clients')).status, 200);
 
   const removed = await run(['users', 'remove', 'vic']);
   assert.equal(removed.code, 0, removed.stderr);
-  assert.equal((await vic.get('/console/')).status, 303, 'the removed user is signed out');
+  assert.equal((await vic.get('/console/clients')).status, 303, 'the removed user is signed out');
   const audit = (await server.keymint.store.audit.list(50)).map((e) => `${e.actor} ${e.action} ${e.target}`);
   assert.ok(audit.includes('cli console.user_add ann'));
   assert.ok(audit.includes('cli console.user_remove vic'));

@@ -33,7 +33,7 @@ export class Browser {
   }
 
   /** The CSRF token of the first form of the page at `path`. */
-  async csrf(path = '/console/'): Promise<string> {
+  async csrf(path = '/console/clients'): Promise<string> {
     const res = await this.get(path);
     const m = /name="csrf" value="([^"]+)"/.exec(await res.text());
     if (!m) throw new Error(`no CSRF field at ${path} (status ${res.status})`);
@@ -42,7 +42,13 @@ export class Browser {
 
   async signIn(name: string, password: string): Promise<Response> {
     const csrf = await this.csrf('/console/sign-in');
-    return this.post('/console/sign-in', { csrf, name, password });
+    return this.post('/console/sign-in', { csrf, username: name, password });
+  }
+
+  /** Redeems a one-time link in the browser: opens it, chooses `password`, submits. */
+  async redeem(token: string, password = PASSWORD): Promise<Response> {
+    const csrf = await this.csrf(`/console/link?token=${token}`);
+    return this.post('/console/link', { csrf, token, password, confirm: password });
   }
 
   #keep(res: Response): Response {

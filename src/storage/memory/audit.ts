@@ -1,5 +1,5 @@
 /** The audit trail as an array, appended to; listed newest first. An event's sequence number is its index + 1. */
-import { auditPage, auditPosition, type AuditEvent, type AuditFilter, type AuditPage, type AuditRepo } from '../types.ts';
+import { auditMatches, auditPage, auditPosition, type AuditEvent, type AuditFilter, type AuditPage, type AuditRepo } from '../types.ts';
 
 export class MemoryAudit implements AuditRepo {
   readonly #events: AuditEvent[] = [];
@@ -15,11 +15,9 @@ export class MemoryAudit implements AuditRepo {
     const found: Array<{ seq: number; event: AuditEvent }> = [];
     for (let seq = Math.min(auditPosition(before) ?? Infinity, this.#events.length + 1) - 1; seq >= 1 && found.length <= limit; seq--) {
       const event = this.#events[seq - 1]!;
-      if (matches(event, filter)) found.push({ seq, event: structuredClone(event) });
+      if (auditMatches(event, filter)) found.push({ seq, event: structuredClone(event) });
     }
     return auditPage(found, limit);
   }
 }
 
-const matches = (e: AuditEvent, f: AuditFilter): boolean =>
-  (f.target === undefined || e.target === f.target) && (f.actor === undefined || e.actor === f.actor) && (f.action === undefined || e.action === f.action);

@@ -4,7 +4,6 @@ import { auditPage, auditPosition, type AuditRepo } from '../types.ts';
 import { insertSql, type Db } from './db.ts';
 
 const INSERT = insertSql('audit', AUDIT_COLUMNS);
-const FILTERS = ['target', 'actor', 'action'] as const;
 
 export function postgresAudit(db: Db): AuditRepo {
   return {
@@ -15,10 +14,13 @@ export function postgresAudit(db: Db): AuditRepo {
       return (await db.query<AuditRow>('SELECT at, actor, action, target, detail FROM audit ORDER BY seq DESC LIMIT $1', [limit])).map(toAudit);
     },
     async query(filter, limit, before) {
-      const used = FILTERS.filter((f) => filter[f] !== undefined);
-      const where = ['seq < $1', ...used.map((c, i) => `${c} = $${i + 2}`)].join(' AND ');
-      const params = [auditPosition(before) ?? Number.MAX_SAFE_INTEGER, ...used.map((f) => filter[f]!), limit + 1];
-      const rows = await db.query<AuditSeqRow>(`SELECT seq, at, actor, action, target, detail FROM audit WHERE ${where} ORDER BY seq DESC LIMIT $${used.length + 2}`, params);
+      const params: unknown[] = [auditPosition(before) ?? Number.MAX_SAFE_INTEGER];
+      const where = ['seq < $1'];
+      const bind = (v: unknown) => `$${params.push(v)}`;
+      if (filter.target !== undefined) where.push(`target = ${bind(filter.target)}`);
+      if (filter.actor !== undefined) where.push(`actor = ${bind(filter.actor)}`);
+      if (filter.action !== undefined) where.push(filter.action.endsWith('.') ? `starts_with(action, ${bind(filter.action)})` : `action = ${bind(filter.action)}`);
+      const rows = await db.query<AuditSeqRow>(`SELECT seq, at, actor, action, target, detail FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ${bind(limit + 1)}`, params);
       return auditPage(rows.map(toAuditEntry), limit);
     },
   };

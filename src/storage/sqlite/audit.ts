@@ -3,7 +3,16 @@ import { AUDIT_COLUMNS, auditValues, toAudit, toAuditEntry, type AuditRow, type 
 import { auditPage, auditPosition, type AuditFilter, type AuditRepo } from '../types.ts';
 import { insertSql, type Db, type Statement } from './db.ts';
 
-const FILTERS = ['target', 'actor', 'action'] as const;
+/** The conditions of a filter, each with its values: `action` ending with `.` is a prefix. */
+function conditions(f: AuditFilter): Array<{ sql: string; values: Array<string | number> }> {
+  const out: Array<{ sql: string; values: Array<string | number> }> = [];
+  if (f.target !== undefined) out.push({ sql: 'target = ?', values: [f.target] });
+  if (f.actor !== undefined) out.push({ sql: 'actor = ?', values: [f.actor] });
+  if (f.action !== undefined) {
+    out.push(f.action.endsWith('.') ? { sql: 'substr(action, 1, ?) = ?', values: [f.action.length, f.action] } : { sql: 'action = ?', values: [f.action] });
+  }
+  return out;
+}
 
 export function sqliteAudit(db: Db): AuditRepo {
   const append = db.prepare(insertSql('audit', AUDIT_COLUMNS));
@@ -11,10 +20,10 @@ export function sqliteAudit(db: Db): AuditRepo {
   // One statement per combination of filters, so each can use its index.
   const queries = new Map<string, Statement<AuditSeqRow>>();
   const queryFor = (used: readonly string[]) => {
-    const key = used.join(',');
+    const key = used.join(' AND ');
     let q = queries.get(key);
     if (!q) {
-      const where = ['seq < ?', ...used.map((c) => `${c} = ?`)].join(' AND ');
+      const where = ['seq < ?', ...used].join(' AND ');
       q = db.prepare<AuditSeqRow>(`SELECT seq, at, actor, action, target, detail FROM audit WHERE ${where} ORDER BY seq DESC LIMIT ?`);
       queries.set(key, q);
     }
@@ -28,8 +37,8 @@ export function sqliteAudit(db: Db): AuditRepo {
       return list.all(limit).map(toAudit);
     },
     async query(filter: AuditFilter, limit, before) {
-      const used = FILTERS.filter((f) => filter[f] !== undefined);
-      const rows = queryFor(used).all(auditPosition(before) ?? Number.MAX_SAFE_INTEGER, ...used.map((f) => filter[f]!), limit + 1);
+      const used = conditions(filter);
+      const rows = queryFor(used.map((c) => c.sql)).all(auditPosition(before) ?? Number.MAX_SAFE_INTEGER, ...used.flatMap((c) => c.values), limit + 1);
       return auditPage(rows.map(toAuditEntry), limit);
     },
   };

@@ -46,6 +46,9 @@ export function auditContract(test: StoreTest): void {
     assert.deepEqual(targets(await store.audit.query({ actor: 'console:ann' }, 10)), ['console:ann/client.create/c3', 'console:ann/client.disable/c1', 'console:ann/client.create/c1']);
     assert.deepEqual(targets(await store.audit.query({ action: 'client.create', actor: 'console:ann' }, 10)), ['console:ann/client.create/c3', 'console:ann/client.create/c1']);
     assert.deepEqual(targets(await store.audit.query({ action: 'client.create', target: 'c9' }, 10)), []);
+    assert.deepEqual(targets(await store.audit.query({ action: 'client.', target: 'c1' }, 10)), ['console:bob/client.enable/c1', 'console:ann/client.disable/c1', 'console:ann/client.create/c1']);
+    assert.deepEqual(targets(await store.audit.query({ action: 'client', target: 'c1' }, 10)), [], 'without the dot: exact');
+    assert.deepEqual(targets(await store.audit.query({ action: 'clie.' }, 10)), []);
     const page1 = await store.audit.query({ actor: 'console:ann' }, 2);
     assert.deepEqual(targets(page1), ['console:ann/client.create/c3', 'console:ann/client.disable/c1']);
     const page2 = await store.audit.query({ actor: 'console:ann' }, 2, page1.next);
