@@ -184,16 +184,17 @@ function withHeaders(res: HttpResponse, issuer: string): HttpResponse {
 }
 
 /**
- * A POST must come from a console page: when the browser says where it comes from (`Origin`,
- * `Sec-Fetch-Site`), that must be this host. A second wall behind the CSRF token.
+ * A POST must come from a console page: when the browser says where it comes from, that must be this
+ * host. A second wall behind the CSRF token. `Sec-Fetch-Site` decides where the browser sends it;
+ * else `Origin`, unless it is `null`, which is what browsers send from a page whose referrer policy
+ * is `no-referrer` (the console's own pages).
  */
 function sameOrigin(req: HttpRequest): boolean {
   const site = header(req, 'sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
   const origin = header(req, 'origin');
-  if (origin === undefined) return true;
-  const host = header(req, 'host');
-  return URL.parse(origin)?.host === host;
+  if (origin === undefined || origin === 'null') return true;
+  return URL.parse(origin)?.host === header(req, 'host');
 }
 
 function header(req: HttpRequest, name: string): string | undefined {

@@ -177,7 +177,10 @@ test('CO-03 a POST from another origin is refused even with a valid token; the s
   const csrf = await ann.csrf();
   assert.equal((await ann.post(`/console/clients/${id}/disable`, { csrf }, { origin: 'https://evil.example' })).status, 403);
   assert.equal((await ann.post(`/console/clients/${id}/disable`, { csrf }, { 'sec-fetch-site': 'cross-site' })).status, 403);
+  assert.equal((await ann.post(`/console/clients/${id}/disable`, { csrf }, { 'sec-fetch-site': 'same-site', origin: 'null' })).status, 403);
   assert.equal((await server.keymint.clients.show(id)).status, 'active');
+  // What a browser sends from a console page under `Referrer-Policy: no-referrer`: accepted.
+  assert.equal((await ann.post(`/console/clients/${id}/disable`, { csrf }, { 'sec-fetch-site': 'same-origin', origin: 'null' })).status, 303);
   // Login CSRF: a sign-in form's token does not work with another browser's pre-session cookie.
   await addUser(server, 'eve', 'viewer');
   const attacker = new Browser(server.url);
