@@ -39,10 +39,10 @@ export interface ClientDeclaration {
   readonly trusted?: boolean;
   readonly tokenTtl?: number | null;
   readonly rateLimit?: number | null;
-  readonly pkce?: 'required' | 'optional';
-  readonly claims?: Readonly<Record<string, unknown>>;
+  readonly pkceRequired?: boolean;
+  readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
-  readonly authMethod?: 'client_secret' | 'private_key_jwt';
+  readonly authMethod?: 'client_secret_basic' | 'private_key_jwt';
   readonly jwks?: unknown;
   readonly jwksUri?: string;
   readonly dpopBound?: boolean;

@@ -38,7 +38,7 @@ clients:
     trusted: false
     tokenTtl: 900
     rateLimit: 600
-    pkce: required
+    pkceRequired: true
     claims: { org_id: acme, tier: 2 }
     metadata: { team: payments }
     dpopBound: false
@@ -81,7 +81,7 @@ test('a minimal file: version alone, or with empty clients', () => {
 test('schema errors name file, line, column and field', () => {
   fails('version: 1\nclients:\n  billing:\n    scopes: [a, "b c"]\n', `keymint.yaml:4:17: clients.billing.scopes[1]: must be an RFC 6749 scope token (printable ASCII without space, '"' or '\\')`);
   fails('version: 1\nclients:\n  billing:\n    scope: [a]\n', 'keymint.yaml:4:5: clients.billing.scope: is not a known field; did you mean scopes?');
-  fails('version: 1\nclients:\n  billing:\n    colour: red\n', 'keymint.yaml:4:5: clients.billing.colour: is not a known field; known: name, id, mode, type, status, grants, scopes, audiences, redirectUris, dialects, trusted, tokenTtl, rateLimit, pkce, claims, metadata, authMethod, jwks, jwksUri, dpopBound, exchangeAudiences, exchangeScopes, secret');
+  fails('version: 1\nclients:\n  billing:\n    colour: red\n', 'keymint.yaml:4:5: clients.billing.colour: is not a known field; known: name, id, mode, type, status, grants, scopes, audiences, redirectUris, dialects, trusted, tokenTtl, rateLimit, pkceRequired, claims, metadata, authMethod, jwks, jwksUri, dpopBound, exchangeAudiences, exchangeScopes, secret');
   fails('version: 2\n', 'keymint.yaml:1:10: version: must be 1');
   fails('clients: {}\n', 'keymint.yaml:1:1: version: is required');
   fails('', 'keymint.yaml:1:1: the file is empty; a configuration file starts with `version: 1`');
@@ -93,7 +93,7 @@ test('schema errors name file, line, column and field', () => {
   fails('version: 1\nclients:\n  a:\n    scopes: [x, x]\n', 'keymint.yaml:4:17: clients.a.scopes[1]: lists x twice');
   fails('version: 1\nclients:\n  a:\n    name: ""\n', 'keymint.yaml:4:11: clients.a.name: must be 1–200 characters');
   fails('version: 1\nclients:\n  a:\n    metadata: { team: 7 }\n', 'keymint.yaml:4:23: clients.a.metadata.team: must be a string');
-  fails('version: 1\nclients:\n  "bad key":\n    name: x\n', `keymint.yaml:3:3: clients["bad key"]: is not a valid key: a key must be letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)`);
+  fails('version: 1\nclients:\n  "bad key":\n    name: x\n', `keymint.yaml:3:3: clients["bad key"]: is not a valid key: a key must be lower-case letters, digits, '.', '_' or '-' (at most 58, starting with a letter or digit)`);
   fails('version: 1\nclients:\n  a:\n    id: "has space"\n', 'keymint.yaml:4:9: clients.a.id: must be 1–256 printable ASCII characters without whitespace');
 });
 
