@@ -169,14 +169,16 @@ export class DeploymentTraffic {
   #hear(event: FeedEvent): void {
     if (event.type !== 'traffic' || event.node === this.#node || typeof event.node !== 'string' || !Array.isArray(event.seconds)) return;
     const now = this.#now();
+    const oldest = Math.floor(now / 1000) - WINDOW;
+    const seconds = event.seconds.slice(-WINDOW).filter((s) => wellFormed(s) && s.t > oldest);
+    if (seconds.length !== event.seconds.length) return; // a malformed report is dropped whole
     let entry = this.#remote.get(event.node);
     if (!entry) {
-      if (this.#remote.size >= 1000) return;
+      if (this.#remote.size >= 1000 || event.node.length > 64) return;
       this.#remote.set(event.node, (entry = { seen: now, seconds: new Map() }));
     }
     entry.seen = now;
-    const oldest = Math.floor(now / 1000) - WINDOW;
-    for (const s of event.seconds.slice(-WINDOW)) if (wellFormed(s) && s.t > oldest) entry.seconds.set(s.t, s);
+    for (const s of seconds) entry.seconds.set(s.t, s);
     for (const t of entry.seconds.keys()) if (t <= oldest) entry.seconds.delete(t);
   }
 
