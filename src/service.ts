@@ -31,6 +31,7 @@ import { clientDocuments } from './credentials/client-documents.ts';
 import { registrationPolicy } from './credentials/registration-policy.ts';
 import { redisReplayGuard } from './limits/redis-replay.ts';
 import { accessTokenFormat, opaqueFormatsOf, refreshTokenFormat } from './tokens/formats.ts';
+import { startPurger, type Purger, type PurgeReport } from './storage/purger.ts';
 import { resolveSigning } from './tokens/jwt.ts';
 import { localJwtVerifier } from './tokens/local-verify.ts';
 
@@ -39,6 +40,8 @@ export { openKeymint, type KeymintCore, type OpenOptions } from './core.ts';
 export interface Keymint extends KeymintCore {
   readonly router: Router;
   readonly server: Server;
+  /** Scheduled purging of expired rows (GROW-01); `run()` runs a pass now. */
+  readonly purger: Purger;
   /** Starts listening; resolves to the bound port. */
   listen(): Promise<number>;
   /**
@@ -98,16 +101,26 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     }
     const refresher = setInterval(() => keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err })), config.keyringRefreshMs);
     refresher.unref();
+    const purger = startPurger(store.purge, config, {
+      now: options.now ?? Date.now,
+      onReport: (report) => countPurge(metrics, report),
+      onError: (err) => {
+        metrics.purgeRuns.inc({ result: 'failed' });
+        log.warn('purge failed', { err });
+      },
+    });
     return {
       ...core,
       config,
       router,
       server,
+      purger,
       listen: async () => bound ?? listen(server, config),
       drain: (graceMs) => drainServer(server, graceMs),
       close: async () => {
         clearInterval(refresher);
         web?.close();
+        await purger.stop();
         await stop();
       },
     };
@@ -126,7 +139,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
   const standard = mounts.find((m) => m.dialect.name === 'oauth2');
   const sender = senderChecks({
     audiences: [config.issuer, ...(standard ? endpointUrls(config.issuer, standard.path, standard.dialect.endpoints ?? []) : [])],
-    replay: core.redis ? redisReplayGuard(core.redis, config.redisPrefix) : storeReplayGuard(store.replays, now, (err) => log.warn('replay purge failed', { err })),
+    replay: core.redis ? redisReplayGuard(core.redis, config.redisPrefix) : storeReplayGuard(store.replays, now),
     nonceKey: config.dpopNonce ? core.derivedKey('dpop-nonce') : undefined,
     allowPrivateClientUrls: config.clientUrlsAllowPrivate,
     allowHttpJwksUri: config.jwksUriAllowHttp,
@@ -192,6 +205,17 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
   for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [], clientIdMetadataDocuments: config.clientIdMetadataDocuments, registration: config.registration !== 'off' }, keyring)) router.add(r);
   for (const r of opsRoutes(store, metrics, options.scrape)) router.add(r);
   return limiter;
+}
+
+function countPurge(metrics: KeymintCore['metrics'], report: PurgeReport): void {
+  if (!report.ran) {
+    metrics.purgeRuns.inc({ result: 'skipped' });
+    return;
+  }
+  for (const [table, n] of Object.entries(report.rows)) if (n > 0) metrics.purgedRows.inc({ table }, n);
+  metrics.purgeRuns.inc({ result: report.behind ? 'behind' : 'done' });
+  metrics.purgeDuration.observe({}, report.seconds);
+  metrics.purgeLastRun = Math.floor(report.at / 1000);
 }
 
 /** The token endpoint's URL and those of the endpoints beside it that take client authentication. */

@@ -73,6 +73,13 @@ export interface Config {
   readonly dbPoolSize: number;
   readonly dbAcquireTimeoutMs: number;
   readonly dbQueryTimeoutMs: number;
+  /** How often expired rows are purged, ms; 0 = never (GROW-01). */
+  readonly purgeIntervalMs: number;
+  readonly purgeBatchSize: number;
+  /** Batches per table per purge pass. */
+  readonly purgeMaxBatches: number;
+  /** Seconds a row is kept after it expires. */
+  readonly purgeGrace: number;
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
   readonly redisTimeoutMs: number;

@@ -22,6 +22,17 @@ export class Metrics {
   /** Repository calls that reach the store (below the client cache). */
   readonly storeRoundTrips = this.registry.add(new Counter('keymint_store_round_trips_total', 'Store round-trips (repository calls below the client cache), by repository and operation.'));
   readonly feedMessages = this.registry.add(new Counter('keymint_feed_messages_total', 'Cross-node feed messages received, by channel.'));
+  /** Expired rows purged, by table (GROW-01). */
+  readonly purgedRows = this.registry.add(new Counter('keymint_purged_rows_total', 'Expired rows purged, by table.'));
+  /** Purge passes by result: done, behind (batches left for the next pass), skipped (another node purging), failed. */
+  readonly purgeRuns = this.registry.add(new Counter('keymint_purge_runs_total', 'Purge passes by result (done, behind, skipped, failed).'));
+  readonly purgeDuration = this.registry.add(new Histogram('keymint_purge_duration_seconds', 'Duration of purge passes this process ran.', [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60]));
+  /** Epoch seconds of the last purge pass this process ran (0: none yet). */
+  purgeLastRun = 0;
+
+  constructor() {
+    this.gauge('keymint_purge_last_run_timestamp_seconds', 'When this process last ran a purge pass, epoch seconds (0: never).', () => [[{}, this.purgeLastRun]]);
+  }
 
   /** Registers a gauge read at scrape time (pool size, Redis health, limiter fallback, in-flight). */
   gauge(name: string, help: string, read: GaugeReader): void {

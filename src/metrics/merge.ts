@@ -3,9 +3,9 @@
  * name and labels are added up — counters, histogram buckets, sums and counts, and gauges of
  * quantities (requests in flight, pool connections). A gauge of a state is not a quantity: `*_up`
  * gauges keep the lowest value (1 only when every worker is up) and the others named in `WORST`
- * keep the highest. HELP and TYPE lines are kept once, in first-seen order.
+ * keep the highest (the latest, for a timestamp). HELP and TYPE lines are kept once, in first-seen order.
  */
-const WORST_IS_HIGHEST = new Set(['keymint_limiter_fallback', 'keymint_event_loop_delay_seconds']);
+const WORST_IS_HIGHEST = new Set(['keymint_limiter_fallback', 'keymint_event_loop_delay_seconds', 'keymint_purge_last_run_timestamp_seconds']);
 
 type Merge = 'sum' | 'min' | 'max';
 

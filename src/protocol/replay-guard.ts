@@ -18,20 +18,7 @@ export interface ReplayGuard {
   claim(key: string, expiresAtMs: number): Promise<boolean>;
 }
 
-/** How often expired records are removed, at most (in the background of a claim). */
-const PURGE_EVERY_MS = 60_000;
-
-/** The guard over the store's repository; expired records are purged at most once a minute. */
-export function storeReplayGuard(repo: ReplayRepo, now: () => number, onPurgeError: (err: unknown) => void = () => {}): ReplayGuard {
-  let purgedAt = Number.NEGATIVE_INFINITY;
-  return {
-    async claim(key, expiresAtMs) {
-      const at = now();
-      if (at - purgedAt >= PURGE_EVERY_MS) {
-        purgedAt = at;
-        repo.purgeExpired(at).catch(onPurgeError);
-      }
-      return repo.claim(key, expiresAtMs, at);
-    },
-  };
+/** The guard over the store's repository; expired records are removed by the store's purge (GROW-01). */
+export function storeReplayGuard(repo: ReplayRepo, now: () => number): ReplayGuard {
+  return { claim: (key, expiresAtMs) => repo.claim(key, expiresAtMs, now()) };
 }

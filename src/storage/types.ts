@@ -206,8 +206,6 @@ export interface TokenRepo {
    * token of it, in one transaction; resolves how many tokens were newly revoked.
    */
   revokeFamily(familyId: string, at: number): Promise<number>;
-  /** Removes records that expired before `before`; resolves how many. */
-  purgeExpired(before: number): Promise<number>;
   /**
    * Refresh rotation, ONE atomic write: marks `digest` revoked iff it is not already revoked AND
    * inserts `successors`, or does neither (a process killed half-way leaves the one or the other).
@@ -303,8 +301,6 @@ export interface CodeRepo {
    * finds it consumed can revoke them all (C-02, RACE-01).
    */
   redeem(digest: string, at: number, tokens: readonly TokenRecord[]): Promise<boolean>;
-  /** Removes codes that expired before `before`; resolves how many. */
-  purgeExpired(before: number): Promise<number>;
 }
 
 /**
@@ -319,8 +315,29 @@ export interface ReplayRepo {
    * DO UPDATE … WHERE expires_at <= at`, one changed row says this caller won.
    */
   claim(key: string, expiresAt: number, at: number): Promise<boolean>;
-  /** Removes records that expired before `before`; resolves how many. */
-  purgeExpired(before: number): Promise<number>;
+}
+
+/**
+ * Every table whose rows end: each row has an expiry (`expires_at`), after which nothing reads it but
+ * reuse detection, which a grace period covers (GROW-01). `revocation_feed` entries expire with the
+ * JWT they name; `revoked_families` marks after `REVOKED_FAMILY_RETENTION_MS`.
+ */
+export const PURGE_TABLES = ['tokens', 'codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families'] as const;
+export type PurgeTable = (typeof PURGE_TABLES)[number];
+
+/** Deletes at most `limit` rows of `table` that expired before `before` (epoch ms), in one short transaction; resolves how many. */
+export type PurgeBatch = (table: PurgeTable, before: number, limit: number) => Promise<number>;
+
+export interface PurgeRepo {
+  /**
+   * Runs `pass` as the store's one purger, resolving what it resolves, or `undefined` without running
+   * it when another purger holds the store. PostgreSQL: a session advisory lock
+   * (`pg_try_advisory_lock`, per schema) on one connection, every batch run on that connection, so
+   * one node purges at a time and a node that dies releases the lock with its connection. SQLite:
+   * one pass per process; each batch is its own `BEGIN IMMEDIATE`, so the batches of processes sharing
+   * the file run one at a time under the write lock, each holding it briefly. Memory: one per process.
+   */
+  exclusive<T>(pass: (batch: PurgeBatch) => Promise<T>): Promise<T | undefined>;
 }
 
 export interface AuditEvent {
@@ -470,6 +487,8 @@ export interface Store {
   readonly consoleUsers: ConsoleUserRepo;
   readonly consoleSessions: ConsoleSessionRepo;
   readonly consoleLinks: ConsoleLinkRepo;
+  /** Removal of expired rows of every repository (GROW-01). */
+  readonly purge: PurgeRepo;
   close(): Promise<void>;
 }
 

@@ -33,6 +33,7 @@ export function countingStore(base: Store): { store: Store; calls: string[] } {
     consoleUsers: wrap('consoleUsers', base.consoleUsers),
     consoleSessions: wrap('consoleSessions', base.consoleSessions),
     consoleLinks: wrap('consoleLinks', base.consoleLinks),
+    purge: wrap('purge', base.purge),
     close: () => base.close(),
   };
   return { store, calls };

@@ -3,7 +3,7 @@
  * redemption also writes its tokens into the tokens repository in the same synchronous step.
  */
 import { ConflictError, type CodeRecord, type CodeRepo, type TokenRecord } from '../types.ts';
-import { deleteExpired, firstOf } from './maps.ts';
+import { deleteExpired, expiresAt, firstOf } from './maps.ts';
 import type { MemoryTokens } from './tokens.ts';
 
 export class MemoryCodes implements CodeRepo {
@@ -33,7 +33,8 @@ export class MemoryCodes implements CodeRepo {
     if (!row || row.consumedAt !== null) return false;
     return this.#tokens.insertAll(tokens, () => this.#rows.set(digest, { ...row, consumedAt: at }));
   }
-  async purgeExpired(before: number): Promise<number> {
-    return deleteExpired(this.#rows, before);
+  /** Purge (GROW-01): see `PurgeRepo`. */
+  purge(before: number, limit: number): number {
+    return deleteExpired(this.#rows, before, limit, expiresAt);
   }
 }

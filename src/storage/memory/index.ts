@@ -7,7 +7,7 @@
  * codes share.
  * Importing this store loads no database driver.
  */
-import type { Store } from '../types.ts';
+import type { PurgeBatch, Store } from '../types.ts';
 import { MemoryAudit } from './audit.ts';
 import { MemoryClients } from './clients.ts';
 import { MemoryConsoleLinks, MemoryConsoleSessions, MemoryConsoleUsers } from './console.ts';
@@ -21,14 +21,35 @@ export function createMemoryStore(): Store {
   const tokens = new MemoryTokens();
   const consoleSessions = new MemoryConsoleSessions();
   const consoleLinks = new MemoryConsoleLinks();
+  const sessions = new MemorySessions();
+  const codes = new MemoryCodes(tokens);
+  const replays = new MemoryReplays();
+  let purging = false;
+  const batch: PurgeBatch = async (table, before, limit) => {
+    if (table === 'codes') return codes.purge(before, limit);
+    if (table === 'sessions') return sessions.purge(before, limit);
+    if (table === 'replays') return replays.purge(before, limit);
+    return tokens.purge(table, before, limit);
+  };
   return {
     kind: 'memory',
     clients: new MemoryClients(),
     keys: new MemoryKeys(),
     tokens,
-    sessions: new MemorySessions(),
-    codes: new MemoryCodes(tokens),
-    replays: new MemoryReplays(),
+    sessions,
+    codes,
+    replays,
+    purge: {
+      async exclusive(pass) {
+        if (purging) return undefined;
+        purging = true;
+        try {
+          return await pass(batch);
+        } finally {
+          purging = false;
+        }
+      },
+    },
     audit: new MemoryAudit(),
     consoleUsers: new MemoryConsoleUsers(consoleSessions, consoleLinks),
     consoleSessions,

@@ -1,5 +1,6 @@
 /** One-time keys in a map; a claim is a check and a set with no await between. */
 import type { ReplayRepo } from '../types.ts';
+import { deleteExpired } from './maps.ts';
 
 export class MemoryReplays implements ReplayRepo {
   readonly #until = new Map<string, number>();
@@ -10,14 +11,8 @@ export class MemoryReplays implements ReplayRepo {
     this.#until.set(key, expiresAt);
     return true;
   }
-  async purgeExpired(before: number): Promise<number> {
-    let n = 0;
-    for (const [key, until] of this.#until) {
-      if (until < before) {
-        this.#until.delete(key);
-        n++;
-      }
-    }
-    return n;
+  /** Purge (GROW-01): see `PurgeRepo`. */
+  purge(before: number, limit: number): number {
+    return deleteExpired(this.#until, before, limit, (until) => until);
   }
 }

@@ -1,5 +1,6 @@
 /** Logged-in sessions in a map by id; found by digest with a scan (the memory store is for tests and sandboxes). */
 import { ConflictError, type SessionRecord, type SessionRepo } from '../types.ts';
+import { deleteExpired, expiresAt } from './maps.ts';
 
 export class MemorySessions implements SessionRepo {
   readonly #rows = new Map<string, SessionRecord>();
@@ -17,6 +18,10 @@ export class MemorySessions implements SessionRepo {
   async get(id: string): Promise<SessionRecord | undefined> {
     const row = this.#rows.get(id);
     return row && structuredClone(row);
+  }
+  /** Purge (GROW-01): see `PurgeRepo`. */
+  purge(before: number, limit: number): number {
+    return deleteExpired(this.#rows, before, limit, expiresAt);
   }
   async end(id: string, at: number): Promise<boolean> {
     const row = this.#rows.get(id);

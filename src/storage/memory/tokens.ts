@@ -1,11 +1,12 @@
 /** Stateful tokens in a map by digest, with the feed of revoked JWT ids kept beside it. */
 import { ConflictError, REVOKED_FAMILY_RETENTION_MS, RevokedFamilyError, type RevocationPage, type TokenRecord, type TokenRepo } from '../types.ts';
-import { deleteExpired, firstOf } from './maps.ts';
+import { deleteExpired, expiresAt, firstOf } from './maps.ts';
 
 export class MemoryTokens implements TokenRepo {
   readonly #rows = new Map<string, TokenRecord>();
-  /** Revoked JWT ids in revocation order (the feed behind `revocations`). */
-  readonly #feed: Array<{ jti: string; expiresAt: number }> = [];
+  /** Revoked JWT ids by sequence number, in revocation order (the feed behind `revocations`). */
+  readonly #feed = new Map<number, { jti: string; expiresAt: number }>();
+  #seq = 0;
   /** Revoked families, by id: until when the mark is kept (RACE-03). */
   readonly #revokedFamilies = new Map<string, number>();
 
@@ -14,7 +15,7 @@ export class MemoryTokens implements TokenRepo {
     const before = this.#rows.get(row.digest);
     this.#rows.set(row.digest, row);
     if (row.digest.startsWith('jti:') && row.revokedAt !== null && (before === undefined || before.revokedAt === null)) {
-      this.#feed.push({ jti: row.digest.slice(4), expiresAt: row.expiresAt });
+      this.#feed.set(++this.#seq, { jti: row.digest.slice(4), expiresAt: row.expiresAt });
     }
   }
 
@@ -55,8 +56,11 @@ export class MemoryTokens implements TokenRepo {
   async revokeClient(clientId: string, at: number): Promise<number> {
     return this.#revokeWhere((row) => row.clientId === clientId, at);
   }
-  async purgeExpired(before: number): Promise<number> {
-    return deleteExpired(this.#rows, before);
+  /** Purge (GROW-01) of the tokens, the feed or the family marks: see `PurgeRepo`. */
+  purge(table: 'tokens' | 'revocation_feed' | 'revoked_families', before: number, limit: number): number {
+    if (table === 'tokens') return deleteExpired(this.#rows, before, limit, expiresAt);
+    if (table === 'revocation_feed') return deleteExpired(this.#feed, before, limit, expiresAt);
+    return deleteExpired(this.#revokedFamilies, before, limit, (until) => until);
   }
   async rotate(digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean> {
     const row = this.#rows.get(digest);
@@ -78,8 +82,14 @@ export class MemoryTokens implements TokenRepo {
   }
   async revocations(cursor: string | undefined, limit: number): Promise<RevocationPage> {
     const start = cursor === undefined ? 0 : Number(cursor);
-    const from = Number.isSafeInteger(start) && start >= 0 ? start : 0;
-    const page = this.#feed.slice(from, from + limit);
-    return { revocations: page.map((r) => ({ ...r })), cursor: String(from + page.length) };
+    let last = Number.isSafeInteger(start) && start >= 0 ? start : 0;
+    const page: Array<{ jti: string; expiresAt: number }> = [];
+    for (const [seq, r] of this.#feed) {
+      if (page.length >= limit) break;
+      if (seq <= last) continue;
+      page.push({ ...r });
+      last = seq;
+    }
+    return { revocations: page, cursor: String(last) };
   }
 }

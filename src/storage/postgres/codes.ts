@@ -5,7 +5,7 @@
  */
 import { CODE_COLUMNS, codeValues, tokenValues, toCode, type CodeRow } from '../sql/rows.ts';
 import type { CodeRepo } from '../types.ts';
-import { counted, firstByDigest, insertSql, type Db } from './db.ts';
+import { firstByDigest, insertSql, type Db } from './db.ts';
 import { familyOf, INSERT_TOKEN, lockFamily } from './tokens.ts';
 
 const INSERT = insertSql('codes', CODE_COLUMNS);
@@ -32,6 +32,5 @@ export function postgresCodes(db: Db): CodeRepo {
         return true;
       });
     },
-    purgeExpired: (before) => counted(db.query, 'DELETE FROM codes WHERE expires_at < $1', [before]),
   };
 }

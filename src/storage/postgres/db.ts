@@ -19,6 +19,8 @@ export interface Db {
   readonly query: Query;
   /** Runs `fn` in one transaction on one connection; rolls back if it throws. */
   tx<T>(fn: (q: Query) => Promise<T>): Promise<T>;
+  /** Runs `fn` on one connection held throughout, each statement committed on its own (session-level locks). */
+  session<T>(fn: (q: Query) => Promise<T>): Promise<T>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -79,38 +81,47 @@ export async function openDb(options: DbOptions): Promise<Db> {
       throw mapped(err);
     }
   };
+  /**
+   * Runs `fn` on one checked-out connection. On a failure that is not the connection's, `undo` runs
+   * (a transaction's ROLLBACK) before the error propagates; a connection that failed is destroyed on
+   * release, never handed to the next caller.
+   */
+  const held = async <T>(fn: (client: PoolClient, q: Query) => Promise<T>, undo?: (client: PoolClient) => Promise<unknown>): Promise<T> => {
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw mapped(err);
+    }
+    let broken: Error | undefined;
+    // The pool listens for errors of idle connections only: one lost while checked out here, between
+    // two statements, would be an uncaught 'error' event and end the process. Noted instead; the
+    // next statement fails as unavailable and the connection is destroyed on release.
+    const lost = (err: Error) => {
+      broken = mapped(err);
+    };
+    client.on('error', lost);
+    try {
+      return await fn(client, (sql, params) => run(client, sql, params));
+    } catch (err) {
+      if (err instanceof UnavailableError) broken = err;
+      else if (broken === undefined && undo) await undo(client).catch((undoErr: unknown) => (broken = mapped(undoErr)));
+      throw err;
+    } finally {
+      client.removeListener('error', lost);
+      client.release(broken);
+    }
+  };
   return {
     query: (sql, params) => run(pool, sql, params),
-    async tx(fn) {
-      let client: PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw mapped(err);
-      }
-      let broken: Error | undefined;
-      // The pool listens for errors of idle connections only: one lost while checked out here, between
-      // two statements, would be an uncaught 'error' event and end the process. Noted instead; the
-      // next statement fails as unavailable and the connection is destroyed on release.
-      const lost = (err: Error) => {
-        broken = mapped(err);
-      };
-      client.on('error', lost);
-      try {
-        await run(client, 'BEGIN');
-        const result = await fn((sql, params) => run(client, sql, params));
-        await run(client, 'COMMIT');
+    tx: (fn) =>
+      held(async (client, q) => {
+        await q('BEGIN');
+        const result = await fn(q);
+        await q('COMMIT');
         return result;
-      } catch (err) {
-        if (err instanceof UnavailableError) broken = err;
-        else if (broken === undefined) await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken = mapped(rollbackErr)));
-        throw err;
-      } finally {
-        client.removeListener('error', lost);
-        // A connection that failed mid-transaction is destroyed, never handed to the next caller.
-        client.release(broken);
-      }
-    },
+      }, (client) => client.query('ROLLBACK')),
+    session: (fn) => held((_client, q) => fn(q)),
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, healthy }),
     close: () => pool.end(),
   };

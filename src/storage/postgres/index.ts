@@ -8,6 +8,7 @@ import { postgresAudit } from './audit.ts';
 import { postgresClients } from './clients.ts';
 import { postgresCodes } from './codes.ts';
 import { postgresConsoleLinks, postgresConsoleSessions, postgresConsoleUsers } from './console.ts';
+import { postgresPurge } from './purge.ts';
 import { postgresReplays } from './replays.ts';
 import { openDb, type Db, type PoolStats } from './db.ts';
 import { postgresKeys } from './keys.ts';
@@ -51,6 +52,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     sessions: postgresSessions(db),
     codes: postgresCodes(db),
     replays: postgresReplays(db),
+    purge: postgresPurge(db),
     audit: postgresAudit(db),
     consoleUsers: postgresConsoleUsers(db),
     consoleSessions: postgresConsoleSessions(db),

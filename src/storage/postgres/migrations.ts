@@ -138,6 +138,15 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
+    name: 'purge-indexes',
+    // Purging finds expired rows through an index on expires_at in every table it purges (GROW-01).
+    sql: `
+      CREATE INDEX sessions_expires ON sessions (expires_at);
+      CREATE INDEX revocation_feed_expires ON revocation_feed (expires_at);
+    `,
+  },
+  {
+    version: 7,
     name: 'console',
     // Console users (scrypt hashes), their sessions and one-time sign-in links, each by digest;
     // indexes for the console's audit filters (keyset paging on seq).

@@ -4,7 +4,7 @@
  * exactly one gets a row back.
  */
 import type { ReplayRepo } from '../types.ts';
-import { counted, type Db } from './db.ts';
+import type { Db } from './db.ts';
 
 const CLAIM =
   'INSERT INTO replays (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE replays.expires_at <= $3 RETURNING key';
@@ -14,6 +14,5 @@ export function postgresReplays(db: Db): ReplayRepo {
     async claim(key, expiresAt, at) {
       return (await db.query(CLAIM, [key, expiresAt, at])).length === 1;
     },
-    purgeExpired: (before) => counted(db.query, 'DELETE FROM replays WHERE expires_at < $1', [before]),
   };
 }

@@ -53,7 +53,6 @@ export function postgresTokens(db: Db): TokenRepo {
         return counted(q, 'UPDATE tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL', [familyId, at]);
       }),
     revokeClient: (clientId, at) => counted(db.query, 'UPDATE tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL', [clientId, at]),
-    purgeExpired: (before) => counted(db.query, 'DELETE FROM tokens WHERE expires_at < $1', [before]),
     // Consume and successors in one transaction; the conditional UPDATE … RETURNING says who won.
     async rotate(digest, at, successors) {
       const familyId = familyOf(successors);

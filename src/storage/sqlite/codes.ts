@@ -12,7 +12,6 @@ export function sqliteCodes(db: Db): CodeRepo {
   const insert = db.prepare(insertSql('codes', CODE_COLUMNS));
   const find = db.prepare<CodeRow>('SELECT * FROM codes WHERE digest = ?');
   const consume = db.prepare('UPDATE codes SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL');
-  const purge = db.prepare('DELETE FROM codes WHERE expires_at < ?');
   const tokens = tokenWrites(db);
   return {
     async insert(c) {
@@ -31,9 +30,6 @@ export function sqliteCodes(db: Db): CodeRepo {
         for (const t of issued) tokens.insert(t);
         return true;
       });
-    },
-    async purgeExpired(before) {
-      return purge.run(before);
     },
   };
 }

@@ -12,6 +12,7 @@ import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from '.
 import { openDatabase, sqliteDb, type Database, type DatabaseOptions } from './db.ts';
 import { sqliteKeys } from './keys.ts';
 import { migrate } from './migrations.ts';
+import { sqlitePurge } from './purge.ts';
 import { sqliteReplays } from './replays.ts';
 import { sqliteSessions } from './sessions.ts';
 import { sqliteTokens } from './tokens.ts';
@@ -42,6 +43,7 @@ export function sqliteStore(database: Database): Store {
     sessions: sqliteSessions(db),
     codes: sqliteCodes(db),
     replays: sqliteReplays(db),
+    purge: sqlitePurge(db),
     audit: sqliteAudit(db),
     consoleUsers: sqliteConsoleUsers(db),
     consoleSessions: sqliteConsoleSessions(db),

@@ -25,7 +25,6 @@ export function sqliteReplays(db: Db): ReplayRepo {
   const claim = db.prepare(
     'INSERT INTO replays (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE replays.expires_at <= ?',
   );
-  const purge = db.prepare('DELETE FROM replays WHERE expires_at < ?');
   let pending: Pending[] = [];
 
   const flush = (): void => {
@@ -49,9 +48,6 @@ export function sqliteReplays(db: Db): ReplayRepo {
       return new Promise<boolean>((resolve, reject) => {
         if (pending.push({ key, expiresAt, at, resolve, reject }) === 1) setImmediate(flush);
       });
-    },
-    async purgeExpired(before) {
-      return purge.run(before);
     },
   };
 }

@@ -34,7 +34,6 @@ export function sqliteTokens(db: Db): TokenRepo {
   const revoke = db.prepare('UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL');
   const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL');
   const revokeClient = db.prepare('UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL');
-  const purge = db.prepare('DELETE FROM tokens WHERE expires_at < ?');
   const markFamily = db.prepare(
     'INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
   );
@@ -93,9 +92,6 @@ export function sqliteTokens(db: Db): TokenRepo {
         markFamily.run(familyId, at, at + REVOKED_FAMILY_RETENTION_MS);
         return revokeFamily.run(at, familyId);
       });
-    },
-    async purgeExpired(before) {
-      return purge.run(before);
     },
     async rotate(digest, at, successors) {
       return db.immediate(() => {

@@ -4,7 +4,7 @@ import type { StoreTest } from './index.ts';
 import { codeRecord, tokenRecord } from './records.ts';
 
 export function codesContract(test: StoreTest): void {
-  test('consume is won exactly once, even when raced; purgeExpired', async (s) => {
+  test('consume is won exactly once, even when raced', async (s) => {
     await s.codes.insert(codeRecord('p1:c'));
     await assert.rejects(s.codes.insert(codeRecord('p1:c')), ConflictError);
     assert.deepEqual(await s.codes.find(['p1:c']), codeRecord('p1:c'));
@@ -12,7 +12,6 @@ export function codesContract(test: StoreTest): void {
     assert.equal(wins.filter(Boolean).length, 1);
     assert.equal((await s.codes.find(['p1:c']))?.consumedAt, 7);
     assert.equal(await s.codes.consume('p1:unknown', 7), false);
-    assert.equal(await s.codes.purgeExpired(61_001), 1);
   });
 
   test('C-06 RACE-01 redeem: the code is consumed in the write that stores its tokens, won exactly once', async (s) => {

@@ -10,6 +10,7 @@ import { clientsContract } from './clients.ts';
 import { codesContract } from './codes.ts';
 import { consoleContract } from './console.ts';
 import { keysContract } from './keys.ts';
+import { purgeContract } from './purge.ts';
 import { replaysContract } from './replays.ts';
 import { sessionsContract } from './sessions.ts';
 import { tokensContract } from './tokens.ts';
@@ -40,5 +41,6 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     describe('audit', () => auditContract(storeTest));
     describe('replays', () => replaysContract(storeTest));
     describe('console', () => consoleContract(storeTest));
+    describe('purge', () => purgeContract(storeTest));
   });
 }

@@ -1,0 +1,98 @@
+/**
+ * Scheduled removal of expired rows (SECURITY GROW-01): every `purgeIntervalMs`, one pass over every
+ * table of `PURGE_TABLES`, in batches of at most `purgeBatchSize` rows and at most `purgeMaxBatches`
+ * batches per table, so a pass is bounded however far behind it starts; what it leaves, the next
+ * pass takes. A row goes only once it has been expired for `purgeGrace` seconds: until then a rotated
+ * refresh token or a spent code can still be recognised when replayed (RT-04, C-02), and a revoked
+ * JWT's id stays in the tokens table and the revocation feed until the JWT itself has expired.
+ *
+ * Passes never overlap in a process, and the store makes them exclusive across processes and nodes
+ * (`PurgeRepo.exclusive`). The event loop gets a turn between batches.
+ */
+import type { Config } from '../config/types.ts';
+import { PURGE_TABLES, type PurgeRepo, type PurgeTable } from './types.ts';
+
+export type PurgeSettings = Pick<Config, 'purgeIntervalMs' | 'purgeBatchSize' | 'purgeMaxBatches' | 'purgeGrace'>;
+
+export interface PurgeReport {
+  /** False when another process or node held the store's purge. */
+  readonly ran: boolean;
+  /** Rows removed, by table. */
+  readonly rows: Readonly<Record<PurgeTable, number>>;
+  /** True when some table still had expired rows after its last allowed batch. */
+  readonly behind: boolean;
+  /** Epoch ms of the pass (the injected clock); rows that expired before `at - grace` were eligible. */
+  readonly at: number;
+  /** Wall-clock duration of the pass, seconds. */
+  readonly seconds: number;
+}
+
+export interface Purger {
+  /** One pass now (waits for a pass already running, then runs another). */
+  run(): Promise<PurgeReport>;
+  /** Stops the schedule and waits for a pass in progress. */
+  stop(): Promise<void>;
+}
+
+export interface PurgerOptions {
+  readonly now: () => number;
+  readonly onReport: (report: PurgeReport) => void;
+  readonly onError: (err: unknown) => void;
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: PurgerOptions): Purger {
+  let current: Promise<unknown> = Promise.resolve();
+  let running = 0;
+
+  const pass = async (): Promise<PurgeReport> => {
+    const at = options.now();
+    const before = at - settings.purgeGrace * 1000;
+    const started = performance.now();
+    const rows = Object.fromEntries(PURGE_TABLES.map((t) => [t, 0])) as Record<PurgeTable, number>;
+    let behind = false;
+    const ran = await repo.exclusive(async (batch) => {
+      for (const table of PURGE_TABLES) {
+        for (let i = 0; ; i++) {
+          if (i === settings.purgeMaxBatches) {
+            behind = true;
+            break;
+          }
+          const n = await batch(table, before, settings.purgeBatchSize);
+          rows[table] += n;
+          await turn();
+          if (n < settings.purgeBatchSize) break;
+        }
+      }
+      return true;
+    });
+    const report = { ran: ran === true, rows, behind, at, seconds: (performance.now() - started) / 1000 };
+    options.onReport(report);
+    return report;
+  };
+
+  const run = (): Promise<PurgeReport> => {
+    running++;
+    const next = current.catch(() => undefined).then(pass).finally(() => running--);
+    current = next;
+    return next;
+  };
+
+  // A tick that finds a pass still running skips: passes never queue up behind a slow store.
+  const timer =
+    settings.purgeIntervalMs > 0
+      ? setInterval(() => {
+          if (running === 0) run().catch(options.onError);
+        }, settings.purgeIntervalMs)
+      : undefined;
+  timer?.unref();
+
+  return {
+    run,
+    async stop() {
+      clearInterval(timer);
+      await current.catch(() => undefined);
+    },
+  };
+}
