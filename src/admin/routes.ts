@@ -209,6 +209,7 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
     dialects: strings(b.dialects, 'dialects'),
     redirectUris: strings(b.redirect_uris, 'redirect_uris'),
     trusted: optBool('trusted'),
+    pkceRequired: optBool('pkce_required'),
     rateLimit: rateLimit as number | null | undefined,
     admin: optBool('admin'),
     ttl: ttl as number | null | undefined,

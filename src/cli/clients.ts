@@ -53,6 +53,7 @@ export async function clientsCommand(core: KeymintCore, args: string[], flags: F
         dialects: list(flags['allow-dialect']),
         redirectUris: list(flags['redirect-uri']),
         trusted: flags.trusted === true,
+        ...(flags['pkce-optional'] === true ? { pkceRequired: false } : {}),
         admin: flags.admin === true,
         ttl,
         ...(typeof flags['rate-limit'] === 'string' ? { rateLimit: Number(flags['rate-limit']) } : {}),

@@ -35,6 +35,7 @@ export const COMMAND_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   'rate-limit': { type: 'string' },
   admin: { type: 'boolean' },
   trusted: { type: 'boolean' },
+  'pkce-optional': { type: 'boolean' },
   'redirect-uri': { type: 'string', multiple: true },
   'allow-audience': { type: 'string', multiple: true },
   'allow-dialect': { type: 'string', multiple: true },

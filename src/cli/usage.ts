@@ -11,6 +11,7 @@ Commands:
   clients create --name NAME    Create a client; prints its secret once
         [--scope S]... [--grant G]... [--mode live|sandbox] [--type confidential|public]
         [--ttl SECONDS] [--rate-limit PER_MINUTE] [--admin] [--trusted] [--redirect-uri URI]...
+        [--pkce-optional]
         [--allow-audience URI]... [--allow-dialect NAME]... [--json]
         [--auth-method private_key_jwt (--jwks-file FILE | --jwks-uri URL)] [--dpop-bound]
         [--exchange-audience URI]... [--exchange-scope S]...

@@ -42,6 +42,8 @@ export interface CreateClientInput extends AuthSettingsInput {
   readonly dialects?: readonly string[];
   readonly redirectUris?: readonly string[];
   readonly trusted?: boolean;
+  /** false: a confidential client may use the code flow without PKCE (SECURITY P-08); default true. */
+  readonly pkceRequired?: boolean;
   /** Access-token lifetime in seconds. */
   readonly ttl?: number | null;
   /** Adds the `keymint:admin` scope: the client may call the admin API. */
@@ -64,6 +66,7 @@ export interface ClientView {
   dialects: string[];
   redirect_uris: string[];
   trusted: boolean;
+  pkce_required: boolean;
   access_token_ttl: number | null;
   rate_limit: number | null;
   token_endpoint_auth_method: string;
@@ -111,6 +114,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     dialects: [...c.dialects],
     redirect_uris: [...c.redirectUris],
     trusted: c.trusted,
+    pkce_required: c.pkceRequired !== false,
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
     ...authView(c),
@@ -180,6 +184,7 @@ export class ClientService {
       dialects: [...(input.dialects ?? [])],
       redirectUris: [...(input.redirectUris ?? [])],
       trusted: input.trusted ?? false,
+      ...(input.pkceRequired === false ? { pkceRequired: false } : {}),
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
       ...auth,
@@ -315,6 +320,9 @@ export class ClientService {
       const problem = typeof u === 'string' ? redirectUriProblem(u, input.mode) : 'a redirect URI must be a string';
       if (problem !== undefined) throw new ClientInputError('redirect_uri', problem);
     }
+    if (input.pkceRequired !== undefined && typeof input.pkceRequired !== 'boolean') throw new ClientInputError('pkce_required', 'pkce_required must be true or false');
+    // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
+    if (input.pkceRequired === false && input.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
     if (input.rateLimit !== undefined && input.rateLimit !== null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1 || input.rateLimit > 100_000_000)) {
       throw new ClientInputError('rate_limit', 'rate_limit must be a whole number of requests per minute in 1..100000000');
     }

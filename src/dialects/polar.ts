@@ -4,7 +4,9 @@
  * contract → unsupported_grant_type). A 200 carries all six TokenResponse fields: `refresh_token`
  * is null for `web`, `scope` is always a string, `id_token` is always an RS256 OIDC ID token.
  * Tokens are Polar-style prefixed, checksummed opaque tokens, by subject type: `polar_at_u_`,
- * `polar_at_o_`, `polar_rt_u_`, `polar_rt_o_` (stored as digests only).
+ * `polar_at_o_`, `polar_rt_u_`, `polar_rt_o_` (stored as digests only). Introspection answers
+ * Polar's IntrospectTokenResponse and revocation Polar's empty JSON object, as `@polar-sh/sdk`
+ * validates them.
  */
 import { OAuthError } from '../wire/errors.ts';
 import type { OpaqueShape } from '../protocol/issue.ts';
@@ -29,6 +31,38 @@ const WIRE_CODE: Partial<Record<OAuthError['code'], string>> = {
   payload_too_large: 'invalid_request',
   rate_limited: 'temporarily_unavailable',
 };
+
+/**
+ * Polar's IntrospectTokenResponse from the RFC 7662 answer: `token_type` is `access_token` or
+ * `refresh_token`; `aud` stays the token's audience, which resource servers check (Polar puts its
+ * client id there: a string either way, for the SDK); `organizations` lists the organization
+ * an organization token acts for (a user token's is empty: Keymint knows a user's organizations only
+ * in the session). An inactive token stays exactly `{"active":false}` (SECURITY I-04), as Polar
+ * answers it; `cnf` (a DPoP-bound token) and `act` (an exchanged one) are kept when present.
+ */
+export function polarIntrospection(answer: Readonly<Record<string, unknown>>): HttpResponse {
+  if (answer.active !== true) return json(200, { active: false }, NO_STORE);
+  const subType = answer.sub_type;
+  return json(
+    200,
+    {
+      active: true,
+      client_id: answer.client_id,
+      token_type: answer.token_type === 'refresh_token' ? 'refresh_token' : 'access_token',
+      scope: answer.scope,
+      ...(subType === undefined ? {} : { sub_type: subType }),
+      sub: answer.sub,
+      organizations: subType === 'organization' ? [answer.sub] : [],
+      aud: answer.aud,
+      iss: answer.iss,
+      exp: answer.exp,
+      iat: answer.iat,
+      ...(answer.cnf === undefined ? {} : { cnf: answer.cnf }),
+      ...(answer.act === undefined ? {} : { act: answer.act }),
+    },
+    NO_STORE,
+  );
+}
 
 const str = { type: 'string' } as const;
 const client = { client_id: str, client_secret: str } as const;
@@ -112,6 +146,11 @@ export const polar = {
       NO_STORE,
     );
   },
+
+  encodeIntrospection: polarIntrospection,
+
+  /** Polar answers a revocation with an empty JSON object (RevokeTokenResponse), never an empty body. */
+  encodeRevocation: () => json(200, {}, NO_STORE),
 
   encodeError(err: OAuthError, req: HttpRequest): HttpResponse {
     const headers: Record<string, string> = { ...NO_STORE };

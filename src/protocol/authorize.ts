@@ -26,7 +26,8 @@ export interface AuthorizationRequest {
   readonly scopes: readonly string[];
   readonly state: string | undefined;
   readonly nonce: string | undefined;
-  readonly codeChallenge: string;
+  /** null: a client let off PKCE (SECURITY P-08) sent none. */
+  readonly codeChallenge: string | null;
   /** RFC 8707: the resource the token will be for, when the request named one. */
   readonly resource: string | undefined;
 }
@@ -67,8 +68,11 @@ export async function validateAuthorization(
   if (duplicate !== undefined) return fail('invalid_request', 'A request parameter was sent more than once.');
   if (params.response_type !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
   if (!client.grants.includes('authorization_code')) return fail('unauthorized_client', 'The client is not allowed to use the authorization code flow.');
-  // SECURITY P-03, BCP-04: S256 is required; an absent method means plain, which is refused.
-  if (params.code_challenge === undefined || params.code_challenge_method !== 'S256' || !isCodeChallenge(params.code_challenge)) {
+  // SECURITY P-03, BCP-04: S256 is required; an absent method means plain, which is refused. P-08: a
+  // confidential client registered with pkce_required=false may send no challenge at all; one it
+  // does send is held to the same rules (and its verifier to P-04/P-05 at the token endpoint).
+  const waived = client.pkceRequired === false && client.type === 'confidential' && params.code_challenge === undefined && params.code_challenge_method === undefined;
+  if (!waived && (params.code_challenge === undefined || params.code_challenge_method !== 'S256' || !isCodeChallenge(params.code_challenge))) {
     return fail('invalid_request', 'PKCE with code_challenge_method=S256 is required.');
   }
   // SECURITY ADM-02: a user never delegates Keymint's own authority; unnamed, it is left out.
@@ -90,7 +94,7 @@ export async function validateAuthorization(
   }
   if (params.nonce !== undefined && params.nonce.length > 512) return fail('invalid_request', 'The nonce is too long.');
   if (state !== undefined && state.length > 2048) return fail('invalid_request', 'The state is too long.');
-  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge, resource: params.resource } };
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource } };
 }
 
 /** A client by id: a stored one, or one described by a client ID metadata document. */
@@ -110,7 +114,7 @@ export async function issueCode(request: AuthorizationRequest, session: SessionR
     redirectUri: request.redirectUri,
     scope: request.scopes.join(' '),
     codeChallenge: request.codeChallenge,
-    codeChallengeMethod: 'S256',
+    codeChallengeMethod: request.codeChallenge === null ? null : 'S256',
     nonce: request.nonce ?? null,
     subject: session.subject,
     subjectType: session.subjectType,

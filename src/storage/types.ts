@@ -41,6 +41,12 @@ export interface ClientRecord {
   readonly dialects: readonly string[];
   readonly redirectUris: readonly string[];
   readonly trusted: boolean;
+  /**
+   * Whether the authorization request must carry a PKCE challenge: absent = yes. Only a confidential
+   * client may be registered with false (Polar's contract: `client_secret`, no `code_verifier`); a
+   * challenge it does send is still verified (SECURITY P-08).
+   */
+  readonly pkceRequired?: boolean;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */

@@ -217,6 +217,52 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.equal(body.error_description, 'The code_verifier is required.');
   });
 
+  test('P-08 a confidential client registered with pkce_required=false redeems without PKCE; a challenge it sends still binds', async () => {
+    const polarApp = await s.client({ grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'read'], redirectUris: [CB], trusted: true, pkceRequired: false });
+    assert.equal((await s.keymint.clients.show(polarApp.id)).pkce_required, false);
+    assert.equal((await s.keymint.clients.show(trusted.id)).pkce_required, true);
+    // Without a challenge: the code is redeemed with the secret alone, and a verifier is a downgrade (BCP-03).
+    const bare = await obtainCode(s, polarApp, { pkce: false });
+    const rec = await s.keymint.store.codes.find(candidateDigests(s.keymint.keyring.peppers(), bare.code));
+    assert.equal(rec?.codeChallenge, null);
+    assert.equal(rec?.codeChallengeMethod, null);
+    const ok = await redeem(bare.code, undefined, polarApp);
+    assert.equal(ok.status, 200, JSON.stringify(await s.json(ok.clone())));
+    const downgrade = await obtainCode(s, polarApp, { pkce: false });
+    const refused = await expectError(await redeem(downgrade.code, pkce().verifier, polarApp), 'invalid_grant');
+    assert.equal(refused.error_description, 'The code was issued without a code_challenge.');
+    // With a challenge: held to it like any other client (P-05, P-04).
+    const bound = await obtainCode(s, polarApp);
+    assert.equal((await expectError(await redeem(bound.code, undefined, polarApp), 'invalid_grant')).error_description, 'The code_verifier is required.');
+    const bound2 = await obtainCode(s, polarApp);
+    assert.equal((await redeem(bound2.code, bound2.verifier, polarApp)).status, 200);
+    // A challenge method without a challenge, or plain, is still refused at the authorization endpoint.
+    for (const over of [{ code_challenge: undefined }, { code_challenge_method: 'plain' }, { code_challenge_method: undefined }]) {
+      const res = await authorizeGet(s, query({ client_id: polarApp.id, ...over }));
+      assert.equal(location(res).searchParams.get('error'), 'invalid_request', JSON.stringify(over));
+    }
+  });
+
+  test('P-08 PKCE stays required by default and for every public client: pkce_required=false is refused for one', async () => {
+    await assert.rejects(s.client({ type: 'public', grants: ['authorization_code'], redirectUris: [CB], pkceRequired: false }), {
+      name: 'ClientInputError', field: 'pkce_required', message: 'a public client must use PKCE (RFC 9700 §2.1.1)',
+    });
+    const res = await s.admin('POST', '/clients', { name: 'spa', type: 'public', grants: ['authorization_code'], redirect_uris: [CB], pkce_required: false });
+    const body = await s.json(res);
+    assert.equal(res.status, 400, JSON.stringify(body));
+    assert.equal(body.error, 'invalid_request');
+    assert.equal(body.field, 'pkce_required');
+    const wrongType = await s.admin('POST', '/clients', { name: 'app', grants: ['authorization_code'], redirect_uris: [CB], pkce_required: 'no' });
+    assert.equal(wrongType.status, 400);
+    assert.equal((await s.json(wrongType)).field, 'pkce_required');
+    const before = (await s.keymint.clients.list()).length;
+    const created = await s.admin('POST', '/clients', { name: 'polar app', grants: ['authorization_code'], redirect_uris: [CB], pkce_required: false });
+    const view = await s.json(created);
+    assert.equal(created.status, 201, JSON.stringify(view));
+    assert.equal(view.pkce_required, false);
+    assert.equal((await s.keymint.clients.list()).length, before + 1);
+  });
+
   test('P-06 the challenge cannot be extracted from the code; only a digest is stored', async () => {
     const { code, verifier } = await obtainCode(s, trusted);
     assert.match(code, /^km_ac_[0-9A-Za-z]{43}$/); // random: nothing of the request in it

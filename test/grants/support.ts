@@ -96,14 +96,14 @@ export function formFields(html: string): Record<string, string> {
 export async function obtainCode(
   s: GrantServer,
   client: { id: string },
-  options: { redirectUri?: string; scope?: string; nonce?: string; state?: string; path?: string } = {},
+  options: { redirectUri?: string; scope?: string; nonce?: string; state?: string; path?: string; pkce?: boolean; cookie?: string } = {},
 ): Promise<{ code: string; verifier: string; redirectUri: string }> {
   const { verifier, challenge } = pkce();
   const redirectUri = options.redirectUri ?? 'https://app.example/cb';
-  const { session_token } = await s.session();
-  const cookie = `keymint_session=${session_token}`;
+  const cookie = options.cookie ?? `keymint_session=${(await s.session()).session_token}`;
   const query: Record<string, string> = {
-    response_type: 'code', client_id: client.id, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256',
+    response_type: 'code', client_id: client.id, redirect_uri: redirectUri,
+    ...(options.pkce === false ? {} : { code_challenge: challenge, code_challenge_method: 'S256' }),
     ...(options.scope ? { scope: options.scope } : {}), ...(options.nonce ? { nonce: options.nonce } : {}), state: options.state ?? 'st',
   };
   const path = options.path ?? '/oauth2/authorize';
