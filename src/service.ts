@@ -177,7 +177,15 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
   const deps: MountDeps = {
     grants,
     formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg, signing), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),
-    exchange: { ...auth, store, keyring, settings: config, admit: limiter.admitClient.bind(limiter), dpop: sender.dpop },
+    exchange: {
+      ...auth,
+      store,
+      keyring,
+      settings: config,
+      admit: limiter.admitClient.bind(limiter),
+      dpop: sender.dpop,
+      ...(config.refreshReuseGrace > 0 ? { refreshGrace: { seconds: config.refreshReuseGrace, key: core.derivedKey('refresh-grace') } } : {}),
+    },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, now },
     pipeline: { limiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(recorder ? [recorder.observe] : []), ...(options.observers ?? [])], log },

@@ -156,6 +156,13 @@ export const OPTION_TABLE: Table = {
   tokenTtl: { flag: 'token-ttl', env: 'KEYMINT_TOKEN_TTL', default: '3600', doc: 'Access-token lifetime in seconds.', parse: intBelow(1, (r) => r.maxTokenTtl!) },
   refreshTokenTtl: { flag: 'refresh-token-ttl', env: 'KEYMINT_REFRESH_TOKEN_TTL', default: '2592000', doc: 'Refresh-token absolute lifetime, seconds (2592000 = 30 days).', parse: int(60, 31_536_000 * 5) },
   refreshTokenIdleTtl: { flag: 'refresh-token-idle-ttl', env: 'KEYMINT_REFRESH_TOKEN_IDLE_TTL', default: '1209600', doc: 'Refresh-token idle lifetime, seconds: a refresh token unused this long expires; rotation never extends the absolute lifetime (1209600 = 14 days).', parse: int(60, 31_536_000 * 5) },
+  refreshReuseGrace: {
+    flag: 'refresh-reuse-grace',
+    env: 'KEYMINT_REFRESH_REUSE_GRACE',
+    default: '0',
+    doc: 'Refresh-reuse grace window, seconds (0 = off): a refresh token presented again within this long after it was rotated gets a new access token and the same successor refresh token, instead of revoking its family; the successor is kept that long, sealed under the KEK. A stolen token replayed within the window is then not detected (see user-grants.md).',
+    parse: int(0, 300),
+  },
   sessionTtl: { flag: 'session-ttl', env: 'KEYMINT_SESSION_TTL', default: '86400', doc: 'Default and longest lifetime of a session registered with POST /admin/v1/sessions, seconds.', parse: int(60, 31_536_000) },
   sessionCookie: { flag: 'session-cookie', env: 'KEYMINT_SESSION_COOKIE', default: 'keymint_session', doc: 'Name of the cookie holding the session token at the authorization endpoint (an RFC 6265 token, 1–64 characters).', parse: matching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'a cookie name (RFC 6265 token), 1–64 characters') },
   console: {

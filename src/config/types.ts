@@ -41,6 +41,8 @@ export interface Config {
   readonly tokenTtl: number;
   readonly refreshTokenTtl: number;
   readonly refreshTokenIdleTtl: number;
+  /** Seconds a rotated refresh token may be retried for its successor; 0 = off (RACE-04). */
+  readonly refreshReuseGrace: number;
   readonly sessionTtl: number;
   readonly sessionCookie: string;
   /** Serve the web console at /console/. */

@@ -147,6 +147,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
+    name: 'refresh-successors',
+    // The sealed successor of a rotated refresh token, for the refresh grace window (RACE-04).
+    sql: `
+      CREATE TABLE refresh_successors (
+        digest text PRIMARY KEY,
+        successor text NOT NULL,
+        sealed text NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX refresh_successors_expires ON refresh_successors (expires_at);
+    `,
+  },
+  {
+    version: 8,
     name: 'console',
     // Console users (scrypt hashes), their sessions and one-time sign-in links, each by digest;
     // indexes for the console's audit filters (keyset paging on seq).

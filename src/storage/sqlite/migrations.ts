@@ -142,6 +142,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
+    name: 'refresh-successors',
+    // The sealed successor of a rotated refresh token, for the refresh grace window (RACE-04).
+    sql: `
+      CREATE TABLE refresh_successors (
+        digest TEXT PRIMARY KEY,
+        successor TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX refresh_successors_expires ON refresh_successors (expires_at);
+    `,
+  },
+  {
+    version: 8,
     name: 'console',
     // Console users (scrypt hashes), their sessions and one-time sign-in links, each by digest;
     // indexes for the console's audit filters (keyset paging on seq).
