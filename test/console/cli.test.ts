@@ -56,17 +56,17 @@ test('console users add with --password-env, and with a generated password print
 
 test('operator mistakes: one line naming the fix, exit 2 (1 for an unknown user), nothing created', async () => {
   const cases: Array<[string[], NodeJS.ProcessEnv, number, RegExp]> = [
-    [['users', 'add', 'bob'], {}, 2, /^keymint: role: give a role: --role admin or --role viewer\n$/],
-    [['users', 'add', 'bob', '--role', 'owner'], {}, 2, /^keymint: role: the role is admin or viewer\n$/],
+    [['users', 'add', 'bob'], {}, 2, /^keymint console users add: --role ROLE is required .*; see keymint console users add --help\n$/],
+    [['users', 'add', 'bob', '--role', 'owner'], {}, 2, /^keymint console users add: --role must be one of admin, viewer, got "owner"; see keymint console users add --help\n$/],
     [['users', 'add', 'bob', '--role', 'admin', '--password-env', 'NOPE'], {}, 2, /^keymint: password-env: the environment variable NOPE is not set or empty\n$/],
     [['users', 'add', 'bob', '--role', 'admin', '--password-env', 'PW'], { PW: 'short' }, 2, /^keymint: password: a password must have at least 12 characters\n$/],
     [['users', 'add', 'bad name', '--role', 'admin'], {}, 2, /^keymint: name: a user name is 1–64 of letters/],
     [['users', 'add', 'ann', '--role', 'viewer'], {}, 2, /^keymint: name: the console user ann exists: remove it first or pick another name\n$/],
-    [['users', 'remove', 'bob'], {}, 1, /^keymint: no console user "bob"\n$/],
-    [['link', '--user', 'bob'], {}, 1, /^keymint: no console user "bob"\n$/],
+    [['users', 'remove', 'bob'], {}, 1, /^keymint: no console user "bob"; keymint console users list shows the console users\n$/],
+    [['link', '--user', 'bob'], {}, 1, /^keymint: no console user "bob"; keymint console users list shows the console users\n$/],
     [['link'], {}, 2, /^keymint: user: there are several console users: name one with --user NAME\n$/],
-    [['link', '--user', 'ann', '--ttl', '999999'], {}, 2, /^keymint: ttl: a link lives 60\.\.3600 seconds\n$/],
-    [['frobnicate'], {}, 2, /^keymint console: expected users add/],
+    [['link', '--user', 'ann', '--ttl', '999999'], {}, 2, /^keymint console link: --ttl expects a whole number from 60 to 3600, got "999999"; see keymint console link --help\n$/],
+    [['frobnicate'], {}, 2, /^keymint console: unknown command "frobnicate"; commands: users add, users list, users remove, link\n$/],
   ];
   for (const [args, env, code, message] of cases) {
     const r = await run(args, env);
