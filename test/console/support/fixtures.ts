@@ -33,6 +33,7 @@ export function client(over: Partial<ConsoleClient> = {}): ConsoleClient {
     token_endpoint_auth_method: 'client_secret_basic',
     dpop_bound_access_tokens: false,
     pkce_required: false,
+    token_reuse: false,
     exchange_audiences: [],
     exchange_scopes: [],
     secrets: [{ id: 'sec_a1b2c3d4e5', created_at: iso(NOW - 86_400_000), expires_at: null, last_used_at: iso(NOW - 60_000) }],
