@@ -10,11 +10,10 @@ import { html, type Html, type Interpolation } from './html.ts';
 import { paths } from './paths.ts';
 import { auditTable } from './audit.ts';
 
-/** Settings that not every deployment's client view carries (editable settings, claims, PKCE policy). */
+/** Settings that not every deployment's client view carries (editable metadata and claims). */
 export interface ClientExtras {
   readonly metadata?: Readonly<Record<string, string>>;
   readonly claims?: Readonly<Record<string, unknown>>;
-  readonly pkce?: string;
 }
 
 export type ConsoleClient = ClientView & ClientExtras;
@@ -55,7 +54,7 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['Trusted (no consent)', c.trusted ? 'yes' : 'no'],
     ['Token lifetime', c.access_token_ttl === null ? html`<span class="empty">deployment default</span>` : `${c.access_token_ttl} s`],
     ['Rate limit', c.rate_limit === null ? html`<span class="empty">deployment default</span>` : `${c.rate_limit} requests/minute`],
-    ...(c.pkce === undefined ? [] : [['PKCE', c.pkce] as [string, Interpolation]]),
+    ['PKCE', c.pkce_required ? 'required' : 'optional for this confidential client'],
     ...(c.claims === undefined ? [] : [['Claims', pairs(c.claims)] as [string, Interpolation]]),
     ...(c.metadata === undefined ? [] : [['Metadata', pairs(c.metadata)] as [string, Interpolation]]),
     ['Created', when(c.created_at, '')],

@@ -23,7 +23,7 @@ export interface ClientFormValues {
   readonly rate_limit: string;
   readonly dialects: readonly string[];
   readonly trusted: boolean;
-  readonly pkce: string;
+  readonly pkce_optional: boolean;
   readonly claims: string;
   readonly metadata: string;
 }
@@ -41,7 +41,8 @@ export interface ClientFormInput {
   readonly rateLimit: number | null;
   readonly dialects: string[];
   readonly trusted: boolean;
-  readonly pkce?: string;
+  /** false lets a confidential client redeem codes without PKCE. */
+  readonly pkceRequired: boolean;
   readonly claims: Record<string, unknown>;
   readonly metadata: Record<string, string>;
 }
@@ -49,13 +50,13 @@ export interface ClientFormInput {
 export const LABELS: Readonly<Record<keyof ClientFormValues, string>> = {
   name: 'Name', mode: 'Mode', type: 'Type', scopes: 'Scopes', grants: 'Grants', redirect_uris: 'Redirect URIs',
   audiences: 'Audiences', ttl: 'Access-token lifetime (seconds)', rate_limit: 'Rate limit (requests per minute)',
-  dialects: 'Dialects', trusted: 'Trusted: skip the consent page', pkce: 'PKCE policy', claims: 'Claims', metadata: 'Metadata',
+  dialects: 'Dialects', trusted: 'Trusted: skip the consent page', pkce_optional: 'PKCE optional: this confidential client may redeem codes without a code_verifier', claims: 'Claims', metadata: 'Metadata',
 };
 
 /** ClientService's field names (ClientInputError.field) → this form's control names. */
 const SERVICE_FIELDS: Readonly<Record<string, keyof ClientFormValues>> = {
   scope: 'scopes', grant: 'grants', redirect_uri: 'redirect_uris', audience: 'audiences', dialect: 'dialects', rate_limit: 'rate_limit',
-  ttl: 'ttl', name: 'name', mode: 'mode', type: 'type', claims: 'claims', claim: 'claims', metadata: 'metadata', pkce: 'pkce',
+  ttl: 'ttl', name: 'name', mode: 'mode', type: 'type', claims: 'claims', claim: 'claims', metadata: 'metadata', pkce_required: 'pkce_optional',
 };
 
 export const formFieldOf = (serviceField: string): string => SERVICE_FIELDS[serviceField] ?? serviceField;
@@ -63,14 +64,14 @@ export const formFieldOf = (serviceField: string): string => SERVICE_FIELDS[serv
 const lines = (text: string): string[] => text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
 
 export function emptyClientForm(): ClientFormValues {
-  return { name: '', mode: 'live', type: 'confidential', scopes: '', grants: ['client_credentials'], redirect_uris: '', audiences: '', ttl: '', rate_limit: '', dialects: [], trusted: false, pkce: '', claims: '', metadata: '' };
+  return { name: '', mode: 'live', type: 'confidential', scopes: '', grants: ['client_credentials'], redirect_uris: '', audiences: '', ttl: '', rate_limit: '', dialects: [], trusted: false, pkce_optional: false, claims: '', metadata: '' };
 }
 
 export function clientFormValues(c: ConsoleClient): ClientFormValues {
   return {
     name: c.name, mode: c.mode, type: c.type, scopes: c.scopes.join('\n'), grants: c.grants, redirect_uris: c.redirect_uris.join('\n'),
     audiences: c.audiences.join('\n'), ttl: c.access_token_ttl === null ? '' : String(c.access_token_ttl),
-    rate_limit: c.rate_limit === null ? '' : String(c.rate_limit), dialects: c.dialects, trusted: c.trusted, pkce: c.pkce ?? '',
+    rate_limit: c.rate_limit === null ? '' : String(c.rate_limit), dialects: c.dialects, trusted: c.trusted, pkce_optional: !c.pkce_required,
     claims: c.claims && Object.keys(c.claims).length > 0 ? JSON.stringify(c.claims, null, 2) : '',
     metadata: Object.entries(c.metadata ?? {}).map(([k, v]) => `${k}=${v}`).join('\n'),
   };
@@ -81,7 +82,7 @@ export function clientFormFromBody(form: URLSearchParams): ClientFormValues {
   return {
     name: one('name').trim(), mode: one('mode'), type: one('type'), scopes: one('scopes'), grants: form.getAll('grants'),
     redirect_uris: one('redirect_uris'), audiences: one('audiences'), ttl: one('ttl').trim(), rate_limit: one('rate_limit').trim(),
-    dialects: form.getAll('dialects'), trusted: form.get('trusted') === 'on', pkce: one('pkce'), claims: one('claims'), metadata: one('metadata'),
+    dialects: form.getAll('dialects'), trusted: form.get('trusted') === 'on', pkce_optional: form.get('pkce_optional') === 'on', claims: one('claims'), metadata: one('metadata'),
   };
 }
 
@@ -133,7 +134,7 @@ export function parseClientForm(v: ClientFormValues, kind: 'create' | 'edit'): {
       rateLimit,
       dialects: [...new Set(v.dialects)],
       trusted: v.trusted,
-      ...(v.pkce === '' ? {} : { pkce: v.pkce }),
+      pkceRequired: !v.pkce_optional,
       claims: claims ?? {},
       metadata,
     },
@@ -148,8 +149,6 @@ export interface ClientFormView {
   readonly clientId?: string;
   readonly grants: readonly string[];
   readonly dialects: readonly string[];
-  /** PKCE policies the deployment knows; the control is omitted when absent. */
-  readonly pkcePolicies?: readonly string[];
   /** Offer claims and metadata (the deployment's clients carry them). */
   readonly extras?: boolean;
   readonly maxTtl?: number;
@@ -180,8 +179,8 @@ ${checkboxes({ name: 'dialects', label: LABELS.dialects, checked: v.dialects, ch
 ${input({ name: 'ttl', label: LABELS.ttl, type: 'number', value: v.ttl, min: 1, ...(view.maxTtl === undefined ? {} : { max: view.maxTtl }), hint: 'Empty: the deployment default.', errors: e })}
 ${input({ name: 'rate_limit', label: LABELS.rate_limit, type: 'number', value: v.rate_limit, min: 1, hint: 'Empty: the deployment default.', errors: e })}
 </div>
-${view.pkcePolicies && select({ name: 'pkce', label: LABELS.pkce, value: v.pkce, errors: e, choices: [{ value: '', label: 'deployment default' }, ...options(view.pkcePolicies)] })}
 ${checkbox({ name: 'trusted', label: LABELS.trusted, checked: v.trusted, errors: e })}
+${checkbox({ name: 'pkce_optional', label: LABELS.pkce_optional, checked: v.pkce_optional, hint: 'Only for providers whose contract allows it (Polar); public clients always use PKCE.', errors: e })}
 ${view.extras && html`${textarea({ name: 'claims', label: LABELS.claims, value: v.claims, rows: 4, hint: 'Static claims added to access tokens, as a JSON object.', errors: e })}
 ${textarea({ name: 'metadata', label: LABELS.metadata, value: v.metadata, rows: 4, hint: 'key=value per line; shown here, never put in tokens.', errors: e })}`}
 <div class="actions"><button type="submit" class="primary">${editing ? 'Save changes' : 'Create client'}</button>

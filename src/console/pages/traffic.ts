@@ -29,18 +29,22 @@ export interface TrafficView {
 
 export const TRAFFIC_REFRESH_SECONDS = 3;
 export const TOP_CLIENTS = 20;
+/** The headline figures average (tokens) or take the highest (p99) over this many recent seconds. */
+export const RECENT_SECONDS = 10;
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-const last = (values: readonly number[]) => values.at(-1) ?? 0;
 
 export function trafficCharts(view: TrafficView) {
-  const rate = sum(view.tokensByDialect.map((s) => last(s.values)));
   const step = view.stepSeconds;
+  const recent = Math.max(1, Math.round(RECENT_SECONDS / step));
+  const tokens = view.tokensByDialect.map((s) => s.values.slice(-recent));
+  const rate = sum(tokens.map(sum)) / recent;
+  const p99 = Math.max(0, ...view.latency.p99.slice(-recent));
   return html`<div class="stats">
-<div class="card"><div>Tokens per second</div><div class="stat" data-stat="tokens-per-second">${formatValue(rate)}</div></div>
+<div class="card"><div>Tokens per second, last ${RECENT_SECONDS} s</div><div class="stat" data-stat="tokens-per-second">${formatValue(rate)}</div></div>
 <div class="card"><div>429 answers, window</div><div class="stat" data-stat="throttled">${formatValue(sum(view.throttled) * step)}</div></div>
 <div class="card"><div>503 answers, window</div><div class="stat" data-stat="shed">${formatValue(sum(view.shed) * step)}</div></div>
-<div class="card"><div>p99 latency</div><div class="stat" data-stat="p99">${formatValue(last(view.latency.p99))} ms</div></div>
+<div class="card"><div>Highest p99 latency, last ${RECENT_SECONDS} s</div><div class="stat" data-stat="p99">${formatValue(p99)} ms</div></div>
 </div>
 <div class="charts">
 <div class="card">${lineChart({ id: 'chart-tokens', title: 'Tokens per second by dialect', series: view.tokensByDialect, stepSeconds: step, unit: '/s' })}</div>

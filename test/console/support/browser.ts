@@ -66,7 +66,12 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** Bytes the page's document and every resource it loaded took (decoded bodies, cached or not). */
+/**
+ * Bytes loading the page took: its document and every resource it loaded (decoded bodies, cached or
+ * not), without the script's later fetches (the traffic page's redraws).
+ */
 export async function pageWeight(page: Page): Promise<number> {
-  return page.evaluate(`performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((n, e) => n + e.decodedBodySize, 0)`);
+  return page.evaluate(
+    `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource').filter((e) => e.initiatorType !== 'fetch')).reduce((n, e) => n + e.decodedBodySize, 0)`,
+  );
 }

@@ -3,20 +3,20 @@
  * its name), keys in each state, audit events and a traffic window. Times are fixed, so renderings
  * are stable.
  */
-import type { ClientView } from '../../../src/credentials/clients.ts';
-import type { AuditEvent } from '../../../src/storage/types.ts';
+import { toView } from '../../../src/credentials/clients.ts';
+import type { AuditEvent, ClientRecord } from '../../../src/storage/types.ts';
 import type { ConsoleClient, KeyDescription, PageContext, TrafficView } from '../../../src/console/pages/index.ts';
 
 export const NOW = Date.parse('2026-12-01T16:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export const admin: PageContext = { user: { name: 'ada', role: 'admin' }, csrf: 'csrf-token-fixture', sandbox: false };
 export const viewer: PageContext = { user: { name: 'vic', role: 'viewer' }, csrf: 'csrf-token-viewer', sandbox: false };
 export const anonymous: PageContext = { user: null, csrf: 'csrf-token-anon', sandbox: false };
 
+/** A client view as ClientService shows one (through `toView`, so new view fields follow), changed by `over`. */
 export function client(over: Partial<ConsoleClient> = {}): ConsoleClient {
-  const base: ClientView = {
-    client_id: 'sk_test_live_4eC39HqLyjWDarjtT1zdp7dc',
+  const record: ClientRecord = {
+    id: 'sk_test_live_4eC39HqLyjWDarjtT1zdp7dc',
     name: 'Acme Payments',
     mode: 'live',
     environment: 'test',
@@ -26,21 +26,15 @@ export function client(over: Partial<ConsoleClient> = {}): ConsoleClient {
     scopes: ['payments:read', 'payments:write'],
     audiences: ['https://api.example.com'],
     dialects: ['orum'],
-    redirect_uris: [],
+    redirectUris: [],
     trusted: false,
-    access_token_ttl: 900,
-    rate_limit: 600,
-    token_endpoint_auth_method: 'client_secret_basic',
-    dpop_bound_access_tokens: false,
-    pkce_required: false,
-    token_reuse: false,
-    exchange_audiences: [],
-    exchange_scopes: [],
-    secrets: [{ id: 'sec_a1b2c3d4e5', created_at: iso(NOW - 86_400_000), expires_at: null, last_used_at: iso(NOW - 60_000) }],
-    created_at: iso(NOW - 7 * 86_400_000),
-    updated_at: iso(NOW - 86_400_000),
+    accessTokenTtl: 900,
+    rateLimit: 600,
+    secrets: [{ id: 'sec_a1b2c3d4e5', pepperKid: 'p1', digest: '0'.repeat(64), createdAt: NOW - 86_400_000, expiresAt: null, lastUsedAt: NOW - 60_000 }],
+    createdAt: NOW - 7 * 86_400_000,
+    updatedAt: NOW - 86_400_000,
   };
-  return { ...base, metadata: { team: 'payments', ticket: 'OPS-1234' }, claims: { org_id: 'acme' }, ...over };
+  return { ...toView(record, NOW), metadata: { team: 'payments', ticket: 'OPS-1234' }, claims: { org_id: 'acme' }, ...over };
 }
 
 export const clients: ConsoleClient[] = [

@@ -2,7 +2,7 @@
  * A preview server for the console's pages: every page rendered from the fixtures, served with the
  * console's assets and a strict Content-Security-Policy, so a real browser can check accessibility,
  * CSP compliance, keyboard use and weight without the rest of Keymint. `?as=viewer` renders a page
- * for the read-only role. Run directly (`npx node test/console/support/preview.ts`) to browse it.
+ * for the read-only role.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,12 +19,12 @@ export const PAGES: Readonly<Record<string, (ctx: p.PageContext, query: string) 
   '/console/sign-in': () => p.signInPage(anonymous, { error: 'Wrong username or password.', username: 'ada' }),
   '/console/welcome': () => p.setPasswordPage({ ...anonymous, user: { name: 'ada', role: 'admin' } }, { action: '/console/link', fields: { token: 'x' } }),
   '/console/clients': (ctx, q) => p.clientsListPage(ctx, { clients, filter: p.parseClientFilter(q), dialects }),
-  '/console/clients/new': (ctx) => p.clientFormPage(ctx, { kind: 'create', values: p.emptyClientForm(), grants, dialects, pkcePolicies: ['required', 'optional_for_confidential'], extras: true, maxTtl: 86_400 }),
+  '/console/clients/new': (ctx) => p.clientFormPage(ctx, { kind: 'create', values: p.emptyClientForm(), grants, dialects, extras: true, maxTtl: 86_400 }),
   [p.paths.client(c0.client_id)]: (ctx) => p.clientDetailPage(ctx, { client: c0, events }),
   [p.paths.client(clients[1]!.client_id)]: (ctx) => p.clientDetailPage(ctx, { client: clients[1]!, events: [] }),
   [p.paths.editClient(c0.client_id)]: (ctx, q) =>
     p.clientFormPage(ctx, {
-      kind: 'edit', clientId: c0.client_id, values: p.clientFormValues(c0), grants, dialects, pkcePolicies: ['required', 'optional_for_confidential'], extras: true,
+      kind: 'edit', clientId: c0.client_id, values: p.clientFormValues(c0), grants, dialects, extras: true,
       ...(q.includes('errors') ? { errors: { scopes: 'a scope contains characters outside RFC 6749 §3.3', ttl: 'a whole number, or empty for the deployment default' } } : {}),
     }),
   [p.paths.rotateSecret(c0.client_id)]: (ctx) => p.rotatePage(ctx, { client: c0, overlap: '3600' }),
@@ -54,9 +54,4 @@ export async function startPreview(port = 0): Promise<{ url: string; server: Ser
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: bound } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${bound}`, server, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-if (import.meta.main) {
-  const { url } = await startPreview(Number(process.env.PORT ?? 0));
-  process.stdout.write(`console preview at ${url}/console/clients\n`);
 }
