@@ -1,7 +1,7 @@
 /**
  * The example requests `dialect-docs.ts` performs against a real server, per dialect: the success
- * and each error a live server produces today, plus the errors only the codec can show until the
- * protection issue turns limits on (429, 5xx), encoded from a canonical OAuthError.
+ * and each error a live server produces on demand, plus the errors that depend on load or a failing
+ * dependency (429, 5xx), encoded by the codec from a canonical OAuthError.
  */
 import { OAuthError, toOAuthError, UnavailableError } from '../src/wire/errors.ts';
 
@@ -137,7 +137,7 @@ export function extraCodecCases(dialect: string): CodecCase[] {
   return dialect === 'fuuffy' ? [{ title: 'Not found (404)', error: new OAuthError('not_found', 'No such endpoint.') }] : [];
 }
 
-/** Keymint's decisions where the seed and DIALECTS.md are silent, shown on each dialect's page. */
+/** Keymint's decisions where the provider's documentation is silent, shown on each dialect's page. */
 export const NOTES: Readonly<Record<string, readonly string[]>> = {
   oauth2: [
     'JSON bodies (`application/json`) are accepted as an extension; every value must be a string.',

@@ -82,7 +82,8 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
     const store = withRepos(base, { clients: followCommits(cache, base.changeMarker, now), keys: publishingKeys(base.keys, feed) });
     const fixedAlgs = mounts.flatMap(({ dialect: d }) => (d.accessToken.format === 'jwt' && d.accessToken.alg ? [d.accessToken.alg] : []));
     const algs = [...new Set<SigningAlg>([config.alg, 'RS256', ...fixedAlgs])];
-    const kek = loadKek(config);
+    // Whether keys are sealed already decides whether a missing KEK file may be generated.
+    const kek = loadKek(config, config.kek === undefined && (await base.keys.list()).length > 0);
     const keyring = await openKeyring(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, log, now });
     const settings = { ...config, knownDialects: [...DIALECTS.keys()], knownGrants: GRANT_TYPES };
     const clients = new ClientService({ store, keyring, settings, now });

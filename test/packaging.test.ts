@@ -4,29 +4,40 @@
  * types inside node_modules, so this proves dist/ is complete and the bin picks it).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { brokenLinks } from './support/links.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The Node running the tests (>= 24) comes first on PATH, as it would on a user's machine.
 const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+// The machine's own Node and npm, as a user's shell finds them (no node_modules/.bin).
+const systemEnv = { ...process.env, PATH: (process.env.PATH ?? '').split(':').filter((p) => !p.includes('node_modules')).join(':') };
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
 
 test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 180_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'keymint-pack-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
-  npm(['run', 'build'], root);
+  // No explicit build: `prepack` must produce dist/ itself.
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   npm(['pack', '--pack-destination', work], root);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack produced a tarball');
   const app = join(work, 'app');
   execFileSync('mkdir', [app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  npm(['install', '--no-audit', '--no-fund', join(work, tarball)], app);
+  // Installed with the system's npm and Node (20 on these machines): no engine warning.
+  const installed = spawnSync('npm', ['install', '--no-audit', '--no-fund', join(work, tarball)], { cwd: app, encoding: 'utf8', env: systemEnv });
+  assert.equal(installed.status, 0, installed.stderr);
+  assert.doesNotMatch(installed.stderr, /EBADENGINE/);
+  const pkg = join(app, 'node_modules', 'keymint');
+  assert.match(readFileSync(join(pkg, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
+  // Every document the README links is in the package.
+  assert.deepEqual(brokenLinks(pkg, ['README.md']), []);
 
   const child = spawn('npx', ['keymint', 'serve', '--port', '0', '--data', join(app, 'data'), '--log-level', 'info'], {
     cwd: app,
@@ -61,7 +72,7 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
   );
   assert.equal(parsed.trim(), '{"version":1,"clients":{"a":{"scopes":["x"]}}}');
 
-  // The `keymint/verify` and `keymint/client` subpaths (issue 6) resolve, with their declarations.
+  // The `keymint/verify` and `keymint/client` subpaths resolve, with their declarations.
   const sub = execFileSync(
     process.execPath,
     ['--input-type=module', '-e', "const v = await import('keymint/verify'); const c = await import('keymint/client'); console.log(typeof v.createVerifier, typeof v.expressBearer, typeof c.createTokenSource, typeof c.authorizedFetch)"],
@@ -72,9 +83,8 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
     assert.ok(readdirSync(join(app, 'node_modules', 'keymint', 'dist', dir)).includes('index.d.ts'), `dist/${dir}/index.d.ts`);
   }
 
-  // The two SDK subpaths promise Node >= 22: where an older system Node is installed (these machines
-  // ship Node 20), load both and verify a real token with it. Older than 22 and still working is a
-  // stronger proof than 22 itself.
+  // The two SDK subpaths promise Node >= 20 (package.json engines): where an older system Node is
+  // installed (these machines ship Node 20), load both and use them there.
   const older = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p) && Number(execFileSync(p, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' })) < 24);
   if (!older) {
     t.diagnostic('no Node older than 24 installed: the SDK subpaths were checked on this Node only');
@@ -90,6 +100,16 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
     console.log(typeof s.getToken, code);`;
   const onOlder = execFileSync(older, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' });
   assert.equal(onOlder.trim(), 'function invalid_token', `ran on ${older}`);
+  // On that Node the CLI still answers --version and --help; serve says what to do, in one line, and creates nothing.
+  const bin = join(app, 'node_modules', '.bin', 'keymint');
+  const version = spawnSync(older, [bin, '--version'], { cwd: app, encoding: 'utf8' });
+  assert.deepEqual([version.status, version.stdout, version.stderr], [0, `keymint ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`, '']);
+  assert.equal(spawnSync(older, [bin, '--help'], { cwd: app, encoding: 'utf8' }).status, 0);
+  const olderVersion = execFileSync(older, ['-p', 'process.version'], { encoding: 'utf8' }).trim();
+  const served = spawnSync(older, [bin, 'serve', '--data', join(app, 'old-node-data')], { cwd: app, encoding: 'utf8' });
+  assert.equal(served.stderr, `keymint serve needs Node.js 24 or newer, this is ${olderVersion}; install Node 24 (in a checkout, npx keymint uses the pinned node@24)\n`);
+  assert.equal(served.status, 7);
+  assert.ok(!existsSync(join(app, 'old-node-data')));
   // The configuration file's parser too: the sandbox reads its file with it on the user's Node.
   const parsedOlder = execFileSync(
     older,

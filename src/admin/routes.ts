@@ -211,6 +211,7 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
     trusted: optBool('trusted'),
     pkceRequired: optBool('pkce_required'),
     rateLimit: rateLimit as number | null | undefined,
+    tokenReuse: optBool('token_reuse'),
     admin: optBool('admin'),
     ttl: ttl as number | null | undefined,
     ...authInput(b),

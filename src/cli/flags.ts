@@ -1,2 +1,2 @@
-/** Parsed command-line flags, as every command receives them. */
-export type Flags = Record<string, string | boolean | string[] | undefined>;
+/** Parsed command-line flags, as every command receives them (declared in command.ts). */
+export type { Flags } from './command.ts';

@@ -1,29 +1,60 @@
 /** `keymint keys list|rotate` and `keymint audit`. */
-import type { KeymintCore } from '../service.ts';
-import type { Flags } from './flags.ts';
+import type { KeymintCore } from '../core.ts';
+import type { Command, FlagSpec } from './command.ts';
 
 const out = (s: string) => process.stdout.write(s);
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+const JSON_FLAG: FlagSpec = { type: 'boolean', doc: 'Print JSON instead of text' };
 
-export async function keysCommand(core: KeymintCore, args: string[], flags: Flags): Promise<number> {
-  const [sub] = args;
-  if (sub === 'rotate') {
-    await core.keyring.rotate();
-    await core.store.audit.append({ at: Date.now(), actor: 'cli', action: 'key.rotate', target: 'signing', detail: {} });
-  } else if (sub !== 'list') {
-    process.stderr.write('keymint keys: expected list or rotate\n');
-    return 2;
-  }
+function printKeys(core: KeymintCore, asJson: boolean): void {
   const keys = core.keyring.describe().map(({ publicJwk: _jwk, ...k }) => k);
-  if (flags.json === true) out(`${JSON.stringify(keys, null, 2)}\n`);
+  if (asJson) out(`${JSON.stringify(keys, null, 2)}\n`);
   else for (const k of keys) out(`${k.kid.padEnd(24)} ${k.use.padEnd(4)} ${k.alg.padEnd(6)} ${k.state.padEnd(8)} created ${iso(k.createdAt)} published-until ${iso(k.publishUntil)}\n`);
-  return 0;
 }
 
-export async function auditCommand(core: KeymintCore, flags: Flags): Promise<number> {
-  const limit = typeof flags.limit === 'string' ? Number(flags.limit) : 50;
-  const events = await core.store.audit.list(Number.isInteger(limit) && limit > 0 ? limit : 50);
-  if (flags.json === true) out(`${JSON.stringify(events, null, 2)}\n`);
-  else for (const e of events) out(`${new Date(e.at).toISOString()}  ${e.actor.padEnd(30)} ${e.action.padEnd(22)} ${e.target} ${JSON.stringify(e.detail)}\n`);
-  return 0;
-}
+export const keysList: Command = {
+  name: 'keys list',
+  summary: 'Signing keys and peppers (public parts only)',
+  store: 'existing',
+  flags: { json: JSON_FLAG },
+  examples: ['keys list', 'keys list --json'],
+  async run({ flags, withCore }) {
+    await withCore(async (core) => printKeys(core, flags.json === true));
+    return 0;
+  },
+};
+
+export const keysRotate: Command = {
+  name: 'keys rotate',
+  summary: 'Promote the published next key, retire the active one',
+  description: 'Running servers sign with the promoted key within --keyring-refresh-ms; the retired key stays published for --max-token-ttl.',
+  store: 'existing',
+  flags: { json: JSON_FLAG },
+  examples: ['keys rotate'],
+  async run({ flags, withCore }) {
+    await withCore(async (core) => {
+      await core.keyring.rotate();
+      await core.store.audit.append({ at: Date.now(), actor: 'cli', action: 'key.rotate', target: 'signing', detail: {} });
+      printKeys(core, flags.json === true);
+    });
+    return 0;
+  },
+};
+
+export const audit: Command = {
+  name: 'audit',
+  summary: 'Credential and key life-cycle events, newest first',
+  store: 'existing',
+  flags: {
+    limit: { type: 'integer', value: 'N', min: 1, max: 10_000, doc: 'How many events (default 50)' },
+    json: JSON_FLAG,
+  },
+  examples: ['audit', 'audit --limit 200 --json'],
+  async run({ flags, withCore }) {
+    const limit = typeof flags.limit === 'number' ? flags.limit : 50;
+    const events = await withCore((core) => core.store.audit.list(limit));
+    if (flags.json === true) out(`${JSON.stringify(events, null, 2)}\n`);
+    else for (const e of events) out(`${new Date(e.at).toISOString()}  ${e.actor.padEnd(30)} ${e.action.padEnd(22)} ${e.target} ${JSON.stringify(e.detail)}\n`);
+    return 0;
+  },
+};

@@ -1,144 +1,99 @@
 /**
- * `keymint serve | clients … | keys … | audit | migrate`. Every command takes the same config flags
- * (`--data`, `--environment`, …) as `serve`, and works while a server runs on the same data.
+ * `keymint <command>`: reads the command line against the command table (commands.ts), checks what
+ * the command needs before anything is opened (preflight.ts), runs it, and turns every operator
+ * error into one line on stderr and its documented exit code (command.ts, EXIT).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, OPTIONS, type Config, type RawConfig } from '../config/index.ts';
 import { ClientInputError, ClientNotFoundError } from '../credentials/clients.ts';
-import { DRAIN_MS, supervise, supervises } from '../cluster/primary.ts';
-import { announceListening, stopRequested, workerOptions } from '../cluster/worker.ts';
-import { createKeymint, openKeymint } from '../service.ts';
-import { migratePostgres } from '../storage/postgres/index.ts';
-import { createLogger } from '../util/log.ts';
-import { clientsCommand } from './clients.ts';
-import { keysCommand, auditCommand } from './keys.ts';
-import { USAGE } from './usage.ts';
+import { openKeymint } from '../core.ts';
+import { CliError, EXIT, type Command, type CommandContext, type Flags } from './command.ts';
+import { COMMANDS } from './commands.ts';
+import { commandHelp, globalHelp, groupHelp } from './help.ts';
+import { parseCommandLine } from './parse.ts';
+import { checkPort, checkStore } from './preflight.ts';
 
-import type { Flags } from './flags.ts';
-
-/** Config flags shared by every command, generated from the config table. */
-const CONFIG_FLAGS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
-  OPTIONS.filter((o) => !o.envOnly).map((o) => [o.flag, { type: o.boolean ? 'boolean' : 'string', multiple: o.repeatable === true }]),
-);
-
-export const COMMAND_FLAGS: NonNullable<ParseArgsConfig['options']> = {
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  name: { type: 'string' },
-  scope: { type: 'string', multiple: true },
-  grant: { type: 'string', multiple: true },
-  mode: { type: 'string' },
-  type: { type: 'string' },
-  ttl: { type: 'string' },
-  'rate-limit': { type: 'string' },
-  admin: { type: 'boolean' },
-  trusted: { type: 'boolean' },
-  'pkce-optional': { type: 'boolean' },
-  'redirect-uri': { type: 'string', multiple: true },
-  'allow-audience': { type: 'string', multiple: true },
-  'allow-dialect': { type: 'string', multiple: true },
-  'auth-method': { type: 'string' },
-  'jwks-file': { type: 'string' },
-  'jwks-uri': { type: 'string' },
-  'dpop-bound': { type: 'boolean' },
-  'exchange-audience': { type: 'string', multiple: true },
-  'exchange-scope': { type: 'string', multiple: true },
-  'expire-old-in': { type: 'string' },
-  limit: { type: 'string' },
-};
-
-export async function main(argv: string[]): Promise<number> {
-  let parsed;
+export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
+  let command: Command | undefined;
+  let args: string[] = [];
   try {
-    parsed = parseArgs({ args: argv, options: { ...CONFIG_FLAGS, ...COMMAND_FLAGS }, allowPositionals: true, strict: true });
+    const line = parseCommandLine(argv, commands);
+    if (line.kind === 'version') {
+      process.stdout.write(`${version()}\n`);
+      return EXIT.ok;
+    }
+    if (line.kind === 'help') {
+      const text = line.command ? commandHelp(line.command) : line.group ? groupHelp(line.group, commands) : globalHelp(commands);
+      (line.exit === 0 ? process.stdout : process.stderr).write(text);
+      return line.exit;
+    }
+    ({ command, args } = line);
+    return await run(line.command, line.args, line.flags);
   } catch (err) {
-    process.stderr.write(`keymint: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const flags = parsed.values as Flags;
-  const [command, ...rest] = parsed.positionals;
-  if (flags.help || command === undefined || command === 'help') {
-    process.stdout.write(USAGE);
-    return command === undefined && !flags.help ? 2 : 0;
-  }
-  try {
-    const config = loadConfig(configFlags(flags, command));
-    switch (command) {
-      case 'serve':
-        return await serve(config);
-      case 'clients':
-        return await withCore(config, (core) => clientsCommand(core, rest, flags));
-      case 'keys':
-        return await withCore(config, (core) => keysCommand(core, rest, flags));
-      case 'audit':
-        return await withCore(config, (core) => auditCommand(core, flags));
-      case 'migrate':
-        if (config.databaseUrl !== undefined) {
-          const applied = await migratePostgres({ url: config.databaseUrl, schema: config.databaseSchema, acquireTimeoutMs: config.dbAcquireTimeoutMs });
-          process.stdout.write(applied.length === 0 ? 'schema up to date\n' : `migrations applied: ${applied.join(', ')}\n`);
-          return 0;
-        }
-        return await withCore(config, async () => {
-          process.stdout.write('migrations applied\n');
-          return 0;
-        });
-      default:
-        process.stderr.write(`keymint: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-        return 2;
-    }
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`keymint: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof ClientInputError) {
-      process.stderr.write(`keymint: ${err.field}: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof ClientNotFoundError) {
-      process.stderr.write('keymint: no such client\n');
-      return 1;
-    }
-    throw err;
+    const [exit, message] = explain(err, command, args);
+    process.stderr.write(`${message}\n`);
+    if (exit === EXIT.internal && process.env.KEYMINT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return exit;
   }
 }
 
-/** The config table's flags, mapped to config keys. In `clients`, `--dialect` is not a mount. */
-function configFlags(flags: Flags, command: string): RawConfig {
+async function run(command: Command, args: string[], flags: Flags): Promise<number> {
+  const [major] = process.versions.node.split('.').map(Number);
+  const needs = command.node ?? 24;
+  if (major! < needs) {
+    throw new CliError('node', `keymint ${command.name} needs Node.js ${needs} or newer, this is ${process.version}; install Node ${needs} (in a checkout, npx keymint uses the pinned node@24)`);
+  }
+  const config = loadConfig(command.config === false ? {} : configFlags(flags, command));
+  // Workers of `serve --workers N` run this again: the primary has checked and warned already.
+  const primary = !cluster.isWorker;
+  if (primary) for (const warning of checkStore(config, command.store)) process.stderr.write(`keymint: warning: ${warning}\n`);
+  if (primary && command.name === 'serve') await checkPort(config);
+  const ctx: CommandContext = { args, flags, config, withCore: (fn) => withCore(config, fn) };
+  return command.run(ctx);
+}
+
+/** The config options given as flags, keyed by config key. Only `serve` mounts dialects. */
+function configFlags(flags: Flags, command: Command): RawConfig {
   const raw: RawConfig = {};
   for (const o of OPTIONS) {
     const v = flags[o.flag];
-    if (v !== undefined) raw[o.key] = v;
+    if (v !== undefined && !(o.flag in command.flags)) raw[o.key] = v as RawConfig[keyof Config];
   }
-  if (command !== 'serve') delete raw.dialects;
+  if (command.name !== 'serve') delete raw.dialects;
   return raw;
 }
 
-async function withCore(config: Config, run: (core: Awaited<ReturnType<typeof openKeymint>>) => Promise<number>): Promise<number> {
-  const core = await openKeymint({ ...config, logLevel: 'warn' });
+async function withCore<T>(config: Config, fn: (core: Awaited<ReturnType<typeof openKeymint>>) => Promise<T>): Promise<T> {
+  // A command's outcome is its one line on stdout or stderr; the core's own warnings would only add noise.
+  const core = await openKeymint({ ...config, logLevel: 'error' });
   try {
-    return await run(core);
+    return await fn(core);
   } finally {
     await core.close();
   }
 }
 
-async function serve(config: Config): Promise<number> {
-  const log = createLogger(config.logLevel);
-  if (supervises(config)) return supervise(config, log);
-  const keymint = await createKeymint(config, { log, ...workerOptions() });
-  const port = await keymint.listen();
-  announceListening(log, {
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
-    issuer: keymint.config.issuer,
-    store: keymint.store.kind,
-    // Whether Redis is used, never its URL (it may carry a password).
-    redis: config.redisUrl === undefined ? 'none' : keymint.redis?.healthy() ? 'connected' : 'connecting',
-    dialects: config.dialects.map((d) => `${d.name}=${d.path ?? 'default'}`),
-    alg: config.alg,
-  });
-  await stopRequested(log);
-  await keymint.drain(DRAIN_MS);
-  await keymint.close();
-  return 0;
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);
+
+/** Every error as its exit code and one line naming the cause and the fix; never a stack trace. */
+function explain(err: unknown, command: Command | undefined, args: readonly string[]): [number, string] {
+  if (err instanceof CliError) return [EXIT[err.exit], err.message.startsWith('keymint') ? err.message : `keymint: ${err.message}`];
+  if (err instanceof ConfigError) {
+    return [err.key === 'kek' ? EXIT.kek : EXIT.usage, `keymint: ${err.message}`];
+  }
+  if (err instanceof ClientInputError) return [EXIT.usage, `keymint: ${err.field}: ${err.message}`];
+  if (err instanceof ClientNotFoundError) return [EXIT.notFound, `keymint: no such client${args[0] ? ` ${args[0]}` : ''}; keymint clients list shows the clients in this store`];
+  const e = err as NodeJS.ErrnoException & { errors?: unknown[] };
+  const code = e?.code ?? (e?.errors?.[0] as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && UNREACHABLE.has(code)) {
+    return [EXIT.unavailable, `keymint: cannot reach the database or Redis (${code}${e.message ? `: ${e.message}` : ''}); check --database-url / --redis-url and that the server is up`];
+  }
+  if (e?.name === 'UnavailableError') return [EXIT.unavailable, `keymint: the store is unavailable (${e.message}); check --database-url and that PostgreSQL is up, then retry`];
+  return [EXIT.internal, `keymint: unexpected error: ${e?.message ?? String(err)} (rerun with KEYMINT_DEBUG=1 to see where, and please report it)`];
+}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `keymint ${pkg.version}`;
 }

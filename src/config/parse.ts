@@ -25,9 +25,9 @@ export const int =
   (min: number, max: number): Parser<number> =>
   (raw, key) => {
     const value = typeof raw === 'number' ? String(raw) : text(raw, key);
-    if (!/^\d+$/.test(value)) throw new ConfigError(key, `expected a whole number, got ${JSON.stringify(value)}`);
+    if (!/^-?\d+$/.test(value)) throw new ConfigError(key, `expected a whole number, got ${JSON.stringify(value)}`);
     const n = Number(value);
-    if (n < min || n > max) throw new ConfigError(key, `must be between ${min} and ${max}`);
+    if (n < min || n > max) throw new ConfigError(key, `must be between ${min} and ${max}, got ${value}`);
     return n;
   };
 

@@ -50,6 +50,8 @@ export interface CreateClientInput extends AuthSettingsInput {
   readonly admin?: boolean;
   /** Token requests per minute for this client; absent/null = the deployment's `--rate-limit-client`. */
   readonly rateLimit?: number | null;
+  /** client_credentials requests may get a still-valid earlier token back (docs/performance.md); default false. */
+  readonly tokenReuse?: boolean;
 }
 
 /** The public view of a client: what `clients list/show` and the admin API print. No digests. */
@@ -69,6 +71,7 @@ export interface ClientView {
   pkce_required: boolean;
   access_token_ttl: number | null;
   rate_limit: number | null;
+  token_reuse: boolean;
   token_endpoint_auth_method: string;
   jwks?: ClientRecord['jwks'];
   jwks_uri?: string;
@@ -117,6 +120,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     pkce_required: c.pkceRequired !== false,
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
+    token_reuse: c.tokenReuse === true,
     ...authView(c),
     secrets: c.secrets
       .filter((s) => s.expiresAt === null || s.expiresAt > now)
@@ -187,6 +191,7 @@ export class ClientService {
       ...(input.pkceRequired === false ? { pkceRequired: false } : {}),
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
+      ...(input.tokenReuse === true ? { tokenReuse: true } : {}),
       ...auth,
       ...(registrationToken === undefined ? {} : { registrationToken }),
       secrets: secret ? [this.#secretRecord(secret, now, null)] : [],
@@ -323,6 +328,7 @@ export class ClientService {
     if (input.pkceRequired !== undefined && typeof input.pkceRequired !== 'boolean') throw new ClientInputError('pkce_required', 'pkce_required must be true or false');
     // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
     if (input.pkceRequired === false && input.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
+    if (input.tokenReuse !== undefined && typeof input.tokenReuse !== 'boolean') throw new ClientInputError('token_reuse', 'token_reuse must be true or false');
     if (input.rateLimit !== undefined && input.rateLimit !== null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1 || input.rateLimit > 100_000_000)) {
       throw new ClientInputError('rate_limit', 'rate_limit must be a whole number of requests per minute in 1..100000000');
     }

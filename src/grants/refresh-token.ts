@@ -14,6 +14,11 @@ import { parseScope } from '../protocol/scope.ts';
 import { findStoredToken, type TokenLookupDeps } from '../protocol/token-lookup.ts';
 import type { SubjectType } from '../storage/types.ts';
 import type { GrantHandler } from '../protocol/grant.ts';
+import type { Config } from '../config/types.ts';
+
+export interface RefreshDeps extends TokenLookupDeps {
+  readonly settings: Pick<Config, 'refreshReuseGrace'>;
+}
 
 const invalidGrant = () => new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
 
@@ -21,7 +26,7 @@ export const refreshToken = {
   type: 'refresh_token',
   parameters: ['refresh_token', 'scope', 'resource'],
   allowsPublicClients: true,
-  async handle({ request, client, now, jkt }, deps: TokenLookupDeps) {
+  async handle({ request, client, now, jkt }, deps: RefreshDeps) {
     const presented = request.params.refresh_token;
     if (presented === undefined) {
       throw new OAuthError('invalid_request', 'The refresh_token parameter is required.', { field: 'refresh_token', reason: 'missing' });
@@ -30,7 +35,10 @@ export const refreshToken = {
     const rec = await findStoredToken(presented, deps);
     // RT-06: unknown, another client's, expired, revoked → invalid_grant, all alike.
     if (!rec || rec.kind !== 'refresh_token' || rec.clientId !== client.id) throw invalidGrant();
-    if (rec.revokedAt !== null) {
+    // RACE-04: a token rotated within the grace window goes on to issue(), whose rotation fails and
+    // which then hands out the successor, or, finding none live, revokes the family as below.
+    const retry = rec.revokedAt !== null && now - rec.revokedAt < deps.settings.refreshReuseGrace * 1000;
+    if (rec.revokedAt !== null && !retry) {
       // RT-04: a rotated (or revoked) token presented again: someone holds a copy. End the family.
       if (rec.familyId !== null) await deps.store.tokens.revokeFamily(rec.familyId, now);
       throw invalidGrant();
@@ -62,4 +70,4 @@ export const refreshToken = {
       replaces: rec.digest,
     };
   },
-} satisfies GrantHandler<TokenLookupDeps>;
+} satisfies GrantHandler<RefreshDeps>;

@@ -6,7 +6,8 @@
  * redemption (`decision.redeems`) likewise consumes the code in the write that stores its tokens.
  */
 import type { Config } from '../config/types.ts';
-import { RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord } from '../storage/types.ts';
+import { RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord, type TokenRepo } from '../storage/types.ts';
+import { forgetWhenClosed, openSuccessor, sealSuccessor, type RefreshGrace } from './refresh-grace.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
 import type { AuthenticatedClient } from './client-auth/types.ts';
 import type { AccessTokenFormat, RefreshTokenFormat } from '../tokens/formats.ts';
@@ -34,6 +35,8 @@ export interface IssueDeps {
   readonly keyring: Pick<Keyring, 'signer'>;
   readonly store: Pick<Store, 'tokens' | 'codes'>;
   readonly settings: Pick<Config, 'issuer' | 'tokenTtl' | 'refreshTokenTtl' | 'refreshTokenIdleTtl'>;
+  /** The refresh-reuse grace window (RACE-04); absent = off. */
+  readonly refreshGrace?: RefreshGrace;
 }
 
 export async function issue(
@@ -44,7 +47,7 @@ export async function issue(
   deps: IssueDeps,
   /** Thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any. */
   jkt?: string,
-): Promise<TokenResult> {
+): Promise<TokenResult & { readonly accessDigest: string }> {
   const { settings } = deps;
   const { client } = caller;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
@@ -84,9 +87,11 @@ export async function issue(
     records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, { ...meta, ...bound }));
   }
   let refreshToken: string | undefined;
+  let minted: { readonly token: string; readonly digest: string } | undefined;
   if (decision.refreshToken) {
     const refresh = formats.refresh.mint(decision.subjectType);
     refreshToken = refresh.token;
+    minted = refresh;
     const familyExpiresAt = decision.familyExpiresAt ?? now + settings.refreshTokenTtl * 1000;
     const expiresAt = Math.min(now + settings.refreshTokenIdleTtl * 1000, familyExpiresAt);
     const granted = (decision.refreshScopes ?? decision.scopes).join(' ');
@@ -102,11 +107,21 @@ export async function issue(
     );
   }
   if (decision.replaces !== undefined) {
-    if (!(await deps.store.tokens.rotate(decision.replaces, now, records))) {
-      // Another use of the same refresh token won the rotation: it is reuse, so the family ends, the
-      // winner's successor included, which the atomic rotation has already stored (RT-04, RACE-02).
-      if (decision.familyId !== null) await deps.store.tokens.revokeFamily(decision.familyId, now);
-      throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
+    const { refreshGrace: grace } = deps;
+    const sealed = grace && minted ? sealSuccessor(grace, decision.replaces, minted, now) : undefined;
+    if (await deps.store.tokens.rotate(decision.replaces, now, records, sealed)) {
+      if (grace && sealed) forgetWhenClosed(deps.store.tokens, decision.replaces, grace);
+    } else {
+      // RACE-04: within the grace window, a retry gets a new access token and the same successor.
+      const successor = grace ? await liveSuccessor(deps.store.tokens, grace, decision.replaces, now) : undefined;
+      if (successor === undefined) {
+        // Another use of the same refresh token won the rotation: it is reuse, so the family ends, the
+        // winner's successor included, which the atomic rotation has already stored (RT-04, RACE-02).
+        if (decision.familyId !== null) await deps.store.tokens.revokeFamily(decision.familyId, now);
+        throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
+      }
+      await insertAll(deps.store.tokens, records.filter((r) => r.kind === 'access_token'));
+      refreshToken = successor;
     }
   } else if (decision.redeems !== undefined) {
     if (!(await deps.store.codes.redeem(decision.redeems, now, records))) {
@@ -115,14 +130,7 @@ export async function issue(
       throw new OAuthError('invalid_grant', 'The authorization code is invalid, expired or already used.', { field: 'code' });
     }
   } else {
-    try {
-      for (const r of records) await deps.store.tokens.insert(r);
-    } catch (err) {
-      // The family was revoked while this request ran (a second redemption of its code, a session
-      // ended): nothing of it may be handed out (RACE-01, RACE-03).
-      if (err instanceof RevokedFamilyError) throw new OAuthError('invalid_grant', 'The grant was revoked.');
-      throw err;
-    }
+    await insertAll(deps.store.tokens, records);
   }
   const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
   return {
@@ -148,7 +156,28 @@ export async function issue(
       : undefined,
     clientId: client.id,
     ...(decision.issuedTokenType === undefined ? {} : { issuedTokenType: decision.issuedTokenType }),
+    accessDigest: access.digest,
   };
+}
+
+async function insertAll(tokens: Pick<TokenRepo, 'insert'>, records: readonly TokenRecord[]): Promise<void> {
+  try {
+    for (const r of records) await tokens.insert(r);
+  } catch (err) {
+    // The family was revoked while this request ran (a second redemption of its code, a session
+    // ended, a reuse elsewhere): nothing of it may be handed out (RACE-01, RACE-03).
+    if (err instanceof RevokedFamilyError) throw new OAuthError('invalid_grant', 'The grant was revoked.');
+    throw err;
+  }
+}
+
+/** The successor of the consumed `digest` while its window is open and it is itself unused and unrevoked. */
+async function liveSuccessor(tokens: Pick<TokenRepo, 'successor' | 'find'>, grace: RefreshGrace, digest: string, now: number): Promise<string | undefined> {
+  const sealed = await tokens.successor(digest, now);
+  if (!sealed) return undefined;
+  const next = await tokens.find([sealed.digest]);
+  if (!next || next.revokedAt !== null || next.expiresAt <= now) return undefined;
+  return openSuccessor(grace, digest, sealed);
 }
 
 function record(

@@ -48,7 +48,7 @@ export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: P
 
   const pass = async (): Promise<PurgeReport> => {
     const at = options.now();
-    const before = at - settings.purgeGrace * 1000;
+    const graced = at - settings.purgeGrace * 1000;
     const started = performance.now();
     const rows = Object.fromEntries(PURGE_TABLES.map((t) => [t, 0])) as Record<PurgeTable, number>;
     let behind = false;
@@ -59,7 +59,8 @@ export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: P
             behind = true;
             break;
           }
-          const n = await batch(table, before, settings.purgeBatchSize);
+          // A sealed successor is kept for its window only, never for a grace after it (RACE-04).
+          const n = await batch(table, table === 'refresh_successors' ? at : graced, settings.purgeBatchSize);
           rows[table] += n;
           await turn();
           if (n < settings.purgeBatchSize) break;

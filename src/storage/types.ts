@@ -52,6 +52,11 @@ export interface ClientRecord {
   /** Token requests per minute this client may make; absent or null = the deployment default. */
   readonly rateLimit?: number | null;
   /**
+   * A client_credentials request matching a still-valid token this node issued to the client (same
+   * endpoint, scopes and audience, enough lifetime left) gets that token again; absent = off.
+   */
+  readonly tokenReuse?: boolean;
+  /**
    * How a confidential client authenticates: absent = with a secret (`client_secret_basic` or
    * `client_secret_post`); `private_key_jwt` = with an assertion signed by a key of `jwks` or `jwksUri`
    * (RFC 7523 §2.2), and never with a secret. Public clients authenticate with `none`.
@@ -217,9 +222,17 @@ export interface TokenRepo {
    * inserts `successors`, or does neither (a process killed half-way leaves the one or the other).
    * Resolves true when this call won (SECURITY RT-05); false when the token was already consumed or
    * revoked, or the successors' family is revoked (nothing written). SQL backends: `UPDATE … WHERE revoked_at IS NULL` changing one row,
-   * and the inserts, in one transaction.
+   * and the inserts, in one transaction. `sealed` (the refresh grace window, RACE-04) is stored in that
+   * same write, keyed by `digest`: a request that loses the rotation finds it as soon as it loses.
    */
-  rotate(digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean>;
+  rotate(digest: string, at: number, successors: readonly TokenRecord[], sealed?: SealedSuccessor): Promise<boolean>;
+  /**
+   * The sealed successor a winning `rotate` of `digest` stored, while its window is open at `at`
+   * (`expiresAt > at`); undefined otherwise (RACE-04).
+   */
+  successor(digest: string, at: number): Promise<SealedSuccessor | undefined>;
+  /** Removes the sealed successor of `digest` (its window has ended). */
+  forgetSuccessor(digest: string): Promise<void>;
   /** Revokes every live token of the client (security events, RT-08); resolves how many. */
   revokeClient(clientId: string, at: number): Promise<number>;
   /**
@@ -228,6 +241,19 @@ export interface TokenRepo {
    * opaque and stable: pass it back to continue; it equals the input when nothing is new.
    */
   revocations(cursor: string | undefined, limit: number): Promise<RevocationPage>;
+}
+
+/**
+ * A consumed refresh token's successor, kept for the refresh grace window only (RACE-04): the token
+ * itself sealed with AES-256-GCM under a key derived from the KEK, never in clear.
+ */
+export interface SealedSuccessor {
+  /** Digest of the successor refresh token (not a secret). */
+  readonly digest: string;
+  /** The successor token, sealed; the seal binds the consumed token's digest, `digest` and `expiresAt`. */
+  readonly sealed: string;
+  /** Epoch ms the window closes. */
+  readonly expiresAt: number;
 }
 
 export interface RevocationPage {
@@ -326,9 +352,10 @@ export interface ReplayRepo {
 /**
  * Every table whose rows end: each row has an expiry (`expires_at`), after which nothing reads it but
  * reuse detection, which a grace period covers (GROW-01). `revocation_feed` entries expire with the
- * JWT they name; `revoked_families` marks after `REVOKED_FAMILY_RETENTION_MS`.
+ * JWT they name; `revoked_families` marks after `REVOKED_FAMILY_RETENTION_MS`; `refresh_successors`
+ * when their grace window closes, and those are purged with no grace at all.
  */
-export const PURGE_TABLES = ['tokens', 'codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families'] as const;
+export const PURGE_TABLES = ['tokens', 'codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors'] as const;
 export type PurgeTable = (typeof PURGE_TABLES)[number];
 
 /** Deletes at most `limit` rows of `table` that expired before `before` (epoch ms), in one short transaction; resolves how many. */

@@ -1,5 +1,5 @@
 /** Stateful tokens in a map by digest, with the feed of revoked JWT ids kept beside it. */
-import { ConflictError, REVOKED_FAMILY_RETENTION_MS, RevokedFamilyError, type RevocationPage, type TokenRecord, type TokenRepo } from '../types.ts';
+import { ConflictError, REVOKED_FAMILY_RETENTION_MS, RevokedFamilyError, type RevocationPage, type SealedSuccessor, type TokenRecord, type TokenRepo } from '../types.ts';
 import { deleteExpired, expiresAt, firstOf } from './maps.ts';
 
 export class MemoryTokens implements TokenRepo {
@@ -7,6 +7,8 @@ export class MemoryTokens implements TokenRepo {
   /** Revoked JWT ids by sequence number, in revocation order (the feed behind `revocations`). */
   readonly #feed = new Map<number, { jti: string; expiresAt: number }>();
   #seq = 0;
+  /** Sealed successors of rotated refresh tokens, by the consumed token's digest (RACE-04). */
+  readonly #successors = new Map<string, SealedSuccessor>();
   /** Revoked families, by id: until when the mark is kept (RACE-03). */
   readonly #revokedFamilies = new Map<string, number>();
 
@@ -57,15 +59,26 @@ export class MemoryTokens implements TokenRepo {
     return this.#revokeWhere((row) => row.clientId === clientId, at);
   }
   /** Purge (GROW-01) of the tokens, the feed or the family marks: see `PurgeRepo`. */
-  purge(table: 'tokens' | 'revocation_feed' | 'revoked_families', before: number, limit: number): number {
+  purge(table: 'tokens' | 'revocation_feed' | 'revoked_families' | 'refresh_successors', before: number, limit: number): number {
     if (table === 'tokens') return deleteExpired(this.#rows, before, limit, expiresAt);
+    if (table === 'refresh_successors') return deleteExpired(this.#successors, before, limit, expiresAt);
     if (table === 'revocation_feed') return deleteExpired(this.#feed, before, limit, expiresAt);
     return deleteExpired(this.#revokedFamilies, before, limit, (until) => until);
   }
-  async rotate(digest: string, at: number, successors: readonly TokenRecord[]): Promise<boolean> {
+  async rotate(digest: string, at: number, successors: readonly TokenRecord[], sealed?: SealedSuccessor): Promise<boolean> {
     const row = this.#rows.get(digest);
     if (!row || row.revokedAt !== null) return false;
-    return this.insertAll(successors, () => this.#set({ ...row, revokedAt: at }));
+    return this.insertAll(successors, () => {
+      this.#set({ ...row, revokedAt: at });
+      if (sealed) this.#successors.set(digest, { ...sealed });
+    });
+  }
+  async successor(digest: string, at: number): Promise<SealedSuccessor | undefined> {
+    const s = this.#successors.get(digest);
+    return s && s.expiresAt > at ? { ...s } : undefined;
+  }
+  async forgetSuccessor(digest: string): Promise<void> {
+    this.#successors.delete(digest);
   }
 
   /**

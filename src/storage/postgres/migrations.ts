@@ -145,6 +145,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX revocation_feed_expires ON revocation_feed (expires_at);
     `,
   },
+  {
+    version: 7,
+    name: 'refresh-successors',
+    // The sealed successor of a rotated refresh token, for the refresh grace window (RACE-04).
+    sql: `
+      CREATE TABLE refresh_successors (
+        digest text PRIMARY KEY,
+        successor text NOT NULL,
+        sealed text NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX refresh_successors_expires ON refresh_successors (expires_at);
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -6,7 +6,7 @@
  * write that held it before (RACE-03). The lock is always taken before any row lock, so the two
  * never wait on each other in opposite orders.
  */
-import { feedPosition, revocationPage, TOKEN_COLUMNS, tokenValues, toToken, type RevocationRow, type TokenRow } from '../sql/rows.ts';
+import { feedPosition, revocationPage, TOKEN_COLUMNS, tokenValues, toSuccessor, toToken, type RevocationRow, type SuccessorRow, type TokenRow } from '../sql/rows.ts';
 import { REVOKED_FAMILY_RETENTION_MS, RevokedFamilyError, type TokenRecord, type TokenRepo } from '../types.ts';
 import { counted, firstByDigest, insertSql, type Db, type Query } from './db.ts';
 
@@ -54,14 +54,22 @@ export function postgresTokens(db: Db): TokenRepo {
       }),
     revokeClient: (clientId, at) => counted(db.query, 'UPDATE tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL', [clientId, at]),
     // Consume and successors in one transaction; the conditional UPDATE … RETURNING says who won.
-    async rotate(digest, at, successors) {
+    async rotate(digest, at, successors, sealed) {
       const familyId = familyOf(successors);
       return db.tx(async (q) => {
         if (familyId !== null && (await lockFamily(q, familyId))) return false;
         if ((await q(REVOKE, [digest, at])).length !== 1) return false;
         for (const t of successors) await q(INSERT_TOKEN, tokenValues(t));
+        if (sealed) await q('INSERT INTO refresh_successors (digest, successor, sealed, expires_at) VALUES ($1, $2, $3, $4)', [digest, sealed.digest, sealed.sealed, sealed.expiresAt]);
         return true;
       });
+    },
+    async successor(digest, at) {
+      const [row] = await db.query<SuccessorRow>('SELECT successor, sealed, expires_at FROM refresh_successors WHERE digest = $1 AND expires_at > $2', [digest, at]);
+      return row && toSuccessor(row);
+    },
+    async forgetSuccessor(digest) {
+      await db.query('DELETE FROM refresh_successors WHERE digest = $1', [digest]);
     },
     async revocations(cursor, limit) {
       const after = feedPosition(cursor);

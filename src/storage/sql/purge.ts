@@ -13,6 +13,7 @@ const KEYS: Readonly<Record<PurgeTable, string>> = {
   revocation_feed: 'seq',
   replays: 'key',
   revoked_families: 'family_id',
+  refresh_successors: 'digest',
 };
 
 /** `DELETE` of at most `limit` rows expired before `before`; the placeholders are the backend's own (`?` or `$1`, `$2`). */

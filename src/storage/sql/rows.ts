@@ -12,6 +12,7 @@ import type {
   CodeRecord,
   KeyRecord,
   RevocationPage,
+  SealedSuccessor,
   SessionRecord,
   SubjectType,
   TokenKind,
@@ -34,6 +35,14 @@ export const toClient = (r: DocRow): ClientRecord => JSON.parse(r.doc) as Client
 export const KEY_COLUMNS = ['kid', 'doc'] as const;
 export const keyValues = (k: KeyRecord): SqlValue[] => [k.kid, JSON.stringify(k)];
 export const toKey = (r: DocRow): KeyRecord => JSON.parse(r.doc) as KeyRecord;
+
+/** A sealed successor as both backends select it (RACE-04). */
+export interface SuccessorRow {
+  readonly successor: string;
+  readonly sealed: string;
+  readonly expires_at: number;
+}
+export const toSuccessor = (r: SuccessorRow): SealedSuccessor => ({ digest: r.successor, sealed: r.sealed, expiresAt: r.expires_at });
 
 export const TOKEN_COLUMNS = [
   'digest', 'kind', 'client_id', 'subject', 'scope', 'audience', 'issued_at', 'expires_at', 'revoked_at', 'family_id', 'jti', 'meta',

@@ -140,6 +140,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX revocation_feed_expires ON revocation_feed (expires_at);
     `,
   },
+  {
+    version: 7,
+    name: 'refresh-successors',
+    // The sealed successor of a rotated refresh token, for the refresh grace window (RACE-04).
+    sql: `
+      CREATE TABLE refresh_successors (
+        digest TEXT PRIMARY KEY,
+        successor TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX refresh_successors_expires ON refresh_successors (expires_at);
+    `,
+  },
 ];
 
 /** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */

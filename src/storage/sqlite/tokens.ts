@@ -4,7 +4,7 @@
  * into a family checks its revocation mark inside the transaction that writes, and `BEGIN IMMEDIATE`
  * serialises it with `revokeFamily` across connections and processes (RACE-03).
  */
-import { feedPosition, revocationPage, TOKEN_COLUMNS, tokenValues, toToken, type RevocationRow, type TokenRow } from '../sql/rows.ts';
+import { feedPosition, revocationPage, TOKEN_COLUMNS, tokenValues, toSuccessor, toToken, type RevocationRow, type SuccessorRow, type TokenRow } from '../sql/rows.ts';
 import { REVOKED_FAMILY_RETENTION_MS, RevokedFamilyError, type TokenRecord, type TokenRepo } from '../types.ts';
 import { firstOf, insertSql, type Db } from './db.ts';
 
@@ -38,6 +38,9 @@ export function sqliteTokens(db: Db): TokenRepo {
     'INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
   );
 
+  const keepSuccessor = db.prepare('INSERT INTO refresh_successors (digest, successor, sealed, expires_at) VALUES (?, ?, ?, ?)');
+  const findSuccessor = db.prepare<SuccessorRow>('SELECT successor, sealed, expires_at FROM refresh_successors WHERE digest = ? AND expires_at > ?');
+  const forgetSuccessor = db.prepare('DELETE FROM refresh_successors WHERE digest = ?');
   const feed = db.prepare<RevocationRow>('SELECT seq, jti, expires_at FROM revocation_feed WHERE seq > ? ORDER BY seq LIMIT ?');
 
   /** Token records waiting for the next group commit. */
@@ -93,12 +96,20 @@ export function sqliteTokens(db: Db): TokenRepo {
         return revokeFamily.run(at, familyId);
       });
     },
-    async rotate(digest, at, successors) {
+    async rotate(digest, at, successors, sealed) {
       return db.immediate(() => {
         if (successors.some((t) => writes.familyRevoked(t.familyId)) || revoke.run(at, digest) !== 1) return false;
         for (const t of successors) writes.insert(t);
+        if (sealed) keepSuccessor.run(digest, sealed.digest, sealed.sealed, sealed.expiresAt);
         return true;
       });
+    },
+    async successor(digest, at) {
+      const row = findSuccessor.get(digest, at);
+      return row && toSuccessor(row);
+    },
+    async forgetSuccessor(digest) {
+      forgetSuccessor.run(digest);
     },
     async revokeClient(clientId, at) {
       return revokeClient.run(at, clientId);

@@ -12,7 +12,7 @@ import { keysContract } from './keys.ts';
 import { purgeContract } from './purge.ts';
 import { replaysContract } from './replays.ts';
 import { sessionsContract } from './sessions.ts';
-import { tokensContract } from './tokens.ts';
+import { successorContract, tokensContract } from './tokens.ts';
 
 /** Builds a fresh, empty store for one test (registering its cleanup on `t`); undefined = skipped. */
 export type MakeStore = (t: TestContext) => Promise<Store | undefined> | Store | undefined;
@@ -34,7 +34,10 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
   describe(`storage contract: ${name}`, () => {
     describe('clients', () => clientsContract(storeTest));
     describe('keys', () => keysContract(storeTest));
-    describe('tokens', () => tokensContract(storeTest));
+    describe('tokens', () => {
+      tokensContract(storeTest);
+      successorContract(storeTest);
+    });
     describe('sessions', () => sessionsContract(storeTest));
     describe('codes', () => codesContract(storeTest));
     describe('audit', () => auditContract(storeTest));

@@ -103,3 +103,18 @@ export function tokensContract(test: StoreTest): void {
     }
   });
 }
+
+export function successorContract(test: StoreTest): void {
+  test('RACE-04 rotate stores the sealed successor in the winning write only; successor() while the window is open; forgetSuccessor', async (s) => {
+    await s.tokens.insert(tokenRecord('p1:g0'));
+    const sealed = (i: number) => ({ digest: `p1:g${i}`, sealed: `v2.iv.body${i}`, expiresAt: 5_000 });
+    const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => s.tokens.rotate('p1:g0', 1_000, [tokenRecord(`p1:g${i + 1}`)], sealed(i + 1))));
+    assert.equal(wins.filter(Boolean).length, 1);
+    const winner = wins.indexOf(true) + 1;
+    assert.deepEqual(await s.tokens.successor('p1:g0', 4_999), sealed(winner));
+    assert.equal(await s.tokens.successor('p1:g0', 5_000), undefined, 'closed at its expiry');
+    assert.equal(await s.tokens.successor('p1:other', 1_000), undefined);
+    await s.tokens.forgetSuccessor('p1:g0');
+    assert.equal(await s.tokens.successor('p1:g0', 1_000), undefined);
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * Every `keymint` command, in the order `keymint --help` lists them. A new command is one module
+ * exporting a `Command` (command.ts) and one line here; parsing and help follow from its declaration.
+ */
+import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsList, clientsRotateSecret, clientsShow } from './clients.ts';
+import type { Command } from './command.ts';
+import { audit, keysList, keysRotate } from './keys.ts';
+import { migrate, serve } from './serve.ts';
+
+export const COMMANDS: readonly Command[] = [
+  serve,
+  clientsCreate,
+  clientsList,
+  clientsShow,
+  clientsRotateSecret,
+  clientsDisable,
+  clientsEnable,
+  clientsDelete,
+  keysList,
+  keysRotate,
+  audit,
+  migrate,
+];

@@ -1,0 +1,116 @@
+/**
+ * Checks made before a command opens anything, so an operator's mistake is refused with one line
+ * naming the cause and the fix, and nothing is created first: the data directory (a file, missing
+ * for a read command, not accessible), the KEK file (a directory, unreadable), and the port `serve`
+ * will listen on. Loose permissions on the data directory or KEK are warned about, not refused.
+ */
+import { accessSync, constants, lstatSync, statSync, type Stats } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import type { Config } from '../config/index.ts';
+import { CliError, type StoreNeed } from './command.ts';
+
+const stat = (path: string): Stats | undefined => {
+  try {
+    return statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR') {
+      let file = dirname(resolve(path));
+      while (dirname(file) !== file && !isFile(file)) file = dirname(file);
+      throw new CliError('dataDir', `cannot use the data directory ${path}: ${file} is a file; point --data (or KEYMINT_DATA) at a directory`);
+    }
+    if (code === 'EACCES') throw new CliError('dataDir', `cannot look into ${dirname(path)} (permission denied); run keymint as a user that can, or choose another --data`);
+    throw err;
+  }
+};
+const isFile = (path: string): boolean => {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+const accessible = (path: string, mode: number): boolean => {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, '0');
+
+/** Checks the data directory and KEK file a command will use; returns the warnings to print. */
+export function checkStore(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'kek'>, need: StoreNeed): string[] {
+  const warnings: string[] = [];
+  const dir = config.dataDir;
+  const usesDir = dir !== ':memory:' && (config.databaseUrl === undefined || config.kek === undefined);
+  if (need === 'none' || !usesDir) return warnings;
+  const flag = '--data (or KEYMINT_DATA)';
+  const dirStat = stat(dir);
+  if (dirStat === undefined) {
+    if (need === 'existing' && config.databaseUrl === undefined) {
+      throw new CliError('noStore', `no Keymint store at ${resolve(dir)}: the directory does not exist; check ${flag}, or create the store with keymint serve --data ${dir}`);
+    }
+    // It will be created: its nearest existing ancestor must be a directory we may write into.
+    let parent = dirname(resolve(dir));
+    let parentStat = stat(parent);
+    while (parentStat === undefined && dirname(parent) !== parent) parentStat = stat((parent = dirname(parent)));
+    if (parentStat && !parentStat.isDirectory()) throw new CliError('dataDir', `cannot create the data directory ${dir}: ${parent} is a file; point ${flag} at a directory`);
+    if (!accessible(parent, constants.W_OK | constants.X_OK)) throw new CliError('dataDir', `cannot create the data directory ${dir}: ${parent} is not writable (permission denied); choose another ${flag} or create it for this user`);
+    return warnings;
+  }
+  if (!dirStat.isDirectory()) throw new CliError('dataDir', `${flag} names a file, not a directory: ${dir}; point it at a directory (created if absent)`);
+  if (!accessible(dir, constants.R_OK | constants.W_OK | constants.X_OK)) {
+    throw new CliError('dataDir', `cannot read and write the data directory ${dir} (permission denied); run keymint as its owner, or give this user access (chmod 700)`);
+  }
+  if ((dirStat.mode & 0o002) !== 0) warnings.push(`the data directory ${dir} is writable by every user (mode ${octal(dirStat.mode)}): anyone could replace its database or KEK; run chmod 700 ${dir}`);
+  const db = join(dir, 'keymint.db');
+  if (need === 'existing' && config.databaseUrl === undefined && stat(db) === undefined) {
+    throw new CliError('noStore', `no Keymint store in ${resolve(dir)} (no keymint.db there); check ${flag}, or create the store with keymint serve --data ${dir}`);
+  }
+  if (config.kek === undefined) warnings.push(...checkKekFile(join(dir, 'kek')));
+  return warnings;
+}
+
+function checkKekFile(file: string): string[] {
+  let s: Stats;
+  try {
+    s = lstatSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new CliError('kek', `cannot read the KEK ${file} (${(err as NodeJS.ErrnoException).code}); run keymint as its owner`);
+  }
+  if (s.isSymbolicLink()) s = statSync(file);
+  if (s.isDirectory()) throw new CliError('kek', `the KEK ${file} is a directory, not the key file; restore the file holding the base64 key (or set KEYMINT_KEK)`);
+  if (!accessible(file, constants.R_OK)) throw new CliError('kek', `cannot read the KEK ${file} (permission denied); run keymint as its owner (the file should be mode 600)`);
+  if ((s.mode & 0o077) !== 0) return [`the KEK ${file} is open to other users (mode ${octal(s.mode)}): whoever reads it can unseal the signing keys; run chmod 600 ${file}`];
+  return [];
+}
+
+/** Refuses a port that is taken (or not allowed) before `serve` opens the store. */
+export async function checkPort(config: Pick<Config, 'port' | 'host'>): Promise<void> {
+  if (config.port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err) => reject(listenError(err as NodeJS.ErrnoException, config)));
+    probe.listen({ port: config.port, host: config.host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/** A listen failure as the operator's error it is, or undefined for any other error. */
+export function listenError(err: NodeJS.ErrnoException, { port, host }: Pick<Config, 'port' | 'host'>): Error {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new CliError('portBusy', `port ${port} on ${host} is already in use (another keymint serve?); stop that process or choose another --port`);
+    case 'EACCES':
+      return new CliError('portBusy', `not allowed to listen on ${host}:${port} (ports below 1024 need privileges); choose --port 1024 or above`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new CliError('portBusy', `cannot listen on ${host}: not an address of this machine; set --host to one of its addresses (127.0.0.1, 0.0.0.0)`);
+    default:
+      return err;
+  }
+}

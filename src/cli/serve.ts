@@ -1,0 +1,68 @@
+/** `keymint serve` and `keymint migrate`. */
+import { DRAIN_MS, supervise, supervises } from '../cluster/primary.ts';
+import { announceListening, stopRequested, workerOptions } from '../cluster/worker.ts';
+import { createKeymint } from '../service.ts';
+import { migratePostgres } from '../storage/postgres/index.ts';
+import { createLogger } from '../util/log.ts';
+import type { Command } from './command.ts';
+import { listenError } from './preflight.ts';
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'Start the token service',
+  description:
+    'Creates the data directory, its KEK and the first keys on first start. Every config option can\n' +
+    'also come from its KEYMINT_* environment variable; a flag wins over the environment.',
+  store: 'create',
+  flags: {},
+  examples: [
+    'serve',
+    'serve --port 0 --data ./keymint-data',
+    'serve --issuer https://auth.example.com --host 0.0.0.0 --dialect oauth2 --dialect orum=/orum/oauth/token',
+    'serve --database-url postgres://keymint@db/keymint --redis-url redis://cache:6379 --workers 4',
+  ],
+  async run({ config }) {
+    const log = createLogger(config.logLevel);
+    if (supervises(config)) return supervise(config, log);
+    const keymint = await createKeymint(config, { log, ...workerOptions() });
+    let port: number;
+    try {
+      port = await keymint.listen();
+    } catch (err) {
+      await keymint.close();
+      throw listenError(err as NodeJS.ErrnoException, config);
+    }
+    announceListening(log, {
+      url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      issuer: keymint.config.issuer,
+      store: keymint.store.kind,
+      // Whether Redis is used, never its URL (it may carry a password).
+      redis: config.redisUrl === undefined ? 'none' : keymint.redis?.healthy() ? 'connected' : 'connecting',
+      dialects: config.dialects.map((d) => `${d.name}=${d.path ?? 'default'}`),
+      alg: config.alg,
+    });
+    await stopRequested(log);
+    await keymint.drain(DRAIN_MS);
+    await keymint.close();
+    return 0;
+  },
+};
+
+export const migrate: Command = {
+  name: 'migrate',
+  summary: 'Apply pending storage migrations',
+  description: 'With --database-url, migrates the PostgreSQL schema; otherwise creates or migrates the SQLite store in --data.',
+  store: 'create',
+  flags: {},
+  examples: ['migrate --database-url postgres://keymint@db/keymint', 'migrate --data /var/lib/keymint'],
+  async run({ config, withCore }) {
+    if (config.databaseUrl !== undefined) {
+      const applied = await migratePostgres({ url: config.databaseUrl, schema: config.databaseSchema, acquireTimeoutMs: config.dbAcquireTimeoutMs });
+      process.stdout.write(applied.length === 0 ? 'schema up to date\n' : `migrations applied: ${applied.join(', ')}\n`);
+      return 0;
+    }
+    await withCore(async () => undefined);
+    process.stdout.write('migrations applied\n');
+    return 0;
+  },
+};
