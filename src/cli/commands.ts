@@ -5,7 +5,9 @@
 import { apply, exportCommand } from './apply.ts';
 import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsList, clientsRotateSecret, clientsShow, clientsUpdate } from './clients.ts';
 import type { Command } from './command.ts';
+import { consoleLink, consoleUsersAdd, consoleUsersList, consoleUsersRemove } from './console.ts';
 import { audit, keysList, keysRotate } from './keys.ts';
+import { sandbox } from './sandbox.ts';
 import { migrate, serve } from './serve.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -23,5 +25,10 @@ export const COMMANDS: readonly Command[] = [
   keysList,
   keysRotate,
   audit,
+  consoleUsersAdd,
+  consoleUsersList,
+  consoleUsersRemove,
+  consoleLink,
   migrate,
+  sandbox,
 ];
