@@ -29,6 +29,8 @@ import { clientDocuments } from './credentials/client-documents.ts';
 import { registrationPolicy } from './credentials/registration-policy.ts';
 import { redisReplayGuard } from './limits/redis-replay.ts';
 import { accessTokenFormat, opaqueFormatsOf, refreshTokenFormat } from './tokens/formats.ts';
+import { TokenReuse } from './protocol/token-reuse.ts';
+import { jtiDigest } from './storage/types.ts';
 import { startPurger, type Purger, type PurgeReport } from './storage/purger.ts';
 import { resolveSigning } from './tokens/jwt.ts';
 import { localJwtVerifier } from './tokens/local-verify.ts';
@@ -101,6 +103,9 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
   }
 }
 
+/** Most tokens one process keeps for reuse (about 1 KB each). */
+const TOKEN_REUSE_ENTRIES = 10_000;
+
 /** Every dialect mount, discovery and the ops routes, on the router. */
 function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const { config, store, keyring, clients, sessions, log, metrics } = core;
@@ -134,6 +139,16 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const verifyJwt = localJwtVerifier(keyring, config.issuer);
   const subjectTokens = subjectTokenReader({ store, keyring, opaqueFormats, verifyJwt, settings: config });
   const grants = bindGrants({ store, keyring, sessions, settings: config, opaqueFormats, subjectTokens });
+  // Tokens kept for clients registered with token reuse, dropped on any news of their client or token.
+  const reuse = new TokenReuse({ minRemaining: config.tokenReuseMinRemaining / 100, maxEntries: TOKEN_REUSE_ENTRIES }, store.tokens);
+  core.feed.subscribe((event) => {
+    if (event.type === 'client') reuse.forgetClient(event.id);
+    if (event.type === 'resync') reuse.forgetAll();
+    if (event.type === 'revocation') {
+      if (event.jti !== undefined) reuse.forgetToken(jtiDigest(event.jti));
+      if (event.digest !== undefined) reuse.forgetToken(event.digest);
+    }
+  });
   const onRevoked = async (event: RevokedEvent) => {
     // The revocation is already durable: neither the feed nor the embedder's hook may fail the request.
     try {
@@ -155,6 +170,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
       settings: config,
       admit: limiter.admitClient.bind(limiter),
       dpop: sender.dpop,
+      reuse,
       ...(config.refreshReuseGrace > 0 ? { refreshGrace: { seconds: config.refreshReuseGrace, key: core.derivedKey('refresh-grace') } } : {}),
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },

@@ -72,7 +72,7 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
   );
   assert.equal(parsed.trim(), '{"version":1,"clients":{"a":{"scopes":["x"]}}}');
 
-  // The `keymint/verify` and `keymint/client` subpaths (issue 6) resolve, with their declarations.
+  // The `keymint/verify` and `keymint/client` subpaths resolve, with their declarations.
   const sub = execFileSync(
     process.execPath,
     ['--input-type=module', '-e', "const v = await import('keymint/verify'); const c = await import('keymint/client'); console.log(typeof v.createVerifier, typeof v.expressBearer, typeof c.createTokenSource, typeof c.authorizedFetch)"],

@@ -154,6 +154,13 @@ export const OPTION_TABLE: Table = {
   alg: { flag: 'alg', env: 'KEYMINT_ALG', default: 'RS256', doc: 'Access-token signing algorithm: RS256, ES256 or EdDSA.', parse: oneOf(SIGNING_ALGS) },
   maxTokenTtl: { flag: 'max-token-ttl', env: 'KEYMINT_MAX_TOKEN_TTL', default: '86400', doc: 'Longest access-token lifetime a client may be given, seconds; retired keys stay published this long.', parse: int(60, 31_536_000) },
   tokenTtl: { flag: 'token-ttl', env: 'KEYMINT_TOKEN_TTL', default: '3600', doc: 'Access-token lifetime in seconds.', parse: intBelow(1, (r) => r.maxTokenTtl!) },
+  tokenReuseMinRemaining: {
+    flag: 'token-reuse-min-remaining',
+    env: 'KEYMINT_TOKEN_REUSE_MIN_REMAINING',
+    default: '50',
+    doc: 'For clients registered with token reuse: a client_credentials request gets an earlier token of the same client, endpoint, scopes and audience again while more than this percent of its lifetime is left (kept in this process only, never stored); see performance.md.',
+    parse: int(1, 99),
+  },
   refreshTokenTtl: { flag: 'refresh-token-ttl', env: 'KEYMINT_REFRESH_TOKEN_TTL', default: '2592000', doc: 'Refresh-token absolute lifetime, seconds (2592000 = 30 days).', parse: int(60, 31_536_000 * 5) },
   refreshTokenIdleTtl: { flag: 'refresh-token-idle-ttl', env: 'KEYMINT_REFRESH_TOKEN_IDLE_TTL', default: '1209600', doc: 'Refresh-token idle lifetime, seconds: a refresh token unused this long expires; rotation never extends the absolute lifetime (1209600 = 14 days).', parse: int(60, 31_536_000 * 5) },
   refreshReuseGrace: {

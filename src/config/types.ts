@@ -39,6 +39,8 @@ export interface Config {
   readonly alg: SigningAlg;
   readonly maxTokenTtl: number;
   readonly tokenTtl: number;
+  /** Percent of its lifetime a token must have left to be handed out again (clients with token reuse). */
+  readonly tokenReuseMinRemaining: number;
   readonly refreshTokenTtl: number;
   readonly refreshTokenIdleTtl: number;
   /** Seconds a rotated refresh token may be retried for its successor; 0 = off (RACE-04). */

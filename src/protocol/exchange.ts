@@ -11,6 +11,7 @@ import { authenticateClient, type ClientAuthDeps } from './client-auth/index.ts'
 import { verifyDpopProof, type DpopSettings } from './dpop.ts';
 import type { BoundGrant } from './grant.ts';
 import { issue, type IssueDeps, type IssueFormats } from './issue.ts';
+import { TokenReuse } from './token-reuse.ts';
 import type { TokenRequest, TokenResult } from './token-request.ts';
 
 /** One mounted token endpoint: the grants it offers, the formats it mints and where clients address it. */
@@ -29,6 +30,8 @@ export interface ExchangeDeps extends IssueDeps, ClientAuthDeps {
   readonly admit?: (client: ClientRecord) => Promise<void>;
   /** How DPoP proofs are checked; the clock is the request's. */
   readonly dpop: Omit<DpopSettings, 'now'>;
+  /** Tokens kept for clients registered with token reuse; absent = never reused. */
+  readonly reuse?: TokenReuse;
 }
 
 export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, now: number, deps: ExchangeDeps): Promise<TokenResult> {
@@ -56,6 +59,14 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   }
   if (deps.admit) await deps.admit(client);
   const decision = await grant.handle({ request, client, now, jkt: proof?.jkt });
-  const result = await issue(decision, caller, endpoint.formats, now, deps, proof?.jkt);
+  // Token reuse: client_credentials only, for clients registered with it, never a DPoP-bound token.
+  const reuse = deps.reuse !== undefined && type === 'client_credentials' && client.tokenReuse === true && proof === undefined && client.dpopBound !== true ? deps.reuse : undefined;
+  const key = reuse && TokenReuse.key(endpoint.name, client.id, decision.scopes, decision.audience);
+  if (reuse && key) {
+    const kept = await reuse.take(key, client, now);
+    if (kept) return kept;
+  }
+  const { accessDigest, ...result } = await issue(decision, caller, endpoint.formats, now, deps, proof?.jkt);
+  if (reuse && key) reuse.keep(key, client, result, accessDigest);
   return proof?.freshNonce === undefined ? result : { ...result, dpopNonce: proof.freshNonce };
 }

@@ -47,7 +47,7 @@ export async function issue(
   deps: IssueDeps,
   /** Thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any. */
   jkt?: string,
-): Promise<TokenResult> {
+): Promise<TokenResult & { readonly accessDigest: string }> {
   const { settings } = deps;
   const { client } = caller;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
@@ -161,6 +161,7 @@ export async function issue(
       : undefined,
     clientId: client.id,
     ...(decision.issuedTokenType === undefined ? {} : { issuedTokenType: decision.issuedTokenType }),
+    accessDigest: access.digest,
   };
 }
 

@@ -52,6 +52,11 @@ export interface ClientRecord {
   /** Token requests per minute this client may make; absent or null = the deployment default. */
   readonly rateLimit?: number | null;
   /**
+   * A client_credentials request matching a still-valid token this node issued to the client (same
+   * endpoint, scopes and audience, enough lifetime left) gets that token again; absent = off.
+   */
+  readonly tokenReuse?: boolean;
+  /**
    * How a confidential client authenticates: absent = with a secret (`client_secret_basic` or
    * `client_secret_post`); `private_key_jwt` = with an assertion signed by a key of `jwks` or `jwksUri`
    * (RFC 7523 §2.2), and never with a secret. Public clients authenticate with `none`.

@@ -64,8 +64,16 @@ export function deriveKey(kek: Uint8Array, purpose: 'dpop-nonce' | 'refresh-grac
 
 /** Opens the keyring sealed under the KEK; a store sealed under another KEK is a ConfigError saying what to fix. */
 export async function openKeyring(repo: KeyRepo, options: KeyringOptions): Promise<Keyring> {
+  // Warnings about single key rows wait until the open succeeds: under a wrong KEK every row is
+  // refused, and the one error saying so is all the operator needs to read.
+  const held: Array<Parameters<NonNullable<KeyringOptions['log']>['warn']>> = [];
+  let holding = true;
+  const log = options.log && { warn: (...args: (typeof held)[number]) => (holding ? held.push(args) : options.log!.warn(...args)) };
   try {
-    return await Keyring.open(repo, options);
+    const ring = await Keyring.open(repo, { ...options, log });
+    holding = false;
+    for (const args of held) options.log!.warn(...args);
+    return ring;
   } catch (err) {
     // AES-GCM refuses to open key material sealed under another KEK.
     if (err instanceof Error && /unable to authenticate data/.test(err.message)) {

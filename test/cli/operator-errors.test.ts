@@ -115,10 +115,12 @@ test('a deleted kek beside an existing database is refused, never replaced: exit
   assert.ok(!existsSync(join(dir, 'kek')));
 });
 
-test('another KEK than the store was sealed with: exit 5', async () => {
+test('another KEK than the store was sealed with: exit 5, one line from serve too', async () => {
   const dir = copy();
-  await refused([dir], () => cli(['keys', 'list', '--data', dir], { KEYMINT_KEK: Buffer.alloc(32, 7).toString('base64') }), EXIT.kek,
-    'keymint: config kek: the keys in the store were sealed with another key-encryption key; every node and the CLI need the same KEYMINT_KEK\n');
+  const message = 'keymint: config kek: the keys in the store were sealed with another key-encryption key; every node and the CLI need the same KEYMINT_KEK\n';
+  const wrong = { KEYMINT_KEK: Buffer.alloc(32, 7).toString('base64') };
+  await refused([dir], () => cli(['keys', 'list', '--data', dir], wrong), EXIT.kek, message);
+  await refused([dir], () => cli(['serve', '--port', '0', '--data', dir], wrong), EXIT.kek, message);
 });
 
 test('an unreadable data directory: exit 4', async () => {
