@@ -67,6 +67,10 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
     onRequest(req, res);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A connection that sent no complete request within the headers timeout is closed without an
+    // answer: browsers open connections ahead of use, and would read any bytes written on one as
+    // the answer to the next request they send on it (a 400 in place of the page).
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return socket.destroy();
     if (socket.writable && !socket.destroyed) {
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

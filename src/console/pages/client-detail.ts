@@ -1,0 +1,86 @@
+/**
+ * One client: every setting, its live secrets (ids and dates, never a digest), its recent audit
+ * events, and for admins the actions (edit, rotate, disable or enable, delete), each leading to
+ * its own form or confirmation page.
+ */
+import type { AuditEvent } from '../../storage/types.ts';
+import type { ClientView } from '../../credentials/clients.ts';
+import { canChange, layout, type PageContext } from './layout.ts';
+import { html, type Html, type Interpolation } from './html.ts';
+import { paths } from './paths.ts';
+import { auditTable } from './audit.ts';
+
+/** Settings that not every deployment's client view carries (editable metadata and claims). */
+export interface ClientExtras {
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+export type ConsoleClient = ClientView & ClientExtras;
+
+const list = (values: readonly string[], none = 'none'): Html =>
+  values.length === 0 ? html`<span class="empty">${none}</span>` : html`${values.map((v, i) => html`${i > 0 && ', '}<code>${v}</code>`)}`;
+
+const pairs = (record: Readonly<Record<string, unknown>> | undefined): Html => {
+  const entries = Object.entries(record ?? {});
+  if (entries.length === 0) return html`<span class="empty">none</span>`;
+  return html`${entries.map(([k, v], i) => html`${i > 0 && html`<br>`}<code>${k}</code> = <code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`)}`;
+};
+
+export const hasSecret = (c: ClientView): boolean => c.type === 'confidential' && c.token_endpoint_auth_method !== 'private_key_jwt';
+
+const when = (iso: string | null, none: string): Interpolation => (iso === null ? html`<span class="empty">${none}</span>` : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+
+export interface ClientDetailView {
+  readonly client: ConsoleClient;
+  /** The client's recent audit events, newest first. */
+  readonly events: readonly AuditEvent[];
+}
+
+export function clientDetailPage(ctx: PageContext, view: ClientDetailView): string {
+  const c = view.client;
+  const rows: Array<[string, Interpolation]> = [
+    ['Client id', html`<code>${c.client_id}</code>`],
+    ['Status', html`<span class="badge badge-${c.status}">${c.status}</span>`],
+    ['Mode', c.mode],
+    ['Environment', c.environment],
+    ['Type', c.type],
+    ['Authentication', html`<code>${c.token_endpoint_auth_method}</code>`],
+    ['Grants', list(c.grants)],
+    ['Scopes', list(c.scopes)],
+    ['Audiences', list(c.audiences)],
+    ['Dialects', list(c.dialects, 'all')],
+    ['Redirect URIs', list(c.redirect_uris)],
+    ['Trusted (no consent)', c.trusted ? 'yes' : 'no'],
+    ['Token lifetime', c.access_token_ttl === null ? html`<span class="empty">deployment default</span>` : `${c.access_token_ttl} s`],
+    ['Rate limit', c.rate_limit === null ? html`<span class="empty">deployment default</span>` : `${c.rate_limit} requests/minute`],
+    ['PKCE', c.pkce_required ? 'required' : 'optional for this confidential client'],
+    ...(c.claims === undefined ? [] : [['Claims', pairs(c.claims)] as [string, Interpolation]]),
+    ...(c.metadata === undefined ? [] : [['Metadata', pairs(c.metadata)] as [string, Interpolation]]),
+    ['Created', when(c.created_at, '')],
+    ['Updated', when(c.updated_at, '')],
+  ];
+  const admin = canChange(ctx);
+  const body = html`<div class="page-head"><h1>${c.name}</h1>
+${admin && html`<div class="actions">
+<a class="button" href="${paths.editClient(c.client_id)}">Edit</a>
+${hasSecret(c) && html`<a class="button" href="${paths.rotateSecret(c.client_id)}">Rotate secret</a>`}
+${c.status === 'active'
+  ? html`<a class="button" href="${paths.disableClient(c.client_id)}">Disable</a>`
+  : html`<a class="button" href="${paths.enableClient(c.client_id)}">Enable</a>`}
+<a class="button danger" href="${paths.deleteClient(c.client_id)}">Delete</a>
+</div>`}</div>
+<section class="card" aria-labelledby="settings-h"><h2 id="settings-h">Settings</h2>
+<dl class="props">${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl></section>
+${hasSecret(c) && html`<section class="card" aria-labelledby="secrets-h"><h2 id="secrets-h">Secrets</h2>
+${c.secrets.length === 0
+  ? html`<p class="empty">No live secret: the client cannot authenticate until one is issued.</p>`
+  : html`<div class="table-wrap"><table><caption class="visually-hidden">Live secrets</caption>
+<thead><tr><th scope="col">Secret id</th><th scope="col">Created</th><th scope="col">Ends</th><th scope="col">Last used</th></tr></thead>
+<tbody>${c.secrets.map((s) => html`<tr><td><code>${s.id}</code></td><td>${when(s.created_at, '')}</td><td>${when(s.expires_at, 'never')}</td><td>${when(s.last_used_at, 'never')}</td></tr>`)}</tbody>
+</table></div>`}</section>`}
+<section class="card" aria-labelledby="events-h"><h2 id="events-h">Recent changes</h2>
+${auditTable(view.events, 'Recent audit events of this client')}
+<p><a href="${paths.audit}?client=${encodeURIComponent(c.client_id)}">Full audit log of this client</a></p></section>`;
+  return layout(ctx, { title: c.name, section: 'clients', body });
+}
