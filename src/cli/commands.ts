@@ -5,6 +5,7 @@
 import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsList, clientsRotateSecret, clientsShow, clientsUpdate } from './clients.ts';
 import type { Command } from './command.ts';
 import { audit, keysList, keysRotate } from './keys.ts';
+import { sandbox } from './sandbox.ts';
 import { migrate, serve } from './serve.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -21,4 +22,5 @@ export const COMMANDS: readonly Command[] = [
   keysRotate,
   audit,
   migrate,
+  sandbox,
 ];
