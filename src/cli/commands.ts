@@ -4,6 +4,7 @@
  */
 import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsList, clientsRotateSecret, clientsShow } from './clients.ts';
 import type { Command } from './command.ts';
+import { consoleLink, consoleUsersAdd, consoleUsersList, consoleUsersRemove } from './console.ts';
 import { audit, keysList, keysRotate } from './keys.ts';
 import { migrate, serve } from './serve.ts';
 
@@ -19,5 +20,9 @@ export const COMMANDS: readonly Command[] = [
   keysList,
   keysRotate,
   audit,
+  consoleUsersAdd,
+  consoleUsersList,
+  consoleUsersRemove,
+  consoleLink,
   migrate,
 ];
