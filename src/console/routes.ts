@@ -66,7 +66,7 @@ export function pageRoutes(data: ConsoleData): ConsoleRoute[] {
       const refused = (errors: p.FormErrors) => htmlResponse(400, p.clientFormPage(pageContext(req), { kind: 'create', values, errors, ...formView }));
       const parsed = p.parseClientForm(values, 'create');
       if ('errors' in parsed) return refused(parsed.errors);
-      const { claims: _claims, metadata: _metadata, pkce: _pkce, ...input } = parsed.input;
+      const { claims: _claims, metadata: _metadata, ...input } = parsed.input;
       try {
         const { client, clientSecret } = await data.createClient(input, req.user);
         if (clientSecret === null) return redirect(clientPath(client.client_id, 'updated'));
