@@ -6,6 +6,7 @@ import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsLis
 import type { Command } from './command.ts';
 import { consoleLink, consoleUsersAdd, consoleUsersList, consoleUsersRemove } from './console.ts';
 import { audit, keysList, keysRotate } from './keys.ts';
+import { sandbox } from './sandbox.ts';
 import { migrate, serve } from './serve.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -25,4 +26,5 @@ export const COMMANDS: readonly Command[] = [
   consoleUsersRemove,
   consoleLink,
   migrate,
+  sandbox,
 ];
