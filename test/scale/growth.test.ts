@@ -134,11 +134,13 @@ for (const backend of [sqlite, postgres]) {
     const { tokens, purge } = server.keymint.store;
     const past = Date.now() - 60_000;
     const BACKLOG = 1500;
-    await Promise.all(
-      Array.from({ length: BACKLOG }, (_, i) =>
-        tokens.insert({ digest: `p:${i}`, kind: 'access_token', clientId: 'c', subject: 'c', scope: '', audience: [], issuedAt: past - 1000, expiresAt: past, revokedAt: null, familyId: null, jti: `p:${i}` }),
-      ),
-    );
+    for (let from = 0; from < BACKLOG; from += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) => `p:${from + j}`).map((digest) =>
+          tokens.insert({ digest, kind: 'access_token', clientId: 'c', subject: 'c', scope: '', audience: [], issuedAt: past - 1000, expiresAt: past, revokedAt: null, familyId: null, jti: digest }),
+        ),
+      );
+    }
     const { id, secret } = await server.client();
     // One log of what happens, in order: each purge batch of the tokens table as it ends, each token as it is issued.
     const log: Array<{ batch: number } | 'issued'> = [];
