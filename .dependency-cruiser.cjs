@@ -36,7 +36,8 @@ const LAYERS = {
   client: [],
 };
 
-const folder = (name) => (name === 'service' ? '^src/(service|core)\\.ts$' : `^src/${name}/`);
+// The composition roots: service.ts and core.ts, and start-sandbox.ts (`keymint/sandbox`), which wires the service with the sandbox's parts.
+const folder = (name) => (name === 'service' ? '^src/(service|core|start-sandbox)\\.ts$' : `^src/${name}/`);
 const allowed = (names) => names.map(folder);
 
 const layerRules = Object.entries(LAYERS).map(([name, may]) => {

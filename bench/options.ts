@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './procs.ts';
 
-export const SECTIONS = ['core', 'half', 'signing', 'workers', 'dialects', 'sender', 'scale', 'data', 'verify'] as const;
+export const SECTIONS = ['core', 'half', 'signing', 'workers', 'dialects', 'sender', 'scale', 'data', 'verify', 'sandbox'] as const;
 export type Section = (typeof SECTIONS)[number];
 export type Pick = 'median' | 'best';
 export type LoaderChoice = 'auto' | 'wrk' | 'autocannon';

@@ -20,6 +20,7 @@ import { dialectsSection } from './sections/dialects.ts';
 import { halfSection } from './sections/half.ts';
 import { scaleSection } from './sections/scale.ts';
 import { senderSection } from './sections/sender.ts';
+import { sandboxSection } from './sections/sandbox.ts';
 import { signingSection } from './sections/signing.ts';
 import { verifySection } from './sections/verify-bench.ts';
 import { workersSection } from './sections/workers.ts';
@@ -34,6 +35,7 @@ const RUNNERS: Record<Section, (ctx: Context) => Promise<void>> = {
   scale: scaleSection,
   data: dataSection,
   verify: verifySection,
+  sandbox: sandboxSection,
 };
 
 const DOCS = join(ROOT, 'docs/benchmarks.md');

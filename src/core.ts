@@ -20,7 +20,7 @@ import { withRepos } from './storage/layered.ts';
 import { openStore } from './storage/open.ts';
 import type { Store } from './storage/types.ts';
 import { deriveKey, loadKek, openKeyring } from './tokens/kek.ts';
-import type { Keyring, SigningAlg } from './tokens/keyring.ts';
+import type { Keyring, KeyringOptions, SigningAlg } from './tokens/keyring.ts';
 import { createLogger, type Logger } from './util/log.ts';
 import { openRedis, type RedisHandle } from './util/redis.ts';
 
@@ -60,6 +60,12 @@ export interface OpenOptions {
   readonly limiter?: LimiterBackend;
   /** What `GET /metrics` answers instead of this process's registry (a cluster worker's: every worker's, summed). */
   readonly scrape?: () => Promise<string>;
+  /** Keyring choices of the sandbox: fixed signing keys, no `next` keys. */
+  readonly keys?: Pick<KeyringOptions, 'signingKeys' | 'next'>;
+  /** false: no rate limits and no lockout at the dialect endpoints (the sandbox, unless its file turns them on). */
+  readonly limits?: boolean;
+  /** Sandbox mode: client secrets chosen by the caller may be short (they are test fixtures). */
+  readonly sandbox?: boolean;
 }
 
 /** Opens the store and keyring (creating keys and the KEK on first start). */
@@ -84,8 +90,8 @@ export async function openKeymint(config: Config, options: OpenOptions = {}): Pr
     const algs = [...new Set<SigningAlg>([config.alg, 'RS256', ...fixedAlgs])];
     // Whether keys are sealed already decides whether a missing KEK file may be generated.
     const kek = loadKek(config, config.kek === undefined && (await base.keys.list()).length > 0);
-    const keyring = await openKeyring(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, log, now });
-    const settings = { ...config, knownDialects: [...DIALECTS.keys()], knownGrants: GRANT_TYPES };
+    const keyring = await openKeyring(store.keys, { kek, algs, maxTokenTtl: config.maxTokenTtl, log, now, ...options.keys });
+    const settings = { ...config, knownDialects: [...DIALECTS.keys()], knownGrants: GRANT_TYPES, sandbox: options.sandbox === true };
     const clients = new ClientService({ store, keyring, settings, now });
     const sessions = new SessionService({ store, keyring, settings, now });
     feed.subscribe((event) => {

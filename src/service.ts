@@ -111,6 +111,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const { config, store, keyring, clients, sessions, log, metrics } = core;
   const now = options.now ?? Date.now;
   const limiter = createLimiter(config, core.redis, metrics, log, now, options.limiter);
+  const endpointLimiter = options.limits === false ? undefined : limiter;
   const mounts = mountsOf(config);
   const standard = mounts.find((m) => m.dialect.name === 'oauth2');
   const sender = senderChecks({
@@ -168,14 +169,14 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
       store,
       keyring,
       settings: config,
-      admit: limiter.admitClient.bind(limiter),
+      ...(endpointLimiter ? { admit: endpointLimiter.admitClient.bind(endpointLimiter) } : {}),
       dpop: sender.dpop,
       reuse,
       ...(config.refreshReuseGrace > 0 ? { refreshGrace: { seconds: config.refreshReuseGrace, key: core.derivedKey('refresh-grace') } } : {}),
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, now },
-    pipeline: { limiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
+    pipeline: { limiter: endpointLimiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
     issuer: config.issuer,
     log,
   };

@@ -5,6 +5,7 @@
 import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsList, clientsRotateSecret, clientsShow } from './clients.ts';
 import type { Command } from './command.ts';
 import { audit, keysList, keysRotate } from './keys.ts';
+import { sandbox } from './sandbox.ts';
 import { migrate, serve } from './serve.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -20,4 +21,5 @@ export const COMMANDS: readonly Command[] = [
   keysRotate,
   audit,
   migrate,
+  sandbox,
 ];

@@ -24,7 +24,8 @@ export interface Operation<In, Out> {
   decode(req: HttpRequest): In;
   /** What the request presents, before anything is checked: the client id keys the lockout. */
   presented(input: In): { readonly clientId: string | undefined; readonly grant?: string | undefined };
-  run(input: In, now: number): Promise<Out>;
+  /** `tokenTtl`: the access-token lifetime an interceptor set for this request (seconds), if any. */
+  run(input: In, now: number, tokenTtl?: number): Promise<Out>;
   encode(output: Out, req: HttpRequest): HttpResponse;
 }
 
@@ -37,6 +38,11 @@ export interface EndpointCall {
   readonly clientId: string | undefined;
   readonly grant: string | undefined;
   readonly now: number;
+  /**
+   * Set by a `before` interceptor: the lifetime in seconds of the access token this request is
+   * issued, instead of the client's (the sandbox's short-TTL fault).
+   */
+  tokenTtl?: number;
 }
 
 export interface Interceptor {
@@ -92,7 +98,7 @@ export function pipeline<In, Out>(dialect: ErrorShape, op: Operation<In, Out>, c
           const answer = await i.before?.(call);
           if (answer !== undefined) return answer;
         }
-        return op.encode(await op.run(input, now), req);
+        return op.encode(await op.run(input, now, call.tokenTtl), req);
       });
     } catch (thrown) {
       error = toOAuthError(thrown);

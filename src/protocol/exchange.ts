@@ -34,7 +34,8 @@ export interface ExchangeDeps extends IssueDeps, ClientAuthDeps {
   readonly reuse?: TokenReuse;
 }
 
-export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, now: number, deps: ExchangeDeps): Promise<TokenResult> {
+/** `tokenTtl` (seconds) replaces the client's access-token lifetime for this one request. */
+export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, now: number, deps: ExchangeDeps, tokenTtl?: number): Promise<TokenResult> {
   const type = request.grantType;
   // RFC 6749 §5.2 and SECURITY T-06: missing → invalid_request, unknown → unsupported_grant_type.
   if (type === undefined) {
@@ -59,14 +60,16 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   }
   if (deps.admit) await deps.admit(client);
   const decision = await grant.handle({ request, client, now, jkt: proof?.jkt });
-  // Token reuse: client_credentials only, for clients registered with it, never a DPoP-bound token.
-  const reuse = deps.reuse !== undefined && type === 'client_credentials' && client.tokenReuse === true && proof === undefined && client.dpopBound !== true ? deps.reuse : undefined;
+  // Token reuse: client_credentials only, for clients registered with it, never a DPoP-bound token
+  // nor one whose lifetime this request changes.
+  const reuse = deps.reuse !== undefined && tokenTtl === undefined && type === 'client_credentials' && client.tokenReuse === true && proof === undefined && client.dpopBound !== true ? deps.reuse : undefined;
   const key = reuse && TokenReuse.key(endpoint.name, client.id, decision.scopes, decision.audience);
   if (reuse && key) {
     const kept = await reuse.take(key, client, now);
     if (kept) return kept;
   }
-  const { accessDigest, ...result } = await issue(decision, caller, endpoint.formats, now, deps, proof?.jkt);
+  const issuing = tokenTtl === undefined ? caller : { ...caller, client: { ...client, accessTokenTtl: tokenTtl } };
+  const { accessDigest, ...result } = await issue(decision, issuing, endpoint.formats, now, deps, proof?.jkt);
   if (reuse && key) reuse.keep(key, client, result, accessDigest);
   return proof?.freshNonce === undefined ? result : { ...result, dpopNonce: proof.freshNonce };
 }

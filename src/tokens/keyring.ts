@@ -15,7 +15,7 @@
  * to the database but lacks the KEK can therefore not plant a key. What the KEK cannot vouch for:
  * a row's `state` and dates (a database writer can retire, re-activate or delete genuine keys).
  */
-import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { KeyRecord, KeyRepo } from '../storage/types.ts';
 import type { Logger } from '../util/log.ts';
@@ -46,6 +46,14 @@ export interface KeyringOptions {
   readonly now?: () => number;
   /** Where refused key rows are reported (once per row). */
   readonly log?: Pick<Logger, 'warn'>;
+  /**
+   * Private keys to use, per algorithm, when the keyring has to create that algorithm's active key
+   * (the sandbox's fixed signing key): the same key gives the same kid, so recorded tokens keep
+   * verifying from one run to the next. Absent: keys are generated.
+   */
+  readonly signingKeys?: ReadonlyMap<SigningAlg, KeyObject>;
+  /** Whether each algorithm keeps a `next` key ready for rotation (default true; a sandbox never rotates). */
+  readonly next?: boolean;
 }
 
 /** A key row once its sealed part has opened and matched the row. */
@@ -161,17 +169,19 @@ export class Keyring {
     for (const alg of this.#options.algs) {
       const ofAlg = keys.filter((k) => k.use === 'sig' && k.alg === alg);
       if (!ofAlg.some((k) => k.state === 'active')) put.push(this.#newSigningKey(alg, 'active', now));
-      if (!ofAlg.some((k) => k.state === 'next')) put.push(this.#newSigningKey(alg, 'next', now));
+      if (this.#options.next !== false && !ofAlg.some((k) => k.state === 'next')) put.push(this.#newSigningKey(alg, 'next', now));
     }
     if (!keys.some((k) => k.use === 'hmac' && k.state === 'active')) put.push(this.#newPepper(now));
     return put;
   }
 
   #newSigningKey(alg: SigningAlg, state: 'active' | 'next', now: number): KeyRecord {
-    const { privateKey, publicKey } = generate(alg);
+    const given = state === 'active' ? this.#options.signingKeys?.get(alg) : undefined;
+    const { privateKey, publicKey } = given ? { privateKey: given, publicKey: createPublicKey(given) } : generate(alg);
     const jwk = publicKey.export({ format: 'jwk' }) as JWK;
-    // kid: random, so two keys with equal material (never expected) still get distinct ids.
-    const kid = `${alg.toLowerCase()}-${randomBase62(16)}`;
+    // kid: random, so two keys with equal material (never expected) still get distinct ids; a given
+    // key's kid is derived from its public half, so it is the same wherever that key is used.
+    const kid = `${alg.toLowerCase()}-${given ? fixedKid(jwk) : randomBase62(16)}`;
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
     return {
       kid,
@@ -284,6 +294,17 @@ const binding = (k: Pick<KeyRecord, 'kid' | 'use' | 'alg'>): string => `keymint-
 
 /** Everything a row says, so a row edited in place is examined again. */
 const fingerprint = (k: KeyRecord): string => JSON.stringify([k.kid, k.use, k.alg, k.publicJwk, k.sealed]);
+
+/** 16 characters of the SHA-256 of the public key's JWK members in lexical order (as RFC 7638 orders them). */
+function fixedKid(jwk: JWK): string {
+  const members = Object.fromEntries(Object.entries(jwk).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url').slice(0, 16);
+}
+
+/** Whether `key` is a private key the algorithm `alg` signs with (RSA, P-256 or Ed25519). */
+export function keyFits(key: KeyObject, alg: SigningAlg): boolean {
+  return key.type === 'private' && fits(key, alg);
+}
 
 function fits(key: KeyObject, alg: SigningAlg): boolean {
   switch (alg) {

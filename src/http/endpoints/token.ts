@@ -10,7 +10,7 @@ export function tokenOperation(dialect: Dialect, endpoint: TokenEndpoint, deps: 
     decode: (req) => dialect.decode(req),
     // The grant as a label from a closed set: one this endpoint offers, else `other` (SECURITY S-06).
     presented: (request) => ({ clientId: request.client.clientId, grant: request.grantType !== undefined && endpoint.grants.has(request.grantType) ? request.grantType : 'other' }),
-    run: (request, now) => exchange(request, endpoint, now, deps),
+    run: (request, now, tokenTtl) => exchange(request, endpoint, now, deps, tokenTtl),
     encode: (result) => dialect.encodeResult(result),
   };
 }

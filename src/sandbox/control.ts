@@ -1,0 +1,121 @@
+/**
+ * The control API under `/_sandbox/`, mounted by the sandbox alone (never by `keymint serve`): a
+ * test written in another language, or a person with curl, drives the same controls as the
+ * programmatic API. JSON in and out; every bad input is a 400 naming the field.
+ *
+ *   GET    /_sandbox                 what it serves: issuer, mounts, clients (ids, never secrets), clock, faults
+ *   GET    /_sandbox/faults          faults in force          POST: add one (201 + its state)   DELETE: remove all
+ *   DELETE /_sandbox/faults/{id}     remove one
+ *   GET    /_sandbox/clock           { offsetMs, now }        POST { advanceMs } or { offsetMs }
+ *   GET    /_sandbox/requests        the request record       DELETE: clear it
+ *   POST   /_sandbox/reset           faults, clock and record back to the start
+ */
+import type { Handler } from '../http/router.ts';
+import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
+import { MAX_CLOCK_OFFSET_MS } from './clock.ts';
+import { SandboxInputError } from './errors.ts';
+import type { FaultState } from './faults.ts';
+import type { RecordedRequest } from './record.ts';
+
+export const CONTROL_PREFIX = '/_sandbox';
+
+/** What the control API drives; the programmatic API is the same object. */
+export interface SandboxControls {
+  overview(): Record<string, unknown>;
+  fault(spec: unknown): FaultState;
+  faults(): FaultState[];
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  advanceClock(ms: number): void;
+  setClockOffset(ms: number): void;
+  clock(): { offsetMs: number; now: string };
+  requests(): RecordedRequest[];
+  clearRequests(): void;
+  reset(): Promise<void>;
+}
+
+const NO_STORE = { 'Cache-Control': 'no-store' };
+const ok = (status: number, body: unknown): HttpResponse => json(status, body, NO_STORE);
+const problem = (status: number, error: string, description: string): HttpResponse => json(status, { error, error_description: description }, NO_STORE);
+
+export function controlHandler(controls: SandboxControls): Handler {
+  return async (req) => {
+    const path = req.path.replace(/\/+$/, '');
+    if (path !== CONTROL_PREFIX && !path.startsWith(`${CONTROL_PREFIX}/`)) return problem(404, 'not_found', 'No such endpoint.');
+    const rest = path.slice(CONTROL_PREFIX.length);
+    try {
+      return await route(controls, req, rest);
+    } catch (err) {
+      if (err instanceof SandboxInputError) return problem(400, 'invalid_request', err.message);
+      throw err;
+    }
+  };
+}
+
+async function route(c: SandboxControls, req: HttpRequest, rest: string): Promise<HttpResponse> {
+  const m = req.method === 'HEAD' ? 'GET' : req.method;
+  switch (rest) {
+    case '':
+      return m === 'GET' ? ok(200, c.overview()) : notAllowed('GET');
+    case '/faults':
+      if (m === 'GET') return ok(200, { faults: c.faults() });
+      if (m === 'POST') {
+        const body = readJson(req);
+        if (body instanceof Error) return problem(400, 'invalid_request', body.message);
+        return ok(201, c.fault(body));
+      }
+      if (m === 'DELETE') {
+        c.clearFaults();
+        return ok(200, { faults: [] });
+      }
+      return notAllowed('GET, POST, DELETE');
+    case '/clock':
+      if (m === 'GET') return ok(200, c.clock());
+      if (m === 'POST') {
+        const body = readJson(req);
+        if (body instanceof Error) return problem(400, 'invalid_request', body.message);
+        const given = body as Record<string, unknown>;
+        const keys = Object.keys(given);
+        const valid = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= MAX_CLOCK_OFFSET_MS;
+        if (keys.length === 1 && keys[0] === 'advanceMs' && valid(given.advanceMs) && valid(c.clock().offsetMs + (given.advanceMs as number))) c.advanceClock(given.advanceMs as number);
+        else if (keys.length === 1 && keys[0] === 'offsetMs' && valid(given.offsetMs)) c.setClockOffset(given.offsetMs as number);
+        else return problem(400, 'invalid_request', `give one of advanceMs or offsetMs, a whole number of ms; the offset stays within ±${MAX_CLOCK_OFFSET_MS}`);
+        return ok(200, c.clock());
+      }
+      return notAllowed('GET, POST');
+    case '/requests':
+      if (m === 'GET') return ok(200, { requests: c.requests() });
+      if (m === 'DELETE') {
+        c.clearRequests();
+        return ok(200, { requests: [] });
+      }
+      return notAllowed('GET, DELETE');
+    case '/reset':
+      if (m !== 'POST') return notAllowed('POST');
+      await c.reset();
+      return ok(200, c.overview());
+  }
+  const one = /^\/faults\/([A-Za-z0-9]{1,32})$/.exec(rest);
+  if (one) {
+    if (m !== 'DELETE') return notAllowed('DELETE');
+    return c.removeFault(one[1]!) ? ok(200, { faults: c.faults() }) : problem(404, 'not_found', 'No such fault.');
+  }
+  return problem(404, 'not_found', 'No such endpoint.');
+}
+
+function notAllowed(allow: string): HttpResponse {
+  const res = problem(405, 'method_not_allowed', `This endpoint accepts only ${allow}.`);
+  return { ...res, headers: { ...res.headers, Allow: allow } };
+}
+
+function readJson(req: HttpRequest): unknown {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') return new Error('the body must be application/json');
+  try {
+    const value: unknown = JSON.parse(req.body.toString('utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return new Error('the body must be a JSON object');
+    return value;
+  } catch {
+    return new Error('the body is not valid JSON');
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * `keymint/sandbox`: Keymint as a local stand-in for the providers its dialects speak, for client
+ * integration tests. A composition root like service.ts: it wires the service with an in-memory
+ * store, the sandbox's clock, its faults (one pipeline interceptor), its request record (one
+ * observer) and the control API under `/_sandbox/`, none of which `keymint serve` ever mounts.
+ * Runs on Node 20 and later: nothing here loads `node:sqlite` unless `data` names a directory.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { ConfigError, loadConfig, type Config, type RawConfig } from './config/index.ts';
+import { DIALECTS } from './dialects/index.ts';
+import type { CreateClientInput } from './credentials/clients.ts';
+import { createKeymint, type Keymint } from './service.ts';
+import { SandboxClock } from './sandbox/clock.ts';
+import { CONTROL_PREFIX, controlHandler, type SandboxControls } from './sandbox/control.ts';
+import { checkFault, Faults, type FaultSpec, type FaultState } from './sandbox/faults.ts';
+import { checkOptions, SandboxInputError, type ClientDeclaration, type SandboxOptions, type SandboxSection } from './sandbox/options.ts';
+import { RequestRecord, type RecordedRequest } from './sandbox/record.ts';
+import { createMemoryStore } from './storage/memory/index.ts';
+import { keyFits, type SigningAlg } from './tokens/keyring.ts';
+import { createLogger } from './util/log.ts';
+import { ERROR_STATUS } from './wire/errors.ts';
+
+export type { ClientDeclaration, SandboxMount, SandboxOptions, SandboxSection, SecretSource } from './sandbox/options.ts';
+export type { FaultSpec, FaultState, FaultEndpoint } from './sandbox/faults.ts';
+export type { RecordedRequest } from './sandbox/record.ts';
+export { SandboxInputError } from './sandbox/options.ts';
+
+/** A declared client as the sandbox created it. */
+export interface SandboxClientInfo {
+  readonly name: string;
+  readonly id: string;
+  /** Its secret (the declared one, or the one generated at start); null for a public client. */
+  readonly secret: string | null;
+}
+
+/** A dialect the sandbox mounts, and where its token endpoint is. */
+export interface SandboxMountInfo {
+  readonly dialect: string;
+  readonly tokenEndpoint: string;
+}
+
+export interface Sandbox {
+  /** Base URL of the server (`http://127.0.0.1:<port>`). */
+  readonly url: string;
+  /** The issuer (`http://localhost:<port>` unless given): `iss` of every token and base of discovery. */
+  readonly issuer: string;
+  readonly port: number;
+  readonly mounts: readonly SandboxMountInfo[];
+  /** The declared clients, by name. */
+  readonly clients: Readonly<Record<string, SandboxClientInfo>>;
+  /** The sandbox's clock, ms since the epoch: give it to `createVerifier({ now })`. */
+  readonly now: () => number;
+  /** Adds a fault (see FaultSpec); returns it with its id. */
+  fault(spec: FaultSpec): FaultState;
+  faults(): FaultState[];
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  /** Moves the clock forward by `ms` (back with a negative value): tokens issued before expire as they would. */
+  advanceClock(ms: number): void;
+  /** Requests the dialect endpoints answered, oldest first (never secrets or tokens). */
+  requests(): RecordedRequest[];
+  clearRequests(): void;
+  /** Faults back to the file's, the clock to its starting offset, the request record empty. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+  /** The service underneath, for what the sandbox does not wrap (admin tasks, the keyring). */
+  readonly keymint: Keymint;
+}
+
+const DEFAULT_SEED = 'keymint';
+
+/** How the options are read: where a client's `secret.file` is relative to (default the working directory). */
+export interface StartOptions {
+  readonly baseDir?: string;
+}
+
+export async function startSandbox(given: SandboxOptions = {}, how: StartOptions = {}): Promise<Sandbox> {
+  const options = checkOptions(given);
+  const section = options.sandbox ?? {};
+  const clientsIn = Object.entries(options.clients ?? {});
+  const signing = section.signingKey === undefined ? undefined : signingKeyOf(section.signingKey);
+  const config = sandboxConfig(section, clientsIn, signing?.alg);
+  const secrets = new Map(clientsIn.map(([name, c]) => [name, secretOf(name, c, how.baseDir ?? process.cwd())]));
+  const known = { dialects: config.dialects.map((d) => d.name), errors: Object.keys(ERROR_STATUS), maxTokenTtl: config.maxTokenTtl };
+  const initialFaults = (section.faults ?? []).map((f, i) => checkFault(f, ['sandbox', 'faults', i], known));
+  const seed = String(section.seed ?? DEFAULT_SEED);
+
+  const clock = new SandboxClock(section.clock?.offsetMs ?? 0);
+  const declared = new Map<string, SandboxClientInfo>();
+  const nameOf = new Map<string, string>();
+  const record = new RequestRecord((id) => nameOf.get(id));
+  const sockets = new WeakMap<object, Socket>();
+  const faults = new Faults({
+    seed,
+    clientIds: (nameOrId) => {
+      const c = declared.get(nameOrId);
+      return c ? [c.id] : [nameOrId];
+    },
+    socketOf: (call) => sockets.get(call.req.headers),
+    onFired: (call, ids, dropped) => record.fired(call, ids, dropped),
+  });
+  const limitsOn = section.limits !== undefined && section.limits !== false;
+  const keymint = await asInputError(createKeymint(config, {
+    ...(section.data === undefined ? { store: createMemoryStore() } : {}),
+    sandbox: true,
+    log: createLogger(config.logLevel),
+    now: clock.now,
+    interceptors: [faults.interceptor],
+    observers: [record.observe],
+    keys: { next: false, ...(signing ? { signingKeys: new Map([[signing.alg, signing.key]]) } : {}) },
+    limits: limitsOn,
+  }));
+  try {
+    // The request's connection, so a `drop` fault can cut it: the server's own listener comes after.
+    keymint.server.prependListener('request', (req: IncomingMessage) => sockets.set(req.headers, req.socket));
+    for (const [name, c] of clientsIn) {
+      const info = await createClient(keymint, name, c, secrets.get(name));
+      declared.set(name, info);
+      nameOf.set(info.id, name);
+    }
+    const add = (spec: unknown, at: string): FaultState => {
+      const id = faults.add(checkFault(spec, [at], known));
+      return faults.list().find((f) => f.id === id)!;
+    };
+    const restoreFaults = () => {
+      faults.clear();
+      for (const f of initialFaults) faults.add(f);
+    };
+    restoreFaults();
+    const port = await keymint.listen();
+    const issuer = keymint.config.issuer;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const mounts = config.dialects.map((m) => ({ dialect: m.name, tokenEndpoint: `${issuer}${m.path ?? DIALECTS.get(m.name)!.defaultPath}` }));
+    const controls: SandboxControls = {
+      overview: () => ({
+        issuer,
+        mounts,
+        clients: [...declared.values()].map((c) => ({ name: c.name, client_id: c.id })),
+        clock: controls.clock(),
+        seed,
+        limits: limitsOn,
+        faults: faults.list(),
+      }),
+      fault: (spec) => add(spec, 'fault'),
+      faults: () => faults.list(),
+      removeFault: (id) => faults.remove(id),
+      clearFaults: () => faults.clear(),
+      advanceClock: (ms) => clock.advance(ms),
+      setClockOffset: (ms) => {
+        clock.offsetMs = ms;
+      },
+      clock: () => ({ offsetMs: clock.offsetMs, now: new Date(clock.now()).toISOString() }),
+      requests: () => record.list(),
+      clearRequests: () => record.clear(),
+      reset: async () => {
+        restoreFaults();
+        clock.reset();
+        record.clear();
+      },
+    };
+    keymint.router.addPrefix(CONTROL_PREFIX, controlHandler(controls));
+    return {
+      url: `http://${host}:${port}`,
+      issuer,
+      port,
+      mounts,
+      clients: Object.fromEntries(declared),
+      now: clock.now,
+      fault: (spec) => add(spec, 'fault'),
+      faults: controls.faults,
+      removeFault: controls.removeFault,
+      clearFaults: controls.clearFaults,
+      advanceClock: (ms) => {
+        if (!Number.isInteger(ms)) throw new SandboxInputError(['advanceClock'], 'ms must be a whole number');
+        clock.advance(ms);
+      },
+      requests: controls.requests,
+      clearRequests: controls.clearRequests,
+      reset: controls.reset,
+      close: () => keymint.close(),
+      keymint,
+    };
+  } catch (err) {
+    await keymint.close();
+    throw err;
+  }
+}
+
+/** The service's configuration for these options: limits off unless asked, nothing from `KEYMINT_*`. */
+function sandboxConfig(o: SandboxSection, clients: ReadonlyArray<[string, ClientDeclaration]>, signingAlg: SigningAlg | undefined): Config {
+  const named = [...new Set(clients.flatMap(([, c]) => c.dialects ?? []))];
+  const mounts = o.dialects ?? (named.length > 0 ? named : ['oauth2']);
+  const limits = o.limits;
+  const on = limits !== undefined && limits !== false;
+  const given = typeof limits === 'object' ? limits : {};
+  const raw: RawConfig = {
+    port: o.port ?? 0,
+    host: o.host ?? '127.0.0.1',
+    ...(o.issuer === undefined ? {} : { issuer: o.issuer }),
+    dataDir: o.data ?? ':memory:',
+    dialects: mounts.map((m) => (typeof m === 'string' ? m : m.path === undefined ? m.name : `${m.name}=${m.path}`)),
+    alg: signingAlg ?? o.alg ?? 'RS256',
+    ...(o.tokenTtl === undefined ? {} : { tokenTtl: o.tokenTtl }),
+    ...(o.environment === undefined ? {} : { environment: o.environment }),
+    logLevel: o.logLevel ?? 'silent',
+    rateLimitClient: on ? (given.rateLimitClient ?? 6000) : 0,
+    rateLimitIp: on ? (given.rateLimitIp ?? 12000) : 0,
+    ...(given.lockoutThreshold === undefined ? {} : { lockoutThreshold: given.lockoutThreshold }),
+    // No load shedding: a busy test machine must not turn into 503s the test did not script.
+    maxInFlight: 0,
+    maxEventLoopDelayMs: 0,
+    // One process: every change is seen at once.
+    clientCacheMs: 0,
+    workers: 1,
+    signing: 'inline',
+  };
+  // The environment is not read: a sandbox is configured by its options alone (in memory, its KEK is random).
+  try {
+    return loadConfig(raw, {});
+  } catch (err) {
+    throw inputError(err);
+  }
+}
+
+/** A ConfigError names a service option: said again in the options' own terms. */
+function inputError(err: unknown): unknown {
+  if (!(err instanceof ConfigError)) return err;
+  const field = ({ dataDir: 'data', tokenTtl: 'tokenTtl', dialects: 'dialects', issuer: 'issuer', host: 'host', port: 'port', environment: 'environment' } as Record<string, string>)[err.key];
+  return new SandboxInputError(field === undefined ? ['sandbox'] : ['sandbox', field], err.message.replace(/^config [^:]+: /, ''));
+}
+
+async function asInputError<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw inputError(err);
+  }
+}
+
+/** A declared client's secret: written in the options, or read from the environment or a file. */
+function secretOf(name: string, c: ClientDeclaration, baseDir: string): string | undefined {
+  const source = c.secret;
+  if (source === undefined) return undefined;
+  const at = ['clients', name, 'secret'];
+  if (source.value !== undefined) return source.value;
+  if (source.env !== undefined) {
+    const value = process.env[source.env];
+    if (value === undefined || value === '') throw new SandboxInputError([...at, 'env'], `the environment variable ${source.env} is not set`);
+    return value;
+  }
+  const path = resolve(baseDir, source.file!);
+  try {
+    return readFileSync(path, 'utf8').split('\n')[0]!.trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SandboxInputError([...at, 'file'], `${path} cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`);
+  }
+}
+
+async function createClient(keymint: Keymint, name: string, c: ClientDeclaration, secret: string | undefined): Promise<SandboxClientInfo> {
+  const type = c.type ?? 'confidential';
+  // Fields the service reads when it knows them (chosen id and secret, claims, metadata, PKCE policy).
+  const imported: Record<string, unknown> = {
+    ...(c.id === undefined ? {} : { clientId: c.id }),
+    ...(secret === undefined ? {} : { clientSecret: secret }),
+    ...(c.claims === undefined ? {} : { claims: c.claims }),
+    ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
+    ...(c.pkceRequired === undefined ? {} : { pkceRequired: c.pkceRequired }),
+  };
+  const input: CreateClientInput = {
+    ...imported,
+    name: c.name ?? name,
+    type,
+    ...(c.mode ? { mode: c.mode } : {}),
+    ...(c.scopes ? { scopes: c.scopes } : {}),
+    ...(c.grants ? { grants: c.grants } : {}),
+    ...(c.dialects ? { dialects: c.dialects } : {}),
+    ...(c.audiences ? { audiences: c.audiences } : {}),
+    ...(c.redirectUris ? { redirectUris: c.redirectUris } : {}),
+    ...(c.trusted === undefined ? {} : { trusted: c.trusted }),
+    ...(c.tokenTtl === undefined ? {} : { ttl: c.tokenTtl }),
+    ...(c.rateLimit === undefined ? {} : { rateLimit: c.rateLimit }),
+    ...(c.authMethod === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
+    ...(c.jwks === undefined ? {} : { jwks: c.jwks }),
+    ...(c.jwksUri === undefined ? {} : { jwksUri: c.jwksUri }),
+    ...(c.dpopBound === undefined ? {} : { dpopBound: c.dpopBound }),
+    ...(c.exchangeAudiences ? { exchangeAudiences: c.exchangeAudiences } : {}),
+    ...(c.exchangeScopes ? { exchangeScopes: c.exchangeScopes } : {}),
+  };
+  const created = await keymint.clients.create(input, 'sandbox').catch((err: unknown) => {
+    const field = (err as { field?: unknown }).field;
+    if (typeof field === 'string') throw new SandboxInputError(['clients', name, FIELD_NAMES[field] ?? field], (err as Error).message);
+    throw err;
+  });
+  if (c.status === 'disabled') await keymint.clients.setStatus(created.client.client_id, 'disabled', 'sandbox');
+  return { name, id: created.client.client_id, secret: secret ?? created.clientSecret };
+}
+
+/** The service's field names in the file's spelling. */
+const FIELD_NAMES: Readonly<Record<string, string>> = {
+  scope: 'scopes',
+  grant: 'grants',
+  dialect: 'dialects',
+  audience: 'audiences',
+  redirect_uri: 'redirectUris',
+  ttl: 'tokenTtl',
+  rate_limit: 'rateLimit',
+  client_id: 'id',
+  client_secret: 'secret',
+  exchange_audience: 'exchangeAudiences',
+  exchange_scope: 'exchangeScopes',
+};
+
+/** A PEM, a private JWK or a KeyObject, and the algorithm it signs with. */
+function signingKeyOf(given: NonNullable<SandboxSection['signingKey']>): { key: KeyObject; alg: SigningAlg } {
+  let key: KeyObject;
+  try {
+    if (typeof given === 'string') key = createPrivateKey(given);
+    else if ('asymmetricKeyType' in given && typeof (given as KeyObject).export === 'function') key = given as KeyObject;
+    else key = createPrivateKey({ key: given as never, format: 'jwk' });
+  } catch {
+    throw new SandboxInputError(['sandbox', 'signingKey'], 'is not a private key: give a PKCS#8 PEM or a private JWK (with d)');
+  }
+  const alg = (['RS256', 'ES256', 'EdDSA'] as const).find((a) => keyFits(key, a));
+  if (alg === undefined) throw new SandboxInputError(['sandbox', 'signingKey'], 'must be a private RSA (RS256), P-256 (ES256) or Ed25519 (EdDSA) key');
+  return { key, alg };
+}
