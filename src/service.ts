@@ -10,7 +10,7 @@ import { ConfigError, withBoundPort, type Config } from './config/index.ts';
 import { openKeymint, type KeymintCore, type OpenOptions } from './core.ts';
 import { DIALECTS, mountsOf } from './dialects/index.ts';
 import { oauth2 } from './dialects/oauth2.ts';
-import { bindGrants } from './grants/index.ts';
+import { bindGrants, GRANT_TYPES } from './grants/index.ts';
 import { discoveryRoutes } from './http/discovery.ts';
 import { mountRegistration } from './http/endpoints/registration.ts';
 import { registerGauges } from './http/gauges.ts';
@@ -20,6 +20,8 @@ import { Router } from './http/router.ts';
 import { createHttpServer, drainServer } from './http/server.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
+import type { RequestLimiter } from './limits/limiter.ts';
+import { createConsole, TrafficRecorder } from './console/index.ts';
 import { LoadShedder } from './limits/shedding.ts';
 import { storeReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
@@ -56,7 +58,12 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
   const { store, keyring, clients, sessions, log, metrics } = core;
   const router = new Router(oauth2.encodeError);
   const shedder = new LoadShedder({ maxInFlight: given.maxInFlight, maxEventLoopDelayMs: given.maxEventLoopDelayMs, exempt: new Set(OPS_PATHS) });
-  const onShed = (cause: string) => metrics.unavailable.inc({ cause: `shed_${cause}` });
+  // The console's traffic ring: only on servers that serve the console.
+  const recorder = given.console ? new TrafficRecorder(options.now) : undefined;
+  const onShed = (cause: string) => {
+    metrics.unavailable.inc({ cause: `shed_${cause}` });
+    recorder?.shed();
+  };
   const server = createHttpServer(router, { bodyLimit: given.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000, shedder, onShed }, log);
   const stop = async () => {
     shedder.stop();
@@ -70,9 +77,30 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     // Asked for any free port: bind now, so the issuer and everything advertised name the real one.
     const bound = given.port === 0 ? await listen(server, given) : undefined;
     const config = bound === undefined ? given : withBoundPort(given, bound);
-    wire(router, { ...core, config }, options);
+    const limiter = wire(router, { ...core, config }, options, recorder);
     registerGauges(metrics, { store, feed: core.feed, redis: core.redis, shedder });
     router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, sessions, keyring, store, issuer: config.issuer, log, now: options.now }));
+    const web = recorder
+      ? createConsole({
+          store,
+          clients,
+          keyring,
+          lockouts: limiter,
+          key: core.derivedKey('console'),
+          recorder,
+          // Traffic is summed over the deployment where nodes share a feed (Redis, or a cluster's relay).
+          feed: core.redis || options.feed ? core.feed : undefined,
+          settings: config,
+          dialects: mountsOf(config).map((m) => m.dialect.name),
+          grants: GRANT_TYPES,
+          log,
+          ...(options.now ? { now: options.now } : {}),
+        })
+      : undefined;
+    if (web) {
+      router.add(web.route);
+      router.addPrefix(web.prefix, web.handler);
+    }
     const refresher = setInterval(() => keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err })), config.keyringRefreshMs);
     refresher.unref();
     const purger = startPurger(store.purge, config, {
@@ -93,6 +121,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
       drain: (graceMs) => drainServer(server, graceMs),
       close: async () => {
         clearInterval(refresher);
+        web?.close();
         await purger.stop();
         await stop();
       },
@@ -106,8 +135,8 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
 /** Most tokens one process keeps for reuse (about 1 KB each). */
 const TOKEN_REUSE_ENTRIES = 10_000;
 
-/** Every dialect mount, discovery and the ops routes, on the router. */
-function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
+/** Every dialect mount, discovery and the ops routes, on the router; resolves the limiter they share. */
+function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder: TrafficRecorder | undefined): RequestLimiter {
   const { config, store, keyring, clients, sessions, log, metrics } = core;
   const now = options.now ?? Date.now;
   const limiter = createLimiter(config, core.redis, metrics, log, now, options.limiter);
@@ -176,7 +205,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, now },
-    pipeline: { limiter: endpointLimiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(options.observers ?? [])], log },
+    pipeline: { limiter: endpointLimiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(recorder ? [recorder.observe] : []), ...(options.observers ?? [])], log },
     issuer: config.issuer,
     log,
   };
@@ -200,6 +229,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions): void {
   const grantTypes = standard ? [...offeredGrants(standard.dialect, grants).keys()] : [];
   for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [], clientIdMetadataDocuments: config.clientIdMetadataDocuments, registration: config.registration !== 'off' }, keyring)) router.add(r);
   for (const r of opsRoutes(store, metrics, options.scrape)) router.add(r);
+  return limiter;
 }
 
 function countPurge(metrics: KeymintCore['metrics'], report: PurgeReport): void {

@@ -4,6 +4,7 @@
  */
 import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsList, clientsRotateSecret, clientsShow, clientsUpdate } from './clients.ts';
 import type { Command } from './command.ts';
+import { consoleLink, consoleUsersAdd, consoleUsersList, consoleUsersRemove } from './console.ts';
 import { audit, keysList, keysRotate } from './keys.ts';
 import { sandbox } from './sandbox.ts';
 import { migrate, serve } from './serve.ts';
@@ -21,6 +22,10 @@ export const COMMANDS: readonly Command[] = [
   keysList,
   keysRotate,
   audit,
+  consoleUsersAdd,
+  consoleUsersList,
+  consoleUsersRemove,
+  consoleLink,
   migrate,
   sandbox,
 ];

@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, OPTIONS, type Config, type RawConfig } from '../config/index.ts';
+import { ConsoleUserError, ConsoleUserNotFoundError } from '../console/users.ts';
 import { ClientInputError, ClientNotFoundError } from '../credentials/clients.ts';
 import { openKeymint } from '../core.ts';
 import { CliError, EXIT, type Command, type CommandContext, type Flags } from './command.ts';
@@ -83,6 +84,8 @@ function explain(err: unknown, command: Command | undefined, args: readonly stri
     return [err.key === 'kek' ? EXIT.kek : EXIT.usage, `keymint: ${err.message}`];
   }
   if (err instanceof ClientInputError) return [EXIT.usage, `keymint: ${err.field}: ${err.message}`];
+  if (err instanceof ConsoleUserError) return [EXIT.usage, `keymint: ${err.field}: ${err.message}`];
+  if (err instanceof ConsoleUserNotFoundError) return [EXIT.notFound, `keymint: ${err.message}; keymint console users list shows the console users`];
   if (err instanceof ClientNotFoundError) return [EXIT.notFound, `keymint: no such client${args[0] ? ` ${args[0]}` : ''}; keymint clients list shows the clients in this store`];
   const e = err as NodeJS.ErrnoException & { errors?: unknown[] };
   const code = e?.code ?? (e?.errors?.[0] as NodeJS.ErrnoException | undefined)?.code;

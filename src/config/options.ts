@@ -172,6 +172,16 @@ export const OPTION_TABLE: Table = {
   },
   sessionTtl: { flag: 'session-ttl', env: 'KEYMINT_SESSION_TTL', default: '86400', doc: 'Default and longest lifetime of a session registered with POST /admin/v1/sessions, seconds.', parse: int(60, 31_536_000) },
   sessionCookie: { flag: 'session-cookie', env: 'KEYMINT_SESSION_COOKIE', default: 'keymint_session', doc: 'Name of the cookie holding the session token at the authorization endpoint (an RFC 6265 token, 1–64 characters).', parse: matching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'a cookie name (RFC 6265 token), 1–64 characters') },
+  console: {
+    flag: 'console',
+    env: 'KEYMINT_CONSOLE',
+    boolean: true,
+    default: 'false',
+    doc: 'Serve the web console at `/console/` on this server: people sign in with users made by `keymint console users add` or a link from `keymint console link`.',
+    parse: bool,
+  },
+  consoleSessionTtl: { flag: 'console-session-ttl', env: 'KEYMINT_CONSOLE_SESSION_TTL', default: '28800', doc: 'Longest a console sign-in lasts, seconds (28800 = 8 h).', parse: int(300, 604_800) },
+  consoleIdleTtl: { flag: 'console-idle-ttl', env: 'KEYMINT_CONSOLE_IDLE_TTL', default: '1800', doc: 'A console session unused this long ends, seconds (1800 = 30 min).', parse: intBelow(60, (r) => r.consoleSessionTtl!) },
   loginUrl: { flag: 'login-url', env: 'KEYMINT_LOGIN_URL', defaultDoc: 'none; the client gets error=login_required', doc: 'Where the authorization endpoint sends a browser without a session, with `return_to=<authorize URL>` appended.', parse: absoluteUrl },
   audience: { flag: 'audience', env: 'KEYMINT_AUDIENCE', default: (r) => r.issuer, defaultDoc: 'the issuer', doc: 'Default `aud` of access tokens.', parse: absoluteUri },
   resources: {
@@ -256,8 +266,8 @@ export const OPTION_TABLE: Table = {
     doc: 'How often expired tokens, codes, sessions, revocation-feed entries, replay records and revoked-family marks are purged, ms; one node purges at a time (PostgreSQL: an advisory lock); progress in `/metrics` (`keymint_purge_*`); 0 = never.',
     parse: int(0, 86_400_000),
   },
-  purgeBatchSize: { flag: 'purge-batch-size', env: 'KEYMINT_PURGE_BATCH_SIZE', default: '1000', doc: 'Most rows one purge batch deletes (one short transaction; on SQLite it holds the write lock that long).', parse: int(1, 100_000) },
-  purgeMaxBatches: { flag: 'purge-max-batches', env: 'KEYMINT_PURGE_MAX_BATCHES', default: '100', doc: 'Most batches per table in one purge pass; what is left waits for the next pass (`keymint_purge_runs_total{result="behind"}`).', parse: int(1, 1_000_000) },
+  purgeBatchSize: { flag: 'purge-batch-size', env: 'KEYMINT_PURGE_BATCH_SIZE', default: '1000', doc: 'Most rows one purge batch deletes (one short transaction). SQLite deletes at most 100 per batch, whatever this says: a batch blocks the event loop and holds the write lock that long; after each batch the pass pauses as long as the batch took.', parse: int(1, 100_000) },
+  purgeMaxBatches: { flag: 'purge-max-batches', env: 'KEYMINT_PURGE_MAX_BATCHES', default: '100', doc: 'Most batches per table in one purge pass, so at most `purge-batch-size` × this many rows (on SQLite in more, smaller batches); what is left waits for the next pass (`keymint_purge_runs_total{result="behind"}`).', parse: int(1, 1_000_000) },
   purgeGrace: {
     flag: 'purge-grace',
     env: 'KEYMINT_PURGE_GRACE',

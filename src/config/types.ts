@@ -47,6 +47,12 @@ export interface Config {
   readonly refreshReuseGrace: number;
   readonly sessionTtl: number;
   readonly sessionCookie: string;
+  /** Serve the web console at /console/. */
+  readonly console: boolean;
+  /** Absolute lifetime of a console session, seconds. */
+  readonly consoleSessionTtl: number;
+  /** Idle lifetime of a console session, seconds. */
+  readonly consoleIdleTtl: number;
   readonly loginUrl: string | undefined;
   readonly audience: string;
   readonly resources: readonly ResourceDecl[];

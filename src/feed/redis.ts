@@ -6,7 +6,7 @@
 import type { RedisHandle } from '../util/redis.ts';
 import type { Feed, FeedEvent } from './types.ts';
 
-const TYPES = new Set(['keys', 'client', 'revocation', 'resync']);
+const TYPES = new Set(['keys', 'client', 'revocation', 'resync', 'traffic']);
 
 export function redisFeed(redis: RedisHandle, prefix: string, onError: (err: unknown) => void = () => {}): Feed {
   const channel = `${prefix}feed`;

@@ -16,7 +16,31 @@ export type FeedEvent =
    */
   | { readonly type: 'revocation'; readonly jti?: string; readonly digest?: string; readonly expiresAt: number }
   /** This node may have missed messages (it reconnected): drop every cache. */
-  | { readonly type: 'resync' };
+  | { readonly type: 'resync' }
+  /** A node's traffic counters for the seconds since its last report (the console sums the deployment). */
+  | { readonly type: 'traffic'; readonly node: string; readonly seconds: readonly TrafficSecond[] };
+
+/**
+ * One second of one node's traffic, as the console's charts need it. Every key is a dialect name, an
+ * OAuth error code or an authenticated client id (the node's busiest of that second); never a secret.
+ */
+export interface TrafficSecond {
+  /** Epoch second. */
+  readonly t: number;
+  /** Tokens issued, by dialect. */
+  readonly tokens: Readonly<Record<string, number>>;
+  /** Tokens issued, by client: the busiest clients of that second. */
+  readonly clients: Readonly<Record<string, number>>;
+  /** Refused requests at the dialect endpoints, by OAuth error code. */
+  readonly refusals: Readonly<Record<string, number>>;
+  readonly s429: number;
+  readonly s503: number;
+  /** Token-request latency: counts per bucket of `TRAFFIC_LATENCY_BOUNDS_MS` (the last is above them all). */
+  readonly latency: readonly number[];
+}
+
+/** Upper bounds of the latency buckets, ms. */
+export const TRAFFIC_LATENCY_BOUNDS_MS: readonly number[] = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000];
 
 export interface Feed {
   /** Sends to every node, this one included. Never throws: a lost message is bounded by the cache TTLs. */

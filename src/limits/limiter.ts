@@ -61,6 +61,20 @@ export class RequestLimiter {
     await this.#backend.fail(lockKey(clientId, ip), this.#lockout, this.#now());
   }
 
+  /**
+   * A lockout of any named subject under its own rule (the console's sign-in: per user name, per
+   * address), in the same backend as the client lockouts, so every node and worker shares it.
+   * Resolves how long `subject` stays locked, ms (0 = not locked).
+   */
+  async subjectLockedFor(subject: string): Promise<number> {
+    return this.#backend.lockedFor(subjectKey(subject), this.#now());
+  }
+
+  /** Records a failure of `subject`; resolves the lockout it starts, ms (0 = none yet). */
+  async subjectFailed(subject: string, rule: LockoutRule): Promise<number> {
+    return this.#backend.fail(subjectKey(subject), rule, this.#now());
+  }
+
   /** After the client proved its secret: its own bucket. */
   async admitClient(client: ClientRecord): Promise<void> {
     const limit = client.rateLimit ?? this.#settings.rateLimitClient;
@@ -93,3 +107,6 @@ export class RequestLimiter {
 /** The client id is unauthenticated input here: hashed, so any length or byte makes a fixed-size key. */
 const lockKey = (clientId: string, ip: string): string =>
   `lk:${createHash('sha256').update(clientId).digest('base64url').slice(0, 22)}:${addressKey(ip)}`;
+
+/** Subjects are caller input (a typed user name): hashed to a fixed-size key. */
+const subjectKey = (subject: string): string => `lx:${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`;

@@ -382,6 +382,12 @@ export interface PurgeRepo {
    * the file run one at a time under the write lock, each holding it briefly. Memory: one per process.
    */
   exclusive<T>(pass: (batch: PurgeBatch) => Promise<T>): Promise<T | undefined>;
+  /**
+   * The most rows one batch of this store deletes, whatever `purgeBatchSize` asks, or undefined for
+   * no cap. SQLite runs a batch synchronously on the event loop under the file's write lock, so its
+   * batches are kept small enough that issuance (which needs both) waits briefly behind one.
+   */
+  readonly maxBatch?: number;
 }
 
 export interface AuditEvent {
@@ -399,6 +405,115 @@ export interface AuditRepo {
   append(event: AuditEvent): Promise<void>;
   /** Newest first. */
   list(limit: number): Promise<AuditEvent[]>;
+  /**
+   * Newest first, filtered (every given filter must match exactly), keyset-paged: at most `limit`
+   * events strictly older than the `before` cursor of a previous page. `next` is the cursor of the
+   * following page, undefined on the last one. Cursors are opaque; a malformed one starts from the
+   * newest. Stable under concurrent appends (new events never shift a page).
+   */
+  query(filter: AuditFilter, limit: number, before?: string): Promise<AuditPage>;
+}
+
+export interface AuditFilter {
+  /** The object acted on (a client id, a kid, a console user). */
+  readonly target?: string;
+  readonly actor?: string;
+  /** Exact, or ending with `.` a prefix (`client.` for every client action). */
+  readonly action?: string;
+}
+
+/** True when `event` passes every filter given (the rule every backend implements in its own way). */
+export const auditMatches = (e: AuditEvent, f: AuditFilter): boolean =>
+  (f.target === undefined || e.target === f.target) &&
+  (f.actor === undefined || e.actor === f.actor) &&
+  (f.action === undefined || (f.action.endsWith('.') ? e.action.startsWith(f.action) : e.action === f.action));
+
+export interface AuditPage {
+  readonly events: AuditEvent[];
+  readonly next: string | undefined;
+}
+
+/** The keyset position of an audit cursor: a sequence number, or undefined (from the newest). */
+export const auditPosition = (cursor: string | undefined): number | undefined =>
+  cursor !== undefined && /^[1-9]\d{0,14}$/.test(cursor) ? Number(cursor) : undefined;
+
+/** The page of `limit` events from rows fetched newest first, one more than `limit` when a next page exists. */
+export function auditPage(rows: ReadonlyArray<{ readonly seq: number; readonly event: AuditEvent }>, limit: number): AuditPage {
+  const page = rows.slice(0, limit);
+  return { events: page.map((r) => r.event), next: rows.length > limit ? String(page.at(-1)!.seq) : undefined };
+}
+
+export type ConsoleRole = 'admin' | 'viewer';
+
+/** A person who may sign in to the console (created with `keymint console users add`). */
+export interface ConsoleUserRecord {
+  /** Unique, the sign-in name. */
+  readonly name: string;
+  readonly role: ConsoleRole;
+  /** `scrypt$N$r$p$salt$hash` (base64url parts): the parameters travel with the hash. */
+  readonly passwordHash: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface ConsoleUserRepo {
+  /** Rejects with `ConflictError` when the name exists. */
+  insert(user: ConsoleUserRecord): Promise<void>;
+  get(name: string): Promise<ConsoleUserRecord | undefined>;
+  /** Ordered by name. */
+  list(): Promise<ConsoleUserRecord[]>;
+  /** Replaces the user's password hash; true when the user exists. */
+  setPassword(name: string, passwordHash: string, at: number): Promise<boolean>;
+  /** Removes the user and, in the same transaction, every session and link of theirs; true when removed. */
+  delete(name: string): Promise<boolean>;
+}
+
+/** A signed-in console session, stored by the digest of its cookie value (never the value). */
+export interface ConsoleSessionRecord {
+  /** Hex SHA-256 of the cookie value. */
+  readonly digest: string;
+  readonly user: string;
+  readonly createdAt: number;
+  /** Absolute end, epoch ms. */
+  readonly expiresAt: number;
+  /** Last request seen (written at most once a minute); idle expiry counts from here. */
+  readonly seenAt: number;
+  readonly endedAt: number | null;
+}
+
+export interface ConsoleSessionRepo {
+  /** Rejects with `ConflictError` on a duplicate digest. */
+  insert(session: ConsoleSessionRecord): Promise<void>;
+  find(digest: string): Promise<ConsoleSessionRecord | undefined>;
+  /** Sets seenAt (bookkeeping; never fails the request it serves). */
+  touch(digest: string, at: number): Promise<void>;
+  /** Sets endedAt iff not yet ended; true when this call ended it. */
+  end(digest: string, at: number): Promise<boolean>;
+  /** Removes sessions whose absolute end is before `before`; resolves how many. */
+  purgeExpired(before: number): Promise<number>;
+}
+
+/** A one-time sign-in link (`keymint console link`), stored by the digest of its token. */
+export interface ConsoleLinkRecord {
+  /** Hex SHA-256 of the link's token. */
+  readonly digest: string;
+  readonly user: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly usedAt: number | null;
+}
+
+export interface ConsoleLinkRepo {
+  /** Rejects with `ConflictError` on a duplicate digest. */
+  insert(link: ConsoleLinkRecord): Promise<void>;
+  /**
+   * ONE atomic conditional write: sets usedAt iff it is null and the link has not expired at `at`.
+   * Resolves the link for exactly one caller however many race; undefined for every other, and for
+   * an unknown, used or expired link.
+   */
+  consume(digest: string, at: number): Promise<ConsoleLinkRecord | undefined>;
+  /** Removes links that expired before `before`; resolves how many. */
+  purgeExpired(before: number): Promise<number>;
 }
 
 export interface Store {
@@ -418,6 +533,10 @@ export interface Store {
   readonly codes: CodeRepo;
   /** One-time `jti`s of proofs and assertions. */
   readonly replays: ReplayRepo;
+  /** Console users, their sessions and one-time sign-in links. */
+  readonly consoleUsers: ConsoleUserRepo;
+  readonly consoleSessions: ConsoleSessionRepo;
+  readonly consoleLinks: ConsoleLinkRepo;
   /** Removal of expired rows of every repository (GROW-01). */
   readonly purge: PurgeRepo;
   close(): Promise<void>;

@@ -58,7 +58,7 @@ function readKekFile(file: string): string {
  * holding the KEK derives the same key and nothing more needs distributing. Keys for different
  * purposes are independent; none reveals the KEK.
  */
-export function deriveKey(kek: Uint8Array, purpose: 'dpop-nonce' | 'refresh-grace'): Buffer {
+export function deriveKey(kek: Uint8Array, purpose: 'dpop-nonce' | 'refresh-grace' | 'console'): Buffer {
   return Buffer.from(hkdfSync('sha256', kek, 'keymint', `keymint ${purpose} v1`, 32));
 }
 

@@ -30,6 +30,9 @@ export function countingStore(base: Store): { store: Store; calls: string[] } {
     sessions: wrap('sessions', base.sessions),
     codes: wrap('codes', base.codes),
     replays: wrap('replays', base.replays),
+    consoleUsers: wrap('consoleUsers', base.consoleUsers),
+    consoleSessions: wrap('consoleSessions', base.consoleSessions),
+    consoleLinks: wrap('consoleLinks', base.consoleLinks),
     purge: wrap('purge', base.purge),
     close: () => base.close(),
   };

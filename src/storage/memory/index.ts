@@ -10,6 +10,7 @@
 import type { PurgeBatch, Store } from '../types.ts';
 import { MemoryAudit } from './audit.ts';
 import { MemoryClients } from './clients.ts';
+import { MemoryConsoleLinks, MemoryConsoleSessions, MemoryConsoleUsers } from './console.ts';
 import { MemoryCodes } from './codes.ts';
 import { MemoryKeys } from './keys.ts';
 import { MemoryReplays } from './replays.ts';
@@ -18,6 +19,8 @@ import { MemoryTokens } from './tokens.ts';
 
 export function createMemoryStore(): Store {
   const tokens = new MemoryTokens();
+  const consoleSessions = new MemoryConsoleSessions();
+  const consoleLinks = new MemoryConsoleLinks();
   const sessions = new MemorySessions();
   const codes = new MemoryCodes(tokens);
   const replays = new MemoryReplays();
@@ -48,6 +51,9 @@ export function createMemoryStore(): Store {
       },
     },
     audit: new MemoryAudit(),
+    consoleUsers: new MemoryConsoleUsers(consoleSessions, consoleLinks),
+    consoleSessions,
+    consoleLinks,
     close: async () => {},
   };
 }

@@ -7,6 +7,7 @@ import type { Store } from '../types.ts';
 import { postgresAudit } from './audit.ts';
 import { postgresClients } from './clients.ts';
 import { postgresCodes } from './codes.ts';
+import { postgresConsoleLinks, postgresConsoleSessions, postgresConsoleUsers } from './console.ts';
 import { postgresPurge } from './purge.ts';
 import { postgresReplays } from './replays.ts';
 import { openDb, type Db, type PoolStats } from './db.ts';
@@ -53,6 +54,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     replays: postgresReplays(db),
     purge: postgresPurge(db),
     audit: postgresAudit(db),
+    consoleUsers: postgresConsoleUsers(db),
+    consoleSessions: postgresConsoleSessions(db),
+    consoleLinks: postgresConsoleLinks(db),
     poolStats: () => db.stats(),
     close: () => db.close(),
   };

@@ -159,6 +159,43 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX refresh_successors_expires ON refresh_successors (expires_at);
     `,
   },
+  {
+    version: 8,
+    name: 'console',
+    // Console users (scrypt hashes), their sessions and one-time sign-in links, each by digest;
+    // indexes for the console's audit filters (keyset paging on seq).
+    sql: `
+      CREATE TABLE console_users (
+        name text PRIMARY KEY,
+        role text NOT NULL,
+        password_hash text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE TABLE console_sessions (
+        digest text PRIMARY KEY,
+        user_name text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        seen_at bigint NOT NULL,
+        ended_at bigint
+      );
+      CREATE INDEX console_sessions_user ON console_sessions (user_name);
+      CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+      CREATE TABLE console_links (
+        digest text PRIMARY KEY,
+        user_name text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        used_at bigint
+      );
+      CREATE INDEX console_links_user ON console_links (user_name);
+      CREATE INDEX console_links_expires ON console_links (expires_at);
+      CREATE INDEX audit_target ON audit (target, seq);
+      CREATE INDEX audit_actor ON audit (actor, seq);
+      CREATE INDEX audit_action ON audit (action, seq);
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -10,6 +10,10 @@ import type {
   AuditEvent,
   ClientRecord,
   CodeRecord,
+  ConsoleLinkRecord,
+  ConsoleRole,
+  ConsoleSessionRecord,
+  ConsoleUserRecord,
   KeyRecord,
   RevocationPage,
   SealedSuccessor,
@@ -191,4 +195,70 @@ export const feedPosition = (cursor: string | undefined): number =>
 export const revocationPage = (rows: readonly RevocationRow[], after: number): RevocationPage => ({
   revocations: rows.map((r) => ({ jti: r.jti, expiresAt: r.expires_at })),
   cursor: String(rows.at(-1)?.seq ?? after),
+});
+
+/** An audit row with its sequence number, for keyset paging. */
+export interface AuditSeqRow extends AuditRow {
+  readonly seq: number;
+}
+
+export const toAuditEntry = (r: AuditSeqRow): { seq: number; event: AuditEvent } => ({ seq: r.seq, event: toAudit(r) });
+
+export const CONSOLE_USER_COLUMNS = ['name', 'role', 'password_hash', 'created_at', 'updated_at'] as const;
+export const consoleUserValues = (u: ConsoleUserRecord): SqlValue[] => [u.name, u.role, u.passwordHash, u.createdAt, u.updatedAt];
+
+export interface ConsoleUserRow {
+  readonly name: string;
+  readonly role: string;
+  readonly password_hash: string;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+export const toConsoleUser = (r: ConsoleUserRow): ConsoleUserRecord => ({
+  name: r.name,
+  role: r.role as ConsoleRole,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const CONSOLE_SESSION_COLUMNS = ['digest', 'user_name', 'created_at', 'expires_at', 'seen_at', 'ended_at'] as const;
+export const consoleSessionValues = (s: ConsoleSessionRecord): SqlValue[] => [s.digest, s.user, s.createdAt, s.expiresAt, s.seenAt, s.endedAt];
+
+export interface ConsoleSessionRow {
+  readonly digest: string;
+  readonly user_name: string;
+  readonly created_at: number;
+  readonly expires_at: number;
+  readonly seen_at: number;
+  readonly ended_at: number | null;
+}
+
+export const toConsoleSession = (r: ConsoleSessionRow): ConsoleSessionRecord => ({
+  digest: r.digest,
+  user: r.user_name,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  seenAt: r.seen_at,
+  endedAt: r.ended_at,
+});
+
+export const CONSOLE_LINK_COLUMNS = ['digest', 'user_name', 'created_at', 'expires_at', 'used_at'] as const;
+export const consoleLinkValues = (l: ConsoleLinkRecord): SqlValue[] => [l.digest, l.user, l.createdAt, l.expiresAt, l.usedAt];
+
+export interface ConsoleLinkRow {
+  readonly digest: string;
+  readonly user_name: string;
+  readonly created_at: number;
+  readonly expires_at: number;
+  readonly used_at: number | null;
+}
+
+export const toConsoleLink = (r: ConsoleLinkRow): ConsoleLinkRecord => ({
+  digest: r.digest,
+  user: r.user_name,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  usedAt: r.used_at,
 });

@@ -8,6 +8,7 @@ import type { Store } from '../types.ts';
 import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
+import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from './console.ts';
 import { openDatabase, sqliteDb, type Database, type DatabaseOptions } from './db.ts';
 import { sqliteKeys } from './keys.ts';
 import { migrate } from './migrations.ts';
@@ -44,6 +45,9 @@ export function sqliteStore(database: Database): Store {
     replays: sqliteReplays(db),
     purge: sqlitePurge(db),
     audit: sqliteAudit(db),
+    consoleUsers: sqliteConsoleUsers(db),
+    consoleSessions: sqliteConsoleSessions(db),
+    consoleLinks: sqliteConsoleLinks(db),
     close: async () => db.close(),
   };
 }

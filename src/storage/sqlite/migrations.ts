@@ -154,6 +154,43 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX refresh_successors_expires ON refresh_successors (expires_at);
     `,
   },
+  {
+    version: 8,
+    name: 'console',
+    // Console users (scrypt hashes), their sessions and one-time sign-in links, each by digest;
+    // indexes for the console's audit filters (keyset paging on seq).
+    sql: `
+      CREATE TABLE console_users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE console_sessions (
+        digest TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        seen_at INTEGER NOT NULL,
+        ended_at INTEGER
+      ) STRICT;
+      CREATE INDEX console_sessions_user ON console_sessions (user_name);
+      CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+      CREATE TABLE console_links (
+        digest TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+      CREATE INDEX console_links_user ON console_links (user_name);
+      CREATE INDEX console_links_expires ON console_links (expires_at);
+      CREATE INDEX audit_target ON audit (target, seq);
+      CREATE INDEX audit_actor ON audit (actor, seq);
+      CREATE INDEX audit_action ON audit (action, seq);
+    `,
+  },
 ];
 
 /** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */

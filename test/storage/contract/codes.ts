@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConflictError } from '../../../src/storage/types.ts';
+import { ConflictError, jtiDigest } from '../../../src/storage/types.ts';
 import type { StoreTest } from './index.ts';
 import { codeRecord, tokenRecord } from './records.ts';
 
@@ -36,6 +36,30 @@ export function codesContract(test: StoreTest): void {
     await s.tokens.revokeFamily('famx', 5);
     assert.equal(await s.codes.redeem('p1:c', 7, [tokenRecord('p1:r', { familyId: 'famx' })]), false);
     assert.equal(await s.tokens.find(['p1:r']), undefined);
+  });
+
+  test('RACE-01 a losing redemption revokes the family the winner wrote, whatever order the two land in (30 rounds)', async (s) => {
+    // After the winner's write: the loser's revocation reaches the tokens it stored.
+    await s.codes.insert(codeRecord('p1:won', { familyId: 'fam-after' }));
+    const won = [tokenRecord(jtiDigest('won'), { kind: 'access_token', familyId: 'fam-after' }), tokenRecord('p1:won-r', { familyId: 'fam-after' })];
+    assert.equal(await s.codes.redeem('p1:won', 7, won), true);
+    assert.equal(await s.codes.redeem('p1:won', 8, [tokenRecord('p1:lost-r', { familyId: 'fam-after' })]), false);
+    assert.equal(await s.tokens.revokeFamily('fam-after', 8), 2);
+    for (const t of won) assert.equal((await s.tokens.find([t.digest]))?.revokedAt, 8, t.digest);
+    // Raced: the loser's revocation (a loser that found the code consumed) lands before, between or
+    // after the redemptions; a redemption after it must fail, one before it must be revoked by it.
+    for (let round = 0; round < 30; round++) {
+      const family = `fam-code-${round}`;
+      await s.codes.insert(codeRecord(`p1:code${round}`, { familyId: family }));
+      const issued = (i: number) => [tokenRecord(jtiDigest(`c${round}-${i}`), { kind: 'access_token', familyId: family }), tokenRecord(`p1:c${round}-${i}`, { familyId: family })];
+      const writes: Array<Promise<unknown>> = [s.codes.redeem(`p1:code${round}`, 10, issued(0)), s.codes.redeem(`p1:code${round}`, 10, issued(1))];
+      writes.splice(round % 3, 0, s.tokens.revokeFamily(family, 11));
+      await Promise.all(writes);
+      for (const t of [...issued(0), ...issued(1)]) {
+        const stored = await s.tokens.find([t.digest]);
+        assert.ok(stored === undefined || stored.revokedAt !== null, `round ${round}: ${t.digest} is live`);
+      }
+    }
   });
 
   test('redeem: a duplicate token digest fails the whole write, the code stays unconsumed', async (s) => {
