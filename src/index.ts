@@ -14,5 +14,4 @@ export { createMemoryStore } from './storage/memory/index.ts';
 export { openStore } from './storage/open.ts';
 export type { StoreConfig } from './storage/open.ts';
 export type * from './storage/types.ts';
-export type { CreateClientInput, UpdateClientInput, ClientView } from './credentials/clients.ts';
-export { ClientExistsError, ClientInputError, ClientNotFoundError } from './credentials/clients.ts';
+export type { CreateClientInput, ClientView } from './credentials/clients.ts';

@@ -229,7 +229,7 @@ function createInput(b: Record<string, unknown>): CreateClientInput {
 
 /** Fields PATCH may carry (the view's names); absent = unchanged, null = default or cleared. */
 const PATCHABLE = new Set([
-  'name', 'scopes', 'add_scopes', 'remove_scopes', 'admin', 'grants', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'ttl', 'rate_limit', 'metadata', 'claims',
+  'name', 'scopes', 'add_scopes', 'remove_scopes', 'admin', 'grants', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'ttl', 'rate_limit', 'token_reuse', 'metadata', 'claims',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes', 'managed_by',
 ]);
 
@@ -268,6 +268,7 @@ function updateInput(b: Record<string, unknown>): UpdateClientInput {
     redirectUris: list('redirect_uris'),
     trusted: opt<boolean>('trusted', 'boolean', false),
     pkceRequired: opt<boolean>('pkce_required', 'boolean', false),
+    tokenReuse: opt<boolean>('token_reuse', 'boolean', false),
     ttl: opt<number>(ttlKey, 'number', true),
     rateLimit: opt<number>('rate_limit', 'number', true),
     metadata: b.metadata,

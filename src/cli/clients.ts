@@ -87,6 +87,7 @@ function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
     return next;
   };
   if (flags['pkce-optional'] === true && flags['pkce-required'] === true) throw new ClientInputError('pkce-optional', 'give one of --pkce-optional and --pkce-required');
+  if (flags['token-reuse'] === true && flags['no-token-reuse'] === true) throw new ClientInputError('token-reuse', 'give one of --token-reuse and --no-token-reuse');
   if (flags.trusted === true && flags.untrusted === true) throw new ClientInputError('trusted', 'give one of --trusted and --untrusted');
   if (flags.admin === true && flags['no-admin'] === true) throw new ClientInputError('admin', 'give one of --admin and --no-admin');
   if (flags['dpop-bound'] === true && flags['no-dpop-bound'] === true) throw new ClientInputError('dpop-bound', 'give one of --dpop-bound and --no-dpop-bound');
@@ -104,6 +105,7 @@ function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
     ...(replaced('allow-dialect') === undefined ? {} : { dialects: replaced('allow-dialect') }),
     ...(flags.trusted === true ? { trusted: true } : flags.untrusted === true ? { trusted: false } : {}),
     ...(flags['pkce-optional'] === true ? { pkceRequired: false } : flags['pkce-required'] === true ? { pkceRequired: true } : {}),
+    ...(flags['token-reuse'] === true ? { tokenReuse: true } : flags['no-token-reuse'] === true ? { tokenReuse: false } : {}),
     ...(clear.has('ttl') ? { ttl: null } : flags.ttl === undefined ? {} : { ttl: numberOrDefault(flags.ttl) }),
     ...(clear.has('rate-limit') ? { rateLimit: null } : flags['rate-limit'] === undefined ? {} : { rateLimit: numberOrDefault(flags['rate-limit']) }),
     ...optional('metadata', edited('metadata', current.metadata, pairs(flags.metadata, 'metadata'), 'remove-metadata')),
@@ -268,6 +270,8 @@ export const clientsUpdate: Command = {
     untrusted: { type: 'boolean', doc: 'Meets the consent page again' },
     'pkce-optional': { type: 'boolean', doc: 'A confidential client may redeem a code without PKCE' },
     'pkce-required': { type: 'boolean', doc: 'PKCE required again (the default)' },
+    'token-reuse': { type: 'boolean', doc: 'A client_credentials request may get a still-valid earlier token back' },
+    'no-token-reuse': { type: 'boolean', doc: 'Every client_credentials request gets a new token (the default)' },
     'redirect-uri': { type: 'list', value: 'URI', doc: 'The redirect URIs, replacing the list' },
     'allow-audience': { type: 'list', value: 'URI', doc: 'The audiences, replacing the list' },
     'allow-dialect': { type: 'list', value: 'NAME', doc: 'The dialects, replacing the list' },

@@ -34,6 +34,8 @@ export interface ClientSettings {
   readonly pkceRequired: boolean;
   readonly accessTokenTtl: number | null;
   readonly rateLimit: number | null;
+  /** client_credentials requests may get a still-valid earlier token back. */
+  readonly tokenReuse: boolean;
   readonly metadata: Readonly<Record<string, string>>;
   readonly claims: Readonly<Record<string, ClaimValue>>;
 }
@@ -92,6 +94,7 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
     if (problem !== undefined) throw new ClientInputError('redirect_uri', problem);
   }
   if (typeof s.trusted !== 'boolean') throw new ClientInputError('trusted', 'trusted must be true or false');
+  if (typeof s.tokenReuse !== 'boolean') throw new ClientInputError('token_reuse', 'token_reuse must be true or false');
   if (typeof s.pkceRequired !== 'boolean') throw new ClientInputError('pkce_required', 'pkce_required must be true or false');
   // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
   if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
@@ -210,6 +213,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   pkceRequired: c.pkceRequired !== false,
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,
+  tokenReuse: c.tokenReuse === true,
   metadata: c.metadata ?? {},
   claims: c.claims ?? {},
 });

@@ -86,6 +86,7 @@ export function stored(s: ClientSettings) {
     ...(s.pkceRequired ? {} : { pkceRequired: false }),
     accessTokenTtl: s.accessTokenTtl,
     rateLimit: s.rateLimit,
+    ...(s.tokenReuse ? { tokenReuse: true } : {}),
     ...(Object.keys(s.metadata).length === 0 ? {} : { metadata: sortedKeys(s.metadata) }),
     ...(Object.keys(s.claims).length === 0 ? {} : { claims: sortedKeys(s.claims) }),
   };
@@ -96,7 +97,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'rate_limit',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',
 ] as const satisfies ReadonlyArray<keyof ClientView>;

@@ -97,6 +97,8 @@ export interface UpdateClientInput {
   readonly trusted?: boolean;
   /** false lets a confidential client use the code flow without PKCE (SECURITY P-08). */
   readonly pkceRequired?: boolean;
+  /** client_credentials requests may get a still-valid earlier token back. */
+  readonly tokenReuse?: boolean;
   readonly ttl?: number | null;
   readonly rateLimit?: number | null;
   readonly metadata?: Readonly<Record<string, string>> | null;
@@ -190,6 +192,7 @@ export class ClientService {
       pkceRequired: input.pkceRequired ?? true,
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
+      tokenReuse: input.tokenReuse ?? false,
       metadata: input.metadata ?? {},
       claims: input.claims ?? {},
     };
@@ -209,7 +212,6 @@ export class ClientService {
       environment: this.#deps.settings.environment,
       status: 'active',
       ...stored(settings),
-      ...(input.tokenReuse === true ? { tokenReuse: true } : {}),
       ...auth,
       ...(registrationToken === undefined ? {} : { registrationToken }),
       ...(input.managedBy === undefined ? {} : { managedBy: input.managedBy }),
@@ -283,6 +285,7 @@ export class ClientService {
       ...(p.redirectUris === undefined ? {} : { redirectUris: [...p.redirectUris] }),
       ...(p.trusted === undefined ? {} : { trusted: p.trusted }),
       ...(p.pkceRequired === undefined ? {} : { pkceRequired: p.pkceRequired }),
+      ...(p.tokenReuse === undefined ? {} : { tokenReuse: p.tokenReuse }),
       ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
       ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
       ...(p.metadata === undefined ? {} : { metadata: p.metadata ?? {} }),
@@ -308,7 +311,7 @@ export class ClientService {
       },
       c.type,
     );
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, tokenReuse: _tr, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A private_key_jwt client holds no secret: its secrets end now.
     const secrets = keyed && c.authMethod !== 'private_key_jwt' ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;

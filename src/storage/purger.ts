@@ -1,13 +1,16 @@
 /**
  * Scheduled removal of expired rows (SECURITY GROW-01): every `purgeIntervalMs`, one pass over every
- * table of `PURGE_TABLES`, in batches of at most `purgeBatchSize` rows and at most `purgeMaxBatches`
- * batches per table, so a pass is bounded however far behind it starts; what it leaves, the next
+ * table of `PURGE_TABLES`, in batches of at most `purgeBatchSize` rows and at most `purgeBatchSize` ×
+ * `purgeMaxBatches` rows per table, so a pass is bounded however far behind it starts; what it leaves, the next
  * pass takes. A row goes only once it has been expired for `purgeGrace` seconds: until then a rotated
  * refresh token or a spent code can still be recognised when replayed (RT-04, C-02), and a revoked
  * JWT's id stays in the tokens table and the revocation feed until the JWT itself has expired.
  *
  * Passes never overlap in a process, and the store makes them exclusive across processes and nodes
- * (`PurgeRepo.exclusive`). The event loop gets a turn between batches.
+ * (`PurgeRepo.exclusive`). A pass of a large backlog shares the store with the traffic: after each
+ * batch it pauses for as long as the batch took, so it takes at most about half of the event loop and
+ * of the store's write lock, and requests (several turns of the loop each) complete between batches
+ * instead of queuing behind a hundred back-to-back batches. A store may cap the batch (`maxBatch`).
  */
 import type { Config } from '../config/types.ts';
 import { PURGE_TABLES, type PurgeRepo, type PurgeTable } from './types.ts';
@@ -40,7 +43,11 @@ export interface PurgerOptions {
   readonly onError: (err: unknown) => void;
 }
 
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** The longest pause between two batches, ms: a slow batch does not stall the pass for long. */
+const MAX_PAUSE_MS = 1000;
+
+/** A pause of `ms` (rounded up to at least 1): timers, I/O and immediates all run meanwhile. */
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(MAX_PAUSE_MS, Math.max(1, Math.ceil(ms)))));
 
 export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: PurgerOptions): Purger {
   let current: Promise<unknown> = Promise.resolve();
@@ -52,18 +59,22 @@ export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: P
     const started = performance.now();
     const rows = Object.fromEntries(PURGE_TABLES.map((t) => [t, 0])) as Record<PurgeTable, number>;
     let behind = false;
+    // A store's smaller batches leave the rows a pass may take unchanged: more of them, each smaller.
+    const limit = Math.min(settings.purgeBatchSize, repo.maxBatch ?? Infinity);
+    const maxBatches = Math.ceil((settings.purgeMaxBatches * settings.purgeBatchSize) / limit);
     const ran = await repo.exclusive(async (batch) => {
       for (const table of PURGE_TABLES) {
         for (let i = 0; ; i++) {
-          if (i === settings.purgeMaxBatches) {
+          if (i === maxBatches) {
             behind = true;
             break;
           }
           // A sealed successor is kept for its window only, never for a grace after it (RACE-04).
-          const n = await batch(table, table === 'refresh_successors' ? at : graced, settings.purgeBatchSize);
+          const began = performance.now();
+          const n = await batch(table, table === 'refresh_successors' ? at : graced, limit);
           rows[table] += n;
-          await turn();
-          if (n < settings.purgeBatchSize) break;
+          if (n < limit) break;
+          await pause(performance.now() - began);
         }
       }
       return true;

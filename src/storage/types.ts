@@ -382,6 +382,12 @@ export interface PurgeRepo {
    * the file run one at a time under the write lock, each holding it briefly. Memory: one per process.
    */
   exclusive<T>(pass: (batch: PurgeBatch) => Promise<T>): Promise<T | undefined>;
+  /**
+   * The most rows one batch of this store deletes, whatever `purgeBatchSize` asks, or undefined for
+   * no cap. SQLite runs a batch synchronously on the event loop under the file's write lock, so its
+   * batches are kept small enough that issuance (which needs both) waits briefly behind one.
+   */
+  readonly maxBatch?: number;
 }
 
 export interface AuditEvent {

@@ -115,6 +115,9 @@ test('CE-01 a public client is never given client_credentials or let off PKCE by
   assert.equal((await server.keymint.store.clients.get(id))!.pkceRequired, false);
   assert.equal((await clients().update(id, { pkceRequired: true }, 'test')).pkce_required, true);
   assert.equal((await server.keymint.store.clients.get(id))!.pkceRequired, undefined, 'the default is stored as absent');
+  assert.equal((await clients().update(id, { tokenReuse: true }, 'test')).token_reuse, true);
+  assert.equal((await clients().update(id, { tokenReuse: false }, 'test')).token_reuse, false);
+  assert.equal((await server.keymint.store.clients.get(id))!.tokenReuse, undefined);
 });
 
 test('CE-04 each change is audited with who, which fields, before and after; an unchanged update writes nothing', async () => {

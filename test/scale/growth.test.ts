@@ -10,7 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { RawConfig } from '../../src/config/index.ts';
-import { jtiDigest } from '../../src/storage/types.ts';
+import { jtiDigest, type PurgeBatch } from '../../src/storage/types.ts';
 import { cluster, eventually } from '../support/cluster.ts';
 import { startServer, type TestServer } from '../support/harness.ts';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
@@ -124,6 +124,62 @@ for (const backend of [sqlite, postgres]) {
     assert.equal(await backend.count(server, 'sessions', flags), 0);
     assert.equal(await backend.count(server, 'revocation_feed', flags), 0);
     assert.ok(await tokens.find(['p:live']));
+  });
+
+  test(`GROW-01 token issuance keeps going during a purge pass of a large backlog: requests complete between batches, all succeed: ${backend.name}`, async (t) => {
+    const flags = await backend.flags(t);
+    if (!flags) return;
+    const server = await startServer({ ...flags, dialects: ['oauth2', 'fuuffy'], purgeIntervalMs: '0', purgeBatchSize: '1000', purgeMaxBatches: '2', purgeGrace: '0' });
+    t.after(() => server.close());
+    const { tokens, purge } = server.keymint.store;
+    const past = Date.now() - 60_000;
+    const BACKLOG = 1500;
+    for (let from = 0; from < BACKLOG; from += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) => `p:${from + j}`).map((digest) =>
+          tokens.insert({ digest, kind: 'access_token', clientId: 'c', subject: 'c', scope: '', audience: [], issuedAt: past - 1000, expiresAt: past, revokedAt: null, familyId: null, jti: digest }),
+        ),
+      );
+    }
+    const { id, secret } = await server.client();
+    // One log of what happens, in order: each purge batch of the tokens table as it ends, each token as it is issued.
+    const log: Array<{ batch: number } | 'issued'> = [];
+    const exclusive = purge.exclusive.bind(purge);
+    Object.assign(purge, {
+      exclusive: <T>(pass: (batch: PurgeBatch) => Promise<T>) =>
+        exclusive((batch) =>
+          pass(async (table, before, limit) => {
+            const n = await batch(table, before, limit);
+            if (table === 'tokens') log.push({ batch: n });
+            return n;
+          }),
+        ),
+    });
+    let purging = true;
+    const statuses: number[] = [];
+    const issuer = async () => {
+      while (purging) {
+        const res = await server.postForm('/v1/auth/token', { client_id: id, client_secret: secret });
+        statuses.push(res.status);
+        if (res.status === 200) log.push('issued');
+        await res.arrayBuffer();
+      }
+    };
+    const issuers = Array.from({ length: 4 }, issuer);
+    const report = await server.keymint.purger.run().finally(() => (purging = false));
+    await Promise.all(issuers);
+
+    assert.equal(report.rows.tokens, BACKLOG);
+    assert.equal(report.behind, false);
+    const batches = log.filter((e) => e !== 'issued').map((e) => e.batch);
+    assert.equal(batches.reduce((a, b) => a + b, 0), BACKLOG);
+    // SQLite deletes synchronously under the write lock: its batches stay small whatever purgeBatchSize asks.
+    if (purge.maxBatch !== undefined) assert.ok(batches.every((n) => n <= purge.maxBatch!), `batches: ${batches.join(' ')}`);
+    assert.ok(statuses.length > 0);
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every token request during the pass succeeded');
+    const first = log.findIndex((e) => e !== 'issued');
+    const last = log.findLastIndex((e) => e !== 'issued');
+    assert.ok(log.slice(first, last).includes('issued'), `a token was issued between two batches of the pass: ${JSON.stringify(log)}`);
   });
 }
 

@@ -3,20 +3,29 @@
  * which every writer of the file (other processes included) waits for, deletes at most `limit` rows
  * and commits, so purging never holds the lock longer than one bounded batch and the batches of two
  * processes never run at once. Within a process one pass runs at a time.
+ *
+ * A batch runs synchronously: while it deletes, the event loop serves nothing. Deleting one expired
+ * token from a large table costs several random page writes (the row and each of its four indexes),
+ * so a batch of a thousand blocked requests for hundreds of milliseconds on a store of millions of
+ * tokens (docs/performance.md); batches are capped at `SQLITE_PURGE_BATCH` rows.
  */
 import { purgeSql } from '../sql/purge.ts';
 import { PURGE_TABLES, type PurgeRepo, type PurgeTable } from '../types.ts';
 import type { Db, Statement } from './db.ts';
 
+/** The most rows one SQLite purge batch deletes, whatever `purgeBatchSize` asks. */
+export const SQLITE_PURGE_BATCH = 100;
+
 export function sqlitePurge(db: Db): PurgeRepo {
   const statements = new Map<PurgeTable, Statement<never>>(PURGE_TABLES.map((t) => [t, db.prepare(purgeSql(t, '?', '?'))]));
   let running = false;
   return {
+    maxBatch: SQLITE_PURGE_BATCH,
     async exclusive(pass) {
       if (running) return undefined;
       running = true;
       try {
-        return await pass(async (table, before, limit) => db.immediate(() => statements.get(table)!.run(before, limit)));
+        return await pass(async (table, before, limit) => db.immediate(() => statements.get(table)!.run(before, Math.min(limit, SQLITE_PURGE_BATCH))));
       } finally {
         running = false;
       }
