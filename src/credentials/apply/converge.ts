@@ -59,7 +59,7 @@ export function checkSteps(steps: readonly Step[], clients: readonly ClientRecor
   for (const step of steps) {
     try {
       if (step.action === 'create') {
-        checkSettings(settingsFrom(step.spec, step.mode, step.type), settings);
+        checkSettings({ ...settingsFrom(step.spec, step.mode, step.type), tokenReuse: false }, settings);
         authSettings(authInput(step.spec), { type: step.type, allowHttpJwksUri: settings.jwksUriAllowHttp === true });
         if (step.id !== undefined) checkImportedId(step.id, step.mode, settings);
         if (step.secret !== undefined) checkImportedSecret(step.secret.value, settings.sandbox === true);
@@ -160,7 +160,8 @@ async function remove(step: DeleteStep, clients: ClientService, options: Converg
   await clients.delete(step.id, options.actor);
 }
 
-function settingsFrom(s: ClientSpec, mode: ClientSettings['mode'], type: ClientSettings['type']): ClientSettings {
+/** The file's settings of a client; token reuse is not part of the file, so it stays as the client has it. */
+function settingsFrom(s: ClientSpec, mode: ClientSettings['mode'], type: ClientSettings['type']): Omit<ClientSettings, 'tokenReuse'> {
   return {
     name: s.name,
     mode,
