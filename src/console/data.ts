@@ -3,7 +3,7 @@
  * (ClientService, the keyring, the audit log), each change audited under the signed-in user's name
  * (`console:<name>`). Pages call these and render; they never reach the store themselves.
  */
-import { ClientNotFoundError, type ClientService, type ClientView, type CreateClientInput } from '../credentials/clients.ts';
+import { ClientNotFoundError, type ClientService, type ClientView, type CreateClientInput, type UpdateClientInput } from '../credentials/clients.ts';
 import type { AuditEvent, AuditFilter, ClientMode, ClientStatus, KeyRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { actorOf, type SignedInUser } from './auth.ts';
@@ -127,6 +127,11 @@ export class ConsoleData {
   /** Creates a client; the secret is in the answer only (show it once). */
   createClient(input: CreateClientInput, user: SignedInUser): Promise<{ client: ClientView; clientSecret: string | null }> {
     return this.#deps.clients.create(input, actorOf(user));
+  }
+
+  /** Changes a client (everything ClientService.update edits); audited with before and after. */
+  updateClient(id: string, change: UpdateClientInput, user: SignedInUser): Promise<ClientView> {
+    return this.#deps.clients.update(id, change, actorOf(user));
   }
 
   /** A client's name, or undefined when it is gone (traffic labels). */

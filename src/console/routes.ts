@@ -4,6 +4,7 @@
  * page showing the result, or, where a secret is shown once, with that page itself.
  */
 import { ClientInputError, ClientNotFoundError, type ClientView } from '../credentials/clients.ts';
+import type { ClaimValue } from '../storage/types.ts';
 import type { HttpResponse } from '../wire/http.ts';
 import type { ConsoleData } from './data.ts';
 import { htmlResponse, jsonResponse, redirect, route, type ConsoleRequest, type ConsoleRoute } from './http.ts';
@@ -38,7 +39,7 @@ async function withClient(req: ConsoleRequest, fn: () => Promise<HttpResponse>):
 }
 
 export function pageRoutes(data: ConsoleData): ConsoleRoute[] {
-  const formView = { grants: data.grants, dialects: data.dialects, maxTtl: data.maxTokenTtl };
+  const formView = { grants: data.grants, dialects: data.dialects, maxTtl: data.maxTokenTtl, extras: true };
   const status = (action: p.StatusAction): ConsoleRoute[] => [
     route('GET', `/clients/:id/${action}`, 'admin', (req) =>
       withClient(req, async () => htmlResponse(200, p.confirmPage(pageContext(req), await data.showClient(req.params.id!), action))),
@@ -66,9 +67,10 @@ export function pageRoutes(data: ConsoleData): ConsoleRoute[] {
       const refused = (errors: p.FormErrors) => htmlResponse(400, p.clientFormPage(pageContext(req), { kind: 'create', values, errors, ...formView }));
       const parsed = p.parseClientForm(values, 'create');
       if ('errors' in parsed) return refused(parsed.errors);
-      const { claims: _claims, metadata: _metadata, ...input } = parsed.input;
+      const { claims, ...input } = parsed.input;
       try {
-        const { client, clientSecret } = await data.createClient(input, req.user);
+        // The service checks claims (reserved names, sizes) and answers a ClientInputError naming the field.
+        const { client, clientSecret } = await data.createClient({ ...input, claims: claims as Record<string, ClaimValue> }, req.user);
         if (clientSecret === null) return redirect(clientPath(client.client_id, 'updated'));
         return htmlResponse(201, p.secretPage(pageContext(req), { client, secret: clientSecret, reason: 'created' }));
       } catch (err) {
@@ -81,6 +83,29 @@ export function pageRoutes(data: ConsoleData): ConsoleRoute[] {
         const client = await data.showClient(req.params.id!);
         const { events } = await data.audit({ target: client.client_id, limit: 20 });
         return htmlResponse(200, p.clientDetailPage(pageContext(req), { client, events }));
+      }),
+    ),
+    route('GET', '/clients/:id/edit', 'admin', (req) =>
+      withClient(req, async () => {
+        const client = await data.showClient(req.params.id!);
+        return htmlResponse(200, p.clientFormPage(pageContext(req), { kind: 'edit', clientId: client.client_id, values: p.clientFormValues(client), ...formView }));
+      }),
+    ),
+    route('POST', '/clients/:id/edit', 'admin', (req) =>
+      withClient(req, async () => {
+        const id = req.params.id!;
+        const values = p.clientFormFromBody(req.form);
+        const refused = (errors: p.FormErrors) => htmlResponse(400, p.clientFormPage(pageContext(req), { kind: 'edit', clientId: id, values, errors, ...formView }));
+        const parsed = p.parseClientForm(values, 'edit');
+        if ('errors' in parsed) return refused(parsed.errors);
+        const { mode: _mode, type: _type, claims, ...change } = parsed.input;
+        try {
+          await data.updateClient(id, { ...change, claims: claims as Record<string, ClaimValue> }, req.user);
+        } catch (err) {
+          if (err instanceof ClientInputError) return refused({ [p.formFieldOf(err.field)]: err.message });
+          throw err;
+        }
+        return redirect(clientPath(id, 'updated'));
       }),
     ),
     route('GET', '/clients/:id/rotate', 'admin', (req) =>

@@ -156,3 +156,26 @@ test('traffic: the JSON and the page follow tokens issued and refused', async (t
   const body = await page(ann, '/console/traffic');
   assert.match(body, /Busy/);
 });
+
+test('edit: the scopes, claims and metadata change from the form; the next token carries the new scopes; a refused form names its field', async (t) => {
+  const server = await consoleServer(t);
+  const ann = await signedIn(server, 'ann', 'admin');
+  const c = await server.client({ name: 'Editable', scopes: ['a:read'] });
+  const form = await page(ann, `/console/clients/${c.id}/edit`);
+  assert.match(form, /a:read/);
+  const csrf = await ann.csrf(`/console/clients/${c.id}/edit`);
+  const fields = { csrf, name: 'Edited', scopes: 'a:read b:write', grants: 'client_credentials', redirect_uris: '', audiences: '', ttl: '', rate_limit: '', claims: '{"org_id": "acme"}', metadata: 'team=payments' };
+  const bad = await ann.post(`/console/clients/${c.id}/edit`, { ...fields, scopes: 'bad"scope' });
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /a scope contains characters outside RFC 6749/);
+  const res = await ann.post(`/console/clients/${c.id}/edit`, fields);
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get('location'), `/console/clients/${c.id}?done=updated`);
+  const shown = await server.keymint.clients.show(c.id);
+  assert.equal(shown.name, 'Edited');
+  assert.deepEqual(shown.scopes, ['a:read', 'b:write']);
+  const token = await server.token(c.id, c.secret, { scope: 'b:write' });
+  assert.equal(token.scope, 'b:write');
+  const [event] = (await server.keymint.store.audit.query({ target: c.id, action: 'client.update' }, 1)).events;
+  assert.equal(event?.actor, 'console:ann');
+});
