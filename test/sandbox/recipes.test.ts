@@ -27,7 +27,9 @@ export function recipeFiles(markdown: string): Array<{ file: string; code: strin
 
 function runTests(file: string, cwd: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--test', '--test-reporter=spec', file], { cwd, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+    // A child of a test file inherits NODE_TEST_CONTEXT and would refuse to run its own files.
+    const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
+    execFile(process.execPath, ['--test', '--test-reporter=spec', file], { cwd, env, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
     });
   });
@@ -73,9 +75,8 @@ describe('the sandbox recipes run as written', () => {
   });
 
   for (const provider of PROVIDERS) {
-    test(`${provider}: the recipe's test file passes`, { timeout: 180_000 }, async (t) => {
-      if (!existsSync(join(root, 'src', 'start-sandbox.ts'))) return t.skip('keymint/sandbox is not in this build');
-      if (!importable) return t.skip('this build cannot create a client with a chosen id and secret (client import)');
+    test(`${provider}: the recipe's test file passes`, { timeout: 180_000 }, async () => {
+      assert.ok(importable, 'the compiled sandbox keeps a declared client id and secret');
       const files = recipeFiles(readFileSync(join(recipesDir, `${provider}.md`), 'utf8'));
       const tests = files.filter((f) => f.file.endsWith('.test.mjs'));
       assert.equal(tests.length, 1, 'one node:test file');
