@@ -3,9 +3,10 @@
  * headers on every answer, and no request ever answered with a stack trace. Answers the server
  * gives on its own (413, a shed 503) are built by the router, in the shape of the path's owner.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { LoadShedder, ShedCause } from '../limits/shedding.ts';
 import { redactPath, type Logger } from '../util/log.ts';
+import { http } from '../util/node-http.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Router } from './router.ts';
@@ -51,7 +52,7 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
       else res.destroy();
     });
   };
-  const server = createServer(
+  const server = http.createServer(
     {
       requestTimeout: settings.requestTimeoutMs,
       headersTimeout: settings.headersTimeoutMs,

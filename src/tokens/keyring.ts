@@ -313,9 +313,9 @@ const binding = (k: Pick<KeyRecord, 'kid' | 'use' | 'alg'>): string => `keymint-
 /** Everything a row says, so a row edited in place is examined again. */
 const fingerprint = (k: KeyRecord): string => JSON.stringify([k.kid, k.use, k.alg, k.publicJwk, k.sealed]);
 
-/** 16 characters of the SHA-256 of the public key's JWK members in lexical order (as RFC 7638 orders them). */
+/** 16 characters of the SHA-256 of the public key's JWK members in code-point order (as RFC 7638 orders them). */
 function fixedKid(jwk: JWK): string {
-  const members = Object.fromEntries(Object.entries(jwk).sort(([a], [b]) => a.localeCompare(b)));
+  const members = Object.fromEntries(Object.entries(jwk).sort(([a], [b]) => (a < b ? -1 : 1)));
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url').slice(0, 16);
 }
 
