@@ -101,6 +101,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     if (web) {
       router.add(web.route);
       router.addPrefix(web.prefix, web.handler);
+      router.mount(web.prefix, 'console', web.encodeError);
     }
     const refresher = setInterval(() => keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err })), config.keyringRefreshMs);
     refresher.unref();
