@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { ConfigError, loadConfig, type Config, type RawConfig } from './config/index.ts';
 import { DIALECTS } from './dialects/index.ts';
-import type { CreateClientInput } from './credentials/clients.ts';
+import { ClientInputError, ClientNotFoundError, type CreateClientInput } from './credentials/clients.ts';
 import { createKeymint, type Keymint } from './service.ts';
 import { SandboxClock } from './sandbox/clock.ts';
 import { CONTROL_PREFIX, controlHandler, type SandboxControls } from './sandbox/control.ts';
@@ -20,6 +20,7 @@ import { checkFault, Faults, type FaultSpec, type FaultState } from './sandbox/f
 import { checkOptions, SandboxInputError, type ClientDeclaration, type SandboxOptions, type SandboxSection } from './sandbox/options.ts';
 import { RequestRecord, type RecordedRequest } from './sandbox/record.ts';
 import { createMemoryStore } from './storage/memory/index.ts';
+import type { ClaimValue } from './storage/types.ts';
 import { keyFits, type SigningAlg } from './tokens/keyring.ts';
 import { createLogger } from './util/log.ts';
 import { ERROR_STATUS } from './wire/errors.ts';
@@ -27,7 +28,11 @@ import { ERROR_STATUS } from './wire/errors.ts';
 export type { ClientDeclaration, SandboxMount, SandboxOptions, SandboxSection, SecretSource } from './sandbox/options.ts';
 export type { FaultSpec, FaultState, FaultEndpoint } from './sandbox/faults.ts';
 export type { RecordedRequest } from './sandbox/record.ts';
+export type { ClaimValue } from './storage/types.ts';
 export { SandboxInputError } from './sandbox/options.ts';
+
+/** Static claims of a client: every access token it gets carries them (names and limits: docs/clients.md). */
+export type Claims = Readonly<Record<string, ClaimValue>>;
 
 /** A declared client as the sandbox created it. */
 export interface SandboxClientInfo {
@@ -64,7 +69,13 @@ export interface Sandbox {
   /** Requests the dialect endpoints answered, oldest first (never secrets or tokens). */
   requests(): RecordedRequest[];
   clearRequests(): void;
-  /** Faults back to the file's, the clock to its starting offset, the request record empty. */
+  /**
+   * Replaces the static claims of a client (its declared name or its client id) for the tokens it
+   * gets from now on; `{}` or null: none. A token kept for reuse is not handed out again once the
+   * claims change. `reset()` puts back the claims the options declared. Resolves to the claims in force.
+   */
+  setClaims(client: string, claims: Claims | null): Promise<Claims>;
+  /** Faults back to the file's, the clock to its starting offset, every declared client's claims to the declared ones, the request record empty. */
   reset(): Promise<void>;
   close(): Promise<void>;
   /** The service underneath, for what the sandbox does not wrap (admin tasks, the keyring). */
@@ -131,6 +142,21 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
       for (const f of initialFaults) faults.add(f);
     };
     restoreFaults();
+    const idOf = (nameOrId: string) => declared.get(nameOrId)?.id ?? nameOrId;
+    const setClaims = async (client: string, claims: unknown): Promise<Claims | undefined> => {
+      if (claims !== null && (typeof claims !== 'object' || Array.isArray(claims))) throw new SandboxInputError(['claims'], 'must be an object of claim names and values (or null for none)');
+      try {
+        return (await keymint.clients.update(idOf(client), { claims: claims as Claims | null }, 'sandbox')).claims;
+      } catch (err) {
+        if (err instanceof ClientNotFoundError) return undefined;
+        if (err instanceof ClientInputError) throw new SandboxInputError(['claims'], err.message);
+        throw err;
+      }
+    };
+    // What reset() puts back: each declared client's claims as the options gave them (an unchanged client is left as it is).
+    const restoreClaims = async () => {
+      for (const [name, c] of clientsIn) await setClaims(name, c.claims ?? null);
+    };
     const port = await keymint.listen();
     const issuer = keymint.config.issuer;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -156,9 +182,21 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
       clock: () => ({ offsetMs: clock.offsetMs, now: new Date(clock.now()).toISOString() }),
       requests: () => record.list(),
       clearRequests: () => record.clear(),
+      claims: async (client) => {
+        const view = await keymint.clients.show(idOf(client)).catch((err: unknown) => {
+          if (err instanceof ClientNotFoundError) return undefined;
+          throw err;
+        });
+        return view && { client_id: view.client_id, claims: view.claims };
+      },
+      setClaims: async (client, claims) => {
+        const set = await setClaims(client, claims);
+        return set && { client_id: idOf(client), claims: set };
+      },
       reset: async () => {
         restoreFaults();
         clock.reset();
+        await restoreClaims();
         record.clear();
       },
     };
@@ -180,6 +218,11 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
       },
       requests: controls.requests,
       clearRequests: controls.clearRequests,
+      setClaims: async (client, claims) => {
+        const set = await setClaims(client, claims);
+        if (set === undefined) throw new SandboxInputError(['client'], `no client is named or has the id ${JSON.stringify(client)}`);
+        return set;
+      },
       reset: controls.reset,
       close: () => keymint.close(),
       keymint,

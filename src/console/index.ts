@@ -6,7 +6,7 @@
  */
 import type { ClientService } from '../credentials/clients.ts';
 import type { Feed } from '../feed/types.ts';
-import type { Handler, Route } from '../http/router.ts';
+import type { ErrorEncoder, Handler, Route } from '../http/router.ts';
 import type { Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { randomBase62 } from '../tokens/random.ts';
@@ -42,6 +42,8 @@ export interface Console {
   readonly route: Route;
   readonly prefix: string;
   readonly handler: Handler;
+  /** Answers the server gives on its own under the prefix (shed, too large), as console pages. */
+  readonly encodeError: ErrorEncoder;
   readonly traffic: DeploymentTraffic;
   close(): void;
 }

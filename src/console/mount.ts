@@ -4,9 +4,9 @@
  * POST, its CSRF token and origin (SECURITY CO-01..04). Nothing here runs for a request outside
  * `/console`, so the token endpoints pay nothing for it.
  */
-import type { Handler, Route } from '../http/router.ts';
+import type { ErrorEncoder, Handler, Route } from '../http/router.ts';
 import type { Logger } from '../util/log.ts';
-import { toOAuthError } from '../wire/errors.ts';
+import { toOAuthError, type OAuthError } from '../wire/errors.ts';
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import { assetResponse } from './assets/index.ts';
 import { ConsoleAuth, type Session } from './auth.ts';
@@ -36,14 +36,26 @@ export interface ConsoleMountDeps {
   readonly onRefused: (user: string, what: string) => Promise<void>;
 }
 
-/** The routes to add to the router: `/console` (redirect) and the prefix handler for `/console/…`. */
-export function consoleMount(deps: ConsoleMountDeps): { route: Route; prefix: string; handler: Handler } {
+/**
+ * The routes to add to the router: `/console` (redirect) and the prefix handler for `/console/…`;
+ * and the encoder of the answers the server gives on its own under the prefix (a shed 503, a 413),
+ * so a browser gets an error page there, never the token endpoints' JSON.
+ */
+export function consoleMount(deps: ConsoleMountDeps): { route: Route; prefix: string; handler: Handler; encodeError: ErrorEncoder } {
   const handler = consoleHandler(deps);
   return {
     route: { method: 'GET', path: CONSOLE_PREFIX, owner: 'console', label: 'The console', handler: () => withHeaders(redirect('/console/'), deps.issuer) },
     prefix: `${CONSOLE_PREFIX}/`,
     handler,
+    encodeError: (err) => withHeaders(serverError(err), deps.issuer),
   };
+}
+
+/** The error page of an answer the server gives before any console code runs. */
+function serverError(err: OAuthError): HttpResponse {
+  if (err.status === 503) return error(503, 'The console is busy. Try again in a moment.', anonymous(), { 'Retry-After': String(err.retryAfter ?? 1) });
+  if (err.status === 413) return error(413, 'The form is too large to be accepted.');
+  return error(err.status, err.status === 404 ? 'There is no such page in the console.' : 'The console could not answer this request.');
 }
 
 /** The page context of an answer given before or outside a route (errors, sign-in). */

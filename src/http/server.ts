@@ -3,9 +3,10 @@
  * headers on every answer, and no request ever answered with a stack trace. Answers the server
  * gives on its own (413, a shed 503) are built by the router, in the shape of the path's owner.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { LoadShedder, ShedCause } from '../limits/shedding.ts';
 import { redactPath, type Logger } from '../util/log.ts';
+import { http } from '../util/node-http.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Router } from './router.ts';
@@ -51,7 +52,7 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
       else res.destroy();
     });
   };
-  const server = createServer(
+  const server = http.createServer(
     {
       requestTimeout: settings.requestTimeoutMs,
       headersTimeout: settings.headersTimeoutMs,
@@ -122,8 +123,8 @@ function declaredLength(req: IncomingMessage): number {
 }
 
 /**
- * The request as plain data (src/wire/http.ts). A class, not an object literal with a getter: every literal that defines an accessor of its own
- * gets a hidden class of its own, allocated in the old generation and pointing at the getter's
+ * The request as plain data (src/wire/http.ts). A class, not an object literal with a getter:
+ * every literal that defines an accessor of its own gets a hidden class of its own, allocated in the old generation and pointing at the getter's
  * closure, so each request's whole object graph (request, headers, body, answer) survived every
  * scavenge until the next full collection (docs/performance.md, "The tail at half capacity").
  */

@@ -5,7 +5,8 @@
  */
 export type Labels = Readonly<Record<string, string>>;
 
-const key = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+// Label names in code-unit order: any fixed order makes the key, and localeCompare would load ICU's collator at start.
+const key = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
 const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const fmt = (labels: Labels, extra: Labels = {}): string => {
   const all = { ...labels, ...extra };
