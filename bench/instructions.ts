@@ -99,7 +99,9 @@ async function send(base: string, n: number, lanes: number): Promise<void> {
 
 /** Total instructions of one callgrind run answering `n` tokens (the ready probe's one included). */
 async function callgrind(n: number): Promise<number> {
-  const out = join(dataDir, `callgrind.${n}.out`);
+  // BENCH_CALLGRIND_DIR keeps the outputs there, for callgrind_annotate (native frames only: V8's
+  // compiled JavaScript has no symbols; --cpu-prof attributes that).
+  const out = join(process.env.BENCH_CALLGRIND_DIR ?? dataDir, `callgrind.${values.target}.${values.alg}.${n}.out`);
   const { proc, base } = await start(['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`], []);
   await send(base, n - 1, concurrency);
   await stop(proc, 120_000);
