@@ -21,7 +21,7 @@ import { createHttpServer, drainServer } from './http/server.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import type { RequestLimiter } from './limits/limiter.ts';
-import type { TrafficRecorder } from './console/index.ts';
+import type { Console, TrafficRecorder } from './console/index.ts';
 import { LoadShedder } from './limits/shedding.ts';
 import { storeReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
@@ -44,6 +44,8 @@ export interface Keymint extends KeymintCore {
   readonly server: Server;
   /** Scheduled purging of expired rows (GROW-01); `run()` runs a pass now. */
   readonly purger: Purger;
+  /** The web console, when this server serves one (`console` on). */
+  readonly console: Console | undefined;
   /** Starts listening; resolves to the bound port. */
   listen(): Promise<number>;
   /**
@@ -60,7 +62,10 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
   const { store, keyring, clients, sessions, log, metrics } = core;
   const router = new Router(oauth2.encodeError);
   const shedder = new LoadShedder({ maxInFlight: given.maxInFlight, maxEventLoopDelayMs: given.maxEventLoopDelayMs, exempt: new Set(OPS_PATHS) });
-  const recorder = consoleModule ? new consoleModule.TrafficRecorder(options.now) : undefined;
+  // A sandbox's clock moves by hours at a test's word: the console's sessions and its traffic seconds
+  // keep to the machine's, or advancing the clock would sign its user out.
+  const consoleNow = options.sandbox ? undefined : options.now;
+  const recorder = consoleModule ? new consoleModule.TrafficRecorder(consoleNow) : undefined;
   const onShed = (cause: string) => {
     metrics.unavailable.inc({ cause: `shed_${cause}` });
     recorder?.shed();
@@ -95,7 +100,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
           dialects: mountsOf(config).map((m) => m.dialect.name),
           grants: GRANT_TYPES,
           log,
-          ...(options.now ? { now: options.now } : {}),
+          ...(consoleNow ? { now: consoleNow } : {}),
         })
       : undefined;
     if (web) {
@@ -107,6 +112,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     refresher.unref();
     const purger = startPurger(store.purge, config, {
       now: options.now ?? Date.now,
+      consoleNow: consoleNow ?? Date.now,
       onReport: (report) => countPurge(metrics, report),
       onError: (err) => {
         metrics.purgeRuns.inc({ result: 'failed' });
@@ -119,6 +125,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
       router,
       server,
       purger,
+      console: web,
       listen: async () => bound ?? listen(server, config),
       drain: (graceMs) => drainServer(server, graceMs),
       close: async () => {

@@ -18,6 +18,7 @@ import { SandboxClock } from './sandbox/clock.ts';
 import { CONTROL_PREFIX, controlHandler, type SandboxControls } from './sandbox/control.ts';
 import { checkFault, Faults, type FaultSpec, type FaultState } from './sandbox/faults.ts';
 import { checkOptions, SandboxInputError, type ClientDeclaration, type SandboxOptions, type SandboxSection } from './sandbox/options.ts';
+import { attachConsole, type SandboxConsoleInfo } from './sandbox/panel.ts';
 import { RequestRecord, type RecordedRequest } from './sandbox/record.ts';
 import { createMemoryStore } from './storage/memory/index.ts';
 import type { ClaimValue } from './storage/types.ts';
@@ -28,6 +29,7 @@ import { ERROR_STATUS } from './wire/errors.ts';
 export type { ClientDeclaration, SandboxMount, SandboxOptions, SandboxSection, SecretSource } from './sandbox/options.ts';
 export type { FaultSpec, FaultState, FaultEndpoint } from './sandbox/faults.ts';
 export type { RecordedRequest } from './sandbox/record.ts';
+export type { SandboxConsoleInfo } from './sandbox/panel.ts';
 export type { ClaimValue } from './storage/types.ts';
 export { SandboxInputError } from './sandbox/options.ts';
 
@@ -78,6 +80,8 @@ export interface Sandbox {
   /** Faults back to the file's, the clock to its starting offset, every declared client's claims to the declared ones, the request record empty. */
   reset(): Promise<void>;
   close(): Promise<void>;
+  /** With `console: true`: the web console and the first sign-in link of its admin; else undefined. */
+  readonly console: SandboxConsoleInfo | undefined;
   /** The service underneath, for what the sandbox does not wrap (admin tasks, the keyring). */
   readonly keymint: Keymint;
 }
@@ -201,6 +205,7 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
       },
     };
     keymint.router.addPrefix(CONTROL_PREFIX, controlHandler(controls));
+    const web = keymint.console && (await attachConsole(keymint.console, controls, issuer));
     return {
       url: `http://${host}:${port}`,
       issuer,
@@ -225,6 +230,7 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
       },
       reset: controls.reset,
       close: () => keymint.close(),
+      console: web,
       keymint,
     };
   } catch (err) {
@@ -250,6 +256,7 @@ function sandboxConfig(o: SandboxSection, clients: ReadonlyArray<[string, Client
     ...(o.tokenTtl === undefined ? {} : { tokenTtl: o.tokenTtl }),
     ...(o.environment === undefined ? {} : { environment: o.environment }),
     logLevel: o.logLevel ?? 'silent',
+    console: o.console === true,
     rateLimitClient: on ? (given.rateLimitClient ?? 6000) : 0,
     rateLimitIp: on ? (given.rateLimitIp ?? 12000) : 0,
     ...(given.lockoutThreshold === undefined ? {} : { lockoutThreshold: given.lockoutThreshold }),

@@ -16,6 +16,7 @@ export interface SandboxFlags {
   readonly host?: string;
   readonly data?: string;
   readonly dialects?: ReadonlyArray<string | { name: string; path: string }>;
+  readonly console?: boolean;
 }
 
 /** A mistake in the file or the flags: one line, exit 2. */
@@ -42,6 +43,7 @@ export async function startFromFlags(flags: SandboxFlags): Promise<Sandbox> {
     ...(flags.host === undefined ? {} : { host: flags.host }),
     ...(flags.data === undefined ? {} : { data: flags.data }),
     ...(flags.dialects === undefined || flags.dialects.length === 0 ? {} : { dialects: flags.dialects }),
+    ...(flags.console === true ? { console: true } : {}),
   };
   try {
     return await startSandbox({ ...fromFile, sandbox: section }, { baseDir: flags.file === undefined ? process.cwd() : dirname(resolve(flags.file)) });
@@ -79,9 +81,15 @@ export function describeSandbox(sb: Sandbox, declaredSecrets: ReadonlySet<string
   lines.push(
     '',
     `faults: ${faults.length === 0 ? 'none' : `${faults.length} from the file`}; control API ${sb.url}/_sandbox; see docs/sandbox.md`,
-    'Ctrl-C stops it.',
-    '',
   );
+  if (sb.console) {
+    lines.push(
+      `console: ${sb.console.url} (its Sandbox page shows and changes the faults and the clock)`,
+      `  first sign-in as admin, once, until ${sb.console.linkExpiresAt}:`,
+      `  ${sb.console.link}`,
+    );
+  }
+  lines.push('Ctrl-C stops it.', '');
   return lines.join('\n');
 }
 
@@ -102,8 +110,9 @@ export const sandbox: Command = {
     host: { type: 'string', value: 'ADDR', doc: 'Address to bind (default 127.0.0.1).' },
     data: { type: 'string', value: 'DIR', doc: 'Keep the store in DIR (SQLite, Node 24) instead of memory.' },
     dialect: { type: 'list', value: 'NAME[=/path]', doc: 'Mount this dialect; repeatable; replaces the file\'s list.' },
+    console: { type: 'boolean', doc: 'Serve the web console with its Sandbox page; prints a one-time sign-in link for the console admin "admin".' },
   },
-  examples: ['sandbox --file keymint.sandbox.yaml', 'sandbox --dialect orum --port 8080'],
+  examples: ['sandbox --file keymint.sandbox.yaml', 'sandbox --dialect orum --port 8080', 'sandbox --console'],
   async run({ flags }) {
     const dialects = flags.dialect as string[] | undefined;
     const given: SandboxFlags = {
@@ -112,6 +121,7 @@ export const sandbox: Command = {
       ...(typeof flags.host === 'string' ? { host: flags.host } : {}),
       ...(typeof flags.data === 'string' ? { data: flags.data } : {}),
       ...(dialects && dialects.length > 0 ? { dialects: dialects.map(mountOf) } : {}),
+      ...(flags.console === true ? { console: true } : {}),
     };
     const [major] = process.versions.node.split('.').map(Number);
     if (given.data !== undefined && major! < 24) throw new CliError('node', `keymint sandbox --data needs Node.js 24 (SQLite), this is ${process.version}; leave --data out to keep the store in memory`);

@@ -32,6 +32,8 @@ export interface ConsoleMountDeps {
   readonly sessionTtl: number;
   readonly log: Logger;
   readonly now: () => number;
+  /** True once a sandbox has given the console its controls: pages link the sandbox panel. */
+  readonly sandbox: () => boolean;
   /** Told about every console action refused for its role or CSRF token (audited). */
   readonly onRefused: (user: string, what: string) => Promise<void>;
 }
@@ -103,7 +105,8 @@ async function dispatch(req: HttpRequest, deps: ConsoleMountDeps, table: RouteTa
     return error(403, 'Your session has ended. Sign in again.');
   }
   const csrf = deps.auth.csrfToken(session);
-  const ctx: PageContext = { user: session.user, csrf, sandbox: false };
+  const sandbox = deps.sandbox();
+  const ctx: PageContext = { user: session.user, csrf, sandbox };
   if (!found.route) {
     if (found.methods.length > 0) return { ...error(405, 'This page does not accept that method.', ctx), headers: { Allow: found.methods.join(', '), 'Content-Type': 'text/html; charset=utf-8' } };
     return error(404, 'There is no such page in the console.', ctx);
@@ -120,7 +123,7 @@ async function dispatch(req: HttpRequest, deps: ConsoleMountDeps, table: RouteTa
     await deps.onRefused(session.user.name, `role ${method} ${route.path}`);
     return error(403, `This needs the ${route.role} role; you are signed in as a ${session.user.role}.`, ctx);
   }
-  const request: ConsoleRequest = { http: req, method: method as 'GET' | 'POST', path: sub, params, query: new URLSearchParams(req.query), form: form ?? new URLSearchParams(), user: session.user, csrf, now: deps.now() };
+  const request: ConsoleRequest = { http: req, method: method as 'GET' | 'POST', path: sub, params, query: new URLSearchParams(req.query), form: form ?? new URLSearchParams(), user: session.user, csrf, now: deps.now(), sandbox };
   return route.handler(request);
 }
 
@@ -173,7 +176,7 @@ function signedIn(cookie: string, ttl: number): HttpResponse {
 async function signOut(req: HttpRequest, session: Session, cookies: ReadonlyMap<string, string>, deps: ConsoleMountDeps): Promise<HttpResponse> {
   const form = parseForm(req);
   if (form === undefined || !ConsoleAuth.tokensEqual(deps.auth.csrfToken(session), form.get(CSRF_FIELD))) {
-    return error(403, 'The form has expired. Reload the page and try again.', { user: session.user, csrf: deps.auth.csrfToken(session), sandbox: false });
+    return error(403, 'The form has expired. Reload the page and try again.', { user: session.user, csrf: deps.auth.csrfToken(session), sandbox: deps.sandbox() });
   }
   await deps.auth.signOut(cookies.get(SESSION_COOKIE)!);
   const res = redirect('/sign-in');

@@ -5,7 +5,8 @@
  * cached set lacks causes one refetch, at most one per `unknownKidCooldownMs` per URI, shared by
  * every request waiting for it. A refetch that fails leaves the previous set serving.
  */
-import { importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
+import { importJWK } from 'jose/key/import';
+import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
 import { fetchJwksDocument, type JwksFetchSettings } from './jwks-fetch.ts';
 
 /** Where a client's keys are: a registered set (as stored: validated again, once per object) or a `jwks_uri`. */

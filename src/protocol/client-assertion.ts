@@ -13,7 +13,10 @@
  * client-authentication registry does that with the client id returned here, as for secrets.
  */
 import { createHash } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type CryptoKey } from 'jose';
+import { decodeProtectedHeader } from 'jose/decode/protected_header';
+import { decodeJwt } from 'jose/jwt/decode';
+import { jwtVerify } from 'jose/jwt/verify';
+import type { CryptoKey } from 'jose';
 import { OAuthError, invalidClient } from '../wire/errors.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 

@@ -13,7 +13,9 @@
  * returned `jkt` in `cnf`), or check a refresh token's binding: those belong to the token endpoint.
  */
 import { createHash } from 'node:crypto';
-import { importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { jwtVerify } from 'jose/jwt/verify';
+import { importJWK } from 'jose/key/import';
+import type { CryptoKey, JWK, JWTPayload } from 'jose';
 import { OAuthError } from '../wire/errors.ts';
 import type { DpopNonces } from './dpop-nonce.ts';
 import type { ReplayGuard } from './replay-guard.ts';

@@ -16,7 +16,8 @@
  * a row's `state` and dates (a database writer can retire, re-activate or delete genuine keys).
  */
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { calculateJwkThumbprint } from 'jose/jwk/thumbprint';
+import type { JWK } from 'jose';
 import type { KeyRecord, KeyRepo } from '../storage/types.ts';
 import type { Logger } from '../util/log.ts';
 import { randomBase62 } from './random.ts';
