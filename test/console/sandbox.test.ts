@@ -79,9 +79,9 @@ test('a fault added from the form answers the next token request in the dialect\
 
   const body = await panel(admin, '?done=fault-added');
   assert.match(body, /The fault is in force\./);
-  assert.match(body, /<tr data-fault="f1"><td><code>f1<\/code><\/td><td><code>dialect: orum<\/code>, <code>client: app<\/code>, <code>endpoint: token<\/code>, <code>times: 1<\/code>, <code>status: 429<\/code>, <code>retryAfter: 30<\/code><\/td><td class="num">1<\/td><td class="num">0<\/td>/);
+  assert.match(body, /<tr data-fault="f1"><td class="nowrap"><code>f1<\/code><\/td><td><code>dialect: orum<\/code>, <code>client: app<\/code>, <code>endpoint: token<\/code>, <code>times: 1<\/code>, <code>status: 429<\/code>, <code>retryAfter: 30<\/code><\/td><td class="num">1<\/td><td class="num">0<\/td>/);
   // The record: newest first, the faulted request naming its fault.
-  assert.match(body, /<td class="num">200<\/td><td><code>ok<\/code><\/td><td>—<\/td><\/tr><tr>.*<td class="num">429<\/td><td><code>rate_limited<\/code><\/td><td>f1<\/td>/s);
+  assert.match(body, /<td class="num">200<\/td><td class="nowrap"><code>ok<\/code><\/td><td>—<\/td><\/tr><tr>.*<td class="num">429<\/td><td class="nowrap"><code>rate_limited<\/code><\/td><td>f1<\/td>/s);
   assert.deepEqual(await audited('sandbox.fault_add'), ['console:admin sandbox.fault_add f1']);
 
   const removed = await admin.post('/console/sandbox/faults/f1/remove', { csrf });

@@ -130,7 +130,7 @@ ${input({ name: 'amount', label: 'Advance by', type: 'number', value: form.amoun
 ${select({ name: 'unit', label: 'Unit', value: form.unit, choices: Object.keys(CLOCK_UNITS).map((u) => ({ value: u, label: u })), errors: view.clockErrors })}
 <div class="field"><button type="submit" class="primary">Advance the clock</button></div>
 </form>
-<form method="post" action="${paths.sandboxClockReset}">${csrfField(ctx)}<button type="submit">Reset the clock to its start</button></form>`}
+<div class="actions"><form method="post" action="${paths.sandboxClockReset}">${csrfField(ctx)}<button type="submit">Reset the clock to its start</button></form></div>`}
 </section>`;
 }
 
@@ -141,7 +141,7 @@ ${view.faults.length === 0
   ? html`<p class="empty">No faults: every request is answered as it would be.</p>`
   : html`<div class="table-wrap"><table id="faults"><caption class="visually-hidden">Faults in force</caption>
 <thead><tr><th scope="col">Id</th><th scope="col">Spec</th><th scope="col" class="num">Fired</th><th scope="col" class="num">Remaining</th>${canChange(ctx) && html`<th scope="col"><span class="visually-hidden">Actions</span></th>`}</tr></thead>
-<tbody>${view.faults.map((f) => html`<tr data-fault="${f.id}"><td><code>${f.id}</code></td><td>${specText(f)}</td><td class="num">${f.fired}</td><td class="num">${f.remaining === null ? '∞' : f.remaining}</td>
+<tbody>${view.faults.map((f) => html`<tr data-fault="${f.id}"><td class="nowrap"><code>${f.id}</code></td><td>${specText(f)}</td><td class="num">${f.fired}</td><td class="num">${f.remaining === null ? '∞' : f.remaining}</td>
 ${canChange(ctx) && html`<td><form method="post" action="${paths.sandboxFaultRemove(f.id)}">${csrfField(ctx)}<button type="submit">Remove<span class="visually-hidden"> fault ${f.id}</span></button></form></td>`}</tr>`)}</tbody>
 </table></div>`}
 </section>`;
@@ -184,7 +184,7 @@ ${canChange(ctx) && view.recorded > 0 && html`<form method="post" action="${path
 <p>${view.recorded === 0 ? 'No requests recorded.' : `The ${Math.min(view.recorded, RECENT_REQUESTS)} newest of ${view.recorded} recorded, newest first; all are at `}${view.recorded > 0 && html`<a href="/_sandbox/requests">/_sandbox/requests</a>.`}</p>
 ${view.requests.length > 0 && html`<div class="table-wrap"><table id="requests"><caption class="visually-hidden">Recent requests</caption>
 <thead><tr><th scope="col">When (sandbox time)</th><th scope="col">Request</th><th scope="col">Client</th><th scope="col">Grant</th><th scope="col" class="num">Status</th><th scope="col">Outcome</th><th scope="col">Faults</th></tr></thead>
-<tbody>${view.requests.map((r) => html`<tr><td class="mono">${when(r.at)}</td><td><code>${r.method} ${r.path}</code> <span class="hint">${r.dialect} ${r.endpoint}</span></td><td>${r.client ?? (r.clientId === null ? html`<span class="empty">—</span>` : html`<code>${r.clientId}</code>`)}</td><td>${r.grant ?? '—'}</td><td class="num">${r.status === 0 ? '—' : r.status}</td><td><code>${r.outcome}</code></td><td>${r.faults.length === 0 ? '—' : r.faults.join(', ')}</td></tr>`)}</tbody>
+<tbody>${view.requests.map((r) => html`<tr><td class="mono">${when(r.at)}</td><td><code>${r.method} ${r.path}</code> <span class="hint">${r.dialect} ${r.endpoint}</span></td><td>${r.client ?? (r.clientId === null ? html`<span class="empty">—</span>` : html`<code>${r.clientId}</code>`)}</td><td>${r.grant ?? '—'}</td><td class="num">${r.status === 0 ? '—' : r.status}</td><td class="nowrap"><code>${r.outcome}</code></td><td>${r.faults.length === 0 ? '—' : r.faults.join(', ')}</td></tr>`)}</tbody>
 </table></div>`}
 </section>`;
 }
