@@ -15,9 +15,9 @@
  * KEYMINT_MAX_IN_FLIGHT=0, KEYMINT_RATE_LIMIT_CLIENT=0, KEYMINT_RATE_LIMIT_IP=0): a server under
  * valgrind runs 50× slower and would otherwise shed its own load.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, freePort, NODE, ROOT, runPinned, sleep, spawnPinned, stop, tempDir, type Proc } from './procs.ts';
 import { MINIMAL, OAUTH2 } from './recipes.ts';
@@ -99,7 +99,9 @@ async function send(base: string, n: number, lanes: number): Promise<void> {
 
 /** Total instructions of one callgrind run answering `n` tokens (the ready probe's one included). */
 async function callgrind(n: number): Promise<number> {
-  const out = join(dataDir, `callgrind.${n}.out`);
+  // BENCH_CALLGRIND_DIR keeps the outputs there, for callgrind_annotate (native frames only: V8's
+  // compiled JavaScript has no symbols; --cpu-prof attributes that).
+  const out = join(process.env.BENCH_CALLGRIND_DIR ?? dataDir, `callgrind.${values.target}.${values.alg}.${n}.out`);
   const { proc, base } = await start(['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`], []);
   await send(base, n - 1, concurrency);
   await stop(proc, 120_000);
@@ -128,8 +130,38 @@ function gcFigures(text: string): { allocated: number; scavenges: number; majors
   return { allocated, scavenges, majors, pauseMs, maxPauseMs };
 }
 
+/**
+ * Steady state in one run: valgrind starts without instrumentation, WARMUP tokens let V8 compile the
+ * hot path (the FROM/TO difference still counts much of that compilation), then instrumentation is
+ * switched on for TOKENS tokens and the counts are dumped. Threads are kept apart, so the event
+ * loop's share (thread 1) is reported beside the total.
+ */
+async function steady(): Promise<void> {
+  const dir = process.env.BENCH_CALLGRIND_DIR ?? dataDir;
+  const out = join(dir, `callgrind.steady.${values.target}.${values.alg}.out`);
+  const { proc, base } = await start(['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`], []);
+  await send(base, Number(values.warmup), concurrency);
+  const control = (arg: string) => runPinned(-1, 'callgrind_control', [arg, String(proc.pid)], 120_000);
+  await control('--instr=on');
+  const tokens = Number(values.tokens);
+  await send(base, tokens, concurrency);
+  await control('--dump');
+  await stop(proc, 120_000);
+  // The dump is <out>.1-<thread>; what ran after it (the shutdown) went to <out>-<thread>.
+  let total = 0;
+  let loop = 0;
+  for (const f of readdirSync(dir).filter((name) => name.startsWith(`${basename(out)}.`) && name.includes('.1-'))) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const n = Number(/^(?:totals|summary): (\d+)/m.exec(text)?.[1] ?? 0);
+    total += n;
+    if (/-01$/.test(f)) loop += n;
+  }
+  process.stdout.write(`${values.target} ${values.alg}: steady state over ${tokens} tokens after ${values.warmup}: ${Math.round(total / tokens)} instructions per token, ${Math.round(loop / tokens)} on the main thread\n`);
+}
+
 try {
-  if (values.mode === 'callgrind') {
+  if (values.mode === 'steady') await steady();
+  else if (values.mode === 'callgrind') {
     const from = Number(values.from);
     const to = Number(values.to);
     const a = await callgrind(from);

@@ -124,9 +124,10 @@ function declaredLength(req: IncomingMessage): number {
 
 /**
  * The request as plain data (src/wire/http.ts). A class, not an object literal with a getter:
- * every literal that defines an accessor of its own gets a hidden class of its own, allocated in the old generation and pointing at the getter's
- * closure, so each request's whole object graph (request, headers, body, answer) survived every
- * scavenge until the next full collection (docs/performance.md, "The tail at half capacity").
+ * every literal that defines an accessor of its own gets a hidden class of its own, allocated in
+ * the old generation and pointing at the getter's closure, so each request's whole object graph
+ * (request, headers, body, answer) survived every scavenge until the next full collection
+ * (docs/performance.md, "The tail at half capacity").
  */
 class NodeRequest implements HttpRequest {
   readonly method: string;
