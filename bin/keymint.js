@@ -4,7 +4,14 @@
 // inside node_modules), where `--help` and `--version` work on any supported Node and each command
 // checks the Node it needs (serve and the store commands: 24) before doing anything.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
+
+// Node's compile cache (22.1+) keeps V8's compiled code and, on Node 24, the type-stripped sources,
+// keyed by each file's path and contents: a second start skips most of the loading work. It lives
+// in the OS temp directory (or NODE_COMPILE_CACHE), never in the package; NODE_DISABLE_COMPILE_CACHE=1
+// turns it off, and a directory that cannot be written only means no cache.
+module.enableCompileCache?.();
 
 const root = new URL('..', import.meta.url);
 const source = new URL('src/cli/main.ts', root);

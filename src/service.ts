@@ -21,7 +21,7 @@ import { createHttpServer, drainServer } from './http/server.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import type { RequestLimiter } from './limits/limiter.ts';
-import { createConsole, TrafficRecorder } from './console/index.ts';
+import type { Console, TrafficRecorder } from './console/index.ts';
 import { LoadShedder } from './limits/shedding.ts';
 import { storeReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
@@ -44,6 +44,8 @@ export interface Keymint extends KeymintCore {
   readonly server: Server;
   /** Scheduled purging of expired rows (GROW-01); `run()` runs a pass now. */
   readonly purger: Purger;
+  /** The web console, when this server serves one (`console` on). */
+  readonly console: Console | undefined;
   /** Starts listening; resolves to the bound port. */
   listen(): Promise<number>;
   /**
@@ -54,12 +56,16 @@ export interface Keymint extends KeymintCore {
 }
 
 export async function createKeymint(given: Config, options: OpenOptions = {}): Promise<Keymint> {
+  // The console, imported only by servers that serve it (the sandbox and most tests do not), and its traffic ring.
+  const consoleModule = given.console ? await import('./console/index.ts') : undefined;
   const core = await openKeymint(given, options);
   const { store, keyring, clients, sessions, log, metrics } = core;
   const router = new Router(oauth2.encodeError);
   const shedder = new LoadShedder({ maxInFlight: given.maxInFlight, maxEventLoopDelayMs: given.maxEventLoopDelayMs, exempt: new Set(OPS_PATHS) });
-  // The console's traffic ring: only on servers that serve the console.
-  const recorder = given.console ? new TrafficRecorder(options.now) : undefined;
+  // A sandbox's clock moves by hours at a test's word: the console's sessions and its traffic seconds
+  // keep to the machine's, or advancing the clock would sign its user out.
+  const consoleNow = options.sandbox ? undefined : options.now;
+  const recorder = consoleModule ? new consoleModule.TrafficRecorder(consoleNow) : undefined;
   const onShed = (cause: string) => {
     metrics.unavailable.inc({ cause: `shed_${cause}` });
     recorder?.shed();
@@ -80,8 +86,8 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     const limiter = wire(router, { ...core, config }, options, recorder);
     registerGauges(metrics, { store, feed: core.feed, redis: core.redis, shedder });
     router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, sessions, keyring, store, issuer: config.issuer, log, now: options.now }));
-    const web = recorder
-      ? createConsole({
+    const web = consoleModule && recorder
+      ? consoleModule.createConsole({
           store,
           clients,
           keyring,
@@ -94,17 +100,19 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
           dialects: mountsOf(config).map((m) => m.dialect.name),
           grants: GRANT_TYPES,
           log,
-          ...(options.now ? { now: options.now } : {}),
+          ...(consoleNow ? { now: consoleNow } : {}),
         })
       : undefined;
     if (web) {
       router.add(web.route);
       router.addPrefix(web.prefix, web.handler);
+      router.mount(web.prefix, 'console', web.encodeError);
     }
     const refresher = setInterval(() => keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err })), config.keyringRefreshMs);
     refresher.unref();
     const purger = startPurger(store.purge, config, {
       now: options.now ?? Date.now,
+      consoleNow: consoleNow ?? Date.now,
       onReport: (report) => countPurge(metrics, report),
       onError: (err) => {
         metrics.purgeRuns.inc({ result: 'failed' });
@@ -117,6 +125,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
       router,
       server,
       purger,
+      console: web,
       listen: async () => bound ?? listen(server, config),
       drain: (graceMs) => drainServer(server, graceMs),
       close: async () => {

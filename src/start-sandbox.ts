@@ -12,22 +12,29 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { ConfigError, loadConfig, type Config, type RawConfig } from './config/index.ts';
 import { DIALECTS } from './dialects/index.ts';
-import type { CreateClientInput } from './credentials/clients.ts';
+import { ClientInputError, ClientNotFoundError, type CreateClientInput } from './credentials/clients.ts';
 import { createKeymint, type Keymint } from './service.ts';
 import { SandboxClock } from './sandbox/clock.ts';
 import { CONTROL_PREFIX, controlHandler, type SandboxControls } from './sandbox/control.ts';
 import { checkFault, Faults, type FaultSpec, type FaultState } from './sandbox/faults.ts';
 import { checkOptions, SandboxInputError, type ClientDeclaration, type SandboxOptions, type SandboxSection } from './sandbox/options.ts';
+import { attachConsole, type SandboxConsoleInfo } from './sandbox/panel.ts';
 import { RequestRecord, type RecordedRequest } from './sandbox/record.ts';
 import { createMemoryStore } from './storage/memory/index.ts';
-import { keyFits, type SigningAlg } from './tokens/keyring.ts';
+import type { ClaimValue } from './storage/types.ts';
+import { keyFits, type KeyPair, type SigningAlg } from './tokens/keyring.ts';
 import { createLogger } from './util/log.ts';
 import { ERROR_STATUS } from './wire/errors.ts';
 
 export type { ClientDeclaration, SandboxMount, SandboxOptions, SandboxSection, SecretSource } from './sandbox/options.ts';
 export type { FaultSpec, FaultState, FaultEndpoint } from './sandbox/faults.ts';
 export type { RecordedRequest } from './sandbox/record.ts';
+export type { SandboxConsoleInfo } from './sandbox/panel.ts';
+export type { ClaimValue } from './storage/types.ts';
 export { SandboxInputError } from './sandbox/options.ts';
+
+/** Static claims of a client: every access token it gets carries them (names and limits: docs/clients.md). */
+export type Claims = Readonly<Record<string, ClaimValue>>;
 
 /** A declared client as the sandbox created it. */
 export interface SandboxClientInfo {
@@ -64,9 +71,17 @@ export interface Sandbox {
   /** Requests the dialect endpoints answered, oldest first (never secrets or tokens). */
   requests(): RecordedRequest[];
   clearRequests(): void;
-  /** Faults back to the file's, the clock to its starting offset, the request record empty. */
+  /**
+   * Replaces the static claims of a client (its declared name or its client id) for the tokens it
+   * gets from now on; `{}` or null: none. A token kept for reuse is not handed out again once the
+   * claims change. `reset()` puts back the claims the options declared. Resolves to the claims in force.
+   */
+  setClaims(client: string, claims: Claims | null): Promise<Claims>;
+  /** Faults back to the file's, the clock to its starting offset, every declared client's claims to the declared ones, the request record empty. */
   reset(): Promise<void>;
   close(): Promise<void>;
+  /** With `console: true`: the web console and the first sign-in link of its admin; else undefined. */
+  readonly console: SandboxConsoleInfo | undefined;
   /** The service underneath, for what the sandbox does not wrap (admin tasks, the keyring). */
   readonly keymint: Keymint;
 }
@@ -76,6 +91,12 @@ const DEFAULT_SEED = 'keymint';
 /** How the options are read: where a client's `secret.file` is relative to (default the working directory). */
 export interface StartOptions {
   readonly baseDir?: string;
+  /**
+   * A key pair already being generated for `alg` (`keymint sandbox` starts it before it loads the
+   * service, so the two overlap): taken as the generated signing key when the options generate one
+   * of that algorithm in memory; otherwise left unused.
+   */
+  readonly pairBeingGenerated?: { readonly alg: SigningAlg; readonly pair: Promise<KeyPair> };
 }
 
 export async function startSandbox(given: SandboxOptions = {}, how: StartOptions = {}): Promise<Sandbox> {
@@ -111,7 +132,7 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
     now: clock.now,
     interceptors: [faults.interceptor],
     observers: [record.observe],
-    keys: { next: false, ...(signing ? { signingKeys: new Map([[signing.alg, signing.key]]) } : {}) },
+    keys: { next: false, ...(signing ? { signingKeys: new Map([[signing.alg, signing.key]]) } : {}), ...(await firstPairs(how, config, signing !== undefined)) },
     limits: limitsOn,
   }));
   try {
@@ -131,6 +152,21 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
       for (const f of initialFaults) faults.add(f);
     };
     restoreFaults();
+    const idOf = (nameOrId: string) => declared.get(nameOrId)?.id ?? nameOrId;
+    const setClaims = async (client: string, claims: unknown): Promise<Claims | undefined> => {
+      if (claims !== null && (typeof claims !== 'object' || Array.isArray(claims))) throw new SandboxInputError(['claims'], 'must be an object of claim names and values (or null for none)');
+      try {
+        return (await keymint.clients.update(idOf(client), { claims: claims as Claims | null }, 'sandbox')).claims;
+      } catch (err) {
+        if (err instanceof ClientNotFoundError) return undefined;
+        if (err instanceof ClientInputError) throw new SandboxInputError(['claims'], err.message);
+        throw err;
+      }
+    };
+    // What reset() puts back: each declared client's claims as the options gave them (an unchanged client is left as it is).
+    const restoreClaims = async () => {
+      for (const [name, c] of clientsIn) await setClaims(name, c.claims ?? null);
+    };
     const port = await keymint.listen();
     const issuer = keymint.config.issuer;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -156,13 +192,26 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
       clock: () => ({ offsetMs: clock.offsetMs, now: new Date(clock.now()).toISOString() }),
       requests: () => record.list(),
       clearRequests: () => record.clear(),
+      claims: async (client) => {
+        const view = await keymint.clients.show(idOf(client)).catch((err: unknown) => {
+          if (err instanceof ClientNotFoundError) return undefined;
+          throw err;
+        });
+        return view && { client_id: view.client_id, claims: view.claims };
+      },
+      setClaims: async (client, claims) => {
+        const set = await setClaims(client, claims);
+        return set && { client_id: idOf(client), claims: set };
+      },
       reset: async () => {
         restoreFaults();
         clock.reset();
+        await restoreClaims();
         record.clear();
       },
     };
     keymint.router.addPrefix(CONTROL_PREFIX, controlHandler(controls));
+    const web = keymint.console && (await attachConsole(keymint.console, controls, issuer));
     return {
       url: `http://${host}:${port}`,
       issuer,
@@ -180,14 +229,28 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
       },
       requests: controls.requests,
       clearRequests: controls.clearRequests,
+      setClaims: async (client, claims) => {
+        const set = await setClaims(client, claims);
+        if (set === undefined) throw new SandboxInputError(['client'], `no client is named or has the id ${JSON.stringify(client)}`);
+        return set;
+      },
       reset: controls.reset,
       close: () => keymint.close(),
+      console: web,
       keymint,
     };
   } catch (err) {
     await keymint.close();
     throw err;
   }
+}
+
+/** The pair `keymint sandbox` had generated, when it is the key this sandbox generates (in memory, of its algorithm, none given). */
+async function firstPairs(how: StartOptions, config: Config, keyGiven: boolean): Promise<{ firstPairs?: ReadonlyMap<SigningAlg, KeyPair> }> {
+  const early = how.pairBeingGenerated;
+  if (early === undefined) return {};
+  const pair = await early.pair;
+  return keyGiven || config.dataDir !== ':memory:' || config.alg !== early.alg ? {} : { firstPairs: new Map([[early.alg, pair]]) };
 }
 
 /** The service's configuration for these options: limits off unless asked, nothing from `KEYMINT_*`. */
@@ -207,6 +270,7 @@ function sandboxConfig(o: SandboxSection, clients: ReadonlyArray<[string, Client
     ...(o.tokenTtl === undefined ? {} : { tokenTtl: o.tokenTtl }),
     ...(o.environment === undefined ? {} : { environment: o.environment }),
     logLevel: o.logLevel ?? 'silent',
+    console: o.console === true,
     rateLimitClient: on ? (given.rateLimitClient ?? 6000) : 0,
     rateLimitIp: on ? (given.rateLimitIp ?? 12000) : 0,
     ...(given.lockoutThreshold === undefined ? {} : { lockoutThreshold: given.lockoutThreshold }),

@@ -41,6 +41,29 @@ test('rotation promotes the key that was already published, and keeps the retire
   assert.ok(!published().includes(active.kid), 'removed once every token it signed has expired');
 });
 
+test('rotation generates its RSA pairs off the event loop: the loop keeps turning while they are made', async () => {
+  for (const next of [true, false]) {
+    const store = createMemoryStore();
+    const ring = await Keyring.open(store.keys, { kek: randomBytes(32), algs: ['RS256'], maxTokenTtl: 3600, next });
+    // On the memory store the rest of a rotation is promises alone: an immediate runs during it only
+    // if the key generation waited for the thread pool (generateKeyPairSync would hold the loop and
+    // the rotation would end before the first immediate).
+    let turns = 0;
+    let rotating = true;
+    const turn = () => {
+      turns++;
+      if (rotating) setImmediate(turn);
+    };
+    setImmediate(turn);
+    await ring.rotate();
+    rotating = false;
+    assert.ok(turns > 0, `next: ${next}: the event loop did not turn during the rotation`);
+    const sig = ring.describe().filter((k) => k.use === 'sig');
+    assert.deepEqual(sig.map((k) => k.state).sort(), ['active', 'next', 'retired']);
+    assert.equal(ring.signer('RS256').kid, sig.find((k) => k.state === 'active')!.kid);
+  }
+});
+
 test('private key material is sealed at rest and bound to its row', async () => {
   const { store, kek } = await open();
   const records = await store.keys.list();

@@ -2,7 +2,9 @@
  * Admin API under /admin/v1, authenticated by Keymint's own access tokens carrying `keymint:admin`.
  * It calls the same ClientService and Keyring as the CLI: one implementation, two front ends.
  */
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet } from 'jose/jwks/local';
+import { jwtVerify } from 'jose/jwt/verify';
+import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { ClientExistsError, ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput, type UpdateClientInput } from '../credentials/clients.ts';
 import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';

@@ -1,8 +1,7 @@
-/** `keymint serve` and `keymint migrate`. */
-import { DRAIN_MS, supervise, supervises } from '../cluster/primary.ts';
-import { announceListening, stopRequested, workerOptions } from '../cluster/worker.ts';
-import { createKeymint } from '../service.ts';
-import { migratePostgres } from '../storage/postgres/index.ts';
+/**
+ * `keymint serve` and `keymint migrate`. What they run is imported when they run: every command is
+ * loaded to parse a command line, and another command (`keymint sandbox`) must not pay for these.
+ */
 import { createLogger } from '../util/log.ts';
 import type { Command } from './command.ts';
 import { listenError } from './preflight.ts';
@@ -22,6 +21,11 @@ export const serve: Command = {
     'serve --database-url postgres://keymint@db/keymint --redis-url redis://cache:6379 --workers 4',
   ],
   async run({ config }) {
+    const [{ DRAIN_MS, supervise, supervises }, { announceListening, stopRequested, workerOptions }, { createKeymint }] = await Promise.all([
+      import('../cluster/primary.ts'),
+      import('../cluster/worker.ts'),
+      import('../service.ts'),
+    ]);
     const log = createLogger(config.logLevel);
     if (supervises(config)) return supervise(config, log);
     const keymint = await createKeymint(config, { log, ...workerOptions() });
@@ -57,6 +61,7 @@ export const migrate: Command = {
   examples: ['migrate --database-url postgres://keymint@db/keymint', 'migrate --data /var/lib/keymint'],
   async run({ config, withCore }) {
     if (config.databaseUrl !== undefined) {
+      const { migratePostgres } = await import('../storage/postgres/index.ts');
       const applied = await migratePostgres({ url: config.databaseUrl, schema: config.databaseSchema, acquireTimeoutMs: config.dbAcquireTimeoutMs });
       process.stdout.write(applied.length === 0 ? 'schema up to date\n' : `migrations applied: ${applied.join(', ')}\n`);
       return 0;

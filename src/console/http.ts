@@ -29,6 +29,8 @@ export interface ConsoleRequest {
   readonly csrf: string;
   /** Epoch ms, read once for the request. */
   readonly now: number;
+  /** The console serves a sandbox (the sandbox panel is linked). */
+  readonly sandbox: boolean;
 }
 
 export type ConsoleHandler = (req: ConsoleRequest) => Promise<HttpResponse> | HttpResponse;
@@ -40,6 +42,8 @@ export interface ConsoleRoute {
   /** The least role that may call it: `viewer` (everyone signed in) or `admin`. */
   readonly role: ConsoleRole;
   readonly handler: ConsoleHandler;
+  /** When it answers at all (the sandbox panel: in sandbox mode only); absent: always. Else the path is not there (404). */
+  readonly enabled?: () => boolean;
 }
 
 /** A console route. A POST route is state-changing: give it `admin` unless viewers may do it. */
@@ -84,7 +88,7 @@ export class RouteTable {
     const segments = path.split('/').filter(Boolean);
     const methods: string[] = [];
     for (const { route: r, parts } of this.#routes) {
-      if (parts.length !== segments.length) continue;
+      if (parts.length !== segments.length || (r.enabled !== undefined && !r.enabled())) continue;
       const params: Record<string, string> = {};
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {

@@ -4,9 +4,9 @@
  * POST, its CSRF token and origin (SECURITY CO-01..04). Nothing here runs for a request outside
  * `/console`, so the token endpoints pay nothing for it.
  */
-import type { Handler, Route } from '../http/router.ts';
+import type { ErrorEncoder, Handler, Route } from '../http/router.ts';
 import type { Logger } from '../util/log.ts';
-import { toOAuthError } from '../wire/errors.ts';
+import { toOAuthError, type OAuthError } from '../wire/errors.ts';
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import { assetResponse } from './assets/index.ts';
 import { ConsoleAuth, type Session } from './auth.ts';
@@ -32,18 +32,32 @@ export interface ConsoleMountDeps {
   readonly sessionTtl: number;
   readonly log: Logger;
   readonly now: () => number;
+  /** True once a sandbox has given the console its controls: pages link the sandbox panel. */
+  readonly sandbox: () => boolean;
   /** Told about every console action refused for its role or CSRF token (audited). */
   readonly onRefused: (user: string, what: string) => Promise<void>;
 }
 
-/** The routes to add to the router: `/console` (redirect) and the prefix handler for `/console/…`. */
-export function consoleMount(deps: ConsoleMountDeps): { route: Route; prefix: string; handler: Handler } {
+/**
+ * The routes to add to the router: `/console` (redirect) and the prefix handler for `/console/…`;
+ * and the encoder of the answers the server gives on its own under the prefix (a shed 503, a 413),
+ * so a browser gets an error page there, never the token endpoints' JSON.
+ */
+export function consoleMount(deps: ConsoleMountDeps): { route: Route; prefix: string; handler: Handler; encodeError: ErrorEncoder } {
   const handler = consoleHandler(deps);
   return {
     route: { method: 'GET', path: CONSOLE_PREFIX, owner: 'console', label: 'The console', handler: () => withHeaders(redirect('/console/'), deps.issuer) },
     prefix: `${CONSOLE_PREFIX}/`,
     handler,
+    encodeError: (err) => withHeaders(serverError(err), deps.issuer),
   };
+}
+
+/** The error page of an answer the server gives before any console code runs. */
+function serverError(err: OAuthError): HttpResponse {
+  if (err.status === 503) return error(503, 'The console is busy. Try again in a moment.', anonymous(), { 'Retry-After': String(err.retryAfter ?? 1) });
+  if (err.status === 413) return error(413, 'The form is too large to be accepted.');
+  return error(err.status, err.status === 404 ? 'There is no such page in the console.' : 'The console could not answer this request.');
 }
 
 /** The page context of an answer given before or outside a route (errors, sign-in). */
@@ -91,7 +105,8 @@ async function dispatch(req: HttpRequest, deps: ConsoleMountDeps, table: RouteTa
     return error(403, 'Your session has ended. Sign in again.');
   }
   const csrf = deps.auth.csrfToken(session);
-  const ctx: PageContext = { user: session.user, csrf, sandbox: false };
+  const sandbox = deps.sandbox();
+  const ctx: PageContext = { user: session.user, csrf, sandbox };
   if (!found.route) {
     if (found.methods.length > 0) return { ...error(405, 'This page does not accept that method.', ctx), headers: { Allow: found.methods.join(', '), 'Content-Type': 'text/html; charset=utf-8' } };
     return error(404, 'There is no such page in the console.', ctx);
@@ -108,7 +123,7 @@ async function dispatch(req: HttpRequest, deps: ConsoleMountDeps, table: RouteTa
     await deps.onRefused(session.user.name, `role ${method} ${route.path}`);
     return error(403, `This needs the ${route.role} role; you are signed in as a ${session.user.role}.`, ctx);
   }
-  const request: ConsoleRequest = { http: req, method: method as 'GET' | 'POST', path: sub, params, query: new URLSearchParams(req.query), form: form ?? new URLSearchParams(), user: session.user, csrf, now: deps.now() };
+  const request: ConsoleRequest = { http: req, method: method as 'GET' | 'POST', path: sub, params, query: new URLSearchParams(req.query), form: form ?? new URLSearchParams(), user: session.user, csrf, now: deps.now(), sandbox };
   return route.handler(request);
 }
 
@@ -161,7 +176,7 @@ function signedIn(cookie: string, ttl: number): HttpResponse {
 async function signOut(req: HttpRequest, session: Session, cookies: ReadonlyMap<string, string>, deps: ConsoleMountDeps): Promise<HttpResponse> {
   const form = parseForm(req);
   if (form === undefined || !ConsoleAuth.tokensEqual(deps.auth.csrfToken(session), form.get(CSRF_FIELD))) {
-    return error(403, 'The form has expired. Reload the page and try again.', { user: session.user, csrf: deps.auth.csrfToken(session), sandbox: false });
+    return error(403, 'The form has expired. Reload the page and try again.', { user: session.user, csrf: deps.auth.csrfToken(session), sandbox: deps.sandbox() });
   }
   await deps.auth.signOut(cookies.get(SESSION_COOKIE)!);
   const res = redirect('/sign-in');

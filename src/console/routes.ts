@@ -9,6 +9,7 @@ import type { HttpResponse } from '../wire/http.ts';
 import type { ConsoleData } from './data.ts';
 import { htmlResponse, jsonResponse, redirect, route, type ConsoleRequest, type ConsoleRoute } from './http.ts';
 import * as p from './pages/index.ts';
+import { SANDBOX_DONE } from './sandbox-routes.ts';
 import { chartView } from './traffic-view.ts';
 
 /** What a redirect's `done` parameter tells the next page. */
@@ -18,11 +19,12 @@ const DONE: Readonly<Record<string, p.Notice>> = {
   deleted: { kind: 'ok', text: 'The client was deleted; its tokens were revoked.' },
   updated: { kind: 'ok', text: 'The client was saved.' },
   'keys-rotated': { kind: 'ok', text: 'The signing keys were rotated: the next key signs now.' },
+  ...SANDBOX_DONE,
 };
 
 export const pageContext = (req: ConsoleRequest): p.PageContext => {
   const notice = DONE[req.query.get('done') ?? ''];
-  return { user: req.user, csrf: req.csrf, sandbox: false, ...(notice ? { notice } : {}) };
+  return { user: req.user, csrf: req.csrf, sandbox: req.sandbox, ...(notice ? { notice } : {}) };
 };
 
 const clientPath = (id: string, done?: string) => `/clients/${encodeURIComponent(id)}${done ? `?done=${done}` : ''}`;

@@ -2,6 +2,7 @@
  * The client life cycle: one service behind both the CLI and the admin API. A secret is returned
  * once, at creation or rotation, and stored only as a peppered HMAC digest.
  */
+import { hash, randomBytes } from 'node:crypto';
 import type { Keyring } from '../tokens/keyring.ts';
 import { hmacHex, digestsEqual } from '../tokens/digest.ts';
 import { randomBase62 } from '../tokens/random.ts';
@@ -15,6 +16,7 @@ import {
   checkImportedSecret,
   checkSettings,
   ClientInputError,
+  ClientNotFoundError,
   hasGeneratedShape,
   isPlausibleCredential,
   settingsOf,
@@ -28,7 +30,7 @@ export { toView, type ClientView };
 /** At most this many secrets authenticate a client at once (overlapping rotation). */
 export const MAX_LIVE_SECRETS = 2;
 
-export { ClientInputError };
+export { ClientInputError, ClientNotFoundError };
 
 /** A client with the chosen id exists already. */
 export class ClientExistsError extends ClientInputError {
@@ -38,12 +40,6 @@ export class ClientExistsError extends ClientInputError {
   }
 }
 
-export class ClientNotFoundError extends Error {
-  constructor() {
-    super('no such client');
-    this.name = 'ClientNotFoundError';
-  }
-}
 
 export interface CreateClientInput extends AuthSettingsInput {
   readonly name: string;
@@ -139,6 +135,8 @@ export class ClientService {
   readonly #now: () => number;
   /** Secret ids whose lastUsedAt was written recently: bookkeeping at most once a minute each. */
   readonly #touched = new Map<string, number>();
+  /** Secrets already proven against a client record (see `verifySecret`). */
+  readonly #verified = new VerifiedSecrets();
 
   constructor(deps: ClientServiceDeps) {
     this.#deps = deps;
@@ -388,6 +386,11 @@ export class ClientService {
     const now = this.#now();
     const wellFormed = isPlausibleCredential(clientId) && (hasGeneratedShape(secret) ? looksLikeClientSecret(secret) : isPlausibleCredential(secret));
     const client = wellFormed ? await this.#deps.store.clients.get(clientId) : undefined;
+    const proven = this.#verified.find(client, secret);
+    if (client && proven && (proven.expiresAt === null || proven.expiresAt > now)) {
+      this.#touch(client.id, proven.id, now);
+      return { client, secretId: proven.id };
+    }
     const candidates: Array<SecretRecord | undefined> = client?.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now) ?? [];
     const peppers = this.#deps.keyring.peppers();
     const fallback = this.#deps.keyring.pepper();
@@ -405,6 +408,7 @@ export class ClientService {
       if (equal && s && match === undefined && wellFormed) match = s;
     }
     if (!client || !match) return undefined;
+    this.#verified.remember(client, secret, match);
     this.#touch(client.id, match.id, now);
     return { client, secretId: match.id };
   }
@@ -442,3 +446,35 @@ function checkManagedBy(v: unknown): void {
   if (typeof v !== 'string' || !/^[a-z0-9_.:-]{1,64}$/.test(v)) throw new ClientInputError('managed_by', 'managed_by is 1–64 of a-z 0-9 _ . : -');
 }
 
+/**
+ * Secrets that were proven against one client record, so that a client presenting the same secret
+ * again costs one SHA-256 instead of the peppered HMAC and its comparisons. Keyed by the record
+ * object itself: records are immutable, and the client cache hands out a new one after any change
+ * (a rotation, a status change, an update, the cache's lifetime), so whatever was proven against an
+ * older record is never consulted again and is collected with it. An entry is the secret's own
+ * record, whose expiry is checked at every use.
+ *
+ * What it keeps: a salted SHA-256 of each proven secret (the salt random per process), never the
+ * secret. Only the right secret can find an entry, so a wrong one still costs the full constant-time
+ * check (SECURITY A-10); every call hashes the presented secret once, whether or not the client exists.
+ */
+class VerifiedSecrets {
+  readonly #salt = randomBytes(16).toString('base64');
+  readonly #byRecord = new WeakMap<ClientRecord, Map<string, SecretRecord>>();
+
+  #key(secret: string): string {
+    return hash('sha256', this.#salt + secret, 'base64url');
+  }
+
+  find(client: ClientRecord | undefined, secret: string): SecretRecord | undefined {
+    const key = this.#key(secret);
+    return client === undefined ? undefined : this.#byRecord.get(client)?.get(key);
+  }
+
+  remember(client: ClientRecord, secret: string, proven: SecretRecord): void {
+    let secrets = this.#byRecord.get(client);
+    if (!secrets) this.#byRecord.set(client, (secrets = new Map()));
+    // At most MAX_LIVE_SECRETS proven secrets per record: only its own secrets can be proven.
+    secrets.set(this.#key(secret), proven);
+  }
+}

@@ -8,9 +8,9 @@
  * `allowPrivateAddresses` is set; plain http only with `allowHttp` (tests and local development).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { http, https } from '../util/node-http.ts';
 
 export interface JwksFetchSettings {
   /** Whole exchange, connect to last byte, ms. */
@@ -90,7 +90,7 @@ function checkedLookup(settings: JwksFetchSettings, label: string): LookupFuncti
 }
 
 function get(url: URL, settings: JwksFetchSettings, label: string): Promise<Buffer> {
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = url.protocol === 'https:' ? https().request : http.request;
   return new Promise<Buffer>((resolve, reject) => {
     const fail = (error: JwksFetchError) => {
       req.destroy();

@@ -3,9 +3,10 @@
  * headers on every answer, and no request ever answered with a stack trace. Answers the server
  * gives on its own (413, a shed 503) are built by the router, in the shape of the path's owner.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { LoadShedder, ShedCause } from '../limits/shedding.ts';
 import { redactPath, type Logger } from '../util/log.ts';
+import { http } from '../util/node-http.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Router } from './router.ts';
@@ -51,7 +52,7 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
       else res.destroy();
     });
   };
-  const server = createServer(
+  const server = http.createServer(
     {
       requestTimeout: settings.requestTimeoutMs,
       headersTimeout: settings.headersTimeoutMs,
@@ -102,7 +103,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   if (declaredLength(req) > settings.bodyLimit) return refuseBody(req, res, router);
   const body = await readBody(req, settings.bodyLimit);
   if (body === undefined) return refuseBody(req, res, router);
-  const request = toRequest(req, body);
+  const request = new NodeRequest(req, body);
   const started = performance.now();
   const response = await router.dispatch(request);
   // Drain began while this request was in flight: its connection closes after the answer.
@@ -121,21 +122,38 @@ function declaredLength(req: IncomingMessage): number {
   return Number(req.headers['content-length'] ?? 0);
 }
 
-function toRequest(req: IncomingMessage, body: Buffer): HttpRequest {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  return {
-    method: req.method ?? 'GET',
-    path: q < 0 ? url : url.slice(0, q),
-    query: q < 0 ? '' : url.slice(q + 1),
-    headers: req.headers,
-    // Node builds this object on access: only pay for it when a handler looks.
-    get headersDistinct() {
-      return req.headersDistinct;
-    },
-    body,
-    ip: req.socket.remoteAddress ?? '',
-  };
+/**
+ * The request as plain data (src/wire/http.ts). A class, not an object literal with a getter:
+ * every literal that defines an accessor of its own gets a hidden class of its own, allocated in
+ * the old generation and pointing at the getter's closure, so each request's whole object graph
+ * (request, headers, body, answer) survived every scavenge until the next full collection
+ * (docs/performance.md, "The tail at half capacity").
+ */
+class NodeRequest implements HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly ip: string;
+  readonly #req: IncomingMessage;
+
+  constructor(req: IncomingMessage, body: Buffer) {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.method = req.method ?? 'GET';
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.query = q < 0 ? '' : url.slice(q + 1);
+    this.headers = req.headers;
+    this.body = body;
+    this.ip = req.socket.remoteAddress ?? '';
+    this.#req = req;
+  }
+
+  /** Node builds this object on access: only pay for it when a handler looks. */
+  get headersDistinct(): Readonly<Record<string, string[] | undefined>> {
+    return this.#req.headersDistinct;
+  }
 }
 
 /**
@@ -144,7 +162,7 @@ function toRequest(req: IncomingMessage, body: Buffer): HttpRequest {
  * stream without end) is never consumed.
  */
 function refuseBody(req: IncomingMessage, res: ServerResponse, router: Router): void {
-  const answer = router.error(toRequest(req, Buffer.alloc(0)), tooLarge());
+  const answer = router.error(new NodeRequest(req, Buffer.alloc(0)), tooLarge());
   req.pause();
   res.shouldKeepAlive = false;
   res.once('finish', () => req.socket.destroy());
@@ -156,7 +174,7 @@ function shed(req: IncomingMessage, res: ServerResponse, router: Router, cause: 
   req.resume();
   settings.onShed?.(cause);
   const err = new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable.', { reason: 'overloaded', retryAfter: 1 });
-  const answer = router.error(toRequest(req, Buffer.alloc(0)), err);
+  const answer = router.error(new NodeRequest(req, Buffer.alloc(0)), err);
   send(res, { ...answer, status: 503, headers: { ...answer.headers, 'Retry-After': '1' } });
 }
 

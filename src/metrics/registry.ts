@@ -5,7 +5,18 @@
  */
 export type Labels = Readonly<Record<string, string>>;
 
-const key = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+/**
+ * One series' map key: label names in code-unit order (any fixed order makes the key; localeCompare
+ * would load ICU's collator at start), each name and value followed by a control character that no
+ * name or value in this vocabulary contains. Built on every increment, so no JSON and no entry arrays.
+ */
+const key = (labels: Labels): string => {
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  let k = '';
+  for (const name of names) k += `${name}\u0000${labels[name]}\u0001`;
+  return k;
+};
 const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const fmt = (labels: Labels, extra: Labels = {}): string => {
   const all = { ...labels, ...extra };

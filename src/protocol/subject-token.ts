@@ -10,7 +10,10 @@
  * Anything else (unknown issuer, bad signature, expired, revoked, not an access token) is undefined:
  * the grant answers `invalid_grant` for all of them alike.
  */
-import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet } from 'jose/jwks/remote';
+import { decodeJwt } from 'jose/jwt/decode';
+import { jwtVerify } from 'jose/jwt/verify';
+import type { JWTPayload } from 'jose';
 import type { TrustedIssuer } from '../config/types.ts';
 import type { TokenActor } from '../storage/types.ts';
 import { actorOf, viewToken, type TokenViewDeps } from './token-view.ts';

@@ -8,7 +8,9 @@
  *   DELETE /_sandbox/faults/{id}     remove one
  *   GET    /_sandbox/clock           { offsetMs, now }        POST { advanceMs } or { offsetMs }
  *   GET    /_sandbox/requests        the request record       DELETE: clear it
- *   POST   /_sandbox/reset           faults, clock and record back to the start
+ *   GET    /_sandbox/clients/{id}/claims   a client's static claims (id or declared name)
+ *   PUT    /_sandbox/clients/{id}/claims   replace them (the body is the claims object; {} for none)
+ *   POST   /_sandbox/reset           faults, clock, declared claims and record back to the start
  */
 import type { Handler } from '../http/router.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
@@ -31,7 +33,16 @@ export interface SandboxControls {
   clock(): { offsetMs: number; now: string };
   requests(): RecordedRequest[];
   clearRequests(): void;
+  /** A client's static claims by id or declared name; undefined: no such client. */
+  claims(client: string): Promise<ClientClaims | undefined>;
+  /** Replaces them (throws SandboxInputError for bad claims); undefined: no such client. */
+  setClaims(client: string, claims: unknown): Promise<ClientClaims | undefined>;
   reset(): Promise<void>;
+}
+
+export interface ClientClaims {
+  readonly client_id: string;
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
@@ -95,12 +106,35 @@ async function route(c: SandboxControls, req: HttpRequest, rest: string): Promis
       await c.reset();
       return ok(200, c.overview());
   }
+  const claimsOf = /^\/clients\/([^/]+)\/claims$/.exec(rest);
+  if (claimsOf) {
+    const client = decodeSegment(claimsOf[1]!);
+    if (client === undefined) return problem(404, 'not_found', 'No such client.');
+    if (m === 'GET') return found(await c.claims(client));
+    if (m === 'PUT') {
+      const body = readJson(req);
+      if (body instanceof Error) return problem(400, 'invalid_request', `claims: ${body.message}`);
+      return found(await c.setClaims(client, body));
+    }
+    return notAllowed('GET, PUT');
+  }
   const one = /^\/faults\/([A-Za-z0-9]{1,32})$/.exec(rest);
   if (one) {
     if (m !== 'DELETE') return notAllowed('DELETE');
     return c.removeFault(one[1]!) ? ok(200, { faults: c.faults() }) : problem(404, 'not_found', 'No such fault.');
   }
   return problem(404, 'not_found', 'No such endpoint.');
+}
+
+const found = (claims: ClientClaims | undefined): HttpResponse => (claims ? ok(200, claims) : problem(404, 'not_found', 'No such client.'));
+
+/** A path segment percent-decoded (a client id may hold any printable character); undefined if malformed. */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function notAllowed(allow: string): HttpResponse {

@@ -56,6 +56,11 @@ export interface SandboxSection {
   readonly limits?: boolean | { readonly rateLimitClient?: number; readonly rateLimitIp?: number; readonly lockoutThreshold?: number };
   /** Faults in force from the start (and again after `reset()`). */
   readonly faults?: readonly FaultSpec[];
+  /**
+   * Serve the web console at `/console/` with its Sandbox page (faults, clock, request record). The
+   * sandbox creates the console admin `admin` and a one-time sign-in link for it (`Sandbox.console`).
+   */
+  readonly console?: boolean;
 }
 
 export interface SandboxOptions {

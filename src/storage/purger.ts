@@ -39,6 +39,8 @@ export interface Purger {
 
 export interface PurgerOptions {
   readonly now: () => number;
+  /** The console's clock, for its sessions and links: the machine's in a sandbox, whose `now` moves. Default `now`. */
+  readonly consoleNow?: () => number;
   readonly onReport: (report: PurgeReport) => void;
   readonly onError: (err: unknown) => void;
 }
@@ -56,6 +58,7 @@ export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: P
   const pass = async (): Promise<PurgeReport> => {
     const at = options.now();
     const graced = at - settings.purgeGrace * 1000;
+    const consoleGraced = (options.consoleNow?.() ?? at) - settings.purgeGrace * 1000;
     const started = performance.now();
     const rows = Object.fromEntries(PURGE_TABLES.map((t) => [t, 0])) as Record<PurgeTable, number>;
     let behind = false;
@@ -71,7 +74,7 @@ export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: P
           }
           // A sealed successor is kept for its window only, never for a grace after it (RACE-04).
           const began = performance.now();
-          const n = await batch(table, table === 'refresh_successors' ? at : graced, limit);
+          const n = await batch(table, table === 'refresh_successors' ? at : table === 'console_sessions' || table === 'console_links' ? consoleGraced : graced, limit);
           rows[table] += n;
           if (n < limit) break;
           await pause(performance.now() - began);

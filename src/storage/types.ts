@@ -364,9 +364,10 @@ export interface ReplayRepo {
  * Every table whose rows end: each row has an expiry (`expires_at`), after which nothing reads it but
  * reuse detection, which a grace period covers (GROW-01). `revocation_feed` entries expire with the
  * JWT they name; `revoked_families` marks after `REVOKED_FAMILY_RETENTION_MS`; `refresh_successors`
- * when their grace window closes, and those are purged with no grace at all.
+ * when their grace window closes, and those are purged with no grace at all. Console sessions go after
+ * their absolute end and one-time sign-in links after their expiry, used or not.
  */
-export const PURGE_TABLES = ['tokens', 'codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors'] as const;
+export const PURGE_TABLES = ['tokens', 'codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors', 'console_sessions', 'console_links'] as const;
 export type PurgeTable = (typeof PURGE_TABLES)[number];
 
 /** Deletes at most `limit` rows of `table` that expired before `before` (epoch ms), in one short transaction; resolves how many. */

@@ -9,9 +9,19 @@ import type { Signer } from './keyring.ts';
 
 const b64url = (value: string): string => Buffer.from(value).toString('base64url');
 
+/** Encoded headers by signer and `typ`: the same few strings on every token of a key. */
+const headers = new WeakMap<Signer, Map<string, string>>();
+
+function encodedHeader(signer: Signer, typ: string): string {
+  let byTyp = headers.get(signer);
+  if (!byTyp) headers.set(signer, (byTyp = new Map()));
+  let header = byTyp.get(typ);
+  if (header === undefined) byTyp.set(typ, (header = b64url(JSON.stringify({ alg: signer.alg, typ, kid: signer.kid }))));
+  return header;
+}
+
 function prepare(signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>) {
-  const header = b64url(JSON.stringify({ alg: signer.alg, typ, kid: signer.kid }));
-  const input = `${header}.${b64url(JSON.stringify(payload))}`;
+  const input = `${encodedHeader(signer, typ)}.${b64url(JSON.stringify(payload))}`;
   const algorithm = signer.alg === 'EdDSA' ? null : 'sha256';
   const key: KeyObject | SignKeyObjectInput = signer.alg === 'ES256' ? { key: signer.key, dsaEncoding: 'ieee-p1363' } : signer.key;
   return { input, algorithm, key };

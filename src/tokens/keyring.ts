@@ -15,8 +15,9 @@
  * to the database but lacks the KEK can therefore not plant a key. What the KEK cannot vouch for:
  * a row's `state` and dates (a database writer can retire, re-activate or delete genuine keys).
  */
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose/jwk/thumbprint';
+import type { JWK } from 'jose';
 import type { KeyRecord, KeyRepo } from '../storage/types.ts';
 import type { Logger } from '../util/log.ts';
 import { randomBase62 } from './random.ts';
@@ -54,10 +55,18 @@ export interface KeyringOptions {
   readonly signingKeys?: ReadonlyMap<SigningAlg, KeyObject>;
   /** Whether each algorithm keeps a `next` key ready for rotation (default true; a sandbox never rotates). */
   readonly next?: boolean;
+  /**
+   * Pairs generated before the keyring opened (`generateOffLoop`), taken for the first active key
+   * of their algorithm instead of generating one then: `keymint sandbox` starts generating while it
+   * loads the service. Ignored where `signingKeys` gives that algorithm's key.
+   */
+  readonly firstPairs?: ReadonlyMap<SigningAlg, KeyPair>;
 }
 
 /** A key row once its sealed part has opened and matched the row. */
 type Opened = { readonly use: 'sig'; readonly key: KeyObject; readonly jwk: JWK } | { readonly use: 'hmac'; readonly key: KeyObject };
+
+export type KeyPair = { readonly privateKey: KeyObject; readonly publicKey: KeyObject };
 
 /** Extra time a retired key stays published beyond the longest token lifetime (clock skew). */
 const PUBLISH_SKEW_MS = 5 * 60_000;
@@ -129,14 +138,29 @@ export class Keyring {
    * Rotates the signing keys of `algs` (default: all maintained algorithms): `next` becomes `active`,
    * `active` becomes `retired` (published for maxTokenTtl + skew), a new `next` is created, and
    * retired keys past their publication window are removed. With `pepper`, the pepper rotates too.
+   * The new key pairs are generated off the event loop first (an RSA pair would hold it for tens of
+   * milliseconds, long enough for the load shedder to refuse the requests behind it).
    */
   async rotate(options: { algs?: readonly SigningAlg[]; pepper?: boolean } = {}): Promise<void> {
     const algs = options.algs ?? this.#options.algs;
-    const records = await this.#repo.mutate((keys) => this.#rotation(keys, algs, options.pepper === true));
+    const fresh = await this.#freshPairs(algs);
+    const records = await this.#repo.mutate((keys) => this.#rotation(keys, algs, options.pepper === true, fresh));
     await this.#load(records, await this.#repo.version());
   }
 
-  #rotation(all: readonly KeyRecord[], algs: readonly SigningAlg[], pepper: boolean) {
+  /** The pairs a rotation of `algs` will need, as far as this process knows the keyring: a new `next` key each, and an `active` one where no `next` is ready. */
+  async #freshPairs(algs: readonly SigningAlg[]): Promise<ReadonlyMap<SigningAlg, readonly KeyPair[]>> {
+    const needs = algs.map((alg) => {
+      const ready = this.#records.some((k) => k.use === 'sig' && k.alg === alg && k.state === 'next') || this.#options.signingKeys?.has(alg) === true;
+      return [alg, ready ? 1 : 2] as const;
+    });
+    const pairs = await Promise.all(needs.map(([alg, n]) => Promise.all(Array.from({ length: n }, () => generateOffLoop(alg)))));
+    return new Map(needs.map(([alg], i) => [alg, pairs[i]!]));
+  }
+
+  #rotation(all: readonly KeyRecord[], algs: readonly SigningAlg[], pepper: boolean, fresh: ReadonlyMap<SigningAlg, readonly KeyPair[]>) {
+    // A copy per call: a store may run the change again (a conflict), and each run takes from the start.
+    const pool = new Map([...fresh].map(([alg, pairs]) => [alg, [...pairs]]));
     const keys = this.#usable(all).map((u) => u.record);
     const now = this.#now();
     const put: KeyRecord[] = [];
@@ -149,8 +173,8 @@ export class Keyring {
       const ofAlg = keys.filter((k) => k.use === 'sig' && k.alg === alg);
       for (const k of ofAlg.filter((k) => k.state === 'active')) put.push({ ...k, state: 'retired', retiredAt: now, publishUntil });
       const next = ofAlg.find((k) => k.state === 'next');
-      put.push(next ? { ...next, state: 'active', activatedAt: now } : this.#newSigningKey(alg, 'active', now));
-      put.push(this.#newSigningKey(alg, 'next', now));
+      put.push(next ? { ...next, state: 'active', activatedAt: now } : this.#newSigningKey(alg, 'active', now, pool.get(alg)?.shift()));
+      put.push(this.#newSigningKey(alg, 'next', now, pool.get(alg)?.shift()));
     }
     if (pepper) {
       // Retired peppers stay until removed by an operator: digests made with them still verify.
@@ -168,16 +192,17 @@ export class Keyring {
     const put: KeyRecord[] = [];
     for (const alg of this.#options.algs) {
       const ofAlg = keys.filter((k) => k.use === 'sig' && k.alg === alg);
-      if (!ofAlg.some((k) => k.state === 'active')) put.push(this.#newSigningKey(alg, 'active', now));
+      if (!ofAlg.some((k) => k.state === 'active')) put.push(this.#newSigningKey(alg, 'active', now, this.#options.firstPairs?.get(alg)));
       if (this.#options.next !== false && !ofAlg.some((k) => k.state === 'next')) put.push(this.#newSigningKey(alg, 'next', now));
     }
     if (!keys.some((k) => k.use === 'hmac' && k.state === 'active')) put.push(this.#newPepper(now));
     return put;
   }
 
-  #newSigningKey(alg: SigningAlg, state: 'active' | 'next', now: number): KeyRecord {
+  /** A new key row: the configured key for an active one when there is one, else `pair`, else a pair generated now. */
+  #newSigningKey(alg: SigningAlg, state: 'active' | 'next', now: number, pair?: KeyPair): KeyRecord {
     const given = state === 'active' ? this.#options.signingKeys?.get(alg) : undefined;
-    const { privateKey, publicKey } = given ? { privateKey: given, publicKey: createPublicKey(given) } : generate(alg);
+    const { privateKey, publicKey } = given ? { privateKey: given, publicKey: createPublicKey(given) } : (pair ?? generate(alg));
     const jwk = publicKey.export({ format: 'jwk' }) as JWK;
     // kid: random, so two keys with equal material (never expected) still get distinct ids; a given
     // key's kid is derived from its public half, so it is the same wherever that key is used.
@@ -295,9 +320,9 @@ const binding = (k: Pick<KeyRecord, 'kid' | 'use' | 'alg'>): string => `keymint-
 /** Everything a row says, so a row edited in place is examined again. */
 const fingerprint = (k: KeyRecord): string => JSON.stringify([k.kid, k.use, k.alg, k.publicJwk, k.sealed]);
 
-/** 16 characters of the SHA-256 of the public key's JWK members in lexical order (as RFC 7638 orders them). */
+/** 16 characters of the SHA-256 of the public key's JWK members in code-point order (as RFC 7638 orders them). */
 function fixedKid(jwk: JWK): string {
-  const members = Object.fromEntries(Object.entries(jwk).sort(([a], [b]) => a.localeCompare(b)));
+  const members = Object.fromEntries(Object.entries(jwk).sort(([a], [b]) => (a < b ? -1 : 1)));
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url').slice(0, 16);
 }
 
@@ -324,15 +349,25 @@ function sameJwk(stored: unknown, derived: JWK): boolean {
   return a.length === Object.keys(derived).length && a.every(([name, value]) => Object.hasOwn(derived, name) && (derived as Record<string, unknown>)[name] === value);
 }
 
-function generate(alg: SigningAlg): { privateKey: KeyObject; publicKey: KeyObject } {
-  switch (alg) {
-    case 'RS256':
-      return generateKeyPairSync('rsa', { modulusLength: 2048 });
-    case 'ES256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    case 'EdDSA':
-      return generateKeyPairSync('ed25519');
-  }
+/** The key type and parameters of each algorithm's keys. */
+const KEY_PARAMS: Readonly<Record<SigningAlg, readonly ['rsa', { modulusLength: number }] | readonly ['ec', { namedCurve: string }] | readonly ['ed25519', Record<string, never>]>> = {
+  RS256: ['rsa', { modulusLength: 2048 }],
+  ES256: ['ec', { namedCurve: 'P-256' }],
+  EdDSA: ['ed25519', {}],
+};
+
+/** A pair generated on the event loop (start-up, when nothing is being served yet). */
+function generate(alg: SigningAlg): KeyPair {
+  const [type, params] = KEY_PARAMS[alg];
+  return generateKeyPairSync(type as 'rsa', params as { modulusLength: number });
+}
+
+/** A pair generated on libuv's thread pool: the event loop keeps serving (or loading) meanwhile. */
+export function generateOffLoop(alg: SigningAlg): Promise<KeyPair> {
+  const [type, params] = KEY_PARAMS[alg];
+  return new Promise((resolve, reject) => {
+    generateKeyPair(type as 'rsa', params as { modulusLength: number }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey })));
+  });
 }
 
 /** RFC 7638 thumbprint, for operators comparing keys out of band. */

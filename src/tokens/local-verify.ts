@@ -3,7 +3,9 @@
  * verification in the project). Checks: signature with a published key, `typ` at+jwt, `iss`, `exp`
  * (at `now`, no leeway). Does NOT check `aud`, scope or revocation: that is the caller's business.
  */
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet } from 'jose/jwks/local';
+import { jwtVerify } from 'jose/jwt/verify';
+import type { JSONWebKeySet, JWTPayload } from 'jose';
 import type { Keyring } from './keyring.ts';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

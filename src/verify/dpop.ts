@@ -13,7 +13,9 @@
  * cache); and the default replay cache holds one process's proofs only.
  */
 import { createHash } from 'node:crypto';
-import { importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { jwtVerify } from 'jose/jwt/verify';
+import { importJWK } from 'jose/key/import';
+import type { CryptoKey, JWK, JWTPayload } from 'jose';
 import { VerifyError } from './errors.ts';
 
 /** A server-chosen nonce the proofs must carry (RFC 9449 §9). */

@@ -4,7 +4,8 @@
  * cooldown however many such tokens arrive (concurrent ones share the one request). A stale set is
  * refreshed in the background while the cached keys keep serving; if the refresh fails they stay.
  */
-import { importJWK, type CryptoKey, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from 'jose';
+import { importJWK } from 'jose/key/import';
+import type { CryptoKey, JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose';
 import { VerifyError } from './errors.ts';
 
 export interface KeySetOptions {

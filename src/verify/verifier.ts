@@ -20,7 +20,8 @@
  * answers beyond what `fetch` enforces; and it cannot see a revocation earlier than its revocation
  * source does (see `pollRevocations`) or than the introspection cache allows (`cacheTtlMs`).
  */
-import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { jwtVerify } from 'jose/jwt/verify';
+import type { JWTPayload, JWTVerifyOptions } from 'jose';
 import { credentialsFromInput } from './bearer.ts';
 import { createDpopChecker, type DpopOptions, type DpopRequest } from './dpop.ts';
 import { VerifyError } from './errors.ts';

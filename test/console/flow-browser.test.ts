@@ -10,17 +10,13 @@
  * to docs/console/ (rewritten when missing or with UPDATE_DOCS=1).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { basic, tempDir } from '../support/harness.ts';
 import { cli, serve, stop, type ServeProcess } from '../support/process.ts';
-import { launch, pageWeight, seriousViolations, skip, watchErrors } from './support/browser.ts';
+import { checkPage, launch, seriousViolations, skip, watchErrors } from './support/browser.ts';
 
-const DOCS = new URL('../../docs/console/', import.meta.url).pathname;
-const UPDATE = process.env.UPDATE_DOCS === '1';
 const PASSWORD = 'a long enough passphrase';
 
 const jwtClaims = (token: string): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
@@ -44,19 +40,7 @@ describe('the console in headless Chromium against keymint serve --console', { s
 
   /** The page as shown now: not an error page, accessible, optionally photographed for the docs. */
   async function check(page: Page, shot?: string): Promise<void> {
-    assert.equal(await page.locator('[data-error]').count(), 0, `${page.url()} rendered an error page: ${await page.locator('main').innerText().catch(() => '')}`);
-    assert.deepEqual(await seriousViolations(page), [], page.url());
-    assert.deepEqual(errors, [], 'console errors or CSP refusals');
-    const bytes = await pageWeight(page);
-    assert.ok(bytes > 0 && bytes < 200_000, `${page.url()}: ${bytes} bytes`);
-    heaviest = Math.max(heaviest, bytes);
-    if (shot) {
-      const path = join(DOCS, `${shot}.png`);
-      const target = UPDATE || !existsSync(path) ? path : join(tmpdir(), `keymint-console-${process.pid}-${shot}.png`);
-      // A one-time secret is masked: secrets never land in a committed file, even a dead server's.
-      await page.screenshot({ path: target, fullPage: true, mask: [page.locator('#secret-value')] });
-      if (target !== path) rmSync(target, { force: true });
-    }
+    heaviest = Math.max(heaviest, await checkPage(page, errors, shot));
   }
 
   /** Navigates and asserts the status the server answered. */
@@ -66,7 +50,6 @@ describe('the console in headless Chromium against keymint serve --console', { s
   }
 
   before(async () => {
-    mkdirSync(DOCS, { recursive: true });
     // The event-loop shedder is off: on a shared test machine the process itself is often descheduled
     // for longer than its 200 ms bound, and a shed page would fail this test for the machine's sake
     // (shedding has its own tests).

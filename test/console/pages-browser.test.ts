@@ -26,7 +26,7 @@ describe('console pages in headless Chromium', { skip }, () => {
     const page = await browser.context.newPage();
     const errors = watchErrors(page);
     // Viewers see the read-only pages without their controls; each variant is checked.
-    const readOnly = ['/console/clients', '/console/keys', '/console/audit', '/console/traffic', Object.keys(PAGES).find((p) => /^\/console\/clients\/sk_[^/]+$/.test(p))!];
+    const readOnly = ['/console/clients', '/console/keys', '/console/audit', '/console/traffic', '/console/sandbox', Object.keys(PAGES).find((p) => /^\/console\/clients\/sk_[^/]+$/.test(p))!];
     for (const [as, paths] of [['', Object.keys(PAGES)], ['?as=viewer', readOnly]] as const) {
       for (const path of paths) {
         const response = await page.goto(`${preview.url}${path}${as}`, { waitUntil: 'load' });

@@ -111,6 +111,9 @@ for (const backend of [sqlite, postgres]) {
     await tokens.insert({ ...record(jtiDigest('revoked')), revokedAt: past - 500 });
     await tokens.insert({ ...record('p:live'), expiresAt: Date.now() + 3_600_000 });
     await sessions.insert({ id: 'ses_x', digest: 'p:s', subject: 'u', subjectType: 'user', organizations: [], createdAt: past - 1000, expiresAt: past, endedAt: null });
+    const { consoleSessions, consoleLinks } = server.keymint.store;
+    await consoleSessions.insert({ digest: 'p:cs', user: 'ann', createdAt: past - 1000, expiresAt: past, seenAt: past - 1000, endedAt: null });
+    await consoleLinks.insert({ digest: 'p:cl', user: 'ann', createdAt: past - 1000, expiresAt: past, usedAt: null });
     assert.ok(
       await eventually(async () => (await backend.count(server, 'tokens', flags)) === 1, 20_000),
       `the expired tokens are purged (${await backend.count(server, 'tokens', flags)} rows left)`,
@@ -121,7 +124,11 @@ for (const backend of [sqlite, postgres]) {
     assert.equal(await metric(server, 'keymint_purged_rows_total{table="tokens"}'), 21);
     assert.equal(await metric(server, 'keymint_purged_rows_total{table="sessions"}'), 1);
     assert.equal(await metric(server, 'keymint_purged_rows_total{table="revocation_feed"}'), 1);
+    assert.equal(await metric(server, 'keymint_purged_rows_total{table="console_sessions"}'), 1);
+    assert.equal(await metric(server, 'keymint_purged_rows_total{table="console_links"}'), 1);
     assert.equal(await backend.count(server, 'sessions', flags), 0);
+    assert.equal(await backend.count(server, 'console_sessions', flags), 0);
+    assert.equal(await backend.count(server, 'console_links', flags), 0);
     assert.equal(await backend.count(server, 'revocation_feed', flags), 0);
     assert.ok(await tokens.find(['p:live']));
   });

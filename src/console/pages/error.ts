@@ -8,7 +8,7 @@ import { html } from './html.ts';
 import { paths } from './paths.ts';
 
 const TITLES: Readonly<Record<number, string>> = {
-  400: 'Bad request', 403: 'Not allowed', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 429: 'Too many requests', 503: 'Unavailable',
+  400: 'Bad request', 403: 'Not allowed', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 413: 'Too large', 429: 'Too many requests', 503: 'Unavailable',
 };
 
 export function errorPage(ctx: PageContext, status: number, message: string): string {

@@ -16,3 +16,7 @@ export { auditPage, auditTable, parseAuditFilter, matchesAudit, AUDIT_PAGE_SIZE,
 export { trafficPage, trafficCharts, TRAFFIC_REFRESH_SECONDS, type TrafficView } from './traffic.ts';
 export { lineChart, barTable, niceCeiling, type Series } from './chart.ts';
 export { errorPage } from './error.ts';
+export {
+  sandboxPage, faultFormFromBody, faultSpecOf, emptyFaultForm, formatOffset, CLOCK_UNITS, RECENT_REQUESTS, FAULT_FIELDS,
+  type SandboxView, type SandboxFaultView, type SandboxRequestView, type FaultFormValues, type ClockFormValues,
+} from './sandbox.ts';

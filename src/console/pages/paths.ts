@@ -25,5 +25,12 @@ export const paths = {
   traffic: `${CONSOLE_PREFIX}/traffic`,
   trafficJson: `${CONSOLE_PREFIX}/api/traffic`,
   sandbox: `${CONSOLE_PREFIX}/sandbox`,
+  sandboxFaults: `${CONSOLE_PREFIX}/sandbox/faults`,
+  sandboxFaultRemove: (id: string) => `${CONSOLE_PREFIX}/sandbox/faults/${encodeURIComponent(id)}/remove`,
+  sandboxFaultsClear: `${CONSOLE_PREFIX}/sandbox/faults/clear`,
+  sandboxClockAdvance: `${CONSOLE_PREFIX}/sandbox/clock/advance`,
+  sandboxClockReset: `${CONSOLE_PREFIX}/sandbox/clock/reset`,
+  sandboxRequestsClear: `${CONSOLE_PREFIX}/sandbox/requests/clear`,
+  sandboxReset: `${CONSOLE_PREFIX}/sandbox/reset`,
   assets: `${CONSOLE_PREFIX}/assets/`,
 } as const;

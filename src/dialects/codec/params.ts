@@ -67,9 +67,12 @@ export function parseJsonObject(body: Buffer): Params {
   return out;
 }
 
+/** Strict UTF-8 (invalid bytes throw). One shared decoder: a non-streaming decode keeps no state. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function utf8(body: Buffer): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+    return UTF8.decode(body);
   } catch (cause) {
     throw new OAuthError('invalid_request', 'The request body is not valid UTF-8.', { reason: 'body', cause });
   }
@@ -164,7 +167,7 @@ export function basicCredentials(req: HttpRequest): BasicCredentials | undefined
   if (!match || match[1]!.length % 4 !== 0) return fail();
   let decoded: string;
   try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(match[1]!, 'base64'));
+    decoded = UTF8.decode(Buffer.from(match[1]!, 'base64'));
   } catch {
     return fail();
   }
@@ -178,6 +181,8 @@ export function basicCredentials(req: HttpRequest): BasicCredentials | undefined
 
 /** `+` → space, then percent-decoding; undefined when a `%` sequence does not decode. */
 export function formUrlDecode(value: string): string | undefined {
+  // Generated ids and secrets have neither: nothing to decode.
+  if (!value.includes('%') && !value.includes('+')) return value;
   try {
     return decodeURIComponent(value.replace(/\+/g, ' '));
   } catch {

@@ -11,6 +11,7 @@ import {
   type ConsoleUserRecord,
   type ConsoleUserRepo,
 } from '../types.ts';
+import { deleteExpired, expiresAt } from './maps.ts';
 
 export class MemoryConsoleSessions implements ConsoleSessionRepo {
   readonly rows = new Map<string, ConsoleSessionRecord>();
@@ -34,7 +35,11 @@ export class MemoryConsoleSessions implements ConsoleSessionRepo {
     return true;
   }
   async purgeExpired(before: number): Promise<number> {
-    return purge(this.rows, before);
+    return deleteExpired(this.rows, before, Infinity, expiresAt);
+  }
+  /** Purge (GROW-01): see `PurgeRepo`. */
+  purge(before: number, limit: number): number {
+    return deleteExpired(this.rows, before, limit, expiresAt);
   }
 }
 
@@ -53,7 +58,11 @@ export class MemoryConsoleLinks implements ConsoleLinkRepo {
     return { ...used };
   }
   async purgeExpired(before: number): Promise<number> {
-    return purge(this.rows, before);
+    return deleteExpired(this.rows, before, Infinity, expiresAt);
+  }
+  /** Purge (GROW-01): see `PurgeRepo`. */
+  purge(before: number, limit: number): number {
+    return deleteExpired(this.rows, before, limit, expiresAt);
   }
 }
 
@@ -89,15 +98,4 @@ export class MemoryConsoleUsers implements ConsoleUserRepo {
     for (const [k, l] of this.#links.rows) if (l.user === name) this.#links.rows.delete(k);
     return true;
   }
-}
-
-function purge(rows: Map<string, { readonly expiresAt: number }>, before: number): number {
-  let n = 0;
-  for (const [k, r] of rows) {
-    if (r.expiresAt < before) {
-      rows.delete(k);
-      n++;
-    }
-  }
-  return n;
 }

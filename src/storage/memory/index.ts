@@ -29,6 +29,8 @@ export function createMemoryStore(): Store {
     if (table === 'codes') return codes.purge(before, limit);
     if (table === 'sessions') return sessions.purge(before, limit);
     if (table === 'replays') return replays.purge(before, limit);
+    if (table === 'console_sessions') return consoleSessions.purge(before, limit);
+    if (table === 'console_links') return consoleLinks.purge(before, limit);
     return tokens.purge(table, before, limit);
   };
   return {

@@ -14,6 +14,8 @@ const KEYS: Readonly<Record<PurgeTable, string>> = {
   replays: 'key',
   revoked_families: 'family_id',
   refresh_successors: 'digest',
+  console_sessions: 'digest',
+  console_links: 'digest',
 };
 
 /** `DELETE` of at most `limit` rows expired before `before`; the placeholders are the backend's own (`?` or `$1`, `$2`). */

@@ -3,7 +3,8 @@
  * it (fresh profile, no network chatter), and axe-core run inside a page. Axe is evaluated through
  * the DevTools protocol, so the page's CSP stays as strict as in production.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +75,29 @@ export async function pageWeight(page: Page): Promise<number> {
   return page.evaluate(
     `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource').filter((e) => e.initiatorType !== 'fetch')).reduce((n, e) => n + e.decodedBodySize, 0)`,
   );
+}
+
+const DOCS = new URL('../../../docs/console/', import.meta.url).pathname;
+
+/**
+ * The page as shown now: not an error page, no serious or critical axe violation, no console error
+ * or CSP refusal so far (`errors`, from watchErrors), under 200 KB; with `shot`, photographed to
+ * docs/console/<shot>.png (rewritten when missing or with UPDATE_DOCS=1; one-time secrets masked).
+ * Resolves to the page's weight in bytes.
+ */
+export async function checkPage(page: Page, errors: readonly string[], shot?: string): Promise<number> {
+  assert.equal(await page.locator('[data-error]').count(), 0, `${page.url()} rendered an error page: ${await page.locator('main').innerText().catch(() => '')}`);
+  assert.deepEqual(await seriousViolations(page), [], page.url());
+  assert.deepEqual(errors, [], 'console errors or CSP refusals');
+  const bytes = await pageWeight(page);
+  assert.ok(bytes > 0 && bytes < 200_000, `${page.url()}: ${bytes} bytes`);
+  if (shot) {
+    mkdirSync(DOCS, { recursive: true });
+    const path = join(DOCS, `${shot}.png`);
+    const target = process.env.UPDATE_DOCS === '1' || !existsSync(path) ? path : join(tmpdir(), `keymint-console-${process.pid}-${shot}.png`);
+    // A one-time secret is masked: secrets never land in a committed file, even a dead server's.
+    await page.screenshot({ path: target, fullPage: true, mask: [page.locator('#secret-value')] });
+    if (target !== path) rmSync(target, { force: true });
+  }
+  return bytes;
 }

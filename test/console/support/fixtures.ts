@@ -5,7 +5,7 @@
  */
 import { toView } from '../../../src/credentials/clients.ts';
 import type { AuditEvent, ClientRecord } from '../../../src/storage/types.ts';
-import type { ConsoleClient, KeyDescription, PageContext, TrafficView } from '../../../src/console/pages/index.ts';
+import type { ConsoleClient, KeyDescription, PageContext, SandboxView, TrafficView } from '../../../src/console/pages/index.ts';
 
 export const NOW = Date.parse('2026-12-01T16:00:00Z');
 
@@ -86,4 +86,28 @@ export const traffic: TrafficView = {
   throttled: wave(60, 0.4, 0.4, 0),
   shed: wave(60, 0.05, 0.05, 3),
   latency: { p50: wave(60, 2.1, 0.3, 0), p99: wave(60, 9, 3, 1) },
+};
+
+const at = (ms: number) => new Date(NOW + ms).toISOString();
+
+/** The sandbox panel: a clock two hours ahead, two faults (one spent), a few recorded requests, a refused form. */
+export const sandbox: SandboxView = {
+  clock: { offsetMs: 7_200_000, now: at(7_200_000) },
+  startOffsetMs: 0,
+  faults: [
+    { dialect: 'orum', client: 'orum-app', endpoint: 'token', status: 429, retryAfter: 30, times: 1, id: 'f1', remaining: 0, fired: 1 } as SandboxView['faults'][number],
+    { latencyMs: 250, jitterMs: 50, fraction: 0.5, id: 'f2', remaining: null, fired: 3 } as SandboxView['faults'][number],
+  ],
+  requests: [
+    { at: at(7_200_000), method: 'POST', path: '/oauth/token', dialect: 'orum', endpoint: 'token', clientId: 'sk_live_YsMKgKC8HUjYmfhN8AR95PHC', client: 'orum-app', grant: 'client_credentials', status: 200, outcome: 'ok', faults: ['f2'] },
+    { at: at(7_100_000), method: 'POST', path: '/oauth2/introspect', dialect: 'oauth2', endpoint: 'introspect', clientId: 'sk_live_YsMKgKC8HUjYmfhN8AR95PHC', client: 'orum-app', grant: null, status: 200, outcome: 'ok', faults: [] },
+    { at: at(60_000), method: 'POST', path: '/oauth/token', dialect: 'orum', endpoint: 'token', clientId: 'sk_live_YsMKgKC8HUjYmfhN8AR95PHC', client: 'orum-app', grant: 'client_credentials', status: 429, outcome: 'rate_limited', faults: ['f1'] },
+    { at: at(0), method: 'POST', path: '/oauth/token', dialect: 'orum', endpoint: 'token', clientId: null, client: null, grant: null, status: 0, outcome: 'dropped', faults: ['f3'] },
+  ],
+  recorded: 4,
+  dialects: ['oauth2', 'orum'],
+  statuses: [400, 401, 403, 404, 429, 500, 503],
+  endpoints: ['token', 'introspect', 'revoke', 'revocations'],
+  fault: { dialect: 'orum', client: '', endpoint: '', times: '', fraction: '', status: '418', error: '', retryAfter: '', latencyMs: '', jitterMs: '', drop: '', tokenTtl: '' },
+  faultErrors: { status: 'must be one of 400, 401, 403, 404, 429, 500, 503' },
 };

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { assetResponse } from '../../../src/console/assets/index.ts';
 import * as p from '../../../src/console/pages/index.ts';
-import { admin, anonymous, clients, dialects, events, grants, keys, NOW, traffic, viewer } from './fixtures.ts';
+import { admin, anonymous, clients, dialects, events, grants, keys, NOW, sandbox, traffic, viewer } from './fixtures.ts';
 
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -34,6 +34,7 @@ export const PAGES: Readonly<Record<string, (ctx: p.PageContext, query: string) 
   '/console/keys': (ctx) => p.keysPage(ctx, { keys, now: NOW, jwksUri: 'http://127.0.0.1/.well-known/jwks.json' }),
   '/console/audit': (ctx, q) => p.auditPage(ctx, { filter: p.parseAuditFilter(q), events: events.filter((e) => p.matchesAudit(e, p.parseAuditFilter(q))), hasNext: true }),
   '/console/traffic': (ctx) => p.trafficPage(ctx, traffic),
+  '/console/sandbox': (ctx) => p.sandboxPage({ ...ctx, sandbox: true }, sandbox),
   '/console/missing': (ctx) => p.errorPage(ctx, 404, 'There is no such page in the console.'),
 };
 

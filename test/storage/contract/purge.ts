@@ -61,6 +61,27 @@ export function purgeContract(test: StoreTest): void {
     await s.tokens.insert(tokenRecord('p1:z2', { familyId: 'famz' }));
   });
 
+  test('GROW-01 console sessions go after their absolute end and sign-in links after their expiry, used or not, in batches', async (s) => {
+    const session = (digest: string, expiresAt: number) => ({ digest, user: 'ann', createdAt: 10, expiresAt, seenAt: 10, endedAt: null });
+    const link = (digest: string, expiresAt: number) => ({ digest, user: 'ann', createdAt: 10, expiresAt, usedAt: null });
+    for (const d of ['cs:old1', 'cs:old2', 'cs:old3']) await s.consoleSessions.insert(session(d, 100));
+    await s.consoleSessions.insert(session('cs:live', 5_000));
+    await s.consoleLinks.insert(link('cl:old', 100));
+    await s.consoleLinks.insert(link('cl:used', 200));
+    assert.ok(await s.consoleLinks.consume('cl:used', 150));
+    await s.consoleLinks.insert(link('cl:live', 5_000));
+    await inPass(s, async (batch) => {
+      assert.equal(await batch('console_sessions', 1_000, 2), 2);
+      assert.equal(await batch('console_sessions', 1_000, 2), 1);
+      assert.equal(await batch('console_sessions', 1_000, 2), 0);
+      assert.equal(await batch('console_links', 100, 10), 0, 'expired at the cutoff is not before it');
+      assert.equal(await batch('console_links', 1_000, 10), 2);
+    });
+    for (const d of ['cs:old1', 'cs:old2', 'cs:old3']) assert.equal(await s.consoleSessions.find(d), undefined, d);
+    assert.equal((await s.consoleSessions.find('cs:live'))?.user, 'ann');
+    assert.equal((await s.consoleLinks.consume('cl:live', 1_000))?.user, 'ann', 'the live link is kept');
+  });
+
   test('GROW-01 purge passes are exclusive: a second pass while one runs does not run', async (s) => {
     let inner: unknown = 'unset';
     await inPass(s, async () => {
