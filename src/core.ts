@@ -61,7 +61,7 @@ export interface OpenOptions {
   /** What `GET /metrics` answers instead of this process's registry (a cluster worker's: every worker's, summed). */
   readonly scrape?: () => Promise<string>;
   /** Keyring choices of the sandbox: fixed signing keys, no `next` keys. */
-  readonly keys?: Pick<KeyringOptions, 'signingKeys' | 'next'>;
+  readonly keys?: Pick<KeyringOptions, 'signingKeys' | 'next' | 'firstPairs'>;
   /** false: no rate limits and no lockout at the dialect endpoints (the sandbox, unless its file turns them on). */
   readonly limits?: boolean;
   /** Sandbox mode: client secrets chosen by the caller may be short (they are test fixtures). */

@@ -22,7 +22,7 @@ import { attachConsole, type SandboxConsoleInfo } from './sandbox/panel.ts';
 import { RequestRecord, type RecordedRequest } from './sandbox/record.ts';
 import { createMemoryStore } from './storage/memory/index.ts';
 import type { ClaimValue } from './storage/types.ts';
-import { keyFits, type SigningAlg } from './tokens/keyring.ts';
+import { keyFits, type KeyPair, type SigningAlg } from './tokens/keyring.ts';
 import { createLogger } from './util/log.ts';
 import { ERROR_STATUS } from './wire/errors.ts';
 
@@ -91,6 +91,12 @@ const DEFAULT_SEED = 'keymint';
 /** How the options are read: where a client's `secret.file` is relative to (default the working directory). */
 export interface StartOptions {
   readonly baseDir?: string;
+  /**
+   * A key pair already being generated for `alg` (`keymint sandbox` starts it before it loads the
+   * service, so the two overlap): taken as the generated signing key when the options generate one
+   * of that algorithm in memory; otherwise left unused.
+   */
+  readonly pairBeingGenerated?: { readonly alg: SigningAlg; readonly pair: Promise<KeyPair> };
 }
 
 export async function startSandbox(given: SandboxOptions = {}, how: StartOptions = {}): Promise<Sandbox> {
@@ -126,7 +132,7 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
     now: clock.now,
     interceptors: [faults.interceptor],
     observers: [record.observe],
-    keys: { next: false, ...(signing ? { signingKeys: new Map([[signing.alg, signing.key]]) } : {}) },
+    keys: { next: false, ...(signing ? { signingKeys: new Map([[signing.alg, signing.key]]) } : {}), ...(await firstPairs(how, config, signing !== undefined)) },
     limits: limitsOn,
   }));
   try {
@@ -237,6 +243,14 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
     await keymint.close();
     throw err;
   }
+}
+
+/** The pair `keymint sandbox` had generated, when it is the key this sandbox generates (in memory, of its algorithm, none given). */
+async function firstPairs(how: StartOptions, config: Config, keyGiven: boolean): Promise<{ firstPairs?: ReadonlyMap<SigningAlg, KeyPair> }> {
+  const early = how.pairBeingGenerated;
+  if (early === undefined) return {};
+  const pair = await early.pair;
+  return keyGiven || config.dataDir !== ':memory:' || config.alg !== early.alg ? {} : { firstPairs: new Map([[early.alg, pair]]) };
 }
 
 /** The service's configuration for these options: limits off unless asked, nothing from `KEYMINT_*`. */

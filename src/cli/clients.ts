@@ -1,7 +1,8 @@
 /** `keymint clients …`: a thin front end over ClientService (the admin API uses the same service). */
 import { readFileSync } from 'node:fs';
 import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
-import { ClientInputError, type ClientView, type CreateClientInput, type UpdateClientInput } from '../credentials/clients.ts';
+import { ClientInputError } from '../credentials/client-rules.ts';
+import type { ClientView, CreateClientInput, UpdateClientInput } from '../credentials/clients.ts';
 import type { ClaimValue } from '../storage/types.ts';
 import type { Command, FlagSpec, Flags } from './command.ts';
 

@@ -7,8 +7,10 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, OPTIONS, type Config, type RawConfig } from '../config/index.ts';
 import { ConsoleUserError, ConsoleUserNotFoundError } from '../console/users.ts';
-import { ClientInputError, ClientNotFoundError } from '../credentials/clients.ts';
-import { openKeymint } from '../core.ts';
+// The error classes from where they are defined, and the core when a command opens it: a command
+// that needs neither (`keymint sandbox`, `--help`) does not load the service to start.
+import { ClientInputError, ClientNotFoundError } from '../credentials/client-rules.ts';
+import type { KeymintCore } from '../core.ts';
 import { CliError, EXIT, type Command, type CommandContext, type Flags } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { commandHelp, globalHelp, groupHelp } from './help.ts';
@@ -65,7 +67,8 @@ function configFlags(flags: Flags, command: Command): RawConfig {
   return raw;
 }
 
-async function withCore<T>(config: Config, fn: (core: Awaited<ReturnType<typeof openKeymint>>) => Promise<T>): Promise<T> {
+async function withCore<T>(config: Config, fn: (core: KeymintCore) => Promise<T>): Promise<T> {
+  const { openKeymint } = await import('../core.ts');
   // A command's outcome is its one line on stdout or stderr; the core's own warnings would only add noise.
   const core = await openKeymint({ ...config, logLevel: 'error' });
   try {

@@ -6,7 +6,9 @@
  */
 import { dirname, resolve } from 'node:path';
 import { ConfigFileError, loadConfigFile, type ParsedConfigFile } from '../config/file.ts';
-import { SandboxInputError, startSandbox, type Sandbox, type SandboxOptions } from '../start-sandbox.ts';
+import { SandboxInputError } from '../sandbox/errors.ts';
+import type { Sandbox, SandboxOptions, StartOptions } from '../start-sandbox.ts';
+import { generateOffLoop } from '../tokens/keyring.ts';
 import { CliError, EXIT, type Command } from './command.ts';
 import { listenError } from './preflight.ts';
 
@@ -27,8 +29,11 @@ export class SandboxUsageError extends Error {
   }
 }
 
-/** Starts the sandbox the file and flags describe; throws SandboxUsageError naming what is wrong. */
-export async function startFromFlags(flags: SandboxFlags): Promise<Sandbox> {
+/**
+ * Starts the sandbox the file and flags describe; throws SandboxUsageError naming what is wrong.
+ * Resolves to it and the names of the clients whose secret the file gives.
+ */
+export async function startFromFlags(flags: SandboxFlags): Promise<{ sandbox: Sandbox; declaredSecrets: Set<string> }> {
   let parsed: ParsedConfigFile | undefined;
   try {
     parsed = flags.file === undefined ? undefined : loadConfigFile(flags.file, { allowSandbox: true });
@@ -45,8 +50,16 @@ export async function startFromFlags(flags: SandboxFlags): Promise<Sandbox> {
     ...(flags.dialects === undefined || flags.dialects.length === 0 ? {} : { dialects: flags.dialects }),
     ...(flags.console === true ? { console: true } : {}),
   };
+  const how: StartOptions = {
+    baseDir: flags.file === undefined ? process.cwd() : dirname(resolve(flags.file)),
+    // The signing key an in-memory sandbox generates, started now on the thread pool: it is made
+    // while the service's modules load (the larger part of the start), not after.
+    ...(section.signingKey === undefined && section.data === undefined ? { pairBeingGenerated: { alg: section.alg ?? 'RS256', pair: generateOffLoop(section.alg ?? 'RS256') } } : {}),
+  };
+  const declaredSecrets = new Set(Object.entries(fromFile.clients ?? {}).filter(([, c]) => c.secret !== undefined).map(([name]) => name));
   try {
-    return await startSandbox({ ...fromFile, sandbox: section }, { baseDir: flags.file === undefined ? process.cwd() : dirname(resolve(flags.file)) });
+    const { startSandbox } = await import('../start-sandbox.ts');
+    return { sandbox: await startSandbox({ ...fromFile, sandbox: section }, how), declaredSecrets };
   } catch (err) {
     if (err instanceof SandboxInputError) {
       // Located in the file when the field came from it; flags are named as flags.
@@ -126,15 +139,15 @@ export const sandbox: Command = {
     const [major] = process.versions.node.split('.').map(Number);
     if (given.data !== undefined && major! < 24) throw new CliError('node', `keymint sandbox --data needs Node.js 24 (SQLite), this is ${process.version}; leave --data out to keep the store in memory`);
     let sb: Sandbox;
+    let declared: Set<string>;
     try {
-      sb = await startFromFlags(given);
+      ({ sandbox: sb, declaredSecrets: declared } = await startFromFlags(given));
     } catch (err) {
       if (err instanceof SandboxUsageError) throw new CliError('usage', `keymint sandbox: ${err.message}`);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw listenError(err as NodeJS.ErrnoException, { port: given.port ?? 0, host: given.host ?? '127.0.0.1' });
       throw err;
     }
-    const declared = new Set(Object.entries(readDeclaredSecrets(given)).filter(([, has]) => has).map(([name]) => name));
     process.stdout.write(describeSandbox(sb, declared));
     await new Promise<void>((resolveStop) => {
       const stop = () => {
@@ -154,11 +167,4 @@ export const sandbox: Command = {
 function mountOf(flag: string): string | { name: string; path: string } {
   const eq = flag.indexOf('=');
   return eq < 0 ? flag : { name: flag.slice(0, eq), path: flag.slice(eq + 1) };
-}
-
-/** Which clients of the file bring their own secret (those are not printed back). */
-function readDeclaredSecrets(flags: SandboxFlags): Record<string, boolean> {
-  if (flags.file === undefined) return {};
-  const file = loadConfigFile(flags.file, { allowSandbox: true }).file;
-  return Object.fromEntries(Object.entries(file.clients).map(([name, c]) => [name, c.secret !== undefined]));
 }

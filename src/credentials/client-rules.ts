@@ -19,6 +19,13 @@ export class ClientInputError extends Error {
   }
 }
 
+export class ClientNotFoundError extends Error {
+  constructor() {
+    super('no such client');
+    this.name = 'ClientNotFoundError';
+  }
+}
+
 /** The settings every client has, as the rules check them (after defaults and merging). */
 export interface ClientSettings {
   readonly name: string;

@@ -16,6 +16,7 @@ import {
   checkImportedSecret,
   checkSettings,
   ClientInputError,
+  ClientNotFoundError,
   hasGeneratedShape,
   isPlausibleCredential,
   settingsOf,
@@ -29,7 +30,7 @@ export { toView, type ClientView };
 /** At most this many secrets authenticate a client at once (overlapping rotation). */
 export const MAX_LIVE_SECRETS = 2;
 
-export { ClientInputError };
+export { ClientInputError, ClientNotFoundError };
 
 /** A client with the chosen id exists already. */
 export class ClientExistsError extends ClientInputError {
@@ -39,12 +40,6 @@ export class ClientExistsError extends ClientInputError {
   }
 }
 
-export class ClientNotFoundError extends Error {
-  constructor() {
-    super('no such client');
-    this.name = 'ClientNotFoundError';
-  }
-}
 
 export interface CreateClientInput extends AuthSettingsInput {
   readonly name: string;

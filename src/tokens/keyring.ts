@@ -55,12 +55,18 @@ export interface KeyringOptions {
   readonly signingKeys?: ReadonlyMap<SigningAlg, KeyObject>;
   /** Whether each algorithm keeps a `next` key ready for rotation (default true; a sandbox never rotates). */
   readonly next?: boolean;
+  /**
+   * Pairs generated before the keyring opened (`generateOffLoop`), taken for the first active key
+   * of their algorithm instead of generating one then: `keymint sandbox` starts generating while it
+   * loads the service. Ignored where `signingKeys` gives that algorithm's key.
+   */
+  readonly firstPairs?: ReadonlyMap<SigningAlg, KeyPair>;
 }
 
 /** A key row once its sealed part has opened and matched the row. */
 type Opened = { readonly use: 'sig'; readonly key: KeyObject; readonly jwk: JWK } | { readonly use: 'hmac'; readonly key: KeyObject };
 
-type KeyPair = { readonly privateKey: KeyObject; readonly publicKey: KeyObject };
+export type KeyPair = { readonly privateKey: KeyObject; readonly publicKey: KeyObject };
 
 /** Extra time a retired key stays published beyond the longest token lifetime (clock skew). */
 const PUBLISH_SKEW_MS = 5 * 60_000;
@@ -186,7 +192,7 @@ export class Keyring {
     const put: KeyRecord[] = [];
     for (const alg of this.#options.algs) {
       const ofAlg = keys.filter((k) => k.use === 'sig' && k.alg === alg);
-      if (!ofAlg.some((k) => k.state === 'active')) put.push(this.#newSigningKey(alg, 'active', now));
+      if (!ofAlg.some((k) => k.state === 'active')) put.push(this.#newSigningKey(alg, 'active', now, this.#options.firstPairs?.get(alg)));
       if (this.#options.next !== false && !ofAlg.some((k) => k.state === 'next')) put.push(this.#newSigningKey(alg, 'next', now));
     }
     if (!keys.some((k) => k.use === 'hmac' && k.state === 'active')) put.push(this.#newPepper(now));
@@ -356,8 +362,8 @@ function generate(alg: SigningAlg): KeyPair {
   return generateKeyPairSync(type as 'rsa', params as { modulusLength: number });
 }
 
-/** A pair generated on libuv's thread pool: the event loop keeps serving meanwhile. */
-function generateOffLoop(alg: SigningAlg): Promise<KeyPair> {
+/** A pair generated on libuv's thread pool: the event loop keeps serving (or loading) meanwhile. */
+export function generateOffLoop(alg: SigningAlg): Promise<KeyPair> {
   const [type, params] = KEY_PARAMS[alg];
   return new Promise((resolve, reject) => {
     generateKeyPair(type as 'rsa', params as { modulusLength: number }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey })));

@@ -194,7 +194,7 @@ test('CO-03 a viewer sees the panel without a form; their POSTs, and a POST with
   }
 });
 
-test('keymint serve --console: no Sandbox link, and every panel path is a 404', async (t) => {
+test('SB-01 keymint serve --console: no Sandbox link, and every panel path is a 404', async (t) => {
   const server = await startServer({ console: 'true' });
   t.after(() => server.close());
   const ann = await signedIn(server, 'ann', 'admin');

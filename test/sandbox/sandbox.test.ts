@@ -279,6 +279,22 @@ test('a fixed signing key: the same kid and key in every run, so recorded tokens
   assert.equal((await verifier.verify(token)).client_id, sb.clients.app!.id);
 });
 
+test('a key pair generated beforehand (keymint sandbox starts it while loading) is the generated key, with a generated kid; for another algorithm it is left unused', async (t) => {
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const n = pair.publicKey.export({ format: 'jwk' }).n;
+  const jwks = async (s: Sandbox) => ((await (await fetch(`${s.url}/oauth2/jwks`)).json()) as { keys: Array<{ kid: string; n?: string; kty: string }> }).keys;
+  const taken = await startSandbox({}, { pairBeingGenerated: { alg: 'RS256', pair: Promise.resolve(pair) } });
+  t.after(() => taken.close());
+  const [key] = await jwks(taken);
+  assert.equal(key!.n, n);
+  assert.match(key!.kid, /^rs256-[0-9A-Za-z]{16}$/);
+  const other = await startSandbox({ sandbox: { alg: 'ES256' } }, { pairBeingGenerated: { alg: 'RS256', pair: Promise.resolve(pair) } });
+  t.after(() => other.close());
+  const keys = await jwks(other);
+  assert.ok(keys.some((k) => k.kty === 'EC'));
+  assert.ok(!keys.some((k) => k.n === n));
+});
+
 test('bad options are refused with the field at fault', async () => {
   const cases: Array<[unknown, string]> = [
     [{ colour: 1 }, 'colour'],
