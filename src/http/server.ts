@@ -46,7 +46,8 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
     }
     handle(req, res, router, settings, log, () => draining.has(server)).catch((err: unknown) => {
       // A client that hangs up mid-body is a normal event, not a failure of ours (SECURITY LOG-01).
-      if (req.destroyed && !res.headersSent) return log.debug('client hung up', { path: redactPath(pathOf(req)) });
+      // (`req.complete`, not `req.destroyed`: a request read to its end is destroyed too, by autoDestroy.)
+      if (!req.complete && !res.headersSent) return log.debug('client hung up', { path: redactPath(pathOf(req)) });
       log.error('request failed', { err, path: redactPath(pathOf(req)) });
       if (!res.headersSent) send(res, json(500, { error: 'server_error', error_description: 'An internal error occurred.' }));
       else res.destroy();
