@@ -105,12 +105,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   const body = await readBody(req, settings.bodyLimit);
   if (body === undefined) return refuseBody(req, res, router);
   const request = new NodeRequest(req, body);
-  const started = performance.now();
+  const started = log.debugging ? performance.now() : 0;
   const response = await router.dispatch(request);
   // Drain began while this request was in flight: its connection closes after the answer.
   if (draining()) res.shouldKeepAlive = false;
   send(res, response, request.method === 'HEAD');
-  log.debug('request', { method: request.method, path: redactPath(request.path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
+  if (log.debugging) log.debug('request', { method: request.method, path: redactPath(request.path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
 }
 
 function pathOf(req: IncomingMessage): string {
