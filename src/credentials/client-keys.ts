@@ -5,8 +5,8 @@
  * cached set lacks causes one refetch, at most one per `unknownKidCooldownMs` per URI, shared by
  * every request waiting for it. A refetch that fails leaves the previous set serving.
  */
-import { importJWK } from 'jose/key/import';
-import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
+import { jwsVerifyKey, type JwsVerifyKey } from '../tokens/jws-verify.ts';
 import { fetchJwksDocument, type JwksFetchSettings } from './jwks-fetch.ts';
 
 /** Where a client's keys are: a registered set (as stored: validated again, once per object) or a `jwks_uri`. */
@@ -97,7 +97,7 @@ export interface ClientKeys {
    * a set that could not be fetched. Only the registered source is consulted: `jwk`, `jku`, `x5u` of
    * an assertion header are never read (RFC 8725 §3.10).
    */
-  keyFor(source: ClientKeySource, header: { readonly kid?: string | undefined; readonly alg: string }): Promise<CryptoKey | undefined>;
+  keyFor(source: ClientKeySource, header: { readonly kid?: string | undefined; readonly alg: string }): Promise<JwsVerifyKey | undefined>;
 }
 
 interface Remote {
@@ -110,7 +110,9 @@ interface Remote {
 export function clientKeys(settings: ClientKeysSettings): ClientKeys {
   const fetchJwks = settings.fetchJwks ?? fetchJwksDocument;
   const remotes = new Map<string, Remote>();
-  const imported = new Map<string, Promise<CryptoKey | undefined>>();
+  const imported = new Map<string, JwsVerifyKey | undefined>();
+  /** The same by key object, in front: a set kept in memory (cached client, fetched set) needs no lookup by content. */
+  const importedByObject = new WeakMap<JWK, Map<string, JwsVerifyKey | undefined>>();
   const validated = new WeakMap<object, readonly JWK[]>();
 
   function load(uri: string, remote: Remote): Promise<void> {
@@ -140,15 +142,26 @@ export function clientKeys(settings: ClientKeysSettings): ClientKeys {
     return remote.keys ?? [];
   }
 
-  /** Imported keys by alg and content: a stored record read again (a new object) imports nothing new. */
-  function importFor(jwk: JWK, alg: string): Promise<CryptoKey | undefined> {
+  /**
+   * Imported keys by alg and content: a stored record read again (a new object) imports nothing new.
+   * undefined: the key cannot be imported for that alg (remembered as well).
+   */
+  function importFor(jwk: JWK, alg: string): JwsVerifyKey | undefined {
+    let byAlg = importedByObject.get(jwk);
+    if (byAlg?.has(alg)) return byAlg.get(alg);
     const id = `${alg}:${JSON.stringify(jwk)}`;
     let key = imported.get(id);
-    if (!key) {
-      key = (importJWK(jwk, alg) as Promise<CryptoKey>).catch(() => undefined);
+    if (key === undefined && !imported.has(id)) {
+      try {
+        key = jwsVerifyKey(jwk, alg);
+      } catch {
+        key = undefined;
+      }
       if (imported.size >= IMPORTED_KEYS_MAX) imported.delete(imported.keys().next().value!);
       imported.set(id, key);
     }
+    if (!byAlg) importedByObject.set(jwk, (byAlg = new Map()));
+    byAlg.set(alg, key);
     return key;
   }
 

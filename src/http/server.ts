@@ -46,7 +46,8 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
     }
     handle(req, res, router, settings, log, () => draining.has(server)).catch((err: unknown) => {
       // A client that hangs up mid-body is a normal event, not a failure of ours (SECURITY LOG-01).
-      if (req.destroyed && !res.headersSent) return log.debug('client hung up', { path: redactPath(pathOf(req)) });
+      // (`req.complete`, not `req.destroyed`: a request read to its end is destroyed too, by autoDestroy.)
+      if (!req.complete && !res.headersSent) return log.debug('client hung up', { path: redactPath(pathOf(req)) });
       log.error('request failed', { err, path: redactPath(pathOf(req)) });
       if (!res.headersSent) send(res, json(500, { error: 'server_error', error_description: 'An internal error occurred.' }));
       else res.destroy();
@@ -104,12 +105,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   const body = await readBody(req, settings.bodyLimit);
   if (body === undefined) return refuseBody(req, res, router);
   const request = new NodeRequest(req, body);
-  const started = performance.now();
+  const started = log.debugging ? performance.now() : 0;
   const response = await router.dispatch(request);
   // Drain began while this request was in flight: its connection closes after the answer.
   if (draining()) res.shouldKeepAlive = false;
   send(res, response, request.method === 'HEAD');
-  log.debug('request', { method: request.method, path: redactPath(request.path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
+  if (log.debugging) log.debug('request', { method: request.method, path: redactPath(request.path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
 }
 
 function pathOf(req: IncomingMessage): string {

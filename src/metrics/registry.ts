@@ -11,10 +11,19 @@ export type Labels = Readonly<Record<string, string>>;
  * name or value in this vocabulary contains. Built on every increment, so no JSON and no entry arrays.
  */
 const key = (labels: Labels): string => {
-  const names = Object.keys(labels);
-  if (names.length > 1) names.sort();
+  // Call sites name their labels in order already: build the key as they come, and sort only when not.
   let k = '';
-  for (const name of names) k += `${name}\u0000${labels[name]}\u0001`;
+  let previous = '';
+  for (const name in labels) {
+    if (name < previous) return sortedKey(labels);
+    previous = name;
+    k += `${name}\u0000${labels[name]}\u0001`;
+  }
+  return k;
+};
+const sortedKey = (labels: Labels): string => {
+  let k = '';
+  for (const name of Object.keys(labels).sort()) k += `${name}\u0000${labels[name]}\u0001`;
   return k;
 };
 const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

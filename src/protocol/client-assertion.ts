@@ -13,10 +13,7 @@
  * client-authentication registry does that with the client id returned here, as for secrets.
  */
 import { createHash } from 'node:crypto';
-import { decodeProtectedHeader } from 'jose/decode/protected_header';
-import { decodeJwt } from 'jose/jwt/decode';
-import { jwtVerify } from 'jose/jwt/verify';
-import type { CryptoKey } from 'jose';
+import { checkJwtClaims, parseJwt, type JwsVerifyKey, type ParsedJwt } from '../tokens/jws-verify.ts';
 import { OAuthError, invalidClient } from '../wire/errors.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 
@@ -45,7 +42,7 @@ export interface ClientAssertionSettings {
 }
 
 /** The client's registered key for a header, or undefined (unknown client, no such key, wrong alg). */
-export type AssertionKeyLookup = (clientId: string, header: { readonly kid: string | undefined; readonly alg: string }) => Promise<CryptoKey | undefined>;
+export type AssertionKeyLookup = (clientId: string, header: { readonly kid: string | undefined; readonly alg: string }) => Promise<JwsVerifyKey | undefined>;
 
 export interface VerifiedAssertion {
   readonly clientId: string;
@@ -63,6 +60,29 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const UNSAFE = /^(none|HS\d+)$/i;
 
 /**
+ * The dialect reads an assertion's `sub` (to name the client) just before the assertion is verified:
+ * the last assertion parsed is kept, so a request parses its assertion once. Parsing is pure, so a
+ * miss (another request's assertion in between) only costs a second parse.
+ */
+let lastParsed: { readonly assertion: string; readonly jwt: ParsedJwt | undefined; readonly error: unknown } | undefined;
+
+function parsedAssertion(assertion: string): ParsedJwt {
+  if (lastParsed?.assertion !== assertion) {
+    try {
+      lastParsed = { assertion, jwt: parseJwt(assertion), error: undefined };
+    } catch (error) {
+      lastParsed = { assertion, jwt: undefined, error };
+    }
+  }
+  if (!lastParsed.jwt) throw lastParsed.error;
+  return lastParsed.jwt;
+}
+
+/** jose's `aud` rule: a string among the accepted ones, or an array holding one of them. */
+const audienceAccepted = (aud: unknown, accepted: readonly string[]): boolean =>
+  typeof aud === 'string' ? accepted.includes(aud) : Array.isArray(aud) && accepted.some((a) => aud.includes(a));
+
+/**
  * The `sub` of an assertion, unverified: which client it claims to be, to key the lockout and the
  * lookup before anything is checked. Undefined when it cannot be read; `verifyClientAssertion`
  * decides everything else.
@@ -70,7 +90,7 @@ const UNSAFE = /^(none|HS\d+)$/i;
 export function assertionSubject(assertion: string | undefined): string | undefined {
   if (assertion === undefined || assertion.length > MAX_ASSERTION_LENGTH || !COMPACT_JWS.test(assertion)) return undefined;
   try {
-    const { sub } = decodeJwt(assertion);
+    const { sub } = parsedAssertion(assertion).claims;
     return typeof sub === 'string' && sub !== '' && sub.length <= 256 ? sub : undefined;
   } catch {
     return undefined;
@@ -91,15 +111,14 @@ export async function verifyClientAssertion(
   if (assertion === undefined) throw invalidClient({ reason: 'missing', field: 'client_assertion' });
   if (assertion.length > MAX_ASSERTION_LENGTH || !COMPACT_JWS.test(assertion)) throw invalidClient({ reason: 'malformed', field: 'client_assertion' });
 
-  let alg: string | undefined;
-  let kid: string | undefined;
-  let subject: unknown;
+  let jwt: ParsedJwt;
   try {
-    ({ alg, kid } = decodeProtectedHeader(assertion));
-    ({ sub: subject } = decodeJwt(assertion));
+    jwt = parsedAssertion(assertion);
   } catch (cause) {
     throw invalidClient({ reason: 'malformed', field: 'client_assertion', cause });
   }
+  const { alg, kid } = jwt.header;
+  const { sub: subject, iss, aud, jti, iat } = jwt.claims;
   if (typeof subject !== 'string' || subject === '') throw invalidClient({ field: 'client_assertion' });
   const clientId = subject;
   if (presented.clientId !== undefined && presented.clientId !== clientId) throw invalidClient({ field: 'client_id' });
@@ -107,27 +126,18 @@ export async function verifyClientAssertion(
   if (kid !== undefined && typeof kid !== 'string') throw invalidClient({ field: 'client_assertion' });
 
   const key = await keyFor(clientId, { kid, alg });
-  if (!key) throw invalidClient({ field: 'client_assertion' });
+  if (!key || key.alg !== alg) throw invalidClient({ field: 'client_assertion' });
+  // What jose's jwtVerify checked, in its order: the signature, then the claims.
+  if (!key.verify(jwt.signingInput, jwt.signature)) throw invalidClient({ field: 'client_assertion', cause: new Error('signature verification failed') });
   const nowMs = settings.now();
   const tolerance = settings.clockToleranceSeconds;
-  let exp: number;
-  let jti: unknown;
-  let iat: unknown;
   try {
-    ({ exp = 0, jti, iat } = (
-      await jwtVerify(assertion, key, {
-        algorithms: [alg],
-        issuer: clientId,
-        subject: clientId,
-        audience: [...settings.audiences],
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'jti'],
-        clockTolerance: tolerance,
-        currentDate: new Date(nowMs),
-      })
-    ).payload);
+    checkJwtClaims(jwt, { required: ['iss', 'sub', 'aud', 'exp', 'jti'], clockToleranceSeconds: tolerance, nowMs });
   } catch (cause) {
     throw invalidClient({ field: 'client_assertion', cause });
   }
+  if (iss !== clientId || !audienceAccepted(aud, settings.audiences)) throw invalidClient({ field: 'client_assertion' });
+  const exp = jwt.claims.exp as number;
   const nowSec = nowMs / 1000;
   if (exp > nowSec + settings.maxLifetimeSeconds + tolerance) throw invalidClient({ field: 'client_assertion' });
   if (iat !== undefined && (typeof iat !== 'number' || iat > nowSec + tolerance)) throw invalidClient({ field: 'client_assertion' });

@@ -13,9 +13,8 @@
  * returned `jkt` in `cnf`), or check a refresh token's binding: those belong to the token endpoint.
  */
 import { createHash } from 'node:crypto';
-import { jwtVerify } from 'jose/jwt/verify';
-import { importJWK } from 'jose/key/import';
-import type { CryptoKey, JWK, JWTPayload } from 'jose';
+import type { JWK } from 'jose';
+import { checkJwtClaims, jwsVerifyKey, parseJwt, type JwsVerifyKey, type ParsedJwt } from '../tokens/jws-verify.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { DpopNonces } from './dpop-nonce.ts';
 import type { ReplayGuard } from './replay-guard.ts';
@@ -85,23 +84,40 @@ export function jwkThumbprint(jwk: JWK): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-/**
- * Imported proof keys by thumbprint and alg: a client signs many proofs with one key, so importing
- * it once saves most of a proof's cost beyond its one signature check. Bounded; oldest dropped.
- */
-const importedKeys = new Map<string, Promise<CryptoKey>>();
-const IMPORTED_KEYS_MAX = 10_000;
+/** What a proof header gives once checked: its alg, the thumbprint of its `jwk` and that key, imported. */
+interface ProofHeader {
+  readonly alg: string;
+  readonly jkt: string;
+  readonly key: JwsVerifyKey;
+}
 
-function importProofKey(jwk: JWK, jkt: string, alg: string): Promise<CryptoKey> {
-  const id = `${alg}:${jkt}`;
-  let key = importedKeys.get(id);
-  if (!key) {
-    key = importJWK(jwk, alg) as Promise<CryptoKey>;
-    key.catch(() => importedKeys.delete(id));
-    if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.delete(importedKeys.keys().next().value!);
-    importedKeys.set(id, key);
+/**
+ * Checked proof headers by their encoded form: a client signs many proofs with one key, and every
+ * proof of one key has the same header (`typ`, `alg`, `jwk`; the claims that change are in the
+ * payload), so the header is decoded, its key checked, thumbprinted and imported once. Bounded;
+ * oldest dropped. Only what the header alone decides is kept; the alg list is checked on every proof.
+ */
+const checkedHeaders = new Map<string, ProofHeader>();
+const CHECKED_HEADERS_MAX = 10_000;
+
+function proofHeader(jwt: ParsedJwt): ProofHeader {
+  let checked = checkedHeaders.get(jwt.encodedHeader);
+  if (!checked) {
+    const { alg } = jwt.header;
+    if (typeof alg !== 'string' || alg === '') throw invalidProof('The DPoP proof is invalid.');
+    const jwk = checkedJwk(jwt.header.jwk, alg);
+    const jkt = jwkThumbprint(jwk);
+    let key: JwsVerifyKey;
+    try {
+      key = jwsVerifyKey(jwk as Record<string, unknown>, alg);
+    } catch (cause) {
+      throw invalidProof('The DPoP proof is invalid.', cause);
+    }
+    checked = { alg, jkt, key };
+    if (checkedHeaders.size >= CHECKED_HEADERS_MAX) checkedHeaders.delete(checkedHeaders.keys().next().value!);
+    checkedHeaders.set(jwt.encodedHeader, checked);
   }
-  return key;
+  return checked;
 }
 
 /** Verifies the proof, or returns undefined when the request carries none (the caller decides if it must). */
@@ -112,24 +128,23 @@ export async function verifyDpopProof(input: DpopProofInput, settings: DpopSetti
   const proof = values[0]!.trim();
   if (proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof)) throw invalidProof('The DPoP proof is not a compact JWS.');
 
-  let jkt = '';
-  let payload: JWTPayload;
+  let jwt: ParsedJwt;
   try {
-    const keyOf = (header: { jwk?: unknown; alg?: string }) => {
-      const jwk = checkedJwk(header.jwk, header.alg);
-      jkt = jwkThumbprint(jwk);
-      return importProofKey(jwk, jkt, header.alg!);
-    };
-    ({ payload } = await jwtVerify(proof, keyOf, {
-      typ: 'dpop+jwt', // jose compares case-insensitively and accepts application/dpop+jwt
-      algorithms: [...settings.algorithms],
-      requiredClaims: ['jti', 'htm', 'htu', 'iat'],
-      currentDate: new Date(settings.now()),
-    }));
+    jwt = parseJwt(proof);
   } catch (cause) {
-    throw cause instanceof OAuthError ? cause : invalidProof('The DPoP proof is invalid.', cause);
+    throw invalidProof('The DPoP proof is invalid.', cause);
   }
-  const { jti, htm, htu, iat, ath, nonce } = payload;
+  // In jose's order: the alg allowed, the key (from the header), the signature, then the claims.
+  if (typeof jwt.header.alg !== 'string' || !settings.algorithms.includes(jwt.header.alg)) throw invalidProof('The DPoP proof is invalid.');
+  const { jkt, key } = proofHeader(jwt);
+  if (!key.verify(jwt.signingInput, jwt.signature)) throw invalidProof('The DPoP proof is invalid.', new Error('signature verification failed'));
+  try {
+    // typ compared as jose does: case-insensitively, and application/dpop+jwt accepted.
+    checkJwtClaims(jwt, { typ: 'dpop+jwt', required: ['jti', 'htm', 'htu', 'iat'], nowMs: settings.now() });
+  } catch (cause) {
+    throw invalidProof('The DPoP proof is invalid.', cause);
+  }
+  const { jti, htm, htu, iat, ath, nonce } = jwt.claims;
   if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw invalidProof('The DPoP proof jti is invalid.');
   if (htm !== input.method) throw invalidProof('The DPoP proof htm does not match the request method.');
   if (typeof htu !== 'string' || !sameResource(htu, input.url)) throw invalidProof('The DPoP proof htu does not match the request URL.');
@@ -178,8 +193,15 @@ function checkedJwk(value: unknown, alg: string | undefined): JWK {
  * fragment ignored (RFC 9449 §4.3 item 9).
  */
 export function sameResource(htu: string, requestUrl: string): boolean {
+  // The usual case, a proof naming the URL exactly as the server does: no parsing twice per request.
+  if (htu === requestUrl && htu === lastPlainUrl) return true;
   const a = URL.parse(htu);
   const b = URL.parse(requestUrl);
   if (!a || !b || (a.protocol !== 'https:' && a.protocol !== 'http:')) return false;
-  return a.protocol === b.protocol && a.host === b.host && a.pathname === b.pathname && a.username === '' && a.password === '';
+  const same = a.protocol === b.protocol && a.host === b.host && a.pathname === b.pathname && a.username === '' && a.password === '';
+  if (same && htu === requestUrl) lastPlainUrl = htu;
+  return same;
 }
+
+/** The last URL found to name itself (http or https, no user info): a proof with that exact `htu` matches it. */
+let lastPlainUrl: string | undefined;

@@ -45,7 +45,8 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
   if (!grant) throw new OAuthError('unsupported_grant_type', 'The grant type is not supported.', { field: 'grant_type' });
 
   // RFC 9449 §5: the proof first, so a nonce challenge or a bad proof spends no client assertion.
-  const proof = await verifyDpopProof({ method: 'POST', url: endpoint.url, proof: request.dpop }, { ...deps.dpop, now: () => now });
+  // (A request without a DPoP header has no proof to check: verifyDpopProof would answer undefined.)
+  const proof = request.dpop === undefined ? undefined : await verifyDpopProof({ method: 'POST', url: endpoint.url, proof: request.dpop }, { ...deps.dpop, now: () => now });
   const caller = await authenticateClient(request.client, deps, { allowPublic: grant.allowsPublicClients });
   const { client } = caller;
   if (!client.grants.includes(type)) {

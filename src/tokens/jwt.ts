@@ -1,6 +1,7 @@
 /**
- * JWT signing on `node:crypto` directly (the hot path: measured faster than going through jose);
- * every verification in the project goes through jose.
+ * JWT signing on `node:crypto` directly (the hot path: measured faster than going through jose).
+ * Verification goes through jose, except for client assertions and DPoP proofs at the token endpoint
+ * (jws-verify.ts: jose's rules on `node:crypto`, for the same reason).
  */
 import { sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { availableParallelism } from 'node:os';

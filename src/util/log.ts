@@ -9,6 +9,8 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 const SENSITIVE = /secret|token|password|authorization|cookie|code_verifier|^code$|kek|pepper|private/i;
 
 export interface Logger {
+  /** Whether `debug` writes anything: a caller can skip building fields nobody will read. */
+  readonly debugging: boolean;
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -21,6 +23,7 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...redact(fields) })}\n`);
   };
   return {
+    debugging: RANK.debug >= RANK[level],
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),

@@ -65,8 +65,8 @@ test('PJ-02 a registered JWKS: public signing keys only, supported kinds, unique
 test('PJ-02 keyFor: the key named by kid, for an alg that fits it; one kid-less key only when alone', async () => {
   const keys = clientKeys(settings());
   const source = { jwks: { keys: [esJwk, edJwk, rsJwk] } };
-  assert.equal((await keys.keyFor(source, { kid: 'es', alg: 'ES256' }))?.type, 'public');
-  assert.equal((await keys.keyFor(source, { kid: 'rs', alg: 'PS256' }))?.type, 'public');
+  assert.equal((await keys.keyFor(source, { kid: 'es', alg: 'ES256' }))?.key.type, 'public');
+  assert.equal((await keys.keyFor(source, { kid: 'rs', alg: 'PS256' }))?.key.type, 'public');
   assert.equal(await keys.keyFor(source, { kid: 'es', alg: 'RS256' }), undefined);
   assert.equal(await keys.keyFor(source, { kid: 'rs', alg: 'HS256' }), undefined);
   assert.equal(await keys.keyFor(source, { kid: 'nope', alg: 'ES256' }), undefined);

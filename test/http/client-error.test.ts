@@ -49,3 +49,17 @@ test('a malformed request gets 400 and oversized headers 431, each with Connecti
     'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
   );
 });
+
+test('a handler that throws on a request read in full is answered 500 in JSON, no stack; not taken for a hang-up', async () => {
+  router.add({ method: 'GET', path: '/throws', owner: 'test', handler: () => {
+    throw new Error('a bug in a handler');
+  } });
+  router.add({ method: 'POST', path: '/throws', owner: 'test', handler: () => {
+    throw new Error('a bug in a handler');
+  } });
+  for (const init of [{}, { method: 'POST', body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }]) {
+    const res = await fetch(`http://127.0.0.1:${port}/throws`, { ...init, signal: AbortSignal.timeout(5_000) });
+    assert.equal(res.status, 500);
+    assert.deepEqual(await res.json(), { error: 'server_error', error_description: 'An internal error occurred.' });
+  }
+});

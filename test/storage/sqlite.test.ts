@@ -42,3 +42,35 @@ test('sqlite: a write lock held past busy_timeout is UnavailableError (→ 503 +
   await store.tokens.insert(tokenRecord('p1:aa'));
   assert.equal((await store.tokens.find(['p1:aa']))?.digest, 'p1:aa');
 });
+
+test('sqlite: a replay claim whose commit fails takes nothing: the same key is claimable once the lock is free', async (t) => {
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = openSqliteStore({ dir, busyTimeoutMs: 20 });
+  t.after(() => store.close());
+  const other = new DatabaseSync(`${dir}/keymint.db`);
+  t.after(() => other.close());
+  other.exec('BEGIN IMMEDIATE');
+  await assert.rejects(store.replays.claim('dpop:k', 2_000, 1_000), UnavailableError);
+  other.exec('ROLLBACK');
+  assert.equal(await store.replays.claim('dpop:k', 2_000, 1_000), true);
+  assert.equal(await store.replays.claim('dpop:k', 2_000, 1_000), false);
+});
+
+test('sqlite: live claims of the keyed replays table (schema 8) survive the move to the log', async (t) => {
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const before = openSqliteStore({ dir });
+  await before.close();
+  // Back to the shape of schema 8, with one live claim in it.
+  const raw = new DatabaseSync(`${dir}/keymint.db`);
+  raw.exec(`DELETE FROM schema_migrations WHERE version = 9; DROP TABLE replays;
+    CREATE TABLE replays (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+    CREATE INDEX replays_expires ON replays (expires_at);
+    INSERT INTO replays VALUES ('dpop:old', 2000);`);
+  raw.close();
+  const after = openSqliteStore({ dir });
+  t.after(() => after.close());
+  assert.equal(await after.replays.claim('dpop:old', 2_000, 1_000), false, 'still taken');
+  assert.equal(await after.replays.claim('dpop:new', 2_000, 1_000), true);
+});

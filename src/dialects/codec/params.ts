@@ -21,7 +21,7 @@ const duplicate = (field: string): OAuthError =>
 export function parseForm(body: Buffer | string, repeatable: readonly string[] = []): Params {
   const text = typeof body === 'string' ? body : utf8(body);
   const out = emptyParams();
-  for (const [name, value] of new URLSearchParams(text)) {
+  for (const [name, value] of formPairs(text)) {
     if (repeatable.includes(name)) {
       const list = (out[name] ??= []) as string[];
       list.push(value);
@@ -31,6 +31,23 @@ export function parseForm(body: Buffer | string, repeatable: readonly string[] =
     }
   }
   return out;
+}
+
+/**
+ * The name/value pairs of a form body, as URLSearchParams reads them (WHATWG URL §5.1). A body with
+ * no `%` and no `+` has nothing to decode, so splitting it at `&` and the first `=` gives the same
+ * pairs without building a URLSearchParams (the usual token request: `grant_type=client_credentials`);
+ * a lone surrogate (a string body only: a Buffer was decoded strictly) goes the standard way too.
+ */
+function formPairs(text: string): Iterable<[string, string]> {
+  if (text.includes('%') || text.includes('+') || !text.isWellFormed()) return new URLSearchParams(text);
+  const pairs: Array<[string, string]> = [];
+  for (const part of text.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
+  }
+  return pairs;
 }
 
 /**

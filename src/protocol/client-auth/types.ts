@@ -4,8 +4,8 @@
  * its method; the method's `authenticate` proves who the client is. Adding a method is one file that
  * exports one `ClientAuthMethod` plus one line in the registry (./index.ts).
  */
-import type { CryptoKey } from 'jose';
 import type { ClientRecord } from '../../storage/types.ts';
+import type { JwsVerifyKey } from '../../tokens/jws-verify.ts';
 import type { ClientAssertionSettings } from '../client-assertion.ts';
 
 /** Client credentials as presented, by method. `clientId` is absent only when the request named no client. */
@@ -38,7 +38,7 @@ export interface ClientVerifier {
   /** Looks up a client without a secret (public clients only). */
   find(clientId: string): Promise<ClientRecord | undefined>;
   /** The client's registered key for an assertion's header, or undefined (no such key, an alg that does not fit it). */
-  assertionKey(client: ClientRecord, header: { readonly kid: string | undefined; readonly alg: string }): Promise<CryptoKey | undefined>;
+  assertionKey(client: ClientRecord, header: { readonly kid: string | undefined; readonly alg: string }): Promise<JwsVerifyKey | undefined>;
   /** What client assertions are checked against (audiences, algorithms, lifetime, the replay guard). */
   readonly assertions: ClientAssertionSettings;
 }

@@ -191,6 +191,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_action ON audit (action, seq);
     `,
   },
+  {
+    version: 9,
+    name: 'replay-log',
+    // One-time keys as an append-only log (replays.ts): no index on the random key, whose page
+    // writes cost more than the claim. Live claims of the old table are carried over; a process of
+    // an older version still on the file fails its claims (no table of that shape) rather than
+    // miss those of this one.
+    sql: `
+      CREATE TABLE replay_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO replay_log (key, expires_at) SELECT key, expires_at FROM replays ORDER BY expires_at;
+      DROP TABLE replays;
+      ALTER TABLE replay_log RENAME TO replays;
+      CREATE INDEX replays_expires ON replays (expires_at);
+    `,
+  },
 ];
 
 /** Applies pending migrations; safe to run from several processes at once. Returns the versions applied. */

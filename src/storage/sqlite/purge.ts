@@ -13,11 +13,14 @@ import { purgeSql } from '../sql/purge.ts';
 import { PURGE_TABLES, type PurgeRepo, type PurgeTable } from '../types.ts';
 import type { Db, Statement } from './db.ts';
 
+/** SQLite's `replays` is a log keyed by `seq`, with no index on `key` (replays.ts): rows go by `seq`. */
+const REPLAYS_PURGE = 'DELETE FROM replays WHERE seq IN (SELECT seq FROM replays WHERE expires_at < ? LIMIT ?)';
+
 /** The most rows one SQLite purge batch deletes, whatever `purgeBatchSize` asks. */
 export const SQLITE_PURGE_BATCH = 100;
 
 export function sqlitePurge(db: Db): PurgeRepo {
-  const statements = new Map<PurgeTable, Statement<never>>(PURGE_TABLES.map((t) => [t, db.prepare(purgeSql(t, '?', '?'))]));
+  const statements = new Map<PurgeTable, Statement<never>>(PURGE_TABLES.map((t) => [t, db.prepare(t === 'replays' ? REPLAYS_PURGE : purgeSql(t, '?', '?'))]));
   let running = false;
   return {
     maxBatch: SQLITE_PURGE_BATCH,

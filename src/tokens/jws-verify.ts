@@ -1,0 +1,211 @@
+/**
+ * Compact JWS (and JWT) verification on `node:crypto` with a cached `KeyObject`, for the checks a
+ * token request pays on every call: `private_key_jwt` assertions and DPoP proofs. jose's `jwtVerify`
+ * goes through WebCrypto (a CryptoKey, a job and a promise per signature) and re-parses what the
+ * caller already parsed; here the key is imported and checked against its alg once, and each token is
+ * split and parsed once.
+ *
+ * The rules are jose's (`compactVerify` + `jwtVerify`), none dropped: three base64url segments;
+ * header and claims set strict UTF-8 JSON objects; `alg` a non-empty string from the caller's list;
+ * `crit` a non-empty array of distinct non-empty strings naming only parameters understood here
+ * (`b64`, which must then be present, and true: a JWT never has an unencoded payload); the key of the
+ * family, curve and size the alg needs (RSA ≥ 2048 bits), a JWK's `key_ops` including `verify`; an
+ * ECDSA signature of exactly the curve's length; `typ`, required claims and the time claims as
+ * `checkJwtClaims` says. Anything else about a token is the caller's (issuer, audience, `jti`, ...).
+ */
+import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
+
+/** Why a token failed; the message names the rule, never the input. */
+export class JwsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JwsError';
+  }
+}
+
+/** A compact JWS split, its header and claims set parsed (not yet verified). */
+export interface ParsedJwt {
+  readonly header: Readonly<Record<string, unknown>>;
+  /** The first segment as sent (equal strings: equal headers, which callers may cache by). */
+  readonly encodedHeader: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** `header.payload`, the bytes the signature covers. */
+  readonly signingInput: string;
+  readonly signature: Buffer;
+}
+
+const COMPACT = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function jsonObject(segment: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+  } catch {
+    throw new JwsError(`the ${what} is not base64url JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JwsError(`the ${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** RFC 7515 §4.1.11 as jose applies it to JWTs: only `b64` is understood, and a JWT keeps it true. */
+function checkCrit(header: Record<string, unknown>): void {
+  const { crit } = header;
+  if (crit === undefined) return;
+  if (!Array.isArray(crit) || crit.length === 0 || crit.some((p) => typeof p !== 'string' || p === '') || new Set(crit).size !== crit.length) {
+    throw new JwsError('crit is not an array of distinct non-empty strings');
+  }
+  for (const parameter of crit) {
+    if (parameter !== 'b64') throw new JwsError('crit names a parameter that is not understood');
+    if (header.b64 === undefined) throw new JwsError('crit names a parameter that is missing');
+    if (typeof header.b64 !== 'boolean') throw new JwsError('b64 is not a boolean');
+    if (!header.b64) throw new JwsError('a JWT must not have an unencoded payload');
+  }
+}
+
+/**
+ * Parsed headers by their encoded form: one client sends the same header on every assertion or proof
+ * (a proof's carries its whole `jwk`), so it is decoded once. Frozen, as callers share them. Bounded;
+ * oldest dropped.
+ */
+const headers = new Map<string, Readonly<Record<string, unknown>>>();
+const HEADERS_MAX = 1000;
+
+function parsedHeader(encoded: string): Readonly<Record<string, unknown>> {
+  let header = headers.get(encoded);
+  if (!header) {
+    const parsed = jsonObject(encoded, 'header');
+    checkCrit(parsed);
+    for (const value of Object.values(parsed)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+    header = Object.freeze(parsed);
+    if (headers.size >= HEADERS_MAX) headers.delete(headers.keys().next().value!);
+    headers.set(encoded, header);
+  }
+  return header;
+}
+
+/** Splits and parses a compact JWT: header and claims set JSON objects, `crit` understood. */
+export function parseJwt(token: string): ParsedJwt {
+  const parts = COMPACT.exec(token);
+  if (!parts) throw new JwsError('not a compact JWS');
+  const [, encodedHeader, payload, signature] = parts as unknown as [string, string, string, string];
+  // A length of 4n+1 is no base64url (Buffer would drop the last character; jose refuses it).
+  if (encodedHeader.length % 4 === 1 || payload.length % 4 === 1 || signature.length % 4 === 1) throw new JwsError('not a compact JWS');
+  return { header: parsedHeader(encodedHeader), encodedHeader, claims: jsonObject(payload, 'claims set'), signingInput: `${encodedHeader}.${payload}`, signature: Buffer.from(signature, 'base64url') };
+}
+
+/** What verifies one alg: the digest and the `verify` options; ECDSA signatures have a fixed length. */
+interface AlgSpec {
+  readonly kty: 'EC' | 'OKP' | 'RSA';
+  readonly hash: string | null;
+  readonly crv?: string;
+  readonly curve?: string;
+  readonly signatureBytes?: number;
+  readonly pss?: number;
+}
+
+const ALGS: Readonly<Record<string, AlgSpec>> = {
+  ES256: { kty: 'EC', hash: 'sha256', crv: 'P-256', curve: 'prime256v1', signatureBytes: 64 },
+  ES384: { kty: 'EC', hash: 'sha384', crv: 'P-384', curve: 'secp384r1', signatureBytes: 96 },
+  ES512: { kty: 'EC', hash: 'sha512', crv: 'P-521', curve: 'secp521r1', signatureBytes: 132 },
+  EdDSA: { kty: 'OKP', hash: null, crv: 'Ed25519' },
+  Ed25519: { kty: 'OKP', hash: null, crv: 'Ed25519' },
+  RS256: { kty: 'RSA', hash: 'sha256' },
+  RS384: { kty: 'RSA', hash: 'sha384' },
+  RS512: { kty: 'RSA', hash: 'sha512' },
+  PS256: { kty: 'RSA', hash: 'sha256', pss: 32 },
+  PS384: { kty: 'RSA', hash: 'sha384', pss: 48 },
+  PS512: { kty: 'RSA', hash: 'sha512', pss: 64 },
+};
+
+/** A public key imported and checked for one alg: verifying costs the signature check alone. */
+export interface JwsVerifyKey {
+  readonly alg: string;
+  readonly key: KeyObject;
+  /** Whether `signature` is a valid signature of `signingInput` under this key and alg. */
+  verify(signingInput: string, signature: Buffer): boolean;
+}
+
+/**
+ * Imports a public JWK for `alg`, with the checks WebCrypto makes when jose imports it: the key type
+ * and curve of the alg, RSA of at least 2048 bits, `key_ops` (when present) allowing `verify`. Throws
+ * `JwsError` for an alg not verified here (`none`, HS*, anything unknown) or a key that does not fit.
+ * The JWK's `alg` and `use` are the caller's to judge (jose ignores them too).
+ */
+export function jwsVerifyKey(jwk: Readonly<Record<string, unknown>>, alg: string): JwsVerifyKey {
+  const spec = Object.hasOwn(ALGS, alg) ? ALGS[alg] : undefined;
+  if (!spec) throw new JwsError('the alg is not an asymmetric JWS algorithm');
+  if (jwk.kty !== spec.kty || (spec.crv !== undefined && jwk.crv !== spec.crv)) throw new JwsError('the key does not fit the alg');
+  if (jwk.key_ops !== undefined && (!Array.isArray(jwk.key_ops) || !jwk.key_ops.includes('verify'))) throw new JwsError('the key may not verify');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, n: jwk.n, e: jwk.e } as never, format: 'jwk' });
+  } catch {
+    throw new JwsError('the key cannot be imported');
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  const fits =
+    spec.kty === 'RSA' ? key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048
+    : spec.kty === 'EC' ? key.asymmetricKeyType === 'ec' && details.namedCurve === spec.curve
+    : key.asymmetricKeyType === 'ed25519';
+  if (!fits) throw new JwsError('the key does not fit the alg');
+  // The KeyObject itself wherever the alg allows: an options object ({ key, dsaEncoding }) costs
+  // Node two internal exceptions per call (it probes for a KeyObject and a CryptoKey first), a third
+  // of an ES256 verification. ECDSA signatures are turned into DER instead, the default encoding.
+  const input = spec.pss !== undefined ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pss } : key;
+  return {
+    alg,
+    key,
+    verify(signingInput, signature) {
+      if (spec.signatureBytes !== undefined && signature.length !== spec.signatureBytes) return false;
+      try {
+        return verify(spec.hash, Buffer.from(signingInput, 'latin1'), input, spec.signatureBytes === undefined ? signature : derSignature(signature));
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** ASN.1 DER of an unsigned big-endian integer: leading zeros dropped, one added when the top bit is set. */
+function derInteger(bytes: Buffer): Buffer {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  const value = bytes.subarray(i);
+  return Buffer.concat([Buffer.from([0x02, value.length + (value[0]! & 0x80 ? 1 : 0)]), value[0]! & 0x80 ? Buffer.from([0]) : Buffer.alloc(0), value]);
+}
+
+/** A JWS ECDSA signature (r ‖ s, RFC 7518 §3.4) as the DER `SEQUENCE { r, s }` OpenSSL verifies. */
+export function derSignature(p1363: Buffer): Buffer {
+  const half = p1363.length / 2;
+  const body = Buffer.concat([derInteger(p1363.subarray(0, half)), derInteger(p1363.subarray(half))]);
+  return Buffer.concat([Buffer.from(body.length < 0x80 ? [0x30, body.length] : [0x30, 0x81, body.length]), body]);
+}
+
+export interface JwtClaimRules {
+  /** Accepted `typ`, compared as jose does: case-insensitively, `application/` implied. */
+  readonly typ?: string;
+  /** Claims that must be present (own members). */
+  readonly required?: readonly string[];
+  /** Seconds of leeway on `exp` and `nbf`. */
+  readonly clockToleranceSeconds?: number;
+  readonly nowMs: number;
+}
+
+const normalTyp = (typ: string): string => (typ.includes('/') ? typ.toLowerCase() : `application/${typ.toLowerCase()}`);
+
+/**
+ * jose's claim checks of `jwtVerify`: `typ` when asked; every required claim present; `iat`, `nbf`,
+ * `exp` numbers when present; `nbf` not after now, `exp` after now (each within the tolerance).
+ */
+export function checkJwtClaims(jwt: ParsedJwt, rules: JwtClaimRules): void {
+  const { header, claims } = jwt;
+  if (rules.typ !== undefined && (typeof header.typ !== 'string' || normalTyp(header.typ) !== normalTyp(rules.typ))) throw new JwsError('unexpected typ');
+  for (const claim of rules.required ?? []) if (!Object.hasOwn(claims, claim)) throw new JwsError('a required claim is missing');
+  for (const claim of ['iat', 'nbf', 'exp']) if (claims[claim] !== undefined && typeof claims[claim] !== 'number') throw new JwsError('a time claim is not a number');
+  const now = Math.floor(rules.nowMs / 1000);
+  const tolerance = rules.clockToleranceSeconds ?? 0;
+  const { nbf, exp } = claims as { nbf?: number; exp?: number };
+  if (nbf !== undefined && nbf > now + tolerance) throw new JwsError('not yet valid');
+  if (exp !== undefined && exp <= now - tolerance) throw new JwsError('expired');
+}
