@@ -63,6 +63,27 @@ function checkCrit(header: Record<string, unknown>): void {
   }
 }
 
+/**
+ * Parsed headers by their encoded form: one client sends the same header on every assertion or proof
+ * (a proof's carries its whole `jwk`), so it is decoded once. Frozen, as callers share them. Bounded;
+ * oldest dropped.
+ */
+const headers = new Map<string, Readonly<Record<string, unknown>>>();
+const HEADERS_MAX = 1000;
+
+function parsedHeader(encoded: string): Readonly<Record<string, unknown>> {
+  let header = headers.get(encoded);
+  if (!header) {
+    const parsed = jsonObject(encoded, 'header');
+    checkCrit(parsed);
+    for (const value of Object.values(parsed)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+    header = Object.freeze(parsed);
+    if (headers.size >= HEADERS_MAX) headers.delete(headers.keys().next().value!);
+    headers.set(encoded, header);
+  }
+  return header;
+}
+
 /** Splits and parses a compact JWT: header and claims set JSON objects, `crit` understood. */
 export function parseJwt(token: string): ParsedJwt {
   const parts = COMPACT.exec(token);
@@ -70,9 +91,7 @@ export function parseJwt(token: string): ParsedJwt {
   const [, encodedHeader, payload, signature] = parts as unknown as [string, string, string, string];
   // A length of 4n+1 is no base64url (Buffer would drop the last character; jose refuses it).
   if (encodedHeader.length % 4 === 1 || payload.length % 4 === 1 || signature.length % 4 === 1) throw new JwsError('not a compact JWS');
-  const header = jsonObject(encodedHeader, 'header');
-  checkCrit(header);
-  return { header, encodedHeader, claims: jsonObject(payload, 'claims set'), signingInput: `${encodedHeader}.${payload}`, signature: Buffer.from(signature, 'base64url') };
+  return { header: parsedHeader(encodedHeader), encodedHeader, claims: jsonObject(payload, 'claims set'), signingInput: `${encodedHeader}.${payload}`, signature: Buffer.from(signature, 'base64url') };
 }
 
 /** What verifies one alg: the digest and the `verify` options; ECDSA signatures have a fixed length. */

@@ -35,7 +35,9 @@ interface Pending {
 const SWEEP_STEP = 64;
 
 export function sqliteReplays(db: Db): ReplayRepo {
-  const append = db.prepare<{ seq: number }>('INSERT INTO replays (key, expires_at) VALUES (?, ?) RETURNING seq');
+  const append = db.prepare('INSERT INTO replays (key, expires_at) VALUES (?, ?)');
+  // The last of this transaction's rows (RETURNING on each insert costs more than the insert).
+  const lastAppended = db.prepare<{ seq: number }>('SELECT last_insert_rowid() AS seq');
   const unread = db.prepare<{ seq: number; key: string; expires_at: number }>('SELECT seq, key, expires_at FROM replays WHERE seq > ? ORDER BY seq');
   /** Key → until when it is taken: every row of the log up to `readTo`. */
   const taken = new Map<string, number>();
@@ -70,25 +72,25 @@ export function sqliteReplays(db: Db): ReplayRepo {
     const batch = pending;
     pending = [];
     let won: boolean[];
-    let appended: Array<readonly [string, number, number]>;
+    let appended: Map<string, number>;
+    let lastSeq: number | undefined;
     db.exec('PRAGMA synchronous = NORMAL');
     try {
-      ({ won, appended } = db.immediate(() => {
+      ({ won, appended, lastSeq } = db.immediate(() => {
         // Rows others committed are facts whatever becomes of this transaction: read them in.
         for (const row of unread.all(readTo)) {
           take(row.key, row.expires_at);
           readTo = row.seq;
         }
         const mine = new Map<string, number>();
-        const rows: Array<readonly [string, number, number]> = [];
         const results = batch.map((p) => {
           const held = mine.get(p.key) ?? taken.get(p.key);
           if (held !== undefined && held > p.at) return false;
           mine.set(p.key, p.expiresAt);
-          rows.push([p.key, p.expiresAt, append.get(p.key, p.expiresAt)!.seq]);
+          append.run(p.key, p.expiresAt);
           return true;
         });
-        return { won: results, appended: rows };
+        return { won: results, appended: mine, lastSeq: mine.size > 0 ? lastAppended.get()!.seq : undefined };
       }));
     } catch (err) {
       for (const p of batch) p.reject(err);
@@ -97,10 +99,8 @@ export function sqliteReplays(db: Db): ReplayRepo {
       db.exec('PRAGMA synchronous = FULL');
     }
     // Committed: this process's own rows are read (no one else wrote in between: the lock was held).
-    for (const [key, until, seq] of appended) {
-      take(key, until);
-      readTo = seq;
-    }
+    for (const [key, until] of appended) take(key, until);
+    if (lastSeq !== undefined) readTo = lastSeq;
     sweepSome(batch[0]!.at);
     batch.forEach((p, i) => p.resolve(won[i]!));
   };
