@@ -5,8 +5,8 @@
  */
 import { accessSync, constants, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Document, isScalar, visit } from 'yaml';
 import { ConfigFileError, loadConfigFile, type ParsedConfigFile } from '../config/file.ts';
+import { yaml } from '../config/yaml.ts';
 import { checkSteps, converge, StepError } from '../credentials/apply/converge.ts';
 import { exportFile } from '../credentials/apply/export.ts';
 import { plan, PlanError, type Plan, type ResolvedSecret, type Step } from '../credentials/apply/plan.ts';
@@ -192,6 +192,8 @@ export const exportCommand: Command = {
 
 /** YAML with short lists inline (`scopes: [a, b]`), no line folding. */
 export function exportYaml(file: ReturnType<typeof exportFile>): string {
+  // Loaded here, not imported: every command's module is loaded at start, and `keymint sandbox` has no use for it.
+  const { Document, isScalar, visit } = yaml();
   const doc = new Document(file);
   visit(doc, {
     Seq(_key, node) {

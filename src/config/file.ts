@@ -2,13 +2,16 @@
  * The configuration file: clients declared as code (`keymint apply`, `keymint export`) and, with a
  * `sandbox` section, the sandbox file (`keymint sandbox --file`, `startSandbox`). YAML or JSON (a
  * JSON document is read by the same YAML 1.2 parser, so both report lines and refuse duplicate keys).
+ * A valid `.json` file skips that parser (loading it costs more CPU than the rest of the reading): JSON.parse
+ * and a scan for duplicate keys give the same value, and the parser is loaded only to say where a problem is.
  * The one JSON Schema, `schema/keymint.config.schema.json`, shipped in the package for editors, is
  * what checks it; a few rules a schema cannot say well are checked after it. A bad file throws one
  * ConfigFileError naming the file, line, column and field.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
 import { schemaChecker, type FieldPath } from './schema-check.ts';
+import { yaml } from './yaml.ts';
 
 export type { FieldPath } from './schema-check.ts';
 
@@ -110,31 +113,21 @@ export function fieldName(field: FieldPath): string {
 /** Parses and checks a configuration file's text; throws ConfigFileError on the first problem. */
 export function parseConfigFile(text: string, options: ParseConfigFileOptions = {}): ParsedConfigFile {
   const path = options.path ?? 'keymint.yaml';
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
-  const at = (offset: number) => lines.linePos(offset);
-  if (/\.json$/i.test(path)) strictJson(text, path, at);
-  const syntax = doc.errors[0] ?? doc.warnings[0];
-  if (syntax) {
-    const { line, col } = at(syntax.pos[0]);
-    throw new ConfigFileError(path, line, col, '', syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
-  }
+  const json = /\.json$/i.test(path) ? plainJson(text) : undefined;
+  // The YAML document, for positions; a plain JSON text is read again only when one is asked for
+  // (the parser then finds no problem in it: see plainJson).
+  let read = json === undefined ? readYaml(text, path) : undefined;
+  const value = json === undefined ? read!.value : json.value;
   const position = (field: FieldPath, atKey = false): { line: number; col: number } => {
-    const { node, key } = nodeAt(doc, field);
+    read ??= readYaml(text, path);
+    const { node, key } = nodeAt(read.doc, field);
     const range = (atKey && key ? key : node)?.range;
-    return range ? at(range[0]) : { line: 1, col: 1 };
+    return range ? read.at(range[0]) : { line: 1, col: 1 };
   };
   const error = (field: FieldPath, message: string, atKey = false): ConfigFileError => {
     const { line, col } = position(field, atKey);
     return new ConfigFileError(path, line, col, fieldName(field), message);
   };
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch {
-    // The one failure left after parsing: aliases that would expand past maxAliasCount.
-    throw new ConfigFileError(path, 1, 1, '', 'too many alias expansions (at most 100); write the values out');
-  }
   if (value === null || value === undefined) throw new ConfigFileError(path, 1, 1, '', 'the file is empty; a configuration file starts with `version: 1`');
   const problem = schemaCheck(value);
   if (problem) throw error(problem.path, problem.message, problem.atKey);
@@ -183,6 +176,26 @@ export function loadConfigFile(path: string, options: Omit<ParseConfigFileOption
   return parseConfigFile(text, { ...options, path });
 }
 
+/** The text through the YAML parser: its value and where each node is; throws ConfigFileError for bad syntax. */
+function readYaml(text: string, path: string): { value: unknown; doc: Document; at: (offset: number) => { line: number; col: number } } {
+  const { LineCounter, parseDocument } = yaml();
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const at = (offset: number) => lines.linePos(offset);
+  if (/\.json$/i.test(path)) strictJson(text, path, at);
+  const syntax = doc.errors[0] ?? doc.warnings[0];
+  if (syntax) {
+    const { line, col } = at(syntax.pos[0]);
+    throw new ConfigFileError(path, line, col, '', syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
+  }
+  try {
+    return { value: doc.toJS({ maxAliasCount: 100 }), doc, at };
+  } catch {
+    // The one failure left after parsing: aliases that would expand past maxAliasCount.
+    throw new ConfigFileError(path, 1, 1, '', 'too many alias expansions (at most 100); write the values out');
+  }
+}
+
 /** A `.json` file is JSON: what YAML would forgive (trailing commas, comments, bare words) is refused. */
 function strictJson(text: string, path: string, at: (offset: number) => { line: number; col: number }): void {
   try {
@@ -195,8 +208,54 @@ function strictJson(text: string, path: string, at: (offset: number) => { line: 
   }
 }
 
+/**
+ * A `.json` file's value without the YAML parser, when the parser would read the same value and
+ * find no problem: a mapping that JSON.parse accepts, no key twice in one object (JSON.parse keeps
+ * the last, the parser refuses) and no lone carriage return (whitespace to JSON, not to YAML).
+ * Anything else (a syntax error, another top-level value) goes through the parser, which reports it.
+ */
+function plainJson(text: string): { value: unknown } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  if (/\r(?!\n)/.test(text) || repeatsAKey(text)) return undefined;
+  return { value };
+}
+
+/** Whether an object in valid JSON text has a key twice (compared decoded, as `"a"` and `"\u0061"`). */
+function repeatsAKey(text: string): boolean {
+  // Per open bracket: the keys seen so far for `{`, undefined for `[`.
+  const open: Array<Set<string> | undefined> = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') open.push(new Set());
+    else if (c === '[') open.push(undefined);
+    else if (c === '}' || c === ']') open.pop();
+    else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      let next = end + 1;
+      while (text[next] === ' ' || text[next] === '\t' || text[next] === '\n' || text[next] === '\r') next++;
+      if (text[next] === ':') {
+        const raw = text.slice(i, end + 1);
+        const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        const keys = open.at(-1)!;
+        if (keys.has(key)) return true;
+        keys.add(key);
+      }
+      i = end;
+    }
+  }
+  return false;
+}
+
 /** The node at `field`, or the nearest present parent's; with the key node when the last step is a map key. */
 function nodeAt(doc: Document, field: FieldPath): { node: YamlNode | undefined; key: YamlNode | undefined } {
+  const { isMap } = yaml();
   let node = doc.contents as YamlNode | null;
   let key: YamlNode | undefined;
   for (const step of field) {
