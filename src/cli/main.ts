@@ -7,8 +7,8 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, OPTIONS, type Config, type RawConfig } from '../config/index.ts';
 import { ConsoleUserError, ConsoleUserNotFoundError } from '../console/users.ts';
-// The error classes from where they are defined, and the core when a command opens it: a command
-// that needs neither (`keymint sandbox`, `--help`) does not load the service to start.
+// The client errors from their light module, and the core only when a command opens it (withCore):
+// `--help` loads no service, and `keymint sandbox` loads it itself, after starting its signing key.
 import { ClientInputError, ClientNotFoundError } from '../credentials/client-rules.ts';
 import type { KeymintCore } from '../core.ts';
 import { CliError, EXIT, type Command, type CommandContext, type Flags } from './command.ts';

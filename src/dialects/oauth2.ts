@@ -114,10 +114,14 @@ export const oauth2 = {
   decode(req: HttpRequest): TokenRequest {
     const params = readBody(req);
     rejectQueryCredentials(req, params);
-    const lists = Object.fromEntries(REPEATABLE_PARAMETERS.map((name) => [name, takeList(params, name)]).filter(([, values]) => values!.length > 0));
+    let lists: Record<string, string[]> | undefined;
+    for (const name of REPEATABLE_PARAMETERS) {
+      const values = takeList(params, name);
+      if (values.length > 0) (lists ??= {})[name] = values;
+    }
     const fields = stringParams(params);
-    for (const [name, value] of Object.entries(params)) {
-      if (typeof value !== 'string') {
+    for (const name in params) {
+      if (typeof params[name] !== 'string') {
         throw new OAuthError('invalid_request', 'Every request parameter must be a string.', { field: name, reason: 'not_string' });
       }
     }
@@ -125,7 +129,7 @@ export const oauth2 = {
     return {
       grantType: fields.grant_type,
       params: fields,
-      ...(Object.keys(lists).length === 0 ? {} : { lists }),
+      ...(lists === undefined ? {} : { lists }),
       client: presentedClient(req, fields, { assertions: true }),
       ...(dpop === undefined || dpop.length === 0 ? {} : { dpop }),
     };

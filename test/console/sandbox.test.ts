@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { describeSandbox } from '../../src/cli/sandbox.ts';
 import { startSandbox, type Sandbox } from '../../src/start-sandbox.ts';
 import { basic, startServer } from '../support/harness.ts';
 import { Browser, PASSWORD, signedIn } from './support.ts';
@@ -41,6 +42,12 @@ test('the sandbox prints a one-time link for the console admin it created; the l
   assert.equal(sb.console!.url, `${sb.issuer}/console/`);
   assert.match(sb.console!.link, new RegExp(`^${sb.issuer}/console/link\\?token=kml_[A-Za-z0-9]{43}$`));
   assert.ok(Date.parse(sb.console!.linkExpiresAt) > Date.now() + 50 * 60_000);
+  // What keymint sandbox --console prints.
+  assert.ok(
+    describeSandbox(sb, new Set()).endsWith(
+      `console: ${sb.issuer}/console/ (its Sandbox page shows and changes the faults and the clock)\n  first sign-in as admin, once, until ${sb.console!.linkExpiresAt}:\n  ${sb.console!.link}\nCtrl-C stops it.\n`,
+    ),
+  );
   const again = new Browser(sb.url);
   const res = await again.redeem(new URL(sb.console!.link).searchParams.get('token')!);
   assert.equal(res.status, 400, 'spent already');
@@ -208,4 +215,12 @@ test('SB-01 keymint serve --console: no Sandbox link, and every panel path is a 
     assert.match(await res.text(), /data-error="404"/);
   }
   assert.equal((await fetch(`${server.url}/_sandbox`)).status, 404);
+});
+
+test('a sandbox without console: true serves no console', async (t) => {
+  const plain = await startSandbox({});
+  t.after(() => plain.close());
+  assert.equal(plain.console, undefined);
+  assert.equal((await fetch(`${plain.url}/console/sign-in`)).status, 404);
+  assert.equal((await fetch(`${plain.url}/console/sandbox`)).status, 404);
 });
