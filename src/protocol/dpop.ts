@@ -12,7 +12,7 @@
  * This does NOT decide whether DPoP is required for a client, bind the token (the caller puts the
  * returned `jkt` in `cnf`), or check a refresh token's binding: those belong to the token endpoint.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { checkJwtClaims, jwsVerifyKey, parseJwt, type JwsVerifyKey, type ParsedJwt } from '../tokens/jws-verify.ts';
 import { OAuthError } from '../wire/errors.ts';
@@ -166,7 +166,7 @@ export async function verifyDpopProof(input: DpopProofInput, settings: DpopSetti
   }
 
   const lastAcceptedMs = (iat + settings.proofMaxAgeSeconds + tolerance + 1) * 1000;
-  const replayKey = `dpop:${createHash('sha256').update(jkt).update('\0').update(jti).digest('base64url')}`;
+  const replayKey = `dpop:${hash('sha256', `${jkt}\0${jti}`, 'base64url')}`;
   if (!(await settings.replay.claim(replayKey, lastAcceptedMs))) throw invalidProof('The DPoP proof was already used.');
   return { jkt, freshNonce };
 }
