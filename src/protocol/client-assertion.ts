@@ -88,7 +88,8 @@ const audienceAccepted = (aud: unknown, accepted: readonly string[]): boolean =>
  * decides everything else.
  */
 export function assertionSubject(assertion: string | undefined): string | undefined {
-  if (assertion === undefined || assertion.length > MAX_ASSERTION_LENGTH || !COMPACT_JWS.test(assertion)) return undefined;
+  // parseJwt checks the compact form: no second pass over the assertion here.
+  if (assertion === undefined || assertion.length > MAX_ASSERTION_LENGTH) return undefined;
   try {
     const { sub } = parsedAssertion(assertion).claims;
     return typeof sub === 'string' && sub !== '' && sub.length <= 256 ? sub : undefined;
@@ -109,13 +110,14 @@ export async function verifyClientAssertion(
   if (presented.assertionType !== JWT_BEARER_ASSERTION_TYPE) throw invalidClient({ reason: 'malformed', field: 'client_assertion_type' });
   const assertion = presented.assertion;
   if (assertion === undefined) throw invalidClient({ reason: 'missing', field: 'client_assertion' });
-  if (assertion.length > MAX_ASSERTION_LENGTH || !COMPACT_JWS.test(assertion)) throw invalidClient({ reason: 'malformed', field: 'client_assertion' });
+  if (assertion.length > MAX_ASSERTION_LENGTH) throw invalidClient({ reason: 'malformed', field: 'client_assertion' });
 
   let jwt: ParsedJwt;
   try {
+    // parseJwt checks the compact form itself (the form is looked at again only when it failed).
     jwt = parsedAssertion(assertion);
   } catch (cause) {
-    throw invalidClient({ reason: 'malformed', field: 'client_assertion', cause });
+    throw invalidClient(COMPACT_JWS.test(assertion) ? { reason: 'malformed', field: 'client_assertion', cause } : { reason: 'malformed', field: 'client_assertion' });
   }
   const { alg, kid } = jwt.header;
   const { sub: subject, iss, aud, jti, iat } = jwt.claims;

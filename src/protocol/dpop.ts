@@ -126,13 +126,14 @@ export async function verifyDpopProof(input: DpopProofInput, settings: DpopSetti
   if (values.length === 0) return undefined;
   if (values.length > 1) throw invalidProof('More than one DPoP header.');
   const proof = values[0]!.trim();
-  if (proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof)) throw invalidProof('The DPoP proof is not a compact JWS.');
+  if (proof.length > MAX_PROOF_LENGTH) throw invalidProof('The DPoP proof is not a compact JWS.');
 
   let jwt: ParsedJwt;
   try {
     jwt = parseJwt(proof);
   } catch (cause) {
-    throw invalidProof('The DPoP proof is invalid.', cause);
+    // parseJwt checks the compact form itself: the form is looked at again only to say what failed.
+    throw invalidProof(COMPACT_JWS.test(proof) ? 'The DPoP proof is invalid.' : 'The DPoP proof is not a compact JWS.', cause);
   }
   // In jose's order: the alg allowed, the key (from the header), the signature, then the claims.
   if (typeof jwt.header.alg !== 'string' || !settings.algorithms.includes(jwt.header.alg)) throw invalidProof('The DPoP proof is invalid.');

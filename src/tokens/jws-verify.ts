@@ -91,7 +91,7 @@ export function parseJwt(token: string): ParsedJwt {
   const [, encodedHeader, payload, signature] = parts as unknown as [string, string, string, string];
   // A length of 4n+1 is no base64url (Buffer would drop the last character; jose refuses it).
   if (encodedHeader.length % 4 === 1 || payload.length % 4 === 1 || signature.length % 4 === 1) throw new JwsError('not a compact JWS');
-  return { header: parsedHeader(encodedHeader), encodedHeader, claims: jsonObject(payload, 'claims set'), signingInput: `${encodedHeader}.${payload}`, signature: Buffer.from(signature, 'base64url') };
+  return { header: parsedHeader(encodedHeader), encodedHeader, claims: jsonObject(payload, 'claims set'), signingInput: token.slice(0, encodedHeader.length + 1 + payload.length), signature: Buffer.from(signature, 'base64url') };
 }
 
 /** What verifies one alg: the digest and the `verify` options; ECDSA signatures have a fixed length. */
@@ -192,6 +192,8 @@ export interface JwtClaimRules {
   readonly nowMs: number;
 }
 
+const TIME_CLAIMS = ['iat', 'nbf', 'exp'] as const;
+
 const normalTyp = (typ: string): string => (typ.includes('/') ? typ.toLowerCase() : `application/${typ.toLowerCase()}`);
 
 /**
@@ -200,9 +202,10 @@ const normalTyp = (typ: string): string => (typ.includes('/') ? typ.toLowerCase(
  */
 export function checkJwtClaims(jwt: ParsedJwt, rules: JwtClaimRules): void {
   const { header, claims } = jwt;
-  if (rules.typ !== undefined && (typeof header.typ !== 'string' || normalTyp(header.typ) !== normalTyp(rules.typ))) throw new JwsError('unexpected typ');
+  // The exact `typ` asked for needs no normalising (the usual case: every proof says `dpop+jwt`).
+  if (rules.typ !== undefined && header.typ !== rules.typ && (typeof header.typ !== 'string' || normalTyp(header.typ) !== normalTyp(rules.typ))) throw new JwsError('unexpected typ');
   for (const claim of rules.required ?? []) if (!Object.hasOwn(claims, claim)) throw new JwsError('a required claim is missing');
-  for (const claim of ['iat', 'nbf', 'exp']) if (claims[claim] !== undefined && typeof claims[claim] !== 'number') throw new JwsError('a time claim is not a number');
+  for (const claim of TIME_CLAIMS) if (claims[claim] !== undefined && typeof claims[claim] !== 'number') throw new JwsError('a time claim is not a number');
   const now = Math.floor(rules.nowMs / 1000);
   const tolerance = rules.clockToleranceSeconds ?? 0;
   const { nbf, exp } = claims as { nbf?: number; exp?: number };
