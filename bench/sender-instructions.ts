@@ -7,8 +7,8 @@
  * ES256 items are signed ahead, outside valgrind, on a fixed clock (the checks' `now` is that clock,
  * so no item ages under valgrind). The measured process checks WARMUP items, then FROM (and in a
  * second run TO) more, 16 at a time (so replay claims are group-committed as under load); the
- * difference of the two runs' totals over TO − FROM is the figure, start-up and compilation cancelling
- * out. It includes the ES256 verification itself (the `--path verify` figure, the signature check
+ * difference of the two runs' counts over TO − FROM is the figure. It moves by a few k instructions
+ * from run to run: compare builds in runs made side by side. It includes the ES256 verification itself (the `--path verify` figure, the signature check
  * alone, is the reference to subtract).
  */
 import { execFileSync } from 'node:child_process';
@@ -114,8 +114,9 @@ async function measure(file: string, count: number): Promise<void> {
 }
 
 function callgrindTotal(file: string, count: number, out: string): number {
-  // Only what runs in microtasks (the checks, after each lane's first) and in setImmediate callbacks
-  // (the replay commits) is counted: start-up, loading the items and the compiler threads are not.
+  // Only what runs inside setImmediate callbacks is counted: the replay commits and the microtasks
+  // they release (the checks, after each lane's first); start-up, loading the items and the
+  // compiler threads are not.
   const toggles = ['--toggle-collect=*CheckImmediate*'];
   execFileSync('valgrind', ['--tool=callgrind', ...toggles, `--callgrind-out-file=${out}`, NODE, import.meta.filename, '--path', values.path!, '--warmup', values.warmup!, '--measure', file, '--count', String(count)], { stdio: ['ignore', 'ignore', 'pipe'] });
   const totals = /^(?:totals|summary): (\d+)/m.exec(readFileSync(out, 'utf8'));
