@@ -255,6 +255,14 @@ async function firstPairs(how: StartOptions, config: Config, keyGiven: boolean):
 
 /** The service's configuration for these options: limits off unless asked, nothing from `KEYMINT_*`. */
 function sandboxConfig(o: SandboxSection, clients: ReadonlyArray<[string, ClientDeclaration]>, signingAlg: SigningAlg | undefined): Config {
+  // A client's dialect is mounted for it unless the dialects are listed: an unknown one is that client's field.
+  if (o.dialects === undefined) {
+    for (const [key, c] of clients) {
+      c.dialects?.forEach((d, i) => {
+        if (!DIALECTS.has(d)) throw new SandboxInputError(['clients', key, 'dialects', i], `unknown dialect ${JSON.stringify(d)}; known: ${[...DIALECTS.keys()].join(', ')}`);
+      });
+    }
+  }
   const named = [...new Set(clients.flatMap(([, c]) => c.dialects ?? []))];
   const mounts = o.dialects ?? (named.length > 0 ? named : ['oauth2']);
   const limits = o.limits;

@@ -69,6 +69,12 @@ test('keymint sandbox: a bad file is one line naming file, line, column and fiel
   assert.equal(r.code, 2);
   assert.equal(r.stderr, `keymint sandbox: ${file}:4:17: sandbox.faults[0].status: must be one of 400, 401, 403, 404, 429, 500, 503\n`);
   assert.equal(r.stdout, '');
+  // A client's unknown dialect is that client's field, at its line (not the whole sandbox's).
+  const dialect = join(dir, 'dialect.yaml');
+  writeFileSync(dialect, 'version: 1\nclients:\n  app:\n    dialects: [orum, nope]\n');
+  const unknown = await cli(['sandbox', '--file', dialect]);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, `keymint sandbox: ${dialect}:4:22: clients.app.dialects[1]: unknown dialect "nope"; known: oauth2, polygon-oms, orum, polar, tradevest, fuuffy\n`);
   const missing = await cli(['sandbox', '--file', join(dir, 'nope.yaml')]);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr, `keymint sandbox: ${join(dir, 'nope.yaml')}: no such file\n`);
