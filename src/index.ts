@@ -14,4 +14,5 @@ export { createMemoryStore } from './storage/memory/index.ts';
 export { openStore } from './storage/open.ts';
 export type { StoreConfig } from './storage/open.ts';
 export type * from './storage/types.ts';
-export type { CreateClientInput, ClientView } from './credentials/clients.ts';
+export type { ClientView } from './credentials/clients.ts';
+export type { CreateClientInput } from './credentials/client-inputs.ts';

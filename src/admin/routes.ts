@@ -5,7 +5,8 @@
 import { createLocalJWKSet } from 'jose/jwks/local';
 import { jwtVerify } from 'jose/jwt/verify';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
-import { ClientExistsError, ClientInputError, ClientNotFoundError, type ClientService, type CreateClientInput, type UpdateClientInput } from '../credentials/clients.ts';
+import { ClientExistsError, ClientInputError, ClientNotFoundError, type ClientService } from '../credentials/clients.ts';
+import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
 import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import type { SessionService } from '../credentials/sessions.ts';

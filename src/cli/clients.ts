@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
 import { ClientInputError } from '../credentials/client-rules.ts';
-import type { ClientView, CreateClientInput, UpdateClientInput } from '../credentials/clients.ts';
+import type { ClientView } from '../credentials/clients.ts';
+import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
 import type { ClaimValue } from '../storage/types.ts';
 import type { Command, FlagSpec, Flags } from './command.ts';
 

@@ -3,7 +3,8 @@
  * (ClientService, the keyring, the audit log), each change audited under the signed-in user's name
  * (`console:<name>`). Pages call these and render; they never reach the store themselves.
  */
-import { ClientNotFoundError, type ClientService, type ClientView, type CreateClientInput, type UpdateClientInput } from '../credentials/clients.ts';
+import { ClientNotFoundError, type ClientService, type ClientView } from '../credentials/clients.ts';
+import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
 import type { AuditEvent, AuditFilter, ClientMode, ClientStatus, KeyRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { actorOf, type SignedInUser } from './auth.ts';

@@ -2,11 +2,11 @@
  * The client life cycle: one service behind both the CLI and the admin API. A secret is returned
  * once, at creation or rotation, and stored only as a peppered HMAC digest.
  */
-import { hash, randomBytes } from 'node:crypto';
 import type { Keyring } from '../tokens/keyring.ts';
 import { hmacHex, digestsEqual } from '../tokens/digest.ts';
 import { randomBase62 } from '../tokens/random.ts';
-import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
+import type { ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
+import type { CreateClientInput, UpdateClientInput } from './client-inputs.ts';
 import { ADMIN_SCOPE } from '../wire/scope.ts';
 import { ConflictError } from '../storage/types.ts';
 import { newClientId, type IdSettings } from './ids.ts';
@@ -23,6 +23,7 @@ import {
   type ClientSettings,
 } from './client-rules.ts';
 import { looksLikeClientSecret, newClientSecret } from './secrets.ts';
+import { VerifiedSecrets } from './verified-secrets.ts';
 import { auditable, changedFields, stored, toView, type ClientView } from './client-view.ts';
 
 export { toView, type ClientView };
@@ -38,76 +39,6 @@ export class ClientExistsError extends ClientInputError {
     super('client_id', 'a client with this client_id exists already');
     this.name = 'ClientExistsError';
   }
-}
-
-
-export interface CreateClientInput extends AuthSettingsInput {
-  readonly name: string;
-  readonly mode?: ClientMode;
-  readonly type?: ClientType;
-  readonly scopes?: readonly string[];
-  readonly grants?: readonly string[];
-  readonly audiences?: readonly string[];
-  readonly dialects?: readonly string[];
-  readonly redirectUris?: readonly string[];
-  readonly trusted?: boolean;
-  /** false: a confidential client may use the code flow without PKCE (SECURITY P-08); default true. */
-  readonly pkceRequired?: boolean;
-  /** Access-token lifetime in seconds. */
-  readonly ttl?: number | null;
-  /** Adds the `keymint:admin` scope: the client may call the admin API. */
-  readonly admin?: boolean;
-  /** Token requests per minute for this client; absent/null = the deployment's `--rate-limit-client`. */
-  readonly rateLimit?: number | null;
-  /** Free-form labels (see client-rules.ts for the limits); never put in tokens. */
-  readonly metadata?: Readonly<Record<string, string>>;
-  /** Static claims added to every access token (see client-rules.ts: reserved names, limits). */
-  readonly claims?: Readonly<Record<string, ClaimValue>>;
-  /** The id, chosen by the caller (import); absent = generated in this deployment's shape. */
-  readonly clientId?: string;
-  /** The secret, chosen by the caller (import); absent = generated. Stored as a digest like any other. */
-  readonly clientSecret?: string;
-  /** The tool that manages the client (`apply`); absent = made by hand. */
-  readonly managedBy?: string;
-  /** client_credentials requests may get a still-valid earlier token back (docs/performance.md); default false. */
-  readonly tokenReuse?: boolean;
-}
-
-/**
- * A change to a client: absent fields stay as they are; `null` resets a field to its default
- * (ttl, rate limit) or clears it. Lists, `metadata` and `claims` are replaced whole. A client's
- * id, mode and type never change (they are spelled in its id and decide how it authenticates).
- */
-export interface UpdateClientInput {
-  readonly name?: string;
-  readonly scopes?: readonly string[];
-  /** Scopes added to (after `scopes`, if given) and removed from the client's, in the same atomic write. */
-  readonly addScopes?: readonly string[];
-  readonly removeScopes?: readonly string[];
-  /** true adds `keymint:admin` to the scopes, false removes it. */
-  readonly admin?: boolean;
-  readonly grants?: readonly string[];
-  readonly audiences?: readonly string[];
-  readonly dialects?: readonly string[];
-  readonly redirectUris?: readonly string[];
-  readonly trusted?: boolean;
-  /** false lets a confidential client use the code flow without PKCE (SECURITY P-08). */
-  readonly pkceRequired?: boolean;
-  /** client_credentials requests may get a still-valid earlier token back. */
-  readonly tokenReuse?: boolean;
-  readonly ttl?: number | null;
-  readonly rateLimit?: number | null;
-  readonly metadata?: Readonly<Record<string, string>> | null;
-  readonly claims?: Readonly<Record<string, ClaimValue>> | null;
-  /** `client_secret_basic` returns a private_key_jwt client to secrets (it then needs rotate-secret for one). */
-  readonly authMethod?: 'private_key_jwt' | 'client_secret_basic';
-  /** Setting one of jwks and jwksUri clears the other. */
-  readonly jwks?: unknown;
-  readonly jwksUri?: string | null;
-  readonly dpopBound?: boolean;
-  readonly exchangeAudiences?: readonly string[] | null;
-  readonly exchangeScopes?: readonly string[] | null;
-  readonly managedBy?: string | null;
 }
 
 export interface ClientServiceSettings extends IdSettings {
@@ -444,37 +375,4 @@ const DUMMY_DIGEST = '0'.repeat(64);
 
 function checkManagedBy(v: unknown): void {
   if (typeof v !== 'string' || !/^[a-z0-9_.:-]{1,64}$/.test(v)) throw new ClientInputError('managed_by', 'managed_by is 1–64 of a-z 0-9 _ . : -');
-}
-
-/**
- * Secrets that were proven against one client record, so that a client presenting the same secret
- * again costs one SHA-256 instead of the peppered HMAC and its comparisons. Keyed by the record
- * object itself: records are immutable, and the client cache hands out a new one after any change
- * (a rotation, a status change, an update, the cache's lifetime), so whatever was proven against an
- * older record is never consulted again and is collected with it. An entry is the secret's own
- * record, whose expiry is checked at every use.
- *
- * What it keeps: a salted SHA-256 of each proven secret (the salt random per process), never the
- * secret. Only the right secret can find an entry, so a wrong one still costs the full constant-time
- * check (SECURITY A-10); every call hashes the presented secret once, whether or not the client exists.
- */
-class VerifiedSecrets {
-  readonly #salt = randomBytes(16).toString('base64');
-  readonly #byRecord = new WeakMap<ClientRecord, Map<string, SecretRecord>>();
-
-  #key(secret: string): string {
-    return hash('sha256', this.#salt + secret, 'base64url');
-  }
-
-  find(client: ClientRecord | undefined, secret: string): SecretRecord | undefined {
-    const key = this.#key(secret);
-    return client === undefined ? undefined : this.#byRecord.get(client)?.get(key);
-  }
-
-  remember(client: ClientRecord, secret: string, proven: SecretRecord): void {
-    let secrets = this.#byRecord.get(client);
-    if (!secrets) this.#byRecord.set(client, (secrets = new Map()));
-    // At most MAX_LIVE_SECRETS proven secrets per record: only its own secrets can be proven.
-    secrets.set(this.#key(secret), proven);
-  }
 }

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { ClientExistsError, ClientInputError, ClientNotFoundError, type UpdateClientInput } from '../../src/credentials/clients.ts';
+import { ClientExistsError, ClientInputError, ClientNotFoundError } from '../../src/credentials/clients.ts';
+import type { UpdateClientInput } from '../../src/credentials/client-inputs.ts';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
 
 let server: TestServer;

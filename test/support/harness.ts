@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type RawConfig } from '../../src/config/index.ts';
-import type { CreateClientInput } from '../../src/credentials/clients.ts';
+import type { CreateClientInput } from '../../src/credentials/client-inputs.ts';
 import { createKeymint, type Keymint, type OpenOptions } from '../../src/service.ts';
 import { createLogger } from '../../src/util/log.ts';
 

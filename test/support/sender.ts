@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import type { CreateClientInput } from '../../src/credentials/clients.ts';
+import type { CreateClientInput } from '../../src/credentials/client-inputs.ts';
 import type { KeymintCore } from '../../src/service.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -6,7 +6,8 @@
  */
 import { authSettings, AuthSettingsError } from '../client-auth-settings.ts';
 import { checkImportedId, checkImportedSecret, checkSettings, ClientInputError, settingsOf, type ClientSettings } from '../client-rules.ts';
-import type { ClientService, ClientServiceSettings, CreateClientInput, UpdateClientInput } from '../clients.ts';
+import type { ClientService, ClientServiceSettings } from '../clients.ts';
+import type { CreateClientInput, UpdateClientInput } from '../client-inputs.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import type { CreateStep, DeleteStep, Step, UpdateStep } from './plan.ts';
 import { storedSpec, type ClientSpec } from './spec.ts';
