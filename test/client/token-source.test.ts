@@ -76,7 +76,7 @@ test('refreshed at the refresh point (before expiry), never handed out after it 
 });
 
 test('wrong credentials: invalid_client at once, no retry', async () => {
-  const { source: s, requests } = source({ clientSecret: `${client.secret.slice(0, -1)}x` });
+  const { source: s, requests } = source({ clientSecret: `${client.secret.slice(0, -1)}${client.secret.endsWith('x') ? 'y' : 'x'}` });
   await assert.rejects(s.getToken(), (e: unknown) => {
     assert.ok(e instanceof TokenSourceError);
     assert.equal(e.code, 'invalid_client');
