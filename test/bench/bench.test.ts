@@ -20,6 +20,11 @@ test('bench options: flags win over BENCH_* variables, which win over defaults',
   assert.throws(() => parseOptions(['--sections', 'nope'], {}), OptionError);
   assert.throws(() => parseOptions(['--rounds', '0'], {}), OptionError);
   assert.equal(parseOptions(['--help'], {}), 'help');
+  const d = parseOptions(['--data-stores', 'postgres'], { BENCH_DATA_STORES: 'sqlite' });
+  assert.ok(d !== 'help');
+  assert.deepEqual(d.dataStores, ['postgres']);
+  assert.deepEqual((parseOptions([], {}) as { dataStores: string[] }).dataStores, ['sqlite', 'postgres']);
+  assert.throws(() => parseOptions(['--data-stores', 'mysql'], {}), OptionError);
 });
 
 test('bench rounds: median is the lower middle round, best the highest score', () => {
