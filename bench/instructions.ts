@@ -74,10 +74,13 @@ async function start(wrap: readonly string[], nodeFlags: readonly string[]): Pro
   throw new Error('server did not answer within 5 minutes');
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-/** `n` token requests over `lanes` keep-alive connections; rejects on any non-200. */
+/**
+ * `n` token requests over `lanes` keep-alive connections; rejects on any non-200. Each call opens its
+ * own connections: one left idle between calls (while callgrind_control attaches, 5 s and more under
+ * valgrind) may be closed by the server's keep-alive timeout just as it is reused (ECONNRESET).
+ */
 async function send(base: string, n: number, lanes: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const recipe = values.target === 'minimal' ? MINIMAL : OAUTH2;
   const req = recipe.request(base, credentials);
   const url = new URL(req.url);
@@ -94,7 +97,11 @@ async function send(base: string, n: number, lanes: number): Promise<void> {
   const lane = async () => {
     while (next++ < n) await one();
   };
-  await Promise.all(Array.from({ length: Math.min(lanes, n) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.min(lanes, n) }, lane));
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** Total instructions of one callgrind run answering `n` tokens (the ready probe's one included). */
@@ -191,6 +198,5 @@ try {
     );
   } else throw new Error(`--mode must be callgrind or alloc, not ${values.mode}`);
 } finally {
-  agent.destroy();
   await cleanup();
 }
