@@ -1,10 +1,12 @@
 /**
  * `npm run build`: emits JavaScript and type declarations into dist/ for the published package
  * (Node will not strip types inside node_modules). Relative `.ts` imports are rewritten to `.js`.
+ * Then bundles the CLI into dist/bundle/ (bundle.ts): what the installed bin/keymint.js runs.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { bundleCli } from './bundle.ts';
 
 const require = createRequire(import.meta.url);
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -14,3 +16,4 @@ cpSync(new URL('../src/console/assets', import.meta.url), new URL('../dist/conso
   recursive: true,
   filter: (src) => !src.endsWith('.ts'),
 });
+await bundleCli();

@@ -1,7 +1,9 @@
 /**
  * The published package works where it is installed: `npm run build`, `npm pack`, install the
  * tarball into an empty project, and run `npx keymint serve` from there (Node refuses to strip
- * types inside node_modules, so this proves dist/ is complete and the bin picks it).
+ * types inside node_modules, so this proves dist/ is complete and the bin picks it). The installed
+ * bin runs the CLI bundle (dist/bundle/, scripts/bundle.ts): `keymint sandbox` serves a token having
+ * loaded no other module of the package, on this Node and on the system's older one.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -59,6 +61,25 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { status: 'ok' });
 
+  // `keymint sandbox` from the installed bin runs the bundle: every module of the package it loads
+  // (a load hook records them) is in dist/bundle/, and its first token request gets a token.
+  const sandboxFile = join(app, 'sandbox.json');
+  writeFileSync(sandboxFile, JSON.stringify({ version: 1, clients: { app: { dialects: ['orum'] } }, sandbox: {} }));
+  const hook = join(app, 'record-loads.mjs');
+  writeFileSync(
+    hook,
+    "import { registerHooks } from 'node:module';\n" +
+      "registerHooks({ load(url, context, next) { if (url.includes('/node_modules/keymint/')) process.stderr.write(`loaded ${url}\\n`); return next(url, context); } });\n",
+  );
+  const bin = join(app, 'node_modules', '.bin', 'keymint');
+  const fromBundle = await sandboxToken(process.execPath, ['--import', hook, bin, 'sandbox', '--file', sandboxFile], app);
+  assert.equal(fromBundle.status, 200);
+  const loaded = [...fromBundle.stderr.matchAll(/^loaded (\S+)$/gm)].map((m) => m[1]!.replace(/.*\/node_modules\/keymint\//, ''));
+  assert.ok(loaded.includes('dist/bundle/cli.js'), loaded.join(' '));
+  assert.deepEqual(loaded.filter((f) => !f.startsWith('dist/bundle/') && f !== 'bin/keymint.js'), []);
+  // The bundle names jose's licence beside jose's code.
+  assert.ok(readdirSync(join(pkg, 'dist', 'bundle')).some((f) => /bundled: jose [\d.]+\n[^]*MIT License/.test(readFileSync(join(pkg, 'dist', 'bundle', f), 'utf8'))));
+
   // The library entry point and its types resolve from the installed package.
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const k = await import('keymint'); console.log(typeof k.createKeymint, typeof k.loadConfig)"], { cwd: app, encoding: 'utf8' });
   assert.equal(out.trim(), 'function function');
@@ -100,8 +121,10 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
     console.log(typeof s.getToken, code);`;
   const onOlder = execFileSync(older, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' });
   assert.equal(onOlder.trim(), 'function invalid_token', `ran on ${older}`);
+  // The bundle runs there too: `keymint sandbox` (in memory, for Node 20) serves a token.
+  const onOlderSandbox = await sandboxToken(older, [bin, 'sandbox', '--file', sandboxFile], app);
+  assert.equal(onOlderSandbox.status, 200, `sandbox on ${older}: ${onOlderSandbox.stderr}`);
   // On that Node the CLI still answers --version and --help; serve says what to do, in one line, and creates nothing.
-  const bin = join(app, 'node_modules', '.bin', 'keymint');
   const version = spawnSync(older, [bin, '--version'], { cwd: app, encoding: 'utf8' });
   assert.deepEqual([version.status, version.stdout, version.stderr], [0, `keymint ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`, '']);
   assert.equal(spawnSync(older, [bin, '--help'], { cwd: app, encoding: 'utf8' }).status, 0);
@@ -118,3 +141,28 @@ test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 
   );
   assert.equal(parsedOlder.trim(), '{"version":1,"clients":{"a":{"scopes":["x"]}}}', `parsed on ${older}`);
 });
+
+/** Starts `keymint sandbox` (node args…), asks its Orum token endpoint once, stops it. */
+async function sandboxToken(node: string, args: string[], cwd: string): Promise<{ status: number; stderr: string }> {
+  const child = spawn(node, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await Promise.race([
+      new Promise<void>((resolve) => child.stdout.on('data', () => out.includes('Ctrl-C stops it.') && resolve())),
+      exited.then(() => assert.fail(`keymint sandbox exited: ${err}`)),
+    ]);
+    const url = /listening on (http:\/\/[^)]+)\)/.exec(out)![1];
+    const client = /app +(\S+) +secret (\S+) \(generated\)/.exec(out)!;
+    const res = await fetch(`${url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client[1], client_secret: client[2] }) });
+    const body = (await res.json()) as { access_token?: string };
+    assert.ok(res.status !== 200 || typeof body.access_token === 'string');
+    return { status: res.status, stderr: err };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}

@@ -72,9 +72,12 @@ export class Router {
     this.#mounts = [...this.#mounts, { prefix, owner, encodeError }].sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
-  /** The answer to `err` for this request's path, in the shape of the mount it falls under. */
+  /**
+   * The answer to `err` for this request's path, in the shape of the mount it falls under. A mount's
+   * directory named without its trailing slash (`/console` for `/console/`) falls under it too.
+   */
   error(req: HttpRequest, err: OAuthError): HttpResponse {
-    const mount = this.#mounts.find((m) => req.path.startsWith(m.prefix));
+    const mount = this.#mounts.find((m) => req.path.startsWith(m.prefix) || (m.prefix.endsWith('/') && req.path.length === m.prefix.length - 1 && m.prefix.startsWith(req.path)));
     return (mount?.encodeError ?? this.#fallback)(err, req);
   }
 

@@ -60,7 +60,7 @@ test('a shed console request is an HTML error page under the console CSP, never 
   const body = 'grant_type=client_credentials';
   const slow = await holdSlot(server, c, body);
 
-  for (const [method, path] of [['GET', '/console/keys'], ['POST', '/console/keys/rotate'], ['GET', '/console/sign-in']] as const) {
+  for (const [method, path] of [['GET', '/console'], ['GET', '/console/keys'], ['POST', '/console/keys/rotate'], ['GET', '/console/sign-in']] as const) {
     const shed = await fetch(`${server.url}${path}`, { method, redirect: 'manual', ...(method === 'POST' ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf=x' } : {}) });
     const page = await shed.text();
     assert.equal(shed.status, 503, path);

@@ -1,0 +1,113 @@
+/**
+ * Clients and their secrets: the record every client-authentication method reads, and its repository.
+ * Part of the storage contract that src/storage/types.ts gathers; every backend implements it.
+ */
+export type ClientMode = 'live' | 'sandbox';
+export type ClientType = 'confidential' | 'public';
+export type ClientStatus = 'active' | 'disabled';
+
+export interface SecretRecord {
+  /** Short public id of this secret (for listing and revocation), not the secret. */
+  readonly id: string;
+  /** Id of the pepper the digest was made with (SECURITY D-01). */
+  readonly pepperKid: string;
+  /** Hex HMAC-SHA256(pepper, secret). */
+  readonly digest: string;
+  readonly createdAt: number;
+  /** Epoch ms after which the secret no longer authenticates; null = until rotated out. */
+  readonly expiresAt: number | null;
+  readonly lastUsedAt: number | null;
+}
+
+export interface ClientRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly mode: ClientMode;
+  readonly environment: string;
+  readonly type: ClientType;
+  readonly status: ClientStatus;
+  /** Grant types this client may use. */
+  readonly grants: readonly string[];
+  /** Scopes this client may be issued. */
+  readonly scopes: readonly string[];
+  /** Audiences (resource indicators) this client may ask for; empty = the deployment default. */
+  readonly audiences: readonly string[];
+  /** Dialects this client may use; empty = all. */
+  readonly dialects: readonly string[];
+  readonly redirectUris: readonly string[];
+  readonly trusted: boolean;
+  /**
+   * Whether the authorization request must carry a PKCE challenge: absent = yes. Only a confidential
+   * client may be registered with false (Polar's contract: `client_secret`, no `code_verifier`); a
+   * challenge it does send is still verified (SECURITY P-08).
+   */
+  readonly pkceRequired?: boolean;
+  /** Access-token lifetime override in seconds; null = the deployment default. */
+  readonly accessTokenTtl: number | null;
+  /** Token requests per minute this client may make; absent or null = the deployment default. */
+  readonly rateLimit?: number | null;
+  /**
+   * A client_credentials request matching a still-valid token this node issued to the client (same
+   * endpoint, scopes and audience, enough lifetime left) gets that token again; absent = off.
+   */
+  readonly tokenReuse?: boolean;
+  /**
+   * How a confidential client authenticates: absent = with a secret (`client_secret_basic` or
+   * `client_secret_post`); `private_key_jwt` = with an assertion signed by a key of `jwks` or `jwksUri`
+   * (RFC 7523 §2.2), and never with a secret. Public clients authenticate with `none`.
+   */
+  readonly authMethod?: 'private_key_jwt';
+  /** The client's public signing keys, registered inline (RFC 7591 `jwks`). */
+  readonly jwks?: ClientJwks;
+  /** Where the client publishes its public signing keys (RFC 7591 `jwks_uri`). */
+  readonly jwksUri?: string;
+  /** Every token request must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
+  readonly dpopBound?: boolean;
+  /** Audiences the client may obtain tokens for by token exchange (RFC 8693); absent = none. */
+  readonly exchangeAudiences?: readonly string[];
+  /** Scopes an exchanged token may carry (never more than the subject token's); absent = none. */
+  readonly exchangeScopes?: readonly string[];
+  /** A dynamically registered client's RFC 7592 registration access token, as a peppered digest. */
+  readonly registrationToken?: { readonly pepperKid: string; readonly digest: string };
+  /** Free-form labels for operators (shown by show, list and the admin API); never put in tokens. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Static claims added to every access token the client is issued (never a registered or protocol claim). */
+  readonly claims?: Readonly<Record<string, ClaimValue>>;
+  /** Which tool manages the client (`apply` for configuration as code); absent = made by hand or registration. */
+  readonly managedBy?: string;
+  readonly secrets: readonly SecretRecord[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The value of a client's static claim: a string, a number, a boolean, or an array of those. */
+export type ClaimValue = string | number | boolean | ReadonlyArray<string | number | boolean>;
+
+/** A JSON Web Key Set of public keys, as registered (validated by credentials/client-keys.ts). */
+export interface ClientJwks {
+  readonly keys: ReadonlyArray<Readonly<Record<string, unknown>>>;
+}
+
+export interface ClientRepo {
+  /** Inserts; rejects with `ConflictError` if the id exists. */
+  insert(client: ClientRecord): Promise<void>;
+  get(id: string): Promise<ClientRecord | undefined>;
+  list(): Promise<ClientRecord[]>;
+  /**
+   * Atomic read-modify-write: `change` sees the current record and returns the next one, with no
+   * other write to this client in between (serialised per client across processes and nodes).
+   * Resolves to the stored result, or undefined when the client does not exist. If `change` throws,
+   * nothing is written and the error propagates.
+   */
+  update(id: string, change: (current: ClientRecord) => ClientRecord): Promise<ClientRecord | undefined>;
+  /** Resolves true when a client was removed. */
+  delete(id: string): Promise<boolean>;
+  /** Best-effort bookkeeping: sets one secret's lastUsedAt (see `secretUsed`); never fails a request. */
+  touchSecret(clientId: string, secretId: string, at: number): Promise<void>;
+}
+
+/** The client with secret `secretId` marked used at `at`: what `touchSecret` writes. */
+export const secretUsed = (client: ClientRecord, secretId: string, at: number): ClientRecord => ({
+  ...client,
+  secrets: client.secrets.map((s) => (s.id === secretId ? { ...s, lastUsedAt: at } : s)),
+});
