@@ -11,7 +11,7 @@
  *
  * Claims are group-committed like token inserts: those made in one turn of the event loop share one
  * transaction, and each resolves after COMMIT; a transaction that fails changes no map, so its claims
- * may be made again. Those commits run with `synchronous = NORMAL` (the connection is FULL again
+ * may be made again. Those commits are unflushed (`Db.unflushed`: `synchronous = NORMAL`, FULL again
  * right after): in WAL mode a commit is then in the log, seen by every process and kept through a
  * process crash, but not flushed to the disk, so only a power loss can forget the last claims, and
  * with them reopen a replay window of at most one proof or assertion lifetime. That spares every DPoP
@@ -74,9 +74,8 @@ export function sqliteReplays(db: Db): ReplayRepo {
     let won: boolean[];
     let appended: Map<string, number>;
     let lastSeq: number | undefined;
-    db.exec('PRAGMA synchronous = NORMAL');
     try {
-      ({ won, appended, lastSeq } = db.immediate(() => {
+      ({ won, appended, lastSeq } = db.unflushed(() => {
         // Rows others committed are facts whatever becomes of this transaction: read them in.
         for (const row of unread.all(readTo)) {
           take(row.key, row.expires_at);
@@ -95,8 +94,6 @@ export function sqliteReplays(db: Db): ReplayRepo {
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
-    } finally {
-      db.exec('PRAGMA synchronous = FULL');
     }
     // Committed: this process's own rows are read (no one else wrote in between: the lock was held).
     for (const [key, until] of appended) take(key, until);
