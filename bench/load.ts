@@ -37,6 +37,8 @@ export interface LoadResult {
   readonly latency?: LatencySummary;
   /** Paced load: how late the generator itself sent each request (its own pauses). */
   readonly lag?: LatencySummary;
+  /** Paced load: gaps over 1 ms between the generator's own turns (it was preempted, or in its GC). */
+  readonly pauses?: { readonly count: number; readonly totalMs: number; readonly maxMs: number };
   /** The server's own CPU accounting over the round (bench/proc-stats.ts). */
   readonly cpu?: CpuDelta;
   /** The server's own event-loop delay and GC over the round (bench/server-probe.ts). */
@@ -127,13 +129,15 @@ export interface Paced extends ClosedLoop {
   readonly rate: number;
   /** Bodies sent in turn instead of the request's own. */
   readonly bodies?: readonly string[];
+  /** Seconds sent at the same rate before the measured ones and not counted (the generator's own start). */
+  readonly warmup?: number;
 }
 
 /** `rate` requests per second at even intervals (open loop), latency from the scheduled send time. */
 export async function pacedLoad(req: TokenRequest, opts: Paced): Promise<LoadResult> {
   assertLoopback(req.url);
-  const spec = JSON.stringify({ ...req, connections: opts.connections, rate: opts.rate, seconds: opts.seconds, bodies: opts.bodies });
-  const out = await runPinned(opts.core, NODE, [join(ROOT, 'bench/paced-load.ts'), spec], (opts.seconds + 30) * 1000);
+  const spec = JSON.stringify({ ...req, connections: opts.connections, rate: opts.rate, seconds: opts.seconds, warmup: opts.warmup ?? 0, bodies: opts.bodies });
+  const out = await runPinned(opts.core, NODE, [join(ROOT, 'bench/paced-load.ts'), spec], (opts.seconds + (opts.warmup ?? 0) + 30) * 1000);
   const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<LoadResult, 'rps' | 'p90' | 'p999'>;
   return { ...r, rps: r.ok / r.seconds, p90: r.latency?.p90 ?? NaN, p999: r.latency?.p999 ?? NaN };
 }

@@ -36,6 +36,7 @@ export interface BenchOptions {
   readonly dataClients: number;
   readonly dataTokens: number;
   readonly dataRate: number;
+  readonly dataStores: Array<'sqlite' | 'postgres'>;
   /** Free text written above the results (e.g. "short validation run on a shared machine"). */
   readonly note: string;
   /** Write docs/benchmarks.md (default true). */
@@ -60,6 +61,7 @@ const SPEC = {
   'data-clients': { type: 'string', env: 'BENCH_DATA_CLIENTS', def: '1000000', doc: 'data section: clients in the full store' },
   'data-tokens': { type: 'string', env: 'BENCH_DATA_TOKENS', def: '10000000', doc: 'data section: opaque tokens in the full store' },
   'data-rate': { type: 'string', env: 'BENCH_DATA_RATE', def: '200', doc: 'data section: paced requests/s of issuance and introspection' },
+  'data-stores': { type: 'string', env: 'BENCH_DATA_STORES', def: 'sqlite,postgres', doc: 'data section: stores to measure, one at a time (sqlite, postgres)' },
   note: { type: 'string', env: 'BENCH_NOTE', def: '', doc: 'note written above the results' },
   'no-write': { type: 'boolean', env: 'BENCH_NO_WRITE', def: '', doc: 'do not write docs/benchmarks.md' },
   help: { type: 'boolean', env: '', def: '', doc: 'this help' },
@@ -101,6 +103,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (pick !== 'median' && pick !== 'best') throw new OptionError('--pick must be median or best');
   const loader = get('loader');
   if (loader !== 'auto' && loader !== 'wrk' && loader !== 'autocannon') throw new OptionError('--loader must be auto, wrk or autocannon');
+  const dataStores = list('data-stores');
+  for (const d of dataStores) if (d !== 'sqlite' && d !== 'postgres') throw new OptionError(`unknown data store ${JSON.stringify(d)}; known: sqlite, postgres`);
   const noWrite = get('no-write');
   return {
     duration: num('duration', 1, 600),
@@ -120,6 +124,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     dataClients: Math.round(num('data-clients', 1000, 100_000_000)),
     dataTokens: Math.round(num('data-tokens', 1000, 1_000_000_000)),
     dataRate: num('data-rate', 1, 100_000),
+    dataStores: dataStores as Array<'sqlite' | 'postgres'>,
     note: get('note'),
     write: !(noWrite === 'true' || noWrite === '1'),
   };

@@ -99,8 +99,11 @@ for what each section measures and why. How to read the figures:
   with the same algorithm (bench/oidc-provider-server.ts).
 - **p99 at half capacity**: each round measures the capacity and then offers half of it at even
   intervals with an open-loop paced generator (bench/paced-load.ts) at 16 and at 64 connections;
-  latency counts from the scheduled send time. A second low-rate generator and the server's own
-  event-loop and GC figures say where a tail comes from.
+  latency counts from the scheduled send time. The generator sleeps between sends rather than
+  spinning (it no longer holds its core or makes garbage every turn) and sends one uncounted second
+  first, so its own start stays out; the pauses it still has count as latency and are reported. A
+  second low-rate generator, the server's own time per request and its event-loop and GC figures
+  say where a tail comes from.
 - **dialects**: each seed dialect on a server that also mounts oauth2, the two measured in
   alternating rounds; cost = 1 − dialect ÷ oauth2.
 - **sender**: the oauth2 endpoint (RS256) for \`client_secret_basic\`, \`private_key_jwt\` (ES256

@@ -6,7 +6,9 @@
  * object and starts over, so the bench reads exactly one round. Nothing of the server is changed.
  */
 import { writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay, PerformanceObserver, constants } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
+import { createHistogram, monitorEventLoopDelay, PerformanceObserver, constants } from 'node:perf_hooks';
+import type { ServerResponse } from 'node:http';
 
 const file = process.env.BENCH_PROBE_FILE;
 const eld = monitorEventLoopDelay({ resolution: 1 });
@@ -25,6 +27,27 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+// The server's own time per request: from node:http's 'request' event to the answer handed to the
+// socket ('finish'), and how many requests were in progress at once (work interleaved across
+// requests delays the first answers of a burst).
+const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+const served = createHistogram();
+let inProgress = 0;
+let concurrent = { overlapped: 0, maxInProgress: 0 };
+const emit = http.Server.prototype.emit;
+http.Server.prototype.emit = function (this: import('node:http').Server, event: string | symbol, ...args: unknown[]): boolean {
+  if (event === 'request') {
+    const t = performance.now();
+    if (inProgress > 0) concurrent.overlapped++;
+    concurrent.maxInProgress = Math.max(concurrent.maxInProgress, ++inProgress);
+    (args[1] as ServerResponse).once('finish', () => {
+      inProgress--;
+      served.record(Math.max(1, Math.round((performance.now() - t) * 1000)));
+    });
+  }
+  return Reflect.apply(emit, this, [event, ...args]) as boolean;
+} as typeof emit;
+
 let since = performance.now();
 process.on('SIGUSR2', () => {
   const ms = (ns: number) => ns / 1e6;
@@ -34,10 +57,13 @@ process.on('SIGUSR2', () => {
     // The histogram counts the timer's lateness beyond its 1 ms resolution.
     eventLoopDelay: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), p999: ms(eld.percentile(99.9)), max: ms(eld.max), count: eld.count },
     gc: { ...gc },
+    requests: { count: served.count, p50: served.percentile(50) / 1000, p99: served.percentile(99) / 1000, p999: served.percentile(99.9) / 1000, max: served.max / 1000, ...concurrent },
     heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20,
   };
   if (file) writeFileSync(file, JSON.stringify(stats));
   eld.reset();
   reset();
+  served.reset();
+  concurrent = { overlapped: 0, maxInProgress: 0 };
   since = now;
 });

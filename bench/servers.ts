@@ -22,6 +22,11 @@ export interface ProbeStats {
   readonly seconds: number;
   readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
   readonly gc: { readonly minor: number; readonly major: number; readonly totalMs: number; readonly maxMs: number; readonly over1ms: number };
+  /**
+   * The server's own time per request, ms: node:http's 'request' event to the answer handed to the
+   * socket; `overlapped` counts requests that began while another was still in progress.
+   */
+  readonly requests?: { readonly count: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number; readonly overlapped: number; readonly maxInProgress: number };
   readonly heapUsedMB: number;
 }
 

@@ -25,12 +25,17 @@ test('firstDuplicateKey: none in any JSON.stringify output; finds an injected du
   );
 });
 
-test('parseForm never throws anything but OAuthError, and never yields a prototype', () => {
+test('parseForm never throws anything but OAuthError, and never yields a bag that inherits anything', () => {
   fc.assert(
     fc.property(fc.string(), (s) => {
       try {
         const p = parseForm(s);
-        assert.equal(Object.getPrototypeOf(p), null);
+        // Its prototype is empty, frozen and has none itself: nothing to inherit, nothing to pollute.
+        const proto = Object.getPrototypeOf(p) as object;
+        assert.deepEqual(Reflect.ownKeys(proto), []);
+        assert.equal(Object.getPrototypeOf(proto), null);
+        assert.ok(Object.isFrozen(proto));
+        for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.equal(name in p, Object.hasOwn(p, name));
       } catch (err) {
         assert.equal((err as Error).name, 'OAuthError');
       }

@@ -34,6 +34,7 @@ interface Seeded {
   readonly caller: { id: string; secret: string };
   readonly sample: string[];
   readonly seedSeconds: number;
+  readonly bulkRowsPerSecond: number;
   readonly tokenBytes: number;
 }
 
@@ -64,7 +65,7 @@ export async function dataSection(ctx: Context): Promise<void> {
   const stores: Store[] = [
     { name: 'SQLite', postgres: false },
     { name: 'PostgreSQL', postgres: true },
-  ];
+  ].filter((s) => opts.dataStores.includes(s.postgres ? 'postgres' : 'sqlite'));
   for (const store of stores) {
     try {
       await measureStore(ctx, store, table.rows, facts.rows);
@@ -92,7 +93,7 @@ async function measureStore(ctx: Context, store: Store, rows: string[][], factRo
       const file = join(dataDir, 'seeded.json');
       await runPinned(-1, NODE, [join(ROOT, 'bench/data-seed.ts'), JSON.stringify(spec), file], 4 * 3600_000, { env: { KEYMINT_KEK: kek } });
       const seeded = JSON.parse(readFileSync(file, 'utf8')) as Seeded;
-      progress(`data ${store.name} ${label}: seeded in ${seeded.seedSeconds.toFixed(0)} s${Number.isFinite(seeded.tokenBytes) ? `, ${int(seeded.tokenBytes)} bytes per token` : ''}`);
+      progress(`data ${store.name} ${label}: seeded in ${seeded.seedSeconds.toFixed(0)} s (${int(seeded.bulkRowsPerSecond || 0)} bulk tokens/s)${Number.isFinite(seeded.tokenBytes) ? `, ${int(seeded.tokenBytes)} bytes per token` : ''}`);
       const storeFlags = schema ? ['--database-url', opts.databaseUrl] : [];
       const at = keymintAt(ctx, dataDir, { dialects: ['oauth2', 'fuuffy'], storeFlags });
       const started = await startKeymint({ ...at, env: { KEYMINT_KEK: kek, ...(schema ? { KEYMINT_DATABASE_SCHEMA: schema } : {}) }, extraFlags: [...at.extraFlags, '--workers', '1'] });

@@ -136,19 +136,11 @@ export const oauth2 = {
   },
 
   encodeResult(r: TokenResult): HttpResponse {
-    return json(
-      200,
-      {
-        access_token: r.accessToken,
-        token_type: r.tokenType,
-        expires_in: r.expiresIn,
-        scope: r.scope,
-        ...(r.refreshToken === undefined ? {} : { refresh_token: r.refreshToken }),
-        ...(r.idToken === undefined ? {} : { id_token: r.idToken }),
-        ...(r.issuedTokenType === undefined ? {} : { issued_token_type: r.issuedTokenType }),
-      },
-      r.dpopNonce === undefined ? NO_STORE : { ...NO_STORE, 'DPoP-Nonce': r.dpopNonce },
-    );
+    const body: Record<string, unknown> = { access_token: r.accessToken, token_type: r.tokenType, expires_in: r.expiresIn, scope: r.scope };
+    if (r.refreshToken !== undefined) body.refresh_token = r.refreshToken;
+    if (r.idToken !== undefined) body.id_token = r.idToken;
+    if (r.issuedTokenType !== undefined) body.issued_token_type = r.issuedTokenType;
+    return json(200, body, r.dpopNonce === undefined ? NO_STORE : { ...NO_STORE, 'DPoP-Nonce': r.dpopNonce });
   },
 
   encodeError(err: OAuthError, req: HttpRequest): HttpResponse {

@@ -70,7 +70,7 @@ export async function exchange(request: TokenRequest, endpoint: TokenEndpoint, n
     if (kept) return kept;
   }
   const issuing = tokenTtl === undefined ? caller : { ...caller, client: { ...client, accessTokenTtl: tokenTtl } };
-  const { accessDigest, ...result } = await issue(decision, issuing, endpoint.formats, now, deps, proof?.jkt);
+  const { result, accessDigest } = await issue(decision, issuing, endpoint.formats, now, deps, proof?.jkt);
   if (reuse && key) reuse.keep(key, client, result, accessDigest);
   return proof?.freshNonce === undefined ? result : { ...result, dpopNonce: proof.freshNonce };
 }

@@ -47,7 +47,7 @@ export async function issue(
   deps: IssueDeps,
   /** Thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any. */
   jkt?: string,
-): Promise<TokenResult & { readonly accessDigest: string }> {
+): Promise<{ readonly result: TokenResult; readonly accessDigest: string }> {
   const { settings } = deps;
   const { client } = caller;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
@@ -55,19 +55,20 @@ export async function issue(
   const exp = iat + ttl;
   const jti = randomBase62(22);
   const scope = decision.scopes.join(' ');
-  const meta: TokenMeta = {
-    ...(decision.subjectType === undefined ? {} : { subjectType: decision.subjectType }),
-    ...(decision.authTime === undefined ? {} : { authTime: decision.authTime }),
-    ...(decision.act === undefined ? {} : { act: decision.act }),
-    ...(caller.credentialId === null ? {} : { credentialId: caller.credentialId }),
-  };
+  // Optional members are assigned when present rather than spread from `cond ? {} : {…}`: every
+  // request of the common case would otherwise build and copy a handful of empty objects.
+  const meta: { -readonly [K in keyof TokenMeta]: TokenMeta[K] } = {};
+  if (decision.subjectType !== undefined) meta.subjectType = decision.subjectType;
+  if (decision.authTime !== undefined) meta.authTime = decision.authTime;
+  if (decision.act !== undefined) meta.act = decision.act;
+  if (caller.credentialId !== null) meta.credentialId = caller.credentialId;
   const bound: TokenMeta = jkt === undefined ? {} : { jkt };
   const records: TokenRecord[] = [];
   // The client's static claims come first: a protocol claim written below always wins (their names
   // are refused at registration too, SECURITY CE-05). An opaque token keeps them in its record.
   const statics = client.claims ?? {};
   // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when there is one.
-  const claims = {
+  const claims: Record<string, unknown> & { jti: string } = {
     ...statics,
     iss: settings.issuer,
     sub: decision.subject,
@@ -76,14 +77,14 @@ export async function issue(
     iat,
     jti,
     client_id: client.id,
-    ...(scope ? { scope } : {}),
-    ...(decision.subjectType === undefined ? {} : { sub_type: decision.subjectType }),
-    mode: client.mode,
-    env: client.environment,
-    // RFC 8693 §4.1: the delegation chain; RFC 9449 §6.1: the key the token is bound to.
-    ...(decision.act === undefined ? {} : { act: decision.act }),
-    ...(jkt === undefined ? {} : { cnf: { jkt } }),
   };
+  if (scope) claims.scope = scope;
+  if (decision.subjectType !== undefined) claims.sub_type = decision.subjectType;
+  claims.mode = client.mode;
+  claims.env = client.environment;
+  // RFC 8693 §4.1: the delegation chain; RFC 9449 §6.1: the key the token is bound to.
+  if (decision.act !== undefined) claims.act = decision.act;
+  if (jkt !== undefined) claims.cnf = { jkt };
   const access = await formats.access.mint(claims, decision.subjectType);
   // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
   // RT-04); so is one carrying a privileged scope, whose record the admin API checks (ADM-01).
@@ -134,11 +135,11 @@ export async function issue(
       if (decision.familyId !== null) await deps.store.tokens.revokeFamily(decision.familyId, now);
       throw new OAuthError('invalid_grant', 'The authorization code is invalid, expired or already used.', { field: 'code' });
     }
-  } else {
+  } else if (records.length > 0) {
     await insertAll(deps.store.tokens, records);
   }
   const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
-  return {
+  const result: { -readonly [K in keyof TokenResult]: TokenResult[K] } = {
     accessToken: access.token,
     tokenType: jkt === undefined ? 'Bearer' : 'DPoP',
     expiresIn: ttl,
@@ -160,9 +161,9 @@ export async function issue(
         })
       : undefined,
     clientId: client.id,
-    ...(decision.issuedTokenType === undefined ? {} : { issuedTokenType: decision.issuedTokenType }),
-    accessDigest: access.digest,
   };
+  if (decision.issuedTokenType !== undefined) result.issuedTokenType = decision.issuedTokenType;
+  return { result, accessDigest: access.digest };
 }
 
 async function insertAll(tokens: Pick<TokenRepo, 'insert'>, records: readonly TokenRecord[]): Promise<void> {

@@ -22,14 +22,20 @@ function randomByte(): number {
   return pool[offset++]!;
 }
 
-/** Uniform base62 string of `length` characters (rejection sampling: no modulo bias). */
+const BASE62_CODES = Buffer.from(BASE62, 'latin1');
+
+/**
+ * Uniform base62 string of `length` characters (rejection sampling: no modulo bias). Written into a
+ * buffer and decoded once: appending a character at a time builds one string object per character.
+ */
 export function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
+  const out = Buffer.allocUnsafe(length);
+  let n = 0;
+  while (n < length) {
     const b = randomByte();
-    if (b < 248) out += BASE62[b % 62]; // 248 = 4 × 62: accept only an unbiased range
+    if (b < 248) out[n++] = BASE62_CODES[b % 62]!; // 248 = 4 × 62: accept only an unbiased range
   }
-  return out;
+  return out.toString('latin1');
 }
 
 /** 43 base62 characters carry 256.03 bits (SECURITY A-11: ≥ 2^-128 guessing, we give 2^-256). */

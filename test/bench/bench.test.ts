@@ -20,6 +20,11 @@ test('bench options: flags win over BENCH_* variables, which win over defaults',
   assert.throws(() => parseOptions(['--sections', 'nope'], {}), OptionError);
   assert.throws(() => parseOptions(['--rounds', '0'], {}), OptionError);
   assert.equal(parseOptions(['--help'], {}), 'help');
+  const d = parseOptions(['--data-stores', 'postgres'], { BENCH_DATA_STORES: 'sqlite' });
+  assert.ok(d !== 'help');
+  assert.deepEqual(d.dataStores, ['postgres']);
+  assert.deepEqual((parseOptions([], {}) as { dataStores: string[] }).dataStores, ['sqlite', 'postgres']);
+  assert.throws(() => parseOptions(['--data-stores', 'mysql'], {}), OptionError);
 });
 
 test('bench rounds: median is the lower middle round, best the highest score', () => {
@@ -80,4 +85,33 @@ test('bench CPU accounting: a process\'s own CPU time, from /proc, grows with wo
   // What /proc says this process used, against what the process itself counted (its other threads add a little).
   assert.ok(d.cpuSeconds >= 0.8 * (used / 1e6) && d.cpuSeconds < 2 * (used / 1e6) + 0.05, `${d.cpuSeconds} s vs ${used} µs`);
   assert.ok(d.waitSeconds >= 0);
+});
+
+test('bench paced load: the warm-up is sent but not counted, every measured request is answered once', async () => {
+  const { createServer } = await import('node:http');
+  const { pacedLoad } = await import('../../bench/load.ts');
+  let served = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      served++;
+      // With its length stated: the generator reads content-length framing only (as Keymint answers),
+      // and Node sometimes sends this body chunked otherwise (its bytes were then read as a status, "tru").
+      res.writeHead(served % 50 === 0 ? 503 : 200, { 'content-type': 'application/json', 'content-length': '11' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    const r = await pacedLoad({ url: `http://127.0.0.1:${port}/token`, headers: {}, body: 'x=1' }, { connections: 4, rate: 200, seconds: 0.5, warmup: 0.25, core: -1 });
+    assert.equal(served, 150); // 50 warm-up + 100 measured
+    assert.equal(r.ok + r.failed, 100);
+    assert.equal(r.latency?.count, 100);
+    assert.equal(r.latency?.histogram.reduce((a, b) => a + b, 0), 100);
+    // Every 50th answer served is a 503: two of them fall in the measured part (the 100th and 150th).
+    assert.deepEqual(r.statuses, { '503': 2 });
+    assert.equal(typeof r.pauses?.count, 'number');
+  } finally {
+    server.close();
+  }
 });

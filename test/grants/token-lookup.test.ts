@@ -22,7 +22,7 @@ test('introspection finds the opaque tokens of any dialect that declares its for
   const settings = { issuer: 'http://localhost', tokenTtl: 3600, refreshTokenTtl: 600, refreshTokenIdleTtl: 600 } as const;
   const now = Date.now();
   const decision = { subject: client.id, scopes: ['read'], audience: ['http://localhost'], refreshToken: false, familyId: null };
-  const result = await issue(decision, { client, credentialId: null }, formats, now, { keyring, store, settings });
+  const { result } = await issue(decision, { client, credentialId: null }, formats, now, { keyring, store, settings });
   assert.match(result.accessToken, /^sk-[0-9a-f]{32}$/);
   const deps = { store, keyring, settings, opaqueFormats: opaqueFormatsOf([fuuffy]), verifyJwt: localJwtVerifier(keyring, settings.issuer) };
   const body = await introspect(result.accessToken, client, now, deps);

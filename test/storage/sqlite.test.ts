@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { sqliteClients } from '../../src/storage/sqlite/clients.ts';
+import { openDatabase, sqliteDb } from '../../src/storage/sqlite/db.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/index.ts';
 import { toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { tempDir } from '../support/harness.ts';
@@ -73,4 +75,25 @@ test('sqlite: live claims of the keyed replays table (schema 8) survive the move
   t.after(() => after.close());
   assert.equal(await after.replays.claim('dpop:old', 2_000, 1_000), false, 'still taken');
   assert.equal(await after.replays.claim('dpop:new', 2_000, 1_000), true);
+});
+
+test('sqlite: a secret\'s last-use mark commits unflushed (synchronous = NORMAL), and the next write is FULL again, also after a failed one', async (t) => {
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await openSqliteStore({ dir }).close(); // the schema
+  const db = sqliteDb(openDatabase({ dir }));
+  t.after(() => db.close());
+  // Prepared anew each time: SQLite compiles the current value into a PRAGMA query.
+  const mode = () => db.prepare<{ synchronous: number }>('PRAGMA synchronous').get()?.synchronous;
+  // The mode each transaction of the repository runs in (1 = NORMAL, 2 = FULL).
+  const seen: Array<number | undefined> = [];
+  const spied = <T>(run: (fn: () => T) => T) => (fn: () => T) => run(() => (seen.push(mode()), fn()));
+  const clients = sqliteClients({ ...db, immediate: (fn) => spied(db.immediate)(fn), unflushed: (fn) => spied(db.unflushed)(fn) });
+  await clients.insert(clientRecord('c1'));
+  await clients.touchSecret('c1', 'sec_1', 4242);
+  await clients.update('c1', (c) => ({ ...c, name: 'changed' }));
+  assert.deepEqual(seen, [1, 2]);
+  assert.equal((await clients.get('c1'))?.secrets[0]?.lastUsedAt, 4242);
+  assert.throws(() => db.unflushed(() => { throw new Error('refused'); }), /refused/);
+  assert.equal(mode(), 2);
 });

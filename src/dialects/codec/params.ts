@@ -6,10 +6,19 @@
 import { OAuthError } from '../../wire/errors.ts';
 import type { HttpRequest } from '../../wire/http.ts';
 
-/** A parameter bag with no prototype: `params.constructor` is undefined, `__proto__` is just a key. */
+/** A parameter bag that inherits nothing: `params.constructor` is undefined, `__proto__` is just a key. */
 export type Params = Record<string, unknown>;
 
-const emptyParams = (): Params => Object.create(null) as Params;
+/**
+ * The bags' one prototype: empty, frozen, and itself without a prototype, so a bag inherits nothing
+ * (no `__proto__` setter either). Not `Object.create(null)` per bag: V8 keeps such an object in
+ * dictionary mode, where adding a name just sliced out of a body cost about 0.8 µs per parameter
+ * (against about 0.1 µs for an object with a prototype), and every read of a name the request did
+ * not send (`client_assertion`, `scope`, …) missed V8's inline caches.
+ */
+const NOTHING: object = Object.freeze(Object.create(null));
+
+const emptyParams = (): Params => Object.create(NOTHING) as Params;
 
 const duplicate = (field: string): OAuthError =>
   new OAuthError('invalid_request', 'A request parameter was sent more than once.', { field, reason: 'duplicate' });
@@ -21,7 +30,7 @@ const duplicate = (field: string): OAuthError =>
 export function parseForm(body: Buffer | string, repeatable: readonly string[] = []): Params {
   const text = typeof body === 'string' ? body : utf8(body);
   const out = emptyParams();
-  for (const [name, value] of formPairs(text)) {
+  const add = (name: string, value: string): void => {
     if (repeatable.includes(name)) {
       const list = (out[name] ??= []) as string[];
       list.push(value);
@@ -29,25 +38,22 @@ export function parseForm(body: Buffer | string, repeatable: readonly string[] =
       if (name in out) throw duplicate(name);
       out[name] = value;
     }
+  };
+  // The pairs as URLSearchParams reads them (WHATWG URL §5.1). A body with no `%` and no `+` has
+  // nothing to decode, so splitting it at `&` and the first `=` gives the same pairs without building
+  // a URLSearchParams (the usual token request: `grant_type=client_credentials`); a lone surrogate (a
+  // string body only: a Buffer was decoded strictly) goes the standard way too.
+  if (text.includes('%') || text.includes('+') || !text.isWellFormed()) {
+    new URLSearchParams(text).forEach((value, name) => add(name, value));
+    return out;
   }
-  return out;
-}
-
-/**
- * The name/value pairs of a form body, as URLSearchParams reads them (WHATWG URL §5.1). A body with
- * no `%` and no `+` has nothing to decode, so splitting it at `&` and the first `=` gives the same
- * pairs without building a URLSearchParams (the usual token request: `grant_type=client_credentials`);
- * a lone surrogate (a string body only: a Buffer was decoded strictly) goes the standard way too.
- */
-function formPairs(text: string): Iterable<[string, string]> {
-  if (text.includes('%') || text.includes('+') || !text.isWellFormed()) return new URLSearchParams(text);
-  const pairs: Array<[string, string]> = [];
   for (const part of text.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
+    if (eq < 0) add(part, '');
+    else add(part.slice(0, eq), part.slice(eq + 1));
   }
-  return pairs;
+  return out;
 }
 
 /**
@@ -133,7 +139,7 @@ export function firstDuplicateKey(text: string): string | undefined {
 
 /** Only non-empty string values, as the protocol layer wants them (RFC 6749 §3.2: empty ≡ omitted). */
 export function stringParams(params: Params, names?: readonly string[]): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
+  const out = emptyParams() as Record<string, string>;
   for (const name of names ?? Object.keys(params)) {
     const v = params[name];
     if (typeof v === 'string' && v !== '') out[name] = v;

@@ -1,6 +1,6 @@
 /** Clients as JSON documents; `update` is a read-modify-write inside `BEGIN IMMEDIATE`. */
 import { CLIENT_COLUMNS, clientValues, toClient, type DocRow } from '../sql/rows.ts';
-import { secretUsed, type ClientRepo } from '../types.ts';
+import { secretUsed, type ClientRecord, type ClientRepo } from '../types.ts';
 import { insertSql, type Db } from './db.ts';
 
 export function sqliteClients(db: Db): ClientRepo {
@@ -9,14 +9,14 @@ export function sqliteClients(db: Db): ClientRepo {
   const list = db.prepare<DocRow>('SELECT doc FROM clients ORDER BY id');
   const put = db.prepare('UPDATE clients SET doc = ?, updated_at = ? WHERE id = ?');
   const remove = db.prepare('DELETE FROM clients WHERE id = ?');
-  const update: ClientRepo['update'] = async (id, change) =>
-    db.immediate(() => {
-      const row = get.get(id);
-      if (!row) return undefined;
-      const next = change(toClient(row));
-      put.run(JSON.stringify(next), next.updatedAt, id);
-      return next;
-    });
+  const change = (id: string, fn: (c: ClientRecord) => ClientRecord) => () => {
+    const row = get.get(id);
+    if (!row) return undefined;
+    const next = fn(toClient(row));
+    put.run(JSON.stringify(next), next.updatedAt, id);
+    return next;
+  };
+  const update: ClientRepo['update'] = async (id, fn) => db.immediate(change(id, fn));
   return {
     async insert(c) {
       insert.run(...clientValues(c));
@@ -32,8 +32,10 @@ export function sqliteClients(db: Db): ClientRepo {
     async delete(id) {
       return remove.run(id) === 1;
     },
+    // Bookkeeping (a secret's last use, shown to operators), written in the request that used the
+    // secret: unflushed, so that request and every one queued behind it wait for no fsync.
     async touchSecret(clientId, secretId, at) {
-      await update(clientId, (c) => secretUsed(c, secretId, at));
+      db.unflushed(change(clientId, (c) => secretUsed(c, secretId, at)));
     },
   };
 }
