@@ -81,7 +81,11 @@ export class Router {
     return (mount?.encodeError ?? this.#fallback)(err, req);
   }
 
-  async dispatch(req: HttpRequest): Promise<HttpResponse> {
+  /**
+   * The route's answer: the handler's own promise as it is (an `async` dispatch would wrap it in one
+   * more per request), or the router's own answer at once.
+   */
+  dispatch(req: HttpRequest): Promise<HttpResponse> | HttpResponse {
     const entry = this.#paths.get(req.path);
     if (entry) {
       const handler = entry.methods.get(req.method) ?? (req.method === 'HEAD' ? entry.methods.get('GET') : undefined);

@@ -8,7 +8,8 @@
 import { isIP } from 'node:net';
 
 export function addressKey(address: string): string {
-  const bare = address.replace(/%.*$/, ''); // a zone id (fe80::1%eth0) names an interface, not a host
+  const zone = address.indexOf('%'); // a zone id (fe80::1%eth0) names an interface, not a host
+  const bare = zone < 0 ? address : address.slice(0, zone);
   const family = isIP(bare);
   if (family === 4) return bare;
   if (family !== 6) return address;

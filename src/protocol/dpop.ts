@@ -92,16 +92,16 @@ interface ProofHeader {
 }
 
 /**
- * Checked proof headers by their encoded form: a client signs many proofs with one key, and every
- * proof of one key has the same header (`typ`, `alg`, `jwk`; the claims that change are in the
- * payload), so the header is decoded, its key checked, thumbprinted and imported once. Bounded;
- * oldest dropped. Only what the header alone decides is kept; the alg list is checked on every proof.
+ * Checked proof headers: a client signs many proofs with one key, and every proof of one key has the
+ * same header (`typ`, `alg`, `jwk`; the claims that change are in the payload), so its key is checked,
+ * thumbprinted and imported once. Keyed by the parsed header, which parseJwt shares between tokens of
+ * the same encoded header (and keeps, bounded: an entry here lives as long as that one). Only what
+ * the header alone decides is kept; the alg list is checked on every proof.
  */
-const checkedHeaders = new Map<string, ProofHeader>();
-const CHECKED_HEADERS_MAX = 10_000;
+const checkedHeaders = new WeakMap<object, ProofHeader>();
 
 function proofHeader(jwt: ParsedJwt): ProofHeader {
-  let checked = checkedHeaders.get(jwt.encodedHeader);
+  let checked = checkedHeaders.get(jwt.header);
   if (!checked) {
     const { alg } = jwt.header;
     if (typeof alg !== 'string' || alg === '') throw invalidProof('The DPoP proof is invalid.');
@@ -114,8 +114,7 @@ function proofHeader(jwt: ParsedJwt): ProofHeader {
       throw invalidProof('The DPoP proof is invalid.', cause);
     }
     checked = { alg, jkt, key };
-    if (checkedHeaders.size >= CHECKED_HEADERS_MAX) checkedHeaders.delete(checkedHeaders.keys().next().value!);
-    checkedHeaders.set(jwt.encodedHeader, checked);
+    checkedHeaders.set(jwt.header, checked);
   }
   return checked;
 }

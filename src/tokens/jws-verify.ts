@@ -34,7 +34,6 @@ export interface ParsedJwt {
   readonly signature: Buffer;
 }
 
-const COMPACT = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function jsonObject(segment: string, what: string): Record<string, unknown> {
@@ -65,15 +64,19 @@ function checkCrit(header: Record<string, unknown>): void {
 
 /**
  * Parsed headers by their encoded form: one client sends the same header on every assertion or proof
- * (a proof's carries its whole `jwk`), so it is decoded once. Frozen, as callers share them. Bounded;
- * oldest dropped.
+ * (a proof's carries its whole `jwk`), so it is decoded, and its characters checked, once. Frozen, as
+ * callers share them (and may key what they derive from a header by its object). Bounded; oldest
+ * dropped.
  */
 const headers = new Map<string, Readonly<Record<string, unknown>>>();
-const HEADERS_MAX = 1000;
+const HEADERS_MAX = 10_000;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function parsedHeader(encoded: string): Readonly<Record<string, unknown>> {
   let header = headers.get(encoded);
   if (!header) {
+    // Only a header met for the first time needs its characters checked: a cached one equals one that passed.
+    if (!BASE64URL.test(encoded)) throw new JwsError('not a compact JWS');
     const parsed = jsonObject(encoded, 'header');
     checkCrit(parsed);
     for (const value of Object.values(parsed)) if (typeof value === 'object' && value !== null) Object.freeze(value);
@@ -84,14 +87,22 @@ function parsedHeader(encoded: string): Readonly<Record<string, unknown>> {
   return header;
 }
 
-/** Splits and parses a compact JWT: header and claims set JSON objects, `crit` understood. */
+/**
+ * Splits and parses a compact JWT: three non-empty base64url segments, header and claims set JSON
+ * objects, `crit` understood. (Split at the dots rather than matched by one regular expression: the
+ * header, most of a DPoP proof, is then looked at once, by the cache, when it was seen before.)
+ */
 export function parseJwt(token: string): ParsedJwt {
-  const parts = COMPACT.exec(token);
-  if (!parts) throw new JwsError('not a compact JWS');
-  const [, encodedHeader, payload, signature] = parts as unknown as [string, string, string, string];
-  // A length of 4n+1 is no base64url (Buffer would drop the last character; jose refuses it).
-  if (encodedHeader.length % 4 === 1 || payload.length % 4 === 1 || signature.length % 4 === 1) throw new JwsError('not a compact JWS');
-  return { header: parsedHeader(encodedHeader), encodedHeader, claims: jsonObject(payload, 'claims set'), signingInput: token.slice(0, encodedHeader.length + 1 + payload.length), signature: Buffer.from(signature, 'base64url') };
+  const first = token.indexOf('.');
+  const second = first < 1 ? -1 : token.indexOf('.', first + 1);
+  if (second < 0) throw new JwsError('not a compact JWS');
+  const payload = token.slice(first + 1, second);
+  const signature = token.slice(second + 1);
+  // A length of 4n+1 is no base64url (Buffer would drop the last character; jose refuses it). The
+  // signature's test also refuses a fourth segment (a dot is not base64url).
+  if (first % 4 === 1 || payload.length % 4 === 1 || signature.length % 4 === 1 || !BASE64URL.test(payload) || !BASE64URL.test(signature)) throw new JwsError('not a compact JWS');
+  const encodedHeader = token.slice(0, first);
+  return { header: parsedHeader(encodedHeader), encodedHeader, claims: jsonObject(payload, 'claims set'), signingInput: token.slice(0, second), signature: Buffer.from(signature, 'base64url') };
 }
 
 /** What verifies one alg: the digest and the `verify` options; ECDSA signatures have a fixed length. */
@@ -167,19 +178,42 @@ export function jwsVerifyKey(jwk: Readonly<Record<string, unknown>>, alg: string
   };
 }
 
-/** ASN.1 DER of an unsigned big-endian integer: leading zeros dropped, one added when the top bit is set. */
-function derInteger(bytes: Buffer): Buffer {
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  const value = bytes.subarray(i);
-  return Buffer.concat([Buffer.from([0x02, value.length + (value[0]! & 0x80 ? 1 : 0)]), value[0]! & 0x80 ? Buffer.from([0]) : Buffer.alloc(0), value]);
+/** Where an unsigned big-endian integer's significant bytes start (one zero kept for zero itself). */
+function firstSignificant(bytes: Buffer, from: number, to: number): number {
+  let i = from;
+  while (i < to - 1 && bytes[i] === 0) i++;
+  return i;
 }
 
-/** A JWS ECDSA signature (r ‖ s, RFC 7518 §3.4) as the DER `SEQUENCE { r, s }` OpenSSL verifies. */
+/**
+ * A JWS ECDSA signature (r ‖ s, RFC 7518 §3.4) as the DER `SEQUENCE { INTEGER r, INTEGER s }` OpenSSL
+ * verifies: each integer without its leading zeros, with one zero before a top bit that is set. Written
+ * into one buffer (concatenating the parts cost as much again as the rest of the check around it).
+ */
 export function derSignature(p1363: Buffer): Buffer {
   const half = p1363.length / 2;
-  const body = Buffer.concat([derInteger(p1363.subarray(0, half)), derInteger(p1363.subarray(half))]);
-  return Buffer.concat([Buffer.from(body.length < 0x80 ? [0x30, body.length] : [0x30, 0x81, body.length]), body]);
+  const r = firstSignificant(p1363, 0, half);
+  const s = firstSignificant(p1363, half, p1363.length);
+  const rPad = p1363[r]! & 0x80 ? 1 : 0;
+  const sPad = p1363[s]! & 0x80 ? 1 : 0;
+  const rLen = half - r + rPad;
+  const sLen = p1363.length - s + sPad;
+  const body = 2 + rLen + 2 + sLen;
+  const head = body < 0x80 ? 2 : 3;
+  const der = Buffer.allocUnsafe(head + body);
+  let at = 0;
+  der[at++] = 0x30;
+  if (head === 3) der[at++] = 0x81;
+  der[at++] = body;
+  der[at++] = 0x02;
+  der[at++] = rLen;
+  if (rPad) der[at++] = 0;
+  at += p1363.copy(der, at, r, half);
+  der[at++] = 0x02;
+  der[at++] = sLen;
+  if (sPad) der[at++] = 0;
+  p1363.copy(der, at, s);
+  return der;
 }
 
 export interface JwtClaimRules {

@@ -12,8 +12,9 @@ export type Params = Record<string, unknown>;
 /**
  * The bags' one prototype: empty, frozen, and itself without a prototype, so a bag inherits nothing
  * (no `__proto__` setter either). Not `Object.create(null)` per bag: V8 keeps such an object in
- * dictionary mode, where adding a name just sliced out of a body cost about 0.8 µs per parameter,
- * against about 0.1 µs for an object with a prototype.
+ * dictionary mode, where adding a name just sliced out of a body cost about 0.8 µs per parameter
+ * (against about 0.1 µs for an object with a prototype), and every read of a name the request did
+ * not send (`client_assertion`, `scope`, …) missed V8's inline caches.
  */
 const NOTHING: object = Object.freeze(Object.create(null));
 
@@ -138,7 +139,7 @@ export function firstDuplicateKey(text: string): string | undefined {
 
 /** Only non-empty string values, as the protocol layer wants them (RFC 6749 §3.2: empty ≡ omitted). */
 export function stringParams(params: Params, names?: readonly string[]): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
+  const out = emptyParams() as Record<string, string>;
   for (const name of names ?? Object.keys(params)) {
     const v = params[name];
     if (typeof v === 'string' && v !== '') out[name] = v;

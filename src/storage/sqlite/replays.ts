@@ -21,7 +21,7 @@
  * from the table by GROW-01, and dropped from the map a few at each commit, oldest first).
  */
 import type { ReplayRepo } from '../types.ts';
-import type { Db } from './db.ts';
+import type { Db, Statement } from './db.ts';
 
 interface Pending {
   readonly key: string;
@@ -33,9 +33,17 @@ interface Pending {
 
 /** Entries of the map looked at per commit for expiry: enough to keep up with any claim rate. */
 const SWEEP_STEP = 64;
+/**
+ * Rows appended per INSERT: one statement per batch rather than per claim (each statement also reads
+ * and writes the table's AUTOINCREMENT counter), in chunks of this many.
+ */
+const ROWS_PER_INSERT = 16;
 
 export function sqliteReplays(db: Db): ReplayRepo {
-  const append = db.prepare('INSERT INTO replays (key, expires_at) VALUES (?, ?)');
+  const appends: Statement<never>[] = [];
+  /** The INSERT of `rows` rows, prepared on first use. */
+  const append = (rows: number): Statement<never> =>
+    (appends[rows] ??= db.prepare(`INSERT INTO replays (key, expires_at) VALUES ${Array.from({ length: rows }, () => '(?, ?)').join(', ')}`));
   // The last of this transaction's rows (RETURNING on each insert costs more than the insert).
   const lastAppended = db.prepare<{ seq: number }>('SELECT last_insert_rowid() AS seq');
   const unread = db.prepare<{ seq: number; key: string; expires_at: number }>('SELECT seq, key, expires_at FROM replays WHERE seq > ? ORDER BY seq');
@@ -82,13 +90,19 @@ export function sqliteReplays(db: Db): ReplayRepo {
           readTo = row.seq;
         }
         const mine = new Map<string, number>();
+        const rows: (string | number)[] = [];
         const results = batch.map((p) => {
           const held = mine.get(p.key) ?? taken.get(p.key);
           if (held !== undefined && held > p.at) return false;
           mine.set(p.key, p.expiresAt);
-          append.run(p.key, p.expiresAt);
+          rows.push(p.key, p.expiresAt);
           return true;
         });
+        // In claim order, so the log's order is the order the claims were decided in.
+        for (let i = 0; i < rows.length; i += 2 * ROWS_PER_INSERT) {
+          const chunk = rows.slice(i, i + 2 * ROWS_PER_INSERT);
+          append(chunk.length / 2).run(...chunk);
+        }
         return { won: results, appended: mine, lastSeq: mine.size > 0 ? lastAppended.get()!.seq : undefined };
       }));
     } catch (err) {
