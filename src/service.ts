@@ -2,7 +2,6 @@
  * The composition root: wires the core (core.ts), grants, dialects, limits and HTTP. Nothing is
  * decided here; every part receives the slice of config it uses.
  */
-import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ADMIN_PREFIX, adminHandler } from './admin/routes.ts';
@@ -198,7 +197,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     }
   };
   // Serving processes on this machine: the workers of `keymint serve`, or this one process.
-  const signing = resolveSigning(config.signing, cluster.isWorker ? config.workers : 1);
+  const signing = resolveSigning(config.signing, options.inWorker ? config.workers : 1);
   const deps: MountDeps = {
     grants,
     formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg, signing), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),

@@ -3,7 +3,6 @@
  * the command needs before anything is opened (preflight.ts), runs it, and turns every operator
  * error into one line on stderr and its documented exit code (command.ts, EXIT).
  */
-import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, OPTIONS, type Config, type RawConfig } from '../config/index.ts';
 import { ConsoleUserError, ConsoleUserNotFoundError } from '../console/users.ts';
@@ -49,7 +48,8 @@ async function run(command: Command, args: string[], flags: Flags): Promise<numb
   }
   const config = loadConfig(command.config === false ? {} : configFlags(flags, command));
   // Workers of `serve --workers N` run this again: the primary has checked and warned already.
-  const primary = !cluster.isWorker;
+  // Only serve has workers, so only serve loads node:cluster (~15 ms of CPU) to ask.
+  const primary = command.name !== 'serve' || !(await import('node:cluster')).default.isWorker;
   if (primary) for (const warning of checkStore(config, command.store)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary && command.name === 'serve') await checkPort(config);
   const ctx: CommandContext = { args, flags, config, withCore: (fn) => withCore(config, fn) };

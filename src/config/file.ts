@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Document, Node as YamlNode } from 'yaml';
-import { schemaChecker, type FieldPath } from './schema-check.ts';
+import { CONFIG_SCHEMA_URL, configSchemaChecker, type FieldPath } from './schema-check.ts';
 import { yaml } from './yaml.ts';
 
 export type { FieldPath } from './schema-check.ts';
@@ -94,14 +94,9 @@ export class ConfigFileError extends Error {
   }
 }
 
-export const CONFIG_SCHEMA_URL = new URL('../../schema/keymint.config.schema.json', import.meta.url);
+export { CONFIG_SCHEMA_URL };
 
-let checker: ReturnType<typeof schemaChecker> | undefined;
-/** The shipped schema, compiled on first use (it sits at the same depth from src/ and dist/). */
-function schemaCheck(value: unknown) {
-  checker ??= schemaChecker(JSON.parse(readFileSync(CONFIG_SCHEMA_URL, 'utf8')) as Record<string, unknown>);
-  return checker(value);
-}
+const schemaCheck = (value: unknown) => configSchemaChecker()(value);
 
 /** `clients.billing.scopes[1]`; a key that is not a plain name is quoted. */
 export function fieldName(field: FieldPath): string {

@@ -6,6 +6,7 @@
  *
  * Not checked: `format`, `if`/`then`, `oneOf` and the other combinators, remote `$ref`s.
  */
+import { readFileSync } from 'node:fs';
 
 /** A field's place in the document: keys and list indexes from the root. */
 export type FieldPath = ReadonlyArray<string | number>;
@@ -18,6 +19,17 @@ export interface SchemaProblem {
 }
 
 type Schema = Record<string, unknown>;
+
+/** The shipped schema of the configuration (and sandbox) file, at the same depth from src/ and dist/. */
+export const CONFIG_SCHEMA_URL = new URL('../../schema/keymint.config.schema.json', import.meta.url);
+
+let shipped: ReturnType<typeof schemaChecker> | undefined;
+
+/** The checker of the shipped schema, read and compiled once per process, on first use. */
+export function configSchemaChecker(): (value: unknown) => SchemaProblem | undefined {
+  shipped ??= schemaChecker(JSON.parse(readFileSync(CONFIG_SCHEMA_URL, 'utf8')) as Schema);
+  return shipped;
+}
 
 const ANNOTATIONS = new Set(['$schema', '$id', '$comment', '$defs', 'title', 'description', 'default', 'examples']);
 const KEYWORDS = new Set([

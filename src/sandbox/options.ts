@@ -6,9 +6,8 @@
  * field at fault (`clients.orum-app.scopes[1]`, `sandbox.faults[0].status`).
  */
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { ClientDeclaration } from '../config/file.ts';
-import { schemaChecker } from '../config/schema-check.ts';
+import { configSchemaChecker } from '../config/schema-check.ts';
 import { SandboxInputError } from './errors.ts';
 import type { FaultSpec } from './faults.ts';
 
@@ -72,11 +71,6 @@ export interface SandboxOptions {
 }
 
 
-/** The shipped schema: the same file config/file.ts reads (at the same depth from src/ and dist/), read here without the YAML parser. */
-const SCHEMA_URL = new URL('../../schema/keymint.config.schema.json', import.meta.url);
-
-let checker: ReturnType<typeof schemaChecker> | undefined;
-
 /** The options checked against the shipped schema (a KeyObject signing key is taken as it is). */
 export function checkOptions(raw: unknown): SandboxOptions {
   const given = raw ?? {};
@@ -85,8 +79,8 @@ export function checkOptions(raw: unknown): SandboxOptions {
   const key = options.sandbox?.signingKey;
   const isKeyObject = typeof key === 'object' && key !== null && typeof (key as KeyObject).export === 'function' && 'asymmetricKeyType' in key;
   const checked = isKeyObject ? { ...options, sandbox: { ...options.sandbox, signingKey: {} } } : options;
-  checker ??= schemaChecker(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>);
-  const problem = checker(checked);
+  // The shipped schema, compiled once: the sandbox file was checked against it already (config/file.ts).
+  const problem = configSchemaChecker()(checked);
   if (problem) throw new SandboxInputError(problem.path, problem.message);
   for (const [name, client] of Object.entries(options.clients ?? {})) {
     const secret = client.secret;

@@ -3,7 +3,6 @@
  * `[A-Za-z0-9_-]`, so Basic-auth encodings of every client library decode to the same bytes.
  */
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -41,6 +40,34 @@ export function randomBase62(length: number): string {
 
 /** 43 base62 characters carry 256.03 bits (SECURITY A-11: ≥ 2^-128 guessing, we give 2^-256). */
 export const SECRET_CHARS = 43;
+
+let crcTable: Int32Array | undefined;
+
+/**
+ * CRC-32 (IEEE 802.3, as zlib's crc32) of the UTF-8 bytes of `text`. In JavaScript rather than
+ * node:zlib's, whose module costs ~8 ms of CPU to load at every start for these few lines.
+ * (keymint/verify has its own copy: it imports nothing of the service.)
+ */
+export function crc32(text: string): number {
+  crcTable ??= Int32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c;
+  });
+  let crc = -1;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return crc32Bytes(Buffer.from(text), crcTable);
+    crc = crcTable[(crc ^ code) & 0xff]! ^ (crc >>> 8);
+  }
+  return (crc ^ -1) >>> 0;
+}
+
+function crc32Bytes(bytes: Uint8Array, table: Int32Array): number {
+  let crc = -1;
+  for (const byte of bytes) crc = table[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
 
 /** CRC32 of `body` as 6 base62 characters (62^6 > 2^32). Detects typos; it is not a MAC. */
 export function checksum(body: string): string {
