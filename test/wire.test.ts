@@ -43,6 +43,12 @@ test('parseForm never throws anything but OAuthError, and never yields a bag tha
   );
 });
 
+test('parseForm reads a body that starts with ? as the form parser does: the ? belongs to the first name, with or without escapes', () => {
+  assert.deepEqual({ ...parseForm('?grant_type=client_credentials') }, { '?grant_type': 'client_credentials' });
+  assert.deepEqual({ ...parseForm('?grant_type=client%5Fcredentials&scope=a+b') }, { '?grant_type': 'client_credentials', scope: 'a b' });
+  assert.deepEqual({ ...parseForm('?=x%21') }, { '?': 'x!' });
+});
+
 test('formUrlDecode inverts form encoding of any string, and returns undefined (not a throw) on bad %', () => {
   fc.assert(
     fc.property(fc.string(), (s) => {

@@ -42,9 +42,11 @@ export function parseForm(body: Buffer | string, repeatable: readonly string[] =
   // The pairs as URLSearchParams reads them (WHATWG URL §5.1). A body with no `%` and no `+` has
   // nothing to decode, so splitting it at `&` and the first `=` gives the same pairs without building
   // a URLSearchParams (the usual token request: `grant_type=client_credentials`); a lone surrogate (a
-  // string body only: a Buffer was decoded strictly) goes the standard way too.
+  // string body only: a Buffer was decoded strictly) goes the standard way too. URLSearchParams drops
+  // a leading `?` of a string it is given (a query's), which a form body does not have: a leading `&`
+  // (an empty pair, skipped) keeps it part of the first name, as the split below does.
   if (text.includes('%') || text.includes('+') || !text.isWellFormed()) {
-    new URLSearchParams(text).forEach((value, name) => add(name, value));
+    new URLSearchParams(text.startsWith('?') ? `&${text}` : text).forEach((value, name) => add(name, value));
     return out;
   }
   for (const part of text.split('&')) {
