@@ -54,7 +54,7 @@ export async function halfSection(ctx: Context): Promise<void> {
   for (const alg of ctx.opts.algs) await measureAlg(ctx, alg, table.rows);
   table.notes.push(
     'Each round measures capacity (closed loop) and then offers half of it at even intervals (bench/paced-load.ts); latency counts from each request\'s scheduled send time, so a stall is not hidden by a waiting generator.',
-    `Both generators send ${WARMUP_S} s at the same rate before the measured seconds, not counted (their own start). probe: a second generator in its own process, one connection, ${PROBE_RATE} requests/s, on the same server at the same time. generator lag: how late the paced generator itself sent; pauses: gaps over 1 ms between its own turns (count, longest). Server time (from node:http's request event to the answer written), loop delay and GC: bench/server-probe.ts inside the server process.`,
+    `Both generators send ${WARMUP_S} s at the same rate before the measured seconds, not counted by them (their own start; the server-side figures cover it too). probe: a second generator in its own process, one connection, ${PROBE_RATE} requests/s, on the same server at the same time. generator lag: how late the paced generator itself sent; pauses: gaps over 1 ms between its own turns (count, longest). Server time (from node:http's request event to the answer written), loop delay and GC: bench/server-probe.ts inside the server process.`,
   );
 }
 
