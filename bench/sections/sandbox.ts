@@ -74,7 +74,7 @@ export async function sandboxSection(ctx: Context): Promise<void> {
     table.notes.push(
       'One Orum client declared in a sandbox file, no faults. "ready" is when the process has printed what it serves; the token request goes out then. ' +
         'Node start-up and module loading are included, as a test suite pays them (from a checkout, type stripping of the sources too, which Node\'s compile cache keeps between starts; the row without it is the first start after the sources change). The default generates one RSA-2048 key, whose time varies with the primes it draws. ' +
-        'Pinned to one core, the signing key generated on the thread pool while the modules load shares that core; not pinned, it uses another. The installed package is `npm run build` in the checkout, its bin, dist, schema and package.json copied under a temp node_modules/keymint beside copies of its dependencies: an install without the registry. ' +
+        'Pinned to one core, the signing key generated on the thread pool while the modules load shares that core; not pinned, it uses another. The installed package is `npm run build` in the checkout, its bin, dist, schema and package.json copied under a temp node_modules/keymint beside copies of its dependencies (an install without the registry); its bin runs the CLI bundle (dist/bundle/), a checkout the TypeScript sources. ' +
         'CPU and waiting come from the process\'s own /proc accounting: on a busy machine the wall time is mostly waiting for a core.',
     );
   } finally {
