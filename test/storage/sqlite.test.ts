@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { sqliteClients } from '../../src/storage/sqlite/clients.ts';
 import { openDatabase, sqliteDb } from '../../src/storage/sqlite/db.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/index.ts';
+import { sqlitePurge } from '../../src/storage/sqlite/purge.ts';
+import { sqliteReplays } from '../../src/storage/sqlite/replays.ts';
 import { toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { tempDir } from '../support/harness.ts';
 import { runStoreContract } from './contract/index.ts';
@@ -96,4 +98,27 @@ test('sqlite: a secret\'s last-use mark commits unflushed (synchronous = NORMAL)
   assert.equal((await clients.get('c1'))?.secrets[0]?.lastUsedAt, 4242);
   assert.throws(() => db.unflushed(() => { throw new Error('refused'); }), /refused/);
   assert.equal(mode(), 2);
+});
+
+test('sqlite: a purge batch commits unflushed (synchronous = NORMAL) and deletes what expired; the connection is FULL again after it', async (t) => {
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await openSqliteStore({ dir }).close(); // the schema
+  const db = sqliteDb(openDatabase({ dir }));
+  t.after(() => db.close());
+  const mode = () => db.prepare<{ synchronous: number }>('PRAGMA synchronous').get()?.synchronous;
+  const seen: Array<number | undefined> = [];
+  const spied = <T>(run: (fn: () => T) => T) => (fn: () => T) => run(() => (seen.push(mode()), fn()));
+  const spiedDb = { ...db, immediate: (fn: () => never) => spied(db.immediate)(fn), unflushed: (fn: () => never) => spied(db.unflushed)(fn) };
+  const replays = sqliteReplays(spiedDb);
+  await replays.claim('dpop:old', 1_000, 0);
+  await replays.claim('dpop:live', 9_000, 0);
+  seen.length = 0;
+  const purge = sqlitePurge(spiedDb);
+  const removed = await purge.exclusive((batch) => batch('replays', 5_000, 1_000));
+  assert.equal(removed, 1);
+  assert.deepEqual(seen, [1]);
+  assert.equal(mode(), 2);
+  assert.equal(await replays.claim('dpop:live', 9_000, 6_000), false);
+  assert.equal(await replays.claim('dpop:old', 9_000, 6_000), true);
 });
