@@ -27,16 +27,31 @@ export interface ServeProcess {
 }
 
 /** Starts `keymint serve <args>` and resolves once it logs its URL. */
+/** Long enough for a cluster's workers to start on a loaded 2-core machine. */
+const SERVE_TIMEOUT_MS = 60_000;
+
 export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
+    // A server that never says where it listens fails the test with what it logged, instead of
+    // holding the whole suite until CI gives up (seen once on a fresh clone: 16 minutes, no output).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve printed no URL within ${SERVE_TIMEOUT_MS} ms: ${log}`));
+    }, SERVE_TIMEOUT_MS);
     child.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
       const m = /"url":"(http:[^"]+)"/.exec(log);
-      if (m) resolve({ child, url: m[1]!, logs: () => log });
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, logs: () => log });
+      }
     });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${log}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${log}`));
+    });
   });
 }
 
