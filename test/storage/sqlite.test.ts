@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { sqliteClients } from '../../src/storage/sqlite/clients.ts';
-import { openDatabase, sqliteDb } from '../../src/storage/sqlite/db.ts';
+import { openDatabase, sqliteDb, type Db } from '../../src/storage/sqlite/db.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/index.ts';
 import { sqlitePurge } from '../../src/storage/sqlite/purge.ts';
 import { sqliteReplays } from '../../src/storage/sqlite/replays.ts';
@@ -79,7 +79,11 @@ test('sqlite: live claims of the keyed replays table (schema 8) survive the move
   assert.equal(await after.replays.claim('dpop:new', 2_000, 1_000), true);
 });
 
-test('sqlite: a secret\'s last-use mark commits unflushed (synchronous = NORMAL), and the next write is FULL again, also after a failed one', async (t) => {
+/**
+ * A migrated store's Db, and a copy of it that records the `synchronous` mode each transaction runs
+ * in (1 = NORMAL, 2 = FULL) into `seen`.
+ */
+async function spiedStore(t: TestContext) {
   const dir = tempDir('keymint-sqlite-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   await openSqliteStore({ dir }).close(); // the schema
@@ -87,10 +91,15 @@ test('sqlite: a secret\'s last-use mark commits unflushed (synchronous = NORMAL)
   t.after(() => db.close());
   // Prepared anew each time: SQLite compiles the current value into a PRAGMA query.
   const mode = () => db.prepare<{ synchronous: number }>('PRAGMA synchronous').get()?.synchronous;
-  // The mode each transaction of the repository runs in (1 = NORMAL, 2 = FULL).
   const seen: Array<number | undefined> = [];
   const spied = <T>(run: (fn: () => T) => T) => (fn: () => T) => run(() => (seen.push(mode()), fn()));
-  const clients = sqliteClients({ ...db, immediate: (fn) => spied(db.immediate)(fn), unflushed: (fn) => spied(db.unflushed)(fn) });
+  const spiedDb: Db = { ...db, immediate: (fn) => spied(db.immediate)(fn), unflushed: (fn) => spied(db.unflushed)(fn) };
+  return { db, spiedDb, seen, mode };
+}
+
+test('sqlite: a secret\'s last-use mark commits unflushed (synchronous = NORMAL), and the next write is FULL again, also after a failed one', async (t) => {
+  const { db, spiedDb, seen, mode } = await spiedStore(t);
+  const clients = sqliteClients(spiedDb);
   await clients.insert(clientRecord('c1'));
   await clients.touchSecret('c1', 'sec_1', 4242);
   await clients.update('c1', (c) => ({ ...c, name: 'changed' }));
@@ -101,15 +110,7 @@ test('sqlite: a secret\'s last-use mark commits unflushed (synchronous = NORMAL)
 });
 
 test('sqlite: a purge batch commits unflushed (synchronous = NORMAL) and deletes what expired; the connection is FULL again after it', async (t) => {
-  const dir = tempDir('keymint-sqlite-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  await openSqliteStore({ dir }).close(); // the schema
-  const db = sqliteDb(openDatabase({ dir }));
-  t.after(() => db.close());
-  const mode = () => db.prepare<{ synchronous: number }>('PRAGMA synchronous').get()?.synchronous;
-  const seen: Array<number | undefined> = [];
-  const spied = <T>(run: (fn: () => T) => T) => (fn: () => T) => run(() => (seen.push(mode()), fn()));
-  const spiedDb = { ...db, immediate: (fn: () => never) => spied(db.immediate)(fn), unflushed: (fn: () => never) => spied(db.unflushed)(fn) };
+  const { spiedDb, seen, mode } = await spiedStore(t);
   const replays = sqliteReplays(spiedDb);
   await replays.claim('dpop:old', 1_000, 0);
   await replays.claim('dpop:live', 9_000, 0);
