@@ -79,6 +79,11 @@ export interface Store {
   readonly consoleLinks: ConsoleLinkRepo;
   /** Removal of expired rows of every repository (GROW-01). */
   readonly purge: PurgeRepo;
+  /**
+   * Optional: work a serving process runs beside the store until `stop` (SQLite: WAL checkpoints
+   * off the event loop). Short-lived processes (the CLI) do without it.
+   */
+  readonly serve?: () => { stop(): Promise<void> };
   close(): Promise<void>;
 }
 
