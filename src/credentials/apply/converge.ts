@@ -5,6 +5,7 @@
  * --max-token-ttl, a reserved claim) refuses the whole run before the first change.
  */
 import { authSettings, AuthSettingsError } from '../client-auth-settings.ts';
+import { fieldsOn, ruleField } from '../client-fields.ts';
 import { checkImportedId, checkImportedSecret, checkSettings, ClientInputError, settingsOf, type ClientSettings } from '../client-rules.ts';
 import type { ClientService, ClientServiceSettings } from '../clients.ts';
 import type { CreateClientInput, UpdateClientInput } from '../client-inputs.ts';
@@ -38,16 +39,10 @@ export class StepError extends Error {
 }
 
 /** The rules' field names (those of the admin API) → the file's. */
-const FILE_FIELDS: Readonly<Record<string, string>> = {
-  name: 'name', mode: 'mode', type: 'type', scope: 'scopes', grant: 'grants', dialect: 'dialects', audience: 'audiences',
-  redirect_uri: 'redirectUris', trusted: 'trusted', rate_limit: 'rateLimit', ttl: 'tokenTtl', metadata: 'metadata',
-  claims: 'claims', client_id: 'id', client_secret: 'secret', token_endpoint_auth_method: 'authMethod', jwks: 'jwks',
-  jwks_uri: 'jwksUri', dpop_bound_access_tokens: 'dpopBound', exchange_audiences: 'exchangeAudiences',
-  exchange_scopes: 'exchangeScopes', pkce_required: 'pkceRequired',
-};
+const FILE_FIELDS: ReadonlyMap<string, string> = new Map(fieldsOn('apply').map(([name, apply]) => [ruleField(name), apply.key]));
 
 function refused(key: string, err: unknown): never {
-  if (err instanceof ClientInputError || err instanceof AuthSettingsError) throw new StepError(key, FILE_FIELDS[err.field], err.message);
+  if (err instanceof ClientInputError || err instanceof AuthSettingsError) throw new StepError(key, FILE_FIELDS.get(err.field), err.message);
   throw err;
 }
 
