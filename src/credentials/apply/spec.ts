@@ -53,6 +53,21 @@ export function storedSpec(c: ClientRecord): ClientSpec {
   })) as unknown as ClientSpec;
 }
 
+/**
+ * Settings of a spec (all, or those a plan changes) by their names in ClientService's input
+ * (`tokenTtl` → `ttl`); with `defaults: false`, those at their default are left out, as `clients
+ * create` leaves them (a new client asks for private_key_jwt, never for client_secret_basic).
+ */
+export function specInput(spec: Partial<ClientSpec>, { defaults }: { readonly defaults: boolean }): Record<string, unknown> {
+  const entries = Object.entries(spec).map(([f, v]) => [source(f as SpecField), v] as const);
+  return Object.fromEntries(entries.filter(([{ field }, v]) => defaults || canonical(v) !== canonical(field.default)).map(([{ name }, v]) => [name, v]));
+}
+
+/** A spec's settings by their names in a stored client (`tokenTtl` → `accessTokenTtl`), as the client rules read them. */
+export function specRecord(spec: ClientSpec): Record<string, unknown> {
+  return Object.fromEntries(SPEC_FIELDS.map((f) => [source(f).field.record ?? source(f).name, spec[f]]));
+}
+
 /** JSON with object keys sorted, so equal values have one spelling. */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
