@@ -53,13 +53,9 @@ export interface FieldCli {
   readonly clear?: string;
 }
 
-/** How configuration as code declares a field: its key in the file and the value it has when absent. */
+/** How configuration as code declares a field: its key in the file (absent, the field has its default). */
 export interface FieldApply {
   readonly key: string;
-  /** The value when the file leaves the field out (`name` defaults to the client's key instead). */
-  readonly default: unknown;
-  /** Not compared setting by setting: the plan treats it apart (an id, mode or type never changes; a secret is resolved). */
-  readonly apart?: true;
 }
 
 /** The kinds of control the console's form reads a field with. */
@@ -70,8 +66,6 @@ export interface FieldForm {
   readonly kind: FormControl;
   readonly label: string;
   readonly hint?: string;
-  /** Shown when creating only (fixed afterwards). */
-  readonly createOnly?: true;
   /** A checkbox that, checked, sets the field to false (`pkce_optional`). */
   readonly inverted?: true;
 }
@@ -84,8 +78,14 @@ export interface ClientField {
   readonly api: string;
   /** The field a ClientInputError about it names (`redirect_uri`), when not `api`. */
   readonly rule?: string;
-  /** Its key in ClientRecord, when it is stored under the field's own name's sibling (`accessTokenTtl`). */
+  /** Its key in ClientRecord, when not the field's own name (`accessTokenTtl`). */
   readonly record?: keyof ClientRecord;
+  /** What a client has when it is made without it (`name` has none: it is required; apply uses the client's key). */
+  readonly default: unknown;
+  /** Set when the client is made, never by an update: an id, mode and type never change (they are spelled in the id and decide how it authenticates); a secret changes by rotation. */
+  readonly createOnly?: true;
+  /** An update may give null: the deployment's default (ttl, rate limit) or none (maps, keys, the exchange policy, the manager). */
+  readonly nullable?: true;
   readonly cli: FieldCli | null;
   readonly apply: FieldApply | null;
   readonly form: FieldForm | null;
@@ -102,7 +102,8 @@ export const CLIENT_FIELDS = {
     doc: 'Display name, 1–200 printable characters',
     kind: 'text', api: 'name',
     cli: { flags: [{ flag: 'name', value: 'NAME', required: true, create: 'Display name, 1–200 printable characters', update: 'New display name' }] },
-    apply: { key: 'name', default: undefined },
+    apply: { key: 'name' },
+    default: undefined,
     form: { control: 'name', kind: 'input', label: 'Name' },
   },
   scopes: {
@@ -116,42 +117,52 @@ export const CLIENT_FIELDS = {
       ],
       clear: 'scope',
     },
-    apply: { key: 'scopes', default: [] },
+    apply: { key: 'scopes' },
+    default: [],
     form: { control: 'scopes', kind: 'words', label: 'Scopes', hint: `${ONE_PER_LINE} or separated by spaces.` },
   },
   grants: {
     doc: 'The grants the client may use (default client_credentials)',
     kind: 'list', api: 'grants', rule: 'grant',
     cli: { flags: [{ flag: 'grant', value: 'GRANT', repeat: true, create: 'A grant it may use (default client_credentials)', update: 'The grants, replacing the list' }], clear: 'grant' },
-    apply: { key: 'grants', default: ['client_credentials'] },
+    apply: { key: 'grants' },
+    default: ['client_credentials'],
     form: { control: 'grants', kind: 'checkboxes', label: 'Grants' },
   },
   mode: {
     doc: 'live (sk_live_ id) or sandbox (sk_sdbx_ id), fixed at creation',
     kind: 'mode', api: 'mode',
     cli: { flags: [{ flag: 'mode', value: 'MODE', choices: ['live', 'sandbox'], create: 'live (sk_live_ id) or sandbox (sk_sdbx_ id); default live' }] },
-    apply: { key: 'mode', default: 'live', apart: true },
-    form: { control: 'mode', kind: 'select', label: 'Mode', hint: 'Fixed at creation: it is part of the client id.', createOnly: true },
+    apply: { key: 'mode' },
+    default: 'live',
+    createOnly: true,
+    form: { control: 'mode', kind: 'select', label: 'Mode', hint: 'Fixed at creation: it is part of the client id.' },
   },
   type: {
     doc: 'confidential (has a secret) or public (none), fixed at creation',
     kind: 'clientType', api: 'type',
     cli: { flags: [{ flag: 'type', value: 'TYPE', choices: ['confidential', 'public'], create: 'Client type; default confidential' }] },
-    apply: { key: 'type', default: 'confidential', apart: true },
-    form: { control: 'type', kind: 'select', label: 'Type', createOnly: true },
+    apply: { key: 'type' },
+    default: 'confidential',
+    createOnly: true,
+    form: { control: 'type', kind: 'select', label: 'Type' },
   },
   ttl: {
     doc: 'Access-token lifetime in seconds; null: the deployment default',
     kind: 'count', api: 'access_token_ttl', rule: 'ttl', record: 'accessTokenTtl',
     cli: { flags: [{ flag: 'ttl', value: 'SECONDS', min: 1, create: 'Its access-token lifetime (at most --max-token-ttl)', update: 'Its access-token lifetime, or default' }], clear: 'ttl' },
-    apply: { key: 'tokenTtl', default: null },
+    apply: { key: 'tokenTtl' },
+    default: null,
+    nullable: true,
     form: { control: 'ttl', kind: 'number', label: 'Access-token lifetime (seconds)', hint: 'Empty: the deployment default.' },
   },
   rateLimit: {
     doc: "Token requests per minute for this client; null: the deployment's `--rate-limit-client`",
     kind: 'count', api: 'rate_limit',
     cli: { flags: [{ flag: 'rate-limit', value: 'PER_MINUTE', min: 1, max: 100_000_000, create: 'Its token requests per minute', update: 'Its token requests per minute, or default' }], clear: 'rate-limit' },
-    apply: { key: 'rateLimit', default: null },
+    apply: { key: 'rateLimit' },
+    default: null,
+    nullable: true,
     form: { control: 'rate_limit', kind: 'number', label: 'Rate limit (requests per minute)', hint: 'Empty: the deployment default.' },
   },
   admin: {
@@ -159,6 +170,7 @@ export const CLIENT_FIELDS = {
     kind: 'flag', api: 'admin',
     cli: { flags: [{ flag: 'admin', sets: true, create: 'May call the admin API', update: 'May call the admin API' }, { flag: 'no-admin', sets: false, update: 'May no longer call the admin API' }] },
     apply: null, // a file lists keymint:admin among the scopes
+    default: false,
     form: null, // the form lists it among the scopes
   },
   trusted: {
@@ -170,7 +182,8 @@ export const CLIENT_FIELDS = {
         { flag: 'untrusted', sets: false, update: 'Meets the consent page again' },
       ],
     },
-    apply: { key: 'trusted', default: false },
+    apply: { key: 'trusted' },
+    default: false,
     form: { control: 'trusted', kind: 'checkbox', label: 'Trusted: skip the consent page' },
   },
   tokenReuse: {
@@ -183,6 +196,7 @@ export const CLIENT_FIELDS = {
       ],
     },
     apply: null, // a deployment's performance choice, left as each client has it
+    default: false,
     form: null, // set by the CLI and the admin API
   },
   pkceRequired: {
@@ -194,7 +208,8 @@ export const CLIENT_FIELDS = {
         { flag: 'pkce-required', sets: true, update: 'PKCE required again (the default)' },
       ],
     },
-    apply: { key: 'pkceRequired', default: true },
+    apply: { key: 'pkceRequired' },
+    default: true,
     form: {
       control: 'pkce_optional', kind: 'checkbox', inverted: true,
       label: 'PKCE optional: this confidential client may redeem codes without a code_verifier',
@@ -205,63 +220,75 @@ export const CLIENT_FIELDS = {
     doc: 'The redirect URIs of the authorization-code grant',
     kind: 'list', api: 'redirect_uris', rule: 'redirect_uri',
     cli: { flags: [{ flag: 'redirect-uri', value: 'URI', repeat: true, create: 'A redirect URI (authorization_code)', update: 'The redirect URIs, replacing the list' }], clear: 'redirect-uri' },
-    apply: { key: 'redirectUris', default: [] },
+    apply: { key: 'redirectUris' },
+    default: [],
     form: { control: 'redirect_uris', kind: 'lines', label: 'Redirect URIs', hint: `${ONE_PER_LINE}; needed for the authorization-code grant.` },
   },
   audiences: {
     doc: 'The audiences (resources) its tokens may be for; the first is its default',
     kind: 'list', api: 'audiences', rule: 'audience',
     cli: { flags: [{ flag: 'allow-audience', value: 'URI', repeat: true, create: 'An audience (resource) its tokens may be for; the first is its default', update: 'The audiences, replacing the list' }], clear: 'allow-audience' },
-    apply: { key: 'audiences', default: [] },
+    apply: { key: 'audiences' },
+    default: [],
     form: { control: 'audiences', kind: 'lines', label: 'Audiences', hint: 'Absolute URIs, one per line.' },
   },
   dialects: {
     doc: 'The dialects it may use (none: all)',
     kind: 'list', api: 'dialects', rule: 'dialect',
     cli: { flags: [{ flag: 'allow-dialect', value: 'NAME', repeat: true, create: 'A dialect it may use (default: all)', update: 'The dialects, replacing the list' }], clear: 'allow-dialect' },
-    apply: { key: 'dialects', default: [] },
+    apply: { key: 'dialects' },
+    default: [],
     form: { control: 'dialects', kind: 'checkboxes', label: 'Dialects', hint: 'None checked: every dialect.' },
   },
   authMethod: {
     doc: 'How it authenticates: client_secret_basic, or private_key_jwt (no secret; needs jwks or jwksUri)',
     kind: 'authMethod', api: 'token_endpoint_auth_method',
     cli: { flags: [{ flag: 'auth-method', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt'], create: 'How it authenticates', update: 'How it authenticates (private_key_jwt ends its secrets)' }] },
-    apply: { key: 'authMethod', default: 'client_secret_basic' },
+    apply: { key: 'authMethod' },
+    default: 'client_secret_basic',
     form: null, // keys are managed by the CLI, the admin API and apply
   },
   jwks: {
     doc: 'Its JSON Web Key Set, for private_key_jwt (setting it clears jwksUri)',
     kind: 'jwks', api: 'jwks',
     cli: { flags: [{ flag: 'jwks-file', value: 'FILE', create: 'Its JSON Web Key Set, for private_key_jwt', update: 'Its JSON Web Key Set, for private_key_jwt' }] },
-    apply: { key: 'jwks', default: undefined },
+    apply: { key: 'jwks' },
+    default: undefined,
     form: null, // as authMethod
   },
   jwksUri: {
     doc: 'Where its JWKS is published, for private_key_jwt (setting it clears jwks)',
     kind: 'uri', api: 'jwks_uri',
     cli: { flags: [{ flag: 'jwks-uri', value: 'URL', create: 'Where its JWKS is published, for private_key_jwt', update: 'Where its JWKS is published, for private_key_jwt' }] },
-    apply: { key: 'jwksUri', default: undefined },
+    apply: { key: 'jwksUri' },
+    default: undefined,
+    nullable: true,
     form: null, // as authMethod
   },
   dpopBound: {
     doc: 'Its tokens must be DPoP-bound (RFC 9449)',
     kind: 'flag', api: 'dpop_bound_access_tokens',
     cli: { flags: [{ flag: 'dpop-bound', sets: true, create: 'Its tokens must be DPoP-bound', update: 'Its tokens must be DPoP-bound' }, { flag: 'no-dpop-bound', sets: false, update: 'Its tokens need not be DPoP-bound' }] },
-    apply: { key: 'dpopBound', default: false },
+    apply: { key: 'dpopBound' },
+    default: false,
     form: null, // as authMethod
   },
   exchangeAudiences: {
     doc: 'The audiences token exchange (RFC 8693) may target for it',
     kind: 'list', api: 'exchange_audiences',
     cli: { flags: [{ flag: 'exchange-audience', value: 'URI', repeat: true, create: 'An audience token exchange may target', update: 'The token-exchange audiences, replacing the list' }], clear: 'exchange-audience' },
-    apply: { key: 'exchangeAudiences', default: [] },
+    apply: { key: 'exchangeAudiences' },
+    default: [],
+    nullable: true,
     form: null, // as authMethod
   },
   exchangeScopes: {
     doc: 'The scopes token exchange (RFC 8693) may grant it',
     kind: 'list', api: 'exchange_scopes',
     cli: { flags: [{ flag: 'exchange-scope', value: 'SCOPE', repeat: true, create: 'A scope token exchange may grant', update: 'The token-exchange scopes, replacing the list' }], clear: 'exchange-scope' },
-    apply: { key: 'exchangeScopes', default: [] },
+    apply: { key: 'exchangeScopes' },
+    default: [],
+    nullable: true,
     form: null, // as authMethod
   },
   metadata: {
@@ -274,7 +301,9 @@ export const CLIENT_FIELDS = {
       ],
       clear: 'metadata',
     },
-    apply: { key: 'metadata', default: {} },
+    apply: { key: 'metadata' },
+    default: {},
+    nullable: true,
     form: { control: 'metadata', kind: 'pairs', label: 'Metadata', hint: 'key=value per line; shown here, never put in tokens.' },
   },
   claims: {
@@ -288,14 +317,18 @@ export const CLIENT_FIELDS = {
       ],
       clear: 'claim',
     },
-    apply: { key: 'claims', default: {} },
+    apply: { key: 'claims' },
+    default: {},
+    nullable: true,
     form: { control: 'claims', kind: 'json', label: 'Claims', hint: 'Static claims added to access tokens, as a JSON object.' },
   },
   clientId: {
     doc: "Import: the id, chosen by the caller; absent = generated in this deployment's shape",
     kind: 'text', api: 'client_id',
     cli: { flags: [{ flag: 'id', value: 'ID', create: 'Import: this client id instead of a generated one (1–256 printable ASCII, no spaces)' }] },
-    apply: { key: 'id', default: undefined, apart: true },
+    apply: { key: 'id' },
+    default: undefined,
+    createOnly: true,
     form: null, // the console makes clients with generated ids
   },
   clientSecret: {
@@ -308,7 +341,9 @@ export const CLIENT_FIELDS = {
         { flag: 'secret', value: 'SECRET', create: 'Use this secret (warns: the command line is visible to ps and kept in shell history)' },
       ],
     },
-    apply: { key: 'secret', default: undefined, apart: true },
+    apply: { key: 'secret' },
+    default: undefined,
+    createOnly: true,
     form: null, // as clientId
   },
   managedBy: {
@@ -316,6 +351,8 @@ export const CLIENT_FIELDS = {
     kind: 'uri', api: 'managed_by',
     cli: null, // set by the tools themselves
     apply: null, // apply writes its own mark
+    default: undefined,
+    nullable: true,
     form: null,
   },
 } as const satisfies Readonly<Record<string, ClientField>>;

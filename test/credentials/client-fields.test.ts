@@ -65,6 +65,8 @@ describe('the client field table', () => {
       const f: ClientField = CLIENT_FIELDS[name];
       for (const surface of ['cli', 'apply', 'form'] as const) assert.notEqual(f[surface], undefined, `${name}: ${surface}`);
       assert.ok(f.doc.length > 0 && f.api.length > 0, name);
+      // What is set at creation only has no flag on clients update and no control on the edit form.
+      if (f.createOnly) assert.ok(!f.cli?.flags.some((x) => x.update !== undefined), `${name}: a clients update flag`);
     }
   });
 
@@ -87,10 +89,10 @@ describe('the client field table', () => {
     const declarable = Object.keys(schema.$defs.client.properties);
     for (const [name, apply] of fieldsOn('apply')) {
       assert.ok(declarable.includes(apply.key), `${name}: ${apply.key} is not in the configuration schema`);
-      if (apply.apart) continue;
+      if ((CLIENT_FIELDS[name] as ClientField).createOnly) continue;
       assert.ok((SPEC_FIELDS as readonly string[]).includes(apply.key), `${name}: apply does not compare ${apply.key}`);
       const spec = declaredSpec('key', {}) as unknown as Record<SpecField, unknown>;
-      assert.deepEqual(spec[apply.key as SpecField], name === 'name' ? 'key' : apply.default, `${name}: default`);
+      assert.deepEqual(spec[apply.key as SpecField], name === 'name' ? 'key' : (CLIENT_FIELDS[name] as ClientField).default, `${name}: default`);
     }
   });
 

@@ -58,7 +58,7 @@ const valuesOf = (value: (name: ClientFieldName) => unknown): ClientFormValues =
 
 /** A new client's form: every control at the setting's default (the name empty). */
 export function emptyClientForm(): ClientFormValues {
-  return valuesOf((name) => (name === 'name' ? '' : (CLIENT_FIELDS[name] as ClientField).apply?.default));
+  return valuesOf((name) => (name === 'name' ? '' : (CLIENT_FIELDS[name] as ClientField).default));
 }
 
 export function clientFormValues(c: ConsoleClient): ClientFormValues {
@@ -150,7 +150,7 @@ export function parseClientForm(v: ClientFormValues, kind: 'create' | 'edit'): {
   const raws = v as unknown as Readonly<Record<string, unknown>>;
   const input: Record<string, unknown> = {};
   for (const [name, f] of [...FORM_FIELDS].sort(([, a], [, b]) => parseRank(a) - parseRank(b))) {
-    if (f.createOnly && kind !== 'create') continue;
+    if ((CLIENT_FIELDS[name] as ClientField).createOnly && kind !== 'create') continue;
     input[name] = parsed(name, f, raws[f.control], errors);
   }
   if (Object.keys(errors).length > 0) return { errors };

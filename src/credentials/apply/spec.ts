@@ -14,9 +14,8 @@ export const MANAGED_PREFIX = 'apply:';
 /** The key of a client apply created and manages, else undefined (made by the CLI, an API, registration). */
 export const managedKey = (c: ClientRecord): string | undefined => (c.managedBy?.startsWith(MANAGED_PREFIX) ? c.managedBy.slice(MANAGED_PREFIX.length) : undefined);
 
-type ApplyOf<N extends ClientFieldName> = (typeof CLIENT_FIELDS)[N]['apply'];
-/** The file's key of a field apply compares (not one it treats apart, as id, mode, type and secret). */
-type SpecKey<N extends ClientFieldName> = ApplyOf<N> extends { readonly apart: true } ? never : ApplyOf<N> extends { readonly key: infer K extends string } ? K : never;
+/** The file's key of a field apply compares: not one set at creation only (id, mode, type, secret), which the plan treats apart. */
+type SpecKey<N extends ClientFieldName> = (typeof CLIENT_FIELDS)[N] extends { readonly createOnly: true } ? never : (typeof CLIENT_FIELDS)[N]['apply'] extends { readonly key: infer K extends string } ? K : never;
 
 /** The settings apply compares, by the file's names (client-fields.ts declares each). */
 export type ClientSpec = { readonly [N in ClientFieldName as SpecKey<N>]: FieldValue<N> };
@@ -34,7 +33,7 @@ const everyField: Exclude<keyof ClientSpec, SpecField> extends never ? true : Ex
 void everyField;
 
 /** Each compared field's table entry, by its key in the file. */
-const SOURCES = new Map(fieldsOn('apply').filter(([, a]) => a.apart !== true).map(([name, a]) => [a.key, { name, field: CLIENT_FIELDS[name] as ClientField, apply: a }]));
+const SOURCES = new Map(fieldsOn('apply').filter(([name]) => !(CLIENT_FIELDS[name] as ClientField).createOnly).map(([name, a]) => [a.key, { name, field: CLIENT_FIELDS[name] as ClientField }]));
 const source = (field: SpecField) => SOURCES.get(field)!;
 
 const LISTS: ReadonlySet<SpecField> = new Set(SPEC_FIELDS.filter((f) => source(f).field.kind === 'list'));
@@ -42,16 +41,31 @@ const LISTS: ReadonlySet<SpecField> = new Set(SPEC_FIELDS.filter((f) => source(f
 /** The declared settings, defaults filled in (the same defaults `clients create` applies). */
 export function declaredSpec(key: string, d: ClientDeclaration): ClientSpec {
   const declared = d as Readonly<Record<string, unknown>>;
-  return Object.fromEntries(SPEC_FIELDS.map((f) => [f, declared[f] ?? (f === 'name' ? key : source(f).apply.default)])) as unknown as ClientSpec;
+  return Object.fromEntries(SPEC_FIELDS.map((f) => [f, declared[f] ?? (f === 'name' ? key : source(f).field.default)])) as unknown as ClientSpec;
 }
 
 /** A stored client's settings in the same terms. */
 export function storedSpec(c: ClientRecord): ClientSpec {
   const record = c as unknown as Readonly<Record<string, unknown>>;
   return Object.fromEntries(SPEC_FIELDS.map((f) => {
-    const { name, field, apply } = source(f);
-    return [f, record[field.record ?? name] ?? apply.default];
+    const { name, field } = source(f);
+    return [f, record[field.record ?? name] ?? field.default];
   })) as unknown as ClientSpec;
+}
+
+/**
+ * Settings of a spec (all, or those a plan changes) by their names in ClientService's input
+ * (`tokenTtl` → `ttl`); with `defaults: false`, those at their default are left out, as `clients
+ * create` leaves them (a new client asks for private_key_jwt, never for client_secret_basic).
+ */
+export function specInput(spec: Partial<ClientSpec>, { defaults }: { readonly defaults: boolean }): Record<string, unknown> {
+  const entries = Object.entries(spec).map(([f, v]) => [source(f as SpecField), v] as const);
+  return Object.fromEntries(entries.filter(([{ field }, v]) => defaults || canonical(v) !== canonical(field.default)).map(([{ name }, v]) => [name, v]));
+}
+
+/** A spec's settings by their names in a stored client (`tokenTtl` → `accessTokenTtl`), as the client rules read them. */
+export function specRecord(spec: ClientSpec): Record<string, unknown> {
+  return Object.fromEntries(SPEC_FIELDS.map((f) => [source(f).field.record ?? source(f).name, spec[f]]));
 }
 
 /** JSON with object keys sorted, so equal values have one spelling. */
