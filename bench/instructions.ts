@@ -15,7 +15,7 @@
  * KEYMINT_MAX_IN_FLIGHT=0, KEYMINT_RATE_LIMIT_CLIENT=0, KEYMINT_RATE_LIMIT_IP=0): a server under
  * valgrind runs 50× slower and would otherwise shed its own load.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -205,6 +205,9 @@ try {
     await send(base, tokens, concurrency);
     if (values.usr2) process.kill(proc.pid, 'SIGUSR2');
     await sleep(1000);
+    // bench/alloc-sites.ts writes its profile on that second signal: wait for it before stopping.
+    const sites = process.env.BENCH_ALLOC_SITES_FILE;
+    for (let i = 0; values.usr2 && sites !== undefined && !existsSync(sites) && i < 600; i++) await sleep(100);
     proc.child.stdout?.off('data', collect);
     const g = gcFigures(trace);
     if (process.env.BENCH_GC_TRACE_FILE) writeFileSync(process.env.BENCH_GC_TRACE_FILE, trace);

@@ -109,6 +109,8 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     }
     const refresher = setInterval(() => keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err })), config.keyringRefreshMs);
     refresher.unref();
+    // The store's own upkeep while this process serves (SQLite: WAL checkpoints off the event loop).
+    const upkeep = store.serve?.();
     const purger = startPurger(store.purge, config, {
       now: options.now ?? Date.now,
       consoleNow: consoleNow ?? Date.now,
@@ -131,6 +133,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
         clearInterval(refresher);
         web?.close();
         await purger.stop();
+        await upkeep?.stop();
         await stop();
       },
     };

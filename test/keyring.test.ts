@@ -33,6 +33,8 @@ test('rotation promotes the key that was already published, and keeps the retire
   const published = () => (JSON.parse(ring.jwksJson()) as JSONWebKeySet).keys.map((k) => k.kid);
   assert.ok(published().includes(active.kid), 'the retired key is still published');
   assert.equal(published().length, 3, 'retired + active + new next');
+  const kids = published().map(String);
+  assert.deepEqual(kids, [...kids].sort(), 'the document lists its keys in kid order (code units), whatever the store returned');
   const retired = ring.describe().find((k) => k.kid === active.kid)!;
   assert.equal(retired.state, 'retired');
   assert.equal(retired.publishUntil, now + 3600_000 + 5 * 60_000);

@@ -1,6 +1,6 @@
 /** `keymint clients …`: a thin front end over ClientService (the admin API uses the same service). */
 import { readFileSync } from 'node:fs';
-import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
+import { CLIENT_FIELDS, fieldsOn, type ClientFieldName, type FieldCli, type FieldFlag, type FieldKind } from '../credentials/client-fields.ts';
 import { ClientInputError } from '../credentials/client-rules.ts';
 import type { ClientView } from '../credentials/clients.ts';
 import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
@@ -12,14 +12,34 @@ const JSON_FLAG: FlagSpec = { type: 'boolean', doc: 'Print JSON instead of text'
 const ID = [{ name: 'ID', doc: 'The client id, as keymint clients list shows it', required: true }] as const;
 
 /** Where a chosen secret comes from (import, rotation): never the command line without a warning. */
-const SECRET_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  'secret-env': { type: 'string', value: 'VAR', doc: 'Use the secret held in this environment variable (chosen secret: at least 16 characters)' },
-  'secret-file': { type: 'string', value: 'PATH', doc: 'Use the secret held in this file (one trailing newline dropped)' },
-  secret: { type: 'string', value: 'SECRET', doc: 'Use this secret (warns: the command line is visible to ps and kept in shell history)' },
-};
+const SECRET_FLAGS = fieldFlags('create', ['clientSecret']);
 
-/** Lists `--clear NAME` resets, by the flag that sets them. */
-const CLEARABLE = ['scope', 'grant', 'redirect-uri', 'allow-audience', 'allow-dialect', 'exchange-audience', 'exchange-scope', 'metadata', 'claim', 'ttl', 'rate-limit'] as const;
+/** What `--clear NAME` empties (lists and maps), then what it resets (ttl, rate limit), by the flag that sets them. */
+const cleared = fieldsOn('cli').filter(([, cli]) => cli.clear !== undefined);
+const isCount = ([name]: (typeof cleared)[number]) => CLIENT_FIELDS[name].kind === 'count';
+const CLEARABLE = [...cleared.filter((f) => !isCount(f)), ...cleared.filter(isCount)].map(([, cli]) => cli.clear!);
+
+/** The flags of `clients create` or `update` that set the given fields (default all), as the field table words them. */
+function fieldFlags(command: 'create' | 'update', only?: readonly ClientFieldName[]): Record<string, FlagSpec> {
+  const specs: Record<string, FlagSpec> = {};
+  for (const [name, cli] of fieldsOn('cli')) {
+    if (only !== undefined && !only.includes(name)) continue;
+    for (const f of cli.flags) {
+      const doc = f[command];
+      if (doc !== undefined) specs[f.flag] = flagSpec(f, CLIENT_FIELDS[name].kind, command, doc);
+    }
+  }
+  return specs;
+}
+
+/** A count takes a checked integer on create and `N|default` on update; a switch no value. */
+function flagSpec(f: FieldFlag, kind: FieldKind, command: 'create' | 'update', doc: string): FlagSpec {
+  if (f.sets !== undefined) return { type: 'boolean', doc };
+  if (kind === 'count') {
+    return command === 'create' ? { type: 'integer', value: f.value, ...(f.min === undefined ? {} : { min: f.min }), ...(f.max === undefined ? {} : { max: f.max }), doc } : { type: 'string', value: `${f.value}|default`, doc };
+  }
+  return { type: f.repeat ? 'list' : 'string', value: f.value, ...(f.required && command === 'create' ? { required: true } : {}), ...(f.choices ? { choices: f.choices } : {}), doc };
+}
 
 /**
  * A secret chosen by the operator: from an environment variable or a file (one trailing newline
@@ -72,77 +92,92 @@ function claimFlags(flags: Flags): Array<[string, ClaimValue]> {
 /** A whole number of seconds or requests, or `default` (the deployment's). */
 const numberOrDefault = (v: Flags[string]): number | null | undefined => (typeof v === 'number' ? v : typeof v !== 'string' ? undefined : v === 'default' ? null : Number(v));
 
+/** The flags of one command line, and for `clients update` what `--clear` names and the client as it is. */
+interface FlagContext {
+  readonly flags: Flags;
+  readonly update?: { readonly clear: ReadonlySet<string>; readonly current: ClientView };
+}
+
+/** A switch's value: `--trusted` sets true, `--untrusted` false; both at once is refused. */
+function switchValue(cli: FieldCli, flags: Flags): boolean | undefined {
+  const given = cli.flags.filter((f) => f.sets !== undefined && flags[f.flag] === true);
+  if (given.length > 1) throw new ClientInputError(cli.flags[0]!.flag, `give one of ${cli.flags.map((f) => `--${f.flag}`).join(' and ')}`);
+  return given[0]?.sets;
+}
+
+/** What the flags set a field to, by its kind; undefined when they leave it alone. */
+function fieldValue(name: ClientFieldName, cli: FieldCli, { flags, update }: FlagContext): unknown {
+  const flag = cli.flags[0]!.flag;
+  const v = flags[flag];
+  const cleared = update !== undefined && cli.clear !== undefined && update.clear.has(cli.clear);
+  const removeFlag = cli.flags.find((f) => f.flag.startsWith('remove-'))?.flag;
+  switch (CLIENT_FIELDS[name].kind) {
+    case 'flag':
+      return switchValue(cli, flags);
+    case 'list':
+      return cleared ? [...(list(v) ?? [])] : list(v);
+    case 'count':
+      return update === undefined ? num(v) : cleared ? null : numberOrDefault(v);
+    case 'labels':
+      return update === undefined ? (v === undefined ? undefined : Object.fromEntries(pairs(v, flag))) : edited(pairs(v, flag), update.current.metadata, cleared, list(flags[removeFlag!]));
+    case 'claims':
+      if (update !== undefined) return edited(claimFlags(flags), update.current.claims, cleared, list(flags[removeFlag!]));
+      return flags.claim === undefined && flags['claim-json'] === undefined ? undefined : Object.fromEntries(claimFlags(flags));
+    case 'authMethod':
+      // client_secret_basic is what a new client has: only a change of method is asked for.
+      return update === undefined && v !== 'private_key_jwt' ? undefined : v;
+    case 'jwks':
+      return jwksFile(v);
+    case 'secret':
+      return chosenSecret(flags);
+    default:
+      return typeof v === 'string' ? v : undefined;
+  }
+}
+
+/** A map edited by `--metadata K=V`/`--remove-metadata K` (or the claim flags), or undefined when none was given. */
+function edited<T>(given: Array<[string, T]>, existing: Readonly<Record<string, T>>, cleared: boolean, removed: readonly string[] = []): Record<string, T> | undefined {
+  if (!cleared && given.length === 0 && removed.length === 0) return undefined;
+  const next: Record<string, T> = cleared ? {} : { ...existing };
+  for (const [k, v] of given) next[k] = v;
+  for (const k of removed) delete next[k];
+  return next;
+}
+
+/** The input the flags of `clients create` or `update` give, field by field as the field table lists them. */
+function fieldInput(context: FlagContext): Record<string, unknown> {
+  const command = context.update === undefined ? 'create' : 'update';
+  const input: Record<string, unknown> = {};
+  for (const [name, cli] of fieldsOn('cli')) {
+    if (!cli.flags.some((f) => f[command] !== undefined)) continue;
+    const value = fieldValue(name, cli, context);
+    if (value !== undefined) input[name] = value;
+  }
+  return input;
+}
+
 /** The change `clients update` asks for, given the client as it is (lists edited by add/remove flags). */
 function updateFlags(flags: Flags, current: ClientView): UpdateClientInput {
   const clear = new Set(list(flags.clear) ?? []);
   for (const c of clear) {
-    if (!(CLEARABLE as readonly string[]).includes(c)) throw new ClientInputError('clear', `--clear takes one of ${CLEARABLE.join(', ')}`);
+    if (!CLEARABLE.includes(c)) throw new ClientInputError('clear', `--clear takes one of ${CLEARABLE.join(', ')}`);
   }
-  const replaced = (flag: string): string[] | undefined => (clear.has(flag) ? [...(list(flags[flag]) ?? [])] : list(flags[flag]));
-  const scopes = replaced('scope');
-  const edited = <T>(flag: string, existing: Record<string, T>, given: Array<[string, T]>, removeFlag: string): Record<string, T> | undefined => {
-    const removed = list(flags[removeFlag]) ?? [];
-    if (!clear.has(flag) && given.length === 0 && removed.length === 0) return undefined;
-    const next: Record<string, T> = clear.has(flag) ? {} : { ...existing };
-    for (const [k, v] of given) next[k] = v;
-    for (const k of removed) delete next[k];
-    return next;
-  };
-  if (flags['pkce-optional'] === true && flags['pkce-required'] === true) throw new ClientInputError('pkce-optional', 'give one of --pkce-optional and --pkce-required');
-  if (flags['token-reuse'] === true && flags['no-token-reuse'] === true) throw new ClientInputError('token-reuse', 'give one of --token-reuse and --no-token-reuse');
-  if (flags.trusted === true && flags.untrusted === true) throw new ClientInputError('trusted', 'give one of --trusted and --untrusted');
-  if (flags.admin === true && flags['no-admin'] === true) throw new ClientInputError('admin', 'give one of --admin and --no-admin');
-  if (flags['dpop-bound'] === true && flags['no-dpop-bound'] === true) throw new ClientInputError('dpop-bound', 'give one of --dpop-bound and --no-dpop-bound');
-  const auth = authFlags(flags);
-  const method = flags['auth-method'];
-  const patch: UpdateClientInput = {
-    ...(typeof flags.name === 'string' ? { name: flags.name } : {}),
-    ...(scopes === undefined ? {} : { scopes }),
+  return {
+    ...fieldInput({ flags, update: { clear, current } }),
     ...optional('addScopes', list(flags['add-scope'])),
     ...optional('removeScopes', list(flags['remove-scope'])),
-    ...(flags.admin === true ? { admin: true } : flags['no-admin'] === true ? { admin: false } : {}),
-    ...(replaced('grant') === undefined ? {} : { grants: replaced('grant') }),
-    ...(replaced('redirect-uri') === undefined ? {} : { redirectUris: replaced('redirect-uri') }),
-    ...(replaced('allow-audience') === undefined ? {} : { audiences: replaced('allow-audience') }),
-    ...(replaced('allow-dialect') === undefined ? {} : { dialects: replaced('allow-dialect') }),
-    ...(flags.trusted === true ? { trusted: true } : flags.untrusted === true ? { trusted: false } : {}),
-    ...(flags['pkce-optional'] === true ? { pkceRequired: false } : flags['pkce-required'] === true ? { pkceRequired: true } : {}),
-    ...(flags['token-reuse'] === true ? { tokenReuse: true } : flags['no-token-reuse'] === true ? { tokenReuse: false } : {}),
-    ...(clear.has('ttl') ? { ttl: null } : flags.ttl === undefined ? {} : { ttl: numberOrDefault(flags.ttl) }),
-    ...(clear.has('rate-limit') ? { rateLimit: null } : flags['rate-limit'] === undefined ? {} : { rateLimit: numberOrDefault(flags['rate-limit']) }),
-    ...optional('metadata', edited('metadata', current.metadata, pairs(flags.metadata, 'metadata'), 'remove-metadata')),
-    ...optional('claims', edited('claim', current.claims, claimFlags(flags), 'remove-claim')),
-    ...(method === 'client_secret_basic' ? { authMethod: 'client_secret_basic' as const } : {}),
-    ...(auth.authMethod === undefined ? {} : { authMethod: auth.authMethod }),
-    ...(auth.jwks === undefined ? {} : { jwks: auth.jwks }),
-    ...(auth.jwksUri === undefined ? {} : { jwksUri: auth.jwksUri }),
-    ...(flags['dpop-bound'] === true ? { dpopBound: true } : flags['no-dpop-bound'] === true ? { dpopBound: false } : {}),
-    ...(replaced('exchange-audience') === undefined ? {} : { exchangeAudiences: replaced('exchange-audience') }),
-    ...(replaced('exchange-scope') === undefined ? {} : { exchangeScopes: replaced('exchange-scope') }),
   };
-  return patch;
 }
 const optional = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined ? {} : ({ [k]: v } as Record<K, V>));
 
-
-/** `--auth-method private_key_jwt` with `--jwks-file` (a JWKS in a file) or `--jwks-uri`; `--dpop-bound`; the exchange policy. */
-function authFlags(flags: Flags): AuthSettingsInput {
-  let jwks: unknown;
-  if (typeof flags['jwks-file'] === 'string') {
-    try {
-      jwks = JSON.parse(readFileSync(flags['jwks-file'], 'utf8'));
-    } catch {
-      throw new ClientInputError('jwks-file', 'jwks-file must name a readable file holding a JSON Web Key Set');
-    }
+/** `--jwks-file`: a JSON Web Key Set in a file, for private_key_jwt. */
+function jwksFile(path: Flags[string]): unknown {
+  if (typeof path !== 'string') return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new ClientInputError('jwks-file', 'jwks-file must name a readable file holding a JSON Web Key Set');
   }
-  return {
-    ...(flags['auth-method'] === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
-    ...(jwks === undefined ? {} : { jwks }),
-    ...(typeof flags['jwks-uri'] === 'string' ? { jwksUri: flags['jwks-uri'] } : {}),
-    ...(flags['dpop-bound'] === true ? { dpopBound: true } : {}),
-    ...(list(flags['exchange-audience']) ? { exchangeAudiences: list(flags['exchange-audience']) } : {}),
-    ...(list(flags['exchange-scope']) ? { exchangeScopes: list(flags['exchange-scope']) } : {}),
-  };
 }
 const list = (v: Flags[string]): string[] | undefined => (Array.isArray(v) ? v : undefined);
 const num = (v: Flags[string]): number | undefined => (typeof v === 'number' ? v : undefined);
@@ -153,31 +188,7 @@ export const clientsCreate: Command = {
   description: 'Works while a server runs on the same data; the server sees the client at once.',
   store: 'create',
   flags: {
-    name: { type: 'string', value: 'NAME', required: true, doc: 'Display name, 1–200 printable characters' },
-    scope: { type: 'list', value: 'SCOPE', doc: 'A scope the client may request' },
-    grant: { type: 'list', value: 'GRANT', doc: 'A grant it may use (default client_credentials)' },
-    mode: { type: 'string', value: 'MODE', choices: ['live', 'sandbox'], doc: 'live (sk_live_ id) or sandbox (sk_sdbx_ id); default live' },
-    type: { type: 'string', value: 'TYPE', choices: ['confidential', 'public'], doc: 'Client type; default confidential' },
-    ttl: { type: 'integer', value: 'SECONDS', min: 1, doc: 'Its access-token lifetime (at most --max-token-ttl)' },
-    'rate-limit': { type: 'integer', value: 'PER_MINUTE', min: 1, max: 100_000_000, doc: 'Its token requests per minute' },
-    admin: { type: 'boolean', doc: 'May call the admin API' },
-    trusted: { type: 'boolean', doc: 'First-party: the authorization endpoint skips the consent page' },
-    'token-reuse': { type: 'boolean', doc: 'A client_credentials request may get a still-valid earlier token back instead of a new one (see docs/performance.md)' },
-    'pkce-optional': { type: 'boolean', doc: 'A confidential client may redeem an authorization code without PKCE (as Polar allows); public clients always need it' },
-    'redirect-uri': { type: 'list', value: 'URI', doc: 'A redirect URI (authorization_code)' },
-    'allow-audience': { type: 'list', value: 'URI', doc: 'An audience (resource) its tokens may be for; the first is its default' },
-    'allow-dialect': { type: 'list', value: 'NAME', doc: 'A dialect it may use (default: all)' },
-    'auth-method': { type: 'string', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt'], doc: 'How it authenticates' },
-    'jwks-file': { type: 'string', value: 'FILE', doc: 'Its JSON Web Key Set, for private_key_jwt' },
-    'jwks-uri': { type: 'string', value: 'URL', doc: 'Where its JWKS is published, for private_key_jwt' },
-    'dpop-bound': { type: 'boolean', doc: 'Its tokens must be DPoP-bound' },
-    'exchange-audience': { type: 'list', value: 'URI', doc: 'An audience token exchange may target' },
-    'exchange-scope': { type: 'list', value: 'SCOPE', doc: 'A scope token exchange may grant' },
-    metadata: { type: 'list', value: 'KEY=VALUE', doc: 'A label for operators (shown by show and list; never in tokens)' },
-    claim: { type: 'list', value: 'NAME=VALUE', doc: 'A static claim added to its access tokens (a string)' },
-    'claim-json': { type: 'list', value: 'NAME=JSON', doc: 'A static claim whose value is JSON (number, boolean, array)' },
-    id: { type: 'string', value: 'ID', doc: 'Import: this client id instead of a generated one (1–256 printable ASCII, no spaces)' },
-    ...SECRET_FLAGS,
+    ...fieldFlags('create'),
     json: JSON_FLAG,
   },
   examples: [
@@ -187,27 +198,7 @@ export const clientsCreate: Command = {
     'clients create --name partner --mode sandbox --ttl 600 --rate-limit 120 --json',
   ],
   async run({ flags, withCore }) {
-    const input: CreateClientInput = {
-      name: flags.name as string,
-      mode: flags.mode as CreateClientInput['mode'],
-      type: flags.type as CreateClientInput['type'],
-      scopes: list(flags.scope),
-      grants: list(flags.grant),
-      audiences: list(flags['allow-audience']),
-      dialects: list(flags['allow-dialect']),
-      redirectUris: list(flags['redirect-uri']),
-      trusted: flags.trusted === true,
-      ...(flags['pkce-optional'] === true ? { pkceRequired: false } : {}),
-      ...(flags['token-reuse'] === true ? { tokenReuse: true } : {}),
-      admin: flags.admin === true,
-      ttl: num(flags.ttl),
-      ...(num(flags['rate-limit']) !== undefined ? { rateLimit: num(flags['rate-limit']) } : {}),
-      ...(flags.metadata === undefined ? {} : { metadata: Object.fromEntries(pairs(flags.metadata, 'metadata')) }),
-      ...(flags.claim === undefined && flags['claim-json'] === undefined ? {} : { claims: Object.fromEntries(claimFlags(flags)) }),
-      ...(typeof flags.id === 'string' ? { clientId: flags.id } : {}),
-      ...optional('clientSecret', chosenSecret(flags)),
-      ...authFlags(flags),
-    };
+    const input = fieldInput({ flags }) as unknown as CreateClientInput;
     const { client, clientSecret } = await withCore((core) => core.clients.create(input, 'cli'));
     // A secret the operator chose is not echoed: they have it, and output ends up in logs.
     const shown = input.clientSecret === undefined ? clientSecret : null;
@@ -259,36 +250,7 @@ export const clientsUpdate: Command = {
   store: 'existing',
   args: ID,
   flags: {
-    name: { type: 'string', value: 'NAME', doc: 'New display name' },
-    scope: { type: 'list', value: 'SCOPE', doc: 'The scopes, replacing the list' },
-    'add-scope': { type: 'list', value: 'SCOPE', doc: 'Add a scope' },
-    'remove-scope': { type: 'list', value: 'SCOPE', doc: 'Remove a scope' },
-    grant: { type: 'list', value: 'GRANT', doc: 'The grants, replacing the list' },
-    ttl: { type: 'string', value: 'SECONDS|default', doc: 'Its access-token lifetime, or default' },
-    'rate-limit': { type: 'string', value: 'PER_MINUTE|default', doc: 'Its token requests per minute, or default' },
-    admin: { type: 'boolean', doc: 'May call the admin API' },
-    'no-admin': { type: 'boolean', doc: 'May no longer call the admin API' },
-    trusted: { type: 'boolean', doc: 'First-party: skips the consent page' },
-    untrusted: { type: 'boolean', doc: 'Meets the consent page again' },
-    'pkce-optional': { type: 'boolean', doc: 'A confidential client may redeem a code without PKCE' },
-    'pkce-required': { type: 'boolean', doc: 'PKCE required again (the default)' },
-    'token-reuse': { type: 'boolean', doc: 'A client_credentials request may get a still-valid earlier token back' },
-    'no-token-reuse': { type: 'boolean', doc: 'Every client_credentials request gets a new token (the default)' },
-    'redirect-uri': { type: 'list', value: 'URI', doc: 'The redirect URIs, replacing the list' },
-    'allow-audience': { type: 'list', value: 'URI', doc: 'The audiences, replacing the list' },
-    'allow-dialect': { type: 'list', value: 'NAME', doc: 'The dialects, replacing the list' },
-    'auth-method': { type: 'string', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt'], doc: 'How it authenticates (private_key_jwt ends its secrets)' },
-    'jwks-file': { type: 'string', value: 'FILE', doc: 'Its JSON Web Key Set, for private_key_jwt' },
-    'jwks-uri': { type: 'string', value: 'URL', doc: 'Where its JWKS is published, for private_key_jwt' },
-    'dpop-bound': { type: 'boolean', doc: 'Its tokens must be DPoP-bound' },
-    'no-dpop-bound': { type: 'boolean', doc: 'Its tokens need not be DPoP-bound' },
-    'exchange-audience': { type: 'list', value: 'URI', doc: 'The token-exchange audiences, replacing the list' },
-    'exchange-scope': { type: 'list', value: 'SCOPE', doc: 'The token-exchange scopes, replacing the list' },
-    metadata: { type: 'list', value: 'KEY=VALUE', doc: 'Set a label' },
-    'remove-metadata': { type: 'list', value: 'KEY', doc: 'Remove a label' },
-    claim: { type: 'list', value: 'NAME=VALUE', doc: 'Set a static claim (a string)' },
-    'claim-json': { type: 'list', value: 'NAME=JSON', doc: 'Set a static claim whose value is JSON' },
-    'remove-claim': { type: 'list', value: 'NAME', doc: 'Remove a static claim' },
+    ...fieldFlags('update'),
     clear: { type: 'list', value: 'NAME', choices: CLEARABLE, doc: `Empty or reset: ${CLEARABLE.join(', ')}` },
     json: JSON_FLAG,
   },

@@ -7,10 +7,10 @@
  */
 import type { Store } from '../storage/types.ts';
 import { actorOf, type SignedInUser } from './auth.ts';
-import type { SandboxFaultView as PanelFault, SandboxRequestView as PanelRequest } from './pages/sandbox.ts';
+import type { FaultState as PanelFault, RecordedRequest as PanelRequest } from '../wire/sandbox.ts';
 
-/** A fault as the sandbox holds it, and one request of its record, as the panel shows them. */
-export type { SandboxFaultView as PanelFault, SandboxRequestView as PanelRequest } from './pages/sandbox.ts';
+/** A fault as the sandbox holds it, and one request of its record, as the panel shows them (the sandbox's own types). */
+export type { FaultState as PanelFault, RecordedRequest as PanelRequest } from '../wire/sandbox.ts';
 
 /** What the panel drives: a structural view of the sandbox's `SandboxControls`. */
 export interface SandboxPanelControls {

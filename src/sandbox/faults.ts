@@ -15,11 +15,10 @@ import { SandboxInputError } from './errors.ts';
 import type { EndpointCall, Interceptor } from '../http/pipeline.ts';
 import { ERROR_STATUS, OAuthError, type OAuthErrorCode } from '../wire/errors.ts';
 import type { HttpResponse } from '../wire/http.ts';
+import { FAULT_ENDPOINTS, type FaultEndpoint, type FaultSpec, type FaultState } from '../wire/sandbox.ts';
 import { seeded, type Draw } from './random.ts';
 
-/** Endpoints a fault may target (those that run through the pipeline). */
-export const FAULT_ENDPOINTS = ['token', 'introspect', 'revoke', 'revocations'] as const;
-export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
+export { FAULT_ENDPOINTS, type FaultEndpoint, type FaultSpec, type FaultState } from '../wire/sandbox.ts';
 
 /** Statuses a fault may answer with, and the canonical error each one is. */
 export const FAULT_STATUSES: Readonly<Record<number, OAuthErrorCode>> = {
@@ -34,47 +33,6 @@ export const FAULT_STATUSES: Readonly<Record<number, OAuthErrorCode>> = {
 
 /** Longest latency a fault may add, fixed plus jitter, ms. */
 export const MAX_LATENCY_MS = 60_000;
-
-/**
- * One scripted fault. Match fields left out match everything; `times` and `fraction` left out fire
- * on every matching request until the fault is removed. At least one action is required; several
- * combine (the latency first, then the drop or the error).
- */
-export interface FaultSpec {
-  /** Only requests to this dialect's endpoints. */
-  readonly dialect?: string;
-  /** Only requests presenting this client: its declared name or its client id. */
-  readonly client?: string;
-  /** Only this endpoint: token (default: every endpoint), introspect, revoke or revocations. */
-  readonly endpoint?: FaultEndpoint;
-  /** Fire for the next N matching requests, then stop. */
-  readonly times?: number;
-  /** Fire for this fraction (0..1] of matching requests, drawn from the seed. */
-  readonly fraction?: number;
-  /** Answer with this status (400, 401, 403, 404, 429, 500, 503), in the dialect's catalogue shape. */
-  readonly status?: number;
-  /** Answer with this canonical error (e.g. `invalid_grant`), in the dialect's catalogue shape; its status unless `status` says otherwise. */
-  readonly error?: OAuthErrorCode;
-  /** Seconds the 429 or 503 asks the client to wait (Retry-After and the dialect's own header); default 1. */
-  readonly retryAfter?: number;
-  /** Added latency, ms. */
-  readonly latencyMs?: number;
-  /** Up to this much more latency, ms, drawn from the seed. */
-  readonly jitterMs?: number;
-  /** Close the connection without an answer. */
-  readonly drop?: boolean;
-  /** Issue access tokens this many seconds long instead of the client's lifetime. */
-  readonly tokenTtl?: number;
-}
-
-/** A fault as the sandbox holds it: its id and how many more times it fires (null: unlimited). */
-export interface FaultState extends FaultSpec {
-  readonly id: string;
-  readonly remaining: number | null;
-  /** Matching requests it fired on so far. */
-  readonly fired: number;
-}
-
 
 const SPEC_KEYS = new Set(['dialect', 'client', 'endpoint', 'times', 'fraction', 'status', 'error', 'retryAfter', 'latencyMs', 'jitterMs', 'drop', 'tokenTtl']);
 

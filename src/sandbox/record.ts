@@ -5,26 +5,9 @@
  * grant, the status and the outcome. Bounded: the oldest entries go first.
  */
 import type { EndpointCall, Outcome } from '../http/pipeline.ts';
+import type { RecordedRequest } from '../wire/sandbox.ts';
 
-export interface RecordedRequest {
-  /** When it arrived, on the sandbox's clock (ISO 8601). */
-  readonly at: string;
-  readonly method: string;
-  readonly path: string;
-  readonly dialect: string;
-  /** `token`, `introspect`, `revoke` or `revocations`. */
-  readonly endpoint: string;
-  /** The client id the request presented, authenticated or not. */
-  readonly clientId: string | null;
-  /** The declared name of that client, when it is one of the sandbox's. */
-  readonly client: string | null;
-  readonly grant: string | null;
-  readonly status: number;
-  /** `ok`, the canonical error code, or `dropped`. */
-  readonly outcome: string;
-  /** Ids of the faults that fired on it. */
-  readonly faults: readonly string[];
-}
+export type { RecordedRequest } from '../wire/sandbox.ts';
 
 export const MAX_RECORDED = 10_000;
 

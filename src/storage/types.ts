@@ -50,8 +50,9 @@ export interface PurgeRepo {
   exclusive<T>(pass: (batch: PurgeBatch) => Promise<T>): Promise<T | undefined>;
   /**
    * The most rows one batch of this store deletes, whatever `purgeBatchSize` asks, or undefined for
-   * no cap. SQLite runs a batch synchronously on the event loop under the file's write lock, so its
-   * batches are kept small enough that issuance (which needs both) waits briefly behind one.
+   * no cap. SQLite runs a batch under the file's write lock (and, outside a serving process's upkeep
+   * worker, synchronously on the event loop), so its batches are kept small enough that issuance
+   * (which needs the lock) waits briefly behind one.
    */
   readonly maxBatch?: number;
 }
@@ -79,6 +80,11 @@ export interface Store {
   readonly consoleLinks: ConsoleLinkRepo;
   /** Removal of expired rows of every repository (GROW-01). */
   readonly purge: PurgeRepo;
+  /**
+   * Optional: work a serving process runs beside the store until `stop` (SQLite: WAL checkpoints
+   * off the event loop). Short-lived processes (the CLI) do without it.
+   */
+  readonly serve?: () => { stop(): Promise<void> };
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test, type TestContext } from 'node:test';
 import { sqliteClients } from '../../src/storage/sqlite/clients.ts';
@@ -7,6 +8,7 @@ import { openDatabase, sqliteDb, type Db } from '../../src/storage/sqlite/db.ts'
 import { openSqliteStore } from '../../src/storage/sqlite/index.ts';
 import { sqlitePurge } from '../../src/storage/sqlite/purge.ts';
 import { sqliteReplays } from '../../src/storage/sqlite/replays.ts';
+import { BACKSTOP_PAGES, DEFAULT_AUTOCHECKPOINT_PAGES, startUpkeep, type CheckpointResult } from '../../src/storage/sqlite/upkeep.ts';
 import { toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { tempDir } from '../support/harness.ts';
 import { runStoreContract } from './contract/index.ts';
@@ -122,4 +124,63 @@ test('sqlite: a purge batch commits unflushed (synchronous = NORMAL) and deletes
   assert.equal(mode(), 2);
   assert.equal(await replays.claim('dpop:live', 9_000, 6_000), false);
   assert.equal(await replays.claim('dpop:old', 9_000, 6_000), true);
+});
+
+test('sqlite: while serving, a worker thread checkpoints the WAL, so commits on the event loop copy no pages back; stopped, the connection checkpoints by itself again', async (t) => {
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'keymint.db');
+  const db = sqliteDb(openDatabase({ dir }));
+  t.after(() => db.close());
+  const threshold = () => db.prepare<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint').get()?.wal_autocheckpoint;
+  db.exec('CREATE TABLE filler (page BLOB NOT NULL)');
+  const empty = statSync(file).size;
+  const results: CheckpointResult[] = [];
+  const PAGES = 1500; // more than SQLite's own threshold, fewer than the serving connection's while the worker runs
+  const checkpoints = startUpkeep(db, file, { intervalMs: 5, onCheckpoint: (r) => results.push(r) });
+  await checkpoints.ready;
+  assert.equal(threshold(), BACKSTOP_PAGES);
+  const insert = db.prepare('INSERT INTO filler (page) VALUES (randomblob(3000))');
+  for (let i = 0; i < PAGES; i++) db.immediate(() => insert.run());
+  while (!results.some((r) => r.checkpointed >= PAGES)) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(statSync(file).size >= empty + PAGES * 3000, 'the worker copied the pages into the database file');
+  assert.ok(results.every((r) => r.busy === 0), 'no other checkpoint ever held the worker off');
+  await checkpoints.stop();
+  assert.equal(threshold(), DEFAULT_AUTOCHECKPOINT_PAGES);
+});
+
+test('sqlite: a store on a file has serving upkeep (the worker); an in-memory one has none', async (t) => {
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = openSqliteStore({ dir });
+  t.after(() => store.close());
+  const upkeep = store.serve?.();
+  assert.ok(upkeep);
+  await upkeep.stop();
+  const memory = openSqliteStore({ dir: ':memory:' });
+  t.after(() => memory.close());
+  assert.equal(memory.serve, undefined);
+});
+
+test('sqlite: while serving, purge batches run on the worker\'s connection, not on the event loop; stopped, they run on the serving connection again', async (t) => {
+  const { db, spiedDb, seen } = await spiedStore(t);
+  const replays = sqliteReplays(spiedDb);
+  for (const [key, exp] of [['dpop:old1', 1_000], ['dpop:old2', 2_000], ['dpop:old3', 3_000], ['dpop:live', 9_000]] as const) await replays.claim(key, exp, 0);
+  let upkeep = startUpkeep(db, join(db.prepare<{ file: string }>('PRAGMA database_list').get()!.file));
+  t.after(() => upkeep.stop());
+  await upkeep.ready;
+  const purge = sqlitePurge(spiedDb, () => upkeep);
+  seen.length = 0;
+  assert.equal(await purge.exclusive((batch) => batch('replays', 2_500, 1_000)), 2);
+  assert.deepEqual(seen, [], 'no transaction on the serving connection');
+  const keys = () => db.prepare<{ key: string }>('SELECT key FROM replays ORDER BY key').all().map((r) => r.key);
+  assert.deepEqual(keys(), ['dpop:live', 'dpop:old3'], 'the worker deleted what expired, and nothing else');
+  await upkeep.stop();
+  seen.length = 0;
+  assert.equal(await purge.exclusive((batch) => batch('replays', 5_000, 1_000)), 1);
+  assert.deepEqual(seen, [1], 'the serving connection, unflushed');
+  assert.deepEqual(keys(), ['dpop:live']);
+  upkeep = startUpkeep(db, ':memory:/none');
+  await upkeep.ready;
+  assert.equal(upkeep.available(), false, 'a worker that cannot open the file leaves the work to the serving connection');
 });

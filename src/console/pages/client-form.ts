@@ -9,81 +9,70 @@ import { checkbox, checkboxes, errorSummary, input, select, textarea, type FormE
 import { html } from './html.ts';
 import { paths } from './paths.ts';
 import type { ConsoleClient } from './client-detail.ts';
+import { CLIENT_FIELDS, fieldsOn, ruleField, type ClientField, type ClientFieldName, type FieldForm, type FieldValue, type FormControl } from '../../credentials/client-fields.ts';
+import type { ClientMode, ClientType } from '../../storage/types.ts';
+
+type FormFieldName = { [N in ClientFieldName]: (typeof CLIENT_FIELDS)[N]['form'] extends null ? never : N }[ClientFieldName];
+type ControlOf<N extends FormFieldName> = (typeof CLIENT_FIELDS)[N]['form'] extends { readonly control: infer C extends string } ? C : never;
+type RawOf<N extends FormFieldName> = (typeof CLIENT_FIELDS)[N]['form'] extends { readonly kind: 'checkboxes' } ? readonly string[] : (typeof CLIENT_FIELDS)[N]['form'] extends { readonly kind: 'checkbox' } ? boolean : string;
 
 /** The form as typed: every control's raw value. */
-export interface ClientFormValues {
-  readonly name: string;
-  readonly mode: string;
-  readonly type: string;
-  readonly scopes: string;
-  readonly grants: readonly string[];
-  readonly redirect_uris: string;
-  readonly audiences: string;
-  readonly ttl: string;
-  readonly rate_limit: string;
-  readonly dialects: readonly string[];
-  readonly trusted: boolean;
-  readonly pkce_optional: boolean;
-  readonly claims: string;
-  readonly metadata: string;
-}
+export type ClientFormValues = { readonly [N in FormFieldName as ControlOf<N>]: RawOf<N> };
 
 /** What the form asks ClientService to set (create or update); names as CreateClientInput's. */
-export interface ClientFormInput {
-  readonly name: string;
-  readonly mode?: 'live' | 'sandbox';
-  readonly type?: 'confidential' | 'public';
-  readonly scopes: string[];
-  readonly grants: string[];
-  readonly redirectUris: string[];
-  readonly audiences: string[];
-  readonly ttl: number | null;
-  readonly rateLimit: number | null;
-  readonly dialects: string[];
-  readonly trusted: boolean;
-  /** false lets a confidential client redeem codes without PKCE. */
-  readonly pkceRequired: boolean;
-  readonly claims: Record<string, unknown>;
-  readonly metadata: Record<string, string>;
-}
+export type ClientFormInput = { readonly [N in Exclude<FormFieldName, 'mode' | 'type'>]: FormInputValue<N> } & { readonly mode?: ClientMode; readonly type?: ClientType };
+type FormInputValue<N extends FormFieldName> = FieldValue<N> extends readonly string[] ? string[] : FieldValue<N> extends Readonly<Record<string, infer V>> ? Record<string, V> : FieldValue<N>;
 
-export const LABELS: Readonly<Record<keyof ClientFormValues, string>> = {
-  name: 'Name', mode: 'Mode', type: 'Type', scopes: 'Scopes', grants: 'Grants', redirect_uris: 'Redirect URIs',
-  audiences: 'Audiences', ttl: 'Access-token lifetime (seconds)', rate_limit: 'Rate limit (requests per minute)',
-  dialects: 'Dialects', trusted: 'Trusted: skip the consent page', pkce_optional: 'PKCE optional: this confidential client may redeem codes without a code_verifier', claims: 'Claims', metadata: 'Metadata',
-};
+const FORM_FIELDS = fieldsOn('form');
+
+export const LABELS = Object.fromEntries(FORM_FIELDS.map(([, f]) => [f.control, f.label])) as Readonly<Record<keyof ClientFormValues, string>>;
+const HINTS = Object.fromEntries(FORM_FIELDS.map(([, f]) => [f.control, f.hint])) as Readonly<Record<keyof ClientFormValues, string>>;
 
 /** ClientService's field names (ClientInputError.field) → this form's control names. */
-const SERVICE_FIELDS: Readonly<Record<string, keyof ClientFormValues>> = {
-  scope: 'scopes', grant: 'grants', redirect_uri: 'redirect_uris', audience: 'audiences', dialect: 'dialects', rate_limit: 'rate_limit',
-  ttl: 'ttl', name: 'name', mode: 'mode', type: 'type', claims: 'claims', claim: 'claims', metadata: 'metadata', pkce_required: 'pkce_optional',
-};
+const SERVICE_FIELDS: ReadonlyMap<string, string> = new Map(FORM_FIELDS.map(([name, f]) => [ruleField(name), f.control]));
 
-export const formFieldOf = (serviceField: string): string => SERVICE_FIELDS[serviceField] ?? serviceField;
+export const formFieldOf = (serviceField: string): string => SERVICE_FIELDS.get(serviceField) ?? serviceField;
 
 const lines = (text: string): string[] => text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
 
+/** A control's raw value from the setting's value, by the kind of control. */
+function raw(f: FieldForm, value: unknown): unknown {
+  switch (f.kind) {
+    case 'words':
+    case 'lines':
+      return (value as readonly string[]).join('\n');
+    case 'number':
+      return value === null ? '' : String(value);
+    case 'checkbox':
+      return f.inverted ? !value : value;
+    case 'json':
+      return value && Object.keys(value).length > 0 ? JSON.stringify(value, null, 2) : '';
+    case 'pairs':
+      return Object.entries((value ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join('\n');
+    default:
+      return value ?? '';
+  }
+}
+
+const valuesOf = (value: (name: ClientFieldName) => unknown): ClientFormValues => Object.fromEntries(FORM_FIELDS.map(([name, f]) => [f.control, raw(f, value(name))])) as unknown as ClientFormValues;
+
+/** A new client's form: every control at the setting's default (the name empty). */
 export function emptyClientForm(): ClientFormValues {
-  return { name: '', mode: 'live', type: 'confidential', scopes: '', grants: ['client_credentials'], redirect_uris: '', audiences: '', ttl: '', rate_limit: '', dialects: [], trusted: false, pkce_optional: false, claims: '', metadata: '' };
+  return valuesOf((name) => (name === 'name' ? '' : (CLIENT_FIELDS[name] as ClientField).default));
 }
 
 export function clientFormValues(c: ConsoleClient): ClientFormValues {
-  return {
-    name: c.name, mode: c.mode, type: c.type, scopes: c.scopes.join('\n'), grants: c.grants, redirect_uris: c.redirect_uris.join('\n'),
-    audiences: c.audiences.join('\n'), ttl: c.access_token_ttl === null ? '' : String(c.access_token_ttl),
-    rate_limit: c.rate_limit === null ? '' : String(c.rate_limit), dialects: c.dialects, trusted: c.trusted, pkce_optional: !c.pkce_required,
-    claims: c.claims && Object.keys(c.claims).length > 0 ? JSON.stringify(c.claims, null, 2) : '',
-    metadata: Object.entries(c.metadata ?? {}).map(([k, v]) => `${k}=${v}`).join('\n'),
-  };
+  const view = c as unknown as Readonly<Record<string, unknown>>;
+  return valuesOf((name) => view[(CLIENT_FIELDS[name] as ClientField).api]);
 }
 
 export function clientFormFromBody(form: URLSearchParams): ClientFormValues {
   const one = (k: string) => form.get(k) ?? '';
-  return {
-    name: one('name').trim(), mode: one('mode'), type: one('type'), scopes: one('scopes'), grants: form.getAll('grants'),
-    redirect_uris: one('redirect_uris'), audiences: one('audiences'), ttl: one('ttl').trim(), rate_limit: one('rate_limit').trim(),
-    dialects: form.getAll('dialects'), trusted: form.get('trusted') === 'on', pkce_optional: form.get('pkce_optional') === 'on', claims: one('claims'), metadata: one('metadata'),
-  };
+  return Object.fromEntries(FORM_FIELDS.map(([, f]) => {
+    const k = f.control;
+    const value = f.kind === 'checkboxes' ? form.getAll(k) : f.kind === 'checkbox' ? form.get(k) === 'on' : f.kind === 'input' || f.kind === 'number' ? one(k).trim() : one(k);
+    return [k, value];
+  })) as unknown as ClientFormValues;
 }
 
 function wholeOrNull(text: string, field: string, errors: Record<string, string>): number | null {
@@ -95,50 +84,77 @@ function wholeOrNull(text: string, field: string, errors: Record<string, string>
   return Number(text);
 }
 
+function jsonObject(text: string, field: string, errors: Record<string, string>): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch {
+    errors[field] = 'a JSON object, e.g. {"org_id": "acme"}';
+    return {};
+  }
+}
+
+function keyValues(text: string, field: string, errors: Record<string, string>): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const line of lines(text)) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) errors[field] = `"${line.slice(0, 40)}" is not key=value`;
+    else pairs[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return pairs;
+}
+
+/** The choices of a select: those of the field's CLI flag (mode, type). */
+const choicesOf = (name: ClientFieldName): readonly string[] => (CLIENT_FIELDS[name] as ClientField).cli?.flags[0]?.choices ?? [];
+
+/** The setting a control's raw value asks for; a value it cannot read is named in `errors`. */
+function parsed(name: ClientFieldName, f: FieldForm, v: unknown, errors: Record<string, string>): unknown {
+  switch (f.kind) {
+    case 'words':
+      return [...new Set((v as string).split(/\s+/).filter((s) => s !== ''))];
+    case 'lines':
+      return lines(v as string);
+    case 'checkboxes':
+      return [...new Set(v as string[])];
+    case 'number':
+      return wholeOrNull(v as string, f.control, errors);
+    case 'checkbox':
+      return f.inverted ? !v : v;
+    case 'json':
+      return jsonObject(v as string, f.control, errors);
+    case 'pairs':
+      return keyValues(v as string, f.control, errors);
+    case 'select':
+      if (!choicesOf(name).includes(v as string)) errors[f.control] = choicesOf(name).join(' or ');
+      return v;
+    default:
+      return v;
+  }
+}
+
+/** The order the parse reports what it cannot read: numbers, then JSON, then key=value, then choices. */
+const PARSE_ORDER: readonly FormControl[] = ['number', 'json', 'pairs', 'select'];
+const parseRank = (f: FieldForm): number => {
+  const rank = PARSE_ORDER.indexOf(f.kind);
+  return rank < 0 ? PARSE_ORDER.length : rank;
+};
+
 /**
  * The service input of a form, or the fields it cannot even be read from (the service checks
  * everything else and names its field; map it back with `formFieldOf`).
  */
 export function parseClientForm(v: ClientFormValues, kind: 'create' | 'edit'): { input: ClientFormInput } | { errors: FormErrors } {
   const errors: Record<string, string> = {};
-  const ttl = wholeOrNull(v.ttl, 'ttl', errors);
-  const rateLimit = wholeOrNull(v.rate_limit, 'rate_limit', errors);
-  let claims: Record<string, unknown> | undefined;
-  if (v.claims.trim() !== '') {
-    try {
-      const parsed: unknown = JSON.parse(v.claims);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      claims = parsed as Record<string, unknown>;
-    } catch {
-      errors.claims = 'a JSON object, e.g. {"org_id": "acme"}';
-    }
+  const raws = v as unknown as Readonly<Record<string, unknown>>;
+  const input: Record<string, unknown> = {};
+  for (const [name, f] of [...FORM_FIELDS].sort(([, a], [, b]) => parseRank(a) - parseRank(b))) {
+    if ((CLIENT_FIELDS[name] as ClientField).createOnly && kind !== 'create') continue;
+    input[name] = parsed(name, f, raws[f.control], errors);
   }
-  const metadata: Record<string, string> = {};
-  for (const line of lines(v.metadata)) {
-    const eq = line.indexOf('=');
-    if (eq <= 0) errors.metadata = `"${line.slice(0, 40)}" is not key=value`;
-    else metadata[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
-  }
-  if (kind === 'create' && v.mode !== 'live' && v.mode !== 'sandbox') errors.mode = 'live or sandbox';
-  if (kind === 'create' && v.type !== 'confidential' && v.type !== 'public') errors.type = 'confidential or public';
   if (Object.keys(errors).length > 0) return { errors };
-  return {
-    input: {
-      name: v.name,
-      ...(kind === 'create' ? { mode: v.mode as 'live' | 'sandbox', type: v.type as 'confidential' | 'public' } : {}),
-      scopes: [...new Set(v.scopes.split(/\s+/).filter((s) => s !== ''))],
-      grants: [...new Set(v.grants)],
-      redirectUris: lines(v.redirect_uris),
-      audiences: lines(v.audiences),
-      ttl,
-      rateLimit,
-      dialects: [...new Set(v.dialects)],
-      trusted: v.trusted,
-      pkceRequired: !v.pkce_optional,
-      claims: claims ?? {},
-      metadata,
-    },
-  };
+  return { input: input as ClientFormInput };
 }
 
 export interface ClientFormView {
@@ -167,22 +183,22 @@ ${errorSummary(e, LABELS)}
 ${csrfField(ctx)}
 ${input({ name: 'name', label: LABELS.name, value: v.name, required: true, errors: e })}
 ${!editing && html`<div class="grid-2">
-${select({ name: 'mode', label: LABELS.mode, value: v.mode, errors: e, choices: [{ value: 'live', label: 'live' }, { value: 'sandbox', label: 'sandbox' }], hint: 'Fixed at creation: it is part of the client id.' })}
+${select({ name: 'mode', label: LABELS.mode, value: v.mode, errors: e, choices: [{ value: 'live', label: 'live' }, { value: 'sandbox', label: 'sandbox' }], hint: HINTS.mode })}
 ${select({ name: 'type', label: LABELS.type, value: v.type, errors: e, choices: [{ value: 'confidential', label: 'confidential (has a secret)' }, { value: 'public', label: 'public (no secret)' }] })}
 </div>`}
 ${checkboxes({ name: 'grants', label: LABELS.grants, checked: v.grants, choices: options(view.grants), errors: e })}
-${textarea({ name: 'scopes', label: LABELS.scopes, value: v.scopes, hint: 'One per line or separated by spaces.', errors: e })}
-${textarea({ name: 'audiences', label: LABELS.audiences, value: v.audiences, hint: 'Absolute URIs, one per line.', errors: e })}
-${textarea({ name: 'redirect_uris', label: LABELS.redirect_uris, value: v.redirect_uris, hint: 'One per line; needed for the authorization-code grant.', errors: e })}
-${checkboxes({ name: 'dialects', label: LABELS.dialects, checked: v.dialects, choices: options(view.dialects), hint: 'None checked: every dialect.', errors: e })}
+${textarea({ name: 'scopes', label: LABELS.scopes, value: v.scopes, hint: HINTS.scopes, errors: e })}
+${textarea({ name: 'audiences', label: LABELS.audiences, value: v.audiences, hint: HINTS.audiences, errors: e })}
+${textarea({ name: 'redirect_uris', label: LABELS.redirect_uris, value: v.redirect_uris, hint: HINTS.redirect_uris, errors: e })}
+${checkboxes({ name: 'dialects', label: LABELS.dialects, checked: v.dialects, choices: options(view.dialects), hint: HINTS.dialects, errors: e })}
 <div class="grid-2">
-${input({ name: 'ttl', label: LABELS.ttl, type: 'number', value: v.ttl, min: 1, ...(view.maxTtl === undefined ? {} : { max: view.maxTtl }), hint: 'Empty: the deployment default.', errors: e })}
-${input({ name: 'rate_limit', label: LABELS.rate_limit, type: 'number', value: v.rate_limit, min: 1, hint: 'Empty: the deployment default.', errors: e })}
+${input({ name: 'ttl', label: LABELS.ttl, type: 'number', value: v.ttl, min: 1, ...(view.maxTtl === undefined ? {} : { max: view.maxTtl }), hint: HINTS.ttl, errors: e })}
+${input({ name: 'rate_limit', label: LABELS.rate_limit, type: 'number', value: v.rate_limit, min: 1, hint: HINTS.rate_limit, errors: e })}
 </div>
 ${checkbox({ name: 'trusted', label: LABELS.trusted, checked: v.trusted, errors: e })}
-${checkbox({ name: 'pkce_optional', label: LABELS.pkce_optional, checked: v.pkce_optional, hint: 'Only for providers whose contract allows it (Polar); public clients always use PKCE.', errors: e })}
-${view.extras && html`${textarea({ name: 'claims', label: LABELS.claims, value: v.claims, rows: 4, hint: 'Static claims added to access tokens, as a JSON object.', errors: e })}
-${textarea({ name: 'metadata', label: LABELS.metadata, value: v.metadata, rows: 4, hint: 'key=value per line; shown here, never put in tokens.', errors: e })}`}
+${checkbox({ name: 'pkce_optional', label: LABELS.pkce_optional, checked: v.pkce_optional, hint: HINTS.pkce_optional, errors: e })}
+${view.extras && html`${textarea({ name: 'claims', label: LABELS.claims, value: v.claims, rows: 4, hint: HINTS.claims, errors: e })}
+${textarea({ name: 'metadata', label: LABELS.metadata, value: v.metadata, rows: 4, hint: HINTS.metadata, errors: e })}`}
 <div class="actions"><button type="submit" class="primary">${editing ? 'Save changes' : 'Create client'}</button>
 <a href="${editing ? paths.client(view.clientId!) : paths.clients}">Cancel</a></div>
 </form>`;

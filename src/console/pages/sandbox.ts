@@ -8,28 +8,13 @@ import { canChange, csrfField, layout, type PageContext } from './layout.ts';
 import { checkbox, errorSummary, input, select, type FormErrors } from './forms.ts';
 import { html, type Html } from './html.ts';
 import { paths } from './paths.ts';
+import type { FaultState, RecordedRequest } from '../../wire/sandbox.ts';
 
 /** A fault as the panel shows it: its id and counters; every other field of the object is its spec. */
-export interface SandboxFaultView {
-  readonly id: string;
-  readonly remaining: number | null;
-  readonly fired: number;
-}
+export type SandboxFaultView = FaultState;
 
-/** One request of the sandbox's record (its `RecordedRequest`, seen from this layer). */
-export interface SandboxRequestView {
-  readonly at: string;
-  readonly method: string;
-  readonly path: string;
-  readonly dialect: string;
-  readonly endpoint: string;
-  readonly clientId: string | null;
-  readonly client: string | null;
-  readonly grant: string | null;
-  readonly status: number;
-  readonly outcome: string;
-  readonly faults: readonly string[];
-}
+/** One request of the sandbox's record. */
+export type SandboxRequestView = RecordedRequest;
 
 /** The add-fault form as typed (every value a string; `drop` is `on` when ticked). */
 export type FaultFormValues = Readonly<Record<(typeof FAULT_FIELDS)[number], string>>;

@@ -4,13 +4,14 @@
  * when one fails: a bad value the schema could not see (an unknown dialect, a ttl above
  * --max-token-ttl, a reserved claim) refuses the whole run before the first change.
  */
-import { authSettings, AuthSettingsError } from '../client-auth-settings.ts';
+import { authSettings, AuthSettingsError, type AuthSettingsInput } from '../client-auth-settings.ts';
+import { fieldsOn, ruleField } from '../client-fields.ts';
 import { checkImportedId, checkImportedSecret, checkSettings, ClientInputError, settingsOf, type ClientSettings } from '../client-rules.ts';
 import type { ClientService, ClientServiceSettings } from '../clients.ts';
 import type { CreateClientInput, UpdateClientInput } from '../client-inputs.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import type { CreateStep, DeleteStep, Step, UpdateStep } from './plan.ts';
-import { storedSpec, type ClientSpec } from './spec.ts';
+import { specInput, specRecord, storedSpec, type ClientSpec } from './spec.ts';
 
 export interface ConvergeOptions {
   /** The audit trail's actor. */
@@ -38,16 +39,10 @@ export class StepError extends Error {
 }
 
 /** The rules' field names (those of the admin API) → the file's. */
-const FILE_FIELDS: Readonly<Record<string, string>> = {
-  name: 'name', mode: 'mode', type: 'type', scope: 'scopes', grant: 'grants', dialect: 'dialects', audience: 'audiences',
-  redirect_uri: 'redirectUris', trusted: 'trusted', rate_limit: 'rateLimit', ttl: 'tokenTtl', metadata: 'metadata',
-  claims: 'claims', client_id: 'id', client_secret: 'secret', token_endpoint_auth_method: 'authMethod', jwks: 'jwks',
-  jwks_uri: 'jwksUri', dpop_bound_access_tokens: 'dpopBound', exchange_audiences: 'exchangeAudiences',
-  exchange_scopes: 'exchangeScopes', pkce_required: 'pkceRequired',
-};
+const FILE_FIELDS: ReadonlyMap<string, string> = new Map(fieldsOn('apply').map(([name, apply]) => [ruleField(name), apply.key]));
 
 function refused(key: string, err: unknown): never {
-  if (err instanceof ClientInputError || err instanceof AuthSettingsError) throw new StepError(key, FILE_FIELDS[err.field], err.message);
+  if (err instanceof ClientInputError || err instanceof AuthSettingsError) throw new StepError(key, FILE_FIELDS.get(err.field), err.message);
   throw err;
 }
 
@@ -95,27 +90,14 @@ export async function converge(steps: readonly Step[], clients: ClientService, o
 }
 
 async function create(step: CreateStep, clients: ClientService, options: ConvergeOptions): Promise<void> {
-  const s = step.spec;
-  const input: CreateClientInput = {
-    name: s.name,
+  const input = {
+    ...specInput(step.spec, { defaults: false }),
     mode: step.mode,
     type: step.type,
-    scopes: s.scopes,
-    grants: s.grants,
-    audiences: s.audiences,
-    dialects: s.dialects,
-    redirectUris: s.redirectUris,
-    trusted: s.trusted,
-    ttl: s.tokenTtl,
-    rateLimit: s.rateLimit,
-    ...(s.pkceRequired ? {} : { pkceRequired: false }),
-    metadata: s.metadata,
-    claims: s.claims,
-    ...authInput(s),
     ...(step.id === undefined ? {} : { clientId: step.id }),
     ...(step.secret === undefined ? {} : { clientSecret: step.secret.value }),
     managedBy: step.managedBy,
-  };
+  } as CreateClientInput;
   if (step.secret?.writeTo !== undefined) await options.beforeCreate?.(step);
   let id: string;
   try {
@@ -127,31 +109,20 @@ async function create(step: CreateStep, clients: ClientService, options: Converg
   if (step.status === 'disabled') await clients.setStatus(id, 'disabled', options.actor);
 }
 
+const KEY_FIELDS: ReadonlySet<string> = new Set(['authMethod', 'jwks', 'jwksUri']);
+
 async function update(step: UpdateStep, clients: ClientService, options: ConvergeOptions): Promise<void> {
-  const p = step.patch;
-  const keysChanged = p.authMethod !== undefined || 'jwks' in p || 'jwksUri' in p;
+  // The method and its key source go together: a change to either sends both as the file wants them.
+  const changed = Object.entries(step.patch);
+  const keysChanged = changed.some(([f]) => KEY_FIELDS.has(f));
   const want = step.spec;
-  const patch: UpdateClientInput = {
-    ...(p.name === undefined ? {} : { name: p.name }),
-    ...(p.scopes === undefined ? {} : { scopes: p.scopes }),
-    ...(p.grants === undefined ? {} : { grants: p.grants }),
-    ...(p.audiences === undefined ? {} : { audiences: p.audiences }),
-    ...(p.dialects === undefined ? {} : { dialects: p.dialects }),
-    ...(p.redirectUris === undefined ? {} : { redirectUris: p.redirectUris }),
-    ...(p.trusted === undefined ? {} : { trusted: p.trusted }),
-    ...('tokenTtl' in p ? { ttl: p.tokenTtl ?? null } : {}),
-    ...('rateLimit' in p ? { rateLimit: p.rateLimit ?? null } : {}),
-    ...(p.pkceRequired === undefined ? {} : { pkceRequired: p.pkceRequired }),
-    ...(p.metadata === undefined ? {} : { metadata: p.metadata }),
-    ...(p.claims === undefined ? {} : { claims: p.claims }),
+  const patch = {
+    ...specInput(Object.fromEntries(changed.filter(([f]) => !KEY_FIELDS.has(f))), { defaults: true }),
     ...(keysChanged
       ? { authMethod: want.authMethod, ...(want.jwks !== undefined ? { jwks: want.jwks } : want.jwksUri !== undefined ? { jwksUri: want.jwksUri } : {}) }
       : {}),
-    ...(p.dpopBound === undefined ? {} : { dpopBound: p.dpopBound }),
-    ...(p.exchangeAudiences === undefined ? {} : { exchangeAudiences: p.exchangeAudiences }),
-    ...(p.exchangeScopes === undefined ? {} : { exchangeScopes: p.exchangeScopes }),
     ...(step.managedBy === undefined ? {} : { managedBy: step.managedBy }),
-  };
+  } as UpdateClientInput;
   if (Object.keys(patch).length > 0) await clients.update(step.id, patch, options.actor);
   if (step.secret !== undefined) await clients.rotateSecret(step.id, options.overlapSeconds, options.actor, step.secret.value);
   if (step.status !== undefined) await clients.setStatus(step.id, step.status, options.actor);
@@ -162,32 +133,7 @@ async function remove(step: DeleteStep, clients: ClientService, options: Converg
 }
 
 /** The file's settings of a client; token reuse is not part of the file, so it stays as the client has it. */
-function settingsFrom(s: ClientSpec, mode: ClientSettings['mode'], type: ClientSettings['type']): Omit<ClientSettings, 'tokenReuse'> {
-  return {
-    name: s.name,
-    mode,
-    type,
-    scopes: s.scopes,
-    grants: s.grants,
-    audiences: s.audiences,
-    dialects: s.dialects,
-    redirectUris: s.redirectUris,
-    trusted: s.trusted,
-    pkceRequired: s.pkceRequired,
-    accessTokenTtl: s.tokenTtl,
-    rateLimit: s.rateLimit,
-    metadata: s.metadata,
-    claims: s.claims,
-  };
-}
+const settingsFrom = (s: ClientSpec, mode: ClientSettings['mode'], type: ClientSettings['type']) => ({ ...specRecord(s), mode, type }) as unknown as Omit<ClientSettings, 'tokenReuse'>;
 
-function authInput(s: ClientSpec) {
-  return {
-    ...(s.authMethod === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
-    ...(s.jwks === undefined ? {} : { jwks: s.jwks }),
-    ...(s.jwksUri === undefined ? {} : { jwksUri: s.jwksUri }),
-    ...(s.dpopBound ? { dpopBound: true } : {}),
-    ...(s.exchangeAudiences.length ? { exchangeAudiences: s.exchangeAudiences } : {}),
-    ...(s.exchangeScopes.length ? { exchangeScopes: s.exchangeScopes } : {}),
-  };
-}
+/** The file's authentication settings, as a new client asks for them. */
+const authInput = (s: ClientSpec): AuthSettingsInput => specInput(s, { defaults: false });

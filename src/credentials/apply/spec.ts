@@ -5,7 +5,8 @@
  * as JSON with sorted keys.
  */
 import type { ClientDeclaration } from '../../config/file.ts';
-import type { ClaimValue, ClientRecord } from '../../storage/types.ts';
+import type { ClientRecord } from '../../storage/types.ts';
+import { CLIENT_FIELDS, fieldsOn, type ClientField, type ClientFieldName, type FieldValue } from '../client-fields.ts';
 
 /** What `managedBy` holds on a client apply created: `apply:<key>`. */
 export const MANAGED_PREFIX = 'apply:';
@@ -13,28 +14,13 @@ export const MANAGED_PREFIX = 'apply:';
 /** The key of a client apply created and manages, else undefined (made by the CLI, an API, registration). */
 export const managedKey = (c: ClientRecord): string | undefined => (c.managedBy?.startsWith(MANAGED_PREFIX) ? c.managedBy.slice(MANAGED_PREFIX.length) : undefined);
 
-export interface ClientSpec {
-  readonly name: string;
-  readonly grants: readonly string[];
-  readonly scopes: readonly string[];
-  readonly audiences: readonly string[];
-  readonly redirectUris: readonly string[];
-  readonly dialects: readonly string[];
-  readonly trusted: boolean;
-  readonly tokenTtl: number | null;
-  readonly rateLimit: number | null;
-  readonly pkceRequired: boolean;
-  readonly claims: Readonly<Record<string, ClaimValue>>;
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly authMethod: 'client_secret_basic' | 'private_key_jwt';
-  readonly jwks: unknown;
-  readonly jwksUri: string | undefined;
-  readonly dpopBound: boolean;
-  readonly exchangeAudiences: readonly string[];
-  readonly exchangeScopes: readonly string[];
-}
+/** The file's key of a field apply compares: not one set at creation only (id, mode, type, secret), which the plan treats apart. */
+type SpecKey<N extends ClientFieldName> = (typeof CLIENT_FIELDS)[N] extends { readonly createOnly: true } ? never : (typeof CLIENT_FIELDS)[N]['apply'] extends { readonly key: infer K extends string } ? K : never;
 
-/** The fields apply compares, in the order a plan prints them. */
+/** The settings apply compares, by the file's names (client-fields.ts declares each). */
+export type ClientSpec = { readonly [N in ClientFieldName as SpecKey<N>]: FieldValue<N> };
+
+/** The fields apply compares, in the order a plan prints them and export writes them. */
 export const SPEC_FIELDS = [
   'name', 'grants', 'scopes', 'audiences', 'redirectUris', 'dialects', 'trusted', 'tokenTtl', 'rateLimit', 'pkceRequired',
   'claims', 'metadata', 'authMethod', 'jwks', 'jwksUri', 'dpopBound', 'exchangeAudiences', 'exchangeScopes',
@@ -42,54 +28,44 @@ export const SPEC_FIELDS = [
 
 export type SpecField = (typeof SPEC_FIELDS)[number];
 
-const LISTS: ReadonlySet<SpecField> = new Set(['grants', 'scopes', 'audiences', 'redirectUris', 'dialects', 'exchangeAudiences', 'exchangeScopes']);
+/** A field the table gives apply but missing above fails to compile here, naming it. */
+const everyField: Exclude<keyof ClientSpec, SpecField> extends never ? true : Exclude<keyof ClientSpec, SpecField> = true;
+void everyField;
+
+/** Each compared field's table entry, by its key in the file. */
+const SOURCES = new Map(fieldsOn('apply').filter(([name]) => !(CLIENT_FIELDS[name] as ClientField).createOnly).map(([name, a]) => [a.key, { name, field: CLIENT_FIELDS[name] as ClientField }]));
+const source = (field: SpecField) => SOURCES.get(field)!;
+
+const LISTS: ReadonlySet<SpecField> = new Set(SPEC_FIELDS.filter((f) => source(f).field.kind === 'list'));
 
 /** The declared settings, defaults filled in (the same defaults `clients create` applies). */
 export function declaredSpec(key: string, d: ClientDeclaration): ClientSpec {
-  return {
-    name: d.name ?? key,
-    grants: d.grants ?? ['client_credentials'],
-    scopes: d.scopes ?? [],
-    audiences: d.audiences ?? [],
-    redirectUris: d.redirectUris ?? [],
-    dialects: d.dialects ?? [],
-    trusted: d.trusted ?? false,
-    tokenTtl: d.tokenTtl ?? null,
-    rateLimit: d.rateLimit ?? null,
-    pkceRequired: d.pkceRequired ?? true,
-    claims: d.claims ?? {},
-    metadata: d.metadata ?? {},
-    authMethod: d.authMethod ?? 'client_secret_basic',
-    jwks: d.jwks,
-    jwksUri: d.jwksUri,
-    dpopBound: d.dpopBound ?? false,
-    exchangeAudiences: d.exchangeAudiences ?? [],
-    exchangeScopes: d.exchangeScopes ?? [],
-  };
+  const declared = d as Readonly<Record<string, unknown>>;
+  return Object.fromEntries(SPEC_FIELDS.map((f) => [f, declared[f] ?? (f === 'name' ? key : source(f).field.default)])) as unknown as ClientSpec;
 }
 
 /** A stored client's settings in the same terms. */
 export function storedSpec(c: ClientRecord): ClientSpec {
-  return {
-    name: c.name,
-    grants: c.grants,
-    scopes: c.scopes,
-    audiences: c.audiences,
-    redirectUris: c.redirectUris,
-    dialects: c.dialects,
-    trusted: c.trusted,
-    tokenTtl: c.accessTokenTtl,
-    rateLimit: c.rateLimit ?? null,
-    pkceRequired: c.pkceRequired !== false,
-    claims: c.claims ?? {},
-    metadata: c.metadata ?? {},
-    authMethod: c.authMethod ?? 'client_secret_basic',
-    jwks: c.jwks,
-    jwksUri: c.jwksUri,
-    dpopBound: c.dpopBound === true,
-    exchangeAudiences: c.exchangeAudiences ?? [],
-    exchangeScopes: c.exchangeScopes ?? [],
-  };
+  const record = c as unknown as Readonly<Record<string, unknown>>;
+  return Object.fromEntries(SPEC_FIELDS.map((f) => {
+    const { name, field } = source(f);
+    return [f, record[field.record ?? name] ?? field.default];
+  })) as unknown as ClientSpec;
+}
+
+/**
+ * Settings of a spec (all, or those a plan changes) by their names in ClientService's input
+ * (`tokenTtl` → `ttl`); with `defaults: false`, those at their default are left out, as `clients
+ * create` leaves them (a new client asks for private_key_jwt, never for client_secret_basic).
+ */
+export function specInput(spec: Partial<ClientSpec>, { defaults }: { readonly defaults: boolean }): Record<string, unknown> {
+  const entries = Object.entries(spec).map(([f, v]) => [source(f as SpecField), v] as const);
+  return Object.fromEntries(entries.filter(([{ field }, v]) => defaults || canonical(v) !== canonical(field.default)).map(([{ name }, v]) => [name, v]));
+}
+
+/** A spec's settings by their names in a stored client (`tokenTtl` → `accessTokenTtl`), as the client rules read them. */
+export function specRecord(spec: ClientSpec): Record<string, unknown> {
+  return Object.fromEntries(SPEC_FIELDS.map((f) => [source(f).field.record ?? source(f).name, spec[f]]));
 }
 
 /** JSON with object keys sorted, so equal values have one spelling. */

@@ -37,10 +37,9 @@ export interface DriverStatement {
  * share it, with `synchronous = FULL`, so a write is durable when it returns.
  */
 export function openDatabase({ dir, busyTimeoutMs = 5000 }: DatabaseOptions): Database {
-  let file = ':memory:';
+  const file = databaseFile(dir) ?? ':memory:';
   if (dir !== ':memory:') {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    file = join(dir, 'keymint.db');
     // Create the file ourselves so it is 0600; SQLite gives -wal and -shm the same mode.
     closeSync(openSync(file, 'a', 0o600));
   }
@@ -49,6 +48,9 @@ export function openDatabase({ dir, busyTimeoutMs = 5000 }: DatabaseOptions): Da
   db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)};`);
   return db;
 }
+
+/** The database file in `dir`; undefined for `:memory:`. */
+export const databaseFile = (dir: string): string | undefined => (dir === ':memory:' ? undefined : join(dir, 'keymint.db'));
 
 /** A prepared statement whose rows are `R`. */
 export interface Statement<R> {

@@ -9,22 +9,26 @@ import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
 import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from './console.ts';
-import { openDatabase, sqliteDb, type Database, type DatabaseOptions } from './db.ts';
+import { databaseFile, openDatabase, sqliteDb, type Database, type DatabaseOptions } from './db.ts';
 import { sqliteKeys } from './keys.ts';
 import { migrate } from './migrations.ts';
 import { sqlitePurge } from './purge.ts';
 import { sqliteReplays } from './replays.ts';
 import { sqliteSessions } from './sessions.ts';
 import { sqliteTokens } from './tokens.ts';
+import { startUpkeep, type Upkeep } from './upkeep.ts';
 
 export type SqliteStoreOptions = DatabaseOptions;
 
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  return sqliteStore(openDatabase(options));
+  return sqliteStore(openDatabase(options), databaseFile(options.dir));
 }
 
-/** The store on an opened database, migrated first (the crash-safety test passes a wrapped one). */
-export function sqliteStore(database: Database): Store {
+/**
+ * The store on an opened database, migrated first (the crash-safety test passes a wrapped one).
+ * With the database's `file`, a serving process checkpoints and purges it off the event loop (upkeep.ts).
+ */
+export function sqliteStore(database: Database, file?: string): Store {
   const db = sqliteDb(database);
   try {
     migrate(db);
@@ -33,6 +37,17 @@ export function sqliteStore(database: Database): Store {
     throw err;
   }
   const dataVersion = db.prepare<{ data_version: number }>('PRAGMA data_version');
+  let upkeep: Upkeep | undefined;
+  const serve = (file: string) => () => {
+    const started = startUpkeep(db, file);
+    upkeep = started;
+    return {
+      stop: async () => {
+        upkeep = undefined;
+        await started.stop();
+      },
+    };
+  };
   return {
     kind: 'sqlite',
     // Changes whenever another connection (the CLI, another node on the file) has committed.
@@ -43,11 +58,12 @@ export function sqliteStore(database: Database): Store {
     sessions: sqliteSessions(db),
     codes: sqliteCodes(db),
     replays: sqliteReplays(db),
-    purge: sqlitePurge(db),
+    purge: sqlitePurge(db, () => upkeep),
     audit: sqliteAudit(db),
     consoleUsers: sqliteConsoleUsers(db),
     consoleSessions: sqliteConsoleSessions(db),
     consoleLinks: sqliteConsoleLinks(db),
+    ...(file ? { serve: serve(file) } : {}),
     close: async () => db.close(),
   };
 }

@@ -11,10 +11,14 @@
  * unflushed (`Db.unflushed`): a power loss can forget only deletions of rows nothing reads any more,
  * which the next pass makes again, and the event loop waits for no fsync per batch (12 ms median, up
  * to 95 ms on the bench machine's disk: with a backlog, one in every batch's worth of requests).
+ *
+ * In a serving process the upkeep worker (upkeep.ts) runs the batches instead, the same way on its
+ * own connection, so a batch holds the write lock but not the event loop.
  */
 import { purgeSql } from '../sql/purge.ts';
 import { PURGE_TABLES, type PurgeRepo, type PurgeTable } from '../types.ts';
 import type { Db, Statement } from './db.ts';
+import type { Upkeep } from './upkeep.ts';
 
 /** SQLite's `replays` is a log keyed by `seq`, with no index on `key` (replays.ts): rows go by `seq`. */
 const REPLAYS_PURGE = 'DELETE FROM replays WHERE seq IN (SELECT seq FROM replays WHERE expires_at < ? LIMIT ?)';
@@ -22,8 +26,10 @@ const REPLAYS_PURGE = 'DELETE FROM replays WHERE seq IN (SELECT seq FROM replays
 /** The most rows one SQLite purge batch deletes, whatever `purgeBatchSize` asks. */
 export const SQLITE_PURGE_BATCH = 100;
 
-export function sqlitePurge(db: Db): PurgeRepo {
-  const statements = new Map<PurgeTable, Statement<never>>(PURGE_TABLES.map((t) => [t, db.prepare(t === 'replays' ? REPLAYS_PURGE : purgeSql(t, '?', '?'))]));
+/** `upkeep`: the serving process's worker, while it runs. */
+export function sqlitePurge(db: Db, upkeep: () => Upkeep | undefined = () => undefined): PurgeRepo {
+  const sql = (t: PurgeTable) => (t === 'replays' ? REPLAYS_PURGE : purgeSql(t, '?', '?'));
+  const statements = new Map<PurgeTable, Statement<never>>(PURGE_TABLES.map((t) => [t, db.prepare(sql(t))]));
   let running = false;
   return {
     maxBatch: SQLITE_PURGE_BATCH,
@@ -31,7 +37,12 @@ export function sqlitePurge(db: Db): PurgeRepo {
       if (running) return undefined;
       running = true;
       try {
-        return await pass(async (table, before, limit) => db.unflushed(() => statements.get(table)!.run(before, Math.min(limit, SQLITE_PURGE_BATCH))));
+        return await pass(async (table, before, limit) => {
+          const params = [before, Math.min(limit, SQLITE_PURGE_BATCH)];
+          const worker = upkeep();
+          if (worker?.available()) return worker.write(sql(table), params);
+          return db.unflushed(() => statements.get(table)!.run(...params));
+        });
       } finally {
         running = false;
       }
