@@ -7,7 +7,7 @@ import { jwtVerify } from 'jose/jwt/verify';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { ClientExistsError, ClientInputError, ClientNotFoundError, type ClientService } from '../credentials/clients.ts';
 import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
-import type { AuthSettingsInput } from '../credentials/client-auth-settings.ts';
+import { CLIENT_FIELD_NAMES, CLIENT_FIELDS, ruleField, type ClientField, type FieldKind } from '../credentials/client-fields.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import type { SessionService } from '../credentials/sessions.ts';
 import { adminAudience } from '../protocol/audience.ts';
@@ -191,50 +191,41 @@ const strings = (v: unknown, field: string): string[] | undefined => {
   return v as string[];
 };
 
+/** The JSON type the admin API checks a setting's value for, by its kind; the client rules check the rest (maps, keys, lists' items). */
+const JSON_TYPE: Partial<Record<FieldKind, string>> = { text: 'string', mode: 'string', clientType: 'string', uri: 'string', secret: 'string', flag: 'boolean', count: 'number' };
+
+/**
+ * A setting's value from a body, checked for its JSON type (`label` is the name the error gives);
+ * with `nullable`, null passes (the default, or none), and an update's error says so.
+ */
+function checked(v: unknown, f: ClientField, label: string, nullable: boolean, sayNull: boolean): unknown {
+  if (v === undefined || (v === null && nullable)) return v;
+  if (f.kind === 'list') return strings(v, label);
+  const type = JSON_TYPE[f.kind];
+  if (type === undefined || typeof v === type) return v;
+  throw new ClientInputError(label, `${label} must be a ${type}${sayNull && nullable ? ' or null' : ''}`);
+}
+
+const defined = (entries: Array<[string, unknown]>): Record<string, unknown> => Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+
+/** A POST body by the view's names (RFC 7591's for authentication); `ttl` is accepted for `access_token_ttl`. */
 function createInput(b: Record<string, unknown>): CreateClientInput {
-  const optString = (k: string) => {
-    const v = b[k];
-    if (v !== undefined && typeof v !== 'string') throw new ClientInputError(k, `${k} must be a string`);
-    return v as string | undefined;
-  };
-  const optBool = (k: string) => {
-    const v = b[k];
-    if (v !== undefined && typeof v !== 'boolean') throw new ClientInputError(k, `${k} must be a boolean`);
-    return v as boolean | undefined;
-  };
-  const ttl = b.access_token_ttl ?? b.ttl;
-  if (ttl !== undefined && ttl !== null && typeof ttl !== 'number') throw new ClientInputError('ttl', 'ttl must be a number');
-  const rateLimit = b.rate_limit;
-  if (rateLimit !== undefined && rateLimit !== null && typeof rateLimit !== 'number') throw new ClientInputError('rate_limit', 'rate_limit must be a number');
-  return {
-    name: optString('name') ?? '',
-    mode: optString('mode') as CreateClientInput['mode'],
-    type: optString('type') as CreateClientInput['type'],
-    scopes: strings(b.scopes, 'scopes'),
-    grants: strings(b.grants, 'grants'),
-    audiences: strings(b.audiences, 'audiences'),
-    dialects: strings(b.dialects, 'dialects'),
-    redirectUris: strings(b.redirect_uris, 'redirect_uris'),
-    trusted: optBool('trusted'),
-    pkceRequired: optBool('pkce_required'),
-    rateLimit: rateLimit as number | null | undefined,
-    tokenReuse: optBool('token_reuse'),
-    admin: optBool('admin'),
-    ttl: ttl as number | null | undefined,
-    ...(b.metadata === undefined ? {} : { metadata: b.metadata as Record<string, string> }),
-    ...(b.claims === undefined ? {} : { claims: b.claims as CreateClientInput['claims'] }),
-    ...(b.client_id === undefined ? {} : { clientId: optString('client_id') }),
-    ...(b.client_secret === undefined ? {} : { clientSecret: optString('client_secret') }),
-    ...(b.managed_by === undefined ? {} : { managedBy: optString('managed_by') }),
-    ...authInput(b),
-  };
+  const method = b.token_endpoint_auth_method;
+  if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic' && method !== 'client_secret_post' && method !== 'none') {
+    throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post, private_key_jwt or none');
+  }
+  const input = defined(CLIENT_FIELD_NAMES.filter((name) => name !== 'authMethod').map((name) => {
+    const f: ClientField = CLIENT_FIELDS[name];
+    // A count may be null (the default); its error names the rules' field (`ttl`).
+    const count = f.kind === 'count';
+    return [name, checked(name === 'ttl' ? (b.access_token_ttl ?? b.ttl) : b[f.api], f, count ? ruleField(name) : f.api, count, false)];
+  }));
+  return { ...input, name: input.name ?? '', ...(method === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}) } as CreateClientInput;
 }
 
 /** Fields PATCH may carry (the view's names); absent = unchanged, null = default or cleared. */
-const PATCHABLE = new Set([
-  'name', 'scopes', 'add_scopes', 'remove_scopes', 'admin', 'grants', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'access_token_ttl', 'ttl', 'rate_limit', 'token_reuse', 'metadata', 'claims',
-  'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes', 'managed_by',
-]);
+const CHANGEABLE = CLIENT_FIELD_NAMES.filter((name) => !(CLIENT_FIELDS[name] as ClientField).createOnly);
+const PATCHABLE = new Set([...CHANGEABLE.map((name) => CLIENT_FIELDS[name].api), 'ttl', 'add_scopes', 'remove_scopes']);
 
 /**
  * A PATCH body (RFC 5789; fields replace, as in JSON merge patch, except that `metadata` and
@@ -248,63 +239,22 @@ function updateInput(b: Record<string, unknown>): UpdateClientInput {
       throw new ClientInputError(k, fixed ? `${k} cannot change: create a new client instead` : k === 'client_secret' ? 'a secret changes by rotate-secret' : `${k} is not a client setting`);
     }
   }
-  const opt = <T>(k: string, type: string, nullable: boolean): T | null | undefined => {
-    const v = b[k];
-    if (v === undefined || (v === null && nullable) || typeof v === type) return v as T | null | undefined;
-    throw new ClientInputError(k, `${k} must be a ${type}${nullable ? ' or null' : ''}`);
-  };
-  const list = (k: string, nullable = false) => (b[k] === null && nullable ? null : strings(b[k], k));
-  const ttlKey = b.access_token_ttl !== undefined ? 'access_token_ttl' : 'ttl';
   const method = b.token_endpoint_auth_method;
   if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic' && method !== 'client_secret_post') {
     throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post or private_key_jwt');
   }
-  const patch: Record<string, unknown> = {
-    name: opt<string>('name', 'string', false),
-    scopes: list('scopes'),
-    addScopes: list('add_scopes'),
-    removeScopes: list('remove_scopes'),
-    admin: opt<boolean>('admin', 'boolean', false),
-    grants: list('grants'),
-    audiences: list('audiences'),
-    dialects: list('dialects'),
-    redirectUris: list('redirect_uris'),
-    trusted: opt<boolean>('trusted', 'boolean', false),
-    pkceRequired: opt<boolean>('pkce_required', 'boolean', false),
-    tokenReuse: opt<boolean>('token_reuse', 'boolean', false),
-    ttl: opt<number>(ttlKey, 'number', true),
-    rateLimit: opt<number>('rate_limit', 'number', true),
-    metadata: b.metadata,
-    claims: b.claims,
-    authMethod: method === undefined ? undefined : method === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret_basic',
-    jwks: b.jwks,
-    jwksUri: opt<string>('jwks_uri', 'string', true),
-    dpopBound: opt<boolean>('dpop_bound_access_tokens', 'boolean', false),
-    exchangeAudiences: list('exchange_audiences', true),
-    exchangeScopes: list('exchange_scopes', true),
-    managedBy: opt<string>('managed_by', 'string', true),
-  };
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as UpdateClientInput;
-}
-
-/** RFC 7591 names: `token_endpoint_auth_method`, `jwks`, `jwks_uri`, `dpop_bound_access_tokens`; and the exchange policy. */
-function authInput(b: Record<string, unknown>): AuthSettingsInput {
-  const method = b.token_endpoint_auth_method;
-  if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic' && method !== 'client_secret_post' && method !== 'none') {
-    throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post, private_key_jwt or none');
-  }
-  const jwksUri = b.jwks_uri;
-  if (jwksUri !== undefined && typeof jwksUri !== 'string') throw new ClientInputError('jwks_uri', 'jwks_uri must be a string');
-  const dpop = b.dpop_bound_access_tokens;
-  if (dpop !== undefined && typeof dpop !== 'boolean') throw new ClientInputError('dpop_bound_access_tokens', 'dpop_bound_access_tokens must be a boolean');
-  return {
-    ...(method === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
-    ...(b.jwks === undefined ? {} : { jwks: b.jwks }),
-    ...(jwksUri === undefined ? {} : { jwksUri }),
-    ...(dpop === true ? { dpopBound: true } : {}),
-    ...(b.exchange_audiences === undefined ? {} : { exchangeAudiences: strings(b.exchange_audiences, 'exchange_audiences') }),
-    ...(b.exchange_scopes === undefined ? {} : { exchangeScopes: strings(b.exchange_scopes, 'exchange_scopes') }),
-  };
+  const ttlKey = b.access_token_ttl !== undefined ? 'access_token_ttl' : 'ttl';
+  const list = (k: string) => strings(b[k], k);
+  return defined([
+    ...CHANGEABLE.filter((name) => name !== 'authMethod').map((name): [string, unknown] => {
+      const f: ClientField = CLIENT_FIELDS[name];
+      const key = name === 'ttl' ? ttlKey : f.api;
+      return [name, checked(b[key], f, key, f.nullable === true, true)];
+    }),
+    ['addScopes', list('add_scopes')],
+    ['removeScopes', list('remove_scopes')],
+    ['authMethod', method === undefined ? undefined : method === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret_basic'],
+  ]) as UpdateClientInput;
 }
 
 function decodeURIComponentSafe(s: string): string {

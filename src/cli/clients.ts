@@ -15,10 +15,9 @@ const ID = [{ name: 'ID', doc: 'The client id, as keymint clients list shows it'
 const SECRET_FLAGS = fieldFlags('create', ['clientSecret']);
 
 /** What `--clear NAME` empties (lists and maps), then what it resets (ttl, rate limit), by the flag that sets them. */
-const CLEARABLE = [
-  ...fieldsOn('cli').filter(([name, cli]) => cli.clear !== undefined && CLIENT_FIELDS[name].kind !== 'count').map(([, cli]) => cli.clear!),
-  ...fieldsOn('cli').filter(([name, cli]) => cli.clear !== undefined && CLIENT_FIELDS[name].kind === 'count').map(([, cli]) => cli.clear!),
-];
+const cleared = fieldsOn('cli').filter(([, cli]) => cli.clear !== undefined);
+const isCount = ([name]: (typeof cleared)[number]) => CLIENT_FIELDS[name].kind === 'count';
+const CLEARABLE = [...cleared.filter((f) => !isCount(f)), ...cleared.filter(isCount)].map(([, cli]) => cli.clear!);
 
 /** The flags of `clients create` or `update` that set the given fields (default all), as the field table words them. */
 function fieldFlags(command: 'create' | 'update', only?: readonly ClientFieldName[]): Record<string, FlagSpec> {

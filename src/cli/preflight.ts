@@ -100,8 +100,10 @@ export async function checkPort(config: Pick<Config, 'port' | 'host'>): Promise<
   });
 }
 
-/** A listen failure as the operator's error it is, or undefined for any other error. */
+/** A listen failure as the operator's error it is; any other error unchanged. */
 export function listenError(err: NodeJS.ErrnoException, { port, host }: Pick<Config, 'port' | 'host'>): Error {
+  // Binding fails with `listen`, or `bind` in a cluster worker (the primary binds); EACCES from elsewhere is another story.
+  if (err.syscall !== 'listen' && err.syscall !== 'bind') return err;
   switch (err.code) {
     case 'EADDRINUSE':
       return new CliError('portBusy', `port ${port} on ${host} is already in use (another keymint serve?); stop that process or choose another --port`);

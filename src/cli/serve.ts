@@ -2,6 +2,7 @@
  * `keymint serve` and `keymint migrate`. What they run is imported when they run: every command is
  * loaded to parse a command line, and another command (`keymint sandbox`) must not pay for these.
  */
+import type { Keymint } from '../service.ts';
 import { createLogger } from '../util/log.ts';
 import type { Command } from './command.ts';
 import { listenError } from './preflight.ts';
@@ -21,19 +22,22 @@ export const serve: Command = {
     'serve --database-url postgres://keymint@db/keymint --redis-url redis://cache:6379 --workers 4',
   ],
   async run({ config }) {
-    const [{ DRAIN_MS, supervise, supervises }, { announceListening, stopRequested, workerOptions }, { createKeymint }] = await Promise.all([
+    const [{ DRAIN_MS, supervise, supervises }, { announceListening, leaveCluster, stopRequested, workerOptions }, { createKeymint }] = await Promise.all([
       import('../cluster/primary.ts'),
       import('../cluster/worker.ts'),
       import('../service.ts'),
     ]);
     const log = createLogger(config.logLevel);
     if (supervises(config)) return supervise(config, log);
-    const keymint = await createKeymint(config, { log, ...workerOptions() });
+    let keymint: Keymint | undefined;
     let port: number;
     try {
+      // With --port 0, createKeymint binds already (the issuer names the real port): its listen errors too.
+      keymint = await createKeymint(config, { log, ...workerOptions() });
       port = await keymint.listen();
     } catch (err) {
-      await keymint.close();
+      await keymint?.close();
+      leaveCluster();
       throw listenError(err as NodeJS.ErrnoException, config);
     }
     announceListening(log, {

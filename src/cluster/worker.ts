@@ -91,6 +91,8 @@ class WorkerLimiter implements LimiterBackend {
 }
 
 let options: WorkerOptions | undefined;
+/** The primary said to drain (possibly while this worker was still starting). */
+let drainAsked = false;
 
 /**
  * In a worker: the limiter, feed, metrics and scrape that go through the primary (built once).
@@ -132,7 +134,8 @@ export function workerOptions(): WorkerOptions {
       case 'render':
         return send({ km: 'rendered', id: message.id, text: metrics.render() });
       case 'drain':
-        return; // stopRequested() listens for it
+        drainAsked = true; // stopRequested() listens for it, or, asked before it listens, sees this
+        return;
     }
   });
   const scrape = async () => {
@@ -151,6 +154,16 @@ export function announceListening(log: Logger, fields: Record<string, unknown>):
 }
 
 /**
+ * In a worker whose start failed: lets it end once `main` has said why. The channel to the primary
+ * keeps a worker alive, so it would linger unseen while the primary, which says where it listens only
+ * once every worker has, waited for it forever (a test run hung so for 16 minutes). Ended, it is seen:
+ * the primary reports that a worker failed to start and stops with its exit code.
+ */
+export function leaveCluster(): void {
+  if (cluster.isWorker) process.channel?.unref();
+}
+
+/**
  * Resolves when this process should stop: on SIGINT or SIGTERM, or, in a worker, when the primary
  * says to drain (a worker ignores the terminal's Ctrl-C, which reaches the whole process group: the
  * primary drains every worker in order) or is gone.
@@ -161,11 +174,14 @@ export function stopRequested(log: Logger): Promise<void> {
       const ignore = () => {};
       process.on('SIGINT', ignore);
       process.on('SIGTERM', ignore);
-      process.on('message', (message: unknown) => {
-        if (!isOurs<PrimaryMessage>(message) || message.km !== 'drain') return;
+      const drained = () => {
         // The channel alone must not keep a drained worker alive.
         process.channel?.unref();
         resolve();
+      };
+      if (drainAsked) return drained();
+      process.on('message', (message: unknown) => {
+        if (isOurs<PrimaryMessage>(message) && message.km === 'drain') drained();
       });
       process.once('disconnect', () => {
         log.warn('the primary process is gone; this worker stops');

@@ -1,10 +1,14 @@
 /**
- * A client's settings, each declared once: its meaning, the kind of value it holds, and its name and
- * wording on every surface that sets it — the admin API and the rules' errors, `keymint clients
- * create/update` (flags and their help), configuration as code (`keymint apply`: key and default),
- * and the console's client form (control, label, hint). The surfaces derive their tables from this
- * one (cli/clients.ts, apply/spec.ts, console/pages/client-form.ts), and a test checks that each
- * exposes every field it is given here; `null` on a surface says it deliberately does not.
+ * A client's settings, each declared once: its meaning, the kind of value it holds, its default, and
+ * its name and wording on every surface that sets it — the admin API and the rules' errors,
+ * `keymint clients create/update` (flags and their help), configuration as code (`keymint apply`),
+ * and the console's client form (control, label, hint). ClientService's input types
+ * (client-inputs.ts) and each surface's tables derive from this one (admin/routes.ts, cli/clients.ts,
+ * apply/spec.ts, console/pages/client-form.ts); test/credentials/client-fields.test.ts checks that
+ * each surface exposes every field given to it here (`null`: the surface deliberately lacks it) and
+ * that the rules name each field as `rule` says. The orders a user sees are the surfaces' own: the
+ * table's is that of `clients create --help`; apply/spec.ts lists the plan's and the form page
+ * lays out its controls.
  */
 import type { ClaimValue, ClientMode, ClientRecord, ClientType } from '../storage/types.ts';
 
@@ -91,8 +95,6 @@ export interface ClientField {
   readonly form: FieldForm | null;
 }
 
-const ONE_PER_LINE = 'One per line';
-
 /**
  * Every setting of a client, keyed by its name in ClientService's input (CreateClientInput,
  * UpdateClientInput), in the order `keymint clients create --help` lists their flags.
@@ -119,7 +121,7 @@ export const CLIENT_FIELDS = {
     },
     apply: { key: 'scopes' },
     default: [],
-    form: { control: 'scopes', kind: 'words', label: 'Scopes', hint: `${ONE_PER_LINE} or separated by spaces.` },
+    form: { control: 'scopes', kind: 'words', label: 'Scopes', hint: 'One per line or separated by spaces.' },
   },
   grants: {
     doc: 'The grants the client may use (default client_credentials)',
@@ -222,7 +224,7 @@ export const CLIENT_FIELDS = {
     cli: { flags: [{ flag: 'redirect-uri', value: 'URI', repeat: true, create: 'A redirect URI (authorization_code)', update: 'The redirect URIs, replacing the list' }], clear: 'redirect-uri' },
     apply: { key: 'redirectUris' },
     default: [],
-    form: { control: 'redirect_uris', kind: 'lines', label: 'Redirect URIs', hint: `${ONE_PER_LINE}; needed for the authorization-code grant.` },
+    form: { control: 'redirect_uris', kind: 'lines', label: 'Redirect URIs', hint: 'One per line; needed for the authorization-code grant.' },
   },
   audiences: {
     doc: 'The audiences (resources) its tokens may be for; the first is its default',

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { clientsCreate, clientsUpdate } from '../../src/cli/clients.ts';
 import type { CommandContext, Flags } from '../../src/cli/command.ts';
-import { CLIENT_FIELD_NAMES, CLIENT_FIELDS, fieldsOn, type ClientField, type FieldFlag } from '../../src/credentials/client-fields.ts';
+import { CLIENT_FIELD_NAMES, CLIENT_FIELDS, fieldsOn, ruleField, type ClientField, type FieldFlag } from '../../src/credentials/client-fields.ts';
+import { ClientService } from '../../src/credentials/clients.ts';
 import { declaredSpec, SPEC_FIELDS, type SpecField } from '../../src/credentials/apply/spec.ts';
 import * as p from '../../src/console/pages/client-form.ts';
 import { admin, clients } from '../console/support/fixtures.ts';
@@ -59,7 +60,48 @@ async function cliInput(command: 'create' | 'update', flags: Flags): Promise<Rec
   return seen;
 }
 
+/** A value the rules refuse, per field; a field the rules do not check (admin, managedBy) has none. */
+const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
+  name: { name: '' },
+  scopes: { scopes: ['a"b'] },
+  grants: { grants: ['password'] },
+  mode: { mode: 'prod' },
+  type: { type: 'secret' },
+  ttl: { ttl: 0 },
+  rateLimit: { rateLimit: 0 },
+  trusted: { trusted: 'yes' },
+  tokenReuse: { tokenReuse: 'yes' },
+  pkceRequired: { pkceRequired: 'yes' },
+  redirectUris: { redirectUris: ['http://evil.example/cb'] },
+  audiences: { audiences: ['not a uri'] },
+  dialects: { dialects: ['nope'] },
+  authMethod: { authMethod: 'none' },
+  jwks: { authMethod: 'private_key_jwt', jwks: { keys: 'none' } },
+  jwksUri: { authMethod: 'private_key_jwt', jwksUri: 'ftp://keys.example/' },
+  dpopBound: { dpopBound: 'yes' },
+  exchangeAudiences: { exchangeAudiences: ['not a uri'] },
+  exchangeScopes: { exchangeScopes: ['a"b'] },
+  metadata: { metadata: { 'bad key': 'x' } },
+  claims: { claims: { sub: 'someone' } },
+  clientId: { clientId: '' },
+  clientSecret: { clientSecret: 'short' },
+};
+
 describe('the client field table', () => {
+  test('the rules name each field as the table says (the console and apply place their errors by it)', async () => {
+    const untouchable = new Proxy({}, { get: () => assert.fail('the rules refused nothing: the store was reached') });
+    const service = new ClientService({ store: untouchable as never, keyring: untouchable as never, settings: { idPrefix: 'sk', environment: 'prod', maxTokenTtl: 3600, knownDialects: ['oauth2'], knownGrants: ['client_credentials'] } });
+    for (const name of CLIENT_FIELD_NAMES) {
+      const bad = REFUSED[name];
+      if (name === 'admin' || name === 'managedBy') continue; // a boolean the service reads as one; a mark the tools write
+      assert.ok(bad, `${name}: give a value the rules refuse`);
+      await assert.rejects(service.create({ name: 'n', ...bad } as never, 'test'), (err: { field?: string }) => {
+        assert.equal(err.field, ruleField(name), name);
+        return true;
+      });
+    }
+  });
+
   test('every field states each surface: an entry, or null for one that deliberately lacks it', () => {
     for (const name of CLIENT_FIELD_NAMES) {
       const f: ClientField = CLIENT_FIELDS[name];

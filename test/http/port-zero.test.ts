@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { serve, stop } from '../support/process.ts';
+import { EXIT } from '../../src/cli/command.ts';
+import { cli, serve, stop } from '../support/process.ts';
 import { startServer, tempDir } from '../support/harness.ts';
 
 test('NET-03 createKeymint on port 0 without an issuer: the issuer names the bound port', async (t) => {
@@ -39,4 +40,27 @@ test('NET-03 `keymint serve --port 0` advertises the real port', async (t) => {
   assert.match(p.logs(), new RegExp(`"issuer":"http://localhost:${port}"`));
   const meta = (await (await fetch(`${p.url}/.well-known/openid-configuration`)).json()) as Record<string, string>;
   assert.equal(meta.issuer, `http://localhost:${port}`);
+});
+
+const NOT_HERE = 'keymint: cannot listen on 192.0.2.1: not an address of this machine; set --host to one of its addresses (127.0.0.1, 0.0.0.0)';
+
+test('`keymint serve --port 0` on a host not of this machine: the operator\'s one line, exit 3', async (t) => {
+  const data = tempDir('keymint-port0-host-');
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  const r = await cli(['serve', '--port', '0', '--host', '192.0.2.1', '--workers', '1', '--data', data]);
+  assert.equal(r.stderr, `${NOT_HERE}\n`);
+  assert.equal(r.code, EXIT.portBusy);
+});
+
+test('`keymint serve --workers 2` whose workers cannot start ends with their reason instead of waiting for them', async (t) => {
+  // A worker whose start failed used to stay alive (its channel to the primary holds it), and the
+  // primary, which says where it listens once every worker has, waited for it forever.
+  const data = tempDir('keymint-port0-workers-');
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  const r = await cli(['serve', '--port', '0', '--host', '192.0.2.1', '--workers', '2', '--data', data]);
+  assert.equal(r.code, EXIT.portBusy, r.stderr);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.ok(lines.includes(NOT_HERE), r.stderr);
+  for (const line of lines) if (line !== NOT_HERE) assert.equal(JSON.parse(line).level === 'error' || JSON.parse(line).level === 'info', true, line);
+  assert.ok(lines.some((l) => l.startsWith('{') && JSON.parse(l).msg === 'a worker failed to start; stopping'), r.stderr);
 });

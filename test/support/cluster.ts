@@ -44,6 +44,11 @@ export function cluster(shared: RawConfig = {}): Cluster {
         databaseSchema: schema,
         redisUrl: REDIS_URL,
         redisPrefix: prefix,
+        // The production default (100 ms) lets a node answer from its local limiter when Redis is
+        // slow; on a loaded test machine a Redis answer can take that long, and a shared-limit test
+        // would then see the local fallback's counts (a CI run had six 200s where a limit of 4 held).
+        // Tests of the fallback itself set their own.
+        redisTimeoutMs: '5000',
         ...shared,
         ...flags,
       };

@@ -26,10 +26,10 @@ export interface ServeProcess {
   logs(): string;
 }
 
-/** Starts `keymint serve <args>` and resolves once it logs its URL. */
 /** Long enough for a cluster's workers to start on a loaded 2-core machine. */
 const SERVE_TIMEOUT_MS = 60_000;
 
+/** Starts `keymint serve <args>` and resolves once it logs its URL. */
 export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -37,8 +37,9 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serv
     // A server that never says where it listens fails the test with what it logged, instead of
     // holding the whole suite until CI gives up (seen once on a fresh clone: 16 minutes, no output).
     const timer = setTimeout(() => {
+      const alive = child.exitCode === null && child.signalCode === null;
       child.kill('SIGKILL');
-      reject(new Error(`serve printed no URL within ${SERVE_TIMEOUT_MS} ms: ${log}`));
+      reject(new Error(`serve (pid ${child.pid}, ${alive ? 'still running' : 'gone'}) printed no URL within ${SERVE_TIMEOUT_MS} ms; its stderr so far (${log.length} chars): ${log || '(nothing)'}`));
     }, SERVE_TIMEOUT_MS);
     child.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
