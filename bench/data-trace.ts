@@ -109,7 +109,7 @@ const load =
     ? { url: `${server.base}/v1/auth/token`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, bodies: seeded.real.map((c) => new URLSearchParams({ client_id: c.id, client_secret: c.secret }).toString()) }
     : { url: `${server.base}/oauth2/introspect`, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, bodies: seeded.sample.map((t) => `token=${t}`) };
 
-const runPaced = (trace: string): Promise<{ p50: number; p99: number; origin: number; failed: number }> =>
+const runPaced = (trace: string): Promise<{ p50: number; p99: number; origin: number; failed: number; statuses: Record<string, number> }> =>
   new Promise((resolve, reject) => {
     const child = spawn(NODE, [join(ROOT, 'bench/paced-load.ts'), JSON.stringify({ ...load, body: '', connections: 16, rate: spec.rate ?? 200, seconds: spec.seconds, warmup: 1, trace })], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -124,7 +124,7 @@ const runPaced = (trace: string): Promise<{ p50: number; p99: number; origin: nu
   });
 
 const traces = tempDir('data-trace');
-const results: Array<{ trace: string; res: { p50: number; p99: number; origin: number; failed: number } }> = [];
+const results: Array<{ trace: string; res: { p50: number; p99: number; origin: number; failed: number; statuses: Record<string, number> } }> = [];
 for (let r = 1; r <= spec.rounds; r++) {
   const trace = join(traces, `round-${r}.txt`);
   results.push({ trace, res: await runPaced(trace) });
@@ -143,6 +143,8 @@ for (const [k, { trace, res }] of results.entries()) {
   const r = k + 1;
   const rows = readFileSync(trace, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number, number]);
   const slow = rows.filter((x) => x[2] > slowMs);
+  const unanswered = rows.filter((x) => Number.isNaN(x[2]));
+  if (unanswered.length) console.log(`round ${r}: ${unanswered.length} unanswered (${(res as { lost?: number }).lost ?? '?'} lost with their connection), sent at ${unanswered.slice(0, 20).map((x) => `${(x[0] / 1000).toFixed(2)}s${Number.isNaN(x[1]) ? '(unsent)' : ''}`).join(' ')}`);
   const within = samples.filter((s) => s.at >= res.origin - 1000 && s.at <= res.origin + spec.seconds * 1000 + 1000);
   // Events: an interval between two samples in which a purge DELETE ran (PostgreSQL), the main file was written (SQLite: a checkpoint), or a checkpoint ran (PostgreSQL).
   const events: Array<{ from: number; to: number; what: string }> = [];
@@ -163,7 +165,7 @@ for (const [k, { trace, res }] of results.entries()) {
   const wal = db && first && last ? ` wal ${((last.walBytes - first.walBytes) / 1e6).toFixed(1)} MB fpi ${last.walFpi - first.walFpi}` : '';
   const covered = purgeWindows.reduce((a, e) => a + Math.max(0, Math.min(e.to, spec.seconds * 1000) - Math.max(e.from, 0)), 0) / (spec.seconds * 1000);
   console.log(`round ${r}: purge pass covered ${(covered * 100).toFixed(0)}% of the round; passes ${JSON.stringify(purgeWindows.map((e) => [Math.round(e.from), Math.round(e.to)]))}`);
-  console.log(`round ${r}: p50 ${res.p50.toFixed(2)} p99 ${res.p99.toFixed(2)} failed ${res.failed} slow>${slowMs}ms ${slow.length}, purged ${purgedInRound}, purge-sample-windows ${purgeWindows.length}, db-writes ${events.filter((e) => e.what === 'db-write').length}, checkpoints ${events.filter((e) => e.what === 'checkpoint').length}${wal}`);
+  console.log(`round ${r}: p50 ${res.p50.toFixed(2)} p99 ${res.p99.toFixed(2)} failed ${res.failed} ${JSON.stringify(res.statuses)} slow>${slowMs}ms ${slow.length}, purged ${purgedInRound}, purge-sample-windows ${purgeWindows.length}, db-writes ${events.filter((e) => e.what === 'db-write').length}, checkpoints ${events.filter((e) => e.what === 'checkpoint').length}${wal}`);
   const inPurge = slow.filter((x) => purgeWindows.some((e) => x[0] + x[2] >= e.from - 100 && x[0] <= e.to + 100)).length;
   console.log(`  slow during a purge window (±100 ms): ${inPurge}/${slow.length}`);
   for (const x of slow.slice(0, 60)) {

@@ -190,4 +190,4 @@ const lag = summarize(lags.subarray(0, lagged));
 const paused = { count: pauses.length, totalMs: pauses.reduce((a, b) => a + b, 0), maxMs: pauses.length ? Math.max(...pauses) : 0 };
 // `origin`: epoch ms of the first measured request's scheduled time (a trace's zero), to line it up with other events.
 const origin = performance.timeOrigin + scheduledAt(warm);
-process.stdout.write(`${JSON.stringify({ ok, failed, seconds: elapsed, p50: lat.p50, p99: lat.p99, max: lat.max, latency: lat, lag, pauses: paused, statuses, origin })}\n`);
+process.stdout.write(`${JSON.stringify({ ok, failed, lost, seconds: elapsed, p50: lat.p50, p99: lat.p99, max: lat.max, latency: lat, lag, pauses: paused, statuses, origin })}\n`);
