@@ -7,34 +7,13 @@
  */
 import type { Store } from '../storage/types.ts';
 import { actorOf, type SignedInUser } from './auth.ts';
-import type { FaultState as PanelFault, RecordedRequest as PanelRequest } from '../wire/sandbox.ts';
+import type { FaultState as PanelFault, SandboxPanel } from '../wire/sandbox.ts';
 
 /** A fault as the sandbox holds it, and one request of its record, as the panel shows them (the sandbox's own types). */
 export type { FaultState as PanelFault, RecordedRequest as PanelRequest } from '../wire/sandbox.ts';
 
-/** What the panel drives: a structural view of the sandbox's `SandboxControls`. */
-export interface SandboxPanelControls {
-  fault(spec: unknown): PanelFault;
-  faults(): PanelFault[];
-  removeFault(id: string): boolean;
-  clearFaults(): void;
-  advanceClock(ms: number): void;
-  setClockOffset(ms: number): void;
-  clock(): { offsetMs: number; now: string };
-  requests(): PanelRequest[];
-  clearRequests(): void;
-  reset(): Promise<void>;
-}
-
-/** The sandbox as the console is given it. */
-export interface SandboxPanel {
-  readonly controls: SandboxPanelControls;
-  /** The statuses and endpoints a fault may name (the sandbox's own lists, offered by the form). */
-  readonly faultStatuses: readonly number[];
-  readonly faultEndpoints: readonly string[];
-  /** Largest clock offset either way, ms. */
-  readonly maxClockOffsetMs: number;
-}
+/** What the panel drives and the sandbox as the console is given it: the sandbox's own types. */
+export type { SandboxPanel, SandboxPanelControls } from '../wire/sandbox.ts';
 
 /** A fault the sandbox refused: the spec field at fault (undefined: the fault as a whole) and why. */
 export interface RefusedFault {

@@ -16,28 +16,17 @@ import type { Handler } from '../http/router.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import { MAX_CLOCK_OFFSET_MS } from './clock.ts';
 import { SandboxInputError } from './errors.ts';
-import type { FaultState } from './faults.ts';
-import type { RecordedRequest } from './record.ts';
+import type { SandboxPanelControls } from '../wire/sandbox.ts';
 
 export const CONTROL_PREFIX = '/_sandbox';
 
-/** What the control API drives; the programmatic API is the same object. */
-export interface SandboxControls {
+/** What the control API drives; the programmatic API is the same object, and the console's panel drives part of it. */
+export interface SandboxControls extends SandboxPanelControls {
   overview(): Record<string, unknown>;
-  fault(spec: unknown): FaultState;
-  faults(): FaultState[];
-  removeFault(id: string): boolean;
-  clearFaults(): void;
-  advanceClock(ms: number): void;
-  setClockOffset(ms: number): void;
-  clock(): { offsetMs: number; now: string };
-  requests(): RecordedRequest[];
-  clearRequests(): void;
   /** A client's static claims by id or declared name; undefined: no such client. */
   claims(client: string): Promise<ClientClaims | undefined>;
   /** Replaces them (throws SandboxInputError for bad claims); undefined: no such client. */
   setClaims(client: string, claims: unknown): Promise<ClientClaims | undefined>;
-  reset(): Promise<void>;
 }
 
 export interface ClientClaims {

@@ -7,10 +7,11 @@
 import { MAX_CLOCK_OFFSET_MS } from './clock.ts';
 import type { SandboxControls } from './control.ts';
 import { FAULT_ENDPOINTS, FAULT_STATUSES } from './faults.ts';
+import type { SandboxPanel } from '../wire/sandbox.ts';
 
 /** What the sandbox needs of the console (service.ts's `Keymint.console`). */
 export interface ConsoleForSandbox {
-  attachSandbox(panel: { controls: SandboxControls; faultStatuses: readonly number[]; faultEndpoints: readonly string[]; maxClockOffsetMs: number }): void;
+  attachSandbox(panel: SandboxPanel): void;
   adminLink(name: string, actor: string): Promise<{ url: string; expiresAt: number }>;
 }
 

@@ -51,8 +51,8 @@ export interface PurgerOptions {
   readonly onError: (err: unknown) => void;
   /** Monotonic ms, for the batches' durations (default `performance.now`); a test's clock. */
   readonly clock?: () => number;
-  /** Waits `ms` between two batches, or less if `wake` resolves first (default a timer); a test's record. */
-  readonly sleep?: (ms: number, wake: Promise<void>) => Promise<void>;
+  /** Waits `ms` between two batches, or less if `stopped` aborts first (default a timer); a test's record. */
+  readonly sleep?: (ms: number, stopped: AbortSignal) => Promise<void>;
 }
 
 /** The longest pause a slow batch earns by its own duration, ms: it does not stall the pass for long. */
@@ -61,14 +61,16 @@ const MAX_PAUSE_MS = 1000;
 /** The share of the purge interval over which a scheduled pass spreads its batches. */
 export const PURGE_SPREAD = 0.75;
 
-/** The default `sleep`: a timer (timers, I/O and immediates all run meanwhile), cut short by `wake`. */
-const timerSleep = (ms: number, wake: Promise<void>) =>
+/** The default `sleep`: a timer (timers, I/O and immediates all run meanwhile), cut short by `stopped`. */
+const timerSleep = (ms: number, stopped: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void wake.then(() => {
+    const done = () => {
       clearTimeout(timer);
+      stopped.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    stopped.addEventListener('abort', done);
   });
 
 /**
@@ -85,9 +87,7 @@ export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: P
   let running = 0;
   const clock = options.clock ?? (() => performance.now());
   const sleep = options.sleep ?? timerSleep;
-  let stopping = false;
-  let wake!: () => void;
-  const woken = new Promise<void>((resolve) => (wake = resolve));
+  const stopping = new AbortController();
 
   const pass = async (): Promise<PurgeReport> => {
     const at = options.now();
@@ -107,8 +107,8 @@ export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: P
           const n = await batch(table, table === 'refresh_successors' ? at : table === 'console_sessions' || table === 'console_links' ? consoleGraced : graced, limit);
           rows[table] += n;
           if (n < limit) break;
-          if (i < maxBatches && !stopping) await sleep(purgePause(clock() - began, settings, maxBatches), woken);
-          if (i === maxBatches || stopping) {
+          if (i < maxBatches && !stopping.signal.aborted) await sleep(purgePause(clock() - began, settings, maxBatches), stopping.signal);
+          if (i === maxBatches || stopping.signal.aborted) {
             behind = true;
             break;
           }
@@ -141,8 +141,7 @@ export function startPurger(repo: PurgeRepo, settings: PurgeSettings, options: P
     run,
     async stop() {
       clearInterval(timer);
-      stopping = true;
-      wake();
+      stopping.abort();
       await current.catch(() => undefined);
     },
   };

@@ -1,6 +1,7 @@
 /**
  * The sandbox's faults and request record as its control API (`/_sandbox/`) and the console's
- * sandbox panel both show them: one shape for the two layers beside each other (sandbox/, console/).
+ * sandbox panel both show them, and the controls the panel drives: one shape for the two layers
+ * beside each other (sandbox/ implements them, console/ uses them).
  */
 import type { OAuthErrorCode } from './errors.ts';
 
@@ -67,4 +68,28 @@ export interface RecordedRequest {
   readonly outcome: string;
   /** Ids of the faults that fired on it. */
   readonly faults: readonly string[];
+}
+
+/** The sandbox's controls the console's panel drives (the sandbox's `SandboxControls` has these and more). */
+export interface SandboxPanelControls {
+  fault(spec: unknown): FaultState;
+  faults(): FaultState[];
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  advanceClock(ms: number): void;
+  setClockOffset(ms: number): void;
+  clock(): { offsetMs: number; now: string };
+  requests(): RecordedRequest[];
+  clearRequests(): void;
+  reset(): Promise<void>;
+}
+
+/** The sandbox as the console is given it. */
+export interface SandboxPanel {
+  readonly controls: SandboxPanelControls;
+  /** The statuses and endpoints a fault may name (the sandbox's own lists, offered by the form). */
+  readonly faultStatuses: readonly number[];
+  readonly faultEndpoints: readonly string[];
+  /** Largest clock offset either way, ms. */
+  readonly maxClockOffsetMs: number;
 }

@@ -85,10 +85,10 @@ test('GROW-01 stop ends a spread pass at its next pause, reported behind', async
   const { purger, batches } = fakePurger(
     { purgeIntervalMs: 3_600_000, backlog: 1_000_000, batchMs: 40 },
     {
-      // Pauses until woken: the real timer's wait of 27 s.
-      sleep: (_ms, wake) => {
+      // Pauses until stopped: the real timer's wait of 27 s.
+      sleep: (_ms, stopped) => {
         release();
-        return wake;
+        return new Promise((resolve) => stopped.addEventListener('abort', () => resolve()));
       },
     },
   );
