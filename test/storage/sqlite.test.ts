@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test, type TestContext } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { sqliteClients } from '../../src/storage/sqlite/clients.ts';
 import { openDatabase, sqliteDb, type Db } from '../../src/storage/sqlite/db.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/index.ts';
@@ -47,6 +49,28 @@ test('sqlite: a write lock held past busy_timeout is UnavailableError (→ 503 +
   assert.equal((await store.clients.update('c1', (c) => ({ ...c, name: 'changed' })))?.name, 'changed');
   await store.tokens.insert(tokenRecord('p1:aa'));
   assert.equal((await store.tokens.find(['p1:aa']))?.digest, 'p1:aa');
+});
+
+test('sqlite: a store opened while another connection holds the lock waits for it, from its first statement', async (t) => {
+  // Workers of `keymint serve --workers N` open the file at once; setting WAL mode, before any busy
+  // timeout was set, failed at once with "database is locked" (3 opens in 240 on a loaded machine).
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const holder = new Worker(
+    `const { DatabaseSync } = require('node:sqlite');
+     const { parentPort, workerData } = require('node:worker_threads');
+     const db = new DatabaseSync(workerData + '/keymint.db');
+     db.exec('BEGIN EXCLUSIVE; CREATE TABLE held (x)');
+     parentPort.postMessage('locked');
+     setTimeout(() => { db.exec('COMMIT'); db.close(); }, 100);`,
+    { eval: true, workerData: dir },
+  );
+  t.after(() => holder.terminate());
+  await once(holder, 'message');
+  const store = openSqliteStore({ dir });
+  t.after(() => store.close());
+  await store.clients.insert(clientRecord('c1'));
+  assert.equal((await store.clients.get('c1'))?.id, 'c1');
 });
 
 test('sqlite: a replay claim whose commit fails takes nothing: the same key is claimable once the lock is free', async (t) => {

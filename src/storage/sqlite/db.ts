@@ -43,9 +43,10 @@ export function openDatabase({ dir, busyTimeoutMs = 5000 }: DatabaseOptions): Da
     // Create the file ourselves so it is 0600; SQLite gives -wal and -shm the same mode.
     closeSync(openSync(file, 'a', 0o600));
   }
-  const db = new DatabaseSync(file);
+  // The busy timeout from the first statement on: setting WAL mode reads the file, and while another
+  // process opens or closes it that read can find it locked (several workers open it at once).
+  const db = new DatabaseSync(file, { timeout: Math.trunc(busyTimeoutMs) });
   db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;`);
-  db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)};`);
   return db;
 }
 
