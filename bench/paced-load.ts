@@ -133,6 +133,10 @@ for (const c of conns) {
       if (c.inFlight >= warm) lost++;
       c.inFlight = -1;
     }
+    // A closed connection is never handed out again: a request written to it would get no answer
+    // and no error, and the round would wait for it until its deadline.
+    const at = idle.indexOf(c);
+    if (at >= 0) idle.splice(at, 1);
   });
   idle.push(c);
 }
@@ -149,7 +153,9 @@ await new Promise<void>((done) => {
     const now = performance.now();
     if (lastTurn && now - lastTurn > PAUSE_MS && sent > warm) pauses.push(now - lastTurn);
     while (sent < total && scheduledAt(sent) <= now) {
-      const c = idle.pop();
+      // The connection idle longest: every connection stays in use, so none sits idle long enough
+      // for the server's keep-alive timeout (5 s) to close it at a low rate.
+      const c = idle.shift();
       if (!c) waiting.push(sent);
       else {
         if (sent >= warm) lags[lagged++] = now - scheduledAt(sent);
