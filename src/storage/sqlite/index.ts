@@ -37,14 +37,15 @@ export function sqliteStore(database: Database, file?: string): Store {
     throw err;
   }
   const dataVersion = db.prepare<{ data_version: number }>('PRAGMA data_version');
+  // While a serving process runs it, the upkeep worker takes the purge batches (purge.ts asks).
   let upkeep: Upkeep | undefined;
   const serve = (file: string) => () => {
     const started = startUpkeep(db, file);
     upkeep = started;
     return {
-      stop: async () => {
+      stop: () => {
         upkeep = undefined;
-        await started.stop();
+        return started.stop();
       },
     };
   };
