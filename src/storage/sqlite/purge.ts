@@ -13,7 +13,8 @@
  * to 95 ms on the bench machine's disk: with a backlog, one in every batch's worth of requests).
  *
  * In a serving process the upkeep worker (upkeep.ts) runs the batches instead, the same way on its
- * own connection, so a batch holds the write lock but not the event loop.
+ * own connection, so a batch holds the write lock but not the event loop. Should the worker fail,
+ * a batch it had in hand and every later one run here again.
  */
 import { purgeSql } from '../sql/purge.ts';
 import { PURGE_TABLES, type PurgeRepo, type PurgeTable } from '../types.ts';
@@ -40,7 +41,14 @@ export function sqlitePurge(db: Db, upkeep: () => Upkeep | undefined = () => und
         return await pass(async (table, before, limit) => {
           const params = [before, Math.min(limit, SQLITE_PURGE_BATCH)];
           const worker = upkeep();
-          if (worker?.available()) return worker.write(sql(table), params);
+          if (worker?.available()) {
+            try {
+              return await worker.write(sql(table), params);
+            } catch (err) {
+              // A worker that failed meanwhile leaves the batch to the serving connection, below.
+              if (worker.available()) throw err;
+            }
+          }
           return db.unflushed(() => statements.get(table)!.run(...params));
         });
       } finally {
