@@ -266,7 +266,7 @@ export const OPTION_TABLE: Table = {
     doc: 'How often expired tokens, codes, sessions, revocation-feed entries, replay records and revoked-family marks are purged, ms; one node purges at a time (PostgreSQL: an advisory lock); progress in `/metrics` (`keymint_purge_*`); 0 = never.',
     parse: int(0, 86_400_000),
   },
-  purgeBatchSize: { flag: 'purge-batch-size', env: 'KEYMINT_PURGE_BATCH_SIZE', default: '1000', doc: 'Most rows one purge batch deletes (one short transaction). SQLite deletes at most 100 per batch, whatever this says: a batch holds the write lock that long (and, outside a serving process, whose upkeep thread runs the batches, the event loop). After each batch the pass pauses at least as long as the batch took, and spreads its batches over three quarters of `purge-interval-ms`.', parse: int(1, 100_000) },
+  purgeBatchSize: { flag: 'purge-batch-size', env: 'KEYMINT_PURGE_BATCH_SIZE', default: '1000', doc: 'Most rows one purge batch deletes (one short transaction). SQLite deletes at most 25 per batch, whatever this says: a batch holds the write lock that long (and, outside a serving process, whose upkeep thread runs the batches, the event loop). After each batch the pass pauses at least as long as the batch took, and spreads its batches over three quarters of `purge-interval-ms`.', parse: int(1, 100_000) },
   purgeMaxBatches: { flag: 'purge-max-batches', env: 'KEYMINT_PURGE_MAX_BATCHES', default: '100', doc: 'Most batches per table in one purge pass, so at most `purge-batch-size` × this many rows (on SQLite in more, smaller batches); what is left waits for the next pass (`keymint_purge_runs_total{result="behind"}`).', parse: int(1, 1_000_000) },
   purgeGrace: {
     flag: 'purge-grace',
