@@ -24,15 +24,43 @@ export interface ServeProcess {
   readonly url: string;
   /** Everything the server wrote to stderr so far (its JSON log). */
   logs(): string;
+  /** Resolves once the log holds `text` (a server busy on a loaded machine may write it late). */
+  logged(text: string): Promise<void>;
 }
+
+/** A hang guard for `logged`, not a timing assertion. */
+const LOGGED_TIMEOUT_MS = 30_000;
 
 /** Long enough for a cluster's workers to start on a loaded 2-core machine. */
 const SERVE_TIMEOUT_MS = 60_000;
 
-/** Starts `keymint serve <args>` and resolves once it logs its URL. */
+/**
+ * Starts `keymint serve <args>` and resolves once it logs its URL. Without delay-based shedding,
+ * unless `args` set it, as every in-process test server (harness.ts, cluster.ts): on a loaded machine
+ * (load average ~30 on the 2 cores) the event loop of a server doing nothing ran 200 ms late often
+ * enough that 8 of 300 sequential token requests got 503 `shed_event_loop`, failing tests about
+ * something else (cli.test.ts, provider-clients.test.ts). The shedding tests set the flag themselves.
+ */
 export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const shedding = args.some((a) => a.startsWith('--max-event-loop-delay-ms')) || env.KEYMINT_MAX_EVENT_LOOP_DELAY_MS !== undefined ? [] : ['--max-event-loop-delay-ms', '0'];
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...shedding, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
+  const logged = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const seen = () => {
+        if (!log.includes(text)) return;
+        clearTimeout(timer);
+        child.stderr!.off('data', seen);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        child.stderr!.off('data', seen);
+        reject(new Error(`serve did not log ${JSON.stringify(text)} within ${LOGGED_TIMEOUT_MS} ms; its stderr: ${log}`));
+      }, LOGGED_TIMEOUT_MS);
+      // Registered after serve's own listener, so `log` already holds each chunk when this runs.
+      child.stderr!.on('data', seen);
+      seen();
+    });
   return new Promise((resolve, reject) => {
     // A server that never says where it listens fails the test with what it logged, instead of
     // holding the whole suite until CI gives up (seen once on a fresh clone: 16 minutes, no output).
@@ -46,7 +74,7 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serv
       const m = /"url":"(http:[^"]+)"/.exec(log);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, url: m[1]!, logs: () => log });
+        resolve({ child, url: m[1]!, logs: () => log, logged });
       }
     });
     child.on('exit', (code) => {
