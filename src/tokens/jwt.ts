@@ -3,6 +3,7 @@
  * Verification goes through jose, except for client assertions and DPoP proofs at the token endpoint
  * (jws-verify.ts: jose's rules on `node:crypto`, for the same reason).
  */
+import type { Maybe } from '../util/maybe.ts';
 import { sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Signer } from './keyring.ts';
@@ -50,9 +51,9 @@ export function resolveSigning(option: SigningMode | 'auto', workers: number, co
   return cores > workers ? 'threadpool' : 'inline';
 }
 
-/** `signJwt` or `signJwtAsync`, as the mode says, behind one asynchronous signature. */
-export function jwtSigner(mode: SigningMode): (signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>) => Promise<string> {
-  return mode === 'inline' ? async (signer, typ, payload) => signJwt(signer, typ, payload) : signJwtAsync;
+/** `signJwt` or `signJwtAsync`, as the mode says: the token at once, or a promise of it. */
+export function jwtSigner(mode: SigningMode): (signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>) => Maybe<string> {
+  return mode === 'inline' ? signJwt : signJwtAsync;
 }
 
 /** Same, with the signature computed on libuv's threadpool, leaving the event loop free meanwhile. */
