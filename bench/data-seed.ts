@@ -1,7 +1,7 @@
 /**
  * Seeds a Keymint store in bulk for the data section (bench/sections/data.ts), not through the API:
  * `node bench/data-seed.ts SPEC_JSON OUT_FILE`, SPEC `{dataDir, databaseUrl?, schema?, clients, tokens,
- * real, sample, expiredShare}`, with KEYMINT_KEK in the environment.
+ * real, sample, expiredShare, interleaved?}`, with KEYMINT_KEK in the environment.
  *
  * 1. Opens the store the way `keymint serve` does (migrations, KEK, keys, pepper) and creates `real`
  *    clients through ClientService (with secrets, for the load) plus one caller for introspection,
@@ -10,7 +10,12 @@
  * 2. Fills the rest in SQL, inside the database: `clients − real` clients (copies of a real client's
  *    document under new ids) and `tokens − sample` token records with random digests of the real
  *    length, spread over the bulk clients; `expiredShare` of them expired long ago (what a purge
- *    removes), the rest live.
+ *    removes), the rest live. The expired ones are the oldest, written first, as in a store that
+ *    grew over time: a token is stored when it is issued, and tokens expire in the order they were
+ *    issued, so the ones a purge finds share table pages with each other, not with live ones.
+ *    `interleaved: true` expires every (1 / expiredShare)-th row instead: every page holds both, the
+ *    worst case for a purge (each deleted row dirties a page that live rows keep; on PostgreSQL 419
+ *    bytes of WAL per purged row against 239 oldest-first, batches of 1,000 on a 1M-row table).
  * Writes `{real: [{id, secret}], caller: {id, secret}, sample: [token], seedSeconds, tokenBytes}` to
  * OUT_FILE; tokenBytes is the store's size growth per bulk token (SQLite: file pages; PostgreSQL:
  * table, TOAST and indexes).
@@ -33,6 +38,7 @@ interface Spec {
   readonly real: number;
   readonly sample: number;
   readonly expiredShare: number;
+  readonly interleaved?: boolean;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
@@ -85,7 +91,9 @@ try {
 
 const bulkClients = Math.max(0, spec.clients - spec.real);
 const bulkTokens = Math.max(0, spec.tokens - spec.sample);
-const expiredEvery = spec.expiredShare > 0 ? Math.max(1, Math.round(1 / spec.expiredShare)) : 0;
+// Row i (from 1) is expired when i % expiredEvery = 0 (interleaved) or i ≤ expiredRows (oldest first).
+const expiredEvery = spec.interleaved && spec.expiredShare > 0 ? Math.max(1, Math.round(1 / spec.expiredShare)) : 0;
+const expiredRows = spec.interleaved ? 0 : Math.round(Math.max(0, spec.tokens - spec.sample) * spec.expiredShare);
 let tokenBytes = NaN;
 let bulkSeconds = NaN;
 
@@ -126,10 +134,10 @@ if (spec.databaseUrl) {
                 'sk_live_bk' || lpad((1 + i % GREATEST($2::int, 1))::text, 22, '0'),
                 'sk_live_bk' || lpad((1 + i % GREATEST($2::int, 1))::text, 22, '0'),
                 'payments:read', $3::jsonb, $4::bigint,
-                CASE WHEN $5::int > 0 AND i % $5::int = 0 THEN $6::bigint ELSE $7::bigint END,
+                CASE WHEN ($5::int > 0 AND i % $5::int = 0) OR i <= $10::int THEN $6::bigint + i ELSE $7::bigint + i END,
                 NULL, NULL, md5(i::text)
          FROM generate_series($8::int, $9::int) i`,
-        [pepperKid, bulkClients, JSON.stringify([config.audience]), now - DAY, expiredEvery, now - 60 * DAY, now + 30 * DAY, from, Math.min(bulkTokens, from + batch - 1)],
+        [pepperKid, bulkClients, JSON.stringify([config.audience]), now - 90 * DAY, expiredEvery, now - 60 * DAY, now + 30 * DAY, from, Math.min(bulkTokens, from + batch - 1), expiredRows],
       );
     }
     await db.query('ALTER TABLE tokens ENABLE TRIGGER USER');
@@ -180,13 +188,13 @@ if (spec.databaseUrl) {
        INSERT INTO tokens (digest, kind, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, family_id, jti)
        SELECT ? || ':' || lower(hex(randomblob(32))), 'access_token',
               'sk_live_bk' || printf('%022d', 1 + i % max(?, 1)), 'sk_live_bk' || printf('%022d', 1 + i % max(?, 1)),
-              'payments:read', ?, ?, CASE WHEN ? > 0 AND i % ? = 0 THEN ? ELSE ? END, NULL, NULL, lower(hex(randomblob(16)))
+              'payments:read', ?, ?, CASE WHEN (? > 0 AND i % ? = 0) OR i <= ? THEN ? + i ELSE ? + i END, NULL, NULL, lower(hex(randomblob(16)))
        FROM g`,
     );
     const batch = 1_000_000;
     for (let from = 1; from <= bulkTokens; from += batch) {
       db.exec('BEGIN');
-      insert.run(from, Math.min(bulkTokens, from + batch - 1), pepperKid, bulkClients, bulkClients, JSON.stringify([config.audience]), now - DAY, expiredEvery, expiredEvery || 1, now - 60 * DAY, now + 30 * DAY);
+      insert.run(from, Math.min(bulkTokens, from + batch - 1), pepperKid, bulkClients, bulkClients, JSON.stringify([config.audience]), now - 90 * DAY, expiredEvery, expiredEvery || 1, expiredRows, now - 60 * DAY, now + 30 * DAY);
       db.exec('COMMIT');
     }
     for (const index of indexes) db.exec(index.sql);

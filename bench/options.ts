@@ -37,6 +37,7 @@ export interface BenchOptions {
   readonly dataTokens: number;
   readonly dataRate: number;
   readonly dataStores: Array<'sqlite' | 'postgres'>;
+  readonly dataInterleaved: boolean;
   /** Free text written above the results (e.g. "short validation run on a shared machine"). */
   readonly note: string;
   /** Write docs/benchmarks.md (default true). */
@@ -61,6 +62,7 @@ const SPEC = {
   'data-clients': { type: 'string', env: 'BENCH_DATA_CLIENTS', def: '1000000', doc: 'data section: clients in the full store' },
   'data-tokens': { type: 'string', env: 'BENCH_DATA_TOKENS', def: '10000000', doc: 'data section: opaque tokens in the full store' },
   'data-rate': { type: 'string', env: 'BENCH_DATA_RATE', def: '200', doc: 'data section: paced requests/s of issuance and introspection' },
+  'data-interleaved': { type: 'boolean', env: 'BENCH_DATA_INTERLEAVED', def: '', doc: 'data section: expire every other token of the full store instead of its older half (the worst case for a purge)' },
   'data-stores': { type: 'string', env: 'BENCH_DATA_STORES', def: 'sqlite,postgres', doc: 'data section: stores to measure, one at a time (sqlite, postgres)' },
   note: { type: 'string', env: 'BENCH_NOTE', def: '', doc: 'note written above the results' },
   'no-write': { type: 'boolean', env: 'BENCH_NO_WRITE', def: '', doc: 'do not write docs/benchmarks.md' },
@@ -106,6 +108,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   const dataStores = list('data-stores');
   for (const d of dataStores) if (d !== 'sqlite' && d !== 'postgres') throw new OptionError(`unknown data store ${JSON.stringify(d)}; known: sqlite, postgres`);
   const noWrite = get('no-write');
+  const interleaved = get('data-interleaved');
   return {
     duration: num('duration', 1, 600),
     rounds: Math.round(num('rounds', 1, 20)),
@@ -125,6 +128,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     dataTokens: Math.round(num('data-tokens', 1000, 1_000_000_000)),
     dataRate: num('data-rate', 1, 100_000),
     dataStores: dataStores as Array<'sqlite' | 'postgres'>,
+    dataInterleaved: interleaved === 'true' || interleaved === '1',
     note: get('note'),
     write: !(noWrite === 'true' || noWrite === '1'),
   };

@@ -110,7 +110,10 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     const refresher = setInterval(() => keyring.refresh().catch((err: unknown) => log.warn('keyring refresh failed', { err })), config.keyringRefreshMs);
     refresher.unref();
     // The store's own upkeep while this process serves (SQLite: WAL checkpoints off the event loop).
-    const upkeep = store.serve?.();
+    // Its failure leaves the work to the serving connection: said once, not at every purge batch.
+    const upkeep = store.serve?.({
+      onFailure: (cause) => log.warn('store upkeep failed: the serving connection checkpoints and purges by itself from now on', { store: store.kind, cause }),
+    });
     const purger = startPurger(store.purge, config, {
       now: options.now ?? Date.now,
       consoleNow: consoleNow ?? Date.now,

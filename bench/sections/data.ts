@@ -76,7 +76,7 @@ export async function dataSection(ctx: Context): Promise<void> {
   }
   table.notes.push(
     `Issuance: the fuuffy dialect's opaque tokens (each written to the tokens table) for ${REAL_CLIENTS} clients in turn (their cached copies expire, so lookups reach the clients table); introspection: ${SAMPLE_TOKENS} stored tokens in turn. Rounds alternate between the two servers; the ratio is the median of per-round ratios.`,
-    `The full store: clients copied in SQL from a real one, tokens with random digests of the real length spread over them, ${Math.round(EXPIRED_SHARE * 100)}% expired long ago (bench/data-seed.ts).`,
+    `The full store: clients copied in SQL from a real one, tokens with random digests of the real length spread over them, ${Math.round(EXPIRED_SHARE * 100)}% expired long ago: ${ctx.opts.dataInterleaved ? 'every other token (--data-interleaved), so every page holds expired and live ones' : 'the older half, written first, as tokens expire in the order they were issued'} (bench/data-seed.ts).`,
   );
 }
 
@@ -89,7 +89,7 @@ async function measureStore(ctx: Context, store: Store, rows: string[][], factRo
       const dataDir = tempDir(`data-${label}`);
       const schema = store.postgres ? runSchema() : undefined;
       progress(`data ${store.name} ${label}: seeding ${int(clients)} clients and ${int(tokens)} tokens`);
-      const spec = { dataDir, clients, tokens, real: REAL_CLIENTS, sample: SAMPLE_TOKENS, expiredShare: label === 'full' ? EXPIRED_SHARE : 0, ...(schema ? { databaseUrl: opts.databaseUrl, schema } : {}) };
+      const spec = { dataDir, clients, tokens, real: REAL_CLIENTS, sample: SAMPLE_TOKENS, expiredShare: label === 'full' ? EXPIRED_SHARE : 0, interleaved: opts.dataInterleaved, ...(schema ? { databaseUrl: opts.databaseUrl, schema } : {}) };
       const file = join(dataDir, 'seeded.json');
       await runPinned(-1, NODE, [join(ROOT, 'bench/data-seed.ts'), JSON.stringify(spec), file], 4 * 3600_000, { env: { KEYMINT_KEK: kek } });
       const seeded = JSON.parse(readFileSync(file, 'utf8')) as Seeded;

@@ -100,6 +100,19 @@ export const EXIT_DOCS: ReadonlyArray<readonly [ExitName, string]> = [
   ['internal', 'an unexpected failure (a bug: please report it with KEYMINT_DEBUG=1 output)'],
 ];
 
+/**
+ * A failure another process has already printed (the first of the workers of `serve --workers N`
+ * that failed alike): this one ends with the same exit code, silently.
+ */
+export class SaidElsewhere extends Error {
+  readonly failure: unknown;
+  constructor(failure: unknown) {
+    super('said by another process');
+    this.name = 'SaidElsewhere';
+    this.failure = failure;
+  }
+}
+
 /** An operator's mistake: one line naming the cause and the fix, and its exit code. */
 export class CliError extends Error {
   readonly exit: ExitName;

@@ -10,7 +10,7 @@ import { ConsoleUserError, ConsoleUserNotFoundError } from '../console/users.ts'
 // `--help` loads no service, and `keymint sandbox` loads it itself, after starting its signing key.
 import { ClientInputError, ClientNotFoundError } from '../credentials/client-rules.ts';
 import type { KeymintCore } from '../core.ts';
-import { CliError, EXIT, type Command, type CommandContext, type Flags } from './command.ts';
+import { CliError, EXIT, SaidElsewhere, type Command, type CommandContext, type Flags } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { commandHelp, globalHelp, groupHelp } from './help.ts';
 import { parseCommandLine } from './parse.ts';
@@ -33,7 +33,9 @@ export async function main(argv: string[], commands: readonly Command[] = COMMAN
     ({ command, args } = line);
     return await run(line.command, line.args, line.flags);
   } catch (err) {
-    const [exit, message] = explain(err, command, args);
+    const said = err instanceof SaidElsewhere;
+    const [exit, message] = explain(said ? err.failure : err, command, args);
+    if (said) return exit;
     process.stderr.write(`${message}\n`);
     if (exit === EXIT.internal && process.env.KEYMINT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     return exit;

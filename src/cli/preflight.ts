@@ -90,12 +90,18 @@ function checkKekFile(file: string): string[] {
   return [];
 }
 
-/** Refuses a port that is taken (or not allowed) before `serve` opens the store. */
+/**
+ * Refuses a port that is taken (or not allowed), or a host that is not this machine's, before `serve`
+ * opens the store or starts a worker. Port 0 is any free port: only its host is checked.
+ */
 export async function checkPort(config: Pick<Config, 'port' | 'host'>): Promise<void> {
-  if (config.port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
-    probe.once('error', (err) => reject(listenError(err as NodeJS.ErrnoException, config)));
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      // Not an IP address, and no name that resolves (256.1.1.1, a typo): not an address of this machine either.
+      if (err.syscall === 'getaddrinfo') reject(new CliError('portBusy', `cannot listen on ${config.host}: not an address of this machine, nor a name that resolves to one; set --host to one of its addresses (127.0.0.1, 0.0.0.0)`));
+      else reject(listenError(err, config));
+    });
     probe.listen({ port: config.port, host: config.host, exclusive: true }, () => probe.close(() => resolve()));
   });
 }

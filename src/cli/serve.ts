@@ -4,7 +4,7 @@
  */
 import type { Keymint } from '../service.ts';
 import { createLogger } from '../util/log.ts';
-import type { Command } from './command.ts';
+import { SaidElsewhere, type Command } from './command.ts';
 import { listenError } from './preflight.ts';
 
 export const serve: Command = {
@@ -22,7 +22,7 @@ export const serve: Command = {
     'serve --database-url postgres://keymint@db/keymint --redis-url redis://cache:6379 --workers 4',
   ],
   async run({ config }) {
-    const [{ DRAIN_MS, supervise, supervises }, { announceListening, leaveCluster, stopRequested, workerOptions }, { createKeymint }] = await Promise.all([
+    const [{ DRAIN_MS, supervise, supervises }, { announceListening, firstToRefuse, leaveCluster, stopRequested, workerOptions }, { createKeymint }] = await Promise.all([
       import('../cluster/primary.ts'),
       import('../cluster/worker.ts'),
       import('../service.ts'),
@@ -37,8 +37,10 @@ export const serve: Command = {
       port = await keymint.listen();
     } catch (err) {
       await keymint?.close();
+      const failure = listenError(err as NodeJS.ErrnoException, config);
+      const say = await firstToRefuse();
       leaveCluster();
-      throw listenError(err as NodeJS.ErrnoException, config);
+      throw say ? failure : new SaidElsewhere(failure);
     }
     announceListening(log, {
       url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,

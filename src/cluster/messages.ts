@@ -13,7 +13,9 @@ export type WorkerMessage =
   | { readonly km: 'publish'; readonly event: FeedEvent }
   | { readonly km: 'scrape'; readonly id: number }
   | { readonly km: 'rendered'; readonly id: number; readonly text: string }
-  | { readonly km: 'listening'; readonly fields: Readonly<Record<string, unknown>> };
+  | { readonly km: 'listening'; readonly fields: Readonly<Record<string, unknown>> }
+  /** Its start failed: may it say why (`refuse`)? */
+  | { readonly km: 'refusing' };
 
 /** Primary → worker. */
 export type PrimaryMessage =
@@ -25,7 +27,9 @@ export type PrimaryMessage =
   | { readonly km: 'render'; readonly id: number }
   | { readonly km: 'scraped'; readonly id: number; readonly text: string }
   /** Stop accepting, finish what is in flight, exit. */
-  | { readonly km: 'drain' };
+  | { readonly km: 'drain' }
+  /** To a worker whose start failed: whether it is the one to say why. */
+  | { readonly km: 'refuse'; readonly say: boolean };
 
 /** Our messages carry `km`; anything else on the channel (node:cluster's own) is not ours. */
 export function isOurs<T extends { km: string }>(message: unknown): message is T {

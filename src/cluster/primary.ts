@@ -29,6 +29,9 @@ export async function supervise(config: Config, log: Logger): Promise<number> {
   const limiter = new MemoryLimiter();
   const announced = new Set<number>();
   let listeningLogged = false;
+  // Workers whose start failed and that asked to say why; whether one of them has (it says it for all).
+  const refused = new Set<number>();
+  let refusalSaid = false;
   let stopping = false;
   let restarts = 0;
   let lastCrash = 0;
@@ -101,21 +104,29 @@ export async function supervise(config: Config, log: Logger): Promise<number> {
         return;
       case 'rendered':
         return; // handled by the scrape that asked
+      case 'refusing':
+        refused.add(worker.id);
+        // At startup every worker fails alike: one says it. A replacement that fails later says its own.
+        tell(worker, { km: 'refuse', say: listeningLogged || !refusalSaid });
+        refusalSaid = true;
+        return;
     }
   });
 
   const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     const wasServing = announced.delete(worker.id);
+    const said = refused.delete(worker.id);
     if (stopping) {
       if (running().length === 0) resolveExit(exitCode);
       return;
     }
     if (!wasServing && !listeningLogged) {
       // It never got to serve at startup: a configuration or port problem that a new worker repeats.
-      log.error('a worker failed to start; stopping', { pid: worker.process.pid, exitCode: code, signal });
+      // A worker that refused said why on stderr, in the one line the operator reads; of others, say so.
+      if (!said) log.error('a worker failed to start; stopping', { pid: worker.process.pid, exitCode: code, signal });
       exitCode = code || 1;
-      void shutdown('startup');
+      void shutdown('startup', said);
       return;
     }
     restarts++;
@@ -126,10 +137,11 @@ export async function supervise(config: Config, log: Logger): Promise<number> {
     setTimeout(() => stopping || fork(), backoffMs);
   });
 
-  const shutdown = async (reason: string) => {
+  /** `quiet`: a worker's refusal has said all there is to say. */
+  const shutdown = async (reason: string, quiet = false) => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal: reason, workers: running().length });
+    if (!quiet) log.info('shutting down', { signal: reason, workers: running().length });
     for (const w of running()) tell(w, { km: 'drain' });
     const killer = setTimeout(() => {
       for (const w of running()) w.process.kill('SIGKILL');

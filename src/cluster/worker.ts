@@ -136,6 +136,8 @@ export function workerOptions(): WorkerOptions {
       case 'drain':
         drainAsked = true; // stopRequested() listens for it, or, asked before it listens, sees this
         return;
+      case 'refuse':
+        return; // firstToRefuse() listens for it
     }
   });
   const scrape = async () => {
@@ -151,6 +153,33 @@ export function workerOptions(): WorkerOptions {
 export function announceListening(log: Logger, fields: Record<string, unknown>): void {
   if (cluster.isWorker) send({ km: 'listening', fields });
   else log.info('keymint listening', fields);
+}
+
+/**
+ * In a worker whose start failed: whether it is the one to print why. Every worker of one start
+ * meets the same problem (a bad --host, a mount that does not fit) at about the same time; the
+ * primary lets the first say it and the others end with the same exit code in silence, so the
+ * operator reads the one line once. Outside a worker, or with no answer from the primary, true.
+ */
+export function firstToRefuse(): Promise<boolean> {
+  if (!cluster.isWorker || !process.connected) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (say: boolean) => {
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      resolve(say);
+    };
+    const onMessage = (message: unknown) => {
+      if (isOurs<PrimaryMessage>(message) && message.km === 'refuse') done(message.say);
+    };
+    const timer = setTimeout(() => done(true), ASK_TIMEOUT_MS);
+    process.on('message', onMessage);
+    try {
+      send({ km: 'refusing' });
+    } catch {
+      done(true);
+    }
+  });
 }
 
 /**

@@ -84,8 +84,17 @@ export interface Store {
    * Optional: work a serving process runs beside the store until `stop` (SQLite: WAL checkpoints
    * off the event loop). Short-lived processes (the CLI) do without it.
    */
-  readonly serve?: () => { stop(): Promise<void> };
+  readonly serve?: (hooks?: ServeHooks) => { stop(): Promise<void> };
   close(): Promise<void>;
+}
+
+/** What a serving process hears of its store's upkeep. */
+export interface ServeHooks {
+  /**
+   * Once, when the upkeep fails and the serving connection takes its work back (the store still
+   * works, on the event loop): why, one line, no secrets.
+   */
+  onFailure?(cause: string): void;
 }
 
 /**

@@ -208,3 +208,39 @@ test('sqlite: while serving, purge batches run on the worker\'s connection, not 
   await upkeep.ready;
   assert.equal(upkeep.available(), false, 'a worker that cannot open the file leaves the work to the serving connection');
 });
+
+test('sqlite: a purge batch that fails on the worker\'s connection is reported once; every later batch runs on the serving connection', async (t) => {
+  const { db, spiedDb, seen } = await spiedStore(t);
+  const replays = sqliteReplays(spiedDb);
+  for (const [key, exp] of [['dpop:old1', 1_000], ['dpop:old2', 2_000], ['dpop:live', 9_000]] as const) await replays.claim(key, exp, 0);
+  const failures: string[] = [];
+  const file = db.prepare<{ file: string }>('PRAGMA database_list').get()!.file;
+  const upkeep = startUpkeep(db, file, { onFailure: (cause) => failures.push(cause) });
+  t.after(() => upkeep.stop());
+  await upkeep.ready;
+  await assert.rejects(upkeep.write('DELETE FROM missing WHERE expires_at < ? OR expires_at = ?', [1, 2]), /no such table: missing/);
+  assert.equal(upkeep.available(), false);
+  assert.deepEqual(failures, ['a purge batch failed on its connection: no such table: missing']);
+  const purge = sqlitePurge(spiedDb, () => upkeep);
+  seen.length = 0;
+  assert.equal(await purge.exclusive((batch) => batch('replays', 1_500, 1_000)), 1);
+  assert.equal(await purge.exclusive((batch) => batch('replays', 2_500, 1_000)), 1);
+  assert.deepEqual(seen, [1, 1], 'both batches on the serving connection, unflushed');
+  assert.equal(failures.length, 1, 'reported once');
+  assert.equal(db.prepare<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint').get()?.wal_autocheckpoint, DEFAULT_AUTOCHECKPOINT_PAGES, 'the serving connection checkpoints by itself again');
+});
+
+test('sqlite: an upkeep worker that cannot open the file is reported once; one stopped by stop() is not a failure', async (t) => {
+  const { db } = await spiedStore(t);
+  const failures: string[] = [];
+  const unopened = startUpkeep(db, ':memory:/none', { onFailure: (cause) => failures.push(cause) });
+  await unopened.ready;
+  assert.equal(unopened.available(), false);
+  assert.deepEqual(failures, ['unable to open database file']);
+  failures.length = 0;
+  const file = db.prepare<{ file: string }>('PRAGMA database_list').get()!.file;
+  const stopped = startUpkeep(db, file, { onFailure: (cause) => failures.push(cause) });
+  await stopped.ready;
+  await stopped.stop();
+  assert.deepEqual(failures, []);
+});

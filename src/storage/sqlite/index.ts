@@ -4,7 +4,7 @@
  * translates the driver's errors; `migrations.ts` holds the schema. Adding a repository means adding
  * a file, a migration, and a line below.
  */
-import type { Store } from '../types.ts';
+import type { ServeHooks, Store } from '../types.ts';
 import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
@@ -39,8 +39,8 @@ export function sqliteStore(database: Database, file?: string): Store {
   const dataVersion = db.prepare<{ data_version: number }>('PRAGMA data_version');
   // While a serving process runs it, the upkeep worker takes the purge batches (purge.ts asks).
   let upkeep: Upkeep | undefined;
-  const serve = (file: string) => () => {
-    const started = startUpkeep(db, file);
+  const serve = (file: string) => (hooks: ServeHooks = {}) => {
+    const started = startUpkeep(db, file, hooks.onFailure ? { onFailure: hooks.onFailure } : {});
     upkeep = started;
     return {
       stop: () => {

@@ -17,7 +17,9 @@
  *   `BEGIN IMMEDIATE`, committed unflushed), so a batch holds the write lock, not the event loop: a
  *   request that writes meanwhile waits for the lock, one that reads does not wait at all.
  *
- * If the worker fails, the serving connection takes both jobs back (`available` turns false).
+ * If the worker fails (an uncaught error, an exit nobody asked for, a batch that fails on its
+ * connection for any reason but a lock held past the busy timeout), the serving connection takes both
+ * jobs back for good (`available` turns false) and `onFailure` hears of it once.
  */
 import { Worker } from 'node:worker_threads';
 import type { SQLInputValue } from 'node:sqlite';
@@ -34,7 +36,7 @@ export const CHECKPOINT_INTERVAL_MS = 100;
  * The worker, CommonJS source (a bundled build needs no file of its own). Its writes are purge
  * batches only, so its connection commits with `synchronous = NORMAL` (checkpoints still sync the
  * WAL before copying and the file after). Messages in: `{id, sql, params}` (a batch) or `'stop'`;
- * out: `'ready'`, `{id, changes}` or `{id, error}`, and each checkpoint's `{busy, log, checkpointed}`.
+ * out: `'ready'`, `{id, changes}` or `{id, error, busy}`, and each checkpoint's `{busy, log, checkpointed}`.
  */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -68,7 +70,9 @@ parentPort.on('message', (m) => {
     db.exec('COMMIT');
     parentPort.postMessage({ id: m.id, changes });
   } catch (err) {
-    parentPort.postMessage({ id: m.id, error: String(err && err.message) });
+    // SQLITE_BUSY/LOCKED (and their extended codes): the lock was held too long, the connection is fine.
+    const busy = err != null && [5, 6].includes(err.errcode & 0xff);
+    parentPort.postMessage({ id: m.id, error: String(err && err.message), busy });
   }
 });
 parentPort.postMessage('ready');
@@ -99,16 +103,20 @@ export interface UpkeepOptions {
   readonly busyTimeoutMs?: number;
   /** Each checkpoint that found pages in the WAL (tests). */
   readonly onCheckpoint?: (r: CheckpointResult) => void;
+  /** Once, when the worker fails (not when `stop` stops it): why, one line. */
+  readonly onFailure?: (cause: string) => void;
 }
 
-type FromWorker = 'ready' | CheckpointResult | { id: number; changes: number } | { id: number; error: string };
+type FromWorker = 'ready' | CheckpointResult | { id: number; changes: number } | { id: number; error: string; busy: boolean };
 
 export function startUpkeep(db: Db, file: string, options: UpkeepOptions = {}): Upkeep {
   db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   let up = true;
   const pending = new Map<number, { resolve(n: number): void; reject(err: Error): void }>();
   let nextId = 0;
-  const down = (why: string) => {
+  let stopping = false;
+  /** The serving connection takes the work back; `cause` (a failure, not a stop) is reported once. */
+  const down = (why: string, cause?: string) => {
     if (!up) return;
     up = false;
     try {
@@ -118,6 +126,7 @@ export function startUpkeep(db: Db, file: string, options: UpkeepOptions = {}): 
     }
     for (const p of pending.values()) p.reject(new Error(`SQLite upkeep worker ${why}`));
     pending.clear();
+    if (cause !== undefined) options.onFailure?.(cause.split('\n', 1)[0]!);
   };
   const worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS, busyTimeoutMs: options.busyTimeoutMs ?? 5000 } });
   worker.unref();
@@ -129,14 +138,18 @@ export function startUpkeep(db: Db, file: string, options: UpkeepOptions = {}): 
     const p = pending.get(m.id);
     pending.delete(m.id);
     if (pending.size === 0) worker.unref();
-    if ('error' in m) p?.reject(new Error(m.error));
-    else p?.resolve(m.changes);
+    if (!('error' in m)) return p?.resolve(m.changes);
+    p?.reject(new Error(m.error));
+    if (m.busy) return;
+    // Anything else wrong with its connection: the worker is done for, and with it its checkpoints.
+    down('failed', `a purge batch failed on its connection: ${m.error}`);
+    void worker.terminate();
   });
   // A worker that cannot open the file or fails later leaves both jobs to the serving connection.
-  worker.on('error', () => down('failed'));
+  worker.on('error', (err) => down('failed', err.message));
   const exited = new Promise<void>((resolve) =>
-    worker.once('exit', () => {
-      down('stopped');
+    worker.once('exit', (code) => {
+      down('stopped', stopping ? undefined : `it exited (code ${code})`);
       ready();
       resolve();
     }),
@@ -154,6 +167,7 @@ export function startUpkeep(db: Db, file: string, options: UpkeepOptions = {}): 
       });
     },
     async stop() {
+      stopping = true;
       worker.ref(); // this process waits for the worker to close its connection
       worker.postMessage('stop');
       await exited;
