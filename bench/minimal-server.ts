@@ -6,8 +6,9 @@
  * libuv's threadpool). It reads the body and ignores it: no parsing, no client, no limits, no
  * metrics. Anything Keymint does beyond this is its own overhead.
  */
-import { generateKeyPairSync, randomBytes, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createServer } from 'node:http';
+import { p1363Signature } from '../src/tokens/jwt.ts';
 
 const [alg = 'RS256', portArg = '0', mode = 'inline'] = process.argv.slice(2);
 if (mode !== 'inline' && mode !== 'threadpool') throw new Error(`mode must be inline or threadpool, not ${mode}`);
@@ -18,7 +19,10 @@ const pair =
     : alg === 'ES256'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
       : generateKeyPairSync('ed25519');
-const key: KeyObject | SignKeyObjectInput = alg === 'ES256' ? { key: pair.privateKey, dsaEncoding: 'ieee-p1363' } : pair.privateKey;
+const key = pair.privateKey;
+// ES256: signed in DER and turned into r ‖ s as Keymint does; Node's `{ key, dsaEncoding }` form costs
+// twice the signature (docs/performance.md, "Where to sign"), and a ceiling must not pay for that.
+const jws = (signature: Buffer) => (alg === 'ES256' ? p1363Signature(signature, 32) : signature).toString('base64url');
 const digest = alg === 'EdDSA' ? null : 'sha256';
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const header = b64({ alg, typ: 'at+jwt', kid: randomBytes(32).toString('base64url') });
@@ -39,7 +43,7 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     const input = signingInput();
     const done = (signature: Buffer) => {
-      const body = answer(`${input}.${signature.toString('base64url')}`);
+      const body = answer(`${input}.${jws(signature)}`);
       res.writeHead(200, { ...HEADERS, 'Content-Length': String(body.length) });
       res.end(body);
     };

@@ -81,14 +81,14 @@ export async function supervise(config: Config, log: Logger): Promise<number> {
     if (!isOurs<WorkerMessage>(message)) return;
     switch (message.km) {
       case 'take':
-        void limiter.take(message.key, message.rule, message.now).then((result) => tell(worker, { km: 'took', id: message.id, result }));
+        tell(worker, { km: 'took', id: message.id, result: limiter.take(message.key, message.rule, message.now) });
         return;
-      case 'fail':
-        void limiter.fail(message.key, message.rule, message.now).then((lockMs) => {
-          tell(worker, { km: 'failed', id: message.id, lockMs });
-          if (lockMs > 0) everyone({ km: 'locked', key: message.key, until: message.now + lockMs }, worker);
-        });
+      case 'fail': {
+        const lockMs = limiter.fail(message.key, message.rule, message.now);
+        tell(worker, { km: 'failed', id: message.id, lockMs });
+        if (lockMs > 0) everyone({ km: 'locked', key: message.key, until: message.now + lockMs }, worker);
         return;
+      }
       case 'publish':
         everyone({ km: 'event', event: message.event }, worker);
         return;

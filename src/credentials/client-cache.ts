@@ -2,7 +2,9 @@
  * Clients cached in memory, so authenticating a known client costs no store round-trip. An entry
  * lives `ttlMs` at most; writes through this node drop it at once, and writes elsewhere drop it
  * when the feed says so (`invalidate`). Concurrent misses for one id share one load, and a load that
- * raced an invalidation is not cached. Unknown ids are not cached (the rate limits bound them).
+ * raced an invalidation is not cached. Unknown ids are not cached (the rate limits bound them). A hit
+ * is answered as it is, not as a promise: the token path then runs without waiting when nothing else
+ * makes it wait (src/util/maybe.ts).
  */
 import type { ClientRecord, ClientRepo } from '../storage/types.ts';
 
@@ -27,7 +29,8 @@ export function cachedClients(repo: ClientRepo, ttlMs: number, now: () => number
   };
   const load = (id: string): Promise<ClientRecord | undefined> => {
     const started = epoch;
-    const p = repo.get(id).then(
+    // The store's own answer is a promise (only this cache answers at once).
+    const p = Promise.resolve(repo.get(id)).then(
       (record) => {
         if (loading.get(id) === p) loading.delete(id);
         if (record && epoch === started && ttlMs > 0) entries.set(id, { record, until: now() + ttlMs });
@@ -43,7 +46,7 @@ export function cachedClients(repo: ClientRepo, ttlMs: number, now: () => number
   };
   return {
     invalidate,
-    async get(id) {
+    get(id) {
       const hit = entries.get(id);
       // Records are readonly: the cached object is handed out as is.
       if (hit && hit.until > now()) return hit.record;

@@ -5,6 +5,7 @@
 import type { Keyring } from '../tokens/keyring.ts';
 import { hmacHex, digestsEqual } from '../tokens/digest.ts';
 import { randomBase62 } from '../tokens/random.ts';
+import { andThen, type Maybe } from '../util/maybe.ts';
 import type { ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
 import type { CreateClientInput, UpdateClientInput } from './client-inputs.ts';
 import { ADMIN_SCOPE } from '../wire/scope.ts';
@@ -313,10 +314,16 @@ export class ClientService {
    * secrets chosen by the caller (import) have no checksum and are looked up whenever they are within
    * the import rules.
    */
-  async verifySecret(clientId: string, secret: string): Promise<{ client: ClientRecord; secretId: string } | undefined> {
+  verifySecret(clientId: string, secret: string): Maybe<{ client: ClientRecord; secretId: string } | undefined> {
     const now = this.#now();
     const wellFormed = isPlausibleCredential(clientId) && (hasGeneratedShape(secret) ? looksLikeClientSecret(secret) : isPlausibleCredential(secret));
-    const client = wellFormed ? await this.#deps.store.clients.get(clientId) : undefined;
+    if (!wellFormed) return this.#matchSecret(undefined, secret, now, false);
+    // A cached client is answered at once, and then so is this.
+    return andThen(this.#deps.store.clients.get(clientId), (client) => this.#matchSecret(client, secret, now, true));
+  }
+
+  /** `verifySecret` once the client is known (or known not to exist). */
+  #matchSecret(client: ClientRecord | undefined, secret: string, now: number, wellFormed: boolean): { client: ClientRecord; secretId: string } | undefined {
     const proven = this.#verified.find(client, secret);
     if (client && proven && (proven.expiresAt === null || proven.expiresAt > now)) {
       this.#touch(client.id, proven.id, now);

@@ -11,7 +11,7 @@ export const clientCredentials = {
   type: 'client_credentials',
   parameters: ['scope', 'resource', 'audience'],
   allowsPublicClients: false,
-  async handle({ request, client }, deps: { settings: AudienceSettings }) {
+  handle({ request, client }, deps: { settings: AudienceSettings }) {
     const requested = parseScope(request.params.scope);
     const granted = grantScopes(requested, client.scopes);
     const audience = resolveAudience(requestedTargets(request), granted, client, deps.settings);

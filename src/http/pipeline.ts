@@ -8,6 +8,7 @@
  * `before` and `after` interceptors are empty in production; the sandbox fills them (scripted
  * faults, latency, clock offset). Observers hear every outcome (metrics, traffic charts).
  */
+import { andThen, recover, type Maybe } from '../util/maybe.ts';
 import type { ClientIp } from '../limits/client-ip.ts';
 import { guarded } from '../limits/guard.ts';
 import type { RequestLimiter } from '../limits/limiter.ts';
@@ -25,7 +26,7 @@ export interface Operation<In, Out> {
   /** What the request presents, before anything is checked: the client id keys the lockout. */
   presented(input: In): { readonly clientId: string | undefined; readonly grant?: string | undefined };
   /** `tokenTtl`: the access-token lifetime an interceptor set for this request (seconds), if any. */
-  run(input: In, now: number, tokenTtl?: number): Promise<Out>;
+  run(input: In, now: number, tokenTtl?: number): Maybe<Out>;
   encode(output: Out, req: HttpRequest): HttpResponse;
 }
 
@@ -75,8 +76,12 @@ export interface ErrorShape {
   encodeError(err: OAuthError, req: HttpRequest): HttpResponse;
 }
 
+/**
+ * A request that nothing makes wait (no interceptors, the local limiter, a cached client, a token
+ * that is not stored) is answered at once, without a promise (src/util/maybe.ts).
+ */
 export function pipeline<In, Out>(dialect: ErrorShape, op: Operation<In, Out>, ctx: PipelineContext): Handler {
-  return async (req) => {
+  return (req) => {
     const started = performance.now();
     const now = ctx.now();
     let input: In | undefined;
@@ -88,28 +93,45 @@ export function pipeline<In, Out>(dialect: ErrorShape, op: Operation<In, Out>, c
     }
     const presented = input === undefined ? undefined : op.presented(input);
     const call: EndpointCall = { dialect: dialect.name, endpoint: op.name, req, clientId: presented?.clientId, grant: presented?.grant, now };
-    let res: HttpResponse;
+    const operate = (decoded: In): Maybe<HttpResponse> => andThen(op.run(decoded, now, call.tokenTtl), (output) => op.encode(output, req));
     let error: OAuthError | undefined;
-    try {
+    const answer = recover(
       // An undecodable request still spends a token of its address before it is refused.
-      res = await guarded(ctx.limiter, ctx.clientIp(req), call.clientId, async () => {
-        if (input === undefined) throw invalid;
-        for (const i of ctx.interceptors) {
-          const answer = await i.before?.(call);
-          if (answer !== undefined) return answer;
-        }
-        return op.encode(await op.run(input, now, call.tokenTtl), req);
-      });
-    } catch (thrown) {
-      error = toOAuthError(thrown);
-      if (error.status >= 500) ctx.log.error('request failed', { dialect: dialect.name, endpoint: op.name, code: error.code, err: error.cause ?? thrown });
-      res = dialect.encodeError(error, req);
-    }
-    for (const i of ctx.interceptors) if (i.after) res = await i.after(call, res);
-    if (ctx.observers.length > 0) {
-      const outcome: Outcome = { ...call, status: res.status, result: error?.code ?? 'ok', error, ms: performance.now() - started };
-      for (const observe of ctx.observers) observe(outcome);
-    }
-    return res;
+      () =>
+        guarded(ctx.limiter, ctx.clientIp(req), call.clientId, () => {
+          if (input === undefined) throw invalid;
+          const decoded = input;
+          return ctx.interceptors.length === 0 ? operate(decoded) : before(ctx.interceptors, call, () => operate(decoded));
+        }),
+      (thrown) => {
+        error = toOAuthError(thrown);
+        if (error.status >= 500) ctx.log.error('request failed', { dialect: dialect.name, endpoint: op.name, code: error.code, err: error.cause ?? thrown });
+        return dialect.encodeError(error, req);
+      },
+    );
+    const observed = (res: HttpResponse): HttpResponse => {
+      if (ctx.observers.length > 0) {
+        const outcome: Outcome = { ...call, status: res.status, result: error?.code ?? 'ok', error, ms: performance.now() - started };
+        for (const observe of ctx.observers) observe(outcome);
+      }
+      return res;
+    };
+    return andThen(ctx.interceptors.length === 0 ? answer : after(ctx.interceptors, call, answer), observed);
   };
+}
+
+/** The `before` interceptors in order: the first answer stands for the operation's. */
+async function before(interceptors: readonly Interceptor[], call: EndpointCall, operate: () => Maybe<HttpResponse>): Promise<HttpResponse> {
+  for (const i of interceptors) {
+    const answer = await i.before?.(call);
+    if (answer !== undefined) return answer;
+  }
+  return operate();
+}
+
+/** The `after` interceptors in order, each seeing the answer the previous one left. */
+async function after(interceptors: readonly Interceptor[], call: EndpointCall, answer: Maybe<HttpResponse>): Promise<HttpResponse> {
+  let res = await answer;
+  for (const i of interceptors) if (i.after) res = await i.after(call, res);
+  return res;
 }

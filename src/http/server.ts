@@ -106,7 +106,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   if (body === undefined) return refuseBody(req, res, router);
   const request = new NodeRequest(req, body);
   const started = log.debugging ? performance.now() : 0;
-  const response = await router.dispatch(request);
+  // Most answers are there at once (src/util/maybe.ts): waiting for one that is costs a microtask.
+  const answer = router.dispatch(request);
+  const response = answer instanceof Promise ? await answer : answer;
   // Drain began while this request was in flight: its connection closes after the answer.
   if (draining()) res.shouldKeepAlive = false;
   send(res, response, request.method === 'HEAD');

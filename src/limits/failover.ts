@@ -4,6 +4,7 @@
  * `probeMs` before trying it again, so at most one request per probe interval waits for the command
  * timeout. `degraded()` feeds the `keymint_limiter_fallback` gauge.
  */
+import type { Maybe } from '../util/maybe.ts';
 import type { BucketRule, LimiterBackend, LockoutRule, TakeResult } from './types.ts';
 
 export interface FailoverOptions {
@@ -43,7 +44,7 @@ export class FailoverLimiter implements LimiterBackend {
     return this.#run((b) => b.fail(key, rule, now), now);
   }
 
-  async #run<T>(op: (backend: LimiterBackend) => Promise<T>, now: number): Promise<T> {
+  async #run<T>(op: (backend: LimiterBackend) => Maybe<T>, now: number): Promise<T> {
     if (now < this.#downUntil) return op(this.#local);
     try {
       const result = await op(this.#primary);

@@ -6,9 +6,11 @@
  * - failed authentications counted per (client id, address): past a threshold that pair is locked
  *   for a growing interval. The same client calling from another address is not affected.
  * "Address" is `addressKey`'s: an IPv6 source counts by its /64 (SECURITY NET-02).
- * Every refusal is `OAuthError('rate_limited')` with Retry-After and the limit state.
+ * Every refusal is `OAuthError('rate_limited')` with Retry-After and the limit state. The checks a
+ * request makes answer at once (or throw) when the backend is local, with a promise when it is shared.
  */
 import { hash } from 'node:crypto';
+import { andThen, type Maybe } from '../util/maybe.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { ClientRecord } from '../storage/types.ts';
 import { addressKey } from './address-key.ts';
@@ -42,18 +44,19 @@ export class RequestLimiter {
   }
 
   /** Before the request is decoded: the per-address bucket. */
-  async admitAddress(ip: string): Promise<void> {
+  admitAddress(ip: string): Maybe<void> {
     const limit = this.#settings.rateLimitIp;
     if (limit === 0) return;
     const now = this.#now();
-    this.#check('ip', limit, await this.#backend.take(`ip:${addressKey(ip)}`, perMinute(limit), now), now);
+    return andThen(this.#backend.take(`ip:${addressKey(ip)}`, perMinute(limit), now), (r) => this.#check('ip', limit, r, now));
   }
 
   /** Before the secret is checked: refuses a (client id, address) pair that is locked out. */
-  async checkLockout(clientId: string, ip: string): Promise<void> {
+  checkLockout(clientId: string, ip: string): Maybe<void> {
     const now = this.#now();
-    const ms = await this.#backend.lockedFor(lockKey(clientId, ip), now);
-    if (ms > 0) this.#refuse('lockout', ms, { limit: this.#settings.lockoutThreshold, remaining: 0, resetAt: Math.ceil((now + ms) / 1000) });
+    return andThen(this.#backend.lockedFor(lockKey(clientId, ip), now), (ms) => {
+      if (ms > 0) this.#refuse('lockout', ms, { limit: this.#settings.lockoutThreshold, remaining: 0, resetAt: Math.ceil((now + ms) / 1000) });
+    });
   }
 
   /** After a failed secret check for `clientId` from `ip`. */
@@ -76,11 +79,11 @@ export class RequestLimiter {
   }
 
   /** After the client proved its secret: its own bucket. */
-  async admitClient(client: ClientRecord): Promise<void> {
+  admitClient(client: ClientRecord): Maybe<void> {
     const limit = client.rateLimit ?? this.#settings.rateLimitClient;
     if (!limit) return;
     const now = this.#now();
-    this.#check('client', limit, await this.#backend.take(`cl:${client.id}`, perMinute(limit), now), now);
+    return andThen(this.#backend.take(`cl:${client.id}`, perMinute(limit), now), (r) => this.#check('client', limit, r, now));
   }
 
   /** Open dynamic registration (RFC 7591 §5): at most `perHour` registrations per source address. */

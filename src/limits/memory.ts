@@ -23,7 +23,7 @@ export class MemoryLimiter implements LimiterBackend {
     this.#maxKeys = maxKeys;
   }
 
-  async take(key: string, rule: BucketRule, now: number): Promise<TakeResult> {
+  take(key: string, rule: BucketRule, now: number): TakeResult {
     let b = this.#buckets.get(key);
     if (!b) {
       b = { tokens: rule.capacity, at: now };
@@ -43,12 +43,12 @@ export class MemoryLimiter implements LimiterBackend {
     };
   }
 
-  async lockedFor(key: string, now: number): Promise<number> {
+  lockedFor(key: string, now: number): number {
     const lock = this.#locks.get(key);
     return lock ? Math.max(0, lock.until - now) : 0;
   }
 
-  async fail(key: string, rule: LockoutRule, now: number): Promise<number> {
+  fail(key: string, rule: LockoutRule, now: number): number {
     let lock = this.#locks.get(key);
     if (!lock || now - lock.last > rule.windowMs) {
       lock = { failures: 0, last: now, until: 0 };

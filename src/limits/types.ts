@@ -1,4 +1,5 @@
 /** What a limiter backend (memory, Redis) stores: token buckets and failure lockouts. */
+import type { Maybe } from '../util/maybe.ts';
 
 export interface BucketRule {
   /** Most tokens the bucket holds (the burst). */
@@ -27,14 +28,17 @@ export interface LockoutRule {
   readonly windowMs: number;
 }
 
-/** Keys are opaque strings made by the caller (hashed; never a secret). `now` is epoch ms. */
+/**
+ * Keys are opaque strings made by the caller (hashed; never a secret). `now` is epoch ms. A backend
+ * in this process's memory answers at once, a shared one (Redis, a cluster's primary) with a promise.
+ */
 export interface LimiterBackend {
   /** Takes one token from the bucket at `key`, atomically. */
-  take(key: string, rule: BucketRule, now: number): Promise<TakeResult>;
+  take(key: string, rule: BucketRule, now: number): Maybe<TakeResult>;
   /** Ms the key stays locked (0 = not locked). */
-  lockedFor(key: string, now: number): Promise<number>;
-  /** Records a failure, atomically; resolves to the lockout it starts, ms (0 = none yet). */
-  fail(key: string, rule: LockoutRule, now: number): Promise<number>;
+  lockedFor(key: string, now: number): Maybe<number>;
+  /** Records a failure, atomically; answers the lockout it starts, ms (0 = none yet). */
+  fail(key: string, rule: LockoutRule, now: number): Maybe<number>;
 }
 
 export const perMinute = (n: number): BucketRule => ({ capacity: n, refillPerMs: n / 60_000 });

@@ -23,7 +23,11 @@ const invalidTarget = () => new OAuthError('invalid_target', 'The requested reso
 
 /** Every `resource` and `audience` value of a request, in order, once each. */
 export function requestedTargets(request: Pick<TokenRequest, 'lists'>): string[] {
-  return [...new Set([...(request.lists?.resource ?? []), ...(request.lists?.audience ?? [])])];
+  const resource = request.lists?.resource ?? [];
+  const audience = request.lists?.audience ?? [];
+  // Most requests name none: no set to build.
+  if (resource.length === 0 && audience.length === 0) return [];
+  return [...new Set([...resource, ...audience])];
 }
 
 /**

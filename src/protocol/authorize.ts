@@ -3,6 +3,7 @@
  * validation (which errors may go back to the client and which must be shown to the user, §4.1.2.1)
  * and code issuance. No HTTP here: `http/authorize.ts` reads the query and renders the answers.
  */
+import type { Maybe } from '../util/maybe.ts';
 import { candidateDigests, storedDigest } from '../tokens/digest.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { opaqueFormat } from '../tokens/opaque.ts';
@@ -98,7 +99,7 @@ export async function validateAuthorization(
 }
 
 /** A client by id: a stored one, or one described by a client ID metadata document. */
-export type ClientLookup = (clientId: string) => Promise<ClientRecord | undefined>;
+export type ClientLookup = (clientId: string) => Maybe<ClientRecord | undefined>;
 
 export interface CodeDeps {
   readonly store: Pick<Store, 'codes'>;

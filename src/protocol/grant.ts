@@ -2,6 +2,7 @@
  * The one shape of a grant. A grant decides who gets what, consuming any one-time artifact
  * atomically; it never mints (that is `protocol/issue.ts`) and never sees HTTP or the dialect.
  */
+import type { Maybe } from '../util/maybe.ts';
 import type { ClientRecord, SessionRecord, SubjectType, TokenActor } from '../storage/types.ts';
 import type { TokenRequest } from './token-request.ts';
 
@@ -58,14 +59,15 @@ export interface GrantHandler<Deps = unknown> {
   readonly parameters: readonly string[];
   /** Whether a public client (id only, no secret) may use this grant. */
   readonly allowsPublicClients: boolean;
-  handle(context: GrantContext, deps: Deps): Promise<GrantDecision>;
+  /** A grant that needs nothing but the request and the client (client_credentials) answers at once. */
+  handle(context: GrantContext, deps: Deps): Maybe<GrantDecision>;
 }
 
 /** A grant with its dependencies bound at wiring time: what a token endpoint runs. */
 export interface BoundGrant {
   readonly type: string;
   readonly allowsPublicClients: boolean;
-  handle(context: GrantContext): Promise<GrantDecision>;
+  handle(context: GrantContext): Maybe<GrantDecision>;
 }
 
 export function bindGrant<Deps>(grant: GrantHandler<Deps>, deps: Deps): BoundGrant {

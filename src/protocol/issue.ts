@@ -5,12 +5,13 @@
  * atomic write: after a crash either the old token is live or the new ones exist, never both. A code
  * redemption (`decision.redeems`) likewise consumes the code in the write that stores its tokens.
  */
+import { andThen, type Maybe } from '../util/maybe.ts';
 import type { Config } from '../config/types.ts';
 import { RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord, type TokenRepo } from '../storage/types.ts';
 import { forgetWhenClosed, openSuccessor, sealSuccessor, type RefreshGrace } from './refresh-grace.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
 import type { AuthenticatedClient } from './client-auth/types.ts';
-import type { AccessTokenFormat, RefreshTokenFormat } from '../tokens/formats.ts';
+import type { AccessTokenFormat, MintedToken, RefreshTokenFormat } from '../tokens/formats.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { randomBase62 } from '../tokens/random.ts';
 import { OAuthError } from '../wire/errors.ts';
@@ -39,7 +40,16 @@ export interface IssueDeps {
   readonly refreshGrace?: RefreshGrace;
 }
 
-export async function issue(
+export interface Issued {
+  readonly result: TokenResult;
+  readonly accessDigest: string;
+}
+
+/**
+ * A token that is not stored (a JWT of no grant family, without a refresh token: client_credentials)
+ * is answered at once when it is signed inline; anything the store must hold first, with a promise.
+ */
+export function issue(
   decision: GrantDecision,
   caller: AuthenticatedClient,
   formats: IssueFormats,
@@ -47,7 +57,7 @@ export async function issue(
   deps: IssueDeps,
   /** Thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any. */
   jkt?: string,
-): Promise<{ readonly result: TokenResult; readonly accessDigest: string }> {
+): Maybe<Issued> {
   const { settings } = deps;
   const { client } = caller;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
@@ -63,7 +73,6 @@ export async function issue(
   if (decision.act !== undefined) meta.act = decision.act;
   if (caller.credentialId !== null) meta.credentialId = caller.credentialId;
   const bound: TokenMeta = jkt === undefined ? {} : { jkt };
-  const records: TokenRecord[] = [];
   // The client's static claims come first: a protocol claim written below always wins (their names
   // are refused at registration too, SECURITY CE-05). An opaque token keeps them in its record.
   const statics = client.claims ?? {};
@@ -85,36 +94,73 @@ export async function issue(
   // RFC 8693 §4.1: the delegation chain; RFC 9449 §6.1: the key the token is bound to.
   if (decision.act !== undefined) claims.act = decision.act;
   if (jkt !== undefined) claims.cnf = { jkt };
-  const access = await formats.access.mint(claims, decision.subjectType);
-  // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
-  // RT-04); so is one carrying a privileged scope, whose record the admin API checks (ADM-01).
-  if (formats.access.stored || decision.familyId !== null || decision.scopes.some(isPrivilegedScope)) {
-    const kept: TokenMeta = formats.access.stored && Object.keys(statics).length > 0 ? { claims: statics } : {};
-    records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, { ...meta, ...bound, ...kept }));
-  }
-  let refreshToken: string | undefined;
-  let minted: { readonly token: string; readonly digest: string } | undefined;
-  if (decision.refreshToken) {
-    const refresh = formats.refresh.mint(decision.subjectType);
-    refreshToken = refresh.token;
-    minted = refresh;
-    const familyExpiresAt = decision.familyExpiresAt ?? now + settings.refreshTokenTtl * 1000;
-    const expiresAt = Math.min(now + settings.refreshTokenIdleTtl * 1000, familyExpiresAt);
-    const granted = (decision.refreshScopes ?? decision.scopes).join(' ');
-    records.push(
-      record(refresh.digest, 'refresh_token', decision, client, now, expiresAt, randomBase62(22), granted, {
-        ...meta,
-        familyExpiresAt,
-        grantedScope: granted,
-        // RFC 9449 §5: a public client's refresh token is bound to its key; a confidential client's
-        // is bound by its authentication instead (SECURITY DP-04).
-        ...(client.type === 'public' ? bound : {}),
-      }),
-    );
-  }
+  return andThen(formats.access.mint(claims, decision.subjectType), (access) => {
+    const records: TokenRecord[] = [];
+    // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
+    // RT-04); so is one carrying a privileged scope, whose record the admin API checks (ADM-01).
+    if (formats.access.stored || decision.familyId !== null || decision.scopes.some(isPrivilegedScope)) {
+      const kept: TokenMeta = formats.access.stored && Object.keys(statics).length > 0 ? { claims: statics } : {};
+      records.push(record(access.digest, 'access_token', decision, client, now, exp * 1000, jti, scope, { ...meta, ...bound, ...kept }));
+    }
+    let refresh: MintedToken | undefined;
+    if (decision.refreshToken) {
+      refresh = formats.refresh.mint(decision.subjectType);
+      const familyExpiresAt = decision.familyExpiresAt ?? now + settings.refreshTokenTtl * 1000;
+      const expiresAt = Math.min(now + settings.refreshTokenIdleTtl * 1000, familyExpiresAt);
+      const granted = (decision.refreshScopes ?? decision.scopes).join(' ');
+      records.push(
+        record(refresh.digest, 'refresh_token', decision, client, now, expiresAt, randomBase62(22), granted, {
+          ...meta,
+          familyExpiresAt,
+          grantedScope: granted,
+          // RFC 9449 §5: a public client's refresh token is bound to its key; a confidential client's
+          // is bound by its authentication instead (SECURITY DP-04).
+          ...(client.type === 'public' ? bound : {}),
+        }),
+      );
+    }
+    const answer = (refreshToken: string | undefined): Issued => {
+      const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
+      const result: { -readonly [K in keyof TokenResult]: TokenResult[K] } = {
+        accessToken: access.token,
+        tokenType: jkt === undefined ? 'Bearer' : 'DPoP',
+        expiresIn: ttl,
+        expiresAt: new Date(exp * 1000),
+        issuedAt: new Date(iat * 1000),
+        scope,
+        refreshToken,
+        idToken: wantsIdToken
+          ? mintIdToken(deps.keyring, {
+              issuer: settings.issuer,
+              subject: decision.subject,
+              clientId: client.id,
+              iat,
+              exp,
+              authTime: decision.authTime,
+              nonce: decision.nonce,
+              accessToken: access.token,
+              subjectType: decision.subjectType,
+            })
+          : undefined,
+        clientId: client.id,
+      };
+      if (decision.issuedTokenType !== undefined) result.issuedTokenType = decision.issuedTokenType;
+      return { result, accessDigest: access.digest };
+    };
+    // Nothing for the store to hold or consume: answered at once.
+    if (records.length === 0 && decision.replaces === undefined && decision.redeems === undefined) return answer(undefined);
+    return persist(decision, records, refresh, now, deps).then(answer);
+  });
+}
+
+/**
+ * Stores the new tokens, consuming what the decision replaces or redeems in the same write; resolves
+ * to the refresh token to hand out (the new one, or a retried rotation's successor: RACE-04).
+ */
+async function persist(decision: GrantDecision, records: readonly TokenRecord[], refresh: MintedToken | undefined, now: number, deps: IssueDeps): Promise<string | undefined> {
   if (decision.replaces !== undefined) {
     const { refreshGrace: grace } = deps;
-    const sealed = grace && minted ? sealSuccessor(grace, decision.replaces, minted, now) : undefined;
+    const sealed = grace && refresh ? sealSuccessor(grace, decision.replaces, refresh, now) : undefined;
     if (await deps.store.tokens.rotate(decision.replaces, now, records, sealed)) {
       if (grace && sealed) forgetWhenClosed(deps.store.tokens, decision.replaces, grace);
     } else {
@@ -127,7 +173,7 @@ export async function issue(
         throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
       }
       await insertAll(deps.store.tokens, records.filter((r) => r.kind === 'access_token'));
-      refreshToken = successor;
+      return successor;
     }
   } else if (decision.redeems !== undefined) {
     if (!(await deps.store.codes.redeem(decision.redeems, now, records))) {
@@ -138,32 +184,7 @@ export async function issue(
   } else if (records.length > 0) {
     await insertAll(deps.store.tokens, records);
   }
-  const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
-  const result: { -readonly [K in keyof TokenResult]: TokenResult[K] } = {
-    accessToken: access.token,
-    tokenType: jkt === undefined ? 'Bearer' : 'DPoP',
-    expiresIn: ttl,
-    expiresAt: new Date(exp * 1000),
-    issuedAt: new Date(iat * 1000),
-    scope,
-    refreshToken,
-    idToken: wantsIdToken
-      ? mintIdToken(deps.keyring, {
-          issuer: settings.issuer,
-          subject: decision.subject,
-          clientId: client.id,
-          iat,
-          exp,
-          authTime: decision.authTime,
-          nonce: decision.nonce,
-          accessToken: access.token,
-          subjectType: decision.subjectType,
-        })
-      : undefined,
-    clientId: client.id,
-  };
-  if (decision.issuedTokenType !== undefined) result.issuedTokenType = decision.issuedTokenType;
-  return { result, accessDigest: access.digest };
+  return refresh?.token;
 }
 
 async function insertAll(tokens: Pick<TokenRepo, 'insert'>, records: readonly TokenRecord[]): Promise<void> {

@@ -3,6 +3,7 @@
  * `TokenShapes`); the composition root turns each declaration into a format once, and minting asks
  * the format, never which dialect is speaking.
  */
+import { andThen, type Maybe } from '../util/maybe.ts';
 import type { SigningAlg } from '../config/types.ts';
 import { jtiDigest, type SubjectType } from '../storage/types.ts';
 import { storedDigest } from './digest.ts';
@@ -32,7 +33,7 @@ export interface AccessTokenFormat {
   /** True when a token exists only as its stored record (opaque); a JWT is recorded only to join a family. */
   readonly stored: boolean;
   /** `claims` are the RFC 9068 claims, `jti` included; an opaque format keeps them in the record only. */
-  mint(claims: Readonly<Record<string, unknown>> & { readonly jti: string }, subjectType: SubjectType | undefined): Promise<MintedToken>;
+  mint(claims: Readonly<Record<string, unknown>> & { readonly jti: string }, subjectType: SubjectType | undefined): Maybe<MintedToken>;
 }
 
 export interface RefreshTokenFormat {
@@ -49,13 +50,13 @@ export function accessTokenFormat(spec: AccessTokenSpec, keyring: FormatKeys, de
     const signJwt = jwtSigner(signing);
     return {
       stored: false,
-      mint: async (claims) => ({ token: await signJwt(keyring.signer(alg), 'at+jwt', claims), digest: jtiDigest(claims.jti) }),
+      mint: (claims) => andThen(signJwt(keyring.signer(alg), 'at+jwt', claims), (token) => ({ token, digest: jtiDigest(claims.jti) })),
     };
   }
   const formats = byShape(spec.shapes);
   return {
     stored: true,
-    async mint(_claims, subjectType) {
+    mint(_claims, subjectType) {
       const token = formats(subjectType).mint();
       return { token, digest: storedDigest(keyring.pepper(), token) };
     },

@@ -3,7 +3,8 @@
  * Verification goes through jose, except for client assertions and DPoP proofs at the token endpoint
  * (jws-verify.ts: jose's rules on `node:crypto`, for the same reason).
  */
-import { sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import type { Maybe } from '../util/maybe.ts';
+import { sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Signer } from './keyring.ts';
 
@@ -23,14 +24,44 @@ function encodedHeader(signer: Signer, typ: string): string {
 function prepare(signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>) {
   const input = `${encodedHeader(signer, typ)}.${b64url(JSON.stringify(payload))}`;
   const algorithm = signer.alg === 'EdDSA' ? null : 'sha256';
-  const key: KeyObject | SignKeyObjectInput = signer.alg === 'ES256' ? { key: signer.key, dsaEncoding: 'ieee-p1363' } : signer.key;
-  return { input, algorithm, key };
+  return { input, algorithm };
+}
+
+/**
+ * The signature as a JWS carries it. Node is handed the KeyObject itself, never an options object
+ * (`{ key, dsaEncoding: 'ieee-p1363' }` makes it probe the object for a KeyObject and a CryptoKey,
+ * an internal exception each: some 250 k instructions, as much as the ES256 signature itself), so
+ * an ECDSA signature comes in DER and is turned into r ‖ s here.
+ */
+function jwsSignature(signer: Signer, signature: Buffer): string {
+  return (signer.alg === 'ES256' ? p1363Signature(signature, 32) : signature).toString('base64url');
 }
 
 /** Compact JWS over `payload` with header `{alg, typ, kid}`. */
 export function signJwt(signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>): string {
-  const { input, algorithm, key } = prepare(signer, typ, payload);
-  return `${input}.${sign(algorithm, Buffer.from(input), key).toString('base64url')}`;
+  const { input, algorithm } = prepare(signer, typ, payload);
+  return `${input}.${jwsSignature(signer, sign(algorithm, Buffer.from(input), signer.key))}`;
+}
+
+/**
+ * A DER `SEQUENCE { INTEGER r, INTEGER s }` (what OpenSSL signs ECDSA with) as the JWS form r ‖ s,
+ * each integer left-padded with zeros to `size` bytes (RFC 7518 §3.4): the inverse of
+ * jws-verify.ts's `derSignature`.
+ */
+export function p1363Signature(der: Buffer, size: number): Buffer {
+  const out = Buffer.alloc(2 * size);
+  // Past the SEQUENCE's tag and length (one byte, or 0x81 and one more).
+  let at = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2;
+  for (let i = 1; i <= 2; i++) {
+    const length = der[at + 1]!;
+    const start = at + 2;
+    const end = start + length;
+    // An INTEGER longer than `size` only carries a zero that keeps it positive.
+    const from = length > size ? end - size : start;
+    der.copy(out, i * size - (end - from), from, end);
+    at = end;
+  }
+  return out;
 }
 
 /**
@@ -50,15 +81,15 @@ export function resolveSigning(option: SigningMode | 'auto', workers: number, co
   return cores > workers ? 'threadpool' : 'inline';
 }
 
-/** `signJwt` or `signJwtAsync`, as the mode says, behind one asynchronous signature. */
-export function jwtSigner(mode: SigningMode): (signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>) => Promise<string> {
-  return mode === 'inline' ? async (signer, typ, payload) => signJwt(signer, typ, payload) : signJwtAsync;
+/** `signJwt` or `signJwtAsync`, as the mode says: the token at once, or a promise of it. */
+export function jwtSigner(mode: SigningMode): (signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>) => Maybe<string> {
+  return mode === 'inline' ? signJwt : signJwtAsync;
 }
 
 /** Same, with the signature computed on libuv's threadpool, leaving the event loop free meanwhile. */
 export function signJwtAsync(signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>): Promise<string> {
-  const { input, algorithm, key } = prepare(signer, typ, payload);
+  const { input, algorithm } = prepare(signer, typ, payload);
   return new Promise((resolve, reject) => {
-    sign(algorithm, Buffer.from(input), key, (err, signature) => (err ? reject(err) : resolve(`${input}.${signature.toString('base64url')}`)));
+    sign(algorithm, Buffer.from(input), signer.key, (err, signature) => (err ? reject(err) : resolve(`${input}.${jwsSignature(signer, signature)}`)));
   });
 }

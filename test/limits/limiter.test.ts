@@ -10,9 +10,10 @@ import { clientRecord } from '../storage/contract/records.ts';
 
 const SETTINGS: LimitSettings = { rateLimitClient: 3, rateLimitIp: 5, lockoutThreshold: 3, lockoutBaseMs: 1000, lockoutMaxMs: 8000 };
 
-const refused = async (p: Promise<void>): Promise<OAuthError> => {
+/** `check` refuses, at once or by rejecting (a shared backend answers with a promise). */
+const refused = async (check: () => unknown): Promise<OAuthError> => {
   try {
-    await p;
+    await check();
   } catch (err) {
     assert.ok(err instanceof OAuthError);
     return err;
@@ -25,7 +26,7 @@ test('per-client bucket: burst = limit, then 429 with Retry-After and limit stat
   const limiter = new RequestLimiter(new MemoryLimiter(), SETTINGS, { now: () => now });
   const client = clientRecord('c1');
   for (let i = 0; i < 3; i++) await limiter.admitClient(client);
-  const err = await refused(limiter.admitClient(client));
+  const err = await refused(() => limiter.admitClient(client));
   assert.equal(err.code, 'rate_limited');
   assert.equal(err.status, 429);
   assert.equal(err.retryAfter, 20); // 3 per minute → one token every 20 s
@@ -39,7 +40,7 @@ test('a client record may carry its own limit; 0 in the deployment turns a limit
   const limiter = new RequestLimiter(new MemoryLimiter(), { ...SETTINGS, rateLimitIp: 0 }, { now: () => 0 });
   const generous = clientRecord('c1', { rateLimit: 10 });
   for (let i = 0; i < 10; i++) await limiter.admitClient(generous);
-  await refused(limiter.admitClient(generous));
+  await refused(() => limiter.admitClient(generous));
   for (let i = 0; i < 100; i++) await limiter.admitAddress('192.0.2.1');
 });
 
@@ -49,15 +50,15 @@ test('failed authentications lock (client id, address) for a growing interval, n
   for (let i = 0; i < 2; i++) await limiter.recordFailure('victim', '198.51.100.7');
   await limiter.checkLockout('victim', '198.51.100.7'); // below the threshold
   await limiter.recordFailure('victim', '198.51.100.7');
-  assert.equal((await refused(limiter.checkLockout('victim', '198.51.100.7'))).retryAfter, 1);
+  assert.equal((await refused(() => limiter.checkLockout('victim', '198.51.100.7'))).retryAfter, 1);
   await limiter.checkLockout('victim', '203.0.113.9'); // same client, other address
   await limiter.checkLockout('other', '198.51.100.7'); // other client, same address
   now += 1000;
   await limiter.checkLockout('victim', '198.51.100.7'); // first lockout over
   await limiter.recordFailure('victim', '198.51.100.7');
-  assert.equal((await refused(limiter.checkLockout('victim', '198.51.100.7'))).retryAfter, 2);
+  assert.equal((await refused(() => limiter.checkLockout('victim', '198.51.100.7'))).retryAfter, 2);
   for (let i = 0; i < 10; i++) await limiter.recordFailure('victim', '198.51.100.7');
-  assert.equal((await refused(limiter.checkLockout('victim', '198.51.100.7'))).retryAfter, 8); // capped
+  assert.equal((await refused(() => limiter.checkLockout('victim', '198.51.100.7'))).retryAfter, 8); // capped
 });
 
 test('Redis failing: the local fallback limits at (limit ÷ node count), never unlimited, and says so', async () => {
@@ -70,12 +71,12 @@ test('Redis failing: the local fallback limits at (limit ÷ node count), never u
   const failover = new FailoverLimiter(broken, new MemoryLimiter(), { nodeCount: 4, onChange: (d) => changes.push(d) });
   const limiter = new RequestLimiter(failover, { ...SETTINGS, rateLimitIp: 40 }, { now: () => 0 });
   for (let i = 0; i < 10; i++) await limiter.admitAddress('192.0.2.1');
-  await refused(limiter.admitAddress('192.0.2.1'));
+  await refused(() => limiter.admitAddress('192.0.2.1'));
   assert.equal(failover.degraded(), true);
   assert.deepEqual(changes, [true]);
   // Lockout keeps working locally too.
   for (let i = 0; i < 3; i++) await limiter.recordFailure('c', '192.0.2.1');
-  await refused(limiter.checkLockout('c', '192.0.2.1'));
+  await refused(() => limiter.checkLockout('c', '192.0.2.1'));
 });
 
 test('Redis back: the failover returns to it after the probe interval', async () => {

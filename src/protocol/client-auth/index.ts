@@ -3,6 +3,7 @@
  * revocation feed). RFC 6749 §2.3. Dialects have already decoded the wire form into a
  * PresentedClient; the method it names is looked up in the registry below.
  */
+import { andThen, type Maybe } from '../../util/maybe.ts';
 import { parseClientId, type IdSettings } from '../../credentials/ids.ts';
 import { invalidClient, OAuthError } from '../../wire/errors.ts';
 import { none } from './none.ts';
@@ -32,7 +33,7 @@ export interface ClientAuthDeps {
  * alone (code and refresh grants); confidential clients always prove a credential (SECURITY A-01,
  * A-09). Checks status after the credential, so only a caller holding it learns a client is disabled.
  */
-export async function authenticateClient(presented: PresentedClient, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<AuthenticatedClient> {
+export function authenticateClient(presented: PresentedClient, deps: ClientAuthDeps, options: { allowPublic: boolean }): Maybe<AuthenticatedClient> {
   const { clientId } = presented;
   if (clientId === undefined) throw invalidClient({ reason: 'missing', field: 'client_id' });
   // The environment is public (it is spelled in the id), so refusing it before any lookup leaks nothing.
@@ -40,12 +41,13 @@ export async function authenticateClient(presented: PresentedClient, deps: Clien
   if (environment !== undefined && environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
   const method = CLIENT_AUTH_METHODS.get(presented.method);
   if (!method || (!method.confidential && !options.allowPublic)) throw invalidClient({ reason: 'missing', field: 'client_secret' });
-  const proven = await method.authenticate({ ...presented, clientId }, deps.verifier);
-  if (!proven) throw method.confidential ? invalidClient() : invalidClient({ reason: 'missing', field: 'client_secret' });
-  const { client } = proven;
-  if (client.environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
-  if (client.status !== 'active') {
-    throw new OAuthError('invalid_client', 'The client is disabled.', { reason: 'disabled' });
-  }
-  return proven;
+  return andThen(method.authenticate({ ...presented, clientId }, deps.verifier), (proven) => {
+    if (!proven) throw method.confidential ? invalidClient() : invalidClient({ reason: 'missing', field: 'client_secret' });
+    const { client } = proven;
+    if (client.environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
+    if (client.status !== 'active') {
+      throw new OAuthError('invalid_client', 'The client is disabled.', { reason: 'disabled' });
+    }
+    return proven;
+  });
 }

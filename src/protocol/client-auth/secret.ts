@@ -3,12 +3,14 @@
  * secret is verified in constant time whether or not the client exists (SECURITY A-10), and a public
  * client presenting a secret is refused (A-09).
  */
+import { andThen } from '../../util/maybe.ts';
 import type { ClientAuthMethod } from './types.ts';
 
-const verify: ClientAuthMethod['authenticate'] = async (presented, verifier) => {
+const verify: ClientAuthMethod['authenticate'] = (presented, verifier) => {
   if (!('clientSecret' in presented)) return undefined;
-  const match = await verifier.verifySecret(presented.clientId, presented.clientSecret);
-  return match?.client.type === 'confidential' ? { client: match.client, credentialId: match.secretId } : undefined;
+  return andThen(verifier.verifySecret(presented.clientId, presented.clientSecret), (match) =>
+    match?.client.type === 'confidential' ? { client: match.client, credentialId: match.secretId } : undefined,
+  );
 };
 
 export const clientSecretBasic = { name: 'client_secret_basic', confidential: true, authenticate: verify } as const satisfies ClientAuthMethod;

@@ -4,6 +4,7 @@
  * its method; the method's `authenticate` proves who the client is. Adding a method is one file that
  * exports one `ClientAuthMethod` plus one line in the registry (./index.ts).
  */
+import type { Maybe } from '../../util/maybe.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import type { JwsVerifyKey } from '../../tokens/jws-verify.ts';
 import type { ClientAssertionSettings } from '../client-assertion.ts';
@@ -34,9 +35,9 @@ export interface AuthenticatedClient {
 
 export interface ClientVerifier {
   /** The client and the id of the live secret `secret` matched; constant-time w.r.t. the client's existence. */
-  verifySecret(clientId: string, secret: string): Promise<{ readonly client: ClientRecord; readonly secretId: string } | undefined>;
+  verifySecret(clientId: string, secret: string): Maybe<{ readonly client: ClientRecord; readonly secretId: string } | undefined>;
   /** Looks up a client without a secret (public clients only). */
-  find(clientId: string): Promise<ClientRecord | undefined>;
+  find(clientId: string): Maybe<ClientRecord | undefined>;
   /** The client's registered key for an assertion's header, or undefined (no such key, an alg that does not fit it). */
   assertionKey(client: ClientRecord, header: { readonly kid: string | undefined; readonly alg: string }): Promise<JwsVerifyKey | undefined>;
   /** What client assertions are checked against (audiences, algorithms, lifetime, the replay guard). */
@@ -51,5 +52,5 @@ export interface ClientAuthMethod {
    * The client this presentation proves, or undefined when it proves none (unknown client, wrong
    * credential, wrong client type): the caller answers `invalid_client` for every such case alike.
    */
-  authenticate(presented: PresentedClient & { readonly clientId: string }, verifier: ClientVerifier): Promise<AuthenticatedClient | undefined>;
+  authenticate(presented: PresentedClient & { readonly clientId: string }, verifier: ClientVerifier): Maybe<AuthenticatedClient | undefined>;
 }

@@ -2,6 +2,8 @@
  * Clients and their secrets: the record every client-authentication method reads, and its repository.
  * Part of the storage contract that src/storage/types.ts gathers; every backend implements it.
  */
+import type { Maybe } from '../../util/maybe.ts';
+
 export type ClientMode = 'live' | 'sandbox';
 export type ClientType = 'confidential' | 'public';
 export type ClientStatus = 'active' | 'disabled';
@@ -91,7 +93,8 @@ export interface ClientJwks {
 export interface ClientRepo {
   /** Inserts; rejects with `ConflictError` if the id exists. */
   insert(client: ClientRecord): Promise<void>;
-  get(id: string): Promise<ClientRecord | undefined>;
+  /** A store answers with a promise; the client cache (credentials/client-cache.ts) from memory when it holds the client. */
+  get(id: string): Maybe<ClientRecord | undefined>;
   list(): Promise<ClientRecord[]>;
   /**
    * Atomic read-modify-write: `change` sees the current record and returns the next one, with no
