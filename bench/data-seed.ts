@@ -14,8 +14,8 @@
  *    grew over time: a token is stored when it is issued, and tokens expire in the order they were
  *    issued, so the ones a purge finds share table pages with each other, not with live ones.
  *    `interleaved: true` expires every (1 / expiredShare)-th row instead: every page holds both, the
- *    worst case for a purge (each deleted row dirties a page that live rows keep; on PostgreSQL 419
- *    bytes of WAL per purged row against 239 oldest-first, batches of 1,000 on a 1M-row table).
+ *    worst case for a purge (each deleted row dirties a page that live rows keep; on PostgreSQL 372
+ *    bytes of WAL per purged row against 181 oldest-first: bench/purge-batches.ts, batches of 1,000).
  * Writes `{real: [{id, secret}], caller: {id, secret}, sample: [token], seedSeconds, tokenBytes}` to
  * OUT_FILE; tokenBytes is the store's size growth per bulk token (SQLite: file pages; PostgreSQL:
  * table, TOAST and indexes).
