@@ -18,8 +18,9 @@
  * sleeps 1, 2, 5, 10 ms… between tries, the event loop with it: on a million tokens a batch of 100
  * held it 2.4–3.9 ms (p50; p90 16–18 ms, max 59–94 ms), so a commit beside it slept up to 18 ms and
  * more; a batch of 25 holds it 0.6–0.9 ms (p90 0.7–1.1 ms, max 1.3 ms), for the same rows per second
- * (bench/purge-batches.ts --store sqlite --sizes 100,25). Should the worker fail,
- * a batch it had in hand and every later one run here again.
+ * (bench/purge-batches.ts --store sqlite --sizes 100,25).
+ *
+ * Should the worker fail, a batch it had in hand and every later one run here again.
  */
 import { purgeSql } from '../sql/purge.ts';
 import { PURGE_TABLES, type PurgeRepo, type PurgeTable } from '../types.ts';
