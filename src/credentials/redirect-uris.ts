@@ -21,7 +21,7 @@ const DANGEROUS = new Set(['javascript', 'data', 'file', 'vbscript', 'blob', 'ab
 
 /** Why `uri` may not be registered for a client of `mode`, or undefined when it may. */
 export function redirectUriProblem(uri: string, mode: ClientMode): string | undefined {
-  if (uri.length === 0 || uri.length > MAX_LENGTH) return `a redirect URI must be 1–${MAX_LENGTH} characters`;
+  if (uri.length === 0 || uri.length > MAX_LENGTH) return `a redirect URI must be 1 to ${MAX_LENGTH} characters`;
   if (/[\s\u0000-\u001f\u007f]/.test(uri)) return 'a redirect URI must not contain whitespace or control characters';
   const url = URL.parse(uri);
   if (url === null) return 'a redirect URI must be an absolute URI';
