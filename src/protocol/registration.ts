@@ -65,7 +65,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   if (!grantTypes.every((g) => allowed.includes(g))) throw bad(`a grant in grant_types may not be registered here; allowed: ${allowed.join(', ')}`);
   const responseTypes = stringList(body.response_types, 'response_types') ?? (grantTypes.includes('authorization_code') ? ['code'] : []);
   if (!responseTypes.every((r) => r === 'code')) throw bad('response_types may only be code');
-  if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) throw bad('the authorization_code grant goes with the code response type (RFC 7591 §2.1)');
+  if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) throw bad('the authorization_code grant goes with the code response type (RFC 7591 section 2.1)');
 
   const redirectUris = stringList(body.redirect_uris, 'redirect_uris', 'invalid_redirect_uri') ?? [];
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) throw new RegistrationError('invalid_redirect_uri', 'the code flow needs at least one redirect URI');
@@ -93,7 +93,7 @@ function keys(body: Readonly<Record<string, unknown>>, wanted: boolean, rules: R
     if (jwks !== undefined || uri !== undefined) throw bad('jwks and jwks_uri are for private_key_jwt clients');
     return {};
   }
-  if ((jwks === undefined) === (uri === undefined)) throw bad('private_key_jwt needs exactly one of jwks and jwks_uri (RFC 7591 §2)');
+  if ((jwks === undefined) === (uri === undefined)) throw bad('private_key_jwt needs exactly one of jwks and jwks_uri (RFC 7591 section 2)');
   if (uri !== undefined) {
     const url = typeof uri === 'string' ? URL.parse(uri) : null;
     if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && rules.allowHttpJwksUri)) || url.username !== '' || url.hash !== '') throw bad('jwks_uri is an https URL');

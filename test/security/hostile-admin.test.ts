@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { startServer, type TestServer } from '../support/harness.ts';
 import {
   assertAlive, assertErrorShape, assertNoSecret, assertNot5xx, assertSameStore, hostileAuthorization, hostileBag, hostileBody, hostileContentType,
-  hostileJwt, hostileMethod, hostileNumber, hostileQuery, hostileSegment, hostileString, hostileValue, parseJson, send, storeFingerprint,
+  formOf, hostileJwt, hostileMethod, hostileNumber, hostileQuery, hostileSegment, hostileString, hostileValue, parseJson, send, storeFingerprint,
 } from '../support/hostile.ts';
 import { Browser, PASSWORD, signedIn } from '../console/support.ts';
 
@@ -134,6 +134,12 @@ test('S-08 the admin API without a valid admin token: hostile credentials are 40
 
 const CONSOLE_FORM_FIELDS = ['csrf', 'name', 'scopes', 'grants', 'mode', 'type', 'ttl', 'rate_limit', 'trusted', 'pkce_optional', 'redirect_uris', 'audiences', 'dialects', 'metadata', 'claims', 'overlap', 'username', 'password', 'confirm', 'token'];
 
+/** Strings a console form reads as numbers, JSON, key=value lines, URIs or choices, and gets wrong. */
+const FORM_VALUES = [
+  '-1', '0', '1.5', '1e3', '99999999999', '9'.repeat(30), '٣', '0x10', ' 7 ', '{"__proto__":{"x":1}}', '{"iss":"x"}', '{"a":[1,{"b":null}]}', '[]', 'null', '{', '__proto__=x', 'constructor=x',
+  '=x', 'a=b\nc', 'a=b\r\n\r\nc=d', 'https://app.example/cb\njavascript:alert(1)', 'http://%zz', 'client_credentials', 'authorization_code', 'sandbox', 'public', 'on', 'ann', 'x'.repeat(300),
+];
+
 /** A console answer: an HTML page (or a redirect) with the console's CSP, never JSON but for /api. */
 function expectConsolePage(res: { status: number; headers: Headers; text: string }, what: string): void {
   assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/, `${what}: the console's CSP`);
@@ -161,8 +167,23 @@ test('S-08 the console\'s forms and pages: hostile forms, paths, queries, method
     cookie: fc.oneof({ arbitrary: fc.constant(ann.cookieHeader()), weight: 3 }, hostileString.map((v) => `keymint_console=${v}`), fc.constant(undefined)),
     origin: fc.constantFrom(undefined, 'null', 'https://evil.example', '%'),
   });
+  // A form as the console's own page posts it (session, CSRF token, no foreign origin), valid but for one to three hostile fields.
+  const preCsrf = await ann.csrf('/console/sign-in');
+  const deep = fc
+    .record({
+      form: fc.constantFrom('/console/clients/new', `/console/clients/${victim.id}/edit`, `/console/clients/${victim.id}/rotate`, '/console/sign-in', '/console/link'),
+      names: fc.array(fc.nat(), { minLength: 3, maxLength: 3 }),
+      values: fc.array(fc.oneof(hostileString, fc.constantFrom(...FORM_VALUES), fc.array(hostileString, { minLength: 2, maxLength: 3 })), { minLength: 1, maxLength: 3 }),
+    })
+    .map(({ form, names, values }) => {
+      const fields = form.endsWith('/rotate') ? ['overlap'] : form.endsWith('/sign-in') ? ['username', 'password'] : form.endsWith('/link') ? ['token', 'password', 'confirm'] : CONSOLE_FORM_FIELDS.slice(1);
+      const base: Record<string, unknown> = form.endsWith('/new') || form.endsWith('/edit') ? { name: 'deep', mode: 'live', type: 'confidential', scopes: 'read', grants: 'client_credentials' } : {};
+      for (const [i, v] of values.entries()) base[fields[names[i]! % fields.length]!] = v;
+      const csrfValue = form.endsWith('/sign-in') || form.endsWith('/link') ? preCsrf : csrf;
+      return { path: form, method: 'POST', query: '', body: formOf({ csrf: csrfValue, ...base }), type: 'application/x-www-form-urlencoded' as string | undefined, cookie: ann.cookieHeader() as string | undefined, origin: undefined as string | undefined };
+    });
   await fc.assert(
-    fc.asyncProperty(request, async ({ path, method, query, body, type, cookie, origin }) => {
+    fc.asyncProperty(fc.oneof(request, { arbitrary: deep, weight: 2 }), async ({ path, method, query, body, type, cookie, origin }) => {
       const res = await send(`${s.url}${path}?${query}`, { method, headers: { cookie, 'content-type': type, origin }, body });
       const what = `${method} ${path.slice(0, 120)}?${query.slice(0, 80)} ${JSON.stringify(String(body).slice(0, 200))} (${type})`;
       assertNot5xx(res.status, what);

@@ -25,6 +25,7 @@ let s: TestServer;
 let app: { id: string; secret: string };
 let keyClient: string;
 let initial: string;
+let clientJwk: Record<string, unknown>;
 let session: string;
 let secrets: string[];
 /** Client assertions and DPoP proofs with valid signatures and hostile claims or headers. */
@@ -37,6 +38,7 @@ before(async () => {
   app = await s.client({ scopes: ['read', 'write'], grants: ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', 'web'], redirectUris: [REDIRECT] });
   const clientKey = await keyPair('ES256', 'k1');
   keyClient = await privateKeyJwtClient(s.keymint, { keys: [clientKey] });
+  clientJwk = { ...clientKey.jwk };
   const now = Math.floor(Date.now() / 1000);
   signedAssertions = await signedHostileJwts(clientKey, { kid: 'k1' }, { iss: keyClient, sub: keyClient, aud: `${ISSUER}/oauth2/token`, exp: now + 60, iat: now, jti: 'assertion-1' });
   const proofKey = await keyPair('ES256');
@@ -259,8 +261,20 @@ test('S-08 dynamic registration and its management: hostile metadata, tokens, id
     method: hostileMethod,
     segment: fc.oneof(hostileSegment, fc.constant(encodeURIComponent(app.id))),
   });
+  // Valid metadata of a confidential client (or a private_key_jwt one) with one or two members hostile: past parsing, into the policy's checks.
+  const deep = fc
+    .record({
+      names: fc.array(fc.constantFrom(...REGISTRATION_FIELDS, '__proto__'), { minLength: 1, maxLength: 2 }),
+      values: fc.array(fc.oneof(hostileValue, fc.array(hostileString, { minLength: 1, maxLength: 3 }), hostileJwk.map((k) => ({ keys: [k] }))), { minLength: 2, maxLength: 2 }),
+      keyed: fc.boolean(),
+    })
+    .map(({ names, values, keyed }) => {
+      const base: Record<string, unknown> = { client_name: 'deep', grant_types: ['client_credentials'], scope: 'read', ...(keyed ? { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [clientJwk] } } : {}) };
+      for (const [i, name] of names.entries()) Object.defineProperty(base, name, { value: values[i], enumerable: true, writable: true, configurable: true });
+      return { kind: 'register' as const, body: JSON.stringify(base), type: 'application/json' as string | undefined, authorization: `Bearer ${initial}` as string | string[] | undefined, method: 'POST' };
+    });
   await fc.assert(
-    fc.asyncProperty(fc.oneof(register, manage), async (r) => {
+    fc.asyncProperty(fc.oneof(register, manage, { arbitrary: deep, weight: 2 }), async (r) => {
       const path = r.kind === 'register' ? '/oauth2/register' : `/oauth2/register/${r.segment}`;
       const res = await send(s.url + path, { method: r.method, headers: { 'content-type': r.type, authorization: r.authorization }, body: r.body });
       const what = `${r.method} ${path.slice(0, 120)} ${JSON.stringify(String(r.body).slice(0, 200))} (${r.type})`;

@@ -112,6 +112,11 @@ describe('registration behind an initial access token', () => {
       { grant_types: ['client_credentials'], scope: 'api:read not-offered-scope' },
       { grant_types: ['client_credentials'], client_name: '' },
       { redirect_uris: [`https://app.example/${'a'.repeat(2001)}`] },
+      { redirect_uris: ['https://app.example/cb#x'] },
+      { redirect_uris: ['ftp://app.example/cb'] },
+      { redirect_uris: ['https://app.example/cb'], response_types: [] },
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' },
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: [] },
     ];
     for (const body of cases) {
       const r = await register(s, body, initial);
