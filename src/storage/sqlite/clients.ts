@@ -33,7 +33,7 @@ export function sqliteClients(db: Db): ClientRepo {
       return db.immediate(() => remove.run(id) === 1);
     },
     // Bookkeeping (a secret's last use, shown to operators), written in the request that used the
-    // secret: unflushed, so that request and every one queued behind it wait for no fsync.
+    // secret: unflushed, so that request waits for no fsync.
     async touchSecret(clientId, secretId, at) {
       db.unflushed(change(clientId, (c) => secretUsed(c, secretId, at)));
     },
