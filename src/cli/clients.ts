@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CLIENT_FIELDS, fieldsOn, type ClientFieldName, type FieldCli, type FieldFlag, type FieldKind } from '../credentials/client-fields.ts';
 import { ClientInputError } from '../credentials/client-rules.ts';
-import type { ClientView } from '../credentials/clients.ts';
+import { MAX_SECRET_OVERLAP_SECONDS, type ClientView } from '../credentials/clients.ts';
 import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
 import type { ClaimValue } from '../storage/types.ts';
 import type { Command, FlagSpec, Flags } from './command.ts';
@@ -277,7 +277,7 @@ export const clientsRotateSecret: Command = {
   store: 'existing',
   args: ID,
   flags: {
-    'expire-old-in': { type: 'integer', value: 'SECONDS', min: 0, doc: 'How long the old secret keeps working (default 86400; 0 ends it now)' },
+    'expire-old-in': { type: 'integer', value: 'SECONDS', min: 0, max: MAX_SECRET_OVERLAP_SECONDS, doc: 'How long the old secret keeps working (default 86400; 0 ends it now)' },
     ...SECRET_FLAGS,
     json: JSON_FLAG,
   },

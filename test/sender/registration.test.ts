@@ -103,6 +103,29 @@ describe('registration behind an initial access token', () => {
     }
     assert.equal((await s.keymint.clients.list()).length, before);
   });
+
+  test('R-05 RG-01 refusals are fixed ASCII text: a hostile grant, scope, name or redirect URI is not repeated', async () => {
+    const hostile = '"<script>\u0000é\u202e';
+    const cases: unknown[] = [
+      { grant_types: [hostile] },
+      { grant_types: ['client_credentials'], scope: 'api:read évil' },
+      { grant_types: ['client_credentials'], scope: 'api:read not-offered-scope' },
+      { grant_types: ['client_credentials'], client_name: '' },
+      { redirect_uris: [`https://app.example/${'a'.repeat(2001)}`] },
+      { redirect_uris: ['https://app.example/cb#x'] },
+      { redirect_uris: ['ftp://app.example/cb'] },
+      { redirect_uris: ['https://app.example/cb'], response_types: [] },
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' },
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: [] },
+    ];
+    for (const body of cases) {
+      const r = await register(s, body, initial);
+      assert.equal(r.status, 400, JSON.stringify(body).slice(0, 80));
+      const description = String(r.body.error_description);
+      assert.match(description, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, description);
+      for (const echoed of ['script', 'évil', 'not-offered-scope']) assert.ok(!description.includes(echoed), description);
+    }
+  });
 });
 
 describe('open registration', () => {
