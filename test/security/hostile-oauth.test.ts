@@ -13,7 +13,7 @@ import { DIALECTS } from '../../src/dialects/index.ts';
 import { validate } from '../dialects/support/json-schema.ts';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
 import {
-  assertAlive, assertErrorShape, assertSameStore, assertNoSecret, assertNot5xx, hostileAuthorization, hostileB64, hostileBag, hostileBody, hostileContentType, hostileJwk,
+  assertAlive, assertErrorShape, assertNoMarkupEchoed, assertSameStore, assertNoSecret, assertNot5xx, hostileAuthorization, hostileB64, hostileBag, hostileBody, hostileContentType, hostileJwk,
   formOf, hostileJwt, hostileMethod, hostileQuery, hostileSegment, hostileString, hostileValue, parseJson, send, signedHostileJwts, storeFingerprint,
 } from '../support/hostile.ts';
 import { JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
@@ -199,7 +199,17 @@ const AUTHORIZE_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope',
 
 test('S-08 the authorization endpoint: hostile query strings, forms and cookies are an error page or an error redirect to the registered URI, never a code', async () => {
   const before = fingerprint();
-  const valid = () => fc.record({ client_id: fc.constant(app.id), redirect_uri: fc.constant(encodeURIComponent(REDIRECT)), response_type: fc.constantFrom('code', 'token', 'code%20token') }, { requiredKeys: [] });
+  const valid = () =>
+    fc.record(
+      {
+        client_id: fc.constant(app.id),
+        redirect_uri: fc.constant(encodeURIComponent(REDIRECT)),
+        response_type: fc.constantFrom('code', 'code', 'token', 'code%20token'),
+        code_challenge: fc.constant('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'),
+        code_challenge_method: fc.constantFrom('S256', 'S256', 'plain'),
+      },
+      { requiredKeys: [] },
+    );
   const request = fc.record({
     method: fc.constantFrom('GET', 'POST', 'HEAD', 'PUT'),
     query: fc.tuple(hostileQuery(AUTHORIZE_FIELDS), valid()).map(([q, v]) => [q, ...Object.entries(v).map(([k, x]) => `${k}=${x}`)].filter((p) => p !== '').join('&')),
@@ -207,11 +217,23 @@ test('S-08 the authorization endpoint: hostile query strings, forms and cookies 
     type: fc.oneof(fc.constant('application/x-www-form-urlencoded'), hostileContentType),
     cookie: fc.oneof(fc.constant(undefined), fc.constant(`keymint_session=${session}`), hostileString.map((v) => `keymint_session=${v}`), fc.constant(`keymint_session=${session}; keymint_session=x`)),
   });
+  // A valid request of a signed-in user (the consent page's way) with one to three hostile parameters.
+  const deep = fc
+    .record({
+      hostile: fc.dictionary(fc.constantFrom('scope', 'state', 'nonce', 'resource', 'prompt', 'max_age', 'login_hint', 'ui_locales', 'claims', 'request', 'code_challenge'), fc.oneof(hostileSegment, hostileString.map((v) => (v.isWellFormed() ? encodeURIComponent(v) : '%ED%A0%80'))), { minKeys: 1, maxKeys: 3 }),
+      method: fc.constantFrom('GET', 'POST'),
+    })
+    .map(({ hostile, method }) => {
+      const base: Record<string, string> = { response_type: 'code', client_id: app.id, redirect_uri: encodeURIComponent(REDIRECT), code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', scope: 'read' };
+      const query = Object.entries({ ...base, ...hostile }).map(([k, v]) => `${k}=${v}`).join('&');
+      return { method, query: method === 'GET' ? query : '', body: method === 'POST' ? `${query}&decision=approve` : '', type: 'application/x-www-form-urlencoded' as string | undefined, cookie: `keymint_session=${session}` as string | undefined };
+    });
   await fc.assert(
-    fc.asyncProperty(request, async ({ method, query, body, type, cookie }) => {
+    fc.asyncProperty(fc.oneof(request, deep), async ({ method, query, body, type, cookie }) => {
       const res = await send(`${s.url}/oauth2/authorize?${query}`, { method, headers: { 'content-type': type, cookie }, body });
       const what = `${method} authorize?${query.slice(0, 200)} ${JSON.stringify(String(body).slice(0, 120))}`;
       assertNot5xx(res.status, what);
+      assertNoMarkupEchoed(res.text, res.headers, what);
       assertNoSecret(res.text, res.headers, secrets, what);
       if (res.status === 302) {
         const location = new URL(res.headers.get('location') ?? '');
