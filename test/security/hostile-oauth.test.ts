@@ -13,10 +13,11 @@ import { DIALECTS } from '../../src/dialects/index.ts';
 import { validate } from '../dialects/support/json-schema.ts';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
 import {
-  assertAlive, assertErrorShape, assertSameStore, assertNoSecret, assertNot5xx, hostileAuthorization, hostileB64, hostileBag, hostileBody, hostileContentType, hostileJwk,
+  assertAlive, assertErrorShape, assertNoMarkupEchoed, assertSameStore, assertNoSecret, assertNot5xx, hostileAuthorization, hostileB64, hostileBag, hostileBody, hostileContentType, hostileJwk,
   formOf, hostileJwt, hostileMethod, hostileQuery, hostileSegment, hostileString, hostileValue, parseJson, send, signedHostileJwts, storeFingerprint,
 } from '../support/hostile.ts';
 import { JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
+import { seedRefreshToken } from '../grants/support.ts';
 import { KEYMINT_ACCESS, KEYMINT_REFRESH, opaqueFormat } from '../../src/tokens/opaque.ts';
 
 const ISSUER = 'http://localhost:8080';
@@ -34,7 +35,7 @@ let signedProofs: string[];
 
 before(async () => {
   // Lockouts would stop the generated requests from reaching the code behind client authentication.
-  s = await startServer({ dialects: ['oauth2'], issuer: ISSUER, registration: 'token', lockoutThreshold: '1000', resources: ['https://api.example/v1=read,write'] });
+  s = await startServer({ dialects: ['oauth2', 'polar'], issuer: ISSUER, registration: 'token', lockoutThreshold: '1000', resources: ['https://api.example/v1=read,write'] });
   app = await s.client({ scopes: ['read', 'write'], grants: ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', 'web'], redirectUris: [REDIRECT] });
   const clientKey = await keyPair('ES256', 'k1');
   keyClient = await privateKeyJwtClient(s.keymint, { keys: [clientKey] });
@@ -51,7 +52,6 @@ before(async () => {
 });
 after(() => s.close());
 
-const oauth2 = DIALECTS.get('oauth2')!;
 /**
  * Everything but the one-time `jti`s: a verified client assertion or DPoP proof is spent whatever
  * the request's outcome (RFC 7523 §3, RFC 9449 §11.1), so a refused request may add one.
@@ -59,11 +59,11 @@ const oauth2 = DIALECTS.get('oauth2')!;
 const fingerprint = () => storeFingerprint(s.dataDir, ['replays']);
 
 /** An oauth2 error answer: JSON in the dialect's contract, no-store, no secret. */
-function expectOAuthError(res: { status: number; headers: Headers; text: string }, what: string): Record<string, unknown> {
+function expectOAuthError(res: { status: number; headers: Headers; text: string }, what: string, dialect = 'oauth2'): Record<string, unknown> {
   assert.ok(res.status >= 400 && res.status < 500, `${what} → ${res.status} ${res.text.slice(0, 200)}`);
   assert.equal(res.headers.get('content-type'), 'application/json;charset=UTF-8', `${what}: content type`);
   const body = parseJson(res.text, what);
-  assert.deepEqual(validate(oauth2.contract.error, body), [], `${what}: the oauth2 error contract (${res.text.slice(0, 200)})`);
+  assert.deepEqual(validate(DIALECTS.get(dialect)!.contract.error, body), [], `${what}: the ${dialect} error contract (${res.text.slice(0, 200)})`);
   assertNoSecret(res.text, res.headers, secrets, what);
   return body;
 }
@@ -157,27 +157,40 @@ test('S-08 the oauth2 token endpoint, every grant, client assertions and DPoP pr
   await assertAlive(s.url);
 });
 
-test('S-08 introspection and revocation: hostile bodies and credentials are 200 (inactive, nothing revoked) or a 4xx in the oauth2 shape, and change nothing', async () => {
+test('S-08 introspection and revocation on the oauth2 and polar mounts: hostile bodies, credentials and tampered tokens are 200 (inactive, nothing revoked) or a 4xx in the mount\'s shape, and change nothing', async () => {
+  // Real tokens the caller may not act on (another client's), and real ones of the caller's with one character changed.
+  const other = await s.client({ scopes: ['read'] });
+  const othersToken = String((await s.token(other.id, other.secret)).access_token);
+  const own = String((await s.token(app.id, app.secret, { scope: 'read' })).access_token);
+  const { token: othersRefresh } = await seedRefreshToken(s, other.id, { scope: 'read' });
+  const flip = (t: string, i: number) => t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1);
+  const tokens = [othersToken, othersRefresh, flip(own, own.length - 2), flip(own, 30), flip(own, own.indexOf('.') + 5), `${own}.`, own.split('.').slice(0, 2).join('.'), flip(othersRefresh, 10)];
+  secrets.push(other.secret, othersToken, othersRefresh, own);
   const before = fingerprint();
   const request = fc.record({
-    path: fc.constantFrom('/oauth2/introspect', '/oauth2/revoke'),
-    body: hostileBody(hostileBag(['token', 'token_type_hint', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type'], fc.record({ token: fc.oneof(hostileJwt, hostileString) }))),
+    mount: fc.constantFrom('oauth2', 'polar'),
+    endpoint: fc.constantFrom('introspect', 'revoke'),
+    body: fc.oneof(
+      hostileBody(hostileBag(['token', 'token_type_hint', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type'], fc.record({ token: fc.oneof(hostileJwt, hostileString, fc.constantFrom(...tokens)) }))),
+      fc.record({ token: fc.constantFrom(...tokens), token_type_hint: fc.oneof(fc.constantFrom('access_token', 'refresh_token'), hostileString) }, { requiredKeys: ['token'] }).map(formOf),
+    ),
     type: fc.oneof({ arbitrary: fc.constant('application/x-www-form-urlencoded'), weight: 3 }, hostileContentType),
-    authorization: fc.oneof(fc.constant(basic(app.id, app.secret)), hostileAuthorization(app)),
+    authorization: fc.oneof({ arbitrary: fc.constant(basic(app.id, app.secret)), weight: 2 }, hostileAuthorization(app)),
   });
   await fc.assert(
-    fc.asyncProperty(request, async ({ path, body, type, authorization }) => {
+    fc.asyncProperty(request, async ({ mount, endpoint, body, type, authorization }) => {
+      const path = `${mount === 'oauth2' ? '/oauth2' : '/v1/oauth2'}/${endpoint}`;
       const res = await send(s.url + path, { method: 'POST', headers: { 'content-type': type, authorization }, body });
       const what = `${path} ${JSON.stringify(String(body).slice(0, 200))} (${type})`;
       assertNot5xx(res.status, what);
       if (res.status === 200) {
         assertNoSecret(res.text, res.headers, secrets, what);
-        if (path.endsWith('introspect')) assert.deepEqual(parseJson(res.text, what), { active: false }, what);
-        else assert.equal(res.text, '', what);
-      } else expectOAuthError(res, what);
+        if (endpoint === 'introspect') assert.deepEqual(parseJson(res.text, what), { active: false }, what);
+        else assert.equal(res.text, mount === 'polar' ? '{}' : '', what);
+      } else expectOAuthError(res, what, mount);
       assertSameStore(fingerprint(), before, what);
     }),
-    { numRuns: 80, seed: 20261203 },
+    { numRuns: 150, seed: 20261203 },
   );
   await assertAlive(s.url);
 });
@@ -186,7 +199,17 @@ const AUTHORIZE_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope',
 
 test('S-08 the authorization endpoint: hostile query strings, forms and cookies are an error page or an error redirect to the registered URI, never a code', async () => {
   const before = fingerprint();
-  const valid = () => fc.record({ client_id: fc.constant(app.id), redirect_uri: fc.constant(encodeURIComponent(REDIRECT)), response_type: fc.constantFrom('code', 'token', 'code%20token') }, { requiredKeys: [] });
+  const valid = () =>
+    fc.record(
+      {
+        client_id: fc.constant(app.id),
+        redirect_uri: fc.constant(encodeURIComponent(REDIRECT)),
+        response_type: fc.constantFrom('code', 'code', 'token', 'code%20token'),
+        code_challenge: fc.constant('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'),
+        code_challenge_method: fc.constantFrom('S256', 'S256', 'plain'),
+      },
+      { requiredKeys: [] },
+    );
   const request = fc.record({
     method: fc.constantFrom('GET', 'POST', 'HEAD', 'PUT'),
     query: fc.tuple(hostileQuery(AUTHORIZE_FIELDS), valid()).map(([q, v]) => [q, ...Object.entries(v).map(([k, x]) => `${k}=${x}`)].filter((p) => p !== '').join('&')),
@@ -194,11 +217,23 @@ test('S-08 the authorization endpoint: hostile query strings, forms and cookies 
     type: fc.oneof(fc.constant('application/x-www-form-urlencoded'), hostileContentType),
     cookie: fc.oneof(fc.constant(undefined), fc.constant(`keymint_session=${session}`), hostileString.map((v) => `keymint_session=${v}`), fc.constant(`keymint_session=${session}; keymint_session=x`)),
   });
+  // A valid request of a signed-in user (the consent page's way) with one to three hostile parameters.
+  const deep = fc
+    .record({
+      hostile: fc.dictionary(fc.constantFrom('scope', 'state', 'nonce', 'resource', 'prompt', 'max_age', 'login_hint', 'ui_locales', 'claims', 'request', 'code_challenge'), fc.oneof(hostileSegment, hostileString.map((v) => (v.isWellFormed() ? encodeURIComponent(v) : '%ED%A0%80'))), { minKeys: 1, maxKeys: 3 }),
+      method: fc.constantFrom('GET', 'POST'),
+    })
+    .map(({ hostile, method }) => {
+      const base: Record<string, string> = { response_type: 'code', client_id: app.id, redirect_uri: encodeURIComponent(REDIRECT), code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', scope: 'read' };
+      const query = Object.entries({ ...base, ...hostile }).map(([k, v]) => `${k}=${v}`).join('&');
+      return { method, query: method === 'GET' ? query : '', body: method === 'POST' ? `${query}&decision=approve` : '', type: 'application/x-www-form-urlencoded' as string | undefined, cookie: `keymint_session=${session}` as string | undefined };
+    });
   await fc.assert(
-    fc.asyncProperty(request, async ({ method, query, body, type, cookie }) => {
+    fc.asyncProperty(fc.oneof(request, deep), async ({ method, query, body, type, cookie }) => {
       const res = await send(`${s.url}/oauth2/authorize?${query}`, { method, headers: { 'content-type': type, cookie }, body });
       const what = `${method} authorize?${query.slice(0, 200)} ${JSON.stringify(String(body).slice(0, 120))}`;
       assertNot5xx(res.status, what);
+      assertNoMarkupEchoed(res.text, res.headers, what);
       assertNoSecret(res.text, res.headers, secrets, what);
       if (res.status === 302) {
         const location = new URL(res.headers.get('location') ?? '');

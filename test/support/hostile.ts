@@ -263,6 +263,12 @@ export function assertSameStore(now: Record<string, string>, before: Record<stri
   assert.deepEqual(changed, [], `${what}: an error answer changed the store (${changed.map((t) => `${t}: ${now[t]?.slice(-300)}`).join('; ')})`);
 }
 
+/** Fails when an HTML answer carries markup the input brought (NASTY_STRINGS holds `"<script>`): every reflected value is escaped. */
+export function assertNoMarkupEchoed(text: string, headers: Headers, what: string): void {
+  if (!(headers.get('content-type') ?? '').startsWith('text/html')) return;
+  assert.ok(!text.includes('"<script>') && !/<script>/i.test(text), `${what}: the page repeats markup from the request unescaped`);
+}
+
 /** Fails unless the server still answers a plain request. */
 export async function assertAlive(base: string): Promise<void> {
   const res = await fetch(`${base}/healthz`);
