@@ -5,12 +5,13 @@
  * ones still sync the real file when released.
  */
 import assert from 'node:assert/strict';
-import { fdatasyncSync, fstatSync, linkSync, rmSync, statSync } from 'node:fs';
+import { fdatasyncSync, fstatSync, linkSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test, type TestContext } from 'node:test';
 import { openDatabase, sqliteDb } from '../../src/storage/sqlite/db.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/index.ts';
+import { startUpkeep, type CheckpointResult } from '../../src/storage/sqlite/upkeep.ts';
 import { toOAuthError, UnavailableError } from '../../src/wire/errors.ts';
 import { tempDir } from '../support/harness.ts';
 import { clientRecord, tokenRecord } from './contract/records.ts';
@@ -215,4 +216,31 @@ test('sqlite durability: close waits for the fsyncs in flight, and the writes wa
   held.release();
   await write;
   await closing;
+});
+
+test('sqlite durability: once a checkpoint copied the whole WAL, the upkeep worker rewinds it, so the serving connection\'s next commit appends (no header fsync on the event loop)', async (t) => {
+  const dir = tempDir('keymint-durable-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = sqliteDb(openDatabase({ dir }));
+  t.after(() => db.close());
+  const file = join(dir, 'keymint.db');
+  /** The WAL header's checkpoint sequence and salts: they change whenever the log is rewound. */
+  const generation = () => readFileSync(`${file}-wal`).subarray(12, 24).toString('hex');
+  db.exec('CREATE TABLE t (x INTEGER)');
+  const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
+  let copied!: (r: CheckpointResult) => void;
+  const whole = new Promise<CheckpointResult>((resolve) => (copied = resolve));
+  const upkeep = startUpkeep(db, file, { intervalMs: 5, onCheckpoint: (r) => r.checkpointed === r.log && copied(r) });
+  t.after(() => upkeep.stop());
+  await upkeep.ready;
+  const before = generation();
+  await db.immediate(() => insert.run(1));
+  const result = await whole;
+  assert.equal(result.rewound, true);
+  await upkeep.stop(); // no checkpoint after this one: what follows is the serving connection's alone
+  const rewound = generation();
+  assert.notEqual(rewound, before, 'the worker rewound the log');
+  await db.immediate(() => insert.run(2));
+  assert.equal(generation(), rewound, 'the serving connection appended to it');
+  assert.equal(db.prepare<{ n: number }>('SELECT count(*) AS n FROM t').get()?.n, 2);
 });
