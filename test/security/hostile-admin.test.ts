@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { startServer, type TestServer } from '../support/harness.ts';
 import {
-  assertAlive, assertErrorShape, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertSameStore, hostileAuthorization, hostileBag, hostileBody, hostileContentType,
+  assertAlive, assertAllowOn405, assertErrorShape, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertSameStore, hostileAuthorization, hostileBag, hostileBody, hostileContentType,
   formOf, hostileJwt, hostileMethod, hostileNumber, hostileQuery, hostileSegment, hostileString, hostileValue, parseJson, send, storeFingerprint,
 } from '../support/hostile.ts';
 import { Browser, PASSWORD, signedIn } from '../console/support.ts';
@@ -94,6 +94,7 @@ test('S-08 the admin API with a valid admin token: hostile paths, methods, bodie
       const res = await send(`${s.url}/admin/v1/${path}?${query}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': type }, body });
       const what = `${method} /admin/v1/${path.slice(0, 120)}?${query.slice(0, 80)} ${JSON.stringify(String(body ?? '').slice(0, 200))} (${type})`;
       assertNot5xx(res.status, what);
+      assertAllowOn405(res, what);
       assertNoSecret(res.text, res.headers, secrets.filter((x) => x !== victim.secret || !path.includes('rotate')), what);
       if (res.status < 300) {
         before = fingerprint(); // a request the generator happened to make valid
@@ -187,6 +188,7 @@ test('S-08 the console\'s forms and pages: hostile forms, paths, queries, method
       const res = await send(`${s.url}${path}?${query}`, { method, headers: { cookie, 'content-type': type, origin }, body });
       const what = `${method} ${path.slice(0, 120)}?${query.slice(0, 80)} ${JSON.stringify(String(body).slice(0, 200))} (${type})`;
       assertNot5xx(res.status, what);
+      assertAllowOn405(res, what);
       assertNoMarkupEchoed(res.text, res.headers, what);
       assertNoSecret(res.text, res.headers, secrets.filter((x) => x !== victim.secret), what);
       expectConsolePage(res, what);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { startSandbox, type Sandbox } from '../../src/start-sandbox.ts';
-import { assertAlive, assertErrorShape, assertNoSecret, assertNot5xx, hostileBody, hostileBag, hostileContentType, hostileMethod, hostileNumber, hostileSegment, hostileValue, parseJson, send } from '../support/hostile.ts';
+import { assertAlive, assertAllowOn405, assertErrorShape, assertNoSecret, assertNot5xx, hostileBody, hostileBag, hostileContentType, hostileMethod, hostileNumber, hostileSegment, hostileValue, parseJson, send } from '../support/hostile.ts';
 
 let sb: Sandbox;
 before(async () => {
@@ -55,6 +55,7 @@ test('S-08 the sandbox control API: hostile faults, clock moves, claims, methods
       const res = await send(sb.url + path, { method, headers: { 'content-type': type }, body });
       const what = `${method} ${path.slice(0, 100)} ${JSON.stringify(String(body ?? '').slice(0, 200))} (${type})`;
       assertNot5xx(res.status, what);
+      assertAllowOn405(res, what);
       assertNoSecret(res.text, res.headers, [sb.clients.app!.secret!], what);
       if (res.status < 300) {
         before = await state();

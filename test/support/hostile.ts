@@ -276,9 +276,14 @@ export async function assertAlive(base: string): Promise<void> {
   await res.arrayBuffer();
 }
 
-/** The checks of any answer: never a 5xx, and for an error no secret echoed. */
+/** The check of any answer: never a 5xx. */
 export function assertNot5xx(status: number, what: string): void {
   assert.ok(status < 500, `${what} → ${status}`);
+}
+
+/** RFC 9110 §15.5.6: a 405 names the methods the resource takes. */
+export function assertAllowOn405(res: { status: number; headers: Headers }, what: string): void {
+  if (res.status === 405) assert.match(res.headers.get('allow') ?? '', /^[A-Z]+(, [A-Z]+)*$/, `${what}: a 405 without Allow`);
 }
 
 /** JSON of a body, or a failure naming what was expected. */
