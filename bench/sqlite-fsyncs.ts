@@ -9,7 +9,8 @@
  * - revokes each of them at /oauth2/revoke (one UPDATE committed per request), likewise,
  *
  * and prints per phase the fsync/fdatasync calls the server made, by thread (the main thread runs
- * the event loop; others are libuv's threadpool, the upkeep worker, V8's), and per 1,000 writes.
+ * the event loop; others are libuv's threadpool, the upkeep worker, V8's), per 1,000 writes, and the
+ * time the event-loop thread spent inside them (total and longest call, from strace -T).
  * Deterministic counts, not times: run it on any machine, with BIN from another checkout to compare.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,7 +28,7 @@ const data = join(dir, 'data');
 const created = spawnSync(NODE, [bin, 'clients', 'create', '--data', data, '--name', 'bench', '--json'], { encoding: 'utf8' });
 const client = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
 const port = await freePort();
-const strace = spawn('strace', ['-f', '-ttt', '-qq', '-e', 'trace=fsync,fdatasync', '-o', trace, NODE, bin, 'serve', '--data', data, '--port', String(port), '--log-level', 'warn', '--workers', '1', '--dialect', 'oauth2', '--dialect', 'fuuffy'], {
+const strace = spawn('strace', ['-f', '-ttt', '-T', '-qq', '-e', 'trace=fsync,fdatasync', '-o', trace, NODE, bin, 'serve', '--data', data, '--port', String(port), '--log-level', 'warn', '--workers', '1', '--dialect', 'oauth2', '--dialect', 'fuuffy'], {
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const base = `http://127.0.0.1:${port}`;
@@ -83,11 +84,22 @@ const comm = (tid: number): string => {
     return 'gone';
   }
 };
-const lines = readFileSync(trace, 'utf8').split('\n').filter((l) => /^\d+ +[\d.]+ f(data)?sync\(/.test(l));
-const calls = lines.map((l) => {
-  const [tid, at, call] = l.split(/ +/);
-  return { tid: Number(tid), at: Number(at), call: call!.slice(0, call!.indexOf('(')) };
-});
+// A call another thread's output interrupted is split: `… fsync(3 <unfinished ...>`, later `… <... fsync resumed>) = 0 <0.0012>`.
+const calls: Array<{ tid: number; at: number; call: string; seconds: number }> = [];
+const unfinished = new Map<number, (typeof calls)[number]>();
+for (const l of readFileSync(trace, 'utf8').split('\n')) {
+  const [tid = '', at = '', call = ''] = l.split(/ +/);
+  const seconds = Number(/<([\d.]+)>$/.exec(l)?.[1] ?? NaN);
+  if (/^f(data)?sync\(/.test(call)) {
+    const c = { tid: Number(tid), at: Number(at), call: call.slice(0, call.indexOf('(')), seconds };
+    calls.push(c);
+    if (l.endsWith('<unfinished ...>')) unfinished.set(c.tid, c);
+  } else if (/<\.\.\. f(data)?sync resumed>/.test(l)) {
+    const c = unfinished.get(Number(tid));
+    if (c) c.seconds = seconds;
+    unfinished.delete(Number(tid));
+  }
+}
 const names = new Map([...new Set(calls.map((c) => c.tid))].map((tid) => [tid, tid === serverPid ? 'event loop' : comm(tid)]));
 process.kill(serverPid, 'SIGTERM');
 await new Promise((resolve) => strace.once('exit', resolve));
@@ -99,8 +111,19 @@ const report = phases.map((p) => {
     const key = `${names.get(c.tid)} ${c.call}`;
     byThread[key] = (byThread[key] ?? 0) + 1;
   }
-  const onLoop = inPhase.filter((c) => c.tid === serverPid).length;
-  return { phase: p.name, writes, failed: p.failed, fsyncs: inPhase.length, onEventLoop: onLoop, perThousandWrites: (inPhase.length * 1000) / writes, byThread };
+  const onLoop = inPhase.filter((c) => c.tid === serverPid);
+  const ms = (x: number) => Math.round(x * 10_000) / 10;
+  return {
+    phase: p.name,
+    writes,
+    failed: p.failed,
+    fsyncs: inPhase.length,
+    onEventLoop: onLoop.length,
+    perThousandWrites: (inPhase.length * 1000) / writes,
+    byThread,
+    // Time the event loop spent inside those calls (strace -T; under strace, so inflated alike before and after).
+    eventLoopBlockedMs: { total: ms(onLoop.reduce((a, c) => a + c.seconds, 0)), max: ms(Math.max(0, ...onLoop.map((c) => c.seconds))) },
+  };
 });
 console.log(JSON.stringify({ bin, connections, report }, null, 2));
 removeTempDir(dir);
