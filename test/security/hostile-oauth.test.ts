@@ -7,6 +7,7 @@
  * a 5xx; no secret is echoed; the server answers afterwards; an error leaves the store as it was.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { DIALECTS } from '../../src/dialects/index.ts';
@@ -254,13 +255,38 @@ test('S-08 the authorization endpoint: hostile query strings, forms and cookies 
   await assertAlive(s.url);
 });
 
+/** An access token of the code flow (a user's), for userinfo: authorize as the signed-in user, consent, redeem. */
+async function userAccessToken(): Promise<string> {
+  const verifier = 'v'.repeat(43);
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const query = new URLSearchParams({ response_type: 'code', client_id: app.id, redirect_uri: REDIRECT, scope: 'read', code_challenge: challenge, code_challenge_method: 'S256', state: 's' });
+  const cookie = `keymint_session=${session}`;
+  const page = await fetch(`${s.url}/oauth2/authorize?${query}`, { redirect: 'manual', headers: { cookie } });
+  const fields = Object.fromEntries([...(await page.text()).matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
+  const approved = await fetch(`${s.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, decision: 'approve' }).toString() });
+  const code = new URL(String(approved.headers.get('location'))).searchParams.get('code');
+  assert.ok(code, `no code: ${approved.status} ${approved.headers.get('location')}`);
+  const res = await s.postForm('/oauth2/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }, { authorization: basic(app.id, app.secret) });
+  return String(((await res.json()) as Record<string, unknown>).access_token);
+}
+
 test('S-08 userinfo and the revocation feed: hostile bearer tokens, queries and methods are a 4xx in the oauth2 shape', async () => {
+  // Valid credentials too, so hostile queries and proofs reach past authentication: a feed reader's, and a user's access token.
+  const reader = await s.client({ scopes: ['keymint:revocations'] });
+  const userToken = await userAccessToken();
+  secrets.push(reader.secret, userToken);
   const request = fc.record({
-    path: fc.constantFrom('/oauth2/userinfo', '/oauth2/revocations'),
-    method: hostileMethod,
-    query: hostileQuery(['cursor', 'limit', 'access_token', 'since']),
-    authorization: fc.oneof(hostileAuthorization(app), fc.constant(basic(app.id, app.secret)), hostileJwt.map((t) => `DPoP ${t}`)),
-    dpop: fc.oneof(fc.constant(undefined), hostileJwt),
+    path: fc.constantFrom('/oauth2/userinfo', '/oauth2/revocations', '/v1/oauth2/userinfo'),
+    method: fc.oneof({ arbitrary: fc.constant('GET'), weight: 3 }, hostileMethod),
+    query: hostileQuery(['after', 'cursor', 'limit', 'access_token', 'since']),
+    authorization: fc.oneof(
+      hostileAuthorization(app),
+      fc.constant(basic(app.id, app.secret)),
+      fc.constant(basic(reader.id, reader.secret)),
+      fc.constantFrom(`Bearer ${userToken}`, `DPoP ${userToken}`, `bearer  ${userToken}`),
+      hostileJwt.map((t) => `DPoP ${t}`),
+    ),
+    dpop: fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, hostileJwt, fc.constantFrom(...signedProofs)),
   });
   await fc.assert(
     fc.asyncProperty(request, async ({ path, method, query, authorization, dpop }) => {
