@@ -244,3 +244,21 @@ test('sqlite durability: once a checkpoint copied the whole WAL, the upkeep work
   assert.equal(generation(), rewound, 'the serving connection appended to it');
   assert.equal(db.prepare<{ n: number }>('SELECT count(*) AS n FROM t').get()?.n, 2);
 });
+
+test('sqlite durability: a failure report that throws neither crashes the process nor stops later fsyncs', async (t) => {
+  const dir = tempDir('keymint-durable-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const fsyncs = new Fsyncs();
+  const db = sqliteDb(openDatabase({ dir }), {
+    fdatasync: fsyncs.fdatasync,
+    onSyncFailure: () => {
+      throw new Error('the logger broke');
+    },
+  });
+  t.after(() => db.close());
+  db.exec('CREATE TABLE t (x INTEGER)');
+  const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
+  fsyncs.failures.push(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await assert.rejects(db.immediate(() => insert.run(1)), UnavailableError);
+  assert.equal(await db.immediate(() => insert.run(2)), 1);
+});

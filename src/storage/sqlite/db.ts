@@ -264,17 +264,21 @@ function walSync(path: string, fdatasync: (fd: number) => Promise<void>, onFailu
         for (const w of batch) w.resolve();
       },
       async (err: unknown) => {
-        // The next flush opens the file afresh rather than trusting a descriptor that failed.
-        await release();
-        if (!failing) onFailure(`fsync of the SQLite log failed: ${(err as Error)?.message ?? String(err)}`.split('\n', 1)[0]!);
-        failing = true;
         const e = new UnavailableError('SQLite could not flush its log to disk', { cause: err });
         for (const w of batch) w.reject(e);
+        const first = !failing;
+        failing = true;
+        if (first) onFailure(`fsync of the SQLite log failed: ${(err as Error)?.message ?? String(err)}`.split('\n', 1)[0]!);
+        // The next flush opens the file afresh rather than trusting a descriptor that failed.
+        await release();
       },
-    ).then(() => {
+    );
+    const next = (): void => {
       running = undefined;
       if (waiting.length > 0) start();
-    });
+    };
+    // Whatever the report did, the next fsync starts and `running` never stays a rejected promise.
+    void running.then(next, next);
   };
 
   return {
@@ -286,7 +290,7 @@ function walSync(path: string, fdatasync: (fd: number) => Promise<void>, onFailu
     },
     /** Waits for every fsync in flight or asked for, then closes the descriptor. */
     async close(): Promise<void> {
-      while (running) await running;
+      while (running) await running.catch(() => {});
       await release();
     },
   };
