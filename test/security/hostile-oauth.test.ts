@@ -139,21 +139,22 @@ const tokenRequest = () =>
     dpop: fc.oneof(fc.constant(undefined), hostileJwt, fc.tuple(hostileJwt, hostileJwt).map((p) => [...p])),
   });
 
-test('S-08 the oauth2 token endpoint, every grant, client assertions and DPoP proofs: hostile bodies and headers are a 4xx in the oauth2 shape that changes nothing', async () => {
+test('S-08 the oauth2 and polar token endpoints, every grant, client assertions and DPoP proofs: hostile bodies and headers are a 4xx in the mount's shape that changes nothing', async () => {
   let before = fingerprint();
   await fc.assert(
-    fc.asyncProperty(fc.oneof(tokenRequest(), deepTokenRequest()), async ({ body, type, authorization, dpop }) => {
-      const res = await send(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': type, authorization, dpop }, body });
-      const what = `token ${JSON.stringify(String(body).slice(0, 200))} (${type})`;
+    fc.asyncProperty(fc.oneof(tokenRequest(), deepTokenRequest()), fc.constantFrom('oauth2', 'oauth2', 'polar'), async ({ body, type, authorization, dpop }, dialect) => {
+      const path = dialect === 'oauth2' ? '/oauth2/token' : '/v1/oauth2/token';
+      const res = await send(s.url + path, { method: 'POST', headers: { 'content-type': type, authorization, dpop }, body });
+      const what = `${path} ${JSON.stringify(String(body).slice(0, 200))} (${type})`;
       assertNot5xx(res.status, what);
       if (res.status === 200) {
         before = fingerprint();
         return;
       }
-      expectOAuthError(res, what);
+      expectOAuthError(res, what, dialect);
       assertSameStore(fingerprint(), before, what);
     }),
-    { numRuns: 150, seed: 20261202 },
+    { numRuns: 200, seed: 20261202 },
   );
   await assertAlive(s.url);
 });
