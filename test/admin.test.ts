@@ -177,3 +177,45 @@ test('CE-06 POST /clients with client_id and client_secret imports a client; the
   assert.equal(((await short.json()) as { field: string }).field, 'client_secret');
   assert.equal((await call('GET', 'clients/partner-8', adminToken)).status, 404);
 });
+
+test('S-08 a rotation overlap past a year (2^53 s, 1e308 s) is 400 naming expire_old_in, and the client is left as it was', async () => {
+  const admin = server.keymint.clients;
+  const { client } = await admin.create({ name: 'overlap', scopes: ['read'] }, 'test');
+  const before = await server.keymint.store.clients.get(client.client_id);
+  for (const overlap of [2 ** 53, 1e308, 31_536_001]) {
+    const res = await call('POST', `clients/${client.client_id}/rotate-secret`, adminToken, { expire_old_in: overlap });
+    assert.equal(res.status, 400, `expire_old_in ${overlap}`);
+    assert.deepEqual(await res.json(), { error: 'invalid_request', error_description: 'the overlap must be a whole number of seconds in 0..31536000', field: 'expire_old_in' });
+  }
+  assert.deepEqual(await server.keymint.store.clients.get(client.client_id), before, 'no secret rotated');
+  assert.equal((await call('GET', `clients/${client.client_id}`, adminToken)).status, 200);
+  assert.equal((await call('POST', `clients/${client.client_id}/rotate-secret`, adminToken, { expire_old_in: 31_536_000 })).status, 200, 'a year is accepted');
+  assert.equal((await call('GET', 'clients', adminToken)).status, 200, 'the list still renders');
+});
+
+test('a method a path does not take is 405 with Allow, and changes nothing; HEAD reads like GET; unknown paths stay 404', async () => {
+  const { client } = await server.keymint.clients.create({ name: 'methods', scopes: ['read'] }, 'test');
+  const cases: Array<[string, string, string]> = [
+    ['PUT', 'clients', 'GET, HEAD, POST'],
+    ['DELETE', 'clients', 'GET, HEAD, POST'],
+    ['POST', `clients/${client.client_id}`, 'GET, HEAD, PATCH, DELETE'],
+    ['GET', `clients/${client.client_id}/disable`, 'POST'],
+    ['DELETE', `clients/${client.client_id}/rotate-secret`, 'POST'],
+    ['GET', 'sessions', 'POST'],
+    ['PATCH', 'keys', 'GET, HEAD'],
+    ['GET', 'keys/rotate', 'POST'],
+    ['POST', 'audit', 'GET, HEAD'],
+  ];
+  const before = JSON.stringify(await server.keymint.clients.list());
+  for (const [method, path, allow] of cases) {
+    const res = await call(method, path, adminToken, method === 'GET' ? undefined : { name: 'x' });
+    assert.equal(res.status, 405, `${method} ${path}`);
+    assert.equal(res.headers.get('allow'), allow, `${method} ${path}`);
+    assert.deepEqual(await res.json(), { error: 'method_not_allowed', error_description: `This endpoint accepts only ${allow}.` });
+  }
+  assert.equal(JSON.stringify(await server.keymint.clients.list()), before);
+  const head = await call('HEAD', `clients/${client.client_id}`, adminToken);
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), '');
+  for (const path of ['nope', 'clients//disable', `clients/${client.client_id}/nope`, 'keys/x', 'audit/x']) assert.equal((await call('POST', path, adminToken, {})).status, 404, path);
+});

@@ -114,3 +114,15 @@ test('CE-07 clients create --id with --secret-env or --secret-file imports a cli
   const list = JSON.parse((await cli(['clients', 'list', '--data', data, '--json'])).stdout) as Array<{ client_id: string }>;
   assert.deepEqual(list.map((c) => c.client_id).filter((id) => id.startsWith('acme-')).sort(), ['acme-argv', 'acme-file', 'acme-prod']);
 });
+
+test('OBJ-01 clients update keeps a metadata key or claim named __proto__, and removes it again', async () => {
+  const created = await cli(['clients', 'create', '--data', data, '--name', 'proto', '--metadata', 'a=b', '--json']);
+  const { client_id: id } = JSON.parse(created.stdout) as { client_id: string };
+  const up = await cli(['clients', 'update', id, '--data', data, '--metadata', '__proto__=z', '--claim', '__proto__=y', '--json']);
+  assert.equal(up.code, 0, up.stderr);
+  const view = JSON.parse(up.stdout) as { metadata: object; claims: object };
+  assert.deepEqual(Object.entries(view.metadata).sort(), [['__proto__', 'z'], ['a', 'b']]);
+  assert.deepEqual(Object.entries(view.claims), [['__proto__', 'y']]);
+  const removed = await cli(['clients', 'update', id, '--data', data, '--remove-metadata', '__proto__', '--json']);
+  assert.deepEqual(Object.entries((JSON.parse(removed.stdout) as { metadata: object }).metadata), [['a', 'b']]);
+});

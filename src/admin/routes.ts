@@ -110,14 +110,33 @@ export function adminHandler(deps: AdminDeps): Handler {
   };
 }
 
+/**
+ * The methods a path of the admin API takes (empty: no such path), for a 405's Allow: every path
+ * `route` serves, by shape.
+ */
+function allowedMethods([resource, id, action, extra]: string[]): string[] {
+  const none = (v: string | undefined) => v === undefined || v === '';
+  if (extra !== undefined) return [];
+  if (resource === 'clients') {
+    if (none(id)) return action === undefined ? ['GET', 'HEAD', 'POST'] : [];
+    if (action === undefined) return ['GET', 'HEAD', 'PATCH', 'DELETE'];
+    return ['rotate-secret', 'disable', 'enable'].includes(action) ? ['POST'] : [];
+  }
+  if (resource === 'sessions' && action === undefined) return none(id) ? ['POST'] : ['DELETE'];
+  if (resource === 'keys' && action === undefined) return id === undefined ? ['GET', 'HEAD'] : id === 'rotate' ? ['POST'] : [];
+  if (resource === 'audit' && id === undefined) return ['GET', 'HEAD'];
+  return [];
+}
+
 async function route(req: HttpRequest, parts: string[], actor: string, deps: AdminDeps): Promise<HttpResponse> {
-  const { method } = req;
+  // HEAD is GET without the body (the server leaves it out).
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
   const [resource, id, action, extra] = parts;
   const noStore = { 'Cache-Control': 'no-store' };
   if (resource === 'clients' && extra === undefined) {
     if (id === undefined || id === '') {
-      if (method === 'GET') return json(200, { clients: await deps.clients.list() }, noStore);
-      if (method === 'POST') {
+      if (action === undefined && method === 'GET') return json(200, { clients: await deps.clients.list() }, noStore);
+      if (action === undefined && method === 'POST') {
         const { client, clientSecret } = await deps.clients.create(createInput(body(req)), actor);
         return json(201, { ...client, client_secret: clientSecret }, noStore);
       }
@@ -175,6 +194,9 @@ async function route(req: HttpRequest, parts: string[], actor: string, deps: Adm
     const limit = Number(new URLSearchParams(req.query).get('limit') ?? 100);
     return json(200, { events: await deps.store.audit.list(Number.isInteger(limit) && limit > 0 && limit <= 1000 ? limit : 100) }, noStore);
   }
+  // RFC 9110 §15.5.6: a path that exists, asked with a method it does not take, is 405 with Allow.
+  const allow = allowedMethods(parts);
+  if (allow.length > 0) return problem(405, 'method_not_allowed', `This endpoint accepts only ${allow.join(', ')}.`, { Allow: allow.join(', ') });
   return problem(404, 'not_found', 'No such admin endpoint.');
 }
 

@@ -11,6 +11,7 @@ import { checkSteps, converge, StepError } from '../credentials/apply/converge.t
 import { exportFile } from '../credentials/apply/export.ts';
 import { plan, PlanError, type Plan, type ResolvedSecret, type Step } from '../credentials/apply/plan.ts';
 import { holdsSecret } from '../credentials/apply/secrets.ts';
+import { MAX_SECRET_OVERLAP_SECONDS } from '../credentials/clients.ts';
 import { newClientSecret } from '../credentials/secrets.ts';
 import type { KeymintCore } from '../core.ts';
 import { CliError, type Command } from './command.ts';
@@ -147,7 +148,7 @@ export const apply: Command = {
     file: { type: 'string', short: 'f', value: 'FILE', required: true, doc: 'The configuration file (keymint.yaml or .json)' },
     'dry-run': { type: 'boolean', doc: 'Print the plan and change nothing' },
     prune: { type: 'boolean', doc: 'Delete clients apply created that the file no longer names (never others)' },
-    'expire-old-in': { type: 'integer', value: 'SECONDS', min: 0, max: 31_536_000, doc: 'How long a replaced secret keeps working (default 86400)' },
+    'expire-old-in': { type: 'integer', value: 'SECONDS', min: 0, max: MAX_SECRET_OVERLAP_SECONDS, doc: 'How long a replaced secret keeps working (default 86400)' },
     json: { type: 'boolean', doc: 'Print the plan as JSON' },
   },
   examples: ['apply -f keymint.yaml --dry-run', 'apply -f keymint.yaml', 'apply -f keymint.yaml --prune --database-url postgres://keymint@db.internal/keymint'],

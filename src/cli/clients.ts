@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CLIENT_FIELDS, fieldsOn, type ClientFieldName, type FieldCli, type FieldFlag, type FieldKind } from '../credentials/client-fields.ts';
 import { ClientInputError } from '../credentials/client-rules.ts';
-import type { ClientView } from '../credentials/clients.ts';
+import { MAX_SECRET_OVERLAP_SECONDS, type ClientView } from '../credentials/clients.ts';
 import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
 import type { ClaimValue } from '../storage/types.ts';
 import type { Command, FlagSpec, Flags } from './command.ts';
@@ -138,10 +138,11 @@ function fieldValue(name: ClientFieldName, cli: FieldCli, { flags, update }: Fla
 /** A map edited by `--metadata K=V`/`--remove-metadata K` (or the claim flags), or undefined when none was given. */
 function edited<T>(given: Array<[string, T]>, existing: Readonly<Record<string, T>>, cleared: boolean, removed: readonly string[] = []): Record<string, T> | undefined {
   if (!cleared && given.length === 0 && removed.length === 0) return undefined;
-  const next: Record<string, T> = cleared ? {} : { ...existing };
-  for (const [k, v] of given) next[k] = v;
-  for (const k of removed) delete next[k];
-  return next;
+  // A Map, then fromEntries, so every key is the map's own (OBJ-01): `next.__proto__ = v` was a prototype assignment, the key lost.
+  const next = new Map<string, T>(cleared ? [] : Object.entries(existing));
+  for (const [k, v] of given) next.set(k, v);
+  for (const k of removed) next.delete(k);
+  return Object.fromEntries(next);
 }
 
 /** The input the flags of `clients create` or `update` give, field by field as the field table lists them. */
@@ -277,7 +278,7 @@ export const clientsRotateSecret: Command = {
   store: 'existing',
   args: ID,
   flags: {
-    'expire-old-in': { type: 'integer', value: 'SECONDS', min: 0, doc: 'How long the old secret keeps working (default 86400; 0 ends it now)' },
+    'expire-old-in': { type: 'integer', value: 'SECONDS', min: 0, max: MAX_SECRET_OVERLAP_SECONDS, doc: 'How long the old secret keeps working (default 86400; 0 ends it now)' },
     ...SECRET_FLAGS,
     json: JSON_FLAG,
   },

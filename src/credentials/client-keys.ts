@@ -45,7 +45,7 @@ export class ClientKeysError extends Error {
  */
 export function validateClientJwks(value: unknown): JSONWebKeySet {
   const keys = (value as { keys?: unknown } | null)?.keys;
-  if (typeof value !== 'object' || value === null || !Array.isArray(keys)) throw new ClientKeysError('a JWKS is an object with a "keys" array');
+  if (typeof value !== 'object' || value === null || !Array.isArray(keys)) throw new ClientKeysError('a JWKS is an object with a keys array');
   if (keys.length > MAX_KEYS) throw new ClientKeysError(`a client JWKS holds at most ${MAX_KEYS} keys`);
   const usable: JWK[] = [];
   const kids = new Set<string>();

@@ -29,6 +29,9 @@ import { auditable, changedFields, stored, toView, type ClientView } from './cli
 
 export { toView, type ClientView };
 
+/** The longest a replaced secret keeps working after a rotation, seconds (a year). */
+export const MAX_SECRET_OVERLAP_SECONDS = 31_536_000;
+
 /** At most this many secrets authenticate a client at once (overlapping rotation). */
 export const MAX_LIVE_SECRETS = 2;
 
@@ -264,8 +267,9 @@ export class ClientService {
    * if that would leave more than MAX_LIVE_SECRETS live, the oldest ones end now.
    */
   async rotateSecret(id: string, overlapSeconds: number, actor: string, chosenSecret?: string): Promise<{ client: ClientView; clientSecret: string }> {
-    if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0) {
-      throw new ClientInputError('expire_old_in', 'the overlap must be a whole number of seconds ≥ 0');
+    // Bounded: an end past Date's range (2^53 s) was stored, then every view of the client threw.
+    if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SECRET_OVERLAP_SECONDS) {
+      throw new ClientInputError('expire_old_in', `the overlap must be a whole number of seconds in 0..${MAX_SECRET_OVERLAP_SECONDS}`);
     }
     if (chosenSecret !== undefined) checkImportedSecret(chosenSecret, this.#deps.settings.sandbox === true);
     const now = this.#now();

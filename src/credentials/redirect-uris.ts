@@ -21,13 +21,13 @@ const DANGEROUS = new Set(['javascript', 'data', 'file', 'vbscript', 'blob', 'ab
 
 /** Why `uri` may not be registered for a client of `mode`, or undefined when it may. */
 export function redirectUriProblem(uri: string, mode: ClientMode): string | undefined {
-  if (uri.length === 0 || uri.length > MAX_LENGTH) return `a redirect URI must be 1–${MAX_LENGTH} characters`;
+  if (uri.length === 0 || uri.length > MAX_LENGTH) return `a redirect URI must be 1 to ${MAX_LENGTH} characters`;
   if (/[\s\u0000-\u001f\u007f]/.test(uri)) return 'a redirect URI must not contain whitespace or control characters';
   const url = URL.parse(uri);
   if (url === null) return 'a redirect URI must be an absolute URI';
   const scheme = url.protocol.slice(0, -1);
   if (DANGEROUS.has(scheme)) return `the ${scheme}: scheme is not allowed in a redirect URI`;
-  if (uri.includes('#')) return 'a redirect URI must not have a fragment (RFC 6749 §3.1.2)';
+  if (uri.includes('#')) return 'a redirect URI must not have a fragment (RFC 6749 section 3.1.2)';
   if (url.username !== '' || url.password !== '' || /^[^:]*:\/\/[^/?]*@/.test(uri)) return 'a redirect URI must not carry userinfo';
   if (scheme === 'https') return url.hostname === '' ? 'an https redirect URI needs a host' : undefined;
   if (scheme === 'http') {
@@ -38,5 +38,5 @@ export function redirectUriProblem(uri: string, mode: ClientMode): string | unde
       : 'an http redirect URI must be on a loopback IP literal (127.0.0.1 or [::1], RFC 8252 §7.3); use https';
   }
   if (PRIVATE_USE_SCHEME.test(scheme)) return undefined;
-  return 'a redirect URI must be https, http on a loopback IP literal, or a private-use scheme in reverse-domain form such as com.example.app:/callback (RFC 8252 §7.1)';
+  return 'a redirect URI must be https, http on a loopback IP literal, or a private-use scheme in reverse-domain form such as com.example.app:/callback (RFC 8252 section 7.1)';
 }

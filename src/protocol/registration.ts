@@ -61,10 +61,11 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
 
   const grantTypes = stringList(body.grant_types, 'grant_types') ?? ['authorization_code'];
   const allowed = open || method === 'none' ? PUBLIC_CLIENT_GRANTS : CONFIDENTIAL_GRANTS;
-  for (const g of grantTypes) if (!allowed.includes(g)) throw bad(`the grant ${g} may not be registered here; allowed: ${allowed.join(', ')}`);
+  // Fixed texts, never the request's values (R-05): an error_description is ASCII without `"` or `\`.
+  if (!grantTypes.every((g) => allowed.includes(g))) throw bad(`a grant in grant_types may not be registered here; allowed: ${allowed.join(', ')}`);
   const responseTypes = stringList(body.response_types, 'response_types') ?? (grantTypes.includes('authorization_code') ? ['code'] : []);
   if (!responseTypes.every((r) => r === 'code')) throw bad('response_types may only be code');
-  if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) throw bad('the authorization_code grant goes with the code response type (RFC 7591 §2.1)');
+  if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) throw bad('the authorization_code grant goes with the code response type (RFC 7591 section 2.1)');
 
   const redirectUris = stringList(body.redirect_uris, 'redirect_uris', 'invalid_redirect_uri') ?? [];
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) throw new RegistrationError('invalid_redirect_uri', 'the code flow needs at least one redirect URI');
@@ -76,10 +77,10 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
 
   const scopes = typeof body.scope === 'string' ? [...new Set(body.scope.split(' ').filter(Boolean))] : body.scope === undefined ? [...rules.policy.scopes] : undefined;
   if (scopes === undefined || !scopes.every(isScopeToken)) throw bad('scope is a space-separated list of scope tokens');
-  for (const s of scopes) if (!rules.policy.scopes.includes(s)) throw bad(`the scope ${s} may not be registered here`);
+  if (!scopes.every((s) => rules.policy.scopes.includes(s))) throw bad('a scope in scope may not be registered here');
 
   const name = body.client_name ?? 'Registered client';
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) throw bad('client_name is 1–200 printable characters');
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) throw bad('client_name is 1 to 200 printable characters');
   const dpop = body.dpop_bound_access_tokens ?? false;
   if (typeof dpop !== 'boolean') throw bad('dpop_bound_access_tokens is true or false');
 
@@ -92,7 +93,7 @@ function keys(body: Readonly<Record<string, unknown>>, wanted: boolean, rules: R
     if (jwks !== undefined || uri !== undefined) throw bad('jwks and jwks_uri are for private_key_jwt clients');
     return {};
   }
-  if ((jwks === undefined) === (uri === undefined)) throw bad('private_key_jwt needs exactly one of jwks and jwks_uri (RFC 7591 §2)');
+  if ((jwks === undefined) === (uri === undefined)) throw bad('private_key_jwt needs exactly one of jwks and jwks_uri (RFC 7591 section 2)');
   if (uri !== undefined) {
     const url = typeof uri === 'string' ? URL.parse(uri) : null;
     if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && rules.allowHttpJwksUri)) || url.username !== '' || url.hash !== '') throw bad('jwks_uri is an https URL');

@@ -88,13 +88,19 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** What a serving process hears of its store's upkeep. */
+/** What a serving process hears of its store's upkeep and durability. */
 export interface ServeHooks {
   /**
    * Once, when the upkeep fails and the serving connection takes its work back (the store still
    * works, on the event loop): why, one line, no secrets.
    */
   onFailure?(cause: string): void;
+  /**
+   * Once when making commits durable starts failing (SQLite: the fsync of its log), and again only
+   * after one has succeeded since: why, one line, no secrets. The writes waiting on it fail with
+   * `UnavailableError` (503); the next ones try again.
+   */
+  onSyncFailure?(cause: string): void;
 }
 
 /**

@@ -105,6 +105,14 @@ describe('console pages', () => {
     });
   });
 
+  test('OBJ-01 the client form keeps a metadata key named __proto__ or constructor, as the admin API does', () => {
+    const values = { ...p.emptyClientForm(), name: 'x', metadata: '__proto__=a\nconstructor=b\ntoString=c' };
+    const parsed = p.parseClientForm(values, 'create');
+    assert.ok('input' in parsed);
+    assert.deepEqual(Object.entries(parsed.input.metadata as object), [['__proto__', 'a'], ['constructor', 'b'], ['toString', 'c']]);
+    assert.equal(Object.getPrototypeOf(parsed.input.metadata), Object.prototype);
+  });
+
   test('the client form names each field it cannot read, and maps the service field names to its controls', () => {
     const values = { ...p.emptyClientForm(), name: 'x', ttl: '1.5', rate_limit: '-3', claims: '[1]', metadata: 'novalue', mode: 'prod' };
     assert.deepEqual(p.parseClientForm(values, 'create'), {

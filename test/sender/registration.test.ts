@@ -103,6 +103,46 @@ describe('registration behind an initial access token', () => {
     }
     assert.equal((await s.keymint.clients.list()).length, before);
   });
+
+  test('RG-01 client configuration takes GET, HEAD and DELETE: another method is 405 with Allow, and changes nothing', async () => {
+    const created = await register(s, { grant_types: ['client_credentials'], scope: 'api:read' }, initial);
+    const b = created.body as Record<string, string>;
+    const path = new URL(b.registration_client_uri!).pathname;
+    const auth = { authorization: `Bearer ${b.registration_access_token}` };
+    for (const method of ['PUT', 'PATCH', 'POST', 'OPTIONS']) {
+      const res = await fetch(`${s.url}${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, ...(method === 'OPTIONS' ? {} : { body: '{"client_name":"changed"}' }) });
+      assert.equal(res.status, 405, method);
+      assert.equal(res.headers.get('allow'), 'GET, HEAD, DELETE', method);
+      assert.deepEqual(await res.json(), { error: 'invalid_request', error_description: 'Client configuration (RFC 7592) accepts only GET, HEAD, DELETE.' });
+    }
+    const head = await fetch(`${s.url}${path}`, { method: 'HEAD', headers: auth });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    assert.equal((await s.keymint.clients.show(b.client_id!)).name, 'Registered client');
+  });
+
+  test('R-05 RG-01 refusals are fixed ASCII text: a hostile grant, scope, name or redirect URI is not repeated', async () => {
+    const hostile = '"<script>\u0000é\u202e';
+    const cases: unknown[] = [
+      { grant_types: [hostile] },
+      { grant_types: ['client_credentials'], scope: 'api:read évil' },
+      { grant_types: ['client_credentials'], scope: 'api:read not-offered-scope' },
+      { grant_types: ['client_credentials'], client_name: '' },
+      { redirect_uris: [`https://app.example/${'a'.repeat(2001)}`] },
+      { redirect_uris: ['https://app.example/cb#x'] },
+      { redirect_uris: ['ftp://app.example/cb'] },
+      { redirect_uris: ['https://app.example/cb'], response_types: [] },
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' },
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: [] },
+    ];
+    for (const body of cases) {
+      const r = await register(s, body, initial);
+      assert.equal(r.status, 400, JSON.stringify(body).slice(0, 80));
+      const description = String(r.body.error_description);
+      assert.match(description, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, description);
+      for (const echoed of ['script', 'évil', 'not-offered-scope']) assert.ok(!description.includes(echoed), description);
+    }
+  });
 });
 
 describe('open registration', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { rmSync, statSync } from 'node:fs';
+import { fdatasyncSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test, type TestContext } from 'node:test';
@@ -106,37 +106,44 @@ test('sqlite: live claims of the keyed replays table (schema 8) survive the move
 });
 
 /**
- * A migrated store's Db, and a copy of it that records the `synchronous` mode each transaction runs
- * in (1 = NORMAL, 2 = FULL) into `seen`.
+ * A migrated store's Db, and a copy of it that records into `seen` how each transaction commits
+ * (`durable`: `immediate`, waiting for an fsync; `unflushed`), and the fsyncs made (`fsyncs`).
  */
 async function spiedStore(t: TestContext) {
   const dir = tempDir('keymint-sqlite-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   await openSqliteStore({ dir }).close(); // the schema
-  const db = sqliteDb(openDatabase({ dir }));
+  const fsyncs = { count: 0 };
+  const db = sqliteDb(openDatabase({ dir }), { fdatasync: async (fd) => void (fsyncs.count++, fdatasyncSync(fd)) });
   t.after(() => db.close());
-  // Prepared anew each time: SQLite compiles the current value into a PRAGMA query.
-  const mode = () => db.prepare<{ synchronous: number }>('PRAGMA synchronous').get()?.synchronous;
-  const seen: Array<number | undefined> = [];
-  const spied = <T>(run: (fn: () => T) => T) => (fn: () => T) => run(() => (seen.push(mode()), fn()));
-  const spiedDb: Db = { ...db, immediate: (fn) => spied(db.immediate)(fn), unflushed: (fn) => spied(db.unflushed)(fn) };
-  return { db, spiedDb, seen, mode };
+  const seen: Array<'durable' | 'unflushed'> = [];
+  const spiedDb: Db = {
+    ...db,
+    immediate: (fn) => db.immediate(() => (seen.push('durable'), fn())),
+    unflushed: (fn) => db.unflushed(() => (seen.push('unflushed'), fn())),
+  };
+  return { db, spiedDb, seen, fsyncs };
 }
 
-test('sqlite: a secret\'s last-use mark commits unflushed (synchronous = NORMAL), and the next write is FULL again, also after a failed one', async (t) => {
-  const { db, spiedDb, seen, mode } = await spiedStore(t);
+test('sqlite: a secret\'s last-use mark commits unflushed (no fsync waited for), a client update waits for one; a failed transaction rolls back', async (t) => {
+  const { db, spiedDb, seen, fsyncs } = await spiedStore(t);
   const clients = sqliteClients(spiedDb);
   await clients.insert(clientRecord('c1'));
+  seen.length = 0;
+  const before = fsyncs.count;
   await clients.touchSecret('c1', 'sec_1', 4242);
+  assert.equal(fsyncs.count, before, 'no fsync for the mark');
   await clients.update('c1', (c) => ({ ...c, name: 'changed' }));
-  assert.deepEqual(seen, [1, 2]);
+  assert.ok(fsyncs.count > before, 'the update waited for one');
+  assert.deepEqual(seen, ['unflushed', 'durable']);
   assert.equal((await clients.get('c1'))?.secrets[0]?.lastUsedAt, 4242);
   assert.throws(() => db.unflushed(() => { throw new Error('refused'); }), /refused/);
-  assert.equal(mode(), 2);
+  await assert.rejects(db.immediate(() => { throw new Error('refused'); }), /refused/);
+  assert.equal((await clients.get('c1'))?.name, 'changed');
 });
 
-test('sqlite: a purge batch commits unflushed (synchronous = NORMAL) and deletes what expired; the connection is FULL again after it', async (t) => {
-  const { spiedDb, seen, mode } = await spiedStore(t);
+test('sqlite: a purge batch commits unflushed and deletes what expired', async (t) => {
+  const { spiedDb, seen } = await spiedStore(t);
   const replays = sqliteReplays(spiedDb);
   await replays.claim('dpop:old', 1_000, 0);
   await replays.claim('dpop:live', 9_000, 0);
@@ -144,8 +151,7 @@ test('sqlite: a purge batch commits unflushed (synchronous = NORMAL) and deletes
   const purge = sqlitePurge(spiedDb);
   const removed = await purge.exclusive((batch) => batch('replays', 5_000, 1_000));
   assert.equal(removed, 1);
-  assert.deepEqual(seen, [1]);
-  assert.equal(mode(), 2);
+  assert.deepEqual(seen, ['unflushed']);
   assert.equal(await replays.claim('dpop:live', 9_000, 6_000), false);
   assert.equal(await replays.claim('dpop:old', 9_000, 6_000), true);
 });
@@ -165,7 +171,7 @@ test('sqlite: while serving, a worker thread checkpoints the WAL, so commits on 
   await checkpoints.ready;
   assert.equal(threshold(), BACKSTOP_PAGES);
   const insert = db.prepare('INSERT INTO filler (page) VALUES (randomblob(3000))');
-  for (let i = 0; i < PAGES; i++) db.immediate(() => insert.run());
+  for (let i = 0; i < PAGES; i++) db.unflushed(() => insert.run());
   while (!results.some((r) => r.checkpointed >= PAGES)) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.ok(statSync(file).size >= empty + PAGES * 3000, 'the worker copied the pages into the database file');
   assert.ok(results.every((r) => r.busy === 0), 'no other checkpoint ever held the worker off');
@@ -202,7 +208,7 @@ test('sqlite: while serving, purge batches run on the worker\'s connection, not 
   await upkeep.stop();
   seen.length = 0;
   assert.equal(await purge.exclusive((batch) => batch('replays', 5_000, 1_000)), 1);
-  assert.deepEqual(seen, [1], 'the serving connection, unflushed');
+  assert.deepEqual(seen, ['unflushed'], 'the serving connection, unflushed');
   assert.deepEqual(keys(), ['dpop:live']);
   upkeep = startUpkeep(db, ':memory:/none');
   await upkeep.ready;
@@ -225,7 +231,7 @@ test('sqlite: a purge batch that fails on the worker\'s connection is reported o
   seen.length = 0;
   assert.equal(await purge.exclusive((batch) => batch('replays', 1_500, 1_000)), 1);
   assert.equal(await purge.exclusive((batch) => batch('replays', 2_500, 1_000)), 1);
-  assert.deepEqual(seen, [1, 1], 'both batches on the serving connection, unflushed');
+  assert.deepEqual(seen, ['unflushed', 'unflushed'], 'both batches on the serving connection, unflushed');
   assert.equal(failures.length, 1, 'reported once');
   assert.equal(db.prepare<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint').get()?.wal_autocheckpoint, DEFAULT_AUTOCHECKPOINT_PAGES, 'the serving connection checkpoints by itself again');
 });

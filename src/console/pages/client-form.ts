@@ -97,13 +97,14 @@ function jsonObject(text: string, field: string, errors: Record<string, string>)
 }
 
 function keyValues(text: string, field: string, errors: Record<string, string>): Record<string, string> {
-  const pairs: Record<string, string> = {};
+  const pairs: Array<[string, string]> = [];
   for (const line of lines(text)) {
     const eq = line.indexOf('=');
     if (eq <= 0) errors[field] = `"${line.slice(0, 40)}" is not key=value`;
-    else pairs[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    else pairs.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim()]);
   }
-  return pairs;
+  // fromEntries defines each key as its own (OBJ-01): `pairs.__proto__ = v` was a prototype assignment, the key lost.
+  return Object.fromEntries(pairs);
 }
 
 /** The choices of a select: those of the field's CLI flag (mode, type). */

@@ -14,7 +14,7 @@ import { readRegistration, RegistrationError, type RegistrationRules } from '../
 import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
 import type { Logger } from '../../util/log.ts';
 import { parseJsonObject } from '../../dialects/codec/params.ts';
-import { OAuthError, toOAuthError } from '../../wire/errors.ts';
+import { toOAuthError } from '../../wire/errors.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../../wire/http.ts';
 import type { Route, Router } from '../router.ts';
 
@@ -110,7 +110,7 @@ async function manage(req: HttpRequest, path: string, base: string, deps: Regist
   // RFC 7592 §2: an unknown client and a wrong token look alike, so neither reveals the other.
   const client = await deps.clients.registered(clientId, token);
   if (!client) return unauthorized();
-  if (req.method === 'GET') {
+  if (req.method === 'GET' || req.method === 'HEAD') {
     const view = await deps.clients.show(clientId);
     return json(200, { ...metadataOf(view, view.token_endpoint_auth_method), registration_client_uri: `${base}/${encodeURIComponent(clientId)}` }, NO_STORE);
   }
@@ -118,7 +118,8 @@ async function manage(req: HttpRequest, path: string, base: string, deps: Regist
     await deps.clients.delete(clientId, `registration:${clientId}`);
     return { status: 204, headers: { ...NO_STORE }, body: '' };
   }
-  throw new OAuthError('method_not_allowed', 'Use GET or DELETE.', { status: 405 });
+  // RFC 9110 §15.5.6: a 405 names the methods in Allow; the code is the one the mount's other 405s carry.
+  return error(405, 'invalid_request', 'Client configuration (RFC 7592) accepts only GET, HEAD, DELETE.', { Allow: 'GET, HEAD, DELETE' });
 }
 
 function bearer(req: HttpRequest): string | undefined {

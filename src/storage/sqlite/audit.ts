@@ -31,7 +31,7 @@ export function sqliteAudit(db: Db): AuditRepo {
   };
   return {
     async append(e) {
-      append.run(...auditValues(e));
+      await db.immediate(() => append.run(...auditValues(e)));
     },
     async list(limit) {
       return list.all(limit).map(toAudit);

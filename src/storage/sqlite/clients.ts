@@ -19,7 +19,7 @@ export function sqliteClients(db: Db): ClientRepo {
   const update: ClientRepo['update'] = async (id, fn) => db.immediate(change(id, fn));
   return {
     async insert(c) {
-      insert.run(...clientValues(c));
+      await db.immediate(() => insert.run(...clientValues(c)));
     },
     async get(id) {
       const row = get.get(id);
@@ -30,10 +30,10 @@ export function sqliteClients(db: Db): ClientRepo {
     },
     update,
     async delete(id) {
-      return remove.run(id) === 1;
+      return db.immediate(() => remove.run(id) === 1);
     },
     // Bookkeeping (a secret's last use, shown to operators), written in the request that used the
-    // secret: unflushed, so that request and every one queued behind it wait for no fsync.
+    // secret: unflushed, so that request waits for no fsync.
     async touchSecret(clientId, secretId, at) {
       db.unflushed(change(clientId, (c) => secretUsed(c, secretId, at)));
     },

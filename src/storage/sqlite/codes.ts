@@ -15,7 +15,7 @@ export function sqliteCodes(db: Db): CodeRepo {
   const tokens = tokenWrites(db);
   return {
     async insert(c) {
-      insert.run(...codeValues(c));
+      await db.immediate(() => insert.run(...codeValues(c)));
     },
     async find(digests) {
       const row = firstOf(digests, find);

@@ -26,7 +26,7 @@ export function sqliteConsoleUsers(db: Db): ConsoleUserRepo {
   const removeLinks = db.prepare('DELETE FROM console_links WHERE user_name = ?');
   return {
     async insert(u) {
-      insert.run(...consoleUserValues(u));
+      await db.immediate(() => insert.run(...consoleUserValues(u)));
     },
     async get(name) {
       const row = get.get(name);
@@ -36,7 +36,7 @@ export function sqliteConsoleUsers(db: Db): ConsoleUserRepo {
       return list.all().map(toConsoleUser);
     },
     async setPassword(name, hash, at) {
-      return setPassword.run(hash, at, name) === 1;
+      return db.immediate(() => setPassword.run(hash, at, name) === 1);
     },
     async delete(name) {
       return db.immediate(() => {
@@ -56,20 +56,20 @@ export function sqliteConsoleSessions(db: Db): ConsoleSessionRepo {
   const purge = db.prepare('DELETE FROM console_sessions WHERE expires_at < ?');
   return {
     async insert(s) {
-      insert.run(...consoleSessionValues(s));
+      await db.immediate(() => insert.run(...consoleSessionValues(s)));
     },
     async find(digest) {
       const row = find.get(digest);
       return row && toConsoleSession(row);
     },
     async touch(digest, at) {
-      touch.run(at, digest);
+      await db.immediate(() => touch.run(at, digest));
     },
     async end(digest, at) {
-      return end.run(at, digest) === 1;
+      return db.immediate(() => end.run(at, digest) === 1);
     },
     async purgeExpired(before) {
-      return purge.run(before);
+      return db.immediate(() => purge.run(before));
     },
   };
 }
@@ -81,14 +81,14 @@ export function sqliteConsoleLinks(db: Db): ConsoleLinkRepo {
   const purge = db.prepare('DELETE FROM console_links WHERE expires_at < ?');
   return {
     async insert(l) {
-      insert.run(...consoleLinkValues(l));
+      await db.immediate(() => insert.run(...consoleLinkValues(l)));
     },
     async consume(digest, at) {
-      const row = consume.get(at, digest, at);
+      const row = await db.immediate(() => consume.get(at, digest, at));
       return row && toConsoleLink(row);
     },
     async purgeExpired(before) {
-      return purge.run(before);
+      return db.immediate(() => purge.run(before));
     },
   };
 }

@@ -1,12 +1,28 @@
 /**
- * The SQLite database as the repositories see it: statements typed by their row, one transaction
- * helper, and the driver's errors translated here, once. A lock held past `busy_timeout`
- * (SQLITE_BUSY, SQLITE_LOCKED) becomes `UnavailableError`, which the service answers with 503 +
- * Retry-After; a primary-key or unique violation becomes `ConflictError`. Errors thrown by a caller's
- * own code inside `immediate` pass unchanged.
+ * The database as the repositories see it: statements typed by their row, the transaction helpers,
+ * the commit's durability and the driver's errors translated here, once. A lock held past
+ * `busy_timeout` (SQLITE_BUSY, SQLITE_LOCKED) becomes `UnavailableError`, which the service answers
+ * with 503 + Retry-After; a primary-key or unique violation becomes `ConflictError`. Errors thrown by
+ * a caller's own code inside a transaction pass unchanged.
+ *
+ * Durability, the rules in one place. On a file the connection commits with `synchronous = NORMAL`:
+ * in WAL mode a commit is then in the log, seen by every connection and process and kept through a
+ * process crash, but SQLite does not fsync it (a power loss could forget it). A write an answer
+ * depends on runs in `immediate`, whose promise resolves only once an fdatasync of the `-wal` file
+ * has completed since its COMMIT: that fsync runs on libuv's threadpool, never on the event loop, and
+ * is shared (`walSync`): one in flight covers every commit made before it started, and commits made
+ * while it runs wait for the next one. So a write is durable when its promise resolves, as with
+ * `synchronous = FULL`, without holding the event loop (an fsync took up to 180 ms on the bench
+ * machine's disk). `unflushed` commits the same way but does not wait: only for writes no answer
+ * depends on. A write statement run outside both fails at once (a programming error), so no write
+ * can commit unawaited by accident. Why the `-wal` file alone suffices: SQLite, in NORMAL, syncs the
+ * WAL before each checkpoint copies it and the database file after (https://sqlite.org/pragma.html
+ * #pragma_synchronous), and rewinds or deletes the WAL only after a complete checkpoint; so a commit
+ * is either still in the current `-wal` file or already in the synced database file.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fdatasync as fdatasyncCb, mkdirSync, openSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementResultingChanges } from 'node:sqlite';
 import { UnavailableError } from '../../wire/errors.ts';
 import { ConflictError } from '../types.ts';
@@ -34,7 +50,8 @@ export interface DriverStatement {
 
 /**
  * Opens (creating it 0600 if needed) `<dir>/keymint.db` in WAL mode, so the CLI and a running server
- * share it, with `synchronous = FULL`, so a write is durable when it returns.
+ * share it, with `synchronous = FULL` until `sqliteDb` takes over the flushing (NORMAL, and its own
+ * fsync off the event loop): a connection used without it still commits durably.
  */
 export function openDatabase({ dir, busyTimeoutMs = 5000 }: DatabaseOptions): Database {
   const file = databaseFile(dir) ?? ':memory:';
@@ -62,26 +79,44 @@ export interface Statement<R> {
 }
 
 export interface Db {
+  /** A statement; one that writes (INSERT, UPDATE, DELETE, REPLACE) runs only inside `immediate` or `unflushed`. */
   prepare<R = never>(sql: string): Statement<R>;
-  /** Runs a script of statements (migrations). */
+  /** Runs a script of statements (migrations, pragmas). */
   exec(sql: string): void;
   /**
    * Runs `fn` inside `BEGIN IMMEDIATE`, which takes the write lock up front, and commits; rolls back
-   * and rethrows if `fn` throws.
+   * and rejects if `fn` throws. The transaction runs at once, synchronously; the promise resolves
+   * once the commit is durable (an fsync of the WAL, shared, off the event loop), or rejects with
+   * `UnavailableError` if that fsync failed (the commit is then visible but not known to be on disk).
    */
-  immediate<T>(fn: () => T): T;
+  immediate<T>(fn: () => T): Promise<T>;
   /**
-   * `immediate`, committed with `synchronous = NORMAL`: in WAL mode the commit is in the log, seen by
-   * every process and kept through a process crash, but not flushed to the disk (a power loss can
-   * forget it), so it holds the event loop for no fsync (12 ms median, up to 95 ms, on the shared
-   * bench machine's disk). Only for writes no answer depends on; the connection is FULL again
-   * before this returns or throws.
+   * `immediate` without waiting for durability: the commit is in the log, seen by every process
+   * and kept through a process crash; a power loss before the next fsync (of any later durable write,
+   * or a checkpoint) can forget it. Only for writes no answer depends on.
    */
   unflushed<T>(fn: () => T): T;
-  close(): void;
+  /** Waits for the fsyncs in flight or asked for, then closes the connection. */
+  close(): Promise<void>;
 }
 
-export function sqliteDb(database: Database): Db {
+export interface DurabilityOptions {
+  /** fdatasync(2) of a file descriptor, off the event loop; a test holds or fails it. */
+  readonly fdatasync?: (fd: number) => Promise<void>;
+  /**
+   * Once when the fsync starts failing (again only after one has succeeded since): why, one line.
+   * The writes waiting on it fail with `UnavailableError`.
+   */
+  readonly onSyncFailure?: (cause: string) => void;
+}
+
+const WRITE_SQL = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+/**
+ * The connection's `Db`. On a file (found by `PRAGMA database_list`) it commits with NORMAL and
+ * flushes the `-wal` file itself; an in-memory database has nothing to flush and never waits.
+ */
+export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: DurabilityOptions = {}): Db {
   const exec = (sql: string): void => {
     try {
       database.exec(sql);
@@ -89,8 +124,10 @@ export function sqliteDb(database: Database): Db {
       throw translate(err);
     }
   };
-  const immediate = <T>(fn: () => T): T => {
+  let inTransaction = false;
+  const transaction = <T>(fn: () => T): T => {
     exec('BEGIN IMMEDIATE');
+    inTransaction = true;
     try {
       const result = fn();
       exec('COMMIT');
@@ -98,8 +135,20 @@ export function sqliteDb(database: Database): Db {
     } catch (err) {
       exec('ROLLBACK');
       throw err;
+    } finally {
+      inTransaction = false;
     }
   };
+  /** Guards a statement's every call: a write outside a transaction would commit unawaited. */
+  const guard = (sql: string): (() => void) =>
+    WRITE_SQL.test(sql)
+      ? () => {
+          if (!inTransaction) throw new Error(`SQLite write outside db.immediate/db.unflushed: ${sql.slice(0, 60)}`);
+        }
+      : () => {};
+  const { file } = database.prepare('PRAGMA database_list').get() as { file: string };
+  const wal = file === '' ? undefined : walSync(`${file}-wal`, fdatasync ?? defaultFdatasync, onSyncFailure ?? (() => {}));
+  if (wal) exec('PRAGMA synchronous = NORMAL');
   return {
     prepare<R>(sql: string): Statement<R> {
       let s: DriverStatement;
@@ -108,9 +157,11 @@ export function sqliteDb(database: Database): Db {
       } catch (err) {
         throw translate(err);
       }
+      const check = guard(sql);
       // The driver types rows as plain records; the statement's SQL decides their shape.
       return {
         run(...params) {
+          check();
           try {
             return Number(s.run(...params).changes);
           } catch (err) {
@@ -118,6 +169,7 @@ export function sqliteDb(database: Database): Db {
           }
         },
         get(...params) {
+          check();
           try {
             return s.get(...params) as R | undefined;
           } catch (err) {
@@ -125,6 +177,7 @@ export function sqliteDb(database: Database): Db {
           }
         },
         all(...params) {
+          check();
           try {
             return s.all(...params) as R[];
           } catch (err) {
@@ -134,17 +187,111 @@ export function sqliteDb(database: Database): Db {
       };
     },
     exec,
-    immediate,
-    unflushed(fn) {
-      exec('PRAGMA synchronous = NORMAL');
-      try {
-        return immediate(fn);
-      } finally {
-        exec('PRAGMA synchronous = FULL');
-      }
+    async immediate(fn) {
+      const result = transaction(fn);
+      await wal?.flushed();
+      return result;
     },
-    close() {
+    unflushed: transaction,
+    async close() {
+      await wal?.close();
       if (database.isOpen) database.close();
+    },
+  };
+}
+
+const defaultFdatasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fdatasyncCb(fd, (err) => (err ? reject(err) : resolve())));
+
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group fsync of the WAL file `path`, off the event loop. `flushed()` resolves once an fdatasync that
+ * started after the call has completed: if none is in flight one starts now; if one is, the caller
+ * waits for the next, which starts when it ends and covers every caller that came meanwhile.
+ *
+ * The descriptor is opened on first use and re-opened whenever `path` names another file than the
+ * one held (SQLite deletes the WAL when the last connection closes and the next creates it; comparing
+ * device and inode finds that), and the directory is fsynced after each (re-)open, as a new file's
+ * directory entry must reach the disk too. A `path` that does not exist holds nothing to flush: SQLite
+ * deletes the WAL only after checkpointing all of it into the database file and syncing that.
+ */
+function walSync(path: string, fdatasync: (fd: number) => Promise<void>, onFailure: (cause: string) => void) {
+  let handle: FileHandle | undefined;
+  let held: { dev: number; ino: number } | undefined;
+  let running: Promise<void> | undefined;
+  let waiting: Waiter[] = [];
+  let failing = false;
+
+  const release = async (): Promise<void> => {
+    const h = handle;
+    handle = undefined;
+    held = undefined;
+    await h?.close().catch(() => {});
+  };
+
+  const flush = async (): Promise<void> => {
+    const now = await stat(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (now === undefined) return release();
+    if (!handle || !held || held.dev !== now.dev || held.ino !== now.ino) {
+      await release();
+      handle = await open(path, 'r+');
+      const opened = await handle.stat();
+      held = { dev: opened.dev, ino: opened.ino };
+      if (process.platform !== 'win32') {
+        const dir = await open(dirname(path), 'r');
+        try {
+          await fdatasync(dir.fd);
+        } finally {
+          await dir.close();
+        }
+      }
+    }
+    await fdatasync(handle.fd);
+  };
+
+  const start = (): void => {
+    const batch = waiting;
+    waiting = [];
+    running = flush().then(
+      () => {
+        failing = false;
+        for (const w of batch) w.resolve();
+      },
+      async (err: unknown) => {
+        const e = new UnavailableError('SQLite could not flush its log to disk', { cause: err });
+        for (const w of batch) w.reject(e);
+        const first = !failing;
+        failing = true;
+        if (first) onFailure(`fsync of the SQLite log failed: ${(err as Error)?.message ?? String(err)}`.split('\n', 1)[0]!);
+        // The next flush opens the file afresh rather than trusting a descriptor that failed.
+        await release();
+      },
+    );
+    const next = (): void => {
+      running = undefined;
+      if (waiting.length > 0) start();
+    };
+    // Whatever the report did, the next fsync starts and `running` never stays a rejected promise.
+    void running.then(next, next);
+  };
+
+  return {
+    flushed(): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        if (!running) start();
+      });
+    },
+    /** Waits for every fsync in flight or asked for, then closes the descriptor. */
+    async close(): Promise<void> {
+      while (running) await running.catch(() => {});
+      await release();
     },
   };
 }

@@ -9,7 +9,7 @@ import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
 import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from './console.ts';
-import { databaseFile, openDatabase, sqliteDb, type Database, type DatabaseOptions } from './db.ts';
+import { databaseFile, openDatabase, sqliteDb, type Database, type DatabaseOptions, type DurabilityOptions } from './db.ts';
 import { sqliteKeys } from './keys.ts';
 import { migrate } from './migrations.ts';
 import { sqlitePurge } from './purge.ts';
@@ -18,33 +18,37 @@ import { sqliteSessions } from './sessions.ts';
 import { sqliteTokens } from './tokens.ts';
 import { startUpkeep, type Upkeep } from './upkeep.ts';
 
-export type SqliteStoreOptions = DatabaseOptions;
+export type SqliteStoreOptions = DatabaseOptions & Pick<DurabilityOptions, 'fdatasync'>;
 
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  return sqliteStore(openDatabase(options), databaseFile(options.dir));
+  return sqliteStore(openDatabase(options), databaseFile(options.dir), options);
 }
 
 /**
  * The store on an opened database, migrated first (the crash-safety test passes a wrapped one).
  * With the database's `file`, a serving process checkpoints and purges it off the event loop (upkeep.ts).
+ * A failing fsync of the log is reported to the serving process's `onSyncFailure` (db.ts says when).
  */
-export function sqliteStore(database: Database, file?: string): Store {
-  const db = sqliteDb(database);
+export function sqliteStore(database: Database, file?: string, { fdatasync }: Pick<DurabilityOptions, 'fdatasync'> = {}): Store {
+  let hooks: ServeHooks = {};
+  const db = sqliteDb(database, { ...(fdatasync ? { fdatasync } : {}), onSyncFailure: (cause) => hooks.onSyncFailure?.(cause) });
   try {
     migrate(db);
   } catch (err) {
-    db.close();
+    void db.close();
     throw err;
   }
   const dataVersion = db.prepare<{ data_version: number }>('PRAGMA data_version');
   // While a serving process runs it, the upkeep worker takes the purge batches (purge.ts asks).
   let upkeep: Upkeep | undefined;
-  const serve = (file: string) => (hooks: ServeHooks = {}) => {
-    const started = startUpkeep(db, file, hooks.onFailure ? { onFailure: hooks.onFailure } : {});
+  const serve = (file: string) => (serving: ServeHooks = {}) => {
+    hooks = serving;
+    const started = startUpkeep(db, file, serving.onFailure ? { onFailure: serving.onFailure } : {});
     upkeep = started;
     return {
       stop: () => {
         upkeep = undefined;
+        hooks = {};
         return started.stop();
       },
     };
@@ -65,6 +69,6 @@ export function sqliteStore(database: Database, file?: string): Store {
     consoleSessions: sqliteConsoleSessions(db),
     consoleLinks: sqliteConsoleLinks(db),
     ...(file ? { serve: serve(file) } : {}),
-    close: async () => db.close(),
+    close: () => db.close(),
   };
 }

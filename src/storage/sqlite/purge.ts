@@ -9,8 +9,8 @@
  * so a batch of a thousand blocked requests for hundreds of milliseconds on a store of millions of
  * tokens (docs/performance.md); batches are capped at `SQLITE_PURGE_BATCH` rows. A batch commits
  * unflushed (`Db.unflushed`): a power loss can forget only deletions of rows nothing reads any more,
- * which the next pass makes again, and the event loop waits for no fsync per batch (12 ms median, up
- * to 95 ms on the bench machine's disk: with a backlog, one in every batch's worth of requests).
+ * which the next pass makes again, and nothing waits for an fsync per batch (12 ms median, up to 95 ms
+ * on the bench machine's disk: with a backlog, one in every batch's worth of requests).
  *
  * In a serving process the upkeep worker (upkeep.ts) runs the batches instead, the same way on its
  * own connection, so a batch holds the write lock but not the event loop. It still holds the lock,

@@ -11,11 +11,11 @@
  *
  * Claims are group-committed like token inserts: those made in one turn of the event loop share one
  * transaction, and each resolves after COMMIT; a transaction that fails changes no map, so its claims
- * may be made again. Those commits are unflushed (`Db.unflushed`: `synchronous = NORMAL`, FULL again
- * right after): in WAL mode a commit is then in the log, seen by every process and kept through a
- * process crash, but not flushed to the disk, so only a power loss can forget the last claims, and
+ * may be made again. Those commits are unflushed (`Db.unflushed`: the claim does not wait for the
+ * WAL's fsync): in WAL mode a commit is then in the log, seen by every process and kept through a
+ * process crash, but not yet flushed to the disk, so only a power loss can forget the last claims, and
  * with them reopen a replay window of at most one proof or assertion lifetime. That spares every DPoP
- * or `private_key_jwt` request an fsync that no token needs from it.
+ * or `private_key_jwt` request waiting for an fsync that no token needs from it.
  *
  * The map holds the keys of the last proof and assertion lifetimes (rows of expired keys are purged
  * from the table by GROW-01, and dropped from the map a few at each commit, oldest first).

@@ -10,7 +10,7 @@ export function sqliteSessions(db: Db): SessionRepo {
   const end = db.prepare('UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL');
   return {
     async insert(s) {
-      insert.run(...sessionValues(s));
+      await db.immediate(() => insert.run(...sessionValues(s)));
     },
     async find(digests) {
       const row = firstOf(digests, byDigest);
@@ -21,7 +21,7 @@ export function sqliteSessions(db: Db): SessionRepo {
       return row && toSession(row);
     },
     async end(id, at) {
-      return end.run(at, id) === 1;
+      return db.immediate(() => end.run(at, id) === 1);
     },
   };
 }

@@ -48,33 +48,34 @@ export function sqliteTokens(db: Db): TokenRepo {
 
   /**
    * Group commit: inserts requested in the same turn of the event loop share one transaction, so
-   * one fsync makes a whole batch durable instead of one per token. Each promise still resolves only
-   * after COMMIT returned, and a row that fails (a duplicate digest) fails alone: SQLite rolls back
+   * one commit makes a whole batch durable instead of one per token. Each promise still resolves only
+   * once that commit is durable (db.ts), and a row that fails (a duplicate digest) fails alone: SQLite rolls back
    * the failing statement, not the transaction.
    */
   const flush = (): void => {
     const batch = pending;
     pending = [];
     const failed = new Map<Pending, unknown>();
-    try {
-      db.immediate(() => {
-        for (const p of batch) {
-          try {
-            if (writes.familyRevoked(p.token.familyId)) throw new RevokedFamilyError(p.token.familyId!);
-            writes.insert(p.token);
-          } catch (err) {
-            failed.set(p, err);
-          }
+    db.immediate(() => {
+      for (const p of batch) {
+        try {
+          if (writes.familyRevoked(p.token.familyId)) throw new RevokedFamilyError(p.token.familyId!);
+          writes.insert(p.token);
+        } catch (err) {
+          failed.set(p, err);
         }
-      });
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    for (const p of batch) {
-      if (failed.has(p)) p.reject(failed.get(p));
-      else p.resolve();
-    }
+      }
+    }).then(
+      () => {
+        for (const p of batch) {
+          if (failed.has(p)) p.reject(failed.get(p));
+          else p.resolve();
+        }
+      },
+      (err: unknown) => {
+        for (const p of batch) p.reject(err);
+      },
+    );
   };
 
   return {
@@ -88,7 +89,7 @@ export function sqliteTokens(db: Db): TokenRepo {
       return row && toToken(row);
     },
     async revoke(digest, at) {
-      return revoke.run(at, digest) === 1;
+      return db.immediate(() => revoke.run(at, digest) === 1);
     },
     async revokeFamily(familyId, at) {
       return db.immediate(() => {
@@ -109,10 +110,10 @@ export function sqliteTokens(db: Db): TokenRepo {
       return row && toSuccessor(row);
     },
     async forgetSuccessor(digest) {
-      forgetSuccessor.run(digest);
+      await db.immediate(() => forgetSuccessor.run(digest));
     },
     async revokeClient(clientId, at) {
-      return revokeClient.run(at, clientId);
+      return db.immediate(() => revokeClient.run(at, clientId));
     },
     async revocations(cursor, limit) {
       const after = feedPosition(cursor);

@@ -12,6 +12,17 @@
  *   the write lock. SQLite rewinds the WAL only once every page in it has been copied, which a
  *   checkpoint racing new commits rarely achieves, so the serving connection keeps a checkpoint of
  *   its own at a higher threshold (`BACKSTOP_PAGES`): rarely, and with little left to copy by then.
+ *   A checkpoint runs only when something was committed since the last one (another connection's
+ *   commit changes `data_version`; the worker's own purge batches are counted).
+ * - Rewinding the WAL. When a commit is the first after a checkpoint copied the whole WAL, SQLite
+ *   rewinds the log and fsyncs its new header inside that commit, even with `synchronous = NORMAL`
+ *   (db.ts): on the serving connection, an fsync on the event loop. So when its checkpoint copied
+ *   everything, the worker commits one frame itself (page 1 rewritten unchanged, by setting
+ *   `user_version` to its value), which rewinds the log and syncs the header on the worker's thread;
+ *   the serving connection then appends. A commit of the serving connection that lands between the
+ *   checkpoint and that frame still rewinds it (2–5 in 300 sequential writes, bench/sqlite-fsyncs.ts).
+ *   The frame changes `data_version` for the other connections, at most once per checkpoint interval
+ *   and only after commits (clients cached in a serving process are re-read after it).
  * - Purge batches. Deleting 100 expired tokens touches a few hundred pages of the table and its
  *   indexes, scattered likewise. The worker runs each batch as the serving connection would (its own
  *   `BEGIN IMMEDIATE`, committed unflushed), so a batch holds the write lock, not the event loop: a
@@ -36,7 +47,7 @@ export const CHECKPOINT_INTERVAL_MS = 100;
  * The worker, CommonJS source (a bundled build needs no file of its own). Its writes are purge
  * batches only, so its connection commits with `synchronous = NORMAL` (checkpoints still sync the
  * WAL before copying and the file after). Messages in: `{id, sql, params}` (a batch) or `'stop'`;
- * out: `'ready'`, `{id, changes}` or `{id, error, busy}`, and each checkpoint's `{busy, log, checkpointed}`.
+ * out: `'ready'`, `{id, changes}` or `{id, error, busy}`, and each checkpoint's `{busy, log, checkpointed, rewound}`.
  */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -44,10 +55,36 @@ const { DatabaseSync } = require('node:sqlite');
 const db = new DatabaseSync(workerData.file);
 db.exec('PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = ' + workerData.busyTimeoutMs);
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const dataVersion = db.prepare('PRAGMA data_version');
+const userVersion = db.prepare('PRAGMA user_version');
 const statements = new Map();
+// Others' commits seen so far, and whether this connection has committed (a purge batch) since.
+let seen = -1;
+let wrote = false;
+/** Rewinds a WAL that is wholly in the database file: one frame rewriting page 1 as it is. */
+const rewind = () => {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec('PRAGMA user_version = ' + Number(userVersion.get().user_version));
+      db.exec('COMMIT');
+      return true;
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  } catch {
+    return false; // the lock was held too long: the serving connection rewinds it this time
+  }
+};
 const timer = setInterval(() => {
+  const version = dataVersion.get().data_version;
+  if (version === seen && !wrote) return; // nothing committed since the last checkpoint but its own rewind
+  seen = version;
+  wrote = false;
   const { busy, log, checkpointed } = checkpoint.get();
-  if (log > 0) parentPort.postMessage({ busy, log, checkpointed });
+  const rewound = busy === 0 && log > 0 && checkpointed === log && rewind();
+  if (log > 0) parentPort.postMessage({ busy, log, checkpointed, rewound });
 }, workerData.intervalMs);
 parentPort.on('message', (m) => {
   if (m === 'stop') {
@@ -68,6 +105,7 @@ parentPort.on('message', (m) => {
       throw err;
     }
     db.exec('COMMIT');
+    wrote = true;
     parentPort.postMessage({ id: m.id, changes });
   } catch (err) {
     // SQLITE_BUSY/LOCKED (and their extended codes): the lock was held too long, the connection is fine.
@@ -85,6 +123,8 @@ export interface CheckpointResult {
   readonly log: number;
   /** Pages of it copied into the database file, by this checkpoint or earlier ones. */
   readonly checkpointed: number;
+  /** All of it was copied, and the worker rewound the WAL (so no commit of the serving connection does). */
+  readonly rewound: boolean;
 }
 
 export interface Upkeep {
