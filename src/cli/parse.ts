@@ -84,7 +84,8 @@ function readFlags(command: Command, tokens: readonly string[]): { args: string[
     const eq = token.indexOf('=');
     const raw = token.startsWith('--') ? token.slice(2, eq < 0 ? undefined : eq) : token.slice(1);
     const name = token.startsWith('--') ? raw : Object.keys(specs).find((k) => specs[k]!.short === raw);
-    const spec = name === undefined ? undefined : specs[name];
+    // Own members only (OBJ-01): `--toString` is an unknown flag, not Object.prototype's function.
+    const spec = name === undefined || !Object.hasOwn(specs, name) ? undefined : specs[name];
     if (name === undefined || spec === undefined) {
       const shown = token.startsWith('--') ? `--${raw}` : token;
       fail(`unknown flag ${shown}${hint(raw, Object.keys(specs), '--')}`);
@@ -100,7 +101,7 @@ function readFlags(command: Command, tokens: readonly string[]): { args: string[
     if (value === undefined) {
       const next = tokens[i + 1];
       // The next word is the value, even when it starts with "-" (a negative number), unless it is a known flag.
-      if (next === undefined || (next.startsWith('--') && specs[next.slice(2).split('=')[0]!] !== undefined)) fail(`--${name} needs a value (${spec.value ?? 'VALUE'})`);
+      if (next === undefined || (next.startsWith('--') && Object.hasOwn(specs, next.slice(2).split('=')[0]!))) fail(`--${name} needs a value (${spec.value ?? 'VALUE'})`);
       value = next!;
       i++;
     }

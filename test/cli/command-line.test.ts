@@ -79,6 +79,10 @@ test('an unknown flag is named, with the closest known one suggested', () => {
   assert.equal(usage(['clients', 'create', '--nmae', 'x']), 'keymint clients create: unknown flag --nmae (did you mean --name?); see keymint clients create --help');
   assert.equal(usage(['serve', '--prot', '80']), 'keymint serve: unknown flag --prot (did you mean --port?); see keymint serve --help');
   assert.equal(usage(['audit', '--zzzzzz']), 'keymint audit: unknown flag --zzzzzz; see keymint audit --help');
+  // OBJ-01: names of Object.prototype's members are unknown flags too, not "given twice".
+  for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) assert.match(usage(['audit', `--${name}`, 'x']), new RegExp(`^keymint audit: unknown flag --${name}[;( ]`));
+  const line = parseCommandLine(['clients', 'create', '--name', '--toString'], COMMANDS);
+  assert.equal(line.kind === 'run' ? line.flags.name : line.kind, '--toString', 'a value that looks like a prototype member is a value');
   assert.equal(usage(['clinets', 'list']), 'keymint: unknown command "clinets" (did you mean clients?); keymint --help lists the commands');
   assert.equal(usage(['clients', 'lsit']), 'keymint clients: unknown command "lsit" (did you mean list?); commands: create, list, show, update, rotate-secret, disable, enable, delete');
   assert.equal(closest('rotate', ['rotate-secret', 'list']), 'rotate-secret');
