@@ -88,6 +88,7 @@ Before a command opens the store it checks, and refuses without creating anythin
 | \`<data>/kek\` deleted beside a store that holds keys | ${EXIT.kek} | restore it from a backup or set \`KEYMINT_KEK\`; Keymint never generates a replacement, which could not open those keys |
 | \`KEYMINT_KEK\` is not the key the store was sealed with | ${EXIT.kek} | give every node and the CLI the same KEK |
 | PostgreSQL or Redis cannot be reached | ${EXIT.unavailable} | check \`--database-url\` / \`--redis-url\` |
+| another process holds the SQLite store's write lock longer than the busy timeout (5 s), e.g. a \`sqlite3\` shell left inside a transaction | ${EXIT.unavailable} | retry; end the transaction that holds the lock |
 
 It warns (and goes on) when the KEK file can be read by other users (\`chmod 600\`) or the data
 directory is writable by every user (\`chmod 700\`). The KEK and the data directory are created 0600

@@ -96,7 +96,7 @@ export const EXIT_DOCS: ReadonlyArray<readonly [ExitName, string]> = [
   ['kek', 'the key-encryption key is unusable: unreadable, a directory, missing beside a database, or not the one the store was sealed with'],
   ['noStore', 'no store at --data (a read command never creates one)'],
   ['node', 'this Node.js is too old for the command'],
-  ['unavailable', 'PostgreSQL or Redis could not be reached'],
+  ['unavailable', 'the store is unavailable: PostgreSQL or Redis could not be reached, another process held the SQLite write lock past the busy timeout, or SQLite could not flush to disk'],
   ['internal', 'an unexpected failure (a bug: please report it with KEYMINT_DEBUG=1 output)'],
 ];
 

@@ -97,8 +97,18 @@ function explain(err: unknown, command: Command | undefined, args: readonly stri
   if (code !== undefined && UNREACHABLE.has(code)) {
     return [EXIT.unavailable, `keymint: cannot reach the database or Redis (${code}${e.message ? `: ${e.message}` : ''}); check --database-url / --redis-url and that the server is up`];
   }
-  if (e?.name === 'UnavailableError') return [EXIT.unavailable, `keymint: the store is unavailable (${e.message}); check --database-url and that PostgreSQL is up, then retry`];
+  if (e?.name === 'UnavailableError') return [EXIT.unavailable, `keymint: the store is unavailable (${e.message}); ${unavailableFix(e.message)}`];
   return [EXIT.internal, `keymint: unexpected error: ${e?.message ?? String(err)} (rerun with KEYMINT_DEBUG=1 to see where, and please report it)`];
+}
+
+/** What to do about an `UnavailableError`, by the backend its message names. */
+function unavailableFix(message: string): string {
+  if (message.startsWith('SQLite database is locked')) {
+    return 'another process held the SQLite write lock of the --data directory past the busy timeout (5 s); retry, and if it persists, end the transaction that holds it';
+  }
+  if (message.startsWith('SQLite')) return 'check the disk and file system under --data, then retry';
+  if (message.includes('Redis')) return 'check --redis-url and that Redis is up, then retry';
+  return 'check --database-url and that PostgreSQL is up, then retry';
 }
 
 export function version(): string {

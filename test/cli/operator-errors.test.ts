@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import { EXIT } from '../../src/cli/command.ts';
 import { tempDir } from '../support/harness.ts';
@@ -171,4 +172,25 @@ test('an unreachable PostgreSQL: exit 8, one line', async () => {
   assert.equal(r.code, EXIT.unavailable, r.stderr);
   assert.equal(r.stderr.split('\n').length, 2, r.stderr);
   assert.equal(r.stderr, 'keymint: the store is unavailable (PostgreSQL unavailable); check --database-url and that PostgreSQL is up, then retry\n');
+});
+
+test('a SQLite store whose write lock another process holds: exit 8, one line naming the lock, nothing written', async () => {
+  const dir = copy();
+  const holder = new DatabaseSync(join(dir, 'keymint.db'));
+  holder.exec('BEGIN IMMEDIATE');
+  let r: CliResult;
+  try {
+    r = await cli(['clients', 'create', '--name', 'blocked', '--data', dir]);
+  } finally {
+    holder.exec('ROLLBACK');
+    holder.close();
+  }
+  assert.equal(r.code, EXIT.unavailable, r.stderr);
+  assert.equal(
+    r.stderr,
+    'keymint: the store is unavailable (SQLite database is locked); another process held the SQLite write lock of the --data directory past the busy timeout (5 s); retry, and if it persists, end the transaction that holds it\n',
+  );
+  const list = await cli(['clients', 'list', '--data', dir]);
+  assert.equal(list.code, 0, list.stderr);
+  assert.doesNotMatch(list.stdout, /blocked/);
 });
