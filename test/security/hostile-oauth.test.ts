@@ -139,7 +139,7 @@ const tokenRequest = () =>
     dpop: fc.oneof(fc.constant(undefined), hostileJwt, fc.tuple(hostileJwt, hostileJwt).map((p) => [...p])),
   });
 
-test('S-08 the oauth2 and polar token endpoints, every grant, client assertions and DPoP proofs: hostile bodies and headers are a 4xx in the mount's shape that changes nothing', async () => {
+test('S-08 the oauth2 and polar token endpoints, every grant, client assertions and DPoP proofs: hostile bodies and headers are a 4xx in the mount\'s shape that changes nothing', async () => {
   let before = fingerprint();
   await fc.assert(
     fc.asyncProperty(fc.oneof(tokenRequest(), deepTokenRequest()), fc.constantFrom('oauth2', 'oauth2', 'polar'), async ({ body, type, authorization, dpop }, dialect) => {
