@@ -219,3 +219,16 @@ test('a method a path does not take is 405 with Allow, and changes nothing; HEAD
   assert.equal(await head.text(), '');
   for (const path of ['nope', 'clients//disable', `clients/${client.client_id}/nope`, 'keys/x', 'audit/x']) assert.equal((await call('POST', path, adminToken, {})).status, 404, path);
 });
+
+test('S-08 audit: a limit that is not one whole number in 1..1000 is 400 naming limit, not the default in disguise', async () => {
+  for (const q of ['limit=0', 'limit=-1', 'limit=1.5', 'limit=abc', 'limit=1001', 'limit=1e3', 'limit=%zz', 'limit=', 'limit=10&limit=20', 'limit=0x10', 'limit=%201']) {
+    const res = await call('GET', `audit?${q}`, adminToken);
+    assert.equal(res.status, 400, q);
+    assert.deepEqual(await res.json(), { error: 'invalid_request', error_description: 'limit must be a whole number in 1..1000', field: 'limit' }, q);
+  }
+  for (const [q, most] of [['limit=1', 1], ['limit=1000', 1000], ['', 100]] as const) {
+    const res = await call('GET', `audit?${q}`, adminToken);
+    assert.equal(res.status, 200, q);
+    assert.ok(((await res.json()) as { events: unknown[] }).events.length <= most, q);
+  }
+});

@@ -21,6 +21,9 @@ import { redactPath, type Logger } from '../util/log.ts';
 
 export const ADMIN_PREFIX = '/admin/v1/';
 
+/** The most audit events one GET /admin/v1/audit answers. */
+const MAX_AUDIT_LIMIT = 1000;
+
 export interface AdminDeps {
   readonly clients: ClientService;
   readonly sessions: SessionService;
@@ -191,8 +194,12 @@ async function route(req: HttpRequest, parts: string[], actor: string, deps: Adm
     }
   }
   if (resource === 'audit' && id === undefined && method === 'GET') {
-    const limit = Number(new URLSearchParams(req.query).get('limit') ?? 100);
-    return json(200, { events: await deps.store.audit.list(Number.isInteger(limit) && limit > 0 && limit <= 1000 ? limit : 100) }, noStore);
+    // A limit that is not one whole number in range is refused, not silently replaced by the default.
+    const given = new URLSearchParams(req.query).getAll('limit');
+    if (given.length > 1 || (given.length === 1 && !/^[1-9]\d{0,3}$/.test(given[0]!)) || Number(given[0] ?? 100) > MAX_AUDIT_LIMIT) {
+      throw new ClientInputError('limit', `limit must be a whole number in 1..${MAX_AUDIT_LIMIT}`);
+    }
+    return json(200, { events: await deps.store.audit.list(Number(given[0] ?? 100)) }, noStore);
   }
   // RFC 9110 §15.5.6: a path that exists, asked with a method it does not take, is 405 with Allow.
   const allow = allowedMethods(parts);
