@@ -50,6 +50,15 @@ before(async () => {
   const created = await s.keymint.sessions.create({ subject: 'user-1', subjectType: 'user' }, 'test');
   session = created.sessionToken;
   secrets = [app.secret, registrar.secret, initial, session];
+  // Real credentials among the lookalikes, so a grant gets past its lookup to the checks behind it
+  // (a refresh token the caller holds, a subject token for token exchange, a live session).
+  const subject = String((await s.token(app.id, app.secret, { scope: 'read' })).access_token);
+  const { token: refresh } = await seedRefreshToken(s, app.id, { scope: 'read write' });
+  LOOKALIKES.push(subject, refresh, session);
+  REAL.refresh_token = refresh;
+  REAL['urn:ietf:params:oauth:grant-type:token-exchange'] = subject;
+  REAL.web = session;
+  secrets.push(subject, refresh);
 });
 after(() => s.close());
 
@@ -86,6 +95,9 @@ const LOOKALIKES = [
   REDIRECT, 'user', 'organization', 'S256',
 ];
 
+/** A grant's first parameter as a real credential of the caller's (filled in before the tests). */
+const REAL: Record<string, string> = {};
+
 const GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'web', 'password', 'implicit'];
 const TOKEN_FIELDS = ['grant_type', 'scope', 'resource', 'audience', 'code', 'redirect_uri', 'code_verifier', 'refresh_token', 'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'session_token', 'sub', 'sub_type'];
 
@@ -99,12 +111,14 @@ const deepTokenRequest = () =>
       grant: fc.constantFrom(...Object.keys(GRANT_PARAMS)),
       values: fc.array(fc.oneof(hostileString, hostileJwt, hostileB64, fc.constantFrom(...signedAssertions, ...LOOKALIKES)), { minLength: 8, maxLength: 8 }),
       present: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+      real: fc.boolean(),
       assertion: fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, fc.constantFrom(...signedAssertions), hostileJwt),
       dpop: fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, fc.constantFrom(...signedProofs), hostileJwt),
     })
-    .map(({ grant, values, present, assertion, dpop }) => {
-      // The grant's first parameter always (it is required), the others as drawn.
-      const params = Object.fromEntries(GRANT_PARAMS[grant]!.flatMap((name, i) => (i === 0 || present[i] ? [[name, values[i]!]] : [])));
+    .map(({ grant, values, present, real, assertion, dpop }) => {
+      // The grant's first parameter always (it is required; half the time a real one where there is one), the others as drawn.
+      const first = real ? REAL[grant] : undefined;
+      const params = Object.fromEntries(GRANT_PARAMS[grant]!.flatMap((name, i) => (i === 0 || present[i] ? [[name, i === 0 && first !== undefined ? first : values[i]!]] : [])));
       return {
         body: formOf({ grant_type: grant, ...params, ...(assertion === undefined ? {} : { client_id: keyClient, client_assertion_type: JWT_BEARER, client_assertion: assertion }) }),
         type: 'application/x-www-form-urlencoded' as string | undefined,
