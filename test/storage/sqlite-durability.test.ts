@@ -262,3 +262,51 @@ test('sqlite durability: a failure report that throws neither crashes the proces
   await assert.rejects(db.immediate(() => insert.run(1)), UnavailableError);
   assert.equal(await db.immediate(() => insert.run(2)), 1);
 });
+
+test('sqlite locks: a write that finds the write lock held by another connection waits for it off the event loop, then commits', async (t) => {
+  const { dir, store } = await storeWith(t);
+  const holder = new DatabaseSync(join(dir, 'keymint.db'));
+  t.after(() => holder.close());
+  holder.exec('BEGIN IMMEDIATE');
+  // The serving connection's writes (a group-committed token insert, a revocation) find the lock held.
+  const inserted = store.tokens.insert(tokenRecord('p1:locked'));
+  const revoked = store.tokens.revokeFamily('fam-locked', 1_000);
+  const states = [tracked(inserted), tracked(revoked)];
+  // The event loop stays free meanwhile: timers fire and reads are answered.
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 2);
+  t.after(() => clearInterval(timer));
+  while (ticks < 5) await new Promise((resolve) => setTimeout(resolve, 2));
+  assert.equal((await store.clients.get('warm'))?.id, 'warm', 'a read is answered while the lock is held');
+  assert.deepEqual(states.map((s) => s.settled), [false, false], 'the writes wait for the lock');
+  assert.equal(holder.prepare("SELECT count(*) AS n FROM revoked_families WHERE family_id = 'fam-locked'").get()!.n, 0);
+  holder.exec('ROLLBACK');
+  await inserted;
+  assert.equal(await revoked, 0);
+  assert.ok(holder.prepare("SELECT 1 FROM revoked_families WHERE family_id = 'fam-locked'").get(), 'committed once the lock was free');
+});
+
+test('sqlite locks: a write still waiting for the lock after the busy timeout fails with UnavailableError (503); the event loop ran meanwhile', async (t) => {
+  const dir = tempDir('keymint-locked-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = openSqliteStore({ dir, busyTimeoutMs: 100 });
+  t.after(() => store.close());
+  await store.clients.insert(clientRecord('warm'));
+  const holder = new DatabaseSync(join(dir, 'keymint.db'));
+  t.after(() => holder.close());
+  holder.exec('BEGIN IMMEDIATE');
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  t.after(() => clearInterval(timer));
+  const err = await store.clients.insert(clientRecord('late')).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  holder.exec('ROLLBACK');
+  assert.ok(err instanceof UnavailableError, String(err));
+  assert.equal(toOAuthError(err).status, 503);
+  assert.ok(ticks > 0, 'timers ran while the write waited');
+  assert.equal(await store.clients.get('late'), undefined, 'nothing written');
+  await store.clients.insert(clientRecord('late'));
+  assert.equal((await store.clients.get('late'))?.id, 'late', 'the next write, with the lock free, succeeds');
+});

@@ -24,6 +24,7 @@ import { closeSync, fdatasync as fdatasyncCb, mkdirSync, openSync } from 'node:f
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementResultingChanges } from 'node:sqlite';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '../../wire/errors.ts';
 import { ConflictError } from '../types.ts';
 
@@ -85,15 +86,18 @@ export interface Db {
   exec(sql: string): void;
   /**
    * Runs `fn` inside `BEGIN IMMEDIATE`, which takes the write lock up front, and commits; rolls back
-   * and rejects if `fn` throws. The transaction runs at once, synchronously; the promise resolves
-   * once the commit is durable (an fsync of the WAL, shared, off the event loop), or rejects with
-   * `UnavailableError` if that fsync failed (the commit is then visible but not known to be on disk).
+   * and rejects if `fn` throws. When the write lock is free the transaction runs at once,
+   * synchronously; when another connection holds it, this waits for it off the event loop (and
+   * rejects with `UnavailableError` after the busy timeout). The promise resolves once the commit is
+   * durable (an fsync of the WAL, shared, off the event loop), or rejects with `UnavailableError` if
+   * that fsync failed (the commit is then visible but not known to be on disk).
    */
   immediate<T>(fn: () => T): Promise<T>;
   /**
    * `immediate` without waiting for durability: the commit is in the log, seen by every process
    * and kept through a process crash; a power loss before the next fsync (of any later durable write,
-   * or a checkpoint) can forget it. Only for writes no answer depends on.
+   * or a checkpoint) can forget it. Only for writes no answer depends on. Synchronous: a lock held by
+   * another connection is waited for in SQLite's busy handler, on the calling thread.
    */
   unflushed<T>(fn: () => T): T;
   /** Waits for the fsyncs in flight or asked for, then closes the connection. */
@@ -125,8 +129,8 @@ export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: Durab
     }
   };
   let inTransaction = false;
-  const transaction = <T>(fn: () => T): T => {
-    exec('BEGIN IMMEDIATE');
+  /** `fn` and COMMIT, on a connection that has just begun a transaction; ROLLBACK if `fn` throws. */
+  const run = <T>(fn: () => T): T => {
     inTransaction = true;
     try {
       const result = fn();
@@ -137,6 +141,42 @@ export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: Durab
       throw err;
     } finally {
       inTransaction = false;
+    }
+  };
+  /** Waits for the write lock in SQLite's busy handler, which sleeps on the calling thread. */
+  const transaction = <T>(fn: () => T): T => {
+    exec('BEGIN IMMEDIATE');
+    return run(fn);
+  };
+  const busyTimeoutMs = (database.prepare('PRAGMA busy_timeout').get() as { timeout: number }).timeout;
+  /** `BEGIN IMMEDIATE` without the busy handler: false at once when another connection holds the write lock. */
+  const tryBegin = (): boolean => {
+    database.exec('PRAGMA busy_timeout = 0');
+    try {
+      database.exec('BEGIN IMMEDIATE');
+      return true;
+    } catch (err) {
+      if (isBusy(err)) return false;
+      throw translate(err);
+    } finally {
+      database.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    }
+  };
+  /**
+   * A transaction that waits for the write lock without holding the event loop: it begins at once
+   * when the lock is free (the usual case: `fn` runs before this returns), else tries again after
+   * 1, 2, 4, 8, 16, 16 … ms until the busy timeout has passed, then fails with `UnavailableError`.
+   * SQLite's own busy handler sleeps between its tries on the calling thread, which for the serving
+   * connection is the event loop: every request, reads included, waited as long as another
+   * connection (the upkeep worker's checkpoint rewind, a purge batch, the CLI) held the lock.
+   */
+  const lockedTransaction = async <T>(fn: () => T): Promise<T> => {
+    if (tryBegin()) return run(fn);
+    const deadline = performance.now() + busyTimeoutMs;
+    for (let delay = 1; ; delay = Math.min(delay * 2, 16)) {
+      await sleep(delay);
+      if (tryBegin()) return run(fn);
+      if (performance.now() >= deadline) throw new UnavailableError('SQLite database is locked');
     }
   };
   /** Guards a statement's every call: a write outside a transaction would commit unawaited. */
@@ -188,7 +228,7 @@ export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: Durab
     },
     exec,
     async immediate(fn) {
-      const result = transaction(fn);
+      const result = await lockedTransaction(fn);
       await wal?.flushed();
       return result;
     },
@@ -314,6 +354,11 @@ const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
 const SQLITE_CONSTRAINT_UNIQUE = 2067;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && ((code & 0xff) === SQLITE_BUSY || (code & 0xff) === SQLITE_LOCKED);
+}
 
 function translate(err: unknown): unknown {
   const code = (err as { errcode?: unknown } | null)?.errcode;
