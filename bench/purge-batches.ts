@@ -120,7 +120,7 @@ async function sqlite(): Promise<void> {
     const remove = database.prepare(purgeSql('tokens', '?', '?'));
     for (const layout of LAYOUTS) {
       database.exec('DELETE FROM tokens');
-      db.unflushed(() =>
+      db.blocking(() =>
         database
           .prepare(
             `WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?)
@@ -133,7 +133,7 @@ async function sqlite(): Promise<void> {
       );
       database.exec('ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)');
       const seen = await measure(
-        async (size) => Number(db.unflushed(() => remove.run(NOW, size)).changes),
+        async (size) => Number((await db.unflushed(() => remove.run(NOW, size))).changes),
         undefined,
         () => database.exec('PRAGMA wal_checkpoint(PASSIVE)'),
       );

@@ -200,8 +200,9 @@ test('sqlite durability: an in-memory store never fsyncs; a write statement outs
   const db = sqliteDb(openDatabase({ dir: ':memory:' }));
   t.after(() => db.close());
   db.exec('CREATE TABLE t (x INTEGER)');
-  assert.throws(() => db.prepare('INSERT INTO t (x) VALUES (1)').run(), /SQLite write outside db\.immediate\/db\.unflushed/);
-  assert.equal(db.unflushed(() => db.prepare('INSERT INTO t (x) VALUES (1)').run()), 1);
+  assert.throws(() => db.prepare('INSERT INTO t (x) VALUES (1)').run(), /SQLite write outside db\.immediate\/db\.unflushed\/db\.blocking/);
+  assert.equal(await db.unflushed(() => db.prepare('INSERT INTO t (x) VALUES (1)').run()), 1);
+  assert.equal(db.blocking(() => db.prepare('INSERT INTO t (x) VALUES (1)').run()), 1);
 });
 
 test('sqlite durability: close waits for the fsyncs in flight, and the writes waiting on them resolve', async (t) => {
@@ -271,18 +272,23 @@ test('sqlite locks: a write that finds the write lock held by another connection
   // The serving connection's writes (a group-committed token insert, a revocation) find the lock held.
   const inserted = store.tokens.insert(tokenRecord('p1:locked'));
   const revoked = store.tokens.revokeFamily('fam-locked', 1_000);
-  const states = [tracked(inserted), tracked(revoked)];
+  // And the unflushed ones: a replay claim (a DPoP proof's jti) and a secret's last-use mark.
+  const claimed = store.replays.claim('jti-locked', 10_000, 1_000);
+  const touched = store.clients.touchSecret('warm', 'sec_none', 1_000);
+  const states = [tracked(inserted), tracked(revoked), tracked(claimed), tracked(touched)];
   // The event loop stays free meanwhile: timers fire and reads are answered.
   let ticks = 0;
   const timer = setInterval(() => ticks++, 2);
   t.after(() => clearInterval(timer));
   while (ticks < 5) await new Promise((resolve) => setTimeout(resolve, 2));
   assert.equal((await store.clients.get('warm'))?.id, 'warm', 'a read is answered while the lock is held');
-  assert.deepEqual(states.map((s) => s.settled), [false, false], 'the writes wait for the lock');
+  assert.deepEqual(states.map((s) => s.settled), [false, false, false, false], 'the writes wait for the lock');
   assert.equal(holder.prepare("SELECT count(*) AS n FROM revoked_families WHERE family_id = 'fam-locked'").get()!.n, 0);
   holder.exec('ROLLBACK');
-  await inserted;
+  await Promise.all([inserted, touched]);
   assert.equal(await revoked, 0);
+  assert.equal(await claimed, true, 'the claim was decided once the lock was free');
+  assert.equal(await store.replays.claim('jti-locked', 10_000, 1_001), false, 'and holds');
   assert.ok(holder.prepare("SELECT 1 FROM revoked_families WHERE family_id = 'fam-locked'").get(), 'committed once the lock was free');
 });
 

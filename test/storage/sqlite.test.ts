@@ -137,7 +137,8 @@ test('sqlite: a secret\'s last-use mark commits unflushed (no fsync waited for),
   assert.ok(fsyncs.count > before, 'the update waited for one');
   assert.deepEqual(seen, ['unflushed', 'durable']);
   assert.equal((await clients.get('c1'))?.secrets[0]?.lastUsedAt, 4242);
-  assert.throws(() => db.unflushed(() => { throw new Error('refused'); }), /refused/);
+  await assert.rejects(db.unflushed(() => { throw new Error('refused'); }), /refused/);
+  assert.throws(() => db.blocking(() => { throw new Error('refused'); }), /refused/);
   await assert.rejects(db.immediate(() => { throw new Error('refused'); }), /refused/);
   assert.equal((await clients.get('c1'))?.name, 'changed');
 });
@@ -171,7 +172,7 @@ test('sqlite: while serving, a worker thread checkpoints the WAL, so commits on 
   await checkpoints.ready;
   assert.equal(threshold(), BACKSTOP_PAGES);
   const insert = db.prepare('INSERT INTO filler (page) VALUES (randomblob(3000))');
-  for (let i = 0; i < PAGES; i++) db.unflushed(() => insert.run());
+  for (let i = 0; i < PAGES; i++) db.blocking(() => insert.run());
   while (!results.some((r) => r.checkpointed >= PAGES)) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.ok(statSync(file).size >= empty + PAGES * 3000, 'the worker copied the pages into the database file');
   assert.ok(results.every((r) => r.busy === 0), 'no other checkpoint ever held the worker off');

@@ -35,7 +35,7 @@ export function sqliteClients(db: Db): ClientRepo {
     // Bookkeeping (a secret's last use, shown to operators), written in the request that used the
     // secret: unflushed, so that request waits for no fsync.
     async touchSecret(clientId, secretId, at) {
-      db.unflushed(change(clientId, (c) => secretUsed(c, secretId, at)));
+      await db.unflushed(change(clientId, (c) => secretUsed(c, secretId, at)));
     },
   };
 }

@@ -80,7 +80,7 @@ export interface Statement<R> {
 }
 
 export interface Db {
-  /** A statement; one that writes (INSERT, UPDATE, DELETE, REPLACE) runs only inside `immediate` or `unflushed`. */
+  /** A statement; one that writes (INSERT, UPDATE, DELETE, REPLACE) runs only inside a transaction of this `Db`. */
   prepare<R = never>(sql: string): Statement<R>;
   /** Runs a script of statements (migrations, pragmas). */
   exec(sql: string): void;
@@ -96,10 +96,15 @@ export interface Db {
   /**
    * `immediate` without waiting for durability: the commit is in the log, seen by every process
    * and kept through a process crash; a power loss before the next fsync (of any later durable write,
-   * or a checkpoint) can forget it. Only for writes no answer depends on. Synchronous: a lock held by
-   * another connection is waited for in SQLite's busy handler, on the calling thread.
+   * or a checkpoint) can forget it. Only for writes no answer depends on. A lock held by another
+   * connection is waited for as `immediate` waits, off the event loop.
    */
-  unflushed<T>(fn: () => T): T;
+  unflushed<T>(fn: () => T): Promise<T>;
+  /**
+   * `unflushed`, synchronous: a lock held by another connection is waited for in SQLite's busy
+   * handler, on the calling thread. For opening the store (migrations), before anything is served.
+   */
+  blocking<T>(fn: () => T): T;
   /** Waits for the fsyncs in flight or asked for, then closes the connection. */
   close(): Promise<void>;
 }
@@ -183,7 +188,7 @@ export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: Durab
   const guard = (sql: string): (() => void) =>
     WRITE_SQL.test(sql)
       ? () => {
-          if (!inTransaction) throw new Error(`SQLite write outside db.immediate/db.unflushed: ${sql.slice(0, 60)}`);
+          if (!inTransaction) throw new Error(`SQLite write outside db.immediate/db.unflushed/db.blocking: ${sql.slice(0, 60)}`);
         }
       : () => {};
   const { file } = database.prepare('PRAGMA database_list').get() as { file: string };
@@ -232,7 +237,8 @@ export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: Durab
       await wal?.flushed();
       return result;
     },
-    unflushed: transaction,
+    unflushed: lockedTransaction,
+    blocking: transaction,
     async close() {
       await wal?.close();
       if (database.isOpen) database.close();

@@ -214,12 +214,12 @@ export const MIGRATIONS: readonly Migration[] = [
 
 /**
  * Applies pending migrations; safe to run from several processes at once. Returns the versions
- * applied. Committed unflushed, so a store opens synchronously: a power loss right after can forget a
+ * applied. Committed unflushed and synchronously (`db.blocking`), so a store opens synchronously: a power loss right after can forget a
  * migration together with its record, and the next start applies it again; any later durable write's
  * fsync flushes it first (the WAL is one sequential log), so nothing written under a schema outlives it.
  */
 export function migrate(db: Db): number[] {
-  return db.unflushed(() => {
+  return db.blocking(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
     const done = new Set(db.prepare<{ version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');

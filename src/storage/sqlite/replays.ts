@@ -79,41 +79,39 @@ export function sqliteReplays(db: Db): ReplayRepo {
   const flush = (): void => {
     const batch = pending;
     pending = [];
-    let won: boolean[];
-    let appended: Map<string, number>;
-    let lastSeq: number | undefined;
-    try {
-      ({ won, appended, lastSeq } = db.unflushed(() => {
-        // Rows others committed are facts whatever becomes of this transaction: read them in.
-        for (const row of unread.all(readTo)) {
-          take(row.key, row.expires_at);
-          readTo = row.seq;
-        }
-        const mine = new Map<string, number>();
-        const rows: (string | number)[] = [];
-        const results = batch.map((p) => {
-          const held = mine.get(p.key) ?? taken.get(p.key);
-          if (held !== undefined && held > p.at) return false;
-          mine.set(p.key, p.expiresAt);
-          rows.push(p.key, p.expiresAt);
-          return true;
-        });
-        // In claim order, so the log's order is the order the claims were decided in.
-        for (let i = 0; i < rows.length; i += 2 * ROWS_PER_INSERT) {
-          const chunk = rows.slice(i, i + 2 * ROWS_PER_INSERT);
-          append(chunk.length / 2).run(...chunk);
-        }
-        return { won: results, appended: mine, lastSeq: mine.size > 0 ? lastAppended.get()!.seq : undefined };
-      }));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    // Committed: this process's own rows are read (no one else wrote in between: the lock was held).
-    for (const [key, until] of appended) take(key, until);
-    if (lastSeq !== undefined) readTo = lastSeq;
-    sweepSome(batch[0]!.at);
-    batch.forEach((p, i) => p.resolve(won[i]!));
+    db.unflushed(() => {
+      // Rows others committed are facts whatever becomes of this transaction: read them in.
+      for (const row of unread.all(readTo)) {
+        take(row.key, row.expires_at);
+        readTo = row.seq;
+      }
+      const mine = new Map<string, number>();
+      const rows: (string | number)[] = [];
+      const results = batch.map((p) => {
+        const held = mine.get(p.key) ?? taken.get(p.key);
+        if (held !== undefined && held > p.at) return false;
+        mine.set(p.key, p.expiresAt);
+        rows.push(p.key, p.expiresAt);
+        return true;
+      });
+      // In claim order, so the log's order is the order the claims were decided in.
+      for (let i = 0; i < rows.length; i += 2 * ROWS_PER_INSERT) {
+        const chunk = rows.slice(i, i + 2 * ROWS_PER_INSERT);
+        append(chunk.length / 2).run(...chunk);
+      }
+      return { won: results, appended: mine, lastSeq: mine.size > 0 ? lastAppended.get()!.seq : undefined };
+    }).then(
+      ({ won, appended, lastSeq }) => {
+        // Committed: this process's own rows are read (no one else wrote in between: the lock was held).
+        for (const [key, until] of appended) take(key, until);
+        if (lastSeq !== undefined) readTo = lastSeq;
+        sweepSome(batch[0]!.at);
+        batch.forEach((p, i) => p.resolve(won[i]!));
+      },
+      (err: unknown) => {
+        for (const p of batch) p.reject(err);
+      },
+    );
   };
 
   return {
