@@ -14,11 +14,11 @@
  *
  * In a serving process the upkeep worker (upkeep.ts) runs the batches instead, the same way on its
  * own connection, so a batch holds the write lock but not the event loop. It still holds the lock,
- * and a write of the serving connection that finds it held waits in SQLite's busy handler, which
- * sleeps 1, 2, 5, 10 ms… between tries, the event loop with it: on a million tokens a batch of 100
- * held it 2.4–3.9 ms (p50; p90 16–18 ms, max 59–94 ms), so a commit beside it slept up to 18 ms and
- * more; a batch of 25 holds it 0.6–0.9 ms (p90 0.7–1.1 ms, max 1.3 ms), for the same rows per second
- * (bench/purge-batches.ts --store sqlite --sizes 100,25).
+ * and a write of the serving connection that finds it held waits for it (on a timer since db.ts's
+ * `immediate` stopped using SQLite's busy handler, which slept on the event loop): on a million
+ * tokens a batch of 100 held it 2.4–3.9 ms (p50; p90 16–18 ms, max 59–94 ms), a batch of 25 holds it
+ * 0.6–0.9 ms (p90 0.7–1.1 ms, max 1.3 ms), for the same rows per second (bench/purge-batches.ts
+ * --store sqlite --sizes 100,25).
  *
  * Should the worker fail, a batch it had in hand and every later one run here again.
  */
