@@ -146,6 +146,7 @@ const FORM_VALUES = [
 /** A console answer: an HTML page (or a redirect) with the console's CSP, never JSON but for /api. */
 function expectConsolePage(res: { status: number; headers: Headers; text: string }, what: string): void {
   assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/, `${what}: the console's CSP`);
+  assert.doesNotMatch(res.text, /class="notice notice-"|>undefined<|\[object Object\]|function [a-zA-Z]*\(\) \{/, `${what}: the page shows a value that is not there`);
   if (res.status === 303 || res.status === 302) return assert.match(res.headers.get('location') ?? '', /^\/console\//, what);
   const type = res.headers.get('content-type') ?? '';
   if (type.startsWith('application/json')) return;

@@ -169,7 +169,7 @@ export const hostileAuthorization = (known: { id: string; secret: string }): fc.
 
 /** A path segment: bad percent-encoding, encoded slashes and dots, NUL, unicode, huge. */
 export const hostileSegment: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('%', '%zz', '%E0%A4%A', '%ED%A0%80', '%2F', '%2e%2e', '..', '.', '%00', '%u0041', '%C0%AF', 'x'.repeat(2000), ''),
+  fc.constantFrom('%', '%zz', '%E0%A4%A', '%ED%A0%80', '%2F', '%2e%2e', '..', '.', '%00', '%u0041', '%C0%AF', 'x'.repeat(2000), '', '__proto__', 'constructor', 'toString'),
   fc.string({ maxLength: 12 }).map((s) => (s.isWellFormed() ? encodeURIComponent(s) : '%ED%A0%80')),
 );
 
