@@ -23,7 +23,9 @@ const DONE: Readonly<Record<string, p.Notice>> = {
 };
 
 export const pageContext = (req: ConsoleRequest): p.PageContext => {
-  const notice = DONE[req.query.get('done') ?? ''];
+  // Own members only (OBJ-01): ?done=toString is no notice, not Object.prototype's function rendered as one.
+  const done = req.query.get('done') ?? '';
+  const notice = Object.hasOwn(DONE, done) ? DONE[done] : undefined;
   return { user: req.user, csrf: req.csrf, sandbox: req.sandbox, ...(notice ? { notice } : {}) };
 };
 

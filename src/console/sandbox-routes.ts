@@ -66,7 +66,8 @@ export function sandboxRoutes(actions: () => SandboxPanelActions | undefined, di
     change('/sandbox/faults/:id/remove', async (req, a) => done((await a.removeFault(req.params.id!, req.user)) ? 'fault-removed' : 'fault-gone')),
     change('/sandbox/clock/advance', async (req, a) => {
       const clockForm = { amount: (req.form.get('amount') ?? '').trim().slice(0, 20), unit: req.form.get('unit') ?? '' };
-      const unit = p.CLOCK_UNITS[clockForm.unit];
+      // Own members only (OBJ-01): `unit=toString` is an unknown unit, not Object.prototype's function.
+      const unit = Object.hasOwn(p.CLOCK_UNITS, clockForm.unit) ? p.CLOCK_UNITS[clockForm.unit] : undefined;
       const refuse = (field: string, problem: string) => page(req, 400, { clockForm, clockErrors: { [field]: problem } });
       if (unit === undefined) return refuse('unit', `The unit is one of ${Object.keys(p.CLOCK_UNITS).join(', ')}.`);
       if (!/^-?\d{1,9}$/.test(clockForm.amount) || Number(clockForm.amount) === 0) return refuse('amount', 'A whole number other than 0 (negative moves the clock back).');

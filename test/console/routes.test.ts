@@ -179,3 +179,14 @@ test('edit: the scopes, claims and metadata change from the form; the next token
   const [event] = (await server.keymint.store.audit.query({ target: c.id, action: 'client.update' }, 1)).events;
   assert.equal(event?.actor, 'console:ann');
 });
+
+test('OBJ-01 ?done= names only the console\'s own notices: toString, __proto__, constructor show none', async (t) => {
+  const server = await consoleServer(t);
+  const ann = await signedIn(server, 'ann', 'admin');
+  for (const done of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+    const body = await page(ann, `/console/clients?done=${done}`);
+    assert.doesNotMatch(body, /class="notice notice-/, done);
+    assert.doesNotMatch(body, /undefined|function/, done);
+  }
+  assert.match(await page(ann, '/console/clients?done=updated'), /<div class="notice notice-ok" role="status">The client was saved\.<\/div>/);
+});

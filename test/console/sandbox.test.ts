@@ -143,7 +143,7 @@ test('the clock: advanced by hours (an earlier token then inactive at introspect
   // Still signed in: console sessions keep to the machine's clock.
   assert.match(body, /Reset the clock to its start/);
 
-  for (const [form, field] of [[{ amount: 'x', unit: 'hours' }, 'amount'], [{ amount: '1', unit: 'weeks' }, 'unit'], [{ amount: '4000', unit: 'days' }, 'amount'], [{ amount: '0', unit: 'days' }, 'amount']] as const) {
+  for (const [form, field] of [[{ amount: 'x', unit: 'hours' }, 'amount'], [{ amount: '1', unit: 'weeks' }, 'unit'], [{ amount: '4000', unit: 'days' }, 'amount'], [{ amount: '0', unit: 'days' }, 'amount'], [{ amount: '1', unit: 'toString' }, 'unit'], [{ amount: '1', unit: '__proto__' }, 'unit'], [{ amount: '1', unit: 'constructor' }, 'unit']] as const) {
     const refused = await admin.post('/console/sandbox/clock/advance', { csrf, ...form });
     assert.equal(refused.status, 400, JSON.stringify(form));
     assert.match(await refused.text(), new RegExp(`<a href="#f-${field}">`));

@@ -14,7 +14,7 @@ import { DIALECTS } from '../../src/dialects/index.ts';
 import { validate } from '../dialects/support/json-schema.ts';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
 import {
-  assertAlive, assertAllowOn405, assertErrorShape, assertNoMarkupEchoed, assertSameStore, assertNoSecret, assertNot5xx, hostileAuthorization, hostileB64, hostileBag, hostileBody, hostileContentType, hostileJwk,
+  assertAlive, assertAllowOn405, assertErrorShape, assertNotLogged, capturingLog, assertNoMarkupEchoed, assertSameStore, assertNoSecret, assertNot5xx, hostileAuthorization, hostileB64, hostileBag, hostileBody, hostileContentType, hostileJwk,
   formOf, hostileJwt, hostileMethod, hostileQuery, hostileSegment, hostileString, hostileValue, parseJson, send, signedHostileJwts, storeFingerprint,
 } from '../support/hostile.ts';
 import { JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
@@ -24,6 +24,8 @@ import { KEYMINT_ACCESS, KEYMINT_REFRESH, opaqueFormat } from '../../src/tokens/
 const ISSUER = 'http://localhost:8080';
 const REDIRECT = 'https://app.example/cb';
 let s: TestServer;
+/** Every log line the server wrote, at debug level: no secret may be among them (S-06). */
+const logged = capturingLog();
 let app: { id: string; secret: string };
 let keyClient: string;
 let initial: string;
@@ -36,7 +38,7 @@ let signedProofs: string[];
 
 before(async () => {
   // Lockouts would stop the generated requests from reaching the code behind client authentication.
-  s = await startServer({ dialects: ['oauth2', 'polar'], issuer: ISSUER, registration: 'token', lockoutThreshold: '1000', resources: ['https://api.example/v1=read,write'] });
+  s = await startServer({ dialects: ['oauth2', 'polar'], issuer: ISSUER, registration: 'token', lockoutThreshold: '1000', resources: ['https://api.example/v1=read,write'] }, { log: logged.log });
   app = await s.client({ scopes: ['read', 'write'], grants: ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', 'web'], redirectUris: [REDIRECT] });
   const clientKey = await keyPair('ES256', 'k1');
   keyClient = await privateKeyJwtClient(s.keymint, { keys: [clientKey] });
@@ -415,4 +417,8 @@ test('S-08 discovery, JWKS, OpenAPI and ops routes, and paths nobody serves: hos
     { numRuns: 120, seed: 20261207 },
   );
   await assertAlive(s.url);
+});
+
+test('S-06 nothing the hostile requests above carried reached the server\'s log: no client secret, token, session or password', () => {
+  assertNotLogged(logged.lines, secrets);
 });

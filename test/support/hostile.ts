@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { createLogger, type Logger } from '../../src/util/log.ts';
 import type { CryptoKey, JWK } from 'jose';
 import { request } from 'node:http';
 
@@ -168,7 +169,7 @@ export const hostileAuthorization = (known: { id: string; secret: string }): fc.
 
 /** A path segment: bad percent-encoding, encoded slashes and dots, NUL, unicode, huge. */
 export const hostileSegment: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('%', '%zz', '%E0%A4%A', '%ED%A0%80', '%2F', '%2e%2e', '..', '.', '%00', '%u0041', '%C0%AF', 'x'.repeat(2000), ''),
+  fc.constantFrom('%', '%zz', '%E0%A4%A', '%ED%A0%80', '%2F', '%2e%2e', '..', '.', '%00', '%u0041', '%C0%AF', 'x'.repeat(2000), '', '__proto__', 'constructor', 'toString'),
   fc.string({ maxLength: 12 }).map((s) => (s.isWellFormed() ? encodeURIComponent(s) : '%ED%A0%80')),
 );
 
@@ -267,6 +268,19 @@ export function assertSameStore(now: Record<string, string>, before: Record<stri
 export function assertNoMarkupEchoed(text: string, headers: Headers, what: string): void {
   if (!(headers.get('content-type') ?? '').startsWith('text/html')) return;
   assert.ok(!text.includes('"<script>') && !/<script>/i.test(text), `${what}: the page repeats markup from the request unescaped`);
+}
+
+/** A logger at debug level that keeps every line, for a test to search for secrets (S-06). */
+export function capturingLog(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { log: createLogger('debug', (line) => lines.push(line)), lines };
+}
+
+/** Fails naming the first secret found in the captured log lines (never printing it). */
+export function assertNotLogged(lines: readonly string[], secrets: readonly string[]): void {
+  assert.ok(lines.length > 0, 'the log captured something');
+  const text = lines.join('');
+  for (const [i, secret] of secrets.entries()) assert.ok(!text.includes(secret), `secret #${i} (${secret.slice(0, 6)}…) is in the log`);
 }
 
 /** Fails unless the server still answers a plain request. */
