@@ -66,8 +66,6 @@ export interface OpenOptions {
   readonly limits?: boolean;
   /** Sandbox mode: client secrets chosen by the caller may be short (they are test fixtures). */
   readonly sandbox?: boolean;
-  /** true in a worker of `keymint serve --workers N` (workerOptions): `config.workers` processes serve on this machine, not one. */
-  readonly inWorker?: boolean;
 }
 
 /** Opens the store and keyring (creating keys and the KEK on first start). */

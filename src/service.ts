@@ -203,8 +203,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       log.warn('onRevoked hook failed', { err, client: event.clientId });
     }
   };
-  // Serving processes on this machine: the workers of `keymint serve`, or this one process.
-  const signing = resolveSigning(config.signing, options.inWorker ? config.workers : 1);
+  const signing = resolveSigning(config.signing);
   const deps: MountDeps = {
     grants,
     formats: (d) => ({ access: accessTokenFormat(d.accessToken, keyring, config.alg, signing), refresh: refreshTokenFormat(d.refreshToken, keyring), idToken: d.idToken ?? 'openid' }),

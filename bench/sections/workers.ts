@@ -29,7 +29,7 @@ const SHAPES: readonly Shape[] = [
 ];
 
 /** What `--signing auto` picks for two workers on this machine's two cores (src/tokens/jwt.ts). */
-const AUTO_TWO = SHAPES[2]!;
+const AUTO_TWO = SHAPES[3]!;
 
 interface Target {
   readonly shape: Shape;

@@ -21,7 +21,7 @@ import { isOurs, type PrimaryMessage, type WorkerMessage } from './messages.ts';
 const MAX_LOCKS = 100_000;
 const ASK_TIMEOUT_MS = 5_000;
 
-export type WorkerOptions = Pick<OpenOptions, 'limiter' | 'feed' | 'metrics' | 'scrape' | 'inWorker'>;
+export type WorkerOptions = Pick<OpenOptions, 'limiter' | 'feed' | 'metrics' | 'scrape'>;
 
 let nextId = 1;
 const pending = new Map<number, { resolve: (m: PrimaryMessage) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
@@ -145,7 +145,7 @@ export function workerOptions(): WorkerOptions {
     if (m.km !== 'scraped') throw new Error(`unexpected answer ${m.km}`);
     return m.text;
   };
-  options = { limiter, feed, metrics, scrape, inWorker: true };
+  options = { limiter, feed, metrics, scrape };
   return options;
 }
 

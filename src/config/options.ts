@@ -306,7 +306,7 @@ export const OPTION_TABLE: Table = {
     flag: 'signing',
     env: 'KEYMINT_SIGNING',
     default: 'auto',
-    doc: 'Where access tokens are signed: inline (on the event loop: least CPU per token), threadpool (libuv threads: uses cores the event loop cannot), or auto (threadpool only when there are more cores than workers).',
+    doc: 'Where access tokens are signed: inline (on the event loop: least CPU per token), threadpool (libuv threads: uses cores the event loop cannot), or auto (threadpool when the process may use more than one core, inline when pinned to one).',
     parse: oneOf(SIGNING_MODES),
   },
   maxEventLoopDelayMs: { flag: 'max-event-loop-delay-ms', env: 'KEYMINT_MAX_EVENT_LOOP_DELAY_MS', default: '200', doc: 'Event-loop delay above which new requests get an immediate 503, ms (0 = off).', parse: int(0, 60_000) },

@@ -72,13 +72,15 @@ export function p1363Signature(der: Buffer, size: number): Buffer {
 export type SigningMode = 'inline' | 'threadpool';
 
 /**
- * `auto`: the threadpool only pays when it has a core of its own — when this process may use more
- * cores than there are serving processes. One process pinned to one core, or one worker per core,
- * signs inline.
+ * `auto`: inline when this process may use one core only (pinned: the hand-off is pure cost there),
+ * else the threadpool, whatever the number of workers. On two cores, two workers signing on the
+ * threadpool served as many or more tokens as two signing inline, at half the p99 on RS256 (an
+ * inline RSA signature holds every request queued behind it on that worker's loop); see
+ * docs/performance.md, "Where to sign".
  */
-export function resolveSigning(option: SigningMode | 'auto', workers: number, cores = availableParallelism()): SigningMode {
+export function resolveSigning(option: SigningMode | 'auto', cores = availableParallelism()): SigningMode {
   if (option !== 'auto') return option;
-  return cores > workers ? 'threadpool' : 'inline';
+  return cores > 1 ? 'threadpool' : 'inline';
 }
 
 /** `signJwt` or `signJwtAsync`, as the mode says: the token at once, or a promise of it. */

@@ -15,12 +15,12 @@ test('--workers: auto is one per usable core; the in-memory store forces 1; bad 
   for (const bad of ['0', '-1', 'two', '257']) assert.throws(() => loadConfig({ workers: bad }, {}), ConfigError, bad);
 });
 
-test('--signing auto: the threadpool only when there are more cores than workers', () => {
-  assert.equal(resolveSigning('auto', 1, 1), 'inline', 'one process pinned to one core');
-  assert.equal(resolveSigning('auto', 1, 2), 'threadpool', 'one worker, a spare core');
-  assert.equal(resolveSigning('auto', 2, 2), 'inline', 'one worker per core');
-  assert.equal(resolveSigning('threadpool', 2, 2), 'threadpool');
-  assert.equal(resolveSigning('inline', 1, 8), 'inline');
+test('--signing auto: inline when the process may use one core only, else the threadpool, however many workers', () => {
+  assert.equal(resolveSigning('auto', 1), 'inline', 'a process pinned to one core');
+  assert.equal(resolveSigning('auto', 2), 'threadpool', 'two cores, one worker or two');
+  assert.equal(resolveSigning('auto', 8), 'threadpool');
+  assert.equal(resolveSigning('threadpool', 1), 'threadpool');
+  assert.equal(resolveSigning('inline', 8), 'inline');
   assert.throws(() => loadConfig({ signing: 'gpu' }, {}), ConfigError);
 });
 
