@@ -173,6 +173,16 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     const queryOnly = await fetch(`${s.url}/v1/oauth2/userinfo?access_token=${polar.access_token}`);
     assert.equal(queryOnly.status, 401);
     assert.equal(queryOnly.headers.get('www-authenticate'), 'Bearer realm="keymint"');
+    // Another scheme is no bearer token: the bare challenge, as without credentials (RFC 6750 §3).
+    for (const other of [`DPoP ${polar.access_token}`, 'Basic YTpi']) {
+      const res = await fetch(`${s.url}/v1/oauth2/userinfo`, { headers: { authorization: other } });
+      const scheme = other.split(' ')[0];
+      assert.equal(res.status, 401, scheme);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="keymint"', scheme);
+    }
+    const malformed = await fetch(`${s.url}/v1/oauth2/userinfo`, { headers: { authorization: 'Bearer a b' } });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.headers.get('www-authenticate'), 'Bearer realm="keymint", error="invalid_request"');
     const both = await fetch(`${s.url}/v1/oauth2/userinfo?access_token=${polar.access_token}`, { headers: { authorization: `Bearer ${polar.access_token}` } });
     assert.equal(both.status, 400);
     assert.equal((await s.json(both)).error, 'invalid_request');

@@ -8,9 +8,15 @@ import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../../wire/
 export async function userinfo(req: HttpRequest, now: number, deps: TokenViewDeps): Promise<HttpResponse> {
   const realm = 'Bearer realm="keymint"';
   const header = req.headersDistinct.authorization;
-  if (!header || header.length === 0) return json(401, { error: 'invalid_token', error_description: 'A bearer token is required.' }, { ...NO_STORE, 'WWW-Authenticate': realm });
+  // Credentials of another scheme (`DPoP …`, `Basic …`) are no bearer token: the bare challenge,
+  // without an error code (RFC 6750 §3: "attempted using an unsupported authentication method").
+  const inQuery = new URLSearchParams(req.query).has('access_token');
+  const otherScheme = header?.length === 1 && !/^Bearer(?: |$)/i.test(header[0]!) && !inQuery;
+  if (!header || header.length === 0 || otherScheme) {
+    return json(401, { error: 'invalid_token', error_description: 'A bearer token is required.' }, { ...NO_STORE, 'WWW-Authenticate': realm });
+  }
   const match = header.length === 1 ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header[0]!) : null;
-  if (!match || new URLSearchParams(req.query).has('access_token')) {
+  if (!match || inQuery) {
     return json(400, { error: 'invalid_request', error_description: 'The Authorization header is malformed.' }, { ...NO_STORE, 'WWW-Authenticate': `${realm}, error="invalid_request"` });
   }
   const view = await viewToken(match[1]!, now, deps);
