@@ -22,7 +22,7 @@ runStoreContract('sqlite', (t) => {
   return openSqliteStore({ dir });
 });
 
-test('sqlite: a write lock held past busy_timeout is UnavailableError (→ 503 + Retry-After); the write succeeds once it is released', async (t) => {
+test('sqlite: a write lock held past busy_timeout is UnavailableError (→ 503 + Retry-After), waited for off the event loop; the write succeeds once it is released', async (t) => {
   const dir = tempDir('keymint-sqlite-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = openSqliteStore({ dir, busyTimeoutMs: 20 });
@@ -31,6 +31,10 @@ test('sqlite: a write lock held past busy_timeout is UnavailableError (→ 503 +
   const other = new DatabaseSync(`${dir}/keymint.db`);
   t.after(() => other.close());
   other.exec('BEGIN IMMEDIATE');
+  // The writes wait on timers, not in SQLite's busy handler, which would sleep on the event loop.
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  t.after(() => clearInterval(timer));
 
   const failures = await Promise.all([
     store.clients.update('c1', (c) => ({ ...c, name: 'changed' })).catch((err: unknown) => err),
@@ -44,6 +48,7 @@ test('sqlite: a write lock held past busy_timeout is UnavailableError (→ 503 +
     assert.equal(wire.retryAfter, 1);
   }
   assert.equal((await store.clients.get('c1'))?.name, 'contract');
+  assert.ok(ticks > 0, 'timers ran while the writes waited');
 
   other.exec('ROLLBACK');
   assert.equal((await store.clients.update('c1', (c) => ({ ...c, name: 'changed' })))?.name, 'changed');
