@@ -10,6 +10,7 @@ import { ConsoleUserError, ConsoleUserNotFoundError } from '../console/users.ts'
 // `--help` loads no service, and `keymint sandbox` loads it itself, after starting its signing key.
 import { ClientInputError, ClientNotFoundError } from '../credentials/client-rules.ts';
 import type { KeymintCore } from '../core.ts';
+import type { Unavailable, UnavailableError } from '../wire/errors.ts';
 import { CliError, EXIT, SaidElsewhere, type Command, type CommandContext, type Flags } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { commandHelp, globalHelp, groupHelp } from './help.ts';
@@ -97,19 +98,20 @@ function explain(err: unknown, command: Command | undefined, args: readonly stri
   if (code !== undefined && UNREACHABLE.has(code)) {
     return [EXIT.unavailable, `keymint: cannot reach the database or Redis (${code}${e.message ? `: ${e.message}` : ''}); check --database-url / --redis-url and that the server is up`];
   }
-  if (e?.name === 'UnavailableError') return [EXIT.unavailable, `keymint: the store is unavailable (${e.message}); ${unavailableFix(e.message)}`];
+  if (e?.name === 'UnavailableError') {
+    const what = (err as UnavailableError).what;
+    return [EXIT.unavailable, `keymint: the store is unavailable (${e.message}); ${UNAVAILABLE_FIX[what ?? 'postgres']}`];
+  }
   return [EXIT.internal, `keymint: unexpected error: ${e?.message ?? String(err)} (rerun with KEYMINT_DEBUG=1 to see where, and please report it)`];
 }
 
-/** What to do about an `UnavailableError`, by the backend its message names. */
-function unavailableFix(message: string): string {
-  if (message.startsWith('SQLite database is locked')) {
-    return 'another process held the SQLite write lock of the --data directory past the busy timeout (5 s); retry, and if it persists, end the transaction that holds it';
-  }
-  if (message.startsWith('SQLite')) return 'check the disk and file system under --data, then retry';
-  if (message.includes('Redis')) return 'check --redis-url and that Redis is up, then retry';
-  return 'check --database-url and that PostgreSQL is up, then retry';
-}
+/** What to do about an `UnavailableError`, by what was unavailable. */
+const UNAVAILABLE_FIX: Readonly<Record<Unavailable, string>> = {
+  postgres: 'check --database-url and that PostgreSQL is up, then retry',
+  redis: 'check --redis-url and that Redis is up, then retry',
+  'sqlite-lock': 'another process held the SQLite write lock of the --data directory past the busy timeout (5 s); retry, and if it persists, end the transaction that holds it',
+  'sqlite-disk': 'check the disk and file system under --data, then retry',
+};
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -16,7 +16,7 @@ export function redisReplayGuard(redis: Pick<RedisHandle, 'client'>, prefix: str
       try {
         return (await redis.client.set(keyPrefix + key, '1', 'PXAT', Math.ceil(expiresAtMs), 'NX')) === 'OK';
       } catch (cause) {
-        throw new UnavailableError('the replay guard (Redis) did not answer', { cause });
+        throw new UnavailableError('the replay guard (Redis) did not answer', { cause, what: 'redis' });
       }
     },
   };

@@ -104,11 +104,20 @@ export function toOAuthError(err: unknown): OAuthError {
   return new OAuthError('server_error', 'An internal error occurred.', { cause: err });
 }
 
+/**
+ * What was unavailable, for an operator's message (the CLI names the fix by it): PostgreSQL, Redis,
+ * the SQLite write lock another process held past the busy timeout, or SQLite's flush to disk.
+ */
+export type Unavailable = 'postgres' | 'redis' | 'sqlite-lock' | 'sqlite-disk';
+
 /** Storage and dependency failures that mean "try again", not "bug". */
 export class UnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly what: Unavailable | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; what?: Unavailable }) {
     super(message, options);
     this.name = 'UnavailableError';
+    this.what = options?.what;
   }
 }
 

@@ -163,11 +163,11 @@ function classify(err: unknown): Error {
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     // 57014 query_canceled is what statement_timeout raises.
     if (UNAVAILABLE_SQLSTATE.test(code) || code === '57014' || code === '40001' || code === '40P01') {
-      return new UnavailableError(`PostgreSQL unavailable (${code})`, { cause: err });
+      return new UnavailableError(`PostgreSQL unavailable (${code})`, { cause: err, what: 'postgres' });
     }
     return err as Error;
   }
   // Socket errors (ECONNREFUSED, ECONNRESET, …), pool acquire timeouts, "Connection terminated",
   // client-side query timeouts: all mean the database cannot answer now.
-  return new UnavailableError('PostgreSQL unavailable', { cause: err });
+  return new UnavailableError('PostgreSQL unavailable', { cause: err, what: 'postgres' });
 }

@@ -181,7 +181,7 @@ export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: Durab
     for (let delay = 1; ; delay = Math.min(delay * 2, 16)) {
       await sleep(delay);
       if (tryBegin()) return run(fn);
-      if (performance.now() >= deadline) throw new UnavailableError('SQLite database is locked');
+      if (performance.now() >= deadline) throw new UnavailableError('SQLite database is locked', { what: 'sqlite-lock' });
     }
   };
   /** Guards a statement's every call: a write outside a transaction would commit unawaited. */
@@ -310,7 +310,7 @@ function walSync(path: string, fdatasync: (fd: number) => Promise<void>, onFailu
         for (const w of batch) w.resolve();
       },
       async (err: unknown) => {
-        const e = new UnavailableError('SQLite could not flush its log to disk', { cause: err });
+        const e = new UnavailableError('SQLite could not flush its log to disk', { cause: err, what: 'sqlite-disk' });
         for (const w of batch) w.reject(e);
         const first = !failing;
         failing = true;
@@ -370,7 +370,7 @@ function translate(err: unknown): unknown {
   const code = (err as { errcode?: unknown } | null)?.errcode;
   if (typeof code !== 'number') return err;
   const primary = code & 0xff;
-  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return new UnavailableError('SQLite database is locked', { cause: err });
+  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return new UnavailableError('SQLite database is locked', { cause: err, what: 'sqlite-lock' });
   if (code === SQLITE_CONSTRAINT_PRIMARYKEY || code === SQLITE_CONSTRAINT_UNIQUE) return new ConflictError('duplicate key');
   return err;
 }
