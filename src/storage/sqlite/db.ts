@@ -20,11 +20,12 @@
  * #pragma_synchronous), and rewinds or deletes the WAL only after a complete checkpoint; so a commit
  * is either still in the current `-wal` file or already in the synced database file.
  */
-import { closeSync, fdatasync as fdatasyncCb, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync as fdatasyncCallback, mkdirSync, openSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementResultingChanges } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { UnavailableError } from '../../wire/errors.ts';
 import { ConflictError } from '../types.ts';
 
@@ -246,7 +247,7 @@ export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: Durab
   };
 }
 
-const defaultFdatasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fdatasyncCb(fd, (err) => (err ? reject(err) : resolve())));
+const defaultFdatasync: (fd: number) => Promise<void> = promisify(fdatasyncCallback);
 
 interface Waiter {
   resolve(): void;
@@ -369,8 +370,7 @@ function isBusy(err: unknown): boolean {
 function translate(err: unknown): unknown {
   const code = (err as { errcode?: unknown } | null)?.errcode;
   if (typeof code !== 'number') return err;
-  const primary = code & 0xff;
-  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return new UnavailableError('SQLite database is locked', { cause: err, what: 'sqlite-lock' });
+  if (isBusy(err)) return new UnavailableError('SQLite database is locked', { cause: err, what: 'sqlite-lock' });
   if (code === SQLITE_CONSTRAINT_PRIMARYKEY || code === SQLITE_CONSTRAINT_UNIQUE) return new ConflictError('duplicate key');
   return err;
 }
