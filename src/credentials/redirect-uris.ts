@@ -34,8 +34,8 @@ export function redirectUriProblem(uri: string, mode: ClientMode): string | unde
     if (isLoopbackIp(url.hostname)) return undefined;
     if (url.hostname === 'localhost' && mode === 'sandbox') return undefined;
     return url.hostname === 'localhost'
-      ? 'http://localhost is allowed for sandbox clients only; use http://127.0.0.1 or http://[::1] (RFC 8252 §8.3)'
-      : 'an http redirect URI must be on a loopback IP literal (127.0.0.1 or [::1], RFC 8252 §7.3); use https';
+      ? 'http://localhost is allowed for sandbox clients only; use http://127.0.0.1 or http://[::1] (RFC 8252 section 8.3)'
+      : 'an http redirect URI must be on a loopback IP literal (127.0.0.1 or [::1], RFC 8252 section 7.3); use https';
   }
   if (PRIVATE_USE_SCHEME.test(scheme)) return undefined;
   return 'a redirect URI must be https, http on a loopback IP literal, or a private-use scheme in reverse-domain form such as com.example.app:/callback (RFC 8252 section 7.1)';

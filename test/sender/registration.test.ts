@@ -131,6 +131,8 @@ describe('registration behind an initial access token', () => {
       { redirect_uris: [`https://app.example/${'a'.repeat(2001)}`] },
       { redirect_uris: ['https://app.example/cb#x'] },
       { redirect_uris: ['ftp://app.example/cb'] },
+      { redirect_uris: ['http://localhost:3000/cb'] },
+      { redirect_uris: ['http://app.example/cb'] },
       { redirect_uris: ['https://app.example/cb'], response_types: [] },
       { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' },
       { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: [] },

@@ -113,6 +113,20 @@ export const hostileJwk: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(hostileKey(['kty', 'crv', 'x', 'y', 'n', 'e', 'd', 'k', 'alg', 'use', 'key_ops']), hostileValue, { maxKeys: 5 }),
 );
 
+/**
+ * Redirect URIs a client may try to register: schemes that run content, fragments, userinfo,
+ * relative references, `localhost` (sandbox only), control characters, odd spellings of loopback
+ * hosts, huge; and a few that are fine (a loopback literal, a private-use scheme), so some get through.
+ */
+export const HOSTILE_REDIRECT_URIS = [
+  'javascript:alert(1)', 'JavaScript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'file:///etc/passwd', 'vbscript:x', 'about:blank', 'blob:https://app.example/x',
+  'https://app.example/cb#frag', 'https://app.example/cb#', 'https://user:pw@app.example/cb', 'https://@app.example/cb', 'https://', 'https:app.example', '/relative/cb', 'app.example/cb', '',
+  'http://localhost/cb', 'http://localhost:8080/cb', 'http://app.example/cb', 'http://10.0.0.1/cb', 'http://0x7f.1/cb', 'http://127.1/cb', 'myapp://cb', 'urn:ietf:wg:oauth:2.0:oob',
+  'https://app.example/cb\n', ' https://app.example/cb', 'https://app.example/c b', 'https://app.example/cb\u0000', 'https://app.example/%zz', 'https://[::1', 'https://app.example:99999/cb',
+  'https://app.example/cb?x="<script>', 'https://\u00e1pp.example/cb', `https://app.example/${'x'.repeat(2100)}`,
+  'http://127.0.0.1:7777/cb', 'http://[::1]/cb', 'com.example.app:/cb', 'https://app.example/cb',
+];
+
 /** Compact JWTs that do not verify: malformed segments, `alg: none`, hostile headers (jwk, kid, crit), junk signatures. */
 export const hostileJwt: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(hostileB64, hostileB64, hostileB64).map((p) => p.join('.')),
