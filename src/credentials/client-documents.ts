@@ -14,6 +14,7 @@
  * never `trusted`: the user always sees the consent page, which names the document's host.
  */
 import type { ClientRecord } from '../storage/types.ts';
+import { isJwksUri } from './client-auth-settings.ts';
 import { validateClientJwks } from './client-keys.ts';
 import { fetchClientDocument, type JwksFetchSettings } from './jwks-fetch.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
@@ -135,7 +136,10 @@ export function clientFromDocument(clientId: string, doc: unknown, settings: Pic
 }
 
 function keysOf(d: Record<string, unknown>): Pick<ClientRecord, 'authMethod' | 'jwks' | 'jwksUri'> {
-  if (typeof d.jwks_uri === 'string' && d.jwks === undefined) return { authMethod: 'private_key_jwt', jwksUri: d.jwks_uri };
+  if (d.jwks_uri !== undefined && d.jwks === undefined) {
+    if (!isJwksUri(d.jwks_uri, false)) throw new Refused('jwks_uri must be an https URL without credentials or fragment');
+    return { authMethod: 'private_key_jwt', jwksUri: d.jwks_uri };
+  }
   if (d.jwks !== undefined && d.jwks_uri === undefined) return { authMethod: 'private_key_jwt', jwks: validateClientJwks(d.jwks) };
   throw new Refused('private_key_jwt needs exactly one of jwks_uri and jwks');
 }
