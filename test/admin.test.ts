@@ -217,7 +217,10 @@ test('a method a path does not take is 405 with Allow, and changes nothing; HEAD
   const head = await call('HEAD', `clients/${client.client_id}`, adminToken);
   assert.equal(head.status, 200);
   assert.equal(await head.text(), '');
-  for (const path of ['nope', 'clients//disable', `clients/${client.client_id}/nope`, 'keys/x', 'audit/x']) assert.equal((await call('POST', path, adminToken, {})).status, 404, path);
+  for (const path of ['nope', 'clients//disable', `clients/${client.client_id}/nope`, 'keys/x', 'audit/x', 'clients//']) assert.equal((await call('POST', path, adminToken, {})).status, 404, path);
+  // One trailing slash names the same endpoint, for reading and for a 405 alike.
+  for (const path of ['clients/', `clients/${client.client_id}/`, 'keys/', 'audit/']) assert.equal((await call('GET', path, adminToken)).status, 200, path);
+  assert.equal((await call('PUT', 'keys/', adminToken, {})).headers.get('allow'), 'GET, HEAD');
 });
 
 test('S-08 audit: a limit that is not one whole number in 1..1000 is 400 naming limit, not the default in disguise', async () => {

@@ -113,96 +113,103 @@ export function adminHandler(deps: AdminDeps): Handler {
   };
 }
 
-/**
- * The methods a path of the admin API takes (empty: no such path), for a 405's Allow: every path
- * `route` serves, by shape.
- */
-function allowedMethods([resource, id, action, extra]: string[]): string[] {
-  const none = (v: string | undefined) => v === undefined || v === '';
-  if (extra !== undefined) return [];
-  if (resource === 'clients') {
-    if (none(id)) return action === undefined ? ['GET', 'HEAD', 'POST'] : [];
-    if (action === undefined) return ['GET', 'HEAD', 'PATCH', 'DELETE'];
-    return ['rotate-secret', 'disable', 'enable'].includes(action) ? ['POST'] : [];
-  }
-  if (resource === 'sessions' && action === undefined) return none(id) ? ['POST'] : ['DELETE'];
-  if (resource === 'keys' && action === undefined) return id === undefined ? ['GET', 'HEAD'] : id === 'rotate' ? ['POST'] : [];
-  if (resource === 'audit' && id === undefined) return ['GET', 'HEAD'];
-  return [];
+type Serve = (req: HttpRequest, id: string, actor: string, deps: AdminDeps) => Promise<HttpResponse>;
+
+/** One endpoint of the admin API: a method on a path below /admin/v1/ whose `:id` matches one non-empty segment. */
+interface AdminRoute {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly path: readonly string[];
+  readonly serve: Serve;
 }
 
-async function route(req: HttpRequest, parts: string[], actor: string, deps: AdminDeps): Promise<HttpResponse> {
-  // HEAD is GET without the body (the server leaves it out).
-  const method = req.method === 'HEAD' ? 'GET' : req.method;
-  const [resource, id, action, extra] = parts;
-  const noStore = { 'Cache-Control': 'no-store' };
-  if (resource === 'clients' && extra === undefined) {
-    if (id === undefined || id === '') {
-      if (action === undefined && method === 'GET') return json(200, { clients: await deps.clients.list() }, noStore);
-      if (action === undefined && method === 'POST') {
-        const { client, clientSecret } = await deps.clients.create(createInput(body(req)), actor);
-        return json(201, { ...client, client_secret: clientSecret }, noStore);
-      }
-    } else if (action === undefined) {
-      if (method === 'GET') return json(200, await deps.clients.show(id), noStore);
-      if (method === 'PATCH') return json(200, await deps.clients.update(id, updateInput(body(req)), actor), noStore);
-      if (method === 'DELETE') {
-        await deps.clients.delete(id, actor);
-        return { status: 204, headers: noStore, body: '' };
-      }
-    } else if (method === 'POST') {
-      if (action === 'rotate-secret') {
-        const b = body(req);
-        const overlap = b.expire_old_in ?? 86_400;
-        if (typeof overlap !== 'number') throw new ClientInputError('expire_old_in', 'expire_old_in must be a number of seconds');
-        if (b.client_secret !== undefined && typeof b.client_secret !== 'string') throw new ClientInputError('client_secret', 'client_secret must be a string');
-        const { client, clientSecret } = await deps.clients.rotateSecret(id, overlap, actor, b.client_secret);
-        return json(200, { ...client, client_secret: clientSecret }, noStore);
-      }
-      if (action === 'disable') return json(200, await deps.clients.setStatus(id, 'disabled', actor), noStore);
-      if (action === 'enable') return json(200, await deps.clients.setStatus(id, 'active', actor), noStore);
+const noStore = { 'Cache-Control': 'no-store' };
+const noContent = (): HttpResponse => ({ status: 204, headers: noStore, body: '' });
+
+/**
+ * Every endpoint, in one table: it serves the request and, for a path it has but not with the
+ * method asked, gives the 405's Allow (in the order listed here).
+ */
+const ROUTES: readonly AdminRoute[] = ([
+  ['GET', 'clients', async (_req, _id, _actor, deps) => json(200, { clients: await deps.clients.list() }, noStore)],
+  ['POST', 'clients', async (req, _id, actor, deps) => {
+    const { client, clientSecret } = await deps.clients.create(createInput(body(req)), actor);
+    return json(201, { ...client, client_secret: clientSecret }, noStore);
+  }],
+  ['GET', 'clients/:id', async (_req, id, _actor, deps) => json(200, await deps.clients.show(id), noStore)],
+  ['PATCH', 'clients/:id', async (req, id, actor, deps) => json(200, await deps.clients.update(id, updateInput(body(req)), actor), noStore)],
+  ['DELETE', 'clients/:id', async (_req, id, actor, deps) => {
+    await deps.clients.delete(id, actor);
+    return noContent();
+  }],
+  ['POST', 'clients/:id/rotate-secret', async (req, id, actor, deps) => {
+    const b = body(req);
+    const overlap = b.expire_old_in ?? 86_400;
+    if (typeof overlap !== 'number') throw new ClientInputError('expire_old_in', 'expire_old_in must be a number of seconds');
+    if (b.client_secret !== undefined && typeof b.client_secret !== 'string') throw new ClientInputError('client_secret', 'client_secret must be a string');
+    const { client, clientSecret } = await deps.clients.rotateSecret(id, overlap, actor, b.client_secret);
+    return json(200, { ...client, client_secret: clientSecret }, noStore);
+  }],
+  ['POST', 'clients/:id/disable', async (_req, id, actor, deps) => json(200, await deps.clients.setStatus(id, 'disabled', actor), noStore)],
+  ['POST', 'clients/:id/enable', async (_req, id, actor, deps) => json(200, await deps.clients.setStatus(id, 'active', actor), noStore)],
+  // The platform registers a logged-in user; DELETE ends it.
+  ['POST', 'sessions', async (req, _id, actor, deps) => {
+    const b = body(req);
+    const ttl = b.ttl;
+    if (ttl !== undefined && typeof ttl !== 'number') throw new ClientInputError('ttl', 'ttl must be a number of seconds');
+    const organizations = strings(b.organizations, 'organizations');
+    if (typeof b.subject !== 'string') throw new ClientInputError('subject', 'subject must be a string');
+    if (b.subject_type !== undefined && b.subject_type !== 'user' && b.subject_type !== 'organization') {
+      throw new ClientInputError('subject_type', 'subject_type must be user or organization');
     }
-  }
-  if (resource === 'sessions' && action === undefined) {
-    // The platform registers a logged-in user; DELETE ends it.
-    if ((id === undefined || id === '') && method === 'POST') {
-      const b = body(req);
-      const ttl = b.ttl;
-      if (ttl !== undefined && typeof ttl !== 'number') throw new ClientInputError('ttl', 'ttl must be a number of seconds');
-      const organizations = strings(b.organizations, 'organizations');
-      if (typeof b.subject !== 'string') throw new ClientInputError('subject', 'subject must be a string');
-      if (b.subject_type !== undefined && b.subject_type !== 'user' && b.subject_type !== 'organization') {
-        throw new ClientInputError('subject_type', 'subject_type must be user or organization');
-      }
-      const created = await deps.sessions.create(
-        { subject: b.subject, subjectType: b.subject_type as 'user' | 'organization' | undefined, organizations, ttl: ttl as number | undefined },
-        actor,
-      );
-      return json(201, { id: created.id, session_token: created.sessionToken, expires_at: new Date(created.expiresAt).toISOString() }, noStore);
-    }
-    if (id !== undefined && id !== '' && method === 'DELETE') {
-      if (!(await deps.sessions.end(id, actor))) return problem(404, 'not_found', 'No such live session.');
-      return { status: 204, headers: noStore, body: '' };
-    }
-  }
-  if (resource === 'keys') {
-    if (id === undefined && method === 'GET') return json(200, { keys: deps.keyring.describe() }, noStore);
-    if (id === 'rotate' && action === undefined && method === 'POST') {
-      await deps.keyring.rotate();
-      await deps.store.audit.append({ at: Date.now(), actor, action: 'key.rotate', target: 'signing', detail: {} });
-      return json(200, { keys: deps.keyring.describe() }, noStore);
-    }
-  }
-  if (resource === 'audit' && id === undefined && method === 'GET') {
+    const created = await deps.sessions.create(
+      { subject: b.subject, subjectType: b.subject_type as 'user' | 'organization' | undefined, organizations, ttl: ttl as number | undefined },
+      actor,
+    );
+    return json(201, { id: created.id, session_token: created.sessionToken, expires_at: new Date(created.expiresAt).toISOString() }, noStore);
+  }],
+  ['DELETE', 'sessions/:id', async (_req, id, actor, deps) => {
+    if (!(await deps.sessions.end(id, actor))) return problem(404, 'not_found', 'No such live session.');
+    return noContent();
+  }],
+  ['GET', 'keys', async (_req, _id, _actor, deps) => json(200, { keys: deps.keyring.describe() }, noStore)],
+  ['POST', 'keys/rotate', async (_req, _id, actor, deps) => {
+    await deps.keyring.rotate();
+    await deps.store.audit.append({ at: Date.now(), actor, action: 'key.rotate', target: 'signing', detail: {} });
+    return json(200, { keys: deps.keyring.describe() }, noStore);
+  }],
+  ['GET', 'audit', async (req, _id, _actor, deps) => {
     // A limit that is not one whole number in range is refused, not silently replaced by the default.
     const given = new URLSearchParams(req.query).getAll('limit');
     if (given.length > 1 || (given.length === 1 && !/^[1-9]\d{0,3}$/.test(given[0]!)) || Number(given[0] ?? 100) > MAX_AUDIT_LIMIT) {
       throw new ClientInputError('limit', `limit must be a whole number in 1..${MAX_AUDIT_LIMIT}`);
     }
     return json(200, { events: await deps.store.audit.list(Number(given[0] ?? 100)) }, noStore);
+  }],
+] satisfies Array<[AdminRoute['method'], string, Serve]>).map(([method, path, serve]) => ({ method, path: path.split('/'), serve }));
+
+/** The id a route's path captures from a request's segments ('' where it has none), or undefined where it does not match. */
+function capture(path: readonly string[], parts: readonly string[]): string | undefined {
+  if (path.length !== parts.length) return undefined;
+  let id = '';
+  for (const [i, segment] of path.entries()) {
+    if (segment === ':id' && parts[i] !== '') id = parts[i]!;
+    else if (segment !== parts[i]) return undefined;
+  }
+  return id;
+}
+
+async function route(req: HttpRequest, parts: string[], actor: string, deps: AdminDeps): Promise<HttpResponse> {
+  // One trailing slash names the same endpoint (`clients/`); HEAD is GET without the body (the server leaves it out).
+  if (parts.length > 1 && parts.at(-1) === '') parts = parts.slice(0, -1);
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const allow: string[] = [];
+  for (const r of ROUTES) {
+    const id = capture(r.path, parts);
+    if (id === undefined) continue;
+    if (r.method === method) return r.serve(req, id, actor, deps);
+    allow.push(...(r.method === 'GET' ? ['GET', 'HEAD'] : [r.method]));
   }
   // RFC 9110 §15.5.6: a path that exists, asked with a method it does not take, is 405 with Allow.
-  const allow = allowedMethods(parts);
   if (allow.length > 0) return problem(405, 'method_not_allowed', `This endpoint accepts only ${allow.join(', ')}.`, { Allow: allow.join(', ') });
   return problem(404, 'not_found', 'No such admin endpoint.');
 }

@@ -52,7 +52,9 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (wanted.has('introspect')) router.add({ method: 'POST', path: `${dir}/introspect`, owner, handler: pipeline(dialect, introspectOperation(dialect, deps.lifecycle), deps.pipeline) });
   if (wanted.has('revoke')) router.add({ method: 'POST', path: `${dir}/revoke`, owner, handler: pipeline(dialect, revokeOperation(dialect, deps.lifecycle), deps.pipeline) });
   if (wanted.has('revocations')) router.add({ method: 'GET', path: `${dir}/revocations`, owner, handler: pipeline(dialect, revocationsOperation(deps.lifecycle), deps.pipeline) });
-  if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, handler: (req) => userinfo(req, deps.pipeline.now(), deps.lifecycle) });
+  const userinfoUrl = `${deps.issuer}${dir}/userinfo`;
+  const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
+  if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
   const doc = JSON.stringify(openApiDocument(dialect, tokenPath, deps.issuer, [...endpoint.grants.keys()]));
   router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: doc }) });

@@ -153,3 +153,52 @@ test('PJ-01 DP-01 DP-03 openid-client: private_key_jwt (PS256) and DPoP, the non
   assert.deepEqual(decodeJwt(second.access_token).cnf, { jkt });
   assert.deepEqual(rec.sent.map((s) => s.status), [400, 200, 200], 'one nonce challenge, then the remembered nonce serves');
 });
+
+test('DP-05 oauth4webapi and openid-client at userinfo: a DPoP-bound user token with the library\'s proof; another key\'s proof and the bearer scheme are refused', async () => {
+  const USER = 'user-dpop-1';
+  const webClient = await privateKeyJwtClient(server.keymint, { keys: [es] }, { grants: ['web'] });
+  const client: oauth.Client = { client_id: webClient };
+  const auth = oauth.PrivateKeyJwt({ key: es.privateKey, kid: es.jwk.kid });
+  const rec = recorder();
+  const options = { DPoP: oauth.DPoP(client, dpopKey), [oauth.allowInsecureRequests]: true, [oauth.customFetch]: rec.fetchFn };
+  const { sessionToken } = await server.keymint.sessions.create({ subject: USER }, 'test');
+  // The web grant exchanges the user's session; the library answers the nonce challenge if it meets one.
+  const grant = () => oauth.genericTokenEndpointRequest(as, client, auth, 'web', new URLSearchParams({ session_token: sessionToken }), options);
+  let response = await grant();
+  if (response.status === 400) response = await grant();
+  const token = await oauth.processGenericTokenEndpointResponse(as, client, response);
+  assert.deepEqual(decodeJwt(token.access_token).cnf, { jkt });
+
+  const info = await oauth.processUserInfoResponse(as, client, USER, await oauth.userInfoRequest(as, client, token.access_token, options));
+  assert.deepEqual(info, { sub: USER, sub_type: 'user' });
+  const asked = rec.sent.filter((s) => s.url.endsWith('/oauth2/userinfo')).at(-1)!;
+  assert.match(asked.headers.get('authorization') ?? '', /^DPoP /);
+  assert.deepEqual(rec.sent.map((s) => s.status), [400, 200, 200], 'the nonce learnt at the token endpoint serves at userinfo');
+
+  // A proof by a key the token is not bound to: the DPoP scheme's invalid_token, which the library reads.
+  const other = await keyPair('ES256');
+  const stranger = { ...options, DPoP: oauth.DPoP(client, other) };
+  const refused = async () => oauth.processUserInfoResponse(as, client, USER, await oauth.userInfoRequest(as, client, token.access_token, stranger));
+  await assert.rejects(refused().catch(async (error) => (oauth.isDPoPNonceError(error) ? refused() : Promise.reject(error))), (error: unknown) => {
+    assert.ok(error instanceof oauth.WWWAuthenticateChallengeError, String(error));
+    assert.equal(error.status, 401);
+    assert.deepEqual(error.cause.map((c) => [c.scheme, c.parameters.error]), [['dpop', 'invalid_token']]);
+    return true;
+  });
+
+  const config = await openid.discovery(new URL(server.keymint.config.issuer), webClient, {}, openid.PrivateKeyJwt({ key: es.privateKey, kid: 'c-es' }), {
+    execute: [openid.allowInsecureRequests],
+  });
+  const seen = recorder();
+  config[openid.customFetch] = seen.fetchFn as typeof fetch;
+  const DPoP = openid.getDPoPHandle(config, dpopKey);
+  assert.deepEqual(await openid.fetchUserInfo(config, token.access_token, USER, { DPoP }), { sub: USER, sub_type: 'user' });
+  // A new handle knows no nonce: the resource server's challenge (401 use_dpop_nonce, RFC 9449 §9), answered by the library.
+  assert.deepEqual(seen.sent.map((s) => s.status), [401, 200]);
+  // Without its proof the bound token is no bearer token.
+  await assert.rejects(openid.fetchUserInfo(config, token.access_token, USER), (error: unknown) => {
+    assert.ok(error instanceof openid.WWWAuthenticateChallengeError, String(error));
+    assert.deepEqual(error.cause.map((c) => [c.scheme, c.parameters.error]), [['bearer', 'invalid_token']]);
+    return true;
+  });
+});

@@ -1,28 +1,63 @@
 /**
- * UserInfo — OIDC Core §5.3 with RFC 6750 §3 errors: the bearer access token of a user-delegated
- * grant → its subject. Its errors are the bearer scheme's (`WWW-Authenticate`), not a dialect's.
+ * UserInfo — OIDC Core §5.3 with RFC 6750 §3 errors: the access token of a user-delegated grant →
+ * its subject. A bearer token comes as `Authorization: Bearer`; a DPoP-bound one as
+ * `Authorization: DPoP` with a proof of its key (RFC 9449 §7.1). Its errors are those schemes'
+ * (`WWW-Authenticate`), not a dialect's.
  */
+import { UseDpopNonceError, verifyDpopProof, type DpopProof, type DpopSettings } from '../../protocol/dpop.ts';
 import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
+import { OAuthError } from '../../wire/errors.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../../wire/http.ts';
 
-export async function userinfo(req: HttpRequest, now: number, deps: TokenViewDeps): Promise<HttpResponse> {
-  const realm = 'Bearer realm="keymint"';
+export interface UserinfoDeps extends TokenViewDeps {
+  /** How DPoP proofs are checked; the clock is the request's. */
+  readonly dpop: Omit<DpopSettings, 'now'>;
+}
+
+const REALM = 'realm="keymint"';
+const CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*) *$/i;
+
+/** `url` is the endpoint's absolute URL, the `htu` its DPoP proofs name. */
+export async function userinfo(req: HttpRequest, url: string, now: number, deps: UserinfoDeps): Promise<HttpResponse> {
+  const dpopChallenge = `DPoP ${REALM}, algs="${deps.dpop.algorithms.join(' ')}"`;
+  const refuse = (status: number, scheme: 'Bearer' | 'DPoP', error: string, description: string, headers: Record<string, string> = {}) =>
+    json(status, { error, error_description: description }, {
+      ...NO_STORE,
+      'WWW-Authenticate': scheme === 'Bearer' ? `Bearer ${REALM}, error="${error}"` : `${dpopChallenge}, error="${error}"`,
+      ...headers,
+    });
   const header = req.headersDistinct.authorization;
-  // Credentials of another scheme (`DPoP …`, `Basic …`) are no bearer token: the bare challenge,
-  // without an error code (RFC 6750 §3: "attempted using an unsupported authentication method").
   const inQuery = new URLSearchParams(req.query).has('access_token');
-  const otherScheme = header?.length === 1 && !/^Bearer(?: |$)/i.test(header[0]!) && !inQuery;
-  if (!header || header.length === 0 || otherScheme) {
-    return json(401, { error: 'invalid_token', error_description: 'A bearer token is required.' }, { ...NO_STORE, 'WWW-Authenticate': realm });
+  const scheme = header?.length === 1 ? /^(Bearer|DPoP)(?: |$)/i.exec(header[0]!)?.[1] : undefined;
+  // No credentials, or credentials of another scheme (`Basic …`): both challenges, without an error
+  // code (RFC 6750 §3: "attempted using an unsupported authentication method"; RFC 9449 §7.1).
+  if (!header || header.length === 0 || (header.length === 1 && scheme === undefined && !inQuery)) {
+    return json(401, { error: 'invalid_token', error_description: 'An access token is required.' }, { ...NO_STORE, 'WWW-Authenticate': `Bearer ${REALM}, ${dpopChallenge}` });
   }
-  const match = header.length === 1 ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header[0]!) : null;
-  if (!match || inQuery) {
-    return json(400, { error: 'invalid_request', error_description: 'The Authorization header is malformed.' }, { ...NO_STORE, 'WWW-Authenticate': `${realm}, error="invalid_request"` });
+  const dpop = scheme?.toLowerCase() === 'dpop';
+  const match = header.length === 1 && !inQuery ? CREDENTIALS.exec(header[0]!) : null;
+  if (!match) return refuse(400, dpop ? 'DPoP' : 'Bearer', 'invalid_request', 'The Authorization header is malformed.');
+  const token = match[2]!;
+
+  let proof: DpopProof | undefined;
+  if (dpop) {
+    try {
+      proof = await verifyDpopProof({ method: 'GET', url, proof: req.headersDistinct.dpop, accessToken: token }, { ...deps.dpop, now: () => now });
+    } catch (err) {
+      // RFC 9449 §9: a resource server's nonce challenge is a 401, not the token endpoint's 400.
+      if (err instanceof UseDpopNonceError) return refuse(401, 'DPoP', 'use_dpop_nonce', err.description, { 'DPoP-Nonce': err.nonce });
+      if (err instanceof OAuthError) return refuse(401, 'DPoP', 'invalid_dpop_proof', err.description);
+      throw err;
+    }
+    if (!proof) return refuse(401, 'DPoP', 'invalid_dpop_proof', 'A DPoP-bound token needs a DPoP proof.');
   }
-  const view = await viewToken(match[1]!, now, deps);
-  // A DPoP-bound token is not a bearer token: without its proof it proves nothing (RFC 9449 §7.1).
-  if (!view || !view.active || view.kind !== 'access_token' || view.subjectType === undefined || view.jkt !== undefined) {
-    return json(401, { error: 'invalid_token', error_description: 'The access token is invalid.' }, { ...NO_STORE, 'WWW-Authenticate': `${realm}, error="invalid_token"` });
+  const view = await viewToken(token, now, deps);
+  // A DPoP-bound token is no bearer token: without its proof it proves nothing (RFC 9449 §7.1); and a
+  // proof proves only the key the token is bound to.
+  if (!view || !view.active || view.kind !== 'access_token' || view.subjectType === undefined || view.jkt !== proof?.jkt) {
+    return refuse(401, dpop ? 'DPoP' : 'Bearer', 'invalid_token', 'The access token is invalid.');
   }
-  return json(200, { sub: view.subject, sub_type: view.subjectType }, NO_STORE);
+  const headers: Record<string, string> = { ...NO_STORE };
+  if (proof?.freshNonce !== undefined) headers['DPoP-Nonce'] = proof.freshNonce;
+  return json(200, { sub: view.subject, sub_type: view.subjectType }, headers);
 }
