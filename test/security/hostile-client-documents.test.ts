@@ -5,8 +5,9 @@
  * not JSON, too many bytes, bytes too slowly, a reset) and a document that breaks a rule (RG-03)
  * make the client unknown: the authorization endpoint's error page and the token endpoint's
  * `invalid_client`, within the fetch's deadline, the reason logged. A document that keeps the rules
- * gets the consent page, never more. Never a 5xx; no markup from a document on a page; no secret
- * echoed or logged; nothing stored.
+ * gets the consent page, never more; a private_key_jwt document authenticates only with its real
+ * key (inline or at a `jwks_uri` on the host) and a valid assertion. Never a 5xx; no markup from a
+ * document on a page; no secret echoed or logged; nothing stored.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -14,10 +15,10 @@ import type { ServerResponse } from 'node:http';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { startServer, type TestServer } from '../support/harness.ts';
-import { keyPair } from '../support/sender.ts';
+import { assertion, JWT_BEARER, keyPair } from '../support/sender.ts';
 import {
   assertAlive, assertErrorShape, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertNotLogged, assertRegistrableRedirectUri, assertSameStore, capturingLog, documentHost, HOSTILE_REDIRECT_URIS,
-  hostileJwk, hostileString, hostileValue, parseJson, send, storeFingerprint, type DocumentHost,
+  hostileJwk, hostileJwt, hostileString, hostileValue, parseJson, send, storeFingerprint, type DocumentHost,
 } from '../support/hostile.ts';
 
 const ISSUER = 'http://localhost:8080';
@@ -270,6 +271,98 @@ test('S-08 RG-03 hostile documents (wrong types, another client_id, secrets, pro
     { numRuns: 150, seed: 20261214 },
   );
   assert.ok(consents > 0 && refusals > 0, `the documents reached both the consent page (${consents}) and the refusal (${refusals})`);
+  await assertAlive(s.url);
+});
+
+/**
+ * Key sets a private_key_jwt document may name (inline, or at its `jwks_uri`) built around the
+ * client's real public key: private members, another kid, duplicate kids, an alg or use that does
+ * not fit, another curve, points that are not on the curve or not base64url, too-short RSA, junk.
+ */
+const HOSTILE_KEY_SETS = (jwk: Record<string, unknown>): Array<[string, unknown]> => [
+  ['the real key', { keys: [jwk] }],
+  ['the real key without kid', { keys: [{ ...jwk, kid: undefined }] }],
+  ['the real key with a private member', { keys: [{ ...jwk, d: 'AAAA' }] }],
+  ['the real key under another kid', { keys: [{ ...jwk, kid: 'other' }] }],
+  ['the real key twice', { keys: [jwk, jwk] }],
+  ['the real key, alg RS256', { keys: [{ ...jwk, alg: 'RS256' }] }],
+  ['the real key, alg ES384', { keys: [{ ...jwk, alg: 'ES384' }] }],
+  ['the real key, use enc', { keys: [{ ...jwk, use: 'enc' }] }],
+  ['the real key, key_ops encrypt', { keys: [{ ...jwk, key_ops: ['encrypt'] }] }],
+  ['the real key, crv P-384', { keys: [{ ...jwk, crv: 'P-384' }] }],
+  ['a point off the curve', { keys: [{ ...jwk, y: jwk.x }] }],
+  ['coordinates too short', { keys: [{ ...jwk, x: 'AA', y: 'AA' }] }],
+  ['coordinates not base64url', { keys: [{ ...jwk, x: '!!!', y: '%%%' }] }],
+  ['coordinates of the wrong type', { keys: [{ ...jwk, x: 7, y: ['a'] }] }],
+  ['an Ed25519 key of junk', { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '!!!', kid: jwk.kid }] }],
+  ['an Ed25519 key too short', { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AAAA', kid: jwk.kid }] }],
+  ['an RSA key of zeros', { keys: [{ kty: 'RSA', n: 'A'.repeat(342), e: 'AQAB', kid: jwk.kid }] }],
+  ['an RSA key with an empty exponent', { keys: [{ kty: 'RSA', n: `x${'A'.repeat(341)}`, e: '', kid: jwk.kid }] }],
+  ['an RSA key with a huge exponent', { keys: [{ kty: 'RSA', n: `x${'A'.repeat(341)}`, e: 'A'.repeat(400), kid: jwk.kid }] }],
+  ['a symmetric key', { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: jwk.kid }] }],
+  ['no keys', { keys: [] }],
+  ['keys of the wrong type', { keys: { 0: jwk } }],
+  ['a key that is an array', { keys: [[jwk]] }],
+  ['kid of the wrong type', { keys: [{ ...jwk, kid: 7 }] }],
+  ['a prototype key', JSON.parse(`{"keys":[${JSON.stringify(jwk)}],"__proto__":{"keys":[]}}`) as unknown],
+  ['a hundred keys', { keys: Array.from({ length: 100 }, (_, i) => ({ ...jwk, kid: `k${i}` })) }],
+];
+
+/** The sets that hold the real key usably (RFC 7523 section 3: the audience is the token endpoint or the issuer). */
+const AUTHENTICATES = ['the real key', 'the real key without kid', 'a prototype key'];
+
+test('S-08 PJ-02 PJ-03 private_key_jwt documents with hostile keys (inline or at a jwks_uri on the host) and assertions naming them: invalid_client, or past authentication only with the real key and a valid assertion', async () => {
+  // A verified assertion is spent whatever the request's outcome (RFC 7523 section 3): its jti may be added.
+  const before = storeFingerprint(s.dataDir, ['replays']);
+  const key = await keyPair('ES256', 'doc-1');
+  const other = await keyPair('ES256', 'doc-1');
+  const sets = HOSTILE_KEY_SETS({ ...key.jwk });
+  let n = 0;
+  let authenticated = 0;
+  const request = fc.record({
+    set: fc.nat({ max: sets.length - 1 }),
+    where: fc.constantFrom('jwks', 'jwks_uri', 'jwks_uri as text/plain', 'jwks_uri that redirects', 'jwks_uri that is too big'),
+    signer: fc.constantFrom('the key', 'the key', 'another key', 'junk'),
+    junk: hostileJwt,
+    aud: fc.constantFrom(`${ISSUER}/oauth2/token`, `${ISSUER}/oauth2/token`, ISSUER, 'https://evil.example/token'),
+  });
+  await fc.assert(
+    fc.asyncProperty(request, async ({ set, where, signer, junk, aud }) => {
+      const [label, keys] = sets[set]!;
+      const path = `/keyed/${n++}`;
+      const url = host.url(`${path}/client.json`);
+      const served = JSON.stringify(keys);
+      host.serve(`${path}/jwks.json`, (_req, res) => {
+        if (where === 'jwks_uri that redirects') return void res.writeHead(302, { location: host.url('/nowhere') }).end();
+        const body = where === 'jwks_uri that is too big' ? `${served.slice(0, -1)},"pad":"${'x'.repeat(70_000)}"}` : served;
+        res.writeHead(200, { 'content-type': where === 'jwks_uri as text/plain' ? 'text/plain' : 'application/jwk-set+json' }).end(body);
+      });
+      const doc = { ...validDocument(url), token_endpoint_auth_method: 'private_key_jwt', ...(where === 'jwks' ? { jwks: keys } : { jwks_uri: host.url(`${path}/jwks.json`) }) };
+      host.serve(`${path}/client.json`, json(JSON.stringify(doc)));
+      const clientAssertion = signer === 'junk' ? junk : await assertion(signer === 'the key' ? key : other, { clientId: url, aud });
+      const body = new URLSearchParams({
+        grant_type: 'authorization_code', code: 'km_ac_notacodeanyoneissued000000000000000000', redirect_uri: REDIRECT, code_verifier: VERIFIER,
+        client_id: url, client_assertion_type: JWT_BEARER, client_assertion: clientAssertion,
+      }).toString();
+      const res = await send(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      const what = `${label} as ${where}, signed by ${signer} for ${aud}`;
+      assertNot5xx(res.status, what);
+      assertNoSecret(res.text, res.headers, secrets, what);
+      const answer = parseJson(res.text, what);
+      assertErrorShape(answer, what);
+      if (res.status === 400 && answer.error === 'invalid_grant') {
+        // Authenticated: only the real key, signing a valid assertion for the token endpoint, gets here.
+        assert.ok(signer === 'the key' && aud !== 'https://evil.example/token' && AUTHENTICATES.includes(label), `${what}: authenticated → ${res.text.slice(0, 200)}`);
+        assert.ok(where === 'jwks' || where === 'jwks_uri' || where === 'jwks_uri as text/plain', `${what}: keys from a host that misbehaved`);
+        authenticated++;
+      } else {
+        assert.deepEqual([res.status, answer.error], [401, 'invalid_client'], `${what}: ${res.text.slice(0, 200)}`);
+      }
+      assertSameStore(storeFingerprint(s.dataDir, ['replays']), before, what);
+    }),
+    { numRuns: 150, seed: 20261215 },
+  );
+  assert.ok(authenticated > 0, 'some requests got past authentication: the property reached the grant behind it');
   await assertAlive(s.url);
 });
 
