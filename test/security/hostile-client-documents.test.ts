@@ -18,7 +18,7 @@ import { startServer, type TestServer } from '../support/harness.ts';
 import { assertion, JWT_BEARER, keyPair } from '../support/sender.ts';
 import {
   assertAlive, assertErrorShape, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertNotLogged, assertRegistrableRedirectUri, assertSameStore, capturingLog, documentHost, HOSTILE_REDIRECT_URIS,
-  hostileJwk, hostileJwt, hostileString, hostileValue, parseJson, send, storeFingerprint, type DocumentHost,
+  hostileJwk, hostileJwt, hostileSegment, hostileString, hostileValue, parseJson, send, storeFingerprint, type DocumentHost,
 } from '../support/hostile.ts';
 
 const ISSUER = 'http://localhost:8080';
@@ -271,6 +271,48 @@ test('S-08 RG-03 hostile documents (wrong types, another client_id, secrets, pro
     { numRuns: 150, seed: 20261214 },
   );
   assert.ok(consents > 0 && refusals > 0, `the documents reached both the consent page (${consents}) and the refusal (${refusals})`);
+  await assertAlive(s.url);
+});
+
+/**
+ * Whether `id` may name a document at all, judged here rather than by the code under test (RG-03):
+ * https, a path, no fragment, no userinfo, no dot segments, no other spelling of itself.
+ */
+function mayBeDocumentId(id: string): boolean {
+  const url = URL.parse(id);
+  return id.length <= 512 && id.startsWith('https://') && url !== null && url.href === id && url.pathname !== '/' && !id.includes('#') && url.username === '' && url.password === '' && !/\/\.\.?(\/|$)/.test(url.pathname);
+}
+
+test('S-08 RG-03 hostile client ids near a document\'s URL (dot segments, fragments, userinfo, http, other spellings, junk paths): an error page and invalid_client; only an id that keeps the rules is fetched', async () => {
+  const before = fingerprint();
+  const origin = host.url('');
+  const authority = origin.slice('https://'.length);
+  const ids = fc.oneof(
+    fc.constantFrom(
+      `${origin}/a/../valid.json`, `${origin}/./valid.json`, `${origin}/%2e%2e/valid.json`, `${origin}/%2E/valid.json`, `${origin}/valid.json#`, `${origin}/valid.json#x`, `https://u:p@${authority}/valid.json`,
+      `https://u@${authority}/valid.json`, `http://${authority}/valid.json`, `${origin}/`, origin, `HTTPS://${authority}/valid.json`, `${origin}\\valid.json`, `${origin}//valid.json`, `${origin}/valid.json?`,
+      `${origin}/valid.json?a=b`, `${origin}/valid.json%00`, `${origin}/valid.json `, ` ${origin}/valid.json`, `${origin}/${'x'.repeat(600)}`, `https://[::1]:${authority.split(':')[1]}/valid.json`,
+      `https://127.1:${authority.split(':')[1]}/valid.json`, `https://0x7f000001:${authority.split(':')[1]}/valid.json`, 'https://10.0.0.1/client.json', 'https://169.254.169.254/latest/meta-data', 'https://localhost/client.json', `${origin}/valid.json/`,
+    ),
+    fc.array(hostileSegment, { minLength: 1, maxLength: 3 }).map((segments) => `${origin}/${segments.join('/')}`),
+  );
+  await fc.assert(
+    fc.asyncProperty(ids, async (id) => {
+      const hits = host.hits();
+      const what = JSON.stringify(id.slice(0, 200));
+      const page = await authorize(id, REDIRECT);
+      assertNot5xx(page.status, what);
+      assertNoMarkupEchoed(page.text, page.headers, what);
+      const token = await redeem(id, REDIRECT);
+      assertNot5xx(token.status, what);
+      if (host.hits() > hits) assert.ok(mayBeDocumentId(id), `${what}: fetched a client id that breaks the rules`);
+      if (id === `${origin}/valid.json`) return; // a generated path may name the valid document
+      expectUnknownClientPage(page, what);
+      expectInvalidClient(token, what);
+      assertSameStore(fingerprint(), before, what);
+    }),
+    { numRuns: 120, seed: 20261216 },
+  );
   await assertAlive(s.url);
 });
 

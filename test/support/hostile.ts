@@ -350,8 +350,8 @@ export interface DocumentHost {
   url(path: string): string;
   /** Answers requests for `path` with `handler` (unknown paths are 404). */
   serve(path: string, handler: RequestListener): void;
-  /** How many requests `path` has had. */
-  hits(path: string): number;
+  /** How many requests `path` has had; without a path, every path's. */
+  hits(path?: string): number;
   close(): Promise<void>;
 }
 
@@ -382,7 +382,7 @@ export async function documentHost(): Promise<DocumentHost> {
     return {
       url: (path) => origin + path,
       serve: (path, handler) => void handlers.set(path, handler),
-      hits: (path) => counts.get(path) ?? 0,
+      hits: (path) => (path === undefined ? [...counts.values()].reduce((a, b) => a + b, 0) : counts.get(path) ?? 0),
       close: () => new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
