@@ -4,7 +4,7 @@
  */
 import type { Keyring } from '../tokens/keyring.ts';
 import { hmacHex, digestsEqual } from '../tokens/digest.ts';
-import { randomBase62 } from '../tokens/random.ts';
+import { hasValidChecksum, randomBase62 } from '../tokens/random.ts';
 import { andThen, type Maybe } from '../util/maybe.ts';
 import type { ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
 import type { CreateClientInput, UpdateClientInput } from './client-inputs.ts';
@@ -23,7 +23,7 @@ import {
   settingsOf,
   type ClientSettings,
 } from './client-rules.ts';
-import { looksLikeClientSecret, newClientSecret } from './secrets.ts';
+import { newClientSecret } from './secrets.ts';
 import { VerifiedSecrets } from './verified-secrets.ts';
 import { auditable, changedFields, stored, toView, type ClientView } from './client-view.ts';
 
@@ -320,7 +320,9 @@ export class ClientService {
    */
   verifySecret(clientId: string, secret: string): Maybe<{ client: ClientRecord; secretId: string } | undefined> {
     const now = this.#now();
-    const wellFormed = isPlausibleCredential(clientId) && (hasGeneratedShape(secret) ? looksLikeClientSecret(secret) : isPlausibleCredential(secret));
+    // A secret of the generated shape must carry its checksum (`looksLikeClientSecret`, whose shape
+    // test would run a second time).
+    const wellFormed = isPlausibleCredential(clientId) && (hasGeneratedShape(secret) ? hasValidChecksum(secret) : isPlausibleCredential(secret));
     if (!wellFormed) return this.#matchSecret(undefined, secret, now, false);
     // A cached client is answered at once, and then so is this.
     return andThen(this.#deps.store.clients.get(clientId), (client) => this.#matchSecret(client, secret, now, true));

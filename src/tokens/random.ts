@@ -44,20 +44,20 @@ export const SECRET_CHARS = 43;
 let crcTable: Int32Array | undefined;
 
 /**
- * CRC-32 (IEEE 802.3, as zlib's crc32) of the UTF-8 bytes of `text`. In JavaScript rather than
+ * CRC-32 (IEEE 802.3, as zlib's crc32) of the UTF-8 bytes of `text` (its first `end` characters). In JavaScript rather than
  * node:zlib's, whose module costs ~8 ms of CPU to load at every start for these few lines.
  * (keymint/verify has its own copy: it imports nothing of the service.)
  */
-export function crc32(text: string): number {
+export function crc32(text: string, end = text.length): number {
   crcTable ??= Int32Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     return c;
   });
   let crc = -1;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < end; i++) {
     const code = text.charCodeAt(i);
-    if (code >= 0x80) return crc32Bytes(Buffer.from(text), crcTable);
+    if (code >= 0x80) return crc32Bytes(Buffer.from(text.slice(0, end)), crcTable);
     crc = crcTable[(crc ^ code) & 0xff]! ^ (crc >>> 8);
   }
   return (crc ^ -1) >>> 0;
@@ -83,8 +83,23 @@ export function checksum(body: string): string {
 /** `body + checksum(body)`. */
 export const withChecksum = (body: string): string => body + checksum(body);
 
-/** True when the last 6 characters are the checksum of the rest. */
+/** The value of a BASE62 character's code, or -1 for any other character. */
+const base62Digit = (code: number): number =>
+  code >= 48 && code <= 57 ? code - 48 : code >= 65 && code <= 90 ? code - 55 : code >= 97 && code <= 122 ? code - 61 : -1;
+
+/**
+ * True when the last 6 characters are the checksum of the rest. They are read as the number they
+ * spell and compared with the CRC (6 base62 digits spell each number below 62^6 one way only), so a
+ * check on every token request builds no strings.
+ */
 export function hasValidChecksum(value: string): boolean {
   if (value.length < 7) return false;
-  return checksum(value.slice(0, -6)) === value.slice(-6);
+  const end = value.length - 6;
+  let spelled = 0;
+  for (let i = end; i < value.length; i++) {
+    const digit = base62Digit(value.charCodeAt(i));
+    if (digit < 0) return false;
+    spelled = spelled * 62 + digit;
+  }
+  return spelled === crc32(value, end);
 }
