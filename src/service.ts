@@ -113,7 +113,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     // Its failure leaves the work to the serving connection: said once, not at every purge batch.
     const upkeep = store.serve?.({
       onFailure: (cause) => log.warn('store upkeep failed: the serving connection checkpoints and purges by itself from now on', { store: store.kind, cause }),
-      onSyncFailure: (cause) => log.error('store could not make commits durable: the writes waiting on it answered 503', { store: store.kind, cause }),
+      onSyncFailure: (cause) => log.error('store could not make commits durable: it refuses every write (503) until Keymint is restarted; check the disk first', { store: store.kind, cause }),
     });
     const purger = startPurger(store.purge, config, {
       now: options.now ?? Date.now,

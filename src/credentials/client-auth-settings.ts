@@ -46,11 +46,7 @@ export function authSettings(input: AuthSettingsInput, ctx: { readonly type: Cli
       throw err;
     }
   }
-  if (input.jwksUri !== undefined) {
-    const url = typeof input.jwksUri === 'string' ? URL.parse(input.jwksUri) : null;
-    const scheme = url?.protocol === 'https:' || (url?.protocol === 'http:' && ctx.allowHttpJwksUri);
-    if (!url || !scheme || url.username !== '' || url.password !== '' || url.hash !== '') throw new AuthSettingsError('jwks_uri', 'jwks_uri is an https URL without credentials or fragment');
-  }
+  if (input.jwksUri !== undefined && !isJwksUri(input.jwksUri, ctx.allowHttpJwksUri)) throw new AuthSettingsError('jwks_uri', 'jwks_uri is an https URL without credentials or fragment');
   if (input.dpopBound !== undefined && typeof input.dpopBound !== 'boolean') throw new AuthSettingsError('dpop_bound_access_tokens', 'dpop_bound_access_tokens is true or false');
   for (const a of input.exchangeAudiences ?? []) {
     if (typeof a !== 'string' || URL.parse(a) === null || /\s/.test(a)) throw new AuthSettingsError('exchange_audiences', 'an exchange audience is an absolute URI');
@@ -66,6 +62,17 @@ export function authSettings(input: AuthSettingsInput, ctx: { readonly type: Cli
     ...(input.exchangeAudiences?.length ? { exchangeAudiences: [...new Set(input.exchangeAudiences)] } : {}),
     ...(input.exchangeScopes?.length ? { exchangeScopes: [...new Set(input.exchangeScopes)] } : {}),
   };
+}
+
+/**
+ * Whether `value` may be a client's `jwks_uri`, whichever way the client came (the admin API, RFC
+ * 7591 registration, a metadata document): an https URL (http only when allowed) without
+ * credentials or fragment. The fetch checks again; this refuses a client that could never authenticate.
+ */
+export function isJwksUri(value: unknown, allowHttp: boolean): value is string {
+  const url = typeof value === 'string' ? URL.parse(value) : null;
+  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && allowHttp))) return false;
+  return url.username === '' && url.password === '' && !(value as string).includes('#');
 }
 
 /** The settings in a client's public view, by their RFC 7591 / RFC 9449 names. */

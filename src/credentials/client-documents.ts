@@ -2,7 +2,8 @@
  * Clients identified by the URL of their metadata document (OAuth Client ID Metadata Document, the
  * way MCP clients identify themselves without registering): the `client_id` is an https URL, and the
  * JSON document there describes the client. Fetched with the guards of any URL a client names
- * (./jwks-fetch.ts: https, no private addresses unless allowed, no redirects, 5 KB, one deadline),
+ * (./jwks-fetch.ts: https, no private addresses unless allowed, no redirects, 5 KB, one deadline)
+ * and served as `application/json` or `application/…+json` (the draft: any other type is an error),
  * cached for `cacheTtlMs` (failures for a tenth of it), one fetch at a time per URL.
  *
  * Accepted: a document whose `client_id` is the URL exactly; no `client_secret` (a document is
@@ -13,6 +14,7 @@
  * never `trusted`: the user always sees the consent page, which names the document's host.
  */
 import type { ClientRecord } from '../storage/types.ts';
+import { isJwksUri } from './client-auth-settings.ts';
 import { validateClientJwks } from './client-keys.ts';
 import { fetchClientDocument, type JwksFetchSettings } from './jwks-fetch.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
@@ -29,8 +31,8 @@ export interface ClientDocumentSettings {
   readonly onRefused: (clientId: string, reason: string) => void;
 }
 
-/** Documents are small (the draft suggests 5 KB); fetches are bounded in time and count. */
-const FETCH = { timeoutMs: 3000, maxBytes: 5120, allowHttp: false } as const;
+/** Documents are small (the draft suggests 5 KB) and JSON by content type; fetches are bounded in time and count. */
+const FETCH = { timeoutMs: 3000, maxBytes: 5120, allowHttp: false, requireJsonType: true } as const;
 const CACHE_TTL_MS = 300_000;
 const MAX_ENTRIES = 1000;
 const MAX_ID_LENGTH = 512;
@@ -134,7 +136,10 @@ export function clientFromDocument(clientId: string, doc: unknown, settings: Pic
 }
 
 function keysOf(d: Record<string, unknown>): Pick<ClientRecord, 'authMethod' | 'jwks' | 'jwksUri'> {
-  if (typeof d.jwks_uri === 'string' && d.jwks === undefined) return { authMethod: 'private_key_jwt', jwksUri: d.jwks_uri };
+  if (d.jwks_uri !== undefined && d.jwks === undefined) {
+    if (!isJwksUri(d.jwks_uri, false)) throw new Refused('jwks_uri must be an https URL without credentials or fragment');
+    return { authMethod: 'private_key_jwt', jwksUri: d.jwks_uri };
+  }
   if (d.jwks !== undefined && d.jwks_uri === undefined) return { authMethod: 'private_key_jwt', jwks: validateClientJwks(d.jwks) };
   throw new Refused('private_key_jwt needs exactly one of jwks_uri and jwks');
 }

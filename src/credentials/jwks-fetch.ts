@@ -21,7 +21,15 @@ export interface JwksFetchSettings {
   readonly allowPrivateAddresses: boolean;
   /** Lets `jwks_uri` be plain http (tests and local development only). */
   readonly allowHttp: boolean;
+  /**
+   * Refuses an answer whose content type is not `application/json` or `application/…+json` (the
+   * client ID metadata document draft treats every other type as an error).
+   */
+  readonly requireJsonType?: boolean;
 }
+
+/** `application/json`, or a more specific `application/<name>+json`, parameters aside. */
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
 
 /** Why a fetch failed; the message names no address and repeats nothing the server sent. */
 export class JwksFetchError extends Error {
@@ -111,6 +119,10 @@ function get(url: URL, settings: JwksFetchSettings, label: string): Promise<Buff
       if (res.statusCode !== 200) {
         clearTimeout(deadline);
         return fail(new JwksFetchError(`${label} answered ${res.statusCode}${res.statusCode! >= 300 && res.statusCode! < 400 ? ' (redirects are not followed)' : ''}`));
+      }
+      if (settings.requireJsonType && !JSON_MEDIA_TYPE.test((res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase())) {
+        clearTimeout(deadline);
+        return fail(new JwksFetchError(`${label} is not served as application/json`));
       }
       if (Number(res.headers['content-length'] ?? 0) > settings.maxBytes) {
         clearTimeout(deadline);

@@ -13,7 +13,7 @@ export const OPS_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
 const noStore = { 'Cache-Control': 'no-store' };
 
 /** `scrape`: what /metrics answers instead of this process's registry (a cluster worker: every worker's). */
-export function opsRoutes(store: Pick<Store, 'keys'>, metrics: Metrics, scrape?: () => Promise<string>): Route[] {
+export function opsRoutes(store: Pick<Store, 'keys' | 'failure'>, metrics: Metrics, scrape?: () => Promise<string>): Route[] {
   return [
     { method: 'GET', path: '/healthz', owner: 'core', handler: () => json(200, { status: 'ok' }, noStore) },
     {
@@ -22,6 +22,8 @@ export function opsRoutes(store: Pick<Store, 'keys'>, metrics: Metrics, scrape?:
       owner: 'core',
       handler: async () => {
         try {
+          // A store that refuses writes until a restart (a failed fsync) is not ready, though it reads.
+          if (store.failure?.() !== undefined) throw new Error('the store refuses writes');
           await store.keys.version();
           return json(200, { status: 'ready' }, noStore);
         } catch {

@@ -9,6 +9,7 @@
  * admits public clients of the code flow only; with an initial access token, confidential clients
  * (secret or `private_key_jwt`) and `client_credentials` too. Unknown metadata is ignored (§2).
  */
+import { isJwksUri } from '../credentials/client-auth-settings.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
@@ -95,9 +96,8 @@ function keys(body: Readonly<Record<string, unknown>>, wanted: boolean, rules: R
   }
   if ((jwks === undefined) === (uri === undefined)) throw bad('private_key_jwt needs exactly one of jwks and jwks_uri (RFC 7591 section 2)');
   if (uri !== undefined) {
-    const url = typeof uri === 'string' ? URL.parse(uri) : null;
-    if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && rules.allowHttpJwksUri)) || url.username !== '' || url.hash !== '') throw bad('jwks_uri is an https URL');
-    return { jwksUri: uri as string };
+    if (!isJwksUri(uri, rules.allowHttpJwksUri)) throw bad('jwks_uri is an https URL');
+    return { jwksUri: uri };
   }
   try {
     return { jwks: validateClientJwks(jwks) };

@@ -85,6 +85,11 @@ export interface Store {
    * off the event loop). Short-lived processes (the CLI) do without it.
    */
   readonly serve?: (hooks?: ServeHooks) => { stop(): Promise<void> };
+  /**
+   * Optional: why the store refuses every write until the process restarts (SQLite, once an fsync of
+   * its log failed); undefined while it writes. /readyz answers 503 while it says why.
+   */
+  readonly failure?: () => string | undefined;
   close(): Promise<void>;
 }
 
@@ -96,9 +101,9 @@ export interface ServeHooks {
    */
   onFailure?(cause: string): void;
   /**
-   * Once when making commits durable starts failing (SQLite: the fsync of its log), and again only
-   * after one has succeeded since: why, one line, no secrets. The writes waiting on it fail with
-   * `UnavailableError` (503); the next ones try again.
+   * Once, when making commits durable fails (SQLite: the fsync of its log): why, one line, no
+   * secrets. The writes waiting on it fail with `UnavailableError` (503), and so does every later
+   * write until the process restarts (`Store.failure`).
    */
   onSyncFailure?(cause: string): void;
 }

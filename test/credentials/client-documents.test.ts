@@ -32,13 +32,14 @@ test('RG-03 a document describes a public client of the code flow within the pol
   assert.deepEqual([keyed.type, keyed.authMethod, keyed.jwksUri], ['confidential', 'private_key_jwt', 'https://app.example/jwks.json']);
 });
 
-test('RG-03 refused: another client_id, a secret, a shared-secret method, bad redirect URIs, no code flow', () => {
+test('RG-03 refused: another client_id, a secret, a shared-secret method, a jwks_uri that is not an https URL, bad redirect URIs, no code flow', () => {
   const refused: Array<Record<string, unknown> | unknown> = [
     [],
     doc({ client_id: 'https://app.example/other.json' }),
     doc({ client_secret: 'x' }),
     doc({ token_endpoint_auth_method: 'client_secret_basic' }),
     doc({ token_endpoint_auth_method: 'private_key_jwt' }),
+    ...['', 'not a url', 'javascript:alert(1)', 'http://app.example/jwks.json', 'https://u:p@app.example/jwks.json', 'https://app.example/jwks.json#k', 7].map((jwks_uri) => doc({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri })),
     doc({ redirect_uris: [] }),
     doc({ redirect_uris: ['javascript:alert(1)'] }),
     doc({ redirect_uris: ['http://app.example/cb'] }),

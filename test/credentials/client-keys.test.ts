@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { clientKeys, ClientKeysError, validateClientJwks, type ClientKeysSettings } from '../../src/credentials/client-keys.ts';
-import { fetchJwksDocument, isPrivateAddress, JwksFetchError } from '../../src/credentials/jwks-fetch.ts';
+import { fetchClientDocument, fetchJwksDocument, isPrivateAddress, JwksFetchError } from '../../src/credentials/jwks-fetch.ts';
 
 const es = await generateKeyPair('ES256', { extractable: true });
 const ed = await generateKeyPair('EdDSA', { extractable: true });
@@ -119,6 +119,18 @@ test('PJ-03 no redirects, a byte limit and a time limit', async (t) => {
   const started = Date.now();
   await assert.rejects(fetchJwksDocument(host.url('/slow'), { ...LOCAL, timeoutMs: 200 }), /timed out/);
   assert.ok(Date.now() - started < 4000, 'gave up before the server answered');
+});
+
+test('RG-03 a client metadata document must be served as application/json or application/...+json; a jwks_uri may be any type', async (t) => {
+  const host = await jwksHost(t, (req, res) => res.writeHead(200, { 'content-type': decodeURIComponent(req.url!.slice(1)) }).end('{"a":1}'));
+  const strict = { ...LOCAL, requireJsonType: true };
+  for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/client-metadata+json']) {
+    assert.deepEqual(await fetchClientDocument(host.url(`/${encodeURIComponent(type)}`), strict, 'client metadata document'), { a: 1 }, type);
+  }
+  for (const type of ['text/html', 'text/plain', '', 'application/jsonp', 'application/x-json', 'text/json', 'application/jwt', 'application/json+xml']) {
+    await assert.rejects(fetchClientDocument(host.url(`/${encodeURIComponent(type)}`), strict, 'client metadata document'), /client metadata document is not served as application\/json/, type);
+  }
+  assert.deepEqual(await fetchJwksDocument(host.url('/text%2Fplain'), LOCAL), { a: 1 }, 'a jwks_uri is not held to a type');
 });
 
 test('PJ-03 a fetched set is cached; an unknown kid refetches at most once per cooldown, however many ask', async (t) => {

@@ -1,11 +1,14 @@
 /** SECURITY S-01, S-06, D-01, D-02: nothing secret at rest or in logs; outages answer 503 + Retry-After. */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { fdatasync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { UnavailableError } from '../../src/wire/errors.ts';
 import { createMemoryStore } from '../../src/storage/memory/index.ts';
-import { basic, startServer } from '../support/harness.ts';
+import { openSqliteStore } from '../../src/storage/sqlite/index.ts';
+import { createLogger } from '../../src/util/log.ts';
+import { basic, startServer, tempDir } from '../support/harness.ts';
 
 test('S-01 D-01 the data directory holds digests (kid:hex), never a client secret or a private key in clear', async (t) => {
   const server = await startServer();
@@ -43,6 +46,38 @@ test('D-02 a store outage answers 503 with Retry-After in the dialect shape, nev
   const ready = await fetch(`${server.url}/readyz`);
   assert.equal(ready.status, 503);
   assert.equal(ready.headers.get('retry-after'), '1');
+});
+
+test('D-02 after an fsync of the SQLite log fails, every write is a 503 until a restart, readyz says unavailable, and the log says why once', async (t) => {
+  let failing = false;
+  const dir = tempDir();
+  const store = openSqliteStore({
+    dir,
+    fdatasync: async (fd) => {
+      if (failing) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      await promisify(fdatasync)(fd);
+    },
+  });
+  const lines: string[] = [];
+  const server = await startServer({ dataDir: dir }, { store, log: createLogger('info', (line) => lines.push(line)) });
+  t.after(() => server.close());
+  const { id, secret } = await server.client();
+  const { access_token: token } = await server.token(id, secret);
+  failing = true;
+  const revoke = () => server.postForm('/oauth2/revoke', { token: String(token) }, { authorization: basic(id, secret) });
+  for (let i = 0; i < 2; i++) {
+    const res = await revoke();
+    assert.equal(res.status, 503, `revocation #${i + 1}`);
+    assert.equal(res.headers.get('retry-after'), '1');
+  }
+  await assert.rejects(server.keymint.clients.create({ name: 'later' }, 'test'), UnavailableError);
+  assert.equal((await server.keymint.clients.list()).length, 1, 'the refused create wrote nothing');
+  const ready = await fetch(`${server.url}/readyz`);
+  assert.equal(ready.status, 503);
+  const errors = lines.filter((l) => l.includes('could not make commits durable'));
+  assert.equal(errors.length, 1, 'said once');
+  assert.match(errors[0]!, /restarted/);
+  assert.ok(!lines.join('').includes(secret));
 });
 
 test('an unexpected failure is a generic 500 server_error with no detail', async (t) => {

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { startServer, type TestServer } from '../support/harness.ts';
 import {
-  assertAlive, assertAllowOn405, assertErrorShape, assertNoSecret, assertNot5xx, assertNotLogged, assertSameStore, capturingLog, HOSTILE_REDIRECT_URIS, hostileAuthorization, hostileBag, hostileBody,
+  assertAlive, assertAllowOn405, assertErrorShape, assertRegistrableRedirectUri, assertNoSecret, assertNot5xx, assertNotLogged, assertSameStore, capturingLog, HOSTILE_REDIRECT_URIS, hostileAuthorization, hostileBag, hostileBody,
   hostileContentType, hostileJwk, hostileMethod, hostileSegment, hostileString, hostileValue, parseJson, send, storeFingerprint,
 } from '../support/hostile.ts';
 
@@ -71,11 +71,7 @@ async function expectPolicyClient(res: { text: string; headers: Headers }, what:
   assert.ok(String(b.scope).split(' ').every((x) => POLICY_SCOPES.includes(x)), `${what}: scope ${JSON.stringify(b.scope)}`);
   const uris = b.redirect_uris as unknown[];
   assert.ok(Array.isArray(uris) && uris.length >= 1 && uris.length <= 10, `${what}: redirect_uris ${JSON.stringify(uris)}`);
-  for (const uri of uris) {
-    const url = URL.parse(String(uri));
-    assert.ok(url !== null && !String(uri).includes('#') && url.username === '' && !/[\s\u0000-\u001f]/.test(String(uri)), `${what}: redirect URI ${JSON.stringify(uri)}`);
-    assert.ok(url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', '[::1]'].includes(url.hostname)) || /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol), `${what}: redirect URI scheme ${JSON.stringify(uri)}`);
-  }
+  for (const uri of uris) assertRegistrableRedirectUri(uri, what);
   assert.match(String(b.registration_access_token), /^km_reg_/, what);
   const read = await send(`${s.url}${new URL(String(b.registration_client_uri)).pathname}`, { method: 'GET', headers: { authorization: `Bearer ${String(b.registration_access_token)}` } });
   assert.equal(read.status, 200, `${what}: RFC 7592 reads it`);

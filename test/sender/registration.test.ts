@@ -92,6 +92,8 @@ describe('registration behind an initial access token', () => {
       [{ grant_types: ['client_credentials'], scope: 'admin' }, 'invalid_client_metadata'],
       [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_jwt' }, 'invalid_client_metadata'],
       [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://:pw@app.example/jwks.json' }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example/jwks.json#' }, 'invalid_client_metadata'],
       [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }, 'invalid_client_metadata'],
       [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }, 'invalid_client_metadata'],
       [{ redirect_uris: 'https://app.example/cb' }, 'invalid_redirect_uri'],

@@ -137,31 +137,49 @@ test('sqlite durability: one fsync covers every commit made before it started; c
   assert.equal(fsyncs.waiting, 0);
 });
 
-test('sqlite durability: a failed fsync rejects the writes waiting on it with UnavailableError (503), is reported once, and the next write succeeds', async (t) => {
+test('sqlite durability: a failed fsync rejects the writes waiting on it with UnavailableError (503), is reported once, and from then on every write is refused before it begins', async (t) => {
   const { store, fsyncs } = await storeWith(t);
   const reported: string[] = [];
   const serving = store.serve!({ onSyncFailure: (cause) => reported.push(cause) });
   t.after(() => serving.stop());
+  assert.equal(store.failure!(), undefined);
   const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-  fsyncs.failures.push(eio, eio, eio);
+  fsyncs.failures.push(eio);
   const failed = await Promise.allSettled([store.tokens.revoke('p1:none', 1), store.clients.insert(clientRecord('c1'))]);
   for (const r of failed) {
     assert.equal(r.status, 'rejected');
     const err = (r as PromiseRejectedResult).reason;
     assert.ok(err instanceof UnavailableError, String(err));
+    assert.equal(err.what, 'sqlite-disk');
     assert.equal(toOAuthError(err).status, 503);
   }
-  // A second failure in a row is not reported again.
+  // Those commits happened (the failure is in knowing they are on disk) ...
+  assert.ok(await store.clients.get('c1'));
+  // ... but no later write begins: a later fsync that succeeds would prove nothing about them.
+  const calls = fsyncs.count;
+  await assert.rejects(store.clients.insert(clientRecord('c2')), UnavailableError);
   await assert.rejects(store.clients.update('c1', (c) => ({ ...c, name: 'x' })), UnavailableError);
+  await assert.rejects(store.clients.touchSecret('c1', 'none', 2), UnavailableError, 'unflushed writes too');
+  assert.equal(await store.clients.get('c2'), undefined, 'the refused insert wrote nothing');
+  assert.notEqual((await store.clients.get('c1'))?.name, 'x', 'the refused update wrote nothing');
+  assert.equal(fsyncs.count, calls, 'no fsync runs again');
   assert.deepEqual(reported, ['fsync of the SQLite log failed: EIO: i/o error, fdatasync']);
-  // The commit happened (the failure is in making it durable); the next write succeeds and is durable.
-  assert.equal((await store.clients.get('c1'))?.name, 'x');
-  await store.clients.insert(clientRecord('c2'));
-  assert.ok(fsyncs.synced.some((s) => !s.dir), 'a real fsync of the log after the failures');
-  // After a success, a new failure is reported again.
-  fsyncs.failures.push(eio);
-  await assert.rejects(store.clients.delete('c2'), UnavailableError);
-  assert.equal(reported.length, 2);
+  assert.equal(store.failure!(), 'SQLite could not flush its log to disk: check the disk, then restart Keymint');
+  // Reads still answer.
+  assert.ok(await store.clients.get('c1'));
+});
+
+test('sqlite durability: a restart after a failed fsync writes again, and what the failed writes committed is there', async (t) => {
+  const { dir, store, fsyncs } = await storeWith(t);
+  fsyncs.failures.push(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await assert.rejects(store.clients.insert(clientRecord('c1')), UnavailableError);
+  await store.close();
+  const reopened = openSqliteStore({ dir });
+  t.after(() => reopened.close());
+  assert.equal(reopened.failure!(), undefined);
+  assert.ok(await reopened.clients.get('c1'));
+  await reopened.clients.insert(clientRecord('c2'));
+  assert.ok(await reopened.clients.get('c2'));
 });
 
 test('sqlite durability: the descriptor follows a replaced WAL file (and the directory is synced when it is opened anew)', async (t) => {
@@ -246,7 +264,7 @@ test('sqlite durability: once a checkpoint copied the whole WAL, the upkeep work
   assert.equal(db.prepare<{ n: number }>('SELECT count(*) AS n FROM t').get()?.n, 2);
 });
 
-test('sqlite durability: a failure report that throws neither crashes the process nor stops later fsyncs', async (t) => {
+test('sqlite durability: a failure report that throws does not crash the process; the write waiting is refused, and so is the next', async (t) => {
   const dir = tempDir('keymint-durable-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const fsyncs = new Fsyncs();
@@ -261,7 +279,9 @@ test('sqlite durability: a failure report that throws neither crashes the proces
   const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
   fsyncs.failures.push(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
   await assert.rejects(db.immediate(() => insert.run(1)), UnavailableError);
-  assert.equal(await db.immediate(() => insert.run(2)), 1);
+  await assert.rejects(db.unflushed(() => insert.run(2)), UnavailableError);
+  assert.deepEqual(db.prepare<{ x: number }>('SELECT x FROM t').all().map((r) => r.x), [1]);
+  assert.match(db.failure() ?? '', /restart Keymint/);
 });
 
 test('sqlite locks: a write that finds the write lock held by another connection waits for it off the event loop, then commits', async (t) => {

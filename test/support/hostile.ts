@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { createLogger, type Logger } from '../../src/util/log.ts';
 import type { CryptoKey, JWK } from 'jose';
-import { request } from 'node:http';
+import { request, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 
 /** Strings a parser trips on: lone surrogates, NUL, RTL overrides, `%` that does not decode, prototype names, huge. */
 export const NASTY_STRINGS = [
@@ -336,4 +342,66 @@ export function assertErrorShape(body: Record<string, unknown>, what: string, ex
   assert.match(String(body.error), /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, `${what}: error code characters`);
   if (body.error_description !== undefined) assert.match(String(body.error_description), prose ? /^[^\p{C}]+$/u : /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, `${what}: error_description characters`);
   for (const k of Object.keys(body)) assert.ok(['error', 'error_description', 'error_uri', ...extra].includes(k), `${what}: unexpected member ${k}`);
+}
+
+/** A document host: an https origin on 127.0.0.1 that serves, per path, what a test says. */
+export interface DocumentHost {
+  /** The https URL of `path` (which starts with `/`). */
+  url(path: string): string;
+  /** Answers requests for `path` with `handler` (unknown paths are 404). */
+  serve(path: string, handler: RequestListener): void;
+  /** How many requests `path` has had; without a path, every path's. */
+  hits(path?: string): number;
+  close(): Promise<void>;
+}
+
+/**
+ * An https server on 127.0.0.1 for the documents a client names (client ID metadata documents, a
+ * `jwks_uri`), hostile ones included, with a fresh self-signed certificate that this process
+ * trusts from now on: Keymint runs in-process and fetches with the default CA store. It still
+ * needs `--client-urls-allow-private` to reach a loopback address.
+ */
+export async function documentHost(): Promise<DocumentHost> {
+  const dir = mkdtempSync(join(tmpdir(), 'keymint-doc-host-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const key = readFileSync(join(dir, 'key.pem'));
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    setDefaultCACertificates([...getCACertificates('default'), cert]);
+    const handlers = new Map<string, RequestListener>();
+    const counts = new Map<string, number>();
+    const server = createHttpsServer({ key, cert }, (req, res) => {
+      const path = (req.url ?? '').split('?')[0]!;
+      counts.set(path, (counts.get(path) ?? 0) + 1);
+      const handler = handlers.get(path);
+      if (handler) handler(req, res);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+      url: (path) => origin + path,
+      serve: (path, handler) => void handlers.set(path, handler),
+      hits: (path) => (path === undefined ? [...counts.values()].reduce((a, b) => a + b, 0) : counts.get(path) ?? 0),
+      close: () => new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Fails unless `uri` is a redirect URI a live client may use (RED-01..03), judged here rather than
+ * by the code under test: https, http on a loopback IP literal, or a private-use scheme in
+ * reverse-domain form; no fragment, userinfo, whitespace or control characters.
+ */
+export function assertRegistrableRedirectUri(uri: unknown, what: string): void {
+  const text = String(uri);
+  const url = URL.parse(text);
+  assert.ok(typeof uri === 'string' && url !== null && !text.includes('#') && url.username === '' && url.password === '' && !/[\s\u0000-\u001f\u007f]/.test(text), `${what}: redirect URI ${JSON.stringify(uri)}`);
+  const loopback = ['127.0.0.1', '[::1]'].includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  assert.ok((url.protocol === 'https:' && url.hostname !== '') || (url.protocol === 'http:' && loopback) || /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol), `${what}: redirect URI scheme ${JSON.stringify(uri)}`);
 }

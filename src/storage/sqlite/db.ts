@@ -91,7 +91,9 @@ export interface Db {
    * synchronously; when another connection holds it, this waits for it off the event loop (and
    * rejects with `UnavailableError` after the busy timeout). The promise resolves once the commit is
    * durable (an fsync of the WAL, shared, off the event loop), or rejects with `UnavailableError` if
-   * that fsync failed (the commit is then visible but not known to be on disk).
+   * that fsync failed (the commit is then visible but not known to be on disk). After such a failure
+   * the connection refuses every write, `immediate` and `unflushed` alike, before it begins: see
+   * `failure`.
    */
   immediate<T>(fn: () => T): Promise<T>;
   /**
@@ -106,6 +108,13 @@ export interface Db {
    * handler, on the calling thread. For opening the store (migrations), before anything is served.
    */
   blocking<T>(fn: () => T): T;
+  /**
+   * Why this connection refuses writes for good, once an fsync of its log has failed; undefined until
+   * then. Linux may drop the pages of a failed write-back and report the error once, so a later fsync
+   * that succeeds proves nothing about the earlier commits: rather than acknowledge writes on a disk
+   * that lost some, the store stops writing (as PostgreSQL panics) until the process is restarted.
+   */
+  failure(): string | undefined;
   /** Waits for the fsyncs in flight or asked for, then closes the connection. */
   close(): Promise<void>;
 }
@@ -114,8 +123,8 @@ export interface DurabilityOptions {
   /** fdatasync(2) of a file descriptor, off the event loop; a test holds or fails it. */
   readonly fdatasync?: (fd: number) => Promise<void>;
   /**
-   * Once when the fsync starts failing (again only after one has succeeded since): why, one line.
-   * The writes waiting on it fail with `UnavailableError`.
+   * Once, when an fsync of the log fails: why, one line. The writes waiting on it fail with
+   * `UnavailableError`, and so does every later one (`Db.failure`).
    */
   readonly onSyncFailure?: (cause: string) => void;
 }
@@ -234,11 +243,16 @@ export function sqliteDb(database: Database, { fdatasync, onSyncFailure }: Durab
     },
     exec,
     async immediate(fn) {
+      wal?.check();
       const result = await lockedTransaction(fn);
       await wal?.flushed();
       return result;
     },
-    unflushed: lockedTransaction,
+    async unflushed(fn) {
+      wal?.check();
+      return lockedTransaction(fn);
+    },
+    failure: () => wal?.failure?.message,
     blocking: transaction,
     async close() {
       await wal?.close();
@@ -264,13 +278,17 @@ interface Waiter {
  * device and inode finds that), and the directory is fsynced after each (re-)open, as a new file's
  * directory entry must reach the disk too. A `path` that does not exist holds nothing to flush: SQLite
  * deletes the WAL only after checkpointing all of it into the database file and syncing that.
+ *
+ * The first fsync that fails ends it: the callers waiting on it and every later one are rejected
+ * with the same `UnavailableError`, and no fsync runs again (`Db.failure` says why).
  */
 function walSync(path: string, fdatasync: (fd: number) => Promise<void>, onFailure: (cause: string) => void) {
   let handle: FileHandle | undefined;
   let held: { dev: number; ino: number } | undefined;
   let running: Promise<void> | undefined;
   let waiting: Waiter[] = [];
-  let failing = false;
+  /** Set by the first failed fsync, for good: every later write is refused with it. */
+  let failure: UnavailableError | undefined;
 
   const release = async (): Promise<void> => {
     const h = handle;
@@ -305,18 +323,15 @@ function walSync(path: string, fdatasync: (fd: number) => Promise<void>, onFailu
   const start = (): void => {
     const batch = waiting;
     waiting = [];
-    running = flush().then(
+    running = (failure ? Promise.reject(failure) : flush()).then(
       () => {
-        failing = false;
         for (const w of batch) w.resolve();
       },
       async (err: unknown) => {
-        const e = new UnavailableError('SQLite could not flush its log to disk', { cause: err, what: 'sqlite-disk' });
-        for (const w of batch) w.reject(e);
-        const first = !failing;
-        failing = true;
+        const first = failure === undefined;
+        failure ??= new UnavailableError('SQLite could not flush its log to disk: check the disk, then restart Keymint', { cause: err, what: 'sqlite-disk' });
+        for (const w of batch) w.reject(failure);
         if (first) onFailure(`fsync of the SQLite log failed: ${(err as Error)?.message ?? String(err)}`.split('\n', 1)[0]!);
-        // The next flush opens the file afresh rather than trusting a descriptor that failed.
         await release();
       },
     );
@@ -329,6 +344,13 @@ function walSync(path: string, fdatasync: (fd: number) => Promise<void>, onFailu
   };
 
   return {
+    /** Throws the failure that stopped writes, if an fsync has failed. */
+    check(): void {
+      if (failure) throw failure;
+    },
+    get failure(): UnavailableError | undefined {
+      return failure;
+    },
     flushed(): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         waiting.push({ resolve, reject });

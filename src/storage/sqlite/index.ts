@@ -69,6 +69,7 @@ export function sqliteStore(database: Database, file?: string, { fdatasync }: Pi
     consoleSessions: sqliteConsoleSessions(db),
     consoleLinks: sqliteConsoleLinks(db),
     ...(file ? { serve: serve(file) } : {}),
+    failure: () => db.failure(),
     close: () => db.close(),
   };
 }
