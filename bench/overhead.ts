@@ -25,6 +25,9 @@ const request: HttpRequest = {
   get headersDistinct() {
     return Object.fromEntries(Object.entries(this.headers).map(([k, v]) => [k, [String(v)]]));
   },
+  get rawHeaders() {
+    return Object.entries(this.headers).flatMap(([k, v]) => [k, String(v)]);
+  },
   body: Buffer.from('grant_type=client_credentials'),
   ip: '127.0.0.1',
 };

@@ -65,7 +65,7 @@ async function groupDocs(names: readonly string[], restrictedTo: string, index: 
         sections.push(section(c.title, scrub(renderRequest(dialect.defaultPath, c)), scrub(renderResponse(res.status, headers, await res.text()))));
       }
       for (const c of [...extraCodecCases(name), ...CODEC_CASES]) {
-        const r: HttpResponse = dialect.encodeError(c.error, { method: 'POST', path: dialect.defaultPath, query: '', headers: {}, headersDistinct: {}, body: Buffer.alloc(0), ip: '' });
+        const r: HttpResponse = dialect.encodeError(c.error, { method: 'POST', path: dialect.defaultPath, query: '', headers: {}, headersDistinct: {}, rawHeaders: [], body: Buffer.alloc(0), ip: '' });
         const headers = Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
         sections.push(section(`${c.title} — from the codec`, undefined, renderResponse(r.status, headers, String(r.body))));
       }

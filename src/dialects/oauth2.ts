@@ -7,7 +7,7 @@
 import { UseDpopNonceError } from '../protocol/dpop.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { REPEATABLE_PARAMETERS, type TokenRequest, type TokenResult } from '../protocol/token-request.ts';
-import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
+import { headerValues, json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Dialect } from './types.ts';
 import { JWT_BEARER_ASSERTION_TYPE } from '../protocol/client-assertion.ts';
 import { presentedClient } from './codec/client.ts';
@@ -125,7 +125,7 @@ export const oauth2 = {
         throw new OAuthError('invalid_request', 'Every request parameter must be a string.', { field: name, reason: 'not_string' });
       }
     }
-    const dpop = req.headersDistinct.dpop;
+    const dpop = headerValues(req, 'dpop');
     return {
       grantType: fields.grant_type,
       params: fields,

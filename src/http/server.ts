@@ -137,6 +137,7 @@ class NodeRequest implements HttpRequest {
   readonly path: string;
   readonly query: string;
   readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: readonly string[];
   readonly body: Buffer;
   readonly ip: string;
   readonly #req: IncomingMessage;
@@ -148,6 +149,7 @@ class NodeRequest implements HttpRequest {
     this.path = q < 0 ? url : url.slice(0, q);
     this.query = q < 0 ? '' : url.slice(q + 1);
     this.headers = req.headers;
+    this.rawHeaders = req.rawHeaders;
     this.body = body;
     this.ip = req.socket.remoteAddress ?? '';
     this.#req = req;

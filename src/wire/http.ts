@@ -13,6 +13,8 @@ export interface HttpRequest {
   readonly headers: IncomingHttpHeaders;
   /** Every value of every header, duplicates included (Node keeps only the first in `headers`). */
   readonly headersDistinct: Readonly<Record<string, string[] | undefined>>;
+  /** Header names and values as they came, alternating (Node's `rawHeaders`): read by `headerValues`. */
+  readonly rawHeaders: readonly string[];
   readonly body: Buffer;
   /** Client address as seen by the socket. */
   readonly ip: string;
@@ -22,6 +24,21 @@ export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Buffer;
+}
+
+/**
+ * Every value of the header `name` (lower-case) in the order sent, undefined when it was not sent:
+ * `headersDistinct[name]`, read from the raw list. Node builds `headersDistinct` whole at its first
+ * use, lower-casing every header's name, where the token endpoint reads two or three headers.
+ */
+export function headerValues(req: Pick<HttpRequest, 'rawHeaders'>, name: string): string[] | undefined {
+  const raw = req.rawHeaders;
+  let values: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const field = raw[i]!;
+    if (field.length === name.length && field.toLowerCase() === name) (values ??= []).push(raw[i + 1]!);
+  }
+  return values;
 }
 
 export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;

@@ -9,7 +9,7 @@ import { OAuthError } from '../../src/wire/errors.ts';
 const known = { dialects: ['oauth2', 'orum'], errors: ['invalid_grant', 'rate_limited', 'server_error'], maxTokenTtl: 86_400 };
 
 function call(over: Partial<EndpointCall> = {}): EndpointCall {
-  return { dialect: 'orum', endpoint: 'token', req: { method: 'POST', path: '/oauth/token', query: '', headers: {}, headersDistinct: {}, body: Buffer.alloc(0), ip: '127.0.0.1' }, clientId: 'id-1', grant: 'client_credentials', now: 1_000_000, ...over };
+  return { dialect: 'orum', endpoint: 'token', req: { method: 'POST', path: '/oauth/token', query: '', headers: {}, headersDistinct: {}, rawHeaders: [], body: Buffer.alloc(0), ip: '127.0.0.1' }, clientId: 'id-1', grant: 'client_credentials', now: 1_000_000, ...over };
 }
 
 function faults(seed = 's', slept: number[] = []) {

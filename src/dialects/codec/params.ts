@@ -4,7 +4,7 @@
  * decode, `__proto__` keys, empty values.
  */
 import { OAuthError } from '../../wire/errors.ts';
-import type { HttpRequest } from '../../wire/http.ts';
+import { headerValues, type HttpRequest } from '../../wire/http.ts';
 
 /** A parameter bag that inherits nothing: `params.constructor` is undefined, `__proto__` is just a key. */
 export type Params = Record<string, unknown>;
@@ -151,7 +151,7 @@ export function stringParams(params: Params, names?: readonly string[]): Record<
 
 /** The single value of a header; a header sent twice is `invalid_request` (Node would keep the first). */
 export function singleHeader(req: HttpRequest, name: string): string | undefined {
-  const values = req.headersDistinct[name];
+  const values = headerValues(req, name);
   if (values === undefined || values.length === 0) return undefined;
   if (values.length > 1) {
     throw new OAuthError('invalid_request', 'A request header was sent more than once.', { field: name, reason: 'duplicate' });

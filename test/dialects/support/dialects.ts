@@ -92,6 +92,7 @@ export const fakeRequest = (headers: Record<string, string> = {}): HttpRequest =
   query: '',
   headers,
   headersDistinct: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+  rawHeaders: Object.entries(headers).flat(),
   body: Buffer.alloc(0),
   ip: '127.0.0.1',
 });
