@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { startServer, type TestServer } from '../support/harness.ts';
 import { assertion, JWT_BEARER, keyPair } from '../support/sender.ts';
 import {
-  assertAlive, assertErrorShape, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertNotLogged, assertRegistrableRedirectUri, assertSameStore, capturingLog, documentHost, HOSTILE_REDIRECT_URIS,
+  assertAlive, assertErrorShape, assertNoBidiControl, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertNotLogged, assertRegistrableRedirectUri, assertSameStore, capturingLog, documentHost, HOSTILE_REDIRECT_URIS,
   hostileJwk, hostileJwt, hostileSegment, hostileString, hostileValue, parseJson, send, storeFingerprint, type DocumentHost,
 } from '../support/hostile.ts';
 
@@ -163,7 +163,7 @@ const DOCUMENT_VALUES = (url: string): unknown[] => [
   `${url}/`, `${url}#`, `${url}?`, url.toUpperCase(), url.replace('127.0.0.1', '127.000.000.001'), url.replace('https:', 'http:'), 'https://evil.example/client.json', ` ${url}`, encodeURI(url).replace('/', '%2F'),
   ['authorization_code'], ['refresh_token'], ['client_credentials'], ['implicit'], ['code'], ['token'], ['code', 'token'],
   'none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post', 'tls_client_auth', 'read', 'read write keymint:admin', 'keymint:admin', 'openid',
-  '"<script>alert(1)</script>', `<img src=x onerror=alert(1)>`, 'x'.repeat(101), 'a\u0000b', '\u202eevil', '\ud800',
+  '"<script>alert(1)</script>', `<img src=x onerror=alert(1)>`, 'x'.repeat(101), 'a\u0000b', '\u202eevil', 'lanigiro\u202e', 'a\u2066b', '\ud800',
   { keys: [] }, { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }, { keys: 'x' }, 'https://app.example/jwks.json', 'javascript:alert(1)', 'http://127.0.0.1/jwks.json', 'not a url', '',
   { polluted: true, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: ['javascript:alert(1)'] }, 'secret', 0,
 ];
@@ -244,6 +244,7 @@ test('S-08 RG-03 hostile documents (wrong types, another client_id, secrets, pro
       if (page.status === 200) {
         assert.ok(mayConsent(doc, url, redirect), `${what}: a consent page for a document that breaks the rules`);
         assertRegistrableRedirectUri(redirect, what);
+        assertNoBidiControl(page.text, what);
         assert.match(page.text, /<strong>(?:[^<]* \()?127\.0\.0\.1:\d+\)?<\/strong>/, `${what}: the consent page names the document's host`);
         consents++;
       } else if (page.status === 302) {
