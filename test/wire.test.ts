@@ -83,6 +83,30 @@ test('client ids round-trip their mode and environment', () => {
   assert.match(newClientId({ idPrefix: 'sk', environment: 'dev' }, 'sandbox'), /^sk_dev_sdbx_/);
   assert.equal(parseClientId({ idPrefix: 'sk', environment: 'prod' }, 'pk_live_AAAAAAAAAAAAAAAAAAAAAAAA'), undefined);
   assert.equal(parseClientId({ idPrefix: 'sk', environment: 'prod' }, 'sk_live_short'), undefined);
+  // The same answer as the definition: prefix `_`, then at most one environment part, the mode's tag
+  // and 24 base62 characters, all `_`-separated.
+  const byParts = (prefix: string, id: string) => {
+    if (!id.startsWith(`${prefix}_`)) return undefined;
+    const parts = id.slice(prefix.length + 1).split('_');
+    const random = parts.pop();
+    const tag = parts.pop();
+    if (random === undefined || !/^[0-9A-Za-z]{24}$/.test(random) || parts.length > 1) return undefined;
+    const mode = tag === 'live' ? 'live' : tag === 'sdbx' ? 'sandbox' : undefined;
+    const environment = parts[0] ?? 'prod';
+    return mode && /^[a-z0-9]{1,16}$/.test(environment) ? { environment, mode } : undefined;
+  };
+  const random = fc.oneof(
+    fc.string({ unit: fc.constantFrom('a', 'Z', '0'), minLength: 23, maxLength: 25 }),
+    fc.string({ unit: fc.constantFrom('a', 'Z', '0', '_'), minLength: 23, maxLength: 25 }),
+  );
+  const piece = fc.oneof(fc.constantFrom('sk', 'km2', 'live', 'sdbx', 'prod', 'dev', '', 'Live', 'a'.repeat(16), 'a'.repeat(17), 'AbCdEfGhIjKlMnOpQrStUvWx'), fc.string({ unit: fc.constantFrom('a', 'Z', '0', '_', '-'), maxLength: 26 }), random);
+  fc.assert(
+    fc.property(fc.constantFrom('sk', 'km2'), fc.oneof(fc.array(piece, { maxLength: 5 }), fc.tuple(fc.constantFrom('sk', 'km2'), piece, fc.constantFrom('live', 'sdbx', 'sdb'), random)), (prefix, pieces) => {
+      const id = pieces.join('_');
+      assert.deepEqual(parseClientId({ idPrefix: prefix, environment: 'prod' }, id), byParts(prefix, id), id);
+    }),
+    { numRuns: 5000 },
+  );
 });
 
 test('D-03 opaque formats recognise their own tokens and reject altered ones before any lookup', () => {

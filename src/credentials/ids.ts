@@ -26,16 +26,22 @@ export interface ParsedClientId {
   readonly mode: ClientMode;
 }
 
+/**
+ * The shape of an id under each prefix: prefix, an optional environment, the mode's tag, the random
+ * part. One expression, run on every token request: splitting the id at `_` and testing the parts
+ * one by one cost some ten times as much. (Prefixes are letters and digits: config `idPrefix`.)
+ */
+const shapes = new Map<string, RegExp>();
+
+function idShape(prefix: string): RegExp {
+  let shape = shapes.get(prefix);
+  if (!shape) shapes.set(prefix, (shape = new RegExp(`^${prefix}_(?:([a-z0-9]{1,16})_)?(live|sdbx)_[0-9A-Za-z]{${ID_RANDOM_CHARS}}$`)));
+  return shape;
+}
+
 /** Parses an id of this deployment's shape; undefined when it is not one at all. */
 export function parseClientId(settings: IdSettings, id: string): ParsedClientId | undefined {
-  if (!id.startsWith(`${settings.idPrefix}_`)) return undefined;
-  const parts = id.slice(settings.idPrefix.length + 1).split('_');
-  const random = parts.pop();
-  const tag = parts.pop();
-  if (random === undefined || !/^[0-9A-Za-z]{24}$/.test(random) || parts.length > 1) return undefined;
-  const mode = tag === 'live' ? 'live' : tag === 'sdbx' ? 'sandbox' : undefined;
-  if (!mode) return undefined;
-  const environment = parts[0] ?? 'prod';
-  if (!/^[a-z0-9]{1,16}$/.test(environment)) return undefined;
-  return { environment, mode };
+  const match = idShape(settings.idPrefix).exec(id);
+  if (!match) return undefined;
+  return { environment: match[1] ?? 'prod', mode: match[2] === 'live' ? 'live' : 'sandbox' };
 }
