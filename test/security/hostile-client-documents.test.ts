@@ -409,6 +409,54 @@ test('S-08 PJ-02 PJ-03 private_key_jwt documents with hostile keys (inline or at
   await assertAlive(s.url);
 });
 
+test('RG-03 a document that turns hostile after its client was given tokens: the next refresh is invalid_client and spends nothing; once the document is sound again the same refresh token works', async (t) => {
+  let clock = Date.now();
+  const timed = await startServer(
+    { dialects: ['oauth2'], issuer: ISSUER, clientIdMetadataDocuments: 'true', clientUrlsAllowPrivate: 'true', resources: ['https://api.example/v1=read,write'] },
+    { log: logged.log, now: () => clock },
+  );
+  t.after(() => timed.close());
+  const user = (await timed.keymint.sessions.create({ subject: 'user-2', subjectType: 'user' }, 'test')).sessionToken;
+  secrets.push(user);
+  const url = host.url('/turns/client.json');
+  let document = JSON.stringify(validDocument(url));
+  host.serve('/turns/client.json', (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(document));
+  // The code flow as a browser does it: the consent page, approval, the code at the token endpoint.
+  const query = new URLSearchParams({ response_type: 'code', client_id: url, redirect_uri: REDIRECT, scope: 'read', code_challenge: CHALLENGE, code_challenge_method: 'S256' });
+  const page = await send(`${timed.url}/oauth2/authorize?${query}`, { method: 'GET', headers: { cookie: `keymint_session=${user}` } });
+  assert.equal(page.status, 200, page.text.slice(0, 200));
+  const fields = Object.fromEntries([...page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
+  const approved = await send(`${timed.url}/oauth2/authorize`, { method: 'POST', headers: { cookie: `keymint_session=${user}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, decision: 'approve' }).toString() });
+  const code = new URL(approved.headers.get('location') ?? 'x:').searchParams.get('code');
+  assert.ok(code, `a code: ${approved.status} ${approved.headers.get('location')}`);
+  const form = (f: Record<string, string>) => send(`${timed.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: url, ...f }).toString() });
+  const issued = await form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+  assert.equal(issued.status, 200, issued.text);
+  const tokens = parseJson(issued.text, 'tokens');
+  const refresh = String(tokens.refresh_token);
+  assert.match(refresh, /./, 'a refresh token');
+  secrets.push(refresh, String(tokens.access_token));
+  for (const [what, hostile] of [
+    ['another client_id', JSON.stringify({ ...validDocument(url), client_id: host.url('/other.json') })],
+    ['a secret', JSON.stringify({ ...validDocument(url), client_secret: 'x' })],
+    ['no code flow', JSON.stringify({ ...validDocument(url), grant_types: ['refresh_token'] })],
+    ['not JSON', '<html>'],
+  ] as const) {
+    document = hostile;
+    clock += 301_000; // past the 5 minutes a sound document is kept
+    const before = storeFingerprint(timed.dataDir);
+    const res = await form({ grant_type: 'refresh_token', refresh_token: refresh });
+    expectInvalidClient(res, `refresh after the document turned to ${what}`);
+    assertNoSecret(res.text, res.headers, secrets, what);
+    assertSameStore(storeFingerprint(timed.dataDir), before, `refresh after the document turned to ${what}`);
+    document = JSON.stringify(validDocument(url));
+    clock += 31_000; // past the 30 s a refusal is kept
+  }
+  const renewed = await form({ grant_type: 'refresh_token', refresh_token: refresh });
+  assert.equal(renewed.status, 200, `the sound document's client refreshes with the token it kept: ${renewed.text.slice(0, 200)}`);
+  secrets.push(String(parseJson(renewed.text, 'refresh').refresh_token), String(parseJson(renewed.text, 'refresh').access_token));
+});
+
 test('S-06 nothing the hostile documents and requests above carried reached the server\'s log: no session', () => {
   assertNotLogged(logged.lines, secrets);
 });
