@@ -73,6 +73,8 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
 ]);
 
 const KEY = /^[A-Za-z0-9_.:-]+$/;
+/** Names that address an object's prototype chain when a JavaScript program copies claims by name. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Printable ASCII without whitespace: what an imported id or secret may hold. */
 const PRINTABLE = /^[\x21-\x7e]+$/;
@@ -156,6 +158,9 @@ export function checkClaims(c: unknown): asserts c is Record<string, ClaimValue>
     if (RESERVED_CLAIMS.has(name) || name.toLowerCase().startsWith('keymint')) {
       throw new ClientInputError('claims', `${name} is a registered or protocol claim that Keymint sets itself`);
     }
+    // A verifier that merges claims into an object (`Object.assign`, a deep merge) would take these
+    // as its prototype or constructor: every token would carry a prototype-pollution payload.
+    if (PROTOTYPE_KEYS.has(name)) throw new ClientInputError('claims', `${name} is not allowed as a claim name: JavaScript verifiers would read it as a prototype`);
     const scalar = (v: unknown) =>
       (typeof v === 'string' && v.length <= L.stringChars && !CONTROL.test(v)) || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean';
     const ok = scalar(value) || (Array.isArray(value) && value.length <= L.arrayItems && value.every(scalar));
