@@ -245,6 +245,7 @@ test('S-08 RG-03 hostile documents (wrong types, another client_id, secrets, pro
         assert.ok(mayConsent(doc, url, redirect), `${what}: a consent page for a document that breaks the rules`);
         assertRegistrableRedirectUri(redirect, what);
         assertNoBidiControl(page.text, what);
+        assert.match(page.text, /You will be sent back to <code>(https?:\/\/[^<]+|[a-z][a-z0-9+.-]*:)<\/code>\./, `${what}: the page says where the user goes`);
         assert.match(page.text, /<strong>(?:[^<]* \()?127\.0\.0\.1:\d+\)?<\/strong>/, `${what}: the consent page names the document's host`);
         consents++;
       } else if (page.status === 302) {

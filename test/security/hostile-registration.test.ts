@@ -83,6 +83,7 @@ async function expectPolicyClient(res: { text: string; headers: Headers }, what:
     assert.equal(page.status, 200, `${what}: the consent page → ${page.status} ${page.text.slice(0, 200)}`);
     assertNoMarkupEchoed(page.text, page.headers, what);
     assertNoBidiControl(page.text, what);
+    assert.match(page.text, /You will be sent back to <code>(https?:\/\/[^<]+|[a-z][a-z0-9+.-]*:)<\/code>\./, `${what}: the page says where the user goes`);
     const escaped = String(b.client_name).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
     assert.ok(page.text.includes(escaped), `${what}: the consent page names the client ${JSON.stringify(escaped)}`);
   }
