@@ -15,6 +15,7 @@
  */
 import type { ClientRecord } from '../storage/types.ts';
 import { isJwksUri } from './client-auth-settings.ts';
+import { isDisplayName } from './client-rules.ts';
 import { validateClientJwks } from './client-keys.ts';
 import { fetchClientDocument, type JwksFetchSettings } from './jwks-fetch.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
@@ -112,7 +113,7 @@ export function clientFromDocument(clientId: string, doc: unknown, settings: Pic
   if (Array.isArray(d.response_types) && !d.response_types.includes('code')) throw new Refused('response_types must include code');
   const asked = typeof d.scope === 'string' ? new Set(d.scope.split(' ')) : undefined;
   const host = new URL(clientId).host;
-  const name = typeof d.client_name === 'string' && d.client_name.length <= 100 && !/[\u0000-\u001f\u007f]/.test(d.client_name) ? `${d.client_name} (${host})` : host;
+  const name = isDisplayName(d.client_name, 100) ? `${d.client_name} (${host})` : host;
   const now = settings.now();
   return {
     id: clientId,

@@ -73,14 +73,28 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
 ]);
 
 const KEY = /^[A-Za-z0-9_.:-]+$/;
+/** Names that address an object's prototype chain when a JavaScript program copies claims by name. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Printable ASCII without whitespace: what an imported id or secret may hold. */
 const PRINTABLE = /^[\x21-\x7e]+$/;
 /** The shortest secret a caller may choose outside sandbox mode. */
 export const MIN_IMPORTED_SECRET = 16;
 
+/** Bidirectional controls: they reorder the text after them (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069). */
+const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * A client's name as people see it (the consent page, the console): 1 to `max` characters of
+ * well-formed Unicode, no control characters and no bidirectional controls, which could make the
+ * consent page show another name, or a document's host beside it reversed.
+ */
+export function isDisplayName(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max && value.isWellFormed() && !CONTROL.test(value) && !BIDI_CONTROL.test(value);
+}
+
 export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
-  if (typeof s.name !== 'string' || s.name.length === 0 || s.name.length > 200 || CONTROL.test(s.name)) {
+  if (!isDisplayName(s.name, 200)) {
     throw new ClientInputError('name', 'name must be 1–200 printable characters');
   }
   if (s.mode !== 'live' && s.mode !== 'sandbox') throw new ClientInputError('mode', 'mode must be live or sandbox');
@@ -144,6 +158,9 @@ export function checkClaims(c: unknown): asserts c is Record<string, ClaimValue>
     if (RESERVED_CLAIMS.has(name) || name.toLowerCase().startsWith('keymint')) {
       throw new ClientInputError('claims', `${name} is a registered or protocol claim that Keymint sets itself`);
     }
+    // A verifier that merges claims into an object (`Object.assign`, a deep merge) would take these
+    // as its prototype or constructor: every token would carry a prototype-pollution payload.
+    if (PROTOTYPE_KEYS.has(name)) throw new ClientInputError('claims', `${name} is not allowed as a claim name: JavaScript verifiers would read it as a prototype`);
     const scalar = (v: unknown) =>
       (typeof v === 'string' && v.length <= L.stringChars && !CONTROL.test(v)) || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean';
     const ok = scalar(value) || (Array.isArray(value) && value.length <= L.arrayItems && value.every(scalar));

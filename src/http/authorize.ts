@@ -84,9 +84,19 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
     action: `${new URL(deps.settings.issuer).pathname.replace(/\/$/, '')}${path}`,
     clientName: v.request.client.name,
     scopes: v.request.scopes,
-    redirectOrigin: new URL(v.request.redirectUri).origin,
+    redirectOrigin: destination(v.request.redirectUri),
     fields,
   }));
+}
+
+/**
+ * Where the user is sent back, as the consent page says it: the origin of a web or loopback
+ * redirect URI; for a native app's private-use scheme (RFC 8252 section 7.1), whose URL has no
+ * origin (`null`), the scheme, which names the app.
+ */
+function destination(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.origin === 'null' ? url.protocol : url.origin;
 }
 
 async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDeps): Promise<HttpResponse> {

@@ -7,7 +7,7 @@ import { advertisedAuthMethods } from '../protocol/client-auth/index.ts';
 import { DPOP_ALGORITHMS } from '../protocol/dpop.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { json, type HttpResponse } from '../wire/http.ts';
-import type { Route } from './router.ts';
+import { PUBLIC_DOCUMENT, type Route } from './router.ts';
 
 export interface DiscoverySettings {
   readonly issuer: string;
@@ -69,7 +69,7 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
 }
 
 export function discoveryRoutes(settings: DiscoverySettings, keyring: Pick<Keyring, 'jwksJson'>): Route[] {
-  const cacheable = { 'Cache-Control': 'public, max-age=300' };
+  const cacheable = { 'Cache-Control': 'public, max-age=300', ...PUBLIC_DOCUMENT };
   const serveMetadata = (): HttpResponse => json(200, metadata(settings), cacheable);
   const issuerPath = new URL(settings.issuer).pathname.replace(/\/$/, '');
   const routes: Route[] = [
@@ -80,7 +80,7 @@ export function discoveryRoutes(settings: DiscoverySettings, keyring: Pick<Keyri
       handler: () => ({
         status: 200,
         // Short max-age: a verifier sees a newly published `next` key well before it signs.
-        headers: { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'public, max-age=60' },
+        headers: { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'public, max-age=60', ...PUBLIC_DOCUMENT },
         body: keyring.jwksJson(),
       }),
     },

@@ -15,7 +15,7 @@ import { introspectOperation, revocationsOperation, revokeOperation, type Lifecy
 import { tokenOperation } from './endpoints/token.ts';
 import { userinfo } from './endpoints/userinfo.ts';
 import { pipeline, type PipelineContext } from './pipeline.ts';
-import type { Router } from './router.ts';
+import { PUBLIC_DOCUMENT, type Router } from './router.ts';
 
 export interface MountDeps {
   /** Every registered grant, bound; a dialect offers those it names. */
@@ -46,16 +46,18 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   const dir = tokenPath.slice(0, tokenPath.lastIndexOf('/'));
   const endpoint: TokenEndpoint = { name: dialect.name, url: `${deps.issuer}${tokenPath}`, grants: offeredGrants(dialect, deps.grants), formats: deps.formats(dialect) };
   const owner = dialect.name;
-  router.add({ method: 'POST', path: tokenPath, owner, label: 'The token endpoint', handler: pipeline(dialect, tokenOperation(dialect, endpoint, deps.exchange), deps.pipeline) });
+  // The token, revocation and userinfo endpoints take calls from browser-based clients on other
+  // origins (CORS); introspection, for resource servers, does not.
+  router.add({ method: 'POST', path: tokenPath, owner, label: 'The token endpoint', cors: true, handler: pipeline(dialect, tokenOperation(dialect, endpoint, deps.exchange), deps.pipeline) });
   router.mount(`${dir}/`, owner, (err, req) => dialect.encodeError(err, req));
   const wanted = new Set(dialect.endpoints ?? []);
   if (wanted.has('introspect')) router.add({ method: 'POST', path: `${dir}/introspect`, owner, handler: pipeline(dialect, introspectOperation(dialect, deps.lifecycle), deps.pipeline) });
-  if (wanted.has('revoke')) router.add({ method: 'POST', path: `${dir}/revoke`, owner, handler: pipeline(dialect, revokeOperation(dialect, deps.lifecycle), deps.pipeline) });
+  if (wanted.has('revoke')) router.add({ method: 'POST', path: `${dir}/revoke`, owner, cors: true, handler: pipeline(dialect, revokeOperation(dialect, deps.lifecycle), deps.pipeline) });
   if (wanted.has('revocations')) router.add({ method: 'GET', path: `${dir}/revocations`, owner, handler: pipeline(dialect, revocationsOperation(deps.lifecycle), deps.pipeline) });
   const userinfoUrl = `${deps.issuer}${dir}/userinfo`;
   const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
-  if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
+  if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
   const doc = JSON.stringify(openApiDocument(dialect, tokenPath, deps.issuer, [...endpoint.grants.keys()]));
-  router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: doc }) });
+  router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
 }

@@ -17,7 +17,34 @@ export interface Route {
   readonly owner: string;
   /** What the path is, for the 405 text ("The token endpoint accepts only POST."). */
   readonly label?: string;
+  /**
+   * Scripts on other origins may call it (CORS): an endpoint a browser-based client calls with
+   * credentials it sends itself (a client id, a bearer token, a DPoP proof), never with cookies.
+   */
+  readonly cors?: boolean;
 }
+
+/**
+ * What a browser on another origin may read of an answer from a CORS path. `*` and no
+ * `Access-Control-Allow-Credentials`: a browser never sends cookies or cached HTTP credentials with
+ * such a request, so another origin's script can do nothing curl could not.
+ */
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'WWW-Authenticate, DPoP-Nonce, Retry-After, Location, X-Retry-In, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset',
+};
+
+/**
+ * On every answer of a public document (metadata, JWKS, OpenAPI): any script may read it. Sent
+ * whether or not the request had an `Origin`, so a cached copy serves a browser too.
+ */
+export const PUBLIC_DOCUMENT: Readonly<Record<string, string>> = { 'Access-Control-Allow-Origin': '*' };
+
+/** The request headers such a client sends (RFC 6749 client authentication, RFC 9449 proofs, JSON bodies). */
+const CORS_REQUEST_HEADERS = 'Authorization, Content-Type, DPoP';
+
+/** How long a browser may keep a preflight's answer, seconds. */
+const CORS_MAX_AGE = '600';
 
 /** Builds an error answer in one owner's shape. */
 export type ErrorEncoder = (err: OAuthError, req: HttpRequest) => HttpResponse;
@@ -33,6 +60,7 @@ interface PathEntry {
   readonly owner: string;
   readonly label: string;
   readonly methods: Map<string, Handler>;
+  cors: boolean;
 }
 
 interface Mount {
@@ -43,7 +71,7 @@ interface Mount {
 
 export class Router {
   readonly #paths = new Map<string, PathEntry>();
-  readonly #prefixes: Array<{ prefix: string; handler: Handler }> = [];
+  readonly #prefixes: Array<{ prefix: string; handler: Handler; corsMethods: readonly string[] | undefined }> = [];
   /** Longest prefix first. */
   #mounts: Mount[] = [];
   readonly #fallback: ErrorEncoder;
@@ -54,15 +82,35 @@ export class Router {
 
   /** Adds a route; a path or method owned by someone else is a RouteCollisionError naming both. */
   add(route: Route): void {
-    const entry = this.#paths.get(route.path) ?? { owner: route.owner, label: route.label ?? 'This endpoint', methods: new Map<string, Handler>() };
+    const entry = this.#paths.get(route.path) ?? { owner: route.owner, label: route.label ?? 'This endpoint', methods: new Map<string, Handler>(), cors: false };
     if (entry.owner !== route.owner || entry.methods.has(route.method)) throw new RouteCollisionError(`path ${route.path}`, entry.owner, route.owner);
     entry.methods.set(route.method, route.handler);
+    entry.cors ||= route.cors === true;
     this.#paths.set(route.path, entry);
   }
 
-  /** Every path under `prefix` not otherwise routed goes to `handler`, which does its own matching. */
-  addPrefix(prefix: string, handler: Handler): void {
-    this.#prefixes.push({ prefix, handler });
+  /**
+   * Every path under `prefix` not otherwise routed goes to `handler`, which does its own matching;
+   * with `corsMethods`, scripts on other origins may call those methods there (`Route.cors`).
+   */
+  addPrefix(prefix: string, handler: Handler, corsMethods?: readonly string[]): void {
+    this.#prefixes.push({ prefix, handler, corsMethods });
+  }
+
+  /**
+   * The methods scripts on other origins may call at this path (CORS), or undefined where they may
+   * not: the admin API, the console, the authorization endpoint, introspection and everything else
+   * not marked.
+   */
+  corsMethods(path: string): readonly string[] | undefined {
+    const entry = this.#paths.get(path);
+    if (entry) return entry.cors ? [...entry.methods.keys()] : undefined;
+    return this.#prefixes.find((p) => path.startsWith(p.prefix))?.corsMethods;
+  }
+
+  /** `CORS_HEADERS` for an answer to a request with an `Origin` at a CORS path; undefined otherwise. */
+  cors(req: HttpRequest): Readonly<Record<string, string>> | undefined {
+    return req.headers.origin !== undefined && this.corsMethods(req.path) !== undefined ? CORS_HEADERS : undefined;
   }
 
   /** Answers under `prefix` that no route gives are built by `encodeError` (the owner's catalogue). */
@@ -86,6 +134,10 @@ export class Router {
    * more per request), or the router's own answer at once.
    */
   dispatch(req: HttpRequest): Promise<HttpResponse> | HttpResponse {
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      const preflight = this.#preflight(req);
+      if (preflight) return preflight;
+    }
     const entry = this.#paths.get(req.path);
     if (entry) {
       const handler = entry.methods.get(req.method) ?? (req.method === 'HEAD' ? entry.methods.get('GET') : undefined);
@@ -99,5 +151,24 @@ export class Router {
       if (req.path.startsWith(prefix)) return handler(req);
     }
     return this.error(req, new OAuthError('not_found', 'No such endpoint.'));
+  }
+
+  /**
+   * A CORS preflight (Fetch standard §3.2.2) at a CORS path: 204 naming the methods and request
+   * headers allowed. Elsewhere undefined: the OPTIONS request is answered as any other method is.
+   */
+  #preflight(req: HttpRequest): HttpResponse | undefined {
+    const methods = req.headers.origin === undefined ? undefined : this.corsMethods(req.path);
+    if (!methods) return undefined;
+    return {
+      status: 204,
+      headers: {
+        'Access-Control-Allow-Methods': methods.join(', '),
+        'Access-Control-Allow-Headers': CORS_REQUEST_HEADERS,
+        'Access-Control-Max-Age': CORS_MAX_AGE,
+        'Cache-Control': 'no-store',
+      },
+      body: '',
+    };
   }
 }

@@ -111,7 +111,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   const response = answer instanceof Promise ? await answer : answer;
   // Drain began while this request was in flight: its connection closes after the answer.
   if (draining()) res.shouldKeepAlive = false;
-  send(res, response, request.method === 'HEAD');
+  send(res, response, request.method === 'HEAD', router.cors(request));
   if (log.debugging) log.debug('request', { method: request.method, path: redactPath(request.path), status: response.status, ms: +(performance.now() - started).toFixed(2) });
 }
 
@@ -167,11 +167,12 @@ class NodeRequest implements HttpRequest {
  * stream without end) is never consumed.
  */
 function refuseBody(req: IncomingMessage, res: ServerResponse, router: Router): void {
-  const answer = router.error(new NodeRequest(req, Buffer.alloc(0)), tooLarge());
+  const request = new NodeRequest(req, Buffer.alloc(0));
+  const answer = router.error(request, tooLarge());
   req.pause();
   res.shouldKeepAlive = false;
   res.once('finish', () => req.socket.destroy());
-  send(res, { ...answer, headers: { ...answer.headers, Connection: 'close' } });
+  send(res, { ...answer, headers: { ...answer.headers, Connection: 'close' } }, false, router.cors(request));
 }
 
 /** 503 + Retry-After without reading the body (it is discarded as it arrives). */
@@ -179,8 +180,9 @@ function shed(req: IncomingMessage, res: ServerResponse, router: Router, cause: 
   req.resume();
   settings.onShed?.(cause);
   const err = new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable.', { reason: 'overloaded', retryAfter: 1 });
-  const answer = router.error(new NodeRequest(req, Buffer.alloc(0)), err);
-  send(res, { ...answer, status: 503, headers: { ...answer.headers, 'Retry-After': '1' } });
+  const request = new NodeRequest(req, Buffer.alloc(0));
+  const answer = router.error(request, err);
+  send(res, { ...answer, status: 503, headers: { ...answer.headers, 'Retry-After': '1' } }, false, router.cors(request));
 }
 
 /** The body, or undefined as soon as it exceeds `limit` (reading stops there). */
@@ -207,10 +209,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 
 /**
  * A string body goes out as a string: Node then writes status line, headers and body as one chunk,
- * where a Buffer body costs a second chunk in the writev.
+ * where a Buffer body costs a second chunk in the writev. `cors`: what a browser on another origin
+ * may read (`Router.cors`), on every answer at such a path, errors included.
  */
-function send(res: ServerResponse, r: HttpResponse, headOnly = false): void {
+function send(res: ServerResponse, r: HttpResponse, headOnly = false, cors?: Readonly<Record<string, string>>): void {
   const length = typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
-  res.writeHead(r.status, { ...SECURITY_HEADERS, ...r.headers, 'Content-Length': String(length) });
+  res.writeHead(r.status, cors ? { ...SECURITY_HEADERS, ...r.headers, ...cors, 'Content-Length': String(length) } : { ...SECURITY_HEADERS, ...r.headers, 'Content-Length': String(length) });
   res.end(headOnly ? undefined : r.body);
 }

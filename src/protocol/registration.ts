@@ -10,6 +10,7 @@
  * (secret or `private_key_jwt`) and `client_credentials` too. Unknown metadata is ignored (§2).
  */
 import { isJwksUri } from '../credentials/client-auth-settings.ts';
+import { isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
@@ -81,7 +82,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   if (!scopes.every((s) => rules.policy.scopes.includes(s))) throw bad('a scope in scope may not be registered here');
 
   const name = body.client_name ?? 'Registered client';
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) throw bad('client_name is 1 to 200 printable characters');
+  if (!isDisplayName(name, 200)) throw bad('client_name is 1 to 200 printable characters');
   const dpop = body.dpop_bound_access_tokens ?? false;
   if (typeof dpop !== 'boolean') throw bad('dpop_bound_access_tokens is true or false');
 

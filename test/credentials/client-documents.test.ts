@@ -28,6 +28,8 @@ test('RG-03 a document describes a public client of the code flow within the pol
   assert.deepEqual(c.audiences, ['https://mcp.example/mcp']);
   assert.equal(c.trusted, false);
   assert.equal(c.name, 'App (app.example)');
+  // A name that would reorder the host after it, or is not well-formed, is left out: the host alone.
+  for (const client_name of ['moc.live\u202e', 'a\u2067b', 'a\ud800', 'x'.repeat(101), 'a\u0000']) assert.equal(clientFromDocument(ID, doc({ client_name }), settings).name, 'app.example', JSON.stringify(client_name));
   const keyed = clientFromDocument(ID, doc({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example/jwks.json' }), settings);
   assert.deepEqual([keyed.type, keyed.authMethod, keyed.jwksUri], ['confidential', 'private_key_jwt', 'https://app.example/jwks.json']);
 });

@@ -80,6 +80,8 @@ test('CE-01 refused input names the field and changes nothing, and the rules are
   const before = await clients().show(id);
   const refused: Array<[UpdateClientInput, string]> = [
     [{ name: '' }, 'name'],
+    [{ name: 'Pay\u202elapyap' }, 'name'],
+    [{ name: 'a\ud800' }, 'name'],
     [{ scopes: ['a"b'] }, 'scope'],
     [{ grants: ['password'] }, 'grant'],
     [{ dialects: ['nope'] }, 'dialect'],

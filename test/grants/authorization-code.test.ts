@@ -89,6 +89,16 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.match(String(back.searchParams.get('code')), /^km_ac_/);
   });
 
+  test('consent page: says where the user is sent back, the origin of a web or loopback redirect URI and the scheme of a native app\'s, never "null"', async () => {
+    const native = await s.client({ grants: ['authorization_code'], scopes: ['read'], redirectUris: [CB, 'com.example.app:/cb', 'http://127.0.0.1:7777/cb'], name: 'Native' });
+    const { session_token } = await s.session();
+    for (const [uri, shown] of [[CB, 'https://app.example'], ['com.example.app:/cb', 'com.example.app:'], ['http://127.0.0.1:7777/cb', 'http://127.0.0.1:7777']]) {
+      const res = await authorizeGet(s, query({ client_id: native.id, redirect_uri: uri! }), `keymint_session=${session_token}`);
+      assert.equal(res.status, 200, uri);
+      assert.match(await res.text(), new RegExp(`You will be sent back to <code>${shown!.replace(/[.]/g, '\\.')}</code>\\.`), uri);
+    }
+  });
+
   test('no session: redirect to the login URL with a return address', async () => {
     const q = query();
     const res = await authorizeGet(s, q);

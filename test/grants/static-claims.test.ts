@@ -65,6 +65,14 @@ test('CE-05 registered and protocol claims are refused by name; sizes are bounde
     );
   }
   assert.ok(RESERVED_CLAIMS.has('may_act') && RESERVED_CLAIMS.has('x5t#S256'));
+  // Names a JavaScript verifier merging claims would take as a prototype (OBJ-01), from JSON as an API caller sends them.
+  for (const name of ['__proto__', 'constructor', 'prototype']) {
+    await assert.rejects(
+      s.keymint.clients.create({ name: 'x', claims: JSON.parse(`{"${name}": {"admin": true}}`) as never }, 'test'),
+      (e: unknown) => e instanceof ClientInputError && e.field === 'claims' && e.message === `${name} is not allowed as a claim name: JavaScript verifiers would read it as a prototype`,
+      name,
+    );
+  }
   const tooMany = Object.fromEntries(Array.from({ length: CLAIM_LIMITS.entries + 1 }, (_, i) => [`c${i}`, i]));
   const tooBig = { blob: Array.from({ length: 32 }, () => 'x'.repeat(100)) };
   for (const claims of [tooMany, tooBig, { long: 'x'.repeat(CLAIM_LIMITS.stringChars + 1) }, { n: Number.NaN }, { obj: { a: 1 } }, { nul: null }, { 'bad name': 1 }, { '': 1 }]) {

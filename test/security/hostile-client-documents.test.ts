@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { startServer, type TestServer } from '../support/harness.ts';
 import { assertion, JWT_BEARER, keyPair } from '../support/sender.ts';
 import {
-  assertAlive, assertErrorShape, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertNotLogged, assertRegistrableRedirectUri, assertSameStore, capturingLog, documentHost, HOSTILE_REDIRECT_URIS,
+  assertAlive, assertErrorShape, assertNoBidiControl, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertNotLogged, assertRegistrableRedirectUri, assertSameStore, capturingLog, documentHost, HOSTILE_REDIRECT_URIS,
   hostileJwk, hostileJwt, hostileSegment, hostileString, hostileValue, parseJson, send, storeFingerprint, type DocumentHost,
 } from '../support/hostile.ts';
 
@@ -163,7 +163,7 @@ const DOCUMENT_VALUES = (url: string): unknown[] => [
   `${url}/`, `${url}#`, `${url}?`, url.toUpperCase(), url.replace('127.0.0.1', '127.000.000.001'), url.replace('https:', 'http:'), 'https://evil.example/client.json', ` ${url}`, encodeURI(url).replace('/', '%2F'),
   ['authorization_code'], ['refresh_token'], ['client_credentials'], ['implicit'], ['code'], ['token'], ['code', 'token'],
   'none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post', 'tls_client_auth', 'read', 'read write keymint:admin', 'keymint:admin', 'openid',
-  '"<script>alert(1)</script>', `<img src=x onerror=alert(1)>`, 'x'.repeat(101), 'a\u0000b', '\u202eevil', '\ud800',
+  '"<script>alert(1)</script>', `<img src=x onerror=alert(1)>`, 'x'.repeat(101), 'a\u0000b', '\u202eevil', 'lanigiro\u202e', 'a\u2066b', '\ud800',
   { keys: [] }, { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }, { keys: 'x' }, 'https://app.example/jwks.json', 'javascript:alert(1)', 'http://127.0.0.1/jwks.json', 'not a url', '',
   { polluted: true, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: ['javascript:alert(1)'] }, 'secret', 0,
 ];
@@ -244,6 +244,8 @@ test('S-08 RG-03 hostile documents (wrong types, another client_id, secrets, pro
       if (page.status === 200) {
         assert.ok(mayConsent(doc, url, redirect), `${what}: a consent page for a document that breaks the rules`);
         assertRegistrableRedirectUri(redirect, what);
+        assertNoBidiControl(page.text, what);
+        assert.match(page.text, /You will be sent back to <code>(https?:\/\/[^<]+|[a-z][a-z0-9+.-]*:)<\/code>\./, `${what}: the page says where the user goes`);
         assert.match(page.text, /<strong>(?:[^<]* \()?127\.0\.0\.1:\d+\)?<\/strong>/, `${what}: the consent page names the document's host`);
         consents++;
       } else if (page.status === 302) {
@@ -406,6 +408,54 @@ test('S-08 PJ-02 PJ-03 private_key_jwt documents with hostile keys (inline or at
   );
   assert.ok(authenticated > 0, 'some requests got past authentication: the property reached the grant behind it');
   await assertAlive(s.url);
+});
+
+test('RG-03 a document that turns hostile after its client was given tokens: the next refresh is invalid_client and spends nothing; once the document is sound again the same refresh token works', async (t) => {
+  let clock = Date.now();
+  const timed = await startServer(
+    { dialects: ['oauth2'], issuer: ISSUER, clientIdMetadataDocuments: 'true', clientUrlsAllowPrivate: 'true', resources: ['https://api.example/v1=read,write'] },
+    { log: logged.log, now: () => clock },
+  );
+  t.after(() => timed.close());
+  const user = (await timed.keymint.sessions.create({ subject: 'user-2', subjectType: 'user' }, 'test')).sessionToken;
+  secrets.push(user);
+  const url = host.url('/turns/client.json');
+  let document = JSON.stringify(validDocument(url));
+  host.serve('/turns/client.json', (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(document));
+  // The code flow as a browser does it: the consent page, approval, the code at the token endpoint.
+  const query = new URLSearchParams({ response_type: 'code', client_id: url, redirect_uri: REDIRECT, scope: 'read', code_challenge: CHALLENGE, code_challenge_method: 'S256' });
+  const page = await send(`${timed.url}/oauth2/authorize?${query}`, { method: 'GET', headers: { cookie: `keymint_session=${user}` } });
+  assert.equal(page.status, 200, page.text.slice(0, 200));
+  const fields = Object.fromEntries([...page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
+  const approved = await send(`${timed.url}/oauth2/authorize`, { method: 'POST', headers: { cookie: `keymint_session=${user}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, decision: 'approve' }).toString() });
+  const code = new URL(approved.headers.get('location') ?? 'x:').searchParams.get('code');
+  assert.ok(code, `a code: ${approved.status} ${approved.headers.get('location')}`);
+  const form = (f: Record<string, string>) => send(`${timed.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: url, ...f }).toString() });
+  const issued = await form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+  assert.equal(issued.status, 200, issued.text);
+  const tokens = parseJson(issued.text, 'tokens');
+  const refresh = String(tokens.refresh_token);
+  assert.match(refresh, /./, 'a refresh token');
+  secrets.push(refresh, String(tokens.access_token));
+  for (const [what, hostile] of [
+    ['another client_id', JSON.stringify({ ...validDocument(url), client_id: host.url('/other.json') })],
+    ['a secret', JSON.stringify({ ...validDocument(url), client_secret: 'x' })],
+    ['no code flow', JSON.stringify({ ...validDocument(url), grant_types: ['refresh_token'] })],
+    ['not JSON', '<html>'],
+  ] as const) {
+    document = hostile;
+    clock += 301_000; // past the 5 minutes a sound document is kept
+    const before = storeFingerprint(timed.dataDir);
+    const res = await form({ grant_type: 'refresh_token', refresh_token: refresh });
+    expectInvalidClient(res, `refresh after the document turned to ${what}`);
+    assertNoSecret(res.text, res.headers, secrets, what);
+    assertSameStore(storeFingerprint(timed.dataDir), before, `refresh after the document turned to ${what}`);
+    document = JSON.stringify(validDocument(url));
+    clock += 31_000; // past the 30 s a refusal is kept
+  }
+  const renewed = await form({ grant_type: 'refresh_token', refresh_token: refresh });
+  assert.equal(renewed.status, 200, `the sound document's client refreshes with the token it kept: ${renewed.text.slice(0, 200)}`);
+  secrets.push(String(parseJson(renewed.text, 'refresh').refresh_token), String(parseJson(renewed.text, 'refresh').access_token));
 });
 
 test('S-06 nothing the hostile documents and requests above carried reached the server\'s log: no session', () => {

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { startServer, type TestServer } from '../support/harness.ts';
 import {
-  assertAlive, assertAllowOn405, assertErrorShape, assertRegistrableRedirectUri, assertNoSecret, assertNot5xx, assertNotLogged, assertSameStore, capturingLog, HOSTILE_REDIRECT_URIS, hostileAuthorization, hostileBag, hostileBody,
+  assertAlive, assertAllowOn405, assertErrorShape, assertRegistrableRedirectUri, assertNoBidiControl, assertNoMarkupEchoed, assertNoSecret, assertNot5xx, assertNotLogged, assertSameStore, capturingLog, HOSTILE_REDIRECT_URIS, hostileAuthorization, hostileBag, hostileBody,
   hostileContentType, hostileJwk, hostileMethod, hostileSegment, hostileString, hostileValue, parseJson, send, storeFingerprint,
 } from '../support/hostile.ts';
 
@@ -23,13 +23,16 @@ let s: TestServer;
 /** Every log line the server wrote, at debug level: no secret may be among them (S-06). */
 const logged = capturingLog();
 let app: { id: string; secret: string };
+/** A signed-in user's session, to see the consent page a registered client gets. */
+let session: string;
 let secrets: string[];
 
 before(async () => {
   // A rate no run reaches: the limit itself is tested in test/sender/registration.test.ts.
   s = await startServer({ dialects: ['oauth2'], issuer: 'http://localhost:8080', registration: 'open', registrationRateLimit: '1000000', resources: ['https://api.example/v1=read,write'] }, { log: logged.log });
   app = await s.client({ scopes: ['read'] });
-  secrets = [app.secret];
+  session = (await s.keymint.sessions.create({ subject: 'user-1', subjectType: 'user' }, 'test')).sessionToken;
+  secrets = [app.secret, session];
 });
 after(() => s.close());
 
@@ -42,7 +45,7 @@ const DEEP_VALUES: readonly unknown[] = [
   ...HOSTILE_REDIRECT_URIS.map((u) => [u]), [REDIRECT, 'javascript:alert(1)'], Array.from({ length: 11 }, (_, i) => `${REDIRECT}${i}`), [],
   ['client_credentials'], ['authorization_code', 'client_credentials'], ['refresh_token'], ['implicit'], ['urn:ietf:params:oauth:grant-type:jwt-bearer'], ['authorization_code', 'authorization_code'],
   ['token'], ['code', 'token'], ['code id_token'], 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'None',
-  'read write', 'read keymint:admin', 'keymint:register', 'read  write', ' read', 'read\twrite', 'r"ead', 'x'.repeat(201), '\u0000', 'ok\u007f', 'Ünïcödé', '<script>alert(1)</script>',
+  'read write', 'read keymint:admin', 'keymint:register', 'read  write', ' read', 'read\twrite', 'r"ead', 'x'.repeat(201), '\u0000', 'ok\u007f', 'Ünïcödé', 'Pay\u202elapyap', 'a\u2067b', 'a\u200fb', 'a\ud800', '<script>alert(1)</script>',
   'https://app.example/jwks.json', 'http://127.0.0.1/jwks.json', { keys: [] }, { keys: [{ kty: 'oct', k: 'AAAA' }] }, 'sk_live_x', true, false, 'true', 1,
 ];
 
@@ -73,6 +76,17 @@ async function expectPolicyClient(res: { text: string; headers: Headers }, what:
   assert.ok(Array.isArray(uris) && uris.length >= 1 && uris.length <= 10, `${what}: redirect_uris ${JSON.stringify(uris)}`);
   for (const uri of uris) assertRegistrableRedirectUri(uri, what);
   assert.match(String(b.registration_access_token), /^km_reg_/, what);
+  if ((b.grant_types as string[]).includes('authorization_code')) {
+    // The user meets the client by the name it chose: shown escaped, never as markup.
+    const query = new URLSearchParams({ response_type: 'code', client_id: String(b.client_id), redirect_uri: String(uris[0]), code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const page = await send(`${s.url}/oauth2/authorize?${query}`, { method: 'GET', headers: { cookie: `keymint_session=${session}` } });
+    assert.equal(page.status, 200, `${what}: the consent page → ${page.status} ${page.text.slice(0, 200)}`);
+    assertNoMarkupEchoed(page.text, page.headers, what);
+    assertNoBidiControl(page.text, what);
+    assert.match(page.text, /You will be sent back to <code>(https?:\/\/[^<]+|[a-z][a-z0-9+.-]*:)<\/code>\./, `${what}: the page says where the user goes`);
+    const escaped = String(b.client_name).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+    assert.ok(page.text.includes(escaped), `${what}: the consent page names the client ${JSON.stringify(escaped)}`);
+  }
   const read = await send(`${s.url}${new URL(String(b.registration_client_uri)).pathname}`, { method: 'GET', headers: { authorization: `Bearer ${String(b.registration_access_token)}` } });
   assert.equal(read.status, 200, `${what}: RFC 7592 reads it`);
   const { registration_access_token: _token, ...rest } = b;
@@ -109,10 +123,10 @@ test('S-08 RG-02 open registration: hostile bodies, content types, methods and m
       assertAllowOn405(res, what);
       assertNoSecret(res.text, res.headers, secrets, what);
       if (res.status === 201) {
+        before = fingerprint(); // first: a failing check below must not leave the next run comparing against the store before this client
         assert.equal(r.method, 'POST', what);
         await expectPolicyClient(res, what);
         created++;
-        before = fingerprint();
         return;
       }
       if (r.method === 'POST') expectRegistrationError(res, what);
@@ -174,6 +188,32 @@ test('S-08 RG-01 RFC 7592 management of an openly registered client: hostile tok
     { numRuns: 200, seed: 20261213 },
   );
   await assertAlive(s.url);
+});
+
+test('S-08 RG-02 the open registration rate cannot be dodged: forwarding headers and refused metadata from one address all count, and past the limit every POST is 429 with Retry-After', async (t) => {
+  const limited = await startServer({ dialects: ['oauth2'], registration: 'open', registrationRateLimit: '5', resources: ['https://api.example/v1=read'] });
+  t.after(() => limited.close());
+  const spoof = fc.record({
+    'x-forwarded-for': fc.oneof(fc.constant(undefined), fc.ipV4(), fc.ipV6(), fc.constantFrom('127.0.0.1', '::1', '::ffff:10.0.0.1', '10.0.0.1, 127.0.0.1', 'unknown', '', 'fe80::1%eth0', '1.2.3.4:80'), hostileString),
+    forwarded: fc.oneof(fc.constant(undefined), fc.ipV4().map((ip) => `for=${ip}`), fc.constantFrom('for="[::1]"', 'for=unknown')),
+    'x-real-ip': fc.oneof(fc.constant(undefined), fc.ipV4()),
+    'true-client-ip': fc.oneof(fc.constant(undefined), fc.ipV4()),
+    valid: fc.boolean(),
+  });
+  const requests = fc.sample(spoof, { numRuns: 20, seed: 20261217 });
+  for (const [i, { valid, ...headers }] of requests.entries()) {
+    const body = valid ? JSON.stringify({ redirect_uris: [REDIRECT] }) : JSON.stringify({ redirect_uris: ['javascript:alert(1)'] });
+    const res = await send(`${limited.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const what = `registration #${i + 1} ${JSON.stringify(headers)}`;
+    if (i < 5) {
+      assert.ok(valid ? res.status === 201 : res.status === 400, `${what} → ${res.status} ${res.text.slice(0, 200)}`);
+      continue;
+    }
+    assert.equal(res.status, 429, `${what}: past the limit → ${res.status} ${res.text.slice(0, 200)}`);
+    assert.ok(Number(res.headers.get('retry-after')) > 0, `${what}: Retry-After`);
+    const answer = parseJson(res.text, what);
+    assertErrorShape(answer, what);
+  }
 });
 
 test('S-06 nothing the hostile registrations above carried reached the server\'s log: no client secret or registration access token', () => {

@@ -98,6 +98,8 @@ describe('registration behind an initial access token', () => {
       [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }, 'invalid_client_metadata'],
       [{ redirect_uris: 'https://app.example/cb' }, 'invalid_redirect_uri'],
       [{ grant_types: ['client_credentials'], client_name: 7 }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], client_name: 'Pay\u202elapyap' }, 'invalid_client_metadata'],
+      [{ grant_types: ['client_credentials'], client_name: 'a\ud800' }, 'invalid_client_metadata'],
     ];
     for (const [body, code] of cases) {
       const r = await register(s, body, initial);

@@ -290,6 +290,14 @@ export function assertNoMarkupEchoed(text: string, headers: Headers, what: strin
   assert.ok(!text.includes('"<script>') && !/<script>/i.test(text), `${what}: the page repeats markup from the request unescaped`);
 }
 
+/**
+ * Fails when a page shows a bidirectional control (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069)
+ * or a replaced lone surrogate: a name from a request could then make the page read as something else.
+ */
+export function assertNoBidiControl(text: string, what: string): void {
+  assert.ok(!/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]/.test(text), `${what}: the page shows a bidirectional control or a broken character`);
+}
+
 /** A logger at debug level that keeps every line, for a test to search for secrets (S-06). */
 export function capturingLog(): { log: Logger; lines: string[] } {
   const lines: string[] = [];

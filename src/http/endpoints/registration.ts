@@ -50,9 +50,11 @@ export function mountRegistration(router: Router, owner: string, path: string, i
       return error(mapped.status, mapped.code === 'rate_limited' ? 'rate_limited' : mapped.code, mapped.description, headers);
     }
   };
-  const route: Route = { method: 'POST', path, owner, label: 'Dynamic client registration (RFC 7591)', handler: guarded((req) => register(req, `${issuer}${path}`, deps)) };
+  // A browser-based client (an MCP client in a web page) registers itself and manages its
+  // registration from its own origin (CORS).
+  const route: Route = { method: 'POST', path, owner, label: 'Dynamic client registration (RFC 7591)', cors: true, handler: guarded((req) => register(req, `${issuer}${path}`, deps)) };
   router.add(route);
-  router.addPrefix(`${path}/`, guarded((req) => manage(req, path, `${issuer}${path}`, deps)));
+  router.addPrefix(`${path}/`, guarded((req) => manage(req, path, `${issuer}${path}`, deps)), ['GET', 'PUT', 'DELETE']);
 }
 
 async function register(req: HttpRequest, base: string, deps: RegistrationDeps): Promise<HttpResponse> {

@@ -1,0 +1,141 @@
+/**
+ * CORS: browser-based clients on other origins (a single-page app, an MCP client in a web page) call
+ * the token, revocation, userinfo and registration endpoints and read the public documents; the
+ * admin API, the console, introspection and the authorization endpoint stay closed to them. Checked
+ * on the wire, then in headless Chromium, whose fetch enforces what the headers say.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { basic, startServer, type TestServer } from '../support/harness.ts';
+import { launch, skip } from '../console/support/browser.ts';
+
+const ORIGIN = 'https://app.example';
+const EXPOSED = 'WWW-Authenticate, DPoP-Nonce, Retry-After, Location, X-Retry-In, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
+
+let server: TestServer;
+before(async () => {
+  server = await startServer({ registration: 'open', dialects: ['oauth2', 'orum'] });
+});
+after(() => server.close());
+
+const preflight = (path: string, method = 'POST') =>
+  fetch(`${server.url}${path}`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': method, 'access-control-request-headers': 'authorization, content-type' } });
+
+test('a preflight at the token, revocation, userinfo and registration endpoints is 204 naming the methods and the headers a client sends', async () => {
+  for (const [path, methods] of [
+    ['/oauth2/token', 'POST'],
+    ['/oauth2/revoke', 'POST'],
+    ['/oauth2/userinfo', 'GET'],
+    ['/oauth2/register', 'POST'],
+    ['/oauth2/register/some-client', 'GET, PUT, DELETE'],
+    ['/oauth/token', 'POST'],
+  ] as const) {
+    const res = await preflight(path);
+    assert.equal(res.status, 204, path);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*', path);
+    assert.equal(res.headers.get('access-control-allow-methods'), methods, path);
+    assert.equal(res.headers.get('access-control-allow-headers'), 'Authorization, Content-Type, DPoP', path);
+    assert.equal(res.headers.get('access-control-max-age'), '600', path);
+    assert.equal(res.headers.get('access-control-allow-credentials'), null, path);
+    assert.equal(await res.text(), '', path);
+  }
+});
+
+test('the admin API, the console, introspection, the authorization endpoint and the revocation feed are closed to other origins', async () => {
+  for (const path of ['/admin/v1/clients', '/console/', '/oauth2/introspect', '/oauth2/authorize', '/oauth2/revocations', '/metrics', '/nope']) {
+    const res = await preflight(path, 'GET');
+    assert.notEqual(res.status, 204, path);
+    assert.equal(res.headers.get('access-control-allow-origin'), null, path);
+    await res.body?.cancel();
+    const direct = await fetch(`${server.url}${path}`, { headers: { origin: ORIGIN } });
+    assert.equal(direct.headers.get('access-control-allow-origin'), null, path);
+    await direct.body?.cancel();
+  }
+});
+
+test('answers at a CORS path carry Allow-Origin and Expose-Headers when the request has an Origin, errors included; without one they are unchanged', async () => {
+  const { id, secret } = await server.client({ scopes: ['read'] });
+  const form = new URLSearchParams({ grant_type: 'client_credentials' }).toString();
+  const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(id, secret) };
+  const ok = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers: { ...headers, origin: ORIGIN }, body: form });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get('access-control-allow-origin'), '*');
+  assert.equal(ok.headers.get('access-control-expose-headers'), EXPOSED);
+  const refused = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers: { ...headers, authorization: basic(id, 'wrong'), origin: ORIGIN }, body: form });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+  const plain = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers, body: form });
+  assert.equal(plain.status, 200);
+  for (const name of plain.headers.keys()) assert.ok(!name.startsWith('access-control-'), name);
+});
+
+test('metadata, JWKS and OpenAPI documents may be read by any origin, whether or not the request had one (a cached copy serves browsers too)', async () => {
+  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/oauth2/jwks', '/oauth2/token/openapi.json']) {
+    const res = await fetch(`${server.url}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*', path);
+    await res.body?.cancel();
+  }
+});
+
+describe('a web page on another origin, in headless Chromium', { skip }, () => {
+  let page: Server;
+  let pageUrl: string;
+  before(async () => {
+    page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title>'));
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    // localhost, not 127.0.0.1: another host, so another origin than the server's whatever the port.
+    pageUrl = `http://localhost:${(page.address() as AddressInfo).port}/`;
+  });
+  after(() => page.close());
+
+  test('gets a token, revokes it, registers a client and reads a 401 challenge; the admin API is blocked by the browser', async () => {
+    const { id, secret } = await server.client({ scopes: ['read'] });
+    const admin = await server.client({ admin: true, scopes: [] });
+    const { access_token: adminToken } = await server.token(admin.id, admin.secret, { scope: 'keymint:admin' });
+    const browser = await launch();
+    try {
+      const tab = await browser.context.newPage();
+      await tab.goto(pageUrl);
+      const results = await tab.evaluate(
+        async ({ base, id, secret, adminToken }) => {
+          const basicAuth = `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+          const form = { 'content-type': 'application/x-www-form-urlencoded' };
+          const attempt = async (f: () => Promise<unknown>) => {
+            try {
+              return await f();
+            } catch (error) {
+              return `blocked: ${(error as Error).name}`;
+            }
+          };
+          const metadata = await attempt(async () => ((await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as { issuer: string }).issuer);
+          const token = (await attempt(async () => (await fetch(`${base}/oauth2/token`, { method: 'POST', headers: { ...form, authorization: basicAuth }, body: 'grant_type=client_credentials' })).json())) as { access_token?: string };
+          const revoked = await attempt(async () => (await fetch(`${base}/oauth2/revoke`, { method: 'POST', headers: { ...form, authorization: basicAuth }, body: `token=${token.access_token}` })).status);
+          const challenge = await attempt(async () => {
+            const res = await fetch(`${base}/oauth2/userinfo`, { headers: { authorization: 'Bearer nope' } });
+            return [res.status, res.headers.get('www-authenticate')];
+          });
+          const registered = await attempt(async () => {
+            const res = await fetch(`${base}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }) });
+            return [res.status, typeof ((await res.json()) as { client_id?: string }).client_id];
+          });
+          const adminApi = await attempt(async () => (await fetch(`${base}/admin/v1/clients`, { headers: { authorization: `Bearer ${adminToken}` } })).status);
+          return { metadata, token: typeof token.access_token, revoked, challenge, registered, adminApi };
+        },
+        { base: server.url, id, secret, adminToken: String(adminToken) },
+      );
+      assert.deepEqual(results, {
+        metadata: server.keymint.config.issuer,
+        token: 'string',
+        revoked: 200,
+        challenge: [401, 'Bearer realm="keymint", error="invalid_token"'],
+        registered: [201, 'string'],
+        adminApi: 'blocked: TypeError',
+      });
+    } finally {
+      await browser.close();
+    }
+  });
+});
