@@ -115,14 +115,18 @@ test('CE-07 clients create --id with --secret-env or --secret-file imports a cli
   assert.deepEqual(list.map((c) => c.client_id).filter((id) => id.startsWith('acme-')).sort(), ['acme-argv', 'acme-file', 'acme-prod']);
 });
 
-test('OBJ-01 clients update keeps a metadata key or claim named __proto__, and removes it again', async () => {
+test('OBJ-01 clients update keeps a metadata key named __proto__, and removes it again; a claim so named is refused and changes nothing', async () => {
   const created = await cli(['clients', 'create', '--data', data, '--name', 'proto', '--metadata', 'a=b', '--json']);
   const { client_id: id } = JSON.parse(created.stdout) as { client_id: string };
-  const up = await cli(['clients', 'update', id, '--data', data, '--metadata', '__proto__=z', '--claim', '__proto__=y', '--json']);
+  const up = await cli(['clients', 'update', id, '--data', data, '--metadata', '__proto__=z', '--json']);
   assert.equal(up.code, 0, up.stderr);
   const view = JSON.parse(up.stdout) as { metadata: object; claims: object };
   assert.deepEqual(Object.entries(view.metadata).sort(), [['__proto__', 'z'], ['a', 'b']]);
-  assert.deepEqual(Object.entries(view.claims), [['__proto__', 'y']]);
+  const claim = await cli(['clients', 'update', id, '--data', data, '--claim', '__proto__=y', '--json']);
+  assert.equal(claim.code, 2);
+  assert.equal(claim.stderr, 'keymint: claims: __proto__ is not allowed as a claim name: JavaScript verifiers would read it as a prototype\n');
   const removed = await cli(['clients', 'update', id, '--data', data, '--remove-metadata', '__proto__', '--json']);
-  assert.deepEqual(Object.entries((JSON.parse(removed.stdout) as { metadata: object }).metadata), [['a', 'b']]);
+  const after = JSON.parse(removed.stdout) as { metadata: object; claims: object };
+  assert.deepEqual(Object.entries(after.metadata), [['a', 'b']]);
+  assert.deepEqual(Object.entries(after.claims ?? {}), [], 'the refused claim was not written');
 });
