@@ -311,13 +311,19 @@ test('S-08 userinfo and the revocation feed: hostile bearer tokens, queries and 
       hostileJwt.map((t) => `DPoP ${t}`),
     ),
     dpop: fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, hostileJwt, fc.constantFrom(...signedProofs)),
+    // A browser on another origin, and its preflights (CORS: userinfo is open to it, the feed is not).
+    origin: fc.option(fc.constantFrom('https://app.example', 'null', '')),
+    preflight: fc.option(fc.constantFrom('GET', 'POST', 'x y', '')),
   });
   await fc.assert(
-    fc.asyncProperty(request, async ({ path, method, query, authorization, dpop }) => {
-      const res = await send(`${s.url}${path}?${query}`, { method, headers: { authorization, dpop } });
-      const what = `${method} ${path}?${query.slice(0, 200)} (${String(authorization).slice(0, 80)})`;
+    fc.asyncProperty(request, async ({ path, method, query, authorization, dpop, origin, preflight }) => {
+      const res = await send(`${s.url}${path}?${query}`, { method, headers: { authorization, dpop, origin: origin ?? undefined, 'access-control-request-method': preflight ?? undefined } });
+      const what = `${method} ${path}?${query.slice(0, 200)} (${String(authorization).slice(0, 80)}, origin ${origin}, preflight ${preflight})`;
       assertNot5xx(res.status, what);
       assertAllowOn405(res, what);
+      const open = path.endsWith('/userinfo') && origin !== null;
+      assert.equal(res.headers.get('access-control-allow-origin'), open ? '*' : null, what);
+      if (res.status === 204) return assert.ok(open && method === 'OPTIONS' && preflight !== null, `${what}: a preflight answer`);
       if (res.status === 200) return assertNoSecret(res.text, res.headers, secrets, what); // the feed is readable by an authenticated client
       assert.ok(res.status >= 400, `${what} → ${res.status}`);
       if (method !== 'HEAD') assertErrorShape(parseJson(res.text, what), what);
