@@ -23,7 +23,7 @@ after(() => server.close());
 const preflight = (path: string, method = 'POST') =>
   fetch(`${server.url}${path}`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': method, 'access-control-request-headers': 'authorization, content-type' } });
 
-test('a preflight at the token, revocation, userinfo and registration endpoints is 204 naming the methods and the headers a client sends', async () => {
+test('CORS-01 CORS-02 a preflight at the token, revocation, userinfo and registration endpoints is 204 naming the methods and the headers a client sends', async () => {
   for (const [path, methods] of [
     ['/oauth2/token', 'POST'],
     ['/oauth2/revoke', 'POST'],
@@ -43,7 +43,7 @@ test('a preflight at the token, revocation, userinfo and registration endpoints 
   }
 });
 
-test('the admin API, the console, introspection, the authorization endpoint and the revocation feed are closed to other origins', async () => {
+test('CORS-02 the admin API, the console, introspection, the authorization endpoint and the revocation feed are closed to other origins', async () => {
   for (const path of ['/admin/v1/clients', '/console/', '/oauth2/introspect', '/oauth2/authorize', '/oauth2/revocations', '/metrics', '/nope']) {
     const res = await preflight(path, 'GET');
     assert.notEqual(res.status, 204, path);
@@ -55,7 +55,7 @@ test('the admin API, the console, introspection, the authorization endpoint and 
   }
 });
 
-test('answers at a CORS path carry Allow-Origin and Expose-Headers when the request has an Origin, errors included; without one they are unchanged', async () => {
+test('CORS-01 CORS-03 answers at a CORS path carry Allow-Origin and Expose-Headers when the request has an Origin, errors included; without one they are unchanged', async () => {
   const { id, secret } = await server.client({ scopes: ['read'] });
   const form = new URLSearchParams({ grant_type: 'client_credentials' }).toString();
   const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(id, secret) };
@@ -71,7 +71,7 @@ test('answers at a CORS path carry Allow-Origin and Expose-Headers when the requ
   for (const name of plain.headers.keys()) assert.ok(!name.startsWith('access-control-'), name);
 });
 
-test('metadata, JWKS and OpenAPI documents may be read by any origin, whether or not the request had one (a cached copy serves browsers too)', async () => {
+test('CORS-01 metadata, JWKS and OpenAPI documents may be read by any origin, whether or not the request had one (a cached copy serves browsers too)', async () => {
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/oauth2/jwks', '/oauth2/token/openapi.json']) {
     const res = await fetch(`${server.url}${path}`);
     assert.equal(res.status, 200, path);
@@ -91,7 +91,7 @@ describe('a web page on another origin, in headless Chromium', { skip }, () => {
   });
   after(() => page.close());
 
-  test('gets a token, revokes it, registers a client and reads a 401 challenge; the admin API is blocked by the browser', async () => {
+  test('CORS-01 CORS-02 gets a token, revokes it, registers a client and reads a 401 challenge; the admin API is blocked by the browser', async () => {
     const { id, secret } = await server.client({ scopes: ['read'] });
     const admin = await server.client({ admin: true, scopes: [] });
     const { access_token: adminToken } = await server.token(admin.id, admin.secret, { scope: 'keymint:admin' });
