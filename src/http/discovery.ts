@@ -77,6 +77,7 @@ export function discoveryRoutes(settings: DiscoverySettings, keyring: Pick<Keyri
       method: 'GET',
       path: '/oauth2/jwks',
       owner: 'core',
+      cors: 'document',
       handler: () => ({
         status: 200,
         // Short max-age: a verifier sees a newly published `next` key well before it signs.
@@ -84,13 +85,13 @@ export function discoveryRoutes(settings: DiscoverySettings, keyring: Pick<Keyri
         body: keyring.jwksJson(),
       }),
     },
-    { method: 'GET', path: '/.well-known/oauth-authorization-server', owner: 'core', handler: serveMetadata },
-    { method: 'GET', path: '/.well-known/openid-configuration', owner: 'core', handler: serveMetadata },
+    { method: 'GET', path: '/.well-known/oauth-authorization-server', owner: 'core', cors: 'document', handler: serveMetadata },
+    { method: 'GET', path: '/.well-known/openid-configuration', owner: 'core', cors: 'document', handler: serveMetadata },
   ];
   if (issuerPath !== '') {
     // RFC 8414 §3: metadata of an issuer with a path is at /.well-known/oauth-authorization-server<path> (SECURITY M-01).
-    routes.push({ method: 'GET', path: `/.well-known/oauth-authorization-server${issuerPath}`, owner: 'core', handler: serveMetadata });
-    routes.push({ method: 'GET', path: `${issuerPath}/.well-known/openid-configuration`, owner: 'core', handler: serveMetadata });
+    routes.push({ method: 'GET', path: `/.well-known/oauth-authorization-server${issuerPath}`, owner: 'core', cors: 'document', handler: serveMetadata });
+    routes.push({ method: 'GET', path: `${issuerPath}/.well-known/openid-configuration`, owner: 'core', cors: 'document', handler: serveMetadata });
   }
   return routes;
 }

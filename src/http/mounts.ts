@@ -59,5 +59,5 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
   const doc = JSON.stringify(openApiDocument(dialect, tokenPath, deps.issuer, [...endpoint.grants.keys()]));
-  router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
+  router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, cors: 'document', handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
 }

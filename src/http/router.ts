@@ -20,8 +20,11 @@ export interface Route {
   /**
    * Scripts on other origins may call it (CORS): an endpoint a browser-based client calls with
    * credentials it sends itself (a client id, a bearer token, a DPoP proof), never with cookies.
+   * `'document'`: a public document (metadata, JWKS, OpenAPI), whose answers carry
+   * `PUBLIC_DOCUMENT` themselves; its preflight allows any request header, since a client may send
+   * its own (the MCP SDK sends `MCP-Protocol-Version`) and the document is the same whatever it sends.
    */
-  readonly cors?: boolean;
+  readonly cors?: boolean | 'document';
 }
 
 /**
@@ -61,6 +64,8 @@ interface PathEntry {
   readonly label: string;
   readonly methods: Map<string, Handler>;
   cors: boolean;
+  /** A public document (`Route.cors === 'document'`). */
+  document: boolean;
 }
 
 interface Mount {
@@ -82,10 +87,11 @@ export class Router {
 
   /** Adds a route; a path or method owned by someone else is a RouteCollisionError naming both. */
   add(route: Route): void {
-    const entry = this.#paths.get(route.path) ?? { owner: route.owner, label: route.label ?? 'This endpoint', methods: new Map<string, Handler>(), cors: false };
+    const entry = this.#paths.get(route.path) ?? { owner: route.owner, label: route.label ?? 'This endpoint', methods: new Map<string, Handler>(), cors: false, document: false };
     if (entry.owner !== route.owner || entry.methods.has(route.method)) throw new RouteCollisionError(`path ${route.path}`, entry.owner, route.owner);
     entry.methods.set(route.method, route.handler);
     entry.cors ||= route.cors === true;
+    entry.document ||= route.cors === 'document';
     this.#paths.set(route.path, entry);
   }
 
@@ -154,21 +160,23 @@ export class Router {
   }
 
   /**
-   * A CORS preflight (Fetch standard §3.2.2) at a CORS path: 204 naming the methods and request
-   * headers allowed. Elsewhere undefined: the OPTIONS request is answered as any other method is.
+   * A CORS preflight (Fetch standard §3.2.2) at a CORS path or a public document: 204 naming the
+   * methods and request headers allowed. Elsewhere undefined: the OPTIONS request is answered as
+   * any other method is.
    */
   #preflight(req: HttpRequest): HttpResponse | undefined {
-    const methods = req.headers.origin === undefined ? undefined : this.corsMethods(req.path);
+    if (req.headers.origin === undefined) return undefined;
+    // `*` as the allowed headers means any header for a request without credentials, which is
+    // every request another origin makes here (Fetch standard §3.2.3).
+    if (this.#paths.get(req.path)?.document) return preflightAnswer({ ...PUBLIC_DOCUMENT, 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': '*' });
+    const methods = this.corsMethods(req.path);
     if (!methods) return undefined;
-    return {
-      status: 204,
-      headers: {
-        'Access-Control-Allow-Methods': methods.join(', '),
-        'Access-Control-Allow-Headers': CORS_REQUEST_HEADERS,
-        'Access-Control-Max-Age': CORS_MAX_AGE,
-        'Cache-Control': 'no-store',
-      },
-      body: '',
-    };
+    return preflightAnswer({ 'Access-Control-Allow-Methods': methods.join(', '), 'Access-Control-Allow-Headers': CORS_REQUEST_HEADERS });
   }
 }
+
+const preflightAnswer = (headers: Readonly<Record<string, string>>): HttpResponse => ({
+  status: 204,
+  headers: { ...headers, 'Access-Control-Max-Age': CORS_MAX_AGE, 'Cache-Control': 'no-store' },
+  body: '',
+});

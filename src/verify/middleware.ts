@@ -2,9 +2,9 @@
  * RFC 6750 and RFC 9449 guards for node:http, Express, Fastify and Fetch-API runtimes (Hono, Bun,
  * Deno, workers). Each takes the token from the Authorization header only (`Bearer`, or `DPoP` with
  * its proof when the verifier has DPoP on), verifies it, and either hands the claims on or answers
- * with `challenge()`. With `resourceMetadata` each also answers `GET` of the RFC 9728 document when
- * the request reaches it, and names it in its challenges. Framework types are structural: nothing
- * here imports a framework.
+ * with `challenge()`. With `resourceMetadata` each also answers `GET` of the RFC 9728 document (and
+ * a browser's preflight for it) when the request reaches it, and names it in its challenges.
+ * Framework types are structural: nothing here imports a framework.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFromRequest, type BearerSource } from './bearer.ts';
@@ -55,8 +55,9 @@ function guard(verifier: Verifier, options: ProtectOptions) {
     resourceMetadata: metadata?.url,
   };
   return async (parts: Parts): Promise<Outcome> => {
-    if (metadata && (parts.method === 'GET' || parts.method === 'HEAD') && URL.parse(parts.href)?.pathname === metadata.path) {
-      return { answer: metadata.response };
+    if (metadata && URL.parse(parts.href)?.pathname === metadata.path) {
+      if (parts.method === 'GET' || parts.method === 'HEAD') return { answer: metadata.response };
+      if (parts.method === 'OPTIONS') return { answer: metadata.preflight };
     }
     try {
       const { scheme, token } = credentialsFromRequest(parts);

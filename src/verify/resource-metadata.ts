@@ -26,6 +26,12 @@ export interface ResourceMetadata {
   readonly url: string;
   /** The 200 answer to `GET path`. */
   readonly response: { readonly status: 200; readonly headers: Readonly<Record<string, string>>; readonly body: string };
+  /**
+   * The 204 answer to a CORS preflight (`OPTIONS path`): a client in a web page on another origin
+   * reads the document with headers of its own (the MCP SDK sends `MCP-Protocol-Version`), so its
+   * browser asks first.
+   */
+  readonly preflight: { readonly status: 204; readonly headers: Readonly<Record<string, string>>; readonly body: '' };
 }
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
@@ -51,5 +57,7 @@ export function resourceMetadata(options: ResourceMetadataOptions, verifier: Pic
     ...(options.resourceDocumentation ? { resource_documentation: options.resourceDocumentation } : {}),
   };
   const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=3600', 'Access-Control-Allow-Origin': '*' };
-  return { path, url, response: { status: 200, headers, body: JSON.stringify(document) } };
+  // `*` allows any request header to a request without credentials, as every one here is.
+  const preflight = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': '*', 'Access-Control-Max-Age': '600' };
+  return { path, url, response: { status: 200, headers, body: JSON.stringify(document) }, preflight: { status: 204, headers: preflight, body: '' } };
 }
