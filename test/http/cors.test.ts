@@ -80,6 +80,22 @@ test('CORS-01 metadata, JWKS and OpenAPI documents may be read by any origin, wh
   }
 });
 
+test('CORS-01 a preflight at metadata, JWKS and OpenAPI allows GET with any request header (an MCP client sends MCP-Protocol-Version); without an Origin it is no preflight', async () => {
+  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/oauth2/jwks', '/oauth2/token/openapi.json']) {
+    const res = await fetch(`${server.url}${path}`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'mcp-protocol-version' } });
+    assert.equal(res.status, 204, path);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*', path);
+    assert.equal(res.headers.get('access-control-allow-methods'), 'GET, HEAD', path);
+    assert.equal(res.headers.get('access-control-allow-headers'), '*', path);
+    assert.equal(res.headers.get('access-control-max-age'), '600', path);
+    assert.equal(res.headers.get('access-control-allow-credentials'), null, path);
+    assert.equal(await res.text(), '', path);
+    const bare = await fetch(`${server.url}${path}`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'GET' } });
+    assert.equal(bare.status, 405, path);
+    await bare.body?.cancel();
+  }
+});
+
 describe('a web page on another origin, in headless Chromium', { skip }, () => {
   let page: Server;
   let pageUrl: string;
@@ -110,7 +126,8 @@ describe('a web page on another origin, in headless Chromium', { skip }, () => {
               return `blocked: ${(error as Error).name}`;
             }
           };
-          const metadata = await attempt(async () => ((await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as { issuer: string }).issuer);
+          // With a header of its own, as the MCP SDK sends: the browser asks first.
+          const metadata = await attempt(async () => ((await (await fetch(`${base}/.well-known/oauth-authorization-server`, { headers: { 'mcp-protocol-version': '2025-06-18' } })).json()) as { issuer: string }).issuer);
           const token = (await attempt(async () => (await fetch(`${base}/oauth2/token`, { method: 'POST', headers: { ...form, authorization: basicAuth }, body: 'grant_type=client_credentials' })).json())) as { access_token?: string };
           const revoked = await attempt(async () => (await fetch(`${base}/oauth2/revoke`, { method: 'POST', headers: { ...form, authorization: basicAuth }, body: `token=${token.access_token}` })).status);
           const challenge = await attempt(async () => {

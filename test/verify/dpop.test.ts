@@ -176,7 +176,7 @@ test('DP-05 openid-client: fetchProtectedResource with a DPoP handle passes', as
   assert.equal(res.status, 200);
 });
 
-test('PR-01 protected-resource metadata at the path-aware well-known URL; 401s name it', async () => {
+test('PR-01 protected-resource metadata at the path-aware well-known URL, its CORS preflight answered; 401s name it', async () => {
   const res = await fetch(`${base}/.well-known/oauth-protected-resource/mcp`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/json');
@@ -188,6 +188,14 @@ test('PR-01 protected-resource metadata at the path-aware well-known URL; 401s n
     dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
     resource_name: 'Example MCP',
   });
+  // A page on another origin reading it with a header of its own (the MCP SDK's): its browser's preflight.
+  const preflight = await fetch(`${base}/.well-known/oauth-protected-resource/mcp`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'mcp-protocol-version' } });
+  assert.equal(preflight.status, 204);
+  assert.deepEqual(
+    Object.fromEntries([...preflight.headers].filter(([name]) => name.startsWith('access-control-'))),
+    { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': '*', 'access-control-max-age': '600' },
+  );
+  assert.equal(await preflight.text(), '');
   const meta = `${PUBLIC}/.well-known/oauth-protected-resource/mcp`;
   assert.deepEqual(await call('/mcp', {}), {
     status: 401,
