@@ -12,22 +12,15 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { decodeJwt } from 'jose';
 import { createVerifier, protectNode, type Verifier } from '../../src/verify/index.ts';
 import { launch, skip, watchErrors } from '../console/support/browser.ts';
+import { freePort } from '../support/harness.ts';
 import { startGrantServer, USER, type GrantServer } from '../grants/support.ts';
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,6 +3,7 @@
  * helpers to create clients and call it. Every suite uses this instead of its own copy.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type RawConfig } from '../../src/config/index.ts';
@@ -24,6 +25,15 @@ export interface TestServer {
 }
 
 export const tempDir = (prefix = 'keymint-test-'): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** A TCP port on 127.0.0.1 free a moment ago: for a server whose URL must be known before it starts. */
+export async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
 
 export const basic = (id: string, secret: string): string =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
