@@ -5,6 +5,8 @@
  * on the wire, then in headless Chromium, whose fetch enforces what the headers say.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -96,11 +98,17 @@ test('CORS-01 a preflight at metadata, JWKS and OpenAPI allows GET with any requ
   }
 });
 
+/** oauth4webapi's browser build: one ES module without imports, served to the page as it is. */
+const OAUTH4WEBAPI = readFileSync(createRequire(import.meta.url).resolve('oauth4webapi'), 'utf8');
+
 describe('a web page on another origin, in headless Chromium', { skip }, () => {
   let page: Server;
   let pageUrl: string;
   before(async () => {
-    page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title>'));
+    page = createServer((req, res) => {
+      if (req.url === '/oauth4webapi.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(OAUTH4WEBAPI);
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title>');
+    });
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
     // localhost, not 127.0.0.1: another host, so another origin than the server's whatever the port.
     pageUrl = `http://localhost:${(page.address() as AddressInfo).port}/`;
@@ -153,6 +161,60 @@ describe('a web page on another origin, in headless Chromium', { skip }, () => {
       });
     } finally {
       await browser.close();
+    }
+  });
+
+  test('CORS-01 oauth4webapi in the page: a DPoP-bound token after the nonce challenge, then userinfo after the resource server\'s own challenge (both read from exposed headers)', async () => {
+    const dpopServer = await startServer({ dpopNonce: true });
+    const browser = await launch();
+    try {
+      const { client } = await dpopServer.keymint.clients.create({ name: 'spa', grants: ['web'], scopes: ['read'] }, 'test');
+      const { clientSecret } = await dpopServer.keymint.clients.rotateSecret(client.client_id, 0, 'test');
+      const { sessionToken } = await dpopServer.keymint.sessions.create({ subject: 'user-in-browser' }, 'test');
+      const tab = await browser.context.newPage();
+      const errors: string[] = [];
+      tab.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+      await tab.goto(pageUrl);
+      const results = await tab.evaluate(
+        async ({ issuer, id, secret, sessionToken, library }) => {
+          type Oauth = typeof import('oauth4webapi');
+          const oauth = (await import(library)) as Oauth;
+          const url = new URL(issuer);
+          const insecure = { [oauth.allowInsecureRequests]: true };
+          const as = await oauth.processDiscoveryResponse(url, await oauth.discoveryRequest(url, insecure));
+          const client: import('oauth4webapi').Client = { client_id: id };
+          const key = await oauth.generateKeyPair('ES256');
+          const statuses: number[] = [];
+          const retryingNonce = async <T>(call: () => Promise<T>): Promise<T> => {
+            try {
+              return await call();
+            } catch (error) {
+              if (!oauth.isDPoPNonceError(error)) throw error;
+              return call();
+            }
+          };
+          const options = { ...insecure, DPoP: oauth.DPoP(client, key) };
+          const token = await retryingNonce(async () => {
+            const res = await oauth.genericTokenEndpointRequest(as, client, oauth.ClientSecretBasic(secret), 'web', new URLSearchParams({ session_token: sessionToken }), options);
+            statuses.push(res.status);
+            return oauth.processGenericTokenEndpointResponse(as, client, res);
+          });
+          // A new handle knows no nonce: userinfo challenges it as a resource server does (401).
+          const fresh = { ...insecure, DPoP: oauth.DPoP(client, key) };
+          const info = await retryingNonce(async () => {
+            const res = await oauth.userInfoRequest(as, client, token.access_token, fresh);
+            statuses.push(res.status);
+            return oauth.processUserInfoResponse(as, client, 'user-in-browser', res);
+          });
+          return { statuses, tokenType: token.token_type, info };
+        },
+        { issuer: dpopServer.keymint.config.issuer, id: client.client_id, secret: String(clientSecret), sessionToken, library: `${pageUrl}oauth4webapi.js` },
+      );
+      assert.deepEqual(results, { statuses: [400, 200, 401, 200], tokenType: 'dpop', info: { sub: 'user-in-browser', sub_type: 'user' } });
+      assert.deepEqual(errors.filter((e) => /CORS|Access-Control/i.test(e)), []);
+    } finally {
+      await browser.close();
+      await dpopServer.close();
     }
   });
 });
