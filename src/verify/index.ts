@@ -26,4 +26,5 @@ export {
 } from './dpop.ts';
 export { resourceMetadata, type ResourceMetadata, type ResourceMetadataOptions } from './resource-metadata.ts';
 export { challenge, type Challenge, type ChallengeOptions } from './challenge.ts';
-export { protectNode, expressBearer, fastifyBearer, fetchBearer, honoBearer, type ProtectOptions } from './middleware.ts';
+export { protectNode, expressBearer, fastifyBearer, fetchBearer, honoBearer, corsHeaders, type ProtectOptions } from './middleware.ts';
+export type { CorsOptions } from './cors.ts';

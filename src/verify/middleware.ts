@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFromRequest, type BearerSource } from './bearer.ts';
 import { challenge, checkRealm, type ChallengeOptions } from './challenge.ts';
+import { corsPolicy, type CorsOptions, type CorsRequest } from './cors.ts';
 import { VerifyError } from './errors.ts';
 import { resourceMetadata, type ResourceMetadataOptions } from './resource-metadata.ts';
 import type { AccessTokenClaims, Verifier } from './verifier.ts';
@@ -27,11 +28,16 @@ export interface ProtectOptions {
   readonly origin?: string;
   /** Serve RFC 9728 metadata and name it in challenges. */
   readonly resourceMetadata?: ResourceMetadataOptions;
+  /**
+   * Answer CORS for callers in web pages on these origins: the guard answers their preflight, its
+   * refusals carry the CORS headers, and on success the node:http, Express and Fastify guards set them
+   * on the response (Fetch apps spread `corsHeaders(options, request)` into theirs).
+   */
+  readonly cors?: CorsOptions;
 }
 
 /** A request as the guard reads it. */
-interface Parts extends BearerSource {
-  readonly method: string;
+interface Parts extends BearerSource, CorsRequest {
   /** Absolute URL. */
   readonly href: string;
   readonly dpop: readonly string[] | string | undefined;
@@ -43,7 +49,8 @@ interface Answer {
   readonly body: string;
 }
 
-type Outcome = { readonly claims: AccessTokenClaims } | { readonly answer: Answer };
+/** On success, `headers` are the CORS headers the app's answer must carry. */
+type Outcome = { readonly claims: AccessTokenClaims; readonly headers: Readonly<Record<string, string>> } | { readonly answer: Answer };
 
 function guard(verifier: Verifier, options: ProtectOptions) {
   const metadata = options.resourceMetadata ? resourceMetadata(options.resourceMetadata, verifier) : undefined;
@@ -54,20 +61,25 @@ function guard(verifier: Verifier, options: ProtectOptions) {
     dpopRequired: verifier.dpopRequired,
     resourceMetadata: metadata?.url,
   };
+  const cors = options.cors ? corsPolicy(options.cors) : undefined;
   return async (parts: Parts): Promise<Outcome> => {
     if (metadata && URL.parse(parts.href)?.pathname === metadata.path) {
       if (parts.method === 'GET' || parts.method === 'HEAD') return { answer: metadata.response };
       if (parts.method === 'OPTIONS') return { answer: metadata.preflight };
     }
+    const preflight = cors?.preflight(parts);
+    if (preflight) return { answer: preflight };
+    const headers = cors?.headers(parts) ?? {};
     try {
       const { scheme, token } = credentialsFromRequest(parts);
       const header = scheme === 'DPoP' ? `DPoP ${token}` : token;
       const request = { method: parts.method, url: parts.href, dpop: parts.dpop };
-      return { claims: await verifier.verify(header, { requiredScopes: options.scopes, request }) };
+      return { claims: await verifier.verify(header, { requiredScopes: options.scopes, request }), headers };
     } catch (error) {
       // Only verdicts are answered here; a bug or a throwing revocation source goes to the framework.
       if (!(error instanceof VerifyError)) throw error;
-      return { answer: challenge(error, challengeOptions) };
+      const refusal = challenge(error, challengeOptions);
+      return { answer: { ...refusal, headers: { ...refusal.headers, ...headers } } };
     }
   };
 }
@@ -78,9 +90,16 @@ function nodeParts(req: IncomingMessage, target: string | undefined, origin: str
     authorization: req.headersDistinct.authorization,
     dpop: req.headersDistinct.dpop,
     method: req.method ?? 'GET',
+    originHeader: req.headers.origin,
+    requestMethod: req.headers['access-control-request-method'],
     url: target ?? req.url,
     href: `${origin ?? own}${target ?? req.url ?? '/'}`,
   };
+}
+
+/** `setHeader`, so that the app's own `writeHead` adds to these rather than replacing them. */
+function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
 }
 
 function send(res: ServerResponse, answer: Answer): void {
@@ -93,7 +112,10 @@ export function protectNode(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
   return async (req: IncomingMessage, res: ServerResponse): Promise<AccessTokenClaims | undefined> => {
     const outcome = await check(nodeParts(req, undefined, options.origin));
-    if ('claims' in outcome) return outcome.claims;
+    if ('claims' in outcome) {
+      setHeaders(res, outcome.headers);
+      return outcome.claims;
+    }
     send(res, outcome.answer);
     return undefined;
   };
@@ -113,6 +135,7 @@ export function expressBearer(verifier: Verifier, options: ProtectOptions = {}) 
   return (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void): void => {
     check(nodeParts(req, req.originalUrl, options.origin)).then((outcome) => {
       if ('answer' in outcome) return send(res, outcome.answer);
+      setHeaders(res, outcome.headers);
       req.auth = outcome.claims;
       if (res.locals) res.locals.auth = outcome.claims;
       next();
@@ -141,6 +164,7 @@ export function fastifyBearer(verifier: Verifier, options: ProtectOptions = {}) 
     const outcome = await check(nodeParts(request.raw, request.url, options.origin));
     if ('claims' in outcome) {
       request.auth = outcome.claims;
+      reply.headers(outcome.headers);
       return undefined;
     }
     const { status, headers, body } = outcome.answer;
@@ -161,11 +185,25 @@ export function fetchBearer(verifier: Verifier, options: ProtectOptions = {}) {
     const url = new URL(request.url);
     const href = options.origin === undefined ? request.url : `${options.origin}${url.pathname}${url.search}`;
     const dpop = request.headers.get('dpop') ?? undefined;
-    const outcome = await check({ authorization, dpop, method: request.method, url: request.url, href });
+    const outcome = await check({ authorization, dpop, ...fetchCorsRequest(request), url: request.url, href });
     if ('claims' in outcome) return outcome.claims;
     const { status, headers, body } = outcome.answer;
     return new Response(body === '' ? null : body, { status, headers });
   };
+}
+
+function fetchCorsRequest(request: Request): CorsRequest {
+  const originHeader = request.headers.get('origin') ?? undefined;
+  return { method: request.method, originHeader, requestMethod: request.headers.get('access-control-request-method') ?? undefined };
+}
+
+/**
+ * The CORS headers a Fetch app's own answer to `request` must carry after `fetchBearer` or
+ * `honoBearer` let it through (`{}` without `options.cors` or from a disallowed origin), e.g.
+ * `new Response(body, { headers: { ...corsHeaders(options, request), 'Content-Type': … } })`.
+ */
+export function corsHeaders(options: ProtectOptions, request: Request): Readonly<Record<string, string>> {
+  return options.cors ? corsPolicy(options.cors).headers(fetchCorsRequest(request)) : {};
 }
 
 interface HonoLikeContext {
