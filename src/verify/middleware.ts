@@ -3,7 +3,8 @@
  * Deno, workers). Each takes the token from the Authorization header only (`Bearer`, or `DPoP` with
  * its proof when the verifier has DPoP on), verifies it, and either hands the claims on or answers
  * with `challenge()`. With `resourceMetadata` each also answers `GET` of the RFC 9728 document (and
- * a browser's preflight for it) when the request reaches it, and names it in its challenges.
+ * a browser's preflight for it) when the request reaches it, and names it in its challenges. With
+ * `cors` each answers allowed origins' preflights and adds their CORS headers (see `cors.ts`).
  * Framework types are structural: nothing here imports a framework.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
