@@ -59,7 +59,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
   const consoleModule = given.console ? await import('./console/index.ts') : undefined;
   const core = await openKeymint(given, options);
   const { store, keyring, clients, sessions, log, metrics } = core;
-  const router = new Router(oauth2.encodeError);
+  const router = new Router(oauth2.encodeError, given.corsOrigins);
   const shedder = new LoadShedder({ maxInFlight: given.maxInFlight, maxEventLoopDelayMs: given.maxEventLoopDelayMs, exempt: new Set(OPS_PATHS) });
   // A sandbox's clock moves by hours at a test's word: the console's sessions and its traffic seconds
   // keep to the machine's, or advancing the clock would sign its user out.

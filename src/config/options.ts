@@ -117,6 +117,17 @@ function proxies(raw: RawValue, key: string): string[] {
   return entries;
 }
 
+function corsOrigins(raw: RawValue, key: string): string[] {
+  const entries = list(raw, key);
+  if (entries.includes('*')) {
+    if (entries.length > 1) throw new ConfigError(key, '* (any origin) cannot be listed with other origins');
+    return entries;
+  }
+  // An origin a browser sends is exactly scheme://host[:port]: anything else would never match.
+  for (const o of entries) if (URL.parse(o)?.origin !== o) throw new ConfigError(key, `each entry is an origin such as https://app.example.com (no path or trailing slash), not ${JSON.stringify(o)}`);
+  return entries;
+}
+
 function kek(raw: RawValue, key: string): string {
   const value = text(raw, key);
   if (Buffer.from(value, 'base64').length !== 32) throw new ConfigError(key, 'must be base64 of exactly 32 bytes');
@@ -292,6 +303,15 @@ export const OPTION_TABLE: Table = {
   lockoutThreshold: { flag: 'lockout-threshold', env: 'KEYMINT_LOCKOUT_THRESHOLD', default: '5', doc: 'Failed authentications of one client id from one address before it is locked there.', parse: int(1, 1000) },
   lockoutBaseMs: { flag: 'lockout-base-ms', env: 'KEYMINT_LOCKOUT_BASE_MS', default: '1000', doc: 'First lockout, ms; doubles with each further failure.', parse: int(1, 3_600_000) },
   lockoutMaxMs: { flag: 'lockout-max-ms', env: 'KEYMINT_LOCKOUT_MAX_MS', default: '900000', doc: 'Longest lockout, ms (900000 = 15 min).', parse: intAbove((r) => r.lockoutBaseMs!, 86_400_000) },
+  corsOrigins: {
+    flag: 'cors-origin',
+    env: 'KEYMINT_CORS_ORIGINS',
+    repeatable: true,
+    default: '*',
+    defaultDoc: '`*`: any origin',
+    doc: 'An origin (`scheme://host[:port]`) whose web pages may call the token, revocation, userinfo and registration endpoints (CORS, never with credentials); repeatable; env: comma-separated; `*` for any.',
+    parse: corsOrigins,
+  },
   trustedProxies: { flag: 'trusted-proxy', env: 'KEYMINT_TRUSTED_PROXIES', repeatable: true, default: '', defaultDoc: 'none', doc: 'Address or CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable; env: comma-separated.', parse: proxies },
   maxInFlight: { flag: 'max-in-flight', env: 'KEYMINT_MAX_IN_FLIGHT', default: '256', doc: 'Requests handled at once before new ones get an immediate 503 (0 = off).', parse: int(0, 1_000_000) },
   workers: {

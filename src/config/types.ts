@@ -96,6 +96,8 @@ export interface Config {
   readonly lockoutBaseMs: number;
   readonly lockoutMaxMs: number;
   readonly trustedProxies: readonly string[];
+  /** Origins whose pages may call the endpoints open to browsers (CORS); `['*']`: any. */
+  readonly corsOrigins: readonly string[];
   readonly maxInFlight: number;
   readonly maxEventLoopDelayMs: number;
   /** Serving processes (1: this process serves alone, no supervisor). */

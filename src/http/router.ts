@@ -80,9 +80,13 @@ export class Router {
   /** Longest prefix first. */
   #mounts: Mount[] = [];
   readonly #fallback: ErrorEncoder;
+  /** Origins whose pages may call the CORS paths; undefined: any (`*`). */
+  readonly #origins: ReadonlySet<string> | undefined;
 
-  constructor(fallback: ErrorEncoder) {
+  /** `corsOrigins`: `['*']` (the default) or the origins allowed at CORS paths (public documents stay open to any). */
+  constructor(fallback: ErrorEncoder, corsOrigins: readonly string[] = ['*']) {
     this.#fallback = fallback;
+    this.#origins = corsOrigins.includes('*') ? undefined : new Set(corsOrigins);
   }
 
   /** Adds a route; a path or method owned by someone else is a RouteCollisionError naming both. */
@@ -114,9 +118,15 @@ export class Router {
     return this.#prefixes.find((p) => path.startsWith(p.prefix))?.corsMethods;
   }
 
-  /** `CORS_HEADERS` for an answer to a request with an `Origin` at a CORS path; undefined otherwise. */
+  /**
+   * `CORS_HEADERS` for an answer to a request from an allowed `Origin` at a CORS path; undefined
+   * otherwise. With a list of origins the answer names the request's and varies by it.
+   */
   cors(req: HttpRequest): Readonly<Record<string, string>> | undefined {
-    return req.headers.origin !== undefined && this.corsMethods(req.path) !== undefined ? CORS_HEADERS : undefined;
+    const origin = req.headers.origin;
+    if (origin === undefined || this.corsMethods(req.path) === undefined) return undefined;
+    if (!this.#origins) return CORS_HEADERS;
+    return this.#origins.has(origin) ? { ...CORS_HEADERS, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : undefined;
   }
 
   /** Answers under `prefix` that no route gives are built by `encodeError` (the owner's catalogue). */
@@ -170,7 +180,7 @@ export class Router {
     // every request another origin makes here (Fetch standard §3.2.3).
     if (this.#paths.get(req.path)?.document) return preflightAnswer({ ...PUBLIC_DOCUMENT, 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': '*' });
     const methods = this.corsMethods(req.path);
-    if (!methods) return undefined;
+    if (!methods || (this.#origins && !this.#origins.has(req.headers.origin))) return undefined;
     return preflightAnswer({ 'Access-Control-Allow-Methods': methods.join(', '), 'Access-Control-Allow-Headers': CORS_REQUEST_HEADERS });
   }
 }

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
 import { launch, skip } from '../console/support/browser.ts';
 
@@ -100,6 +101,44 @@ test('CORS-01 a preflight at metadata, JWKS and OpenAPI allows GET with any requ
 
 /** oauth4webapi's browser build: one ES module without imports, served to the page as it is. */
 const OAUTH4WEBAPI = readFileSync(createRequire(import.meta.url).resolve('oauth4webapi'), 'utf8');
+
+test('CORS-01 CORS-02 --cors-origin lists the origins allowed: theirs is named back with Vary: Origin; another gets no CORS answer; the public documents stay open to any', async (t) => {
+  const listed = await startServer({ corsOrigins: ['https://app.example', 'http://localhost:3000'] });
+  t.after(() => listed.close());
+  const ask = (origin: string, method = 'OPTIONS') =>
+    fetch(`${listed.url}/oauth2/token`, { method, headers: { origin, 'access-control-request-method': 'POST' } });
+  for (const origin of ['https://app.example', 'http://localhost:3000']) {
+    const res = await ask(origin);
+    assert.equal(res.status, 204, origin);
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+    assert.equal(res.headers.get('vary'), 'Origin');
+    assert.equal(res.headers.get('access-control-allow-methods'), 'POST');
+  }
+  for (const origin of ['https://evil.example', 'https://app.example.evil', 'null']) {
+    const res = await ask(origin);
+    assert.equal(res.status, 405, origin);
+    assert.equal(res.headers.get('access-control-allow-origin'), null, origin);
+    await res.body?.cancel();
+    const post = await ask(origin, 'POST');
+    assert.equal(post.headers.get('access-control-allow-origin'), null, origin);
+    await post.body?.cancel();
+  }
+  const metadata = await fetch(`${listed.url}/.well-known/oauth-authorization-server`, { headers: { origin: 'https://evil.example' } });
+  assert.equal(metadata.headers.get('access-control-allow-origin'), '*');
+  await metadata.body?.cancel();
+});
+
+test('--cors-origin refuses what no browser sends as an origin, and * beside other origins', () => {
+  for (const [value, message] of [
+    [['https://app.example/'], /each entry is an origin such as https:\/\/app.example.com \(no path or trailing slash\), not "https:\/\/app.example\/"/],
+    [['app.example'], /not "app.example"/],
+    [['*', 'https://app.example'], /\* \(any origin\) cannot be listed with other origins/],
+  ] as const) {
+    assert.throws(() => loadConfig({ corsOrigins: [...value] }, {}), (e: unknown) => e instanceof ConfigError && message.test(e.message), String(value));
+  }
+  assert.deepEqual(loadConfig({}, {}).corsOrigins, ['*']);
+  assert.deepEqual(loadConfig({}, { KEYMINT_CORS_ORIGINS: 'https://a.example,https://b.example:8443' }).corsOrigins, ['https://a.example', 'https://b.example:8443']);
+});
 
 describe('a web page on another origin, in headless Chromium', { skip }, () => {
   let page: Server;
