@@ -247,14 +247,23 @@ test('sqlite durability: once a checkpoint copied the whole WAL, the upkeep work
   const generation = () => readFileSync(`${file}-wal`).subarray(12, 24).toString('hex');
   db.exec('CREATE TABLE t (x INTEGER)');
   const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
-  let copied!: (r: CheckpointResult) => void;
-  const whole = new Promise<CheckpointResult>((resolve) => (copied = resolve));
-  const upkeep = startUpkeep(db, file, { intervalMs: 5, onCheckpoint: (r) => r.checkpointed === r.log && copied(r) });
+  // Checkpoints in the order the worker reports them; it reports one only after a commit of the serving connection.
+  const reports: CheckpointResult[] = [];
+  let wake = () => {};
+  const nextWhole = async () => {
+    for (;;) {
+      const r = reports.shift();
+      if (r && r.checkpointed === r.log) return r;
+      if (!r) await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+  const upkeep = startUpkeep(db, file, { intervalMs: 5, onCheckpoint: (r) => (reports.push(r), wake()) });
   t.after(() => upkeep.stop());
   await upkeep.ready;
+  await nextWhole(); // the CREATE TABLE's: once reported, its rewind is done, so `before` cannot be read ahead of it
   const before = generation();
   await db.immediate(() => insert.run(1));
-  const result = await whole;
+  const result = await nextWhole();
   assert.equal(result.rewound, true);
   await upkeep.stop(); // no checkpoint after this one: what follows is the serving connection's alone
   const rewound = generation();
