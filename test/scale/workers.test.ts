@@ -141,16 +141,22 @@ test('a worker killed under load is replaced; no request on the surviving worker
   let killed = 0;
   let running = true;
   const owners = new Map<number, number | undefined>();
+  const answered = new Set<Agent>();
   const lane = async (agent: Agent) => {
     while (running) {
       const a = await post(agent);
       if (!owners.has(a.via)) owners.set(a.via, ownerOf(workers, port, a.via));
       answers.push({ ...a, owner: owners.get(a.via), afterKill: killed !== 0 });
+      answered.add(agent);
       if (a.status === 'error') await new Promise((r) => setTimeout(r, 10));
     }
   };
   const loops = lanes.map(lane);
-  await new Promise((r) => setTimeout(r, 500));
+  // Not a fixed warm-up: every lane has had an answer, so each lane's connection has a known owner
+  // (a request in flight on the victim at the kill fails, and its worker can no longer be looked up).
+  const warm = Date.now() + 30_000;
+  while (answered.size < lanes.length && Date.now() < warm) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(answered.size, lanes.length, 'hang guard: every lane had an answer before the kill');
   const victim = workers[0]!;
   killed = victim;
   process.kill(victim, 'SIGKILL');
