@@ -15,7 +15,7 @@ import { mountRegistration } from './http/endpoints/registration.ts';
 import { registerGauges } from './http/gauges.ts';
 import { mountDialect, offeredGrants, type MountDeps } from './http/mounts.ts';
 import { metricsObserver, OPS_PATHS, opsRoutes } from './http/ops.ts';
-import { Router } from './http/router.ts';
+import { exposedHeaders, Router } from './http/router.ts';
 import { createHttpServer, drainServer } from './http/server.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
@@ -59,7 +59,8 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
   const consoleModule = given.console ? await import('./console/index.ts') : undefined;
   const core = await openKeymint(given, options);
   const { store, keyring, clients, sessions, log, metrics } = core;
-  const router = new Router(oauth2.encodeError, given.corsOrigins);
+  // Every dialect the build speaks, mounted or not: what a script may read does not follow the mounts.
+  const router = new Router(oauth2.encodeError, given.corsOrigins, exposedHeaders(DIALECTS.values()));
   const shedder = new LoadShedder({ maxInFlight: given.maxInFlight, maxEventLoopDelayMs: given.maxEventLoopDelayMs, exempt: new Set(OPS_PATHS) });
   // A sandbox's clock moves by hours at a test's word: the console's sessions and its traffic seconds
   // keep to the machine's, or advancing the clock would sign its user out.

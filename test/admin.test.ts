@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startServer, type TestServer } from './support/harness.ts';
+import { send } from './support/hostile.ts';
 
 let server: TestServer;
 let adminToken: string;
@@ -35,6 +36,20 @@ test('B-02 no token → 401 with a bare Bearer challenge; bad token or another a
   assert.equal(weak.headers.get('www-authenticate'), 'Bearer realm="keymint-admin", error="invalid_token"');
   const malformed = await fetch(`${server.url}/admin/v1/clients`, { headers: { authorization: 'Bearer a b' } });
   assert.equal(malformed.status, 400);
+  assert.equal(malformed.headers.get('www-authenticate'), 'Bearer realm="keymint-admin", error="invalid_request"');
+  assert.deepEqual(await malformed.json(), { error: 'invalid_request', error_description: 'The Authorization header is malformed.' });
+  const twice = await send(`${server.url}/admin/v1/clients`, { method: 'GET', headers: { authorization: [`Bearer ${adminToken}`, `Bearer ${adminToken}`] } });
+  assert.equal(twice.status, 400);
+  assert.equal(twice.headers.get('www-authenticate'), 'Bearer realm="keymint-admin", error="invalid_request"');
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  assert.equal((await fetch(`${server.url}/admin/v1/clients`, { headers: { authorization: `bEARER ${adminToken}` } })).status, 200);
+  // Another scheme is no bearer token: the bare challenge, without an error code (RFC 6750 §3.1).
+  for (const authorization of ['Basic YTpi', 'DPoP abc']) {
+    const other = await fetch(`${server.url}/admin/v1/clients`, { headers: { authorization } });
+    assert.equal(other.status, 401, authorization);
+    assert.equal(other.headers.get('www-authenticate'), 'Bearer realm="keymint-admin"', authorization);
+    assert.deepEqual(await other.json(), { error: 'invalid_token', error_description: 'A bearer token is required.' });
+  }
 });
 
 test('create → show → rotate → disable → enable → delete, with the audit trail naming the actor', async () => {

@@ -13,6 +13,7 @@ import type { SessionService } from '../credentials/sessions.ts';
 import { adminAudience } from '../protocol/audience.ts';
 import { jtiDigest, type Store } from '../storage/types.ts';
 import type { Handler } from '../http/router.ts';
+import { readCredentials } from '../wire/authorization.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import { parseJsonObject } from '../dialects/codec/params.ts';
 import { OAuthError, toOAuthError } from '../wire/errors.ts';
@@ -57,15 +58,14 @@ export function adminHandler(deps: AdminDeps): Handler {
    * secrets; the audience must be the admin API's (ADM-03).
    */
   async function authorize(req: HttpRequest): Promise<string | HttpResponse> {
-    const header = req.headersDistinct.authorization;
+    const credentials = readCredentials(req.headersDistinct.authorization, ['Bearer']);
     const realm = 'Bearer realm="keymint-admin"';
-    if (!header || header.length === 0) return problem(401, 'invalid_token', 'A bearer token is required.', { 'WWW-Authenticate': realm });
-    const match = header.length === 1 ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header[0]!) : null;
-    if (!match) return problem(400, 'invalid_request', 'The Authorization header is malformed.', { 'WWW-Authenticate': `${realm}, error="invalid_request"` });
+    if (credentials.kind === 'absent' || credentials.kind === 'other') return problem(401, 'invalid_token', 'A bearer token is required.', { 'WWW-Authenticate': realm });
+    if (credentials.kind === 'malformed') return problem(400, 'invalid_request', 'The Authorization header is malformed.', { 'WWW-Authenticate': `${realm}, error="invalid_request"` });
     const invalid = () => problem(401, 'invalid_token', 'The access token is invalid.', { 'WWW-Authenticate': `${realm}, error="invalid_token"` });
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1]!, keySet(), {
+      ({ payload } = await jwtVerify(credentials.token, keySet(), {
         issuer: deps.issuer,
         audience: adminAudience(deps.issuer),
         typ: 'at+jwt',

@@ -26,7 +26,11 @@ export interface DialectContract {
   readonly error: JsonSchema;
   /** HTTP statuses the endpoint can answer with an error body, with what each means. */
   readonly errorStatuses: Readonly<Record<number, string>>;
-  /** Response headers documented for 429 (beyond Retry-After). */
+  /**
+   * Every response header of its own the dialect sends, all on 429 (beyond the standard ones:
+   * Retry-After, WWW-Authenticate, DPoP-Nonce, Location and the CORS-safelisted). Its OpenAPI
+   * document lists them on 429, and the router exposes them to scripts on other origins (CORS).
+   */
   readonly rateLimitHeaders?: readonly string[];
   /** Request headers the contract documents (e.g. a required Content-Type), by name. */
   readonly requestHeaders?: Readonly<Record<string, { readonly required: boolean; readonly description: string; readonly schema: JsonSchema }>>;

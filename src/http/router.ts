@@ -4,6 +4,7 @@
  * own under it — 404, 405, 413, 503 — is built by that dialect, in its catalogue's shape. Where mounts
  * nest the longest prefix wins; paths outside every mount answer in the fallback (`oauth2`) shape.
  */
+import type { Dialect } from '../dialects/types.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 
@@ -28,14 +29,30 @@ export interface Route {
 }
 
 /**
- * What a browser on another origin may read of an answer from a CORS path. `*` and no
- * `Access-Control-Allow-Credentials`: a browser never sends cookies or cached HTTP credentials with
- * such a request, so another origin's script can do nothing curl could not.
+ * Response headers a script on another origin may read beyond the CORS-safelisted ones
+ * (`Cache-Control`, `Content-Type`, `Pragma`, …) whatever the dialect: the challenge (RFC 6750 §3,
+ * RFC 9449 §7.1), the DPoP nonce (RFC 9449 §8), `Retry-After` and `Location` (RFC 9110 §10.2).
  */
-export const CORS_HEADERS: Readonly<Record<string, string>> = {
+export const STANDARD_EXPOSED_HEADERS: readonly string[] = ['WWW-Authenticate', 'DPoP-Nonce', 'Retry-After', 'Location'];
+
+/**
+ * The standard headers and every header of its own that one of `dialects` declares it sends
+ * (`contract.rateLimitHeaders`), each once, in that order. test/http/cors.test.ts checks that no
+ * dialect sends a header this leaves out.
+ */
+export const exposedHeaders = (dialects: Iterable<Pick<Dialect, 'contract'>>): string[] => [
+  ...new Set([...STANDARD_EXPOSED_HEADERS, ...[...dialects].flatMap((d) => d.contract.rateLimitHeaders ?? [])]),
+];
+
+/**
+ * What a browser on another origin may read of an answer from a CORS path: `*` and no
+ * `Access-Control-Allow-Credentials` (a browser never sends cookies or cached HTTP credentials with
+ * such a request, so another origin's script can do nothing curl could not), and `exposed`.
+ */
+const corsHeaders = (exposed: readonly string[]): Readonly<Record<string, string>> => ({
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': 'WWW-Authenticate, DPoP-Nonce, Retry-After, Location, X-Retry-In, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset',
-};
+  'Access-Control-Expose-Headers': exposed.join(', '),
+});
 
 /**
  * On every answer of a public document (metadata, JWKS, OpenAPI): any script may read it. Sent
@@ -82,11 +99,17 @@ export class Router {
   readonly #fallback: ErrorEncoder;
   /** Origins whose pages may call the CORS paths; undefined: any (`*`). */
   readonly #origins: ReadonlySet<string> | undefined;
+  readonly #corsHeaders: Readonly<Record<string, string>>;
 
-  /** `corsOrigins`: `['*']` (the default) or the origins allowed at CORS paths (public documents stay open to any). */
-  constructor(fallback: ErrorEncoder, corsOrigins: readonly string[] = ['*']) {
+  /**
+   * `corsOrigins`: `['*']` (the default) or the origins allowed at CORS paths (public documents stay
+   * open to any). `exposedHeaders`: the response headers scripts there may read beyond the
+   * safelisted ones (`STANDARD_EXPOSED_HEADERS` and the dialects' own, `exposedHeaders()`).
+   */
+  constructor(fallback: ErrorEncoder, corsOrigins: readonly string[] = ['*'], exposedHeaders: readonly string[] = STANDARD_EXPOSED_HEADERS) {
     this.#fallback = fallback;
     this.#origins = corsOrigins.includes('*') ? undefined : new Set(corsOrigins);
+    this.#corsHeaders = corsHeaders(exposedHeaders);
   }
 
   /** Adds a route; a path or method owned by someone else is a RouteCollisionError naming both. */
@@ -119,14 +142,14 @@ export class Router {
   }
 
   /**
-   * `CORS_HEADERS` for an answer to a request from an allowed `Origin` at a CORS path; undefined
+   * The CORS headers for an answer to a request from an allowed `Origin` at a CORS path; undefined
    * otherwise. With a list of origins the answer names the request's and varies by it.
    */
   cors(req: HttpRequest): Readonly<Record<string, string>> | undefined {
     const origin = req.headers.origin;
     if (origin === undefined || this.corsMethods(req.path) === undefined) return undefined;
-    if (!this.#origins) return CORS_HEADERS;
-    return this.#origins.has(origin) ? { ...CORS_HEADERS, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : undefined;
+    if (!this.#origins) return this.#corsHeaders;
+    return this.#origins.has(origin) ? { ...this.#corsHeaders, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : undefined;
   }
 
   /** Answers under `prefix` that no route gives are built by `encodeError` (the owner's catalogue). */

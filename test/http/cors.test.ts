@@ -11,6 +11,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { DIALECTS } from '../../src/dialects/index.ts';
+import type { Dialect } from '../../src/dialects/types.ts';
+import { exposedHeaders, STANDARD_EXPOSED_HEADERS } from '../../src/http/router.ts';
+import { UseDpopNonceError } from '../../src/protocol/dpop.ts';
+import type { TokenResult } from '../../src/protocol/token-request.ts';
+import { startSandbox } from '../../src/start-sandbox.ts';
+import { ERROR_STATUS, OAuthError, type OAuthErrorCode } from '../../src/wire/errors.ts';
+import { fakeRequest, postJson } from '../dialects/support/dialects.ts';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
 import { launch, skip } from '../console/support/browser.ts';
 
@@ -72,6 +80,81 @@ test('CORS-01 CORS-03 answers at a CORS path carry Allow-Origin and Expose-Heade
   const plain = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers, body: form });
   assert.equal(plain.status, 200);
   for (const name of plain.headers.keys()) assert.ok(!name.startsWith('access-control-'), name);
+});
+
+/** Response headers any script may read without their being exposed (Fetch standard: CORS-safelisted response-header name). */
+const SAFELISTED = new Set(['cache-control', 'content-language', 'content-length', 'content-type', 'expires', 'last-modified', 'pragma']);
+/** What a dialect's answers send that a script on another origin could not read without `Access-Control-Expose-Headers`. */
+const unsafelisted = (headers: Iterable<string>) => [...headers].filter((h) => !SAFELISTED.has(h.toLowerCase()));
+
+/** Headers of the connection, and those the server puts on every answer for the browser itself (server.ts), not for scripts. */
+const TRANSPORT_AND_BROWSER = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'x-content-type-options', 'referrer-policy', 'x-frame-options']);
+
+/** Every answer a dialect's codec gives: each error code (with Retry-After, a limit state, after Basic), a nonce challenge, results. */
+function codecAnswers(d: Dialect) {
+  const basicReq = fakeRequest({ authorization: 'Basic eDp5' });
+  const result: TokenResult = { accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, expiresAt: new Date(3600_000), issuedAt: new Date(0), scope: 'read', clientId: 'c', refreshToken: 'rt', idToken: 'id' };
+  const errors = (Object.keys(ERROR_STATUS) as OAuthErrorCode[]).flatMap((code) => [
+    new OAuthError(code, 'x'),
+    new OAuthError(code, 'x', { retryAfter: 3, rateLimit: { limit: 10, remaining: 0, resetAt: 1_900_000_000 } }),
+  ]);
+  return [
+    ...[...errors, new UseDpopNonceError('n')].flatMap((err) => [d.encodeError(err, fakeRequest()), d.encodeError(err, basicReq)]),
+    d.encodeResult(result),
+    d.encodeResult({ ...result, tokenType: 'DPoP', dpopNonce: 'n' }),
+    ...(d.encodeIntrospection ? [d.encodeIntrospection({ active: false })] : []),
+    ...(d.encodeRevocation ? [d.encodeRevocation()] : []),
+  ];
+}
+
+test('CORS-01 every header a dialect sends is readable by a script on another origin: standard, or declared by that dialect, and the router exposes them all', () => {
+  const exposed = exposedHeaders(DIALECTS.values());
+  // Today's dialects expose what the router always did, in the same order (CORS-03: the same bytes).
+  assert.equal(exposed.join(', '), EXPOSED);
+  for (const d of DIALECTS.values()) {
+    const declared = [...STANDARD_EXPOSED_HEADERS, ...(d.contract.rateLimitHeaders ?? [])].map((h) => h.toLowerCase());
+    const sent = new Set(codecAnswers(d).flatMap((res) => unsafelisted(Object.keys(res.headers))));
+    for (const h of sent) {
+      assert.ok(declared.includes(h.toLowerCase()), `${d.name} sends ${h}, which its contract.rateLimitHeaders leaves out`);
+      assert.ok(exposed.some((e) => e.toLowerCase() === h.toLowerCase()), `${d.name} sends ${h}, which the router does not expose`);
+    }
+    // And a declaration names only what the dialect sends (it is also its OpenAPI 429 documentation).
+    for (const h of d.contract.rateLimitHeaders ?? []) assert.ok(sent.has(h), `${d.name} declares ${h} but never sends it`);
+  }
+});
+
+test('CORS-01 each dialect\'s real rate-limit answer, asked from another origin: every header it carries is one the answer exposes', async (t) => {
+  // Tradevest's default path is oauth2's: it gets one of its own here.
+  const dialects = [...DIALECTS.keys()].map((name) => (name === 'tradevest' ? { name, path: '/connect/token' } : name));
+  const sb = await startSandbox({ clients: { app: { grants: ['client_credentials', 'refresh_token'] } }, sandbox: { dialects, limits: { rateLimitClient: 1 } } });
+  t.after(() => sb.close());
+  const { id, secret } = sb.clients.app!;
+  const form = (path: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(sb.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN, ...headers }, body: new URLSearchParams(body).toString() });
+  const ask: Record<string, (path: string) => Promise<Response>> = {
+    orum: (path) => postJson(sb.url, path, { client_id: id, client_secret: secret }, { origin: ORIGIN }),
+    'polygon-oms': (path) => postJson(sb.url, path, { apiKey: id, apiSecret: secret }, { origin: ORIGIN }),
+    oauth2: (path) => form(path, { grant_type: 'client_credentials' }, { authorization: basic(id, secret!) }),
+    // Polar has no client_credentials: a refresh with a junk token authenticates the client, which the limit counts.
+    polar: (path) => form(path, { grant_type: 'refresh_token', refresh_token: 'junk' }, { authorization: basic(id, secret!) }),
+  };
+  for (const mount of sb.mounts) {
+    const name = mount.dialect;
+    const path = new URL(mount.tokenEndpoint).pathname;
+    const send = ask[name] ?? ((p: string) => form(p, { grant_type: 'client_credentials', client_id: id, client_secret: secret! }));
+    await sb.reset();
+    let res = await send(path);
+    for (let i = 0; i < 3 && res.status !== 429; i++) {
+      await res.body?.cancel();
+      res = await send(path);
+    }
+    assert.equal(res.status, 429, name);
+    await res.body?.cancel();
+    const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(', ');
+    const sent = unsafelisted(res.headers.keys()).filter((h) => !h.startsWith('access-control-') && !TRANSPORT_AND_BROWSER.has(h));
+    for (const h of DIALECTS.get(name)!.contract.rateLimitHeaders ?? []) assert.ok(sent.includes(h.toLowerCase()), `${name}: its 429 sends ${h}`);
+    for (const h of sent) assert.ok(exposed.includes(h), `${name}: its 429 sends ${h}, not exposed (${exposed.join(', ')})`);
+  }
 });
 
 test('CORS-01 metadata, JWKS and OpenAPI documents may be read by any origin, whether or not the request had one (a cached copy serves browsers too)', async () => {

@@ -142,7 +142,7 @@ test('S-08 RG-02 open registration: hostile bodies, content types, methods and m
   await assertAlive(s.url);
 });
 
-test('S-08 RG-01 RFC 7592 management of an openly registered client: hostile tokens, ids, methods and bodies are its metadata or a 401/404/405 that changes nothing', async () => {
+test('S-08 RG-01 RFC 7592 management of an openly registered client: hostile tokens, ids, methods and bodies are its metadata or a 400/401/404/405 that changes nothing', async () => {
   const reg = await send(`${s.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'managed', redirect_uris: [REDIRECT] }) });
   assert.equal(reg.status, 201, reg.text);
   const registered = parseJson(reg.text, 'registration');
@@ -179,8 +179,10 @@ test('S-08 RG-01 RFC 7592 management of an openly registered client: hostile tok
         assert.ok(['GET', 'HEAD'].includes(method), what);
         if (method === 'GET') assert.deepEqual(parseJson(res.text, what), metadata, what);
       } else {
-        assert.ok([401, 404, 405].includes(res.status), `${what} → ${res.status} ${res.text.slice(0, 200)}`);
+        assert.ok([400, 401, 404, 405].includes(res.status), `${what} → ${res.status} ${res.text.slice(0, 200)}`);
         if (res.status === 401) assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="keymint"/, `${what}: a Bearer challenge`);
+        // 400 only for a malformed or repeated Authorization header (RFC 6750 §3.1).
+        if (res.status === 400) assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="keymint", error="invalid_request"', what);
         if (method !== 'HEAD') assertErrorShape(parseJson(res.text, what), what);
       }
       assertSameStore(fingerprint(), before, what);

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
 import { assertion, JWT_BEARER, keyPair } from '../support/sender.ts';
+import { send } from '../support/hostile.ts';
 
 const API = 'https://api.example/v1';
 type Answer = { status: number; body: Record<string, unknown>; headers: Headers };
@@ -40,6 +41,34 @@ describe('registration behind an initial access token', () => {
     const plain = await s.client({ scopes: ['api:read'] });
     const other = String((await s.token(plain.id, plain.secret)).access_token);
     assert.deepEqual([(await register(s, { grant_types: ['client_credentials'] }, other)).status], [401]);
+  });
+
+  test('B-02 RG-01 the initial and the registration access token: no bearer token (or another scheme) is a bare 401 challenge; a malformed or repeated header is 400 invalid_request', async () => {
+    const created = await register(s, { grant_types: ['client_credentials'], scope: 'api:read' }, initial);
+    const rat = String(created.body.registration_access_token);
+    const path = new URL(String(created.body.registration_client_uri)).pathname;
+    const routes = [
+      { path: '/oauth2/register', method: 'POST', token: initial, missing: 'An initial access token is required.' },
+      { path, method: 'GET', token: rat, missing: 'The registration access token is required.' },
+    ];
+    for (const { path: url, method, token, missing } of routes) {
+      const call = (authorization: string | string[] | undefined) =>
+        send(`${s.url}${url}`, { method, headers: { 'content-type': 'application/json', authorization }, ...(method === 'POST' ? { body: '{"grant_types":["client_credentials"]}' } : {}) });
+      for (const authorization of [undefined, 'Basic YTpi', `DPoP ${token}`, '']) {
+        const res = await call(authorization);
+        assert.equal(res.status, 401, `${method} ${String(authorization)}`);
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="keymint"');
+        assert.deepEqual(JSON.parse(res.text), { error: 'invalid_token', error_description: missing });
+      }
+      for (const authorization of ['Bearer a b', 'Bearer', 'Bearer a,b', [`Bearer ${token}`, `Bearer ${token}`]]) {
+        const res = await call(authorization);
+        assert.equal(res.status, 400, `${method} ${String(authorization)}`);
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="keymint", error="invalid_request"');
+        assert.deepEqual(JSON.parse(res.text), { error: 'invalid_request', error_description: 'The Authorization header is malformed.' });
+      }
+      // The scheme is case-insensitive (RFC 9110 §11.1).
+      assert.equal((await call(`bEARER  ${token}`)).status, method === 'POST' ? 201 : 200);
+    }
   });
 
   test('RG-01 a confidential client: the secret and the registration access token shown once, the client works, RFC 7592 reads and deletes it', async () => {

@@ -1,14 +1,15 @@
 /**
  * The guards' opt-in CORS (`ProtectOptions.cors`): exact headers of a preflight, a refusal and a
- * success from an allowed origin, through node:http, Fastify and the Fetch API; a disallowed or absent
+ * success from an allowed origin, through node:http, Express, Fastify and the Fetch API; a disallowed or absent
  * origin, and a guard without the option, answer exactly as before.
  */
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import express from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { corsHeaders, createVerifier, fastifyBearer, fetchBearer, protectNode, type AccessTokenClaims, type ProtectOptions, type Verifier } from '../../src/verify/index.ts';
+import { corsHeaders, createVerifier, expressBearer, fastifyBearer, fetchBearer, protectNode, type AccessTokenClaims, type ProtectOptions, type Verifier } from '../../src/verify/index.ts';
 import type { TestServer } from '../support/harness.ts';
 import { countingFetch, ISSUER, startIssuer } from './fixtures.ts';
 
@@ -157,6 +158,24 @@ describe('node:http', () => {
       res.writeHead(200, { ...OWN, 'content-length': String(body.length) });
       res.end(body);
     });
+    base = await listen(s);
+  });
+  after(() => new Promise<void>((resolve) => s.close(() => resolve())));
+  cases(() => base);
+});
+
+describe('Express', () => {
+  let base = '';
+  let s: Server;
+  before(async () => {
+    const app = express();
+    // Express's own X-Powered-By is set before any middleware runs; off, the preflight is the guard's alone.
+    app.disable('x-powered-by');
+    for (const [path, options] of [['/listed', LISTED], ['/any', ANY], ['/plain', PLAIN]] as const) {
+      // Every method through the guard, as the node:http server above: the guard answers a preflight itself.
+      app.all(path, expressBearer(verifier, options), (_req, res) => void res.set(OWN).send('{"ok":true}'));
+    }
+    s = createServer(app);
     base = await listen(s);
   });
   after(() => new Promise<void>((resolve) => s.close(() => resolve())));

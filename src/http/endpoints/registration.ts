@@ -14,6 +14,7 @@ import { readRegistration, RegistrationError, type RegistrationRules } from '../
 import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
 import type { Logger } from '../../util/log.ts';
 import { parseJsonObject } from '../../dialects/codec/params.ts';
+import { readCredentials } from '../../wire/authorization.ts';
 import { toOAuthError } from '../../wire/errors.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../../wire/http.ts';
 import type { Route, Router } from '../router.ts';
@@ -36,6 +37,18 @@ const error = (status: number, code: string, description: string, headers: Recor
   json(status, { error: code, error_description: description }, { ...NO_STORE, ...headers });
 const challenge = (code?: string) => ({ 'WWW-Authenticate': `Bearer realm="keymint"${code ? `, error="${code}"` : ''}` });
 const unauthorized = () => error(401, 'invalid_token', 'The access token is invalid.', challenge('invalid_token'));
+
+/**
+ * The bearer token of the request, or the RFC 6750 §3 answer when there is none: 401 with a bare
+ * challenge when no token came (`missing` says which token), 400 `invalid_request` when the header is
+ * malformed or repeated.
+ */
+function bearer(req: HttpRequest, missing: string): string | HttpResponse {
+  const credentials = readCredentials(req.headersDistinct.authorization, ['Bearer']);
+  if (credentials.kind === 'token') return credentials.token;
+  if (credentials.kind === 'malformed') return error(400, 'invalid_request', 'The Authorization header is malformed.', challenge('invalid_request'));
+  return error(401, 'invalid_token', missing, challenge());
+}
 
 /** The registration route and the management prefix under `path` (`<mount>/register`). */
 export function mountRegistration(router: Router, owner: string, path: string, issuer: string, deps: RegistrationDeps): void {
@@ -61,8 +74,8 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
   if (deps.rules.mode === 'open') {
     await deps.limiter?.admitRegistration(deps.clientIp(req), deps.perHour);
   } else {
-    const token = bearer(req);
-    if (token === undefined) return error(401, 'invalid_token', 'An initial access token is required.', challenge());
+    const token = bearer(req, 'An initial access token is required.');
+    if (typeof token !== 'string') return token;
     const view = await viewToken(token, deps.now(), deps.tokens);
     if (!view?.active || view.kind !== 'access_token' || view.jkt !== undefined || !view.scope.split(' ').includes(REGISTER_SCOPE)) return unauthorized();
   }
@@ -107,8 +120,8 @@ async function manage(req: HttpRequest, path: string, base: string, deps: Regist
   } catch {
     return error(404, 'not_found', 'No such registration.');
   }
-  const token = bearer(req);
-  if (token === undefined) return error(401, 'invalid_token', 'The registration access token is required.', challenge());
+  const token = bearer(req, 'The registration access token is required.');
+  if (typeof token !== 'string') return token;
   // RFC 7592 §2: an unknown client and a wrong token look alike, so neither reveals the other.
   const client = await deps.clients.registered(clientId, token);
   if (!client) return unauthorized();
@@ -122,12 +135,6 @@ async function manage(req: HttpRequest, path: string, base: string, deps: Regist
   }
   // RFC 9110 §15.5.6: a 405 names the methods in Allow; the code is the one the mount's other 405s carry.
   return error(405, 'invalid_request', 'Client configuration (RFC 7592) accepts only GET, HEAD, DELETE.', { Allow: 'GET, HEAD, DELETE' });
-}
-
-function bearer(req: HttpRequest): string | undefined {
-  const values = req.headersDistinct.authorization;
-  if (!values || values.length !== 1) return undefined;
-  return /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(values[0]!)?.[1];
 }
 
 /** RFC 7591 §3.2.1: the client's metadata as registered. */

@@ -6,6 +6,7 @@
  */
 import { UseDpopNonceError, verifyDpopProof, type DpopProof, type DpopSettings } from '../../protocol/dpop.ts';
 import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
+import { readCredentials } from '../../wire/authorization.ts';
 import { OAuthError } from '../../wire/errors.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../../wire/http.ts';
 
@@ -15,7 +16,6 @@ export interface UserinfoDeps extends TokenViewDeps {
 }
 
 const REALM = 'realm="keymint"';
-const CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*) *$/i;
 
 /** `url` is the endpoint's absolute URL, the `htu` its DPoP proofs name. */
 export async function userinfo(req: HttpRequest, url: string, now: number, deps: UserinfoDeps): Promise<HttpResponse> {
@@ -26,18 +26,20 @@ export async function userinfo(req: HttpRequest, url: string, now: number, deps:
       'WWW-Authenticate': scheme === 'Bearer' ? `Bearer ${REALM}, error="${error}"` : `${dpopChallenge}, error="${error}"`,
       ...headers,
     });
-  const header = req.headersDistinct.authorization;
+  const credentials = readCredentials(req.headersDistinct.authorization, ['Bearer', 'DPoP']);
   const inQuery = new URLSearchParams(req.query).has('access_token');
-  const scheme = header?.length === 1 ? /^(Bearer|DPoP)(?: |$)/i.exec(header[0]!)?.[1] : undefined;
   // No credentials, or credentials of another scheme (`Basic …`): both challenges, without an error
   // code (RFC 6750 §3: "attempted using an unsupported authentication method"; RFC 9449 §7.1).
-  if (!header || header.length === 0 || (header.length === 1 && scheme === undefined && !inQuery)) {
+  if (credentials.kind === 'absent' || (credentials.kind === 'other' && !inQuery)) {
     return json(401, { error: 'invalid_token', error_description: 'An access token is required.' }, { ...NO_STORE, 'WWW-Authenticate': `Bearer ${REALM}, ${dpopChallenge}` });
   }
-  const dpop = scheme?.toLowerCase() === 'dpop';
-  const match = header.length === 1 && !inQuery ? CREDENTIALS.exec(header[0]!) : null;
-  if (!match) return refuse(400, dpop ? 'DPoP' : 'Bearer', 'invalid_request', 'The Authorization header is malformed.');
-  const token = match[2]!;
+  // Malformed credentials, or a header beside a token in the query (two ways of sending one, RFC 6750 §2).
+  if (credentials.kind !== 'token' || inQuery) {
+    const scheme = credentials.kind === 'other' ? undefined : credentials.scheme;
+    return refuse(400, scheme ?? 'Bearer', 'invalid_request', 'The Authorization header is malformed.');
+  }
+  const { token } = credentials;
+  const dpop = credentials.scheme === 'DPoP';
 
   let proof: DpopProof | undefined;
   if (dpop) {
