@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { configMarkdown } from '../scripts/config-docs.ts';
+import { ADMIN_ENDPOINTS } from '../src/admin/routes.ts';
 import { COMMANDS } from '../src/cli/commands.ts';
 import { parseCommandLine } from '../src/cli/parse.ts';
 import { readRequirements, securityMatrix } from '../scripts/security-matrix.ts';
@@ -24,6 +25,10 @@ test('the requirement list: every ID once, sections kept, untestable entries and
   assert.equal(deviations, '## Documented deviations\n\n- **X-01**: none.');
   assert.throws(() => readRequirements('| X-01 | a | b |\n| X-01 | c | d |\n## Requirements no test can cover\n## Documented deviations'), /X-01 is listed twice/);
 });
+
+const root = new URL('../', import.meta.url);
+/** README.md and every page under docs/. */
+const DOCS = ['README.md', ...readdirSync(new URL('docs/', root), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 /**
  * Every `keymint …` command line the docs show: the lines of sh code blocks (whole commands a user runs) and
@@ -58,10 +63,8 @@ function shellWords(line: string): string[] | undefined {
 }
 
 test('every keymint command line in README.md and docs/ parses: its command and flags exist and its values are well-formed', () => {
-  const root = new URL('../', import.meta.url);
-  const files = ['README.md', ...readdirSync(new URL('docs/', root), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
   let checked = 0;
-  for (const file of files) {
+  for (const file of DOCS) {
     for (const { line, whole } of documentedCommands(readFileSync(new URL(file, root), 'utf8'))) {
       const argv = shellWords(line);
       if (argv === undefined) continue;
@@ -88,4 +91,18 @@ test('the command-line reader of the docs: code blocks, continuations, inline sp
   assert.deepEqual(found.map((f) => `${f.whole ? 'block' : 'span'}: ${f.line}`), ['block: ACME=x keymint clients create --name a --scope s', 'block: keymint export', 'span: keymint audit [--limit N]', 'span: keymint clients …']);
   assert.deepEqual(found.map((f) => shellWords(f.line)), [['clients', 'create', '--name', 'a', '--scope', 's'], ['export'], ['audit'], undefined]);
   assert.deepEqual(shellWords(`KM_PW='a b' keymint console users add "ann" --role admin`), ['console', 'users', 'add', 'ann', '--role', 'admin']);
+});
+
+test('the admin API: operations.md lists every endpoint, and every /admin path a doc names is one', () => {
+  const table = readFileSync(new URL('docs/operations.md', root), 'utf8');
+  const listed = new Set([...table.matchAll(/^\| `(GET|POST|PATCH|DELETE) (\/admin\/v1\/[^`?]*)[^`]*`(?:, `…\/(\w+)`)? \|/gm)]
+    .flatMap((m) => [`${m[1]} ${m[2]}`, ...(m[3] ? [`${m[1]} ${m[2]!.replace(/[^/]+$/, m[3])}`] : [])]));
+  assert.deepEqual([...listed].sort(), [...ADMIN_ENDPOINTS].sort());
+  const patterns = ADMIN_ENDPOINTS.map((e) => new RegExp(`^${e.split(' ')[1]!.replace(/:id/g, '[^/]+')}$`));
+  for (const file of DOCS) {
+    for (const m of readFileSync(new URL(file, root), 'utf8').matchAll(/\/admin(?:\/(?:<\w+>|[\w{}:…-]+))+/g)) {
+      if (m[0] === '/admin/v1') continue;
+      assert.ok(patterns.some((p) => p.test(m[0])), `${file}: ${m[0]} is not an admin API endpoint`);
+    }
+  }
 });
