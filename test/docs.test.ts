@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { configMarkdown } from '../scripts/config-docs.ts';
+import { COMMANDS } from '../src/cli/commands.ts';
+import { parseCommandLine } from '../src/cli/parse.ts';
 import { readRequirements, securityMatrix } from '../scripts/security-matrix.ts';
 
 test('docs/configuration.md is the generated one (run `node scripts/config-docs.ts` after changing options)', () => {
@@ -21,4 +23,69 @@ test('the requirement list: every ID once, sections kept, untestable entries and
   assert.equal(reasons.get('X-02'), 'because it cannot.');
   assert.equal(deviations, '## Documented deviations\n\n- **X-01**: none.');
   assert.throws(() => readRequirements('| X-01 | a | b |\n| X-01 | c | d |\n## Requirements no test can cover\n## Documented deviations'), /X-01 is listed twice/);
+});
+
+/**
+ * Every `keymint …` command line the docs show: the lines of sh code blocks (whole commands a user runs) and
+ * inline code spans (`keymint clients create --admin`: a command and a flag named in prose, maybe not all it needs).
+ */
+function documentedCommands(text: string): Array<{ line: string; whole: boolean }> {
+  const found: Array<{ line: string; whole: boolean }> = [];
+  const fences = /^```(\w*)\n([\s\S]*?)^```/gm;
+  for (const m of text.matchAll(fences)) {
+    if (!['sh', 'bash', 'shell'].includes(m[1]!)) continue;
+    for (const line of m[2]!.replace(/\\\n/g, ' ').split('\n')) found.push({ line, whole: true });
+  }
+  for (const m of text.replace(fences, '').matchAll(/`((?:npx )?keymint [^`]+)`/g)) found.push({ line: m[1]!, whole: false });
+  return found
+    .map(({ line, whole }) => ({ line: line.replace(/\s#\s.*$/, '').replace(/\s>\s.*$/, '').replace(/\s+/g, ' ').trim(), whole }))
+    .filter(({ line }) => /^(?:[A-Z_]+=\S+\s+)*(?:npx )?keymint /.test(line));
+}
+
+/** Shell words of a documented line, without env assignments, `npx`, `keymint`, or optional `[…]` parts. */
+function shellWords(line: string): string[] | undefined {
+  let rest = line;
+  while (/\[[^[\]]*\]/.test(rest)) rest = rest.replace(/\[[^[\]]*\](\.\.\.|…)?/g, '');
+  // Placeholders and alternatives (`keymint <command> --help`, `show ID | rotate-secret ID`, `keymint clients …`) are syntax, not a command line.
+  if (/[<|]|\s…(\s|$)/.test(rest)) return undefined;
+  // An error message quoted in prose (`keymint clients create: unknown flag --nmae`) is output, not input.
+  if (/^[^-]*?\S: /.test(rest)) return undefined;
+  // A word is a run of quoted and unquoted parts, as the shell reads it: KM_PW='a b' is one word.
+  const words = [...rest.matchAll(/(?:'[^']*'|"[^"]*"|[^\s'"]+)+/g)].map((m) => m[0].replace(/'([^']*)'|"([^"]*)"/g, '$1$2'));
+  while (/^[A-Z_]+=/.test(words[0] ?? '')) words.shift();
+  if (words[0] === 'npx') words.shift();
+  return words.slice(1);
+}
+
+test('every keymint command line in README.md and docs/ parses: its command and flags exist and its values are well-formed', () => {
+  const root = new URL('../', import.meta.url);
+  const files = ['README.md', ...readdirSync(new URL('docs/', root), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  let checked = 0;
+  for (const file of files) {
+    for (const { line, whole } of documentedCommands(readFileSync(new URL(file, root), 'utf8'))) {
+      const argv = shellWords(line);
+      if (argv === undefined) continue;
+      checked++;
+      let parsed;
+      try {
+        parsed = parseCommandLine(argv, COMMANDS);
+      } catch (err) {
+        // Prose may name a command and one flag without the rest it needs; a code block is run as it stands.
+        if (!whole && /is required|: missing |needs a value/.test((err as Error).message)) continue;
+        assert.fail(`${file}: \`${line}\`: ${(err as Error).message}`);
+      }
+      assert.ok(parsed.kind === 'run' || argv.includes('--help') || argv.includes('--version'), `${file}: \`${line}\` is not a command`);
+    }
+  }
+  assert.ok(checked > 40, `only ${checked} command lines found`);
+});
+
+test('the command-line reader of the docs: code blocks, continuations, inline spans, env assignments, optional parts', () => {
+  const text = [
+    '```sh', 'ACME=x keymint clients create --name a \\', '  --scope s   # a comment', 'curl -s x', 'keymint export > k.yaml', '```',
+    '```', 'keymint not a shell block', '```', 'Run `keymint audit [--limit N]` or `keymint clients …`.'].join('\n');
+  const found = documentedCommands(text);
+  assert.deepEqual(found.map((f) => `${f.whole ? 'block' : 'span'}: ${f.line}`), ['block: ACME=x keymint clients create --name a --scope s', 'block: keymint export', 'span: keymint audit [--limit N]', 'span: keymint clients …']);
+  assert.deepEqual(found.map((f) => shellWords(f.line)), [['clients', 'create', '--name', 'a', '--scope', 's'], ['export'], ['audit'], undefined]);
+  assert.deepEqual(shellWords(`KM_PW='a b' keymint console users add "ann" --role admin`), ['console', 'users', 'add', 'ann', '--role', 'admin']);
 });
