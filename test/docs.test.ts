@@ -106,3 +106,13 @@ test('the admin API: operations.md lists every endpoint, and every /admin path a
     }
   }
 });
+
+test('every KEYMINT_* variable a doc names is read somewhere: an option (configuration.md, generated from the code) or a name the code, tests or CI read', () => {
+  const known = new Set(readFileSync(new URL('docs/configuration.md', root), 'utf8').match(/KEYMINT_[A-Z0-9_]+/g));
+  const sources = ['src', 'test/support', 'bench'].flatMap((dir) =>
+    readdirSync(new URL(`${dir}/`, root), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => `${dir}/${f}`));
+  for (const file of [...sources, '.ci/run']) for (const name of readFileSync(new URL(file, root), 'utf8').match(/KEYMINT_[A-Z0-9_]+/g) ?? []) known.add(name);
+  for (const file of DOCS) {
+    for (const name of readFileSync(new URL(file, root), 'utf8').match(/KEYMINT_[A-Z0-9_]+/g) ?? []) assert.ok(known.has(name), `${file}: ${name} is read by nothing`);
+  }
+});
