@@ -80,7 +80,7 @@ Before a command opens the store it checks, and refuses without creating anythin
 
 | situation | exit | what it says to do |
 |---|---|---|
-| \`serve\` on a port in use (a second \`serve\`), a privileged port, an address not on this machine or a name that does not resolve (checked with \`--port 0\` too) | ${EXIT.portBusy} | stop the other process, or choose another \`--port\` / \`--host\` |
+| \`serve\` on a port in use (a second \`serve\`), a port this user may not bind (below 1024 without root or CAP_NET_BIND_SERVICE), an address not on this machine or a name that does not resolve (checked with \`--port 0\` too) | ${EXIT.portBusy} | stop the other process, or choose another \`--port\` / \`--host\` |
 | \`--data\` names a file, or a path through a file | ${EXIT.dataDir} | point \`--data\` at a directory (created if absent) |
 | the data directory cannot be read and written by this user | ${EXIT.dataDir} | run as its owner, or give access (\`chmod 700\`) |
 | a read command (\`clients list\`, \`show\`, \`keys list\`, \`audit\`, …) on a \`--data\` with no store | ${EXIT.noStore} | check \`--data\`; only ${commands.filter((c) => c.store === 'create').map((c) => `\`${c.name}\``).join(', ')} create a store |

@@ -139,8 +139,13 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
   try {
     // The request's connection, so a `drop` fault can cut it: the server's own listener comes after.
     keymint.server.prependListener('request', (req: IncomingMessage) => sockets.set(req.headers, req.socket));
+    // A data directory keeps the clients of earlier runs: each declared one is found again (by its id, or
+    // by the name it was declared under) and put back as declared, so a second run neither fails nor adds a copy.
+    const earlier = section.data === undefined ? [] : await keymint.clients.list();
     for (const [name, c] of clientsIn) {
-      const info = await createClient(keymint, name, c, secrets.get(name));
+      const before = earlier.find((v) => (c.id === undefined ? v.managed_by === `${SANDBOX_MANAGED}${name}` : v.client_id === c.id));
+      if (before !== undefined) await keymint.clients.delete(before.client_id, 'sandbox');
+      const info = await createClient(keymint, name, c, secrets.get(name), before?.client_id);
       declared.set(name, info);
       nameOf.set(info.id, name);
     }
@@ -334,11 +339,17 @@ function secretOf(name: string, c: ClientDeclaration, baseDir: string): string |
   }
 }
 
-async function createClient(keymint: Keymint, name: string, c: ClientDeclaration, secret: string | undefined): Promise<SandboxClientInfo> {
+/** `managedBy` of the clients the sandbox creates: `sbx:<name>` (a name is at most 58 characters, managedBy 64). */
+const SANDBOX_MANAGED = 'sbx:';
+
+/** Creates a declared client; `sameId` is the id an earlier run on the same data directory gave it. */
+async function createClient(keymint: Keymint, name: string, c: ClientDeclaration, secret: string | undefined, sameId?: string): Promise<SandboxClientInfo> {
   const type = c.type ?? 'confidential';
+  const id = c.id ?? sameId;
   // Fields the service reads when it knows them (chosen id and secret, claims, metadata, PKCE policy).
   const imported: Record<string, unknown> = {
-    ...(c.id === undefined ? {} : { clientId: c.id }),
+    ...(id === undefined ? {} : { clientId: id }),
+    managedBy: `${SANDBOX_MANAGED}${name}`,
     ...(secret === undefined ? {} : { clientSecret: secret }),
     ...(c.claims === undefined ? {} : { claims: c.claims }),
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),

@@ -71,6 +71,20 @@ test('clients list and show never print a secret or a digest', async () => {
   assert.ok((JSON.parse(list.stdout) as Array<{ client_id: string }>).some((x) => x.client_id === c.client_id));
 });
 
+test('clients list and show line up their columns whatever the lengths of ids and field names', async () => {
+  const c = await create();
+  const imported = await cli(['clients', 'create', '--data', data, '--name', 'short', '--id', 'acme-1', '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  const rows = (await cli(['clients', 'list', '--data', data])).stdout.trimEnd().split('\n');
+  assert.ok(rows.length >= 2);
+  const statusAt = (row: string) => row.search(/ (active|disabled) /) + 1;
+  assert.deepEqual(new Set(rows.map(statusAt)).size, 1, rows.join('\n'));
+  assert.equal(statusAt(rows.find((r) => r.startsWith('acme-1 '))!), c.client_id.length + 2);
+  const show = (await cli(['clients', 'show', c.client_id, '--data', data])).stdout.trimEnd().split('\n');
+  const valueAt = new Set(show.map((line) => /^\S+ +/.exec(line)![0].length));
+  assert.deepEqual([...valueAt], ['token_endpoint_auth_method'.length + 2], show.join('\n'));
+});
+
 test('rotate-secret: old and new both work during the overlap; at most two live secrets; --expire-old-in 0 ends the old one', async () => {
   const c = await create();
   const r1 = await cli(['clients', 'rotate-secret', c.client_id, '--data', data, '--json']);

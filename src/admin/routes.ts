@@ -187,6 +187,9 @@ const ROUTES: readonly AdminRoute[] = ([
   }],
 ] satisfies Array<[AdminRoute['method'], string, Serve]>).map(([method, path, serve]) => ({ method, path: path.split('/'), serve }));
 
+/** Every endpoint as `METHOD /admin/v1/path` (`:id` for the client id or session), for the docs' check. */
+export const ADMIN_ENDPOINTS: readonly string[] = ROUTES.map((r) => `${r.method} ${ADMIN_PREFIX}${r.path.join('/')}`);
+
 /** The id a route's path captures from a request's segments ('' where it has none), or undefined where it does not match. */
 function capture(path: readonly string[], parts: readonly string[]): string | undefined {
   if (path.length !== parts.length) return undefined;

@@ -222,7 +222,11 @@ export const clientsList: Command = {
   async run({ flags, withCore }) {
     const clients = await withCore((core) => core.clients.list());
     if (flags.json === true) out(`${JSON.stringify(clients, null, 2)}\n`);
-    else for (const c of clients) out(`${c.client_id}  ${c.status.padEnd(8)}  ${c.mode.padEnd(7)}  ${c.name}\n`);
+    else {
+      // Ids differ in length (an imported id is anything up to 256 characters): pad to the longest, so columns line up.
+      const width = clients.reduce((w, c) => Math.max(w, c.client_id.length), 0);
+      for (const c of clients) out(`${c.client_id.padEnd(width)}  ${c.status.padEnd(8)}  ${c.mode.padEnd(7)}  ${c.name}\n`);
+    }
     return 0;
   },
 };
@@ -331,10 +335,11 @@ function print(c: ClientView, asJson: boolean): void {
     out(`${JSON.stringify(c, null, 2)}\n`);
     return;
   }
+  const width = Math.max(...Object.keys(c).map((k) => k.length));
   for (const [k, v] of Object.entries(c)) {
     const text = Array.isArray(v)
       ? v.length ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') : '-'
       : typeof v === 'object' && v !== null ? (Object.keys(v).length ? JSON.stringify(v) : '-') : String(v);
-    out(`${k.padEnd(18)} ${text}\n`);
+    out(`${k.padEnd(width)}  ${text}\n`);
   }
 }

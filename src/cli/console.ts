@@ -91,7 +91,8 @@ export const consoleLink: Command = {
         if (link.created) out(`created the console user ${link.user} (admin)\n`);
         out(`Sign-in link for ${link.user}, valid once until ${new Date(link.expiresAt).toISOString()}:\n${url}\n`);
       }
-      if (!config.console) process.stderr.write('keymint: note: the console is off in this configuration; serve with --console (or KEYMINT_CONSOLE=true) to use the link\n');
+      // This command cannot see the server's flags: say what the link needs instead of guessing whether it has it.
+      if (!config.console) process.stderr.write(`keymint: note: the link works on a server started with --console (or KEYMINT_CONSOLE=true) whose issuer is ${config.issuer}; give this command the server's --issuer (or --port) if it differs\n`);
       return 0;
     }),
 };
