@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { cluster, eventually, type Node } from '../support/cluster.ts';
 import { basic, tempDir } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
-import { DATABASE_URL, needService, REDIS_URL } from '../support/services.ts';
+import { DATABASE_URL, DB_WAIT_MS, needService, REDIS_URL } from '../support/services.ts';
 
 /** docs/operations.md, "Propagation bound": a client change reaches every node within 1 s with Redis. */
 const BOUND_MS = 1_000;
@@ -34,7 +34,7 @@ test('CAC-04 apply on PostgreSQL + Redis: a dropped scope is refused by every no
   const apply = (scopes: string) => {
     writeFileSync(file, FILE(scopes));
     const store = ['--database-url', DATABASE_URL, '--database-schema', c.schema, '--redis-url', REDIS_URL, '--redis-prefix', c.prefix];
-    return cli(['apply', '-f', file, ...store], { KEYMINT_KEK: c.kek, PARTNER_SECRET: SECRET });
+    return cli(['apply', '-f', file, ...store], { KEYMINT_KEK: c.kek, PARTNER_SECRET: SECRET, KEYMINT_DB_ACQUIRE_TIMEOUT_MS: String(DB_WAIT_MS), KEYMINT_DB_QUERY_TIMEOUT_MS: String(DB_WAIT_MS) });
   };
   const token = (n: Node, id: string, scope: string) =>
     fetch(`${n.url}/oauth2/token`, {

@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { createKeymint, type Keymint } from '../../src/service.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { basic, type TestServer } from '../support/harness.ts';
-import { DATABASE_URL, dropRedisPrefix, dropSchema, needService, REDIS_URL, uniqueName } from '../support/services.ts';
+import { DATABASE_URL, DB_WAIT_MS, dropRedisPrefix, dropSchema, needService, REDIS_URL, uniqueName } from '../support/services.ts';
 import { signedIn } from './support.ts';
 
 const outcome = (over: Partial<Outcome>): Outcome => ({
@@ -98,7 +98,7 @@ test('two nodes on PostgreSQL + Redis: each console shows the deployment’s tok
   });
   // Two nodes as a deployment runs them: one store, one feed, one KEK.
   const kek = randomBytes(32).toString('base64');
-  const raw = { port: '0', logLevel: 'silent', maxEventLoopDelayMs: '0', console: 'true', databaseUrl: DATABASE_URL, databaseSchema: schema, redisUrl: REDIS_URL, redisPrefix: prefix } as const;
+  const raw = { port: '0', logLevel: 'silent', maxEventLoopDelayMs: '0', console: 'true', databaseUrl: DATABASE_URL, databaseSchema: schema, redisUrl: REDIS_URL, redisPrefix: prefix, dbAcquireTimeoutMs: String(DB_WAIT_MS), dbQueryTimeoutMs: String(DB_WAIT_MS) } as const;
   const nodes: Keymint[] = [];
   t.after(async () => {
     for (const n of nodes) await n.close();

@@ -9,7 +9,8 @@ import { basic, startServer, type TestServer } from '../support/harness.ts';
 
 /**
  * A token request whose body has not fully arrived: it holds one in-flight slot until `finish()`.
- * Resolves once the server has admitted it (the in-flight gauge reads 1).
+ * Resolves once the server has admitted it: the in-flight gauge reads 2, it and the /metrics request
+ * reading the gauge (exempt from shedding, but counted).
  */
 async function holdSlot(server: TestServer, c: { id: string; secret: string }, body: string): Promise<{ finish(): void; reply: Promise<string> }> {
   const port = new URL(server.url).port;
@@ -25,7 +26,7 @@ async function holdSlot(server: TestServer, c: { id: string; secret: string }, b
     `POST /oauth2/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
       `Authorization: ${basic(c.id, c.secret)}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
   );
-  for (let i = 0; i < 200 && !(await (await fetch(`${server.url}/metrics`)).text()).includes('keymint_http_in_flight 1'); i++) {
+  for (let i = 0; i < 200 && !(await (await fetch(`${server.url}/metrics`)).text()).includes('keymint_http_in_flight 2'); i++) {
     await new Promise((r) => setTimeout(r, 10));
   }
   return { finish: () => slow.write(body.slice(5)), reply };

@@ -151,13 +151,31 @@ for (const backend of [sqlite, postgres]) {
     const { id, secret } = await server.client();
     // One log of what happens, in order: each purge batch of the tokens table as it ends, each token as it is issued.
     const log: Array<{ batch: number } | 'issued'> = [];
+    /**
+     * On PostgreSQL a batch is a statement on the pass's own connection: a token request completes
+     * in the gap between two only if it happens to be answered while the next one runs, which on a
+     * loaded machine it often was not. So the pass waits there until one is issued (a pass that held
+     * the table or every connection would keep it from ever completing: the hang guard fails it). On
+     * SQLite a batch runs on the event loop, and a wait here would yield where the pass itself might
+     * not: its many small batches leave the requests room enough.
+     */
+    const issuedSince = async (at: number) => {
+      const deadline = Date.now() + 30_000;
+      while (!log.slice(at).includes('issued')) {
+        if (Date.now() > deadline) throw new Error(`hang guard: no token issued while the pass waited between batches: ${JSON.stringify(log)}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
     const exclusive = purge.exclusive.bind(purge);
     Object.assign(purge, {
       exclusive: <T>(pass: (batch: PurgeBatch) => Promise<T>) =>
         exclusive((batch) =>
           pass(async (table, before, limit) => {
             const n = await batch(table, before, limit);
-            if (table === 'tokens') log.push({ batch: n });
+            if (table === 'tokens') {
+              log.push({ batch: n });
+              if (backend.name === 'PostgreSQL') await issuedSince(log.length);
+            }
             return n;
           }),
         ),

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { eventually } from '../support/cluster.ts';
 import { basic, tempDir } from '../support/harness.ts';
 import { cli, serve, stop } from '../support/process.ts';
-import { DATABASE_URL, REDIS_URL, dropRedisPrefix, dropSchema, needService, uniqueName } from '../support/services.ts';
+import { DATABASE_URL, DB_WAIT_MS, REDIS_URL, dropRedisPrefix, dropSchema, needService, uniqueName } from '../support/services.ts';
 
 test('serve processes and the CLI on PostgreSQL + Redis act as one service', async (t) => {
   if (!(await needService(t, 'PostgreSQL')) || !(await needService(t, 'Redis'))) return;
@@ -25,6 +25,8 @@ test('serve processes and the CLI on PostgreSQL + Redis act as one service', asy
     KEYMINT_REDIS_PREFIX: prefix,
     KEYMINT_DATA: dir,
     KEYMINT_CLIENT_CACHE_MS: '3600000',
+    KEYMINT_DB_ACQUIRE_TIMEOUT_MS: String(DB_WAIT_MS),
+    KEYMINT_DB_QUERY_TIMEOUT_MS: String(DB_WAIT_MS),
   };
   t.after(async () => {
     await dropSchema(schema);

@@ -26,7 +26,9 @@ async function client(...extra: string[]): Promise<{ client_id: string; client_s
 
 before(async () => {
   // Without delay-based shedding (serve's default here): what is tested is failures from the crash.
-  server = await serve(['--data', data, '--workers', '2', '--log-level', 'info', '--rate-limit-client', '0', '--lockout-threshold', '3']);
+  // A lockout of ten minutes: the default first one (1 s) could end while a loaded machine still sends
+  // the requests that must find it in force.
+  server = await serve(['--data', data, '--workers', '2', '--log-level', 'info', '--rate-limit-client', '0', '--lockout-threshold', '3', '--lockout-base-ms', '600000']);
   port = Number(new URL(server.url).port);
   const c = await client();
   auth = basic(c.client_id, c.client_secret);
@@ -64,6 +66,19 @@ function post(agent: Agent | false, authorization = auth, path = '/oauth2/token'
 }
 
 const freshConnection = () => post(false);
+
+/**
+ * Polls /metrics (summed over the workers) until `n` requests are in flight, the scrape's own
+ * request included (the gauge counts every request, /metrics too); false after a hang guard.
+ */
+async function inFlight(n: number): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (new RegExp(`^keymint_http_in_flight ${n}$`, 'm').test(await (await fetch(`${server.url}/metrics`)).text())) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
 
 /** Which of `workers` answers a token request on a new connection (kept open until it is looked up). */
 async function servedBy(workers: readonly number[]): Promise<number | undefined> {
@@ -126,16 +141,22 @@ test('a worker killed under load is replaced; no request on the surviving worker
   let killed = 0;
   let running = true;
   const owners = new Map<number, number | undefined>();
+  const answered = new Set<Agent>();
   const lane = async (agent: Agent) => {
     while (running) {
       const a = await post(agent);
       if (!owners.has(a.via)) owners.set(a.via, ownerOf(workers, port, a.via));
       answers.push({ ...a, owner: owners.get(a.via), afterKill: killed !== 0 });
+      answered.add(agent);
       if (a.status === 'error') await new Promise((r) => setTimeout(r, 10));
     }
   };
   const loops = lanes.map(lane);
-  await new Promise((r) => setTimeout(r, 500));
+  // Not a fixed warm-up: every lane has had an answer, so each lane's connection has a known owner
+  // (a request in flight on the victim at the kill fails, and its worker can no longer be looked up).
+  const warm = Date.now() + 30_000;
+  while (answered.size < lanes.length && Date.now() < warm) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(answered.size, lanes.length, 'hang guard: every lane had an answer before the kill');
   const victim = workers[0]!;
   killed = victim;
   process.kill(victim, 'SIGKILL');
@@ -171,9 +192,10 @@ test('SIGTERM drains: a request in flight is answered, new connections are refus
   let reply = '';
   sock.setEncoding('utf8').on('data', (d: string) => (reply += d));
   const closed = new Promise((r) => sock.once('close', r));
-  // Headers and half the body: the request is in flight when the signal comes.
+  // Headers and half the body: the request is in flight when the signal comes. Not a fixed wait:
+  // a worker that has not read the headers yet holds an idle connection, which draining closes.
   sock.write(`POST /oauth2/token HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: ${auth}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(await inFlight(2), 'hang guard: the worker never admitted the request');
   const exited = new Promise<number | null>((r) => server.child.once('exit', (code) => r(code)));
   server.child.kill('SIGTERM');
   // New connections are refused once both workers stopped accepting.

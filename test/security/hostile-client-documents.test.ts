@@ -125,6 +125,9 @@ const MISBEHAVING: Record<string, (url: string) => (req: unknown, res: ServerRes
   },
 };
 
+/** The hosts above that only the fetch's deadline ends. */
+const ENDLESS = new Set(['headers that never come', 'a body that never ends', 'a body one byte at a time past the deadline']);
+
 test('S-08 RG-03 a document host that misbehaves (error status, redirect, not JSON, too big, too slow, reset) makes the client unknown within the fetch deadline, the reason logged, nothing stored', async () => {
   host.serve('/valid.json', json(JSON.stringify(validDocument(host.url('/valid.json')))));
   const before = fingerprint();
@@ -135,15 +138,16 @@ test('S-08 RG-03 a document host that misbehaves (error status, redirect, not JS
       const url = host.url(path);
       host.serve(path, make(url));
       const what = `${name} (${path})`;
-      const started = Date.now();
       const page = await authorize(url, REDIRECT);
-      // The fetch gives up after 3 s; the slack is for a loaded machine, far short of the 20 s the slowest host would take.
-      assert.ok(Date.now() - started < 8000, `${what}: answered within the fetch's 3 s deadline (${Date.now() - started} ms)`);
       expectUnknownClientPage(page, what);
       assertNoMarkupEchoed(page.text, page.headers, what);
       expectInvalidClient(await redeem(url, REDIRECT), what);
       assert.equal(host.hits(path), 1, `${what}: a refusal is cached, not fetched again at once`);
       assert.ok(logged.lines.some((l) => l.includes('client metadata document refused') && l.includes(JSON.stringify(url))), `${what}: the refusal is logged with the document's URL`);
+      // Not a wall-clock bound (a loaded machine stretches every answer): a host that never finishes
+      // is given up on by the fetch's deadline, which is shorter than the ~20 s the byte-at-a-time
+      // host takes to send a valid document (a later deadline would accept it).
+      if (ENDLESS.has(name)) assert.ok(logged.lines.some((l) => l.includes('client metadata document refused') && l.includes(JSON.stringify(url)) && l.includes('timed out')), `${what}: refused by the fetch deadline`);
     }),
   );
   assert.equal(host.hits('/valid.json'), 0, 'a redirect is not followed');

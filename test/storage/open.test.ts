@@ -5,15 +5,15 @@ import { existsSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { openStore, type StoreConfig } from '../../src/storage/open.ts';
 import { tempDir } from '../support/harness.ts';
-import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
+import { DATABASE_URL, DB_WAIT_MS, dropSchema, needService, uniqueName } from '../support/services.ts';
 
 const settings = (over: Partial<StoreConfig>): StoreConfig => ({
   dataDir: ':memory:',
   databaseUrl: undefined,
   databaseSchema: 'keymint',
   dbPoolSize: 2,
-  dbAcquireTimeoutMs: 2000,
-  dbQueryTimeoutMs: 5000,
+  dbAcquireTimeoutMs: DB_WAIT_MS,
+  dbQueryTimeoutMs: DB_WAIT_MS,
   ...over,
 });
 

@@ -7,7 +7,7 @@ import { loadConfig, type RawConfig } from '../../src/config/index.ts';
 import { createKeymint, type Keymint } from '../../src/service.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { basic, tempDir } from './harness.ts';
-import { DATABASE_URL, REDIS_URL, dropRedisPrefix, dropSchema, uniqueName } from './services.ts';
+import { DATABASE_URL, DB_WAIT_MS, REDIS_URL, dropRedisPrefix, dropSchema, uniqueName } from './services.ts';
 
 export interface Node {
   readonly keymint: Keymint;
@@ -49,6 +49,11 @@ export function cluster(shared: RawConfig = {}): Cluster {
         // would then see the local fallback's counts (a CI run had six 200s where a limit of 4 held).
         // Tests of the fallback itself set their own.
         redisTimeoutMs: '5000',
+        // Likewise PostgreSQL's (production: 2 s to get a connection, 5 s a statement): on a loaded
+        // machine starting a backend alone took over 2 s, and 30 parallel refreshes of one token
+        // through three nodes got a 503 among their 400s. Tests of the timeouts set their own.
+        dbAcquireTimeoutMs: String(DB_WAIT_MS),
+        dbQueryTimeoutMs: String(DB_WAIT_MS),
         ...shared,
         ...flags,
       };

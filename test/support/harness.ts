@@ -10,6 +10,7 @@ import { loadConfig, type RawConfig } from '../../src/config/index.ts';
 import type { CreateClientInput } from '../../src/credentials/client-inputs.ts';
 import { createKeymint, type Keymint, type OpenOptions } from '../../src/service.ts';
 import { createLogger } from '../../src/util/log.ts';
+import { DB_WAIT_MS } from './services.ts';
 
 export interface TestServer {
   readonly keymint: Keymint;
@@ -46,7 +47,8 @@ export async function startServer(flags: RawConfig = {}, options: OpenOptions & 
   const dataDir = options.dataDir ?? tempDir();
   // In-process servers share the test runner's event loop (and its synchronous RSA key generation):
   // delay-based shedding would fire on the runner's stalls, not the server's load. Tests of shedding set it.
-  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', maxEventLoopDelayMs: '0', ...flags }, {});
+  // On PostgreSQL, waits for a connection and a statement are long (DB_WAIT_MS), as in cluster.ts.
+  const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', maxEventLoopDelayMs: '0', dbAcquireTimeoutMs: String(DB_WAIT_MS), dbQueryTimeoutMs: String(DB_WAIT_MS), ...flags }, {});
   const keymint = await createKeymint(config, { log: createLogger('silent'), ...options });
   const port = await keymint.listen();
   // The issuer defaults to http://localhost:<configured port>; with port 0 tests pass an issuer
