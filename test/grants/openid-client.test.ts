@@ -46,15 +46,18 @@ async function configure(auth: openid.ClientAuth = openid.ClientSecretBasic(app.
   return { config, rec };
 }
 
-/** The browser's part: the user's session cookie at the authorization endpoint, consent approved; resolves the redirect. */
-async function browse(url: URL): Promise<URL> {
-  const cookie = `keymint_session=${(await s.session()).session_token}`;
-  let res = await fetch(url, { redirect: 'manual', headers: { cookie } });
+/**
+ * The browser's part: the user's session cookie at the authorization endpoint (none when `cookie` is
+ * null), the consent form answered with `decision`; resolves the redirect.
+ */
+async function browse(url: URL, decision = 'approve', cookie: string | null = null): Promise<URL> {
+  cookie ??= `keymint_session=${(await s.session()).session_token}`;
+  let res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
   if (res.status === 200) {
     res = await fetch(new URL(url.pathname, url), {
       method: 'POST', redirect: 'manual',
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...formFields(await res.text()), decision: 'approve' }).toString(),
+      body: new URLSearchParams({ ...formFields(await res.text()), decision }).toString(),
     });
   }
   assert.equal(res.status, 302, await res.clone().text());
@@ -62,7 +65,7 @@ async function browse(url: URL): Promise<URL> {
 }
 
 /** An app's login: PKCE S256, state and nonce, the authorization URL built by openid-client, the callback URL. */
-async function login(config: openid.Configuration) {
+async function login(config: openid.Configuration, browser: (url: URL) => Promise<URL> = browse) {
   const pkceCodeVerifier = openid.randomPKCECodeVerifier();
   const expectedState = openid.randomState();
   const expectedNonce = openid.randomNonce();
@@ -70,7 +73,7 @@ async function login(config: openid.Configuration) {
     redirect_uri: CB, scope: SCOPE, state: expectedState, nonce: expectedNonce,
     code_challenge: await openid.calculatePKCECodeChallenge(pkceCodeVerifier), code_challenge_method: 'S256',
   });
-  return { callback: await browse(url), checks: { pkceCodeVerifier, expectedState, expectedNonce } };
+  return { callback: await browser(url), checks: { pkceCodeVerifier, expectedState, expectedNonce } };
 }
 
 /** Asserts that openid-client refused a response itself, for the reason its cause gives. */
@@ -232,6 +235,22 @@ describe('openid-client against the oauth2 dialect', () => {
     await assert.rejects(openid.tokenIntrospection(config, refreshed.access_token), oauthError('invalid_client', 401));
   });
 
+  test('errors at the authorization endpoint reach the app as the library\'s AuthorizationResponseError, state and iss checked', async () => {
+    const { config } = await configure();
+    for (const [browser, error] of [
+      [(url: URL) => browse(url, 'approve', ''), 'login_required'], // no session, and no --login-url to send the user to
+      [(url: URL) => browse(url, 'deny'), 'access_denied'],
+    ] as const) {
+      const { callback, checks } = await login(config, browser);
+      await assert.rejects(openid.authorizationCodeGrant(config, callback, checks), (e: unknown) => {
+        assert.ok(e instanceof openid.AuthorizationResponseError, String(e));
+        assert.equal(e.error, error);
+        assert.equal(e.cause.get('state'), checks.expectedState);
+        return true;
+      });
+    }
+  });
+
   test('a wrong state is refused by the library before any request; the code then still serves the right state', async () => {
     const { config, rec } = await configure();
     const { callback, checks } = await login(config);
@@ -267,6 +286,31 @@ describe('openid-client against the oauth2 dialect', () => {
     const { callback, checks } = await login(config);
     await assert.rejects(openid.authorizationCodeGrant(config, callback, { ...checks, pkceCodeVerifier: openid.randomPKCECodeVerifier() }), oauthError('invalid_grant'));
     await assert.rejects(openid.authorizationCodeGrant(config, callback, checks), oauthError('invalid_grant'));
+  });
+});
+
+describe('openid-client with --refresh-reuse-grace', () => {
+  let g: GrantServer;
+  before(async () => {
+    g = await startGrantServer({ issuer: undefined, refreshReuseGrace: '30' });
+  });
+  after(() => g.close());
+
+  test('RACE-04 a refresh retried within the window gets the same successor, which then rotates as usual', async () => {
+    const client = await g.client({ name: 'Acme Reports', grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'invoices:read'], redirectUris: [CB] });
+    const config = await openid.discovery(new URL(g.keymint.config.issuer), client.id, undefined, openid.ClientSecretBasic(client.secret), { execute: [openid.allowInsecureRequests] });
+    const url = openid.buildAuthorizationUrl(config, { redirect_uri: CB, scope: SCOPE, code_challenge: await openid.calculatePKCECodeChallenge('v'.repeat(43)), code_challenge_method: 'S256', state: 's' });
+    const cookie = `keymint_session=${(await g.session()).session_token}`;
+    const tokens = await openid.authorizationCodeGrant(config, await browse(url, 'approve', cookie), { pkceCodeVerifier: 'v'.repeat(43), expectedState: 's' });
+    const rotated = await openid.refreshTokenGrant(config, tokens.refresh_token!);
+    const retried = await openid.refreshTokenGrant(config, tokens.refresh_token!);
+    assert.equal(retried.refresh_token, rotated.refresh_token);
+    assert.notEqual(retried.access_token, rotated.access_token);
+    const next = await openid.refreshTokenGrant(config, rotated.refresh_token!);
+    assert.notEqual(next.refresh_token, rotated.refresh_token);
+    // The successor has been used: presenting the first token now is reuse, and ends the family.
+    await assert.rejects(openid.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
+    await assert.rejects(openid.refreshTokenGrant(config, next.refresh_token!), oauthError('invalid_grant'));
   });
 });
 
