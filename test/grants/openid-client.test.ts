@@ -289,6 +289,33 @@ describe('openid-client against the oauth2 dialect', () => {
   });
 });
 
+describe('openid-client against the polar dialect', () => {
+  test('configured with Polar\'s /v1/oauth2 endpoints: code flow with ID token, userinfo, Polar\'s introspection, refresh, revocation', async () => {
+    // Discovery names the oauth2 dialect's endpoints; a Polar app configures Polar's paths itself.
+    const m = (await configure()).config.serverMetadata();
+    const polar = (e: string) => `${m.issuer}/v1/oauth2/${e}`;
+    const config = new openid.Configuration(
+      { issuer: m.issuer, jwks_uri: m.jwks_uri, authorization_endpoint: polar('authorize'), token_endpoint: polar('token'), userinfo_endpoint: polar('userinfo'),
+        introspection_endpoint: polar('introspect'), revocation_endpoint: polar('revoke'), authorization_response_iss_parameter_supported: true },
+      app.id, undefined, openid.ClientSecretPost(app.secret),
+    );
+    openid.allowInsecureRequests(config);
+    const { callback, checks } = await login(config);
+    const tokens = await openid.authorizationCodeGrant(config, callback, checks);
+    assert.match(tokens.access_token, /^polar_at_u_/);
+    assert.match(tokens.refresh_token ?? '', /^polar_rt_u_/);
+    assert.equal(tokens.claims()?.nonce, checks.expectedNonce);
+    assert.deepEqual(await openid.fetchUserInfo(config, tokens.access_token, USER), { sub: USER, sub_type: 'user' });
+    const answer = await openid.tokenIntrospection(config, tokens.access_token);
+    assert.equal(answer.active, true);
+    assert.equal(answer.token_type, 'access_token'); // Polar's IntrospectTokenResponse
+    const refreshed = await openid.refreshTokenGrant(config, tokens.refresh_token!);
+    assert.match(refreshed.refresh_token ?? '', /^polar_rt_u_/);
+    await openid.tokenRevocation(config, refreshed.refresh_token!);
+    await assert.rejects(openid.refreshTokenGrant(config, refreshed.refresh_token!), oauthError('invalid_grant'));
+  });
+});
+
 describe('openid-client with --refresh-reuse-grace', () => {
   let g: GrantServer;
   before(async () => {
