@@ -1,8 +1,9 @@
 /**
  * The code flow as a Node app's relying-party library drives it: openid-client v6 (and oauth4webapi,
  * the protocol layer beneath it) discovers Keymint, builds the authorization URL with PKCE S256, state
- * and nonce, validates the authorization response and the ID token strictly (signature through the
- * JWKS, iss, aud, nonce, exp and iat, at_hash), reads userinfo, rotates refresh tokens, introspects and
+ * and nonce, validates the authorization response and the ID token strictly (iss, aud, nonce, exp and
+ * iat; its signature through the JWKS, which openid-client checks once an app turns on
+ * enableNonRepudiationChecks, as these tests do; at_hash by the test), reads userinfo, rotates refresh tokens, introspects and
  * revokes with the client's secret. The user's session and the consent form are handled as the other
  * grant suites do; everything else is the library's own code.
  */
@@ -38,9 +39,14 @@ function recorder() {
   return { sent, fetchFn: fetchFn as typeof fetch };
 }
 
-/** openid-client's configuration for the app, discovered from the issuer, with one client authentication method. */
+/**
+ * openid-client's configuration for the app, discovered from the issuer, with one client authentication
+ * method. The library checks an ID token's signature from the token endpoint only with
+ * enableNonRepudiationChecks (OIDC Core §3.1.3.7 lets it rely on TLS); a strict app turns it on.
+ */
 async function configure(auth: openid.ClientAuth = openid.ClientSecretBasic(app.secret), algorithm?: 'oidc' | 'oauth2') {
-  const config = await openid.discovery(issuer, app.id, undefined, auth, { execute: [openid.allowInsecureRequests], ...(algorithm ? { algorithm } : {}) });
+  const execute = [openid.allowInsecureRequests, openid.enableNonRepudiationChecks];
+  const config = await openid.discovery(issuer, app.id, undefined, auth, { execute, ...(algorithm ? { algorithm } : {}) });
   const rec = recorder();
   config[openid.customFetch] = rec.fetchFn;
   return { config, rec };
@@ -120,8 +126,8 @@ describe('openid-client against the oauth2 dialect', () => {
     assert.equal(callback.origin + callback.pathname, CB);
     assert.equal(callback.searchParams.get('iss'), config.serverMetadata().issuer);
     const tokens = await openid.authorizationCodeGrant(config, callback, checks);
-    const sent = rec.sent.at(-1)!;
-    assert.equal(sent.url, config.serverMetadata().token_endpoint);
+    const sent = rec.sent.find((r) => r.url === config.serverMetadata().token_endpoint)!;
+    assert.ok(rec.sent.some((r) => r.url === config.serverMetadata().jwks_uri && r.status === 200), 'the JWKS was read to check the signature');
     assert.match(sent.headers.get('authorization') ?? '', /^Basic /, 'client_secret_basic');
     assert.equal(new URLSearchParams(sent.body).get('code_verifier'), checks.pkceCodeVerifier);
 
@@ -223,7 +229,7 @@ describe('openid-client against the oauth2 dialect', () => {
 
   test('a public client (no secret, token_endpoint_auth_method none): PKCE alone binds the code; refresh and revocation with its client_id', async () => {
     const spa = await s.client({ name: 'Acme SPA', type: 'public', grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'invoices:read'], redirectUris: [CB] });
-    const config = await openid.discovery(issuer, spa.id, undefined, openid.None(), { execute: [openid.allowInsecureRequests] });
+    const config = await openid.discovery(issuer, spa.id, undefined, openid.None(), { execute: [openid.allowInsecureRequests, openid.enableNonRepudiationChecks] });
     const { callback, checks } = await login(config);
     const tokens = await openid.authorizationCodeGrant(config, callback, checks);
     assert.equal(tokens.claims()?.aud, spa.id);
@@ -300,6 +306,7 @@ describe('openid-client against the polar dialect', () => {
       app.id, undefined, openid.ClientSecretPost(app.secret),
     );
     openid.allowInsecureRequests(config);
+    openid.enableNonRepudiationChecks(config);
     const { callback, checks } = await login(config);
     const tokens = await openid.authorizationCodeGrant(config, callback, checks);
     assert.match(tokens.access_token, /^polar_at_u_/);
@@ -325,7 +332,9 @@ describe('openid-client with --refresh-reuse-grace', () => {
 
   test('RACE-04 a refresh retried within the window gets the same successor, which then rotates as usual', async () => {
     const client = await g.client({ name: 'Acme Reports', grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'invoices:read'], redirectUris: [CB] });
-    const config = await openid.discovery(new URL(g.keymint.config.issuer), client.id, undefined, openid.ClientSecretBasic(client.secret), { execute: [openid.allowInsecureRequests] });
+    const config = await openid.discovery(new URL(g.keymint.config.issuer), client.id, undefined, openid.ClientSecretBasic(client.secret), {
+      execute: [openid.allowInsecureRequests, openid.enableNonRepudiationChecks],
+    });
     const url = openid.buildAuthorizationUrl(config, { redirect_uri: CB, scope: SCOPE, code_challenge: await openid.calculatePKCECodeChallenge('v'.repeat(43)), code_challenge_method: 'S256', state: 's' });
     const cookie = `keymint_session=${(await g.session()).session_token}`;
     const tokens = await openid.authorizationCodeGrant(config, await browse(url, 'approve', cookie), { pkceCodeVerifier: 'v'.repeat(43), expectedState: 's' });
@@ -358,6 +367,7 @@ describe('oauth4webapi against the oauth2 dialect', () => {
     const params = oauth.validateAuthResponse(as, client, await browse(url), state);
     const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, CB, verifier, options);
     const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
+    await oauth.validateApplicationLevelSignature(as, response, options); // the ID token's signature, through the JWKS
     assert.equal(result.token_type, 'bearer');
     assert.equal(result.scope, SCOPE);
     const claims = oauth.getValidatedIdTokenClaims(result)!;
@@ -365,7 +375,9 @@ describe('oauth4webapi against the oauth2 dialect', () => {
     assert.equal(claims.nonce, nonce);
     assert.equal(claims.aud, app.id);
 
-    const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, result.refresh_token!, options));
+    const again = await oauth.refreshTokenGrantRequest(as, client, auth, result.refresh_token!, options);
+    const refreshed = await oauth.processRefreshTokenResponse(as, client, again);
+    await oauth.validateApplicationLevelSignature(as, again, options);
     assert.notEqual(refreshed.refresh_token, result.refresh_token);
     assert.equal(refreshed.scope, SCOPE);
     assert.equal(oauth.getValidatedIdTokenClaims(refreshed)?.sub, USER);
