@@ -130,3 +130,14 @@ test('OBJ-01 clients update keeps a metadata key named __proto__, and removes it
   assert.deepEqual(Object.entries(after.metadata), [['a', 'b']]);
   assert.deepEqual(Object.entries(after.claims ?? {}), [], 'the refused claim was not written');
 });
+
+test('clients create without a secret (a public client, a private_key_jwt client) says why there is none', async () => {
+  const web = await cli(['clients', 'create', '--data', data, '--name', 'web', '--id', 'web-app', '--type', 'public', '--grant', 'authorization_code', '--redirect-uri', 'https://app.example/cb']);
+  assert.equal(web.code, 0, web.stderr);
+  assert.equal(web.stdout, 'client_id:     web-app\nclient_secret: none (a public client: its authorization codes are bound to it with PKCE)\n');
+  const jwks = join(data, 'jwks.json');
+  writeFileSync(jwks, JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] }));
+  const m2m = await cli(['clients', 'create', '--data', data, '--name', 'm2m', '--id', 'm2m-keys', '--auth-method', 'private_key_jwt', '--jwks-file', jwks]);
+  assert.equal(m2m.code, 0, m2m.stderr);
+  assert.equal(m2m.stdout, 'client_id:     m2m-keys\nclient_secret: none (private_key_jwt: it signs assertions with its keys)\n');
+});

@@ -8,6 +8,11 @@ import type { ClaimValue } from '../storage/types.ts';
 import type { Command, FlagSpec, Flags } from './command.ts';
 
 const out = (s: string) => process.stdout.write(s);
+/** What a client created without a secret proves itself with, by its authentication method. */
+const SECRETLESS: Readonly<Record<string, string>> = {
+  private_key_jwt: 'private_key_jwt: it signs assertions with its keys',
+  none: 'a public client: its authorization codes are bound to it with PKCE',
+};
 const JSON_FLAG: FlagSpec = { type: 'boolean', doc: 'Print JSON instead of text' };
 const ID = [{ name: 'ID', doc: 'The client id, as keymint clients list shows it', required: true }] as const;
 
@@ -208,6 +213,7 @@ export const clientsCreate: Command = {
       out(`client_id:     ${client.client_id}\n`);
       if (shown) out(`client_secret: ${shown}\n\nThe secret is shown only now; Keymint stores only its digest.\n`);
       else if (clientSecret) out('client_secret: (the one given; Keymint stores only its digest)\n');
+      else out(`client_secret: none (${SECRETLESS[client.token_endpoint_auth_method] ?? client.token_endpoint_auth_method})\n`);
     }
     return 0;
   },

@@ -4,7 +4,7 @@
  * programmatic API. JSON in and out; every bad input is a 400 naming the field.
  *
  *   GET    /_sandbox                 what it serves: issuer, mounts, clients (ids, never secrets), clock, faults
- *   GET    /_sandbox/faults          faults in force          POST: add one (201 + its state)   DELETE: remove all
+ *   GET    /_sandbox/faults          faults set (spent too)   POST: add one (201 + its state)   DELETE: remove all
  *   DELETE /_sandbox/faults/{id}     remove one
  *   GET    /_sandbox/clock           { offsetMs, now }        POST { advanceMs } or { offsetMs }
  *   GET    /_sandbox/requests        the request record       DELETE: clear it

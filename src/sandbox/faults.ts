@@ -95,7 +95,7 @@ export interface FaultsOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** The faults in force, in the order they were added, and the interceptor that applies them. */
+/** The faults set since the start or the last reset (spent ones too: `remaining` 0), in the order added, and the interceptor that applies them. */
 export class Faults {
   readonly #options: FaultsOptions;
   #held: Held[] = [];
