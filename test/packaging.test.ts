@@ -21,7 +21,9 @@ const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.
 const systemEnv = { ...process.env, PATH: (process.env.PATH ?? '').split(':').filter((p) => !p.includes('node_modules')).join(':') };
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
 
-test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 180_000 }, async (t) => {
+// A hang guard, not a bound: build, pack, install and three processes took 118 s in a full run at
+// CI's concurrency on a busy machine, and overran the 180 s this was at concurrency 4.
+test('npm pack → install elsewhere → npx keymint serve answers', { timeout: 600_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'keymint-pack-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   // No explicit build: `prepack` must produce dist/ itself.
