@@ -116,9 +116,9 @@ test('PJ-03 no redirects, a byte limit and a time limit', async (t) => {
   assert.deepEqual(host.hits, ['/moved'], 'the redirect target is never requested');
   await assert.rejects(fetchJwksDocument(host.url('/big'), LOCAL), /more bytes than allowed/);
   await assert.rejects(fetchJwksDocument(host.url('/big-chunked'), LOCAL), /more bytes than allowed/);
-  const started = Date.now();
+  // Gave up before the server answered: had the fetch waited the 5 s, it would have read a valid
+  // (empty) set. That, not a wall-clock bound a loaded machine can overrun, shows the deadline.
   await assert.rejects(fetchJwksDocument(host.url('/slow'), { ...LOCAL, timeoutMs: 200 }), /timed out/);
-  assert.ok(Date.now() - started < 4000, 'gave up before the server answered');
 });
 
 test('RG-03 a client metadata document must be served as application/json or application/...+json; a jwks_uri may be any type', async (t) => {

@@ -149,6 +149,21 @@ test('latency: the request waits, then is served; the record names the fault', a
   assert.deepEqual(sb.requests()[0]!.faults, ['f1']);
 });
 
+test('a request still held by a latency fault when reset() clears the record is not recorded when it ends', async (t) => {
+  t.after(() => sb.reset());
+  sb.fault({ latencyMs: 300, times: 1 });
+  const held = orumToken();
+  // The fault has fired: the request began and waits out its latency.
+  const deadline = Date.now() + 10_000;
+  while (sb.faults()[0]?.fired !== 1 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  assert.equal(sb.faults()[0]?.fired, 1, 'hang guard: the fault fired');
+  await sb.reset();
+  assert.equal((await held).status, 200);
+  assert.deepEqual(sb.requests(), [], 'the next test starts from an empty record');
+  assert.equal((await orumToken()).status, 200);
+  assert.deepEqual(sb.requests().map((r) => r.status), [200]);
+});
+
 test('a short token TTL: expires_in and exp say it, for the requests the fault covers', async (t) => {
   t.after(() => sb.reset());
   sb.fault({ client: 'app', tokenTtl: 5, times: 1 });
