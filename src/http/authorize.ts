@@ -26,7 +26,7 @@ export interface AuthorizeDeps extends CodeDeps {
   readonly now: () => number;
 }
 
-const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource'] as const;
+const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age'] as const;
 
 const HTML_HEADERS = {
   'Content-Type': 'text/html;charset=utf-8',
@@ -69,14 +69,24 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
   const v = await validateAuthorization(params, duplicate, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
+  const { prompt, maxAge } = v.request;
   const session = await currentSession(req, deps);
-  if (!session) {
-    if (deps.settings.loginUrl === undefined) return redirectError(errorOf(v.request, 'login_required', 'The user is not logged in.'), deps);
+  // OIDC Core §3.1.2.1: `prompt=login` (or `select_account`) and a sign-in older than `max_age` ask for
+  // a new sign-in, as no session does; `prompt=none` asks for no page at all, so it gets the error.
+  const signInAgain = session !== undefined && (prompt.has('login') || prompt.has('select_account') || (maxAge !== undefined && ageSeconds(session, deps.now()) > maxAge));
+  if (!session || signInAgain) {
+    if (prompt.has('none') || deps.settings.loginUrl === undefined) {
+      return redirectError(errorOf(v.request, 'login_required', session ? 'The user must sign in again.' : 'The user is not logged in.'), deps);
+    }
     const login = new URL(deps.settings.loginUrl);
-    login.searchParams.set('return_to', `${deps.settings.issuer}${path}?${req.query}`);
+    // Back here once signed in, without what asked for the sign-in: the new session answers it (the
+    // client checks auth_time against its max_age), and asking again would send the user round forever.
+    login.searchParams.set('return_to', `${deps.settings.issuer}${path}?${signInAgain ? withoutSignInDemand(params) : req.query}`);
+    if (signInAgain) login.searchParams.set('prompt', 'login');
     return redirect(login.href);
   }
-  if (v.request.client.trusted) return approve(v.request, session, deps);
+  if (v.request.client.trusted && !prompt.has('consent')) return approve(v.request, session, deps);
+  if (prompt.has('none')) return redirectError(errorOf(v.request, 'consent_required', 'The user has not approved this application.'), deps);
   const fields: Record<string, string> = {};
   for (const f of REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
   fields.csrf_token = csrfToken(deps.keyring.pepper().key, session, fields);
@@ -87,6 +97,23 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
     redirectOrigin: destination(v.request.redirectUri),
     fields,
   }));
+}
+
+/** Whole seconds since the session's sign-in, as the ID token's `auth_time` counts them. */
+const ageSeconds = (session: SessionRecord, now: number): number => Math.floor(now / 1000) - Math.floor(session.createdAt / 1000);
+
+/** The request's query without `max_age` and the `prompt` values that ask for a sign-in. */
+function withoutSignInDemand(params: Readonly<Record<string, string>>): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (name === 'max_age') continue;
+    if (name !== 'prompt') query.set(name, value);
+    else {
+      const rest = value.split(' ').filter((p) => p !== 'login' && p !== 'select_account');
+      if (rest.length > 0) query.set(name, rest.join(' '));
+    }
+  }
+  return query.toString();
 }
 
 /**

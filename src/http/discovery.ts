@@ -4,6 +4,7 @@
  */
 import { CLIENT_KEY_ALGORITHMS } from '../credentials/client-keys.ts';
 import { advertisedAuthMethods } from '../protocol/client-auth/index.ts';
+import { PROMPT_VALUES } from '../protocol/authorize.ts';
 import { DPOP_ALGORITHMS } from '../protocol/dpop.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { json, type HttpResponse } from '../wire/http.ts';
@@ -46,6 +47,10 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       doc.response_modes_supported = ['query'];
       doc.code_challenge_methods_supported = ['S256'];
       doc.authorization_response_iss_parameter_supported = true;
+      // OIDC Discovery §3 and RFC 8414 §2: the one scope Keymint itself defines (a client's own scopes
+      // are the platform's, and not published); the OIDC `prompt` values the endpoint takes.
+      doc.scopes_supported = ['openid'];
+      doc.prompt_values_supported = [...PROMPT_VALUES];
       doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(true);
     }
     if (has('introspect')) {

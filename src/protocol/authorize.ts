@@ -31,7 +31,16 @@ export interface AuthorizationRequest {
   readonly codeChallenge: string | null;
   /** RFC 8707: the resource the token will be for, when the request named one. */
   readonly resource: string | undefined;
+  /** OIDC Core §3.1.2.1 `prompt`: empty when absent; `none` is only ever alone. */
+  readonly prompt: ReadonlySet<Prompt>;
+  /** OIDC Core §3.1.2.1 `max_age`, seconds: the longest time since the user last signed in. */
+  readonly maxAge: number | undefined;
 }
+
+/** The `prompt` values the authorization endpoint takes (OIDC Core §3.1.2.1). */
+export const PROMPT_VALUES = ['none', 'login', 'consent', 'select_account'] as const;
+export type Prompt = (typeof PROMPT_VALUES)[number];
+const isPrompt = (v: string): v is Prompt => (PROMPT_VALUES as readonly string[]).includes(v);
 
 /** Shown to the user, never redirected: the client or redirect URI cannot be trusted (§4.1.2.1). */
 export interface PageError {
@@ -44,7 +53,7 @@ export interface RedirectError {
   readonly kind: 'redirect';
   readonly redirectUri: string;
   readonly state: string | undefined;
-  readonly error: OAuthErrorCode | 'unsupported_response_type' | 'login_required' | 'access_denied';
+  readonly error: OAuthErrorCode | 'unsupported_response_type' | 'login_required' | 'consent_required' | 'access_denied';
   readonly description: string;
 }
 
@@ -95,7 +104,13 @@ export async function validateAuthorization(
   }
   if (params.nonce !== undefined && params.nonce.length > 512) return fail('invalid_request', 'The nonce is too long.');
   if (state !== undefined && state.length > 2048) return fail('invalid_request', 'The state is too long.');
-  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource } };
+  const prompts = params.prompt === undefined ? [] : params.prompt.split(' ');
+  if (!prompts.every(isPrompt)) return fail('invalid_request', `prompt takes ${PROMPT_VALUES.join(', ')}.`);
+  const prompt = new Set(prompts);
+  if (prompt.has('none') && prompt.size > 1) return fail('invalid_request', 'prompt=none cannot be combined with another value.');
+  if (params.max_age !== undefined && !/^[0-9]{1,10}$/.test(params.max_age)) return fail('invalid_request', 'max_age must be a whole number of seconds.');
+  const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge } };
 }
 
 /** A client by id: a stored one, or one described by a client ID metadata document. */

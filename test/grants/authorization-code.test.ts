@@ -109,6 +109,79 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.equal(login.searchParams.get('return_to'), `http://localhost:8080/oauth2/authorize?${new URLSearchParams(q)}`);
   });
 
+  test('OIDC prompt=none: no page ever; login_required without a session (login URL or not), consent_required where consent would be asked, else the code', async () => {
+    const none = await authorizeGet(s, query({ prompt: 'none' }));
+    assert.equal(none.status, 302);
+    const noSession = location(none);
+    assert.equal(`${noSession.origin}${noSession.pathname}`, 'https://app.example/cb');
+    assert.deepEqual(Object.fromEntries(noSession.searchParams), { error: 'login_required', error_description: 'The user is not logged in.', state: 'xyz', iss: 'http://localhost:8080' });
+    const cookie = `keymint_session=${(await s.session()).session_token}`;
+    const untrusted = location(await authorizeGet(s, query({ prompt: 'none' }), cookie));
+    assert.deepEqual(Object.fromEntries(untrusted.searchParams), { error: 'consent_required', error_description: 'The user has not approved this application.', state: 'xyz', iss: 'http://localhost:8080' });
+    const silent = location(await authorizeGet(s, query({ prompt: 'none', client_id: trusted.id }), cookie));
+    assert.match(String(silent.searchParams.get('code')), /^km_ac_/);
+    assert.equal(silent.searchParams.get('state'), 'xyz');
+  });
+
+  test('OIDC prompt=login and max_age: a sign-in asked for again goes to the login URL with prompt=login, and comes back without the demand; prompt=none gets login_required', async () => {
+    const cookie = `keymint_session=${(await s.session()).session_token}`;
+    const signIn = async (q: Record<string, string>) => {
+      const res = await authorizeGet(s, q, cookie);
+      assert.equal(res.status, 302);
+      const login = location(res);
+      assert.equal(`${login.origin}${login.pathname}`, 'https://platform.example/login');
+      assert.equal(login.searchParams.get('prompt'), 'login');
+      return new URL(String(login.searchParams.get('return_to')));
+    };
+    const forced = query({ client_id: trusted.id, prompt: 'login consent', max_age: '3600' });
+    const back = await signIn(forced);
+    const expected = { ...forced, prompt: 'consent' } as Record<string, string>;
+    delete expected.max_age;
+    assert.deepEqual(Object.fromEntries(back.searchParams), expected, 'prompt=login and max_age are dropped, prompt=consent kept');
+    assert.equal(`${back.origin}${back.pathname}`, 'http://localhost:8080/oauth2/authorize');
+    // max_age: within it the code comes at once; past it the user signs in again.
+    const fresh = location(await authorizeGet(s, query({ client_id: trusted.id, max_age: '60' }), cookie));
+    assert.match(String(fresh.searchParams.get('code')), /^km_ac_/);
+    const start = now;
+    now += 61_000;
+    try {
+      const stale = await signIn(query({ client_id: trusted.id, max_age: '60' }));
+      assert.equal(stale.searchParams.get('max_age'), null);
+      const silent = location(await authorizeGet(s, query({ client_id: trusted.id, max_age: '60', prompt: 'none' }), cookie));
+      assert.deepEqual(Object.fromEntries(silent.searchParams), { error: 'login_required', error_description: 'The user must sign in again.', state: 'xyz', iss: 'http://localhost:8080' });
+      const generous = location(await authorizeGet(s, query({ client_id: trusted.id, max_age: '3600' }), cookie));
+      assert.match(String(generous.searchParams.get('code')), /^km_ac_/);
+    } finally {
+      now = start;
+    }
+  });
+
+  test('OIDC prompt=consent: even a trusted client\'s user is asked', async () => {
+    const cookie = `keymint_session=${(await s.session()).session_token}`;
+    const res = await authorizeGet(s, query({ client_id: trusted.id, prompt: 'consent', scope: 'openid read' }), cookie);
+    assert.equal(res.status, 200);
+    const fields = formFields(await res.text());
+    assert.equal(fields.prompt, 'consent', 'the form carries the request as sent');
+    const approved = await fetch(`${s.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, decision: 'approve' }).toString() });
+    assert.equal(approved.status, 302);
+    assert.match(String(location(approved).searchParams.get('code')), /^km_ac_/);
+  });
+
+  test('OIDC prompt and max_age that cannot be read: invalid_request back to the client', async () => {
+    const cookie = `keymint_session=${(await s.session()).session_token}`;
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ prompt: 'none login' }, 'prompt=none cannot be combined with another value.'],
+      [{ prompt: 'create' }, 'prompt takes none, login, consent, select_account.'],
+      [{ prompt: 'login  consent' }, 'prompt takes none, login, consent, select_account.'],
+      [{ max_age: '-1' }, 'max_age must be a whole number of seconds.'],
+      [{ max_age: '1e3' }, 'max_age must be a whole number of seconds.'],
+    ];
+    for (const [over, description] of cases) {
+      const url = location(await authorizeGet(s, query({ client_id: trusted.id, ...over }), cookie));
+      assert.deepEqual(Object.fromEntries(url.searchParams), { error: 'invalid_request', error_description: description, state: 'xyz', iss: 'http://localhost:8080' }, JSON.stringify(over));
+    }
+  });
+
   test('RFC 6749 §4.1.2.1: an unknown client or unregistered redirect_uri gets an error page, never a redirect', async () => {
     for (const q of [query({ client_id: 'sk_live_unknown' }), query({ client_id: undefined }), query({ redirect_uri: `${CB}/` }), query({ redirect_uri: undefined })]) {
       const res = await authorizeGet(s, q);
@@ -288,6 +361,8 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.equal(meta.authorization_endpoint, 'http://localhost:8080/oauth2/authorize');
     assert.deepEqual(meta.response_types_supported, ['code']);
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
+    assert.deepEqual(meta.scopes_supported, ['openid']);
+    assert.deepEqual(meta.prompt_values_supported, ['none', 'login', 'consent', 'select_account']);
     assert.equal(meta.introspection_endpoint, 'http://localhost:8080/oauth2/introspect');
     assert.equal(meta.revocation_endpoint, 'http://localhost:8080/oauth2/revoke');
     assert.deepEqual(meta.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);

@@ -71,13 +71,13 @@ async function browse(url: URL, decision = 'approve', cookie: string | null = nu
 }
 
 /** An app's login: PKCE S256, state and nonce, the authorization URL built by openid-client, the callback URL. */
-async function login(config: openid.Configuration, browser: (url: URL) => Promise<URL> = browse) {
+async function login(config: openid.Configuration, browser: (url: URL) => Promise<URL> = browse, extra: Record<string, string> = {}) {
   const pkceCodeVerifier = openid.randomPKCECodeVerifier();
   const expectedState = openid.randomState();
   const expectedNonce = openid.randomNonce();
   const url = openid.buildAuthorizationUrl(config, {
     redirect_uri: CB, scope: SCOPE, state: expectedState, nonce: expectedNonce,
-    code_challenge: await openid.calculatePKCECodeChallenge(pkceCodeVerifier), code_challenge_method: 'S256',
+    code_challenge: await openid.calculatePKCECodeChallenge(pkceCodeVerifier), code_challenge_method: 'S256', ...extra,
   });
   return { callback: await browser(url), checks: { pkceCodeVerifier, expectedState, expectedNonce } };
 }
@@ -255,6 +255,22 @@ describe('openid-client against the oauth2 dialect', () => {
         return true;
       });
     }
+  });
+
+  test('OIDC prompt=none reaches the app as consent_required or login_required; max_age: the library checks auth_time against it', async () => {
+    const { config } = await configure();
+    for (const [cookie, error] of [[null, 'consent_required'], ['', 'login_required']] as const) {
+      const { callback, checks } = await login(config, (url) => browse(url, 'approve', cookie), { prompt: 'none' });
+      await assert.rejects(openid.authorizationCodeGrant(config, callback, checks), (e: unknown) => {
+        assert.ok(e instanceof openid.AuthorizationResponseError, String(e));
+        assert.equal(e.error, error);
+        return true;
+      });
+    }
+    const { callback, checks } = await login(config, browse, { max_age: '300' });
+    const tokens = await openid.authorizationCodeGrant(config, callback, { ...checks, maxAge: 300 });
+    const authTime = Number(tokens.claims()?.auth_time);
+    assert.ok(Math.abs(authTime - Date.now() / 1000) < 60, `auth_time ${authTime}`);
   });
 
   test('a wrong state is refused by the library before any request; the code then still serves the right state', async () => {

@@ -39,6 +39,8 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
+    scopes_supported: ['openid'],
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     introspection_endpoint: 'http://localhost:8080/oauth2/introspect',
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     introspection_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
