@@ -288,6 +288,7 @@ function sandboxConfig(o: SandboxSection, clients: ReadonlyArray<[string, Client
     rateLimitClient: on ? (given.rateLimitClient ?? 6000) : 0,
     rateLimitIp: on ? (given.rateLimitIp ?? 12000) : 0,
     ...(given.lockoutThreshold === undefined ? {} : { lockoutThreshold: given.lockoutThreshold }),
+    ...(given.lockoutBaseMs === undefined ? {} : { lockoutBaseMs: given.lockoutBaseMs }),
     // No load shedding: a busy test machine must not turn into 503s the test did not script.
     maxInFlight: 0,
     maxEventLoopDelayMs: 0,

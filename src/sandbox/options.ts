@@ -52,7 +52,7 @@ export interface SandboxSection {
    * Rate limits and the lockout after failed secrets: off (default), on with the service's
    * defaults (`true`), or on with these values.
    */
-  readonly limits?: boolean | { readonly rateLimitClient?: number; readonly rateLimitIp?: number; readonly lockoutThreshold?: number };
+  readonly limits?: boolean | { readonly rateLimitClient?: number; readonly rateLimitIp?: number; readonly lockoutThreshold?: number; readonly lockoutBaseMs?: number };
   /** Faults in force from the start (and again after `reset()`). */
   readonly faults?: readonly FaultSpec[];
   /**

@@ -223,10 +223,13 @@ test('limits and lockout are off by default: wrong secrets never lock the right 
 });
 
 test('limits turned on in the options: the lockout applies', async (t) => {
-  const limited = await startSandbox({ clients: { app: {} }, sandbox: { dialects: ['orum'], signingKey: PEM, limits: { lockoutThreshold: 2 } } });
+  // A ten-minute first lockout: the default second could end before a slow machine sends the third request.
+  const limited = await startSandbox({ clients: { app: {} }, sandbox: { dialects: ['orum'], signingKey: PEM, limits: { lockoutThreshold: 2, lockoutBaseMs: 600_000 } } });
   t.after(() => limited.close());
   for (let i = 0; i < 2; i++) assert.equal((await postJson(limited.url, PATHS.orum, { client_id: limited.clients.app!.id, client_secret: 'wrong' })).status, 401);
-  assert.equal((await orumToken('app', limited)).status, 429);
+  const locked = await orumToken('app', limited);
+  assert.equal(locked.status, 429);
+  assert.ok(Number(locked.headers.get('retry-after')) >= 590, `Retry-After ${locked.headers.get('retry-after')}`);
 });
 
 test('the control API drives faults, clock, record and reset over HTTP', async (t) => {
