@@ -26,6 +26,6 @@ export function registerGauges(metrics: Metrics, { store, feed, redis, shedder }
     metrics.gauge('keymint_redis_up', 'Whether the Redis command connection is ready (1) or not (0).', () => [[{}, redis.healthy() ? 1 : 0]]);
     metrics.gauge('keymint_feed_up', 'Whether the Redis feed subscription is connected (1) or not (0).', () => [[{}, feed.healthy() ? 1 : 0]]);
   }
-  metrics.gauge('keymint_http_in_flight', 'Requests being handled now.', () => [[{}, shedder.inFlight]]);
+  metrics.gauge('keymint_http_in_flight', 'Requests being handled now (health and metrics requests are not counted).', () => [[{}, shedder.inFlight]]);
   metrics.gauge('keymint_event_loop_delay_seconds', 'Last measured event-loop delay.', () => [[{}, shedder.eventLoopDelayMs / 1000]]);
 }

@@ -38,8 +38,8 @@ const draining = new WeakSet<Server>();
 export function createHttpServer(router: Router, settings: HttpSettings, log: Logger): Server {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const { shedder } = settings;
-    if (shedder) {
-      const cause = shedder.check(pathOf(req));
+    if (shedder && !shedder.exempts(pathOf(req))) {
+      const cause = shedder.check();
       if (cause !== undefined) return shed(req, res, router, cause, settings);
       shedder.start();
       res.once('close', () => shedder.done());

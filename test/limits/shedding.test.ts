@@ -26,7 +26,7 @@ async function holdSlot(server: TestServer, c: { id: string; secret: string }, b
     `POST /oauth2/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
       `Authorization: ${basic(c.id, c.secret)}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
   );
-  for (let i = 0; i < 200 && !(await (await fetch(`${server.url}/metrics`)).text()).includes('keymint_http_in_flight 2'); i++) {
+  for (let i = 0; i < 200 && !(await (await fetch(`${server.url}/metrics`)).text()).includes('keymint_http_in_flight 1'); i++) {
     await new Promise((r) => setTimeout(r, 10));
   }
   return { finish: () => slow.write(body.slice(5)), reply };
@@ -52,6 +52,23 @@ test('in-flight limit: immediate 503 + Retry-After, health endpoints exempt, adm
   slow.finish();
   assert.match(await slow.reply, /^HTTP\/1\.1 200 /);
   assert.equal((await server.postForm('/oauth2/token', { grant_type: 'client_credentials' }, { authorization: basic(c.id, c.secret) })).status, 200);
+});
+
+test('health and metrics requests are not counted in flight: a scrape at the limit takes no slot from a token request', async (t) => {
+  const server = await startServer({ maxInFlight: '1', maxEventLoopDelayMs: '0' });
+  t.after(() => server.close());
+  const c = await server.client();
+  // Scrapes and probes while nothing else runs: each sees none in flight, its own request not counted.
+  const scrapes = await Promise.all(Array.from({ length: 8 }, () => fetch(`${server.url}/metrics`).then((r) => r.text())));
+  for (const text of scrapes) assert.match(text, /^keymint_http_in_flight 0$/m);
+  // Probes beside a token request at the limit: the token request is admitted, not shed.
+  const [token, ...probes] = await Promise.all([
+    server.postForm('/oauth2/token', { grant_type: 'client_credentials' }, { authorization: basic(c.id, c.secret) }),
+    ...Array.from({ length: 8 }, (_, i) => fetch(`${server.url}/${i % 2 ? 'healthz' : 'metrics'}`)),
+  ]);
+  assert.equal(token!.status, 200);
+  for (const p of probes) assert.equal(p.status, 200);
+  assert.doesNotMatch(await (await fetch(`${server.url}/metrics`)).text(), /keymint_unavailable_total\{cause="shed_inflight"\} [1-9]/);
 });
 
 test('a shed console request is an HTML error page under the console CSP, never the token endpoints’ JSON', async (t) => {
