@@ -73,7 +73,7 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
   const session = await currentSession(req, deps);
   // OIDC Core §3.1.2.1: `prompt=login` (or `select_account`) and a sign-in older than `max_age` ask for
   // a new sign-in, as no session does; `prompt=none` asks for no page at all, so it gets the error.
-  const signInAgain = session !== undefined && (prompt.has('login') || prompt.has('select_account') || (maxAge !== undefined && ageSeconds(session, deps.now()) > maxAge));
+  const signInAgain = session !== undefined && ([...prompt].some(asksSignIn) || (maxAge !== undefined && ageSeconds(session, deps.now()) > maxAge));
   if (!session || signInAgain) {
     if (prompt.has('none') || deps.settings.loginUrl === undefined) {
       return redirectError(errorOf(v.request, 'login_required', session ? 'The user must sign in again.' : 'The user is not logged in.'), deps);
@@ -102,6 +102,9 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
 /** Whole seconds since the session's sign-in, as the ID token's `auth_time` counts them. */
 const ageSeconds = (session: SessionRecord, now: number): number => Math.floor(now / 1000) - Math.floor(session.createdAt / 1000);
 
+/** The `prompt` values that ask for a new sign-in (there is no account chooser but the login page). */
+const asksSignIn = (p: string): boolean => p === 'login' || p === 'select_account';
+
 /** The request's query without `max_age` and the `prompt` values that ask for a sign-in. */
 function withoutSignInDemand(params: Readonly<Record<string, string>>): string {
   const query = new URLSearchParams();
@@ -109,7 +112,7 @@ function withoutSignInDemand(params: Readonly<Record<string, string>>): string {
     if (name === 'max_age') continue;
     if (name !== 'prompt') query.set(name, value);
     else {
-      const rest = value.split(' ').filter((p) => p !== 'login' && p !== 'select_account');
+      const rest = value.split(' ').filter((p) => !asksSignIn(p));
       if (rest.length > 0) query.set(name, rest.join(' '));
     }
   }
