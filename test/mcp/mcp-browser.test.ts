@@ -19,7 +19,7 @@ import { build } from 'esbuild';
 import { decodeJwt } from 'jose';
 import { createVerifier, protectNode, type Verifier } from '../../src/verify/index.ts';
 import { launch, skip, watchErrors } from '../console/support/browser.ts';
-import { freePort } from '../support/harness.ts';
+import { onFreePort } from '../support/harness.ts';
 import { startGrantServer, USER, type GrantServer } from '../grants/support.ts';
 
 async function listen(server: Server): Promise<string> {
@@ -44,9 +44,11 @@ describe('an MCP client in a web page, in headless Chromium', { skip }, () => {
 
     // Keymint on localhost, the page on 127.0.0.1: another host, so another origin. (Not the other
     // way round: Keymint refuses http://localhost redirect URIs outside the sandbox, RFC 8252 §8.3.)
-    const port = await freePort();
-    issuer = `http://localhost:${port}`;
-    keymint = await startGrantServer({ port: String(port), issuer, registration: 'open', resources: [`${resource}=mcp:tools`] });
+    // A port free a moment ago (the issuer must be known before Keymint starts), another if it was taken meanwhile.
+    keymint = await onFreePort((port) => {
+      issuer = `http://localhost:${port}`;
+      return startGrantServer({ port: String(port), issuer, registration: 'open', resources: [`${resource}=mcp:tools`] });
+    });
 
     verifier = createVerifier({ issuer, audience: resource, jwksUri: `${issuer}/oauth2/jwks`, requiredScopes: ['mcp:tools'] });
     const guard = protectNode(verifier, { realm: 'mcp', resourceMetadata: { resource, authorizationServers: [issuer], scopesSupported: ['mcp:tools'] } });

@@ -19,7 +19,7 @@ import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { decodeJwt } from 'jose';
-import { basic, freePort, tempDir } from '../support/harness.ts';
+import { basic, onFreePort, tempDir } from '../support/harness.ts';
 import { BIN, cli } from '../support/process.ts';
 import { formFields } from '../grants/support.ts';
 
@@ -69,15 +69,25 @@ before(async () => {
   documentUrl = `https://127.0.0.1:${(host.address() as AddressInfo).port}/oauth/client.json`;
   closeDocumentHost = () => host.close();
 
-  const port = await freePort();
-  keymint = `http://localhost:${port}`;
+  // Keymint's URL must be known before either starts (the MCP server names its issuer, Keymint the
+  // MCP server's URL as a resource): a port free a moment ago, and another if it was taken meanwhile
+  // (`keymint serve` exits with 3, docs/cli.md).
   const server = fileURLToPath(new URL('./mcp-server.ts', import.meta.url));
-  mcpUrl = (await start([server], { ISSUER: keymint }, /"url":"([^"]+)"/))[1]!;
-  await start(
-    [BIN, 'serve', '--port', String(port), '--data', dir, '--log-level', 'info', '--resource', `${mcpUrl}=mcp:tools`, '--client-id-metadata-documents', '--client-urls-allow-private', '--registration', 'open'],
-    { NODE_EXTRA_CA_CERTS: cert },
-    /"url":"http:[^"]+"/,
-  );
+  await onFreePort(async (port) => {
+    keymint = `http://localhost:${port}`;
+    const mcpServer = children.length;
+    mcpUrl = (await start([server], { ISSUER: keymint }, /"url":"([^"]+)"/))[1]!;
+    try {
+      await start(
+        [BIN, 'serve', '--port', String(port), '--data', dir, '--log-level', 'info', '--resource', `${mcpUrl}=mcp:tools`, '--client-id-metadata-documents', '--client-urls-allow-private', '--registration', 'open'],
+        { NODE_EXTRA_CA_CERTS: cert },
+        /"url":"http:[^"]+"/,
+      );
+    } catch (err) {
+      children[mcpServer]!.kill();
+      throw err;
+    }
+  }, (err) => / exited with 3:/.test((err as Error).message));
 
   // The platform logs a user in: an admin client registers the session whose cookie the browser holds.
   const created = await cli(['clients', 'create', '--name', 'platform', '--admin', '--json', '--data', dir]);

@@ -36,6 +36,22 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Runs `start` with a port free a moment ago, and again with another (at most `attempts` times in
+ * all) when the port was taken meanwhile: `start` rejects with an EADDRINUSE error, or `isBusy` says
+ * its error means the same (a child `keymint serve` exiting with code 3, say).
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>, isBusy: (err: unknown) => boolean = () => false, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || isBusy(err);
+      if (!busy || attempt >= attempts) throw err;
+    }
+  }
+}
+
 export const basic = (id: string, secret: string): string =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
@@ -50,7 +66,10 @@ export async function startServer(flags: RawConfig = {}, options: OpenOptions & 
   // On PostgreSQL, waits for a connection and a statement are long (DB_WAIT_MS), as in cluster.ts.
   const config = loadConfig({ port: '0', dataDir, logLevel: 'silent', maxEventLoopDelayMs: '0', dbAcquireTimeoutMs: String(DB_WAIT_MS), dbQueryTimeoutMs: String(DB_WAIT_MS), ...flags }, {});
   const keymint = await createKeymint(config, { log: createLogger('silent'), ...options });
-  const port = await keymint.listen();
+  const port = await keymint.listen().catch(async (err: unknown) => {
+    await keymint.close();
+    throw err;
+  });
   // The issuer defaults to http://localhost:<configured port>; with port 0 tests pass an issuer
   // explicitly when they compare it, so the bound URL is what we call.
   const url = `http://127.0.0.1:${port}`;
