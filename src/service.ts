@@ -241,8 +241,31 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       log,
     });
   }
-  const grantTypes = standard ? [...offeredGrants(standard.dialect, grants).keys()] : [];
-  for (const r of discoveryRoutes({ issuer: config.issuer, tokenPath: standard?.path, grantTypes, alg: config.alg, endpoints: standard?.dialect.endpoints ?? [], clientIdMetadataDocuments: config.clientIdMetadataDocuments, registration: config.registration !== 'off' }, keyring)) router.add(r);
+  // Discovery describes the `oauth2` mount; without it, the mount serving user grants (`polar`: its
+  // authorization endpoint), so an OIDC client of a Polar-only server discovers Polar's endpoints.
+  // Its grants are listed as offered, `web` (Polar's own, no URI) included: RFC 8414 clients look in
+  // grant_types_supported for the grant they use and pass over a value they do not know (openid-client
+  // and oauth4webapi do not read the list at all), and the `oauth2` document lists it too.
+  // Registration and client ID metadata documents are `oauth2`'s alone: named only for it.
+  const described = standard ?? mounts.find((m) => m.dialect.endpoints?.includes('authorize') === true);
+  const grantTypes = described ? [...offeredGrants(described.dialect, grants).keys()] : [];
+  for (const r of discoveryRoutes(
+    {
+      issuer: config.issuer,
+      tokenPath: described?.path,
+      grantTypes,
+      authMethods: described?.dialect.authMethods ?? [],
+      dpop: described?.dialect.dpop === true,
+      // Named when some mount issues JWT access tokens (Polar's are opaque).
+      alg: mounts.some((m) => m.dialect.accessToken.format === 'jwt') ? config.alg : undefined,
+      endpoints: described?.dialect.endpoints ?? [],
+      clientIdMetadataDocuments: standard !== undefined && config.clientIdMetadataDocuments,
+      registration: standard !== undefined && config.registration !== 'off',
+    },
+    keyring,
+  )) {
+    router.add(r);
+  }
   for (const r of opsRoutes(store, metrics, options.scrape)) router.add(r);
   return limiter;
 }

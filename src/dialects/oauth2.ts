@@ -40,6 +40,8 @@ export const oauth2 = {
   grants: 'all',
   endpoints: ['introspect', 'revoke', 'authorize', 'userinfo', 'revocations'],
   accessToken: { format: 'jwt' },
+  authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+  dpop: true,
   contract: {
     title: 'OAuth 2.0 token endpoint',
     summary: 'RFC 6749 token endpoint; form bodies, JSON accepted as an extension.',

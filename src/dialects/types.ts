@@ -3,6 +3,7 @@
  * error → HTTP response, with its contract as data. Adding a dialect is adding one file that exports
  * one `Dialect` and one line in ./index.ts.
  */
+import type { ClientAuthMethodName } from '../protocol/client-auth/types.ts';
 import type { IdTokenPolicy, AccessTokenSpec, TokenShapes } from '../protocol/issue.ts';
 import type { TokenRequest, TokenResult } from '../protocol/token-request.ts';
 import type { OAuthError } from '../wire/errors.ts';
@@ -55,6 +56,15 @@ export interface Dialect {
   readonly refreshToken?: TokenShapes;
   /** When an ID token accompanies a user token (default: with `openid` in scope). */
   readonly idToken?: IdTokenPolicy;
+  /**
+   * The client-authentication methods its `decode` reads, at the token endpoint and the endpoints
+   * beside it (`none`: a client_id alone, for public clients). Discovery advertises these alone when
+   * it describes this dialect (SECURITY M-09), so a dialect it may describe (one with `authorize`)
+   * declares them; its suite shows each works and no other does.
+   */
+  readonly authMethods?: readonly ClientAuthMethodName[];
+  /** Its `decode` passes DPoP proofs on (RFC 9449): discovery then names DPoP's algorithms. */
+  readonly dpop?: boolean;
   readonly contract: DialectContract;
   /** Throws OAuthError for anything malformed, in terms the encoder maps to this dialect's catalogue. */
   decode(req: HttpRequest): TokenRequest;

@@ -3,7 +3,7 @@
  * Metadata advertises only what the server does (SECURITY M-09).
  */
 import { CLIENT_KEY_ALGORITHMS } from '../credentials/client-keys.ts';
-import { advertisedAuthMethods } from '../protocol/client-auth/index.ts';
+import { advertisedAuthMethods, type ClientAuthMethodName } from '../protocol/client-auth/index.ts';
 import { PROMPT_VALUES } from '../protocol/authorize.ts';
 import { DPOP_ALGORITHMS } from '../protocol/dpop.ts';
 import type { Keyring } from '../tokens/keyring.ts';
@@ -12,11 +12,19 @@ import { PUBLIC_DOCUMENT, type Route } from './router.ts';
 
 export interface DiscoverySettings {
   readonly issuer: string;
-  /** Path of the mounted `oauth2` token endpoint, if the standard dialect is mounted. */
+  /**
+   * Path of the token endpoint of the mount metadata describes: `oauth2`'s, or without it that of
+   * the dialect serving user grants (service.ts); undefined when neither is mounted.
+   */
   readonly tokenPath: string | undefined;
   readonly grantTypes: readonly string[];
-  readonly alg: string;
-  /** Endpoints the mounted `oauth2` dialect serves beside its token endpoint. */
+  /** The client-authentication methods that mount's endpoints read (its dialect's `authMethods`). */
+  readonly authMethods: readonly ClientAuthMethodName[];
+  /** That mount's token endpoint takes DPoP proofs. */
+  readonly dpop: boolean;
+  /** The algorithm of JWT access tokens; undefined when no mounted dialect issues them. */
+  readonly alg: string | undefined;
+  /** Endpoints that mount serves beside its token endpoint. */
   readonly endpoints?: readonly string[];
   /** https URLs are accepted as client ids (client ID metadata documents). */
   readonly clientIdMetadataDocuments?: boolean;
@@ -25,21 +33,23 @@ export interface DiscoverySettings {
 }
 
 export function metadata(settings: DiscoverySettings): Record<string, unknown> {
-  const { issuer } = settings;
+  const { issuer, authMethods } = settings;
   const doc: Record<string, unknown> = { issuer, jwks_uri: `${issuer}/oauth2/jwks` };
+  // RFC 8414 §2: the algorithms of `private_key_jwt` assertions, named only where assertions are read.
+  const assertionAlgs = authMethods.includes('private_key_jwt') ? [...CLIENT_KEY_ALGORITHMS] : undefined;
+  const confidential = advertisedAuthMethods(authMethods, false);
   if (settings.tokenPath !== undefined) {
     doc.token_endpoint = `${issuer}${settings.tokenPath}`;
     doc.grant_types_supported = [...settings.grantTypes];
-    doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(false);
-    // RFC 8414 §2: the algorithms of `private_key_jwt` assertions; RFC 9449 §5.1: of DPoP proofs.
-    doc.token_endpoint_auth_signing_alg_values_supported = [...CLIENT_KEY_ALGORITHMS];
-    doc.dpop_signing_alg_values_supported = [...DPOP_ALGORITHMS];
+    doc.token_endpoint_auth_methods_supported = confidential;
+    doc.token_endpoint_auth_signing_alg_values_supported = assertionAlgs;
+    // RFC 9449 §5.1: the algorithms of DPoP proofs, named only where proofs are read.
+    if (settings.dpop) doc.dpop_signing_alg_values_supported = [...DPOP_ALGORITHMS];
   }
-  doc.access_token_signing_alg_values_supported = [settings.alg];
+  if (settings.alg !== undefined) doc.access_token_signing_alg_values_supported = [settings.alg];
   if (settings.tokenPath !== undefined) {
     const dir = `${issuer}${settings.tokenPath.slice(0, settings.tokenPath.lastIndexOf('/'))}`;
     const has = (e: string) => settings.endpoints?.includes(e) === true;
-    const confidential = advertisedAuthMethods(false);
     if (has('authorize') && settings.grantTypes.includes('authorization_code')) {
       // RFC 8414 §2 (M-03), RFC 9700 §2.1.1 (BCP-01): only S256.
       doc.authorization_endpoint = `${dir}/authorize`;
@@ -51,17 +61,17 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       // are the platform's, and not published); the OIDC `prompt` values the endpoint takes.
       doc.scopes_supported = ['openid'];
       doc.prompt_values_supported = [...PROMPT_VALUES];
-      doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(true);
+      doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(authMethods, true);
     }
     if (has('introspect')) {
       doc.introspection_endpoint = `${dir}/introspect`;
       doc.introspection_endpoint_auth_methods_supported = confidential;
-      doc.introspection_endpoint_auth_signing_alg_values_supported = [...CLIENT_KEY_ALGORITHMS];
+      doc.introspection_endpoint_auth_signing_alg_values_supported = assertionAlgs;
     }
     if (has('revoke')) {
       doc.revocation_endpoint = `${dir}/revoke`;
-      doc.revocation_endpoint_auth_methods_supported = advertisedAuthMethods(true);
-      doc.revocation_endpoint_auth_signing_alg_values_supported = [...CLIENT_KEY_ALGORITHMS];
+      doc.revocation_endpoint_auth_methods_supported = advertisedAuthMethods(authMethods, true);
+      doc.revocation_endpoint_auth_signing_alg_values_supported = assertionAlgs;
     }
     if (has('userinfo')) doc.userinfo_endpoint = `${dir}/userinfo`;
     if (settings.registration === true) doc.registration_endpoint = `${dir}/register`;

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import * as openid from 'openid-client';
+import { startSandbox, type Sandbox } from '../../src/start-sandbox.ts';
 import { formFields, startGrantServer, USER, type GrantServer } from './support.ts';
 
 const CB = 'https://app.example/cb';
@@ -313,7 +314,7 @@ describe('openid-client against the oauth2 dialect', () => {
 
 describe('openid-client against the polar dialect', () => {
   test('configured with Polar\'s /v1/oauth2 endpoints: code flow with ID token, userinfo, Polar\'s introspection, refresh, revocation', async () => {
-    // Discovery names the oauth2 dialect's endpoints; a Polar app configures Polar's paths itself.
+    // With oauth2 mounted too, discovery names the oauth2 dialect's endpoints; a Polar app configures Polar's paths itself.
     const m = (await configure()).config.serverMetadata();
     const polar = (e: string) => `${m.issuer}/v1/oauth2/${e}`;
     const config = new openid.Configuration(
@@ -336,6 +337,93 @@ describe('openid-client against the polar dialect', () => {
     assert.match(refreshed.refresh_token ?? '', /^polar_rt_u_/);
     await openid.tokenRevocation(config, refreshed.refresh_token!);
     await assert.rejects(openid.refreshTokenGrant(config, refreshed.refresh_token!), oauthError('invalid_grant'));
+  });
+});
+
+describe('openid-client discovers a Polar-only Keymint (the sandbox, as docs/sandbox/polar.md starts it)', () => {
+  const SUBJECT = '8b4f1c1e-3a55-4d2b-9a57-0d7f0c5e1a11';
+  const declared = { dialects: ['polar'], grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'invoices:read'], redirectUris: [CB] };
+  let sb: Sandbox;
+  before(async () => {
+    sb = await startSandbox({ clients: { app: declared, spa: { ...declared, type: 'public' } } });
+  });
+  after(() => sb.close());
+
+  /** The user signed in at "Polar": the sandbox's session, as its authorization endpoint reads it from the cookie. */
+  const polarUser = async (url: URL) => browse(url, 'approve', `keymint_session=${(await sb.keymint.sessions.create({ subject: SUBJECT }, 'test')).sessionToken}`);
+  const discover = async (auth: openid.ClientAuth, client = sb.clients.app!, algorithm: 'oidc' | 'oauth2' = 'oidc') => {
+    const config = await openid.discovery(new URL(sb.issuer), client.id, undefined, auth, { execute: [openid.allowInsecureRequests, openid.enableNonRepudiationChecks], algorithm });
+    const rec = recorder();
+    config[openid.customFetch] = rec.fetchFn;
+    return { config, rec };
+  };
+
+  test('discovery (OIDC and RFC 8414) names Polar\'s /v1/oauth2 endpoints, the grants it offers and the client authentication it takes', async () => {
+    for (const algorithm of ['oidc', 'oauth2'] as const) {
+      const m = (await discover(openid.ClientSecretBasic(sb.clients.app!.secret!), undefined, algorithm)).config.serverMetadata();
+      assert.equal(m.issuer, sb.issuer);
+      for (const e of ['authorize', 'token', 'userinfo', 'introspect', 'revoke'] as const) {
+        const field = ({ authorize: 'authorization_endpoint', token: 'token_endpoint', userinfo: 'userinfo_endpoint', introspect: 'introspection_endpoint', revoke: 'revocation_endpoint' } as const)[e];
+        assert.equal(m[field], `${sb.issuer}/v1/oauth2/${e}`, field);
+      }
+      assert.equal(m.jwks_uri, `${sb.issuer}/oauth2/jwks`);
+      assert.equal(m.supportsPKCE(), true);
+      assert.deepEqual(m.grant_types_supported, ['authorization_code', 'refresh_token', 'web']);
+      assert.deepEqual(m.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
+      assert.equal(m.dpop_signing_alg_values_supported, undefined);
+    }
+  });
+
+  for (const [method, auth] of [
+    ['client_secret_basic', () => openid.ClientSecretBasic(sb.clients.app!.secret!)],
+    ['client_secret_post', () => openid.ClientSecretPost(sb.clients.app!.secret!)],
+  ] as const) {
+    test(`${method}: code flow with PKCE, the ID token checked against the discovered issuer and JWKS, userinfo, refresh, introspection and revocation, all at /v1/oauth2`, async () => {
+      const { config, rec } = await discover(auth());
+      const { callback, checks } = await login(config, polarUser);
+      assert.equal(callback.searchParams.get('iss'), sb.issuer);
+      const tokens = await openid.authorizationCodeGrant(config, callback, checks);
+      assert.match(tokens.access_token, /^polar_at_u_/);
+      assert.match(tokens.refresh_token ?? '', /^polar_rt_u_/);
+      assert.equal(tokens.token_type, 'bearer');
+      assert.equal(tokens.scope, SCOPE);
+      const claims = tokens.claims()!;
+      assert.deepEqual([claims.iss, claims.sub, claims.aud, claims.nonce, claims.sub_type], [sb.issuer, SUBJECT, sb.clients.app!.id, checks.expectedNonce, 'user']);
+      assert.ok(rec.sent.some((r) => r.url === `${sb.issuer}/oauth2/jwks` && r.status === 200), 'the ID token\'s signature was checked through the discovered JWKS');
+      assert.equal(new URLSearchParams(rec.sent.find((r) => r.url.endsWith('/v1/oauth2/token'))!.body).get('code_verifier'), checks.pkceCodeVerifier);
+      assert.deepEqual(await openid.fetchUserInfo(config, tokens.access_token, SUBJECT), { sub: SUBJECT, sub_type: 'user' });
+
+      const refreshed = await openid.refreshTokenGrant(config, tokens.refresh_token!);
+      assert.match(refreshed.refresh_token ?? '', /^polar_rt_u_/);
+      assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+      assert.equal(refreshed.claims()?.sub, SUBJECT);
+      const answer = await openid.tokenIntrospection(config, refreshed.access_token);
+      assert.equal(answer.active, true);
+      assert.equal(answer.token_type, 'access_token'); // Polar's IntrospectTokenResponse
+      assert.equal(answer.client_id, sb.clients.app!.id);
+      assert.equal(answer.sub, SUBJECT);
+      await openid.tokenRevocation(config, refreshed.refresh_token!);
+      assert.deepEqual(await openid.tokenIntrospection(config, refreshed.access_token), { active: false }, 'the family\'s access token');
+      await assert.rejects(openid.refreshTokenGrant(config, refreshed.refresh_token!), oauthError('invalid_grant'));
+
+      const calls = rec.sent.filter((r) => r.url !== `${sb.issuer}/oauth2/jwks`).map((r) => new URL(r.url).pathname);
+      assert.deepEqual([...new Set(calls)].sort(), ['/v1/oauth2/introspect', '/v1/oauth2/revoke', '/v1/oauth2/token', '/v1/oauth2/userinfo']);
+      for (const r of rec.sent.filter((r) => /\/v1\/oauth2\/(token|introspect|revoke)$/.test(r.url))) {
+        const secretInBody = new URLSearchParams(r.body).get('client_secret') !== null;
+        assert.deepEqual([/^Basic /.test(r.headers.get('authorization') ?? ''), secretInBody], method === 'client_secret_basic' ? [true, false] : [false, true], r.url);
+      }
+    });
+  }
+
+  test('a public client (none, as discovered): PKCE binds the code; refresh and revocation with its client_id; introspection refused', async () => {
+    const { config } = await discover(openid.None(), sb.clients.spa!);
+    const { callback, checks } = await login(config, polarUser);
+    const tokens = await openid.authorizationCodeGrant(config, callback, checks);
+    assert.equal(tokens.claims()?.aud, sb.clients.spa!.id);
+    const refreshed = await openid.refreshTokenGrant(config, tokens.refresh_token!);
+    await openid.tokenRevocation(config, refreshed.refresh_token!);
+    await assert.rejects(openid.refreshTokenGrant(config, refreshed.refresh_token!), oauthError('invalid_grant'));
+    await assert.rejects(openid.tokenIntrospection(config, refreshed.access_token), oauthError('invalid_client', 401));
   });
 });
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { basic, startServer } from '../support/harness.ts';
-import { assertion, JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
+import { assertion, dpopProof, JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
 
 /** Every asymmetric JWS algorithm: what assertions and DPoP proofs may be signed with (never none or HS*). */
 const ASYMMETRIC = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
@@ -86,6 +86,104 @@ test('M-09 every advertised auth method and grant works; the advertised alg sign
       }
     }
   }
+});
+
+test('M-03 M-05 M-06 M-07 M-08 a server with polar and no oauth2: the document describes the polar mount, exactly', async (t) => {
+  const server = await startServer({ issuer: 'http://localhost:8080', dialects: ['polar'] });
+  t.after(() => server.close());
+  const res = await fetch(`${server.url}/.well-known/openid-configuration`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/json;charset=UTF-8');
+  const doc = await res.json();
+  assert.deepEqual(doc, {
+    issuer: 'http://localhost:8080',
+    // The key set the polar ID tokens are signed with (their `iss` is the issuer).
+    jwks_uri: 'http://localhost:8080/oauth2/jwks',
+    token_endpoint: 'http://localhost:8080/v1/oauth2/token',
+    grant_types_supported: ['authorization_code', 'refresh_token', 'web'],
+    // What polar's endpoints read: no private_key_jwt (nor its algorithms), no DPoP algorithms, and
+    // no access-token algorithm (its access tokens are opaque).
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    authorization_endpoint: 'http://localhost:8080/v1/oauth2/authorize',
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    scopes_supported: ['openid'],
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    introspection_endpoint: 'http://localhost:8080/v1/oauth2/introspect',
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint: 'http://localhost:8080/v1/oauth2/revoke',
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    userinfo_endpoint: 'http://localhost:8080/v1/oauth2/userinfo',
+    id_token_signing_alg_values_supported: ['RS256'],
+    subject_types_supported: ['public'],
+  });
+  assert.deepEqual(await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json(), doc);
+});
+
+test('M-04 M-08 a server of client-credentials dialects alone (tradevest): issuer, JWKS and the access-token algorithm, nothing more', async (t) => {
+  const server = await startServer({ issuer: 'http://localhost:8080', alg: 'ES256', dialects: ['tradevest'] });
+  t.after(() => server.close());
+  for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+    assert.deepEqual(await (await fetch(server.url + path)).json(), {
+      issuer: 'http://localhost:8080',
+      jwks_uri: 'http://localhost:8080/oauth2/jwks',
+      access_token_signing_alg_values_supported: ['ES256'],
+    }, path);
+  }
+});
+
+test('M-09 polar without oauth2: every advertised auth method works at its token, introspection and revocation endpoints; private_key_jwt and DPoP, not advertised, are not taken', async (t) => {
+  const server = await startServer({ issuer: 'http://localhost:8080', dialects: ['polar'] });
+  t.after(() => server.close());
+  const meta = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, string & string[]>;
+  const at = (field: string) => new URL(meta[field]!).pathname;
+  const grants = meta.grant_types_supported!;
+  const { id, secret } = await server.client({ grants: [...grants], scopes: ['openid'] });
+  const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token'] });
+  const sessionToken = async () => (await server.keymint.sessions.create({ subject: 'user-1' }, 'test')).sessionToken;
+  const send = (path: string, method: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+    method === 'client_secret_basic'
+      ? server.postForm(path, form, { authorization: basic(id, secret), ...headers })
+      : method === 'client_secret_post'
+        ? server.postForm(path, { ...form, client_id: id, client_secret: secret }, headers)
+        : server.postForm(path, { ...form, client_id: pub.id }, headers);
+  for (const method of meta.token_endpoint_auth_methods_supported!) {
+    for (const grant of grants) {
+      if (method === 'none' && grant === 'web') continue; // confidential only
+      const res = await send(at('token_endpoint'), method, { grant_type: grant, ...(grant === 'web' ? { session_token: await sessionToken() } : {}) });
+      const body = (await res.json()) as { token_type?: string; error?: string };
+      if (grant === 'web') assert.deepEqual([res.status, body.token_type], [200, 'Bearer'], `${grant} via ${method}`);
+      // The user grants are known and the client is authenticated: what is missing is their artifact.
+      else assert.deepEqual([res.status, body.error], [400, 'invalid_request'], `${grant} via ${method}`);
+    }
+  }
+  const web = async () => ((await (await send(at('token_endpoint'), 'client_secret_basic', { grant_type: 'web', session_token: await sessionToken() })).json()) as { access_token: string }).access_token;
+  for (const method of meta.introspection_endpoint_auth_methods_supported!) {
+    const res = await send(at('introspection_endpoint'), method, { token: await web() });
+    assert.deepEqual([res.status, ((await res.json()) as { active: boolean }).active], [200, true], method);
+  }
+  for (const method of meta.revocation_endpoint_auth_methods_supported!) {
+    const res = await send(at('revocation_endpoint'), method, { token: await web() });
+    assert.deepEqual([res.status, await res.json()], [200, {}], method);
+  }
+
+  // private_key_jwt: the assertion is not read, so the client is not authenticated.
+  const key = await keyPair('ES256', 'k');
+  const keyClient = await privateKeyJwtClient(server.keymint, { keys: [key] }, { grants: ['web'] });
+  for (const field of ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint']) {
+    const signed = await assertion(key, { clientId: keyClient, aud: [meta.issuer as string, meta[field] as string] });
+    const res = await server.postForm(at(field), { grant_type: 'web', session_token: await sessionToken(), token: 'x', client_id: keyClient, client_assertion_type: JWT_BEARER, client_assertion: signed });
+    assert.deepEqual([res.status, ((await res.json()) as { error: string }).error], [401, 'invalid_client'], field);
+  }
+  // DPoP: a proof is not read; the token is a Bearer token, bound to no key.
+  const proof = await dpopProof(await keyPair('ES256'), { htu: meta.token_endpoint as string });
+  const res = await send(at('token_endpoint'), 'client_secret_basic', { grant_type: 'web', session_token: await sessionToken() }, { dpop: proof });
+  const token = (await res.json()) as { access_token: string; token_type: string };
+  assert.deepEqual([res.status, token.token_type], [200, 'Bearer']);
+  const answer = (await (await send(at('introspection_endpoint'), 'client_secret_basic', { token: token.access_token })).json()) as Record<string, unknown>;
+  assert.deepEqual([answer.active, answer.cnf], [true, undefined]);
 });
 
 test('M-04 J-06 the JWKS is served with a short public cache lifetime', async (t) => {

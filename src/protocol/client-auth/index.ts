@@ -18,9 +18,12 @@ export const CLIENT_AUTH_METHODS: ReadonlyMap<ClientAuthMethodName, ClientAuthMe
   [clientSecretBasic, clientSecretPost, privateKeyJwt, none].map((m): [ClientAuthMethodName, ClientAuthMethod] => [m.name, m]),
 );
 
-/** The names metadata advertises for an endpoint: the confidential methods, and `none` where public clients may call. */
-export const advertisedAuthMethods = (allowPublic: boolean): string[] =>
-  [...CLIENT_AUTH_METHODS.values()].filter((m) => m.confidential || allowPublic).map((m) => m.name);
+/**
+ * The names metadata advertises for an endpoint, in the registry's order: of the methods its dialect
+ * reads (`accepted`), the confidential ones, and `none` where public clients may call.
+ */
+export const advertisedAuthMethods = (accepted: readonly ClientAuthMethodName[], allowPublic: boolean): string[] =>
+  [...CLIENT_AUTH_METHODS.values()].filter((m) => accepted.includes(m.name) && (m.confidential || allowPublic)).map((m) => m.name);
 
 export interface ClientAuthDeps {
   readonly verifier: ClientVerifier;
