@@ -256,8 +256,9 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       grantTypes,
       authMethods: described?.dialect.authMethods ?? [],
       dpop: described?.dialect.dpop === true,
-      // Named when some mount issues JWT access tokens (Polar's are opaque).
-      alg: mounts.some((m) => m.dialect.accessToken.format === 'jwt') ? config.alg : undefined,
+      // What the mounts' JWT access tokens are signed with: the configured algorithm, or a dialect's
+      // own (Polygon OMS signs RS256 whatever is configured); none for opaque tokens (Polar's).
+      algs: [...new Set(mounts.flatMap((m) => (m.dialect.accessToken.format === 'jwt' ? [m.dialect.accessToken.alg ?? config.alg] : [])))],
       endpoints: described?.dialect.endpoints ?? [],
       clientIdMetadataDocuments: standard !== undefined && config.clientIdMetadataDocuments,
       registration: standard !== undefined && config.registration !== 'off',

@@ -22,8 +22,8 @@ export interface DiscoverySettings {
   readonly authMethods: readonly ClientAuthMethodName[];
   /** That mount's token endpoint takes DPoP proofs. */
   readonly dpop: boolean;
-  /** The algorithm of JWT access tokens; undefined when no mounted dialect issues them. */
-  readonly alg: string | undefined;
+  /** The algorithms of the mounted dialects' JWT access tokens (none when every mount's are opaque). */
+  readonly algs: readonly string[];
   /** Endpoints that mount serves beside its token endpoint. */
   readonly endpoints?: readonly string[];
   /** https URLs are accepted as client ids (client ID metadata documents). */
@@ -46,7 +46,7 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
     // RFC 9449 §5.1: the algorithms of DPoP proofs, named only where proofs are read.
     if (settings.dpop) doc.dpop_signing_alg_values_supported = [...DPOP_ALGORITHMS];
   }
-  if (settings.alg !== undefined) doc.access_token_signing_alg_values_supported = [settings.alg];
+  doc.access_token_signing_alg_values_supported = [...settings.algs];
   if (settings.tokenPath !== undefined) {
     const dir = `${issuer}${settings.tokenPath.slice(0, settings.tokenPath.lastIndexOf('/'))}`;
     const has = (e: string) => settings.endpoints?.includes(e) === true;

@@ -134,6 +134,17 @@ test('M-04 M-08 a server of client-credentials dialects alone (tradevest): issue
   }
 });
 
+test('M-09 access_token_signing_alg_values_supported names what the mounts sign with: Polygon OMS signs RS256 whatever --alg says', async (t) => {
+  const only = await startServer({ issuer: 'http://localhost:8080', alg: 'ES256', dialects: ['polygon-oms'] });
+  t.after(() => only.close());
+  const both = await startServer({ issuer: 'http://localhost:8080', alg: 'ES256', dialects: ['oauth2', 'polygon-oms'] });
+  t.after(() => both.close());
+  const algs = async (server: typeof only) =>
+    ((await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { access_token_signing_alg_values_supported?: string[] }).access_token_signing_alg_values_supported;
+  assert.deepEqual(await algs(only), ['RS256']);
+  assert.deepEqual(await algs(both), ['ES256', 'RS256']);
+});
+
 test('M-09 polar without oauth2: every advertised auth method works at its token, introspection and revocation endpoints; private_key_jwt and DPoP, not advertised, are not taken', async (t) => {
   const server = await startServer({ issuer: 'http://localhost:8080', dialects: ['polar'] });
   t.after(() => server.close());
