@@ -10,6 +10,7 @@
 import type { AuditRepo } from './contract/audit.ts';
 import type { ClientRepo } from './contract/clients.ts';
 import type { CodeRepo } from './contract/codes.ts';
+import type { ConsentRepo } from './contract/consents.ts';
 import type { ConsoleLinkRepo, ConsoleSessionRepo, ConsoleUserRepo } from './contract/console.ts';
 import type { KeyRepo } from './contract/keys.ts';
 import type { ReplayRepo } from './contract/replays.ts';
@@ -21,6 +22,7 @@ export * from './contract/keys.ts';
 export * from './contract/tokens.ts';
 export * from './contract/sessions.ts';
 export * from './contract/codes.ts';
+export * from './contract/consents.ts';
 export * from './contract/replays.ts';
 export * from './contract/audit.ts';
 export * from './contract/console.ts';
@@ -72,6 +74,8 @@ export interface Store {
   /** Logged-in sessions (web grant, authorization endpoint). */
   readonly sessions: SessionRepo;
   readonly codes: CodeRepo;
+  /** What users approved clients for on the consent page (remembered consent). */
+  readonly consents: ConsentRepo;
   /** One-time `jti`s of proofs and assertions. */
   readonly replays: ReplayRepo;
   /** Console users, their sessions and one-time sign-in links. */

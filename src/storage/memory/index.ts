@@ -12,6 +12,7 @@ import { MemoryAudit } from './audit.ts';
 import { MemoryClients } from './clients.ts';
 import { MemoryConsoleLinks, MemoryConsoleSessions, MemoryConsoleUsers } from './console.ts';
 import { MemoryCodes } from './codes.ts';
+import { MemoryConsents } from './consents.ts';
 import { MemoryKeys } from './keys.ts';
 import { MemoryReplays } from './replays.ts';
 import { MemorySessions } from './sessions.ts';
@@ -40,6 +41,7 @@ export function createMemoryStore(): Store {
     tokens,
     sessions,
     codes,
+    consents: new MemoryConsents(),
     replays,
     purge: {
       async exclusive(pass) {

@@ -196,6 +196,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_action ON audit (action, seq);
     `,
   },
+  {
+    version: 9,
+    name: 'consents',
+    // Remembered consent, one row per (client, subject type, subject); a client's rows are found by
+    // the key's prefix when it is disabled or deleted.
+    sql: `
+      CREATE TABLE consents (
+        client_id text NOT NULL,
+        subject_type text NOT NULL,
+        subject text NOT NULL,
+        scope text NOT NULL,
+        granted_at bigint NOT NULL,
+        PRIMARY KEY (client_id, subject_type, subject)
+      );
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -10,6 +10,7 @@ import type {
   AuditEvent,
   ClientRecord,
   CodeRecord,
+  ConsentRecord,
   ConsoleLinkRecord,
   ConsoleRole,
   ConsoleSessionRecord,
@@ -113,6 +114,26 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   endedAt: r.ended_at,
+});
+
+export const CONSENT_COLUMNS = ['client_id', 'subject_type', 'subject', 'scope', 'granted_at'] as const;
+
+export const consentValues = (c: ConsentRecord): SqlValue[] => [c.clientId, c.subjectType, c.subject, c.scope, c.grantedAt];
+
+export interface ConsentRow {
+  readonly client_id: string;
+  readonly subject_type: string;
+  readonly subject: string;
+  readonly scope: string;
+  readonly granted_at: number;
+}
+
+export const toConsent = (r: ConsentRow): ConsentRecord => ({
+  clientId: r.client_id,
+  subject: r.subject,
+  subjectType: r.subject_type as SubjectType,
+  scope: r.scope,
+  grantedAt: r.granted_at,
 });
 
 export const CODE_COLUMNS = [

@@ -8,6 +8,7 @@ import type { ServeHooks, Store } from '../types.ts';
 import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
+import { sqliteConsents } from './consents.ts';
 import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from './console.ts';
 import { databaseFile, openDatabase, sqliteDb, type Database, type DatabaseOptions, type DurabilityOptions } from './db.ts';
 import { sqliteKeys } from './keys.ts';
@@ -62,6 +63,7 @@ export function sqliteStore(database: Database, file?: string, { fdatasync }: Pi
     tokens: sqliteTokens(db),
     sessions: sqliteSessions(db),
     codes: sqliteCodes(db),
+    consents: sqliteConsents(db),
     replays: sqliteReplays(db),
     purge: sqlitePurge(db, () => upkeep),
     audit: sqliteAudit(db),

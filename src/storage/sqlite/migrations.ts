@@ -210,6 +210,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX replays_expires ON replays (expires_at);
     `,
   },
+  {
+    version: 10,
+    name: 'consents',
+    // Remembered consent, one row per (client, subject type, subject); a client's rows are found by
+    // the key's prefix when it is disabled or deleted.
+    sql: `
+      CREATE TABLE consents (
+        client_id TEXT NOT NULL,
+        subject_type TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        granted_at INTEGER NOT NULL,
+        PRIMARY KEY (client_id, subject_type, subject)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**

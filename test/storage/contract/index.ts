@@ -8,6 +8,7 @@ import type { Store } from '../../../src/storage/types.ts';
 import { auditContract } from './audit.ts';
 import { clientsContract } from './clients.ts';
 import { codesContract } from './codes.ts';
+import { consentsContract } from './consents.ts';
 import { consoleContract } from './console.ts';
 import { keysContract } from './keys.ts';
 import { purgeContract } from './purge.ts';
@@ -41,6 +42,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     });
     describe('sessions', () => sessionsContract(storeTest));
     describe('codes', () => codesContract(storeTest));
+    describe('consents', () => consentsContract(storeTest));
     describe('audit', () => auditContract(storeTest));
     describe('replays', () => replaysContract(storeTest));
     describe('console', () => consoleContract(storeTest));

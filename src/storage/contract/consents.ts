@@ -1,0 +1,41 @@
+/**
+ * Remembered consent: what a user approved a client for on the consent page, until withdrawn.
+ * Part of the storage contract that src/storage/types.ts gathers; every backend implements it.
+ */
+import type { SubjectType } from './sessions.ts';
+
+/**
+ * A user's (or organization's) approval of one client, keyed by (client, subject type, subject):
+ * never shared across subjects or clients. It has no expiry of its own: it ends when it is withdrawn
+ * (the client revokes the user's refresh token) or the client is disabled or deleted.
+ */
+export interface ConsentRecord {
+  readonly clientId: string;
+  readonly subject: string;
+  readonly subjectType: SubjectType;
+  /** Every scope approved so far, space-separated, in the order first approved. */
+  readonly scope: string;
+  /** Epoch ms of the latest approval. */
+  readonly grantedAt: number;
+}
+
+export interface ConsentRepo {
+  get(clientId: string, subjectType: SubjectType, subject: string): Promise<ConsentRecord | undefined>;
+  /**
+   * ONE atomic write: adds `scopes` to the consent of (client, subject type, subject), creating it if
+   * there is none, and sets `grantedAt`; resolves the record as stored. Of concurrent grants none
+   * loses another's scopes.
+   */
+  grant(clientId: string, subjectType: SubjectType, subject: string, scopes: readonly string[], at: number): Promise<ConsentRecord>;
+  /** Removes the consent; resolves true when there was one. */
+  revoke(clientId: string, subjectType: SubjectType, subject: string): Promise<boolean>;
+  /** Removes every consent given to the client; resolves how many. */
+  revokeClient(clientId: string): Promise<number>;
+}
+
+/** `existing` (space-separated) followed by the scopes of `added` it lacks, in their order. */
+export function scopeUnion(existing: string, added: readonly string[]): string {
+  const scopes = existing === '' ? [] : existing.split(' ');
+  for (const s of added) if (!scopes.includes(s)) scopes.push(s);
+  return scopes.join(' ');
+}
