@@ -59,7 +59,7 @@ export interface ClientServiceSettings extends IdSettings {
 }
 
 export interface ClientServiceDeps {
-  readonly store: Pick<Store, 'clients' | 'audit' | 'tokens'>;
+  readonly store: Pick<Store, 'clients' | 'audit' | 'tokens' | 'consents'>;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly settings: ClientServiceSettings;
   readonly now?: () => number;
@@ -297,16 +297,23 @@ export class ClientService {
     const now = this.#now();
     const updated = await this.#deps.store.clients.update(id, (c) => ({ ...c, status, updatedAt: now }));
     if (!updated) throw new ClientNotFoundError();
-    // SECURITY RT-08: disabling ends every stored token (refresh families, opaque and recorded JWTs).
-    const revoked = status === 'disabled' ? await this.#deps.store.tokens.revokeClient(id, now) : 0;
-    await this.#audit(actor, status === 'active' ? 'client.enable' : 'client.disable', id, status === 'disabled' ? { tokens_revoked: revoked } : {});
+    // SECURITY RT-08: disabling ends every stored token (refresh families, opaque and recorded JWTs),
+    // and every user's remembered consent: enabled again, the client asks each user anew.
+    if (status === 'active') await this.#audit(actor, 'client.enable', id, {});
+    else {
+      const revoked = await this.#deps.store.tokens.revokeClient(id, now);
+      const consents = await this.#deps.store.consents.revokeClient(id);
+      await this.#audit(actor, 'client.disable', id, { tokens_revoked: revoked, consents_revoked: consents });
+    }
     return toView(updated, now);
   }
 
   async delete(id: string, actor: string): Promise<void> {
     if (!(await this.#deps.store.clients.delete(id))) throw new ClientNotFoundError();
     await this.#deps.store.tokens.revokeClient(id, this.#now());
-    await this.#audit(actor, 'client.delete', id, {});
+    // A client registered again under the same id (an import) inherits no user's consent.
+    const consents = await this.#deps.store.consents.revokeClient(id);
+    await this.#audit(actor, 'client.delete', id, { consents_revoked: consents });
   }
 
   /**

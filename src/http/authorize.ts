@@ -1,13 +1,16 @@
 /**
  * The authorization endpoint — RFC 6749 §4.1.1–4.1.2 — for the dialects that include it. GET
  * validates the request; without a session it sends the browser to the platform's login page with a
- * return address; with one it shows the consent page (a `trusted` client skips it) and the POST from
- * that page (CSRF-protected, bound to the session and the request) redirects back with a 60 s code.
+ * return address; with one it shows the consent page (a `trusted` client skips it, and so does a
+ * request within what the user approved before: protocol/consent.ts) and the POST from that page
+ * (CSRF-protected, bound to the session and the request) records the approval and redirects back
+ * with a 60 s code.
  * Errors go to the client's redirect URI (§4.1.2.1), or to an error page when the client or the
  * redirect URI is itself invalid.
  */
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
+import { consented, rememberConsent } from '../protocol/consent.ts';
 import { issueCode, validateAuthorization, type AuthorizationRequest, type ClientLookup, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
 import type { AudienceSettings } from '../protocol/audience.ts';
 import type { SessionRecord, Store } from '../storage/types.ts';
@@ -18,7 +21,7 @@ import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
 
 export interface AuthorizeDeps extends CodeDeps {
-  readonly store: Pick<Store, 'codes'>;
+  readonly store: Pick<Store, 'codes' | 'consents' | 'audit'>;
   readonly findClient: ClientLookup;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly sessions: Pick<SessionService, 'resolve'>;
@@ -86,6 +89,8 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
     return redirect(login.href);
   }
   if (v.request.client.trusted && !prompt.has('consent')) return approve(v.request, session, deps);
+  // Remembered consent: asked for nothing beyond what the user approved, the page is not shown again.
+  if (!prompt.has('consent') && (await consented(v.request, session, deps))) return approve(v.request, session, deps);
   if (prompt.has('none')) return redirectError(errorOf(v.request, 'consent_required', 'The user has not approved this application.'), deps);
   const fields: Record<string, string> = {};
   for (const f of REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
@@ -143,7 +148,10 @@ async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDep
   const presented = params.csrf_token ?? '';
   const valid = session !== undefined && deps.keyring.peppers().some((p) => safeEqual(presented, csrfToken(p.key, session, fields)));
   if (!session || !valid) return html(403, errorPage('This consent form has expired. Please start again from the application.'));
-  if (params.decision === 'approve') return approve(v.request, session, deps);
+  if (params.decision === 'approve') {
+    await rememberConsent(v.request, session, deps.now(), deps);
+    return approve(v.request, session, deps);
+  }
   return redirectError(errorOf(v.request, 'access_denied', 'The user denied the request.'), deps);
 }
 

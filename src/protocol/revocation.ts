@@ -1,11 +1,13 @@
 /**
  * Token revocation — RFC 7009. Unknown, expired or already-revoked tokens answer 200 (V-04); the
  * hint only orders nothing here, since one lookup covers every type (V-05). A refresh token takes its
- * whole family with it, access tokens included (V-06); a JWT is revoked by recording its jti
+ * whole family with it, access tokens included (V-06), and the user's remembered consent to the
+ * client (protocol/consent.ts): the app has ended the user's grant; a JWT is revoked by recording its jti
  * (V-07), which introspection and the revocation feed then report. Another client's token is refused
  * (`invalid_request`) for a confidential caller and silently ignored for a public one (V-03).
  */
-import { ConflictError, type ClientRecord } from '../storage/types.ts';
+import { ConflictError, type ClientRecord, type Store } from '../storage/types.ts';
+import { withdrawConsent } from './consent.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { viewToken, type TokenViewDeps } from './token-view.ts';
 
@@ -23,6 +25,7 @@ export interface RevokedEvent {
 }
 
 export interface RevocationDeps extends TokenViewDeps {
+  readonly store: TokenViewDeps['store'] & Pick<Store, 'consents' | 'audit'>;
   /** Called after a revocation is durable (e.g. to publish it to other nodes); its failure is logged, not fatal. */
   readonly onRevoked?: (event: RevokedEvent) => void | Promise<void>;
 }
@@ -37,6 +40,7 @@ export async function revoke(token: string, caller: ClientRecord, now: number, d
   const { tokens } = deps.store;
   if (view.familyId !== null && view.kind === 'refresh_token') {
     await tokens.revokeFamily(view.familyId, now);
+    if (view.subjectType !== undefined) await withdrawConsent(view.clientId, view.subjectType, view.subject, now, `client:${caller.id}`, deps);
   } else if (view.recorded) {
     await tokens.revoke(view.digest, now);
   } else {

@@ -15,7 +15,7 @@ import { REVOCATIONS_SCOPE } from '../../wire/scope.ts';
 import type { Operation } from '../pipeline.ts';
 
 export interface LifecycleDeps extends IntrospectionDeps, RevocationDeps, ClientAuthDeps {
-  readonly store: Pick<Store, 'tokens'>;
+  readonly store: Pick<Store, 'tokens' | 'consents' | 'audit'>;
   readonly settings: IntrospectionDeps['settings'] & ClientAuthDeps['settings'];
 }
 
