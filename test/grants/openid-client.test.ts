@@ -71,6 +71,10 @@ async function browse(url: URL, decision = 'approve', cookie: string | null = nu
   return new URL(String(res.headers.get('location')));
 }
 
+/** The cookie of a session of a user who has approved nothing yet (no consent is remembered for them). */
+let users = 0;
+const newUser = async () => `keymint_session=${(await s.session({ subject: `rp-user-${++users}` })).session_token}`;
+
 /** An app's login: PKCE S256, state and nonce, the authorization URL built by openid-client, the callback URL. */
 async function login(config: openid.Configuration, browser: (url: URL) => Promise<URL> = browse, extra: Record<string, string> = {}) {
   const pkceCodeVerifier = openid.randomPKCECodeVerifier();
@@ -246,7 +250,7 @@ describe('openid-client against the oauth2 dialect', () => {
     const { config } = await configure();
     for (const [browser, error] of [
       [(url: URL) => browse(url, 'approve', ''), 'login_required'], // no session, and no --login-url to send the user to
-      [(url: URL) => browse(url, 'deny'), 'access_denied'],
+      [async (url: URL) => browse(url, 'deny', await newUser()), 'access_denied'],
     ] as const) {
       const { callback, checks } = await login(config, browser);
       await assert.rejects(openid.authorizationCodeGrant(config, callback, checks), (e: unknown) => {
@@ -260,7 +264,7 @@ describe('openid-client against the oauth2 dialect', () => {
 
   test('OIDC prompt=none reaches the app as consent_required or login_required; max_age: the library checks auth_time against it', async () => {
     const { config } = await configure();
-    for (const [cookie, error] of [[null, 'consent_required'], ['', 'login_required']] as const) {
+    for (const [cookie, error] of [[await newUser(), 'consent_required'], ['', 'login_required']] as const) {
       const { callback, checks } = await login(config, (url) => browse(url, 'approve', cookie), { prompt: 'none' });
       await assert.rejects(openid.authorizationCodeGrant(config, callback, checks), (e: unknown) => {
         assert.ok(e instanceof openid.AuthorizationResponseError, String(e));
@@ -272,6 +276,35 @@ describe('openid-client against the oauth2 dialect', () => {
     const tokens = await openid.authorizationCodeGrant(config, callback, { ...checks, maxAge: 300 });
     const authTime = Number(tokens.claims()?.auth_time);
     assert.ok(Math.abs(authTime - Date.now() / 1000) < 60, `auth_time ${authTime}`);
+  });
+
+  test('CON-01 silent re-authentication on SQLite: after one interactive approval, prompt=none gets a code the library redeems; once the app revokes its refresh token, consent_required', async () => {
+    assert.equal(s.keymint.store.kind, 'sqlite');
+    const { config } = await configure();
+    const cookie = await newUser();
+    const pages: number[] = [];
+    const browser = async (url: URL) => {
+      pages.push((await fetch(url, { redirect: 'manual', headers: { cookie } })).status);
+      return browse(url, 'approve', cookie);
+    };
+    const interactive = await login(config, browser);
+    const first = await openid.authorizationCodeGrant(config, interactive.callback, interactive.checks);
+    assert.deepEqual(pages, [200], 'the first login shows the consent page');
+    const { callback, checks } = await login(config, browser, { prompt: 'none' });
+    assert.deepEqual(pages, [200, 302], 'prompt=none: no page, straight back to the app');
+    const silent = await openid.authorizationCodeGrant(config, callback, checks);
+    assert.equal(silent.claims()?.sub, first.claims()?.sub);
+    assert.equal(silent.scope, SCOPE);
+    assert.equal(typeof silent.refresh_token, 'string');
+    // The app signs the user out of it for good: revoking its refresh token withdraws the consent.
+    await openid.tokenRevocation(config, silent.refresh_token!);
+    const after = await login(config, browser, { prompt: 'none' });
+    await assert.rejects(openid.authorizationCodeGrant(config, after.callback, after.checks), (e: unknown) => {
+      assert.ok(e instanceof openid.AuthorizationResponseError, String(e));
+      assert.equal(e.error, 'consent_required');
+      assert.equal(e.cause.get('state'), after.checks.expectedState);
+      return true;
+    });
   });
 
   test('a wrong state is refused by the library before any request; the code then still serves the right state', async () => {
