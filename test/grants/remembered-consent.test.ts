@@ -110,16 +110,20 @@ describe('remembered consent (CON-01)', () => {
     assert.deepEqual(await silently(app.id, asOrg, { scope: 'openid' }), CONSENT_REQUIRED);
   });
 
-  test('CON-03 a forged or expired consent form, or a denial, records nothing', async () => {
-    const { cookie } = await user();
+  test('CON-03 a forged consent form, another session\'s, one whose session has ended, or a denial records nothing', async () => {
+    const { cookie, subject, id } = await user();
     const fields = await page(await authorizeGet(s, query(app.id, { scope: 'openid read' }), cookie));
     assert.equal((await post({ ...fields, csrf_token: 'forged', decision: 'approve' }, cookie)).status, 403);
-    const ended = await user();
-    assert.equal((await post({ ...fields, decision: 'approve' }, ended.cookie)).status, 403, 'another session\'s form');
+    const another = await user();
+    assert.equal((await post({ ...fields, decision: 'approve' }, another.cookie)).status, 403);
     assert.deepEqual(redirected(await post({ ...fields, decision: 'deny' }, cookie)),
       { to: CB, params: { error: 'access_denied', error_description: 'The user denied the request.', state: 'xyz', iss: ISS } });
     assert.deepEqual(await silently(app.id, cookie, { scope: 'openid read' }), CONSENT_REQUIRED);
-    assert.deepEqual(await silently(app.id, ended.cookie, { scope: 'openid read' }), CONSENT_REQUIRED);
+    assert.deepEqual(await silently(app.id, another.cookie, { scope: 'openid read' }), CONSENT_REQUIRED);
+    // The form outlives its session: approved after the session ended, it is refused.
+    assert.equal((await s.admin('DELETE', `/sessions/${id}`)).status, 204);
+    assert.equal((await post({ ...fields, decision: 'approve' }, cookie)).status, 403);
+    assert.deepEqual(await silently(app.id, (await user(subject)).cookie, { scope: 'openid read' }), CONSENT_REQUIRED);
   });
 
   test('CON-04 revoking the user\'s refresh token withdraws the consent: the page is back, prompt=none is consent_required; audited', async () => {
