@@ -61,7 +61,7 @@ async function setUp(server: TestServer, dialect: Dialect) {
   const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token'], scopes: ['openid'], redirectUris: ['https://app.example/cb'] });
   const key = await keyPair('ES256', 'k');
   const keyClient = await privateKeyJwtClient(server.keymint, { keys: [key] }, { grants });
-  const json = !(('application/x-www-form-urlencoded') in dialect.contract.requestBodies);
+  const json = !('application/x-www-form-urlencoded' in dialect.contract.requestBodies);
   const send = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) => {
     const wire: Record<string, string> = {};
     for (const [name, value] of Object.entries(fields)) {
