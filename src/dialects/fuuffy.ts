@@ -55,6 +55,9 @@ export const fuuffy = {
   defaultPath: '/v1/auth/token',
   grants: ['client_credentials'],
   accessToken: { format: 'opaque', shapes: { default: fuuffyShape } },
+  // Credentials in the body only (its contract has no Basic), no client assertions, no DPoP.
+  authMethods: ['client_secret_post'],
+  dpop: false,
   contract: {
     title: 'Fuuffy: OAuth authentication',
     summary: 'OAuth 2.0 client credentials; an opaque sk- token valid for one hour.',

@@ -72,6 +72,9 @@ export const orum = {
   defaultPath: '/oauth/token',
   grants: ['client_credentials'],
   accessToken: { format: 'jwt' },
+  // Credentials in the body only (its contract has no Basic), no client assertions, no DPoP.
+  authMethods: ['client_secret_post'],
+  dpop: false,
   contract: {
     title: 'Orum: request an access token',
     summary: 'Client credentials as JSON or form data; a bearer token valid for one hour.',

@@ -85,6 +85,7 @@ export const polar = {
   // Polar's own: client_secret by Basic or in the body, or a public client's client_id alone (PKCE).
   // No client assertions and no DPoP: `decode` reads neither.
   authMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+  dpop: false,
   contract: {
     title: 'Polar OAuth 2.0 token endpoint',
     summary: 'Request an access token using a valid grant (authorization_code, refresh_token, web).',

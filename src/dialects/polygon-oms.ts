@@ -78,6 +78,9 @@ export const polygonOms = {
   defaultPath: '/v0.9/auth/token',
   grants: ['client_credentials'],
   accessToken: { format: 'jwt', alg: 'RS256' },
+  // apiKey and apiSecret in the JSON body: client_secret_post by another name. No assertions, no DPoP.
+  authMethods: ['client_secret_post'],
+  dpop: false,
   contract: {
     title: 'Polygon OMS: get bearer token',
     summary: 'Exchanges an OMS API key and secret for an RS256 bearer token.',

@@ -43,6 +43,9 @@ export const tradevest = {
   defaultPath: '/oauth2/token',
   grants: ['client_credentials'],
   accessToken: { format: 'jwt' },
+  // Credentials in the body only (its contract has no Basic), no client assertions, no DPoP.
+  authMethods: ['client_secret_post'],
+  dpop: false,
   contract: {
     title: 'Tradevest: get token',
     summary: 'OAuth 2.0 client credentials; the Content-Type header must be application/x-www-form-urlencoded.',

@@ -59,12 +59,12 @@ export interface Dialect {
   /**
    * The client-authentication methods its `decode` reads, at the token endpoint and the endpoints
    * beside it (`none`: a client_id alone, for public clients). Discovery advertises these alone when
-   * it describes this dialect (SECURITY M-09), so a dialect it may describe (one with `authorize`)
-   * declares them; its suite shows each works and no other does.
+   * it describes this dialect (SECURITY M-09); test/security/auth-methods.test.ts shows, for every
+   * dialect, that each gets a token and no other does.
    */
-  readonly authMethods?: readonly ClientAuthMethodName[];
+  readonly authMethods: readonly ClientAuthMethodName[];
   /** Its `decode` passes DPoP proofs on (RFC 9449): discovery then names DPoP's algorithms. */
-  readonly dpop?: boolean;
+  readonly dpop: boolean;
   readonly contract: DialectContract;
   /** Throws OAuthError for anything malformed, in terms the encoder maps to this dialect's catalogue. */
   decode(req: HttpRequest): TokenRequest;
