@@ -9,9 +9,9 @@ import { ClientExistsError, ClientInputError, ClientNotFoundError, type ClientSe
 import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
 import { CLIENT_FIELD_NAMES, CLIENT_FIELDS, ruleField, type ClientField, type FieldKind } from '../credentials/client-fields.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
-import type { SessionService } from '../credentials/sessions.ts';
+import { checkedSubject, type SessionService } from '../credentials/sessions.ts';
 import { adminAudience } from '../protocol/audience.ts';
-import { jtiDigest, type Store } from '../storage/types.ts';
+import { jtiDigest, type Store, type SubjectType } from '../storage/types.ts';
 import type { Handler } from '../http/router.ts';
 import { readCredentials } from '../wire/authorization.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
@@ -29,7 +29,7 @@ export interface AdminDeps {
   readonly clients: ClientService;
   readonly sessions: SessionService;
   readonly keyring: Keyring;
-  readonly store: Pick<Store, 'audit' | 'clients' | 'tokens'>;
+  readonly store: Pick<Store, 'audit' | 'clients' | 'consents' | 'tokens'>;
   readonly issuer: string;
   readonly log: Logger;
   readonly now?: () => number;
@@ -171,6 +171,24 @@ const ROUTES: readonly AdminRoute[] = ([
     if (!(await deps.sessions.end(id, actor))) return problem(404, 'not_found', 'No such live session.');
     return noContent();
   }],
+  // A subject's connected apps (remembered consent, user-grants.md), and the withdrawal of one.
+  ['GET', 'consents', async (req, _id, _actor, deps) => {
+    const { subject, subjectType } = subjectOf(req);
+    const apps = await deps.store.consents.list(subjectType, subject, (deps.now ?? Date.now)());
+    const names = new Map((await Promise.all(apps.map((a) => deps.store.clients.get(a.clientId)))).map((c) => [c?.id, c?.name]));
+    return json(200, {
+      subject, subject_type: subjectType,
+      consents: apps.map((a) => ({ client_id: a.clientId, client_name: names.get(a.clientId) ?? null, scope: a.scope, granted_at: new Date(a.grantedAt).toISOString(), live_grants: a.liveGrants })),
+    }, noStore);
+  }],
+  ['DELETE', 'consents/:id', async (req, id, actor, deps) => {
+    const { subject, subjectType } = subjectOf(req);
+    const at = (deps.now ?? Date.now)();
+    const { consent, tokens } = await deps.store.consents.withdraw(id, subjectType, subject, at);
+    if (!consent && tokens === 0) return problem(404, 'not_found', 'The subject has no consent or live grant for this client.');
+    await deps.store.audit.append({ at, actor, action: 'consent.revoke', target: id, detail: { subject, subject_type: subjectType, consent, tokens_revoked: tokens } });
+    return noContent();
+  }],
   ['GET', 'keys', async (_req, _id, _actor, deps) => json(200, { keys: deps.keyring.describe() }, noStore)],
   ['POST', 'keys/rotate', async (_req, _id, actor, deps) => {
     await deps.keyring.rotate();
@@ -215,6 +233,22 @@ async function route(req: HttpRequest, parts: string[], actor: string, deps: Adm
   // RFC 9110 §15.5.6: a path that exists, asked with a method it does not take, is 405 with Allow.
   if (allow.length > 0) return problem(405, 'method_not_allowed', `This endpoint accepts only ${allow.join(', ')}.`, { Allow: allow.join(', ') });
   return problem(404, 'not_found', 'No such admin endpoint.');
+}
+
+/**
+ * The subject a consents call names: `subject` (required) and `subject_type` (`user`, the default,
+ * or `organization`), each at most once in the query.
+ */
+function subjectOf(req: HttpRequest): { subject: string; subjectType: SubjectType } {
+  const query = new URLSearchParams(req.query);
+  const type = query.getAll('subject_type');
+  if (type.length > 1 || (type.length === 1 && type[0] !== 'user' && type[0] !== 'organization')) {
+    throw new ClientInputError('subject_type', 'subject_type must be user or organization');
+  }
+  const subjectType = (type[0] ?? 'user') as SubjectType;
+  const subject = query.getAll('subject');
+  if (subject.length > 1) throw new ClientInputError('subject', 'subject must be given once');
+  return { subject: checkedSubject(subjectType, subject[0]), subjectType };
 }
 
 function body(req: HttpRequest): Record<string, unknown> {

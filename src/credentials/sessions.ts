@@ -15,6 +15,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SUBJECT = /^[A-Za-z0-9._:@-]{1,255}$/;
 export const isUuid = (v: string): boolean => UUID.test(v);
 
+/** A subject as sessions hold it (a UUID in lower case), or a `ClientInputError` naming `subject`. */
+export function checkedSubject(type: SubjectType, subject: unknown): string {
+  if (typeof subject !== 'string' || !SUBJECT.test(subject) || (type === 'organization' && !isUuid(subject))) {
+    throw new ClientInputError('subject', 'subject must be 1–255 characters of [A-Za-z0-9._:@-] (a UUID for an organization)');
+  }
+  return isUuid(subject) ? subject.toLowerCase() : subject;
+}
+
 export interface CreateSessionInput {
   readonly subject: string;
   readonly subjectType?: SubjectType;
@@ -42,9 +50,7 @@ export class SessionService {
   async create(input: CreateSessionInput, actor: string): Promise<{ id: string; sessionToken: string; expiresAt: number }> {
     const type = input.subjectType ?? 'user';
     if (type !== 'user' && type !== 'organization') throw new ClientInputError('subject_type', 'subject_type must be user or organization');
-    if (typeof input.subject !== 'string' || !SUBJECT.test(input.subject) || (type === 'organization' && !isUuid(input.subject))) {
-      throw new ClientInputError('subject', 'subject must be 1–255 characters of [A-Za-z0-9._:@-] (a UUID for an organization)');
-    }
+    const subject = checkedSubject(type, input.subject);
     // RFC 9700 §4.15.1 (SECURITY BCP-11): a user must not be able to pass for a client. Client ids are
     // generated, so no client can pick a user's subject; this closes the other direction.
     if ((await this.#deps.store.clients.get(input.subject)) !== undefined) {
@@ -60,7 +66,7 @@ export class SessionService {
     const record: SessionRecord = {
       id: `ses_${randomBase62(16)}`,
       digest: storedDigest(this.#deps.keyring.pepper(), sessionToken),
-      subject: isUuid(input.subject) ? input.subject.toLowerCase() : input.subject,
+      subject,
       subjectType: type,
       organizations: [...new Set(orgs.map((o) => o.toLowerCase()))],
       createdAt: now,

@@ -31,6 +31,31 @@ export interface ConsentRepo {
   revoke(clientId: string, subjectType: SubjectType, subject: string): Promise<boolean>;
   /** Removes every consent given to the client; resolves how many. */
   revokeClient(clientId: string): Promise<number>;
+  /**
+   * Every consent the subject has given (its connected apps), by client id, each with whether a
+   * refresh token of the subject for that client is live at `at`.
+   */
+  list(subjectType: SubjectType, subject: string, at: number): Promise<ConnectedApp[]>;
+  /**
+   * The subject withdraws the client (admin API), in ONE transaction: removes the consent, marks
+   * revoked every grant family of the subject for the client (those of its unexpired tokens and of
+   * its unredeemed codes, as `TokenRepo.revokeFamily` marks one), and revokes every live token of
+   * the subject for the client. A rotation or redemption racing it is serialised with it as with
+   * `revokeFamily` (RACE-03): it lands before and is revoked, or fails.
+   */
+  withdraw(clientId: string, subjectType: SubjectType, subject: string, at: number): Promise<Withdrawal>;
+}
+
+/** A consent as the subject's connected-apps list shows it. */
+export interface ConnectedApp extends ConsentRecord {
+  /** A refresh token of the subject for the client is live (neither revoked nor expired). */
+  readonly liveGrants: boolean;
+}
+
+/** What one `withdraw` ended: whether there was a consent, and how many tokens it revoked. */
+export interface Withdrawal {
+  readonly consent: boolean;
+  readonly tokens: number;
 }
 
 /** `existing` (space-separated) followed by the scopes of `added` it lacks, in their order. */

@@ -33,6 +33,12 @@ export class MemoryCodes implements CodeRepo {
     if (!row || row.consumedAt !== null) return false;
     return this.#tokens.insertAll(tokens, () => this.#rows.set(digest, { ...row, consumedAt: at }));
   }
+  /** The families of the subject's unredeemed, unexpired codes for the client (a consent's withdrawal marks them). */
+  families(clientId: string, subjectType: string, subject: string, at: number): string[] {
+    return [...this.#rows.values()]
+      .filter((c) => c.clientId === clientId && c.subjectType === subjectType && c.subject === subject && c.consumedAt === null && c.expiresAt > at)
+      .map((c) => c.familyId);
+  }
   /** Purge (GROW-01): see `PurgeRepo`. */
   purge(before: number, limit: number): number {
     return deleteExpired(this.#rows, before, limit, expiresAt);

@@ -1,10 +1,20 @@
 /** Remembered consent in a map by (client, subject type, subject). */
-import { scopeUnion, type ConsentRecord, type ConsentRepo, type SubjectType } from '../types.ts';
+import { scopeUnion, type ConnectedApp, type ConsentRecord, type ConsentRepo, type SubjectType, type Withdrawal } from '../types.ts';
+import type { MemoryCodes } from './codes.ts';
+import type { MemoryTokens } from './tokens.ts';
 
 const keyOf = (clientId: string, subjectType: SubjectType, subject: string): string => JSON.stringify([clientId, subjectType, subject]);
 
 export class MemoryConsents implements ConsentRepo {
   readonly #rows = new Map<string, ConsentRecord>();
+  readonly #tokens: MemoryTokens;
+  readonly #codes: MemoryCodes;
+
+  /** The tokens and codes a withdrawal revokes, in the same synchronous step as the consent. */
+  constructor(tokens: MemoryTokens, codes: MemoryCodes) {
+    this.#tokens = tokens;
+    this.#codes = codes;
+  }
 
   async get(clientId: string, subjectType: SubjectType, subject: string): Promise<ConsentRecord | undefined> {
     const row = this.#rows.get(keyOf(clientId, subjectType, subject));
@@ -23,5 +33,16 @@ export class MemoryConsents implements ConsentRepo {
     let n = 0;
     for (const [key, row] of this.#rows) if (row.clientId === clientId && this.#rows.delete(key)) n++;
     return n;
+  }
+  async list(subjectType: SubjectType, subject: string, at: number): Promise<ConnectedApp[]> {
+    return [...this.#rows.values()]
+      .filter((row) => row.subjectType === subjectType && row.subject === subject)
+      .sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0))
+      .map((row) => ({ ...row, liveGrants: this.#tokens.liveRefresh(row.clientId, subjectType, subject, at) }));
+  }
+  async withdraw(clientId: string, subjectType: SubjectType, subject: string, at: number): Promise<Withdrawal> {
+    const consent = this.#rows.delete(keyOf(clientId, subjectType, subject));
+    const tokens = this.#tokens.withdraw(clientId, subjectType, subject, this.#codes.families(clientId, subjectType, subject, at), at);
+    return { consent, tokens };
   }
 }

@@ -41,7 +41,7 @@ export function createMemoryStore(): Store {
     tokens,
     sessions,
     codes,
-    consents: new MemoryConsents(),
+    consents: new MemoryConsents(tokens, codes),
     replays,
     purge: {
       async exclusive(pass) {

@@ -2,6 +2,9 @@
 import { ConflictError, REVOKED_FAMILY_RETENTION_MS, RevokedFamilyError, type RevocationPage, type SealedSuccessor, type TokenRecord, type TokenRepo } from '../types.ts';
 import { deleteExpired, expiresAt, firstOf } from './maps.ts';
 
+const ofSubject = (row: TokenRecord, clientId: string, subjectType: string, subject: string): boolean =>
+  row.clientId === clientId && row.subject === subject && row.meta?.subjectType === subjectType;
+
 export class MemoryTokens implements TokenRepo {
   readonly #rows = new Map<string, TokenRecord>();
   /** Revoked JWT ids by sequence number, in revocation order (the feed behind `revocations`). */
@@ -52,8 +55,28 @@ export class MemoryTokens implements TokenRepo {
     return true;
   }
   async revokeFamily(familyId: string, at: number): Promise<number> {
-    this.#revokedFamilies.set(familyId, Math.max(this.#revokedFamilies.get(familyId) ?? 0, at + REVOKED_FAMILY_RETENTION_MS));
+    this.#markFamily(familyId, at);
     return this.#revokeWhere((row) => row.familyId === familyId, at);
+  }
+  #markFamily(familyId: string, at: number): void {
+    this.#revokedFamilies.set(familyId, Math.max(this.#revokedFamilies.get(familyId) ?? 0, at + REVOKED_FAMILY_RETENTION_MS));
+  }
+  /** Whether a refresh token of the subject for the client is live at `at` (a connected app's grants). */
+  liveRefresh(clientId: string, subjectType: string, subject: string, at: number): boolean {
+    for (const row of this.#rows.values()) {
+      if (row.kind === 'refresh_token' && row.revokedAt === null && row.expiresAt > at && ofSubject(row, clientId, subjectType, subject)) return true;
+    }
+    return false;
+  }
+  /**
+   * Synchronously (a consent's withdrawal): marks revoked `families` and those of the subject's
+   * unexpired tokens for the client, and revokes their tokens and every token of the subject for the client.
+   */
+  withdraw(clientId: string, subjectType: string, subject: string, families: readonly string[], at: number): number {
+    const marked = new Set(families);
+    for (const row of this.#rows.values()) if (row.familyId !== null && row.expiresAt > at && ofSubject(row, clientId, subjectType, subject)) marked.add(row.familyId);
+    for (const familyId of marked) this.#markFamily(familyId, at);
+    return this.#revokeWhere((row) => (row.familyId !== null && marked.has(row.familyId)) || ofSubject(row, clientId, subjectType, subject), at);
   }
   async revokeClient(clientId: string, at: number): Promise<number> {
     return this.#revokeWhere((row) => row.clientId === clientId, at);

@@ -10,6 +10,7 @@ import type {
   AuditEvent,
   ClientRecord,
   CodeRecord,
+  ConnectedApp,
   ConsentRecord,
   ConsoleLinkRecord,
   ConsoleRole,
@@ -135,6 +136,9 @@ export const toConsent = (r: ConsentRow): ConsentRecord => ({
   scope: r.scope,
   grantedAt: r.granted_at,
 });
+
+/** A consent row with whether the subject holds a live refresh token for the client (`0`/`1` in SQLite). */
+export const toConnectedApp = (r: ConsentRow & { readonly live_grants: number | boolean }): ConnectedApp => ({ ...toConsent(r), liveGrants: Boolean(r.live_grants) });
 
 export const CODE_COLUMNS = [
   'digest', 'client_id', 'redirect_uri', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'subject', 'subject_type',

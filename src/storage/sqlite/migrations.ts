@@ -226,6 +226,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 11,
+    name: 'subject grants',
+    // A subject's connected apps (its consents, and whether it holds a live refresh token for each),
+    // and the tokens and codes a withdrawal of one app ends, are found by subject.
+    sql: `
+      CREATE INDEX consents_subject ON consents (subject_type, subject);
+      CREATE INDEX tokens_subject ON tokens (subject, client_id);
+      CREATE INDEX codes_subject ON codes (subject, client_id);
+    `,
+  },
 ];
 
 /**
