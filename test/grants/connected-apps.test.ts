@@ -140,7 +140,7 @@ describe('connected apps in the admin API (CON-05)', () => {
     assert.deepEqual(events[0]!.detail, { subject, subject_type: 'user', consent: true, tokens_revoked: 2 });
   });
 
-  test('CON-05 an organization\'s consent is its own: withdrawing it leaves the user of the same id untouched', async () => {
+  test('CON-05 the consent of an organization is its own: withdrawing it leaves the user of the same id untouched', async () => {
     const org = await user(ORG, 'organization');
     const person = await user(ORG.toUpperCase());
     await connect(app, org.cookie);
@@ -152,7 +152,7 @@ describe('connected apps in the admin API (CON-05)', () => {
     assert.equal((await silently(app.id, org.cookie)).error, 'consent_required');
   });
 
-  test('CON-05 hostile or wrong input is a 4xx in the admin API\'s shape', async () => {
+  test('CON-05 hostile or wrong input is a 4xx in the shape of the admin API', async () => {
     const cases: Array<[string, string, number, Record<string, unknown>]> = [
       ['GET', '/consents', 400, { error: 'invalid_request', error_description: 'subject must be 1–255 characters of [A-Za-z0-9._:@-] (a UUID for an organization)', field: 'subject' }],
       ['GET', '/consents?subject=', 400, { error: 'invalid_request', error_description: 'subject must be 1–255 characters of [A-Za-z0-9._:@-] (a UUID for an organization)', field: 'subject' }],

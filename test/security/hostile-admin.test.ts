@@ -63,14 +63,14 @@ function expectAdminError(res: { status: number; headers: Headers; text: string 
 test('S-08 the admin API with a valid admin token: hostile paths, methods, bodies and content types are a 4xx in the admin shape that changes nothing', async () => {
   let before = fingerprint();
   const path = fc.oneof(
-    fc.constantFrom('clients', 'clients/', 'sessions', 'keys', 'audit', 'clients//x', 'nope', ''),
-    fc.tuple(fc.constantFrom('clients', 'sessions', 'keys', 'audit'), fc.oneof(hostileSegment, fc.constant(encodeURIComponent(victim.id)))).map(([a, b]) => `${a}/${b}`),
+    fc.constantFrom('clients', 'clients/', 'sessions', 'keys', 'audit', 'consents', 'consents/', 'clients//x', 'nope', ''),
+    fc.tuple(fc.constantFrom('clients', 'sessions', 'keys', 'audit', 'consents'), fc.oneof(hostileSegment, fc.constant(encodeURIComponent(victim.id)))).map(([a, b]) => `${a}/${b}`),
     fc.tuple(fc.oneof(hostileSegment, fc.constant(encodeURIComponent(victim.id))), fc.constantFrom('rotate-secret', 'disable', 'enable', 'x', '%72otate-secret')).map(([a, b]) => `clients/${a}/${b}`),
   );
   const shallow = fc.record({
     path,
     method: hostileMethod,
-    query: hostileQuery(['limit', 'cursor']),
+    query: hostileQuery(['limit', 'cursor', 'subject', 'subject_type']),
     body: fc.oneof(fc.constant(undefined), hostileBody(hostileBag(CLIENT_FIELDS, fc.record({ name: fc.oneof(hostileValue, fc.constant('ok')) }, { requiredKeys: [] })))),
     type: fc.oneof({ arbitrary: fc.constant('application/json'), weight: 3 }, hostileContentType),
   });
@@ -114,7 +114,7 @@ test('S-08 the admin API without a valid admin token: hostile credentials are 40
   const before = fingerprint();
   const plainToken = String((await s.token(plain.id, plain.secret)).access_token);
   const request = fc.record({
-    path: fc.constantFrom('clients', `clients/${victim.id}`, `clients/${victim.id}/disable`, 'keys/rotate', 'sessions', 'audit', 'x/%zz'),
+    path: fc.constantFrom('clients', `clients/${victim.id}`, `clients/${victim.id}/disable`, 'keys/rotate', 'sessions', 'audit', 'consents?subject=user-1', `consents/${victim.id}?subject=user-1`, 'x/%zz'),
     method: hostileMethod,
     authorization: fc.oneof(hostileAuthorization(admin), fc.constant(`Bearer ${plainToken}`), hostileJwt.map((t) => `Bearer ${t}`), fc.constant(`Bearer ${adminToken}`).map((v): string[] => [v, v])),
     body: fc.oneof(fc.constant(undefined), hostileBody(hostileBag(CLIENT_FIELDS))),
