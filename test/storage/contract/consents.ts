@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { jtiDigest, RevokedFamilyError, type TokenRecord } from '../../../src/storage/types.ts';
 import type { StoreTest } from './index.ts';
+import { codeRecord, tokenRecord } from './records.ts';
+
+/** A token of `subject` (a user unless said) for `clientId`, in `familyId`. */
+const tokenOf = (digest: string, clientId: string, subject: string, familyId: string | null, over: Partial<TokenRecord> = {}): TokenRecord =>
+  tokenRecord(digest, { clientId, subject, familyId, meta: { subjectType: 'user' }, ...over });
 
 export function consentsContract(test: StoreTest): void {
   test('grant adds scopes in the order first approved; get is per (client, subject type, subject); revoke once', async (s) => {
@@ -37,5 +43,71 @@ export function consentsContract(test: StoreTest): void {
     await Promise.all(scopes.map((scope, i) => s.consents.grant('c1', 'user', 'alice', [scope], i)));
     const stored = (await s.consents.get('c1', 'user', 'alice'))?.scope.split(' ').sort();
     assert.deepEqual(stored, [...scopes].sort());
+  });
+
+  test('CON-05 list: the consents of the subject by client id, each with whether a refresh token of it is live', async (s) => {
+    await s.consents.grant('c2', 'user', 'alice', ['a'], 5);
+    await s.consents.grant('c1', 'user', 'alice', ['b'], 7);
+    await s.consents.grant('c3', 'user', 'alice', ['c'], 9);
+    await s.consents.grant('c1', 'user', 'bob', ['a'], 1);
+    await s.consents.grant('c1', 'organization', 'alice', ['a'], 1);
+    await s.tokens.insert(tokenOf('p1:live', 'c1', 'alice', 'f1', { expiresAt: 1_000 }));
+    await s.tokens.insert(tokenOf('p1:revoked', 'c2', 'alice', 'f2', { revokedAt: 3 }));
+    await s.tokens.insert(tokenOf('p1:access', 'c2', 'alice', 'f2', { kind: 'access_token' }));
+    await s.tokens.insert(tokenOf('p1:org', 'c3', 'alice', 'f3', { meta: { subjectType: 'organization' } }));
+    assert.deepEqual(await s.consents.list('user', 'alice', 999), [
+      { clientId: 'c1', subject: 'alice', subjectType: 'user', scope: 'b', grantedAt: 7, liveGrants: true },
+      { clientId: 'c2', subject: 'alice', subjectType: 'user', scope: 'a', grantedAt: 5, liveGrants: false },
+      { clientId: 'c3', subject: 'alice', subjectType: 'user', scope: 'c', grantedAt: 9, liveGrants: false },
+    ]);
+    assert.equal((await s.consents.list('user', 'alice', 1_000))[0]?.liveGrants, false, 'expired at 1000');
+    assert.deepEqual(await s.consents.list('user', 'carol', 0), []);
+  });
+
+  test('CON-05 withdraw: the consent, and the families of the subject for the client (tokens and unredeemed codes) marked and revoked; nothing of another subject or client', async (s) => {
+    await s.consents.grant('c1', 'user', 'alice', ['a'], 1);
+    await s.consents.grant('c1', 'user', 'bob', ['a'], 1);
+    await s.consents.grant('c2', 'user', 'alice', ['a'], 1);
+    await s.tokens.insert(tokenOf('p1:a-rt', 'c1', 'alice', 'fa'));
+    await s.tokens.insert(tokenOf(jtiDigest('a-at'), 'c1', 'alice', 'fa', { kind: 'access_token' }));
+    await s.tokens.insert(tokenOf('p1:a-web', 'c1', 'alice', null));
+    await s.tokens.insert(tokenOf('p1:b-rt', 'c1', 'bob', 'fb'));
+    await s.tokens.insert(tokenOf('p1:a2-rt', 'c2', 'alice', 'fa2'));
+    await s.tokens.insert(tokenOf('p1:a-org', 'c1', 'alice', 'forg', { meta: { subjectType: 'organization' } }));
+    await s.codes.insert(codeRecord('p1:code', { clientId: 'c1', subject: 'alice', familyId: 'fcode' }));
+    assert.deepEqual(await s.consents.withdraw('c1', 'user', 'alice', 100), { consent: true, tokens: 3 });
+    for (const digest of ['p1:a-rt', jtiDigest('a-at'), 'p1:a-web']) assert.equal((await s.tokens.find([digest]))?.revokedAt, 100, digest);
+    for (const digest of ['p1:b-rt', 'p1:a2-rt', 'p1:a-org']) assert.equal((await s.tokens.find([digest]))?.revokedAt, null, digest);
+    assert.equal(await s.consents.get('c1', 'user', 'alice'), undefined);
+    assert.equal((await s.consents.get('c1', 'user', 'bob'))?.scope, 'a');
+    assert.equal((await s.consents.get('c2', 'user', 'alice'))?.scope, 'a');
+    // The marks: nothing more is written into the families, the code's included.
+    await assert.rejects(s.tokens.insert(tokenOf('p1:late', 'c1', 'alice', 'fa')), RevokedFamilyError);
+    assert.equal(await s.codes.redeem('p1:code', 101, [tokenOf('p1:from-code', 'c1', 'alice', 'fcode')]), false);
+    await s.tokens.insert(tokenOf('p1:b-more', 'c1', 'bob', 'fb'));
+    assert.deepEqual(await s.consents.withdraw('c1', 'user', 'alice', 200), { consent: false, tokens: 0 });
+  });
+
+  test('CON-05 RACE-03 withdraw racing rotations in the families of the subject: nothing of them stays live (30 rounds)', async (s) => {
+    for (let round = 0; round < 30; round++) {
+      const subject = `racer-${round}`;
+      for (let f = 0; f < 3; f++) await s.tokens.insert(tokenOf(`p1:w${round}-${f}-0`, 'c1', subject, `wf-${round}-${f}`));
+      const rotations = [0, 1, 2].map(async (f) => {
+        const family = `wf-${round}-${f}`;
+        for (let i = 0; i < 3; i++) {
+          const next = [tokenOf(`p1:w${round}-${f}-${i + 1}`, 'c1', subject, family), tokenOf(jtiDigest(`w${round}-${f}-${i + 1}`), 'c1', subject, family, { kind: 'access_token' })];
+          if (!(await s.tokens.rotate(`p1:w${round}-${f}-${i}`, 10, next))) return;
+        }
+      });
+      await Promise.all([...rotations, s.consents.withdraw('c1', 'user', subject, 11)]);
+      for (let f = 0; f < 3; f++) {
+        for (let i = 0; i <= 3; i++) {
+          for (const digest of [`p1:w${round}-${f}-${i}`, jtiDigest(`w${round}-${f}-${i}`)]) {
+            const t = await s.tokens.find([digest]);
+            assert.ok(t === undefined || t.revokedAt !== null, `round ${round}: ${digest} is live`);
+          }
+        }
+      }
+    }
   });
 }
