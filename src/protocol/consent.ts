@@ -6,7 +6,7 @@
  * (RFC 7009), or the client is disabled or deleted. Not tied to a token's lifetime: a grant that
  * ends by itself, or a rotated client secret, is not the user's withdrawal.
  */
-import type { SessionRecord, Store, SubjectType } from '../storage/types.ts';
+import { covers, type SessionRecord, type Store, type SubjectType } from '../storage/types.ts';
 import type { AuthorizationRequest } from './authorize.ts';
 
 export interface ConsentDeps {
@@ -16,9 +16,7 @@ export interface ConsentDeps {
 /** True when the user approved this client for every scope the request asks for, and has not withdrawn it. */
 export async function consented(request: AuthorizationRequest, session: SessionRecord, deps: ConsentDeps): Promise<boolean> {
   const consent = await deps.store.consents.get(request.client.id, session.subjectType, session.subject);
-  if (!consent) return false;
-  const approved = consent.scope.split(' ');
-  return request.scopes.every((s) => approved.includes(s));
+  return consent !== undefined && covers(consent.scope, request.scopes);
 }
 
 /** Records the user's approval of the request's scopes (added to any approved before); audited. */

@@ -45,6 +45,32 @@ export interface CodeRepo {
    * many race (C-06); false when the code is already consumed or unknown, or its family is revoked.
    * Since the winner's tokens are written in the transaction that consumes the code, a loser that
    * finds it consumed can revoke them all (C-02, RACE-01).
+   * With `consent` (a client that is not trusted), the same step first finds the subject's consent to
+   * the client covering those scopes, and without it rejects with `ConsentMissingError`, writing
+   * nothing (CON-06); a withdrawal (`ConsentRepo.withdraw`, `revoke`) is serialised with it: it
+   * lands before and the redemption fails, or after and revokes the redemption's tokens.
    */
-  redeem(digest: string, at: number, tokens: readonly TokenRecord[]): Promise<boolean>;
+  redeem(digest: string, at: number, tokens: readonly TokenRecord[], consent?: ConsentCheck): Promise<boolean>;
+}
+
+/** The consent a redemption must find (CON-06): (client, subject type, subject) approved for `scopes`. */
+export interface ConsentCheck {
+  readonly clientId: string;
+  readonly subjectType: SubjectType;
+  readonly subject: string;
+  readonly scopes: readonly string[];
+}
+
+/** `approved` (a consent's space-separated scope) covers every one of `scopes`. */
+export const covers = (approved: string, scopes: readonly string[]): boolean => {
+  const have = approved.split(' ');
+  return scopes.every((s) => have.includes(s));
+};
+
+/** A redemption found no consent covering the code's scopes: withdrawn since the code was issued (CON-06). */
+export class ConsentMissingError extends Error {
+  constructor(clientId: string) {
+    super(`no consent to ${clientId} covers the code`);
+    this.name = 'ConsentMissingError';
+  }
 }

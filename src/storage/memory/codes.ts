@@ -1,17 +1,21 @@
 /**
  * Authorization codes in a map by digest. A consume is a check and a set with no await between; a
- * redemption also writes its tokens into the tokens repository in the same synchronous step.
+ * redemption also checks the consent and writes its tokens into the tokens repository in the same
+ * synchronous step, so a withdrawal (itself one synchronous step) lands wholly before or after it.
  */
-import { ConflictError, type CodeRecord, type CodeRepo, type TokenRecord } from '../types.ts';
+import { ConflictError, ConsentMissingError, type CodeRecord, type CodeRepo, type ConsentCheck, type TokenRecord } from '../types.ts';
 import { deleteExpired, expiresAt, firstOf } from './maps.ts';
 import type { MemoryTokens } from './tokens.ts';
 
 export class MemoryCodes implements CodeRepo {
   readonly #rows = new Map<string, CodeRecord>();
   readonly #tokens: MemoryTokens;
+  readonly #consented: (check: ConsentCheck) => boolean;
 
-  constructor(tokens: MemoryTokens) {
+  /** `consented` answers synchronously whether the consents repository holds a covering consent. */
+  constructor(tokens: MemoryTokens, consented: (check: ConsentCheck) => boolean) {
     this.#tokens = tokens;
+    this.#consented = consented;
   }
 
   async insert(c: CodeRecord): Promise<void> {
@@ -28,7 +32,8 @@ export class MemoryCodes implements CodeRepo {
     this.#rows.set(digest, { ...row, consumedAt: at });
     return true;
   }
-  async redeem(digest: string, at: number, tokens: readonly TokenRecord[]): Promise<boolean> {
+  async redeem(digest: string, at: number, tokens: readonly TokenRecord[], consent?: ConsentCheck): Promise<boolean> {
+    if (consent && !this.#consented(consent)) throw new ConsentMissingError(consent.clientId);
     const row = this.#rows.get(digest);
     if (!row || row.consumedAt !== null) return false;
     return this.#tokens.insertAll(tokens, () => this.#rows.set(digest, { ...row, consumedAt: at }));

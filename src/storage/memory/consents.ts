@@ -1,5 +1,5 @@
 /** Remembered consent in a map by (client, subject type, subject). */
-import { scopeUnion, type ConnectedApp, type ConsentRecord, type ConsentRepo, type SubjectType, type Withdrawal } from '../types.ts';
+import { covers, scopeUnion, type ConnectedApp, type ConsentCheck, type ConsentRecord, type ConsentRepo, type SubjectType, type Withdrawal } from '../types.ts';
 import type { MemoryCodes } from './codes.ts';
 import type { MemoryTokens } from './tokens.ts';
 
@@ -19,6 +19,11 @@ export class MemoryConsents implements ConsentRepo {
   async get(clientId: string, subjectType: SubjectType, subject: string): Promise<ConsentRecord | undefined> {
     const row = this.#rows.get(keyOf(clientId, subjectType, subject));
     return row && { ...row };
+  }
+  /** Synchronously: a consent of the subject to the client covers the scopes (a redemption's check). */
+  covers(check: ConsentCheck): boolean {
+    const row = this.#rows.get(keyOf(check.clientId, check.subjectType, check.subject));
+    return row !== undefined && covers(row.scope, check.scopes);
   }
   async grant(clientId: string, subjectType: SubjectType, subject: string, scopes: readonly string[], at: number): Promise<ConsentRecord> {
     const key = keyOf(clientId, subjectType, subject);

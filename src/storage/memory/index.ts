@@ -23,7 +23,8 @@ export function createMemoryStore(): Store {
   const consoleSessions = new MemoryConsoleSessions();
   const consoleLinks = new MemoryConsoleLinks();
   const sessions = new MemorySessions();
-  const codes = new MemoryCodes(tokens);
+  const codes: MemoryCodes = new MemoryCodes(tokens, (check): boolean => consents.covers(check));
+  const consents = new MemoryConsents(tokens, codes);
   const replays = new MemoryReplays();
   let purging = false;
   const batch: PurgeBatch = async (table, before, limit) => {
@@ -41,7 +42,7 @@ export function createMemoryStore(): Store {
     tokens,
     sessions,
     codes,
-    consents: new MemoryConsents(tokens, codes),
+    consents,
     replays,
     purge: {
       async exclusive(pass) {

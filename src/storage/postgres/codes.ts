@@ -1,14 +1,21 @@
 /**
  * Authorization codes. A code is consumed by one conditional statement,
  * `UPDATE … WHERE consumed_at IS NULL RETURNING`: exactly one caller gets a row back (SECURITY C-06).
- * A redemption takes the family's lock first (tokens.ts) and writes its tokens in the same transaction.
+ * A redemption takes the family's lock (tokens.ts) and writes its tokens in the same transaction.
+ * For a client that is not trusted it first reads the consent `FOR KEY SHARE` (CON-06): a withdrawal
+ * deletes that row first thing (consents.ts), so the two are serialised on it. A withdrawal that
+ * deleted it first makes the redemption find no row once it commits; a redemption that locked it
+ * first makes the withdrawal wait for its commit, and the withdrawal's later statements (READ
+ * COMMITTED) then see the redemption's tokens and revoke them. The row lock comes before the family
+ * lock in both, so they never wait on each other in opposite orders.
  */
 import { CODE_COLUMNS, codeValues, tokenValues, toCode, type CodeRow } from '../sql/rows.ts';
-import type { CodeRepo } from '../types.ts';
+import { ConsentMissingError, covers, type CodeRepo } from '../types.ts';
 import { firstByDigest, insertSql, type Db } from './db.ts';
 import { familyOf, INSERT_TOKEN, lockFamily } from './tokens.ts';
 
 const INSERT = insertSql('codes', CODE_COLUMNS);
+const CONSENT = 'SELECT scope FROM consents WHERE client_id = $1 AND subject_type = $2 AND subject = $3 FOR KEY SHARE';
 const CONSUME = 'UPDATE codes SET consumed_at = $2 WHERE digest = $1 AND consumed_at IS NULL RETURNING digest';
 
 export function postgresCodes(db: Db): CodeRepo {
@@ -23,9 +30,13 @@ export function postgresCodes(db: Db): CodeRepo {
     async consume(digest, at) {
       return (await db.query(CONSUME, [digest, at])).length === 1;
     },
-    async redeem(digest, at, tokens) {
+    async redeem(digest, at, tokens, check) {
       const familyId = familyOf(tokens);
       return db.tx(async (q) => {
+        if (check) {
+          const [row] = await q<{ scope: string }>(CONSENT, [check.clientId, check.subjectType, check.subject]);
+          if (!row || !covers(row.scope, check.scopes)) throw new ConsentMissingError(check.clientId);
+        }
         if (familyId !== null && (await lockFamily(q, familyId))) return false;
         if ((await q(CONSUME, [digest, at])).length !== 1) return false;
         for (const t of tokens) await q(INSERT_TOKEN, tokenValues(t));

@@ -1,8 +1,9 @@
 /**
  * Remembered consent. A grant inserts the row, or, when it exists, locks it (`FOR UPDATE`) and adds
  * the scopes, in one transaction: concurrent grants on any nodes each keep the other's scopes. A
- * withdrawal takes the advisory lock of each of the subject's families (in family id order) before
- * marking and revoking it, as `revokeFamily` does (tokens.ts): a rotation or redemption racing it on
+ * withdrawal deletes the consent first, which a redemption racing it holds (codes.ts, CON-06), then
+ * takes the advisory lock of each of the subject's families (in family id order) before marking and
+ * revoking it, as `revokeFamily` does (tokens.ts): a rotation or redemption racing it on
  * any node lands before it, and is revoked, or finds the mark and fails (RACE-03).
  */
 import { CONSENT_COLUMNS, consentValues, toConnectedApp, toConsent, type ConsentRow } from '../sql/rows.ts';
@@ -49,6 +50,9 @@ export function postgresConsents(db: Db): ConsentRepo {
     },
     withdraw: (clientId, subjectType, subject, at) =>
       db.tx(async (q) => {
+        // First: a redemption holding the row (codes.ts, CON-06) is waited for, and the statements
+        // below then see its tokens; one that comes after finds no consent.
+        const consent = (await counted(q, `DELETE FROM consents WHERE ${KEY}`, [clientId, subjectType, subject])) === 1;
         let tokens = 0;
         // In one order on every node, so two withdrawals of overlapping families never wait on each other.
         for (const { family_id: familyId } of await q<{ family_id: string }>(FAMILIES, [subject, clientId, subjectType, at])) {
@@ -57,7 +61,6 @@ export function postgresConsents(db: Db): ConsentRepo {
           tokens += await counted(q, 'UPDATE tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL', [familyId, at]);
         }
         tokens += await counted(q, `UPDATE tokens SET revoked_at = $4 WHERE ${TOKEN_OF} AND revoked_at IS NULL`, [subject, clientId, subjectType, at]);
-        const consent = (await counted(q, `DELETE FROM consents WHERE ${KEY}`, [clientId, subjectType, subject])) === 1;
         return { consent, tokens };
       }),
   };

@@ -1,10 +1,11 @@
 /**
  * Authorization codes. A code is consumed by one conditional UPDATE inside `BEGIN IMMEDIATE`;
- * one changed row says this caller won (SECURITY C-06). A redemption writes its tokens in the same
- * transaction.
+ * one changed row says this caller won (SECURITY C-06). A redemption checks the consent and writes
+ * its tokens in the same transaction, so a withdrawal (consents.ts, one `BEGIN IMMEDIATE` too) lands
+ * wholly before or after it (CON-06).
  */
 import { CODE_COLUMNS, codeValues, toCode, type CodeRow } from '../sql/rows.ts';
-import type { CodeRepo } from '../types.ts';
+import { ConsentMissingError, covers, type CodeRepo } from '../types.ts';
 import { firstOf, insertSql, type Db } from './db.ts';
 import { tokenWrites } from './tokens.ts';
 
@@ -13,6 +14,7 @@ export function sqliteCodes(db: Db): CodeRepo {
   const find = db.prepare<CodeRow>('SELECT * FROM codes WHERE digest = ?');
   const consume = db.prepare('UPDATE codes SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL');
   const tokens = tokenWrites(db);
+  const consent = db.prepare<{ scope: string }>('SELECT scope FROM consents WHERE client_id = ? AND subject_type = ? AND subject = ?');
   return {
     async insert(c) {
       await db.immediate(() => insert.run(...codeValues(c)));
@@ -24,8 +26,12 @@ export function sqliteCodes(db: Db): CodeRepo {
     async consume(digest, at) {
       return db.immediate(() => consume.run(at, digest) === 1);
     },
-    async redeem(digest, at, issued) {
+    async redeem(digest, at, issued, check) {
       return db.immediate(() => {
+        if (check) {
+          const row = consent.get(check.clientId, check.subjectType, check.subject);
+          if (!row || !covers(row.scope, check.scopes)) throw new ConsentMissingError(check.clientId);
+        }
         if (issued.some((t) => tokens.familyRevoked(t.familyId)) || consume.run(at, digest) !== 1) return false;
         for (const t of issued) tokens.insert(t);
         return true;

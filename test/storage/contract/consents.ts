@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { jtiDigest, RevokedFamilyError, type TokenRecord } from '../../../src/storage/types.ts';
+import { ConsentMissingError, jtiDigest, RevokedFamilyError, type TokenRecord } from '../../../src/storage/types.ts';
 import type { StoreTest } from './index.ts';
 import { codeRecord, tokenRecord } from './records.ts';
 
@@ -107,6 +107,41 @@ export function consentsContract(test: StoreTest): void {
             assert.ok(t === undefined || t.revokedAt !== null, `round ${round}: ${digest} is live`);
           }
         }
+      }
+    }
+  });
+  test('CON-06 a redemption that must find a consent: none, or a narrower one, rejects and writes nothing; a covering one redeems', async (s) => {
+    const check = { clientId: 'c1', subjectType: 'user' as const, subject: 'alice', scopes: ['openid', 'a'] };
+    await s.codes.insert(codeRecord('p1:code', { clientId: 'c1', subject: 'alice', familyId: 'fc' }));
+    const issued = [tokenOf('p1:rt', 'c1', 'alice', 'fc')];
+    await assert.rejects(s.codes.redeem('p1:code', 10, issued, check), ConsentMissingError);
+    await s.consents.grant('c1', 'user', 'alice', ['openid'], 11);
+    await s.consents.grant('c1', 'organization', 'alice', ['openid', 'a'], 11);
+    await s.consents.grant('c2', 'user', 'alice', ['openid', 'a'], 11);
+    await assert.rejects(s.codes.redeem('p1:code', 12, issued, check), ConsentMissingError);
+    assert.equal((await s.codes.find(['p1:code']))?.consumedAt, null, 'not consumed');
+    assert.equal(await s.tokens.find(['p1:rt']), undefined, 'nothing stored');
+    await s.consents.grant('c1', 'user', 'alice', ['a'], 13);
+    assert.equal(await s.codes.redeem('p1:code', 14, issued, check), true);
+    assert.equal((await s.tokens.find(['p1:rt']))?.revokedAt, null);
+  });
+
+  test('CON-06 RACE-03 a redemption racing a withdrawal that cannot see its code: it lands before and is revoked, or fails (30 rounds)', async (s) => {
+    for (let round = 0; round < 30; round++) {
+      const subject = `redeemer-${round}`;
+      await s.consents.grant('c1', 'user', subject, ['a'], 1);
+      // Expired for the withdrawal (at 11), so only the consent stands between them.
+      await s.codes.insert(codeRecord(`p1:rc${round}`, { clientId: 'c1', subject, familyId: `rf-${round}`, expiresAt: 5 }));
+      const issued = [tokenOf(`p1:rr${round}`, 'c1', subject, `rf-${round}`), tokenOf(jtiDigest(`ra${round}`), 'c1', subject, `rf-${round}`, { kind: 'access_token' })];
+      const check = { clientId: 'c1', subjectType: 'user' as const, subject, scopes: ['a'] };
+      const [won] = await Promise.all([
+        s.codes.redeem(`p1:rc${round}`, 10, issued, check).catch((err: unknown) => (err instanceof ConsentMissingError ? false : Promise.reject(err))),
+        s.consents.withdraw('c1', 'user', subject, 11),
+      ]);
+      for (const t of issued) {
+        const found = await s.tokens.find([t.digest]);
+        assert.ok(found === undefined || found.revokedAt !== null, `round ${round}: ${t.digest} is live`);
+        assert.equal(found !== undefined, won, `round ${round}: stored iff redeemed`);
       }
     }
   });
