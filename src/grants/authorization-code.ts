@@ -5,7 +5,8 @@
  * order the two land in (C-02, RACE-01); any failed attempt by the owning client burns it (C-07);
  * `redirect_uri` must be byte-identical (C-04); PKCE S256 is verified (P-*). Public clients must
  * send client_id (C-05, via client authentication). A refresh token is issued when the client may
- * use the refresh_token grant.
+ * use the refresh_token grant. For a client that is not `trusted`, the same write finds the
+ * subject's consent covering the code's scopes, or nothing is issued (CON-06).
  */
 import { findCode } from '../protocol/authorize.ts';
 import { requestedTargets, resolveAudience, scopesForAudience, type AudienceSettings } from '../protocol/audience.ts';
@@ -66,6 +67,10 @@ export const authorizationCode = {
         familyId: rec.familyId,
         // Consumed by issue() in the write that stores the tokens: a loser then finds them to revoke.
         redeems: rec.digest,
+        // CON-06: in that write, the consent the code was issued under must still be there (withdrawn
+        // since, nothing is issued). Whether the client is trusted is read now: one made untrusted
+        // since the code was issued needs a consent as well.
+        ...(client.trusted ? {} : { redeemsWithConsent: { clientId: client.id, subjectType: rec.subjectType, subject: rec.subject, scopes: authorized } }),
       };
     } catch (err) {
       // The owner presented its code and failed: whatever the outcome, the code is spent (C-07).

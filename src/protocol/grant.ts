@@ -3,7 +3,7 @@
  * atomically; it never mints (that is `protocol/issue.ts`) and never sees HTTP or the dialect.
  */
 import type { Maybe } from '../util/maybe.ts';
-import type { ClientRecord, SessionRecord, SubjectType, TokenActor } from '../storage/types.ts';
+import type { ClientRecord, ConsentCheck, SessionRecord, SubjectType, TokenActor } from '../storage/types.ts';
 import type { TokenRequest } from './token-request.ts';
 
 export interface GrantContext {
@@ -41,6 +41,11 @@ export interface GrantDecision {
    * another request won (C-06, RACE-01).
    */
   readonly redeems?: string;
+  /**
+   * The consent the redemption must find in that same write (a client that is not trusted: CON-06);
+   * without it `issue()` burns the code and fails `invalid_grant`, issuing nothing.
+   */
+  readonly redeemsWithConsent?: ConsentCheck;
   /** Scope of the new refresh token when it differs from the access token's (RT-03). */
   readonly refreshScopes?: readonly string[];
   /** Epoch ms: absolute end of the refresh-token family (RT-07); default now + absolute lifetime. */

@@ -7,7 +7,7 @@
  */
 import { andThen, type Maybe } from '../util/maybe.ts';
 import type { Config } from '../config/types.ts';
-import { RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord, type TokenRepo } from '../storage/types.ts';
+import { ConsentMissingError, RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord, type TokenRepo } from '../storage/types.ts';
 import { forgetWhenClosed, openSuccessor, sealSuccessor, type RefreshGrace } from './refresh-grace.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
 import type { AuthenticatedClient } from './client-auth/types.ts';
@@ -176,11 +176,22 @@ async function persist(decision: GrantDecision, records: readonly TokenRecord[],
       return successor;
     }
   } else if (decision.redeems !== undefined) {
-    if (!(await deps.store.codes.redeem(decision.redeems, now, records))) {
+    const replayed = async () => {
       // Another redemption of the code won and its tokens are stored: the code was replayed (C-02, RACE-01).
       if (decision.familyId !== null) await deps.store.tokens.revokeFamily(decision.familyId, now);
-      throw new OAuthError('invalid_grant', 'The authorization code is invalid, expired or already used.', { field: 'code' });
+      return new OAuthError('invalid_grant', 'The authorization code is invalid, expired or already used.', { field: 'code' });
+    };
+    let won: boolean;
+    try {
+      won = await deps.store.codes.redeem(decision.redeems, now, records, decision.redeemsWithConsent);
+    } catch (err) {
+      if (!(err instanceof ConsentMissingError)) throw err;
+      // CON-06: the consent was withdrawn after the code was issued; nothing was written. The code is
+      // spent all the same, as by any failed attempt of its client (C-07).
+      if (!(await deps.store.codes.consume(decision.redeems, now))) throw await replayed();
+      throw new OAuthError('invalid_grant', 'The user has withdrawn the approval of this application.', { field: 'code' });
     }
+    if (!won) throw await replayed();
   } else if (records.length > 0) {
     await insertAll(deps.store.tokens, records);
   }
