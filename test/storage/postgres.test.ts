@@ -6,6 +6,7 @@ import { MIGRATIONS } from '../../src/storage/postgres/migrations.ts';
 import { postgresPurge } from '../../src/storage/postgres/purge.ts';
 import { DATABASE_URL, DB_WAIT_MS, dropSchema, needService, uniqueName } from '../support/services.ts';
 import { runStoreContract } from './contract/index.ts';
+import { tokenRecord } from './contract/records.ts';
 
 /** Not the production 2 s / 5 s: 50 concurrent updates queue for 8 connections, which on a loaded machine took longer. */
 const WAITS = { acquireTimeoutMs: DB_WAIT_MS, queryTimeoutMs: DB_WAIT_MS };
@@ -54,4 +55,26 @@ test('postgres: purge batches commit unflushed, and the connection goes back to 
   assert.equal(ran, true);
   assert.deepEqual(seen, ['off', 'off']);
   assert.deepEqual(await db.query('SHOW synchronous_commit'), [{ synchronous_commit: 'on' }]);
+});
+
+test('postgres: tokens_subject holds only tokens of a user or an organization, and the connected-apps queries use it', async (t) => {
+  if (!(await needService(t, 'PostgreSQL'))) return;
+  const schema = uniqueName('kmi');
+  t.after(() => dropSchema(schema));
+  const store = await openPostgresStore({ url: DATABASE_URL, schema, poolSize: 2, ...WAITS });
+  t.after(() => store.close());
+  // Client-credentials tokens (most of a busy table) have no subject type: they add no index entry.
+  for (let i = 0; i < 50; i++) await store.tokens.insert(tokenRecord(`cc${i}`, { kind: 'access_token', subject: 'c1', familyId: null }));
+  await store.tokens.insert(tokenRecord('u1', { meta: { subjectType: 'user' } }));
+  await store.tokens.insert(tokenRecord('o1', { subject: '3c2f8d4a-9e1b-4f6c-8a7d-5b4e3f2a1c09', familyId: 'fam2', meta: { subjectType: 'organization' } }));
+  const db = await openDb({ url: DATABASE_URL, schema, poolSize: 1, ...WAITS });
+  t.after(() => db.close());
+  // ANALYZE samples the whole of so small a table: an index's pg_class.reltuples is its entry count.
+  await db.query('ANALYZE tokens');
+  const [entries] = await db.query<{ n: number }>("SELECT reltuples::int AS n FROM pg_class WHERE oid = 'tokens_subject'::regclass");
+  assert.equal(entries?.n, 2);
+  assert.equal((await store.consents.withdraw('c1', 'user', 'u1', 2000)).tokens, 1);
+  await db.query('SET enable_seqscan = off');
+  const plan = await db.query<{ 'QUERY PLAN': string }>("EXPLAIN SELECT family_id FROM tokens WHERE subject = 'u1' AND client_id = 'c1' AND meta->>'subjectType' = 'user' AND family_id IS NOT NULL");
+  assert.match(plan.map((r) => r['QUERY PLAN']).join('\n'), /tokens_subject/);
 });

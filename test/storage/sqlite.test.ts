@@ -261,3 +261,21 @@ test('sqlite: an upkeep worker that cannot open the file is reported once; one s
   await stopped.stop();
   assert.deepEqual(failures, []);
 });
+
+test('sqlite: tokens_subject holds only tokens of a user or an organization, and the connected-apps queries use it', async (t) => {
+  const dir = tempDir('keymint-sqlite-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = openSqliteStore({ dir });
+  t.after(() => store.close());
+  // Client-credentials tokens (most of a busy table) have no subject type: they add no index entry.
+  for (let i = 0; i < 50; i++) await store.tokens.insert(tokenRecord(`cc${i}`, { kind: 'access_token', subject: 'c1', familyId: null }));
+  await store.tokens.insert(tokenRecord('u1', { meta: { subjectType: 'user' } }));
+  await store.tokens.insert(tokenRecord('o1', { subject: '3c2f8d4a-9e1b-4f6c-8a7d-5b4e3f2a1c09', familyId: 'fam2', meta: { subjectType: 'organization' } }));
+  const db = new DatabaseSync(join(dir, 'keymint.db'), { readOnly: true });
+  t.after(() => db.close());
+  const entries = db.prepare("SELECT sum(ncell) AS n FROM dbstat WHERE name = 'tokens_subject' AND pagetype = 'leaf'").get() as { n: number };
+  assert.equal(entries.n, 2);
+  assert.equal(await store.consents.withdraw('c1', 'user', 'u1', 2000).then((w) => w.tokens), 1);
+  const plan = (sql: string) => JSON.stringify(db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all());
+  assert.match(plan("SELECT family_id FROM tokens WHERE subject = ? AND client_id = ? AND json_extract(meta, '$.subjectType') = ? AND family_id IS NOT NULL"), /USING INDEX tokens_subject/);
+});

@@ -230,10 +230,13 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 11,
     name: 'subject grants',
     // A subject's connected apps (its consents, and whether it holds a live refresh token for each),
-    // and the tokens and codes a withdrawal of one app ends, are found by subject.
+    // and the tokens and codes a withdrawal of one app ends, are found by subject. Only tokens of a
+    // user or an organization are in tokens_subject: client-credentials tokens (no subject type, most
+    // of the table) add no entry to it; every query by subject names the subject type, which implies
+    // the index's condition.
     sql: `
       CREATE INDEX consents_subject ON consents (subject_type, subject);
-      CREATE INDEX tokens_subject ON tokens (subject, client_id);
+      CREATE INDEX tokens_subject ON tokens (subject, client_id) WHERE json_extract(meta, '$.subjectType') IS NOT NULL;
       CREATE INDEX codes_subject ON codes (subject, client_id);
     `,
   },
