@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { authorizeGet, basic, formFields, ORG, pkce, startGrantServer, type GrantServer } from './support.ts';
+import { answerConsent, authorizeGet, basic, formFields, ORG, pkce, startGrantServer, type GrantServer } from './support.ts';
 
 const CB = 'https://app.example/cb';
 const ISS = 'http://localhost:8080';
@@ -37,10 +37,7 @@ describe('connected apps in the admin API (CON-05)', () => {
     const { verifier, challenge } = pkce();
     const shown = await authorizeGet(s, query(client.id, { scope, code_challenge: challenge }), cookie);
     assert.equal(shown.status, 200, 'the consent page');
-    const res = await fetch(`${s.url}/oauth2/authorize`, {
-      method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...formFields(await shown.text()), decision: 'approve' }).toString(),
-    });
+    const res = await answerConsent(s, shown, cookie);
     const code = String(new URL(String(res.headers.get('location'))).searchParams.get('code'));
     const tokens = await s.json(await s.postForm('/oauth2/token', { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: verifier }, { authorization: basic(client.id, client.secret) }));
     assert.equal(typeof tokens.refresh_token, 'string', JSON.stringify(tokens));

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { authorizeGet, basic, formFields, pkce, startGrantServer, type GrantServer } from './support.ts';
+import { answerConsent, authorizeGet, basic, pkce, startGrantServer, type GrantServer } from './support.ts';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
 
 const CB = 'https://app.example/cb';
@@ -50,10 +50,7 @@ for (const [backend, start] of backends) {
       let res = await authorizeGet(s, query, cookie, path);
       if (options.approve) {
         assert.equal(res.status, 200, 'the consent page');
-        res = await fetch(`${s.url}${path}`, {
-          method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ ...formFields(await res.text()), decision: 'approve' }).toString(),
-        });
+        res = await answerConsent(s, res, cookie, 'approve', path);
       }
       assert.equal(res.status, 302);
       const code = new URL(String(res.headers.get('location'))).searchParams.get('code');

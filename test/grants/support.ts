@@ -92,6 +92,18 @@ export function formFields(html: string): Record<string, string> {
   return out;
 }
 
+/**
+ * Answers the consent page: POSTs the form read from `page` (the 200 answer to GET /authorize) with
+ * `decision`, as the user's browser does, without following the redirect.
+ */
+export async function answerConsent(s: TestServer, page: Response, cookie: string, decision = 'approve', path = '/oauth2/authorize'): Promise<Response> {
+  return fetch(`${s.url}${path}`, {
+    method: 'POST', redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...formFields(await page.text()), decision }).toString(),
+  });
+}
+
 /** Runs authorize (+ consent when shown) and resolves the code from the redirect. */
 export async function obtainCode(
   s: GrantServer,
@@ -108,14 +120,7 @@ export async function obtainCode(
   };
   const path = options.path ?? '/oauth2/authorize';
   let res = await authorizeGet(s, query, cookie, path);
-  if (res.status === 200) {
-    const fields = formFields(await res.text());
-    res = await fetch(`${s.url}${path}`, {
-      method: 'POST', redirect: 'manual',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...fields, decision: 'approve' }).toString(),
-    });
-  }
+  if (res.status === 200) res = await answerConsent(s, res, cookie, 'approve', path);
   if (res.status !== 302) throw new Error(`authorize failed: ${res.status} ${await res.text()}`);
   const location = new URL(String(res.headers.get('location')));
   const code = location.searchParams.get('code');

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import { authorizeGet, basic, formFields, pkce, startGrantServer, type GrantServer } from '../grants/support.ts';
+import { answerConsent, authorizeGet, basic, pkce, startGrantServer, type GrantServer } from '../grants/support.ts';
 import { tempDir } from '../support/harness.ts';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
 
@@ -39,10 +39,7 @@ async function families(node: GrantServer, app: App, cookie: string): Promise<st
     let res = await authorizeGet(node, { response_type: 'code', client_id: app.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256', scope: 'read', state: 's' }, cookie);
     if (i === 0) {
       assert.equal(res.status, 200, 'the consent page');
-      res = await fetch(`${node.url}/oauth2/authorize`, {
-        method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ ...formFields(await res.text()), decision: 'approve' }).toString(),
-      });
+      res = await answerConsent(node, res, cookie);
     }
     assert.equal(res.status, 302);
     const code = String(new URL(String(res.headers.get('location'))).searchParams.get('code'));
