@@ -276,3 +276,24 @@ describe('verification page', () => {
     assert.match(await again.text(), /This code has already been used\./);
   });
 });
+
+describe('consent', () => {
+  test('DEV-09 the approval is the user consent; withdrawn before the poll, access_denied and nothing issued', async () => {
+    const app = await s.client({ name: 'Untrusted CLI', grants: [GRANT], scopes: ['invoices:read'] });
+    const d = await start({ scope: 'invoices:read' }, app);
+    assert.equal((await answer(d.user_code, 'approve')).status, 200);
+    const consent = await s.keymint.store.consents.get(app.id, 'user', USER);
+    assert.equal(consent?.scope, 'invoices:read');
+    assert.equal(await s.keymint.store.consents.revoke(app.id, 'user', USER), true);
+    clock += 6_000;
+    const { res, body } = await poll(d.device_code, app);
+    assert.equal(res.status, 400);
+    assert.deepEqual(body, { error: 'access_denied', error_description: 'The user has withdrawn the approval of this application.' });
+    const rec = await s.keymint.store.deviceCodes.find(candidateDigests(s.keymint.keyring.peppers(), d.device_code));
+    assert.equal(rec?.status, 'approved', 'nothing was redeemed');
+    // Approved again (a new request): it issues.
+    const again = await start({ scope: 'invoices:read' }, app);
+    assert.equal((await answer(again.user_code, 'approve')).status, 200);
+    assert.equal((await poll(again.device_code, app)).res.status, 200);
+  });
+});
