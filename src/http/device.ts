@@ -112,7 +112,8 @@ async function verifyGet(req: HttpRequest, path: string, action: string, deps: V
   if (!record) {
     const lockout = await limits.failed();
     if (lockout > 0) return tooMany(lockout, action);
-    return html(400, userCodePage({ action, message: WRONG_CODE, value: typed.slice(0, 32) }));
+    // The typed text back in the field only when it is plain (letters, digits, spaces, dashes): nothing else is repeated.
+    return html(400, userCodePage({ action, message: WRONG_CODE, ...(/^[A-Za-z0-9 -]{1,32}$/.test(typed) ? { value: typed } : {}) }));
   }
   const settled = settledPage(record.status, record.expiresAt <= now);
   if (settled) return settled;
