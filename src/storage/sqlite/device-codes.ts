@@ -1,7 +1,7 @@
 /**
  * Device authorization requests (RFC 8628). Each write is one `BEGIN IMMEDIATE`: a decision and a
  * redemption are conditional UPDATEs, one changed row says this caller won; a poll reads and writes
- * its pace under the write lock. A redemption checks the consent and writes its tokens in the same
+ * its pace under the write lock, unflushed (db.ts). A redemption checks the consent and writes its tokens in the same
  * transaction (as codes.ts).
  */
 import { DEVICE_CODE_COLUMNS, deviceCodeValues, toDeviceCode, type DeviceCodeRow } from '../sql/rows.ts';
@@ -39,7 +39,9 @@ export function sqliteDeviceCodes(db: Db): DeviceCodeRepo {
       );
     },
     async poll(digest, at) {
-      return db.immediate(() => {
+      // The pace is a write no answer relies on being durable (a poll forgotten by a power loss only
+      // makes the next one look slower): committed without waiting for the fsync.
+      return db.unflushed(() => {
         const row = find.get(digest);
         if (!row) return undefined;
         const tooFast = row.polled_at !== null && at - row.polled_at < row.poll_interval * 1000;
