@@ -226,6 +226,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX codes_subject ON codes (subject, client_id);
     `,
   },
+  {
+    version: 11,
+    name: 'device-codes',
+    // Device authorization requests (RFC 8628): the device code and the user code by digest; purged
+    // by expiry like codes.
+    sql: `
+      CREATE TABLE device_codes (
+        digest text PRIMARY KEY,
+        user_code text NOT NULL UNIQUE,
+        client_id text NOT NULL,
+        scope text NOT NULL,
+        issued_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        poll_interval integer NOT NULL,
+        polled_at bigint,
+        status text NOT NULL,
+        subject text,
+        subject_type text,
+        auth_time bigint,
+        decided_at bigint,
+        family_id text NOT NULL
+      );
+      CREATE INDEX device_codes_expires ON device_codes (expires_at);
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */
