@@ -155,6 +155,32 @@ test('an unreadable database in a usable data directory: exit 4, for a read comm
   await refused([dir], () => run(['serve', '--port', '0', '--data', dir]), EXIT.dataDir, message);
 });
 
+test('keymint sandbox --data gets the same checks: a file, an unreadable database (exit 4); a busy port refused before the directory is made (exit 3)', async (t) => {
+  const file = join(root, 'sandbox-file');
+  writeFileSync(file, 'not a directory');
+  await refused([file], () => cli(['sandbox', '--data', file]), EXIT.dataDir,
+    `keymint: --data names a file, not a directory: ${file}; point it at a directory (created if absent)\n`);
+
+  const dir = copy();
+  const db = join(dir, 'keymint.db');
+  let run = (args: string[]) => cli(args);
+  if (asRoot) {
+    for (const f of readdirSync(dir)) if (f !== 'keymint.db') chownSync(join(dir, f), NOBODY, NOBODY);
+    chownSync(dir, NOBODY, NOBODY);
+    run = (args) => cliAs(NOBODY, args);
+  } else chmodSync(db, 0o000);
+  await refused([dir], () => run(['sandbox', '--data', dir]), EXIT.dataDir,
+    `keymint: cannot read and write the database ${db} (permission denied); run keymint as its owner, or give this user access (chmod 600 ${db})\n`);
+
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  t.after(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  const data = join(root, 'sandbox-never-made');
+  await refused([data], () => cli(['sandbox', '--data', data, '--port', String(port)]), EXIT.portBusy,
+    `keymint: port ${port} on 127.0.0.1 is already in use (another keymint serve?); stop that process or choose another --port\n`);
+});
+
 test('an unreadable KEK: exit 5', async () => {
   const dir = copy();
   const kek = join(dir, 'kek');
