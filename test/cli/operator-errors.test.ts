@@ -4,7 +4,7 @@
  * Permission cases run the CLI as `nobody` when the tests run as root (root reads anything).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -179,6 +179,18 @@ test('keymint sandbox --data gets the same checks: a file, an unreadable databas
   const data = join(root, 'sandbox-never-made');
   await refused([data], () => cli(['sandbox', '--data', data, '--port', String(port)]), EXIT.portBusy,
     `keymint: port ${port} on 127.0.0.1 is already in use (another keymint serve?); stop that process or choose another --port\n`);
+});
+
+test('output read by a pipe that closes early (keymint clients list | head): exit 0, no EPIPE stack trace', async () => {
+  for (const args of [['clients', 'list', '--data', store], ['--help']]) {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the first line is written
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '', args.join(' '));
+    assert.equal(code, 0, args.join(' '));
+  }
 });
 
 test('an unreadable KEK: exit 5', async () => {
