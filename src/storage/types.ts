@@ -13,6 +13,7 @@ import type { CodeRepo } from './contract/codes.ts';
 import type { ConsentRepo } from './contract/consents.ts';
 import type { ConsoleLinkRepo, ConsoleSessionRepo, ConsoleUserRepo } from './contract/console.ts';
 import type { KeyRepo } from './contract/keys.ts';
+import type { PushedRequestRepo } from './contract/pushed-requests.ts';
 import type { ReplayRepo } from './contract/replays.ts';
 import type { SessionRepo } from './contract/sessions.ts';
 import type { TokenRepo } from './contract/tokens.ts';
@@ -24,6 +25,7 @@ export * from './contract/sessions.ts';
 export * from './contract/codes.ts';
 export * from './contract/consents.ts';
 export * from './contract/replays.ts';
+export * from './contract/pushed-requests.ts';
 export * from './contract/audit.ts';
 export * from './contract/console.ts';
 
@@ -32,9 +34,10 @@ export * from './contract/console.ts';
  * reuse detection, which a grace period covers (GROW-01). `revocation_feed` entries expire with the
  * JWT they name; `revoked_families` marks after `REVOKED_FAMILY_RETENTION_MS`; `refresh_successors`
  * when their grace window closes, and those are purged with no grace at all. Console sessions go after
- * their absolute end and one-time sign-in links after their expiry, used or not.
+ * their absolute end and one-time sign-in links after their expiry, used or not; pushed authorization
+ * requests after their consent window, used or not.
  */
-export const PURGE_TABLES = ['tokens', 'codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors', 'console_sessions', 'console_links'] as const;
+export const PURGE_TABLES = ['tokens', 'codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors', 'console_sessions', 'console_links', 'pushed_requests'] as const;
 export type PurgeTable = (typeof PURGE_TABLES)[number];
 
 /** Deletes at most `limit` rows of `table` that expired before `before` (epoch ms), in one short transaction; resolves how many. */
@@ -76,6 +79,8 @@ export interface Store {
   readonly codes: CodeRepo;
   /** What users approved clients for on the consent page (remembered consent). */
   readonly consents: ConsentRepo;
+  /** Pushed authorization requests (RFC 9126), each used once. */
+  readonly pushedRequests: PushedRequestRepo;
   /** One-time `jti`s of proofs and assertions. */
   readonly replays: ReplayRepo;
   /** Console users, their sessions and one-time sign-in links. */

@@ -7,6 +7,7 @@ import type { Store } from '../types.ts';
 import { postgresAudit } from './audit.ts';
 import { postgresClients } from './clients.ts';
 import { postgresCodes } from './codes.ts';
+import { postgresPushedRequests } from './pushed-requests.ts';
 import { postgresConsents } from './consents.ts';
 import { postgresConsoleLinks, postgresConsoleSessions, postgresConsoleUsers } from './console.ts';
 import { postgresPurge } from './purge.ts';
@@ -52,6 +53,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     tokens: postgresTokens(db),
     sessions: postgresSessions(db),
     codes: postgresCodes(db),
+    pushedRequests: postgresPushedRequests(db),
     consents: postgresConsents(db),
     replays: postgresReplays(db),
     purge: postgresPurge(db),

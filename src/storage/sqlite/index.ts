@@ -8,6 +8,7 @@ import type { ServeHooks, Store } from '../types.ts';
 import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
+import { sqlitePushedRequests } from './pushed-requests.ts';
 import { sqliteConsents } from './consents.ts';
 import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from './console.ts';
 import { databaseFile, openDatabase, sqliteDb, type Database, type DatabaseOptions, type DurabilityOptions } from './db.ts';
@@ -63,6 +64,7 @@ export function sqliteStore(database: Database, file?: string, { fdatasync }: Pi
     tokens: sqliteTokens(db),
     sessions: sqliteSessions(db),
     codes: sqliteCodes(db),
+    pushedRequests: sqlitePushedRequests(db),
     consents: sqliteConsents(db),
     replays: sqliteReplays(db),
     purge: sqlitePurge(db, () => upkeep),
