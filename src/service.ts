@@ -220,6 +220,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, now },
+    par: { ...auth, store, keyring, settings: config },
     pipeline: { limiter: endpointLimiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(recorder ? [recorder.observe] : []), ...(options.observers ?? [])], log },
     issuer: config.issuer,
     log,
@@ -262,6 +263,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       endpoints: described?.dialect.endpoints ?? [],
       clientIdMetadataDocuments: standard !== undefined && config.clientIdMetadataDocuments,
       registration: standard !== undefined && config.registration !== 'off',
+      requirePar: config.requirePar,
     },
     keyring,
   )) {
@@ -285,7 +287,7 @@ function countPurge(metrics: KeymintCore['metrics'], report: PurgeReport): void 
 /** The token endpoint's URL and those of the endpoints beside it that take client authentication. */
 function endpointUrls(issuer: string, tokenPath: string, endpoints: readonly string[]): string[] {
   const dir = `${issuer}${tokenPath.slice(0, tokenPath.lastIndexOf('/'))}`;
-  return [`${issuer}${tokenPath}`, ...endpoints.filter((e) => e === 'introspect' || e === 'revoke').map((e) => `${dir}/${e}`)];
+  return [`${issuer}${tokenPath}`, ...endpoints.filter((e) => e === 'introspect' || e === 'revoke' || e === 'par').map((e) => `${dir}/${e}`)];
 }
 
 function listen(server: Server, config: Pick<Config, 'port' | 'host'>): Promise<number> {

@@ -193,6 +193,21 @@ export const OPTION_TABLE: Table = {
   },
   consoleSessionTtl: { flag: 'console-session-ttl', env: 'KEYMINT_CONSOLE_SESSION_TTL', default: '28800', doc: 'Longest a console sign-in lasts, seconds (28800 = 8 h).', parse: int(300, 604_800) },
   consoleIdleTtl: { flag: 'console-idle-ttl', env: 'KEYMINT_CONSOLE_IDLE_TTL', default: '1800', doc: 'A console session unused this long ends, seconds (1800 = 30 min).', parse: intBelow(60, (r) => r.consoleSessionTtl!) },
+  parTtl: {
+    flag: 'par-ttl',
+    env: 'KEYMINT_PAR_TTL',
+    default: '60',
+    doc: "Lifetime of a pushed authorization request's `request_uri` (RFC 9126 `expires_in`), seconds: the browser must reach the authorization endpoint with it (the user signed in) within this long; the consent page shown for it then takes the user's decision for 10 minutes more.",
+    parse: int(10, 600),
+  },
+  requirePar: {
+    flag: 'require-par',
+    env: 'KEYMINT_REQUIRE_PAR',
+    boolean: true,
+    default: 'false',
+    doc: 'Every client must push its authorization requests (RFC 9126 `require_pushed_authorization_requests` for the whole server); without it, only the clients registered with `--require-par`.',
+    parse: bool,
+  },
   loginUrl: { flag: 'login-url', env: 'KEYMINT_LOGIN_URL', defaultDoc: 'none; the client gets error=login_required', doc: 'Where the authorization endpoint sends a browser without a session, with `return_to=<authorize URL>` appended.', parse: absoluteUrl },
   audience: { flag: 'audience', env: 'KEYMINT_AUDIENCE', default: (r) => r.issuer, defaultDoc: 'the issuer', doc: 'Default `aud` of access tokens.', parse: absoluteUri },
   resources: {

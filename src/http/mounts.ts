@@ -12,6 +12,7 @@ import type { TokenViewDeps } from '../protocol/token-view.ts';
 import type { Logger } from '../util/log.ts';
 import { authorizeRoutes, type AuthorizeDeps } from './authorize.ts';
 import { introspectOperation, revocationsOperation, revokeOperation, type LifecycleDeps } from './endpoints/lifecycle.ts';
+import { parOperation, type ParDeps } from './endpoints/par.ts';
 import { tokenOperation } from './endpoints/token.ts';
 import { userinfo } from './endpoints/userinfo.ts';
 import { pipeline, type PipelineContext } from './pipeline.ts';
@@ -25,6 +26,7 @@ export interface MountDeps {
   readonly exchange: ExchangeDeps;
   readonly lifecycle: LifecycleDeps & TokenViewDeps;
   readonly authorize: AuthorizeDeps;
+  readonly par: ParDeps;
   readonly pipeline: PipelineContext;
   readonly issuer: string;
   readonly log: Logger;
@@ -58,6 +60,8 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
   if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
+  // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
+  if (wanted.has('authorize') && wanted.has('par')) router.add({ method: 'POST', path: `${dir}/par`, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, deps.par), deps.pipeline) });
   const doc = JSON.stringify(openApiDocument(dialect, tokenPath, deps.issuer, [...endpoint.grants.keys()]));
   router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, cors: 'document', handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
 }
