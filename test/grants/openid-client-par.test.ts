@@ -63,14 +63,14 @@ async function flow(clientId: string, auth: openid.ClientAuth) {
   return tokens;
 }
 
-describe('PAR-08 real clients: openid-client and oauth4webapi', () => {
-  test('openid-client buildAuthorizationUrlWithPAR with client_secret_basic, for a client that must push', async () => {
+describe('real clients: openid-client and oauth4webapi', () => {
+  test('PAR-08 openid-client buildAuthorizationUrlWithPAR with client_secret_basic, for a client that must push', async () => {
     const app = await s.client({ ...base, name: 'Acme Reports' });
     const tokens = await flow(app.id, openid.ClientSecretBasic(app.secret));
     assert.ok(tokens.refresh_token);
   });
 
-  test('openid-client buildAuthorizationUrlWithPAR with private_key_jwt and with a public client', async () => {
+  test('PAR-08 openid-client buildAuthorizationUrlWithPAR with private_key_jwt and with a public client', async () => {
     const key = await keyPair('ES256', 'rp-1');
     const id = await privateKeyJwtClient(s.keymint, { keys: [key] }, { ...base, name: 'Keyed app' });
     await flow(id, openid.PrivateKeyJwt({ key: key.privateKey, kid: 'rp-1' }));
@@ -78,7 +78,7 @@ describe('PAR-08 real clients: openid-client and oauth4webapi', () => {
     await flow(spa.id, openid.None());
   });
 
-  test('openid-client: a plain authorization URL of a client that must push ends in invalid_request; a bad push is the library\'s ResponseBodyError', async () => {
+  test('PAR-08 PAR-05 openid-client: a plain authorization URL of a client that must push ends in invalid_request; a bad push is a ResponseBodyError', async () => {
     const app = await s.client({ ...base, name: 'Strict app' });
     const config = await openid.discovery(issuer, app.id, undefined, openid.ClientSecretBasic(app.secret), { execute: [openid.allowInsecureRequests] });
     const plain = openid.buildAuthorizationUrl(config, { redirect_uri: CB, scope: SCOPE, code_challenge: await openid.calculatePKCECodeChallenge(openid.randomPKCECodeVerifier()), code_challenge_method: 'S256', state: 'x' });
@@ -90,7 +90,7 @@ describe('PAR-08 real clients: openid-client and oauth4webapi', () => {
     );
   });
 
-  test('oauth4webapi pushedAuthorizationRequest → processPushedAuthorizationResponse → the code flow', async () => {
+  test('PAR-08 oauth4webapi pushedAuthorizationRequest → processPushedAuthorizationResponse → the code flow', async () => {
     const app = await s.client({ ...base, name: 'Low-level app' });
     const options = { [oauth.allowInsecureRequests]: true };
     const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oidc' }));

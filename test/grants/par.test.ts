@@ -116,7 +116,7 @@ describe('pushed authorization requests (PAR-*)', () => {
     }
   });
 
-  test("PAR-04 another client's, an unknown or a malformed request_uri: the error page (400), never a redirect; the owner can still use it", async () => {
+  test('PAR-04 a request_uri of another client, unknown or malformed: the error page (400), never a redirect; the owner can still use it', async () => {
     const { requestUri } = await push(trusted);
     const refusals: Record<string, string>[] = [
       { client_id: other.id, request_uri: requestUri },
