@@ -289,7 +289,7 @@ export const OPTION_TABLE: Table = {
     flag: 'purge-interval-ms',
     env: 'KEYMINT_PURGE_INTERVAL_MS',
     default: '60000',
-    doc: 'How often expired tokens, codes, sessions, revocation-feed entries, replay records and revoked-family marks are purged, ms; one node purges at a time (PostgreSQL: an advisory lock); progress in `/metrics` (`keymint_purge_*`); 0 = never.',
+    doc: 'How often expired tokens, codes, pushed authorization requests, sessions, revocation-feed entries, replay records and revoked-family marks are purged, ms; one node purges at a time (PostgreSQL: an advisory lock); progress in `/metrics` (`keymint_purge_*`); 0 = never.',
     parse: int(0, 86_400_000),
   },
   purgeBatchSize: { flag: 'purge-batch-size', env: 'KEYMINT_PURGE_BATCH_SIZE', default: '250', doc: 'Most rows one purge batch deletes (one short transaction, which on PostgreSQL keeps a backend busy, about 4 ms for 250 rows of a large table against 11 ms for 1,000). SQLite deletes at most 25 per batch, whatever this says: a batch holds the write lock that long (and, outside a serving process, whose upkeep thread runs the batches, the event loop). After each batch the pass pauses at least as long as the batch took, and spreads its batches over three quarters of `purge-interval-ms`.', parse: int(1, 100_000) },
