@@ -162,6 +162,6 @@ test('a bad config value stops startup with the offending key', async () => {
   assert.equal(r.stderr, 'keymint: config alg: must be one of RS256, ES256, EdDSA\n');
   const port = await cli(['serve', '--data', data, '--port', 'eighty']);
   assert.equal(port.stderr, 'keymint: config port: expected a whole number, got "eighty"\n');
-  const dialect = await cli(['serve', '--data', data, '--dialect', 'nope']);
+  const dialect = await cli(['serve', '--data', data, '--port', '0', '--dialect', 'nope']);
   assert.match(dialect.stderr, /^keymint: config dialects: unknown dialect "nope"; known: oauth2/);
 });
