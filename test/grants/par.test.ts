@@ -57,6 +57,9 @@ describe('pushed authorization requests (PAR-*)', () => {
     assert.deepEqual(await res.json(), { error, error_description: description });
   };
   const location = (res: Response) => new URL(String(res.headers.get('location')));
+  /** The consent form posted as the user's browser does. */
+  const decide = (userCookie: string, fields: Record<string, string>, decision: string) =>
+    fetch(`${s.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { cookie: userCookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, decision }).toString() });
   const redeem = (c: { id: string; secret: string }, code: string, verifier: string) =>
     s.postForm('/oauth2/token', { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: verifier }, { authorization: basic(c.id, c.secret) });
 
@@ -200,8 +203,7 @@ describe('pushed authorization requests (PAR-*)', () => {
     const again = await authorizeGet(s, { client_id: app.id, request_uri: requestUri }, userCookie);
     assert.equal(again.status, 200, 'showing the page does not use the request');
     const fields = formFields(await again.text());
-    const post = (decision: string, over: Record<string, string> = {}) =>
-      fetch(`${s.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { cookie: userCookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, decision, ...over }).toString() });
+    const post = (decision: string, over: Record<string, string> = {}) => decide(userCookie, { ...fields, ...over }, decision);
     // The CSRF token is bound to the request_uri: another request's form cannot be replayed with it.
     const other = await push(app);
     assert.equal((await post('approve', { request_uri: other.requestUri })).status, 403);
@@ -229,8 +231,7 @@ describe('pushed authorization requests (PAR-*)', () => {
     const userCookie = `keymint_session=${(await s.session({ subject: 'par-deny-user' })).session_token}`;
     const page = await authorizeGet(s, { client_id: app.id, request_uri: requestUri }, userCookie);
     const fields = formFields(await page.text());
-    const post = (decision: string) =>
-      fetch(`${s.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { cookie: userCookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, decision }).toString() });
+    const post = (decision: string) => decide(userCookie, fields, decision);
     assert.equal(location(await post('deny')).searchParams.get('error'), 'access_denied');
     assert.equal(location(await post('approve')).searchParams.get('error'), 'invalid_request_uri');
   });
