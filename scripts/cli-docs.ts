@@ -76,7 +76,9 @@ ${EXIT_DOCS.map(([name, doc]) => `| ${EXIT[name]} | ${cell(doc)} |`).join('\n')}
 
 ## Checks before anything is written
 
-Before a command opens the store it checks, and refuses without creating anything:
+Before a command opens the store it checks, and refuses without creating anything. Flag and
+configuration values come first (exit 2: an unknown \`--dialect\`, say, is named even when the port is
+also taken), then the data directory and KEK, then the port:
 
 | situation | exit | what it says to do |
 |---|---|---|

@@ -221,6 +221,18 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, now },
     par: { ...auth, store, keyring, settings: config },
+    device: {
+      ...auth,
+      store,
+      keyring,
+      findClient,
+      sessions,
+      settings: config,
+      limiter,
+      clientIp: clientIpResolver(config.trustedProxies),
+      now,
+      ...(endpointLimiter ? { admit: endpointLimiter.admitClient.bind(endpointLimiter) } : {}),
+    },
     pipeline: { limiter: endpointLimiter, clientIp: clientIpResolver(config.trustedProxies), now, interceptors: options.interceptors ?? [], observers: [metricsObserver(metrics), ...(recorder ? [recorder.observe] : []), ...(options.observers ?? [])], log },
     issuer: config.issuer,
     log,
@@ -287,7 +299,7 @@ function countPurge(metrics: KeymintCore['metrics'], report: PurgeReport): void 
 /** The token endpoint's URL and those of the endpoints beside it that take client authentication. */
 function endpointUrls(issuer: string, tokenPath: string, endpoints: readonly string[]): string[] {
   const dir = `${issuer}${tokenPath.slice(0, tokenPath.lastIndexOf('/'))}`;
-  return [`${issuer}${tokenPath}`, ...endpoints.filter((e) => e === 'introspect' || e === 'revoke' || e === 'par').map((e) => `${dir}/${e}`)];
+  return [`${issuer}${tokenPath}`, ...endpoints.filter((e) => e === 'introspect' || e === 'revoke' || e === 'par' || e === 'device_authorization').map((e) => `${dir}/${e}`)];
 }
 
 function listen(server: Server, config: Pick<Config, 'port' | 'host'>): Promise<number> {

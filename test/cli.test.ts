@@ -1,6 +1,8 @@
 /** The README's journey, by the real CLI: serve, create, token, rotate, disable, delete, keys, restart. */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { rmSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
@@ -162,6 +164,15 @@ test('a bad config value stops startup with the offending key', async () => {
   assert.equal(r.stderr, 'keymint: config alg: must be one of RS256, ES256, EdDSA\n');
   const port = await cli(['serve', '--data', data, '--port', 'eighty']);
   assert.equal(port.stderr, 'keymint: config port: expected a whole number, got "eighty"\n');
-  const dialect = await cli(['serve', '--data', data, '--port', '0', '--dialect', 'nope']);
-  assert.match(dialect.stderr, /^keymint: config dialects: unknown dialect "nope"; known: oauth2/);
+  // On a port another process holds: the mistyped flag is named, not the port.
+  const held = createServer().listen(0, '127.0.0.1');
+  await once(held, 'listening');
+  try {
+    const busy = String((held.address() as AddressInfo).port);
+    const dialect = await cli(['serve', '--data', data, '--port', busy, '--dialect', 'nope']);
+    assert.equal(dialect.code, 2);
+    assert.match(dialect.stderr, /^keymint: config dialects: unknown dialect "nope"; known: oauth2/);
+  } finally {
+    held.close();
+  }
 });

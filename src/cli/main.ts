@@ -53,6 +53,9 @@ async function run(command: Command, args: string[], flags: Flags): Promise<numb
   // Workers of `serve --workers N` run this again: the primary has checked and warned already.
   // Only serve has workers, so only serve loads node:cluster (~15 ms of CPU) to ask.
   const primary = command.name !== 'serve' || !(await import('node:cluster')).default.isWorker;
+  // A mistyped dialect is the operator's flag, refused before the store or the port is looked at
+  // (serve mounts dialects; it loads their module either way).
+  if (command.name === 'serve') (await import('../dialects/index.ts')).mountsOf(config);
   if (primary) for (const warning of checkStore(config, command.store)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary && command.name === 'serve') await checkPort(config);
   const ctx: CommandContext = { args, flags, config, withCore: (fn) => withCore(config, fn) };

@@ -182,7 +182,7 @@ export const OPTION_TABLE: Table = {
     parse: int(0, 300),
   },
   sessionTtl: { flag: 'session-ttl', env: 'KEYMINT_SESSION_TTL', default: '86400', doc: 'Default and longest lifetime of a session registered with POST /admin/v1/sessions, seconds.', parse: int(60, 31_536_000) },
-  sessionCookie: { flag: 'session-cookie', env: 'KEYMINT_SESSION_COOKIE', default: 'keymint_session', doc: 'Name of the cookie holding the session token at the authorization endpoint (an RFC 6265 token, 1–64 characters).', parse: matching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'a cookie name (RFC 6265 token), 1–64 characters') },
+  sessionCookie: { flag: 'session-cookie', env: 'KEYMINT_SESSION_COOKIE', default: 'keymint_session', doc: 'Name of the cookie holding the session token at the authorization endpoint and the device verification page (an RFC 6265 token, 1–64 characters).', parse: matching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'a cookie name (RFC 6265 token), 1–64 characters') },
   console: {
     flag: 'console',
     env: 'KEYMINT_CONSOLE',
@@ -208,7 +208,7 @@ export const OPTION_TABLE: Table = {
     doc: 'Every client must push its authorization requests (RFC 9126 `require_pushed_authorization_requests` for the whole server); without it, only the clients registered with `--require-par`.',
     parse: bool,
   },
-  loginUrl: { flag: 'login-url', env: 'KEYMINT_LOGIN_URL', defaultDoc: 'none; the client gets error=login_required', doc: 'Where the authorization endpoint sends a browser without a session, with `return_to=<authorize URL>` appended.', parse: absoluteUrl },
+  loginUrl: { flag: 'login-url', env: 'KEYMINT_LOGIN_URL', defaultDoc: 'none; the client gets error=login_required (the verification page: an error page)', doc: 'Where the authorization endpoint and the device verification page send a browser without a session, with `return_to=<URL of the page>` appended.', parse: absoluteUrl },
   audience: { flag: 'audience', env: 'KEYMINT_AUDIENCE', default: (r) => r.issuer, defaultDoc: 'the issuer', doc: 'Default `aud` of access tokens.', parse: absoluteUri },
   resources: {
     flag: 'resource',

@@ -6,11 +6,12 @@
 import { bindGrant, type BoundGrant } from '../protocol/grant.ts';
 import { authorizationCode } from './authorization-code.ts';
 import { clientCredentials } from './client-credentials.ts';
+import { deviceCode } from './device-code.ts';
 import { refreshToken } from './refresh-token.ts';
 import { tokenExchange } from './token-exchange.ts';
 import { web } from './web.ts';
 
-export const GRANTS = [clientCredentials, authorizationCode, refreshToken, web, tokenExchange] as const;
+export const GRANTS = [clientCredentials, authorizationCode, refreshToken, web, tokenExchange, deviceCode] as const;
 
 export const GRANT_TYPES: readonly string[] = GRANTS.map((g) => g.type);
 

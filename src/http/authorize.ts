@@ -36,15 +36,15 @@ const PUSHED_FIELDS = ['client_id', 'request_uri'] as const;
 /** Every field the CSRF token binds: a form is one or the other kind, the fields it lacks bound as empty. */
 const CSRF_FIELDS = [...REQUEST_FIELDS, 'request_uri'] as const;
 
-const HTML_HEADERS = {
+export const HTML_HEADERS = {
   'Content-Type': 'text/html;charset=utf-8',
   'Cache-Control': 'no-store',
   Pragma: 'no-cache',
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
 } as const;
 
-const html = (status: number, body: string): HttpResponse => ({ status, headers: HTML_HEADERS, body });
-const redirect = (location: string): HttpResponse => ({ status: 302, headers: { Location: location, 'Cache-Control': 'no-store', Pragma: 'no-cache' }, body: '' });
+export const html = (status: number, body: string): HttpResponse => ({ status, headers: HTML_HEADERS, body });
+export const redirect = (location: string): HttpResponse => ({ status: 302, headers: { Location: location, 'Cache-Control': 'no-store', Pragma: 'no-cache' }, body: '' });
 
 export function authorizeRoutes(owner: string, path: string, deps: AuthorizeDeps, log: Logger): Route[] {
   const guarded = (fn: (req: HttpRequest) => Promise<HttpResponse>) => async (req: HttpRequest) => {
@@ -218,7 +218,8 @@ async function redirectError(e: RedirectError, deps: AuthorizeDeps, pushed?: Pus
   return redirect(url.href);
 }
 
-async function currentSession(req: HttpRequest, deps: AuthorizeDeps): Promise<SessionRecord | undefined> {
+/** The live session the request's platform session cookie names, if any. */
+export async function currentSession(req: HttpRequest, deps: { readonly sessions: Pick<SessionService, 'resolve'>; readonly settings: { readonly sessionCookie: string } }): Promise<SessionRecord | undefined> {
   const header = req.headersDistinct.cookie?.join('; ') ?? '';
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
@@ -236,7 +237,7 @@ function csrfToken(key: KeyObject, session: SessionRecord, fields: Record<string
   return mac.digest('base64url');
 }
 
-function safeEqual(a: string, b: string): boolean {
+export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

@@ -29,6 +29,8 @@ const STYLE = `
   button { font: inherit; padding: .6rem 1.2rem; border-radius: 8px; cursor: pointer; border: 1px solid #1b1f24; }
   button[value=approve] { background: #1547c0; color: #fff; border-color: #1547c0; }
   button[value=deny] { background: #fff; color: #1b1f24; }
+  input { font: inherit; font-size: 1.25rem; letter-spacing: .1em; padding: .5rem; border: 1px solid #4a515b; border-radius: 6px; width: 12rem; }
+  input:focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
   button:focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
   .fine { font-size: .9rem; color: #4a515b; }
 `;
@@ -54,7 +56,10 @@ export interface ConsentView {
   readonly action: string;
   readonly clientName: string;
   readonly scopes: readonly string[];
-  readonly redirectOrigin: string;
+  /** Where the user is sent back (the code flow); absent for a device's request. */
+  readonly redirectOrigin?: string;
+  /** The user code of a device's request (RFC 8628 §5.4: the user checks it against the device's). */
+  readonly userCode?: string;
   /** Hidden form fields: the authorization request and the CSRF token. */
   readonly fields: Readonly<Record<string, string>>;
 }
@@ -70,7 +75,7 @@ export function consentPage(v: ConsentView): string {
   return page(
     `Authorize ${v.clientName}`,
     `<h1 id="title">Authorize <strong>${escapeHtml(v.clientName)}</strong>?</h1>
-<p><strong>${escapeHtml(v.clientName)}</strong> is asking for permission to:</p>
+${v.userCode === undefined ? '' : `<p>A device is asking to sign in with the code <strong id="user-code">${escapeHtml(v.userCode)}</strong>. Allow it only if this code is the one your own device shows you right now.</p>\n`}<p><strong>${escapeHtml(v.clientName)}</strong> is asking for permission to:</p>
 <ul aria-labelledby="title">
 ${items}
 </ul>
@@ -81,8 +86,28 @@ ${hidden}
 <button type="submit" name="decision" value="deny">Deny</button>
 </div>
 </form>
-<p class="fine">You will be sent back to <code>${escapeHtml(v.redirectOrigin)}</code>.</p>`,
+${v.redirectOrigin === undefined ? '<p class="fine">The device gets access once you allow it; you can close this page afterwards.</p>' : `<p class="fine">You will be sent back to <code>${escapeHtml(v.redirectOrigin)}</code>.</p>`}`,
   );
+}
+
+/** The device verification page (RFC 8628 §3.3): a form for the user code, with a message above it when there is one. */
+export function userCodePage(v: { readonly action: string; readonly message?: string; readonly value?: string }): string {
+  return page(
+    'Connect a device',
+    `<h1>Connect a device</h1>
+${v.message === undefined ? '' : `<p role="alert">${escapeHtml(v.message)}</p>\n`}<form method="get" action="${escapeHtml(v.action)}">
+<p><label for="user_code">Enter the code shown on your device</label></p>
+<p><input id="user_code" name="user_code" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="32" placeholder="XXXX-XXXX" value="${escapeHtml(v.value ?? '')}"></p>
+<div class="actions">
+<button type="submit" value="approve">Continue</button>
+</div>
+</form>`,
+  );
+}
+
+/** A page that only says something (the outcome of a device's request). */
+export function messagePage(title: string, text: string): string {
+  return page(title, `<h1>${escapeHtml(title)}</h1>\n<p role="status">${escapeHtml(text)}</p>`);
 }
 
 export function errorPage(description: string): string {

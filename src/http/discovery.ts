@@ -5,6 +5,7 @@
 import { CLIENT_KEY_ALGORITHMS } from '../credentials/client-keys.ts';
 import { advertisedAuthMethods, type ClientAuthMethodName } from '../protocol/client-auth/index.ts';
 import { PROMPT_VALUES } from '../protocol/authorize.ts';
+import { DEVICE_CODE_GRANT } from '../protocol/device.ts';
 import { DPOP_ALGORITHMS } from '../protocol/dpop.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { json, type HttpResponse } from '../wire/http.ts';
@@ -80,6 +81,8 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       doc.revocation_endpoint_auth_methods_supported = advertisedAuthMethods(authMethods, true);
       doc.revocation_endpoint_auth_signing_alg_values_supported = assertionAlgs;
     }
+    // RFC 8628 §4: the device authorization endpoint, where the grant is offered.
+    if (has('device_authorization') && settings.grantTypes.includes(DEVICE_CODE_GRANT)) doc.device_authorization_endpoint = `${dir}/device_authorization`;
     if (has('userinfo')) doc.userinfo_endpoint = `${dir}/userinfo`;
     if (settings.registration === true) doc.registration_endpoint = `${dir}/register`;
     if (settings.clientIdMetadataDocuments === true) doc.client_id_metadata_document_supported = true;

@@ -7,10 +7,12 @@ import type { Dialect } from '../dialects/types.ts';
 import { openApiDocument } from '../dialects/openapi.ts';
 import type { ExchangeDeps, TokenEndpoint } from '../protocol/exchange.ts';
 import type { BoundGrant } from '../protocol/grant.ts';
+import { DEVICE_CODE_GRANT } from '../protocol/device.ts';
 import type { IssueFormats } from '../protocol/issue.ts';
 import type { TokenViewDeps } from '../protocol/token-view.ts';
 import type { Logger } from '../util/log.ts';
 import { authorizeRoutes, type AuthorizeDeps } from './authorize.ts';
+import { deviceAuthorizationOperation, verificationRoutes, type DeviceEndpointDeps, type VerificationDeps } from './device.ts';
 import { introspectOperation, revocationsOperation, revokeOperation, type LifecycleDeps } from './endpoints/lifecycle.ts';
 import { parOperation, type ParDeps } from './endpoints/par.ts';
 import { tokenOperation } from './endpoints/token.ts';
@@ -27,6 +29,8 @@ export interface MountDeps {
   readonly lifecycle: LifecycleDeps & TokenViewDeps;
   readonly authorize: AuthorizeDeps;
   readonly par: ParDeps;
+  /** The device authorization endpoint and its verification page (RFC 8628). */
+  readonly device: DeviceEndpointDeps & VerificationDeps;
   readonly pipeline: PipelineContext;
   readonly issuer: string;
   readonly log: Logger;
@@ -62,6 +66,13 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
   if (wanted.has('authorize') && wanted.has('par')) router.add({ method: 'POST', path: `${dir}/par`, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, deps.par), deps.pipeline) });
+  // RFC 8628: the device authorization endpoint takes client authentication as the token endpoint
+  // does; the verification page is the user's, in a browser, with the platform session (not CORS).
+  if (wanted.has('device_authorization') && endpoint.grants.has(DEVICE_CODE_GRANT)) {
+    const verificationPath = `${dir}/device`;
+    router.add({ method: 'POST', path: `${dir}/device_authorization`, owner, handler: pipeline(dialect, deviceAuthorizationOperation(dialect, `${deps.issuer}${verificationPath}`, deps.device), deps.pipeline) });
+    for (const r of verificationRoutes(owner, verificationPath, deps.device, deps.log)) router.add(r);
+  }
   const doc = JSON.stringify(openApiDocument(dialect, tokenPath, deps.issuer, [...endpoint.grants.keys()]));
   router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, cors: 'document', handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
 }

@@ -20,7 +20,7 @@ export async function consented(request: AuthorizationRequest, session: SessionR
 }
 
 /** Records the user's approval of the request's scopes (added to any approved before); audited. */
-export async function rememberConsent(request: AuthorizationRequest, session: SessionRecord, now: number, deps: ConsentDeps): Promise<void> {
+export async function rememberConsent(request: Pick<AuthorizationRequest, 'client' | 'scopes'>, session: SessionRecord, now: number, deps: ConsentDeps): Promise<void> {
   const consent = await deps.store.consents.grant(request.client.id, session.subjectType, session.subject, request.scopes, now);
   await deps.store.audit.append({
     at: now, actor: `session:${session.id}`, action: 'consent.grant', target: request.client.id,

@@ -42,7 +42,13 @@ export interface GrantDecision {
    */
   readonly redeems?: string;
   /**
-   * The consent the redemption must find in that same write (a client that is not trusted: CON-06);
+   * Digest of the approved device authorization request this issuance redeems (RFC 8628): `issue()`
+   * marks it redeemed in the same atomic write that stores the new tokens, and fails `invalid_grant`
+   * if another poll won.
+   */
+  readonly redeemsDevice?: string;
+  /**
+   * The consent the redemption must find in that same write (a client that is not trusted: CON-06), of a code or a device request;
    * without it `issue()` burns the code and fails `invalid_grant`, issuing nothing.
    */
   readonly redeemsWithConsent?: ConsentCheck;

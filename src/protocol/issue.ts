@@ -3,7 +3,8 @@
  * written before the result is returned, so a 200 is only ever sent for a token the store holds.
  * A refresh rotation (`decision.replaces`) consumes the old token and stores the new ones in ONE
  * atomic write: after a crash either the old token is live or the new ones exist, never both. A code
- * redemption (`decision.redeems`) likewise consumes the code in the write that stores its tokens.
+ * redemption (`decision.redeems`) likewise consumes the code in the write that stores its tokens, and
+ * a device authorization request (`decision.redeemsDevice`, RFC 8628) is redeemed the same way.
  */
 import { andThen, type Maybe } from '../util/maybe.ts';
 import type { Config } from '../config/types.ts';
@@ -34,7 +35,7 @@ export interface IssueFormats {
 
 export interface IssueDeps {
   readonly keyring: Pick<Keyring, 'signer'>;
-  readonly store: Pick<Store, 'tokens' | 'codes'>;
+  readonly store: Pick<Store, 'tokens' | 'codes' | 'deviceCodes'>;
   readonly settings: Pick<Config, 'issuer' | 'tokenTtl' | 'refreshTokenTtl' | 'refreshTokenIdleTtl'>;
   /** The refresh-reuse grace window (RACE-04); absent = off. */
   readonly refreshGrace?: RefreshGrace;
@@ -148,7 +149,7 @@ export function issue(
       return { result, accessDigest: access.digest };
     };
     // Nothing for the store to hold or consume: answered at once.
-    if (records.length === 0 && decision.replaces === undefined && decision.redeems === undefined) return answer(undefined);
+    if (records.length === 0 && decision.replaces === undefined && decision.redeems === undefined && decision.redeemsDevice === undefined) return answer(undefined);
     return persist(decision, records, refresh, now, deps).then(answer);
   });
 }
@@ -192,6 +193,17 @@ async function persist(decision: GrantDecision, records: readonly TokenRecord[],
       throw new OAuthError('invalid_grant', 'The user has withdrawn the approval of this application.', { field: 'code' });
     }
     if (!won) throw await replayed();
+  } else if (decision.redeemsDevice !== undefined) {
+    let won: boolean;
+    try {
+      won = await deps.store.deviceCodes.redeem(decision.redeemsDevice, now, records, decision.redeemsWithConsent);
+    } catch (err) {
+      if (!(err instanceof ConsentMissingError)) throw err;
+      // CON-06: the user withdrew the approval after giving it on the verification page; nothing written.
+      throw new OAuthError('access_denied', 'The user has withdrawn the approval of this application.', { status: 400 });
+    }
+    // Another poll redeemed the request first (it holds the tokens), or its family was revoked.
+    if (!won) throw new OAuthError('invalid_grant', 'The device code is invalid, expired or already used.', { field: 'device_code' });
   } else if (records.length > 0) {
     await insertAll(deps.store.tokens, records);
   }

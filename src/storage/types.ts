@@ -10,6 +10,7 @@
 import type { AuditRepo } from './contract/audit.ts';
 import type { ClientRepo } from './contract/clients.ts';
 import type { CodeRepo } from './contract/codes.ts';
+import type { DeviceCodeRepo } from './contract/device-codes.ts';
 import type { ConsentRepo } from './contract/consents.ts';
 import type { ConsoleLinkRepo, ConsoleSessionRepo, ConsoleUserRepo } from './contract/console.ts';
 import type { KeyRepo } from './contract/keys.ts';
@@ -23,6 +24,7 @@ export * from './contract/keys.ts';
 export * from './contract/tokens.ts';
 export * from './contract/sessions.ts';
 export * from './contract/codes.ts';
+export * from './contract/device-codes.ts';
 export * from './contract/consents.ts';
 export * from './contract/replays.ts';
 export * from './contract/pushed-requests.ts';
@@ -37,7 +39,7 @@ export * from './contract/console.ts';
  * their absolute end and one-time sign-in links after their expiry, used or not; pushed authorization
  * requests after their consent window, used or not.
  */
-export const PURGE_TABLES = ['tokens', 'codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors', 'console_sessions', 'console_links', 'pushed_requests'] as const;
+export const PURGE_TABLES = ['tokens', 'codes', 'device_codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors', 'console_sessions', 'console_links', 'pushed_requests'] as const;
 export type PurgeTable = (typeof PURGE_TABLES)[number];
 
 /** Deletes at most `limit` rows of `table` that expired before `before` (epoch ms), in one short transaction; resolves how many. */
@@ -77,6 +79,8 @@ export interface Store {
   /** Logged-in sessions (web grant, authorization endpoint). */
   readonly sessions: SessionRepo;
   readonly codes: CodeRepo;
+  /** Device authorization requests (RFC 8628). */
+  readonly deviceCodes: DeviceCodeRepo;
   /** What users approved clients for on the consent page (remembered consent). */
   readonly consents: ConsentRepo;
   /** Pushed authorization requests (RFC 9126), each used once. */

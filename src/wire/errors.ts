@@ -15,6 +15,10 @@ export const ERROR_STATUS = {
   unsupported_token_type: 400,
   invalid_dpop_proof: 400,
   use_dpop_nonce: 400,
+  // RFC 8628 §3.5: the device authorization grant's answers while the user has not approved.
+  authorization_pending: 400,
+  slow_down: 400,
+  expired_token: 400,
   access_denied: 403,
   invalid_token: 401,
   insufficient_scope: 403,

@@ -30,6 +30,7 @@ export function countingStore(base: Store): { store: Store; calls: string[] } {
     sessions: wrap('sessions', base.sessions),
     codes: wrap('codes', base.codes),
     pushedRequests: wrap('pushedRequests', base.pushedRequests),
+    deviceCodes: wrap('deviceCodes', base.deviceCodes),
     consents: wrap('consents', base.consents),
     replays: wrap('replays', base.replays),
     consoleUsers: wrap('consoleUsers', base.consoleUsers),

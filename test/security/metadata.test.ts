@@ -28,7 +28,7 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     issuer: 'http://localhost:8080',
     jwks_uri: 'http://localhost:8080/oauth2/jwks',
     token_endpoint: 'http://localhost:8080/oauth2/token',
-    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token', 'web', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token', 'web', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:device_code'],
     // `none`: public clients of the code and refresh grants (identified by client_id, PKCE-bound).
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     token_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
@@ -50,6 +50,7 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     revocation_endpoint: 'http://localhost:8080/oauth2/revoke',
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     revocation_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
+    device_authorization_endpoint: 'http://localhost:8080/oauth2/device_authorization',
     userinfo_endpoint: 'http://localhost:8080/oauth2/userinfo',
     id_token_signing_alg_values_supported: ['RS256'],
     subject_types_supported: ['public'],
@@ -62,7 +63,7 @@ test('M-09 every advertised auth method and grant works; the advertised alg sign
   const meta = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, string[]>;
   const grants = meta.grant_types_supported!;
   const { id, secret } = await server.client({ grants: [...grants] });
-  const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token'] });
+  const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] });
   const key = await keyPair(meta.token_endpoint_auth_signing_alg_values_supported![0]!, 'k');
   const keyClient = await privateKeyJwtClient(server.keymint, { keys: [key] }, { grants: [...grants] });
   const send = async (method: string, form: Record<string, string>) =>
@@ -155,7 +156,7 @@ test('M-09 polar without oauth2: every advertised auth method works at its token
   const at = (field: string) => new URL(meta[field]!).pathname;
   const grants = meta.grant_types_supported!;
   const { id, secret } = await server.client({ grants: [...grants], scopes: ['openid'] });
-  const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token'] });
+  const pub = await server.client({ type: 'public', grants: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] });
   const sessionToken = async () => (await server.keymint.sessions.create({ subject: 'user-1' }, 'test')).sessionToken;
   const send = (path: string, method: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
     method === 'client_secret_basic'

@@ -13,6 +13,7 @@ import { MemoryClients } from './clients.ts';
 import { MemoryConsoleLinks, MemoryConsoleSessions, MemoryConsoleUsers } from './console.ts';
 import { MemoryCodes } from './codes.ts';
 import { MemoryConsents } from './consents.ts';
+import { MemoryDeviceCodes } from './device-codes.ts';
 import { MemoryKeys } from './keys.ts';
 import { MemoryPushedRequests } from './pushed-requests.ts';
 import { MemoryReplays } from './replays.ts';
@@ -26,11 +27,13 @@ export function createMemoryStore(): Store {
   const sessions = new MemorySessions();
   const codes: MemoryCodes = new MemoryCodes(tokens, (check): boolean => consents.covers(check));
   const consents = new MemoryConsents(tokens, codes);
+  const deviceCodes = new MemoryDeviceCodes(tokens, (check): boolean => consents.covers(check));
   const replays = new MemoryReplays();
   const pushedRequests = new MemoryPushedRequests();
   let purging = false;
   const batch: PurgeBatch = async (table, before, limit) => {
     if (table === 'codes') return codes.purge(before, limit);
+    if (table === 'device_codes') return deviceCodes.purge(before, limit);
     if (table === 'sessions') return sessions.purge(before, limit);
     if (table === 'replays') return replays.purge(before, limit);
     if (table === 'pushed_requests') return pushedRequests.purge(before, limit);
@@ -46,6 +49,7 @@ export function createMemoryStore(): Store {
     sessions,
     codes,
     pushedRequests,
+    deviceCodes,
     consents,
     replays,
     purge: {

@@ -8,6 +8,7 @@ import { postgresAudit } from './audit.ts';
 import { postgresClients } from './clients.ts';
 import { postgresCodes } from './codes.ts';
 import { postgresPushedRequests } from './pushed-requests.ts';
+import { postgresDeviceCodes } from './device-codes.ts';
 import { postgresConsents } from './consents.ts';
 import { postgresConsoleLinks, postgresConsoleSessions, postgresConsoleUsers } from './console.ts';
 import { postgresPurge } from './purge.ts';
@@ -54,6 +55,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     sessions: postgresSessions(db),
     codes: postgresCodes(db),
     pushedRequests: postgresPushedRequests(db),
+    deviceCodes: postgresDeviceCodes(db),
     consents: postgresConsents(db),
     replays: postgresReplays(db),
     purge: postgresPurge(db),

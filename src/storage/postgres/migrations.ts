@@ -228,6 +228,31 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 11,
+    name: 'device-codes',
+    // Device authorization requests (RFC 8628): the device code and the user code by digest; purged
+    // by expiry like codes.
+    sql: `
+      CREATE TABLE device_codes (
+        digest text PRIMARY KEY,
+        user_code text NOT NULL UNIQUE,
+        client_id text NOT NULL,
+        scope text NOT NULL,
+        issued_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        poll_interval integer NOT NULL,
+        polled_at bigint,
+        status text NOT NULL,
+        subject text,
+        subject_type text,
+        auth_time bigint,
+        decided_at bigint,
+        family_id text NOT NULL
+      );
+      CREATE INDEX device_codes_expires ON device_codes (expires_at);
+    `,
+  },
+  {
+    version: 12,
     name: 'pushed authorization requests',
     // RFC 9126: a client's pushed authorization request, by the digest of its request_uri, used once;
     // purged through expires_at like codes.

@@ -9,6 +9,7 @@ import type { PurgeTable } from '../types.ts';
 const KEYS: Readonly<Record<PurgeTable, string>> = {
   tokens: 'digest',
   codes: 'digest',
+  device_codes: 'digest',
   sessions: 'id',
   revocation_feed: 'seq',
   replays: 'key',

@@ -10,6 +10,8 @@ import type {
   AuditEvent,
   ClientRecord,
   CodeRecord,
+  DeviceCodeRecord,
+  DeviceCodeStatus,
   ConnectedApp,
   ConsentRecord,
   ConsoleLinkRecord,
@@ -185,6 +187,50 @@ export const toCode = (r: CodeRow): CodeRecord => ({
   consumedAt: r.consumed_at,
   familyId: r.family_id,
   resource: r.resource,
+});
+
+export const DEVICE_CODE_COLUMNS = [
+  'digest', 'user_code', 'client_id', 'scope', 'issued_at', 'expires_at', 'poll_interval', 'polled_at', 'status', 'subject', 'subject_type',
+  'auth_time', 'decided_at', 'family_id',
+] as const;
+
+export const deviceCodeValues = (d: DeviceCodeRecord): SqlValue[] => [
+  d.digest, d.userCode, d.clientId, d.scope, d.issuedAt, d.expiresAt, d.interval, d.polledAt, d.status, d.subject, d.subjectType,
+  d.authTime, d.decidedAt, d.familyId,
+];
+
+export interface DeviceCodeRow {
+  readonly digest: string;
+  readonly user_code: string;
+  readonly client_id: string;
+  readonly scope: string;
+  readonly issued_at: number;
+  readonly expires_at: number;
+  readonly poll_interval: number;
+  readonly polled_at: number | null;
+  readonly status: string;
+  readonly subject: string | null;
+  readonly subject_type: string | null;
+  readonly auth_time: number | null;
+  readonly decided_at: number | null;
+  readonly family_id: string;
+}
+
+export const toDeviceCode = (r: DeviceCodeRow): DeviceCodeRecord => ({
+  digest: r.digest,
+  userCode: r.user_code,
+  clientId: r.client_id,
+  scope: r.scope,
+  issuedAt: r.issued_at,
+  expiresAt: r.expires_at,
+  interval: r.poll_interval,
+  polledAt: r.polled_at,
+  status: r.status as DeviceCodeStatus,
+  subject: r.subject,
+  subjectType: r.subject_type as DeviceCodeRecord['subjectType'],
+  authTime: r.auth_time,
+  decidedAt: r.decided_at,
+  familyId: r.family_id,
 });
 
 export const AUDIT_COLUMNS = ['at', 'actor', 'action', 'target', 'detail'] as const;

@@ -9,6 +9,7 @@ import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
 import { sqlitePushedRequests } from './pushed-requests.ts';
+import { sqliteDeviceCodes } from './device-codes.ts';
 import { sqliteConsents } from './consents.ts';
 import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from './console.ts';
 import { databaseFile, openDatabase, sqliteDb, type Database, type DatabaseOptions, type DurabilityOptions } from './db.ts';
@@ -65,6 +66,7 @@ export function sqliteStore(database: Database, file?: string, { fdatasync }: Pi
     sessions: sqliteSessions(db),
     codes: sqliteCodes(db),
     pushedRequests: sqlitePushedRequests(db),
+    deviceCodes: sqliteDeviceCodes(db),
     consents: sqliteConsents(db),
     replays: sqliteReplays(db),
     purge: sqlitePurge(db, () => upkeep),

@@ -242,6 +242,31 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 12,
+    name: 'device-codes',
+    // Device authorization requests (RFC 8628): the device code and the user code by digest; purged
+    // by expiry like codes.
+    sql: `
+      CREATE TABLE device_codes (
+        digest TEXT PRIMARY KEY,
+        user_code TEXT NOT NULL UNIQUE,
+        client_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        poll_interval INTEGER NOT NULL,
+        polled_at INTEGER,
+        status TEXT NOT NULL,
+        subject TEXT,
+        subject_type TEXT,
+        auth_time INTEGER,
+        decided_at INTEGER,
+        family_id TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX device_codes_expires ON device_codes (expires_at);
+    `,
+  },
+  {
+    version: 13,
     name: 'pushed authorization requests',
     // RFC 9126: a client's pushed authorization request, by the digest of its request_uri, used once;
     // purged through expires_at like codes.

@@ -10,6 +10,7 @@ import { clientsContract } from './clients.ts';
 import { codesContract } from './codes.ts';
 import { consentsContract } from './consents.ts';
 import { consoleContract } from './console.ts';
+import { deviceCodesContract } from './device-codes.ts';
 import { keysContract } from './keys.ts';
 import { purgeContract } from './purge.ts';
 import { pushedRequestsContract } from './pushed-requests.ts';
@@ -43,6 +44,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     });
     describe('sessions', () => sessionsContract(storeTest));
     describe('codes', () => codesContract(storeTest));
+    describe('device codes', () => deviceCodesContract(storeTest));
     describe('consents', () => consentsContract(storeTest));
     describe('audit', () => auditContract(storeTest));
     describe('replays', () => replaysContract(storeTest));
