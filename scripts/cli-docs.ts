@@ -85,6 +85,7 @@ also taken), then the data directory and KEK, then the port:
 | \`serve\` on a port in use (a second \`serve\`), a port this user may not bind (below 1024 without root or CAP_NET_BIND_SERVICE), an address not on this machine or a name that does not resolve (checked with \`--port 0\` too) | ${EXIT.portBusy} | stop the other process, or choose another \`--port\` / \`--host\` |
 | \`--data\` names a file, or a path through a file | ${EXIT.dataDir} | point \`--data\` at a directory (created if absent) |
 | the data directory cannot be read and written by this user | ${EXIT.dataDir} | run as its owner, or give access (\`chmod 700\`) |
+| its database (\`<data>/keymint.db\`) cannot be read and written by this user | ${EXIT.dataDir} | run as its owner, or give access (\`chmod 600\`) |
 | a read command (\`clients list\`, \`show\`, \`keys list\`, \`audit\`, …) on a \`--data\` with no store | ${EXIT.noStore} | check \`--data\`; only ${commands.filter((c) => c.store === 'create').map((c) => `\`${c.name}\``).join(', ')} create a store |
 | the KEK file (\`<data>/kek\`) is a directory or unreadable | ${EXIT.kek} | restore the key file; run as its owner |
 | \`<data>/kek\` deleted beside a store that holds keys | ${EXIT.kek} | restore it from a backup or set \`KEYMINT_KEK\`; Keymint never generates a replacement, which could not open those keys |

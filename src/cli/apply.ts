@@ -3,8 +3,8 @@
  * The file is parsed, its secrets resolved and the whole plan checked before the store is opened
  * for writing; a refusal anywhere changes nothing. Secrets are never printed.
  */
-import { accessSync, constants, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigFileError, loadConfigFile, type ParsedConfigFile } from '../config/file.ts';
 import { yaml } from '../config/yaml.ts';
 import { checkSteps, converge, StepError } from '../credentials/apply/converge.ts';
@@ -110,7 +110,7 @@ export function planJson(p: Plan, applied: boolean) {
   };
 }
 
-async function runApply(core: KeymintCore, parsed: ParsedConfigFile, secrets: Map<string, ResolvedSecret>, opts: { dryRun: boolean; prune: boolean; json: boolean; path: string; overlap: number }): Promise<number> {
+async function runApply(core: KeymintCore, parsed: ParsedConfigFile, secrets: Map<string, ResolvedSecret>, opts: { dryRun: boolean; prune: boolean; json: boolean; path: string; overlap: number; quiet?: boolean }): Promise<number> {
   const stored = await core.store.clients.list();
   let p: Plan;
   try {
@@ -121,6 +121,7 @@ async function runApply(core: KeymintCore, parsed: ParsedConfigFile, secrets: Ma
     if (err instanceof StepError) throw new CliError('usage', parsed.error(['clients', err.key, ...(err.field === undefined ? [] : [err.field])], err.message).message);
     throw err;
   }
+  if (opts.quiet === true) return 0;
   if (!opts.json) out(describePlan(p, opts.path));
   if (opts.dryRun || p.steps.length === 0) {
     if (opts.json) out(`${JSON.stringify(planJson(p, false), null, 2)}\n`);
@@ -152,11 +153,22 @@ export const apply: Command = {
     json: { type: 'boolean', doc: 'Print the plan as JSON' },
   },
   examples: ['apply -f keymint.yaml --dry-run', 'apply -f keymint.yaml', 'apply -f keymint.yaml --prune --database-url postgres://keymint@db.internal/keymint'],
-  async run({ flags, withCore }) {
+  async run({ flags, config, withCore }) {
     const path = flags.file as string;
     const parsed = fileOrUsage(path);
     const secrets = fileOrUsage(path, () => resolveSecrets(parsed, dirname(resolve(path)), process.env));
     const opts = { dryRun: flags['dry-run'] === true, prune: flags.prune === true, json: flags.json === true, path, overlap: typeof flags['expire-old-in'] === 'number' ? flags['expire-old-in'] : 86_400 };
+    if (config.databaseUrl === undefined && !existsSync(join(config.dataDir, 'keymint.db'))) {
+      // No store yet: plan against an empty one in memory, so a refused file (or a dry run) creates none.
+      const { openKeymint } = await import('../core.ts');
+      const empty = await openKeymint({ ...config, dataDir: ':memory:', logLevel: 'error' });
+      try {
+        if (opts.dryRun) return await runApply(empty, parsed, secrets, opts);
+        await runApply(empty, parsed, secrets, { ...opts, dryRun: true, quiet: true });
+      } finally {
+        await empty.close();
+      }
+    }
     return withCore((core) => runApply(core, parsed, secrets, opts));
   },
 };

@@ -1,7 +1,7 @@
 /**
  * Checks made before a command opens anything, so an operator's mistake is refused with one line
  * naming the cause and the fix, and nothing is created first: the data directory (a file, missing
- * for a read command, not accessible), the KEK file (a directory, unreadable), and the port `serve`
+ * for a read command, not accessible; its database not accessible), the KEK file (a directory, unreadable), and the port `serve`
  * will listen on. Loose permissions on the data directory or KEK are warned about, not refused.
  */
 import { accessSync, constants, lstatSync, statSync, type Stats } from 'node:fs';
@@ -68,8 +68,12 @@ export function checkStore(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'kek
   }
   if ((dirStat.mode & 0o002) !== 0) warnings.push(`the data directory ${dir} is writable by every user (mode ${octal(dirStat.mode)}): anyone could replace its database or KEK; run chmod 700 ${dir}`);
   const db = join(dir, 'keymint.db');
-  if (need === 'existing' && config.databaseUrl === undefined && stat(db) === undefined) {
+  const dbStat = config.databaseUrl === undefined ? stat(db) : undefined;
+  if (need === 'existing' && config.databaseUrl === undefined && dbStat === undefined) {
     throw new CliError('noStore', `no Keymint store in ${resolve(dir)} (no keymint.db there); check ${flag}, or create the store with keymint serve --data ${dir}`);
+  }
+  if (dbStat !== undefined && !accessible(db, constants.R_OK | constants.W_OK)) {
+    throw new CliError('dataDir', `cannot read and write the database ${db} (permission denied); run keymint as its owner, or give this user access (chmod 600 ${db})`);
   }
   if (config.kek === undefined) warnings.push(...checkKekFile(join(dir, 'kek')));
   return warnings;

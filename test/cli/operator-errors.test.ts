@@ -140,6 +140,21 @@ test('an unreadable data directory: exit 4', async () => {
   assert.deepEqual(snapshot(dir), before, 'nothing was written');
 });
 
+test('an unreadable database in a usable data directory: exit 4, for a read command and for serve', async () => {
+  const dir = copy();
+  const db = join(dir, 'keymint.db');
+  let run = (args: string[]) => cli(args);
+  if (asRoot) {
+    // The directory and KEK are nobody's; the database stays root's, 0600.
+    for (const f of readdirSync(dir)) if (f !== 'keymint.db') chownSync(join(dir, f), NOBODY, NOBODY);
+    chownSync(dir, NOBODY, NOBODY);
+    run = (args) => cliAs(NOBODY, args);
+  } else chmodSync(db, 0o000);
+  const message = `keymint: cannot read and write the database ${db} (permission denied); run keymint as its owner, or give this user access (chmod 600 ${db})\n`;
+  await refused([dir], () => run(['clients', 'list', '--data', dir]), EXIT.dataDir, message);
+  await refused([dir], () => run(['serve', '--port', '0', '--data', dir]), EXIT.dataDir, message);
+});
+
 test('an unreadable KEK: exit 5', async () => {
   const dir = copy();
   const kek = join(dir, 'kek');
