@@ -220,6 +220,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, now },
+    par: { ...auth, store, keyring, settings: config },
     device: {
       ...auth,
       store,
@@ -274,6 +275,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       endpoints: described?.dialect.endpoints ?? [],
       clientIdMetadataDocuments: standard !== undefined && config.clientIdMetadataDocuments,
       registration: standard !== undefined && config.registration !== 'off',
+      requirePar: config.requirePar,
     },
     keyring,
   )) {
@@ -297,7 +299,7 @@ function countPurge(metrics: KeymintCore['metrics'], report: PurgeReport): void 
 /** The token endpoint's URL and those of the endpoints beside it that take client authentication. */
 function endpointUrls(issuer: string, tokenPath: string, endpoints: readonly string[]): string[] {
   const dir = `${issuer}${tokenPath.slice(0, tokenPath.lastIndexOf('/'))}`;
-  return [`${issuer}${tokenPath}`, ...endpoints.filter((e) => e === 'introspect' || e === 'revoke' || e === 'device_authorization').map((e) => `${dir}/${e}`)];
+  return [`${issuer}${tokenPath}`, ...endpoints.filter((e) => e === 'introspect' || e === 'revoke' || e === 'par' || e === 'device_authorization').map((e) => `${dir}/${e}`)];
 }
 
 function listen(server: Server, config: Pick<Config, 'port' | 'host'>): Promise<number> {

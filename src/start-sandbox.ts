@@ -355,6 +355,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.claims === undefined ? {} : { claims: c.claims }),
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
     ...(c.pkceRequired === undefined ? {} : { pkceRequired: c.pkceRequired }),
+    ...(c.requirePar === undefined ? {} : { requirePar: c.requirePar }),
   };
   const input: CreateClientInput = {
     ...imported,

@@ -84,7 +84,9 @@ test('clients list and show line up their columns whatever the lengths of ids an
   assert.equal(statusAt(rows.find((r) => r.startsWith('acme-1 '))!), c.client_id.length + 2);
   const show = (await cli(['clients', 'show', c.client_id, '--data', data])).stdout.trimEnd().split('\n');
   const valueAt = new Set(show.map((line) => /^\S+ +/.exec(line)![0].length));
-  assert.deepEqual([...valueAt], ['token_endpoint_auth_method'.length + 2], show.join('\n'));
+  const longest = Math.max(...show.map((line) => /^\S+/.exec(line)![0].length));
+  assert.deepEqual([...valueAt], [longest + 2], show.join('\n'));
+  assert.equal(longest, 'require_pushed_authorization_requests'.length, 'the longest field name sets the column');
 });
 
 test('rotate-secret: old and new both work during the overlap; at most two live secrets; --expire-old-in 0 ends the old one', async () => {

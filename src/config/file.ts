@@ -43,6 +43,7 @@ export interface ClientDeclaration {
   readonly tokenTtl?: number | null;
   readonly rateLimit?: number | null;
   readonly pkceRequired?: boolean;
+  readonly requirePar?: boolean;
   readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly authMethod?: 'client_secret_basic' | 'private_key_jwt';

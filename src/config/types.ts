@@ -54,6 +54,10 @@ export interface Config {
   /** Idle lifetime of a console session, seconds. */
   readonly consoleIdleTtl: number;
   readonly loginUrl: string | undefined;
+  /** Lifetime of a pushed authorization request, seconds (RFC 9126 `expires_in`). */
+  readonly parTtl: number;
+  /** Every client's authorization requests must be pushed (RFC 9126 §5, §6). */
+  readonly requirePar: boolean;
   readonly audience: string;
   readonly resources: readonly ResourceDecl[];
   readonly exchangeIssuers: readonly TrustedIssuer[];

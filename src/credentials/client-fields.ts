@@ -218,6 +218,19 @@ export const CLIENT_FIELDS = {
       hint: 'Only for providers whose contract allows it (Polar); public clients always use PKCE.',
     },
   },
+  requirePar: {
+    doc: 'RFC 9126 §6 require_pushed_authorization_requests: the authorization endpoint takes its requests only through a pushed request (request_uri); default false',
+    kind: 'flag', api: 'require_pushed_authorization_requests',
+    cli: {
+      flags: [
+        { flag: 'require-par', sets: true, create: 'Its authorization requests must be pushed first (POST /oauth2/par, RFC 9126)', update: 'Its authorization requests must be pushed first (RFC 9126)' },
+        { flag: 'no-require-par', sets: false, update: 'Its authorization requests may be sent directly again (the default)' },
+      ],
+    },
+    apply: { key: 'requirePar' },
+    default: false,
+    form: { control: 'require_par', kind: 'checkbox', label: 'Require pushed authorization requests (PAR)', hint: 'The authorization endpoint then takes only a request_uri from POST /oauth2/par (RFC 9126).' },
+  },
   redirectUris: {
     doc: 'The redirect URIs of the authorization-code grant',
     kind: 'list', api: 'redirect_uris', rule: 'redirect_uri',

@@ -123,6 +123,7 @@ export class ClientService {
       redirectUris: [...(input.redirectUris ?? [])],
       trusted: input.trusted ?? false,
       pkceRequired: input.pkceRequired ?? true,
+      requirePar: input.requirePar ?? false,
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
       tokenReuse: input.tokenReuse ?? false,
@@ -218,6 +219,7 @@ export class ClientService {
       ...(p.redirectUris === undefined ? {} : { redirectUris: [...p.redirectUris] }),
       ...(p.trusted === undefined ? {} : { trusted: p.trusted }),
       ...(p.pkceRequired === undefined ? {} : { pkceRequired: p.pkceRequired }),
+      ...(p.requirePar === undefined ? {} : { requirePar: p.requirePar }),
       ...(p.tokenReuse === undefined ? {} : { tokenReuse: p.tokenReuse }),
       ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
       ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
@@ -244,7 +246,7 @@ export class ClientService {
       },
       c.type,
     );
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, tokenReuse: _tr, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, tokenReuse: _tr, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A private_key_jwt client holds no secret: its secrets end now.
     const secrets = keyed && c.authMethod !== 'private_key_jwt' ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;

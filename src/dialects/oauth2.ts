@@ -38,7 +38,7 @@ export const oauth2 = {
   name: 'oauth2',
   defaultPath: '/oauth2/token',
   grants: 'all',
-  endpoints: ['introspect', 'revoke', 'authorize', 'userinfo', 'revocations', 'device_authorization'],
+  endpoints: ['introspect', 'revoke', 'authorize', 'par', 'userinfo', 'revocations', 'device_authorization'],
   accessToken: { format: 'jwt' },
   authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
   dpop: true,
@@ -99,7 +99,7 @@ export const oauth2 = {
       },
     },
     errorStatuses: {
-      400: 'Malformed request, unsupported or unauthorised grant, bad scope, bad DPoP proof or a DPoP nonce to use (`use_dpop_nonce`, with `DPoP-Nonce`)',
+      400: 'Malformed request, unsupported or unauthorised grant, bad scope, bad DPoP proof or a DPoP nonce to use (`use_dpop_nonce`, with `DPoP-Nonce`); for the device_code grant also `authorization_pending`, `slow_down`, `access_denied` and `expired_token` (RFC 8628 §3.5)',
       401: 'Client authentication failed',
       405: 'Method other than POST',
       413: 'Body too large',

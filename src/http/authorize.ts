@@ -11,9 +11,10 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
 import { consented, rememberConsent } from '../protocol/consent.ts';
-import { issueCode, validateAuthorization, type AuthorizationRequest, type ClientLookup, type CodeDeps, type RedirectError } from '../protocol/authorize.ts';
+import { issueCode, validateAuthorization, type AuthorizationRequest, type ClientLookup, type CodeDeps, type RedirectError, type Validated } from '../protocol/authorize.ts';
+import { consumePushed, resolvePushed } from '../protocol/par.ts';
 import type { AudienceSettings } from '../protocol/audience.ts';
-import type { SessionRecord, Store } from '../storage/types.ts';
+import type { PushedRequestRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import type { Logger } from '../util/log.ts';
 import { consentPage, errorPage } from './consent-page.ts';
@@ -21,15 +22,19 @@ import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
 
 export interface AuthorizeDeps extends CodeDeps {
-  readonly store: Pick<Store, 'codes' | 'consents' | 'audit'>;
+  readonly store: Pick<Store, 'codes' | 'consents' | 'audit' | 'pushedRequests'>;
   readonly findClient: ClientLookup;
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly sessions: Pick<SessionService, 'resolve'>;
-  readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string };
+  readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string; readonly requirePar: boolean };
   readonly now: () => number;
 }
 
 const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age'] as const;
+/** What the consent form of a pushed request carries (RFC 9126 §4): the pushed parameters stay in the store. */
+const PUSHED_FIELDS = ['client_id', 'request_uri'] as const;
+/** Every field the CSRF token binds: a form is one or the other kind, the fields it lacks bound as empty. */
+const CSRF_FIELDS = [...REQUEST_FIELDS, 'request_uri'] as const;
 
 export const HTML_HEADERS = {
   'Content-Type': 'text/html;charset=utf-8',
@@ -67,33 +72,57 @@ function readParams(text: string): { params: Record<string, string>; duplicate: 
   return { params, duplicate };
 }
 
+/**
+ * The request to answer: the query's, or (RFC 9126 §4) with a `request_uri` the parameters its
+ * client pushed, and only those: anything else in the query but `client_id` is ignored. A
+ * `request_uri` that is unknown, another client's, expired or used is refused with
+ * `invalid_request_uri` (RFC 9101 §6.2): at the pushed redirect URI when the request is this
+ * client's, else on the error page. `decision`: the user's decision on a consent page shown for it.
+ */
+async function requestOf(params: Readonly<Record<string, string>>, duplicate: string | undefined, decision: boolean, deps: AuthorizeDeps): Promise<{ v: Validated; pushed?: PushedRequestRecord }> {
+  if (params.request_uri === undefined) return { v: await validateAuthorization(params, duplicate, deps) };
+  const clientId = params.client_id;
+  if (clientId === undefined || clientId.length > 512 || duplicate === 'client_id' || duplicate === 'request_uri') {
+    return { v: { kind: 'page', description: 'The application is unknown, or the request_uri is missing or repeated.' } };
+  }
+  const found = await resolvePushed(params.request_uri, clientId, deps.now(), decision, deps);
+  // The client may have changed since the push (disabled, a redirect URI removed): validated again.
+  const v = found.record ? await validateAuthorization({ ...found.record.params, client_id: clientId }, undefined, deps, { pushed: true }) : undefined;
+  if (found.kind === 'ok' && v) return { v, pushed: found.record };
+  if (v?.kind === 'ok') return { v: errorOf(v.request, 'invalid_request_uri', 'The request_uri has expired or has already been used.') };
+  return { v: { kind: 'page', description: 'The request_uri is unknown, has expired, or belongs to another application. Please start again from the application.' } };
+}
+
 async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
   const { params, duplicate } = readParams(req.query);
-  const v = await validateAuthorization(params, duplicate, deps);
+  const { v, pushed } = await requestOf(params, duplicate, false, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
   const { prompt, maxAge } = v.request;
   const session = await currentSession(req, deps);
   // OIDC Core §3.1.2.1: `prompt=login` (or `select_account`) and a sign-in older than `max_age` ask for
   // a new sign-in, as no session does; `prompt=none` asks for no page at all, so it gets the error.
-  const signInAgain = session !== undefined && ([...prompt].some(asksSignIn) || (maxAge !== undefined && ageSeconds(session, deps.now()) > maxAge));
+  // A pushed request cannot be sent back without them: a sign-in since the push answers `prompt=login`.
+  const signedInSincePush = pushed !== undefined && session !== undefined && session.createdAt >= pushed.issuedAt;
+  const signInAgain = session !== undefined && (([...prompt].some(asksSignIn) && !signedInSincePush) || (maxAge !== undefined && ageSeconds(session, deps.now()) > maxAge));
   if (!session || signInAgain) {
     if (prompt.has('none') || deps.settings.loginUrl === undefined) {
-      return redirectError(errorOf(v.request, 'login_required', session ? 'The user must sign in again.' : 'The user is not logged in.'), deps);
+      return redirectError(errorOf(v.request, 'login_required', session ? 'The user must sign in again.' : 'The user is not logged in.'), deps, pushed);
     }
     const login = new URL(deps.settings.loginUrl);
     // Back here once signed in, without what asked for the sign-in: the new session answers it (the
     // client checks auth_time against its max_age), and asking again would send the user round forever.
-    login.searchParams.set('return_to', `${deps.settings.issuer}${path}?${signInAgain ? withoutSignInDemand(params) : req.query}`);
+    const back = pushed ? new URLSearchParams({ client_id: params.client_id!, request_uri: params.request_uri! }).toString() : signInAgain ? withoutSignInDemand(params) : req.query;
+    login.searchParams.set('return_to', `${deps.settings.issuer}${path}?${back}`);
     if (signInAgain) login.searchParams.set('prompt', 'login');
     return redirect(login.href);
   }
-  if (v.request.client.trusted && !prompt.has('consent')) return approve(v.request, session, deps);
+  if (v.request.client.trusted && !prompt.has('consent')) return approve(v.request, session, deps, pushed);
   // Remembered consent: asked for nothing beyond what the user approved, the page is not shown again.
-  if (!prompt.has('consent') && (await consented(v.request, session, deps))) return approve(v.request, session, deps);
-  if (prompt.has('none')) return redirectError(errorOf(v.request, 'consent_required', 'The user has not approved this application.'), deps);
-  const fields: Record<string, string> = {};
-  for (const f of REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
+  if (!prompt.has('consent') && (await consented(v.request, session, deps))) return approve(v.request, session, deps, pushed);
+  if (prompt.has('none')) return redirectError(errorOf(v.request, 'consent_required', 'The user has not approved this application.'), deps, pushed);
+  // Showing the page does not use a pushed request: the user may reload it; the decision uses it.
+  const fields = formFields(params, pushed !== undefined);
   fields.csrf_token = csrfToken(deps.keyring.pepper().key, session, fields);
   return html(200, consentPage({
     action: `${new URL(deps.settings.issuer).pathname.replace(/\/$/, '')}${path}`,
@@ -138,24 +167,34 @@ async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDep
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return html(400, errorPage('The form could not be read.'));
   const { params, duplicate } = readParams(req.body.toString('utf8'));
-  const v = await validateAuthorization(params, duplicate, deps);
+  const { v, pushed } = await requestOf(params, duplicate, true, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
   const session = await currentSession(req, deps);
-  const fields: Record<string, string> = {};
-  for (const f of REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
+  const fields = formFields(params, pushed !== undefined);
   // CSRF: the token is an HMAC over the session id and the request, checked under every live pepper.
   const presented = params.csrf_token ?? '';
   const valid = session !== undefined && deps.keyring.peppers().some((p) => safeEqual(presented, csrfToken(p.key, session, fields)));
   if (!session || !valid) return html(403, errorPage('This consent form has expired. Please start again from the application.'));
   if (params.decision === 'approve') {
+    // A pushed request is used by the first decision on it: a second post of the form gets no code.
+    if (pushed && !(await consumePushed(pushed, deps.now(), deps))) return redirectError(errorOf(v.request, 'invalid_request_uri', 'The request_uri has expired or has already been used.'), deps);
     await rememberConsent(v.request, session, deps.now(), deps);
     return approve(v.request, session, deps);
   }
-  return redirectError(errorOf(v.request, 'access_denied', 'The user denied the request.'), deps);
+  return redirectError(errorOf(v.request, 'access_denied', 'The user denied the request.'), deps, pushed);
 }
 
-async function approve(request: AuthorizationRequest, session: SessionRecord, deps: AuthorizeDeps): Promise<HttpResponse> {
+/** The request's fields a consent form carries and its CSRF token binds: a pushed request's client_id and request_uri only. */
+function formFields(params: Readonly<Record<string, string>>, pushed: boolean): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const f of pushed ? PUSHED_FIELDS : REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
+  return fields;
+}
+
+/** Issues the code and redirects; a pushed request is used first, by one atomic write that exactly one caller wins (PAR-03). */
+async function approve(request: AuthorizationRequest, session: SessionRecord, deps: AuthorizeDeps, pushed?: PushedRequestRecord): Promise<HttpResponse> {
+  if (pushed && !(await consumePushed(pushed, deps.now(), deps))) return redirectError(errorOf(request, 'invalid_request_uri', 'The request_uri has expired or has already been used.'), deps);
   const code = await issueCode(request, session, deps.now(), deps);
   const url = new URL(request.redirectUri);
   url.searchParams.set('code', code);
@@ -168,7 +207,9 @@ const errorOf = (r: AuthorizationRequest, error: RedirectError['error'], descrip
   kind: 'redirect', redirectUri: r.redirectUri, state: r.state, error, description,
 });
 
-function redirectError(e: RedirectError, deps: AuthorizeDeps): HttpResponse {
+/** The error at the client's redirect URI; an answer to a pushed request uses it up (RFC 9126 §4: one-time use). */
+async function redirectError(e: RedirectError, deps: AuthorizeDeps, pushed?: PushedRequestRecord): Promise<HttpResponse> {
+  if (pushed) await consumePushed(pushed, deps.now(), deps);
   const url = new URL(e.redirectUri);
   url.searchParams.set('error', e.error);
   url.searchParams.set('error_description', e.description);
@@ -192,7 +233,7 @@ export async function currentSession(req: HttpRequest, deps: { readonly sessions
 
 function csrfToken(key: KeyObject, session: SessionRecord, fields: Record<string, string>): string {
   const mac = createHmac('sha256', key).update(`keymint-consent\0${session.id}`);
-  for (const f of REQUEST_FIELDS) mac.update(`\0${f}=${fields[f] ?? ''}`);
+  for (const f of CSRF_FIELDS) mac.update(`\0${f}=${fields[f] ?? ''}`);
   return mac.digest('base64url');
 }
 

@@ -29,6 +29,8 @@ export interface DiscoverySettings {
   readonly endpoints?: readonly string[];
   /** https URLs are accepted as client ids (client ID metadata documents). */
   readonly clientIdMetadataDocuments?: boolean;
+  /** Every client must push its authorization requests (`--require-par`, RFC 9126 §5). */
+  readonly requirePar?: boolean;
   /** Dynamic client registration is on (RFC 7591). */
   readonly registration?: boolean;
 }
@@ -63,6 +65,11 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       doc.scopes_supported = ['openid'];
       doc.prompt_values_supported = [...PROMPT_VALUES];
       doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(authMethods, true);
+    }
+    if (has('par') && doc.authorization_endpoint !== undefined) {
+      // RFC 9126 §5: the endpoint, and whether every client must use it (per client: §6).
+      doc.pushed_authorization_request_endpoint = `${dir}/par`;
+      doc.require_pushed_authorization_requests = settings.requirePar === true;
     }
     if (has('introspect')) {
       doc.introspection_endpoint = `${dir}/introspect`;

@@ -14,6 +14,7 @@ import type { Logger } from '../util/log.ts';
 import { authorizeRoutes, type AuthorizeDeps } from './authorize.ts';
 import { deviceAuthorizationOperation, verificationRoutes, type DeviceEndpointDeps, type VerificationDeps } from './device.ts';
 import { introspectOperation, revocationsOperation, revokeOperation, type LifecycleDeps } from './endpoints/lifecycle.ts';
+import { parOperation, type ParDeps } from './endpoints/par.ts';
 import { tokenOperation } from './endpoints/token.ts';
 import { userinfo } from './endpoints/userinfo.ts';
 import { pipeline, type PipelineContext } from './pipeline.ts';
@@ -27,6 +28,7 @@ export interface MountDeps {
   readonly exchange: ExchangeDeps;
   readonly lifecycle: LifecycleDeps & TokenViewDeps;
   readonly authorize: AuthorizeDeps;
+  readonly par: ParDeps;
   /** The device authorization endpoint and its verification page (RFC 8628). */
   readonly device: DeviceEndpointDeps & VerificationDeps;
   readonly pipeline: PipelineContext;
@@ -62,6 +64,8 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
   if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
+  // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
+  if (wanted.has('authorize') && wanted.has('par')) router.add({ method: 'POST', path: `${dir}/par`, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, deps.par), deps.pipeline) });
   // RFC 8628: the device authorization endpoint takes client authentication as the token endpoint
   // does; the verification page is the user's, in a browser, with the platform session (not CORS).
   if (wanted.has('device_authorization') && endpoint.grants.has(DEVICE_CODE_GRANT)) {

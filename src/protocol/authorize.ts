@@ -53,7 +53,7 @@ export interface RedirectError {
   readonly kind: 'redirect';
   readonly redirectUri: string;
   readonly state: string | undefined;
-  readonly error: OAuthErrorCode | 'unsupported_response_type' | 'login_required' | 'consent_required' | 'access_denied';
+  readonly error: OAuthErrorCode | 'unsupported_response_type' | 'login_required' | 'consent_required' | 'access_denied' | 'invalid_request_uri';
   readonly description: string;
 }
 
@@ -63,7 +63,8 @@ export type Validated = { readonly kind: 'ok'; readonly request: AuthorizationRe
 export async function validateAuthorization(
   params: Readonly<Record<string, string>>,
   duplicate: string | undefined,
-  deps: { findClient: ClientLookup; settings: AudienceSettings },
+  deps: { findClient: ClientLookup; settings: AudienceSettings & { readonly requirePar?: boolean } },
+  options: { readonly pushed?: boolean } = {},
 ): Promise<Validated> {
   const clientId = params.client_id;
   const client = clientId === undefined || clientId.length > 512 ? undefined : await deps.findClient(clientId);
@@ -76,6 +77,11 @@ export async function validateAuthorization(
   const state = duplicate === 'state' ? undefined : params.state;
   const fail = (error: RedirectError['error'], description: string): RedirectError => ({ kind: 'redirect', redirectUri, state, error, description });
   if (duplicate !== undefined) return fail('invalid_request', 'A request parameter was sent more than once.');
+  // RFC 9126 §6 (SECURITY PAR-05): a client registered with require_pushed_authorization_requests, or
+  // every client under --require-par, sends its parameters only through the pushed request.
+  if (options.pushed !== true && (client.requirePar === true || deps.settings.requirePar === true)) {
+    return fail('invalid_request', 'This client must push its authorization request first (pushed authorization requests).');
+  }
   if (params.response_type !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
   if (!client.grants.includes('authorization_code')) return fail('unauthorized_client', 'The client is not allowed to use the authorization code flow.');
   // SECURITY P-03, BCP-04: S256 is required; an absent method means plain, which is refused. P-08: a

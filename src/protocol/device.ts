@@ -112,7 +112,17 @@ export async function findUserCode(input: string, deps: DeviceDeps): Promise<Dev
   return deps.store.deviceCodes.findByUserCode(candidateDigests(deps.keyring.peppers(), code));
 }
 
-/** The user's answer (§3.3): approved for the session's subject, or denied. True when it was still pending. */
-export function decideDevice(record: DeviceCodeRecord, session: SessionRecord, approve: boolean, now: number, deps: DeviceDeps): Promise<boolean> {
-  return deps.store.deviceCodes.decide(record.digest, now, approve ? { subject: session.subject, subjectType: session.subjectType, authTime: Math.floor(session.createdAt / 1000) } : undefined);
+/**
+ * The user's answer (§3.3): approved for the session's subject, or denied; audited (`device.approve`,
+ * `device.deny` by `session:<id>`). True when it was still pending.
+ */
+export async function decideDevice(record: DeviceCodeRecord, session: SessionRecord, approve: boolean, now: number, deps: { store: Pick<Store, 'deviceCodes' | 'audit'> }): Promise<boolean> {
+  const decided = await deps.store.deviceCodes.decide(record.digest, now, approve ? { subject: session.subject, subjectType: session.subjectType, authTime: Math.floor(session.createdAt / 1000) } : undefined);
+  if (decided) {
+    await deps.store.audit.append({
+      at: now, actor: `session:${session.id}`, action: approve ? 'device.approve' : 'device.deny', target: record.clientId,
+      detail: { subject: session.subject, subject_type: session.subjectType, scope: record.scope },
+    });
+  }
+  return decided;
 }

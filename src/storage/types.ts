@@ -14,6 +14,7 @@ import type { DeviceCodeRepo } from './contract/device-codes.ts';
 import type { ConsentRepo } from './contract/consents.ts';
 import type { ConsoleLinkRepo, ConsoleSessionRepo, ConsoleUserRepo } from './contract/console.ts';
 import type { KeyRepo } from './contract/keys.ts';
+import type { PushedRequestRepo } from './contract/pushed-requests.ts';
 import type { ReplayRepo } from './contract/replays.ts';
 import type { SessionRepo } from './contract/sessions.ts';
 import type { TokenRepo } from './contract/tokens.ts';
@@ -26,6 +27,7 @@ export * from './contract/codes.ts';
 export * from './contract/device-codes.ts';
 export * from './contract/consents.ts';
 export * from './contract/replays.ts';
+export * from './contract/pushed-requests.ts';
 export * from './contract/audit.ts';
 export * from './contract/console.ts';
 
@@ -34,9 +36,10 @@ export * from './contract/console.ts';
  * reuse detection, which a grace period covers (GROW-01). `revocation_feed` entries expire with the
  * JWT they name; `revoked_families` marks after `REVOKED_FAMILY_RETENTION_MS`; `refresh_successors`
  * when their grace window closes, and those are purged with no grace at all. Console sessions go after
- * their absolute end and one-time sign-in links after their expiry, used or not.
+ * their absolute end and one-time sign-in links after their expiry, used or not; pushed authorization
+ * requests after their consent window, used or not.
  */
-export const PURGE_TABLES = ['tokens', 'codes', 'device_codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors', 'console_sessions', 'console_links'] as const;
+export const PURGE_TABLES = ['tokens', 'codes', 'device_codes', 'sessions', 'revocation_feed', 'replays', 'revoked_families', 'refresh_successors', 'console_sessions', 'console_links', 'pushed_requests'] as const;
 export type PurgeTable = (typeof PURGE_TABLES)[number];
 
 /** Deletes at most `limit` rows of `table` that expired before `before` (epoch ms), in one short transaction; resolves how many. */
@@ -80,6 +83,8 @@ export interface Store {
   readonly deviceCodes: DeviceCodeRepo;
   /** What users approved clients for on the consent page (remembered consent). */
   readonly consents: ConsentRepo;
+  /** Pushed authorization requests (RFC 9126), each used once. */
+  readonly pushedRequests: PushedRequestRepo;
   /** One-time `jti`s of proofs and assertions. */
   readonly replays: ReplayRepo;
   /** Console users, their sessions and one-time sign-in links. */

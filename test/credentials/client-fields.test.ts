@@ -72,6 +72,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   trusted: { trusted: 'yes' },
   tokenReuse: { tokenReuse: 'yes' },
   pkceRequired: { pkceRequired: 'yes' },
+  requirePar: { requirePar: 'yes' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
   audiences: { audiences: ['not a uri'] },
   dialects: { dialects: ['nope'] },

@@ -144,6 +144,10 @@ describe('token endpoint, polling', () => {
     const done = await answer(d.user_code, 'approve');
     assert.equal(done.status, 200);
     assert.match(await done.text(), /Device connected/);
+    const [event] = await s.keymint.store.audit.list(1);
+    assert.deepEqual({ ...event, actor: event?.actor.replace(/^session:.+$/, 'session:…') }, {
+      at: clock, actor: 'session:…', action: 'device.approve', target: cli.id, detail: { subject: USER, subject_type: 'user', scope: 'openid invoices:read' },
+    });
     clock += 6_000;
     const { res, body } = await poll(d.device_code);
     assert.equal(res.status, 200, JSON.stringify(body));
@@ -180,6 +184,7 @@ describe('token endpoint, polling', () => {
     const done = await answer(d.user_code, 'deny');
     assert.equal(done.status, 200);
     assert.match(await done.text(), /Request denied/);
+    assert.equal((await s.keymint.store.audit.list(1))[0]?.action, 'device.deny');
     for (let i = 0; i < 2; i++) {
       clock += 6_000;
       const { res, body } = await poll(d.device_code);

@@ -29,6 +29,7 @@ export function countingStore(base: Store): { store: Store; calls: string[] } {
     audit: wrap('audit', base.audit),
     sessions: wrap('sessions', base.sessions),
     codes: wrap('codes', base.codes),
+    pushedRequests: wrap('pushedRequests', base.pushedRequests),
     deviceCodes: wrap('deviceCodes', base.deviceCodes),
     consents: wrap('consents', base.consents),
     replays: wrap('replays', base.replays),

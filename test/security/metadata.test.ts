@@ -41,6 +41,9 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     authorization_response_iss_parameter_supported: true,
     scopes_supported: ['openid'],
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    // RFC 9126 §5: clients authenticate there as at the token endpoint; no client must push unless --require-par.
+    pushed_authorization_request_endpoint: 'http://localhost:8080/oauth2/par',
+    require_pushed_authorization_requests: false,
     introspection_endpoint: 'http://localhost:8080/oauth2/introspect',
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     introspection_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,

@@ -44,6 +44,11 @@ export interface ClientRecord {
    * challenge it does send is still verified (SECURITY P-08).
    */
   readonly pkceRequired?: boolean;
+  /**
+   * RFC 9126 §6 `require_pushed_authorization_requests`: the authorization endpoint takes this
+   * client's requests only through a pushed request (`request_uri`); absent = no.
+   */
+  readonly requirePar?: boolean;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */

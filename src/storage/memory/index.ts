@@ -15,6 +15,7 @@ import { MemoryCodes } from './codes.ts';
 import { MemoryConsents } from './consents.ts';
 import { MemoryDeviceCodes } from './device-codes.ts';
 import { MemoryKeys } from './keys.ts';
+import { MemoryPushedRequests } from './pushed-requests.ts';
 import { MemoryReplays } from './replays.ts';
 import { MemorySessions } from './sessions.ts';
 import { MemoryTokens } from './tokens.ts';
@@ -28,12 +29,14 @@ export function createMemoryStore(): Store {
   const consents = new MemoryConsents(tokens, codes);
   const deviceCodes = new MemoryDeviceCodes(tokens, (check): boolean => consents.covers(check));
   const replays = new MemoryReplays();
+  const pushedRequests = new MemoryPushedRequests();
   let purging = false;
   const batch: PurgeBatch = async (table, before, limit) => {
     if (table === 'codes') return codes.purge(before, limit);
     if (table === 'device_codes') return deviceCodes.purge(before, limit);
     if (table === 'sessions') return sessions.purge(before, limit);
     if (table === 'replays') return replays.purge(before, limit);
+    if (table === 'pushed_requests') return pushedRequests.purge(before, limit);
     if (table === 'console_sessions') return consoleSessions.purge(before, limit);
     if (table === 'console_links') return consoleLinks.purge(before, limit);
     return tokens.purge(table, before, limit);
@@ -45,6 +48,7 @@ export function createMemoryStore(): Store {
     tokens,
     sessions,
     codes,
+    pushedRequests,
     deviceCodes,
     consents,
     replays,

@@ -7,6 +7,7 @@ import type { Store } from '../types.ts';
 import { postgresAudit } from './audit.ts';
 import { postgresClients } from './clients.ts';
 import { postgresCodes } from './codes.ts';
+import { postgresPushedRequests } from './pushed-requests.ts';
 import { postgresDeviceCodes } from './device-codes.ts';
 import { postgresConsents } from './consents.ts';
 import { postgresConsoleLinks, postgresConsoleSessions, postgresConsoleUsers } from './console.ts';
@@ -53,6 +54,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     tokens: postgresTokens(db),
     sessions: postgresSessions(db),
     codes: postgresCodes(db),
+    pushedRequests: postgresPushedRequests(db),
     deviceCodes: postgresDeviceCodes(db),
     consents: postgresConsents(db),
     replays: postgresReplays(db),

@@ -251,6 +251,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX device_codes_expires ON device_codes (expires_at);
     `,
   },
+  {
+    version: 12,
+    name: 'pushed authorization requests',
+    // RFC 9126: a client's pushed authorization request, by the digest of its request_uri, used once;
+    // purged through expires_at like codes.
+    sql: `
+      CREATE TABLE pushed_requests (
+        digest text PRIMARY KEY,
+        client_id text NOT NULL,
+        params jsonb NOT NULL,
+        issued_at bigint NOT NULL,
+        arrive_by bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        consumed_at bigint
+      );
+      CREATE INDEX pushed_requests_expires ON pushed_requests (expires_at);
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -17,6 +17,7 @@ const KEYS: Readonly<Record<PurgeTable, string>> = {
   refresh_successors: 'digest',
   console_sessions: 'digest',
   console_links: 'digest',
+  pushed_requests: 'digest',
 };
 
 /** `DELETE` of at most `limit` rows expired before `before`; the placeholders are the backend's own (`?` or `$1`, `$2`). */

@@ -19,6 +19,7 @@ import type {
   ConsoleSessionRecord,
   ConsoleUserRecord,
   KeyRecord,
+  PushedRequestRecord,
   RevocationPage,
   SealedSuccessor,
   SessionRecord,
@@ -332,4 +333,30 @@ export const toConsoleLink = (r: ConsoleLinkRow): ConsoleLinkRecord => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   usedAt: r.used_at,
+});
+
+export const PUSHED_REQUEST_COLUMNS = ['digest', 'client_id', 'params', 'issued_at', 'arrive_by', 'expires_at', 'consumed_at'] as const;
+
+export const pushedRequestValues = (r: PushedRequestRecord): SqlValue[] => [
+  r.digest, r.clientId, JSON.stringify(r.params), r.issuedAt, r.arriveBy, r.expiresAt, r.consumedAt,
+];
+
+export interface PushedRequestRow {
+  readonly digest: string;
+  readonly client_id: string;
+  readonly params: string;
+  readonly issued_at: number;
+  readonly arrive_by: number;
+  readonly expires_at: number;
+  readonly consumed_at: number | null;
+}
+
+export const toPushedRequest = (r: PushedRequestRow): PushedRequestRecord => ({
+  digest: r.digest,
+  clientId: r.client_id,
+  params: JSON.parse(r.params) as Record<string, string>,
+  issuedAt: r.issued_at,
+  arriveBy: r.arrive_by,
+  expiresAt: r.expires_at,
+  consumedAt: r.consumed_at,
 });

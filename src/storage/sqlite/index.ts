@@ -8,6 +8,7 @@ import type { ServeHooks, Store } from '../types.ts';
 import { sqliteAudit } from './audit.ts';
 import { sqliteClients } from './clients.ts';
 import { sqliteCodes } from './codes.ts';
+import { sqlitePushedRequests } from './pushed-requests.ts';
 import { sqliteDeviceCodes } from './device-codes.ts';
 import { sqliteConsents } from './consents.ts';
 import { sqliteConsoleLinks, sqliteConsoleSessions, sqliteConsoleUsers } from './console.ts';
@@ -64,6 +65,7 @@ export function sqliteStore(database: Database, file?: string, { fdatasync }: Pi
     tokens: sqliteTokens(db),
     sessions: sqliteSessions(db),
     codes: sqliteCodes(db),
+    pushedRequests: sqlitePushedRequests(db),
     deviceCodes: sqliteDeviceCodes(db),
     consents: sqliteConsents(db),
     replays: sqliteReplays(db),

@@ -265,6 +265,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX device_codes_expires ON device_codes (expires_at);
     `,
   },
+  {
+    version: 13,
+    name: 'pushed authorization requests',
+    // RFC 9126: a client's pushed authorization request, by the digest of its request_uri, used once;
+    // purged through expires_at like codes.
+    sql: `
+      CREATE TABLE pushed_requests (
+        digest TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        params TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        arrive_by INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX pushed_requests_expires ON pushed_requests (expires_at);
+    `,
+  },
 ];
 
 /**

@@ -13,6 +13,7 @@ import { consoleContract } from './console.ts';
 import { deviceCodesContract } from './device-codes.ts';
 import { keysContract } from './keys.ts';
 import { purgeContract } from './purge.ts';
+import { pushedRequestsContract } from './pushed-requests.ts';
 import { replaysContract } from './replays.ts';
 import { sessionsContract } from './sessions.ts';
 import { successorContract, tokensContract } from './tokens.ts';
@@ -47,6 +48,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     describe('consents', () => consentsContract(storeTest));
     describe('audit', () => auditContract(storeTest));
     describe('replays', () => replaysContract(storeTest));
+    describe('pushed requests', () => pushedRequestsContract(storeTest));
     describe('console', () => consoleContract(storeTest));
     describe('purge', () => purgeContract(storeTest));
   });

@@ -1,0 +1,120 @@
+/**
+ * Pushed authorization requests — RFC 9126 — as pure logic: the push (the client, authenticated as
+ * at the token endpoint, sends the authorization request's parameters; they are validated as the
+ * authorization endpoint validates them and stored under a one-time `request_uri`), and the
+ * authorization endpoint's side (resolving a `request_uri` for the client that pushed it, and using
+ * it once). No HTTP here: `http/endpoints/par.ts` decodes the push and `http/authorize.ts` resolves.
+ *
+ * Not checked or supported here: request objects (`request`, RFC 9101), and binding the code to a
+ * DPoP key (`dpop_jkt`, RFC 9449 §10): the authorization endpoint does not bind codes to keys, so a
+ * DPoP header on the push, or a `dpop_jkt` parameter, binds nothing (docs/user-grants.md says so).
+ */
+import type { ClientRecord, PushedRequestRecord, Store } from '../storage/types.ts';
+import { candidateDigests, storedDigest } from '../tokens/digest.ts';
+import type { Keyring } from '../tokens/keyring.ts';
+import { opaqueFormat } from '../tokens/opaque.ts';
+import { OAuthError } from '../wire/errors.ts';
+import type { AudienceSettings } from './audience.ts';
+import { validateAuthorization, type Validated } from './authorize.ts';
+
+/** RFC 9126 §2.2: the URN namespace of request URIs the authorization server makes itself. */
+export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
+
+/** What follows the URN prefix: `km_rq_` + 37 random base62 characters + checksum (≈ 220 bits, S-07). */
+const referenceFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_rq_' });
+
+/**
+ * How long after a request's lifetime ends the user's decision on a consent page shown for it
+ * (while it was live) is still taken: the page is for a person to read, the lifetime for a browser
+ * to arrive. The row is kept (and purged) until then.
+ */
+export const PAR_DECISION_WINDOW_MS = 600_000;
+
+/** The authorization request's parameters a push carries and the authorization endpoint then uses (client_id aside). */
+export const PUSHED_PARAMETERS = ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age'] as const;
+
+export interface PushDeps {
+  readonly store: Pick<Store, 'pushedRequests'>;
+  readonly keyring: Pick<Keyring, 'pepper'>;
+  readonly settings: AudienceSettings & { readonly parTtl: number };
+}
+
+export interface Pushed {
+  readonly requestUri: string;
+  /** Seconds (RFC 9126 §2.2 `expires_in`). */
+  readonly expiresIn: number;
+}
+
+/**
+ * RFC 9126 §2.1–2.3: validates `params` (each once, empty values left out; `lists` the repeated
+ * ones) for `client`, already authenticated, and stores them. Every refusal is an OAuthError with a
+ * 400 status: a push is answered in JSON, never redirected.
+ */
+export async function pushAuthorization(
+  params: Readonly<Record<string, string>>,
+  lists: Readonly<Record<string, readonly string[]>> | undefined,
+  client: ClientRecord,
+  now: number,
+  deps: PushDeps,
+): Promise<Pushed> {
+  // §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be provided."
+  if (params.request_uri !== undefined) throw new OAuthError('invalid_request', 'A pushed authorization request cannot carry a request_uri.', { field: 'request_uri', reason: 'malformed' });
+  if (params.request !== undefined) throw new OAuthError('invalid_request', 'Request objects (the request parameter) are not supported.', { field: 'request', reason: 'malformed' });
+  const resources = lists?.resource ?? [];
+  if (resources.length > 1) throw new OAuthError('invalid_request', 'A request parameter was sent more than once.', { field: 'resource', reason: 'duplicate' });
+  const request: Record<string, string> = {};
+  for (const name of PUSHED_PARAMETERS) if (params[name] !== undefined && params[name] !== '') request[name] = params[name];
+  if (resources[0] !== undefined && resources[0] !== '') request.resource = resources[0];
+  const v = await validateAuthorization({ ...request, client_id: client.id }, undefined, { findClient: () => client, settings: deps.settings }, { pushed: true });
+  if (v.kind !== 'ok') throw pushError(v);
+  const reference = referenceFormat.mint();
+  const record: PushedRequestRecord = {
+    digest: storedDigest(deps.keyring.pepper(), reference),
+    clientId: client.id,
+    params: request,
+    issuedAt: now,
+    arriveBy: now + deps.settings.parTtl * 1000,
+    expiresAt: now + deps.settings.parTtl * 1000 + PAR_DECISION_WINDOW_MS,
+    consumedAt: null,
+  };
+  await deps.store.pushedRequests.insert(record);
+  return { requestUri: REQUEST_URI_PREFIX + reference, expiresIn: deps.settings.parTtl };
+}
+
+/** A refusal of the authorization endpoint's validation, as the JSON error of a push (RFC 9126 §2.3). */
+function pushError(v: Exclude<Validated, { kind: 'ok' }>): OAuthError {
+  if (v.kind === 'page') return new OAuthError('invalid_request', v.description, { field: 'redirect_uri', reason: 'malformed' });
+  const code = v.error === 'unsupported_response_type' || v.error === 'login_required' || v.error === 'consent_required' || v.error === 'access_denied' || v.error === 'invalid_request_uri' ? 'invalid_request' : v.error;
+  // unsupported_response_type has no OAuthErrorCode of its own: RFC 6749 §4.1.2.1 names it, the token
+  // endpoint's §5.2 does not; the push answers it as invalid_request, with the reason in the text.
+  return new OAuthError(code, v.description);
+}
+
+export interface ResolveDeps {
+  readonly store: Pick<Store, 'pushedRequests'>;
+  readonly keyring: Pick<Keyring, 'peppers'>;
+}
+
+/** Why a request_uri is refused at the authorization endpoint; `known` when it is this client's (a redirect is safe). */
+export type Unusable = { readonly kind: 'unusable'; readonly record: PushedRequestRecord | undefined };
+
+/**
+ * RFC 9126 §4: the pushed request `requestUri` names, for `clientId`: its parameters (the caller
+ * validates them again: the client may have changed since), or why it is refused. `at`: the time
+ * of use; `decision`: the user's decision on a consent page shown for it, taken until
+ * `expiresAt`, whereas a new arrival must come before `arriveBy`.
+ */
+export async function resolvePushed(requestUri: string, clientId: string, at: number, decision: boolean, deps: ResolveDeps): Promise<{ readonly kind: 'ok'; readonly record: PushedRequestRecord } | Unusable> {
+  const reference = requestUri.startsWith(REQUEST_URI_PREFIX) ? requestUri.slice(REQUEST_URI_PREFIX.length) : '';
+  if (!referenceFormat.recognises(reference)) return { kind: 'unusable', record: undefined };
+  const record = await deps.store.pushedRequests.find(candidateDigests(deps.keyring.peppers(), reference));
+  // Another client's request is as unknown to this one: nothing of it is used, not even its redirect URI.
+  if (!record || record.clientId !== clientId) return { kind: 'unusable', record: undefined };
+  const live = record.consumedAt === null && (decision ? record.expiresAt > at : record.arriveBy > at);
+  return live ? { kind: 'ok', record } : { kind: 'unusable', record };
+}
+
+/** Uses the pushed request once (a code is about to be issued, or the user decided): true for exactly one caller. */
+export const consumePushed = (record: PushedRequestRecord, at: number, deps: Pick<ResolveDeps, 'store'>): Promise<boolean> =>
+  deps.store.pushedRequests.consume(record.digest, at);
+
