@@ -85,11 +85,24 @@ function guard(verifier: Verifier, options: ProtectOptions) {
   };
 }
 
+/**
+ * Every value a header came with (a header sent twice is refused, so joined values will not do).
+ * Node's requests have `headersDistinct`; the requests Fastify's `inject()` makes (light-my-request),
+ * which a Fastify app's tests use, do not: there the values come from `rawHeaders`.
+ */
+function distinct(req: IncomingMessage, name: string): string[] | undefined {
+  if ((req.headersDistinct as IncomingMessage['headersDistinct'] | undefined) !== undefined) return req.headersDistinct[name];
+  const raw = req.rawHeaders ?? [];
+  const values: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
+  return values.length > 0 ? values : undefined;
+}
+
 function nodeParts(req: IncomingMessage, target: string | undefined, origin: string | undefined): Parts {
   const own = `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host ?? ''}`;
   return {
-    authorization: req.headersDistinct.authorization,
-    dpop: req.headersDistinct.dpop,
+    authorization: distinct(req, 'authorization'),
+    dpop: distinct(req, 'dpop'),
     method: req.method ?? 'GET',
     originHeader: req.headers.origin,
     requestMethod: req.headers['access-control-request-method'],

@@ -189,6 +189,25 @@ describe('Fastify', () => {
   });
 });
 
+describe('Fastify through inject(), as a Fastify app\'s own tests call it (light-my-request: no headersDistinct)', () => {
+  const app = Fastify();
+  before(() => {
+    app.decorateRequest('auth', null);
+    const handler = async (request: FastifyRequest) => reply(request.auth!);
+    app.get('/data', { preHandler: fastifyBearer(verifier, { realm: REALM }) }, handler);
+    app.get('/admin', { preHandler: fastifyBearer(verifier, { realm: REALM, scopes: ['payments:admin'] }) }, handler);
+    app.get('/late', { onRequest: fastifyBearer(late, { realm: REALM }) }, handler);
+  });
+  after(() => app.close());
+  const send: Send = async (path, authorization) => {
+    const res = await app.inject({ url: path, headers: authorization.length ? { authorization: authorization[0]! } : {} });
+    const www = res.headers['www-authenticate'];
+    return { status: res.statusCode, challenge: typeof www === 'string' ? www : undefined, body: res.body };
+  };
+  // inject() takes one value per header name.
+  cases(() => send, false);
+});
+
 describe('Hono (Fetch API)', () => {
   const app = new Hono<{ Variables: { auth: AccessTokenClaims } }>();
   before(() => {
