@@ -93,8 +93,10 @@ also taken), then the data directory and KEK, then the port:
 | PostgreSQL or Redis cannot be reached | ${EXIT.unavailable} | check \`--database-url\` / \`--redis-url\` |
 | another process holds the SQLite store's write lock longer than the busy timeout (5 s), e.g. a \`sqlite3\` shell left inside a transaction | ${EXIT.unavailable} | retry; end the transaction that holds the lock |
 
-It warns (and goes on) when the KEK file can be read by other users (\`chmod 600\`) or the data
-directory is writable by every user (\`chmod 700\`). The KEK and the data directory are created 0600
+It warns (and goes on) when the KEK file can be read by other users (\`chmod 600\`), the data
+directory is writable by every user (\`chmod 700\`), or a \`KEYMINT_*\` variable is set that is no
+option (a misspelling such as \`KEYMINT_DATA_DIR\`, which would leave the default in force: the warning
+names the option meant; \`keymint sandbox\` reads none and says nothing). The KEK and the data directory are created 0600
 and 0700. Tests: \`test/cli/operator-errors.test.ts\` drives each case and checks the message, the
 exit code and that nothing was written.
 

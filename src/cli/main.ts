@@ -14,7 +14,7 @@ import type { Unavailable, UnavailableError } from '../wire/errors.ts';
 import { CliError, EXIT, SaidElsewhere, type Command, type CommandContext, type Flags } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { commandHelp, globalHelp, groupHelp } from './help.ts';
-import { parseCommandLine } from './parse.ts';
+import { closest, parseCommandLine } from './parse.ts';
 import { checkPort, checkStore } from './preflight.ts';
 
 export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
@@ -56,10 +56,31 @@ async function run(command: Command, args: string[], flags: Flags): Promise<numb
   // A mistyped dialect is the operator's flag, refused before the store or the port is looked at
   // (serve mounts dialects; it loads their module either way).
   if (command.name === 'serve') (await import('../dialects/index.ts')).mountsOf(config);
+  if (primary && command.config !== false) for (const warning of unknownVariables(process.env)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary) for (const warning of checkStore(config, command.store)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary && command.name === 'serve') await checkPort(config);
   const ctx: CommandContext = { args, flags, config, withCore: (fn) => withCore(config, fn) };
   return command.run(ctx);
+}
+
+/** Variables Keymint reads that are no option: KEYMINT_DEBUG, and those of its own test suite and CI. */
+const OTHER_VARIABLES = /^KEYMINT_(DEBUG|TEST_[A-Z0-9_]*|REQUIRE_SERVICES)$/;
+
+/**
+ * A `KEYMINT_*` variable that is no option is ignored, so a misspelt one (KEYMINT_DATA_DIR for
+ * KEYMINT_DATA) would silently leave the default in force: each is named, with the closest option.
+ */
+export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = OPTIONS.map((o) => o.env);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('KEYMINT_') && !known.includes(name) && !OTHER_VARIABLES.test(name))
+    .sort()
+    .map((name) => {
+      // KEYMINT_DATA_DIR → KEYMINT_DATA: an option the name begins with (the longest), else the nearest spelling.
+      const spelt = closest(name.slice('KEYMINT_'.length), known.map((k) => k.slice('KEYMINT_'.length)));
+      const near = known.filter((k) => name.startsWith(`${k}_`)).sort((a, b) => b.length - a.length)[0] ?? (spelt === undefined ? undefined : `KEYMINT_${spelt}`);
+      return `${name} is not a Keymint variable and is ignored${near === undefined ? '' : ` (did you mean ${near}?)`}; keymint serve --help lists them`;
+    });
 }
 
 /** The config options given as flags, keyed by config key. Only `serve` mounts dialects. */

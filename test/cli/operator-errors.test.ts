@@ -193,6 +193,18 @@ test('output read by a pipe that closes early (keymint clients list | head): exi
   }
 });
 
+test('a misspelt KEYMINT_* variable is named with the option meant, once per variable; the command still runs', async () => {
+  const r = await cli(['clients', 'list', '--data', store], { KEYMINT_DATA_DIR: '/elsewhere', KEYMINT_PROT: '9000', KEYMINT_XYZQ: '1', KEYMINT_DEBUG: '' });
+  assert.equal(r.stderr, [
+    'keymint: warning: KEYMINT_DATA_DIR is not a Keymint variable and is ignored (did you mean KEYMINT_DATA?); keymint serve --help lists them',
+    'keymint: warning: KEYMINT_PROT is not a Keymint variable and is ignored (did you mean KEYMINT_PORT?); keymint serve --help lists them',
+    'keymint: warning: KEYMINT_XYZQ is not a Keymint variable and is ignored; keymint serve --help lists them',
+    '',
+  ].join('\n'));
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, / seed\n$/);
+});
+
 test('an unreadable KEK: exit 5', async () => {
   const dir = copy();
   const kek = join(dir, 'kek');
