@@ -29,5 +29,13 @@ if (fromSource && major < 24) {
   );
   process.exit(7);
 }
+// `keymint clients list | head`: a reader that stops early ends the output, it is not a failure to report
+// with a stack trace (an unhandled EPIPE). What else a stream reports is thrown as before.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 const { main } = await import(fromSource ? source.href : new URL('dist/bundle/cli.js', root).href);
 process.exitCode = await main(process.argv.slice(2));

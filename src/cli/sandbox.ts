@@ -10,7 +10,7 @@ import { SandboxInputError } from '../sandbox/errors.ts';
 import type { Sandbox, SandboxOptions, StartOptions } from '../start-sandbox.ts';
 import { generateOffLoop } from '../tokens/keyring.ts';
 import { CliError, EXIT, type Command } from './command.ts';
-import { listenError } from './preflight.ts';
+import { checkPort, checkStore, listenError } from './preflight.ts';
 
 export interface SandboxFlags {
   readonly file?: string;
@@ -57,6 +57,7 @@ export async function startFromFlags(flags: SandboxFlags): Promise<{ sandbox: Sa
     ...(section.signingKey === undefined && section.data === undefined ? { pairBeingGenerated: { alg: section.alg ?? 'RS256', pair: generateOffLoop(section.alg ?? 'RS256') } } : {}),
   };
   const declaredSecrets = new Set(Object.entries(fromFile.clients ?? {}).filter(([, c]) => c.secret !== undefined).map(([name]) => name));
+  if (typeof section.data === 'string') await checkDataDir(section.data, section);
   try {
     const { startSandbox } = await import('../start-sandbox.ts');
     return { sandbox: await startSandbox({ ...fromFile, sandbox: section }, how), declaredSecrets };
@@ -67,6 +68,21 @@ export async function startFromFlags(flags: SandboxFlags): Promise<{ sandbox: Sa
       if (flag !== undefined && (flags as Record<string, unknown>)[flag.key] !== undefined) throw new SandboxUsageError(`--${flag.name}: ${err.problem}`);
       throw new SandboxUsageError(parsed ? parsed.error(err.path, err.problem).message : `${err.field}: ${err.problem}`);
     }
+    throw err;
+  }
+}
+
+/**
+ * A data directory gets the checks `serve` makes before anything is created (a file, not writable,
+ * its database or KEK unreadable: exit 4 or 5), and a taken port is refused before the directory is
+ * made (exit 3). The sandbox reads no KEYMINT_* variable, so the messages name only the flag.
+ */
+async function checkDataDir(data: string, section: { port?: number; host?: string }): Promise<void> {
+  try {
+    for (const warning of checkStore({ dataDir: data, databaseUrl: undefined, kek: undefined }, 'create')) process.stderr.write(`keymint: warning: ${warning}\n`);
+    await checkPort({ port: section.port ?? 0, host: section.host ?? '127.0.0.1' });
+  } catch (err) {
+    if (err instanceof CliError) throw new CliError(err.exit, err.message.replaceAll(' (or KEYMINT_DATA)', ''));
     throw err;
   }
 }

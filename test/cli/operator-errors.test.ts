@@ -4,7 +4,7 @@
  * Permission cases run the CLI as `nobody` when the tests run as root (root reads anything).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -153,6 +153,44 @@ test('an unreadable database in a usable data directory: exit 4, for a read comm
   const message = `keymint: cannot read and write the database ${db} (permission denied); run keymint as its owner, or give this user access (chmod 600 ${db})\n`;
   await refused([dir], () => run(['clients', 'list', '--data', dir]), EXIT.dataDir, message);
   await refused([dir], () => run(['serve', '--port', '0', '--data', dir]), EXIT.dataDir, message);
+});
+
+test('keymint sandbox --data gets the same checks: a file, an unreadable database (exit 4); a busy port refused before the directory is made (exit 3)', async (t) => {
+  const file = join(root, 'sandbox-file');
+  writeFileSync(file, 'not a directory');
+  await refused([file], () => cli(['sandbox', '--data', file]), EXIT.dataDir,
+    `keymint: --data names a file, not a directory: ${file}; point it at a directory (created if absent)\n`);
+
+  const dir = copy();
+  const db = join(dir, 'keymint.db');
+  let run = (args: string[]) => cli(args);
+  if (asRoot) {
+    for (const f of readdirSync(dir)) if (f !== 'keymint.db') chownSync(join(dir, f), NOBODY, NOBODY);
+    chownSync(dir, NOBODY, NOBODY);
+    run = (args) => cliAs(NOBODY, args);
+  } else chmodSync(db, 0o000);
+  await refused([dir], () => run(['sandbox', '--data', dir]), EXIT.dataDir,
+    `keymint: cannot read and write the database ${db} (permission denied); run keymint as its owner, or give this user access (chmod 600 ${db})\n`);
+
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  t.after(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  const data = join(root, 'sandbox-never-made');
+  await refused([data], () => cli(['sandbox', '--data', data, '--port', String(port)]), EXIT.portBusy,
+    `keymint: port ${port} on 127.0.0.1 is already in use (another keymint serve?); stop that process or choose another --port\n`);
+});
+
+test('output read by a pipe that closes early (keymint clients list | head): exit 0, no EPIPE stack trace', async () => {
+  for (const args of [['clients', 'list', '--data', store], ['--help']]) {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the first line is written
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '', args.join(' '));
+    assert.equal(code, 0, args.join(' '));
+  }
 });
 
 test('an unreadable KEK: exit 5', async () => {
