@@ -97,7 +97,9 @@ It warns (and goes on) when the KEK file can be read by other users (\`chmod 600
 directory is writable by every user (\`chmod 700\`), or a \`KEYMINT_*\` variable is set that is no
 option (a misspelling such as \`KEYMINT_DATA_DIR\`, which would leave the default in force: the warning
 names the option meant; \`keymint sandbox\` reads none and says nothing). The KEK and the data directory are created 0600
-and 0700. Tests: \`test/cli/operator-errors.test.ts\` drives each case and checks the message, the
+and 0700. A value the service itself judges (\`clients create --grant bogus\`, a console user's
+name) is refused once the store is open: on a \`--data\` that held no store, that refusal (exit 2)
+removes the directory, KEK and database it made. Tests: \`test/cli/operator-errors.test.ts\` drives each case and checks the message, the
 exit code and that nothing was written.
 
 ## Commands

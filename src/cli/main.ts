@@ -3,7 +3,8 @@
  * the command needs before anything is opened (preflight.ts), runs it, and turns every operator
  * error into one line on stderr and its documented exit code (command.ts, EXIT).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, loadConfig, OPTIONS, type Config, type RawConfig } from '../config/index.ts';
 import { ConsoleUserError, ConsoleUserNotFoundError } from '../console/users.ts';
 // The client errors from their light module, and the core only when a command opens it (withCore):
@@ -96,13 +97,36 @@ function configFlags(flags: Flags, command: Command): RawConfig {
 
 async function withCore<T>(config: Config, fn: (core: KeymintCore) => Promise<T>): Promise<T> {
   const { openKeymint } = await import('../core.ts');
+  const made = storeToBeMade(config);
   // A command's outcome is its one line on stdout or stderr; the core's own warnings would only add noise.
   const core = await openKeymint({ ...config, logLevel: 'error' });
+  let refused = false;
   try {
     return await fn(core);
+  } catch (err) {
+    refused = explain(err, undefined, [])[0] === EXIT.usage;
+    throw err;
   } finally {
     await core.close();
+    // The input is checked by the service the store opens (`clients create --grant bogus` on a new
+    // --data): a refusal takes back the store it made, so a mistake leaves nothing behind.
+    if (refused) made?.();
   }
+}
+
+/** For a SQLite store not there yet: what removes exactly what opening it makes (directories, KEK, database). */
+function storeToBeMade(config: Config): (() => void) | undefined {
+  if (config.databaseUrl !== undefined || config.dataDir === ':memory:') return undefined;
+  let top = resolve(config.dataDir);
+  if (existsSync(top)) {
+    if (existsSync(join(top, 'keymint.db'))) return undefined;
+    const before = new Set(readdirSync(top));
+    return () => {
+      for (const name of readdirSync(top)) if (!before.has(name)) rmSync(join(top, name), { recursive: true, force: true });
+    };
+  }
+  while (!existsSync(dirname(top)) && dirname(top) !== top) top = dirname(top);
+  return () => rmSync(top, { recursive: true, force: true });
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);

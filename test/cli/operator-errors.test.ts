@@ -205,6 +205,19 @@ test('a misspelt KEYMINT_* variable is named with the option meant, once per var
   assert.match(r.stdout, / seed\n$/);
 });
 
+test('a value the service refuses, on a --data with no store yet: exit 2, and no directory, KEK or database left behind', async () => {
+  const fresh = join(root, 'fresh', 'data');
+  await refused([join(root, 'fresh')], () => cli(['clients', 'create', '--name', 'x', '--grant', 'bogus', '--data', fresh]), EXIT.usage,
+    `keymint: grant: unknown grant; known: client_credentials, authorization_code, refresh_token, web, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:device_code\n`);
+  await refused([join(root, 'fresh')], () => cli(['console', 'users', 'add', 'bad name!', '--role', 'admin', '--data', fresh]), EXIT.usage,
+    'keymint: name: a user name is 1–64 of letters, digits and ._@- starting with a letter or digit\n');
+  const empty = join(root, 'empty-dir');
+  mkdirSync(empty);
+  writeFileSync(join(empty, 'notes.txt'), 'kept');
+  await refused([empty], () => cli(['clients', 'create', '--name', 'x', '--scope', 'bad scope', '--data', empty]), EXIT.usage,
+    'keymint: scope: a scope contains characters outside RFC 6749 §3.3\n');
+});
+
 test('an unreadable KEK: exit 5', async () => {
   const dir = copy();
   const kek = join(dir, 'kek');
