@@ -86,6 +86,7 @@ also taken), then the data directory and KEK, then the port:
 | \`--data\` names a file, or a path through a file | ${EXIT.dataDir} | point \`--data\` at a directory (created if absent) |
 | the data directory cannot be read and written by this user | ${EXIT.dataDir} | run as its owner, or give access (\`chmod 700\`) |
 | its database (\`<data>/keymint.db\`) cannot be read and written by this user | ${EXIT.dataDir} | run as its owner, or give access (\`chmod 600\`) |
+| the data directory cannot be made where the parent is (a file system such as \`/proc\` that refuses it; found when it is made) | ${EXIT.dataDir} | choose another \`--data\` |
 | a read command (\`clients list\`, \`show\`, \`keys list\`, \`audit\`, …) on a \`--data\` with no store | ${EXIT.noStore} | check \`--data\`; only ${commands.filter((c) => c.store === 'create').map((c) => `\`${c.name}\``).join(', ')} create a store |
 | the KEK file (\`<data>/kek\`) is a directory or unreadable | ${EXIT.kek} | restore the key file; run as its owner |
 | \`<data>/kek\` deleted beside a store that holds keys | ${EXIT.kek} | restore it from a backup or set \`KEYMINT_KEK\`; Keymint never generates a replacement, which could not open those keys |

@@ -4,12 +4,13 @@
  * fresh random KEK: nothing it seals outlives the process anyway.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/parse.ts';
 import type { Config } from '../config/types.ts';
 import type { KeyRepo } from '../storage/types.ts';
 import { Keyring, type KeyringOptions } from './keyring.ts';
+import { makeDir } from '../util/make-dir.ts';
 
 /**
  * The KEK, generating `<data>/kek` only for a store that holds no sealed keys yet: a missing file
@@ -22,7 +23,7 @@ export function loadKek(config: Pick<Config, 'kek' | 'dataDir'>, storeHasKeys = 
   if (!existsSync(file) && storeHasKeys) {
     throw new ConfigError('kek', `${file} is missing but the store holds keys sealed with it; restore the file from a backup (or set KEYMINT_KEK): a new KEK cannot open those keys`);
   }
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  makeDir(config.dataDir, 0o700);
   chmodSync(config.dataDir, 0o700);
   if (!existsSync(file)) {
     // Write a private temp file, then link it into place: a concurrent first start (server and CLI)

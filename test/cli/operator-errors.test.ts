@@ -218,6 +218,20 @@ test('a value the service refuses, on a --data with no store yet: exit 2, and no
     'keymint: scope: a scope contains characters outside RFC 6749 §3.3\n');
 });
 
+test('a data directory the file system will not make (under /proc): exit 4 at once, where Node\'s recursive mkdir spun for ever', { skip: !existsSync('/proc/self') && 'no /proc here' }, async () => {
+  const run = (args: string[]) => new Promise<CliResult>((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+  for (const args of [['serve', '--port', '0'], ['clients', 'create', '--name', 'x'], ['sandbox']]) {
+    const r = await run([...args, '--data', '/proc/keymint-never/data']);
+    assert.equal(r.stderr, 'keymint: cannot create the data directory /proc/keymint-never/data: making /proc/keymint-never failed (ENOENT); choose another --data\n', args[0]);
+    assert.equal(r.code, EXIT.dataDir);
+    assert.equal(r.stdout, '');
+  }
+});
+
 test('an unreadable KEK: exit 5', async () => {
   const dir = copy();
   const kek = join(dir, 'kek');

@@ -20,7 +20,7 @@
  * #pragma_synchronous), and rewinds or deletes the WAL only after a complete checkpoint; so a commit
  * is either still in the current `-wal` file or already in the synced database file.
  */
-import { closeSync, fdatasync as fdatasyncCallback, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync as fdatasyncCallback, openSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementResultingChanges } from 'node:sqlite';
@@ -28,6 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { UnavailableError } from '../../wire/errors.ts';
 import { ConflictError } from '../types.ts';
+import { makeDir } from '../../util/make-dir.ts';
 
 export interface DatabaseOptions {
   /** Directory holding `keymint.db`; created 0700. `:memory:` for a private in-memory database. */
@@ -58,7 +59,7 @@ export interface DriverStatement {
 export function openDatabase({ dir, busyTimeoutMs = 5000 }: DatabaseOptions): Database {
   const file = databaseFile(dir) ?? ':memory:';
   if (dir !== ':memory:') {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDir(dir, 0o700);
     // Create the file ourselves so it is 0600; SQLite gives -wal and -shm the same mode.
     closeSync(openSync(file, 'a', 0o600));
   }
