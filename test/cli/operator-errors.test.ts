@@ -140,16 +140,24 @@ test('an unreadable data directory: exit 4', async () => {
   assert.deepEqual(snapshot(dir), before, 'nothing was written');
 });
 
-test('an unreadable database in a usable data directory: exit 4, for a read command and for serve', async () => {
+/**
+ * A copy of the store in which the CLI (`run`) may use everything but `name`: as root, everything is
+ * nobody's but that file, which stays root's 0600, and the CLI runs as nobody; else the file is 000.
+ */
+function unreadable(name: string): { dir: string; file: string; run: (args: string[]) => Promise<CliResult> } {
   const dir = copy();
-  const db = join(dir, 'keymint.db');
-  let run = (args: string[]) => cli(args);
-  if (asRoot) {
-    // The directory and KEK are nobody's; the database stays root's, 0600.
-    for (const f of readdirSync(dir)) if (f !== 'keymint.db') chownSync(join(dir, f), NOBODY, NOBODY);
-    chownSync(dir, NOBODY, NOBODY);
-    run = (args) => cliAs(NOBODY, args);
-  } else chmodSync(db, 0o000);
+  const file = join(dir, name);
+  if (!asRoot) {
+    chmodSync(file, 0o000);
+    return { dir, file, run: (args) => cli(args) };
+  }
+  for (const f of readdirSync(dir)) if (f !== name) chownSync(join(dir, f), NOBODY, NOBODY);
+  chownSync(dir, NOBODY, NOBODY);
+  return { dir, file, run: (args) => cliAs(NOBODY, args) };
+}
+
+test('an unreadable database in a usable data directory: exit 4, for a read command and for serve', async () => {
+  const { dir, file: db, run } = unreadable('keymint.db');
   const message = `keymint: cannot read and write the database ${db} (permission denied); run keymint as its owner, or give this user access (chmod 600 ${db})\n`;
   await refused([dir], () => run(['clients', 'list', '--data', dir]), EXIT.dataDir, message);
   await refused([dir], () => run(['serve', '--port', '0', '--data', dir]), EXIT.dataDir, message);
@@ -161,14 +169,7 @@ test('keymint sandbox --data gets the same checks: a file, an unreadable databas
   await refused([file], () => cli(['sandbox', '--data', file]), EXIT.dataDir,
     `keymint: --data names a file, not a directory: ${file}; point it at a directory (created if absent)\n`);
 
-  const dir = copy();
-  const db = join(dir, 'keymint.db');
-  let run = (args: string[]) => cli(args);
-  if (asRoot) {
-    for (const f of readdirSync(dir)) if (f !== 'keymint.db') chownSync(join(dir, f), NOBODY, NOBODY);
-    chownSync(dir, NOBODY, NOBODY);
-    run = (args) => cliAs(NOBODY, args);
-  } else chmodSync(db, 0o000);
+  const { dir, file: db, run } = unreadable('keymint.db');
   await refused([dir], () => run(['sandbox', '--data', dir]), EXIT.dataDir,
     `keymint: cannot read and write the database ${db} (permission denied); run keymint as its owner, or give this user access (chmod 600 ${db})\n`);
 
@@ -233,16 +234,8 @@ test('a data directory the file system will not make (under /proc): exit 4 at on
 });
 
 test('an unreadable KEK: exit 5', async () => {
-  const dir = copy();
-  const kek = join(dir, 'kek');
-  let run = () => cli(['clients', 'list', '--data', dir]);
-  if (asRoot) {
-    // The directory and database are nobody's; the KEK stays root's, 0600.
-    for (const f of readdirSync(dir)) if (f !== 'kek') chownSync(join(dir, f), NOBODY, NOBODY);
-    chownSync(dir, NOBODY, NOBODY);
-    run = () => cliAs(NOBODY, ['clients', 'list', '--data', dir]);
-  } else chmodSync(kek, 0o000);
-  await refused([dir], run, EXIT.kek, `keymint: cannot read the KEK ${kek} (permission denied); run keymint as its owner (the file should be mode 600)\n`);
+  const { dir, file: kek, run } = unreadable('kek');
+  await refused([dir], () => run(['clients', 'list', '--data', dir]), EXIT.kek, `keymint: cannot read the KEK ${kek} (permission denied); run keymint as its owner (the file should be mode 600)\n`);
 });
 
 test('warnings: a KEK readable by others, a world-writable data directory; the command still runs', async () => {
