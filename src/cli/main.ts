@@ -17,6 +17,7 @@ import { COMMANDS } from './commands.ts';
 import { commandHelp, globalHelp, groupHelp } from './help.ts';
 import { closest, parseCommandLine } from './parse.ts';
 import { checkPort, checkStore } from './preflight.ts';
+import { DataDirError } from '../util/make-dir.ts';
 
 export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
   let command: Command | undefined;
@@ -138,7 +139,7 @@ function explain(err: unknown, command: Command | undefined, args: readonly stri
     return [err.key === 'kek' ? EXIT.kek : EXIT.usage, `keymint: ${err.message}`];
   }
   if (err instanceof ClientInputError) return [EXIT.usage, `keymint: ${err.field}: ${err.message}`];
-  if (err instanceof Error && err.name === 'DataDirError') return [EXIT.dataDir, `keymint: ${err.message}`];
+  if (err instanceof DataDirError) return [EXIT.dataDir, `keymint: ${err.message}`];
   if (err instanceof ConsoleUserError) return [EXIT.usage, `keymint: ${err.field}: ${err.message}`];
   if (err instanceof ConsoleUserNotFoundError) return [EXIT.notFound, `keymint: ${err.message}; keymint console users list shows the console users`];
   if (err instanceof ClientNotFoundError) return [EXIT.notFound, `keymint: no such client${args[0] ? ` ${args[0]}` : ''}; keymint clients list shows the clients in this store`];
