@@ -10,8 +10,8 @@
  * lock in both, so they never wait on each other in opposite orders.
  */
 import { CODE_COLUMNS, codeValues, tokenValues, toCode, type CodeRow } from '../sql/rows.ts';
-import { ConsentMissingError, covers, type CodeRepo } from '../types.ts';
-import { firstByDigest, insertSql, type Db } from './db.ts';
+import { ConsentMissingError, covers, type CodeRepo, type ConsentCheck, type TokenRecord } from '../types.ts';
+import { firstByDigest, insertSql, type Db, type Query } from './db.ts';
 import { familyOf, INSERT_TOKEN, lockFamily } from './tokens.ts';
 
 const INSERT = insertSql('codes', CODE_COLUMNS);
@@ -31,17 +31,25 @@ export function postgresCodes(db: Db): CodeRepo {
       return (await db.query(CONSUME, [digest, at])).length === 1;
     },
     async redeem(digest, at, tokens, check) {
-      const familyId = familyOf(tokens);
-      return db.tx(async (q) => {
-        if (check) {
-          const [row] = await q<{ scope: string }>(CONSENT, [check.clientId, check.subjectType, check.subject]);
-          if (!row || !covers(row.scope, check.scopes)) throw new ConsentMissingError(check.clientId);
-        }
-        if (familyId !== null && (await lockFamily(q, familyId))) return false;
-        if ((await q(CONSUME, [digest, at])).length !== 1) return false;
-        for (const t of tokens) await q(INSERT_TOKEN, tokenValues(t));
-        return true;
-      });
+      return db.tx((q) => redeemIn(q, async () => (await q(CONSUME, [digest, at])).length === 1, tokens, check));
     },
   };
+}
+
+/**
+ * A redemption's write inside its transaction, for codes and device authorization requests alike:
+ * the consent row first (CON-06, the order above), then the family's lock, then `consume` (the one
+ * conditional statement that decides who wins), then the tokens. False when the family was revoked or
+ * another redemption won.
+ */
+export async function redeemIn(q: Query, consume: () => Promise<boolean>, tokens: readonly TokenRecord[], check: ConsentCheck | undefined): Promise<boolean> {
+  if (check) {
+    const [row] = await q<{ scope: string }>(CONSENT, [check.clientId, check.subjectType, check.subject]);
+    if (!row || !covers(row.scope, check.scopes)) throw new ConsentMissingError(check.clientId);
+  }
+  const familyId = familyOf(tokens);
+  if (familyId !== null && (await lockFamily(q, familyId))) return false;
+  if (!(await consume())) return false;
+  for (const t of tokens) await q(INSERT_TOKEN, tokenValues(t));
+  return true;
 }

@@ -4,10 +4,10 @@
  * read and write its pace. A redemption takes the family's lock (tokens.ts) and, for a client that is
  * not trusted, reads the consent `FOR KEY SHARE` first, in the same order as codes.ts (CON-06).
  */
-import { DEVICE_CODE_COLUMNS, deviceCodeValues, tokenValues, toDeviceCode, type DeviceCodeRow } from '../sql/rows.ts';
-import { ConsentMissingError, covers, SLOW_DOWN_SECONDS, type DeviceCodeRepo } from '../types.ts';
+import { DEVICE_CODE_COLUMNS, deviceCodeValues, toDeviceCode, type DeviceCodeRow } from '../sql/rows.ts';
+import { SLOW_DOWN_SECONDS, type DeviceCodeRepo } from '../types.ts';
+import { redeemIn } from './codes.ts';
 import { firstByDigest, insertSql, type Db } from './db.ts';
-import { familyOf, INSERT_TOKEN, lockFamily } from './tokens.ts';
 
 const INSERT = insertSql('device_codes', DEVICE_CODE_COLUMNS);
 const APPROVE = "UPDATE device_codes SET status = 'approved', subject = $3, subject_type = $4, auth_time = $5, decided_at = $2 WHERE digest = $1 AND status = 'pending' AND expires_at > $2 RETURNING digest";
@@ -15,7 +15,6 @@ const DENY = "UPDATE device_codes SET status = 'denied', decided_at = $2 WHERE d
 const LOCK = 'SELECT * FROM device_codes WHERE digest = $1 FOR UPDATE';
 const POLLED = 'UPDATE device_codes SET polled_at = $2, poll_interval = $3 WHERE digest = $1';
 const CONSUME = "UPDATE device_codes SET status = 'redeemed' WHERE digest = $1 AND status = 'approved' RETURNING digest";
-const CONSENT = 'SELECT scope FROM consents WHERE client_id = $1 AND subject_type = $2 AND subject = $3 FOR KEY SHARE';
 
 export function postgresDeviceCodes(db: Db): DeviceCodeRepo {
   return {
@@ -50,17 +49,7 @@ export function postgresDeviceCodes(db: Db): DeviceCodeRepo {
       });
     },
     async redeem(digest, _at, tokens, check) {
-      const familyId = familyOf(tokens);
-      return db.tx(async (q) => {
-        if (check) {
-          const [row] = await q<{ scope: string }>(CONSENT, [check.clientId, check.subjectType, check.subject]);
-          if (!row || !covers(row.scope, check.scopes)) throw new ConsentMissingError(check.clientId);
-        }
-        if (familyId !== null && (await lockFamily(q, familyId))) return false;
-        if ((await q(CONSUME, [digest])).length !== 1) return false;
-        for (const t of tokens) await q(INSERT_TOKEN, tokenValues(t));
-        return true;
-      });
+      return db.tx((q) => redeemIn(q, async () => (await q(CONSUME, [digest])).length === 1, tokens, check));
     },
   };
 }

@@ -5,9 +5,9 @@
  * transaction (as codes.ts).
  */
 import { DEVICE_CODE_COLUMNS, deviceCodeValues, toDeviceCode, type DeviceCodeRow } from '../sql/rows.ts';
-import { ConsentMissingError, covers, SLOW_DOWN_SECONDS, type DeviceCodeRepo } from '../types.ts';
+import { SLOW_DOWN_SECONDS, type DeviceCodeRepo } from '../types.ts';
+import { redemptionWrite } from './codes.ts';
 import { firstOf, insertSql, type Db } from './db.ts';
-import { tokenWrites } from './tokens.ts';
 
 export function sqliteDeviceCodes(db: Db): DeviceCodeRepo {
   const insert = db.prepare(insertSql('device_codes', DEVICE_CODE_COLUMNS));
@@ -19,8 +19,7 @@ export function sqliteDeviceCodes(db: Db): DeviceCodeRepo {
   const deny = db.prepare("UPDATE device_codes SET status = 'denied', decided_at = ? WHERE digest = ? AND status = 'pending' AND expires_at > ?");
   const polled = db.prepare('UPDATE device_codes SET polled_at = ?, poll_interval = ? WHERE digest = ?');
   const consume = db.prepare("UPDATE device_codes SET status = 'redeemed' WHERE digest = ? AND status = 'approved'");
-  const tokens = tokenWrites(db);
-  const consent = db.prepare<{ scope: string }>('SELECT scope FROM consents WHERE client_id = ? AND subject_type = ? AND subject = ?');
+  const redeem = redemptionWrite(db);
   return {
     async insert(r) {
       await db.immediate(() => insert.run(...deviceCodeValues(r)));
@@ -51,15 +50,7 @@ export function sqliteDeviceCodes(db: Db): DeviceCodeRepo {
       });
     },
     async redeem(digest, _at, issued, check) {
-      return db.immediate(() => {
-        if (check) {
-          const row = consent.get(check.clientId, check.subjectType, check.subject);
-          if (!row || !covers(row.scope, check.scopes)) throw new ConsentMissingError(check.clientId);
-        }
-        if (issued.some((t) => tokens.familyRevoked(t.familyId)) || consume.run(digest) !== 1) return false;
-        for (const t of issued) tokens.insert(t);
-        return true;
-      });
+      return db.immediate(() => redeem(() => consume.run(digest) === 1, issued, check));
     },
   };
 }
