@@ -3,7 +3,7 @@
  * the admin API and the CLI: both front ends of the one client service.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { startServer, tempDir, type TestServer } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
@@ -81,6 +81,8 @@ test('RED-03 the CLI names the field and creates nothing', async (t) => {
   const r = await cli(['clients', 'create', '--data', data, '--name', 'app', '--grant', 'authorization_code', '--redirect-uri', 'https://app.example/cb', '--redirect-uri', 'javascript:alert(1)']);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'keymint: redirect_uri: the javascript: scheme is not allowed in a redirect URI\n');
+  // The refusal takes back the store opening it made: the directory is as it was, and there is no store to list.
+  assert.deepEqual(readdirSync(data), []);
   const listed = await cli(['clients', 'list', '--data', data, '--json']);
-  assert.deepEqual(JSON.parse(listed.stdout), []);
+  assert.equal(listed.code, 6);
 });
