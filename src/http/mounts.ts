@@ -65,7 +65,7 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
-  if (wanted.has('authorize') && wanted.has('par')) router.add({ method: 'POST', path: `${dir}/par`, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, deps.par), deps.pipeline) });
+  if (wanted.has('authorize') && wanted.has('par')) router.add({ method: 'POST', path: `${dir}/par`, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, `${deps.issuer}${dir}/par`, deps.par), deps.pipeline) });
   // RFC 8628: the device authorization endpoint takes client authentication as the token endpoint
   // does; the verification page is the user's, in a browser, with the platform session (not CORS).
   if (wanted.has('device_authorization') && endpoint.grants.has(DEVICE_CODE_GRANT)) {
