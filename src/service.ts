@@ -220,7 +220,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, now },
-    par: { ...auth, store, keyring, settings: config },
+    par: { ...auth, store, keyring, settings: config, dpop: sender.dpop },
     device: {
       ...auth,
       store,
