@@ -59,12 +59,15 @@ export interface RedirectError {
 
 export type Validated = { readonly kind: 'ok'; readonly request: AuthorizationRequest } | PageError | RedirectError;
 
+/** The refusal of a plain request from a client registered with require_signed_request_object. */
+export const REQUIRE_SIGNED = 'This client must send its authorization request as a signed request object (the request parameter).';
+
 /** `params`: every parameter once (duplicates are already refused by the caller with `duplicate`). */
 export async function validateAuthorization(
   params: Readonly<Record<string, string>>,
   duplicate: string | undefined,
   deps: { findClient: ClientLookup; settings: AudienceSettings & { readonly requirePar?: boolean } },
-  options: { readonly pushed?: boolean } = {},
+  options: { readonly pushed?: boolean; readonly signed?: boolean } = {},
 ): Promise<Validated> {
   const clientId = params.client_id;
   const client = clientId === undefined || clientId.length > 512 ? undefined : await deps.findClient(clientId);
@@ -82,6 +85,9 @@ export async function validateAuthorization(
   if (options.pushed !== true && (client.requirePar === true || deps.settings.requirePar === true)) {
     return fail('invalid_request', 'This client must push its authorization request first (pushed authorization requests).');
   }
+  // RFC 9101 §10.5 (SECURITY JAR-05): a client registered with require_signed_request_object sends
+  // its parameters only in a request object (a pushed request was held to it at the push).
+  if (client.requireSignedRequestObject === true && options.signed !== true && options.pushed !== true) return fail('invalid_request', REQUIRE_SIGNED);
   if (params.response_type !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
   if (!client.grants.includes('authorization_code')) return fail('unauthorized_client', 'The client is not allowed to use the authorization code flow.');
   // SECURITY P-03, BCP-04: S256 is required; an absent method means plain, which is refused. P-08: a
