@@ -98,25 +98,28 @@ function checkKekFile(file: string): string[] {
  * Refuses a port that is taken (or not allowed), or a host that is not this machine's, before `serve`
  * opens the store or starts a worker. Port 0 is any free port: only its host is checked.
  */
-export async function checkPort(config: Pick<Config, 'port' | 'host'>): Promise<void> {
+export async function checkPort(config: Pick<Config, 'port' | 'host'>, command: ListeningCommand = 'serve'): Promise<void> {
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', (err: NodeJS.ErrnoException) => {
       // Not an IP address, and no name that resolves (256.1.1.1, a typo): not an address of this machine either.
       if (err.syscall === 'getaddrinfo') reject(new CliError('portBusy', `cannot listen on ${config.host}: not an address of this machine, nor a name that resolves to one; set --host to one of its addresses (127.0.0.1, 0.0.0.0)`));
-      else reject(listenError(err, config));
+      else reject(listenError(err, config, command));
     });
     probe.listen({ port: config.port, host: config.host, exclusive: true }, () => probe.close(() => resolve()));
   });
 }
 
+/** The commands that listen; a busy port's message names the likeliest holder, another run of the same command. */
+export type ListeningCommand = 'serve' | 'sandbox';
+
 /** A listen failure as the operator's error it is; any other error unchanged. */
-export function listenError(err: NodeJS.ErrnoException, { port, host }: Pick<Config, 'port' | 'host'>): Error {
+export function listenError(err: NodeJS.ErrnoException, { port, host }: Pick<Config, 'port' | 'host'>, command: ListeningCommand = 'serve'): Error {
   // Binding fails with `listen`, or `bind` in a cluster worker (the primary binds); EACCES from elsewhere is another story.
   if (err.syscall !== 'listen' && err.syscall !== 'bind') return err;
   switch (err.code) {
     case 'EADDRINUSE':
-      return new CliError('portBusy', `port ${port} on ${host} is already in use (another keymint serve?); stop that process or choose another --port`);
+      return new CliError('portBusy', `port ${port} on ${host} is already in use (another keymint ${command}?); stop that process or choose another --port`);
     case 'EACCES':
       return new CliError('portBusy', `not allowed to listen on ${host}:${port} (ports below 1024 need privileges); choose --port 1024 or above`);
     case 'EADDRNOTAVAIL':

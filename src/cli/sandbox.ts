@@ -80,7 +80,7 @@ export async function startFromFlags(flags: SandboxFlags): Promise<{ sandbox: Sa
 async function checkDataDir(data: string, section: { port?: number; host?: string }): Promise<void> {
   try {
     for (const warning of checkStore({ dataDir: data, databaseUrl: undefined, kek: undefined }, 'create')) process.stderr.write(`keymint: warning: ${warning}\n`);
-    await checkPort({ port: section.port ?? 0, host: section.host ?? '127.0.0.1' });
+    await checkPort({ port: section.port ?? 0, host: section.host ?? '127.0.0.1' }, 'sandbox');
   } catch (err) {
     if (err instanceof CliError) throw new CliError(err.exit, err.message.replaceAll(' (or KEYMINT_DATA)', ''));
     throw err;
@@ -161,7 +161,7 @@ export const sandbox: Command = {
     } catch (err) {
       if (err instanceof SandboxUsageError) throw new CliError('usage', `keymint sandbox: ${err.message}`);
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw listenError(err as NodeJS.ErrnoException, { port: given.port ?? 0, host: given.host ?? '127.0.0.1' });
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw listenError(err as NodeJS.ErrnoException, { port: given.port ?? 0, host: given.host ?? '127.0.0.1' }, 'sandbox');
       throw err;
     }
     process.stdout.write(describeSandbox(sb, declared));

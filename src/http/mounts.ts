@@ -65,14 +65,16 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
-  if (wanted.has('authorize') && wanted.has('par')) router.add({ method: 'POST', path: `${dir}/par`, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, deps.par), deps.pipeline) });
+  const parPath = wanted.has('authorize') && wanted.has('par') ? `${dir}/par` : undefined;
+  if (parPath) router.add({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, deps.par), deps.pipeline) });
   // RFC 8628: the device authorization endpoint takes client authentication as the token endpoint
   // does; the verification page is the user's, in a browser, with the platform session (not CORS).
-  if (wanted.has('device_authorization') && endpoint.grants.has(DEVICE_CODE_GRANT)) {
+  const deviceAuthorizationPath = wanted.has('device_authorization') && endpoint.grants.has(DEVICE_CODE_GRANT) ? `${dir}/device_authorization` : undefined;
+  if (deviceAuthorizationPath) {
     const verificationPath = `${dir}/device`;
-    router.add({ method: 'POST', path: `${dir}/device_authorization`, owner, handler: pipeline(dialect, deviceAuthorizationOperation(dialect, `${deps.issuer}${verificationPath}`, deps.device), deps.pipeline) });
+    router.add({ method: 'POST', path: deviceAuthorizationPath, owner, handler: pipeline(dialect, deviceAuthorizationOperation(dialect, `${deps.issuer}${verificationPath}`, deps.device), deps.pipeline) });
     for (const r of verificationRoutes(owner, verificationPath, deps.device, deps.log)) router.add(r);
   }
-  const doc = JSON.stringify(openApiDocument(dialect, tokenPath, deps.issuer, [...endpoint.grants.keys()]));
+  const doc = JSON.stringify(openApiDocument(dialect, { tokenPath, serverUrl: deps.issuer, grants: [...endpoint.grants.values()], parPath, deviceAuthorizationPath }));
   router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, cors: 'document', handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
 }

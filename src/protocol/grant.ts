@@ -77,12 +77,14 @@ export interface GrantHandler<Deps = unknown> {
 /** A grant with its dependencies bound at wiring time: what a token endpoint runs. */
 export interface BoundGrant {
   readonly type: string;
+  /** Its request parameters, as the handler declares them (the OpenAPI document lists them). */
+  readonly parameters: readonly string[];
   readonly allowsPublicClients: boolean;
   handle(context: GrantContext): Maybe<GrantDecision>;
 }
 
 export function bindGrant<Deps>(grant: GrantHandler<Deps>, deps: Deps): BoundGrant {
-  return { type: grant.type, allowsPublicClients: grant.allowsPublicClients, handle: (context) => grant.handle(context, deps) };
+  return { type: grant.type, parameters: grant.parameters, allowsPublicClients: grant.allowsPublicClients, handle: (context) => grant.handle(context, deps) };
 }
 
 /** Resolves a presented session token to its live session (checksum first, digest lookup, expiry). */

@@ -179,7 +179,7 @@ test('keymint sandbox --data gets the same checks: a file, an unreadable databas
   const port = (busy.address() as AddressInfo).port;
   const data = join(root, 'sandbox-never-made');
   await refused([data], () => cli(['sandbox', '--data', data, '--port', String(port)]), EXIT.portBusy,
-    `keymint: port ${port} on 127.0.0.1 is already in use (another keymint serve?); stop that process or choose another --port\n`);
+    `keymint: port ${port} on 127.0.0.1 is already in use (another keymint sandbox?); stop that process or choose another --port\n`);
 });
 
 test('output read by a pipe that closes early (keymint clients list | head): exit 0, no EPIPE stack trace', async () => {

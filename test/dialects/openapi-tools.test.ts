@@ -37,12 +37,15 @@ test('every mount\'s OpenAPI document is valid OpenAPI 3.1 by the specification\
   }
 });
 
-test('openapi-typescript generates a typed client of each mount: its token path, request body and both answers', async () => {
+test('openapi-typescript generates a typed client of each mount: its token path, request body and both answers (and oauth2\'s PAR and device authorization endpoints)', async () => {
   for (const { name, path } of MOUNTS) {
     const types = astToString(await openapiTS((await fetchDocument(path)) as unknown as OpenAPI3));
     assert.ok(types.includes(`"${path}": {`), `${name}: the path ${path} is typed`);
     assert.match(types, /TokenResponse: \{/, `${name}: the success answer is typed`);
     assert.match(types, /Error: \{/, `${name}: the error answer is typed`);
     assert.match(types, /requestBody: \{/, `${name}: the request body is typed`);
+    // oauth2 also serves the pushed authorization request and device authorization endpoints (its other mounts do not).
+    const side = name === 'oauth2' ? ['"/oauth2/par": {', 'PushedAuthorizationResponse: {', '"/oauth2/device_authorization": {', 'DeviceAuthorizationResponse: {'] : [];
+    assert.deepEqual(['"/oauth2/par": {', 'PushedAuthorizationResponse: {', '"/oauth2/device_authorization": {', 'DeviceAuthorizationResponse: {'].filter((t) => types.includes(t)), side, name);
   }
 });
