@@ -90,7 +90,7 @@ describe('request objects (JAR-*)', () => {
   const redeem = async (clientId: string, code: string, verifier: string, redirectUri = CB) =>
     s.postForm('/oauth2/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, ...(await clientAuth(clientId)) });
 
-  test('JAR-01 JAR-03 by value at the authorization endpoint: the code follows the object\'s parameters alone (the query\'s others are ignored)', async () => {
+  test('JAR-01 JAR-03 by value at the authorization endpoint: the code follows the parameters of the object alone (the other query parameters are ignored)', async () => {
     const { jwt, verifier } = await requestObject();
     const res = await authorizeGet(s, { client_id: id, request: jwt, redirect_uri: CB2, state: 'outer', scope: 'read', response_type: 'token' }, cookie);
     assert.equal(res.status, 302);
@@ -104,7 +104,7 @@ describe('request objects (JAR-*)', () => {
     assert.equal(body.scope, 'openid read');
   });
 
-  test('JAR-01 JAR-03 pushed (RFC 9126 §3): the object\'s parameters are stored, the body\'s others ignored; the request_uri gives the code', async () => {
+  test('JAR-01 JAR-03 pushed (RFC 9126 §3): the parameters of the object are stored, the other body parameters ignored; the request_uri gives the code', async () => {
     const { jwt, verifier } = await requestObject({ max_age: 3600, resource: undefined });
     const res = await push({ request: jwt, scope: 'read', redirect_uri: CB2, state: 'outer' });
     const body = await s.json(res);
@@ -154,7 +154,7 @@ describe('request objects (JAR-*)', () => {
     assert.equal(inserts, before, 'no pushed request stored');
   });
 
-  test('JAR-01 JAR-02 JAR-04 at the authorization endpoint: to the object\'s redirect URI once its signature verified, else to the query\'s registered one, else the error page; never a code', async () => {
+  test('JAR-01 JAR-02 JAR-04 at the authorization endpoint: to the redirect URI of the object once its signature verified, else to a registered one of the query, else the error page; never a code', async () => {
     const before = codes;
     for (const h of await hostile()) {
       const res = await authorizeGet(s, { client_id: id, request: h.request }, cookie);
@@ -179,7 +179,7 @@ describe('request objects (JAR-*)', () => {
     assert.equal(codes, before, 'no code issued');
   });
 
-  test('JAR-06 a request object\'s jti is used once at the PAR endpoint; by value at the authorization endpoint the same URL may come again (a reload)', async () => {
+  test('JAR-06 the jti of a request object is used once at the PAR endpoint; by value at the authorization endpoint the same URL may come again (a reload)', async () => {
     const { jwt } = await requestObject();
     assert.equal((await push({ request: jwt })).status, 201);
     await expectError(await push({ request: jwt }), 400, 'invalid_request_object', TEXT.replay);

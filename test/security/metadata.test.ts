@@ -19,7 +19,7 @@ test('M-01 M-02 an issuer with a path: metadata at /.well-known/oauth-authorizat
   }
 });
 
-test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
+test('M-03 M-04 M-05 M-06 M-08 JAR-07 the metadata document, exactly', async (t) => {
   const server = await startServer({ issuer: 'http://localhost:8080', alg: 'EdDSA' });
   t.after(() => server.close());
   const res = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
