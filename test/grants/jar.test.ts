@@ -176,6 +176,12 @@ describe('request objects (JAR-*)', () => {
         assert.equal(evil.status, 400, h.name);
       }
     }
+    // Signed by the client but naming a redirect URI it never registered: no redirect there.
+    const unregistered = (await requestObject({ redirect_uri: 'https://evil.example/cb', exp: Math.floor(now / 1000) - 10 })).jwt;
+    const page = await authorizeGet(s, { client_id: id, request: unregistered }, cookie);
+    assert.equal(page.status, 400);
+    assert.equal(page.headers.get('location'), null);
+    await page.text();
     assert.equal(codes, before, 'no code issued');
   });
 
