@@ -7,13 +7,15 @@
  * code flow. Refused with `invalid_client_metadata` (RG-01): a grant, response type, auth method or
  * scope outside the policy, keys that do not validate, a malformed field. Open registration (RG-02)
  * admits public clients of the code flow only; with an initial access token, confidential clients
- * (secret or `private_key_jwt`) and `client_credentials` too. Unknown metadata is ignored (§2).
+ * (secret or `private_key_jwt`), `client_credentials` and the device authorization grant too (RG-04).
+ * Unknown metadata is ignored (§2).
  */
 import { isJwksUri } from '../credentials/client-auth-settings.ts';
 import { isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
+import { DEVICE_CODE_GRANT } from './device.ts';
 import type { ClientJwks } from '../storage/types.ts';
 import { isScopeToken } from './scope.ts';
 
@@ -52,7 +54,14 @@ export interface RegistrationRules {
   readonly allowHttpJwksUri: boolean;
 }
 
-const CONFIDENTIAL_GRANTS = [...PUBLIC_CLIENT_GRANTS, 'client_credentials'];
+/**
+ * With an initial access token, the device authorization grant too, for public and confidential
+ * clients alike (RFC 8628 §3.1 authenticates a confidential one as the token endpoint does). Not in
+ * open registration (RG-04): a device client has no redirect URI, so the user sees only the name its
+ * anonymous registrant chose, the remote phishing of RFC 8628 §5.4.
+ */
+const TOKEN_PUBLIC_GRANTS = [...PUBLIC_CLIENT_GRANTS, DEVICE_CODE_GRANT];
+const CONFIDENTIAL_GRANTS = [...TOKEN_PUBLIC_GRANTS, 'client_credentials'];
 const METHODS: readonly TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const bad = (description: string) => new RegistrationError('invalid_client_metadata', description);
 
@@ -64,7 +73,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   if (open && method !== 'none') throw bad('open registration admits public clients only (token_endpoint_auth_method none)');
 
   const grantTypes = stringList(body.grant_types, 'grant_types') ?? ['authorization_code'];
-  const allowed = open || method === 'none' ? PUBLIC_CLIENT_GRANTS : CONFIDENTIAL_GRANTS;
+  const allowed = open ? PUBLIC_CLIENT_GRANTS : method === 'none' ? TOKEN_PUBLIC_GRANTS : CONFIDENTIAL_GRANTS;
   // Fixed texts, never the request's values (R-05): an error_description is ASCII without `"` or `\`.
   if (!grantTypes.every((g) => allowed.includes(g))) throw bad(`a grant in grant_types may not be registered here; allowed: ${allowed.join(', ')}`);
   const responseTypes = stringList(body.response_types, 'response_types') ?? (grantTypes.includes('authorization_code') ? ['code'] : []);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { candidateDigests } from '../../src/tokens/digest.ts';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
-import { basic, formFields, startGrantServer, USER, type GrantServer } from './support.ts';
+import { answerDevice, basic, devicePage, devicePost, formFields, startGrantServer, USER, type GrantServer } from './support.ts';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const ISSUER = 'http://localhost:8080';
@@ -42,17 +42,10 @@ async function start(form: Record<string, string> = { scope: 'openid invoices:re
 
 /** A new session of the user: its cookie. */
 const cookieOf = async () => `keymint_session=${(await s.session()).session_token}`;
-const page = (query: string, cookie?: string) => fetch(`${s.url}/oauth2/device${query}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-const post = (form: Record<string, string>, cookie: string) =>
-  fetch(`${s.url}/oauth2/device`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
-
+const page = (query: string, cookie?: string) => devicePage(s, query, cookie);
+const post = (form: Record<string, string>, cookie: string) => devicePost(s, form, cookie);
 /** The user's part: the verification page with the code, then the consent form answered. */
-async function answer(userCode: string, decision: 'approve' | 'deny', cookie?: string): Promise<Response> {
-  cookie ??= await cookieOf();
-  const shown = await page(`?${new URLSearchParams({ user_code: userCode })}`, cookie);
-  assert.equal(shown.status, 200);
-  return post({ ...formFields(await shown.text()), decision }, cookie);
-}
+const answer = async (userCode: string, decision: 'approve' | 'deny', cookie?: string) => answerDevice(s, userCode, decision, cookie ?? (await cookieOf()));
 
 describe('device authorization endpoint', () => {
   test('DEV-01 200 with the two codes, the verification URIs, expires_in and interval; no-store; only digests stored', async () => {

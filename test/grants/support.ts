@@ -1,4 +1,5 @@
 /** Helpers for the user-grant suites: a server with the oauth2 and polar dialects, admin calls, sessions. */
+import assert from 'node:assert/strict';
 import type { RawConfig } from '../../src/config/index.ts';
 import type { KeymintCore, OpenOptions } from '../../src/service.ts';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
@@ -102,6 +103,21 @@ export async function answerConsent(s: TestServer, page: Response, cookie: strin
     headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ ...formFields(await page.text()), decision }).toString(),
   });
+}
+
+/** The device verification page (RFC 8628 §3.3) as the user's browser opens it (`query`: `?user_code=…` or empty). */
+export const devicePage = (s: TestServer, query: string, cookie?: string) =>
+  fetch(`${s.url}/oauth2/device${query}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+
+/** The verification page's form posted as the user's browser does. */
+export const devicePost = (s: TestServer, form: Record<string, string>, cookie: string) =>
+  fetch(`${s.url}/oauth2/device`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+
+/** The user's part of the device flow: the verification page with the code (200), then its consent form answered. */
+export async function answerDevice(s: TestServer, userCode: string, decision: 'approve' | 'deny', cookie: string): Promise<Response> {
+  const shown = await devicePage(s, `?${new URLSearchParams({ user_code: userCode })}`, cookie);
+  assert.equal(shown.status, 200);
+  return devicePost(s, { ...formFields(await shown.text()), decision }, cookie);
 }
 
 /** Runs authorize (+ consent when shown) and resolves the code from the redirect. */

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { basic, startServer, type TestServer } from '../support/harness.ts';
+import { answerDevice, startGrantServer, USER, type GrantServer } from '../grants/support.ts';
 import { assertion, JWT_BEARER, keyPair } from '../support/sender.ts';
 import { send } from '../support/hostile.ts';
 
@@ -201,6 +202,72 @@ describe('open registration', () => {
     const limited = await register(s, { redirect_uris: ['https://app.example/cb'] });
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  });
+});
+
+describe('the device authorization grant (RFC 8628) for registered clients', () => {
+  const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+  let s: GrantServer;
+  let clock = Date.parse('2026-12-01T12:00:00Z');
+  let initial: string;
+  before(async () => {
+    s = await startGrantServer({ registration: 'token', resources: [`${API}=api:read,api:write`] }, { now: () => clock });
+    const registrar = await s.client({ scopes: ['keymint:register'] });
+    initial = String((await s.token(registrar.id, registrar.secret, { scope: 'keymint:register' })).access_token);
+  });
+  after(() => s.close());
+
+  const poll = async (form: Record<string, string>, headers: Record<string, string> = {}) => {
+    const res = await s.postForm('/oauth2/token', { grant_type: DEVICE, ...form }, headers);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  test('RG-04 a public client registered with the device_code grant: device authorization, approval on the verification page, one token', async () => {
+    const meta = (await (await fetch(`${s.url}/.well-known/oauth-authorization-server`)).json()) as { grant_types_supported: string[]; device_authorization_endpoint: string };
+    assert.ok(meta.grant_types_supported.includes(DEVICE));
+    assert.equal(meta.device_authorization_endpoint, 'http://localhost:8080/oauth2/device_authorization');
+    const created = await register(s, { client_name: 'Acme CLI', grant_types: [DEVICE, 'refresh_token'], token_endpoint_auth_method: 'none', scope: 'api:read' }, initial);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { client_id: clientId, client_id_issued_at: _at, registration_access_token: rat, registration_client_uri: _uri, ...metadata } = created.body;
+    assert.match(String(rat), /^km_reg_/);
+    assert.deepEqual(metadata, { client_name: 'Acme CLI', redirect_uris: [], grant_types: [DEVICE, 'refresh_token'], response_types: [], token_endpoint_auth_method: 'none', scope: 'api:read' });
+
+    const started = await s.postForm('/oauth2/device_authorization', { client_id: String(clientId) });
+    const codes = (await started.json()) as { device_code: string; user_code: string; interval: number };
+    assert.equal(started.status, 200, JSON.stringify(codes));
+    assert.deepEqual(await poll({ client_id: String(clientId), device_code: codes.device_code }), { status: 400, body: { error: 'authorization_pending', error_description: 'The user has not yet approved the request.' } });
+    const cookie = `keymint_session=${(await s.session()).session_token}`;
+    const approved = await answerDevice(s, codes.user_code, 'approve', cookie);
+    assert.equal(approved.status, 200);
+    clock += codes.interval * 1000;
+    const issued = await poll({ client_id: String(clientId), device_code: codes.device_code });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    assert.deepEqual(Object.keys(issued.body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+    assert.deepEqual([issued.body.token_type, issued.body.scope], ['Bearer', 'api:read']);
+    const claims = decodeJwt(String(issued.body.access_token));
+    assert.deepEqual([claims.client_id, claims.sub, claims.aud], [clientId, USER, API]);
+    clock += codes.interval * 1000;
+    assert.deepEqual((await poll({ client_id: String(clientId), device_code: codes.device_code })).body.error, 'invalid_grant');
+  });
+
+  test('RG-04 a confidential client may register the grant too and starts the flow with its secret; open registration refuses the grant, creating nothing', async (t) => {
+    const created = await register(s, { grant_types: [DEVICE], scope: 'api:write' }, initial);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.token_endpoint_auth_method, 'client_secret_basic');
+    const auth = { authorization: basic(String(created.body.client_id), String(created.body.client_secret)) };
+    const started = await s.postForm('/oauth2/device_authorization', {}, auth);
+    assert.equal(started.status, 200);
+    const code = String(((await started.json()) as { device_code: string }).device_code);
+    assert.equal((await poll({ device_code: code }, auth)).body.error, 'authorization_pending');
+    assert.equal((await poll({ device_code: code, client_id: String(created.body.client_id) })).status, 401, 'without its secret');
+
+    const open = await startServer({ registration: 'open', resources: [`${API}=api:read`] });
+    t.after(() => open.close());
+    for (const grants of [[DEVICE], ['authorization_code', DEVICE]]) {
+      const refused = await register(open, { grant_types: grants, redirect_uris: ['http://127.0.0.1:7777/cb'], token_endpoint_auth_method: 'none' });
+      assert.deepEqual([refused.status, refused.body], [400, { error: 'invalid_client_metadata', error_description: 'a grant in grant_types may not be registered here; allowed: authorization_code, refresh_token' }]);
+    }
+    assert.deepEqual(await open.keymint.clients.list(), []);
   });
 });
 
