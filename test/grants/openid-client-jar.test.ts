@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import * as openid from 'openid-client';
 import { keyPair, privateKeyJwtClient, type KeyPair } from '../support/sender.ts';
-import { formFields, startGrantServer, type GrantServer } from './support.ts';
+import { browseApproving, startGrantServer, type GrantServer } from './support.ts';
 
 const CB = 'https://app.example/cb';
 const SCOPE = 'openid invoices:read';
@@ -32,19 +32,9 @@ after(() => s.close());
 /** The browser: a new user's session cookie, the consent page approved; resolves the redirect. */
 let users = 0;
 async function browse(url: URL): Promise<URL> {
-  const cookie = `keymint_session=${(await s.session({ subject: `jar-rp-${++users}` })).session_token}`;
-  let res = await fetch(url, { redirect: 'manual', headers: { cookie } });
-  if (res.status === 200) {
-    const fields = formFields(await res.text());
-    assert.ok(fields.request !== undefined || fields.request_uri !== undefined, 'the form carries the request object or its reference');
-    res = await fetch(new URL(url.pathname, url), {
-      method: 'POST', redirect: 'manual',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...fields, decision: 'approve' }).toString(),
-    });
-  }
-  assert.equal(res.status, 302, await res.clone().text());
-  return new URL(String(res.headers.get('location')));
+  const { location, fields } = await browseApproving(s, url, `jar-rp-${++users}`);
+  if (fields) assert.ok(fields.request !== undefined || fields.request_uri !== undefined, 'the form carries the request object or its reference');
+  return location;
 }
 
 const signingKey = () => ({ key: key.privateKey, kid: 'jar-rp-1' });
