@@ -222,7 +222,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, requestObjects, now },
-    par: { ...auth, store, keyring, settings: config, requestObjects },
+    par: { ...auth, store, keyring, settings: config, dpop: sender.dpop, requestObjects },
     device: {
       ...auth,
       store,

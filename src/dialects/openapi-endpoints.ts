@@ -26,6 +26,8 @@ export interface SideEndpoint {
   readonly success: JsonSchema;
   /** What its 400 answers mean (its other error statuses are the token endpoint's). */
   readonly badRequest: string;
+  /** Its `DPoP` request header, for a dialect that reads proofs (RFC 9449 §10.1: a proof on a push binds the code). */
+  readonly dpopHeader?: { readonly required: boolean; readonly description: string; readonly schema: JsonSchema };
 }
 
 const PAR_PARAMETER: Readonly<Record<(typeof PUSHED_PARAMETERS)[number], JsonSchema>> = {
@@ -39,6 +41,7 @@ const PAR_PARAMETER: Readonly<Record<(typeof PUSHED_PARAMETERS)[number], JsonSch
   resource: { type: 'string', format: 'uri', description: 'RFC 8707: one resource.' },
   prompt: { type: 'string', description: 'Space-separated: none (alone), login, consent, select_account.' },
   max_age: { type: 'string', pattern: '^[0-9]{1,10}$', description: 'Seconds.' },
+  dpop_jkt: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'RFC 9449 §10: the SHA-256 JWK thumbprint of the DPoP key the code is bound to; a DPoP proof sent with the push binds it as well, and must then be by that key.' },
 };
 
 const userCodeChar = `[${USER_CODE_ALPHABET}]{${USER_CODE_LENGTH / 2}}`;
@@ -60,7 +63,8 @@ export const PAR_ENDPOINT: SideEndpoint = {
       expires_in: { type: 'integer', minimum: 1, description: 'Seconds the request_uri may be used in (--par-ttl).' },
     },
   },
-  badRequest: 'Malformed request, a `request_uri` or `request` parameter, a redirect URI not registered for the client, a `response_type` other than `code`, no S256 PKCE challenge, a prompt or max_age not understood (`invalid_request`); a client not allowed the authorization code flow (`unauthorized_client`); a scope or resource not allowed (`invalid_scope`, `invalid_target`)',
+  badRequest: 'Malformed request, a `request_uri` or `request` parameter, a redirect URI not registered for the client, a `response_type` other than `code`, no S256 PKCE challenge, a prompt, max_age or dpop_jkt not understood, a dpop_jkt naming another key than the DPoP proof (`invalid_request`); a client not allowed the authorization code flow (`unauthorized_client`); a scope or resource not allowed (`invalid_scope`, `invalid_target`); a bad DPoP proof (`invalid_dpop_proof`) or a DPoP nonce to use (`use_dpop_nonce`, with `DPoP-Nonce`)',
+  dpopHeader: { required: false, description: 'A DPoP proof (RFC 9449 §10.1) with `htu` this endpoint\'s URL: the code is bound to its key, and only a token request with a proof by that key redeems it.', schema: { type: 'string' } },
 };
 
 export const DEVICE_AUTHORIZATION_ENDPOINT: SideEndpoint = {

@@ -68,12 +68,16 @@ export function openApiDocument(dialect: Dialect, mount: OpenApiMount): Record<s
   const schemas: Record<string, JsonSchema> = { TokenResponse: c.success, Error: c.error };
   const side = (path: string | undefined, endpoint: SideEndpoint) => {
     if (path === undefined) return;
-    // The codec reads these bodies as it reads the token endpoint's, without the DPoP header (a proof here binds nothing).
+    // The codec reads these bodies as it reads the token endpoint's; a DPoP proof where the endpoint uses one (PAR).
+    const headers = [
+      ...(c.requestHeaders?.['Content-Type'] ? [{ in: 'header', name: 'Content-Type', ...c.requestHeaders['Content-Type'] }] : []),
+      ...(endpoint.dpopHeader && dialect.dpop ? [{ in: 'header', name: 'DPoP', ...endpoint.dpopHeader }] : []),
+    ];
     paths[path] = {
       post: {
         operationId: `${dialect.name}.${endpoint.id}`,
         summary: endpoint.summary,
-        ...(c.requestHeaders?.['Content-Type'] ? { parameters: [{ in: 'header', name: 'Content-Type', ...c.requestHeaders['Content-Type'] }] } : {}),
+        ...(headers.length > 0 ? { parameters: headers } : {}),
         requestBody: {
           required: true,
           content: Object.fromEntries(Object.entries(c.requestBodies).map(([type, schema]) => [type, { schema: sideRequestBody(endpoint, schema) }])),

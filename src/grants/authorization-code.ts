@@ -5,7 +5,8 @@
  * order the two land in (C-02, RACE-01); any failed attempt by the owning client burns it (C-07);
  * `redirect_uri` must be byte-identical (C-04); PKCE S256 is verified (P-*). Public clients must
  * send client_id (C-05, via client authentication). A refresh token is issued when the client may
- * use the refresh_token grant. For a client that is not `trusted`, the same write finds the
+ * use the refresh_token grant. A code bound to a DPoP key (`dpop_jkt`, RFC 9449 §10) needs a
+ * proof by that key (DP-06). For a client that is not `trusted`, the same write finds the
  * subject's consent covering the code's scopes, or nothing is issued (CON-06).
  */
 import { findCode } from '../protocol/authorize.ts';
@@ -29,7 +30,7 @@ export const authorizationCode = {
   type: 'authorization_code',
   parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
   allowsPublicClients: true,
-  async handle({ request, client, now }, deps: AuthorizationCodeDeps) {
+  async handle({ request, client, now, jkt }, deps: AuthorizationCodeDeps) {
     const { code, redirect_uri: redirectUri, code_verifier: verifier } = request.params;
     if (code === undefined) throw new OAuthError('invalid_request', 'The code parameter is required.', { field: 'code', reason: 'missing' });
     const rec = await findCode(code, deps);
@@ -41,6 +42,12 @@ export const authorizationCode = {
     if (rec.consumedAt !== null) throw await reused();
     try {
       if (rec.expiresAt <= now) throw invalidGrant();
+      // RFC 9449 §10 (DP-06): a code bound to a DPoP key is redeemed only with a proof by that key.
+      // Refused like any other failed attempt of the owner, so the code is spent (C-07): a proof by
+      // another key is what a stolen code looks like, and the client's own retry needs a new code anyway.
+      if (rec.dpopJkt !== null && jkt !== rec.dpopJkt) {
+        throw invalidGrant(jkt === undefined ? 'The code is bound to a DPoP key: the token request needs a DPoP proof by that key.' : 'The DPoP proof is not by the key the code is bound to (dpop_jkt).');
+      }
       if (rec.redirectUri !== null && redirectUri !== rec.redirectUri) throw invalidGrant('The redirect_uri does not match the authorization request.');
       verifyPkce(rec.codeChallenge, verifier);
       // CE-02: a scope withdrawn from the client since the authorization request is not granted.

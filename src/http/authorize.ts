@@ -32,7 +32,7 @@ export interface AuthorizeDeps extends CodeDeps {
   readonly now: () => number;
 }
 
-const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age'] as const;
+const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt'] as const;
 /** What the consent form of a pushed request carries (RFC 9126 §4): the pushed parameters stay in the store. */
 const PUSHED_FIELDS = ['client_id', 'request_uri'] as const;
 /** What the consent form of a request object carries (RFC 9101 §6.3): the object itself, verified again. */

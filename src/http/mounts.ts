@@ -66,7 +66,7 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, deps.authorize, deps.log)) router.add(r);
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
   const parPath = wanted.has('authorize') && wanted.has('par') ? `${dir}/par` : undefined;
-  if (parPath) router.add({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, deps.par), deps.pipeline) });
+  if (parPath) router.add({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, `${deps.issuer}${parPath}`, deps.par), deps.pipeline) });
   // RFC 8628: the device authorization endpoint takes client authentication as the token endpoint
   // does; the verification page is the user's, in a browser, with the platform session (not CORS).
   const deviceAuthorizationPath = wanted.has('device_authorization') && endpoint.grants.has(DEVICE_CODE_GRANT) ? `${dir}/device_authorization` : undefined;

@@ -35,7 +35,16 @@ export interface AuthorizationRequest {
   readonly prompt: ReadonlySet<Prompt>;
   /** OIDC Core §3.1.2.1 `max_age`, seconds: the longest time since the user last signed in. */
   readonly maxAge: number | undefined;
+  /** RFC 9449 §10 `dpop_jkt`: the thumbprint of the DPoP key the code is bound to, when the request named one. */
+  readonly dpopJkt: string | undefined;
 }
+
+/**
+ * RFC 9449 §10: `dpop_jkt` is an RFC 7638 SHA-256 thumbprint, base64url without padding: 43
+ * characters, canonically encoded (the last one carries 4 bits, so a value that does not decode back
+ * to itself names no key a proof could match).
+ */
+export const isJwkThumbprint = (v: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(v) && Buffer.from(v, 'base64url').toString('base64url') === v;
 
 /** The `prompt` values the authorization endpoint takes (OIDC Core §3.1.2.1). */
 export const PROMPT_VALUES = ['none', 'login', 'consent', 'select_account'] as const;
@@ -122,7 +131,10 @@ export async function validateAuthorization(
   if (prompt.has('none') && prompt.size > 1) return fail('invalid_request', 'prompt=none cannot be combined with another value.');
   if (params.max_age !== undefined && !/^[0-9]{1,10}$/.test(params.max_age)) return fail('invalid_request', 'max_age must be a whole number of seconds.');
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
-  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge } };
+  if (params.dpop_jkt !== undefined && !isJwkThumbprint(params.dpop_jkt)) {
+    return fail('invalid_request', 'dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (43 characters).');
+  }
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge, dpopJkt: params.dpop_jkt } };
 }
 
 /** A client by id: a stored one, or one described by a client ID metadata document. */
@@ -152,6 +164,7 @@ export async function issueCode(request: AuthorizationRequest, session: SessionR
     consumedAt: null,
     familyId: `fam_${randomBase62(22)}`,
     resource: request.resource ?? null,
+    dpopJkt: request.dpopJkt ?? null,
   };
   await deps.store.codes.insert(record);
   return code;

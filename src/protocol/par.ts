@@ -8,9 +8,8 @@
  * A push may carry its parameters as a signed request object (`request`, RFC 9126 §3, RFC 9101):
  * then they come from the object alone (./request-object.ts), and its `jti` is used once.
  *
- * Not checked or supported here: binding the code to a
- * DPoP key (`dpop_jkt`, RFC 9449 §10): the authorization endpoint does not bind codes to keys, so a
- * DPoP header on the push, or a `dpop_jkt` parameter, binds nothing (docs/user-grants.md says so).
+ * A DPoP proof sent with the push (RFC 9449 §10.1, checked by the caller) binds the code as a
+ * `dpop_jkt` parameter would: its key's thumbprint is stored as the pushed `dpop_jkt`.
  */
 import type { ClientRecord, PushedRequestRecord, Store } from '../storage/types.ts';
 import { candidateDigests, storedDigest } from '../tokens/digest.ts';
@@ -35,7 +34,7 @@ const referenceFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_rq_' });
 export const PAR_DECISION_WINDOW_MS = 600_000;
 
 /** The authorization request's parameters a push carries and the authorization endpoint then uses (client_id aside). */
-export const PUSHED_PARAMETERS = ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age'] as const;
+export const PUSHED_PARAMETERS = ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt'] as const;
 
 export interface PushDeps {
   readonly store: Pick<Store, 'pushedRequests'>;
@@ -48,12 +47,16 @@ export interface Pushed {
   readonly requestUri: string;
   /** Seconds (RFC 9126 §2.2 `expires_in`). */
   readonly expiresIn: number;
+  /** A fresh nonce for `DPoP-Nonce` when the push's DPoP proof used an older one (RFC 9449 §8.2). */
+  readonly dpopNonce?: string;
 }
 
 /**
  * RFC 9126 §2.1–2.3: validates `params` (each once, empty values left out; `lists` the repeated
  * ones) for `client`, already authenticated, and stores them. Every refusal is an OAuthError with a
- * 400 status: a push is answered in JSON, never redirected.
+ * 400 status: a push is answered in JSON, never redirected. `proofJkt`: the key thumbprint of the
+ * push's DPoP proof, already verified (RFC 9449 §10.1): the code is bound to it, and a `dpop_jkt`
+ * that names another key is refused.
  */
 export async function pushAuthorization(
   params: Readonly<Record<string, string>>,
@@ -61,6 +64,7 @@ export async function pushAuthorization(
   client: ClientRecord,
   now: number,
   deps: PushDeps,
+  proofJkt?: string,
 ): Promise<Pushed> {
   // §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be provided."
   if (params.request_uri !== undefined) throw new OAuthError('invalid_request', 'A pushed authorization request cannot carry a request_uri.', { field: 'request_uri', reason: 'malformed' });
@@ -80,6 +84,15 @@ export async function pushAuthorization(
   }
   const v = await validateAuthorization({ ...request, client_id: client.id }, undefined, { findClient: () => client, settings: deps.settings }, { pushed: true });
   if (v.kind !== 'ok') throw pushError(v);
+  if (proofJkt !== undefined) {
+    // §10.1: "the authorization server MUST reject the request if the JWK Thumbprint in dpop_jkt does
+    // not match the public key in the DPoP header" (DP-07). The RFC names no error code: the proof
+    // itself is valid, the parameter contradicts it, so invalid_request (as oidc-provider answers).
+    if (request.dpop_jkt !== undefined && request.dpop_jkt !== proofJkt) {
+      throw new OAuthError('invalid_request', 'dpop_jkt does not match the key of the DPoP proof.', { field: 'dpop_jkt', reason: 'malformed' });
+    }
+    request.dpop_jkt = proofJkt;
+  }
   const reference = referenceFormat.mint();
   const record: PushedRequestRecord = {
     digest: storedDigest(deps.keyring.pepper(), reference),

@@ -62,7 +62,9 @@ test('the document lists the PAR and device authorization endpoints beside the t
   assert.deepEqual(Object.keys(par.requestBody.content), ['application/x-www-form-urlencoded', 'application/json']);
   const form = par.requestBody.content['application/x-www-form-urlencoded']!.schema;
   assert.deepEqual(form.required, ['response_type', 'redirect_uri']);
-  assert.deepEqual(Object.keys(form.properties), ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'client_id', 'client_secret', 'client_assertion_type', 'client_assertion']);
+  // RFC 9449 §10.1: the push reads a DPoP proof; the device authorization endpoint does not.
+  assert.deepEqual((par as { parameters?: { name: string; in: string }[] }).parameters?.map((p) => [p.in, p.name]), [['header', 'DPoP']]);
+  assert.deepEqual(Object.keys(form.properties), ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt', 'client_id', 'client_secret', 'client_assertion_type', 'client_assertion']);
   const device = doc.paths['/oauth2/device_authorization']!.post;
   assert.deepEqual(Object.keys(device.responses), ['200', ...ERROR_STATUSES]);
   assert.equal(device.responses['200']!.content['application/json'].schema.$ref, '#/components/schemas/DeviceAuthorizationResponse');
@@ -81,6 +83,9 @@ test('PAR: 201, each 400, 401, 405 and 413 as the document says', async () => {
   assert.equal((await matchesDocument('/oauth2/par', await push(noRedirect), 400)).error, 'invalid_request');
   assert.equal((await matchesDocument('/oauth2/par', await push({ ...pushForm(), scope: 'admin:all' }), 400)).error, 'invalid_scope');
   assert.equal((await matchesDocument('/oauth2/par', await push(pushForm(), ccOnly), 400)).error, 'unauthorized_client');
+  assert.equal((await matchesDocument('/oauth2/par', await push({ ...pushForm(), dpop_jkt: 'short' }), 400)).error, 'invalid_request');
+  const badProof = await s.postForm('/oauth2/par', pushForm(), { authorization: basic(app.id, app.secret), dpop: 'a.b.c' });
+  assert.equal((await matchesDocument('/oauth2/par', badProof, 400)).error, 'invalid_dpop_proof');
   assert.equal((await matchesDocument('/oauth2/par', await push(pushForm(), { id: app.id, secret: 'ks_wrong' }), 401)).error, 'invalid_client');
   assert.equal((await matchesDocument('/oauth2/par', await fetch(`${s.url}/oauth2/par`), 405)).error, 'invalid_request');
   assert.equal((await matchesDocument('/oauth2/par', await tooLarge('/oauth2/par'), 413)).error, 'invalid_request');

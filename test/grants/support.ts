@@ -124,7 +124,7 @@ export async function answerDevice(s: TestServer, userCode: string, decision: 'a
 export async function obtainCode(
   s: GrantServer,
   client: { id: string },
-  options: { redirectUri?: string; scope?: string; nonce?: string; state?: string; path?: string; pkce?: boolean; cookie?: string } = {},
+  options: { redirectUri?: string; scope?: string; nonce?: string; state?: string; path?: string; pkce?: boolean; cookie?: string; extra?: Record<string, string> } = {},
 ): Promise<{ code: string; verifier: string; redirectUri: string }> {
   const { verifier, challenge } = pkce();
   const redirectUri = options.redirectUri ?? 'https://app.example/cb';
@@ -133,6 +133,7 @@ export async function obtainCode(
     response_type: 'code', client_id: client.id, redirect_uri: redirectUri,
     ...(options.pkce === false ? {} : { code_challenge: challenge, code_challenge_method: 'S256' }),
     ...(options.scope ? { scope: options.scope } : {}), ...(options.nonce ? { nonce: options.nonce } : {}), state: options.state ?? 'st',
+    ...options.extra,
   };
   const path = options.path ?? '/oauth2/authorize';
   let res = await authorizeGet(s, query, cookie, path);

@@ -27,6 +27,12 @@ export interface CodeRecord {
   readonly familyId: string;
   /** The resource the authorization request named (RFC 8707); null when it named none. */
   readonly resource: string | null;
+  /**
+   * RFC 9449 §10: the SHA-256 JWK thumbprint of the DPoP key the code is bound to (the request's
+   * `dpop_jkt`, or the key of the DPoP proof sent with its push); the token request must carry a
+   * proof by that key. Null when the code is bound to no key.
+   */
+  readonly dpopJkt: string | null;
 }
 
 export interface CodeRepo {

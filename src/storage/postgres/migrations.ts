@@ -269,6 +269,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pushed_requests_expires ON pushed_requests (expires_at);
     `,
   },
+  {
+    version: 13,
+    name: 'code-dpop-jkt',
+    // RFC 9449 §10: the DPoP key a code is bound to (dpop_jkt); its token request must prove that key.
+    sql: `
+      ALTER TABLE codes ADD COLUMN dpop_jkt text;
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -145,12 +145,12 @@ export const toConnectedApp = (r: ConsentRow & { readonly live_grants: number | 
 
 export const CODE_COLUMNS = [
   'digest', 'client_id', 'redirect_uri', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'subject', 'subject_type',
-  'auth_time', 'issued_at', 'expires_at', 'consumed_at', 'family_id', 'resource',
+  'auth_time', 'issued_at', 'expires_at', 'consumed_at', 'family_id', 'resource', 'dpop_jkt',
 ] as const;
 
 export const codeValues = (c: CodeRecord): SqlValue[] => [
   c.digest, c.clientId, c.redirectUri, c.scope, c.codeChallenge, c.codeChallengeMethod, c.nonce, c.subject, c.subjectType,
-  c.authTime, c.issuedAt, c.expiresAt, c.consumedAt, c.familyId, c.resource,
+  c.authTime, c.issuedAt, c.expiresAt, c.consumedAt, c.familyId, c.resource, c.dpopJkt,
 ];
 
 export interface CodeRow {
@@ -169,6 +169,7 @@ export interface CodeRow {
   readonly consumed_at: number | null;
   readonly family_id: string;
   readonly resource: string | null;
+  readonly dpop_jkt: string | null;
 }
 
 export const toCode = (r: CodeRow): CodeRecord => ({
@@ -187,6 +188,7 @@ export const toCode = (r: CodeRow): CodeRecord => ({
   consumedAt: r.consumed_at,
   familyId: r.family_id,
   resource: r.resource,
+  dpopJkt: r.dpop_jkt,
 });
 
 export const DEVICE_CODE_COLUMNS = [

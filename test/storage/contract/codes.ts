@@ -14,6 +14,13 @@ export function codesContract(test: StoreTest): void {
     assert.equal(await s.codes.consume('p1:unknown', 7), false);
   });
 
+  test('DP-06 a code keeps the DPoP key thumbprint it is bound to, and its resource', async (s) => {
+    const bound = codeRecord('p1:bound', { dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs', resource: 'https://api.example' });
+    await s.codes.insert(bound);
+    assert.deepEqual(await s.codes.find(['p1:bound']), bound);
+    assert.equal((await s.codes.find(['p1:unknown', 'p1:bound']))?.dpopJkt, 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
+  });
+
   test('C-06 RACE-01 redeem: the code is consumed in the write that stores its tokens, won exactly once', async (s) => {
     await s.codes.insert(codeRecord('p1:c'));
     const issued = (i: number) => [tokenRecord(`jti:a${i}`, { kind: 'access_token', familyId: 'fam' }), tokenRecord(`p1:r${i}`, { familyId: 'fam' })];

@@ -70,6 +70,7 @@ export const codeRecord = (digest: string, over: Partial<CodeRecord> = {}): Code
   codeChallenge: 'x'.repeat(43),
   codeChallengeMethod: 'S256',
   resource: null,
+  dpopJkt: null,
   nonce: 'n',
   subject: 'u1',
   subjectType: 'user',
