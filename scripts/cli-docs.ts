@@ -62,8 +62,8 @@ say so (exit code ${EXIT.node}) on an older one; \`--help\` and \`--version\` ru
   flag --nmae (did you mean --name?)\`. A missing required flag or argument is named with what it is.
 - Commands that open the store also take the [config options](configuration.md) (\`--data\`,
   \`--database-url\`, …), each with its \`KEYMINT_*\` environment variable; the flag wins.
-- Every command that reads (\`clients list\`, \`clients show\`, \`keys list\`, \`audit\`) prints JSON with
-  \`--json\`; so do the commands that change something.
+- Every command that reads (\`clients list\`, \`clients show\`, \`consents list\`, \`keys list\`, \`audit\`)
+  prints JSON with \`--json\`; so do the commands that change something.
 
 ## Exit codes
 
@@ -82,12 +82,12 @@ also taken), then the data directory and KEK, then the port:
 
 | situation | exit | what it says to do |
 |---|---|---|
-| \`serve\` on a port in use (a second \`serve\`), a port this user may not bind (below 1024 without root or CAP_NET_BIND_SERVICE), an address not on this machine or a name that does not resolve (checked with \`--port 0\` too) | ${EXIT.portBusy} | stop the other process, or choose another \`--port\` / \`--host\` |
+| \`serve\` or \`sandbox\` on a port in use (a second \`serve\` or \`sandbox\`: the message names the same command), a port this user may not bind (below 1024 without root or CAP_NET_BIND_SERVICE), an address not on this machine or a name that does not resolve (checked with \`--port 0\` too) | ${EXIT.portBusy} | stop the other process, or choose another \`--port\` / \`--host\` |
 | \`--data\` names a file, or a path through a file | ${EXIT.dataDir} | point \`--data\` at a directory (created if absent) |
 | the data directory cannot be read and written by this user | ${EXIT.dataDir} | run as its owner, or give access (\`chmod 700\`) |
 | its database (\`<data>/keymint.db\`) cannot be read and written by this user | ${EXIT.dataDir} | run as its owner, or give access (\`chmod 600\`) |
 | the data directory cannot be made where the parent is (a file system such as \`/proc\` that refuses it; found when it is made) | ${EXIT.dataDir} | choose another \`--data\` |
-| a read command (\`clients list\`, \`show\`, \`keys list\`, \`audit\`, …) on a \`--data\` with no store | ${EXIT.noStore} | check \`--data\`; only ${commands.filter((c) => c.store === 'create').map((c) => `\`${c.name}\``).join(', ')} create a store |
+| a read command (\`clients list\`, \`show\`, \`consents list\`, \`keys list\`, \`audit\`, …) on a \`--data\` with no store | ${EXIT.noStore} | check \`--data\`; only ${commands.filter((c) => c.store === 'create').map((c) => `\`${c.name}\``).join(', ')} create a store |
 | the KEK file (\`<data>/kek\`) is a directory or unreadable | ${EXIT.kek} | restore the key file; run as its owner |
 | \`<data>/kek\` deleted beside a store that holds keys | ${EXIT.kek} | restore it from a backup or set \`KEYMINT_KEK\`; Keymint never generates a replacement, which could not open those keys |
 | \`KEYMINT_KEK\` is not the key the store was sealed with | ${EXIT.kek} | give every node and the CLI the same KEK |

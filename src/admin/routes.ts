@@ -11,6 +11,7 @@ import { CLIENT_FIELD_NAMES, CLIENT_FIELDS, ruleField, type ClientField, type Fi
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import { checkedSubject, type SessionService } from '../credentials/sessions.ts';
 import { adminAudience } from '../protocol/audience.ts';
+import { connectedApps, withdrawApp } from '../protocol/consent.ts';
 import { jtiDigest, type Store, type SubjectType } from '../storage/types.ts';
 import type { Handler } from '../http/router.ts';
 import { readCredentials } from '../wire/authorization.ts';
@@ -174,19 +175,12 @@ const ROUTES: readonly AdminRoute[] = ([
   // A subject's connected apps (remembered consent, user-grants.md), and the withdrawal of one.
   ['GET', 'consents', async (req, _id, _actor, deps) => {
     const { subject, subjectType } = subjectOf(req);
-    const apps = await deps.store.consents.list(subjectType, subject, (deps.now ?? Date.now)());
-    const names = new Map((await Promise.all(apps.map((a) => deps.store.clients.get(a.clientId)))).map((c) => [c?.id, c?.name]));
-    return json(200, {
-      subject, subject_type: subjectType,
-      consents: apps.map((a) => ({ client_id: a.clientId, client_name: names.get(a.clientId) ?? null, scope: a.scope, granted_at: new Date(a.grantedAt).toISOString(), live_grants: a.liveGrants })),
-    }, noStore);
+    const consents = await connectedApps(subjectType, subject, (deps.now ?? Date.now)(), deps);
+    return json(200, { subject, subject_type: subjectType, consents }, noStore);
   }],
   ['DELETE', 'consents/:id', async (req, id, actor, deps) => {
     const { subject, subjectType } = subjectOf(req);
-    const at = (deps.now ?? Date.now)();
-    const { consent, tokens } = await deps.store.consents.withdraw(id, subjectType, subject, at);
-    if (!consent && tokens === 0) return problem(404, 'not_found', 'The subject has no consent or live grant for this client.');
-    await deps.store.audit.append({ at, actor, action: 'consent.revoke', target: id, detail: { subject, subject_type: subjectType, consent, tokens_revoked: tokens } });
+    if (!(await withdrawApp(id, subjectType, subject, (deps.now ?? Date.now)(), actor, deps))) return problem(404, 'not_found', 'The subject has no consent or live grant for this client.');
     return noContent();
   }],
   ['GET', 'keys', async (_req, _id, _actor, deps) => json(200, { keys: deps.keyring.describe() }, noStore)],

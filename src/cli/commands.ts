@@ -5,6 +5,7 @@
 import { apply, exportCommand } from './apply.ts';
 import { clientsCreate, clientsDelete, clientsDisable, clientsEnable, clientsList, clientsRotateSecret, clientsShow, clientsUpdate } from './clients.ts';
 import type { Command } from './command.ts';
+import { consentsList, consentsRevoke } from './consents.ts';
 import { consoleLink, consoleUsersAdd, consoleUsersList, consoleUsersRemove } from './console.ts';
 import { audit, keysList, keysRotate } from './keys.ts';
 import { sandbox } from './sandbox.ts';
@@ -20,6 +21,8 @@ export const COMMANDS: readonly Command[] = [
   clientsDisable,
   clientsEnable,
   clientsDelete,
+  consentsList,
+  consentsRevoke,
   apply,
   exportCommand,
   keysList,

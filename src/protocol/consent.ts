@@ -6,7 +6,7 @@
  * (RFC 7009), or the client is disabled or deleted. Not tied to a token's lifetime: a grant that
  * ends by itself, or a rotated client secret, is not the user's withdrawal.
  */
-import { covers, type SessionRecord, type Store, type SubjectType } from '../storage/types.ts';
+import { covers, type SessionRecord, type Store, type SubjectType, type Withdrawal } from '../storage/types.ts';
 import type { AuthorizationRequest } from './authorize.ts';
 
 export interface ConsentDeps {
@@ -33,4 +33,35 @@ export async function withdrawConsent(clientId: string, subjectType: SubjectType
   if (!(await deps.store.consents.revoke(clientId, subjectType, subject))) return false;
   await deps.store.audit.append({ at: now, actor, action: 'consent.revoke', target: clientId, detail: { subject, subject_type: subjectType } });
   return true;
+}
+
+/** One of a subject's connected apps, as the admin API and `keymint consents list` show it. */
+export interface ConnectedAppView {
+  readonly client_id: string;
+  /** Null once the client is gone. */
+  readonly client_name: string | null;
+  readonly scope: string;
+  /** ISO 8601, the latest approval. */
+  readonly granted_at: string;
+  /** A refresh token of the subject for the client is live. */
+  readonly live_grants: boolean;
+}
+
+/** The subject's connected apps at `at`, each with its client's name. */
+export async function connectedApps(subjectType: SubjectType, subject: string, at: number, deps: { readonly store: Pick<Store, 'consents' | 'clients'> }): Promise<ConnectedAppView[]> {
+  const apps = await deps.store.consents.list(subjectType, subject, at);
+  const names = new Map((await Promise.all(apps.map((a) => deps.store.clients.get(a.clientId)))).map((c) => [c?.id, c?.name]));
+  return apps.map((a) => ({ client_id: a.clientId, client_name: names.get(a.clientId) ?? null, scope: a.scope, granted_at: new Date(a.grantedAt).toISOString(), live_grants: a.liveGrants }));
+}
+
+/**
+ * The subject withdraws the client (the admin API, `keymint consents revoke`): its consent and every
+ * grant, in one transaction (`ConsentRepo.withdraw`), audited `consent.revoke` by `actor` with what it
+ * ended. Undefined when the subject had neither a consent nor a live grant for the client.
+ */
+export async function withdrawApp(clientId: string, subjectType: SubjectType, subject: string, at: number, actor: string, deps: ConsentDeps): Promise<Withdrawal | undefined> {
+  const ended = await deps.store.consents.withdraw(clientId, subjectType, subject, at);
+  if (!ended.consent && ended.tokens === 0) return undefined;
+  await deps.store.audit.append({ at, actor, action: 'consent.revoke', target: clientId, detail: { subject, subject_type: subjectType, consent: ended.consent, tokens_revoked: ended.tokens } });
+  return ended;
 }
