@@ -28,6 +28,12 @@ export interface AuthorizeDeps extends CodeDeps {
   readonly sessions: Pick<SessionService, 'resolve'>;
   readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string; readonly requirePar: boolean };
   readonly now: () => number;
+  /**
+   * The dialect's token endpoint reads no DPoP proofs (`polar`): `dpop_jkt` is ignored like any
+   * parameter the endpoint does not know, as the provider's own server does, rather than binding a
+   * code that endpoint could never redeem.
+   */
+  readonly ignoresDpopJkt?: boolean;
 }
 
 const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt'] as const;
@@ -62,10 +68,11 @@ export function authorizeRoutes(owner: string, path: string, deps: AuthorizeDeps
 }
 
 /** Parameters once each; the first duplicated name, if any (RFC 6749 §3.1). */
-function readParams(text: string): { params: Record<string, string>; duplicate: string | undefined } {
+function readParams(text: string, deps: Pick<AuthorizeDeps, 'ignoresDpopJkt'>): { params: Record<string, string>; duplicate: string | undefined } {
   const params = Object.create(null) as Record<string, string>;
   let duplicate: string | undefined;
   for (const [k, v] of new URLSearchParams(text)) {
+    if (k === 'dpop_jkt' && deps.ignoresDpopJkt === true) continue;
     if (k in params) duplicate ??= k;
     else if (v !== '') params[k] = v;
   }
@@ -94,7 +101,7 @@ async function requestOf(params: Readonly<Record<string, string>>, duplicate: st
 }
 
 async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
-  const { params, duplicate } = readParams(req.query);
+  const { params, duplicate } = readParams(req.query, deps);
   const { v, pushed } = await requestOf(params, duplicate, false, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
@@ -166,7 +173,7 @@ function destination(redirectUri: string): string {
 async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return html(400, errorPage('The form could not be read.'));
-  const { params, duplicate } = readParams(req.body.toString('utf8'));
+  const { params, duplicate } = readParams(req.body.toString('utf8'), deps);
   const { v, pushed } = await requestOf(params, duplicate, true, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
