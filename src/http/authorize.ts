@@ -28,6 +28,8 @@ export interface AuthorizeDeps extends CodeDeps {
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly sessions: Pick<SessionService, 'resolve'>;
   readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string; readonly requirePar: boolean };
+  /** The `polar` mount's: its token endpoint reads no DPoP proofs (validateAuthorization). */
+  readonly ignoresDpopJkt?: boolean;
   readonly requestObjects: RequestObjectDeps;
   readonly now: () => number;
 }

@@ -75,7 +75,16 @@ export const REQUIRE_SIGNED = 'This client must send its authorization request a
 export async function validateAuthorization(
   params: Readonly<Record<string, string>>,
   duplicate: string | undefined,
-  deps: { findClient: ClientLookup; settings: AudienceSettings & { readonly requirePar?: boolean } },
+  deps: {
+    findClient: ClientLookup;
+    settings: AudienceSettings & { readonly requirePar?: boolean };
+    /**
+     * The dialect's token endpoint reads no DPoP proofs (`polar`): `dpop_jkt`, in the query or a
+     * request object, is ignored like any parameter the endpoint does not know, as the provider's
+     * own server does, rather than binding a code that endpoint could never redeem.
+     */
+    ignoresDpopJkt?: boolean;
+  },
   options: { readonly pushed?: boolean; readonly signed?: boolean } = {},
 ): Promise<Validated> {
   const clientId = params.client_id;
@@ -131,10 +140,11 @@ export async function validateAuthorization(
   if (prompt.has('none') && prompt.size > 1) return fail('invalid_request', 'prompt=none cannot be combined with another value.');
   if (params.max_age !== undefined && !/^[0-9]{1,10}$/.test(params.max_age)) return fail('invalid_request', 'max_age must be a whole number of seconds.');
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
-  if (params.dpop_jkt !== undefined && !isJwkThumbprint(params.dpop_jkt)) {
+  const dpopJkt = deps.ignoresDpopJkt === true ? undefined : params.dpop_jkt;
+  if (dpopJkt !== undefined && !isJwkThumbprint(dpopJkt)) {
     return fail('invalid_request', 'dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (43 characters).');
   }
-  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge, dpopJkt: params.dpop_jkt } };
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge, dpopJkt } };
 }
 
 /** A client by id: a stored one, or one described by a client ID metadata document. */
