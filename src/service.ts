@@ -184,6 +184,8 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
   const findClient = (id: string) => (documents?.isDocumentId(id) ? documents.resolve(id) : store.clients.get(id));
   const verifier = { verifySecret: clients.verifySecret.bind(clients), find: findClient, assertionKey: sender.assertionKey, assertions: sender.assertions };
   const auth = { verifier, settings: config };
+  // RFC 9101: request objects are verified with the keys and replay guard of client assertions.
+  const requestObjects = { keyFor: sender.assertionKey, replay: sender.assertions.replay, issuer: config.issuer };
   const opaqueFormats = opaqueFormatsOf(DIALECTS.values());
   const verifyJwt = localJwtVerifier(keyring, config.issuer);
   const subjectTokens = subjectTokenReader({ store, keyring, opaqueFormats, verifyJwt, settings: config });
@@ -222,8 +224,8 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       ...(config.refreshReuseGrace > 0 ? { refreshGrace: { seconds: config.refreshReuseGrace, key: core.derivedKey('refresh-grace') } } : {}),
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
-    authorize: { store, findClient, keyring, sessions, settings: config, now },
-    par: { ...auth, store, keyring, settings: config, dpop: sender.dpop },
+    authorize: { store, findClient, keyring, sessions, settings: config, requestObjects, now },
+    par: { ...auth, store, keyring, settings: config, dpop: sender.dpop, requestObjects },
     device: {
       ...auth,
       store,

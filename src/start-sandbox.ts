@@ -356,6 +356,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
     ...(c.pkceRequired === undefined ? {} : { pkceRequired: c.pkceRequired }),
     ...(c.requirePar === undefined ? {} : { requirePar: c.requirePar }),
+    ...(c.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: c.requireSignedRequestObject }),
   };
   const input: CreateClientInput = {
     ...imported,

@@ -44,6 +44,7 @@ export interface ClientDeclaration {
   readonly rateLimit?: number | null;
   readonly pkceRequired?: boolean;
   readonly requirePar?: boolean;
+  readonly requireSignedRequestObject?: boolean;
   readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly authMethod?: 'client_secret_basic' | 'private_key_jwt';

@@ -231,6 +231,19 @@ export const CLIENT_FIELDS = {
     default: false,
     form: { control: 'require_par', kind: 'checkbox', label: 'Require pushed authorization requests (PAR)', hint: 'The authorization endpoint then takes only a request_uri from POST /oauth2/par (RFC 9126).' },
   },
+  requireSignedRequestObject: {
+    doc: 'RFC 9101 §10.5 require_signed_request_object: its authorization requests (direct or pushed) are taken only as a request object signed with its registered keys; default false',
+    kind: 'flag', api: 'require_signed_request_object',
+    cli: {
+      flags: [
+        { flag: 'require-signed-request-object', sets: true, create: 'Its authorization requests must be signed request objects (RFC 9101; needs --jwks-file or --jwks-uri)', update: 'Its authorization requests must be signed request objects (RFC 9101)' },
+        { flag: 'no-require-signed-request-object', sets: false, update: 'Its authorization requests may carry plain parameters again (the default)' },
+      ],
+    },
+    apply: { key: 'requireSignedRequestObject' },
+    default: false,
+    form: { control: 'require_signed_request_object', kind: 'checkbox', label: 'Require signed request objects (JAR)', hint: 'The authorization endpoint and the PAR endpoint then take only a request parameter signed with the client\'s keys (RFC 9101).' },
+  },
   redirectUris: {
     doc: 'The redirect URIs of the authorization-code grant',
     kind: 'list', api: 'redirect_uris', rule: 'redirect_uri',

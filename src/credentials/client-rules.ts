@@ -41,6 +41,8 @@ export interface ClientSettings {
   readonly pkceRequired: boolean;
   /** RFC 9126 §6: its authorization requests must be pushed (PAR-05). */
   readonly requirePar: boolean;
+  /** RFC 9101 §10.5: its authorization requests must be signed request objects (JAR-05). */
+  readonly requireSignedRequestObject: boolean;
   readonly accessTokenTtl: number | null;
   readonly rateLimit: number | null;
   /** client_credentials requests may get a still-valid earlier token back. */
@@ -119,6 +121,7 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   if (typeof s.trusted !== 'boolean') throw new ClientInputError('trusted', 'trusted must be true or false');
   if (typeof s.tokenReuse !== 'boolean') throw new ClientInputError('token_reuse', 'token_reuse must be true or false');
   if (typeof s.requirePar !== 'boolean') throw new ClientInputError('require_pushed_authorization_requests', 'require_pushed_authorization_requests must be true or false');
+  if (typeof s.requireSignedRequestObject !== 'boolean') throw new ClientInputError('require_signed_request_object', 'require_signed_request_object must be true or false');
   if (typeof s.pkceRequired !== 'boolean') throw new ClientInputError('pkce_required', 'pkce_required must be true or false');
   // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
   if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
@@ -239,6 +242,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   trusted: c.trusted,
   pkceRequired: c.pkceRequired !== false,
   requirePar: c.requirePar === true,
+  requireSignedRequestObject: c.requireSignedRequestObject === true,
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,
   tokenReuse: c.tokenReuse === true,

@@ -23,6 +23,7 @@ export interface ClientView {
   trusted: boolean;
   pkce_required: boolean;
   require_pushed_authorization_requests: boolean;
+  require_signed_request_object: boolean;
   access_token_ttl: number | null;
   rate_limit: number | null;
   token_reuse: boolean;
@@ -58,6 +59,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     trusted: c.trusted,
     pkce_required: c.pkceRequired !== false,
     require_pushed_authorization_requests: c.requirePar === true,
+    require_signed_request_object: c.requireSignedRequestObject === true,
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
     token_reuse: c.tokenReuse === true,
@@ -87,6 +89,7 @@ export function stored(s: ClientSettings) {
     trusted: s.trusted,
     ...(s.pkceRequired ? {} : { pkceRequired: false }),
     ...(s.requirePar ? { requirePar: true } : {}),
+    ...(s.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
     accessTokenTtl: s.accessTokenTtl,
     rateLimit: s.rateLimit,
     ...(s.tokenReuse ? { tokenReuse: true } : {}),
@@ -100,7 +103,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'access_token_ttl', 'rate_limit', 'token_reuse',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',
 ] as const satisfies ReadonlyArray<keyof ClientView>;

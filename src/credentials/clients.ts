@@ -124,6 +124,7 @@ export class ClientService {
       trusted: input.trusted ?? false,
       pkceRequired: input.pkceRequired ?? true,
       requirePar: input.requirePar ?? false,
+      requireSignedRequestObject: input.requireSignedRequestObject ?? false,
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
       tokenReuse: input.tokenReuse ?? false,
@@ -132,6 +133,7 @@ export class ClientService {
     };
     checkSettings(settings, this.#deps.settings);
     const auth = this.#authSettings(input, type);
+    keysForRequestObjects(settings, auth);
     const usesSecret = type === 'confidential' && auth.authMethod === undefined;
     if (input.clientId !== undefined) checkImportedId(input.clientId, mode, this.#deps.settings);
     if (input.clientSecret !== undefined) {
@@ -220,6 +222,7 @@ export class ClientService {
       ...(p.trusted === undefined ? {} : { trusted: p.trusted }),
       ...(p.pkceRequired === undefined ? {} : { pkceRequired: p.pkceRequired }),
       ...(p.requirePar === undefined ? {} : { requirePar: p.requirePar }),
+      ...(p.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: p.requireSignedRequestObject }),
       ...(p.tokenReuse === undefined ? {} : { tokenReuse: p.tokenReuse }),
       ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
       ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
@@ -246,7 +249,8 @@ export class ClientService {
       },
       c.type,
     );
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, tokenReuse: _tr, ...rest } = c;
+    keysForRequestObjects(settings, auth);
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, tokenReuse: _tr, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A private_key_jwt client holds no secret: its secrets end now.
     const secrets = keyed && c.authMethod !== 'private_key_jwt' ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;
@@ -397,4 +401,11 @@ const DUMMY_DIGEST = '0'.repeat(64);
 
 function checkManagedBy(v: unknown): void {
   if (typeof v !== 'string' || !/^[a-z0-9_.:-]{1,64}$/.test(v)) throw new ClientInputError('managed_by', 'managed_by is 1–64 of a-z 0-9 _ . : -');
+}
+
+/** RFC 9101 §10.5: a client that must sign its requests has keys to verify them with. */
+function keysForRequestObjects(settings: ClientSettings, auth: { readonly jwks?: unknown; readonly jwksUri?: string }): void {
+  if (settings.requireSignedRequestObject && auth.jwks === undefined && auth.jwksUri === undefined) {
+    throw new ClientInputError('require_signed_request_object', 'require_signed_request_object needs the client keys (jwks or jwks_uri, private_key_jwt)');
+  }
 }

@@ -30,9 +30,9 @@ export interface SideEndpoint {
   readonly dpopHeader?: { readonly required: boolean; readonly description: string; readonly schema: JsonSchema };
 }
 
-const PAR_PARAMETER: Readonly<Record<(typeof PUSHED_PARAMETERS)[number], JsonSchema>> = {
-  response_type: { const: 'code' },
-  redirect_uri: { type: 'string', format: 'uri', description: 'One of the client\'s registered redirect URIs, exactly.' },
+const PAR_PARAMETER: Readonly<Record<(typeof PUSHED_PARAMETERS)[number] | 'request', JsonSchema>> = {
+  response_type: { const: 'code', description: 'Required, unless a request object carries it.' },
+  redirect_uri: { type: 'string', format: 'uri', description: 'One of the client\'s registered redirect URIs, exactly. Required, unless a request object carries it.' },
   scope: { type: 'string' },
   state: { type: 'string', maxLength: 2048 },
   nonce: { type: 'string', maxLength: 512 },
@@ -42,6 +42,10 @@ const PAR_PARAMETER: Readonly<Record<(typeof PUSHED_PARAMETERS)[number], JsonSch
   prompt: { type: 'string', description: 'Space-separated: none (alone), login, consent, select_account.' },
   max_age: { type: 'string', pattern: '^[0-9]{1,10}$', description: 'Seconds.' },
   dpop_jkt: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'RFC 9449 §10: the SHA-256 JWK thumbprint of the DPoP key the code is bound to; a DPoP proof sent with the push binds it as well, and must then be by that key.' },
+  request: {
+    type: 'string',
+    description: 'RFC 9126 §3, RFC 9101: the parameters above as the claims of a JWT signed with a key registered for the client (an asymmetric alg; aud the issuer; client_id; exp at most 60 minutes ahead). When sent, only its parameters are used; a jti is used once.',
+  },
 };
 
 const userCodeChar = `[${USER_CODE_ALPHABET}]{${USER_CODE_LENGTH / 2}}`;
@@ -53,7 +57,8 @@ export const PAR_ENDPOINT: SideEndpoint = {
   status: 201,
   description: 'Request stored (RFC 9126 §2.2)',
   parameters: PAR_PARAMETER,
-  required: ['response_type', 'redirect_uri'],
+  // response_type and redirect_uri, in the body or in a request object (`request`).
+  required: [],
   success: {
     type: 'object',
     required: ['request_uri', 'expires_in'],
@@ -63,7 +68,7 @@ export const PAR_ENDPOINT: SideEndpoint = {
       expires_in: { type: 'integer', minimum: 1, description: 'Seconds the request_uri may be used in (--par-ttl).' },
     },
   },
-  badRequest: 'Malformed request, a `request_uri` or `request` parameter, a redirect URI not registered for the client, a `response_type` other than `code`, no S256 PKCE challenge, a prompt, max_age or dpop_jkt not understood, a dpop_jkt naming another key than the DPoP proof (`invalid_request`); a client not allowed the authorization code flow (`unauthorized_client`); a scope or resource not allowed (`invalid_scope`, `invalid_target`); a bad DPoP proof (`invalid_dpop_proof`) or a DPoP nonce to use (`use_dpop_nonce`, with `DPoP-Nonce`)',
+  badRequest: 'A request object that does not verify (`invalid_request_object`, RFC 9101 §7); a malformed request, a `request_uri` parameter, a redirect URI not registered for the client, a `response_type` other than `code`, no S256 PKCE challenge, a prompt, max_age or dpop_jkt not understood, a dpop_jkt naming another key than the DPoP proof (`invalid_request`); a client not allowed the authorization code flow (`unauthorized_client`); a scope or resource not allowed (`invalid_scope`, `invalid_target`); a bad DPoP proof (`invalid_dpop_proof`) or a DPoP nonce to use (`use_dpop_nonce`, with `DPoP-Nonce`)',
   dpopHeader: { required: false, description: 'A DPoP proof (RFC 9449 §10.1) with `htu` this endpoint\'s URL: the code is bound to its key, and only a token request with a proof by that key redeems it.', schema: { type: 'string' } },
 };
 

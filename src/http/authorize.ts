@@ -12,7 +12,8 @@ import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
 import { consented, rememberConsent } from '../protocol/consent.ts';
 import { issueCode, validateAuthorization, type AuthorizationRequest, type ClientLookup, type CodeDeps, type RedirectError, type Validated } from '../protocol/authorize.ts';
-import { consumePushed, resolvePushed } from '../protocol/par.ts';
+import { consumePushed, PUSHED_PARAMETERS, REQUEST_URI_PREFIX, resolvePushed } from '../protocol/par.ts';
+import { verifyRequestObject, type RequestObjectDeps } from '../protocol/request-object.ts';
 import type { AudienceSettings } from '../protocol/audience.ts';
 import type { PushedRequestRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
@@ -27,14 +28,22 @@ export interface AuthorizeDeps extends CodeDeps {
   readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
   readonly sessions: Pick<SessionService, 'resolve'>;
   readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string; readonly requirePar: boolean };
+  /** The `polar` mount's: its token endpoint reads no DPoP proofs (validateAuthorization). */
+  readonly ignoresDpopJkt?: boolean;
+  readonly requestObjects: RequestObjectDeps;
   readonly now: () => number;
 }
 
 const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt'] as const;
 /** What the consent form of a pushed request carries (RFC 9126 §4): the pushed parameters stay in the store. */
 const PUSHED_FIELDS = ['client_id', 'request_uri'] as const;
-/** Every field the CSRF token binds: a form is one or the other kind, the fields it lacks bound as empty. */
-const CSRF_FIELDS = [...REQUEST_FIELDS, 'request_uri'] as const;
+/** What the consent form of a request object carries (RFC 9101 §6.3): the object itself, verified again. */
+const SIGNED_FIELDS = ['client_id', 'request'] as const;
+/** Every field the CSRF token binds: a form is of one kind, the fields it lacks bound as empty. */
+const CSRF_FIELDS = [...REQUEST_FIELDS, 'request_uri', 'request'] as const;
+
+/** How the request came: its parameters in the query, pushed (a request_uri), or in a request object. */
+type Form = 'plain' | 'pushed' | 'signed';
 
 export const HTML_HEADERS = {
   'Content-Type': 'text/html;charset=utf-8',
@@ -72,39 +81,94 @@ function readParams(text: string): { params: Record<string, string>; duplicate: 
   return { params, duplicate };
 }
 
+/** What the authorization endpoint answers: the validated request, and how it came. */
+interface Resolved {
+  readonly v: Validated;
+  readonly form: Form;
+  readonly pushed?: PushedRequestRecord;
+  /** When the request was made, for a sign-in it asks for (ms): a push's time, a request object's iat or nbf. */
+  readonly madeAt?: number;
+}
+
 /**
- * The request to answer: the query's, or (RFC 9126 §4) with a `request_uri` the parameters its
- * client pushed, and only those: anything else in the query but `client_id` is ignored. A
- * `request_uri` that is unknown, another client's, expired or used is refused with
- * `invalid_request_uri` (RFC 9101 §6.2): at the pushed redirect URI when the request is this
- * client's, else on the error page. `decision`: the user's decision on a consent page shown for it.
+ * The request to answer: the query's; with a `request`, the parameters of that request object
+ * (RFC 9101 §6.3), verified; or (RFC 9126 §4) with a `request_uri` the parameters its client pushed.
+ * Either way only those: anything else in the query but `client_id` is ignored. A `request_uri`
+ * that is unknown, another client's, expired or used is refused with `invalid_request_uri` (RFC
+ * 9101 §6.2): at the pushed redirect URI when the request is this client's, else on the error
+ * page; one that is no PAR URN (a request object by reference) with `request_uri_not_supported`.
+ * `decision`: the user's decision on a consent page shown for it.
  */
-async function requestOf(params: Readonly<Record<string, string>>, duplicate: string | undefined, decision: boolean, deps: AuthorizeDeps): Promise<{ v: Validated; pushed?: PushedRequestRecord }> {
-  if (params.request_uri === undefined) return { v: await validateAuthorization(params, duplicate, deps) };
+async function requestOf(params: Readonly<Record<string, string>>, duplicate: string | undefined, decision: boolean, deps: AuthorizeDeps): Promise<Resolved> {
+  if (params.request !== undefined || duplicate === 'request') return signedRequest(params, duplicate, deps);
+  if (params.request_uri === undefined) return { v: await validateAuthorization(params, duplicate, deps), form: 'plain' };
+  if (!params.request_uri.startsWith(REQUEST_URI_PREFIX) && duplicate !== 'request_uri') {
+    return { v: await outerError(params, duplicate, 'request_uri_not_supported', 'Only a request_uri from the pushed authorization request endpoint is supported.', deps), form: 'plain' };
+  }
   const clientId = params.client_id;
   if (clientId === undefined || clientId.length > 512 || duplicate === 'client_id' || duplicate === 'request_uri') {
-    return { v: { kind: 'page', description: 'The application is unknown, or the request_uri is missing or repeated.' } };
+    return { v: { kind: 'page', description: 'The application is unknown, or the request_uri is missing or repeated.' }, form: 'pushed' };
   }
   const found = await resolvePushed(params.request_uri, clientId, deps.now(), decision, deps);
   // The client may have changed since the push (disabled, a redirect URI removed): validated again.
   const v = found.record ? await validateAuthorization({ ...found.record.params, client_id: clientId }, undefined, deps, { pushed: true }) : undefined;
-  if (found.kind === 'ok' && v) return { v, pushed: found.record };
-  if (v?.kind === 'ok') return { v: errorOf(v.request, 'invalid_request_uri', 'The request_uri has expired or has already been used.') };
-  return { v: { kind: 'page', description: 'The request_uri is unknown, has expired, or belongs to another application. Please start again from the application.' } };
+  if (found.kind === 'ok' && v) return { v, form: 'pushed', pushed: found.record, madeAt: found.record.issuedAt };
+  if (v?.kind === 'ok') return { v: errorOf(v.request, 'invalid_request_uri', 'The request_uri has expired or has already been used.'), form: 'pushed' };
+  return { v: { kind: 'page', description: 'The request_uri is unknown, has expired, or belongs to another application. Please start again from the application.' }, form: 'pushed' };
+}
+
+/**
+ * RFC 9101 §5–6: a request object sent by value. Its `jti` is not used up here: the browser may
+ * bring the same URL again (a reload, the way back from the login page), within its `exp`. A
+ * refusal goes to the object's `redirect_uri` once its signature verified (the client said it),
+ * else to a registered redirect URI of the query, else to the error page.
+ */
+async function signedRequest(params: Readonly<Record<string, string>>, duplicate: string | undefined, deps: AuthorizeDeps): Promise<Resolved> {
+  const clientId = params.client_id;
+  const client = clientId === undefined || clientId.length > 512 || duplicate === 'client_id' ? undefined : await deps.findClient(clientId);
+  if (!client || client.status !== 'active') return { v: { kind: 'page', description: 'The application is unknown or disabled.' }, form: 'signed' };
+  // RFC 9101 §5: a request object goes by value or by reference, not both.
+  if (duplicate === 'request' || params.request_uri !== undefined) {
+    return { v: await outerError(params, duplicate, 'invalid_request', 'Send one request object, by value (request) or as a pushed request_uri, not both.', deps), form: 'signed' };
+  }
+  const object = await verifyRequestObject(params.request!, client, { names: PUSHED_PARAMETERS, oneTime: false, now: deps.now() }, deps.requestObjects);
+  if (!object.ok) {
+    const { redirectUri, state } = object.signed ?? {};
+    if (redirectUri !== undefined && client.redirectUris.includes(redirectUri)) {
+      return { v: { kind: 'redirect', redirectUri, state, error: 'invalid_request_object', description: object.description }, form: 'signed' };
+    }
+    return { v: await outerError(params, duplicate, 'invalid_request_object', object.description, deps), form: 'signed' };
+  }
+  const v = await validateAuthorization({ ...object.params, client_id: client.id }, undefined, deps, { signed: true });
+  return { v, form: 'signed', ...(object.issuedAt === undefined ? {} : { madeAt: object.issuedAt }) };
+}
+
+/**
+ * An error about the request's form, before any parameter can be trusted: at the query's
+ * `redirect_uri` when it is registered for the (active) client, as RFC 6749 §4.1.2.1 allows for
+ * any request, with the query's `state`; else the error page.
+ */
+async function outerError(params: Readonly<Record<string, string>>, duplicate: string | undefined, error: RedirectError['error'], description: string, deps: AuthorizeDeps): Promise<Validated> {
+  const clientId = params.client_id;
+  const client = clientId === undefined || clientId.length > 512 || duplicate === 'client_id' ? undefined : await deps.findClient(clientId);
+  const redirectUri = params.redirect_uri;
+  if (!client || client.status !== 'active' || redirectUri === undefined || duplicate === 'redirect_uri' || !client.redirectUris.includes(redirectUri)) return { kind: 'page', description };
+  return { kind: 'redirect', redirectUri, state: duplicate === 'state' ? undefined : params.state, error, description };
 }
 
 async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
   const { params, duplicate } = readParams(req.query);
-  const { v, pushed } = await requestOf(params, duplicate, false, deps);
+  const { v, form, pushed, madeAt } = await requestOf(params, duplicate, false, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
   const { prompt, maxAge } = v.request;
   const session = await currentSession(req, deps);
   // OIDC Core §3.1.2.1: `prompt=login` (or `select_account`) and a sign-in older than `max_age` ask for
   // a new sign-in, as no session does; `prompt=none` asks for no page at all, so it gets the error.
-  // A pushed request cannot be sent back without them: a sign-in since the push answers `prompt=login`.
-  const signedInSincePush = pushed !== undefined && session !== undefined && session.createdAt >= pushed.issuedAt;
-  const signInAgain = session !== undefined && (([...prompt].some(asksSignIn) && !signedInSincePush) || (maxAge !== undefined && ageSeconds(session, deps.now()) > maxAge));
+  // A pushed request or a request object cannot be sent back without them: a sign-in since the request
+  // was made (the push; the object's iat or nbf) answers `prompt=login`.
+  const signedInSince = madeAt !== undefined && session !== undefined && session.createdAt >= madeAt;
+  const signInAgain = session !== undefined && (([...prompt].some(asksSignIn) && !signedInSince) || (maxAge !== undefined && ageSeconds(session, deps.now()) > maxAge));
   if (!session || signInAgain) {
     if (prompt.has('none') || deps.settings.loginUrl === undefined) {
       return redirectError(errorOf(v.request, 'login_required', session ? 'The user must sign in again.' : 'The user is not logged in.'), deps, pushed);
@@ -112,7 +176,7 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
     const login = new URL(deps.settings.loginUrl);
     // Back here once signed in, without what asked for the sign-in: the new session answers it (the
     // client checks auth_time against its max_age), and asking again would send the user round forever.
-    const back = pushed ? new URLSearchParams({ client_id: params.client_id!, request_uri: params.request_uri! }).toString() : signInAgain ? withoutSignInDemand(params) : req.query;
+    const back = form !== 'plain' ? new URLSearchParams(formFields(params, form)).toString() : signInAgain ? withoutSignInDemand(params) : req.query;
     login.searchParams.set('return_to', `${deps.settings.issuer}${path}?${back}`);
     if (signInAgain) login.searchParams.set('prompt', 'login');
     return redirect(login.href);
@@ -122,7 +186,7 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
   if (!prompt.has('consent') && (await consented(v.request, session, deps))) return approve(v.request, session, deps, pushed);
   if (prompt.has('none')) return redirectError(errorOf(v.request, 'consent_required', 'The user has not approved this application.'), deps, pushed);
   // Showing the page does not use a pushed request: the user may reload it; the decision uses it.
-  const fields = formFields(params, pushed !== undefined);
+  const fields = formFields(params, form);
   fields.csrf_token = csrfToken(deps.keyring.pepper().key, session, fields);
   return html(200, consentPage({
     action: `${new URL(deps.settings.issuer).pathname.replace(/\/$/, '')}${path}`,
@@ -167,11 +231,11 @@ async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDep
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return html(400, errorPage('The form could not be read.'));
   const { params, duplicate } = readParams(req.body.toString('utf8'));
-  const { v, pushed } = await requestOf(params, duplicate, true, deps);
+  const { v, form, pushed } = await requestOf(params, duplicate, true, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
   const session = await currentSession(req, deps);
-  const fields = formFields(params, pushed !== undefined);
+  const fields = formFields(params, form);
   // CSRF: the token is an HMAC over the session id and the request, checked under every live pepper.
   const presented = params.csrf_token ?? '';
   const valid = session !== undefined && deps.keyring.peppers().some((p) => safeEqual(presented, csrfToken(p.key, session, fields)));
@@ -185,10 +249,10 @@ async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDep
   return redirectError(errorOf(v.request, 'access_denied', 'The user denied the request.'), deps, pushed);
 }
 
-/** The request's fields a consent form carries and its CSRF token binds: a pushed request's client_id and request_uri only. */
-function formFields(params: Readonly<Record<string, string>>, pushed: boolean): Record<string, string> {
+/** The request's fields a consent form carries and its CSRF token binds: a pushed request's client_id and request_uri, a request object's client_id and request. */
+function formFields(params: Readonly<Record<string, string>>, form: Form): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const f of pushed ? PUSHED_FIELDS : REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
+  for (const f of form === 'pushed' ? PUSHED_FIELDS : form === 'signed' ? SIGNED_FIELDS : REQUEST_FIELDS) if (params[f] !== undefined) fields[f] = params[f];
   return fields;
 }
 

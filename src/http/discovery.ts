@@ -65,6 +65,13 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       doc.scopes_supported = ['openid'];
       doc.prompt_values_supported = [...PROMPT_VALUES];
       doc.token_endpoint_auth_methods_supported = advertisedAuthMethods(authMethods, true);
+      // RFC 9101 §10.5, OIDC Discovery §3: request objects by value, signed with a client's registered
+      // keys (those of private_key_jwt, so only where assertions are read); by reference only as PAR's URN.
+      if (assertionAlgs !== undefined) {
+        doc.request_parameter_supported = true;
+        doc.request_uri_parameter_supported = false;
+        doc.request_object_signing_alg_values_supported = assertionAlgs;
+      }
     }
     if (has('par') && doc.authorization_endpoint !== undefined) {
       // RFC 9126 §5: the endpoint, and whether every client must use it (per client: §6).

@@ -68,12 +68,24 @@ export interface RedirectError {
 
 export type Validated = { readonly kind: 'ok'; readonly request: AuthorizationRequest } | PageError | RedirectError;
 
+/** The refusal of a plain request from a client registered with require_signed_request_object. */
+export const REQUIRE_SIGNED = 'This client must send its authorization request as a signed request object (the request parameter).';
+
 /** `params`: every parameter once (duplicates are already refused by the caller with `duplicate`). */
 export async function validateAuthorization(
   params: Readonly<Record<string, string>>,
   duplicate: string | undefined,
-  deps: { findClient: ClientLookup; settings: AudienceSettings & { readonly requirePar?: boolean } },
-  options: { readonly pushed?: boolean } = {},
+  deps: {
+    findClient: ClientLookup;
+    settings: AudienceSettings & { readonly requirePar?: boolean };
+    /**
+     * The dialect's token endpoint reads no DPoP proofs (`polar`): `dpop_jkt`, in the query or a
+     * request object, is ignored like any parameter the endpoint does not know, as the provider's
+     * own server does, rather than binding a code that endpoint could never redeem.
+     */
+    ignoresDpopJkt?: boolean;
+  },
+  options: { readonly pushed?: boolean; readonly signed?: boolean } = {},
 ): Promise<Validated> {
   const clientId = params.client_id;
   const client = clientId === undefined || clientId.length > 512 ? undefined : await deps.findClient(clientId);
@@ -91,6 +103,9 @@ export async function validateAuthorization(
   if (options.pushed !== true && (client.requirePar === true || deps.settings.requirePar === true)) {
     return fail('invalid_request', 'This client must push its authorization request first (pushed authorization requests).');
   }
+  // RFC 9101 §10.5 (SECURITY JAR-05): a client registered with require_signed_request_object sends
+  // its parameters only in a request object (a pushed request was held to it at the push).
+  if (client.requireSignedRequestObject === true && options.signed !== true && options.pushed !== true) return fail('invalid_request', REQUIRE_SIGNED);
   if (params.response_type !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
   if (!client.grants.includes('authorization_code')) return fail('unauthorized_client', 'The client is not allowed to use the authorization code flow.');
   // SECURITY P-03, BCP-04: S256 is required; an absent method means plain, which is refused. P-08: a
@@ -125,10 +140,11 @@ export async function validateAuthorization(
   if (prompt.has('none') && prompt.size > 1) return fail('invalid_request', 'prompt=none cannot be combined with another value.');
   if (params.max_age !== undefined && !/^[0-9]{1,10}$/.test(params.max_age)) return fail('invalid_request', 'max_age must be a whole number of seconds.');
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
-  if (params.dpop_jkt !== undefined && !isJwkThumbprint(params.dpop_jkt)) {
+  const dpopJkt = deps.ignoresDpopJkt === true ? undefined : params.dpop_jkt;
+  if (dpopJkt !== undefined && !isJwkThumbprint(dpopJkt)) {
     return fail('invalid_request', 'dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (43 characters).');
   }
-  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge, dpopJkt: params.dpop_jkt } };
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge, dpopJkt } };
 }
 
 /** A client by id: a stored one, or one described by a client ID metadata document. */

@@ -5,9 +5,11 @@
  * authorization endpoint's side (resolving a `request_uri` for the client that pushed it, and using
  * it once). No HTTP here: `http/endpoints/par.ts` decodes the push and `http/authorize.ts` resolves.
  *
+ * A push may carry its parameters as a signed request object (`request`, RFC 9126 §3, RFC 9101):
+ * then they come from the object alone (./request-object.ts), and its `jti` is used once.
+ *
  * A DPoP proof sent with the push (RFC 9449 §10.1, checked by the caller) binds the code as a
- * `dpop_jkt` parameter would: its key's thumbprint is stored as the pushed `dpop_jkt`. Not supported:
- * request objects (`request`, RFC 9101).
+ * `dpop_jkt` parameter would: its key's thumbprint is stored as the pushed `dpop_jkt`.
  */
 import type { ClientRecord, PushedRequestRecord, Store } from '../storage/types.ts';
 import { candidateDigests, storedDigest } from '../tokens/digest.ts';
@@ -15,7 +17,8 @@ import type { Keyring } from '../tokens/keyring.ts';
 import { opaqueFormat } from '../tokens/opaque.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { AudienceSettings } from './audience.ts';
-import { validateAuthorization, type Validated } from './authorize.ts';
+import { REQUIRE_SIGNED, validateAuthorization, type Validated } from './authorize.ts';
+import { verifyRequestObject, type RequestObjectDeps } from './request-object.ts';
 
 /** RFC 9126 §2.2: the URN namespace of request URIs the authorization server makes itself. */
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -37,6 +40,7 @@ export interface PushDeps {
   readonly store: Pick<Store, 'pushedRequests'>;
   readonly keyring: Pick<Keyring, 'pepper'>;
   readonly settings: AudienceSettings & { readonly parTtl: number };
+  readonly requestObjects: RequestObjectDeps;
 }
 
 export interface Pushed {
@@ -64,12 +68,20 @@ export async function pushAuthorization(
 ): Promise<Pushed> {
   // §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be provided."
   if (params.request_uri !== undefined) throw new OAuthError('invalid_request', 'A pushed authorization request cannot carry a request_uri.', { field: 'request_uri', reason: 'malformed' });
-  if (params.request !== undefined) throw new OAuthError('invalid_request', 'Request objects (the request parameter) are not supported.', { field: 'request', reason: 'malformed' });
-  const resources = lists?.resource ?? [];
-  if (resources.length > 1) throw new OAuthError('invalid_request', 'A request parameter was sent more than once.', { field: 'resource', reason: 'duplicate' });
-  const request: Record<string, string> = {};
-  for (const name of PUSHED_PARAMETERS) if (params[name] !== undefined && params[name] !== '') request[name] = params[name];
-  if (resources[0] !== undefined && resources[0] !== '') request.resource = resources[0];
+  let request: Record<string, string> = {};
+  if (params.request !== undefined) {
+    // RFC 9126 §3, RFC 9101 §6.3: the parameters are the object's; the body's others are ignored.
+    const object = await verifyRequestObject(params.request, client, { names: PUSHED_PARAMETERS, oneTime: true, now }, deps.requestObjects);
+    if (!object.ok) throw new OAuthError('invalid_request_object', object.description, { field: 'request', reason: 'malformed' });
+    request = { ...object.params };
+  } else {
+    // RFC 9101 §10.5 (SECURITY JAR-05): require_signed_request_object.
+    if (client.requireSignedRequestObject === true) throw new OAuthError('invalid_request', REQUIRE_SIGNED, { field: 'request', reason: 'missing' });
+    const resources = lists?.resource ?? [];
+    if (resources.length > 1) throw new OAuthError('invalid_request', 'A request parameter was sent more than once.', { field: 'resource', reason: 'duplicate' });
+    for (const name of PUSHED_PARAMETERS) if (params[name] !== undefined && params[name] !== '') request[name] = params[name];
+    if (resources[0] !== undefined && resources[0] !== '') request.resource = resources[0];
+  }
   const v = await validateAuthorization({ ...request, client_id: client.id }, undefined, { findClient: () => client, settings: deps.settings }, { pushed: true });
   if (v.kind !== 'ok') throw pushError(v);
   if (proofJkt !== undefined) {

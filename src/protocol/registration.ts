@@ -42,6 +42,8 @@ export interface RegisteredMetadata {
   readonly jwks?: ClientJwks;
   readonly jwksUri?: string;
   readonly dpopBoundAccessTokens: boolean;
+  /** RFC 9101 §10.5: its authorization requests must be signed request objects. */
+  readonly requireSignedRequestObject: boolean;
 }
 
 export interface RegistrationRules {
@@ -94,8 +96,14 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   if (!isDisplayName(name, 200)) throw bad('client_name is 1 to 200 printable characters');
   const dpop = body.dpop_bound_access_tokens ?? false;
   if (typeof dpop !== 'boolean') throw bad('dpop_bound_access_tokens is true or false');
+  const signed = body.require_signed_request_object ?? false;
+  if (typeof signed !== 'boolean') throw bad('require_signed_request_object is true or false');
+  if (signed && method !== 'private_key_jwt') throw bad('require_signed_request_object needs the client keys (private_key_jwt with jwks or jwks_uri)');
 
-  return { clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop, ...keys(body, method === 'private_key_jwt', rules) };
+  return {
+    clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
+    requireSignedRequestObject: signed, ...keys(body, method === 'private_key_jwt', rules),
+  };
 }
 
 function keys(body: Readonly<Record<string, unknown>>, wanted: boolean, rules: RegistrationRules): Pick<RegisteredMetadata, 'jwks' | 'jwksUri'> {

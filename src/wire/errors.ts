@@ -15,6 +15,9 @@ export const ERROR_STATUS = {
   unsupported_token_type: 400,
   invalid_dpop_proof: 400,
   use_dpop_nonce: 400,
+  // RFC 9101 §7: a request object that fails its checks, and a request_uri by reference (not a PAR URN).
+  invalid_request_object: 400,
+  request_uri_not_supported: 400,
   // RFC 8628 §3.5: the device authorization grant's answers while the user has not approved.
   authorization_pending: 400,
   slow_down: 400,

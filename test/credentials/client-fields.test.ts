@@ -73,6 +73,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   tokenReuse: { tokenReuse: 'yes' },
   pkceRequired: { pkceRequired: 'yes' },
   requirePar: { requirePar: 'yes' },
+  requireSignedRequestObject: { requireSignedRequestObject: 'yes' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
   audiences: { audiences: ['not a uri'] },
   dialects: { dialects: ['nope'] },

@@ -382,4 +382,16 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.match(String(body.access_token), /^polar_at_u_/);
     assert.match(String(body.refresh_token), /^polar_rt_u_/);
   });
+
+  test('polar: dpop_jkt is ignored at /v1/oauth2/authorize (its token endpoint reads no DPoP proof), so the code redeems as Bearer', async () => {
+    // A well-formed thumbprint would otherwise bind a code the polar token endpoint could never
+    // redeem; a malformed one would otherwise be invalid_request. Polar's own server ignores both.
+    for (const dpopJkt of ['0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I', 'not a thumbprint']) {
+      const { code, verifier } = await obtainCode(s, trusted, { path: '/v1/oauth2/authorize', extra: { dpop_jkt: dpopJkt } });
+      const res = await redeem(code, verifier, trusted, {}, '/v1/oauth2/token');
+      const body = await s.json(res);
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.equal(body.token_type, 'Bearer');
+    }
+  });
 });

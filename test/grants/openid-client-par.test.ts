@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import * as openid from 'openid-client';
 import { keyPair, privateKeyJwtClient } from '../support/sender.ts';
-import { formFields, startGrantServer, type GrantServer } from './support.ts';
+import { browseApproving, startGrantServer, type GrantServer } from './support.ts';
 
 const CB = 'https://app.example/cb';
 const SCOPE = 'openid invoices:read';
@@ -26,19 +26,7 @@ after(() => s.close());
 
 /** The browser: a new user's session cookie, the consent page approved; resolves the redirect. */
 let users = 0;
-async function browse(url: URL): Promise<URL> {
-  const cookie = `keymint_session=${(await s.session({ subject: `par-rp-${++users}` })).session_token}`;
-  let res = await fetch(url, { redirect: 'manual', headers: { cookie } });
-  if (res.status === 200) {
-    res = await fetch(new URL(url.pathname, url), {
-      method: 'POST', redirect: 'manual',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...formFields(await res.text()), decision: 'approve' }).toString(),
-    });
-  }
-  assert.equal(res.status, 302, await res.clone().text());
-  return new URL(String(res.headers.get('location')));
-}
+const browse = async (url: URL): Promise<URL> => (await browseApproving(s, url, `par-rp-${++users}`)).location;
 
 async function flow(clientId: string, auth: openid.ClientAuth) {
   const config = await openid.discovery(issuer, clientId, undefined, auth, { execute: [openid.allowInsecureRequests, openid.enableNonRepudiationChecks] });

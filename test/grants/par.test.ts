@@ -147,7 +147,8 @@ describe('pushed authorization requests (PAR-*)', () => {
     await expectError(await pushed(app, { code_challenge_method: 'plain' }).res, 400, 'invalid_request', 'PKCE with code_challenge_method=S256 is required.');
     await expectError(await pushed(app, { prompt: 'none login' }).res, 400, 'invalid_request', 'prompt=none cannot be combined with another value.');
     await expectError(await pushed(app, { resource: 'https://elsewhere.example/' }).res, 400, 'invalid_target', 'The requested resource is not allowed for this client.');
-    await expectError(await pushed(app, { request: 'eyJhbGciOiJub25lIn0.e30.' }).res, 400, 'invalid_request', 'Request objects (the request parameter) are not supported.');
+    // Request objects are jar.test.ts's: an unsigned one is refused (JAR-02).
+    await expectError(await pushed(app, { request: 'eyJhbGciOiJub25lIn0.e30.' }).res, 400, 'invalid_request_object', 'The request object is not a signed JWT (compact JWS; encrypted request objects are not supported).');
     await expectError(await pushed(ccOnly).res, 400, 'unauthorized_client', 'The client is not allowed to use the authorization code flow.');
     // Client authentication exactly as at the token endpoint.
     const wrong = await pushed(app, {}, { authorization: basic(app.id, `${app.secret}x`) }).res;

@@ -144,3 +144,23 @@ export async function obtainCode(
   if (!code) throw new Error(`no code in ${location.href}`);
   return { code, verifier, redirectUri };
 }
+
+/**
+ * The browser of a relying-party library's authorization URL: `subject`'s new session cookie, the
+ * consent page (when shown) approved with the fields it carries; resolves the redirect.
+ */
+export async function browseApproving(s: GrantServer, url: URL, subject: string): Promise<{ location: URL; fields: Record<string, string> | undefined }> {
+  const cookie = `keymint_session=${(await s.session({ subject })).session_token}`;
+  let res = await fetch(url, { redirect: 'manual', headers: { cookie } });
+  let fields: Record<string, string> | undefined;
+  if (res.status === 200) {
+    fields = formFields(await res.text());
+    res = await fetch(new URL(url.pathname, url), {
+      method: 'POST', redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...fields, decision: 'approve' }).toString(),
+    });
+  }
+  if (res.status !== 302) throw new Error(`authorize failed: ${res.status} ${await res.text()}`);
+  return { location: new URL(String(res.headers.get('location'))), fields };
+}

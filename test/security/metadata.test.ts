@@ -19,7 +19,7 @@ test('M-01 M-02 an issuer with a path: metadata at /.well-known/oauth-authorizat
   }
 });
 
-test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
+test('M-03 M-04 M-05 M-06 M-08 JAR-07 the metadata document, exactly', async (t) => {
   const server = await startServer({ issuer: 'http://localhost:8080', alg: 'EdDSA' });
   t.after(() => server.close());
   const res = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
@@ -41,6 +41,10 @@ test('M-03 M-04 M-05 M-06 M-08 the metadata document, exactly', async (t) => {
     authorization_response_iss_parameter_supported: true,
     scopes_supported: ['openid'],
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    // RFC 9101 (JAR-07): request objects by value, signed as client assertions are; by reference only through PAR.
+    request_parameter_supported: true,
+    request_uri_parameter_supported: false,
+    request_object_signing_alg_values_supported: ASYMMETRIC,
     // RFC 9126 §5: clients authenticate there as at the token endpoint; no client must push unless --require-par.
     pushed_authorization_request_endpoint: 'http://localhost:8080/oauth2/par',
     require_pushed_authorization_requests: false,

@@ -56,6 +56,7 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['Rate limit', c.rate_limit === null ? html`<span class="empty">deployment default</span>` : `${c.rate_limit} requests/minute`],
     ['PKCE', c.pkce_required ? 'required' : 'optional for this confidential client'],
     ['Pushed authorization requests', c.require_pushed_authorization_requests === true ? 'required' : 'optional'],
+    ['Signed request objects', c.require_signed_request_object === true ? 'required' : 'optional'],
     ...(c.claims === undefined ? [] : [['Claims', pairs(c.claims)] as [string, Interpolation]]),
     ...(c.metadata === undefined ? [] : [['Metadata', pairs(c.metadata)] as [string, Interpolation]]),
     ['Created', when(c.created_at, '')],

@@ -199,6 +199,7 @@ ${input({ name: 'rate_limit', label: LABELS.rate_limit, type: 'number', value: v
 ${checkbox({ name: 'trusted', label: LABELS.trusted, checked: v.trusted, errors: e })}
 ${checkbox({ name: 'pkce_optional', label: LABELS.pkce_optional, checked: v.pkce_optional, hint: HINTS.pkce_optional, errors: e })}
 ${checkbox({ name: 'require_par', label: LABELS.require_par, checked: v.require_par, hint: HINTS.require_par, errors: e })}
+${checkbox({ name: 'require_signed_request_object', label: LABELS.require_signed_request_object, checked: v.require_signed_request_object, hint: HINTS.require_signed_request_object, errors: e })}
 ${view.extras && html`${textarea({ name: 'claims', label: LABELS.claims, value: v.claims, rows: 4, hint: HINTS.claims, errors: e })}
 ${textarea({ name: 'metadata', label: LABELS.metadata, value: v.metadata, rows: 4, hint: HINTS.metadata, errors: e })}`}
 <div class="actions"><button type="submit" class="primary">${editing ? 'Save changes' : 'Create client'}</button>

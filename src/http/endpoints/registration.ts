@@ -100,6 +100,7 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     ...(m.jwks === undefined ? {} : { jwks: m.jwks }),
     ...(m.jwksUri === undefined ? {} : { jwksUri: m.jwksUri }),
     ...(m.dpopBoundAccessTokens ? { dpopBound: true } : {}),
+    ...(m.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
   });
   return json(
     201,
@@ -151,5 +152,6 @@ function metadataOf(c: ClientView, method: string) {
     ...(c.jwks === undefined ? {} : { jwks: c.jwks }),
     ...(c.jwks_uri === undefined ? {} : { jwks_uri: c.jwks_uri }),
     ...(c.dpop_bound_access_tokens ? { dpop_bound_access_tokens: true } : {}),
+    ...(c.require_signed_request_object ? { require_signed_request_object: true } : {}),
   };
 }

@@ -49,6 +49,11 @@ export interface ClientRecord {
    * client's requests only through a pushed request (`request_uri`); absent = no.
    */
   readonly requirePar?: boolean;
+  /**
+   * RFC 9101 §10.5 `require_signed_request_object`: the authorization endpoint (and the push) take
+   * this client's requests only as a request object signed with its registered keys; absent = no.
+   */
+  readonly requireSignedRequestObject?: boolean;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */
