@@ -89,6 +89,7 @@ also taken), then the data directory and KEK, then the port:
 | the data directory cannot be made where the parent is (a file system such as \`/proc\` that refuses it; found when it is made) | ${EXIT.dataDir} | choose another \`--data\` |
 | a read command (\`clients list\`, \`show\`, \`consents list\`, \`keys list\`, \`audit\`, …) on a \`--data\` with no store | ${EXIT.noStore} | check \`--data\`; only ${commands.filter((c) => c.store === 'create').map((c) => `\`${c.name}\``).join(', ')} create a store |
 | the KEK file (\`<data>/kek\`) is a directory or unreadable | ${EXIT.kek} | restore the key file; run as its owner |
+| \`serve --tls-cert\`/\`--tls-key\`/\`--tls-client-ca\` (or \`KEYMINT_TLS_CERT\`, \`KEYMINT_TLS_KEY\`, \`KEYMINT_TLS_CLIENT_CA\`): a file missing, unreadable or holding no PEM certificate or key, one of the pair without the other, a key that is not the certificate's (checked before the data directory) | ${EXIT.tls} | point the flag at the right PEM file; see [mtls.md](mtls.md) |
 | \`<data>/kek\` deleted beside a store that holds keys | ${EXIT.kek} | restore it from a backup or set \`KEYMINT_KEK\`; Keymint never generates a replacement, which could not open those keys |
 | \`KEYMINT_KEK\` is not the key the store was sealed with | ${EXIT.kek} | give every node and the CLI the same KEK |
 | PostgreSQL or Redis cannot be reached | ${EXIT.unavailable} | check \`--database-url\` / \`--redis-url\` |

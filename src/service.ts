@@ -17,6 +17,7 @@ import { mountDialect, offeredGrants, type MountDeps } from './http/mounts.ts';
 import { metricsObserver, OPS_PATHS, opsRoutes } from './http/ops.ts';
 import { exposedHeaders, Router } from './http/router.ts';
 import { createHttpServer, drainServer } from './http/server.ts';
+import { loadTls } from './http/tls.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import type { RequestLimiter } from './limits/limiter.ts';
@@ -57,6 +58,8 @@ export interface Keymint extends KeymintCore {
 export async function createKeymint(given: Config, options: OpenOptions = {}): Promise<Keymint> {
   // The console, imported only by servers that serve it (the sandbox and most tests do not), and its traffic ring.
   const consoleModule = given.console ? await import('./console/index.ts') : undefined;
+  // Unreadable TLS files or a key of another certificate: refused before anything is opened.
+  const tls = loadTls(given);
   const core = await openKeymint(given, options);
   const { store, keyring, clients, sessions, log, metrics } = core;
   // Every dialect the build speaks, mounted or not: what a script may read does not follow the mounts.
@@ -70,7 +73,7 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     metrics.unavailable.inc({ cause: `shed_${cause}` });
     recorder?.shed();
   };
-  const server = createHttpServer(router, { bodyLimit: given.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000, shedder, onShed }, log);
+  const server = createHttpServer(router, { bodyLimit: given.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000, shedder, onShed, tls, clientCertHeader: given.clientCertHeader }, log);
   const stop = async () => {
     shedder.stop();
     await new Promise<void>((resolve) => {

@@ -16,7 +16,7 @@ import { CliError, EXIT, SaidElsewhere, type Command, type CommandContext, type 
 import { COMMANDS } from './commands.ts';
 import { commandHelp, globalHelp, groupHelp } from './help.ts';
 import { closest, parseCommandLine } from './parse.ts';
-import { checkPort, checkStore } from './preflight.ts';
+import { checkPort, checkStore, checkTls } from './preflight.ts';
 import { DataDirError } from '../util/make-dir.ts';
 
 export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
@@ -59,6 +59,7 @@ async function run(command: Command, args: string[], flags: Flags): Promise<numb
   // (serve mounts dialects; it loads their module either way).
   if (command.name === 'serve') (await import('../dialects/index.ts')).mountsOf(config);
   if (primary && command.config !== false) for (const warning of unknownVariables(process.env)) process.stderr.write(`keymint: warning: ${warning}\n`);
+  if (primary && command.name === 'serve') checkTls(config);
   if (primary) for (const warning of checkStore(config, command.store)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary && command.name === 'serve') await checkPort(config);
   const ctx: CommandContext = { args, flags, config, withCore: (fn) => withCore(config, fn) };
@@ -136,7 +137,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOU
 function explain(err: unknown, command: Command | undefined, args: readonly string[]): [number, string] {
   if (err instanceof CliError) return [EXIT[err.exit], err.message.startsWith('keymint') ? err.message : `keymint: ${err.message}`];
   if (err instanceof ConfigError) {
-    return [err.key === 'kek' ? EXIT.kek : EXIT.usage, `keymint: ${err.message}`];
+    return [err.key === 'kek' ? EXIT.kek : err.key.startsWith('tls-') ? EXIT.tls : EXIT.usage, `keymint: ${err.message}`];
   }
   if (err instanceof ClientInputError) return [EXIT.usage, `keymint: ${err.field}: ${err.message}`];
   if (err instanceof DataDirError) return [EXIT.dataDir, `keymint: ${err.message}`];

@@ -8,6 +8,8 @@ import { accessSync, constants, lstatSync, statSync, type Stats } from 'node:fs'
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
+import { ConfigError } from '../config/parse.ts';
+import { loadTls } from '../http/tls.ts';
 import { CliError, type StoreNeed } from './command.ts';
 
 const stat = (path: string): Stats | undefined => {
@@ -127,5 +129,15 @@ export function listenError(err: NodeJS.ErrnoException, { port, host }: Pick<Con
       return new CliError('portBusy', `cannot listen on ${host}: not an address of this machine; set --host to one of its addresses (127.0.0.1, 0.0.0.0)`);
     default:
       return err;
+  }
+}
+
+/** The TLS files `serve` will use (readable PEM, the key of the certificate), before the store is opened. */
+export function checkTls(config: Pick<Config, 'tlsCert' | 'tlsKey' | 'tlsClientCa'>): void {
+  try {
+    loadTls(config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError('tls', `keymint: ${err.message}`);
+    throw err;
   }
 }

@@ -20,6 +20,7 @@ export const serve: Command = {
     'serve --port 0 --data ./keymint-data',
     'serve --issuer https://auth.example.com --host 0.0.0.0 --dialect oauth2 --dialect orum=/orum/oauth/token',
     'serve --database-url postgres://keymint@db/keymint --redis-url redis://cache:6379 --workers 4',
+    'serve --issuer https://auth.example.com --tls-cert server.pem --tls-key server.key --tls-client-ca clients-ca.pem',
   ],
   async run({ config }) {
     const [{ DRAIN_MS, supervise, supervises }, { announceListening, firstToRefuse, leaveCluster, stopRequested, workerOptions }, { createKeymint }] = await Promise.all([
@@ -43,7 +44,7 @@ export const serve: Command = {
       throw say ? failure : new SaidElsewhere(failure);
     }
     announceListening(log, {
-      url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      url: `${config.tlsCert === undefined ? 'http' : 'https'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
       issuer: keymint.config.issuer,
       store: keymint.store.kind,
       // Whether Redis is used, never its URL (it may carry a password).

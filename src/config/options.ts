@@ -328,6 +328,17 @@ export const OPTION_TABLE: Table = {
     parse: corsOrigins,
   },
   trustedProxies: { flag: 'trusted-proxy', env: 'KEYMINT_TRUSTED_PROXIES', repeatable: true, default: '', defaultDoc: 'none', doc: 'Address or CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable; env: comma-separated.', parse: proxies },
+  tlsCert: { flag: 'tls-cert', env: 'KEYMINT_TLS_CERT', defaultDoc: 'unset = plain HTTP', doc: 'PEM file of the server certificate (and its chain): `serve` speaks HTTPS, asks every client for a certificate and accepts connections without one (RFC 8705 mutual TLS; see mtls.md). Needs `--tls-key`.', parse: text },
+  tlsKey: { flag: 'tls-key', env: 'KEYMINT_TLS_KEY', defaultDoc: 'none', doc: 'PEM file of the private key of `--tls-cert`.', parse: text },
+  tlsClientCa: { flag: 'tls-client-ca', env: 'KEYMINT_TLS_CLIENT_CA', defaultDoc: 'none: no client may use `tls_client_auth`', doc: 'PEM bundle of the CAs that issue the certificates of clients registered for `tls_client_auth` (RFC 8705 §2.1).', parse: text },
+  clientCertHeader: {
+    flag: 'client-cert-header',
+    env: 'KEYMINT_CLIENT_CERT_HEADER',
+    boolean: true,
+    default: 'false',
+    doc: "Take the client's certificate from the RFC 9440 `Client-Cert` header set by a TLS-terminating proxy. Only behind a proxy that removes that header from every client's request: otherwise anyone can claim any certificate (see mtls.md).",
+    parse: bool,
+  },
   maxInFlight: { flag: 'max-in-flight', env: 'KEYMINT_MAX_IN_FLIGHT', default: '256', doc: 'Requests handled at once before new ones get an immediate 503 (0 = off).', parse: int(0, 1_000_000) },
   workers: {
     flag: 'workers',

@@ -100,6 +100,14 @@ export interface Config {
   readonly lockoutBaseMs: number;
   readonly lockoutMaxMs: number;
   readonly trustedProxies: readonly string[];
+  /** PEM certificate chain served over TLS; with `tlsKey`, `serve` speaks HTTPS. */
+  readonly tlsCert?: string;
+  /** PEM private key of `tlsCert`. */
+  readonly tlsKey?: string;
+  /** PEM bundle of the CAs `tls_client_auth` certificates must be issued by (RFC 8705 §2.1). */
+  readonly tlsClientCa?: string;
+  /** Believe the RFC 9440 `Client-Cert` header (a TLS-terminating proxy's): off unless the proxy strips it from clients. */
+  readonly clientCertHeader: boolean;
   /** Origins whose pages may call the endpoints open to browsers (CORS); `['*']`: any. */
   readonly corsOrigins: readonly string[];
   readonly maxInFlight: number;

@@ -6,10 +6,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { LoadShedder, ShedCause } from '../limits/shedding.ts';
 import { redactPath, type Logger } from '../util/log.ts';
-import { http } from '../util/node-http.ts';
+import { http, https } from '../util/node-http.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
 import type { Router } from './router.ts';
+import { clientCertificate, type TlsMaterial } from './tls.ts';
 
 export interface HttpSettings {
   /** Largest accepted request body, bytes. */
@@ -22,6 +23,10 @@ export interface HttpSettings {
   readonly shedder?: LoadShedder;
   /** Told about every shed request (metrics). */
   readonly onShed?: (cause: ShedCause) => void;
+  /** Serve HTTPS with this certificate, asking every client for one of its own (RFC 8705); absent = plain HTTP. */
+  readonly tls?: TlsMaterial | undefined;
+  /** Believe a `Client-Cert` header (RFC 9440) from a TLS-terminating proxy. */
+  readonly clientCertHeader?: boolean;
 }
 
 const SECURITY_HEADERS = {
@@ -53,15 +58,16 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
       else res.destroy();
     });
   };
-  const server = http.createServer(
-    {
-      requestTimeout: settings.requestTimeoutMs,
-      headersTimeout: settings.headersTimeoutMs,
-      keepAliveTimeout: settings.keepAliveTimeoutMs,
-      maxHeaderSize: 16 * 1024,
-    },
-    onRequest,
-  );
+  const options = {
+    requestTimeout: settings.requestTimeoutMs,
+    headersTimeout: settings.headersTimeoutMs,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    maxHeaderSize: 16 * 1024,
+  };
+  // RFC 8705 §2: a client certificate is asked for and never required; what it proves is decided per client.
+  const server: Server = settings.tls
+    ? (https().createServer({ ...options, cert: settings.tls.cert, key: settings.tls.key, requestCert: true, rejectUnauthorized: false }, onRequest) as unknown as Server)
+    : http.createServer(options, onRequest);
   // `Expect: 100-continue`: a body declared too large is refused at once, never invited (RFC 9110 §10.1.1).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (declaredLength(req) > settings.bodyLimit) return refuseBody(req, res, router);
@@ -104,7 +110,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   if (declaredLength(req) > settings.bodyLimit) return refuseBody(req, res, router);
   const body = await readBody(req, settings.bodyLimit);
   if (body === undefined) return refuseBody(req, res, router);
-  const request = new NodeRequest(req, body);
+  const request = new NodeRequest(req, body, settings.clientCertHeader === true);
   const started = log.debugging ? performance.now() : 0;
   // Most answers are there at once (src/util/maybe.ts): waiting for one that is costs a microtask.
   const answer = router.dispatch(request);
@@ -141,8 +147,10 @@ class NodeRequest implements HttpRequest {
   readonly body: Buffer;
   readonly ip: string;
   readonly #req: IncomingMessage;
+  readonly #certHeader: boolean;
+  #cert: Buffer | null | undefined;
 
-  constructor(req: IncomingMessage, body: Buffer) {
+  constructor(req: IncomingMessage, body: Buffer, certHeader = false) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     this.method = req.method ?? 'GET';
@@ -153,6 +161,13 @@ class NodeRequest implements HttpRequest {
     this.body = body;
     this.ip = req.socket.remoteAddress ?? '';
     this.#req = req;
+    this.#certHeader = certHeader;
+  }
+
+  /** Read from the connection (or the trusted header) when an endpoint asks: most never do. */
+  get clientCertificate(): Buffer | undefined {
+    if (this.#cert === undefined) this.#cert = clientCertificate(this.#req.socket, this.headers, this.#certHeader) ?? null;
+    return this.#cert ?? undefined;
   }
 
   /** Node builds this object on access: only pay for it when a handler looks. */

@@ -18,6 +18,11 @@ export interface HttpRequest {
   readonly body: Buffer;
   /** Client address as seen by the socket. */
   readonly ip: string;
+  /**
+   * The DER certificate the client presented over TLS (RFC 8705), or that a trusted TLS-terminating
+   * proxy passed on in `Client-Cert` (RFC 9440); absent: none.
+   */
+  readonly clientCertificate?: Buffer | undefined;
 }
 
 export interface HttpResponse {

@@ -72,7 +72,7 @@ export async function startServer(flags: RawConfig = {}, options: OpenOptions & 
   });
   // The issuer defaults to http://localhost:<configured port>; with port 0 tests pass an issuer
   // explicitly when they compare it, so the bound URL is what we call.
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${config.tlsCert === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   const postForm = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
     fetch(url + path, {
       method: 'POST',

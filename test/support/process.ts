@@ -71,7 +71,7 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serv
     }, SERVE_TIMEOUT_MS);
     child.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
-      const m = /"url":"(http:[^"]+)"/.exec(log);
+      const m = /"url":"(https?:[^"]+)"/.exec(log);
       if (m) {
         clearTimeout(timer);
         resolve({ child, url: m[1]!, logs: () => log, logged });
