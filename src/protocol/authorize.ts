@@ -80,9 +80,9 @@ export async function validateAuthorization(
     findClient: ClientLookup;
     settings: AudienceSettings & { readonly requirePar?: boolean };
     /**
-     * The dialect's token endpoint reads no DPoP proofs (`polar`): `dpop_jkt`, in the query or a
-     * request object, is ignored like any parameter the endpoint does not know, as the provider's
-     * own server does, rather than binding a code that endpoint could never redeem.
+     * The dialect's token endpoint reads no DPoP proofs (`polar`): `dpop_jkt` in the query is ignored
+     * like any parameter the endpoint does not know, as the provider's own server does, rather than
+     * binding a code that endpoint could never redeem. A pushed or signed one still binds the code.
      */
     ignoresDpopJkt?: boolean;
   },
@@ -142,7 +142,11 @@ export async function validateAuthorization(
   if (prompt.has('none') && prompt.size > 1) return fail('invalid_request', 'prompt=none cannot be combined with another value.');
   if (params.max_age !== undefined && !/^[0-9]{1,10}$/.test(params.max_age)) return fail('invalid_request', 'max_age must be a whole number of seconds.');
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
-  const dpopJkt = deps.ignoresDpopJkt === true ? undefined : params.dpop_jkt;
+  // A pushed request's or a request object's dpop_jkt is kept all the same (RFC 9449 §10): its
+  // parameters cannot be changed on the way, and taking the browser to this mount instead must not
+  // drop the binding. Its code is then redeemed where DPoP proofs are read.
+  const integrityProtected = options.pushed === true || options.signed === true;
+  const dpopJkt = deps.ignoresDpopJkt === true && !integrityProtected ? undefined : params.dpop_jkt;
   if (dpopJkt !== undefined && !isJwkThumbprint(dpopJkt)) {
     return fail('invalid_request', 'dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (43 characters).');
   }

@@ -55,7 +55,7 @@ describe('device authorization grant under attack', () => {
     const res = await s.postForm('/oauth2/device_authorization', { scope }, { authorization: basic(client.id, client.secret) });
     assert.equal(res.status, 200);
     const d = (await res.json()) as { device_code: string; user_code: string };
-    secrets.push(d.device_code);
+    secrets.push(d.device_code, d.user_code, d.user_code.replace('-', ''));
     return d;
   };
   const poll = (deviceCode: string, client: { id: string; secret: string }) =>
@@ -187,4 +187,262 @@ describe('device authorization grant under attack', () => {
     assert.equal(right.status, 429);
     assert.equal(right.headers.get('retry-after'), '60');
   });
+});
+
+describe('pushed requests, request objects and dpop_jkt under attack', () => {
+  let s: GrantServer;
+  let now = Date.now();
+  let key: KeyPair;
+  let rsa: KeyPair;
+  let a: string;
+  let b: string;
+  let consenting: string;
+  let rsaApp: string;
+  let inserts = 0;
+  let codes = 0;
+  const base = { grants: ['authorization_code'], scopes: ['openid', 'read'], redirectUris: [CB] };
+  before(async () => {
+    s = await startGrantServer({ issuer: ISSUER }, { now: () => now, log: log() });
+    key = await keyPair('ES256', 'shared-k1');
+    rsa = await keyPair('RS256', 'rsa-k1');
+    // Two clients registering the same key: an object signed for one is still not the other's.
+    a = await privateKeyJwtClient(s.keymint, { keys: [key] }, { ...base, name: 'App A', trusted: true });
+    b = await privateKeyJwtClient(s.keymint, { keys: [key] }, { ...base, name: 'App B', trusted: true });
+    consenting = await privateKeyJwtClient(s.keymint, { keys: [key] }, { ...base, name: 'Asks consent' });
+    rsaApp = await privateKeyJwtClient(s.keymint, { keys: [rsa] }, { ...base, name: 'RSA app', trusted: true });
+    const { pushedRequests, codes: codeRepo } = s.keymint.store;
+    const insert = pushedRequests.insert.bind(pushedRequests);
+    pushedRequests.insert = (r) => ((inserts += 1), insert(r));
+    const insertCode = codeRepo.insert.bind(codeRepo);
+    codeRepo.insert = (r) => ((codes += 1), insertCode(r));
+  });
+  after(() => s.close());
+
+  const cookieOf = async (subject = USER) => {
+    const token = (await s.session({ subject })).session_token;
+    secrets.push(token);
+    return `keymint_session=${token}`;
+  };
+  const requestObject = async (clientId: string, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, signer: KeyPair = key) => {
+    const t = Math.floor(now / 1000);
+    const { challenge, verifier } = pkce();
+    const body: Record<string, unknown> = {
+      iss: clientId, aud: ISSUER, client_id: clientId, response_type: 'code', redirect_uri: CB, scope: 'openid read', state: 'st-obj',
+      code_challenge: challenge, code_challenge_method: 'S256', jti: randomBytes(12).toString('base64url'), iat: t, exp: t + 300, ...claims,
+    };
+    for (const [k, v] of Object.entries(body)) if (v === undefined) delete body[k];
+    const jwt = await new SignJWT(body as JWTPayload).setProtectedHeader({ alg: signer.alg, kid: signer.jwk.kid!, typ: 'oauth-authz-req+jwt', ...header }).sign(signer.privateKey);
+    return { jwt, verifier };
+  };
+  const clientAuth = async (clientId: string, signer: KeyPair = key) => ({ client_assertion_type: JWT_BEARER, client_assertion: await assertion(signer, { clientId, aud: ISSUER }) });
+  const push = async (clientId: string, form: Record<string, string>, headers: Record<string, string> = {}, signer: KeyPair = key) =>
+    s.postForm('/oauth2/par', { ...(await clientAuth(clientId, signer)), ...form }, headers);
+  const location = (res: Response) => new URL(String(res.headers.get('location')));
+  const redeem = async (clientId: string, code: string, verifier: string, headers: Record<string, string> = {}) =>
+    s.postForm('/oauth2/token', { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: verifier, ...(await clientAuth(clientId)) }, headers);
+  const pushedUri = async (res: Response) => {
+    const body = (await res.json()) as Body;
+    assert.equal(res.status, 201, JSON.stringify(body));
+    secrets.push(String(body.request_uri).split(':').at(-1)!);
+    return String(body.request_uri);
+  };
+
+  test('JAR-03 DP-06 RFC 9126 §4: a pushed request object with dpop_jkt binds the code; a query overriding redirect_uri, scope, state and dpop_jkt changes nothing', async () => {
+    const dpopKey = await keyPair('ES256');
+    const jkt = await calculateJwkThumbprint(dpopKey.jwk, 'sha256');
+    const { jwt, verifier } = await requestObject(a, { dpop_jkt: jkt, scope: 'read' });
+    const uri = await pushedUri(await push(a, { request: jwt }));
+    const other = await calculateJwkThumbprint((await keyPair('ES256')).jwk, 'sha256');
+    const res = await authorizeGet(s, { client_id: a, request_uri: uri, redirect_uri: 'https://evil.example/cb', scope: 'openid', state: 'outer', dpop_jkt: other, prompt: 'none' }, await cookieOf());
+    assert.equal(res.status, 302);
+    const back = location(res);
+    assert.equal(`${back.origin}${back.pathname}`, CB);
+    assert.equal(back.searchParams.get('state'), 'st-obj');
+    const code = back.searchParams.get('code')!;
+    secrets.push(code);
+    await expectJsonError(await redeem(a, code, verifier), 400, 'invalid_grant', 'The code is bound to a DPoP key: the token request needs a DPoP proof by that key.');
+    // The failed attempt spent it (C-07): a proof by the right key comes too late.
+    const proof = await dpopProof(dpopKey, { htu: `${ISSUER}/oauth2/token` });
+    await expectJsonError(await redeem(a, code, verifier, { dpop: proof }), 400, 'invalid_grant');
+  });
+
+  test('DP-06 DP-07 RFC 9449 §10: the browser taken to the polar mount (/v1/oauth2/authorize), which ignores a plain dpop_jkt, keeps the binding of a pushed or signed request', async () => {
+    const dpopKey = await keyPair('ES256');
+    const jkt = await calculateJwkThumbprint(dpopKey.jwk, 'sha256');
+    const stored = async (code: string) => (await s.keymint.store.codes.find(candidateDigests(s.keymint.keyring.peppers(), code)))?.dpopJkt;
+    // Pushed at /oauth2/par with a proof; the authorization URL's path changed on the way.
+    const pushed = await requestObject(a);
+    const uri = await pushedUri(await push(a, { request: pushed.jwt }, { dpop: await dpopProof(dpopKey, { htu: `${ISSUER}/oauth2/par` }) }));
+    const viaPolar = await authorizeGet(s, { client_id: a, request_uri: uri }, await cookieOf(), '/v1/oauth2/authorize');
+    const code = location(viaPolar).searchParams.get('code')!;
+    assert.equal(await stored(code), jkt);
+    await expectJsonError(await redeem(a, code, pushed.verifier), 400, 'invalid_grant', 'The code is bound to a DPoP key: the token request needs a DPoP proof by that key.');
+    // A request object by value naming dpop_jkt: bound too, and redeemed with a proof by that key.
+    const signed = await requestObject(a, { dpop_jkt: jkt });
+    const byValue = await authorizeGet(s, { client_id: a, request: signed.jwt }, await cookieOf(), '/v1/oauth2/authorize');
+    const bound = location(byValue).searchParams.get('code')!;
+    assert.equal(await stored(bound), jkt);
+    const ok = await redeem(a, bound, signed.verifier, { dpop: await dpopProof(dpopKey, { htu: `${ISSUER}/oauth2/token` }) });
+    const body = (await ok.json()) as Body;
+    assert.equal(ok.status, 200, JSON.stringify(body));
+    assert.equal(body.token_type, 'DPoP');
+  });
+
+  test('DP-07 RFC 9449 §10.1: a pushed object whose dpop_jkt names another key than the push proof is 400 invalid_request and stores nothing', async () => {
+    const dpopKey = await keyPair('ES256');
+    const other = await calculateJwkThumbprint((await keyPair('ES256')).jwk, 'sha256');
+    const { jwt } = await requestObject(a, { dpop_jkt: other });
+    const before = inserts;
+    const res = await push(a, { request: jwt }, { dpop: await dpopProof(dpopKey, { htu: `${ISSUER}/oauth2/par` }) });
+    await expectJsonError(res, 400, 'invalid_request', 'dpop_jkt does not match the key of the DPoP proof.');
+    assert.equal(inserts, before);
+  });
+
+  test('PAR-04 RFC 9126 §4: another client presenting a request_uri gets the error page and does not use it up; its owner still can', async () => {
+    const { jwt, verifier } = await requestObject(a);
+    const uri = await pushedUri(await push(a, { request: jwt }));
+    const cookie = await cookieOf();
+    const stolen = await authorizeGet(s, { client_id: b, request_uri: uri }, cookie);
+    assert.equal(stolen.status, 400);
+    assert.equal(stolen.headers.get('location'), null);
+    assert.match(await stolen.text(), /request_uri is unknown, has expired, or belongs to another application/);
+    const own = await authorizeGet(s, { client_id: a, request_uri: uri }, cookie);
+    assert.equal(own.status, 302);
+    const code = location(own).searchParams.get('code')!;
+    assert.equal((await redeem(a, code, verifier)).status, 200);
+  });
+
+  test('JAR-02 RFC 9101 §6.3: an object of client A sent with client_id B (both registered the same key) is invalid_request_object, at either endpoint', async () => {
+    const { jwt } = await requestObject(a);
+    await expectJsonError(await push(b, { request: jwt }), 400, 'invalid_request_object', 'The request object client_id must equal the client_id parameter.');
+    const before = codes;
+    const res = await authorizeGet(s, { client_id: b, request: jwt }, await cookieOf());
+    assert.equal(res.status, 302);
+    assert.deepEqual(Object.fromEntries(location(res).searchParams), { error: 'invalid_request_object', error_description: 'The request object client_id must equal the client_id parameter.', state: 'st-obj', iss: ISSUER });
+    assert.equal(codes, before);
+  });
+
+  test('PAR-02 JAR-07 request with request_uri: invalid_request at the push (RFC 9126 §2.1) and at the authorization endpoint (RFC 9101 §5)', async () => {
+    const { jwt } = await requestObject(a);
+    const uri = await pushedUri(await push(a, { request: (await requestObject(a)).jwt }));
+    const before = inserts;
+    await expectJsonError(await push(a, { request: jwt, request_uri: uri }), 400, 'invalid_request', 'A pushed authorization request cannot carry a request_uri.');
+    assert.equal(inserts, before);
+    const res = await authorizeGet(s, { client_id: a, request: jwt, request_uri: uri, redirect_uri: CB, state: 'both' }, await cookieOf());
+    assert.deepEqual(Object.fromEntries(location(res).searchParams), { error: 'invalid_request', error_description: 'Send one request object, by value (request) or as a pushed request_uri, not both.', state: 'both', iss: ISSUER });
+    // Neither was used: the pushed request still gives a code.
+    assert.ok(location(await authorizeGet(s, { client_id: a, request_uri: uri }, await cookieOf())).searchParams.get('code'));
+  });
+
+  test('PAR-06 CON-03 a pushed request consent form posted by another session: 403, nothing used or consented; the user who saw it still decides', async () => {
+    const { jwt, verifier } = await requestObject(consenting);
+    const uri = await pushedUri(await push(consenting, { request: jwt }));
+    const victim = await cookieOf('par-victim');
+    const page = await authorizeGet(s, { client_id: consenting, request_uri: uri }, victim);
+    assert.equal(page.status, 200);
+    const fields = formFields(await page.text());
+    assert.deepEqual(Object.keys(fields).sort(), ['client_id', 'csrf_token', 'request_uri']);
+    const post = (cookie: string, over: Record<string, string> = {}) =>
+      fetch(`${s.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, decision: 'approve', ...over }).toString() });
+    const attacker = await cookieOf('par-attacker');
+    assert.equal((await post(attacker)).status, 403);
+    assert.equal((await post(attacker, { decision: 'deny' })).status, 403, 'a forged denial uses nothing either');
+    assert.equal(await s.keymint.store.consents.get(consenting, 'user', 'par-attacker'), undefined);
+    // The victim's own form, with plain parameters smuggled in beside it: they are not read.
+    const approved = await post(victim, { redirect_uri: 'https://evil.example/cb', scope: 'openid', state: 'smuggled' });
+    assert.equal(approved.status, 302);
+    const back = location(approved);
+    assert.equal(`${back.origin}${back.pathname}`, CB);
+    assert.equal(back.searchParams.get('state'), 'st-obj');
+    const token = await redeem(consenting, back.searchParams.get('code')!, verifier);
+    assert.equal(((await token.json()) as Body).scope, 'openid read');
+  });
+
+  test('JAR-03 CON-03 a request object consent form: its CSRF token does not carry over to the same fields sent as a plain request', async () => {
+    const { jwt } = await requestObject(consenting, { state: 'st-csrf' });
+    const cookie = await cookieOf('jar-csrf');
+    const page = await authorizeGet(s, { client_id: consenting, request: jwt }, cookie);
+    const fields = formFields(await page.text());
+    const { challenge } = pkce();
+    const plain = { response_type: 'code', client_id: consenting, redirect_uri: CB, scope: 'openid read', state: 'st-csrf', code_challenge: challenge, code_challenge_method: 'S256' };
+    const res = await fetch(`${s.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...plain, csrf_token: fields.csrf_token!, decision: 'approve' }).toString() });
+    assert.equal(res.status, 403);
+    assert.equal(await s.keymint.store.consents.get(consenting, 'user', 'jar-csrf'), undefined);
+  });
+
+  test('OIDC Core §3.1.2.1 with JAR: prompt and max_age come from the object, not the query', async () => {
+    const before = codes;
+    // prompt=none in the object, no session: login_required at the object's redirect URI, whatever the query says.
+    const none = await authorizeGet(s, { client_id: a, request: (await requestObject(a, { prompt: 'none' })).jwt, prompt: 'consent' });
+    assert.deepEqual(Object.fromEntries(location(none).searchParams), { error: 'login_required', error_description: 'The user is not logged in.', state: 'st-obj', iss: ISSUER });
+    // max_age=0 in the object with a session signed in earlier: a new sign-in is needed (no login URL here).
+    const signedInBefore = await cookieOf('max-age-user');
+    now += 2_000;
+    const older = await requestObject(a, { max_age: 1 });
+    const res = await authorizeGet(s, { client_id: a, request: older.jwt }, signedInBefore);
+    assert.deepEqual(Object.fromEntries(location(res).searchParams), { error: 'login_required', error_description: 'The user must sign in again.', state: 'st-obj', iss: ISSUER });
+    // The same in the query, beside an object without it, is ignored: the code is issued.
+    const plain = await authorizeGet(s, { client_id: a, request: (await requestObject(a)).jwt, max_age: '1', prompt: 'login' }, signedInBefore);
+    assert.ok(location(plain).searchParams.get('code'));
+    assert.equal(codes, before + 1);
+  });
+
+  test('JAR-01 RFC 8725 §3.1 alg confusion: HS256 keyed with the RSA public key, a kid of another client, none with a signature: refused, nothing stored', async () => {
+    const t = Math.floor(now / 1000);
+    const claims = { iss: rsaApp, aud: ISSUER, client_id: rsaApp, response_type: 'code', redirect_uri: CB, scope: 'openid', exp: t + 300, code_challenge: pkce().challenge, code_challenge_method: 'S256' };
+    const { createPublicKey } = await import('node:crypto');
+    const pem = createPublicKey({ key: rsa.jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
+    const asHmac = [
+      await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'rsa-k1' }).sign(new TextEncoder().encode(pem)),
+      await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'rsa-k1' }).sign(new TextEncoder().encode(JSON.stringify(rsa.jwk))),
+      await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'rsa-k1' }).sign(Buffer.from(rsa.jwk.n!, 'base64url')),
+    ];
+    // Signed by A's key, under A's kid, for the RSA client: the kid names no key of that client.
+    const otherKid = (await requestObject(rsaApp, {}, { kid: 'shared-k1', alg: 'ES256' }, key)).jwt;
+    // RS256 header over an ES256 signature of the registered kid.
+    const mixed = (await requestObject(rsaApp, {}, { alg: 'ES256', kid: 'rsa-k1' }, key)).jwt;
+    const before = inserts;
+    const alg = 'The request object must be signed with an asymmetric algorithm (none and HS* are refused).';
+    const wrongKey = 'The request object is not signed by a key registered for this client.';
+    for (const jwt of asHmac) await expectJsonError(await push(rsaApp, { request: jwt }, {}, rsa), 400, 'invalid_request_object', alg);
+    await expectJsonError(await push(rsaApp, { request: otherKid }, {}, rsa), 400, 'invalid_request_object', wrongKey);
+    await expectJsonError(await push(rsaApp, { request: mixed }, {}, rsa), 400, 'invalid_request_object', wrongKey);
+    assert.equal(inserts, before);
+  });
+
+  test('JAR-02 aud (RFC 9101 §4): an array holding the issuer is taken; an array of the endpoints only, or an empty one, is refused', async () => {
+    assert.equal((await push(a, { request: (await requestObject(a, { aud: ['https://other.example', ISSUER] })).jwt })).status, 201);
+    const aud = 'The request object aud must be the issuer identifier.';
+    for (const value of [[`${ISSUER}/oauth2/par`, `${ISSUER}/oauth2/token`], [], [`${ISSUER}/`], ISSUER.toUpperCase()]) {
+      await expectJsonError(await push(a, { request: (await requestObject(a, { aud: value })).jwt }), 400, 'invalid_request_object', aud);
+    }
+  });
+
+  test('JAR-01 size: a push past the body limit (16 KiB) is 413 in the oauth2 JSON shape; by value, a URL past the 16 KiB the HTTP parser reads is 431; never a 5xx, nothing stored', async () => {
+    const before = { inserts, codes };
+    const big = (await requestObject(a, { padding: 'x'.repeat(17_000) })).jwt;
+    for (const request of [big, (await requestObject(a, { padding: 'x'.repeat(2_000_000) })).jwt]) {
+      await expectJsonError(await push(a, { request }), 413, 'invalid_request', 'The request body is too large.');
+    }
+    for (const request of [big, (await requestObject(a, { padding: 'x'.repeat(70_000) })).jwt]) {
+      const res = await authorizeGet(s, { client_id: a, request }, await cookieOf());
+      assert.equal(res.status, 431);
+      assert.equal(res.headers.get('location'), null);
+    }
+    assert.deepEqual({ inserts, codes }, before);
+  });
+
+  test('JAR-01 a nested object (a JWS whose payload is a JWT, cty JWT; a JWE) is invalid_request_object', async () => {
+    const inner = (await requestObject(a)).jwt;
+    const nested = `${Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'shared-k1', cty: 'JWT' })).toString('base64url')}.${Buffer.from(inner).toString('base64url')}.AAAA`;
+    const notJwt = 'The request object is not a signed JWT (compact JWS; encrypted request objects are not supported).';
+    await expectJsonError(await push(a, { request: nested }), 400, 'invalid_request_object');
+    await expectJsonError(await push(a, { request: 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwiY3R5IjoiSldUIn0..aaaa.bbbb.cccc' }), 400, 'invalid_request_object', notJwt);
+  });
+});
+
+test('S-05 no secret in the logs of either server (client secrets, session tokens, device codes, codes, tokens)', () => {
+  assert.ok(logLines.length > 0, "the servers logged");
+  const all = logLines.join('\n');
+  for (const secret of secrets) assert.ok(!all.includes(secret), `a secret in the logs: ${secret.slice(0, 8)}…`);
 });
