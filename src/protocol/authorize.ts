@@ -11,6 +11,7 @@ import { randomBase62 } from '../tokens/random.ts';
 import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { OAuthErrorCode } from '../wire/errors.ts';
 import { resolveAudience, scopesForAudience, type AudienceSettings } from './audience.ts';
+import { isFapi2 } from './fapi2.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
 import { OAuthError } from '../wire/errors.ts';
@@ -79,9 +80,9 @@ export async function validateAuthorization(
     findClient: ClientLookup;
     settings: AudienceSettings & { readonly requirePar?: boolean };
     /**
-     * The dialect's token endpoint reads no DPoP proofs (`polar`): `dpop_jkt`, in the query or a
-     * request object, is ignored like any parameter the endpoint does not know, as the provider's
-     * own server does, rather than binding a code that endpoint could never redeem.
+     * The dialect's token endpoint reads no DPoP proofs (`polar`): `dpop_jkt` in the query is ignored
+     * like any parameter the endpoint does not know, as the provider's own server does, rather than
+     * binding a code that endpoint could never redeem. A pushed or signed one still binds the code.
      */
     ignoresDpopJkt?: boolean;
   },
@@ -99,8 +100,9 @@ export async function validateAuthorization(
   const fail = (error: RedirectError['error'], description: string): RedirectError => ({ kind: 'redirect', redirectUri, state, error, description });
   if (duplicate !== undefined) return fail('invalid_request', 'A request parameter was sent more than once.');
   // RFC 9126 §6 (SECURITY PAR-05): a client registered with require_pushed_authorization_requests, or
-  // every client under --require-par, sends its parameters only through the pushed request.
-  if (options.pushed !== true && (client.requirePar === true || deps.settings.requirePar === true)) {
+  // every client under --require-par, sends its parameters only through the pushed request; so does
+  // a fapi2 client (FAPI 2.0 §5.3.2.2 item 3, FAPI-02).
+  if (options.pushed !== true && (client.requirePar === true || deps.settings.requirePar === true || isFapi2(client))) {
     return fail('invalid_request', 'This client must push its authorization request first (pushed authorization requests).');
   }
   // RFC 9101 §10.5 (SECURITY JAR-05): a client registered with require_signed_request_object sends
@@ -111,7 +113,7 @@ export async function validateAuthorization(
   // SECURITY P-03, BCP-04: S256 is required; an absent method means plain, which is refused. P-08: a
   // confidential client registered with pkce_required=false may send no challenge at all; one it
   // does send is held to the same rules (and its verifier to P-04/P-05 at the token endpoint).
-  const waived = client.pkceRequired === false && client.type === 'confidential' && params.code_challenge === undefined && params.code_challenge_method === undefined;
+  const waived = client.pkceRequired === false && client.type === 'confidential' && !isFapi2(client) && params.code_challenge === undefined && params.code_challenge_method === undefined;
   if (!waived && (params.code_challenge === undefined || params.code_challenge_method !== 'S256' || !isCodeChallenge(params.code_challenge))) {
     return fail('invalid_request', 'PKCE with code_challenge_method=S256 is required.');
   }
@@ -140,7 +142,11 @@ export async function validateAuthorization(
   if (prompt.has('none') && prompt.size > 1) return fail('invalid_request', 'prompt=none cannot be combined with another value.');
   if (params.max_age !== undefined && !/^[0-9]{1,10}$/.test(params.max_age)) return fail('invalid_request', 'max_age must be a whole number of seconds.');
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
-  const dpopJkt = deps.ignoresDpopJkt === true ? undefined : params.dpop_jkt;
+  // A pushed request's or a request object's dpop_jkt is kept all the same (RFC 9449 §10): its
+  // parameters cannot be changed on the way, and taking the browser to this mount instead must not
+  // drop the binding. Its code is then redeemed where DPoP proofs are read.
+  const integrityProtected = options.pushed === true || options.signed === true;
+  const dpopJkt = deps.ignoresDpopJkt === true && !integrityProtected ? undefined : params.dpop_jkt;
   if (dpopJkt !== undefined && !isJwkThumbprint(dpopJkt)) {
     return fail('invalid_request', 'dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (43 characters).');
   }

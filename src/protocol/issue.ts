@@ -202,8 +202,14 @@ async function persist(decision: GrantDecision, records: readonly TokenRecord[],
       // CON-06: the user withdrew the approval after giving it on the verification page; nothing written.
       throw new OAuthError('access_denied', 'The user has withdrawn the approval of this application.', { status: 400 });
     }
-    // Another poll redeemed the request first (it holds the tokens), or its family was revoked.
-    if (!won) throw new OAuthError('invalid_grant', 'The device code is invalid, expired or already used.', { field: 'device_code' });
+    if (!won) {
+      // Still approved, unredeemed: its family was revoked, by the app's withdrawal (CON-05), which ends
+      // the approval whether or not the client is trusted, and whatever consent is given later.
+      const request = await deps.store.deviceCodes.find([decision.redeemsDevice]);
+      if (request?.status === 'approved') throw new OAuthError('access_denied', 'The user has withdrawn the approval of this application.', { status: 400 });
+      // Another poll redeemed the request first (it holds the tokens).
+      throw new OAuthError('invalid_grant', 'The device code is invalid, expired or already used.', { field: 'device_code' });
+    }
   } else if (records.length > 0) {
     await insertAll(deps.store.tokens, records);
   }

@@ -1,19 +1,21 @@
 /** Remembered consent in a map by (client, subject type, subject). */
 import { covers, scopeUnion, type ConnectedApp, type ConsentCheck, type ConsentRecord, type ConsentRepo, type SubjectType, type Withdrawal } from '../types.ts';
-import type { MemoryCodes } from './codes.ts';
 import type { MemoryTokens } from './tokens.ts';
+
+/** The families of a subject's unredeemed grants to a client (codes, approved device requests) that a withdrawal marks. */
+export type PendingFamilies = (clientId: string, subjectType: SubjectType, subject: string, at: number) => string[];
 
 const keyOf = (clientId: string, subjectType: SubjectType, subject: string): string => JSON.stringify([clientId, subjectType, subject]);
 
 export class MemoryConsents implements ConsentRepo {
   readonly #rows = new Map<string, ConsentRecord>();
   readonly #tokens: MemoryTokens;
-  readonly #codes: MemoryCodes;
+  readonly #pending: PendingFamilies;
 
-  /** The tokens and codes a withdrawal revokes, in the same synchronous step as the consent. */
-  constructor(tokens: MemoryTokens, codes: MemoryCodes) {
+  /** The tokens, codes and approved device requests a withdrawal revokes, in the same synchronous step as the consent. */
+  constructor(tokens: MemoryTokens, pending: PendingFamilies) {
     this.#tokens = tokens;
-    this.#codes = codes;
+    this.#pending = pending;
   }
 
   async get(clientId: string, subjectType: SubjectType, subject: string): Promise<ConsentRecord | undefined> {
@@ -47,7 +49,7 @@ export class MemoryConsents implements ConsentRepo {
   }
   async withdraw(clientId: string, subjectType: SubjectType, subject: string, at: number): Promise<Withdrawal> {
     const consent = this.#rows.delete(keyOf(clientId, subjectType, subject));
-    const tokens = this.#tokens.withdraw(clientId, subjectType, subject, this.#codes.families(clientId, subjectType, subject, at), at);
+    const tokens = this.#tokens.withdraw(clientId, subjectType, subject, this.#pending(clientId, subjectType, subject, at), at);
     return { consent, tokens };
   }
 }

@@ -55,6 +55,12 @@ export class MemoryDeviceCodes implements DeviceCodeRepo {
     if (!row || row.status !== 'approved') return false;
     return this.#tokens.insertAll(tokens, () => this.#rows.set(digest, { ...row, status: 'redeemed', decidedAt: row.decidedAt ?? at }));
   }
+  /** The families of the subject's approved, unredeemed, unexpired requests of the client (a consent's withdrawal marks them). */
+  families(clientId: string, subjectType: string, subject: string, at: number): string[] {
+    return [...this.#rows.values()]
+      .filter((r) => r.clientId === clientId && r.subjectType === subjectType && r.subject === subject && r.status === 'approved' && r.expiresAt > at)
+      .map((r) => r.familyId);
+  }
   /** Purge (GROW-01): see `PurgeRepo`. */
   purge(before: number, limit: number): number {
     const n = deleteExpired(this.#rows, before, limit, expiresAt);

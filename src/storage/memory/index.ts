@@ -26,7 +26,7 @@ export function createMemoryStore(): Store {
   const consoleLinks = new MemoryConsoleLinks();
   const sessions = new MemorySessions();
   const codes: MemoryCodes = new MemoryCodes(tokens, (check): boolean => consents.covers(check));
-  const consents = new MemoryConsents(tokens, codes);
+  const consents = new MemoryConsents(tokens, (...of) => [...codes.families(...of), ...deviceCodes.families(...of)]);
   const deviceCodes = new MemoryDeviceCodes(tokens, (check): boolean => consents.covers(check));
   const replays = new MemoryReplays();
   const pushedRequests = new MemoryPushedRequests();

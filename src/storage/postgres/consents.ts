@@ -18,6 +18,7 @@ const LIST = `SELECT c.*, EXISTS (SELECT 1 FROM tokens t WHERE t.subject = c.sub
   FROM consents c WHERE c.subject_type = $1 AND c.subject = $2 ORDER BY c.client_id`;
 const FAMILIES = `SELECT family_id FROM tokens WHERE ${TOKEN_OF} AND family_id IS NOT NULL AND expires_at > $4
   UNION SELECT family_id FROM codes WHERE subject = $1 AND client_id = $2 AND subject_type = $3 AND consumed_at IS NULL AND expires_at > $4
+  UNION SELECT family_id FROM device_codes WHERE subject = $1 AND client_id = $2 AND subject_type = $3 AND status = 'approved' AND expires_at > $4
   ORDER BY family_id`;
 const MARK = `INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES ($1, $2, $3)
   ON CONFLICT (family_id) DO UPDATE SET expires_at = GREATEST(revoked_families.expires_at, EXCLUDED.expires_at)`;

@@ -21,7 +21,8 @@ export function sqliteConsents(db: Db): ConsentRepo {
   );
   const families = db.prepare<{ family_id: string }>(
     `SELECT family_id FROM tokens WHERE ${TOKEN_OF} AND family_id IS NOT NULL AND expires_at > ?
-     UNION SELECT family_id FROM codes WHERE subject = ? AND client_id = ? AND subject_type = ? AND consumed_at IS NULL AND expires_at > ?`,
+     UNION SELECT family_id FROM codes WHERE subject = ? AND client_id = ? AND subject_type = ? AND consumed_at IS NULL AND expires_at > ?
+     UNION SELECT family_id FROM device_codes WHERE subject = ? AND client_id = ? AND subject_type = ? AND status = 'approved' AND expires_at > ?`,
   );
   const markFamily = db.prepare(
     'INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
@@ -54,7 +55,7 @@ export function sqliteConsents(db: Db): ConsentRepo {
       return db.immediate(() => {
         const consent = revoke.run(clientId, subjectType, subject) === 1;
         let tokens = 0;
-        for (const { family_id: familyId } of families.all(subject, clientId, subjectType, at, subject, clientId, subjectType, at)) {
+        for (const { family_id: familyId } of families.all(subject, clientId, subjectType, at, subject, clientId, subjectType, at, subject, clientId, subjectType, at)) {
           markFamily.run(familyId, at, at + REVOKED_FAMILY_RETENTION_MS);
           tokens += revokeFamily.run(at, familyId);
         }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConsentMissingError, jtiDigest, RevokedFamilyError, type TokenRecord } from '../../../src/storage/types.ts';
 import type { StoreTest } from './index.ts';
+import { deviceRecord } from './device-codes.ts';
 import { codeRecord, tokenRecord } from './records.ts';
 
 /** A token of `subject` (a user unless said) for `clientId`, in `familyId`. */
@@ -86,6 +87,19 @@ export function consentsContract(test: StoreTest): void {
     assert.equal(await s.codes.redeem('p1:code', 101, [tokenOf('p1:from-code', 'c1', 'alice', 'fcode')]), false);
     await s.tokens.insert(tokenOf('p1:b-more', 'c1', 'bob', 'fb'));
     assert.deepEqual(await s.consents.withdraw('c1', 'user', 'alice', 200), { consent: false, tokens: 0 });
+  });
+
+  test('CON-05 DEV-09 withdraw marks the families of the subject approved, unredeemed device requests of the client: they redeem nothing, even under a new consent; another subject is untouched', async (s) => {
+    const approved = { status: 'approved' as const, clientId: 'c1', subjectType: 'user' as const, authTime: 1, decidedAt: 2 };
+    await s.deviceCodes.insert(deviceRecord('p1:da', { ...approved, subject: 'alice', familyId: 'fda' }));
+    await s.deviceCodes.insert(deviceRecord('p1:db', { ...approved, subject: 'bob', familyId: 'fdb' }));
+    await s.consents.grant('c1', 'user', 'alice', ['read'], 1);
+    assert.deepEqual(await s.consents.withdraw('c1', 'user', 'alice', 100), { consent: true, tokens: 0 });
+    await s.consents.grant('c1', 'user', 'alice', ['read'], 101);
+    assert.equal(await s.deviceCodes.redeem('p1:da', 102, [tokenOf('p1:from-da', 'c1', 'alice', 'fda')]), false);
+    assert.equal((await s.deviceCodes.find(['p1:da']))?.status, 'approved');
+    assert.equal(await s.tokens.find(['p1:from-da']), undefined, 'nothing stored');
+    assert.equal(await s.deviceCodes.redeem('p1:db', 102, [tokenOf('p1:from-db', 'c1', 'bob', 'fdb')]), true);
   });
 
   test('CON-05 RACE-03 withdraw racing rotations in the families of the subject: nothing of them stays live (30 rounds)', async (s) => {
