@@ -244,6 +244,19 @@ export const CLIENT_FIELDS = {
     default: false,
     form: { control: 'require_signed_request_object', kind: 'checkbox', label: 'Require signed request objects (JAR)', hint: 'The authorization endpoint and the PAR endpoint then take only a request parameter signed with the client\'s keys (RFC 9101).' },
   },
+  refreshTokenRotation: {
+    doc: 'false: a refresh keeps the refresh token (bound to the client\'s authentication, RFC 9700 §4.14.2) instead of rotating it; confidential clients only; default true (a fapi2 client never rotates)',
+    kind: 'flag', api: 'refresh_token_rotation',
+    cli: {
+      flags: [
+        { flag: 'no-refresh-token-rotation', sets: false, create: 'A refresh keeps the refresh token instead of rotating it (confidential clients only, RFC 9700 §4.14.2)', update: 'A refresh keeps the refresh token instead of rotating it' },
+        { flag: 'refresh-token-rotation', sets: true, update: 'Each refresh rotates the refresh token again (the default)' },
+      ],
+    },
+    apply: { key: 'refreshTokenRotation' },
+    default: true,
+    form: null, // set by the CLI, the admin API and apply, as the security profile
+  },
   securityProfile: {
     doc: 'FAPI 2.0 Security Profile (docs/fapi2.md): `fapi2` holds the client to its authorization-server rules (PAR, PKCE S256, private_key_jwt, DPoP-bound tokens, PS256/ES256/EdDSA); null or `none`: no profile (the default)',
     kind: 'text', api: 'security_profile',

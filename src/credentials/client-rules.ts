@@ -43,6 +43,8 @@ export interface ClientSettings {
   readonly requirePar: boolean;
   /** RFC 9101 §10.5: its authorization requests must be signed request objects (JAR-05). */
   readonly requireSignedRequestObject: boolean;
+  /** false: refresh tokens are kept, not rotated (RT-11); confidential clients only. */
+  readonly refreshTokenRotation: boolean;
   /** The FAPI 2.0 Security Profile (docs/fapi2.md, FAPI-01..); null: none. */
   readonly securityProfile: SecurityProfile | null;
   readonly accessTokenTtl: number | null;
@@ -125,6 +127,12 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   if (typeof s.requirePar !== 'boolean') throw new ClientInputError('require_pushed_authorization_requests', 'require_pushed_authorization_requests must be true or false');
   if (typeof s.requireSignedRequestObject !== 'boolean') throw new ClientInputError('require_signed_request_object', 'require_signed_request_object must be true or false');
   if (typeof s.pkceRequired !== 'boolean') throw new ClientInputError('pkce_required', 'pkce_required must be true or false');
+  if (typeof s.refreshTokenRotation !== 'boolean') throw new ClientInputError('refresh_token_rotation', 'refresh_token_rotation must be true or false');
+  // RFC 9700 §4.14.2: a public client's refresh token is sender-constrained or rotated; only a
+  // confidential one may be bound to its client authentication instead (RT-11).
+  if (!s.refreshTokenRotation && s.type !== 'confidential') {
+    throw new ClientInputError('refresh_token_rotation', 'a public client\'s refresh tokens must rotate (RFC 9700 §4.14.2): refresh_token_rotation false is for confidential clients');
+  }
   if (s.securityProfile !== null) checkFapi2(s);
   // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
   if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
@@ -267,6 +275,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   pkceRequired: c.pkceRequired !== false,
   requirePar: c.requirePar === true,
   requireSignedRequestObject: c.requireSignedRequestObject === true,
+  refreshTokenRotation: c.refreshTokenRotation !== false,
   securityProfile: c.securityProfile ?? null,
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,

@@ -4,6 +4,7 @@
  * trail, and so an update that changes nothing writes nothing), and the stored form of settings.
  */
 import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecurityProfile } from '../storage/types.ts';
+import { rotatesRefreshTokens } from '../protocol/fapi2.ts';
 import { authView } from './client-auth-settings.ts';
 import type { ClientSettings } from './client-rules.ts';
 
@@ -24,6 +25,8 @@ export interface ClientView {
   pkce_required: boolean;
   require_pushed_authorization_requests: boolean;
   require_signed_request_object: boolean;
+  /** Whether a refresh rotates the refresh token: the setting, false for a fapi2 client (RT-11). */
+  refresh_token_rotation: boolean;
   security_profile: SecurityProfile | null;
   access_token_ttl: number | null;
   rate_limit: number | null;
@@ -67,6 +70,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     pkce_required: c.pkceRequired !== false,
     require_pushed_authorization_requests: c.requirePar === true,
     require_signed_request_object: c.requireSignedRequestObject === true,
+    refresh_token_rotation: rotatesRefreshTokens(c),
     security_profile: c.securityProfile ?? null,
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
@@ -98,6 +102,7 @@ export function stored(s: ClientSettings) {
     ...(s.pkceRequired ? {} : { pkceRequired: false }),
     ...(s.requirePar ? { requirePar: true } : {}),
     ...(s.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
+    ...(s.refreshTokenRotation ? {} : { refreshTokenRotation: false }),
     ...(s.securityProfile === null ? {} : { securityProfile: s.securityProfile }),
     accessTokenTtl: s.accessTokenTtl,
     rateLimit: s.rateLimit,
@@ -112,7 +117,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'security_profile', 'access_token_ttl', 'rate_limit', 'token_reuse',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
   'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',

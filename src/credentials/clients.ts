@@ -125,6 +125,7 @@ export class ClientService {
       pkceRequired: input.pkceRequired ?? true,
       requirePar: input.requirePar ?? false,
       requireSignedRequestObject: input.requireSignedRequestObject ?? false,
+      refreshTokenRotation: input.refreshTokenRotation ?? true,
       securityProfile: profileOf(input.securityProfile),
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
@@ -224,6 +225,7 @@ export class ClientService {
       ...(p.pkceRequired === undefined ? {} : { pkceRequired: p.pkceRequired }),
       ...(p.requirePar === undefined ? {} : { requirePar: p.requirePar }),
       ...(p.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: p.requireSignedRequestObject }),
+      ...(p.refreshTokenRotation === undefined ? {} : { refreshTokenRotation: p.refreshTokenRotation }),
       ...(p.securityProfile === undefined ? {} : { securityProfile: profileOf(p.securityProfile) }),
       ...(p.tokenReuse === undefined ? {} : { tokenReuse: p.tokenReuse }),
       ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
@@ -259,7 +261,7 @@ export class ClientService {
     );
     keysForRequestObjects(settings, auth);
     fapi2Authentication(settings, auth);
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, tokenReuse: _tr, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, refreshTokenRotation: _rr, tokenReuse: _tr, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A client that authenticates without a secret holds none: its secrets end now.
     const secrets = method !== undefined && c.authMethod === undefined ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;

@@ -7,9 +7,13 @@
  * Public clients may refresh (they get rotated tokens, BCP-06); the client's status is checked by
  * client authentication on every request (RT-10). A public client's refresh token bound to a DPoP key
  * needs a proof by that key (RFC 9449 §5, DP-04).
+ * A confidential client registered with `refresh_token_rotation: false` (and every fapi2 client) keeps
+ * its refresh token instead (RFC 9700 §4.14.2, SECURITY RT-11): each use checks it is live, slides its
+ * idle deadline and answers with an access token only; parallel uses all succeed.
  */
 import { OAuthError } from '../wire/errors.ts';
 import { requestedTargets } from '../protocol/audience.ts';
+import { rotatesRefreshTokens } from '../protocol/fapi2.ts';
 import { parseScope } from '../protocol/scope.ts';
 import { findStoredToken, type TokenLookupDeps } from '../protocol/token-lookup.ts';
 import type { SubjectType } from '../storage/types.ts';
@@ -37,7 +41,9 @@ export const refreshToken = {
     if (!rec || rec.kind !== 'refresh_token' || rec.clientId !== client.id) throw invalidGrant();
     // RACE-04: a token rotated within the grace window goes on to issue(), whose rotation fails and
     // which then hands out the successor, or, finding none live, revokes the family as below.
-    const retry = rec.revokedAt !== null && now - rec.revokedAt < deps.settings.refreshReuseGrace * 1000;
+    // RT-11: a token of a family (every refresh token has one) is kept when the client does not rotate.
+    const keep = !rotatesRefreshTokens(client) && rec.familyId !== null;
+    const retry = !keep && rec.revokedAt !== null && now - rec.revokedAt < deps.settings.refreshReuseGrace * 1000;
     if (rec.revokedAt !== null && !retry) {
       // RT-04: a rotated (or revoked) token presented again: someone holds a copy. End the family.
       if (rec.familyId !== null) await deps.store.tokens.revokeFamily(rec.familyId, now);
@@ -71,9 +77,8 @@ export const refreshToken = {
       scopes: requested ?? granted,
       refreshScopes: granted,
       audience: targets.length > 0 ? targets : rec.audience,
-      refreshToken: true,
       familyId: rec.familyId,
-      replaces: rec.digest,
+      ...(keep ? { refreshToken: false, keeps: rec.digest } : { refreshToken: true, replaces: rec.digest }),
     };
   },
 } satisfies GrantHandler<RefreshDeps>;

@@ -36,6 +36,14 @@ export interface GrantDecision {
    */
   readonly replaces?: string;
   /**
+   * Digest of the stored refresh token this issuance keeps instead of rotating (a client with
+   * `refresh_token_rotation: false`, RT-11; `refreshToken` is then false): `issue()` stores the new
+   * access token only if that token is still live, sliding its idle deadline in the same atomic
+   * write, and fails `invalid_grant` otherwise. Only a token of a family: its access token is stored,
+   * so the write is reached (and revoking the family revokes it).
+   */
+  readonly keeps?: string;
+  /**
    * Digest of the authorization code this issuance redeems: `issue()` consumes it in the same
    * atomic write that stores the new tokens, and fails `invalid_grant` (revoking the family) if
    * another request won (C-06, RACE-01).

@@ -4,7 +4,9 @@
  * A refresh rotation (`decision.replaces`) consumes the old token and stores the new ones in ONE
  * atomic write: after a crash either the old token is live or the new ones exist, never both. A code
  * redemption (`decision.redeems`) likewise consumes the code in the write that stores its tokens, and
- * a device authorization request (`decision.redeemsDevice`, RFC 8628) is redeemed the same way.
+ * a device authorization request (`decision.redeemsDevice`, RFC 8628) is redeemed the same way. A
+ * refresh without rotation (`decision.keeps`) checks the kept token is live and slides its idle
+ * deadline in the write that stores the access token.
  */
 import { andThen, type Maybe } from '../util/maybe.ts';
 import type { Config } from '../config/types.ts';
@@ -159,7 +161,15 @@ export function issue(
  * to the refresh token to hand out (the new one, or a retried rotation's successor: RACE-04).
  */
 async function persist(decision: GrantDecision, records: readonly TokenRecord[], refresh: MintedToken | undefined, now: number, deps: IssueDeps): Promise<string | undefined> {
-  if (decision.replaces !== undefined) {
+  if (decision.keeps !== undefined) {
+    // RT-11: no rotation. The token stays; its idle deadline slides (never past its family's end, and
+    // not at all for a token that records no family end), in the write that stores the access token.
+    const { familyExpiresAt } = decision;
+    const until = familyExpiresAt === undefined ? 0 : Math.min(now + deps.settings.refreshTokenIdleTtl * 1000, familyExpiresAt);
+    if (!(await deps.store.tokens.extend(decision.keeps, now, until, records))) {
+      throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', { field: 'refresh_token' });
+    }
+  } else if (decision.replaces !== undefined) {
     const { refreshGrace: grace } = deps;
     const sealed = grace && refresh ? sealSuccessor(grace, decision.replaces, refresh, now) : undefined;
     if (await deps.store.tokens.rotate(decision.replaces, now, records, sealed)) {

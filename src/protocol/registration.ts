@@ -44,6 +44,8 @@ export interface RegisteredMetadata {
   readonly dpopBoundAccessTokens: boolean;
   /** RFC 9101 §10.5: its authorization requests must be signed request objects. */
   readonly requireSignedRequestObject: boolean;
+  /** Keymint's `refresh_token_rotation`: false, refresh tokens are kept, not rotated (RT-11; confidential clients). */
+  readonly refreshTokenRotation: boolean;
   /** Keymint's `security_profile`: `fapi2` holds the client to the FAPI 2.0 Security Profile (docs/fapi2.md). */
   readonly securityProfile: 'fapi2' | undefined;
 }
@@ -102,6 +104,11 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   if (typeof signed !== 'boolean') throw bad('require_signed_request_object is true or false');
   if (signed && method !== 'private_key_jwt') throw bad('require_signed_request_object needs the client keys (private_key_jwt with jwks or jwks_uri)');
 
+  const rotation = body.refresh_token_rotation ?? true;
+  if (typeof rotation !== 'boolean') throw bad('refresh_token_rotation is true or false');
+  // RFC 9700 §4.14.2 (RT-11): only a confidential client's refresh token may be kept instead of rotated.
+  if (!rotation && method === 'none') throw bad('a public client must rotate its refresh tokens: refresh_token_rotation false is for confidential clients');
+
   const profile = body.security_profile ?? 'none';
   if (profile !== 'fapi2' && profile !== 'none') throw bad('security_profile is fapi2 or none');
   // FAPI 2.0 §5.3.2 (FAPI-01, FAPI-04): the client rules' refusals, in this endpoint's terms.
@@ -113,7 +120,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
 
   return {
     clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
-    requireSignedRequestObject: signed, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined, ...keys(body, method === 'private_key_jwt', rules),
+    requireSignedRequestObject: signed, refreshTokenRotation: rotation, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined, ...keys(body, method === 'private_key_jwt', rules),
   };
 }
 

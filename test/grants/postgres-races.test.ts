@@ -1,11 +1,11 @@
 /**
  * C-06 and RT-05 over HTTP on PostgreSQL: 50 parallel redemptions of one code and 50 parallel uses
- * of one refresh token against a server whose store is a pool of real connections.
+ * of one refresh token (RT-11: 20 of one kept token) against a server whose store is a pool of real connections.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
-import { basic, obtainCode, seedRefreshToken, startGrantServer } from './support.ts';
+import { basic, obtainCode, parallelKeptRefreshes, seedRefreshToken, startGrantServer } from './support.ts';
 
 test('C-06 RT-05 on PostgreSQL: 50 parallel redemptions of a code, 50 parallel refreshes → exactly one 200 each', async (t) => {
   if (!(await needService(t, 'PostgreSQL'))) return;
@@ -29,4 +29,15 @@ test('C-06 RT-05 on PostgreSQL: 50 parallel redemptions of a code, 50 parallel r
   const refreshRuns = await statuses({ grant_type: 'refresh_token', refresh_token: token });
   assert.equal(refreshRuns.filter((x) => x === 200).length, 1, JSON.stringify(refreshRuns));
   assert.equal(refreshRuns.filter((x) => x === 400).length, 49);
+});
+
+test('RT-11 on PostgreSQL: 20 parallel refreshes with one kept token (refresh_token_rotation false) → 20 access tokens, and the token still works', async (t) => {
+  if (!(await needService(t, 'PostgreSQL'))) return;
+  const schema = uniqueName('kmr');
+  const s = await startGrantServer({ databaseUrl: DATABASE_URL, databaseSchema: schema, dbPoolSize: '16' });
+  t.after(async () => {
+    await s.close();
+    await dropSchema(schema);
+  });
+  await parallelKeptRefreshes(s, await s.client({ grants: ['refresh_token'], scopes: ['read'], refreshTokenRotation: false }));
 });

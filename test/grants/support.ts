@@ -74,6 +74,21 @@ export async function seedRefreshToken(
   return { token, familyId };
 }
 
+/** 20 parallel uses of one kept token: 20 distinct access tokens, no refresh_token, and it works after. */
+export async function parallelKeptRefreshes(s: GrantServer, c: { id: string; secret: string }, now = Date.now()): Promise<void> {
+  const { token } = await seedRefreshToken(s, c.id, { now, scope: 'read' });
+  const send = () => s.postForm('/oauth2/token', { grant_type: 'refresh_token', refresh_token: token }, { authorization: basic(c.id, c.secret) });
+  const responses = await Promise.all(Array.from({ length: 20 }, send));
+  const bodies = await Promise.all(responses.map((r) => r.json() as Promise<Record<string, unknown>>));
+  assert.deepEqual(responses.map((r) => r.status), Array(20).fill(200), JSON.stringify(bodies.find((b) => b.error)));
+  assert.equal(new Set(bodies.map((b) => b.access_token)).size, 20);
+  assert.ok(bodies.every((b) => b.refresh_token === undefined));
+  const after = await send();
+  const body = (await after.json()) as Record<string, unknown>;
+  assert.equal(after.status, 200, JSON.stringify(body));
+  assert.equal(body.scope, 'read');
+}
+
 import { createHash, randomBytes } from 'node:crypto';
 
 export const pkce = () => {

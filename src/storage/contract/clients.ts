@@ -65,6 +65,12 @@ export interface ClientRecord {
    * PS256/ES256/EdDSA only); absent = none.
    */
   readonly securityProfile?: SecurityProfile;
+  /**
+   * `refresh_token_rotation`: false, a refresh keeps the refresh token instead of rotating it (RFC
+   * 9700 §4.14.2, bound to the client's authentication; confidential clients only, RT-11); absent =
+   * rotate. A fapi2 client never rotates (FAPI 2.0 §5.3.2.1 item 10), whatever this says.
+   */
+  readonly refreshTokenRotation?: boolean;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */

@@ -88,6 +88,15 @@ export interface TokenRepo {
    */
   rotate(digest: string, at: number, successors: readonly TokenRecord[], sealed?: SealedSuccessor): Promise<boolean>;
   /**
+   * A refresh without rotation (a client with `refresh_token_rotation: false`, RT-11), ONE atomic
+   * write: iff `digest` is live at `at` (not revoked, `expiresAt > at`) and the family of `records`
+   * is not revoked, moves its idle deadline to `expiresAt` (never back) and inserts `records` (the
+   * new access token's); else writes nothing. Resolves whether it did. Concurrent calls for one token
+   * all succeed. SQL backends: `UPDATE … WHERE revoked_at IS NULL AND expires_at > at` changing one
+   * row, and the inserts, in one transaction.
+   */
+  extend(digest: string, at: number, expiresAt: number, records: readonly TokenRecord[]): Promise<boolean>;
+  /**
    * The sealed successor a winning `rotate` of `digest` stored, while its window is open at `at`
    * (`expiresAt > at`); undefined otherwise (RACE-04).
    */

@@ -96,6 +96,11 @@ export class MemoryTokens implements TokenRepo {
       if (sealed) this.#successors.set(digest, { ...sealed });
     });
   }
+  async extend(digest: string, at: number, expiresAt: number, records: readonly TokenRecord[]): Promise<boolean> {
+    const row = this.#rows.get(digest);
+    if (!row || row.revokedAt !== null || row.expiresAt <= at) return false;
+    return this.insertAll(records, () => this.#set({ ...row, expiresAt: Math.max(row.expiresAt, expiresAt) }));
+  }
   async successor(digest: string, at: number): Promise<SealedSuccessor | undefined> {
     const s = this.#successors.get(digest);
     return s && s.expiresAt > at ? { ...s } : undefined;

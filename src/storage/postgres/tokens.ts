@@ -64,6 +64,17 @@ export function postgresTokens(db: Db): TokenRepo {
         return true;
       });
     },
+    async extend(digest, at, expiresAt, records) {
+      const familyId = familyOf(records);
+      return db.tx(async (q) => {
+        if (familyId !== null && (await lockFamily(q, familyId))) return false;
+        // The row lock orders concurrent extensions; each re-checks the row it then sees.
+        const kept = await q('UPDATE tokens SET expires_at = GREATEST(expires_at, $3) WHERE digest = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING digest', [digest, at, expiresAt]);
+        if (kept.length !== 1) return false;
+        for (const t of records) await q(INSERT_TOKEN, tokenValues(t));
+        return true;
+      });
+    },
     async successor(digest, at) {
       const [row] = await db.query<SuccessorRow>('SELECT successor, sealed, expires_at FROM refresh_successors WHERE digest = $1 AND expires_at > $2', [digest, at]);
       return row && toSuccessor(row);

@@ -32,6 +32,7 @@ export function sqliteTokens(db: Db): TokenRepo {
   const writes = tokenWrites(db);
   const find = db.prepare<TokenRow>('SELECT * FROM tokens WHERE digest = ?');
   const revoke = db.prepare('UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL');
+  const extend = db.prepare('UPDATE tokens SET expires_at = max(expires_at, ?) WHERE digest = ? AND revoked_at IS NULL AND expires_at > ?');
   const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL');
   const revokeClient = db.prepare('UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL');
   const markFamily = db.prepare(
@@ -102,6 +103,13 @@ export function sqliteTokens(db: Db): TokenRepo {
         if (successors.some((t) => writes.familyRevoked(t.familyId)) || revoke.run(at, digest) !== 1) return false;
         for (const t of successors) writes.insert(t);
         if (sealed) keepSuccessor.run(digest, sealed.digest, sealed.sealed, sealed.expiresAt);
+        return true;
+      });
+    },
+    async extend(digest, at, expiresAt, records) {
+      return db.immediate(() => {
+        if (records.some((t) => writes.familyRevoked(t.familyId)) || extend.run(expiresAt, digest, at) !== 1) return false;
+        for (const t of records) writes.insert(t);
         return true;
       });
     },
