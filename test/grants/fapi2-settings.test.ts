@@ -57,7 +57,7 @@ clients:
   assert.match(exported.stdout, /^ {4}securityProfile: fapi2$/m);
 });
 
-test('FAPI-01 the admin API takes security_profile on create and PATCH, and refuses it for a secret client', async (t) => {
+test('FAPI-01 RT-11 the admin API takes security_profile on create and PATCH (a fapi2 client shows refresh_token_rotation false), and refuses it for a secret client', async (t) => {
   const s = await startGrantServer();
   t.after(() => s.close());
   const key = await keyPair('ES256', 'adm-1');
@@ -67,6 +67,7 @@ test('FAPI-01 the admin API takes security_profile on create and PATCH, and refu
   const body = await s.json(created);
   assert.equal(created.status, 201, JSON.stringify(body));
   assert.equal(body.security_profile, 'fapi2');
+  assert.equal(body.refresh_token_rotation, false); // RT-11: a fapi2 client never rotates
   const id = String(body.client_id);
   const patched = await s.admin('PATCH', `/clients/${id}`, { security_profile: null });
   assert.equal((await s.json(patched)).security_profile, null);

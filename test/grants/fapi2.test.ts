@@ -143,7 +143,7 @@ describe('FAPI 2.0 Security Profile (FAPI-*)', () => {
     assert.deepEqual(await pushed.json(), BAD_CLIENT);
   });
 
-  test('FAPI-05 a fapi2 client\'s code is redeemed only with a DPoP proof (the refused request leaves the code usable); the token is DPoP-bound, refreshes need a proof too', async () => {
+  test('FAPI-05 a fapi2 client\'s code is redeemed only with a DPoP proof (the refused request leaves the code usable); the token is DPoP-bound, refreshes need a proof too; RT-11 its refresh token is kept, not rotated', async () => {
     const { code, verifier } = await codeFor(fapi);
     await expectError(await redeem(fapi, code, verifier), 400, NEEDS_PROOF);
     const res = await redeem(fapi, code, verifier, { dpop: await proof(TOKEN_URL) });
@@ -157,6 +157,11 @@ describe('FAPI 2.0 Security Profile (FAPI-*)', () => {
     const again = await s.json(refreshed);
     assert.equal(refreshed.status, 200, JSON.stringify(again));
     assert.equal(again.token_type, 'DPoP');
+    // RT-11, FAPI 2.0 §5.3.2.1 item 10: no rotation for a fapi2 client; the same refresh token works again.
+    assert.equal(again.refresh_token, undefined);
+    const third = await s.postForm('/oauth2/token', { ...refresh, ...(await clientAuth(fapi)) }, { dpop: await proof(TOKEN_URL) });
+    assert.equal(third.status, 200, JSON.stringify(await third.clone().json()));
+    assert.equal((await s.json(third)).refresh_token, undefined);
     // Control: the plain client redeems without a proof and gets a Bearer token.
     const other = await codeFor(plain);
     const bearer = await s.json(await redeem(plain, other.code, other.verifier));

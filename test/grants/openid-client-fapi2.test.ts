@@ -3,7 +3,8 @@
  * (`security_profile: fapi2`): openid-client v6 with private_key_jwt (ES256, aud the issuer),
  * `buildAuthorizationUrlWithPAR` with a DPoP handle and PKCE S256, the browser's visit, the
  * authorization response's `iss` checked by the library (RFC 9207), `authorizationCodeGrant` and
- * `refreshTokenGrant` with the same DPoP handle; every token DPoP-bound. Then the same client
+ * `refreshTokenGrant` twice with the same refresh token (not rotated, RT-11) and DPoP handle; every
+ * token DPoP-bound. Then the same client
  * without the DPoP handle: the library gets invalid_dpop_proof.
  */
 import assert from 'node:assert/strict';
@@ -58,6 +59,10 @@ describe('real clients: openid-client (FAPI 2.0)', () => {
     const refreshed = await openid.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
     assert.equal(refreshed.token_type, 'dpop');
     assert.deepEqual(decodeJwt(refreshed.access_token).cnf, { jkt });
+    // RT-11: a fapi2 client's refresh token is not rotated (§5.3.2.1 item 10): the library keeps it.
+    assert.equal(refreshed.refresh_token, undefined);
+    const again = await openid.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+    assert.deepEqual(decodeJwt(again.access_token).cnf, { jkt });
 
     // The push may go without a proof (FAPI 2 does not need one there); the token request may not.
     const pkceCodeVerifier = openid.randomPKCECodeVerifier();

@@ -9,7 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as openid from 'openid-client';
+import { startServer, tempDir } from '../support/harness.ts';
+import { cli } from '../support/process.ts';
 import { storedDigest } from '../../src/tokens/digest.ts';
 import { basic, parallelKeptRefreshes as parallel, seedRefreshToken, startGrantServer, type GrantServer } from './support.ts';
 
@@ -159,4 +163,66 @@ test('RT-11 openid-client refreshTokenGrant twice with the same refresh token (c
   assert.equal(second.refresh_token, undefined);
   assert.equal(second.scope, 'read');
   assert.notEqual(second.access_token, first.access_token);
+});
+
+describe('RT-11 refresh_token_rotation where the other client settings are made', () => {
+  const data = tempDir('keymint-norotate-');
+  after(() => rmSync(data, { recursive: true, force: true }));
+
+  test('RT-11 the CLI sets it with --no-refresh-token-rotation and back with --refresh-token-rotation; a public client is refused it', async () => {
+    const created = await cli(['clients', 'create', '--data', data, '--name', 'Backend', '--grant', 'refresh_token', '--no-refresh-token-rotation', '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    const view = JSON.parse(created.stdout) as Record<string, unknown>;
+    assert.equal(view.refresh_token_rotation, false);
+    const back = await cli(['clients', 'update', String(view.client_id), '--data', data, '--refresh-token-rotation', '--json']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal((JSON.parse(back.stdout) as Record<string, unknown>).refresh_token_rotation, true);
+    const pub = await cli(['clients', 'create', '--data', data, '--name', 'SPA', '--type', 'public', '--grant', 'authorization_code', '--grant', 'refresh_token',
+      '--redirect-uri', 'https://app.example/cb', '--no-refresh-token-rotation']);
+    assert.equal(pub.code, 2, pub.stderr);
+    assert.equal(pub.stderr.trim(), 'keymint: refresh_token_rotation: a public client\'s refresh tokens must rotate (RFC 9700 §4.14.2): refresh_token_rotation false is for confidential clients');
+  });
+
+  test('RT-11 a configuration file sets refreshTokenRotation (export writes it back)', async () => {
+    const file = join(data, 'keymint.yaml');
+    writeFileSync(file, `version: 1
+clients:
+  backend:
+    name: Backend
+    grants: [refresh_token]
+    refreshTokenRotation: false
+    secret: { file: ${JSON.stringify(join(data, 'backend.secret'))}, generate: true }
+`);
+    const applied = await cli(['apply', '-f', file, '--data', data]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const exported = await cli(['export', '--data', data]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /^ {4}refreshTokenRotation: false$/m);
+    const again = await cli(['apply', '-f', file, '--data', data, '--dry-run']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stdout, /refreshTokenRotation/);
+  });
+
+  test('RT-11 dynamic registration takes refresh_token_rotation false for a confidential client and echoes it; refuses it for a public one', async (t) => {
+    const s = await startServer({ registration: 'token' });
+    t.after(() => s.close());
+    const registrar = await s.client({ scopes: ['keymint:register'] });
+    const initial = String((await s.token(registrar.id, registrar.secret, { scope: 'keymint:register' })).access_token);
+    const register = async (body: unknown) => {
+      const res = await fetch(`${s.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${initial}` }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const created = await register({ redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code', 'refresh_token'], refresh_token_rotation: false });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.refresh_token_rotation, false);
+    assert.equal((await s.keymint.store.clients.get(String(created.body.client_id)))?.refreshTokenRotation, false);
+    assert.deepEqual(await register({ redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none', refresh_token_rotation: false }), {
+      status: 400,
+      body: { error: 'invalid_client_metadata', error_description: 'a public client must rotate its refresh tokens: refresh_token_rotation false is for confidential clients' },
+    });
+    assert.deepEqual(await register({ redirect_uris: ['https://app.example/cb'], refresh_token_rotation: 'no' }), {
+      status: 400,
+      body: { error: 'invalid_client_metadata', error_description: 'refresh_token_rotation is true or false' },
+    });
+  });
 });
