@@ -44,6 +44,35 @@ export function tokensContract(test: StoreTest): void {
     assert.equal((await s.tokens.find(['p1:a']))?.revokedAt, null);
   });
 
+  test('RT-11 extend: 20 concurrent keep-alives of one live token all succeed, each storing its access token; the idle deadline slides, never back', async (s) => {
+    await s.tokens.insert(tokenRecord('p1:kept', { familyId: 'famk', expiresAt: 2_000 }));
+    const access = (i: number) => tokenRecord(jtiDigest(`k${i}`), { kind: 'access_token', familyId: 'famk' });
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.tokens.extend('p1:kept', 1_500, 3_000 + i, [access(i)])));
+    assert.deepEqual(results, Array(20).fill(true));
+    for (let i = 0; i < 20; i++) assert.ok(await s.tokens.find([jtiDigest(`k${i}`)]), `access ${i}`);
+    const kept = await s.tokens.find(['p1:kept']);
+    assert.equal(kept?.expiresAt, 3_019);
+    assert.equal(kept?.revokedAt, null);
+    assert.equal(await s.tokens.extend('p1:kept', 1_600, 2_500, []), true);
+    assert.equal((await s.tokens.find(['p1:kept']))?.expiresAt, 3_019, 'never moved back');
+  });
+
+  test('RT-11 extend: an expired, revoked or unknown token, or a revoked family, writes nothing', async (s) => {
+    await s.tokens.insert(tokenRecord('p1:idle', { familyId: 'fami', expiresAt: 2_000 }));
+    assert.equal(await s.tokens.extend('p1:idle', 2_000, 5_000, [tokenRecord(jtiDigest('i1'), { kind: 'access_token', familyId: 'fami' })]), false);
+    assert.equal((await s.tokens.find(['p1:idle']))?.expiresAt, 2_000);
+    assert.equal(await s.tokens.find([jtiDigest('i1')]), undefined);
+    await s.tokens.insert(tokenRecord('p1:rev', { familyId: 'famv' }));
+    await s.tokens.revoke('p1:rev', 10);
+    assert.equal(await s.tokens.extend('p1:rev', 20, 20_000_000, []), false);
+    assert.equal((await s.tokens.find(['p1:rev']))?.expiresAt, 10_000_000);
+    assert.equal(await s.tokens.extend('p1:none', 20, 5_000, []), false);
+    await s.tokens.insert(tokenRecord('p1:fam', { familyId: 'famx' }));
+    await s.tokens.revokeFamily('famx', 30);
+    assert.equal(await s.tokens.extend('p1:fam', 40, 20_000_000, [tokenRecord(jtiDigest('x1'), { kind: 'access_token', familyId: 'famx' })]), false);
+    assert.equal(await s.tokens.find([jtiDigest('x1')]), undefined);
+  });
+
   test('revokeClient revokes every live token of that client only', async (s) => {
     await s.tokens.insert(tokenRecord('p1:x'));
     await s.tokens.insert(tokenRecord('p1:y', { clientId: 'c2' }));
