@@ -12,6 +12,7 @@ import { calculateJwkThumbprint, SignJWT, type JWTPayload } from 'jose';
 import { candidateDigests } from '../../src/tokens/digest.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { assertion, dpopProof, JWT_BEARER, keyPair, privateKeyJwtClient, type KeyPair } from '../support/sender.ts';
+import { cli } from '../support/process.ts';
 import { answerDevice, authorizeGet, basic, devicePage, devicePost, formFields, pkce, startGrantServer, USER, type GrantServer } from '../grants/support.ts';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -38,7 +39,8 @@ const log = () => createLogger('debug', (line) => void logLines.push(line));
 
 describe('device authorization grant under attack', () => {
   let s: GrantServer;
-  let clock = Date.parse('2026-12-02T12:00:00Z');
+  // Real time at first: `keymint consents revoke` (another process) reads the wall clock.
+  let clock = Date.now();
   let trusted: { id: string; secret: string };
   let untrusted: { id: string; secret: string };
   let other: { id: string; secret: string };
@@ -68,11 +70,12 @@ describe('device authorization grant under attack', () => {
   const record = (deviceCode: string) => s.keymint.store.deviceCodes.find(candidateDigests(s.keymint.keyring.peppers(), deviceCode));
   const tokenCount = async (clientId: string) => (await s.keymint.store.consents.list('user', USER, clock)).filter((a) => a.clientId === clientId && a.liveGrants).length;
 
-  test('CON-05 DEV-09 an approved, unredeemed device request of a trusted client is withdrawn with the app (admin API): the poll issues nothing', async () => {
+  test('CON-05 DEV-09 an approved, unredeemed device request of a trusted client is withdrawn with the app (keymint consents revoke): the poll issues nothing', async () => {
     const d = await start(trusted);
     assert.equal((await answerDevice(s, d.user_code, 'approve', await cookieOf())).status, 200);
-    const withdrawn = await s.admin('DELETE', `/consents/${encodeURIComponent(trusted.id)}?subject=${USER}`);
-    assert.equal(withdrawn.status, 204, await withdrawn.text());
+    const withdrawn = await cli(['consents', 'revoke', trusted.id, '--subject', USER, '--json', '--data', s.dataDir]);
+    assert.deepEqual([withdrawn.code, withdrawn.stderr], [0, '']);
+    assert.deepEqual(JSON.parse(withdrawn.stdout), { client_id: trusted.id, subject: USER, subject_type: 'user', consent: true, tokens_revoked: 0 });
     clock += 6_000;
     const res = await poll(d.device_code, trusted);
     await expectJsonError(res, 400, 'access_denied', 'The user has withdrawn the approval of this application.');
@@ -93,6 +96,22 @@ describe('device authorization grant under attack', () => {
     assert.equal(fresh.status, 200, await fresh.clone().text());
     const body = (await fresh.json()) as Body;
     secrets.push(String(body.access_token), String(body.refresh_token));
+  });
+
+  test('CON-05 tokens issued by the device grant are the subject grants: listed live, and ended by the withdrawal (the admin API)', async () => {
+    const d = await start(untrusted);
+    assert.equal((await answerDevice(s, d.user_code, 'approve', await cookieOf('device-lister'))).status, 200);
+    clock += 6_000;
+    const issued = (await (await poll(d.device_code, untrusted)).json()) as Body;
+    secrets.push(String(issued.access_token), String(issued.refresh_token));
+    const listed = (await (await s.admin('GET', '/consents?subject=device-lister')).json()) as { consents: Body[] };
+    assert.deepEqual(listed.consents.map((c) => [c.client_id, c.scope, c.live_grants]), [[untrusted.id, 'read', true]]);
+    const withdrawn = await s.admin('DELETE', `/consents/${encodeURIComponent(untrusted.id)}?subject=device-lister`);
+    assert.equal(withdrawn.status, 204);
+    const refresh = await s.postForm('/oauth2/token', { grant_type: 'refresh_token', refresh_token: String(issued.refresh_token) }, { authorization: basic(untrusted.id, untrusted.secret) });
+    await expectJsonError(refresh, 400, 'invalid_grant');
+    const introspected = await s.postForm('/oauth2/introspect', { token: String(issued.access_token) }, { authorization: basic(untrusted.id, untrusted.secret) });
+    assert.deepEqual(await introspected.json(), { active: false });
   });
 
   test('DEV-03 another client polling with its own credentials gets invalid_grant and changes nothing (no slow_down for the owner)', async () => {
