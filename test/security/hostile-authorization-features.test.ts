@@ -178,6 +178,21 @@ describe('device authorization grant under attack', () => {
     await expectJsonError(await poll(d.device_code, app), 401, 'invalid_client');
   });
 
+  test('DEV-06 a client deleted after the device request: the page says so (400), nothing is decided; the poll is invalid_client', async () => {
+    const app = await s.client({ name: 'Deleted CLI', grants: [GRANT], scopes: ['read'] });
+    const d = await start(app);
+    const cookie = await cookieOf();
+    const fields = formFields(await (await devicePage(s, `?user_code=${d.user_code}`, cookie)).text());
+    assert.equal((await s.admin('DELETE', `/clients/${app.id}`)).status, 204);
+    const shown = await devicePage(s, `?user_code=${d.user_code}`, cookie);
+    assert.equal(shown.status, 400);
+    assert.match(await shown.text(), /The application is unknown or disabled\./);
+    const decided = await devicePost(s, { ...fields, decision: 'approve' }, cookie);
+    assert.equal(decided.status, 400);
+    assert.equal((await record(d.device_code))?.status, 'pending');
+    await expectJsonError(await poll(d.device_code, app), 401, 'invalid_client');
+  });
+
   test('DEV-05 DEV-04 after expiry: expired_token at the token endpoint, the page refuses, an approval posted from a page shown in time cannot land', async () => {
     const d = await start(untrusted);
     const cookie = await cookieOf();
@@ -190,7 +205,7 @@ describe('device authorization grant under attack', () => {
     assert.equal((await record(d.device_code))?.status, 'pending');
     await expectJsonError(await poll(d.device_code, untrusted), 400, 'expired_token', 'The device code has expired; start again.');
   });
-  test('DEV-07 wrong user codes are limited per address across sessions (the last page visits on this server): past 20 every new session is 429 too, the right code included', async () => {
+  test('DEV-07 wrong user codes are limited per address across sessions (the last page visits on this server): past 20 every new session is 429 too, whatever X-Forwarded-For claims, the right code included', async () => {
     clock += 900_001; // past the counting window of the wrong codes typed above
     const d = await start(untrusted);
     let status = 0;
@@ -198,7 +213,11 @@ describe('device authorization grant under attack', () => {
     // Four wrong codes per session (under its own limit of 5), with a new session each time.
     while (status !== 429 && tries < 40) {
       const cookie = await cookieOf(`prober-${tries}`);
-      for (let i = 0; i < 4 && status !== 429; i++, tries++) status = (await devicePage(s, '?user_code=BCDF-GHJK', cookie)).status;
+      // Each from another claimed address: X-Forwarded-For is believed only from configured proxies.
+      for (let i = 0; i < 4 && status !== 429; i++, tries++) {
+        const spoofed = `203.0.113.${tries}, 2001:db8:${tries}::1`;
+        status = (await fetch(`${s.url}/oauth2/device?user_code=BCDF-GHJK`, { redirect: 'manual', headers: { cookie, 'x-forwarded-for': spoofed } })).status;
+      }
     }
     assert.equal(status, 429);
     assert.equal(tries, 20, 'the twentieth wrong code of the address locks it');
@@ -404,6 +423,20 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     const plain = await authorizeGet(s, { client_id: a, request: (await requestObject(a)).jwt, max_age: '1', prompt: 'login' }, signedInBefore);
     assert.ok(location(plain).searchParams.get('code'));
     assert.equal(codes, before + 1);
+  });
+
+  test('PAR-03 OIDC Core §3.1.2.1 prompt=none pushed: consent_required (or login_required) at the pushed redirect URI, never a page; the answer uses the request_uri up', async () => {
+    const before = codes;
+    const cookie = await cookieOf('par-none-user');
+    for (const [cookieHeader, error, description] of [[cookie, 'consent_required', 'The user has not approved this application.'], [undefined, 'login_required', 'The user is not logged in.']] as const) {
+      const uri = await pushedUri(await push(consenting, { request: (await requestObject(consenting, { prompt: 'none', state: `st-${error}` })).jwt }));
+      const res = await authorizeGet(s, { client_id: consenting, request_uri: uri, prompt: 'consent' }, cookieHeader);
+      assert.equal(res.status, 302);
+      assert.deepEqual(Object.fromEntries(location(res).searchParams), { error, error_description: description, state: `st-${error}`, iss: ISSUER });
+      const again = await authorizeGet(s, { client_id: consenting, request_uri: uri }, cookie);
+      assert.deepEqual(Object.fromEntries(location(again).searchParams), { error: 'invalid_request_uri', error_description: 'The request_uri has expired or has already been used.', state: `st-${error}`, iss: ISSUER });
+    }
+    assert.equal(codes, before);
   });
 
   test('JAR-01 RFC 8725 §3.1 alg confusion: HS256 keyed with the RSA public key, a kid of another client, none with a signature: refused, nothing stored', async () => {
