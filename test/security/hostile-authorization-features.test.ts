@@ -229,7 +229,9 @@ describe('device authorization grant under attack', () => {
 
 describe('pushed requests, request objects and dpop_jkt under attack', () => {
   let s: GrantServer;
-  let now = Date.now();
+  // The server's clock is the wall clock (client assertions are signed with it), moved ahead when a test needs it.
+  let skew = 0;
+  const now = () => Date.now() + skew;
   let key: KeyPair;
   let rsa: KeyPair;
   let a: string;
@@ -240,7 +242,8 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
   let codes = 0;
   const base = { grants: ['authorization_code'], scopes: ['openid', 'read'], redirectUris: [CB] };
   before(async () => {
-    s = await startGrantServer({ issuer: ISSUER }, { now: () => now, log: log() });
+    // Refused assertions are meant here: the per-client lockout would answer some of them in their place.
+    s = await startGrantServer({ issuer: ISSUER, lockoutThreshold: '1000' }, { now, log: log() });
     key = await keyPair('ES256', 'shared-k1');
     rsa = await keyPair('RS256', 'rsa-k1');
     // Two clients registering the same key: an object signed for one is still not the other's.
@@ -262,7 +265,7 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     return `keymint_session=${token}`;
   };
   const requestObject = async (clientId: string, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, signer: KeyPair = key) => {
-    const t = Math.floor(now / 1000);
+    const t = Math.floor(now() / 1000);
     const { challenge, verifier } = pkce();
     const body: Record<string, unknown> = {
       iss: clientId, aud: ISSUER, client_id: clientId, response_type: 'code', redirect_uri: CB, scope: 'openid read', state: 'st-obj',
@@ -415,7 +418,7 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     assert.deepEqual(Object.fromEntries(location(none).searchParams), { error: 'login_required', error_description: 'The user is not logged in.', state: 'st-obj', iss: ISSUER });
     // max_age=0 in the object with a session signed in earlier: a new sign-in is needed (no login URL here).
     const signedInBefore = await cookieOf('max-age-user');
-    now += 2_000;
+    skew += 2_000;
     const older = await requestObject(a, { max_age: 1 });
     const res = await authorizeGet(s, { client_id: a, request: older.jwt }, signedInBefore);
     assert.deepEqual(Object.fromEntries(location(res).searchParams), { error: 'login_required', error_description: 'The user must sign in again.', state: 'st-obj', iss: ISSUER });
@@ -440,7 +443,7 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
   });
 
   test('JAR-01 RFC 8725 §3.1 alg confusion: HS256 keyed with the RSA public key, a kid of another client, none with a signature: refused, nothing stored', async () => {
-    const t = Math.floor(now / 1000);
+    const t = Math.floor(now() / 1000);
     const claims = { iss: rsaApp, aud: ISSUER, client_id: rsaApp, response_type: 'code', redirect_uri: CB, scope: 'openid', exp: t + 300, code_challenge: pkce().challenge, code_challenge_method: 'S256' };
     const { createPublicKey } = await import('node:crypto');
     const pem = createPublicKey({ key: rsa.jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
@@ -460,6 +463,25 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     await expectJsonError(await push(rsaApp, { request: otherKid }, {}, rsa), 400, 'invalid_request_object', wrongKey);
     await expectJsonError(await push(rsaApp, { request: mixed }, {}, rsa), 400, 'invalid_request_object', wrongKey);
     assert.equal(inserts, before);
+  });
+
+  test('PJ-05 JAR-01 RFC 9101 §10.8, RFC 8725 §3.11: a request object seen in the front channel is never a client assertion, even with sub and iss the client', async () => {
+    const app = await privateKeyJwtClient(s.keymint, { keys: [key] }, { ...base, name: 'Confused app', trusted: true, grants: ['authorization_code', 'client_credentials'] });
+    const t = Math.floor(now() / 1000);
+    const object = (await requestObject(app, { sub: app, exp: t + 50 })).jwt;
+    // As the browser carried it: by value at the authorization endpoint (a code issued, as it should be).
+    assert.ok(location(await authorizeGet(s, { client_id: app, request: object }, await cookieOf())).searchParams.get('code'));
+    for (const path of ['/oauth2/token', '/oauth2/par']) {
+      const form: Record<string, string> = path === '/oauth2/token' ? { grant_type: 'client_credentials' } : { request: (await requestObject(app)).jwt };
+      const res = await s.postForm(path, { ...form, client_assertion_type: JWT_BEARER, client_assertion: object });
+      await expectJsonError(res, 401, 'invalid_client');
+    }
+    // An assertion's own types are taken (none, JWT, client-authentication+jwt); another kind's is not.
+    const asAssertion = async (typ: string | undefined) =>
+      (await s.postForm('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(key, { clientId: app, aud: ISSUER }, typ === undefined ? {} : { typ }) })).status;
+    const statuses = [];
+    for (const typ of [undefined, 'JWT', 'client-authentication+jwt', 'application/client-authentication+jwt', 'oauth-authz-req+jwt', 'dpop+jwt', 'at+jwt']) statuses.push(await asAssertion(typ));
+    assert.deepEqual(statuses, [200, 200, 200, 200, 401, 401, 401]);
   });
 
   test('JAR-02 aud (RFC 9101 §4): an array holding the issuer is taken; an array of the endpoints only, or an empty one, is refused', async () => {
