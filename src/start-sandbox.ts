@@ -357,6 +357,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.pkceRequired === undefined ? {} : { pkceRequired: c.pkceRequired }),
     ...(c.requirePar === undefined ? {} : { requirePar: c.requirePar }),
     ...(c.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: c.requireSignedRequestObject }),
+    ...(c.securityProfile === undefined ? {} : { securityProfile: c.securityProfile }),
   };
   const input: CreateClientInput = {
     ...imported,

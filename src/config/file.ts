@@ -45,6 +45,7 @@ export interface ClientDeclaration {
   readonly pkceRequired?: boolean;
   readonly requirePar?: boolean;
   readonly requireSignedRequestObject?: boolean;
+  readonly securityProfile?: 'fapi2' | 'none' | null;
   readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly authMethod?: 'client_secret_basic' | 'private_key_jwt';

@@ -244,6 +244,21 @@ export const CLIENT_FIELDS = {
     default: false,
     form: { control: 'require_signed_request_object', kind: 'checkbox', label: 'Require signed request objects (JAR)', hint: 'The authorization endpoint and the PAR endpoint then take only a request parameter signed with the client\'s keys (RFC 9101).' },
   },
+  securityProfile: {
+    doc: 'FAPI 2.0 Security Profile (docs/fapi2.md): `fapi2` holds the client to its authorization-server rules (PAR, PKCE S256, private_key_jwt, DPoP-bound tokens, PS256/ES256/EdDSA); null or `none`: no profile (the default)',
+    kind: 'text', api: 'security_profile',
+    cli: {
+      flags: [{
+        flag: 'security-profile', value: 'PROFILE', choices: ['fapi2', 'none'],
+        create: 'fapi2: hold it to the FAPI 2.0 Security Profile (needs private_key_jwt keys; PAR, DPoP)',
+        update: 'fapi2, or none to drop the profile',
+      }],
+    },
+    apply: { key: 'securityProfile' },
+    default: null,
+    nullable: true,
+    form: null, // a fapi2 client needs keys, which the console does not manage (as authMethod)
+  },
   redirectUris: {
     doc: 'The redirect URIs of the authorization-code grant',
     kind: 'list', api: 'redirect_uris', rule: 'redirect_uri',

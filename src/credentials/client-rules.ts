@@ -3,7 +3,7 @@
  * create, import with a chosen id and secret, update (CLI, admin API, configuration as code, the
  * console). Each rule refuses with a ClientInputError naming the field; none names a secret.
  */
-import type { ClaimValue, ClientMode, ClientRecord, ClientType } from '../storage/types.ts';
+import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecurityProfile } from '../storage/types.ts';
 import { isScopeToken } from '../wire/scope.ts';
 import { parseClientId, type IdSettings } from './ids.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
@@ -43,6 +43,8 @@ export interface ClientSettings {
   readonly requirePar: boolean;
   /** RFC 9101 §10.5: its authorization requests must be signed request objects (JAR-05). */
   readonly requireSignedRequestObject: boolean;
+  /** The FAPI 2.0 Security Profile (docs/fapi2.md, FAPI-01..); null: none. */
+  readonly securityProfile: SecurityProfile | null;
   readonly accessTokenTtl: number | null;
   readonly rateLimit: number | null;
   /** client_credentials requests may get a still-valid earlier token back. */
@@ -123,6 +125,7 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   if (typeof s.requirePar !== 'boolean') throw new ClientInputError('require_pushed_authorization_requests', 'require_pushed_authorization_requests must be true or false');
   if (typeof s.requireSignedRequestObject !== 'boolean') throw new ClientInputError('require_signed_request_object', 'require_signed_request_object must be true or false');
   if (typeof s.pkceRequired !== 'boolean') throw new ClientInputError('pkce_required', 'pkce_required must be true or false');
+  if (s.securityProfile !== null) checkFapi2(s);
   // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
   if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
   if (s.rateLimit !== null && (!Number.isInteger(s.rateLimit) || s.rateLimit < 1 || s.rateLimit > 100_000_000)) {
@@ -133,6 +136,27 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   }
   checkMetadata(s.metadata);
   checkClaims(s.claims);
+}
+
+/** The grants a FAPI 2.0 client may have: the code flow (with refresh) and client credentials (FAPI 2 §5.3.2.1 NOTE 3). */
+export const FAPI2_GRANTS: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials'];
+
+/**
+ * FAPI 2.0 Security Profile §5.3.2 (FAPI-01): what the settings alone must already satisfy. Its
+ * authentication (private_key_jwt, FAPI-04) is checked with the keys (clients.ts); the rest is
+ * enforced per request.
+ */
+function checkFapi2(s: ClientSettings): void {
+  const field = 'security_profile';
+  if (s.securityProfile !== 'fapi2') throw new ClientInputError(field, 'security_profile is fapi2 or none');
+  // §5.3.2.1 item 3: "shall only support confidential clients".
+  if (s.type !== 'confidential') throw new ClientInputError(field, 'a fapi2 client is confidential (FAPI 2.0 §5.3.2.1)');
+  const other = s.grants.find((g) => !FAPI2_GRANTS.includes(g));
+  if (other !== undefined) throw new ClientInputError('grant', `a fapi2 client may use only ${FAPI2_GRANTS.join(', ')}`);
+  // §5.3.2.2 item 5: PKCE with S256, always.
+  if (!s.pkceRequired) throw new ClientInputError('pkce_required', 'a fapi2 client must use PKCE (FAPI 2.0 §5.3.2.2)');
+  // §5.3.2.2 item 8: no authorization response over plain http (loopback is for native, public clients).
+  if (s.redirectUris.some((u) => !u.startsWith('https://'))) throw new ClientInputError('redirect_uri', 'a fapi2 client\'s redirect URIs are https (FAPI 2.0 §5.3.2.2)');
 }
 
 /** `metadata`: at most 32 string → string entries; keys `[A-Za-z0-9_.:-]{1,64}`, values ≤ 512 printable characters, 8 KiB in all. */
@@ -243,6 +267,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   pkceRequired: c.pkceRequired !== false,
   requirePar: c.requirePar === true,
   requireSignedRequestObject: c.requireSignedRequestObject === true,
+  securityProfile: c.securityProfile ?? null,
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,
   tokenReuse: c.tokenReuse === true,

@@ -3,7 +3,7 @@
  * no secret and no digest. Also which of its settings differ between two versions (for the audit
  * trail, and so an update that changes nothing writes nothing), and the stored form of settings.
  */
-import type { ClaimValue, ClientMode, ClientRecord, ClientType } from '../storage/types.ts';
+import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecurityProfile } from '../storage/types.ts';
 import { authView } from './client-auth-settings.ts';
 import type { ClientSettings } from './client-rules.ts';
 
@@ -24,6 +24,7 @@ export interface ClientView {
   pkce_required: boolean;
   require_pushed_authorization_requests: boolean;
   require_signed_request_object: boolean;
+  security_profile: SecurityProfile | null;
   access_token_ttl: number | null;
   rate_limit: number | null;
   token_reuse: boolean;
@@ -60,6 +61,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     pkce_required: c.pkceRequired !== false,
     require_pushed_authorization_requests: c.requirePar === true,
     require_signed_request_object: c.requireSignedRequestObject === true,
+    security_profile: c.securityProfile ?? null,
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
     token_reuse: c.tokenReuse === true,
@@ -90,6 +92,7 @@ export function stored(s: ClientSettings) {
     ...(s.pkceRequired ? {} : { pkceRequired: false }),
     ...(s.requirePar ? { requirePar: true } : {}),
     ...(s.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
+    ...(s.securityProfile === null ? {} : { securityProfile: s.securityProfile }),
     accessTokenTtl: s.accessTokenTtl,
     rateLimit: s.rateLimit,
     ...(s.tokenReuse ? { tokenReuse: true } : {}),
@@ -103,7 +106,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'access_token_ttl', 'rate_limit', 'token_reuse',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'security_profile', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',
 ] as const satisfies ReadonlyArray<keyof ClientView>;

@@ -125,6 +125,7 @@ export class ClientService {
       pkceRequired: input.pkceRequired ?? true,
       requirePar: input.requirePar ?? false,
       requireSignedRequestObject: input.requireSignedRequestObject ?? false,
+      securityProfile: profileOf(input.securityProfile),
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
       tokenReuse: input.tokenReuse ?? false,
@@ -134,6 +135,7 @@ export class ClientService {
     checkSettings(settings, this.#deps.settings);
     const auth = this.#authSettings(input, type);
     keysForRequestObjects(settings, auth);
+    fapi2Authentication(settings, auth);
     const usesSecret = type === 'confidential' && auth.authMethod === undefined;
     if (input.clientId !== undefined) checkImportedId(input.clientId, mode, this.#deps.settings);
     if (input.clientSecret !== undefined) {
@@ -223,6 +225,7 @@ export class ClientService {
       ...(p.pkceRequired === undefined ? {} : { pkceRequired: p.pkceRequired }),
       ...(p.requirePar === undefined ? {} : { requirePar: p.requirePar }),
       ...(p.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: p.requireSignedRequestObject }),
+      ...(p.securityProfile === undefined ? {} : { securityProfile: profileOf(p.securityProfile) }),
       ...(p.tokenReuse === undefined ? {} : { tokenReuse: p.tokenReuse }),
       ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
       ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
@@ -250,7 +253,8 @@ export class ClientService {
       c.type,
     );
     keysForRequestObjects(settings, auth);
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, tokenReuse: _tr, ...rest } = c;
+    fapi2Authentication(settings, auth);
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, tokenReuse: _tr, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A private_key_jwt client holds no secret: its secrets end now.
     const secrets = keyed && c.authMethod !== 'private_key_jwt' ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;
@@ -407,5 +411,18 @@ function checkManagedBy(v: unknown): void {
 function keysForRequestObjects(settings: ClientSettings, auth: { readonly jwks?: unknown; readonly jwksUri?: string }): void {
   if (settings.requireSignedRequestObject && auth.jwks === undefined && auth.jwksUri === undefined) {
     throw new ClientInputError('require_signed_request_object', 'require_signed_request_object needs the client keys (jwks or jwks_uri, private_key_jwt)');
+  }
+}
+
+/** A profile as given (`none` and null: no profile); anything else is left for the rules to refuse. */
+const profileOf = (v: unknown): ClientSettings['securityProfile'] => (v === undefined || v === null || v === 'none' ? null : (v as ClientSettings['securityProfile']));
+
+/**
+ * FAPI 2.0 §5.3.2.1 item 6 (FAPI-04): a fapi2 client authenticates with private_key_jwt (an mTLS
+ * method, RFC 8705 §2, would be the other allowed one: add it here when the server has it).
+ */
+function fapi2Authentication(settings: ClientSettings, auth: { readonly authMethod?: string }): void {
+  if (settings.securityProfile === 'fapi2' && auth.authMethod !== 'private_key_jwt') {
+    throw new ClientInputError('token_endpoint_auth_method', 'a fapi2 client authenticates with private_key_jwt (FAPI 2.0 §5.3.2.1)');
   }
 }

@@ -11,6 +11,7 @@ import { randomBase62 } from '../tokens/random.ts';
 import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { OAuthErrorCode } from '../wire/errors.ts';
 import { resolveAudience, scopesForAudience, type AudienceSettings } from './audience.ts';
+import { isFapi2 } from './fapi2.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
 import { OAuthError } from '../wire/errors.ts';
@@ -99,8 +100,9 @@ export async function validateAuthorization(
   const fail = (error: RedirectError['error'], description: string): RedirectError => ({ kind: 'redirect', redirectUri, state, error, description });
   if (duplicate !== undefined) return fail('invalid_request', 'A request parameter was sent more than once.');
   // RFC 9126 §6 (SECURITY PAR-05): a client registered with require_pushed_authorization_requests, or
-  // every client under --require-par, sends its parameters only through the pushed request.
-  if (options.pushed !== true && (client.requirePar === true || deps.settings.requirePar === true)) {
+  // every client under --require-par, sends its parameters only through the pushed request; so does
+  // a fapi2 client (FAPI 2.0 §5.3.2.2 item 3, FAPI-02).
+  if (options.pushed !== true && (client.requirePar === true || deps.settings.requirePar === true || isFapi2(client))) {
     return fail('invalid_request', 'This client must push its authorization request first (pushed authorization requests).');
   }
   // RFC 9101 §10.5 (SECURITY JAR-05): a client registered with require_signed_request_object sends
@@ -111,7 +113,7 @@ export async function validateAuthorization(
   // SECURITY P-03, BCP-04: S256 is required; an absent method means plain, which is refused. P-08: a
   // confidential client registered with pkce_required=false may send no challenge at all; one it
   // does send is held to the same rules (and its verifier to P-04/P-05 at the token endpoint).
-  const waived = client.pkceRequired === false && client.type === 'confidential' && params.code_challenge === undefined && params.code_challenge_method === undefined;
+  const waived = client.pkceRequired === false && client.type === 'confidential' && !isFapi2(client) && params.code_challenge === undefined && params.code_challenge_method === undefined;
   if (!waived && (params.code_challenge === undefined || params.code_challenge_method !== 'S256' || !isCodeChallenge(params.code_challenge))) {
     return fail('invalid_request', 'PKCE with code_challenge_method=S256 is required.');
   }

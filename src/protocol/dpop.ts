@@ -48,6 +48,8 @@ export interface DpopProofInput {
 export interface DpopProof {
   /** RFC 7638 SHA-256 thumbprint of the proof key: the value for `cnf.jkt` (§6.1). */
   readonly jkt: string;
+  /** The proof's `alg` (a client's profile may allow fewer than the server: FAPI-06). */
+  readonly alg: string;
   /** A fresh nonce to send back in `DPoP-Nonce` when the proof used an older one (§8.2). */
   readonly freshNonce: string | undefined;
 }
@@ -136,7 +138,7 @@ export async function verifyDpopProof(input: DpopProofInput, settings: DpopSetti
   }
   // In jose's order: the alg allowed, the key (from the header), the signature, then the claims.
   if (typeof jwt.header.alg !== 'string' || !settings.algorithms.includes(jwt.header.alg)) throw invalidProof('The DPoP proof is invalid.');
-  const { jkt, key } = proofHeader(jwt);
+  const { alg, jkt, key } = proofHeader(jwt);
   if (!key.verify(jwt.signingInput, jwt.signature)) throw invalidProof('The DPoP proof is invalid.', new Error('signature verification failed'));
   try {
     // typ compared as jose does: case-insensitively, and application/dpop+jwt accepted.
@@ -168,7 +170,7 @@ export async function verifyDpopProof(input: DpopProofInput, settings: DpopSetti
   const lastAcceptedMs = (iat + settings.proofMaxAgeSeconds + tolerance + 1) * 1000;
   const replayKey = `dpop:${hash('sha256', `${jkt}\0${jti}`, 'base64url')}`;
   if (!(await settings.replay.claim(replayKey, lastAcceptedMs))) throw invalidProof('The DPoP proof was already used.');
-  return { jkt, freshNonce };
+  return { jkt, alg, freshNonce };
 }
 
 /** `ath`: base64url(SHA-256(ASCII access token)) (RFC 9449 §4.2). */

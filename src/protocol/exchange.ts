@@ -12,6 +12,7 @@ import { OAuthError } from '../wire/errors.ts';
 import { andThen, type Maybe } from '../util/maybe.ts';
 import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from './client-auth/index.ts';
 import { verifyDpopProof, type DpopProof, type DpopSettings } from './dpop.ts';
+import { algorithmAllowed, fapi2ProofAlgorithm, isFapi2 } from './fapi2.ts';
 import type { BoundGrant, GrantDecision } from './grant.ts';
 import { issue, type IssueDeps, type IssueFormats } from './issue.ts';
 import { TokenReuse } from './token-reuse.ts';
@@ -76,10 +77,12 @@ function authorize(x: Exchange, proof: DpopProof | undefined): Maybe<TokenResult
     if (client.dialects.length > 0 && !client.dialects.includes(endpoint.name)) {
       throw new OAuthError('unauthorized_client', 'The client is not allowed to use this endpoint.');
     }
-    // RFC 9449 §5.2 `dpop_bound_access_tokens`: such a client's requests without a proof are refused.
-    if (client.dpopBound === true && proof === undefined) {
+    // RFC 9449 §5.2 `dpop_bound_access_tokens`: such a client's requests without a proof are refused;
+    // so are a fapi2 client's, on every grant (FAPI 2.0 §5.3.2.1 items 4-5: sender-constrained tokens only, FAPI-05).
+    if ((client.dpopBound === true || isFapi2(client)) && proof === undefined) {
       throw new OAuthError('invalid_dpop_proof', 'This client must send a DPoP proof.', { reason: 'missing', field: 'DPoP' });
     }
+    if (proof !== undefined && !algorithmAllowed(client, proof.alg)) throw fapi2ProofAlgorithm();
     return andThen(deps.admit?.(client), () => andThen(grant.handle({ request, client, now, jkt: proof?.jkt }), (decision) => answer(x, caller, decision, proof)));
   });
 }

@@ -18,6 +18,7 @@ import { opaqueFormat } from '../tokens/opaque.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { AudienceSettings } from './audience.ts';
 import { REQUIRE_SIGNED, validateAuthorization, type Validated } from './authorize.ts';
+import { FAPI2_MAX_PAR_TTL_SECONDS, isFapi2 } from './fapi2.ts';
 import { verifyRequestObject, type RequestObjectDeps } from './request-object.ts';
 
 /** RFC 9126 §2.2: the URN namespace of request URIs the authorization server makes itself. */
@@ -93,18 +94,20 @@ export async function pushAuthorization(
     }
     request.dpop_jkt = proofJkt;
   }
+  // FAPI 2.0 §5.3.2.2 item 12 (FAPI-03): a fapi2 client's request_uri lives less than 600 seconds.
+  const ttl = isFapi2(client) ? Math.min(deps.settings.parTtl, FAPI2_MAX_PAR_TTL_SECONDS) : deps.settings.parTtl;
   const reference = referenceFormat.mint();
   const record: PushedRequestRecord = {
     digest: storedDigest(deps.keyring.pepper(), reference),
     clientId: client.id,
     params: request,
     issuedAt: now,
-    arriveBy: now + deps.settings.parTtl * 1000,
-    expiresAt: now + deps.settings.parTtl * 1000 + PAR_DECISION_WINDOW_MS,
+    arriveBy: now + ttl * 1000,
+    expiresAt: now + ttl * 1000 + PAR_DECISION_WINDOW_MS,
     consumedAt: null,
   };
   await deps.store.pushedRequests.insert(record);
-  return { requestUri: REQUEST_URI_PREFIX + reference, expiresIn: deps.settings.parTtl };
+  return { requestUri: REQUEST_URI_PREFIX + reference, expiresIn: ttl };
 }
 
 /** A refusal of the authorization endpoint's validation, as the JSON error of a push (RFC 9126 §2.3). */

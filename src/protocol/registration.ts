@@ -11,7 +11,7 @@
  * Unknown metadata is ignored (§2).
  */
 import { isJwksUri } from '../credentials/client-auth-settings.ts';
-import { isDisplayName } from '../credentials/client-rules.ts';
+import { FAPI2_GRANTS, isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
@@ -44,6 +44,8 @@ export interface RegisteredMetadata {
   readonly dpopBoundAccessTokens: boolean;
   /** RFC 9101 §10.5: its authorization requests must be signed request objects. */
   readonly requireSignedRequestObject: boolean;
+  /** Keymint's `security_profile`: `fapi2` holds the client to the FAPI 2.0 Security Profile (docs/fapi2.md). */
+  readonly securityProfile: 'fapi2' | undefined;
 }
 
 export interface RegistrationRules {
@@ -100,9 +102,18 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   if (typeof signed !== 'boolean') throw bad('require_signed_request_object is true or false');
   if (signed && method !== 'private_key_jwt') throw bad('require_signed_request_object needs the client keys (private_key_jwt with jwks or jwks_uri)');
 
+  const profile = body.security_profile ?? 'none';
+  if (profile !== 'fapi2' && profile !== 'none') throw bad('security_profile is fapi2 or none');
+  // FAPI 2.0 §5.3.2 (FAPI-01, FAPI-04): the client rules' refusals, in this endpoint's terms.
+  if (profile === 'fapi2') {
+    if (method !== 'private_key_jwt') throw bad('a fapi2 client authenticates with private_key_jwt');
+    if (!grantTypes.every((g) => FAPI2_GRANTS.includes(g))) throw bad(`a fapi2 client may use only ${FAPI2_GRANTS.join(', ')}`);
+    if (!redirectUris.every((u) => u.startsWith('https://'))) throw new RegistrationError('invalid_redirect_uri', 'the redirect URIs of a fapi2 client are https');
+  }
+
   return {
     clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
-    requireSignedRequestObject: signed, ...keys(body, method === 'private_key_jwt', rules),
+    requireSignedRequestObject: signed, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined, ...keys(body, method === 'private_key_jwt', rules),
   };
 }
 

@@ -24,6 +24,7 @@ import { CLIENT_KEY_ALGORITHMS } from '../credentials/client-keys.ts';
 import type { ClientRecord } from '../storage/types.ts';
 import { checkJwtClaims, parseJwt, type JwsVerifyKey, type ParsedJwt } from '../tokens/jws-verify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
+import { algorithmAllowed } from './fapi2.ts';
 import { CLOCK_TOLERANCE_SECONDS } from './sender.ts';
 
 /** FAPI 2.0 Message Signing §5.3.2: `exp` at most 60 minutes ahead, `nbf` at most 60 minutes old. */
@@ -86,6 +87,8 @@ export async function verifyRequestObject(request: string, client: ClientRecord,
     return refused('The request object must be signed with an asymmetric algorithm (none and HS* are refused).');
   }
   if (typ !== undefined && (typeof typ !== 'string' || !TYPES.includes(typ.toLowerCase()))) return refused('The request object typ must be oauth-authz-req+jwt.');
+  // FAPI 2.0 §5.4.1 (FAPI-06): a fapi2 client's request objects are PS256, ES256 or EdDSA.
+  if (!algorithmAllowed(client, alg)) return refused('This client must sign its request objects with PS256, ES256 or EdDSA (FAPI 2.0).');
   const key = kid === undefined || typeof kid === 'string' ? await deps.keyFor(client, { kid, alg }) : undefined;
   if (!key || key.alg !== alg || !key.verify(jwt.signingInput, jwt.signature)) return refused('The request object is not signed by a key registered for this client.');
 

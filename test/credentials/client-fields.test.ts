@@ -74,6 +74,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   pkceRequired: { pkceRequired: 'yes' },
   requirePar: { requirePar: 'yes' },
   requireSignedRequestObject: { requireSignedRequestObject: 'yes' },
+  securityProfile: { securityProfile: 'fapi1' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
   audiences: { audiences: ['not a uri'] },
   dialects: { dialects: ['nope'] },

@@ -35,9 +35,9 @@ const input = async (p?: string | string[], extra: object = {}) => ({ method: 'P
 const refused = (p: Promise<unknown>, code: string) =>
   assert.rejects(p, (e: unknown) => e instanceof OAuthError && e.code === code && e.status === 400);
 
-test('DP-01 a good proof gives the RFC 7638 thumbprint of its key; no header gives undefined', async () => {
+test('DP-01 a good proof gives the RFC 7638 thumbprint of its key and its alg; no header gives undefined', async () => {
   const result = await verifyDpopProof(await input(), settings());
-  assert.deepEqual(result, { jkt: await calculateJwkThumbprint(esJwk, 'sha256'), freshNonce: undefined });
+  assert.deepEqual(result, { jkt: await calculateJwkThumbprint(esJwk, 'sha256'), alg: 'ES256', freshNonce: undefined });
   assert.equal(await verifyDpopProof({ method: 'POST', url: URL_, proof: undefined }, settings()), undefined);
   assert.equal(await verifyDpopProof({ method: 'POST', url: URL_, proof: [] }, settings()), undefined);
 });

@@ -8,6 +8,7 @@
 import type { Dialect } from '../../dialects/types.ts';
 import { authenticateClient, type ClientAuthDeps } from '../../protocol/client-auth/index.ts';
 import { verifyDpopProof, type DpopSettings } from '../../protocol/dpop.ts';
+import { algorithmAllowed, fapi2ProofAlgorithm } from '../../protocol/fapi2.ts';
 import { pushAuthorization, type PushDeps, type Pushed } from '../../protocol/par.ts';
 import type { TokenRequest } from '../../protocol/token-request.ts';
 import { json, NO_STORE } from '../../wire/http.ts';
@@ -31,6 +32,7 @@ export function parOperation(dialect: Dialect, url: string, deps: ParDeps): Oper
       const proof = await verifyDpopProof({ method: 'POST', url, proof: request.dpop }, { ...deps.dpop, now: () => now });
       // RFC 9126 §2: "the same rules for client authentication as would be applied for the token endpoint".
       const { client } = await authenticateClient(request.client, deps, { allowPublic: true });
+      if (proof !== undefined && !algorithmAllowed(client, proof.alg)) throw fapi2ProofAlgorithm();
       const pushed = await pushAuthorization(request.params, request.lists, client, now, deps, proof?.jkt);
       return proof?.freshNonce === undefined ? pushed : { ...pushed, dpopNonce: proof.freshNonce };
     },

@@ -101,6 +101,7 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     ...(m.jwksUri === undefined ? {} : { jwksUri: m.jwksUri }),
     ...(m.dpopBoundAccessTokens ? { dpopBound: true } : {}),
     ...(m.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
+    ...(m.securityProfile === undefined ? {} : { securityProfile: m.securityProfile }),
   });
   return json(
     201,
@@ -153,5 +154,6 @@ function metadataOf(c: ClientView, method: string) {
     ...(c.jwks_uri === undefined ? {} : { jwks_uri: c.jwks_uri }),
     ...(c.dpop_bound_access_tokens ? { dpop_bound_access_tokens: true } : {}),
     ...(c.require_signed_request_object ? { require_signed_request_object: true } : {}),
+    ...(c.security_profile === null ? {} : { security_profile: c.security_profile }),
   };
 }

@@ -6,6 +6,7 @@
 import { andThen, type Maybe } from '../../util/maybe.ts';
 import { parseClientId, type IdSettings } from '../../credentials/ids.ts';
 import { invalidClient, OAuthError } from '../../wire/errors.ts';
+import { FAPI2_AUTH_METHODS, isFapi2 } from '../fapi2.ts';
 import { none } from './none.ts';
 import { privateKeyJwt } from './private-key-jwt.ts';
 import { clientSecretBasic, clientSecretPost } from './secret.ts';
@@ -47,6 +48,8 @@ export function authenticateClient(presented: PresentedClient, deps: ClientAuthD
   return andThen(method.authenticate({ ...presented, clientId }, deps.verifier), (proven) => {
     if (!proven) throw method.confidential ? invalidClient() : invalidClient({ reason: 'missing', field: 'client_secret' });
     const { client } = proven;
+    // FAPI 2.0 §5.3.2.1 item 6 (FAPI-04): a fapi2 client proves itself only by its keys.
+    if (isFapi2(client) && !FAPI2_AUTH_METHODS.includes(method.name)) throw invalidClient();
     if (client.environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
     if (client.status !== 'active') {
       throw new OAuthError('invalid_client', 'The client is disabled.', { reason: 'disabled' });

@@ -6,6 +6,7 @@
  */
 import type { ClientRecord } from '../../storage/types.ts';
 import { verifyClientAssertion } from '../client-assertion.ts';
+import { algorithmAllowed } from '../fapi2.ts';
 import type { ClientAuthMethod } from './types.ts';
 
 export const privateKeyJwt = {
@@ -20,6 +21,8 @@ export const privateKeyJwt = {
       async (clientId, header) => {
         const found = await verifier.find(clientId);
         if (found?.type !== 'confidential' || found.authMethod !== 'private_key_jwt') return undefined;
+        // FAPI 2.0 §5.4.1 (FAPI-06): a fapi2 client's assertions are PS256, ES256 or EdDSA.
+        if (!algorithmAllowed(found, header.alg)) return undefined;
         client = found;
         return verifier.assertionKey(found, header);
       },

@@ -7,6 +7,8 @@ import type { Maybe } from '../../util/maybe.ts';
 export type ClientMode = 'live' | 'sandbox';
 export type ClientType = 'confidential' | 'public';
 export type ClientStatus = 'active' | 'disabled';
+/** A security profile a client can be held to (docs/fapi2.md). */
+export type SecurityProfile = 'fapi2';
 
 export interface SecretRecord {
   /** Short public id of this secret (for listing and revocation), not the secret. */
@@ -54,6 +56,12 @@ export interface ClientRecord {
    * this client's requests only as a request object signed with its registered keys; absent = no.
    */
   readonly requireSignedRequestObject?: boolean;
+  /**
+   * The security profile the client is held to: `fapi2`, the FAPI 2.0 Security Profile's
+   * authorization-server rules (docs/fapi2.md: PAR only, private_key_jwt only, DPoP-bound tokens,
+   * PS256/ES256/EdDSA only); absent = none.
+   */
+  readonly securityProfile?: SecurityProfile;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */
