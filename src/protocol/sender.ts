@@ -13,7 +13,7 @@ import type { ReplayGuard } from './replay-guard.ts';
 /** How old a DPoP proof may be (RFC 9449 §11.1: a short window, the `jti` guard covers the rest). */
 export const PROOF_MAX_AGE_SECONDS = 60;
 /** Leeway for clients' clocks, on every time check of proofs and assertions. */
-export const CLOCK_TOLERANCE_SECONDS = 5;
+export const CLOCK_TOLERANCE_SECONDS = 10;
 /** Furthest an assertion's `exp` may lie ahead (RFC 7523 §3 item 4). */
 export const ASSERTION_MAX_LIFETIME_SECONDS = 300;
 /** Life of one DPoP nonce epoch: a nonce is good for one to two of them. */

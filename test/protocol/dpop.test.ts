@@ -9,6 +9,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type Crypt
 import { accessTokenHash, DPOP_ALGORITHMS, sameResource, UseDpopNonceError, verifyDpopProof, type DpopSettings } from '../../src/protocol/dpop.ts';
 import { dpopNonces } from '../../src/protocol/dpop-nonce.ts';
 import { storeReplayGuard } from '../../src/protocol/replay-guard.ts';
+import { CLOCK_TOLERANCE_SECONDS } from '../../src/protocol/sender.ts';
 import { MemoryReplays } from '../../src/storage/memory/replays.ts';
 import { OAuthError } from '../../src/wire/errors.ts';
 
@@ -20,7 +21,7 @@ const esJwk = await exportJWK(es.publicKey);
 const settings = (extra: Partial<DpopSettings> = {}): DpopSettings => ({
   algorithms: DPOP_ALGORITHMS,
   proofMaxAgeSeconds: 60,
-  clockToleranceSeconds: 5,
+  clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
   nonces: undefined,
   replay: storeReplayGuard(new MemoryReplays(), now),
   now,
@@ -102,12 +103,12 @@ test('DP-01 htu comparison: the normalisations RFC 3986 §6.2.2-6.2.3 allow, not
   assert.ok(!sameResource('not a url', 'https://a.example/p'));
 });
 
-test('DP-01 iat within the window: 60 s back plus 5 s tolerance, 5 s ahead', async () => {
+test('DP-01 iat within the window: 60 s back plus 10 s tolerance, 10 s ahead (FAPI 2.0 §5.3.2.1 item 14), with the server\'s own tolerance', async () => {
   const t = Math.floor(clock / 1000);
-  assert.ok(await verifyDpopProof(await input(await proof(claims({ iat: t - 65 }))), settings()));
-  assert.ok(await verifyDpopProof(await input(await proof(claims({ iat: t + 5 }))), settings()));
-  await refused(verifyDpopProof(await input(await proof(claims({ iat: t - 66 }))), settings()), 'invalid_dpop_proof');
-  await refused(verifyDpopProof(await input(await proof(claims({ iat: t + 6 }))), settings()), 'invalid_dpop_proof');
+  assert.ok(await verifyDpopProof(await input(await proof(claims({ iat: t - 70 }))), settings()));
+  assert.ok(await verifyDpopProof(await input(await proof(claims({ iat: t + 10 }))), settings()));
+  await refused(verifyDpopProof(await input(await proof(claims({ iat: t - 71 }))), settings()), 'invalid_dpop_proof');
+  await refused(verifyDpopProof(await input(await proof(claims({ iat: t + 11 }))), settings()), 'invalid_dpop_proof');
 });
 
 test('DP-01 jti single use within the window; the same jti under another key is another proof', async () => {
