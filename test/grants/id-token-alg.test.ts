@@ -48,7 +48,7 @@ const app = { grants: ['authorization_code', 'refresh_token'], scopes: ['openid'
 
 for (const alg of ['ES256', 'EdDSA'] as const) {
   describe(`--alg ${alg}`, () => {
-    test(`IDT-02 IDT-05 openid-client expecting ${alg} ID tokens: code flow and refresh; discovery lists RS256 and ${alg}; an RS256 client is unchanged`, async (t) => {
+    test(`IDT-02 IDT-04 openid-client expecting ${alg} ID tokens: code flow and refresh; discovery lists RS256 and ${alg}; an RS256 client is unchanged`, async (t) => {
       const s = await startGrantServer({ issuer: undefined, alg });
       t.after(() => s.close());
       const issuer = new URL(s.keymint.config.issuer);
@@ -174,7 +174,7 @@ test('IDT-01 dynamic registration takes id_token_signed_response_alg (the --alg)
   }
 });
 
-test('IDT-04 a client whose stored alg the keyring no longer keeps (--alg changed) gets no ID token: unauthorized_client, the code left unspent; fixed, the code redeems', async (t) => {
+test('IDT-03 a client whose stored alg the keyring no longer keeps (--alg changed) gets no ID token: unauthorized_client, the code left unspent; fixed, the code redeems', async (t) => {
   const s = await startGrantServer();
   t.after(() => s.close());
   const client = await s.client({ ...app, name: 'Moved app', trusted: true });
