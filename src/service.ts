@@ -17,12 +17,13 @@ import { mountDialect, offeredGrants, type MountDeps } from './http/mounts.ts';
 import { metricsObserver, OPS_PATHS, opsRoutes } from './http/ops.ts';
 import { exposedHeaders, Router } from './http/router.ts';
 import { createHttpServer, drainServer } from './http/server.ts';
-import { loadTls } from './http/tls.ts';
+import { loadClientCas, loadTls } from './http/tls.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import type { RequestLimiter } from './limits/limiter.ts';
 import type { Console, TrafficRecorder } from './console/index.ts';
 import { LoadShedder } from './limits/shedding.ts';
+import { CERTIFICATE_AUTH_METHODS } from './protocol/client-auth/index.ts';
 import { storeReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
 import { senderChecks } from './protocol/sender.ts';
@@ -182,7 +183,14 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       })
     : undefined;
   const findClient = (id: string) => (documents?.isDocumentId(id) ? documents.resolve(id) : store.clients.get(id));
-  const verifier = { verifySecret: clients.verifySecret.bind(clients), find: findClient, assertionKey: sender.assertionKey, assertions: sender.assertions };
+  const verifier = {
+    verifySecret: clients.verifySecret.bind(clients),
+    find: findClient,
+    assertionKey: sender.assertionKey,
+    assertions: sender.assertions,
+    certificateThumbprints: sender.certificateThumbprints,
+    clientCas: loadClientCas(config),
+  };
   const auth = { verifier, settings: config };
   // RFC 9101: request objects are verified with the keys and replay guard of client assertions.
   const requestObjects = { keyFor: sender.assertionKey, replay: sender.assertions.replay, issuer: config.issuer };
@@ -267,12 +275,15 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
   // Registration and client ID metadata documents are `oauth2`'s alone: named only for it.
   const described = standard ?? mounts.find((m) => m.dialect.endpoints?.includes('authorize') === true);
   const grantTypes = described ? [...offeredGrants(described.dialect, grants).keys()] : [];
+  const mtls = config.tlsCert !== undefined || config.clientCertHeader;
   for (const r of discoveryRoutes(
     {
       issuer: config.issuer,
       tokenPath: described?.path,
       grantTypes,
-      authMethods: described?.dialect.authMethods ?? [],
+      // RFC 8705 §2: the certificate methods only where a certificate can arrive (TLS, or a trusted proxy's header).
+      authMethods: (described?.dialect.authMethods ?? []).filter((m) => mtls || !CERTIFICATE_AUTH_METHODS.includes(m)),
+      mtls,
       dpop: described?.dialect.dpop === true,
       // What the mounts' JWT access tokens are signed with: the configured algorithm, or a dialect's
       // own (Polygon OMS signs RS256 whatever is configured); none for opaque tokens (Polar's).

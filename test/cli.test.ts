@@ -86,7 +86,7 @@ test('clients list and show line up their columns whatever the lengths of ids an
   const valueAt = new Set(show.map((line) => /^\S+ +/.exec(line)![0].length));
   const longest = Math.max(...show.map((line) => /^\S+/.exec(line)![0].length));
   assert.deepEqual([...valueAt], [longest + 2], show.join('\n'));
-  assert.equal(longest, 'require_pushed_authorization_requests'.length, 'the longest field name sets the column');
+  assert.equal(longest, 'tls_client_certificate_bound_access_tokens'.length, 'the longest field name sets the column');
 });
 
 test('rotate-secret: old and new both work during the overlap; at most two live secrets; --expire-old-in 0 ends the old one', async () => {

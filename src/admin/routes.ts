@@ -12,7 +12,7 @@ import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import { checkedSubject, type SessionService } from '../credentials/sessions.ts';
 import { adminAudience } from '../protocol/audience.ts';
 import { connectedApps, withdrawApp } from '../protocol/consent.ts';
-import { jtiDigest, type Store, type SubjectType } from '../storage/types.ts';
+import { jtiDigest, SECRETLESS_AUTH_METHODS, type SecretlessAuthMethod, type Store, type SubjectType } from '../storage/types.ts';
 import type { Handler } from '../http/router.ts';
 import { readCredentials } from '../wire/authorization.ts';
 import { json, type HttpRequest, type HttpResponse } from '../wire/http.ts';
@@ -275,19 +275,25 @@ function checked(v: unknown, f: ClientField, label: string, nullable: boolean, s
 
 const defined = (entries: Array<[string, unknown]>): Record<string, unknown> => Object.fromEntries(entries.filter(([, v]) => v !== undefined));
 
+const isSecretless = (m: unknown): m is SecretlessAuthMethod => (SECRETLESS_AUTH_METHODS as readonly unknown[]).includes(m);
+
+/** `token_endpoint_auth_method` of a body: a secret's two, the secretless ones, and `none` when a client is made. */
+function authMethodOf(b: Record<string, unknown>, creating: boolean): string | undefined {
+  const method = b.token_endpoint_auth_method;
+  if (method === undefined || method === 'client_secret_basic' || method === 'client_secret_post' || isSecretless(method) || (creating && method === 'none')) return method as string | undefined;
+  throw new ClientInputError('token_endpoint_auth_method', `token_endpoint_auth_method is client_secret_basic, client_secret_post, ${SECRETLESS_AUTH_METHODS.join(', ')}${creating ? ' or none' : ''}`);
+}
+
 /** A POST body by the view's names (RFC 7591's for authentication); `ttl` is accepted for `access_token_ttl`. */
 function createInput(b: Record<string, unknown>): CreateClientInput {
-  const method = b.token_endpoint_auth_method;
-  if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic' && method !== 'client_secret_post' && method !== 'none') {
-    throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post, private_key_jwt or none');
-  }
+  const method = authMethodOf(b, true);
   const input = defined(CLIENT_FIELD_NAMES.filter((name) => name !== 'authMethod').map((name) => {
     const f: ClientField = CLIENT_FIELDS[name];
     // A count may be null (the default); its error names the rules' field (`ttl`).
     const count = f.kind === 'count';
     return [name, checked(name === 'ttl' ? (b.access_token_ttl ?? b.ttl) : b[f.api], f, count ? ruleField(name) : f.api, count, false)];
   }));
-  return { ...input, name: input.name ?? '', ...(method === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}) } as CreateClientInput;
+  return { ...input, name: input.name ?? '', ...(isSecretless(method) ? { authMethod: method } : {}) } as CreateClientInput;
 }
 
 /** Fields PATCH may carry (the view's names); absent = unchanged, null = default or cleared. */
@@ -306,10 +312,7 @@ function updateInput(b: Record<string, unknown>): UpdateClientInput {
       throw new ClientInputError(k, fixed ? `${k} cannot change: create a new client instead` : k === 'client_secret' ? 'a secret changes by rotate-secret' : `${k} is not a client setting`);
     }
   }
-  const method = b.token_endpoint_auth_method;
-  if (method !== undefined && method !== 'private_key_jwt' && method !== 'client_secret_basic' && method !== 'client_secret_post') {
-    throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post or private_key_jwt');
-  }
+  const method = authMethodOf(b, false);
   const ttlKey = b.access_token_ttl !== undefined ? 'access_token_ttl' : 'ttl';
   const list = (k: string) => strings(b[k], k);
   return defined([
@@ -320,7 +323,7 @@ function updateInput(b: Record<string, unknown>): UpdateClientInput {
     }),
     ['addScopes', list('add_scopes')],
     ['removeScopes', list('remove_scopes')],
-    ['authMethod', method === undefined ? undefined : method === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret_basic'],
+    ['authMethod', method === undefined ? undefined : isSecretless(method) ? method : 'client_secret_basic'],
   ]) as UpdateClientInput;
 }
 

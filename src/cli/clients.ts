@@ -130,7 +130,7 @@ function fieldValue(name: ClientFieldName, cli: FieldCli, { flags, update }: Fla
       return flags.claim === undefined && flags['claim-json'] === undefined ? undefined : Object.fromEntries(claimFlags(flags));
     case 'authMethod':
       // client_secret_basic is what a new client has: only a change of method is asked for.
-      return update === undefined && v !== 'private_key_jwt' ? undefined : v;
+      return update === undefined && v === 'client_secret_basic' ? undefined : v;
     case 'jwks':
       return jwksFile(v);
     case 'secret':

@@ -49,10 +49,16 @@ export interface ClientDeclaration {
   readonly idTokenAlg?: 'RS256' | 'ES256' | 'EdDSA';
   readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
-  readonly authMethod?: 'client_secret_basic' | 'private_key_jwt';
+  readonly authMethod?: 'client_secret_basic' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
   readonly jwks?: unknown;
   readonly jwksUri?: string;
+  readonly tlsSubjectDn?: string;
+  readonly tlsSanDns?: string;
+  readonly tlsSanUri?: string;
+  readonly tlsSanIp?: string;
+  readonly tlsSanEmail?: string;
   readonly dpopBound?: boolean;
+  readonly certBound?: boolean;
   readonly exchangeAudiences?: readonly string[];
   readonly exchangeScopes?: readonly string[];
   readonly secret?: SecretSource;

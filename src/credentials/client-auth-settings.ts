@@ -4,7 +4,8 @@
  * DPoP-bound (RFC 9449 §5.2), and what token exchange may give it (RFC 8693). Validated here once
  * for every front end; the view uses the RFC 7591 names.
  */
-import type { ClientJwks, ClientRecord, ClientType } from '../storage/types.ts';
+import { isIP } from 'node:net';
+import { SECRETLESS_AUTH_METHODS, type ClientJwks, type ClientRecord, type ClientType, type SecretlessAuthMethod } from '../storage/types.ts';
 import { isScopeToken } from '../wire/scope.ts';
 import { ClientKeysError, validateClientJwks } from './client-keys.ts';
 
@@ -18,25 +19,64 @@ export class AuthSettingsError extends Error {
   }
 }
 
-export interface AuthSettingsInput {
-  /** `private_key_jwt`: authenticates with assertions and holds no secret. */
-  readonly authMethod?: 'private_key_jwt';
+/** RFC 8705 §2.1.2: the names a `tls_client_auth` client may be registered with, by their RFC 7591 metadata names. */
+export const TLS_NAMES = {
+  tlsSubjectDn: 'tls_client_auth_subject_dn',
+  tlsSanDns: 'tls_client_auth_san_dns',
+  tlsSanUri: 'tls_client_auth_san_uri',
+  tlsSanIp: 'tls_client_auth_san_ip',
+  tlsSanEmail: 'tls_client_auth_san_email',
+} as const;
+export type TlsNameField = keyof typeof TLS_NAMES;
+export const TLS_NAME_FIELDS = Object.keys(TLS_NAMES) as TlsNameField[];
+
+export interface AuthSettingsInput extends Partial<Record<TlsNameField, string>> {
+  /** Authenticates without a secret: with assertions (`private_key_jwt`) or a certificate (RFC 8705). */
+  readonly authMethod?: SecretlessAuthMethod;
   readonly jwks?: unknown;
   readonly jwksUri?: string;
   readonly dpopBound?: boolean;
+  /** RFC 8705 §3.4 `tls_client_certificate_bound_access_tokens`. */
+  readonly certBound?: boolean;
   readonly exchangeAudiences?: readonly string[];
   readonly exchangeScopes?: readonly string[];
 }
 
-export type AuthSettings = Pick<ClientRecord, 'authMethod' | 'jwks' | 'jwksUri' | 'dpopBound' | 'exchangeAudiences' | 'exchangeScopes'>;
+export type AuthSettings = Pick<ClientRecord, 'authMethod' | 'jwks' | 'jwksUri' | 'dpopBound' | 'certBound' | 'exchangeAudiences' | 'exchangeScopes' | TlsNameField>;
+
+/** Whether the method proves the client with its registered keys (`jwks` or `jwks_uri`). */
+export const usesKeys = (method: string | undefined): boolean => method === 'private_key_jwt' || method === 'self_signed_tls_client_auth';
+
+/** A name of RFC 8705 §2.1.2 in the form its kind takes; the message names what is wrong. */
+function tlsNameProblem(field: TlsNameField, value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1024 || /[\x00-\x1f\x7f]/.test(value)) return 'a non-empty string of at most 1024 characters';
+  if (field === 'tlsSanIp' && isIP(value) === 0) return 'an IPv4 or IPv6 address';
+  if (field === 'tlsSanUri' && URL.parse(value) === null) return 'an absolute URI';
+  if (field === 'tlsSanEmail' && !/^[^@\s]+@[^@\s]+$/.test(value)) return 'an e-mail address';
+  if (field === 'tlsSubjectDn' && !/^\s*[A-Za-z][\w.-]*\s*=/.test(value)) return 'a distinguished name such as CN=billing,O=Acme (RFC 4514)';
+  return undefined;
+}
 
 /** The settings as stored (defaults left out), or AuthSettingsError naming the field at fault. */
 export function authSettings(input: AuthSettingsInput, ctx: { readonly type: ClientType; readonly allowHttpJwksUri: boolean }): AuthSettings {
-  const keyed = input.authMethod === 'private_key_jwt';
-  if (input.authMethod !== undefined && !keyed) throw new AuthSettingsError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post or private_key_jwt');
-  if (keyed && ctx.type !== 'confidential') throw new AuthSettingsError('token_endpoint_auth_method', 'a public client authenticates with none');
-  if (!keyed && (input.jwks !== undefined || input.jwksUri !== undefined)) throw new AuthSettingsError('jwks', 'jwks and jwks_uri are for private_key_jwt clients');
-  if (keyed && (input.jwks === undefined) === (input.jwksUri === undefined)) throw new AuthSettingsError('jwks', 'a private_key_jwt client has exactly one of jwks and jwks_uri');
+  const method = input.authMethod;
+  const keyed = usesKeys(method);
+  if (method !== undefined && !(SECRETLESS_AUTH_METHODS as readonly string[]).includes(method)) {
+    throw new AuthSettingsError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth');
+  }
+  if (method !== undefined && ctx.type !== 'confidential') throw new AuthSettingsError('token_endpoint_auth_method', 'a public client authenticates with none');
+  if (!keyed && (input.jwks !== undefined || input.jwksUri !== undefined)) throw new AuthSettingsError('jwks', 'jwks and jwks_uri are for private_key_jwt and self_signed_tls_client_auth clients');
+  if (keyed && (input.jwks === undefined) === (input.jwksUri === undefined)) throw new AuthSettingsError('jwks', `a ${method} client has exactly one of jwks and jwks_uri`);
+  const names = TLS_NAME_FIELDS.filter((f) => input[f] !== undefined);
+  // RFC 8705 §2.1.2: exactly one name, so which certificate proves the client is never ambiguous.
+  if (method === 'tls_client_auth' && names.length !== 1) {
+    throw new AuthSettingsError(TLS_NAMES[names[1] ?? 'tlsSubjectDn'], `a tls_client_auth client has exactly one of ${Object.values(TLS_NAMES).join(', ')}`);
+  }
+  if (method !== 'tls_client_auth' && names.length > 0) throw new AuthSettingsError(TLS_NAMES[names[0]!], `${TLS_NAMES[names[0]!]} is for tls_client_auth clients`);
+  for (const f of names) {
+    const problem = tlsNameProblem(f, input[f]);
+    if (problem !== undefined) throw new AuthSettingsError(TLS_NAMES[f], `${TLS_NAMES[f]} is ${problem}`);
+  }
   let jwks: ClientJwks | undefined;
   if (input.jwks !== undefined) {
     try {
@@ -48,6 +88,7 @@ export function authSettings(input: AuthSettingsInput, ctx: { readonly type: Cli
   }
   if (input.jwksUri !== undefined && !isJwksUri(input.jwksUri, ctx.allowHttpJwksUri)) throw new AuthSettingsError('jwks_uri', 'jwks_uri is an https URL without credentials or fragment');
   if (input.dpopBound !== undefined && typeof input.dpopBound !== 'boolean') throw new AuthSettingsError('dpop_bound_access_tokens', 'dpop_bound_access_tokens is true or false');
+  if (input.certBound !== undefined && typeof input.certBound !== 'boolean') throw new AuthSettingsError('tls_client_certificate_bound_access_tokens', 'tls_client_certificate_bound_access_tokens is true or false');
   for (const a of input.exchangeAudiences ?? []) {
     if (typeof a !== 'string' || URL.parse(a) === null || /\s/.test(a)) throw new AuthSettingsError('exchange_audiences', 'an exchange audience is an absolute URI');
   }
@@ -55,10 +96,12 @@ export function authSettings(input: AuthSettingsInput, ctx: { readonly type: Cli
     if (typeof s !== 'string' || !isScopeToken(s)) throw new AuthSettingsError('exchange_scopes', 'an exchange scope is an RFC 6749 scope token');
   }
   return {
-    ...(keyed ? { authMethod: 'private_key_jwt' as const } : {}),
+    ...(method === undefined ? {} : { authMethod: method }),
+    ...Object.fromEntries(names.map((f) => [f, input[f]])),
     ...(jwks === undefined ? {} : { jwks }),
     ...(input.jwksUri === undefined ? {} : { jwksUri: input.jwksUri }),
     ...(input.dpopBound === true ? { dpopBound: true } : {}),
+    ...(input.certBound === true ? { certBound: true } : {}),
     ...(input.exchangeAudiences?.length ? { exchangeAudiences: [...new Set(input.exchangeAudiences)] } : {}),
     ...(input.exchangeScopes?.length ? { exchangeScopes: [...new Set(input.exchangeScopes)] } : {}),
   };
@@ -81,7 +124,9 @@ export function authView(c: ClientRecord) {
     token_endpoint_auth_method: c.type === 'public' ? 'none' : (c.authMethod ?? 'client_secret_basic'),
     ...(c.jwks === undefined ? {} : { jwks: c.jwks }),
     ...(c.jwksUri === undefined ? {} : { jwks_uri: c.jwksUri }),
+    ...Object.fromEntries(TLS_NAME_FIELDS.filter((f) => c[f] !== undefined).map((f) => [TLS_NAMES[f], c[f]])),
     dpop_bound_access_tokens: c.dpopBound === true,
+    tls_client_certificate_bound_access_tokens: c.certBound === true,
     exchange_audiences: [...(c.exchangeAudiences ?? [])],
     exchange_scopes: [...(c.exchangeScopes ?? [])],
   };

@@ -10,14 +10,14 @@
  * table's is that of `clients create --help`; apply/spec.ts lists the plan's and the form page
  * lays out its controls.
  */
-import type { ClaimValue, ClientMode, ClientRecord, ClientType } from '../storage/types.ts';
+import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecretlessAuthMethod } from '../storage/types.ts';
 
 /** The kinds of value a setting holds, and the value each stands for. */
 export interface KindValue {
   text: string;
   mode: ClientMode;
   clientType: ClientType;
-  authMethod: 'client_secret_basic' | 'private_key_jwt';
+  authMethod: 'client_secret_basic' | SecretlessAuthMethod;
   list: readonly string[];
   flag: boolean;
   /** A whole number, or null for the deployment's default. */
@@ -298,17 +298,17 @@ export const CLIENT_FIELDS = {
     form: { control: 'dialects', kind: 'checkboxes', label: 'Dialects', hint: 'None checked: every dialect.' },
   },
   authMethod: {
-    doc: 'How it authenticates: client_secret_basic, or private_key_jwt (no secret; needs jwks or jwksUri)',
+    doc: 'How it authenticates: client_secret_basic; private_key_jwt (no secret; needs jwks or jwksUri); tls_client_auth (a CA-issued certificate; needs one tls* name); self_signed_tls_client_auth (a certificate in jwks or jwksUri as x5c)',
     kind: 'authMethod', api: 'token_endpoint_auth_method',
-    cli: { flags: [{ flag: 'auth-method', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt'], create: 'How it authenticates', update: 'How it authenticates (private_key_jwt ends its secrets)' }] },
+    cli: { flags: [{ flag: 'auth-method', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'], create: 'How it authenticates (the tls methods: docs/mtls.md)', update: 'How it authenticates (any but client_secret_basic ends its secrets)' }] },
     apply: { key: 'authMethod' },
     default: 'client_secret_basic',
     form: null, // keys are managed by the CLI, the admin API and apply
   },
   jwks: {
-    doc: 'Its JSON Web Key Set, for private_key_jwt (setting it clears jwksUri)',
+    doc: 'Its JSON Web Key Set, for private_key_jwt and self_signed_tls_client_auth (setting it clears jwksUri)',
     kind: 'jwks', api: 'jwks',
-    cli: { flags: [{ flag: 'jwks-file', value: 'FILE', create: 'Its JSON Web Key Set, for private_key_jwt', update: 'Its JSON Web Key Set, for private_key_jwt' }] },
+    cli: { flags: [{ flag: 'jwks-file', value: 'FILE', create: 'Its JSON Web Key Set, for private_key_jwt and self_signed_tls_client_auth', update: 'Its JSON Web Key Set, for private_key_jwt and self_signed_tls_client_auth' }] },
     apply: { key: 'jwks' },
     default: undefined,
     form: null, // as authMethod
@@ -322,11 +322,64 @@ export const CLIENT_FIELDS = {
     nullable: true,
     form: null, // as authMethod
   },
+  tlsSubjectDn: {
+    doc: 'tls_client_auth: the subject DN its certificate must have (RFC 4514, e.g. CN=billing,O=Acme)',
+    kind: 'uri', api: 'tls_client_auth_subject_dn',
+    cli: { flags: [{ flag: 'tls-subject-dn', value: 'DN', create: 'tls_client_auth: the subject DN its certificate must have', update: 'tls_client_auth: the subject DN its certificate must have' }] },
+    apply: { key: 'tlsSubjectDn' },
+    default: undefined,
+    nullable: true,
+    form: null, // as authMethod
+  },
+  tlsSanDns: {
+    doc: 'tls_client_auth: a dNSName its certificate must carry in subjectAltName',
+    kind: 'uri', api: 'tls_client_auth_san_dns',
+    cli: { flags: [{ flag: 'tls-san-dns', value: 'NAME', create: 'tls_client_auth: a DNS name its certificate must carry', update: 'tls_client_auth: a DNS name its certificate must carry' }] },
+    apply: { key: 'tlsSanDns' },
+    default: undefined,
+    nullable: true,
+    form: null, // as authMethod
+  },
+  tlsSanUri: {
+    doc: 'tls_client_auth: a uniformResourceIdentifier its certificate must carry in subjectAltName',
+    kind: 'uri', api: 'tls_client_auth_san_uri',
+    cli: { flags: [{ flag: 'tls-san-uri', value: 'URI', create: 'tls_client_auth: a URI its certificate must carry', update: 'tls_client_auth: a URI its certificate must carry' }] },
+    apply: { key: 'tlsSanUri' },
+    default: undefined,
+    nullable: true,
+    form: null, // as authMethod
+  },
+  tlsSanIp: {
+    doc: 'tls_client_auth: an iPAddress its certificate must carry in subjectAltName',
+    kind: 'uri', api: 'tls_client_auth_san_ip',
+    cli: { flags: [{ flag: 'tls-san-ip', value: 'IP', create: 'tls_client_auth: an IP address its certificate must carry', update: 'tls_client_auth: an IP address its certificate must carry' }] },
+    apply: { key: 'tlsSanIp' },
+    default: undefined,
+    nullable: true,
+    form: null, // as authMethod
+  },
+  tlsSanEmail: {
+    doc: 'tls_client_auth: an rfc822Name its certificate must carry in subjectAltName',
+    kind: 'uri', api: 'tls_client_auth_san_email',
+    cli: { flags: [{ flag: 'tls-san-email', value: 'EMAIL', create: 'tls_client_auth: an e-mail address its certificate must carry', update: 'tls_client_auth: an e-mail address its certificate must carry' }] },
+    apply: { key: 'tlsSanEmail' },
+    default: undefined,
+    nullable: true,
+    form: null, // as authMethod
+  },
   dpopBound: {
     doc: 'Its tokens must be DPoP-bound (RFC 9449)',
     kind: 'flag', api: 'dpop_bound_access_tokens',
     cli: { flags: [{ flag: 'dpop-bound', sets: true, create: 'Its tokens must be DPoP-bound', update: 'Its tokens must be DPoP-bound' }, { flag: 'no-dpop-bound', sets: false, update: 'Its tokens need not be DPoP-bound' }] },
     apply: { key: 'dpopBound' },
+    default: false,
+    form: null, // as authMethod
+  },
+  certBound: {
+    doc: 'Its access tokens are bound to the certificate it presents (RFC 8705 §3: cnf x5t#S256)',
+    kind: 'flag', api: 'tls_client_certificate_bound_access_tokens',
+    cli: { flags: [{ flag: 'cert-bound', sets: true, create: 'Its tokens are bound to its TLS client certificate', update: 'Its tokens are bound to its TLS client certificate' }, { flag: 'no-cert-bound', sets: false, update: 'Its tokens are not bound to its certificate' }] },
+    apply: { key: 'certBound' },
     default: false,
     form: null, // as authMethod
   },

@@ -5,6 +5,7 @@
  * cached set lacks causes one refetch, at most one per `unknownKidCooldownMs` per URI, shared by
  * every request waiting for it. A refetch that fails leaves the previous set serving.
  */
+import { createHash } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
 import { jwsVerifyKey, type JwsVerifyKey } from '../tokens/jws-verify.ts';
 import { fetchJwksDocument, type JwksFetchSettings } from './jwks-fetch.ts';
@@ -91,6 +92,8 @@ export interface ClientKeysSettings extends JwksFetchSettings {
 }
 
 export interface ClientKeys {
+  /** base64url SHA-256 of each key's `x5c[0]` certificate (RFC 8705 §2.2); fetched sets as `keyFor` fetches them. */
+  certificateThumbprints(source: ClientKeySource): Promise<readonly string[]>;
   /**
    * The key with header `kid` (or the one key fitting `alg`, when the header names none and the set
    * has exactly one) imported for `alg`, or undefined: no such key, an alg that does not fit it, or
@@ -181,6 +184,13 @@ export function clientKeys(settings: ClientKeysSettings): ClientKeys {
   }
 
   return {
+    async certificateThumbprints(source) {
+      const keys = 'jwks' in source ? inlineKeys(source.jwks) : await remoteKeys(source.jwksUri, undefined);
+      return keys.flatMap((k) => {
+        const der = typeof k.x5c?.[0] === 'string' ? Buffer.from(k.x5c[0], 'base64') : undefined;
+        return der === undefined || der.length === 0 ? [] : [createHash('sha256').update(der).digest('base64url')];
+      });
+    },
     async keyFor(source, header) {
       const keys = 'jwks' in source ? inlineKeys(source.jwks) : await remoteKeys(source.jwksUri, header.kid);
       const candidates = header.kid !== undefined ? keys.filter((k) => k.kid === header.kid) : keys.length === 1 ? keys : [];

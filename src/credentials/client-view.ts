@@ -33,7 +33,13 @@ export interface ClientView {
   token_endpoint_auth_method: string;
   jwks?: ClientRecord['jwks'];
   jwks_uri?: string;
+  tls_client_auth_subject_dn?: string;
+  tls_client_auth_san_dns?: string;
+  tls_client_auth_san_uri?: string;
+  tls_client_auth_san_ip?: string;
+  tls_client_auth_san_email?: string;
   dpop_bound_access_tokens: boolean;
+  tls_client_certificate_bound_access_tokens: boolean;
   exchange_audiences: string[];
   exchange_scopes: string[];
   metadata: Record<string, string>;
@@ -111,7 +117,8 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
   'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'security_profile', 'id_token_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
-  'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
+  'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
+  'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',
 ] as const satisfies ReadonlyArray<keyof ClientView>;
 

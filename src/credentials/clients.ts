@@ -10,9 +10,9 @@ import type { ClientRecord, ClientType, SecretRecord, Store } from '../storage/t
 import type { SigningAlg } from '../config/types.ts';
 import type { CreateClientInput, UpdateClientInput } from './client-inputs.ts';
 import { ADMIN_SCOPE } from '../wire/scope.ts';
-import { ConflictError } from '../storage/types.ts';
+import { ConflictError, SECRETLESS_AUTH_METHODS } from '../storage/types.ts';
 import { newClientId, type IdSettings } from './ids.ts';
-import { AuthSettingsError, authSettings, type AuthSettingsInput } from './client-auth-settings.ts';
+import { AuthSettingsError, authSettings, TLS_NAME_FIELDS, usesKeys, type AuthSettingsInput } from './client-auth-settings.ts';
 import {
   checkImportedId,
   checkImportedSecret,
@@ -195,9 +195,8 @@ export class ClientService {
     if (!updated || !before) throw new ClientNotFoundError();
     const changed = changedFields(before, updated, now);
     if (changed.length === 0) return toView(updated, now);
-    const keyed = (c: ClientRecord) => c.authMethod === 'private_key_jwt';
     // SECURITY RT-08: a change of how the client authenticates is a credential event; its tokens end.
-    const revoked = keyed(before) !== keyed(updated) ? await this.#deps.store.tokens.revokeClient(id, now) : undefined;
+    const revoked = before.authMethod !== updated.authMethod ? await this.#deps.store.tokens.revokeClient(id, now) : undefined;
     const pick = (v: ClientView) => Object.fromEntries(changed.map((k) => [k, v[k]]));
     await this.#audit(actor, 'client.update', id, {
       changed: changed.join(','),
@@ -239,19 +238,25 @@ export class ClientService {
     };
     checkSettings(settings, this.#deps.settings);
     if (p.managedBy !== undefined && p.managedBy !== null) checkManagedBy(p.managedBy);
-    if (p.authMethod !== undefined && p.authMethod !== 'private_key_jwt' && p.authMethod !== 'client_secret_basic') {
-      throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic or private_key_jwt');
+    if (p.authMethod !== undefined && p.authMethod !== 'client_secret_basic' && !(SECRETLESS_AUTH_METHODS as readonly string[]).includes(p.authMethod)) {
+      throw new ClientInputError('token_endpoint_auth_method', 'token_endpoint_auth_method is client_secret_basic, private_key_jwt, tls_client_auth or self_signed_tls_client_auth');
     }
-    const keyed = p.authMethod === undefined ? c.authMethod === 'private_key_jwt' : p.authMethod === 'private_key_jwt';
-    // Setting one key source replaces the other; leaving private_key_jwt drops both.
+    const method = p.authMethod === undefined ? c.authMethod : p.authMethod === 'client_secret_basic' ? undefined : p.authMethod;
+    const keyed = usesKeys(method);
+    // Setting one key source replaces the other; leaving the methods that use keys drops both. So with
+    // the tls_client_auth names: one given replaces the other, leaving tls_client_auth drops them.
     const keysGiven = (p.jwks !== undefined && p.jwks !== null) || (p.jwksUri !== undefined && p.jwksUri !== null);
     const keep = <T>(given: T | null | undefined, was: T | undefined): T | undefined => (given === null ? undefined : given !== undefined ? given : keysGiven || !keyed ? undefined : was);
+    const nameGiven = TLS_NAME_FIELDS.some((f) => p[f] !== undefined && p[f] !== null);
+    const names = Object.fromEntries(TLS_NAME_FIELDS.map((f) => [f, p[f] === null ? undefined : (p[f] ?? (nameGiven || method !== 'tls_client_auth' ? undefined : c[f]))]));
     const auth = this.#authSettings(
       {
-        ...(keyed ? { authMethod: 'private_key_jwt' as const } : {}),
+        ...(method === undefined ? {} : { authMethod: method }),
+        ...names,
         jwks: keep(p.jwks, c.jwks),
         jwksUri: keep(p.jwksUri, c.jwksUri),
         dpopBound: p.dpopBound ?? c.dpopBound,
+        certBound: p.certBound ?? c.certBound,
         exchangeAudiences: p.exchangeAudiences === undefined ? c.exchangeAudiences : (p.exchangeAudiences ?? undefined),
         exchangeScopes: p.exchangeScopes === undefined ? c.exchangeScopes : (p.exchangeScopes ?? undefined),
       },
@@ -259,10 +264,10 @@ export class ClientService {
     );
     keysForRequestObjects(settings, auth);
     fapi2Authentication(settings, auth);
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, idTokenAlg: _ia, tokenReuse: _tr, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, idTokenAlg: _ia, tokenReuse: _tr, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
-    // A private_key_jwt client holds no secret: its secrets end now.
-    const secrets = keyed && c.authMethod !== 'private_key_jwt' ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;
+    // A client that authenticates without a secret holds none: its secrets end now.
+    const secrets = method !== undefined && c.authMethod === undefined ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;
     return { ...rest, ...stored(settings), ...auth, ...(managed === undefined ? {} : { managedBy: managed }), secrets, updatedAt: now };
   }
 
@@ -291,7 +296,7 @@ export class ClientService {
     const secret = chosenSecret ?? newClientSecret();
     const updated = await this.#deps.store.clients.update(id, (c) => {
       if (c.type !== 'confidential') throw new ClientInputError('client_id', 'a public client has no secret');
-      if (c.authMethod === 'private_key_jwt') throw new ClientInputError('client_id', 'a private_key_jwt client has no secret: change its keys instead');
+      if (c.authMethod !== undefined) throw new ClientInputError('client_id', `a ${c.authMethod} client has no secret: ${c.authMethod === 'tls_client_auth' ? 'issue it a new certificate' : 'change its keys'} instead`);
       const overlapEnd = now + overlapSeconds * 1000;
       const live = c.secrets
         .filter((s) => s.expiresAt === null || s.expiresAt > now)

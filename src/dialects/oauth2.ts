@@ -40,7 +40,7 @@ export const oauth2 = {
   grants: 'all',
   endpoints: ['introspect', 'revoke', 'authorize', 'par', 'userinfo', 'revocations', 'device_authorization'],
   accessToken: { format: 'jwt' },
-  authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+  authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'],
   dpop: true,
   contract: {
     title: 'OAuth 2.0 token endpoint',
@@ -132,7 +132,7 @@ export const oauth2 = {
       grantType: fields.grant_type,
       params: fields,
       ...(lists === undefined ? {} : { lists }),
-      client: presentedClient(req, fields, { assertions: true }),
+      client: presentedClient(req, fields, { assertions: true, certificates: true }),
       ...(dpop === undefined || dpop.length === 0 ? {} : { dpop }),
     };
   },

@@ -21,6 +21,8 @@ export interface DiscoverySettings {
   readonly grantTypes: readonly string[];
   /** The client-authentication methods that mount's endpoints read (its dialect's `authMethods`). */
   readonly authMethods: readonly ClientAuthMethodName[];
+  /** Client certificates can arrive (TLS, or a trusted proxy's `Client-Cert`): RFC 8705 §3.3 `tls_client_certificate_bound_access_tokens`. */
+  readonly mtls?: boolean;
   /** That mount's token endpoint takes DPoP proofs. */
   readonly dpop: boolean;
   /** The algorithms of the mounted dialects' JWT access tokens (none when every mount's are opaque). */
@@ -50,6 +52,7 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
     doc.token_endpoint_auth_signing_alg_values_supported = assertionAlgs;
     // RFC 9449 §5.1: the algorithms of DPoP proofs, named only where proofs are read.
     if (settings.dpop) doc.dpop_signing_alg_values_supported = [...DPOP_ALGORITHMS];
+    if (settings.mtls === true) doc.tls_client_certificate_bound_access_tokens = true;
   }
   doc.access_token_signing_alg_values_supported = [...settings.algs];
   if (settings.tokenPath !== undefined) {

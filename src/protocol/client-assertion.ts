@@ -4,7 +4,8 @@
  * assertion type, exactly; `iss` = `sub` = the client id (and = `client_id` when that is sent);
  * `aud` containing one of `audiences` (the issuer; the token endpoint URL for older clients); `exp`
  * present and at most `maxLifetimeSeconds` ahead; `nbf` and `iat` not in the future; an asymmetric
- * `alg` from `algorithms`; the signature under the client's registered key with the header's `kid`
+ * `alg` from `algorithms`; `typ` absent, `JWT` or `client-authentication+jwt` (never a request
+ * object's or another kind's, RFC 8725 §3.11); the signature under the client's registered key with the header's `kid`
  * (never a key the header carries: `jwk`, `jku`, `x5u`, `x5c` are not read); and the `jti` claimed
  * once until `exp`, on every node through the `ReplayGuard`.
  *
@@ -18,6 +19,8 @@ import { OAuthError, invalidClient } from '../wire/errors.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** The `typ` an assertion may carry (besides none): plain `JWT`, or the explicit type of draft-ietf-oauth-rfc7523bis. */
+const ASSERTION_TYPS = ['jwt', 'client-authentication+jwt'];
 
 /** What the request carried, decoded by the dialect. */
 export interface PresentedAssertion {
@@ -126,6 +129,10 @@ export async function verifyClientAssertion(
   if (presented.clientId !== undefined && presented.clientId !== clientId) throw invalidClient({ field: 'client_id' });
   if (typeof alg !== 'string' || UNSAFE.test(alg) || !settings.algorithms.includes(alg)) throw invalidClient({ field: 'client_assertion' });
   if (kid !== undefined && typeof kid !== 'string') throw invalidClient({ field: 'client_assertion' });
+  // RFC 8725 §3.11, RFC 9101 §10.8: a JWT typed as another kind (a request object, which travels
+  // through the browser; a DPoP proof; an access token) is never taken for an assertion.
+  const { typ } = jwt.header;
+  if (typ !== undefined && (typeof typ !== 'string' || !ASSERTION_TYPS.includes(typ.toLowerCase().replace(/^application\//, '')))) throw invalidClient({ field: 'client_assertion' });
 
   const key = await keyFor(clientId, { kid, alg });
   if (!key || key.alg !== alg) throw invalidClient({ field: 'client_assertion' });

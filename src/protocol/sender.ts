@@ -38,6 +38,7 @@ export interface SenderChecks {
   readonly dpop: Omit<DpopSettings, 'now'>;
   readonly assertions: ClientAssertionSettings;
   readonly assertionKey: ClientVerifier['assertionKey'];
+  readonly certificateThumbprints: ClientVerifier['certificateThumbprints'];
 }
 
 export function senderChecks(options: SenderOptions): SenderChecks {
@@ -68,6 +69,10 @@ export function senderChecks(options: SenderOptions): SenderChecks {
     assertionKey: async (client, header) => {
       const source = keySourceOf(client);
       return source === undefined ? undefined : keys.keyFor(source, header);
+    },
+    certificateThumbprints: async (client) => {
+      const source = keySourceOf(client);
+      return source === undefined ? [] : keys.certificateThumbprints(source);
     },
   };
 }

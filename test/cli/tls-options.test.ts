@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { Agent, fetch as ufetch } from 'undici';
 import { EXIT } from '../../src/cli/command.ts';
 import { makeCerts, type CertKit } from '../support/certs.ts';
@@ -36,7 +36,7 @@ describe('MTLS-03 serve --tls-cert/--tls-key/--tls-client-ca: operator errors be
     ['client CA not PEM', () => ['--tls-cert', certs.server.certFile, '--tls-key', certs.server.keyFile, '--tls-client-ca', join(root, 'junk.pem')], /^keymint: config tls-client-ca: the client CA bundle .*junk\.pem holds no PEM certificate/],
   ];
   for (const [name, args, message] of cases) {
-    it(`${name}: exit ${EXIT.tls}, one line, no data directory`, async () => {
+    test(`MTLS-03 ${name}: exit ${EXIT.tls}, one line, no data directory`, async () => {
       const data = join(root, `data-${name.replaceAll(' ', '-')}`);
       const r = await cli(['serve', '--port', '0', '--data', data, ...args()]);
       assert.equal(r.code, EXIT.tls, r.stderr);
@@ -46,7 +46,7 @@ describe('MTLS-03 serve --tls-cert/--tls-key/--tls-client-ca: operator errors be
     });
   }
 
-  it('the environment twins are read too (KEYMINT_TLS_CERT alone)', async () => {
+  test('MTLS-03 the environment twins are read too (KEYMINT_TLS_CERT alone)', async () => {
     const data = join(root, 'data-env');
     const r = await cli(['serve', '--port', '0', '--data', data], { KEYMINT_TLS_CERT: certs.server.certFile });
     assert.equal(r.code, EXIT.tls);
@@ -54,7 +54,7 @@ describe('MTLS-03 serve --tls-cert/--tls-key/--tls-client-ca: operator errors be
     assert.equal(existsSync(data), false);
   });
 
-  it('with good files serve logs its https URL and answers over TLS', async () => {
+  test('MTLS-01 with good files serve logs its https URL and answers over TLS', async () => {
     const p = await serve(['--data', join(root, 'data-ok'), '--workers', '1', '--tls-cert', certs.server.certFile, '--tls-key', certs.server.keyFile, '--tls-client-ca', certs.ca.certFile]);
     try {
       assert.match(p.url, /^https:\/\/127\.0\.0\.1:\d+$/);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { Agent, fetch as ufetch } from 'undici';
 import { clientCertHeader } from '../../src/http/tls.ts';
 import { json } from '../../src/wire/http.ts';
@@ -41,7 +41,7 @@ describe('MTLS-01 serve over TLS, asking for a client certificate and requiring 
 
   const agent = (cert?: Issued) => new Agent({ connect: { ca: certs.ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
 
-  it('serves HTTPS: discovery answers without a client certificate and with one', async () => {
+  test('MTLS-01 serves HTTPS: discovery answers without a client certificate and with one', async () => {
     assert.match(server.url, /^https:/);
     for (const dispatcher of [agent(), agent(alice)]) {
       const res = await ufetch(`${server.url}/.well-known/oauth-authorization-server`, { dispatcher });
@@ -51,7 +51,7 @@ describe('MTLS-01 serve over TLS, asking for a client certificate and requiring 
     }
   });
 
-  it('a request carries the certificate of its connection, and none without one', async () => {
+  test('MTLS-01 a request carries the certificate of its connection, and none without one', async () => {
     const withCert = agent(alice);
     const res = await ufetch(`${server.url}/test/cert`, { dispatcher: withCert });
     assert.deepEqual(await res.json(), { cert: alice.thumbprint });
@@ -61,7 +61,7 @@ describe('MTLS-01 serve over TLS, asking for a client certificate and requiring 
     await without.close();
   });
 
-  it('a Client-Cert header is ignored when not trusted, over TLS and plain HTTP', async () => {
+  test('MTLS-02 a Client-Cert header is ignored when not trusted, over TLS and plain HTTP', async () => {
     const without = agent();
     const res = await ufetch(`${server.url}/test/cert`, { dispatcher: without, headers: { 'client-cert': sf(alice.der) } });
     assert.deepEqual(await res.json(), { cert: null });
@@ -75,7 +75,7 @@ describe('MTLS-01 serve over TLS, asking for a client certificate and requiring 
     }
   });
 
-  it('MTLS-02 a trusted Client-Cert header (RFC 9440) carries the certificate; garbage carries none', async () => {
+  test('MTLS-02 a trusted Client-Cert header (RFC 9440) carries the certificate; garbage carries none', async () => {
     const get = async (value?: string) => (await fetch(`${trusting.url}/test/cert`, value === undefined ? {} : { headers: { 'client-cert': value } })).json();
     assert.deepEqual(await get(sf(alice.der)), { cert: alice.thumbprint });
     assert.deepEqual(await get(), { cert: null });
@@ -84,7 +84,7 @@ describe('MTLS-01 serve over TLS, asking for a client certificate and requiring 
     }
   });
 
-  it('the header reader takes exactly one RFC 8941 byte sequence', () => {
+  test('MTLS-02 the header reader takes exactly one RFC 8941 byte sequence', () => {
     assert.deepEqual(clientCertHeader(sf(alice.der)), alice.der);
     assert.equal(clientCertHeader([sf(alice.der), sf(alice.der)]), undefined);
     assert.equal(clientCertHeader(undefined), undefined);

@@ -12,6 +12,7 @@ import { calculateJwkThumbprint, SignJWT, type JWTPayload } from 'jose';
 import { candidateDigests } from '../../src/tokens/digest.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { assertion, dpopProof, JWT_BEARER, keyPair, privateKeyJwtClient, type KeyPair } from '../support/sender.ts';
+import { cli } from '../support/process.ts';
 import { answerDevice, authorizeGet, basic, devicePage, devicePost, formFields, pkce, startGrantServer, USER, type GrantServer } from '../grants/support.ts';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -38,7 +39,8 @@ const log = () => createLogger('debug', (line) => void logLines.push(line));
 
 describe('device authorization grant under attack', () => {
   let s: GrantServer;
-  let clock = Date.parse('2026-12-02T12:00:00Z');
+  // Real time at first: `keymint consents revoke` (another process) reads the wall clock.
+  let clock = Date.now();
   let trusted: { id: string; secret: string };
   let untrusted: { id: string; secret: string };
   let other: { id: string; secret: string };
@@ -68,11 +70,12 @@ describe('device authorization grant under attack', () => {
   const record = (deviceCode: string) => s.keymint.store.deviceCodes.find(candidateDigests(s.keymint.keyring.peppers(), deviceCode));
   const tokenCount = async (clientId: string) => (await s.keymint.store.consents.list('user', USER, clock)).filter((a) => a.clientId === clientId && a.liveGrants).length;
 
-  test('CON-05 DEV-09 an approved, unredeemed device request of a trusted client is withdrawn with the app (admin API): the poll issues nothing', async () => {
+  test('CON-05 DEV-09 an approved, unredeemed device request of a trusted client is withdrawn with the app (keymint consents revoke): the poll issues nothing', async () => {
     const d = await start(trusted);
     assert.equal((await answerDevice(s, d.user_code, 'approve', await cookieOf())).status, 200);
-    const withdrawn = await s.admin('DELETE', `/consents/${encodeURIComponent(trusted.id)}?subject=${USER}`);
-    assert.equal(withdrawn.status, 204, await withdrawn.text());
+    const withdrawn = await cli(['consents', 'revoke', trusted.id, '--subject', USER, '--json', '--data', s.dataDir]);
+    assert.deepEqual([withdrawn.code, withdrawn.stderr], [0, '']);
+    assert.deepEqual(JSON.parse(withdrawn.stdout), { client_id: trusted.id, subject: USER, subject_type: 'user', consent: true, tokens_revoked: 0 });
     clock += 6_000;
     const res = await poll(d.device_code, trusted);
     await expectJsonError(res, 400, 'access_denied', 'The user has withdrawn the approval of this application.');
@@ -93,6 +96,22 @@ describe('device authorization grant under attack', () => {
     assert.equal(fresh.status, 200, await fresh.clone().text());
     const body = (await fresh.json()) as Body;
     secrets.push(String(body.access_token), String(body.refresh_token));
+  });
+
+  test('CON-05 tokens issued by the device grant are the subject grants: listed live, and ended by the withdrawal (the admin API)', async () => {
+    const d = await start(untrusted);
+    assert.equal((await answerDevice(s, d.user_code, 'approve', await cookieOf('device-lister'))).status, 200);
+    clock += 6_000;
+    const issued = (await (await poll(d.device_code, untrusted)).json()) as Body;
+    secrets.push(String(issued.access_token), String(issued.refresh_token));
+    const listed = (await (await s.admin('GET', '/consents?subject=device-lister')).json()) as { consents: Body[] };
+    assert.deepEqual(listed.consents.map((c) => [c.client_id, c.scope, c.live_grants]), [[untrusted.id, 'read', true]]);
+    const withdrawn = await s.admin('DELETE', `/consents/${encodeURIComponent(untrusted.id)}?subject=device-lister`);
+    assert.equal(withdrawn.status, 204);
+    const refresh = await s.postForm('/oauth2/token', { grant_type: 'refresh_token', refresh_token: String(issued.refresh_token) }, { authorization: basic(untrusted.id, untrusted.secret) });
+    await expectJsonError(refresh, 400, 'invalid_grant');
+    const introspected = await s.postForm('/oauth2/introspect', { token: String(issued.access_token) }, { authorization: basic(untrusted.id, untrusted.secret) });
+    assert.deepEqual(await introspected.json(), { active: false });
   });
 
   test('DEV-03 another client polling with its own credentials gets invalid_grant and changes nothing (no slow_down for the owner)', async () => {
@@ -159,6 +178,21 @@ describe('device authorization grant under attack', () => {
     await expectJsonError(await poll(d.device_code, app), 401, 'invalid_client');
   });
 
+  test('DEV-06 a client deleted after the device request: the page says so (400), nothing is decided; the poll is invalid_client', async () => {
+    const app = await s.client({ name: 'Deleted CLI', grants: [GRANT], scopes: ['read'] });
+    const d = await start(app);
+    const cookie = await cookieOf();
+    const fields = formFields(await (await devicePage(s, `?user_code=${d.user_code}`, cookie)).text());
+    assert.equal((await s.admin('DELETE', `/clients/${app.id}`)).status, 204);
+    const shown = await devicePage(s, `?user_code=${d.user_code}`, cookie);
+    assert.equal(shown.status, 400);
+    assert.match(await shown.text(), /The application is unknown or disabled\./);
+    const decided = await devicePost(s, { ...fields, decision: 'approve' }, cookie);
+    assert.equal(decided.status, 400);
+    assert.equal((await record(d.device_code))?.status, 'pending');
+    await expectJsonError(await poll(d.device_code, app), 401, 'invalid_client');
+  });
+
   test('DEV-05 DEV-04 after expiry: expired_token at the token endpoint, the page refuses, an approval posted from a page shown in time cannot land', async () => {
     const d = await start(untrusted);
     const cookie = await cookieOf();
@@ -171,7 +205,7 @@ describe('device authorization grant under attack', () => {
     assert.equal((await record(d.device_code))?.status, 'pending');
     await expectJsonError(await poll(d.device_code, untrusted), 400, 'expired_token', 'The device code has expired; start again.');
   });
-  test('DEV-07 wrong user codes are limited per address across sessions (the last page visits on this server): past 20 every new session is 429 too, the right code included', async () => {
+  test('DEV-07 wrong user codes are limited per address across sessions (the last page visits on this server): past 20 every new session is 429 too, whatever X-Forwarded-For claims, the right code included', async () => {
     clock += 900_001; // past the counting window of the wrong codes typed above
     const d = await start(untrusted);
     let status = 0;
@@ -179,7 +213,11 @@ describe('device authorization grant under attack', () => {
     // Four wrong codes per session (under its own limit of 5), with a new session each time.
     while (status !== 429 && tries < 40) {
       const cookie = await cookieOf(`prober-${tries}`);
-      for (let i = 0; i < 4 && status !== 429; i++, tries++) status = (await devicePage(s, '?user_code=BCDF-GHJK', cookie)).status;
+      // Each from another claimed address: X-Forwarded-For is believed only from configured proxies.
+      for (let i = 0; i < 4 && status !== 429; i++, tries++) {
+        const spoofed = `203.0.113.${tries}, 2001:db8:${tries}::1`;
+        status = (await fetch(`${s.url}/oauth2/device?user_code=BCDF-GHJK`, { redirect: 'manual', headers: { cookie, 'x-forwarded-for': spoofed } })).status;
+      }
     }
     assert.equal(status, 429);
     assert.equal(tries, 20, 'the twentieth wrong code of the address locks it');
@@ -191,7 +229,9 @@ describe('device authorization grant under attack', () => {
 
 describe('pushed requests, request objects and dpop_jkt under attack', () => {
   let s: GrantServer;
-  let now = Date.now();
+  // The server's clock is the wall clock (client assertions are signed with it), moved ahead when a test needs it.
+  let skew = 0;
+  const now = () => Date.now() + skew;
   let key: KeyPair;
   let rsa: KeyPair;
   let a: string;
@@ -202,7 +242,8 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
   let codes = 0;
   const base = { grants: ['authorization_code'], scopes: ['openid', 'read'], redirectUris: [CB] };
   before(async () => {
-    s = await startGrantServer({ issuer: ISSUER }, { now: () => now, log: log() });
+    // Refused assertions are meant here: the per-client lockout would answer some of them in their place.
+    s = await startGrantServer({ issuer: ISSUER, lockoutThreshold: '1000' }, { now, log: log() });
     key = await keyPair('ES256', 'shared-k1');
     rsa = await keyPair('RS256', 'rsa-k1');
     // Two clients registering the same key: an object signed for one is still not the other's.
@@ -224,7 +265,7 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     return `keymint_session=${token}`;
   };
   const requestObject = async (clientId: string, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, signer: KeyPair = key) => {
-    const t = Math.floor(now / 1000);
+    const t = Math.floor(now() / 1000);
     const { challenge, verifier } = pkce();
     const body: Record<string, unknown> = {
       iss: clientId, aud: ISSUER, client_id: clientId, response_type: 'code', redirect_uri: CB, scope: 'openid read', state: 'st-obj',
@@ -377,7 +418,7 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     assert.deepEqual(Object.fromEntries(location(none).searchParams), { error: 'login_required', error_description: 'The user is not logged in.', state: 'st-obj', iss: ISSUER });
     // max_age=0 in the object with a session signed in earlier: a new sign-in is needed (no login URL here).
     const signedInBefore = await cookieOf('max-age-user');
-    now += 2_000;
+    skew += 2_000;
     const older = await requestObject(a, { max_age: 1 });
     const res = await authorizeGet(s, { client_id: a, request: older.jwt }, signedInBefore);
     assert.deepEqual(Object.fromEntries(location(res).searchParams), { error: 'login_required', error_description: 'The user must sign in again.', state: 'st-obj', iss: ISSUER });
@@ -387,8 +428,22 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     assert.equal(codes, before + 1);
   });
 
+  test('PAR-03 OIDC Core §3.1.2.1 prompt=none pushed: consent_required (or login_required) at the pushed redirect URI, never a page; the answer uses the request_uri up', async () => {
+    const before = codes;
+    const cookie = await cookieOf('par-none-user');
+    for (const [cookieHeader, error, description] of [[cookie, 'consent_required', 'The user has not approved this application.'], [undefined, 'login_required', 'The user is not logged in.']] as const) {
+      const uri = await pushedUri(await push(consenting, { request: (await requestObject(consenting, { prompt: 'none', state: `st-${error}` })).jwt }));
+      const res = await authorizeGet(s, { client_id: consenting, request_uri: uri, prompt: 'consent' }, cookieHeader);
+      assert.equal(res.status, 302);
+      assert.deepEqual(Object.fromEntries(location(res).searchParams), { error, error_description: description, state: `st-${error}`, iss: ISSUER });
+      const again = await authorizeGet(s, { client_id: consenting, request_uri: uri }, cookie);
+      assert.deepEqual(Object.fromEntries(location(again).searchParams), { error: 'invalid_request_uri', error_description: 'The request_uri has expired or has already been used.', state: `st-${error}`, iss: ISSUER });
+    }
+    assert.equal(codes, before);
+  });
+
   test('JAR-01 RFC 8725 §3.1 alg confusion: HS256 keyed with the RSA public key, a kid of another client, none with a signature: refused, nothing stored', async () => {
-    const t = Math.floor(now / 1000);
+    const t = Math.floor(now() / 1000);
     const claims = { iss: rsaApp, aud: ISSUER, client_id: rsaApp, response_type: 'code', redirect_uri: CB, scope: 'openid', exp: t + 300, code_challenge: pkce().challenge, code_challenge_method: 'S256' };
     const { createPublicKey } = await import('node:crypto');
     const pem = createPublicKey({ key: rsa.jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
@@ -408,6 +463,25 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     await expectJsonError(await push(rsaApp, { request: otherKid }, {}, rsa), 400, 'invalid_request_object', wrongKey);
     await expectJsonError(await push(rsaApp, { request: mixed }, {}, rsa), 400, 'invalid_request_object', wrongKey);
     assert.equal(inserts, before);
+  });
+
+  test('PJ-05 JAR-01 RFC 9101 §10.8, RFC 8725 §3.11: a request object seen in the front channel is never a client assertion, even with sub and iss the client', async () => {
+    const app = await privateKeyJwtClient(s.keymint, { keys: [key] }, { ...base, name: 'Confused app', trusted: true, grants: ['authorization_code', 'client_credentials'] });
+    const t = Math.floor(now() / 1000);
+    const object = (await requestObject(app, { sub: app, exp: t + 50 })).jwt;
+    // As the browser carried it: by value at the authorization endpoint (a code issued, as it should be).
+    assert.ok(location(await authorizeGet(s, { client_id: app, request: object }, await cookieOf())).searchParams.get('code'));
+    for (const path of ['/oauth2/token', '/oauth2/par']) {
+      const form: Record<string, string> = path === '/oauth2/token' ? { grant_type: 'client_credentials' } : { request: (await requestObject(app)).jwt };
+      const res = await s.postForm(path, { ...form, client_assertion_type: JWT_BEARER, client_assertion: object });
+      await expectJsonError(res, 401, 'invalid_client');
+    }
+    // An assertion's own types are taken (none, JWT, client-authentication+jwt); another kind's is not.
+    const asAssertion = async (typ: string | undefined) =>
+      (await s.postForm('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(key, { clientId: app, aud: ISSUER }, typ === undefined ? {} : { typ }) })).status;
+    const statuses = [];
+    for (const typ of [undefined, 'JWT', 'client-authentication+jwt', 'application/client-authentication+jwt', 'oauth-authz-req+jwt', 'dpop+jwt', 'at+jwt']) statuses.push(await asAssertion(typ));
+    assert.deepEqual(statuses, [200, 200, 200, 200, 401, 401, 401]);
   });
 
   test('JAR-02 aud (RFC 9101 §4): an array holding the issuer is taken; an array of the endpoints only, or an empty one, is refused', async () => {

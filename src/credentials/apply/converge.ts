@@ -4,7 +4,7 @@
  * when one fails: a bad value the schema could not see (an unknown dialect, a ttl above
  * --max-token-ttl, a reserved claim) refuses the whole run before the first change.
  */
-import { authSettings, AuthSettingsError, type AuthSettingsInput } from '../client-auth-settings.ts';
+import { authSettings, AuthSettingsError, TLS_NAME_FIELDS, type AuthSettingsInput } from '../client-auth-settings.ts';
 import { fieldsOn, ruleField } from '../client-fields.ts';
 import { checkImportedId, checkImportedSecret, checkSettings, ClientInputError, settingsOf, type ClientSettings } from '../client-rules.ts';
 import type { ClientService, ClientServiceSettings } from '../clients.ts';
@@ -109,7 +109,7 @@ async function create(step: CreateStep, clients: ClientService, options: Converg
   if (step.status === 'disabled') await clients.setStatus(id, 'disabled', options.actor);
 }
 
-const KEY_FIELDS: ReadonlySet<string> = new Set(['authMethod', 'jwks', 'jwksUri']);
+const KEY_FIELDS: ReadonlySet<string> = new Set(['authMethod', 'jwks', 'jwksUri', ...TLS_NAME_FIELDS]);
 
 async function update(step: UpdateStep, clients: ClientService, options: ConvergeOptions): Promise<void> {
   // The method and its key source go together: a change to either sends both as the file wants them.
@@ -119,7 +119,11 @@ async function update(step: UpdateStep, clients: ClientService, options: Converg
   const patch = {
     ...specInput(Object.fromEntries(changed.filter(([f]) => !KEY_FIELDS.has(f))), { defaults: true }),
     ...(keysChanged
-      ? { authMethod: want.authMethod, ...(want.jwks !== undefined ? { jwks: want.jwks } : want.jwksUri !== undefined ? { jwksUri: want.jwksUri } : {}) }
+      ? {
+          authMethod: want.authMethod,
+          ...(want.jwks !== undefined ? { jwks: want.jwks } : want.jwksUri !== undefined ? { jwksUri: want.jwksUri } : {}),
+          ...Object.fromEntries(TLS_NAME_FIELDS.map((f) => [f, want[f] ?? null])),
+        }
       : {}),
     ...(step.managedBy === undefined ? {} : { managedBy: step.managedBy }),
   } as UpdateClientInput;

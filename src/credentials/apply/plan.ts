@@ -176,10 +176,10 @@ function updateStep(key: string, d: ClientDeclaration, current: ClientRecord, in
   return { action: 'update', key, id: current.id, changes, patch: patch as Partial<ClientSpec>, spec: want, status, secret, managedBy };
 }
 
-const usesSecret = (type: 'confidential' | 'public', spec: ClientSpec): boolean => type === 'confidential' && spec.authMethod !== 'private_key_jwt';
+const usesSecret = (type: 'confidential' | 'public', spec: ClientSpec): boolean => type === 'confidential' && spec.authMethod === 'client_secret_basic';
 
 function checkSecretFits(key: string, d: ClientDeclaration, type: 'confidential' | 'public', spec: ClientSpec): void {
   if (d.secret !== undefined && !usesSecret(type, spec)) {
-    throw new PlanError(['clients', key, 'secret'], type === 'public' ? 'a public client has no secret' : 'a private_key_jwt client has no secret');
+    throw new PlanError(['clients', key, 'secret'], type === 'public' ? 'a public client has no secret' : `a ${spec.authMethod} client has no secret`);
   }
 }

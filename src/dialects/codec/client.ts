@@ -10,9 +10,11 @@ const oneMethodOnly = (field: string) =>
 
 /**
  * Exactly one authentication method per request (RFC 6749 §2.3, SECURITY A-05, A-06, PJ-04).
- * `assertions`: the dialect accepts JWT client assertions (RFC 7523 §2.2) in `client_assertion`.
+ * `assertions`: the dialect accepts JWT client assertions (RFC 7523 §2.2) in `client_assertion`;
+ * `certificates`: a request with neither a secret nor an assertion presents its TLS client
+ * certificate, when it has one (RFC 8705 §2: the certificate is the credential, `client_id` names the client).
  */
-export function presentedClient(req: HttpRequest, fields: Readonly<Record<string, string>>, options: { assertions?: boolean } = {}): PresentedClient {
+export function presentedClient(req: HttpRequest, fields: Readonly<Record<string, string>>, options: { assertions?: boolean; certificates?: boolean } = {}): PresentedClient {
   const basic = basicCredentials(req);
   const assertion = options.assertions === true && presentsAssertion({ assertion: fields.client_assertion, assertionType: fields.client_assertion_type });
   if (basic) {
@@ -34,5 +36,7 @@ export function presentedClient(req: HttpRequest, fields: Readonly<Record<string
     };
   }
   if (fields.client_secret !== undefined) return { method: 'client_secret_post', clientId: fields.client_id, clientSecret: fields.client_secret };
+  const certificate = options.certificates === true ? req.clientCertificate : undefined;
+  if (certificate !== undefined) return { method: 'tls_client_auth', clientId: fields.client_id, certificate };
   return { method: 'none', clientId: fields.client_id };
 }

@@ -10,14 +10,18 @@ import { FAPI2_AUTH_METHODS, isFapi2 } from '../fapi2.ts';
 import { none } from './none.ts';
 import { privateKeyJwt } from './private-key-jwt.ts';
 import { clientSecretBasic, clientSecretPost } from './secret.ts';
+import { selfSignedTlsClientAuth, tlsClientAuth } from './tls.ts';
 import type { AuthenticatedClient, ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
 
 export type { AuthenticatedClient, ClientAuthMethod, ClientAuthMethodName, ClientVerifier, PresentedClient } from './types.ts';
 
 /** The registry: every method this server accepts, in the order metadata advertises them. */
 export const CLIENT_AUTH_METHODS: ReadonlyMap<ClientAuthMethodName, ClientAuthMethod> = new Map(
-  [clientSecretBasic, clientSecretPost, privateKeyJwt, none].map((m): [ClientAuthMethodName, ClientAuthMethod] => [m.name, m]),
+  [clientSecretBasic, clientSecretPost, privateKeyJwt, tlsClientAuth, selfSignedTlsClientAuth, none].map((m): [ClientAuthMethodName, ClientAuthMethod] => [m.name, m]),
 );
+
+/** The methods a client proves with its TLS certificate (RFC 8705 §2): advertised only where a certificate can arrive. */
+export const CERTIFICATE_AUTH_METHODS: readonly ClientAuthMethodName[] = ['tls_client_auth', 'self_signed_tls_client_auth'];
 
 /**
  * The names metadata advertises for an endpoint, in the registry's order: of the methods its dialect
@@ -45,7 +49,10 @@ export function authenticateClient(presented: PresentedClient, deps: ClientAuthD
   if (environment !== undefined && environment !== deps.settings.environment) throw invalidClient({ reason: 'environment' });
   const method = CLIENT_AUTH_METHODS.get(presented.method);
   if (!method || (!method.confidential && !options.allowPublic)) throw invalidClient({ reason: 'missing', field: 'client_secret' });
-  return andThen(method.authenticate({ ...presented, clientId }, deps.verifier), (proven) => {
+  const proving = method.authenticate({ ...presented, clientId }, deps.verifier);
+  // RFC 8705 §4: a public client may send a certificate (to bind its tokens) without authenticating by it.
+  const orPublic = presented.method === 'tls_client_auth' && options.allowPublic ? andThen(proving, (p) => p ?? none.authenticate({ method: 'none', clientId }, deps.verifier)) : proving;
+  return andThen(orPublic, (proven) => {
     if (!proven) throw method.confidential ? invalidClient() : invalidClient({ reason: 'missing', field: 'client_secret' });
     const { client } = proven;
     // FAPI 2.0 §5.3.2.1 item 6 (FAPI-04): a fapi2 client proves itself only by its keys.

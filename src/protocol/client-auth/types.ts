@@ -4,6 +4,7 @@
  * its method; the method's `authenticate` proves who the client is. Adding a method is one file that
  * exports one `ClientAuthMethod` plus one line in the registry (./index.ts).
  */
+import type { X509Certificate } from 'node:crypto';
 import type { Maybe } from '../../util/maybe.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import type { JwsVerifyKey } from '../../tokens/jws-verify.ts';
@@ -19,9 +20,11 @@ export type PresentedClient =
       readonly assertionType: string | undefined;
       readonly assertion: string | undefined;
     }
-  | { readonly method: 'none'; readonly clientId: string | undefined };
+  | { readonly method: 'none'; readonly clientId: string | undefined }
+  /** A TLS client certificate (RFC 8705 §2), DER, and the `client_id` it is for; the client's registration says which §2 method checks it. */
+  | { readonly method: 'tls_client_auth'; readonly clientId: string | undefined; readonly certificate: Buffer };
 
-export type ClientAuthMethodName = PresentedClient['method'];
+export type ClientAuthMethodName = PresentedClient['method'] | 'self_signed_tls_client_auth';
 
 /** A client whose presentation proved it, and which of its credentials did. */
 export interface AuthenticatedClient {
@@ -40,8 +43,12 @@ export interface ClientVerifier {
   find(clientId: string): Maybe<ClientRecord | undefined>;
   /** The client's registered key for an assertion's header, or undefined (no such key, an alg that does not fit it). */
   assertionKey(client: ClientRecord, header: { readonly kid: string | undefined; readonly alg: string }): Promise<JwsVerifyKey | undefined>;
-  /** What client assertions are checked against (audiences, algorithms, lifetime, the replay guard). */
+  /** What client assertions are checked against (audiences, algorithms, lifetime, the replay guard, the clock). */
   readonly assertions: ClientAssertionSettings;
+  /** base64url SHA-256 thumbprints of the certificates registered as `x5c[0]` in the client's keys (RFC 8705 §2.2). */
+  certificateThumbprints(client: ClientRecord): Promise<readonly string[]>;
+  /** The CAs `tls_client_auth` certificates must be issued by (`--tls-client-ca`; RFC 8705 §2.1). */
+  readonly clientCas: readonly X509Certificate[];
 }
 
 export interface ClientAuthMethod {

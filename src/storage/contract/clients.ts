@@ -8,6 +8,9 @@ import type { SigningAlg } from '../../config/types.ts';
 export type ClientMode = 'live' | 'sandbox';
 export type ClientType = 'confidential' | 'public';
 export type ClientStatus = 'active' | 'disabled';
+/** The ways a confidential client authenticates without a secret. */
+export const SECRETLESS_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
+export type SecretlessAuthMethod = (typeof SECRETLESS_AUTH_METHODS)[number];
 /** A security profile a client can be held to (docs/fapi2.md). */
 export type SecurityProfile = 'fapi2';
 
@@ -80,10 +83,21 @@ export interface ClientRecord {
   /**
    * How a confidential client authenticates: absent = with a secret (`client_secret_basic` or
    * `client_secret_post`); `private_key_jwt` = with an assertion signed by a key of `jwks` or `jwksUri`
-   * (RFC 7523 §2.2), and never with a secret. Public clients authenticate with `none`.
+   * (RFC 7523 §2.2), and never with a secret; `tls_client_auth` = with a certificate issued by a CA
+   * of `--tls-client-ca` naming it as one of the `tls*` names below says (RFC 8705 §2.1);
+   * `self_signed_tls_client_auth` = with a certificate registered in `jwks`/`jwksUri` as `x5c`
+   * (RFC 8705 §2.2). Public clients authenticate with `none`.
    */
-  readonly authMethod?: 'private_key_jwt';
-  /** The client's public signing keys, registered inline (RFC 7591 `jwks`). */
+  readonly authMethod?: SecretlessAuthMethod;
+  /** RFC 8705 §2.1.2: the one name a `tls_client_auth` client's certificate must carry; exactly one is set. */
+  readonly tlsSubjectDn?: string;
+  readonly tlsSanDns?: string;
+  readonly tlsSanUri?: string;
+  readonly tlsSanIp?: string;
+  readonly tlsSanEmail?: string;
+  /** RFC 8705 §3.4 `tls_client_certificate_bound_access_tokens`: its tokens are bound to the certificate it presents. */
+  readonly certBound?: boolean;
+  /** The client's public keys, registered inline (RFC 7591 `jwks`). */
   readonly jwks?: ClientJwks;
   /** Where the client publishes its public signing keys (RFC 7591 `jwks_uri`). */
   readonly jwksUri?: string;
