@@ -128,12 +128,14 @@ export const oauth2 = {
       }
     }
     const dpop = headerValues(req, 'dpop');
+    const certificate = req.clientCertificate;
     return {
       grantType: fields.grant_type,
       params: fields,
       ...(lists === undefined ? {} : { lists }),
       client: presentedClient(req, fields, { assertions: true, certificates: true }),
       ...(dpop === undefined || dpop.length === 0 ? {} : { dpop }),
+      ...(certificate === undefined ? {} : { certificate }),
     };
   },
 

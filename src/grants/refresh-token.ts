@@ -26,7 +26,7 @@ export const refreshToken = {
   type: 'refresh_token',
   parameters: ['refresh_token', 'scope', 'resource'],
   allowsPublicClients: true,
-  async handle({ request, client, now, jkt }, deps: RefreshDeps) {
+  async handle({ request, client, now, jkt, x5t }, deps: RefreshDeps) {
     const presented = request.params.refresh_token;
     if (presented === undefined) {
       throw new OAuthError('invalid_request', 'The refresh_token parameter is required.', { field: 'refresh_token', reason: 'missing' });
@@ -46,6 +46,8 @@ export const refreshToken = {
     if (rec.expiresAt <= now) throw invalidGrant();
     // RFC 9449 §5, SECURITY DP-04: a bound refresh token is refreshed only with a proof by its key.
     if (rec.meta?.jkt !== undefined && rec.meta.jkt !== jkt) throw invalidGrant();
+    // RFC 8705 §4 (MTLS-10): a public client's certificate-bound refresh token, only over a connection with that certificate.
+    if (rec.meta?.x5t !== undefined && rec.meta.x5t !== x5t) throw invalidGrant();
     const original = (rec.meta?.grantedScope ?? rec.scope).split(' ').filter(Boolean);
     // CE-02: a scope the client may no longer have (its registration was narrowed since) is gone
     // from the family for good: neither this token nor the new refresh token carries it.

@@ -11,6 +11,7 @@ import type { ClientRecord } from '../storage/types.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { andThen, type Maybe } from '../util/maybe.ts';
 import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from './client-auth/index.ts';
+import { certificateThumbprint } from './client-auth/tls.ts';
 import { verifyDpopProof, type DpopProof, type DpopSettings } from './dpop.ts';
 import { algorithmAllowed, fapi2ProofAlgorithm, isFapi2 } from './fapi2.ts';
 import type { BoundGrant, GrantDecision } from './grant.ts';
@@ -83,21 +84,26 @@ function authorize(x: Exchange, proof: DpopProof | undefined): Maybe<TokenResult
       throw new OAuthError('invalid_dpop_proof', 'This client must send a DPoP proof.', { reason: 'missing', field: 'DPoP' });
     }
     if (proof !== undefined && !algorithmAllowed(client, proof.alg)) throw fapi2ProofAlgorithm();
-    return andThen(deps.admit?.(client), () => andThen(grant.handle({ request, client, now, jkt: proof?.jkt }), (decision) => answer(x, caller, decision, proof)));
+    // RFC 8705 §3 (MTLS-08): a client registered for certificate-bound tokens gets none it could use without its certificate.
+    if (client.certBound === true && request.certificate === undefined) {
+      throw new OAuthError('invalid_request', 'This client must present its TLS client certificate.', { reason: 'missing', field: 'client_certificate' });
+    }
+    const x5t = request.certificate === undefined ? undefined : certificateThumbprint(request.certificate);
+    return andThen(deps.admit?.(client), () => andThen(grant.handle({ request, client, now, jkt: proof?.jkt, x5t }), (decision) => answer(x, caller, decision, proof, client.certBound === true ? x5t : undefined)));
   });
 }
 
 /** The grant's decision as tokens: a kept token of a client registered with token reuse, else new ones. */
-function answer(x: Exchange, caller: AuthenticatedClient, decision: GrantDecision, proof: DpopProof | undefined): Maybe<TokenResult> {
+function answer(x: Exchange, caller: AuthenticatedClient, decision: GrantDecision, proof: DpopProof | undefined, x5t: string | undefined): Maybe<TokenResult> {
   const { endpoint, now, deps, tokenTtl, type } = x;
   const { client } = caller;
-  // Token reuse: client_credentials only, for clients registered with it, never a DPoP-bound token
+  // Token reuse: client_credentials only, for clients registered with it, never a DPoP- or certificate-bound token
   // nor one whose lifetime this request changes.
-  const reuse = deps.reuse !== undefined && tokenTtl === undefined && type === 'client_credentials' && client.tokenReuse === true && proof === undefined && client.dpopBound !== true ? deps.reuse : undefined;
+  const reuse = deps.reuse !== undefined && tokenTtl === undefined && type === 'client_credentials' && client.tokenReuse === true && proof === undefined && client.dpopBound !== true && x5t === undefined ? deps.reuse : undefined;
   const key = reuse && TokenReuse.key(endpoint.name, client.id, decision.scopes, decision.audience);
   const fresh = (): Maybe<TokenResult> => {
     const issuing = tokenTtl === undefined ? caller : { ...caller, client: { ...client, accessTokenTtl: tokenTtl } };
-    return andThen(issue(decision, issuing, endpoint.formats, now, deps, proof?.jkt), ({ result, accessDigest }) => {
+    return andThen(issue(decision, issuing, endpoint.formats, now, deps, proof?.jkt, x5t), ({ result, accessDigest }) => {
       if (reuse && key) reuse.keep(key, client, result, accessDigest);
       return proof?.freshNonce === undefined ? result : { ...result, dpopNonce: proof.freshNonce };
     });

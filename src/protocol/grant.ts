@@ -12,6 +12,8 @@ export interface GrantContext {
   readonly now: number;
   /** Thumbprint of the key of the request's DPoP proof (RFC 9449 §5), when one came. */
   readonly jkt?: string | undefined;
+  /** SHA-256 thumbprint of the request's TLS client certificate (RFC 8705 §3.1 `x5t#S256`), when one came. */
+  readonly x5t?: string | undefined;
 }
 
 export interface GrantDecision {

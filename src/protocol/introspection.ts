@@ -32,7 +32,8 @@ export async function introspect(token: string, caller: ClientRecord, now: numbe
     iss: deps.settings.issuer,
     ...(view.kind === 'access_token' ? { jti: view.jti } : {}),
     // RFC 9449 §6.2: the key a bound token is confirmed by (SECURITY DP-02).
-    ...(view.jkt === undefined ? {} : { cnf: { jkt: view.jkt } }),
+    // RFC 8705 §3.2: and the certificate (MTLS-08).
+    ...(view.jkt === undefined && view.x5t === undefined ? {} : { cnf: { ...(view.jkt === undefined ? {} : { jkt: view.jkt }), ...(view.x5t === undefined ? {} : { 'x5t#S256': view.x5t }) } }),
     // RFC 8693 §4.1: who acts for the subject of an exchanged token, and before it (TE-03).
     ...(view.act === undefined ? {} : { act: view.act }),
   };

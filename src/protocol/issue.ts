@@ -58,6 +58,8 @@ export function issue(
   deps: IssueDeps,
   /** Thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any. */
   jkt?: string,
+  /** Thumbprint of the TLS client certificate the tokens are bound to (RFC 8705 §3.1), if any. */
+  x5t?: string,
 ): Maybe<Issued> {
   const { settings } = deps;
   const { client } = caller;
@@ -73,7 +75,7 @@ export function issue(
   if (decision.authTime !== undefined) meta.authTime = decision.authTime;
   if (decision.act !== undefined) meta.act = decision.act;
   if (caller.credentialId !== null) meta.credentialId = caller.credentialId;
-  const bound: TokenMeta = jkt === undefined ? {} : { jkt };
+  const bound: TokenMeta = jkt === undefined && x5t === undefined ? {} : { ...(jkt === undefined ? {} : { jkt }), ...(x5t === undefined ? {} : { x5t }) };
   // The client's static claims come first: a protocol claim written below always wins (their names
   // are refused at registration too, SECURITY CE-05). An opaque token keeps them in its record.
   const statics = client.claims ?? {};
@@ -94,7 +96,8 @@ export function issue(
   claims.env = client.environment;
   // RFC 8693 §4.1: the delegation chain; RFC 9449 §6.1: the key the token is bound to.
   if (decision.act !== undefined) claims.act = decision.act;
-  if (jkt !== undefined) claims.cnf = { jkt };
+  // RFC 8705 §3.1: the certificate the token is bound to.
+  if (jkt !== undefined || x5t !== undefined) claims.cnf = { ...(jkt === undefined ? {} : { jkt }), ...(x5t === undefined ? {} : { 'x5t#S256': x5t }) };
   return andThen(formats.access.mint(claims, decision.subjectType), (access) => {
     const records: TokenRecord[] = [];
     // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
@@ -114,8 +117,8 @@ export function issue(
           ...meta,
           familyExpiresAt,
           grantedScope: granted,
-          // RFC 9449 §5: a public client's refresh token is bound to its key; a confidential client's
-          // is bound by its authentication instead (SECURITY DP-04).
+          // RFC 9449 §5, RFC 8705 §4: a public client's refresh token is bound to its key or certificate;
+          // a confidential client's is bound by its authentication instead (SECURITY DP-04).
           ...(client.type === 'public' ? bound : {}),
         }),
       );

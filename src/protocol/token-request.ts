@@ -20,6 +20,8 @@ export interface TokenRequest {
   readonly client: PresentedClient;
   /** Every `DPoP` header value (RFC 9449 §4), for dialects that accept proofs; absent: none sent. */
   readonly dpop?: readonly string[];
+  /** The DER TLS client certificate the request came with (RFC 8705), for dialects that read it; absent: none. */
+  readonly certificate?: Buffer;
 }
 
 /** What a successful exchange yields, before a dialect encodes it. */

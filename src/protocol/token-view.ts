@@ -26,6 +26,8 @@ export interface TokenView {
   readonly familyId: string | null;
   /** Thumbprint of the DPoP key the token is bound to (RFC 9449 §6), if it is. */
   readonly jkt: string | undefined;
+  /** Thumbprint of the TLS client certificate the token is bound to (RFC 8705 §3.1), if it is. */
+  readonly x5t?: string | undefined;
   /** The delegation chain of an exchanged token (RFC 8693 §4.1), if any. */
   readonly act: TokenActor | undefined;
   /** The client's static claims the access token was issued with (SECURITY CE-05). */
@@ -51,7 +53,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
     const rec = await deps.store.tokens.find([jtiDigest(jti)]);
     const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     const subType = payload.sub_type === 'user' || payload.sub_type === 'organization' ? payload.sub_type : undefined;
-    const cnf = payload.cnf as { jkt?: unknown } | undefined;
+    const cnf = payload.cnf as { jkt?: unknown; 'x5t#S256'?: unknown } | undefined;
     return {
       kind: 'access_token',
       jwt: true,
@@ -67,6 +69,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
       jti,
       familyId: rec?.familyId ?? null,
       jkt: typeof cnf?.jkt === 'string' ? cnf.jkt : undefined,
+      x5t: typeof cnf?.['x5t#S256'] === 'string' ? cnf['x5t#S256'] : undefined,
       act: actorOf(payload.act),
       claims: staticClaims(payload),
       active: rec?.revokedAt == null && payload.exp * 1000 > now,
@@ -90,6 +93,7 @@ export async function viewToken(token: string, now: number, deps: TokenViewDeps)
     jti: rec.jti,
     familyId: rec.familyId,
     jkt: rec.meta?.jkt,
+    x5t: rec.meta?.x5t,
     act: rec.meta?.act,
     claims: rec.meta?.claims ?? {},
     active: rec.revokedAt === null && rec.expiresAt > now,

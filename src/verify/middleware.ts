@@ -42,6 +42,8 @@ interface Parts extends BearerSource, CorsRequest {
   /** Absolute URL. */
   readonly href: string;
   readonly dpop: readonly string[] | string | undefined;
+  /** The TLS client certificate of the connection (RFC 8705 §3), DER. */
+  readonly clientCertificate?: Uint8Array | undefined;
 }
 
 interface Answer {
@@ -75,7 +77,7 @@ function guard(verifier: Verifier, options: ProtectOptions) {
       const { scheme, token } = credentialsFromRequest(parts);
       const header = scheme === 'DPoP' ? `DPoP ${token}` : token;
       const request = { method: parts.method, url: parts.href, dpop: parts.dpop };
-      return { claims: await verifier.verify(header, { requiredScopes: options.scopes, request }), headers };
+      return { claims: await verifier.verify(header, { requiredScopes: options.scopes, request, clientCertificate: parts.clientCertificate }), headers };
     } catch (error) {
       // Only verdicts are answered here; a bug or a throwing revocation source goes to the framework.
       if (!(error instanceof VerifyError)) throw error;
@@ -108,7 +110,16 @@ function nodeParts(req: IncomingMessage, target: string | undefined, origin: str
     requestMethod: req.headers['access-control-request-method'],
     url: target ?? req.url,
     href: `${origin ?? own}${target ?? req.url ?? '/'}`,
+    clientCertificate: peerCertificate(req.socket),
   };
+}
+
+/** The DER certificate the client presented on a TLS connection, else undefined. */
+function peerCertificate(socket: unknown): Uint8Array | undefined {
+  const tls = socket as { getPeerCertificate?: (detailed?: boolean) => { raw?: Buffer } | null };
+  if (typeof tls?.getPeerCertificate !== 'function') return undefined;
+  const raw = tls.getPeerCertificate(false)?.raw;
+  return raw !== undefined && raw.length > 0 ? raw : undefined;
 }
 
 /** `setHeader`, so that the app's own `writeHead` adds to these rather than replacing them. */

@@ -15,11 +15,17 @@
  * request (see dpop.ts). An unbound token under `DPoP` is refused, and with `dpop.required` every
  * Bearer token.
  *
+ * Mutual TLS (RFC 8705 §3): a token whose `cnf` carries `x5t#S256` passes only with `mtls` set and
+ * the request's TLS client certificate (`verify(token, { clientCertificate })`; the middleware reads
+ * the connection's) of that SHA-256 thumbprint; without `mtls` such a token is refused, since its
+ * binding could not be checked.
+ *
  * This does NOT check: `iat` for freshness or a maximum age; `sub` or `client_id` against any list
- * (authorisation beyond scopes is the caller's); mTLS binding (`cnf.x5t#S256`); tokens in a form body (RFC 6750 §2.2, not read); the size of JWKS or introspection
+ * (authorisation beyond scopes is the caller's); the client certificate itself beyond its thumbprint (its chain and dates were the authorization server's to check); tokens in a form body (RFC 6750 §2.2, not read); the size of JWKS or introspection
  * answers beyond what `fetch` enforces; and it cannot see a revocation earlier than its revocation
  * source does (see `pollRevocations`) or than the introspection cache allows (`cacheTtlMs`).
  */
+import { createHash } from 'node:crypto';
 import { jwtVerify } from 'jose/jwt/verify';
 import type { JWTPayload, JWTVerifyOptions } from 'jose';
 import { credentialsFromInput } from './bearer.ts';
@@ -61,6 +67,8 @@ export interface VerifierOptions {
   readonly revocations?: RevocationSource;
   /** Accept DPoP-bound tokens (RFC 9449); without it a `DPoP` Authorization counts as no token. */
   readonly dpop?: DpopOptions;
+  /** Accept certificate-bound tokens (RFC 8705 §3) from a request that presents their certificate; without it they are refused. */
+  readonly mtls?: boolean;
   readonly fetch?: typeof fetch;
   /** Clock in ms (tests). */
   readonly now?: () => number;
@@ -69,7 +77,7 @@ export interface VerifierOptions {
 export interface AccessTokenClaims extends JWTPayload {
   readonly client_id?: string;
   /** RFC 7800 confirmation; `jkt` is the thumbprint of the DPoP key the token is bound to (RFC 9449 §6). */
-  readonly cnf?: { readonly jkt?: string; readonly [member: string]: unknown };
+  readonly cnf?: { readonly jkt?: string; readonly 'x5t#S256'?: string; readonly [member: string]: unknown };
   readonly scope?: string;
   readonly mode?: string;
   readonly env?: string;
@@ -80,6 +88,11 @@ export interface VerifyCallOptions {
   readonly requiredScopes?: readonly string[];
   /** The request, for a DPoP proof: method, absolute URL, `DPoP` header value(s). */
   readonly request?: DpopRequest;
+  /**
+   * The TLS client certificate of the request (RFC 8705 §3), DER, or an object with its DER in `raw`
+   * (what node's `socket.getPeerCertificate()` returns); absent: none presented.
+   */
+  readonly clientCertificate?: Uint8Array | { readonly raw?: Uint8Array } | undefined;
 }
 
 export interface Verifier {
@@ -166,6 +179,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
     await dpop!.check(request ?? { method: '', url: '', dpop: undefined }, token, jkt);
   }
 
+  /** RFC 8705 §3: a certificate-bound token only with the certificate it is bound to. */
+  function checkCertificate(claims: AccessTokenClaims, presented: VerifyCallOptions['clientCertificate'], scheme: 'Bearer' | 'DPoP') {
+    const x5t = claims.cnf?.['x5t#S256'];
+    if (x5t === undefined) return;
+    if (options.mtls !== true) throw new VerifyError('invalid_token', 'The access token is bound to a TLS client certificate, which this resource server does not check.', { scheme });
+    const der = presented instanceof Uint8Array ? presented : presented?.raw;
+    if (der === undefined || der.length === 0 || createHash('sha256').update(der).digest('base64url') !== x5t) {
+      throw new VerifyError('invalid_token', 'The access token is bound to a TLS client certificate this request did not present.', { scheme });
+    }
+  }
+
   return {
     dpopAlgorithms: dpop?.algorithms,
     dpopRequired,
@@ -183,6 +207,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw error;
       }
       await checkBinding(scheme, token, claims, call?.request);
+      checkCertificate(claims, call?.clientCertificate, scheme);
       if (options.mode !== undefined && claims.mode !== options.mode) throw new VerifyError('invalid_token', 'The token is for another mode.');
       if (options.environment !== undefined && claims.env !== options.environment) {
         throw new VerifyError('invalid_token', 'The token is for another environment.');

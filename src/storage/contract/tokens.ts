@@ -42,6 +42,8 @@ export interface TokenMeta {
   readonly credentialId?: string;
   /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6: `cnf.jkt`). */
   readonly jkt?: string;
+  /** SHA-256 thumbprint of the TLS client certificate the token is bound to (RFC 8705 §3.1: `cnf.x5t#S256`). */
+  readonly x5t?: string;
   /** The delegation chain of an exchanged token (RFC 8693 §4.1 `act`). */
   readonly act?: TokenActor;
   /** The client's static claims when an opaque access token was minted (introspection shows them). */
