@@ -359,6 +359,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: c.requireSignedRequestObject }),
     ...(c.refreshTokenRotation === undefined ? {} : { refreshTokenRotation: c.refreshTokenRotation }),
     ...(c.securityProfile === undefined ? {} : { securityProfile: c.securityProfile }),
+    ...(c.idTokenAlg === undefined ? {} : { idTokenAlg: c.idTokenAlg }),
   };
   const input: CreateClientInput = {
     ...imported,

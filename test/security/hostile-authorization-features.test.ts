@@ -363,6 +363,15 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     assert.equal(codes, before);
   });
 
+  test('PAR-01 RFC 9126 §2: the push authenticates as the token endpoint does, so a client restricted to the polar dialect is unauthorized_client there, and nothing is stored', async () => {
+    const polarOnly = await s.client({ ...base, name: 'Polar-only app', dialects: ['polar'] });
+    const before = inserts;
+    const res = await s.postForm('/oauth2/par', { response_type: 'code', redirect_uri: CB, code_challenge: pkce().challenge, code_challenge_method: 'S256' }, { authorization: basic(polarOnly.id, polarOnly.secret) });
+    await expectJsonError(res, 400, 'unauthorized_client', 'The client is not allowed to use this endpoint.');
+    await expectJsonError(await s.postForm('/oauth2/token', { grant_type: 'authorization_code', code: 'km_ac_x', redirect_uri: CB }, { authorization: basic(polarOnly.id, polarOnly.secret) }), 400, 'unauthorized_client', 'The client is not allowed to use this endpoint.');
+    assert.equal(inserts, before);
+  });
+
   test('PAR-02 JAR-07 request with request_uri: invalid_request at the push (RFC 9126 §2.1) and at the authorization endpoint (RFC 9101 §5)', async () => {
     const { jwt } = await requestObject(a);
     const uri = await pushedUri(await push(a, { request: (await requestObject(a)).jwt }));

@@ -103,6 +103,7 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     ...(m.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
     ...(m.refreshTokenRotation ? {} : { refreshTokenRotation: false }),
     ...(m.securityProfile === undefined ? {} : { securityProfile: m.securityProfile }),
+    ...(m.idTokenSignedResponseAlg === 'RS256' ? {} : { idTokenAlg: m.idTokenSignedResponseAlg }),
   });
   return json(
     201,
@@ -157,5 +158,7 @@ function metadataOf(c: ClientView, method: string) {
     ...(c.require_signed_request_object ? { require_signed_request_object: true } : {}),
     ...(c.refresh_token_rotation ? {} : { refresh_token_rotation: false }),
     ...(c.security_profile === null ? {} : { security_profile: c.security_profile }),
+    // OIDC Dynamic Client Registration §2: RS256 when absent.
+    ...(c.id_token_signed_response_alg === 'RS256' ? {} : { id_token_signed_response_alg: c.id_token_signed_response_alg }),
   };
 }
