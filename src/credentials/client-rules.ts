@@ -161,6 +161,14 @@ export const idTokenAlgProblem = (alg: SigningAlg): string =>
 /** The refusal of a fapi2 client with the openid scope by a deployment that signs only RS256. */
 export const FAPI2_NEEDS_ALG = 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA (FAPI 2.0 §5.4.1): start the server with --alg ES256 or --alg EdDSA';
 
+/**
+ * Whether a refresh rotates this client's refresh token (RT-05), or keeps it (RT-11): its
+ * `refresh_token_rotation`, except that a fapi2 client never rotates (FAPI 2.0 §5.3.2.1 item 10:
+ * "shall not use refresh token rotation except in extraordinary circumstances").
+ */
+export const rotatesRefreshTokens = (client: Pick<ClientRecord, 'securityProfile' | 'refreshTokenRotation'>): boolean =>
+  client.refreshTokenRotation !== false && client.securityProfile !== 'fapi2';
+
 /** The grants a FAPI 2.0 client may have: the code flow (with refresh) and client credentials (FAPI 2 §5.3.2.1 NOTE 3). */
 export const FAPI2_GRANTS: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials'];
 

@@ -5,9 +5,8 @@
  */
 import type { SigningAlg } from '../config/types.ts';
 import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecurityProfile } from '../storage/types.ts';
-import { rotatesRefreshTokens } from '../protocol/fapi2.ts';
 import { authView } from './client-auth-settings.ts';
-import type { ClientSettings } from './client-rules.ts';
+import { rotatesRefreshTokens, type ClientSettings } from './client-rules.ts';
 
 /** The public view of a client: what `clients list/show` and the admin API print. No digests. */
 export interface ClientView {

@@ -13,7 +13,7 @@
  */
 import { OAuthError } from '../wire/errors.ts';
 import { requestedTargets } from '../protocol/audience.ts';
-import { rotatesRefreshTokens } from '../protocol/fapi2.ts';
+import { rotatesRefreshTokens } from '../credentials/client-rules.ts';
 import { parseScope } from '../protocol/scope.ts';
 import { findStoredToken, type TokenLookupDeps } from '../protocol/token-lookup.ts';
 import type { SubjectType } from '../storage/types.ts';

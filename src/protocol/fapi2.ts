@@ -13,14 +13,6 @@ import { OAuthError } from '../wire/errors.ts';
 
 export const isFapi2 = (client: Pick<ClientRecord, 'securityProfile'>): boolean => client.securityProfile === 'fapi2';
 
-/**
- * Whether a refresh rotates this client's refresh token (RT-05), or keeps it (RT-11): its
- * `refresh_token_rotation`, except that a fapi2 client never rotates (§5.3.2.1 item 10: "shall not
- * use refresh token rotation except in extraordinary circumstances").
- */
-export const rotatesRefreshTokens = (client: Pick<ClientRecord, 'securityProfile' | 'refreshTokenRotation'>): boolean =>
-  client.refreshTokenRotation !== false && !isFapi2(client);
-
 /** §5.4.1 item 1.2: PS256, ES256 or EdDSA with Ed25519 (`Ed25519`, its fully-specified name, too). */
 export const FAPI2_ALGORITHMS: readonly string[] = ['PS256', 'ES256', 'EdDSA', 'Ed25519'];
 
