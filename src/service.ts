@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ADMIN_PREFIX, adminHandler } from './admin/routes.ts';
-import { ConfigError, withBoundPort, type Config } from './config/index.ts';
+import { ConfigError, idTokenAlgs, withBoundPort, type Config } from './config/index.ts';
 import { openKeymint, type KeymintCore, type OpenOptions } from './core.ts';
 import { DIALECTS, mountsOf } from './dialects/index.ts';
 import { oauth2 } from './dialects/oauth2.ts';
@@ -258,7 +258,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
   if (standard && config.registration !== 'off') {
     mountRegistration(router, 'oauth2', `${standard.path.slice(0, standard.path.lastIndexOf('/'))}/register`, config.issuer, {
       clients,
-      rules: { mode: config.registration, policy: registrationPolicy(config), allowHttpJwksUri: config.jwksUriAllowHttp },
+      rules: { mode: config.registration, policy: registrationPolicy(config), allowHttpJwksUri: config.jwksUriAllowHttp, alg: config.alg },
       perHour: config.registrationRateLimit,
       limiter,
       clientIp: deps.pipeline.clientIp,
@@ -288,6 +288,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       // What the mounts' JWT access tokens are signed with: the configured algorithm, or a dialect's
       // own (Polygon OMS signs RS256 whatever is configured); none for opaque tokens (Polar's).
       algs: [...new Set(mounts.flatMap((m) => (m.dialect.accessToken.format === 'jwt' ? [m.dialect.accessToken.alg ?? config.alg] : [])))],
+      idTokenAlgs: idTokenAlgs(config.alg),
       endpoints: described?.dialect.endpoints ?? [],
       clientIdMetadataDocuments: standard !== undefined && config.clientIdMetadataDocuments,
       registration: standard !== undefined && config.registration !== 'off',

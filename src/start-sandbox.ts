@@ -358,6 +358,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.requirePar === undefined ? {} : { requirePar: c.requirePar }),
     ...(c.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: c.requireSignedRequestObject }),
     ...(c.securityProfile === undefined ? {} : { securityProfile: c.securityProfile }),
+    ...(c.idTokenAlg === undefined ? {} : { idTokenAlg: c.idTokenAlg }),
   };
   const input: CreateClientInput = {
     ...imported,

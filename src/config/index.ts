@@ -10,7 +10,7 @@ import type { Config } from './types.ts';
 export { ConfigError } from './parse.ts';
 export type { RawValue } from './parse.ts';
 export { OPTIONS, OPTION_TABLE, defaultText, type Option } from './options.ts';
-export { SIGNING_ALGS, type Config, type DialectMount, type LogLevel, type SigningAlg } from './types.ts';
+export { idTokenAlgs, SIGNING_ALGS, type Config, type DialectMount, type LogLevel, type SigningAlg } from './types.ts';
 
 /** Option values by config key, as the CLI parses flags or as code passes them (numbers allowed). */
 export type RawConfig = Partial<Record<keyof Config, RawValue>>;

@@ -6,6 +6,12 @@ export type { LogLevel };
 export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
+/**
+ * The algorithms a client's ID tokens may be signed with (its `id_token_signed_response_alg`): those
+ * the keyring keeps keys for, RS256 always and the deployment's `--alg` (core.ts).
+ */
+export const idTokenAlgs = (alg: SigningAlg): readonly SigningAlg[] => (alg === 'RS256' ? ['RS256'] : ['RS256', alg]);
+
 export const SIGNING_MODES = ['auto', 'inline', 'threadpool'] as const;
 export type SigningModeOption = (typeof SIGNING_MODES)[number];
 

@@ -259,6 +259,20 @@ export const CLIENT_FIELDS = {
     nullable: true,
     form: null, // a fapi2 client needs keys, which the console does not manage (as authMethod)
   },
+  idTokenAlg: {
+    doc: 'OIDC `id_token_signed_response_alg`: what its ID tokens are signed with, RS256 (the default) or the deployment\'s `--alg` (ES256, EdDSA)',
+    kind: 'text', api: 'id_token_signed_response_alg',
+    cli: {
+      flags: [{
+        flag: 'id-token-alg', value: 'ALG', choices: ['RS256', 'ES256', 'EdDSA'],
+        create: 'What its ID tokens are signed with: RS256 (default) or the server\'s --alg',
+        update: 'RS256, or the server\'s --alg',
+      }],
+    },
+    apply: { key: 'idTokenAlg' },
+    default: 'RS256',
+    form: null, // set where its relying party is configured (CLI, API, apply, registration)
+  },
   redirectUris: {
     doc: 'The redirect URIs of the authorization-code grant',
     kind: 'list', api: 'redirect_uris', rule: 'redirect_uri',

@@ -3,6 +3,7 @@
  * create, import with a chosen id and secret, update (CLI, admin API, configuration as code, the
  * console). Each rule refuses with a ClientInputError naming the field; none names a secret.
  */
+import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
 import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecurityProfile } from '../storage/types.ts';
 import { isScopeToken } from '../wire/scope.ts';
 import { parseClientId, type IdSettings } from './ids.ts';
@@ -45,6 +46,8 @@ export interface ClientSettings {
   readonly requireSignedRequestObject: boolean;
   /** The FAPI 2.0 Security Profile (docs/fapi2.md, FAPI-01..); null: none. */
   readonly securityProfile: SecurityProfile | null;
+  /** OIDC Dynamic Client Registration §2 `id_token_signed_response_alg` (IDT-01). */
+  readonly idTokenAlg: SigningAlg;
   readonly accessTokenTtl: number | null;
   readonly rateLimit: number | null;
   /** client_credentials requests may get a still-valid earlier token back. */
@@ -57,6 +60,8 @@ export interface RuleSettings {
   readonly maxTokenTtl: number;
   readonly knownDialects: readonly string[];
   readonly knownGrants: readonly string[];
+  /** The deployment's `--alg`: the keyring keeps keys for it and RS256, what ID tokens may be signed with. */
+  readonly alg: SigningAlg;
 }
 
 /** Size limits of `metadata` (free-form labels, never put in tokens). */
@@ -125,7 +130,8 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   if (typeof s.requirePar !== 'boolean') throw new ClientInputError('require_pushed_authorization_requests', 'require_pushed_authorization_requests must be true or false');
   if (typeof s.requireSignedRequestObject !== 'boolean') throw new ClientInputError('require_signed_request_object', 'require_signed_request_object must be true or false');
   if (typeof s.pkceRequired !== 'boolean') throw new ClientInputError('pkce_required', 'pkce_required must be true or false');
-  if (s.securityProfile !== null) checkFapi2(s);
+  if (!idTokenAlgs(rules.alg).includes(s.idTokenAlg)) throw new ClientInputError('id_token_signed_response_alg', idTokenAlgProblem(rules.alg));
+  if (s.securityProfile !== null) checkFapi2(s, rules);
   // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
   if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
   if (s.rateLimit !== null && (!Number.isInteger(s.rateLimit) || s.rateLimit < 1 || s.rateLimit > 100_000_000)) {
@@ -138,6 +144,15 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   checkClaims(s.claims);
 }
 
+/** Why an ID token alg is refused: the server signs only RS256 and its `--alg` (OIDC Dynamic Client Registration §2). */
+export const idTokenAlgProblem = (alg: SigningAlg): string =>
+  alg === 'RS256'
+    ? 'this server signs ID tokens with RS256 only (ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA)'
+    : `this server signs ID tokens with RS256 or ${alg} (its --alg)`;
+
+/** The refusal of a fapi2 client with the openid scope by a deployment that signs only RS256. */
+export const FAPI2_NEEDS_ALG = 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA (FAPI 2.0 §5.4.1): start the server with --alg ES256 or --alg EdDSA';
+
 /** The grants a FAPI 2.0 client may have: the code flow (with refresh) and client credentials (FAPI 2 §5.3.2.1 NOTE 3). */
 export const FAPI2_GRANTS: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials'];
 
@@ -146,9 +161,14 @@ export const FAPI2_GRANTS: readonly string[] = ['authorization_code', 'refresh_t
  * authentication (private_key_jwt, FAPI-04) is checked with the keys (clients.ts); the rest is
  * enforced per request.
  */
-function checkFapi2(s: ClientSettings): void {
+function checkFapi2(s: ClientSettings, rules: RuleSettings): void {
   const field = 'security_profile';
   if (s.securityProfile !== 'fapi2') throw new ClientInputError(field, 'security_profile is fapi2 or none');
+  // §5.4.1 item 1.2: its ID tokens are signed with PS256, ES256 or EdDSA, never RS256.
+  if (s.scopes.includes('openid') && s.idTokenAlg === 'RS256') {
+    if (rules.alg === 'RS256') throw new ClientInputError(field, FAPI2_NEEDS_ALG);
+    throw new ClientInputError('id_token_signed_response_alg', `a fapi2 client with the openid scope has its ID tokens signed with ${rules.alg}, not RS256 (FAPI 2.0 §5.4.1)`);
+  }
   // §5.3.2.1 item 3: "shall only support confidential clients".
   if (s.type !== 'confidential') throw new ClientInputError(field, 'a fapi2 client is confidential (FAPI 2.0 §5.3.2.1)');
   const other = s.grants.find((g) => !FAPI2_GRANTS.includes(g));
@@ -268,6 +288,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   requirePar: c.requirePar === true,
   requireSignedRequestObject: c.requireSignedRequestObject === true,
   securityProfile: c.securityProfile ?? null,
+  idTokenAlg: c.idTokenAlg ?? 'RS256',
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,
   tokenReuse: c.tokenReuse === true,

@@ -3,6 +3,7 @@
  * no secret and no digest. Also which of its settings differ between two versions (for the audit
  * trail, and so an update that changes nothing writes nothing), and the stored form of settings.
  */
+import type { SigningAlg } from '../config/types.ts';
 import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecurityProfile } from '../storage/types.ts';
 import { authView } from './client-auth-settings.ts';
 import type { ClientSettings } from './client-rules.ts';
@@ -25,6 +26,7 @@ export interface ClientView {
   require_pushed_authorization_requests: boolean;
   require_signed_request_object: boolean;
   security_profile: SecurityProfile | null;
+  id_token_signed_response_alg: SigningAlg;
   access_token_ttl: number | null;
   rate_limit: number | null;
   token_reuse: boolean;
@@ -68,6 +70,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     require_pushed_authorization_requests: c.requirePar === true,
     require_signed_request_object: c.requireSignedRequestObject === true,
     security_profile: c.securityProfile ?? null,
+    id_token_signed_response_alg: c.idTokenAlg ?? 'RS256',
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
     token_reuse: c.tokenReuse === true,
@@ -99,6 +102,7 @@ export function stored(s: ClientSettings) {
     ...(s.requirePar ? { requirePar: true } : {}),
     ...(s.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
     ...(s.securityProfile === null ? {} : { securityProfile: s.securityProfile }),
+    ...(s.idTokenAlg === 'RS256' ? {} : { idTokenAlg: s.idTokenAlg }),
     accessTokenTtl: s.accessTokenTtl,
     rateLimit: s.rateLimit,
     ...(s.tokenReuse ? { tokenReuse: true } : {}),
@@ -112,7 +116,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'security_profile', 'access_token_ttl', 'rate_limit', 'token_reuse',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'security_profile', 'id_token_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
   'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',

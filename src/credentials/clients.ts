@@ -7,6 +7,7 @@ import { hmacHex, digestsEqual } from '../tokens/digest.ts';
 import { hasValidChecksum, randomBase62 } from '../tokens/random.ts';
 import { andThen, type Maybe } from '../util/maybe.ts';
 import type { ClientRecord, ClientType, SecretRecord, Store } from '../storage/types.ts';
+import type { SigningAlg } from '../config/types.ts';
 import type { CreateClientInput, UpdateClientInput } from './client-inputs.ts';
 import { ADMIN_SCOPE } from '../wire/scope.ts';
 import { ConflictError, SECRETLESS_AUTH_METHODS } from '../storage/types.ts';
@@ -52,6 +53,8 @@ export interface ClientServiceSettings extends IdSettings {
   readonly knownDialects: readonly string[];
   /** Grant types this server implements (the grant registry). */
   readonly knownGrants: readonly string[];
+  /** The deployment's signing algorithm (`--alg`): with RS256, what a client's ID tokens may be signed with. */
+  readonly alg: SigningAlg;
   /** `jwks_uri` may be plain http (tests and local development). */
   readonly jwksUriAllowHttp?: boolean;
   /** Sandbox mode: a secret chosen by the caller may be shorter than 16 characters. */
@@ -126,6 +129,7 @@ export class ClientService {
       requirePar: input.requirePar ?? false,
       requireSignedRequestObject: input.requireSignedRequestObject ?? false,
       securityProfile: profileOf(input.securityProfile),
+      idTokenAlg: (input.idTokenAlg ?? 'RS256') as SigningAlg, // the rules refuse what the keyring does not keep
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
       tokenReuse: input.tokenReuse ?? false,
@@ -225,6 +229,7 @@ export class ClientService {
       ...(p.requirePar === undefined ? {} : { requirePar: p.requirePar }),
       ...(p.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: p.requireSignedRequestObject }),
       ...(p.securityProfile === undefined ? {} : { securityProfile: profileOf(p.securityProfile) }),
+      ...(p.idTokenAlg === undefined ? {} : { idTokenAlg: p.idTokenAlg as SigningAlg }),
       ...(p.tokenReuse === undefined ? {} : { tokenReuse: p.tokenReuse }),
       ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
       ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
@@ -259,7 +264,7 @@ export class ClientService {
     );
     keysForRequestObjects(settings, auth);
     fapi2Authentication(settings, auth);
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, tokenReuse: _tr, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, idTokenAlg: _ia, tokenReuse: _tr, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A client that authenticates without a secret holds none: its secrets end now.
     const secrets = method !== undefined && c.authMethod === undefined ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;

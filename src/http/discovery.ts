@@ -27,6 +27,8 @@ export interface DiscoverySettings {
   readonly dpop: boolean;
   /** The algorithms of the mounted dialects' JWT access tokens (none when every mount's are opaque). */
   readonly algs: readonly string[];
+  /** The algorithms a client's ID tokens may be signed with (config `idTokenAlgs`). */
+  readonly idTokenAlgs: readonly string[];
   /** Endpoints that mount serves beside its token endpoint. */
   readonly endpoints?: readonly string[];
   /** https URLs are accepted as client ids (client ID metadata documents). */
@@ -96,8 +98,9 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
     if (has('userinfo')) doc.userinfo_endpoint = `${dir}/userinfo`;
     if (settings.registration === true) doc.registration_endpoint = `${dir}/register`;
     if (settings.clientIdMetadataDocuments === true) doc.client_id_metadata_document_supported = true;
-    // OIDC Discovery §3: ID tokens are RS256 (protocol/id-token.ts), subjects are public identifiers.
-    doc.id_token_signing_alg_values_supported = ['RS256'];
+    // OIDC Discovery §3: a client's ID tokens are signed with its id_token_signed_response_alg, one
+    // of the algorithms the keyring keeps (RS256 and --alg); subjects are public identifiers.
+    doc.id_token_signing_alg_values_supported = [...settings.idTokenAlgs];
     doc.subject_types_supported = ['public'];
   }
   return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));

@@ -1,8 +1,12 @@
 /**
- * OpenID Connect ID tokens (OIDC Core §2, §3.1.3.6), always RS256 (the algorithm every relying
- * party must support). `at_hash` is the left half of SHA-256 of the access token, base64url.
+ * OpenID Connect ID tokens (OIDC Core §2, §3.1.3.6), signed with the client's
+ * `id_token_signed_response_alg` (OIDC Dynamic Client Registration §2; RS256 unless it registered
+ * another that the keyring keeps). `at_hash` is the left half of the hash of the access token,
+ * base64url, the hash being the one of the JWS alg: SHA-256 for RS256 and ES256, SHA-512 for EdDSA
+ * with Ed25519 (OIDC Core errata set 2; oauth4webapi's `idTokenHash` computes the same).
  */
 import { createHash } from 'node:crypto';
+import type { SigningAlg } from '../config/types.ts';
 import { signJwt } from '../tokens/jwt.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 
@@ -20,11 +24,16 @@ export interface IdTokenInput {
   readonly subjectType: string | undefined;
 }
 
-export const atHash = (accessToken: string): string =>
-  createHash('sha256').update(accessToken).digest().subarray(0, 16).toString('base64url');
+/** The hash `at_hash` takes half of, per JWS alg (OIDC Core §3.1.3.6). */
+const AT_HASH: Record<SigningAlg, string> = { RS256: 'sha256', ES256: 'sha256', EdDSA: 'sha512' };
 
-export function mintIdToken(keyring: Pick<Keyring, 'signer'>, input: IdTokenInput): string {
-  return signJwt(keyring.signer('RS256'), 'JWT', {
+export function atHash(accessToken: string, alg: SigningAlg = 'RS256'): string {
+  const digest = createHash(AT_HASH[alg]).update(accessToken).digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
+export function mintIdToken(keyring: Pick<Keyring, 'signer'>, input: IdTokenInput, alg: SigningAlg = 'RS256'): string {
+  return signJwt(keyring.signer(alg), 'JWT', {
     iss: input.issuer,
     sub: input.subject,
     aud: input.clientId,
@@ -32,7 +41,7 @@ export function mintIdToken(keyring: Pick<Keyring, 'signer'>, input: IdTokenInpu
     iat: input.iat,
     ...(input.authTime === undefined ? {} : { auth_time: input.authTime }),
     ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
-    at_hash: atHash(input.accessToken),
+    at_hash: atHash(input.accessToken, alg),
     ...(input.subjectType === undefined ? {} : { sub_type: input.subjectType }),
   });
 }

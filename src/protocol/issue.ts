@@ -7,7 +7,7 @@
  * a device authorization request (`decision.redeemsDevice`, RFC 8628) is redeemed the same way.
  */
 import { andThen, type Maybe } from '../util/maybe.ts';
-import type { Config } from '../config/types.ts';
+import { idTokenAlgs, type Config, type SigningAlg } from '../config/types.ts';
 import { ConsentMissingError, RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord, type TokenRepo } from '../storage/types.ts';
 import { forgetWhenClosed, openSuccessor, sealSuccessor, type RefreshGrace } from './refresh-grace.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
@@ -36,7 +36,7 @@ export interface IssueFormats {
 export interface IssueDeps {
   readonly keyring: Pick<Keyring, 'signer'>;
   readonly store: Pick<Store, 'tokens' | 'codes' | 'deviceCodes'>;
-  readonly settings: Pick<Config, 'issuer' | 'tokenTtl' | 'refreshTokenTtl' | 'refreshTokenIdleTtl'>;
+  readonly settings: Pick<Config, 'issuer' | 'tokenTtl' | 'refreshTokenTtl' | 'refreshTokenIdleTtl' | 'alg'>;
   /** The refresh-reuse grace window (RACE-04); absent = off. */
   readonly refreshGrace?: RefreshGrace;
 }
@@ -63,6 +63,8 @@ export function issue(
 ): Maybe<Issued> {
   const { settings } = deps;
   const { client } = caller;
+  const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
+  const idTokenAlg = wantsIdToken ? idTokenAlgOf(client, settings.alg) : undefined;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
   const iat = Math.floor(now / 1000);
   const exp = iat + ttl;
@@ -124,7 +126,6 @@ export function issue(
       );
     }
     const answer = (refreshToken: string | undefined): Issued => {
-      const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
       const result: { -readonly [K in keyof TokenResult]: TokenResult[K] } = {
         accessToken: access.token,
         tokenType: jkt === undefined ? 'Bearer' : 'DPoP',
@@ -133,7 +134,7 @@ export function issue(
         issuedAt: new Date(iat * 1000),
         scope,
         refreshToken,
-        idToken: wantsIdToken
+        idToken: idTokenAlg
           ? mintIdToken(deps.keyring, {
               issuer: settings.issuer,
               subject: decision.subject,
@@ -144,7 +145,7 @@ export function issue(
               nonce: decision.nonce,
               accessToken: access.token,
               subjectType: decision.subjectType,
-            })
+            }, idTokenAlg)
           : undefined,
         clientId: client.id,
       };
@@ -155,6 +156,22 @@ export function issue(
     if (records.length === 0 && decision.replaces === undefined && decision.redeems === undefined && decision.redeemsDevice === undefined) return answer(undefined);
     return persist(decision, records, refresh, now, deps).then(answer);
   });
+}
+
+/**
+ * The algorithm of the client's ID tokens (OIDC Dynamic Client Registration §2), refused before
+ * anything is written or consumed when the keyring no longer keeps it: the deployment's `--alg` was
+ * changed after the client registered it. Its relying party expects that alg and would refuse any
+ * other, so no ID token in another alg is sent; the client's registration (or `--alg`) must be fixed.
+ */
+function idTokenAlgOf(client: Pick<ClientRecord, 'idTokenAlg'>, alg: SigningAlg): SigningAlg {
+  const wanted = client.idTokenAlg ?? 'RS256';
+  if (idTokenAlgs(alg).includes(wanted)) return wanted;
+  throw new OAuthError(
+    'unauthorized_client',
+    `This client's ID tokens are to be signed with ${wanted}, which this server no longer signs with; its id_token_signed_response_alg must be changed.`,
+    { field: 'client_id' },
+  );
 }
 
 /**

@@ -19,7 +19,7 @@ import { OAuthError } from '../wire/errors.ts';
 import type { AudienceSettings } from './audience.ts';
 import { REQUIRE_SIGNED, validateAuthorization, type Validated } from './authorize.ts';
 import { FAPI2_MAX_PAR_TTL_SECONDS, isFapi2 } from './fapi2.ts';
-import { verifyRequestObject, type RequestObjectDeps } from './request-object.ts';
+import { REQUEST_OBJECT_REPLAYED, verifyRequestObject, type RequestObjectDeps } from './request-object.ts';
 
 /** RFC 9126 §2.2: the URN namespace of request URIs the authorization server makes itself. */
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -70,11 +70,13 @@ export async function pushAuthorization(
   // §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be provided."
   if (params.request_uri !== undefined) throw new OAuthError('invalid_request', 'A pushed authorization request cannot carry a request_uri.', { field: 'request_uri', reason: 'malformed' });
   let request: Record<string, string> = {};
+  let claim: (() => Promise<boolean>) | undefined;
   if (params.request !== undefined) {
     // RFC 9126 §3, RFC 9101 §6.3: the parameters are the object's; the body's others are ignored.
     const object = await verifyRequestObject(params.request, client, { names: PUSHED_PARAMETERS, oneTime: true, now }, deps.requestObjects);
     if (!object.ok) throw new OAuthError('invalid_request_object', object.description, { field: 'request', reason: 'malformed' });
     request = { ...object.params };
+    claim = object.claim;
   } else {
     // RFC 9101 §10.5 (SECURITY JAR-05): require_signed_request_object.
     if (client.requireSignedRequestObject === true) throw new OAuthError('invalid_request', REQUIRE_SIGNED, { field: 'request', reason: 'missing' });
@@ -96,6 +98,8 @@ export async function pushAuthorization(
   }
   // FAPI 2.0 §5.3.2.2 item 12 (FAPI-03): a fapi2 client's request_uri lives less than 600 seconds.
   const ttl = isFapi2(client) ? Math.min(deps.settings.parTtl, FAPI2_MAX_PAR_TTL_SECONDS) : deps.settings.parTtl;
+  // JAR-06: the object's jti is used by the push that is accepted, last: a refused one leaves it unused.
+  if (claim && !(await claim())) throw new OAuthError('invalid_request_object', REQUEST_OBJECT_REPLAYED, { field: 'request', reason: 'malformed' });
   const reference = referenceFormat.mint();
   const record: PushedRequestRecord = {
     digest: storedDigest(deps.keyring.pepper(), reference),

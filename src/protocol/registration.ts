@@ -10,8 +10,9 @@
  * (secret or `private_key_jwt`), `client_credentials` and the device authorization grant too (RG-04).
  * Unknown metadata is ignored (§2).
  */
+import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
 import { authSettings, AuthSettingsError, isJwksUri, TLS_NAME_FIELDS, TLS_NAMES, type TlsNameField } from '../credentials/client-auth-settings.ts';
-import { FAPI2_GRANTS, isDisplayName } from '../credentials/client-rules.ts';
+import { FAPI2_GRANTS, idTokenAlgProblem, isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
@@ -50,6 +51,8 @@ export interface RegisteredMetadata {
   readonly requireSignedRequestObject: boolean;
   /** Keymint's `security_profile`: `fapi2` holds the client to the FAPI 2.0 Security Profile (docs/fapi2.md). */
   readonly securityProfile: 'fapi2' | undefined;
+  /** OIDC Dynamic Client Registration §2: what its ID tokens are signed with (default RS256). */
+  readonly idTokenSignedResponseAlg: SigningAlg;
 }
 
 export interface RegistrationRules {
@@ -58,6 +61,8 @@ export interface RegistrationRules {
   readonly policy: RegistrationPolicy;
   /** `jwks_uri` may be plain http (tests and local development). */
   readonly allowHttpJwksUri: boolean;
+  /** The deployment's `--alg`: with RS256, what a client's ID tokens may be signed with. */
+  readonly alg: SigningAlg;
 }
 
 /**
@@ -106,6 +111,10 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   if (typeof signed !== 'boolean') throw bad('require_signed_request_object is true or false');
   if (signed && method !== 'private_key_jwt') throw bad('require_signed_request_object needs the client keys (private_key_jwt with jwks or jwks_uri)');
 
+  // OIDC Dynamic Client Registration §2 (IDT-01): one of the algorithms the keyring keeps.
+  const idAlg = body.id_token_signed_response_alg ?? 'RS256';
+  if (!idTokenAlgs(rules.alg).includes(idAlg as SigningAlg)) throw bad(`id_token_signed_response_alg: ${idTokenAlgProblem(rules.alg)}`);
+
   const profile = body.security_profile ?? 'none';
   if (profile !== 'fapi2' && profile !== 'none') throw bad('security_profile is fapi2 or none');
   // FAPI 2.0 §5.3.2 (FAPI-01, FAPI-04): the client rules' refusals, in this endpoint's terms.
@@ -113,6 +122,10 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     if (method !== 'private_key_jwt') throw bad('a fapi2 client authenticates with private_key_jwt');
     if (!grantTypes.every((g) => FAPI2_GRANTS.includes(g))) throw bad(`a fapi2 client may use only ${FAPI2_GRANTS.join(', ')}`);
     if (!redirectUris.every((u) => u.startsWith('https://'))) throw new RegistrationError('invalid_redirect_uri', 'the redirect URIs of a fapi2 client are https');
+    // FAPI 2.0 section 5.4.1 (IDT-03): not RS256 for ID tokens.
+    if (scopes.includes('openid') && idAlg === 'RS256') {
+      throw bad(rules.alg === 'RS256' ? 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA, which this server does not sign with' : `a fapi2 client with the openid scope registers id_token_signed_response_alg ${rules.alg}`);
+    }
   }
 
   const keyed = keys(body, method === 'private_key_jwt' || method === 'self_signed_tls_client_auth', rules);
@@ -129,7 +142,8 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   return {
     clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
     certBound: certBound === true, tlsNames,
-    requireSignedRequestObject: signed, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined, ...keyed,
+    requireSignedRequestObject: signed, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined,
+    idTokenSignedResponseAlg: idAlg as SigningAlg, ...keyed,
   };
 }
 

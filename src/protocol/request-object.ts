@@ -12,7 +12,7 @@
  * `nbf`, when present, not in the future and at most 60 minutes old; `iat` not in the future; no
  * `request` or `request_uri` inside; each authorization parameter a string (`max_age` may be a
  * number; `resource` a string or an array of one). Where `oneTime` (a push), a `jti` is claimed once
- * until `exp` through the ReplayGuard, on every node.
+ * until `exp` through the ReplayGuard, on every node, by the caller (`claim`) once it accepts the request.
  *
  * The parameters come from the object alone (§6.3): the caller ignores the outer ones but
  * `client_id`. Claims that are not parameters Keymint reads (`claims`, `authorization_details`, …)
@@ -29,6 +29,8 @@ import { CLOCK_TOLERANCE_SECONDS } from './sender.ts';
 
 /** FAPI 2.0 Message Signing §5.3.2: `exp` at most 60 minutes ahead, `nbf` at most 60 minutes old. */
 export const REQUEST_OBJECT_MAX_LIFETIME_SECONDS = 3600;
+/** The refusal of a request object whose `jti` was used (JAR-06). */
+export const REQUEST_OBJECT_REPLAYED = 'The request object has already been used (jti).';
 const MAX_LENGTH = 16_384;
 const MAX_JTI_LENGTH = 256;
 const UNSAFE = /^(none|HS\d+)$/i;
@@ -57,6 +59,12 @@ export type VerifiedRequestObject =
       readonly params: Readonly<Record<string, string>>;
       /** When it was made (ms): `iat`, else `nbf`; undefined when it says neither. */
       readonly issuedAt: number | undefined;
+      /**
+       * Where `oneTime`: claims its `jti` (when it has one) until its `exp`, on every node; false when
+       * it was used already. Called last, once nothing else refuses the request, so a refused push
+       * leaves the object usable (nothing changes after a refusal).
+       */
+      readonly claim: () => Promise<boolean>;
     }
   | {
       readonly ok: false;
@@ -126,13 +134,14 @@ export async function verifyRequestObject(request: string, client: ClientRecord,
   if (issuedAt === undefined && (prompts.includes('login') || prompts.includes('select_account'))) {
     return refused('A request object asking for a new sign-in needs iat or nbf.', claims);
   }
+  let claim = async (): Promise<boolean> => true;
   if (options.oneTime && claims.jti !== undefined) {
     const jti = claims.jti;
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) return refused('The request object jti must be a string of at most 256 characters.', claims);
     const replayKey = `jar:${hash('sha256', `${client.id}\0${jti}`, 'base64url')}`;
-    if (!(await deps.replay.claim(replayKey, (exp + tolerance + 1) * 1000))) return refused('The request object has already been used (jti).', claims);
+    claim = () => deps.replay.claim(replayKey, (exp + tolerance + 1) * 1000);
   }
-  return { ok: true, params, issuedAt };
+  return { ok: true, params, issuedAt, claim };
 }
 
 /**

@@ -81,7 +81,7 @@ test('a minimal file: version alone, or with empty clients', () => {
 test('CAC-03 schema errors name file, line, column and field', () => {
   fails('version: 1\nclients:\n  billing:\n    scopes: [a, "b c"]\n', `keymint.yaml:4:17: clients.billing.scopes[1]: must be an RFC 6749 scope token (printable ASCII without space, '"' or '\\')`);
   fails('version: 1\nclients:\n  billing:\n    scope: [a]\n', 'keymint.yaml:4:5: clients.billing.scope: is not a known field; did you mean scopes?');
-  fails('version: 1\nclients:\n  billing:\n    colour: red\n', 'keymint.yaml:4:5: clients.billing.colour: is not a known field; known: name, id, mode, type, status, grants, scopes, audiences, redirectUris, dialects, trusted, tokenTtl, rateLimit, pkceRequired, requirePar, requireSignedRequestObject, securityProfile, claims, metadata, authMethod, jwks, jwksUri, tlsSubjectDn, tlsSanDns, tlsSanUri, tlsSanIp, tlsSanEmail, dpopBound, certBound, exchangeAudiences, exchangeScopes, secret');
+  fails('version: 1\nclients:\n  billing:\n    colour: red\n', 'keymint.yaml:4:5: clients.billing.colour: is not a known field; known: name, id, mode, type, status, grants, scopes, audiences, redirectUris, dialects, trusted, tokenTtl, rateLimit, pkceRequired, requirePar, requireSignedRequestObject, securityProfile, idTokenAlg, claims, metadata, authMethod, jwks, jwksUri, tlsSubjectDn, tlsSanDns, tlsSanUri, tlsSanIp, tlsSanEmail, dpopBound, certBound, exchangeAudiences, exchangeScopes, secret');
   fails('version: 2\n', 'keymint.yaml:1:10: version: must be 1');
   fails('clients: {}\n', 'keymint.yaml:1:1: version: is required');
   fails('', 'keymint.yaml:1:1: the file is empty; a configuration file starts with `version: 1`');

@@ -75,6 +75,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   requirePar: { requirePar: 'yes' },
   requireSignedRequestObject: { requireSignedRequestObject: 'yes' },
   securityProfile: { securityProfile: 'fapi1' },
+  idTokenAlg: { idTokenAlg: 'ES256' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
   audiences: { audiences: ['not a uri'] },
   dialects: { dialects: ['nope'] },
@@ -99,7 +100,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
 describe('the client field table', () => {
   test('the rules name each field as the table says (the console and apply place their errors by it)', async () => {
     const untouchable = new Proxy({}, { get: () => assert.fail('the rules refused nothing: the store was reached') });
-    const service = new ClientService({ store: untouchable as never, keyring: untouchable as never, settings: { idPrefix: 'sk', environment: 'prod', maxTokenTtl: 3600, knownDialects: ['oauth2'], knownGrants: ['client_credentials'] } });
+    const service = new ClientService({ store: untouchable as never, keyring: untouchable as never, settings: { idPrefix: 'sk', environment: 'prod', maxTokenTtl: 3600, knownDialects: ['oauth2'], alg: 'RS256', knownGrants: ['client_credentials'] } });
     for (const name of CLIENT_FIELD_NAMES) {
       const bad = REFUSED[name];
       if (name === 'admin' || name === 'managedBy') continue; // a boolean the service reads as one; a mark the tools write

@@ -243,7 +243,7 @@ test('CE-06 in sandbox mode a chosen secret may be short', async () => {
     const service = new ClientService({
       store: core.store,
       keyring: core.keyring,
-      settings: { idPrefix: 'sk', environment: 'prod', maxTokenTtl: 86_400, knownDialects: ['oauth2'], knownGrants: ['client_credentials'], sandbox: true },
+      settings: { idPrefix: 'sk', environment: 'prod', maxTokenTtl: 86_400, knownDialects: ['oauth2'], alg: 'RS256', knownGrants: ['client_credentials'], sandbox: true },
     });
     await service.create({ name: 'test fixture', clientId: 'test-client', clientSecret: 'secret' }, 'test');
     const res = await sandbox.postForm('/oauth2/token', { grant_type: 'client_credentials' }, { authorization: basic('test-client', 'secret') });

@@ -38,13 +38,14 @@ describe('FAPI 2.0 Security Profile (FAPI-*)', () => {
   let cookie: string;
   before(async () => {
     // --par-ttl 600: the longest the server allows, which FAPI 2 does not (expires_in < 600).
-    s = await startGrantServer({ parTtl: '600' }, { now: () => now });
+    // --alg ES256: a fapi2 client with the openid scope has its ID tokens signed with it (FAPI-11).
+    s = await startGrantServer({ parTtl: '600', alg: 'ES256' }, { now: () => now });
     es = await keyPair('ES256', 'es-1');
     rs = await keyPair('RS256', 'rs-1');
     dpopKey = await keyPair('ES256');
-    fapi = await privateKeyJwtClient(s.keymint, { keys: [es, rs] }, { ...base, name: 'FAPI app', securityProfile: 'fapi2' });
+    fapi = await privateKeyJwtClient(s.keymint, { keys: [es, rs] }, { ...base, name: 'FAPI app', securityProfile: 'fapi2', idTokenAlg: 'ES256' });
     plain = await privateKeyJwtClient(s.keymint, { keys: [es, rs] }, { ...base, name: 'Plain app' });
-    fapiRs = await privateKeyJwtClient(s.keymint, { keys: [rs] }, { ...base, name: 'FAPI RS256 app', securityProfile: 'fapi2' });
+    fapiRs = await privateKeyJwtClient(s.keymint, { keys: [rs] }, { ...base, name: 'FAPI RS256 app', securityProfile: 'fapi2', idTokenAlg: 'ES256' });
     plainRs = await privateKeyJwtClient(s.keymint, { keys: [rs] }, { ...base, name: 'Plain RS256 app' });
     cookie = `keymint_session=${(await s.session()).session_token}`;
   });
@@ -232,7 +233,7 @@ describe('FAPI 2.0 Security Profile (FAPI-*)', () => {
     await refused({ ...keyed, securityProfile: 'fapi1' }, 'security_profile', 'security_profile is fapi2 or none');
     // An update that would break a rule is refused too; `none` drops the profile.
     await assert.rejects(s.keymint.clients.update(fapi, { authMethod: 'client_secret_basic' }, 'test'), ClientInputError);
-    const made = await privateKeyJwtClient(s.keymint, { keys: [es] }, { ...base, name: 'Dropped', securityProfile: 'fapi2' });
+    const made = await privateKeyJwtClient(s.keymint, { keys: [es] }, { ...base, name: 'Dropped', securityProfile: 'fapi2', idTokenAlg: 'ES256' });
     assert.equal((await s.keymint.clients.update(made, { securityProfile: 'none' }, 'test')).security_profile, null);
   });
 });

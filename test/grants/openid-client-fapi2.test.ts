@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK } from 'jose';
 import * as openid from 'openid-client';
 import { keyPair, privateKeyJwtClient } from '../support/sender.ts';
 import { browseApproving, startGrantServer, type GrantServer } from './support.ts';
@@ -19,7 +19,8 @@ const SCOPE = 'openid accounts:read';
 let s: GrantServer;
 let issuer: URL;
 before(async () => {
-  s = await startGrantServer({ issuer: undefined, dpopNonce: true });
+  // --alg ES256: the fapi2 client's ID tokens are ES256 (FAPI 2.0 §5.4.1, FAPI-11).
+  s = await startGrantServer({ issuer: undefined, dpopNonce: true, alg: 'ES256' });
   issuer = new URL(s.keymint.config.issuer);
 });
 after(() => s.close());
@@ -28,9 +29,10 @@ describe('real clients: openid-client (FAPI 2.0)', () => {
   test('FAPI-10 openid-client: PAR + private_key_jwt + DPoP + PKCE → DPoP-bound tokens → refresh, for a fapi2 client; without DPoP the token request is invalid_dpop_proof', async () => {
     const key = await keyPair('ES256', 'fapi-rp-1');
     const id = await privateKeyJwtClient(s.keymint, { keys: [key] }, {
-      name: 'Bank app', securityProfile: 'fapi2', grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'accounts:read'], redirectUris: [CB],
+      name: 'Bank app', securityProfile: 'fapi2', idTokenAlg: 'ES256', grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'accounts:read'], redirectUris: [CB],
     });
-    const config = await openid.discovery(issuer, id, undefined, openid.PrivateKeyJwt({ key: key.privateKey, kid: 'fapi-rp-1' }), { execute: [openid.allowInsecureRequests] });
+    // The app expects ES256 ID tokens: oauth4webapi refuses one signed with any other alg.
+    const config = await openid.discovery(issuer, id, { id_token_signed_response_alg: 'ES256' }, openid.PrivateKeyJwt({ key: key.privateKey, kid: 'fapi-rp-1' }), { execute: [openid.allowInsecureRequests] });
     const dpopKeys = await openid.randomDPoPKeyPair('ES256');
     const jkt = await calculateJwkThumbprint(await exportJWK(dpopKeys.publicKey), 'sha256');
     const DPoP = openid.getDPoPHandle(config, dpopKeys);
@@ -53,6 +55,7 @@ describe('real clients: openid-client (FAPI 2.0)', () => {
     assert.equal(tokens.token_type, 'dpop');
     assert.deepEqual(decodeJwt(tokens.access_token).cnf, { jkt });
     assert.equal(tokens.claims()?.sub, 'fapi-user-1');
+    assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'ES256');
     assert.ok(tokens.refresh_token);
 
     const refreshed = await openid.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });

@@ -19,7 +19,7 @@ test('introspection finds the opaque tokens of any dialect that declares its for
   const store = createMemoryStore();
   const keyring = await Keyring.open(store.keys, { kek: randomBytes(32), algs: ['RS256'], maxTokenTtl: 3600 });
   const formats = { access: accessTokenFormat(fuuffy.accessToken, keyring, 'RS256', 'inline'), refresh: refreshTokenFormat(undefined, keyring), idToken: 'openid' } as const;
-  const settings = { issuer: 'http://localhost', tokenTtl: 3600, refreshTokenTtl: 600, refreshTokenIdleTtl: 600 } as const;
+  const settings = { issuer: 'http://localhost', tokenTtl: 3600, refreshTokenTtl: 600, refreshTokenIdleTtl: 600, alg: 'RS256' } as const;
   const now = Date.now();
   const decision = { subject: client.id, scopes: ['read'], audience: ['http://localhost'], refreshToken: false, familyId: null };
   const { result } = await issue(decision, { client, credentialId: null }, formats, now, { keyring, store, settings });

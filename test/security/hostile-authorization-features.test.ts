@@ -329,7 +329,7 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     assert.equal(body.token_type, 'DPoP');
   });
 
-  test('DP-07 RFC 9449 §10.1: a pushed object whose dpop_jkt names another key than the push proof is 400 invalid_request and stores nothing', async () => {
+  test('DP-07 JAR-06 RFC 9449 §10.1: a pushed object whose dpop_jkt names another key than the push proof is 400 invalid_request, stores nothing and leaves its jti unused', async () => {
     const dpopKey = await keyPair('ES256');
     const other = await calculateJwkThumbprint((await keyPair('ES256')).jwk, 'sha256');
     const { jwt } = await requestObject(a, { dpop_jkt: other });
@@ -337,6 +337,13 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     const res = await push(a, { request: jwt }, { dpop: await dpopProof(dpopKey, { htu: `${ISSUER}/oauth2/par` }) });
     await expectJsonError(res, 400, 'invalid_request', 'dpop_jkt does not match the key of the DPoP proof.');
     assert.equal(inserts, before);
+    // JAR-06: the refusal did not use the object's jti; the push that is accepted does.
+    const otherKey = await keyPair('ES256');
+    const matching = (await requestObject(a, { dpop_jkt: await calculateJwkThumbprint(otherKey.jwk, 'sha256'), jti: 'refused-then-accepted' })).jwt;
+    await expectJsonError(await push(a, { request: matching }, { dpop: await dpopProof(dpopKey, { htu: `${ISSUER}/oauth2/par` }) }), 400, 'invalid_request', 'dpop_jkt does not match the key of the DPoP proof.');
+    assert.equal((await push(a, { request: matching }, { dpop: await dpopProof(otherKey, { htu: `${ISSUER}/oauth2/par` }) })).status, 201);
+    await expectJsonError(await push(a, { request: matching }, { dpop: await dpopProof(otherKey, { htu: `${ISSUER}/oauth2/par` }) }), 400, 'invalid_request_object', 'The request object has already been used (jti).');
+    assert.equal(inserts, before + 1);
   });
 
   test('PAR-04 RFC 9126 §4: another client presenting a request_uri gets the error page and does not use it up; its owner still can', async () => {
@@ -361,6 +368,15 @@ describe('pushed requests, request objects and dpop_jkt under attack', () => {
     assert.equal(res.status, 302);
     assert.deepEqual(Object.fromEntries(location(res).searchParams), { error: 'invalid_request_object', error_description: 'The request object client_id must equal the client_id parameter.', state: 'st-obj', iss: ISSUER });
     assert.equal(codes, before);
+  });
+
+  test('PAR-01 RFC 9126 §2: the push authenticates as the token endpoint does, so a client restricted to the polar dialect is unauthorized_client there, and nothing is stored', async () => {
+    const polarOnly = await s.client({ ...base, name: 'Polar-only app', dialects: ['polar'] });
+    const before = inserts;
+    const res = await s.postForm('/oauth2/par', { response_type: 'code', redirect_uri: CB, code_challenge: pkce().challenge, code_challenge_method: 'S256' }, { authorization: basic(polarOnly.id, polarOnly.secret) });
+    await expectJsonError(res, 400, 'unauthorized_client', 'The client is not allowed to use this endpoint.');
+    await expectJsonError(await s.postForm('/oauth2/token', { grant_type: 'authorization_code', code: 'km_ac_x', redirect_uri: CB }, { authorization: basic(polarOnly.id, polarOnly.secret) }), 400, 'unauthorized_client', 'The client is not allowed to use this endpoint.');
+    assert.equal(inserts, before);
   });
 
   test('PAR-02 JAR-07 request with request_uri: invalid_request at the push (RFC 9126 §2.1) and at the authorization endpoint (RFC 9101 §5)', async () => {

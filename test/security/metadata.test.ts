@@ -19,7 +19,7 @@ test('M-01 M-02 an issuer with a path: metadata at /.well-known/oauth-authorizat
   }
 });
 
-test('M-03 M-04 M-05 M-06 M-08 JAR-07 the metadata document, exactly', async (t) => {
+test('M-03 M-04 M-05 M-06 M-08 JAR-07 IDT-02 the metadata document, exactly', async (t) => {
   const server = await startServer({ issuer: 'http://localhost:8080', alg: 'EdDSA' });
   t.after(() => server.close());
   const res = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
@@ -56,7 +56,8 @@ test('M-03 M-04 M-05 M-06 M-08 JAR-07 the metadata document, exactly', async (t)
     revocation_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
     device_authorization_endpoint: 'http://localhost:8080/oauth2/device_authorization',
     userinfo_endpoint: 'http://localhost:8080/oauth2/userinfo',
-    id_token_signing_alg_values_supported: ['RS256'],
+    // IDT-02: a client's ID tokens are RS256 or, registered so, the deployment's --alg.
+    id_token_signing_alg_values_supported: ['RS256', 'EdDSA'],
     subject_types_supported: ['public'],
   });
 });

@@ -57,6 +57,7 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['PKCE', c.pkce_required ? 'required' : 'optional for this confidential client'],
     ['Pushed authorization requests', c.require_pushed_authorization_requests === true ? 'required' : 'optional'],
     ['Signed request objects', c.require_signed_request_object === true ? 'required' : 'optional'],
+    ['ID tokens signed with', c.id_token_signed_response_alg],
     ['Security profile', c.security_profile === 'fapi2' ? 'FAPI 2.0 Security Profile' : 'none'],
     ...(c.claims === undefined ? [] : [['Claims', pairs(c.claims)] as [string, Interpolation]]),
     ...(c.metadata === undefined ? [] : [['Metadata', pairs(c.metadata)] as [string, Interpolation]]),

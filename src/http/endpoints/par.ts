@@ -11,6 +11,7 @@ import { verifyDpopProof, type DpopSettings } from '../../protocol/dpop.ts';
 import { algorithmAllowed, fapi2ProofAlgorithm } from '../../protocol/fapi2.ts';
 import { pushAuthorization, type PushDeps, type Pushed } from '../../protocol/par.ts';
 import type { TokenRequest } from '../../protocol/token-request.ts';
+import { OAuthError } from '../../wire/errors.ts';
 import { json, NO_STORE } from '../../wire/http.ts';
 import type { Operation } from '../pipeline.ts';
 
@@ -32,6 +33,10 @@ export function parOperation(dialect: Dialect, url: string, deps: ParDeps): Oper
       const proof = await verifyDpopProof({ method: 'POST', url, proof: request.dpop }, { ...deps.dpop, now: () => now });
       // RFC 9126 §2: "the same rules for client authentication as would be applied for the token endpoint".
       const { client } = await authenticateClient(request.client, deps, { allowPublic: true });
+      // As the token endpoint: a client restricted to other dialects does not use this one's endpoints.
+      if (client.dialects.length > 0 && !client.dialects.includes(dialect.name)) {
+        throw new OAuthError('unauthorized_client', 'The client is not allowed to use this endpoint.');
+      }
       if (proof !== undefined && !algorithmAllowed(client, proof.alg)) throw fapi2ProofAlgorithm();
       const pushed = await pushAuthorization(request.params, request.lists, client, now, deps, proof?.jkt);
       return proof?.freshNonce === undefined ? pushed : { ...pushed, dpopNonce: proof.freshNonce };

@@ -105,6 +105,7 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     ...(m.dpopBoundAccessTokens ? { dpopBound: true } : {}),
     ...(m.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
     ...(m.securityProfile === undefined ? {} : { securityProfile: m.securityProfile }),
+    ...(m.idTokenSignedResponseAlg === 'RS256' ? {} : { idTokenAlg: m.idTokenSignedResponseAlg }),
   });
   return json(
     201,
@@ -160,5 +161,7 @@ function metadataOf(c: ClientView, method: string) {
     ...(c.tls_client_certificate_bound_access_tokens ? { tls_client_certificate_bound_access_tokens: true } : {}),
     ...(c.require_signed_request_object ? { require_signed_request_object: true } : {}),
     ...(c.security_profile === null ? {} : { security_profile: c.security_profile }),
+    // OIDC Dynamic Client Registration §2: RS256 when absent.
+    ...(c.id_token_signed_response_alg === 'RS256' ? {} : { id_token_signed_response_alg: c.id_token_signed_response_alg }),
   };
 }

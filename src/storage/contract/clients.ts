@@ -3,6 +3,7 @@
  * Part of the storage contract that src/storage/types.ts gathers; every backend implements it.
  */
 import type { Maybe } from '../../util/maybe.ts';
+import type { SigningAlg } from '../../config/types.ts';
 
 export type ClientMode = 'live' | 'sandbox';
 export type ClientType = 'confidential' | 'public';
@@ -65,6 +66,11 @@ export interface ClientRecord {
    * PS256/ES256/EdDSA only); absent = none.
    */
   readonly securityProfile?: SecurityProfile;
+  /**
+   * OIDC Dynamic Client Registration §2 `id_token_signed_response_alg`: what its ID tokens are signed
+   * with, one of the algorithms the keyring keeps (RS256 and the deployment's `--alg`); absent = RS256.
+   */
+  readonly idTokenAlg?: SigningAlg;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */
