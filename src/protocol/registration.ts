@@ -11,7 +11,7 @@
  * Unknown metadata is ignored (§2).
  */
 import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
-import { isJwksUri } from '../credentials/client-auth-settings.ts';
+import { authSettings, AuthSettingsError, isJwksUri, TLS_NAME_FIELDS, TLS_NAMES, type TlsNameField } from '../credentials/client-auth-settings.ts';
 import { FAPI2_GRANTS, idTokenAlgProblem, isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
@@ -31,7 +31,7 @@ export class RegistrationError extends Error {
   }
 }
 
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
 
 /** What a registration asks for, checked and normalised. */
 export interface RegisteredMetadata {
@@ -43,6 +43,10 @@ export interface RegisteredMetadata {
   readonly jwks?: ClientJwks;
   readonly jwksUri?: string;
   readonly dpopBoundAccessTokens: boolean;
+  /** RFC 8705 §3.4 `tls_client_certificate_bound_access_tokens`. */
+  readonly certBound: boolean;
+  /** RFC 8705 §2.1.2: the one name of a `tls_client_auth` client. */
+  readonly tlsNames: Partial<Record<TlsNameField, string>>;
   /** RFC 9101 §10.5: its authorization requests must be signed request objects. */
   readonly requireSignedRequestObject: boolean;
   /** Keymint's `refresh_token_rotation`: false, refresh tokens are kept, not rotated (RT-11; confidential clients). */
@@ -71,7 +75,7 @@ export interface RegistrationRules {
  */
 const TOKEN_PUBLIC_GRANTS = [...PUBLIC_CLIENT_GRANTS, DEVICE_CODE_GRANT];
 const CONFIDENTIAL_GRANTS = [...TOKEN_PUBLIC_GRANTS, 'client_credentials'];
-const METHODS: readonly TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const METHODS: readonly TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
 const bad = (description: string) => new RegistrationError('invalid_client_metadata', description);
 
 export function readRegistration(body: Readonly<Record<string, unknown>>, rules: RegistrationRules): RegisteredMetadata {
@@ -131,20 +135,32 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     }
   }
 
+  const keyed = keys(body, method === 'private_key_jwt' || method === 'self_signed_tls_client_auth', rules);
+  // RFC 8705 §2.1.2, §3.4: the names and the binding, checked by the client rules (MTLS-07), refused in this endpoint's terms.
+  const certBound = body.tls_client_certificate_bound_access_tokens ?? false;
+  const tlsNames = Object.fromEntries(TLS_NAME_FIELDS.filter((f) => body[TLS_NAMES[f]] !== undefined).map((f) => [f, body[TLS_NAMES[f]]])) as Partial<Record<TlsNameField, string>>;
+  try {
+    const secretless = method === 'private_key_jwt' || method === 'tls_client_auth' || method === 'self_signed_tls_client_auth' ? { authMethod: method as 'private_key_jwt' } : {};
+    authSettings({ ...secretless, ...tlsNames, ...keyed, certBound: certBound as boolean }, { type: method === 'none' ? 'public' : 'confidential', allowHttpJwksUri: rules.allowHttpJwksUri });
+  } catch (err) {
+    if (err instanceof AuthSettingsError) throw bad(err.message);
+    throw err;
+  }
   return {
     clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
+    certBound: certBound === true, tlsNames,
     requireSignedRequestObject: signed, refreshTokenRotation: rotation, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined,
-    idTokenSignedResponseAlg: idAlg as SigningAlg, ...keys(body, method === 'private_key_jwt', rules),
+    idTokenSignedResponseAlg: idAlg as SigningAlg, ...keyed,
   };
 }
 
 function keys(body: Readonly<Record<string, unknown>>, wanted: boolean, rules: RegistrationRules): Pick<RegisteredMetadata, 'jwks' | 'jwksUri'> {
   const { jwks, jwks_uri: uri } = body;
   if (!wanted) {
-    if (jwks !== undefined || uri !== undefined) throw bad('jwks and jwks_uri are for private_key_jwt clients');
+    if (jwks !== undefined || uri !== undefined) throw bad('jwks and jwks_uri are for private_key_jwt and self_signed_tls_client_auth clients');
     return {};
   }
-  if ((jwks === undefined) === (uri === undefined)) throw bad('private_key_jwt needs exactly one of jwks and jwks_uri (RFC 7591 section 2)');
+  if ((jwks === undefined) === (uri === undefined)) throw bad('private_key_jwt and self_signed_tls_client_auth need exactly one of jwks and jwks_uri (RFC 7591 section 2)');
   if (uri !== undefined) {
     if (!isJwksUri(uri, rules.allowHttpJwksUri)) throw bad('jwks_uri is an https URL');
     return { jwksUri: uri };

@@ -7,6 +7,7 @@
  * Errors are RFC 7591 §3.2.2 JSON (`invalid_client_metadata`, `invalid_redirect_uri`) or RFC 6750
  * bearer errors; a secret is shown only in the 201.
  */
+import { TLS_NAMES } from '../../credentials/client-auth-settings.ts';
 import type { ClientService, ClientView } from '../../credentials/clients.ts';
 import type { ClientIp } from '../../limits/client-ip.ts';
 import type { RequestLimiter } from '../../limits/limiter.ts';
@@ -96,7 +97,9 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     audiences: deps.rules.policy.audiences,
     dialects: ['oauth2'],
     redirectUris: m.redirectUris,
-    ...(m.tokenEndpointAuthMethod === 'private_key_jwt' ? { authMethod: 'private_key_jwt' as const } : {}),
+    ...(m.tokenEndpointAuthMethod === 'private_key_jwt' || m.tokenEndpointAuthMethod === 'tls_client_auth' || m.tokenEndpointAuthMethod === 'self_signed_tls_client_auth' ? { authMethod: m.tokenEndpointAuthMethod } : {}),
+    ...m.tlsNames,
+    ...(m.certBound ? { certBound: true } : {}),
     ...(m.jwks === undefined ? {} : { jwks: m.jwks }),
     ...(m.jwksUri === undefined ? {} : { jwksUri: m.jwksUri }),
     ...(m.dpopBoundAccessTokens ? { dpopBound: true } : {}),
@@ -155,6 +158,8 @@ function metadataOf(c: ClientView, method: string) {
     ...(c.jwks === undefined ? {} : { jwks: c.jwks }),
     ...(c.jwks_uri === undefined ? {} : { jwks_uri: c.jwks_uri }),
     ...(c.dpop_bound_access_tokens ? { dpop_bound_access_tokens: true } : {}),
+    ...Object.fromEntries(Object.values(TLS_NAMES).filter((k) => c[k] !== undefined).map((k) => [k, c[k]])),
+    ...(c.tls_client_certificate_bound_access_tokens ? { tls_client_certificate_bound_access_tokens: true } : {}),
     ...(c.require_signed_request_object ? { require_signed_request_object: true } : {}),
     ...(c.refresh_token_rotation ? {} : { refresh_token_rotation: false }),
     ...(c.security_profile === null ? {} : { security_profile: c.security_profile }),
