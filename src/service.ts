@@ -233,7 +233,15 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, requestObjects, now },
-    par: { ...auth, store, keyring, settings: config, dpop: sender.dpop, requestObjects },
+    par: {
+      ...auth,
+      store,
+      keyring,
+      settings: config,
+      dpop: sender.dpop,
+      requestObjects,
+      ...(endpointLimiter ? { admit: endpointLimiter.admitClient.bind(endpointLimiter) } : {}),
+    },
     device: {
       ...auth,
       store,

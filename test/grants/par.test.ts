@@ -137,6 +137,16 @@ describe('pushed authorization requests (PAR-*)', () => {
     assert.ok(location(await authorizeGet(s, { client_id: trusted.id, request_uri: requestUri }, cookie)).searchParams.get('code'), 'unused by the refusals');
   });
 
+  test('PAR-01 the push counts against the client\'s own rate limit, as the token endpoint does: 429 with Retry-After', async () => {
+    const limited = await s.client({ ...base, name: 'Limited', trusted: true, rateLimit: 1 });
+    const before = await push(limited);
+    assert.match(before.requestUri, REQUEST_URI);
+    const res = await pushed(limited).res;
+    assert.equal(res.status, 429);
+    assert.match(String(res.headers.get('retry-after')), /^[1-9][0-9]*$/);
+    assert.deepEqual(await res.json(), { error: 'temporarily_unavailable', error_description: 'Too many requests.' });
+  });
+
   test('PAR-02 push errors are JSON 400/401, exact, never redirects', async () => {
     await expectError(await pushed(app, { request_uri: 'urn:ietf:params:oauth:request_uri:x' }).res, 400, 'invalid_request', 'A pushed authorization request cannot carry a request_uri.');
     await expectError(await pushed(app, { redirect_uri: 'https://evil.example/cb' }).res, 400, 'invalid_request', 'The redirect URI is missing or not registered for this application.');

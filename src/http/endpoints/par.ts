@@ -14,11 +14,15 @@ import type { TokenRequest } from '../../protocol/token-request.ts';
 import { OAuthError } from '../../wire/errors.ts';
 import { json, NO_STORE } from '../../wire/http.ts';
 import type { Operation } from '../pipeline.ts';
+import type { ClientRecord } from '../../storage/types.ts';
+import type { Maybe } from '../../util/maybe.ts';
 
 export interface ParDeps extends ClientAuthDeps, PushDeps {
   readonly settings: ClientAuthDeps['settings'] & PushDeps['settings'];
   /** How DPoP proofs are checked: the token endpoint's settings (algorithms, window, nonces, replay guard). */
   readonly dpop: Omit<DpopSettings, 'now'>;
+  /** The client's own rate limit, once it has authenticated (as at the token and device authorization endpoints). */
+  readonly admit?: (client: ClientRecord) => Maybe<void>;
 }
 
 /** `url`: this endpoint's absolute URL, the `htu` of a DPoP proof sent with a push. */
@@ -38,6 +42,7 @@ export function parOperation(dialect: Dialect, url: string, deps: ParDeps): Oper
         throw new OAuthError('unauthorized_client', 'The client is not allowed to use this endpoint.');
       }
       if (proof !== undefined && !algorithmAllowed(client, proof.alg)) throw fapi2ProofAlgorithm();
+      await deps.admit?.(client);
       const pushed = await pushAuthorization(request.params, request.lists, client, now, deps, proof?.jkt);
       return proof?.freshNonce === undefined ? pushed : { ...pushed, dpopNonce: proof.freshNonce };
     },
