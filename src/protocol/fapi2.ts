@@ -2,7 +2,7 @@
  * The FAPI 2.0 Security Profile (OpenID FAPI 2.0 Security Profile, final, 2025) for a client
  * registered with `security_profile: fapi2`: the authorization-server rules that can be enforced on
  * each of that client's requests, in one place. Each endpoint asks these when it has the client
- * (docs/fapi2.md lists what they enforce; docs/requirements.md FAPI-01..FAPI-09).
+ * (docs/fapi2.md lists what they enforce; docs/requirements.md FAPI-01..FAPI-12).
  *
  * Client authentication is private_key_jwt or mutual TLS (RFC 8705 §2); sender-constraining is a
  * DPoP proof or, for a client registered with `tls_client_certificate_bound_access_tokens`, its TLS
