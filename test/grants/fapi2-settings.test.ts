@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { startServer, tempDir } from '../support/harness.ts';
+import { registrarOf, startServer, tempDir } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 import { keyPair } from '../support/sender.ts';
 import { startGrantServer } from './support.ts';
@@ -79,12 +79,7 @@ test('FAPI-01 RT-11 the admin API takes security_profile on create and PATCH (a 
 test('FAPI-01 FAPI-12 dynamic registration takes security_profile fapi2 for a private_key_jwt or tls_client_auth client and echoes it; refuses it with a secret, an http redirect URI or another grant', async (t) => {
   const s = await startServer({ registration: 'token' });
   t.after(() => s.close());
-  const registrar = await s.client({ scopes: ['keymint:register'] });
-  const initial = String((await s.token(registrar.id, registrar.secret, { scope: 'keymint:register' })).access_token);
-  const register = async (body: unknown) => {
-    const res = await fetch(`${s.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${initial}` }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const register = await registrarOf(s);
   const key = await keyPair('ES256', 'dcr-1');
   const keyed = { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.jwk] } };
   const created = await register({ redirect_uris: [CB], ...keyed, security_profile: 'fapi2' });

@@ -16,7 +16,7 @@ import { after, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as openid from 'openid-client';
 import { FAPI2_NEEDS_ALG, ClientInputError } from '../../src/credentials/client-rules.ts';
-import { basic, startServer, tempDir } from '../support/harness.ts';
+import { basic, registrarOf, startServer, tempDir } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 import { keyPair } from '../support/sender.ts';
 import { browseApproving, startGrantServer, USER, type GrantServer } from './support.ts';
@@ -147,13 +147,7 @@ test('IDT-01 the admin API takes id_token_signed_response_alg on create and PATC
 /** A registrar's initial access token and a register() call on a server with registration behind a token. */
 async function registrar(flags: Record<string, string | string[]>) {
   const s = await startServer({ registration: 'token', registrationScopes: ['openid', 'read'], ...flags });
-  const reg = await s.client({ scopes: ['keymint:register'] });
-  const initial = String((await s.token(reg.id, reg.secret, { scope: 'keymint:register' })).access_token);
-  const register = async (body: unknown) => {
-    const res = await fetch(`${s.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${initial}` }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  return { s, register };
+  return { s, register: await registrarOf(s) };
 }
 
 test('IDT-01 dynamic registration takes id_token_signed_response_alg (the --alg) and echoes it; refuses another', async (t) => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { startServer, tempDir } from '../support/harness.ts';
+import { registrarOf, startServer, tempDir } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 import { keyPair } from '../support/sender.ts';
 
@@ -57,12 +57,7 @@ clients:
 test('JAR-05 dynamic registration takes require_signed_request_object for a private_key_jwt client and echoes it; refuses it without keys', async (t) => {
   const s = await startServer({ registration: 'token' });
   t.after(() => s.close());
-  const registrar = await s.client({ scopes: ['keymint:register'] });
-  const initial = String((await s.token(registrar.id, registrar.secret, { scope: 'keymint:register' })).access_token);
-  const register = async (body: unknown) => {
-    const res = await fetch(`${s.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${initial}` }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const register = await registrarOf(s);
   const key = await keyPair('ES256', 'dcr-1');
   const created = await register({ redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.jwk] }, require_signed_request_object: true });
   assert.equal(created.status, 201, JSON.stringify(created.body));

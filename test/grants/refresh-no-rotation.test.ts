@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as openid from 'openid-client';
-import { startServer, tempDir } from '../support/harness.ts';
+import { registrarOf, startServer, tempDir } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 import { storedDigest } from '../../src/tokens/digest.ts';
 import { basic, parallelKeptRefreshes as parallel, seedRefreshToken, startGrantServer, type GrantServer } from './support.ts';
@@ -206,12 +206,7 @@ clients:
   test('RT-11 dynamic registration takes refresh_token_rotation false for a confidential client and echoes it; refuses it for a public one', async (t) => {
     const s = await startServer({ registration: 'token' });
     t.after(() => s.close());
-    const registrar = await s.client({ scopes: ['keymint:register'] });
-    const initial = String((await s.token(registrar.id, registrar.secret, { scope: 'keymint:register' })).access_token);
-    const register = async (body: unknown) => {
-      const res = await fetch(`${s.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${initial}` }, body: JSON.stringify(body) });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
+    const register = await registrarOf(s);
     const created = await register({ redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code', 'refresh_token'], refresh_token_rotation: false });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.refresh_token_rotation, false);

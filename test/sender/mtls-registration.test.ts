@@ -6,26 +6,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { makeCerts, type CertKit } from '../support/certs.ts';
-import { startServer, type TestServer } from '../support/harness.ts';
+import { registrarOf, startServer, type TestServer } from '../support/harness.ts';
 
 describe('MTLS-11 registering RFC 8705 clients', () => {
   let s: TestServer;
   let certs: CertKit;
-  let initial: string;
+  let register: Awaited<ReturnType<typeof registrarOf>>;
   before(async () => {
     certs = makeCerts();
     s = await startServer({ registration: 'token', resources: ['https://api.example/v1=api:read'], clientCertHeader: true, tlsClientCa: certs.ca.certFile });
-    const registrar = await s.client({ scopes: ['keymint:register'] });
-    initial = String((await s.token(registrar.id, registrar.secret, { scope: 'keymint:register' })).access_token);
+    register = await registrarOf(s);
   });
   after(async () => {
     await s.close();
     certs.close();
   });
-  const register = async (body: unknown) => {
-    const res = await fetch(`${s.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${initial}` }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
   const token = async (clientId: string, der: Buffer) => {
     const res = await s.postForm('/oauth2/token', { grant_type: 'client_credentials', client_id: clientId }, { 'client-cert': `:${der.toString('base64')}:` });
     return { status: res.status, body: (await res.json()) as Record<string, any> };

@@ -100,3 +100,13 @@ export async function startServer(flags: RawConfig = {}, options: OpenOptions & 
     },
   };
 }
+
+/** RFC 7591 registration as a registrar holding an initial access token (a server with `registration: 'token'`). */
+export async function registrarOf(s: TestServer): Promise<(body: unknown) => Promise<{ status: number; body: Record<string, any> }>> {
+  const registrar = await s.client({ scopes: ['keymint:register'] });
+  const initial = String((await s.token(registrar.id, registrar.secret, { scope: 'keymint:register' })).access_token);
+  return async (body) => {
+    const res = await fetch(`${s.url}/oauth2/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${initial}` }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+}
