@@ -258,19 +258,19 @@ export const CLIENT_FIELDS = {
     form: null, // set by the CLI, the admin API and apply, as the security profile
   },
   securityProfile: {
-    doc: 'FAPI 2.0 Security Profile (docs/fapi2.md): `fapi2` holds the client to its authorization-server rules (PAR, PKCE S256, private_key_jwt, DPoP-bound tokens, PS256/ES256/EdDSA); null or `none`: no profile (the default)',
+    doc: 'FAPI 2.0 Security Profile (docs/fapi2.md): `fapi2` holds the client to its authorization-server rules (PAR, PKCE S256, private_key_jwt or mTLS, DPoP- or certificate-bound tokens, PS256/ES256/EdDSA); null or `none`: no profile (the default)',
     kind: 'text', api: 'security_profile',
     cli: {
       flags: [{
         flag: 'security-profile', value: 'PROFILE', choices: ['fapi2', 'none'],
-        create: 'fapi2: hold it to the FAPI 2.0 Security Profile (needs private_key_jwt keys; PAR, DPoP)',
+        create: 'fapi2: hold it to the FAPI 2.0 Security Profile (needs private_key_jwt keys or mTLS; PAR, DPoP or certificate-bound tokens)',
         update: 'fapi2, or none to drop the profile',
       }],
     },
     apply: { key: 'securityProfile' },
     default: null,
     nullable: true,
-    form: null, // a fapi2 client needs keys, which the console does not manage (as authMethod)
+    form: null, // a fapi2 client needs keys or a certificate, which the console does not manage (as authMethod)
   },
   idTokenAlg: {
     doc: 'OIDC `id_token_signed_response_alg`: what its ID tokens are signed with, RS256 (the default) or the deployment\'s `--alg` (ES256, EdDSA)',

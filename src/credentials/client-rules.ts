@@ -169,12 +169,18 @@ export const FAPI2_NEEDS_ALG = 'a fapi2 client with the openid scope needs ID to
 export const rotatesRefreshTokens = (client: Pick<ClientRecord, 'securityProfile' | 'refreshTokenRotation'>): boolean =>
   client.refreshTokenRotation !== false && client.securityProfile !== 'fapi2';
 
+/** How a FAPI 2.0 client may authenticate (§5.3.2.1 item 6): private_key_jwt or mTLS (RFC 8705 §2). */
+export const FAPI2_AUTH_METHODS: readonly string[] = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
+
+/** The refusal of any other authentication method for a fapi2 client (FAPI-01). */
+export const FAPI2_AUTH_REFUSAL = `a fapi2 client authenticates with ${FAPI2_AUTH_METHODS.join(', ')} (FAPI 2.0 §5.3.2.1)`;
+
 /** The grants a FAPI 2.0 client may have: the code flow (with refresh) and client credentials (FAPI 2 §5.3.2.1 NOTE 3). */
 export const FAPI2_GRANTS: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials'];
 
 /**
  * FAPI 2.0 Security Profile §5.3.2 (FAPI-01): what the settings alone must already satisfy. Its
- * authentication (private_key_jwt, FAPI-04) is checked with the keys (clients.ts); the rest is
+ * authentication (private_key_jwt or mTLS, FAPI-04) is checked with the keys (clients.ts); the rest is
  * enforced per request.
  */
 function checkFapi2(s: ClientSettings, rules: RuleSettings): void {

@@ -18,6 +18,8 @@ import {
   checkImportedSecret,
   checkSettings,
   ClientInputError,
+  FAPI2_AUTH_METHODS,
+  FAPI2_AUTH_REFUSAL,
   ClientNotFoundError,
   hasGeneratedShape,
   isPlausibleCredential,
@@ -430,11 +432,11 @@ function keysForRequestObjects(settings: ClientSettings, auth: { readonly jwks?:
 const profileOf = (v: unknown): ClientSettings['securityProfile'] => (v === undefined || v === null || v === 'none' ? null : (v as ClientSettings['securityProfile']));
 
 /**
- * FAPI 2.0 §5.3.2.1 item 6 (FAPI-04): a fapi2 client authenticates with private_key_jwt (an mTLS
- * method, RFC 8705 §2, would be the other allowed one: add it here when the server has it).
+ * FAPI 2.0 §5.3.2.1 item 6 (FAPI-01, FAPI-04): a fapi2 client authenticates with private_key_jwt or
+ * mTLS (RFC 8705 §2: tls_client_auth, self_signed_tls_client_auth).
  */
 function fapi2Authentication(settings: ClientSettings, auth: { readonly authMethod?: string }): void {
-  if (settings.securityProfile === 'fapi2' && auth.authMethod !== 'private_key_jwt') {
-    throw new ClientInputError('token_endpoint_auth_method', 'a fapi2 client authenticates with private_key_jwt (FAPI 2.0 §5.3.2.1)');
+  if (settings.securityProfile === 'fapi2' && !FAPI2_AUTH_METHODS.includes(auth.authMethod ?? '')) {
+    throw new ClientInputError('token_endpoint_auth_method', FAPI2_AUTH_REFUSAL);
   }
 }

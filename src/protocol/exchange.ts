@@ -13,7 +13,7 @@ import { andThen, type Maybe } from '../util/maybe.ts';
 import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from './client-auth/index.ts';
 import { certificateThumbprint } from './client-auth/tls.ts';
 import { verifyDpopProof, type DpopProof, type DpopSettings } from './dpop.ts';
-import { algorithmAllowed, fapi2ProofAlgorithm, isFapi2 } from './fapi2.ts';
+import { algorithmAllowed, fapi2ProofAlgorithm, needsDpopProof } from './fapi2.ts';
 import type { BoundGrant, GrantDecision } from './grant.ts';
 import { issue, type IssueDeps, type IssueFormats } from './issue.ts';
 import { TokenReuse } from './token-reuse.ts';
@@ -79,8 +79,9 @@ function authorize(x: Exchange, proof: DpopProof | undefined): Maybe<TokenResult
       throw new OAuthError('unauthorized_client', 'The client is not allowed to use this endpoint.');
     }
     // RFC 9449 §5.2 `dpop_bound_access_tokens`: such a client's requests without a proof are refused;
-    // so are a fapi2 client's, on every grant (FAPI 2.0 §5.3.2.1 items 4-5: sender-constrained tokens only, FAPI-05).
-    if ((client.dpopBound === true || isFapi2(client)) && proof === undefined) {
+    // so are a fapi2 client's, on every grant, unless its tokens are bound to its TLS certificate
+    // (FAPI 2.0 §5.3.2.1 items 4-5: sender-constrained tokens only, by DPoP or mTLS; FAPI-05, FAPI-12).
+    if (needsDpopProof(client) && proof === undefined) {
       throw new OAuthError('invalid_dpop_proof', 'This client must send a DPoP proof.', { reason: 'missing', field: 'DPoP' });
     }
     if (proof !== undefined && !algorithmAllowed(client, proof.alg)) throw fapi2ProofAlgorithm();

@@ -2,11 +2,11 @@
  * The FAPI 2.0 Security Profile (OpenID FAPI 2.0 Security Profile, final, 2025) for a client
  * registered with `security_profile: fapi2`: the authorization-server rules that can be enforced on
  * each of that client's requests, in one place. Each endpoint asks these when it has the client
- * (docs/fapi2.md lists what they enforce; docs/requirements.md FAPI-01..FAPI-09).
+ * (docs/fapi2.md lists what they enforce; docs/requirements.md FAPI-01..FAPI-12).
  *
- * Sender-constraining and client authentication are DPoP and private_key_jwt: this server has no
- * mutual TLS (RFC 8705) yet. When it has, `FAPI2_AUTH_METHODS` gains `tls_client_auth` and
- * `self_signed_tls_client_auth`, and `senderConstrained` takes a certificate-bound request too.
+ * Client authentication is private_key_jwt or mutual TLS (RFC 8705 §2); sender-constraining is a
+ * DPoP proof or, for a client registered with `tls_client_certificate_bound_access_tokens`, its TLS
+ * certificate (RFC 8705 §3): FAPI 2.0 §5.3.2.1 items 4-6.
  */
 import type { ClientRecord } from '../storage/types.ts';
 import { OAuthError } from '../wire/errors.ts';
@@ -16,8 +16,16 @@ export const isFapi2 = (client: Pick<ClientRecord, 'securityProfile'>): boolean 
 /** §5.4.1 item 1.2: PS256, ES256 or EdDSA with Ed25519 (`Ed25519`, its fully-specified name, too). */
 export const FAPI2_ALGORITHMS: readonly string[] = ['PS256', 'ES256', 'EdDSA', 'Ed25519'];
 
-/** §5.3.2.1 item 6: how a fapi2 client may authenticate (mTLS, RFC 8705 §2, would join here). */
-export const FAPI2_AUTH_METHODS: readonly string[] = ['private_key_jwt'];
+/** §5.3.2.1 item 6: how a fapi2 client may authenticate (the client rules hold its settings to the same list). */
+export { FAPI2_AUTH_METHODS } from '../credentials/client-rules.ts';
+
+/**
+ * §5.3.2.1 items 4-5 (FAPI-05): whether this client's token requests need a DPoP proof. A fapi2
+ * client registered for certificate-bound tokens is sender-constrained by its certificate instead
+ * (the token endpoint then requires the certificate, MTLS-08); any other fapi2 client needs DPoP.
+ */
+export const needsDpopProof = (client: Pick<ClientRecord, 'securityProfile' | 'dpopBound' | 'certBound'>): boolean =>
+  client.dpopBound === true || (isFapi2(client) && client.certBound !== true);
 
 /** §5.3.2.2 item 12: a pushed request's `expires_in` is less than 600 seconds. */
 export const FAPI2_MAX_PAR_TTL_SECONDS = 599;

@@ -12,7 +12,7 @@
  */
 import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
 import { authSettings, AuthSettingsError, isJwksUri, TLS_NAME_FIELDS, TLS_NAMES, type TlsNameField } from '../credentials/client-auth-settings.ts';
-import { FAPI2_GRANTS, idTokenAlgProblem, isDisplayName } from '../credentials/client-rules.ts';
+import { FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
@@ -126,7 +126,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   if (profile !== 'fapi2' && profile !== 'none') throw bad('security_profile is fapi2 or none');
   // FAPI 2.0 §5.3.2 (FAPI-01, FAPI-04): the client rules' refusals, in this endpoint's terms.
   if (profile === 'fapi2') {
-    if (method !== 'private_key_jwt') throw bad('a fapi2 client authenticates with private_key_jwt');
+    if (!FAPI2_AUTH_METHODS.includes(method)) throw bad(`a fapi2 client authenticates with ${FAPI2_AUTH_METHODS.join(', ')}`);
     if (!grantTypes.every((g) => FAPI2_GRANTS.includes(g))) throw bad(`a fapi2 client may use only ${FAPI2_GRANTS.join(', ')}`);
     if (!redirectUris.every((u) => u.startsWith('https://'))) throw new RegistrationError('invalid_redirect_uri', 'the redirect URIs of a fapi2 client are https');
     // FAPI 2.0 section 5.4.1 (IDT-03): not RS256 for ID tokens.

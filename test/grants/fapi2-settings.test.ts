@@ -34,7 +34,7 @@ test('FAPI-01 the CLI sets security_profile fapi2 and drops it with none; a clie
   assert.equal((JSON.parse(dropped.stdout) as Record<string, unknown>).security_profile, null);
   const secret = await cli(['clients', 'create', '--data', data, '--name', 'secret app', '--security-profile', 'fapi2']);
   assert.equal(secret.code, 2, secret.stderr);
-  assert.equal(secret.stderr.trim(), 'keymint: token_endpoint_auth_method: a fapi2 client authenticates with private_key_jwt (FAPI 2.0 §5.3.2.1)');
+  assert.equal(secret.stderr.trim(), 'keymint: token_endpoint_auth_method: a fapi2 client authenticates with private_key_jwt, tls_client_auth, self_signed_tls_client_auth (FAPI 2.0 §5.3.2.1)');
 });
 
 test('FAPI-01 a configuration file sets securityProfile (export writes it back)', async () => {
@@ -73,10 +73,10 @@ test('FAPI-01 RT-11 the admin API takes security_profile on create and PATCH (a 
   assert.equal((await s.json(patched)).security_profile, null);
   const refused = await s.admin('POST', '/clients', { name: 'Secret app', security_profile: 'fapi2' });
   assert.equal(refused.status, 400);
-  assert.deepEqual(await refused.json(), { error: 'invalid_request', error_description: 'a fapi2 client authenticates with private_key_jwt (FAPI 2.0 §5.3.2.1)', field: 'token_endpoint_auth_method' });
+  assert.deepEqual(await refused.json(), { error: 'invalid_request', error_description: 'a fapi2 client authenticates with private_key_jwt, tls_client_auth, self_signed_tls_client_auth (FAPI 2.0 §5.3.2.1)', field: 'token_endpoint_auth_method' });
 });
 
-test('FAPI-01 dynamic registration takes security_profile fapi2 for a private_key_jwt client and echoes it; refuses it with a secret, an http redirect URI or another grant', async (t) => {
+test('FAPI-01 FAPI-12 dynamic registration takes security_profile fapi2 for a private_key_jwt or tls_client_auth client and echoes it; refuses it with a secret, an http redirect URI or another grant', async (t) => {
   const s = await startServer({ registration: 'token' });
   t.after(() => s.close());
   const register = await registrarOf(s);
@@ -86,8 +86,12 @@ test('FAPI-01 dynamic registration takes security_profile fapi2 for a private_ke
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.security_profile, 'fapi2');
   assert.equal((await s.keymint.store.clients.get(String(created.body.client_id)))?.securityProfile, 'fapi2');
+  // FAPI-12: mTLS (RFC 8705 §2) is the other method a fapi2 client may register with.
+  const mtls = await register({ redirect_uris: [CB], token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_dns: 'bank.example', tls_client_certificate_bound_access_tokens: true, security_profile: 'fapi2' });
+  assert.equal(mtls.status, 201, JSON.stringify(mtls.body));
+  assert.deepEqual([mtls.body.security_profile, mtls.body.token_endpoint_auth_method, mtls.body.tls_client_certificate_bound_access_tokens], ['fapi2', 'tls_client_auth', true]);
   const refusals: Array<[unknown, string, string]> = [
-    [{ redirect_uris: [CB], security_profile: 'fapi2' }, 'invalid_client_metadata', 'a fapi2 client authenticates with private_key_jwt'],
+    [{ redirect_uris: [CB], security_profile: 'fapi2' }, 'invalid_client_metadata', 'a fapi2 client authenticates with private_key_jwt, tls_client_auth, self_signed_tls_client_auth'],
     [{ redirect_uris: ['http://127.0.0.1:8400/cb'], ...keyed, security_profile: 'fapi2' }, 'invalid_redirect_uri', 'the redirect URIs of a fapi2 client are https'],
     [{ grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], ...keyed, security_profile: 'fapi2' }, 'invalid_client_metadata', 'a fapi2 client may use only authorization_code, refresh_token, client_credentials'],
     [{ redirect_uris: [CB], ...keyed, security_profile: 'fapi1' }, 'invalid_client_metadata', 'security_profile is fapi2 or none'],

@@ -230,7 +230,7 @@ describe('FAPI 2.0 Security Profile (FAPI-*)', () => {
       });
     };
     const keyed = { authMethod: 'private_key_jwt', jwks: { keys: [es.jwk] } };
-    await refused({ grants: ['client_credentials'] }, 'token_endpoint_auth_method', 'a fapi2 client authenticates with private_key_jwt (FAPI 2.0 §5.3.2.1)');
+    await refused({ grants: ['client_credentials'] }, 'token_endpoint_auth_method', 'a fapi2 client authenticates with private_key_jwt, tls_client_auth, self_signed_tls_client_auth (FAPI 2.0 §5.3.2.1)');
     await refused({ type: 'public', grants: ['authorization_code'], redirectUris: [CB] }, 'security_profile', 'a fapi2 client is confidential (FAPI 2.0 §5.3.2.1)');
     await refused({ ...keyed, grants: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] }, 'grant', 'a fapi2 client may use only authorization_code, refresh_token, client_credentials');
     await refused({ ...keyed, grants: ['authorization_code'], redirectUris: ['http://127.0.0.1:8400/cb'] }, 'redirect_uri', 'a fapi2 client\'s redirect URIs are https (FAPI 2.0 §5.3.2.2)');
