@@ -114,7 +114,7 @@ describe('refresh_token grant with --refresh-reuse-grace (RACE-04)', () => {
     // A sealed successor moved to another consumed token's row does not open there.
     const { token: other } = await seedRefreshToken(s, a.id, { now });
     await ok(await refresh(other));
-    const db = new DatabaseSync(join(s.dataDir, 'keymint.db'));
+    const db = new DatabaseSync(join(s.dataDir, 'keymint.db'), { timeout: 5000 }); // waits out the server's own writes and checkpoints, as the server does
     const [x, y] = db.prepare('SELECT digest, sealed FROM refresh_successors ORDER BY rowid DESC LIMIT 2').all() as Array<{ digest: string; sealed: string }>;
     db.prepare('UPDATE refresh_successors SET sealed = ? WHERE digest = ?').run(y!.sealed, x!.digest);
     db.close();

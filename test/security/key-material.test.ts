@@ -43,7 +43,7 @@ async function plantingBench(t: { after(fn: () => unknown): void }) {
   const log = createLogger('warn', (line) => warnings.push(JSON.parse(line) as Record<string, unknown>));
   const server = await startServer({ issuer: 'http://localhost:8080', keyringRefreshMs: '600000' }, { log });
   t.after(() => server.close());
-  const db = new DatabaseSync(join(server.dataDir, 'keymint.db'));
+  const db = new DatabaseSync(join(server.dataDir, 'keymint.db'), { timeout: 5000 }); // waits out the server's own writes and checkpoints, as the server does
   t.after(() => db.close());
   const rows = () => (db.prepare('SELECT doc FROM keys').all() as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as KeyRecord);
   const write = (k: KeyRecord) => {
