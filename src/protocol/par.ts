@@ -71,12 +71,14 @@ export async function pushAuthorization(
   if (params.request_uri !== undefined) throw new OAuthError('invalid_request', 'A pushed authorization request cannot carry a request_uri.', { field: 'request_uri', reason: 'malformed' });
   let request: Record<string, string> = {};
   let claim: (() => Promise<boolean>) | undefined;
+  let objectExpiresAt = Infinity;
   if (params.request !== undefined) {
     // RFC 9126 §3, RFC 9101 §6.3: the parameters are the object's; the body's others are ignored.
     const object = await verifyRequestObject(params.request, client, { names: PUSHED_PARAMETERS, oneTime: true, now }, deps.requestObjects);
     if (!object.ok) throw new OAuthError('invalid_request_object', object.description, { field: 'request', reason: 'malformed' });
     request = { ...object.params };
     claim = object.claim;
+    objectExpiresAt = object.expiresAt;
   } else {
     // RFC 9101 §10.5 (SECURITY JAR-05): require_signed_request_object.
     if (client.requireSignedRequestObject === true) throw new OAuthError('invalid_request', REQUIRE_SIGNED, { field: 'request', reason: 'missing' });
@@ -97,7 +99,11 @@ export async function pushAuthorization(
     request.dpop_jkt = proofJkt;
   }
   // FAPI 2.0 §5.3.2.2 item 12 (FAPI-03): a fapi2 client's request_uri lives less than 600 seconds.
-  const ttl = isFapi2(client) ? Math.min(deps.settings.parTtl, FAPI2_MAX_PAR_TTL_SECONDS) : deps.settings.parTtl;
+  const serverTtl = isFapi2(client) ? Math.min(deps.settings.parTtl, FAPI2_MAX_PAR_TTL_SECONDS) : deps.settings.parTtl;
+  // A request object's exp bounds its request_uri too (JAR-06): the push is not good for longer than
+  // the client said the request is (at least a second: the object verified, so exp is not past by more
+  // than the clock tolerance).
+  const ttl = Math.max(1, Math.min(serverTtl, Math.floor((objectExpiresAt - now) / 1000)));
   // JAR-06: the object's jti is used by the push that is accepted, last: a refused one leaves it unused.
   if (claim && !(await claim())) throw new OAuthError('invalid_request_object', REQUEST_OBJECT_REPLAYED, { field: 'request', reason: 'malformed' });
   const reference = referenceFormat.mint();

@@ -59,6 +59,8 @@ export type VerifiedRequestObject =
       readonly params: Readonly<Record<string, string>>;
       /** When it was made (ms): `iat`, else `nbf`; undefined when it says neither. */
       readonly issuedAt: number | undefined;
+      /** Its `exp` (ms): a push of it lives no longer than the client said the request is good for. */
+      readonly expiresAt: number;
       /**
        * Where `oneTime`: claims its `jti` (when it has one) until its `exp`, on every node; false when
        * it was used already. Called last, once nothing else refuses the request, so a refused push
@@ -141,7 +143,7 @@ export async function verifyRequestObject(request: string, client: ClientRecord,
     const replayKey = `jar:${hash('sha256', `${client.id}\0${jti}`, 'base64url')}`;
     claim = () => deps.replay.claim(replayKey, (exp + tolerance + 1) * 1000);
   }
-  return { ok: true, params, issuedAt, claim };
+  return { ok: true, params, issuedAt, expiresAt: exp * 1000, claim };
 }
 
 /**

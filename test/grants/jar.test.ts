@@ -196,6 +196,18 @@ describe('request objects (JAR-*)', () => {
     }
   });
 
+  test('JAR-06 a pushed object\'s exp bounds its request_uri: expires_in is the seconds left to exp when that is below the server\'s lifetime', async () => {
+    const t = Math.floor(now / 1000);
+    const soon = await requestObject({ exp: t + 20 });
+    const short = await s.json(await push({ request: soon.jwt }));
+    // Whole seconds left to exp: 20 less the fraction of the current second, rounded down.
+    assert.equal(short.expires_in, Math.floor(((t + 20) * 1000 - now) / 1000));
+    assert.ok(short.expires_in === 19 || short.expires_in === 20);
+    const late = await requestObject({ exp: t + 300 });
+    const usual = await s.json(await push({ request: late.jwt }));
+    assert.equal(usual.expires_in, 60);
+  });
+
   test('JAR-05 require_signed_request_object: a plain request is refused at both endpoints; a signed one is served', async () => {
     const { challenge } = pkce();
     const plain = { response_type: 'code', client_id: mustSign, redirect_uri: CB, scope: 'openid', state: 'p', code_challenge: challenge, code_challenge_method: 'S256' };
