@@ -79,7 +79,10 @@ export function issue(
   if (decision.authTime !== undefined) meta.authTime = decision.authTime;
   if (decision.act !== undefined) meta.act = decision.act;
   if (caller.credentialId !== null) meta.credentialId = caller.credentialId;
-  const bound: TokenMeta = jkt === undefined && x5t === undefined ? {} : { ...(jkt === undefined ? {} : { jkt }), ...(x5t === undefined ? {} : { x5t }) };
+  // The key or certificate the tokens are bound to, as their records keep it.
+  const bound: { jkt?: string; x5t?: string } = {};
+  if (jkt !== undefined) bound.jkt = jkt;
+  if (x5t !== undefined) bound.x5t = x5t;
   // The client's static claims come first: a protocol claim written below always wins (their names
   // are refused at registration too, SECURITY CE-05). An opaque token keeps them in its record.
   const statics = client.claims ?? {};
@@ -98,10 +101,14 @@ export function issue(
   if (decision.subjectType !== undefined) claims.sub_type = decision.subjectType;
   claims.mode = client.mode;
   claims.env = client.environment;
-  // RFC 8693 §4.1: the delegation chain; RFC 9449 §6.1: the key the token is bound to.
+  // RFC 8693 §4.1: the delegation chain; RFC 9449 §6.1, RFC 8705 §3.1: the key or certificate the token is bound to.
   if (decision.act !== undefined) claims.act = decision.act;
-  // RFC 8705 §3.1: the certificate the token is bound to.
-  if (jkt !== undefined || x5t !== undefined) claims.cnf = { ...(jkt === undefined ? {} : { jkt }), ...(x5t === undefined ? {} : { 'x5t#S256': x5t }) };
+  if (jkt !== undefined || x5t !== undefined) {
+    const cnf: { jkt?: string; 'x5t#S256'?: string } = {};
+    if (jkt !== undefined) cnf.jkt = jkt;
+    if (x5t !== undefined) cnf['x5t#S256'] = x5t;
+    claims.cnf = cnf;
+  }
   return andThen(formats.access.mint(claims, decision.subjectType), (access) => {
     const records: TokenRecord[] = [];
     // A JWT of a grant family is recorded by its jti, so revoking the family revokes it too (C-02,
