@@ -96,6 +96,22 @@ export interface ClientField {
 }
 
 /**
+ * One of the names a `tls_client_auth` client's certificate must carry (RFC 8705 §2.1.2: a subject DN
+ * or one subjectAltName of a kind): the same setting but for its names. Like `authMethod`, no form control.
+ */
+const tlsName = <K extends string>(key: K, api: string, flag: string, value: string, doc: string, help: string) =>
+  ({
+    doc: `tls_client_auth: ${doc}`,
+    kind: 'uri',
+    api,
+    cli: { flags: [{ flag, value, create: `tls_client_auth: ${help}`, update: `tls_client_auth: ${help}` }] },
+    apply: { key },
+    default: undefined,
+    nullable: true,
+    form: null,
+  }) as const;
+
+/**
  * Every setting of a client, keyed by its name in ClientService's input (CreateClientInput,
  * UpdateClientInput), in the order `keymint clients create --help` lists their flags.
  */
@@ -335,51 +351,11 @@ export const CLIENT_FIELDS = {
     nullable: true,
     form: null, // as authMethod
   },
-  tlsSubjectDn: {
-    doc: 'tls_client_auth: the subject DN its certificate must have (RFC 4514, e.g. CN=billing,O=Acme)',
-    kind: 'uri', api: 'tls_client_auth_subject_dn',
-    cli: { flags: [{ flag: 'tls-subject-dn', value: 'DN', create: 'tls_client_auth: the subject DN its certificate must have', update: 'tls_client_auth: the subject DN its certificate must have' }] },
-    apply: { key: 'tlsSubjectDn' },
-    default: undefined,
-    nullable: true,
-    form: null, // as authMethod
-  },
-  tlsSanDns: {
-    doc: 'tls_client_auth: a dNSName its certificate must carry in subjectAltName',
-    kind: 'uri', api: 'tls_client_auth_san_dns',
-    cli: { flags: [{ flag: 'tls-san-dns', value: 'NAME', create: 'tls_client_auth: a DNS name its certificate must carry', update: 'tls_client_auth: a DNS name its certificate must carry' }] },
-    apply: { key: 'tlsSanDns' },
-    default: undefined,
-    nullable: true,
-    form: null, // as authMethod
-  },
-  tlsSanUri: {
-    doc: 'tls_client_auth: a uniformResourceIdentifier its certificate must carry in subjectAltName',
-    kind: 'uri', api: 'tls_client_auth_san_uri',
-    cli: { flags: [{ flag: 'tls-san-uri', value: 'URI', create: 'tls_client_auth: a URI its certificate must carry', update: 'tls_client_auth: a URI its certificate must carry' }] },
-    apply: { key: 'tlsSanUri' },
-    default: undefined,
-    nullable: true,
-    form: null, // as authMethod
-  },
-  tlsSanIp: {
-    doc: 'tls_client_auth: an iPAddress its certificate must carry in subjectAltName',
-    kind: 'uri', api: 'tls_client_auth_san_ip',
-    cli: { flags: [{ flag: 'tls-san-ip', value: 'IP', create: 'tls_client_auth: an IP address its certificate must carry', update: 'tls_client_auth: an IP address its certificate must carry' }] },
-    apply: { key: 'tlsSanIp' },
-    default: undefined,
-    nullable: true,
-    form: null, // as authMethod
-  },
-  tlsSanEmail: {
-    doc: 'tls_client_auth: an rfc822Name its certificate must carry in subjectAltName',
-    kind: 'uri', api: 'tls_client_auth_san_email',
-    cli: { flags: [{ flag: 'tls-san-email', value: 'EMAIL', create: 'tls_client_auth: an e-mail address its certificate must carry', update: 'tls_client_auth: an e-mail address its certificate must carry' }] },
-    apply: { key: 'tlsSanEmail' },
-    default: undefined,
-    nullable: true,
-    form: null, // as authMethod
-  },
+  tlsSubjectDn: tlsName('tlsSubjectDn', 'tls_client_auth_subject_dn', 'tls-subject-dn', 'DN', 'the subject DN its certificate must have (RFC 4514, e.g. CN=billing,O=Acme)', 'the subject DN its certificate must have'),
+  tlsSanDns: tlsName('tlsSanDns', 'tls_client_auth_san_dns', 'tls-san-dns', 'NAME', 'a dNSName its certificate must carry in subjectAltName', 'a DNS name its certificate must carry'),
+  tlsSanUri: tlsName('tlsSanUri', 'tls_client_auth_san_uri', 'tls-san-uri', 'URI', 'a uniformResourceIdentifier its certificate must carry in subjectAltName', 'a URI its certificate must carry'),
+  tlsSanIp: tlsName('tlsSanIp', 'tls_client_auth_san_ip', 'tls-san-ip', 'IP', 'an iPAddress its certificate must carry in subjectAltName', 'an IP address its certificate must carry'),
+  tlsSanEmail: tlsName('tlsSanEmail', 'tls_client_auth_san_email', 'tls-san-email', 'EMAIL', 'an rfc822Name its certificate must carry in subjectAltName', 'an e-mail address its certificate must carry'),
   dpopBound: {
     doc: 'Its tokens must be DPoP-bound (RFC 9449)',
     kind: 'flag', api: 'dpop_bound_access_tokens',
