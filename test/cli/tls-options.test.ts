@@ -21,8 +21,8 @@ describe('MTLS-03 serve --tls-cert/--tls-key/--tls-client-ca: operator errors be
     root = tempDir('keymint-tls-');
     writeFileSync(join(root, 'junk.pem'), 'not a certificate\n');
   });
-  after(() => {
-    certs.close();
+  after(async () => {
+    await certs.close();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -22,7 +22,7 @@ describe('MTLS-07 the RFC 8705 client settings', () => {
   });
   after(async () => {
     await server.close();
-    certs.close();
+    await certs.close();
   });
   const call = async (method: string, path: string, body: unknown) => {
     const res = await fetch(`${server.url}/admin/v1/${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

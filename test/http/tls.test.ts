@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Agent, fetch as ufetch } from 'undici';
+import { fetch as ufetch } from 'undici';
 import { clientCertHeader } from '../../src/http/tls.ts';
 import { json } from '../../src/wire/http.ts';
 import { makeCerts, type CertKit, type Issued } from '../support/certs.ts';
@@ -36,14 +36,13 @@ describe('MTLS-01 serve over TLS, asking for a client certificate and requiring 
   after(async () => {
     await server.close();
     await trusting.close();
-    certs.close();
+    await certs.close();
   });
 
-  const agent = (cert?: Issued) => new Agent({ connect: { ca: certs.ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
 
   test('MTLS-01 serves HTTPS: discovery answers without a client certificate and with one', async () => {
     assert.match(server.url, /^https:/);
-    for (const dispatcher of [agent(), agent(alice)]) {
+    for (const dispatcher of [certs.agent(), certs.agent(alice)]) {
       const res = await ufetch(`${server.url}/.well-known/oauth-authorization-server`, { dispatcher });
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { issuer: string }).issuer.startsWith('http'), true);
@@ -52,17 +51,17 @@ describe('MTLS-01 serve over TLS, asking for a client certificate and requiring 
   });
 
   test('MTLS-01 a request carries the certificate of its connection, and none without one', async () => {
-    const withCert = agent(alice);
+    const withCert = certs.agent(alice);
     const res = await ufetch(`${server.url}/test/cert`, { dispatcher: withCert });
     assert.deepEqual(await res.json(), { cert: alice.thumbprint });
     await withCert.close();
-    const without = agent();
+    const without = certs.agent();
     assert.deepEqual(await (await ufetch(`${server.url}/test/cert`, { dispatcher: without })).json(), { cert: null });
     await without.close();
   });
 
   test('MTLS-02 a Client-Cert header is ignored when not trusted, over TLS and plain HTTP', async () => {
-    const without = agent();
+    const without = certs.agent();
     const res = await ufetch(`${server.url}/test/cert`, { dispatcher: without, headers: { 'client-cert': sf(alice.der) } });
     assert.deepEqual(await res.json(), { cert: null });
     await without.close();

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { Agent, fetch as ufetch } from 'undici';
+import { fetch as ufetch } from 'undici';
 import { ClientInputError } from '../../src/credentials/client-rules.ts';
 import { makeCerts, type CertKit, type Issued } from '../support/certs.ts';
 import { onFreePort, startServer, type TestServer } from '../support/harness.ts';
@@ -30,12 +30,6 @@ describe('FAPI-12 a fapi2 client with mutual TLS (RFC 8705)', () => {
   let es: KeyPair;
   let dpopKey: KeyPair;
   const ids: Record<string, string> = {};
-  const agents: Agent[] = [];
-  const agent = (cert?: Issued) => {
-    const a = new Agent({ connect: { ca: certs.ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
-    agents.push(a);
-    return a;
-  };
   before(async () => {
     certs = makeCerts();
     self = certs.selfSigned('fapi-self');
@@ -58,20 +52,11 @@ describe('FAPI-12 a fapi2 client with mutual TLS (RFC 8705)', () => {
     await make('mixed', { authMethod: 'private_key_jwt', jwks: { keys: [es.jwk] }, certBound: true, grants: ['client_credentials'] });
   });
   after(async () => {
-    for (const a of agents) await a.close();
     await server.close();
-    certs.close();
+    await certs.close();
   });
 
-  const post = async (path: string, form: Record<string, string>, cert?: Issued, headers: Record<string, string> = {}) => {
-    const res = await ufetch(`${server.url}${path}`, {
-      dispatcher: agent(cert),
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const post = (path: string, form: Record<string, string>, cert?: Issued, headers: Record<string, string> = {}) => certs.postForm(`${server.url}${path}`, form, cert, headers);
   const cc = { grant_type: 'client_credentials', scope: 'read' };
   const tokenUrl = () => `${issuer}/oauth2/token`;
 
@@ -90,7 +75,7 @@ describe('FAPI-12 a fapi2 client with mutual TLS (RFC 8705)', () => {
     assert.equal(pushed.body.expires_in, 60);
     const { sessionToken } = await server.keymint.sessions.create({ subject: 'user-1' }, 'test');
     const query = new URLSearchParams({ client_id, request_uri: String(pushed.body.request_uri) });
-    const res = await ufetch(`${server.url}/oauth2/authorize?${query}`, { dispatcher: agent(), redirect: 'manual', headers: { cookie: `keymint_session=${sessionToken}` } });
+    const res = await ufetch(`${server.url}/oauth2/authorize?${query}`, { dispatcher: certs.agent(), redirect: 'manual', headers: { cookie: `keymint_session=${sessionToken}` } });
     assert.equal(res.status, 302, await res.text());
     const location = new URL(String(res.headers.get('location')));
     assert.equal(location.searchParams.get('state'), 'st-m');

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { Agent, fetch as ufetch } from 'undici';
+import { fetch as ufetch } from 'undici';
 import { createVerifier, protectNode, type Verifier } from '../../src/verify/index.ts';
 import { seedRefreshToken } from '../grants/support.ts';
 import { makeCerts, type CertKit, type Issued } from '../support/certs.ts';
@@ -24,12 +24,6 @@ describe('MTLS-08 MTLS-09 MTLS-10 certificate-bound tokens', () => {
   let publicId: string;
   let self: Issued;
   let other: Issued;
-  const agents: Agent[] = [];
-  const agent = (cert?: Issued) => {
-    const a = new Agent({ connect: { ca: certs.ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
-    agents.push(a);
-    return a;
-  };
   before(async () => {
     certs = makeCerts();
     self = certs.selfSigned('bound-client');
@@ -44,20 +38,11 @@ describe('MTLS-08 MTLS-09 MTLS-10 certificate-bound tokens', () => {
     publicId = await create({ type: 'public', grants: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb'], scopes: ['openid', 'read'], certBound: true });
   });
   after(async () => {
-    for (const a of agents) await a.close();
     await server.close();
-    certs.close();
+    await certs.close();
   });
 
-  const post = async (path: string, form: Record<string, string>, cert?: Issued, headers: Record<string, string> = {}) => {
-    const res = await ufetch(`${server.url}${path}`, {
-      dispatcher: agent(cert),
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const post = (path: string, form: Record<string, string>, cert?: Issued, headers: Record<string, string> = {}) => certs.postForm(`${server.url}${path}`, form, cert, headers);
   const cc = (clientId: string, cert?: Issued) => post('/oauth2/token', { grant_type: 'client_credentials', client_id: clientId }, cert);
 
   test('MTLS-08 a client registered for bound tokens gets cnf.x5t#S256 of its certificate; introspection returns it', async () => {
@@ -100,7 +85,7 @@ describe('MTLS-08 MTLS-09 MTLS-10 certificate-bound tokens', () => {
     let rs: Server;
     let rsUrl: string;
     before(async () => {
-      const dispatcher = agent();
+      const dispatcher = certs.agent();
       const fetchWithCa = ((url: string, init?: RequestInit) => ufetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
       verifier = createVerifier({ issuer, audience: issuer, algorithms: ['RS256'], mtls: true, fetch: fetchWithCa });
       token = (await cc(bound, self)).body.access_token;
@@ -120,7 +105,7 @@ describe('MTLS-08 MTLS-09 MTLS-10 certificate-bound tokens', () => {
       for (const [label, cert] of [['none', undefined], ['another', other.der]] as const) {
         await assert.rejects(verifier.verify(token, { clientCertificate: cert }), { code: 'invalid_token', message: 'The access token is bound to a TLS client certificate this request did not present.' }, label);
       }
-      const dispatcher = agent();
+      const dispatcher = certs.agent();
       const plain = createVerifier({ issuer, audience: issuer, algorithms: ['RS256'], fetch: ((url: string, init?: RequestInit) => ufetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch });
       await assert.rejects(plain.verify(token, { clientCertificate: self.der }), { code: 'invalid_token' });
       // An unbound token is not affected by mtls.
@@ -129,7 +114,7 @@ describe('MTLS-08 MTLS-09 MTLS-10 certificate-bound tokens', () => {
 
     test('MTLS-09 protectNode reads the connection\'s certificate: 200 with it, 401 invalid_token with another or none', async () => {
       const call = async (cert?: Issued) => {
-        const res = await ufetch(rsUrl, { dispatcher: agent(cert), headers: { authorization: `Bearer ${token}` } });
+        const res = await ufetch(rsUrl, { dispatcher: certs.agent(cert), headers: { authorization: `Bearer ${token}` } });
         return [res.status, res.headers.get('www-authenticate'), await res.text()];
       };
       assert.deepEqual(await call(self), [200, null, JSON.stringify({ client: bound })]);

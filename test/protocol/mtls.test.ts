@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import * as openid from 'openid-client';
-import { Agent, fetch as ufetch } from 'undici';
+import { fetch as ufetch } from 'undici';
 import { makeCerts, type CertKit, type Issued } from '../support/certs.ts';
 import { onFreePort, startServer, type TestServer } from '../support/harness.ts';
 
@@ -52,13 +52,12 @@ describe('MTLS-04 MTLS-05 client authentication by TLS certificate', () => {
   });
   after(async () => {
     await server.close();
-    certs.close();
+    await certs.close();
   });
 
-  const agent = (cert?: Issued) => new Agent({ connect: { ca: certs.ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
 
   async function token(clientId: string, cert: Issued | undefined, headers: Record<string, string> = {}) {
-    const dispatcher = agent(cert);
+    const dispatcher = certs.agent(cert);
     try {
       const res = await ufetch(`${server.url}/oauth2/token`, {
         dispatcher,
@@ -112,7 +111,7 @@ describe('MTLS-04 MTLS-05 client authentication by TLS certificate', () => {
   });
 
   test('MTLS-06 discovery names the certificate methods when TLS is on', async () => {
-    const dispatcher = agent();
+    const dispatcher = certs.agent();
     const doc = (await (await ufetch(`${server.url}/.well-known/oauth-authorization-server`, { dispatcher })).json()) as Record<string, unknown>;
     await dispatcher.close();
     assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none']);
@@ -120,7 +119,7 @@ describe('MTLS-04 MTLS-05 client authentication by TLS certificate', () => {
   });
 
   test('MTLS-04 oauth4webapi drives client_credentials with self_signed_tls_client_auth through an undici Agent', async () => {
-    const dispatcher = agent(c.selfA);
+    const dispatcher = certs.agent(c.selfA);
     const customFetch = ((url: string, init: RequestInit) => ufetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
     try {
       const as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { [oauth.customFetch]: customFetch }));
@@ -136,7 +135,7 @@ describe('MTLS-04 MTLS-05 client authentication by TLS certificate', () => {
 
   test('MTLS-05 openid-client v6 drives client_credentials with tls_client_auth; with the wrong certificate it gets invalid_client', async () => {
     for (const [cert, ok] of [[c.billing, true], [c.wrongSan, false]] as const) {
-      const dispatcher = agent(cert);
+      const dispatcher = certs.agent(cert);
       const customFetch = ((url: string, init: RequestInit) => ufetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
       try {
         const config = await openid.discovery(new URL(issuer), ids.billing!, undefined, openid.TlsClientAuth(), { [openid.customFetch]: customFetch });
@@ -163,7 +162,7 @@ describe('MTLS-02 MTLS-04 behind a TLS-terminating proxy (--client-cert-header)'
   });
   after(async () => {
     await server.close();
-    certs.close();
+    await certs.close();
   });
   const post = async (header?: string) => {
     const res = await server.postForm('/oauth2/token', { grant_type: 'client_credentials', client_id: id }, header === undefined ? {} : { 'client-cert': header });

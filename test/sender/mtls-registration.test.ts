@@ -19,7 +19,7 @@ describe('MTLS-11 registering RFC 8705 clients', () => {
   });
   after(async () => {
     await s.close();
-    certs.close();
+    await certs.close();
   });
   const token = async (clientId: string, der: Buffer) => {
     const res = await s.postForm('/oauth2/token', { grant_type: 'client_credentials', client_id: clientId }, { 'client-cert': `:${der.toString('base64')}:` });

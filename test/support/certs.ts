@@ -8,6 +8,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch as ufetch } from 'undici';
 
 export interface Issued {
   /** PEM files. */
@@ -32,7 +33,12 @@ export interface CertKit {
   selfSigned(name: string, subject?: string): Issued;
   /** Another CA, not the one the server trusts. */
   otherCa(name: string): Issued;
-  close(): void;
+  /** An undici Agent trusting the CA, presenting `cert` when given; closed by `close()`. */
+  agent(cert?: Issued): Agent;
+  /** A form POST to `url` over TLS, presenting `cert` when given: the status and the JSON body. */
+  postForm(url: string, form: Record<string, string>, cert?: Issued, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, any> }>;
+  /** Closes the agents and removes the files. */
+  close(): Promise<void>;
 }
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,14 +78,28 @@ export function makeCerts(): CertKit {
   const caExt = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
   const ca = selfSign('ca', '/CN=Keymint Test CA', caExt);
   const server = issue('server', '/CN=localhost', ca, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  const agents: Agent[] = [];
+  const agent = (cert?: Issued) => {
+    const a = new Agent({ connect: { ca: ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
+    agents.push(a);
+    return a;
+  };
   return {
     dir,
     ca,
     server,
+    agent,
+    postForm: async (url, form, cert, headers = {}) => {
+      const res = await ufetch(url, { dispatcher: agent(cert), method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString() });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    },
     client: (name, options = {}) =>
       issue(name, options.subject ?? `/CN=${name}`, options.ca ?? ca, `extendedKeyUsage=clientAuth\n${options.san ? `subjectAltName=${options.san}\n` : ''}`),
     selfSigned: (name, subject) => selfSign(name, subject ?? `/CN=${name}`),
     otherCa: (name) => selfSign(name, `/CN=${name}`, caExt),
-    close: () => rmSync(dir, { recursive: true, force: true }),
+    close: async () => {
+      await Promise.all(agents.map((a) => (a.destroyed || a.closed ? undefined : a.close())));
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
