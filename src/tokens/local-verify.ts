@@ -6,7 +6,7 @@
 import { createLocalJWKSet } from 'jose/jwks/local';
 import { jwtVerify } from 'jose/jwt/verify';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
-import type { Keyring } from './keyring.ts';
+import { SIGNING_ALGS, type Keyring } from './keyring.ts';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -24,7 +24,7 @@ export function localJwtVerifier(keyring: Pick<Keyring, 'jwksJson'>, issuer: str
       const { payload } = await jwtVerify(token, keys, {
         issuer,
         typ: 'at+jwt',
-        algorithms: ['RS256', 'ES256', 'EdDSA'],
+        algorithms: [...SIGNING_ALGS],
         currentDate: new Date(now),
         clockTolerance: 0,
       });
