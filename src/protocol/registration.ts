@@ -12,7 +12,7 @@
  */
 import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
 import { authSettings, AuthSettingsError, isJwksUri, TLS_NAME_FIELDS, TLS_NAMES, type TlsNameField } from '../credentials/client-auth-settings.ts';
-import { FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, isDisplayName } from '../credentials/client-rules.ts';
+import { FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, isDisplayName, JARM_ENCRYPTION_METADATA, JARM_ENCRYPTION_UNSUPPORTED } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
@@ -55,6 +55,8 @@ export interface RegisteredMetadata {
   readonly securityProfile: 'fapi2' | undefined;
   /** OIDC Dynamic Client Registration §2: what its ID tokens are signed with (default RS256). */
   readonly idTokenSignedResponseAlg: SigningAlg;
+  /** JARM §3: what its JWT authorization responses are signed with (default RS256). */
+  readonly authorizationSignedResponseAlg: SigningAlg;
 }
 
 export interface RegistrationRules {
@@ -121,6 +123,11 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   // OIDC Dynamic Client Registration §2 (IDT-01): one of the algorithms the keyring keeps.
   const idAlg = body.id_token_signed_response_alg ?? 'RS256';
   if (!idTokenAlgs(rules.alg).includes(idAlg as SigningAlg)) throw bad(`id_token_signed_response_alg: ${idTokenAlgProblem(rules.alg)}`);
+  // JARM §3 (JARM-05): signed with one of them too; encrypted responses are not offered.
+  const authorizationAlg = body.authorization_signed_response_alg ?? 'RS256';
+  if (!idTokenAlgs(rules.alg).includes(authorizationAlg as SigningAlg)) throw bad(`authorization_signed_response_alg: ${idTokenAlgProblem(rules.alg, 'authorization responses')}`);
+  const encrypted = JARM_ENCRYPTION_METADATA.find((m) => body[m] !== undefined);
+  if (encrypted !== undefined) throw bad(`${encrypted}: ${JARM_ENCRYPTION_UNSUPPORTED}`);
 
   const profile = body.security_profile ?? 'none';
   if (profile !== 'fapi2' && profile !== 'none') throw bad('security_profile is fapi2 or none');
@@ -150,7 +157,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
     certBound: certBound === true, tlsNames,
     requireSignedRequestObject: signed, refreshTokenRotation: rotation, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined,
-    idTokenSignedResponseAlg: idAlg as SigningAlg, ...keyed,
+    idTokenSignedResponseAlg: idAlg as SigningAlg, authorizationSignedResponseAlg: authorizationAlg as SigningAlg, ...keyed,
   };
 }
 

@@ -107,6 +107,7 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     ...(m.refreshTokenRotation ? {} : { refreshTokenRotation: false }),
     ...(m.securityProfile === undefined ? {} : { securityProfile: m.securityProfile }),
     ...(m.idTokenSignedResponseAlg === 'RS256' ? {} : { idTokenAlg: m.idTokenSignedResponseAlg }),
+    ...(m.authorizationSignedResponseAlg === 'RS256' ? {} : { authorizationResponseAlg: m.authorizationSignedResponseAlg }),
   });
   return json(
     201,
@@ -165,5 +166,7 @@ function metadataOf(c: ClientView, method: string) {
     ...(c.security_profile === null ? {} : { security_profile: c.security_profile }),
     // OIDC Dynamic Client Registration §2: RS256 when absent.
     ...(c.id_token_signed_response_alg === 'RS256' ? {} : { id_token_signed_response_alg: c.id_token_signed_response_alg }),
+    // JARM §3: RS256 when absent.
+    ...(c.authorization_signed_response_alg === 'RS256' ? {} : { authorization_signed_response_alg: c.authorization_signed_response_alg }),
   };
 }

@@ -77,6 +77,11 @@ export interface ClientRecord {
    * with, one of the algorithms the keyring keeps (RS256 and the deployment's `--alg`); absent = RS256.
    */
   readonly idTokenAlg?: SigningAlg;
+  /**
+   * JARM `authorization_signed_response_alg`: what its JWT authorization responses (response_mode
+   * jwt, query.jwt) are signed with, one of the algorithms the keyring keeps; absent = RS256.
+   */
+  readonly authorizationResponseAlg?: SigningAlg;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */
