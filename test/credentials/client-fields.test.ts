@@ -79,6 +79,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   idTokenAlg: { idTokenAlg: 'ES256' },
   authorizationResponseAlg: { authorizationResponseAlg: 'EdDSA' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
+  postLogoutRedirectUris: { postLogoutRedirectUris: ['javascript:alert(1)'] },
   audiences: { audiences: ['not a uri'] },
   dialects: { dialects: ['nope'] },
   authMethod: { authMethod: 'none' },
