@@ -298,6 +298,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       algs: [...new Set(mounts.flatMap((m) => (m.dialect.accessToken.format === 'jwt' ? [m.dialect.accessToken.alg ?? config.alg] : [])))],
       idTokenAlgs: idTokenAlgs(config.alg),
       endpoints: described?.dialect.endpoints ?? [],
+      jwtIntrospection: described?.dialect.jwtIntrospection === true,
       clientIdMetadataDocuments: standard !== undefined && config.clientIdMetadataDocuments,
       registration: standard !== undefined && config.registration !== 'off',
       requirePar: config.requirePar,

@@ -10,6 +10,7 @@
  * table's is that of `clients create --help`; apply/spec.ts lists the plan's and the form page
  * lays out its controls.
  */
+import { SIGNING_ALGS } from '../config/types.ts';
 import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecretlessAuthMethod } from '../storage/types.ts';
 
 /** The kinds of value a setting holds, and the value each stands for. */
@@ -301,6 +302,20 @@ export const CLIENT_FIELDS = {
     apply: { key: 'idTokenAlg' },
     default: 'RS256',
     form: null, // set where its relying party is configured (CLI, API, apply, registration)
+  },
+  introspectionAlg: {
+    doc: 'RFC 9701 `introspection_signed_response_alg`: what its introspection answers are signed with when it asks for a JWT, RS256 (the default) or the deployment\'s `--alg` (ES256, EdDSA)',
+    kind: 'text', api: 'introspection_signed_response_alg',
+    cli: {
+      flags: [{
+        flag: 'introspection-alg', value: 'ALG', choices: SIGNING_ALGS,
+        create: 'What its JWT introspection answers (RFC 9701) are signed with: RS256 (default) or the server\'s --alg',
+        update: 'RS256, or the server\'s --alg',
+      }],
+    },
+    apply: { key: 'introspectionAlg' },
+    default: 'RS256',
+    form: null, // set where its resource server is configured (CLI, API, apply, registration), as idTokenAlg
   },
   redirectUris: {
     doc: 'The redirect URIs of the authorization-code grant',

@@ -50,6 +50,8 @@ export interface ClientSettings {
   readonly securityProfile: SecurityProfile | null;
   /** OIDC Dynamic Client Registration §2 `id_token_signed_response_alg` (IDT-01). */
   readonly idTokenAlg: SigningAlg;
+  /** RFC 9701 §6 `introspection_signed_response_alg` (INTRO-JWT-04). */
+  readonly introspectionAlg: SigningAlg;
   readonly accessTokenTtl: number | null;
   readonly rateLimit: number | null;
   /** client_credentials requests may get a still-valid earlier token back. */
@@ -139,6 +141,7 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
     throw new ClientInputError('refresh_token_rotation', 'a public client\'s refresh tokens must rotate (RFC 9700 §4.14.2): refresh_token_rotation false is for confidential clients');
   }
   if (!idTokenAlgs(rules.alg).includes(s.idTokenAlg)) throw new ClientInputError('id_token_signed_response_alg', idTokenAlgProblem(rules.alg));
+  if (!idTokenAlgs(rules.alg).includes(s.introspectionAlg)) throw new ClientInputError('introspection_signed_response_alg', signedResponseAlgProblem(rules.alg, 'introspection answers'));
   if (s.securityProfile !== null) checkFapi2(s, rules);
   // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
   if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
@@ -152,11 +155,21 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   checkClaims(s.claims);
 }
 
-/** Why an ID token alg is refused: the server signs only RS256 and its `--alg` (OIDC Dynamic Client Registration §2). */
-export const idTokenAlgProblem = (alg: SigningAlg): string =>
+/**
+ * Why the alg a client asks its signed responses (`what`: ID tokens, OIDC Dynamic Client Registration
+ * §2; introspection answers, RFC 9701 §6) to have is refused: the server signs only with the keys its
+ * keyring keeps, RS256 and its `--alg`.
+ */
+export const signedResponseAlgProblem = (alg: SigningAlg, what: string): string =>
   alg === 'RS256'
-    ? 'this server signs ID tokens with RS256 only (ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA)'
-    : `this server signs ID tokens with RS256 or ${alg} (its --alg)`;
+    ? `this server signs ${what} with RS256 only (ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA)`
+    : `this server signs ${what} with RS256 or ${alg} (its --alg)`;
+
+export const idTokenAlgProblem = (alg: SigningAlg): string => signedResponseAlgProblem(alg, 'ID tokens');
+
+/** RFC 9701 §6's encryption metadata, which Keymint refuses (it signs introspection answers, never encrypts them). */
+export const INTROSPECTION_ENCRYPTION = ['introspection_encrypted_response_alg', 'introspection_encrypted_response_enc'] as const;
+export const INTROSPECTION_ENCRYPTION_REFUSED = 'encrypted introspection answers (RFC 9701 section 6) are not supported; they are signed JWTs (introspection_signed_response_alg) sent over TLS';
 
 /** The refusal of a fapi2 client with the openid scope by a deployment that signs only RS256. */
 export const FAPI2_NEEDS_ALG = 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA (FAPI 2.0 §5.4.1): start the server with --alg ES256 or --alg EdDSA';
@@ -312,6 +325,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   refreshTokenRotation: c.refreshTokenRotation !== false,
   securityProfile: c.securityProfile ?? null,
   idTokenAlg: c.idTokenAlg ?? 'RS256',
+  introspectionAlg: c.introspectionAlg ?? 'RS256',
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,
   tokenReuse: c.tokenReuse === true,

@@ -77,6 +77,12 @@ export interface ClientRecord {
    * with, one of the algorithms the keyring keeps (RS256 and the deployment's `--alg`); absent = RS256.
    */
   readonly idTokenAlg?: SigningAlg;
+  /**
+   * RFC 9701 §6 `introspection_signed_response_alg`: what its introspection answers are signed with
+   * when it asks for a JWT (`Accept: application/token-introspection+jwt`), one of the algorithms the
+   * keyring keeps, as `idTokenAlg`; absent = RS256.
+   */
+  readonly introspectionAlg?: SigningAlg;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */
