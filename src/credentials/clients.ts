@@ -328,7 +328,7 @@ export class ClientService {
     if (status === 'active') await this.#audit(actor, 'client.enable', id, {});
     else {
       const revoked = await this.#deps.store.tokens.revokeClient(id, now);
-      const consents = await this.#deps.store.consents.revokeClient(id);
+      const consents = await this.#deps.store.consents.revokeClient(id, now);
       await this.#audit(actor, 'client.disable', id, { tokens_revoked: revoked, consents_revoked: consents });
     }
     return toView(updated, now);
@@ -336,9 +336,11 @@ export class ClientService {
 
   async delete(id: string, actor: string): Promise<void> {
     if (!(await this.#deps.store.clients.delete(id))) throw new ClientNotFoundError();
-    await this.#deps.store.tokens.revokeClient(id, this.#now());
-    // A client registered again under the same id (an import) inherits no user's consent.
-    const consents = await this.#deps.store.consents.revokeClient(id);
+    const now = this.#now();
+    await this.#deps.store.tokens.revokeClient(id, now);
+    // A client registered again under the same id (an import) inherits no user's consent, and none
+    // of its codes or approved device requests.
+    const consents = await this.#deps.store.consents.revokeClient(id, now);
     await this.#audit(actor, 'client.delete', id, { consents_revoked: consents });
   }
 

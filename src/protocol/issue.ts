@@ -225,10 +225,11 @@ async function persist(decision: GrantDecision, records: readonly TokenRecord[],
       throw new OAuthError('access_denied', 'The user has withdrawn the approval of this application.', { status: 400 });
     }
     if (!won) {
-      // Still approved, unredeemed: its family was revoked, by the app's withdrawal (CON-05), which ends
-      // the approval whether or not the client is trusted, and whatever consent is given later.
+      // Still approved, unredeemed: its family was revoked, by the app's withdrawal (CON-05) or the
+      // client's disabling or deletion (CON-04), which end the approval whether or not the client is
+      // trusted, and whatever consent is given or status set later.
       const request = await deps.store.deviceCodes.find([decision.redeemsDevice]);
-      if (request?.status === 'approved') throw new OAuthError('access_denied', 'The user has withdrawn the approval of this application.', { status: 400 });
+      if (request?.status === 'approved') throw new OAuthError('access_denied', 'The approval of this application was withdrawn.', { status: 400 });
       // Another poll redeemed the request first (it holds the tokens).
       throw new OAuthError('invalid_grant', 'The device code is invalid, expired or already used.', { field: 'device_code' });
     }

@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFromRequest, type BearerSource } from './bearer.ts';
 import { challenge, checkRealm, type ChallengeOptions } from './challenge.ts';
+import { certificateFromHeader } from './client-cert.ts';
 import { corsPolicy, type CorsOptions, type CorsRequest } from './cors.ts';
 import { VerifyError } from './errors.ts';
 import { resourceMetadata, type ResourceMetadataOptions } from './resource-metadata.ts';
@@ -35,6 +36,13 @@ export interface ProtectOptions {
    * on the response (Fetch apps spread `corsHeaders(options, request)` into theirs).
    */
   readonly cors?: CorsOptions;
+  /**
+   * Behind a TLS-terminating proxy, take the client's certificate (for `mtls`) from the RFC 9440
+   * `Client-Cert` header the proxy sets. Only where the proxy removes that header from every
+   * client's request: otherwise a caller could present any certificate's thumbprint. A certificate
+   * on the connection itself still wins.
+   */
+  readonly clientCertHeader?: boolean;
 }
 
 /** A request as the guard reads it. */
@@ -100,7 +108,8 @@ function distinct(req: IncomingMessage, name: string): string[] | undefined {
   return values.length > 0 ? values : undefined;
 }
 
-function nodeParts(req: IncomingMessage, target: string | undefined, origin: string | undefined): Parts {
+function nodeParts(req: IncomingMessage, target: string | undefined, options: ProtectOptions): Parts {
+  const { origin } = options;
   const own = `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host ?? ''}`;
   return {
     authorization: distinct(req, 'authorization'),
@@ -110,7 +119,7 @@ function nodeParts(req: IncomingMessage, target: string | undefined, origin: str
     requestMethod: req.headers['access-control-request-method'],
     url: target ?? req.url,
     href: `${origin ?? own}${target ?? req.url ?? '/'}`,
-    clientCertificate: peerCertificate(req.socket),
+    clientCertificate: peerCertificate(req.socket) ?? (options.clientCertHeader === true ? certificateFromHeader(distinct(req, 'client-cert')) : undefined),
   };
 }
 
@@ -136,7 +145,7 @@ function send(res: ServerResponse, answer: Answer): void {
 export function protectNode(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
   return async (req: IncomingMessage, res: ServerResponse): Promise<AccessTokenClaims | undefined> => {
-    const outcome = await check(nodeParts(req, undefined, options.origin));
+    const outcome = await check(nodeParts(req, undefined, options));
     if ('claims' in outcome) {
       setHeaders(res, outcome.headers);
       return outcome.claims;
@@ -158,7 +167,7 @@ interface ExpressLikeResponse extends ServerResponse {
 export function expressBearer(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
   return (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void): void => {
-    check(nodeParts(req, req.originalUrl, options.origin)).then((outcome) => {
+    check(nodeParts(req, req.originalUrl, options)).then((outcome) => {
       if ('answer' in outcome) return send(res, outcome.answer);
       setHeaders(res, outcome.headers);
       req.auth = outcome.claims;
@@ -186,7 +195,7 @@ interface FastifyLikeReply {
 export function fastifyBearer(verifier: Verifier, options: ProtectOptions = {}) {
   const check = guard(verifier, options);
   return async (request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<FastifyLikeReply | undefined> => {
-    const outcome = await check(nodeParts(request.raw, request.url, options.origin));
+    const outcome = await check(nodeParts(request.raw, request.url, options));
     if ('claims' in outcome) {
       request.auth = outcome.claims;
       reply.headers(outcome.headers);
@@ -210,7 +219,9 @@ export function fetchBearer(verifier: Verifier, options: ProtectOptions = {}) {
     const url = new URL(request.url);
     const href = options.origin === undefined ? request.url : `${options.origin}${url.pathname}${url.search}`;
     const dpop = request.headers.get('dpop') ?? undefined;
-    const outcome = await check({ authorization, dpop, ...fetchCorsRequest(request), url: request.url, href });
+    // Headers.get joins a repeated Client-Cert with ", ", which is no byte sequence: no certificate.
+    const clientCertificate = options.clientCertHeader === true ? certificateFromHeader(request.headers.get('client-cert')) : undefined;
+    const outcome = await check({ authorization, dpop, ...fetchCorsRequest(request), url: request.url, href, clientCertificate });
     if ('claims' in outcome) return outcome.claims;
     const { status, headers, body } = outcome.answer;
     return new Response(body === '' ? null : body, { status, headers });

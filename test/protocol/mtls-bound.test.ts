@@ -4,17 +4,18 @@
  * checking the binding (directly, and through protectNode on an https resource server).
  */
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { fetch as ufetch } from 'undici';
-import { createVerifier, protectNode, type Verifier } from '../../src/verify/index.ts';
+import { createVerifier, fetchBearer, protectNode, type Verifier } from '../../src/verify/index.ts';
 import { seedRefreshToken } from '../grants/support.ts';
 import { makeCerts, type CertKit, type Issued } from '../support/certs.ts';
 import { basic, onFreePort, startServer, type TestServer } from '../support/harness.ts';
 
-describe('MTLS-08 MTLS-09 MTLS-10 certificate-bound tokens', () => {
+describe('MTLS-08 MTLS-09 MTLS-10 MTLS-12 certificate-bound tokens', () => {
   let certs: CertKit;
   let server: TestServer;
   let issuer: string;
@@ -122,6 +123,57 @@ describe('MTLS-08 MTLS-09 MTLS-10 certificate-bound tokens', () => {
         const [status, challenge] = await call(cert);
         assert.equal(status, 401);
         assert.match(String(challenge), /^Bearer realm="api", error="invalid_token"/);
+      }
+    });
+
+    test('MTLS-12 behind a TLS-ending proxy, clientCertHeader takes RFC 9440 Client-Cert (node:http and Fetch); without the option, repeated or malformed, none', async () => {
+      const header = (cert: Issued) => `:${Buffer.from(cert.der).toString('base64')}:`;
+      const proxied = createHttpServer(async (req, res) => {
+        const guard = protectNode(verifier, { clientCertHeader: req.url === '/trusting' });
+        const claims = await guard(req, res);
+        if (claims) res.end(claims.client_id);
+      });
+      await new Promise<void>((resolve) => proxied.listen(0, '127.0.0.1', resolve));
+      try {
+        const base = `http://127.0.0.1:${(proxied.address() as AddressInfo).port}`;
+        // node:http's flat header list sends a repeated header as separate lines, as a client could.
+        const call = (path: string, certHeaders: readonly string[]) => new Promise<[number, string]>((resolve, reject) => {
+          const headers = ['host', '127.0.0.1', 'authorization', `Bearer ${token}`, ...certHeaders.flatMap((v) => ['client-cert', v])];
+          httpRequest(`${base}${path}`, { headers }, (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve([res.statusCode!, body]));
+          }).on('error', reject).end();
+        });
+        assert.deepEqual(await call('/trusting', [header(self)]), [200, bound]);
+        assert.equal((await call('/trusting', [` ${header(self)} `]))[0], 200, 'RFC 8941 allows surrounding spaces');
+        for (const [label, path, values] of [
+          ['option off', '/', [header(self)]],
+          ['another certificate', '/trusting', [header(other)]],
+          ['repeated', '/trusting', [header(self), header(self)]],
+          ['not a byte sequence', '/trusting', [Buffer.from(self.der).toString('base64')]],
+          ['bad base64 length', '/trusting', [`:${Buffer.from(self.der).toString('base64').slice(1)}:`]],
+          ['no header', '/trusting', []],
+        ] as const) {
+          assert.equal((await call(path, values))[0], 401, label);
+        }
+      } finally {
+        await new Promise<void>((resolve) => proxied.close(() => resolve()));
+      }
+      const request = (...values: string[]) => {
+        const headers = new Headers({ authorization: `Bearer ${token}` });
+        for (const value of values) headers.append('client-cert', value);
+        return new Request('https://api.example/', { headers });
+      };
+      const trusting = fetchBearer(verifier, { clientCertHeader: true });
+      assert.equal(((await trusting(request(header(self)))) as { client_id: string }).client_id, bound);
+      for (const [label, check, values] of [
+        ['option off', fetchBearer(verifier), [header(self)]],
+        ['repeated', trusting, [header(self), header(self)]],
+        ['another certificate', trusting, [header(other)]],
+      ] as const) {
+        const answer = await check(request(...values));
+        assert.ok(answer instanceof Response, label);
+        assert.equal(answer.status, 401, label);
       }
     });
   });

@@ -78,7 +78,7 @@ describe('device authorization grant under attack', () => {
     assert.deepEqual(JSON.parse(withdrawn.stdout), { client_id: trusted.id, subject: USER, subject_type: 'user', consent: true, tokens_revoked: 0 });
     clock += 6_000;
     const res = await poll(d.device_code, trusted);
-    await expectJsonError(res, 400, 'access_denied', 'The user has withdrawn the approval of this application.');
+    await expectJsonError(res, 400, 'access_denied', 'The approval of this application was withdrawn.');
     assert.equal((await record(d.device_code))?.status, 'approved', 'nothing was redeemed');
     assert.equal(await tokenCount(trusted.id), 0);
   });
@@ -91,7 +91,7 @@ describe('device authorization grant under attack', () => {
     const again = await start(untrusted);
     assert.equal((await answerDevice(s, again.user_code, 'approve', await cookieOf())).status, 200);
     clock += 6_000;
-    await expectJsonError(await poll(d.device_code, untrusted), 400, 'access_denied', 'The user has withdrawn the approval of this application.');
+    await expectJsonError(await poll(d.device_code, untrusted), 400, 'access_denied', 'The approval of this application was withdrawn.');
     const fresh = await poll(again.device_code, untrusted);
     assert.equal(fresh.status, 200, await fresh.clone().text());
     const body = (await fresh.json()) as Body;
@@ -176,6 +176,24 @@ describe('device authorization grant under attack', () => {
     assert.equal((await record(d.device_code))?.status, 'pending');
     assert.equal(await s.keymint.store.consents.get(app.id, 'user', USER), undefined, 'no consent recorded');
     await expectJsonError(await poll(d.device_code, app), 401, 'invalid_client');
+  });
+
+  test('CON-04 DEV-09 a trusted client disabled and enabled again after the user approved its device request: that poll issues nothing; a request made since is redeemed', async () => {
+    const app = await s.client({ name: 'Paused CLI', trusted: true, grants: [GRANT], scopes: ['read'] });
+    secrets.push(app.secret);
+    const d = await start(app);
+    assert.equal((await answerDevice(s, d.user_code, 'approve', await cookieOf())).status, 200);
+    assert.equal((await s.admin('POST', `/clients/${app.id}/disable`)).status, 200);
+    assert.equal((await s.admin('POST', `/clients/${app.id}/enable`)).status, 200);
+    clock += 6_000;
+    await expectJsonError(await poll(d.device_code, app), 400, 'access_denied', 'The approval of this application was withdrawn.');
+    assert.equal((await record(d.device_code))?.status, 'approved', 'nothing was redeemed');
+    const since = await start(app);
+    assert.equal((await answerDevice(s, since.user_code, 'approve', await cookieOf())).status, 200);
+    clock += 6_000;
+    const fresh = await poll(since.device_code, app);
+    assert.equal(fresh.status, 200, await fresh.clone().text());
+    secrets.push(String(((await fresh.json()) as Body).access_token));
   });
 
   test('DEV-06 a client deleted after the device request: the page says so (400), nothing is decided; the poll is invalid_client', async () => {

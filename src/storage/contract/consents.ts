@@ -29,8 +29,13 @@ export interface ConsentRepo {
   grant(clientId: string, subjectType: SubjectType, subject: string, scopes: readonly string[], at: number): Promise<ConsentRecord>;
   /** Removes the consent; resolves true when there was one. */
   revoke(clientId: string, subjectType: SubjectType, subject: string): Promise<boolean>;
-  /** Removes every consent given to the client; resolves how many. */
-  revokeClient(clientId: string): Promise<number>;
+  /**
+   * Every user's grants to the client end (it is disabled or deleted), in ONE transaction: removes
+   * every consent given to it, marks the families of its unredeemed codes and of its approved device
+   * requests not yet polled for (they issue nothing, even once the client is enabled again or
+   * registered anew under its id), and revokes its live tokens. Resolves how many consents it removed.
+   */
+  revokeClient(clientId: string, at: number): Promise<number>;
   /**
    * Every consent the subject has given (its connected apps), by client id, each with whether a
    * refresh token of the subject for that client is live at `at`.

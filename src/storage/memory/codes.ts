@@ -6,6 +6,7 @@
 import { ConflictError, ConsentMissingError, type CodeRecord, type CodeRepo, type ConsentCheck, type TokenRecord } from '../types.ts';
 import { deleteExpired, expiresAt, firstOf } from './maps.ts';
 import type { MemoryTokens } from './tokens.ts';
+import type { PendingOf } from './consents.ts';
 
 export class MemoryCodes implements CodeRepo {
   readonly #rows = new Map<string, CodeRecord>();
@@ -39,9 +40,9 @@ export class MemoryCodes implements CodeRepo {
     return this.#tokens.insertAll(tokens, () => this.#rows.set(digest, { ...row, consumedAt: at }));
   }
   /** The families of the subject's unredeemed, unexpired codes for the client (a consent's withdrawal marks them). */
-  families(clientId: string, subjectType: string, subject: string, at: number): string[] {
+  families(clientId: string, at: number, of?: PendingOf): string[] {
     return [...this.#rows.values()]
-      .filter((c) => c.clientId === clientId && c.subjectType === subjectType && c.subject === subject && c.consumedAt === null && c.expiresAt > at)
+      .filter((c) => c.clientId === clientId && (of === undefined || (c.subjectType === of.subjectType && c.subject === of.subject)) && c.consumedAt === null && c.expiresAt > at)
       .map((c) => c.familyId);
   }
   /** Purge (GROW-01): see `PurgeRepo`. */

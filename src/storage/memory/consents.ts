@@ -2,8 +2,13 @@
 import { covers, scopeUnion, type ConnectedApp, type ConsentCheck, type ConsentRecord, type ConsentRepo, type SubjectType, type Withdrawal } from '../types.ts';
 import type { MemoryTokens } from './tokens.ts';
 
-/** The families of a subject's unredeemed grants to a client (codes, approved device requests) that a withdrawal marks. */
-export type PendingFamilies = (clientId: string, subjectType: SubjectType, subject: string, at: number) => string[];
+/** Whose unredeemed grants: one subject's (a withdrawal), or every subject's when absent (the client's end). */
+export interface PendingOf {
+  readonly subjectType: SubjectType;
+  readonly subject: string;
+}
+/** The families of unredeemed grants to a client (codes, approved device requests) that a withdrawal marks. */
+export type PendingFamilies = (clientId: string, at: number, of?: PendingOf) => string[];
 
 const keyOf = (clientId: string, subjectType: SubjectType, subject: string): string => JSON.stringify([clientId, subjectType, subject]);
 
@@ -36,9 +41,10 @@ export class MemoryConsents implements ConsentRepo {
   async revoke(clientId: string, subjectType: SubjectType, subject: string): Promise<boolean> {
     return this.#rows.delete(keyOf(clientId, subjectType, subject));
   }
-  async revokeClient(clientId: string): Promise<number> {
+  async revokeClient(clientId: string, at: number): Promise<number> {
     let n = 0;
     for (const [key, row] of this.#rows) if (row.clientId === clientId && this.#rows.delete(key)) n++;
+    this.#tokens.endClient(clientId, this.#pending(clientId, at), at);
     return n;
   }
   async list(subjectType: SubjectType, subject: string, at: number): Promise<ConnectedApp[]> {
@@ -49,7 +55,7 @@ export class MemoryConsents implements ConsentRepo {
   }
   async withdraw(clientId: string, subjectType: SubjectType, subject: string, at: number): Promise<Withdrawal> {
     const consent = this.#rows.delete(keyOf(clientId, subjectType, subject));
-    const tokens = this.#tokens.withdraw(clientId, subjectType, subject, this.#pending(clientId, subjectType, subject, at), at);
+    const tokens = this.#tokens.withdraw(clientId, subjectType, subject, this.#pending(clientId, at, { subjectType, subject }), at);
     return { consent, tokens };
   }
 }

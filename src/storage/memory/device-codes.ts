@@ -6,6 +6,7 @@
 import { ConflictError, ConsentMissingError, SLOW_DOWN_SECONDS, type ConsentCheck, type DeviceCodeRecord, type DeviceCodeRepo, type TokenRecord } from '../types.ts';
 import { deleteExpired, expiresAt, firstOf } from './maps.ts';
 import type { MemoryTokens } from './tokens.ts';
+import type { PendingOf } from './consents.ts';
 
 export class MemoryDeviceCodes implements DeviceCodeRepo {
   readonly #rows = new Map<string, DeviceCodeRecord>();
@@ -56,9 +57,9 @@ export class MemoryDeviceCodes implements DeviceCodeRepo {
     return this.#tokens.insertAll(tokens, () => this.#rows.set(digest, { ...row, status: 'redeemed', decidedAt: row.decidedAt ?? at }));
   }
   /** The families of the subject's approved, unredeemed, unexpired requests of the client (a consent's withdrawal marks them). */
-  families(clientId: string, subjectType: string, subject: string, at: number): string[] {
+  families(clientId: string, at: number, of?: PendingOf): string[] {
     return [...this.#rows.values()]
-      .filter((r) => r.clientId === clientId && r.subjectType === subjectType && r.subject === subject && r.status === 'approved' && r.expiresAt > at)
+      .filter((r) => r.clientId === clientId && (of === undefined || (r.subjectType === of.subjectType && r.subject === of.subject)) && r.status === 'approved' && r.expiresAt > at)
       .map((r) => r.familyId);
   }
   /** Purge (GROW-01): see `PurgeRepo`. */

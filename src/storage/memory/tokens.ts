@@ -78,6 +78,11 @@ export class MemoryTokens implements TokenRepo {
     for (const familyId of marked) this.#markFamily(familyId, at);
     return this.#revokeWhere((row) => (row.familyId !== null && marked.has(row.familyId)) || ofSubject(row, clientId, subjectType, subject), at);
   }
+  /** Synchronously (the client's end): marks `families` revoked and revokes every token of the client. */
+  endClient(clientId: string, families: readonly string[], at: number): number {
+    for (const familyId of families) this.#markFamily(familyId, at);
+    return this.#revokeWhere((row) => row.clientId === clientId, at);
+  }
   async revokeClient(clientId: string, at: number): Promise<number> {
     return this.#revokeWhere((row) => row.clientId === clientId, at);
   }

@@ -20,6 +20,9 @@ const FAMILIES = `SELECT family_id FROM tokens WHERE ${TOKEN_OF} AND family_id I
   UNION SELECT family_id FROM codes WHERE subject = $1 AND client_id = $2 AND subject_type = $3 AND consumed_at IS NULL AND expires_at > $4
   UNION SELECT family_id FROM device_codes WHERE subject = $1 AND client_id = $2 AND subject_type = $3 AND status = 'approved' AND expires_at > $4
   ORDER BY family_id`;
+const PENDING_OF_CLIENT = `SELECT family_id FROM codes WHERE client_id = $1 AND consumed_at IS NULL AND expires_at > $2
+  UNION SELECT family_id FROM device_codes WHERE client_id = $1 AND status = 'approved' AND expires_at > $2
+  ORDER BY family_id`;
 const MARK = `INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES ($1, $2, $3)
   ON CONFLICT (family_id) DO UPDATE SET expires_at = GREATEST(revoked_families.expires_at, EXCLUDED.expires_at)`;
 const INSERT = `${insertSql('consents', CONSENT_COLUMNS)} ON CONFLICT (client_id, subject_type, subject) DO NOTHING RETURNING client_id`;
@@ -43,9 +46,18 @@ export function postgresConsents(db: Db): ConsentRepo {
     async revoke(clientId, subjectType, subject) {
       return (await counted(db.query, `DELETE FROM consents WHERE ${KEY}`, [clientId, subjectType, subject])) === 1;
     },
-    async revokeClient(clientId) {
-      return counted(db.query, 'DELETE FROM consents WHERE client_id = $1', [clientId]);
-    },
+    revokeClient: (clientId, at) =>
+      db.tx(async (q) => {
+        const consents = await counted(q, 'DELETE FROM consents WHERE client_id = $1', [clientId]);
+        // Locked and marked as a withdrawal's families are: a redemption racing it lands before (its
+        // tokens are revoked below) or finds the mark.
+        for (const { family_id: familyId } of await q<{ family_id: string }>(PENDING_OF_CLIENT, [clientId, at])) {
+          await lockFamily(q, familyId);
+          await q(MARK, [familyId, at, at + REVOKED_FAMILY_RETENTION_MS]);
+        }
+        await q('UPDATE tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL', [clientId, at]);
+        return consents;
+      }),
     async list(subjectType, subject, at) {
       return (await db.query<ConsentRow & { live_grants: boolean }>(LIST, [subjectType, subject, at])).map(toConnectedApp);
     },

@@ -28,6 +28,11 @@ export function sqliteConsents(db: Db): ConsentRepo {
     'INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
   );
   const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL');
+  const pendingOfClient = db.prepare<{ family_id: string }>(
+    `SELECT family_id FROM codes WHERE client_id = ? AND consumed_at IS NULL AND expires_at > ?
+     UNION SELECT family_id FROM device_codes WHERE client_id = ? AND status = 'approved' AND expires_at > ?`,
+  );
+  const revokeClientTokens = db.prepare('UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL');
   const revokeSubject = db.prepare(`UPDATE tokens SET revoked_at = ? WHERE ${TOKEN_OF} AND revoked_at IS NULL`);
   return {
     async get(clientId, subjectType, subject) {
@@ -45,8 +50,12 @@ export function sqliteConsents(db: Db): ConsentRepo {
     async revoke(clientId, subjectType, subject) {
       return db.immediate(() => revoke.run(clientId, subjectType, subject) === 1);
     },
-    async revokeClient(clientId) {
-      return db.immediate(() => revokeClient.run(clientId));
+    async revokeClient(clientId, at) {
+      return db.immediate(() => {
+        for (const { family_id: familyId } of pendingOfClient.all(clientId, at, clientId, at)) markFamily.run(familyId, at, at + REVOKED_FAMILY_RETENTION_MS);
+        revokeClientTokens.run(at, clientId);
+        return revokeClient.run(clientId);
+      });
     },
     async list(subjectType, subject, at) {
       return list.all(at, subjectType, subject).map(toConnectedApp);

@@ -32,11 +32,27 @@ export function consentsContract(test: StoreTest): void {
     await s.consents.grant('c1', 'user', 'alice', ['a'], 1);
     await s.consents.grant('c1', 'organization', '3c2f8d4a-9e1b-4f6c-8a7d-5b4e3f2a1c09', ['a'], 1);
     await s.consents.grant('c2', 'user', 'alice', ['a'], 1);
-    assert.equal(await s.consents.revokeClient('c1'), 2);
+    assert.equal(await s.consents.revokeClient('c1', 5), 2);
     assert.equal(await s.consents.get('c1', 'user', 'alice'), undefined);
     assert.equal(await s.consents.get('c1', 'organization', '3c2f8d4a-9e1b-4f6c-8a7d-5b4e3f2a1c09'), undefined);
     assert.equal((await s.consents.get('c2', 'user', 'alice'))?.scope, 'a');
-    assert.equal(await s.consents.revokeClient('c1'), 0);
+    assert.equal(await s.consents.revokeClient('c1', 6), 0);
+  });
+
+  test('CON-04 RT-08 revokeClient also ends the client\'s unredeemed codes and approved, unpolled device requests of every subject, and its tokens: they issue nothing later; another client\'s redeem', async (s) => {
+    const approved = { status: 'approved' as const, subjectType: 'user' as const, authTime: 1, decidedAt: 2 };
+    await s.codes.insert(codeRecord('p1:c1-code', { clientId: 'c1', subject: 'alice', familyId: 'fc1' }));
+    await s.codes.insert(codeRecord('p1:c2-code', { clientId: 'c2', subject: 'alice', familyId: 'fc2' }));
+    await s.deviceCodes.insert(deviceRecord('p1:c1-dev', { ...approved, clientId: 'c1', subject: 'bob', familyId: 'fd1' }));
+    await s.deviceCodes.insert(deviceRecord('p1:c2-dev', { ...approved, clientId: 'c2', subject: 'bob', familyId: 'fd2' }));
+    await s.tokens.insert(tokenOf('p1:c1-rt', 'c1', 'carol', 'fr1'));
+    assert.equal(await s.consents.revokeClient('c1', 100), 0);
+    assert.equal((await s.tokens.find(['p1:c1-rt']))?.revokedAt, 100);
+    assert.equal(await s.codes.redeem('p1:c1-code', 101, [tokenOf('p1:from-c1-code', 'c1', 'alice', 'fc1')]), false);
+    assert.equal(await s.deviceCodes.redeem('p1:c1-dev', 101, [tokenOf('p1:from-c1-dev', 'c1', 'bob', 'fd1')]), false);
+    for (const digest of ['p1:from-c1-code', 'p1:from-c1-dev']) assert.equal(await s.tokens.find([digest]), undefined, digest);
+    assert.equal(await s.codes.redeem('p1:c2-code', 101, [tokenOf('p1:from-c2-code', 'c2', 'alice', 'fc2')]), true);
+    assert.equal(await s.deviceCodes.redeem('p1:c2-dev', 101, [tokenOf('p1:from-c2-dev', 'c2', 'bob', 'fd2')]), true);
   });
 
   test('concurrent grants for one (client, subject) keep every grant\'s scopes', async (s) => {
