@@ -297,6 +297,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       // own (Polygon OMS signs RS256 whatever is configured); none for opaque tokens (Polar's).
       algs: [...new Set(mounts.flatMap((m) => (m.dialect.accessToken.format === 'jwt' ? [m.dialect.accessToken.alg ?? config.alg] : [])))],
       idTokenAlgs: idTokenAlgs(config.alg),
+      jwtResponseModes: described?.dialect.jwtResponseModes === true,
       endpoints: described?.dialect.endpoints ?? [],
       jwtIntrospection: described?.dialect.jwtIntrospection === true,
       clientIdMetadataDocuments: standard !== undefined && config.clientIdMetadataDocuments,

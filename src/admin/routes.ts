@@ -10,6 +10,7 @@ import type { CreateClientInput, UpdateClientInput } from '../credentials/client
 import { CLIENT_FIELD_NAMES, CLIENT_FIELDS, ruleField, type ClientField, type FieldKind } from '../credentials/client-fields.ts';
 import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
 import { checkedSubject, type SessionService } from '../credentials/sessions.ts';
+import { encryptionAsked, ENCRYPTION_REFUSED } from '../credentials/client-rules.ts';
 import { adminAudience } from '../protocol/audience.ts';
 import { connectedApps, withdrawApp } from '../protocol/consent.ts';
 import { jtiDigest, SECRETLESS_AUTH_METHODS, type SecretlessAuthMethod, type Store, type SubjectType } from '../storage/types.ts';
@@ -284,8 +285,15 @@ function authMethodOf(b: Record<string, unknown>, creating: boolean): string | u
   throw new ClientInputError('token_endpoint_auth_method', `token_endpoint_auth_method is client_secret_basic, client_secret_post, ${SECRETLESS_AUTH_METHODS.join(', ')}${creating ? ' or none' : ''}`);
 }
 
+/** Encryption metadata, refused by name (JARM-05, I-12): encrypted responses are not offered. */
+function refuseEncryption(b: Record<string, unknown>): void {
+  const asked = encryptionAsked(b);
+  if (asked !== undefined) throw new ClientInputError(asked, ENCRYPTION_REFUSED[asked]!);
+}
+
 /** A POST body by the view's names (RFC 7591's for authentication); `ttl` is accepted for `access_token_ttl`. */
 function createInput(b: Record<string, unknown>): CreateClientInput {
+  refuseEncryption(b);
   const method = authMethodOf(b, true);
   const input = defined(CLIENT_FIELD_NAMES.filter((name) => name !== 'authMethod').map((name) => {
     const f: ClientField = CLIENT_FIELDS[name];
@@ -306,6 +314,7 @@ const PATCHABLE = new Set([...CHANGEABLE.map((name) => CLIENT_FIELDS[name].api),
  * or is unknown is refused, naming it, so a typo never passes as a no-op.
  */
 function updateInput(b: Record<string, unknown>): UpdateClientInput {
+  refuseEncryption(b);
   for (const k of Object.keys(b)) {
     if (!PATCHABLE.has(k)) {
       const fixed = k === 'client_id' || k === 'mode' || k === 'type';

@@ -48,6 +48,7 @@ export interface ClientDeclaration {
   readonly refreshTokenRotation?: boolean;
   readonly securityProfile?: 'fapi2' | 'none' | null;
   readonly idTokenAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  readonly authorizationResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
   readonly introspectionAlg?: 'RS256' | 'ES256' | 'EdDSA';
   readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
@@ -120,12 +121,12 @@ export function fieldName(field: FieldPath): string {
 /**
  * Client fields a reader may expect from a standard but that Keymint refuses, each with why: the
  * schema would call them unknown and suggest a near name, which says less. RFC 9701 §6's encryption
- * of introspection answers is one (Keymint signs them, introspectionAlg, and never encrypts).
+ * of introspection answers is refused so: Keymint signs them and never encrypts.
  */
-const ENCRYPTION_REFUSED = 'encrypted introspection answers (RFC 9701 §6) are not supported: they are signed JWTs (introspectionAlg) sent over TLS';
+const INTROSPECTION_JWE = 'encrypted introspection answers (JWE) are not supported: they are signed only (introspectionAlg) and sent over TLS';
 const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
-  introspectionEncryptedResponseAlg: ENCRYPTION_REFUSED,
-  introspectionEncryptedResponseEnc: ENCRYPTION_REFUSED,
+  introspectionEncryptedResponseAlg: INTROSPECTION_JWE,
+  introspectionEncryptedResponseEnc: INTROSPECTION_JWE,
 };
 
 /** The path of the first client field of UNSUPPORTED_FIELDS the file declares, if any. */

@@ -303,6 +303,20 @@ export const CLIENT_FIELDS = {
     default: 'RS256',
     form: null, // set where its relying party is configured (CLI, API, apply, registration)
   },
+  authorizationResponseAlg: {
+    doc: 'JARM `authorization_signed_response_alg`: what its authorization responses are signed with when it asks for response_mode=jwt (or query.jwt), RS256 (the default) or the deployment\'s `--alg` (ES256, EdDSA)',
+    kind: 'text', api: 'authorization_signed_response_alg',
+    cli: {
+      flags: [{
+        flag: 'authorization-response-alg', value: 'ALG', choices: SIGNING_ALGS,
+        create: 'What its JWT authorization responses (response_mode=jwt, JARM) are signed with: RS256 (default) or the server\'s --alg',
+        update: 'RS256, or the server\'s --alg',
+      }],
+    },
+    apply: { key: 'authorizationResponseAlg' },
+    default: 'RS256',
+    form: null, // as idTokenAlg
+  },
   introspectionAlg: {
     doc: 'RFC 9701 `introspection_signed_response_alg`: what its introspection answers are signed with when it asks for a JWT, RS256 (the default) or the deployment\'s `--alg` (ES256, EdDSA)',
     kind: 'text', api: 'introspection_signed_response_alg',

@@ -50,7 +50,9 @@ export interface ClientSettings {
   readonly securityProfile: SecurityProfile | null;
   /** OIDC Dynamic Client Registration §2 `id_token_signed_response_alg` (IDT-01). */
   readonly idTokenAlg: SigningAlg;
-  /** RFC 9701 §6 `introspection_signed_response_alg` (INTRO-JWT-04). */
+  /** JARM `authorization_signed_response_alg` (JARM-05): what its JWT authorization responses are signed with. */
+  readonly authorizationResponseAlg: SigningAlg;
+  /** RFC 9701 §6 `introspection_signed_response_alg` (I-11). */
   readonly introspectionAlg: SigningAlg;
   readonly accessTokenTtl: number | null;
   readonly rateLimit: number | null;
@@ -141,7 +143,10 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
     throw new ClientInputError('refresh_token_rotation', 'a public client\'s refresh tokens must rotate (RFC 9700 §4.14.2): refresh_token_rotation false is for confidential clients');
   }
   if (!idTokenAlgs(rules.alg).includes(s.idTokenAlg)) throw new ClientInputError('id_token_signed_response_alg', idTokenAlgProblem(rules.alg));
-  if (!idTokenAlgs(rules.alg).includes(s.introspectionAlg)) throw new ClientInputError('introspection_signed_response_alg', signedResponseAlgProblem(rules.alg, 'introspection answers'));
+  if (!idTokenAlgs(rules.alg).includes(s.authorizationResponseAlg)) {
+    throw new ClientInputError('authorization_signed_response_alg', idTokenAlgProblem(rules.alg, 'authorization responses'));
+  }
+  if (!idTokenAlgs(rules.alg).includes(s.introspectionAlg)) throw new ClientInputError('introspection_signed_response_alg', idTokenAlgProblem(rules.alg, 'introspection answers'));
   if (s.securityProfile !== null) checkFapi2(s, rules);
   // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
   if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
@@ -156,20 +161,32 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
 }
 
 /**
- * Why the alg a client asks its signed responses (`what`: ID tokens, OIDC Dynamic Client Registration
- * §2; introspection answers, RFC 9701 §6) to have is refused: the server signs only with the keys its
- * keyring keeps, RS256 and its `--alg`.
+ * Why an ID token alg (or another alg of something the server signs for a client: `what`, JARM's authorization
+ * responses, RFC 9701's introspection answers) is refused: the server signs only RS256 and its `--alg` (OIDC Dynamic
+ * Client Registration §2).
  */
-export const signedResponseAlgProblem = (alg: SigningAlg, what: string): string =>
+export const idTokenAlgProblem = (alg: SigningAlg, what = 'ID tokens'): string =>
   alg === 'RS256'
     ? `this server signs ${what} with RS256 only (ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA)`
     : `this server signs ${what} with RS256 or ${alg} (its --alg)`;
 
-export const idTokenAlgProblem = (alg: SigningAlg): string => signedResponseAlgProblem(alg, 'ID tokens');
+/**
+ * The encryption metadata of the responses the server signs for a client, each refused with why: JARM
+ * §3's for authorization responses, RFC 9701 §6's for introspection answers. Encrypted responses
+ * (JWE) are not offered, so a client that asks for them is refused (admin API, dynamic registration,
+ * a configuration file's schema) rather than sent signed responses it would take for encrypted ones.
+ */
+const JARM_JWE = 'encrypted authorization responses (JWE) are not supported; they are signed only (authorization_signed_response_alg)';
+const INTROSPECTION_JWE = 'encrypted introspection answers (JWE) are not supported; they are signed only (introspection_signed_response_alg)';
+export const ENCRYPTION_REFUSED: Readonly<Record<string, string>> = {
+  authorization_encrypted_response_alg: JARM_JWE,
+  authorization_encrypted_response_enc: JARM_JWE,
+  introspection_encrypted_response_alg: INTROSPECTION_JWE,
+  introspection_encrypted_response_enc: INTROSPECTION_JWE,
+};
 
-/** RFC 9701 §6's encryption metadata, which Keymint refuses (it signs introspection answers, never encrypts them). */
-export const INTROSPECTION_ENCRYPTION = ['introspection_encrypted_response_alg', 'introspection_encrypted_response_enc'] as const;
-export const INTROSPECTION_ENCRYPTION_REFUSED = 'encrypted introspection answers (RFC 9701 section 6) are not supported; they are signed JWTs (introspection_signed_response_alg) sent over TLS';
+/** The first of ENCRYPTION_REFUSED's fields a request body names, if any. */
+export const encryptionAsked = (body: Readonly<Record<string, unknown>>): string | undefined => Object.keys(ENCRYPTION_REFUSED).find((m) => body[m] !== undefined);
 
 /** The refusal of a fapi2 client with the openid scope by a deployment that signs only RS256. */
 export const FAPI2_NEEDS_ALG = 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA (FAPI 2.0 §5.4.1): start the server with --alg ES256 or --alg EdDSA';
@@ -325,6 +342,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   refreshTokenRotation: c.refreshTokenRotation !== false,
   securityProfile: c.securityProfile ?? null,
   idTokenAlg: c.idTokenAlg ?? 'RS256',
+  authorizationResponseAlg: c.authorizationResponseAlg ?? 'RS256',
   introspectionAlg: c.introspectionAlg ?? 'RS256',
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,

@@ -29,6 +29,7 @@ export interface ClientView {
   refresh_token_rotation: boolean;
   security_profile: SecurityProfile | null;
   id_token_signed_response_alg: SigningAlg;
+  authorization_signed_response_alg: SigningAlg;
   introspection_signed_response_alg: SigningAlg;
   access_token_ttl: number | null;
   rate_limit: number | null;
@@ -75,6 +76,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     refresh_token_rotation: rotatesRefreshTokens(c),
     security_profile: c.securityProfile ?? null,
     id_token_signed_response_alg: c.idTokenAlg ?? 'RS256',
+    authorization_signed_response_alg: c.authorizationResponseAlg ?? 'RS256',
     introspection_signed_response_alg: c.introspectionAlg ?? 'RS256',
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
@@ -109,6 +111,7 @@ export function stored(s: ClientSettings) {
     ...(s.refreshTokenRotation ? {} : { refreshTokenRotation: false }),
     ...(s.securityProfile === null ? {} : { securityProfile: s.securityProfile }),
     ...(s.idTokenAlg === 'RS256' ? {} : { idTokenAlg: s.idTokenAlg }),
+    ...(s.authorizationResponseAlg === 'RS256' ? {} : { authorizationResponseAlg: s.authorizationResponseAlg }),
     ...(s.introspectionAlg === 'RS256' ? {} : { introspectionAlg: s.introspectionAlg }),
     accessTokenTtl: s.accessTokenTtl,
     rateLimit: s.rateLimit,
@@ -123,7 +126,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'introspection_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
   'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',

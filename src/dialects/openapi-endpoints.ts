@@ -7,6 +7,7 @@
  * drives each endpoint and checks every answer against the served document.
  */
 import { DEVICE_CODE_TTL_S, USER_CODE_ALPHABET, USER_CODE_LENGTH } from '../protocol/device.ts';
+import { RESPONSE_MODES } from '../protocol/jarm.ts';
 import { PUSHED_PARAMETERS, REQUEST_URI_PREFIX } from '../protocol/par.ts';
 import type { JsonSchema } from './types.ts';
 
@@ -42,6 +43,7 @@ const PAR_PARAMETER: Readonly<Record<(typeof PUSHED_PARAMETERS)[number] | 'reque
   prompt: { type: 'string', description: 'Space-separated: none (alone), login, consent, select_account.' },
   max_age: { type: 'string', pattern: '^[0-9]{1,10}$', description: 'Seconds.' },
   dpop_jkt: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'RFC 9449 §10: the SHA-256 JWK thumbprint of the DPoP key the code is bound to; a DPoP proof sent with the push binds it as well, and must then be by that key.' },
+  response_mode: { enum: [...RESPONSE_MODES], description: 'JARM: query.jwt or jwt (the same, for response_type=code) sends the response back as one signed JWT, the response parameter; default query.' },
   request: {
     type: 'string',
     description: 'RFC 9126 §3, RFC 9101: the parameters above as the claims of a JWT signed with a key registered for the client (an asymmetric alg; aud the issuer; client_id; exp at most 60 minutes ahead). When sent, only its parameters are used; a jti is used once.',

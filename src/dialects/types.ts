@@ -65,6 +65,11 @@ export interface Dialect {
   readonly authMethods: readonly ClientAuthMethodName[];
   /** Its `decode` passes DPoP proofs on (RFC 9449): discovery then names DPoP's algorithms. */
   readonly dpop: boolean;
+  /**
+   * Its authorization endpoint answers in JARM's JWT response modes (`response_mode` query.jwt, jwt)
+   * and discovery names them; absent: `response_mode` in the query is ignored, as Polar's own does.
+   */
+  readonly jwtResponseModes?: boolean;
   readonly contract: DialectContract;
   /** Throws OAuthError for anything malformed, in terms the encoder maps to this dialect's catalogue. */
   decode(req: HttpRequest): TokenRequest;

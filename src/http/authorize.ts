@@ -6,16 +6,19 @@
  * (CSRF-protected, bound to the session and the request) records the approval and redirects back
  * with a 60 s code.
  * Errors go to the client's redirect URI (§4.1.2.1), or to an error page when the client or the
- * redirect URI is itself invalid.
+ * redirect URI is itself invalid. A request with `response_mode` query.jwt or jwt (JARM) gets its
+ * code or error back as one signed JWT, the `response` parameter (protocol/jarm.ts).
  */
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
 import { consented, rememberConsent } from '../protocol/consent.ts';
 import { issueCode, validateAuthorization, type AuthorizationRequest, type ClientLookup, type CodeDeps, type RedirectError, type Validated } from '../protocol/authorize.ts';
+import { readResponseMode, signAuthorizationResponse, type JwtResponse } from '../protocol/jarm.ts';
 import { consumePushed, PUSHED_PARAMETERS, REQUEST_URI_PREFIX, resolvePushed } from '../protocol/par.ts';
 import { verifyRequestObject, type RequestObjectDeps } from '../protocol/request-object.ts';
 import type { AudienceSettings } from '../protocol/audience.ts';
-import type { PushedRequestRecord, SessionRecord, Store } from '../storage/types.ts';
+import type { SigningAlg } from '../config/types.ts';
+import type { ClientRecord, PushedRequestRecord, SessionRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import type { Logger } from '../util/log.ts';
 import { consentPage, errorPage } from './consent-page.ts';
@@ -25,16 +28,18 @@ import type { Route } from './router.ts';
 export interface AuthorizeDeps extends CodeDeps {
   readonly store: Pick<Store, 'codes' | 'consents' | 'audit' | 'pushedRequests'>;
   readonly findClient: ClientLookup;
-  readonly keyring: Pick<Keyring, 'pepper' | 'peppers'>;
+  readonly keyring: Pick<Keyring, 'pepper' | 'peppers' | 'signer'>;
   readonly sessions: Pick<SessionService, 'resolve'>;
-  readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string; readonly requirePar: boolean };
+  readonly settings: AudienceSettings & { readonly issuer: string; readonly loginUrl: string | undefined; readonly sessionCookie: string; readonly requirePar: boolean; readonly alg: SigningAlg };
   /** The `polar` mount's: its token endpoint reads no DPoP proofs (validateAuthorization). */
   readonly ignoresDpopJkt?: boolean;
+  /** The `polar` mount's: its contract has no JWT responses (validateAuthorization). */
+  readonly ignoresResponseMode?: boolean;
   readonly requestObjects: RequestObjectDeps;
   readonly now: () => number;
 }
 
-const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt'] as const;
+const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt', 'response_mode'] as const;
 /** What the consent form of a pushed request carries (RFC 9126 §4): the pushed parameters stay in the store. */
 const PUSHED_FIELDS = ['client_id', 'request_uri'] as const;
 /** What the consent form of a request object carries (RFC 9101 §6.3): the object itself, verified again. */
@@ -133,9 +138,9 @@ async function signedRequest(params: Readonly<Record<string, string>>, duplicate
   }
   const object = await verifyRequestObject(params.request!, client, { names: PUSHED_PARAMETERS, oneTime: false, now: deps.now() }, deps.requestObjects);
   if (!object.ok) {
-    const { redirectUri, state } = object.signed ?? {};
+    const { redirectUri, state, responseMode } = object.signed ?? {};
     if (redirectUri !== undefined && client.redirectUris.includes(redirectUri)) {
-      return { v: { kind: 'redirect', redirectUri, state, error: 'invalid_request_object', description: object.description }, form: 'signed' };
+      return { v: { kind: 'redirect', redirectUri, state, error: 'invalid_request_object', description: object.description, ...jwtResponseOf(responseMode, client, deps) }, form: 'signed' };
     }
     return { v: await outerError(params, duplicate, 'invalid_request_object', object.description, deps), form: 'signed' };
   }
@@ -153,7 +158,19 @@ async function outerError(params: Readonly<Record<string, string>>, duplicate: s
   const client = clientId === undefined || clientId.length > 512 || duplicate === 'client_id' ? undefined : await deps.findClient(clientId);
   const redirectUri = params.redirect_uri;
   if (!client || client.status !== 'active' || redirectUri === undefined || duplicate === 'redirect_uri' || !client.redirectUris.includes(redirectUri)) return { kind: 'page', description };
-  return { kind: 'redirect', redirectUri, state: duplicate === 'state' ? undefined : params.state, error, description };
+  const mode = duplicate === 'response_mode' ? undefined : jwtResponseOf(params.response_mode, client, deps);
+  return { kind: 'redirect', redirectUri, state: duplicate === 'state' ? undefined : params.state, error, description, ...mode };
+}
+
+/**
+ * The response mode of a request refused before its parameters are read (outerError, a request
+ * object that does not verify), as a RedirectError carries it: a JWT mode the client can be
+ * answered in, else the query. The polar mount reads none (JARM-06).
+ */
+function jwtResponseOf(value: string | undefined, client: ClientRecord, deps: AuthorizeDeps): { jwtResponse?: JwtResponse } {
+  if (deps.ignoresResponseMode === true) return {};
+  const read = readResponseMode(value, client, deps.settings.alg);
+  return read.ok && read.jwt ? { jwtResponse: read.jwt } : {};
 }
 
 async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
@@ -260,25 +277,31 @@ function formFields(params: Readonly<Record<string, string>>, form: Form): Recor
 async function approve(request: AuthorizationRequest, session: SessionRecord, deps: AuthorizeDeps, pushed?: PushedRequestRecord): Promise<HttpResponse> {
   if (pushed && !(await consumePushed(pushed, deps.now(), deps))) return redirectError(errorOf(request, 'invalid_request_uri', 'The request_uri has expired or has already been used.'), deps);
   const code = await issueCode(request, session, deps.now(), deps);
-  const url = new URL(request.redirectUri);
-  url.searchParams.set('code', code);
-  if (request.state !== undefined) url.searchParams.set('state', request.state);
-  url.searchParams.set('iss', deps.settings.issuer); // RFC 9207
-  return redirect(url.href);
+  return respond(request.redirectUri, { code, ...(request.state === undefined ? {} : { state: request.state }) }, request.jwtResponse, deps);
 }
 
 const errorOf = (r: AuthorizationRequest, error: RedirectError['error'], description: string): RedirectError => ({
-  kind: 'redirect', redirectUri: r.redirectUri, state: r.state, error, description,
+  kind: 'redirect', redirectUri: r.redirectUri, state: r.state, error, description, ...(r.jwtResponse ? { jwtResponse: r.jwtResponse } : {}),
 });
 
 /** The error at the client's redirect URI; an answer to a pushed request uses it up (RFC 9126 §4: one-time use). */
 async function redirectError(e: RedirectError, deps: AuthorizeDeps, pushed?: PushedRequestRecord): Promise<HttpResponse> {
   if (pushed) await consumePushed(pushed, deps.now(), deps);
-  const url = new URL(e.redirectUri);
-  url.searchParams.set('error', e.error);
-  url.searchParams.set('error_description', e.description);
-  if (e.state !== undefined) url.searchParams.set('state', e.state);
-  url.searchParams.set('iss', deps.settings.issuer);
+  const params = { error: e.error, error_description: e.description, ...(e.state === undefined ? {} : { state: e.state }) };
+  return respond(e.redirectUri, params, e.jwtResponse, deps);
+}
+
+/**
+ * The authorization response at the redirect URI: its parameters in the query with RFC 9207's `iss`
+ * or, in JARM's query.jwt mode, the one `response` parameter, a JWT of them with `iss`, `aud`, `exp`.
+ */
+function respond(redirectUri: string, params: Readonly<Record<string, string>>, jwt: JwtResponse | undefined, deps: AuthorizeDeps): HttpResponse {
+  const url = new URL(redirectUri);
+  if (jwt) url.searchParams.set('response', signAuthorizationResponse(deps.keyring, jwt, deps.settings.issuer, deps.now(), params));
+  else {
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+    url.searchParams.set('iss', deps.settings.issuer);
+  }
   return redirect(url.href);
 }
 

@@ -5,6 +5,7 @@
 import { CLIENT_KEY_ALGORITHMS } from '../credentials/client-keys.ts';
 import { advertisedAuthMethods, type ClientAuthMethodName } from '../protocol/client-auth/index.ts';
 import { PROMPT_VALUES } from '../protocol/authorize.ts';
+import { RESPONSE_MODES } from '../protocol/jarm.ts';
 import { DEVICE_CODE_GRANT } from '../protocol/device.ts';
 import { DPOP_ALGORITHMS } from '../protocol/dpop.ts';
 import type { Keyring } from '../tokens/keyring.ts';
@@ -29,6 +30,8 @@ export interface DiscoverySettings {
   readonly algs: readonly string[];
   /** The algorithms a client's ID tokens (and JWT introspection answers) may be signed with (config `idTokenAlgs`). */
   readonly idTokenAlgs: readonly string[];
+  /** That mount's authorization endpoint answers in JARM's JWT response modes (its dialect's `jwtResponseModes`). */
+  readonly jwtResponseModes?: boolean;
   /** Endpoints that mount serves beside its token endpoint. */
   readonly endpoints?: readonly string[];
   /** That mount's introspection endpoint answers with a signed JWT on request (RFC 9701). */
@@ -64,7 +67,9 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       // RFC 8414 §2 (M-03), RFC 9700 §2.1.1 (BCP-01): only S256.
       doc.authorization_endpoint = `${dir}/authorize`;
       doc.response_types_supported = ['code'];
-      doc.response_modes_supported = ['query'];
+      doc.response_modes_supported = settings.jwtResponseModes === true ? [...RESPONSE_MODES] : ['query'];
+      // JARM §4: a client's responses are signed with its authorization_signed_response_alg, as its ID tokens are.
+      if (settings.jwtResponseModes === true) doc.authorization_signing_alg_values_supported = [...settings.idTokenAlgs];
       doc.code_challenge_methods_supported = ['S256'];
       doc.authorization_response_iss_parameter_supported = true;
       // OIDC Discovery §3 and RFC 8414 §2: the one scope Keymint itself defines (a client's own scopes

@@ -63,7 +63,10 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   const userinfoUrl = `${deps.issuer}${dir}/userinfo`;
   const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
   if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
-  if (wanted.has('authorize')) for (const r of authorizeRoutes(owner, `${dir}/authorize`, dialect.dpop ? deps.authorize : { ...deps.authorize, ignoresDpopJkt: true }, deps.log)) router.add(r);
+  if (wanted.has('authorize')) {
+    const authorize = { ...deps.authorize, ignoresDpopJkt: !dialect.dpop, ignoresResponseMode: dialect.jwtResponseModes !== true };
+    for (const r of authorizeRoutes(owner, `${dir}/authorize`, authorize, deps.log)) router.add(r);
+  }
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
   const parPath = wanted.has('authorize') && wanted.has('par') ? `${dir}/par` : undefined;
   if (parPath) router.add({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, `${deps.issuer}${parPath}`, deps.par), deps.pipeline) });

@@ -4,6 +4,7 @@
  * and code issuance. No HTTP here: `http/authorize.ts` reads the query and renders the answers.
  */
 import type { Maybe } from '../util/maybe.ts';
+import type { SigningAlg } from '../config/types.ts';
 import { candidateDigests, storedDigest } from '../tokens/digest.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { opaqueFormat } from '../tokens/opaque.ts';
@@ -12,6 +13,7 @@ import type { ClientRecord, CodeRecord, SessionRecord, Store } from '../storage/
 import type { OAuthErrorCode } from '../wire/errors.ts';
 import { resolveAudience, scopesForAudience, type AudienceSettings } from './audience.ts';
 import { isFapi2 } from './fapi2.ts';
+import { readResponseMode, type JwtResponse } from './jarm.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
 import { OAuthError } from '../wire/errors.ts';
@@ -38,6 +40,8 @@ export interface AuthorizationRequest {
   readonly maxAge: number | undefined;
   /** RFC 9449 §10 `dpop_jkt`: the thumbprint of the DPoP key the code is bound to, when the request named one. */
   readonly dpopJkt: string | undefined;
+  /** JARM: the response (code or error) goes back as one signed JWT (`response_mode` query.jwt or jwt); undefined: in the query. */
+  readonly jwtResponse: JwtResponse | undefined;
 }
 
 /**
@@ -65,6 +69,8 @@ export interface RedirectError {
   readonly state: string | undefined;
   readonly error: OAuthErrorCode | 'unsupported_response_type' | 'login_required' | 'consent_required' | 'access_denied' | 'invalid_request_uri';
   readonly description: string;
+  /** JARM: sent as one signed JWT (the request's response mode); undefined: in the query. */
+  readonly jwtResponse?: JwtResponse;
 }
 
 export type Validated = { readonly kind: 'ok'; readonly request: AuthorizationRequest } | PageError | RedirectError;
@@ -78,13 +84,15 @@ export async function validateAuthorization(
   duplicate: string | undefined,
   deps: {
     findClient: ClientLookup;
-    settings: AudienceSettings & { readonly requirePar?: boolean };
+    settings: AudienceSettings & { readonly requirePar?: boolean; readonly alg: SigningAlg };
     /**
      * The dialect's token endpoint reads no DPoP proofs (`polar`): `dpop_jkt` in the query is ignored
      * like any parameter the endpoint does not know, as the provider's own server does, rather than
      * binding a code that endpoint could never redeem. A pushed or signed one still binds the code.
      */
     ignoresDpopJkt?: boolean;
+    /** The dialect's contract has no JWT responses (`polar`): `response_mode` in the query is ignored likewise (JARM-06). */
+    ignoresResponseMode?: boolean;
   },
   options: { readonly pushed?: boolean; readonly signed?: boolean } = {},
 ): Promise<Validated> {
@@ -97,8 +105,16 @@ export async function validateAuthorization(
     return { kind: 'page', description: 'The redirect URI is missing or not registered for this application.' };
   }
   const state = duplicate === 'state' ? undefined : params.state;
-  const fail = (error: RedirectError['error'], description: string): RedirectError => ({ kind: 'redirect', redirectUri, state, error, description });
+  // A pushed request's or a request object's parameters cannot be changed on the way (RFC 9126, 9101).
+  const integrityProtected = options.pushed === true || options.signed === true;
+  // JARM §2.3 (JARM-03): the response mode is read first, so every error after it goes back in it; one
+  // that cannot be honoured (not offered, repeated, an alg no longer kept) is answered in the query.
+  const mode = deps.ignoresResponseMode === true && !integrityProtected ? undefined : params.response_mode;
+  const read = duplicate === 'response_mode' ? undefined : readResponseMode(mode, client, deps.settings.alg);
+  const jwtResponse = read?.ok === true ? read.jwt : undefined;
+  const fail = (error: RedirectError['error'], description: string): RedirectError => ({ kind: 'redirect', redirectUri, state, error, description, ...(jwtResponse ? { jwtResponse } : {}) });
   if (duplicate !== undefined) return fail('invalid_request', 'A request parameter was sent more than once.');
+  if (read?.ok === false) return fail(read.error, read.description);
   // RFC 9126 §6 (SECURITY PAR-05): a client registered with require_pushed_authorization_requests, or
   // every client under --require-par, sends its parameters only through the pushed request; so does
   // a fapi2 client (FAPI 2.0 §5.3.2.2 item 3, FAPI-02).
@@ -145,12 +161,11 @@ export async function validateAuthorization(
   // A pushed request's or a request object's dpop_jkt is kept all the same (RFC 9449 §10): its
   // parameters cannot be changed on the way, and taking the browser to this mount instead must not
   // drop the binding. Its code is then redeemed where DPoP proofs are read.
-  const integrityProtected = options.pushed === true || options.signed === true;
   const dpopJkt = deps.ignoresDpopJkt === true && !integrityProtected ? undefined : params.dpop_jkt;
   if (dpopJkt !== undefined && !isJwkThumbprint(dpopJkt)) {
     return fail('invalid_request', 'dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (43 characters).');
   }
-  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge, dpopJkt } };
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, nonce: params.nonce, codeChallenge: params.code_challenge ?? null, resource: params.resource, prompt, maxAge, dpopJkt, jwtResponse } };
 }
 
 /** A client by id: a stored one, or one described by a client ID metadata document. */

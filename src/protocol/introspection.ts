@@ -6,7 +6,7 @@
  * and the client's static claims as the token was issued with them.
  *
  * RFC 9701: a caller that asks for it gets that same object as the `token_introspection` claim of a
- * JWT signed with its `introspection_signed_response_alg` (INTRO-JWT-01..).
+ * JWT signed with its `introspection_signed_response_alg` (I-08..I-14).
  */
 import type { SigningAlg } from '../config/types.ts';
 import type { ClientRecord } from '../storage/types.ts';

@@ -11,6 +11,7 @@
  * A DPoP proof sent with the push (RFC 9449 §10.1, checked by the caller) binds the code as a
  * `dpop_jkt` parameter would: its key's thumbprint is stored as the pushed `dpop_jkt`.
  */
+import type { SigningAlg } from '../config/types.ts';
 import type { ClientRecord, PushedRequestRecord, Store } from '../storage/types.ts';
 import { candidateDigests, storedDigest } from '../tokens/digest.ts';
 import type { Keyring } from '../tokens/keyring.ts';
@@ -35,12 +36,12 @@ const referenceFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_rq_' });
 export const PAR_DECISION_WINDOW_MS = 600_000;
 
 /** The authorization request's parameters a push carries and the authorization endpoint then uses (client_id aside). */
-export const PUSHED_PARAMETERS = ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt'] as const;
+export const PUSHED_PARAMETERS = ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt', 'response_mode'] as const;
 
 export interface PushDeps {
   readonly store: Pick<Store, 'pushedRequests'>;
   readonly keyring: Pick<Keyring, 'pepper'>;
-  readonly settings: AudienceSettings & { readonly parTtl: number };
+  readonly settings: AudienceSettings & { readonly parTtl: number; readonly alg: SigningAlg };
   readonly requestObjects: RequestObjectDeps;
 }
 

@@ -12,7 +12,7 @@
  */
 import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
 import { authSettings, AuthSettingsError, isJwksUri, TLS_NAME_FIELDS, TLS_NAMES, type TlsNameField } from '../credentials/client-auth-settings.ts';
-import { FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, INTROSPECTION_ENCRYPTION, INTROSPECTION_ENCRYPTION_REFUSED, isDisplayName, signedResponseAlgProblem } from '../credentials/client-rules.ts';
+import { encryptionAsked, ENCRYPTION_REFUSED, FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
@@ -55,6 +55,8 @@ export interface RegisteredMetadata {
   readonly securityProfile: 'fapi2' | undefined;
   /** OIDC Dynamic Client Registration §2: what its ID tokens are signed with (default RS256). */
   readonly idTokenSignedResponseAlg: SigningAlg;
+  /** JARM §3: what its JWT authorization responses are signed with (default RS256). */
+  readonly authorizationSignedResponseAlg: SigningAlg;
   /** RFC 9701 §6: what its JWT introspection answers are signed with (default RS256). */
   readonly introspectionSignedResponseAlg: SigningAlg;
 }
@@ -123,13 +125,14 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   // OIDC Dynamic Client Registration §2 (IDT-01): one of the algorithms the keyring keeps.
   const idAlg = body.id_token_signed_response_alg ?? 'RS256';
   if (!idTokenAlgs(rules.alg).includes(idAlg as SigningAlg)) throw bad(`id_token_signed_response_alg: ${idTokenAlgProblem(rules.alg)}`);
-  // RFC 9701 §6 (INTRO-JWT-04): signed with one of the same algorithms; never encrypted, which
-  // Keymint does not do, so a client that registers encryption is refused rather than answered in clear.
+  // JARM §3 (JARM-05) and RFC 9701 §6 (I-11): signed with one of them too.
+  const authorizationAlg = body.authorization_signed_response_alg ?? 'RS256';
+  if (!idTokenAlgs(rules.alg).includes(authorizationAlg as SigningAlg)) throw bad(`authorization_signed_response_alg: ${idTokenAlgProblem(rules.alg, 'authorization responses')}`);
   const introspectionAlg = body.introspection_signed_response_alg ?? 'RS256';
-  if (!idTokenAlgs(rules.alg).includes(introspectionAlg as SigningAlg)) {
-    throw bad(`introspection_signed_response_alg: ${signedResponseAlgProblem(rules.alg, 'introspection answers')}`);
-  }
-  for (const field of INTROSPECTION_ENCRYPTION) if (body[field] !== undefined) throw bad(`${field}: ${INTROSPECTION_ENCRYPTION_REFUSED}`);
+  if (!idTokenAlgs(rules.alg).includes(introspectionAlg as SigningAlg)) throw bad(`introspection_signed_response_alg: ${idTokenAlgProblem(rules.alg, 'introspection answers')}`);
+  // Encrypted responses are not offered (JARM-05, I-12): refused rather than answered in clear.
+  const encrypted = encryptionAsked(body);
+  if (encrypted !== undefined) throw bad(`${encrypted}: ${ENCRYPTION_REFUSED[encrypted]}`);
 
   const profile = body.security_profile ?? 'none';
   if (profile !== 'fapi2' && profile !== 'none') throw bad('security_profile is fapi2 or none');
@@ -159,7 +162,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
     certBound: certBound === true, tlsNames,
     requireSignedRequestObject: signed, refreshTokenRotation: rotation, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined,
-    idTokenSignedResponseAlg: idAlg as SigningAlg, introspectionSignedResponseAlg: introspectionAlg as SigningAlg, ...keyed,
+    idTokenSignedResponseAlg: idAlg as SigningAlg, authorizationSignedResponseAlg: authorizationAlg as SigningAlg, introspectionSignedResponseAlg: introspectionAlg as SigningAlg, ...keyed,
   };
 }
 

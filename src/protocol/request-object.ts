@@ -72,14 +72,14 @@ export type VerifiedRequestObject =
       readonly ok: false;
       /** Fixed text, naming no value of the object (SECURITY R-05). */
       readonly description: string;
-      /** Its `redirect_uri` and `state`, once its signature verified (the client said them); else undefined. */
-      readonly signed: { readonly redirectUri: string | undefined; readonly state: string | undefined } | undefined;
+      /** Its `redirect_uri`, `state` and `response_mode`, once its signature verified (the client said them); else undefined. */
+      readonly signed: { readonly redirectUri: string | undefined; readonly state: string | undefined; readonly responseMode: string | undefined } | undefined;
     };
 
 const refused = (description: string, claims?: Readonly<Record<string, unknown>>): VerifiedRequestObject => ({
   ok: false,
   description,
-  signed: claims && { redirectUri: stringOrUndefined(claims.redirect_uri), state: stringOrUndefined(claims.state) },
+  signed: claims && { redirectUri: stringOrUndefined(claims.redirect_uri), state: stringOrUndefined(claims.state), responseMode: stringOrUndefined(claims.response_mode) },
 });
 const stringOrUndefined = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 

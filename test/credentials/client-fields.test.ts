@@ -77,6 +77,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   refreshTokenRotation: { refreshTokenRotation: 'yes' },
   securityProfile: { securityProfile: 'fapi1' },
   idTokenAlg: { idTokenAlg: 'ES256' },
+  authorizationResponseAlg: { authorizationResponseAlg: 'EdDSA' },
   introspectionAlg: { introspectionAlg: 'ES256' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
   audiences: { audiences: ['not a uri'] },

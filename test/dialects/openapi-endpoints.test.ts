@@ -64,7 +64,7 @@ test('the document lists the PAR and device authorization endpoints beside the t
   assert.equal(form.required, undefined, 'response_type and redirect_uri may come in a request object (JAR-01)');
   // RFC 9449 §10.1: the push reads a DPoP proof; the device authorization endpoint does not.
   assert.deepEqual((par as { parameters?: { name: string; in: string }[] }).parameters?.map((p) => [p.in, p.name]), [['header', 'DPoP']]);
-  assert.deepEqual(Object.keys(form.properties), ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt', 'request', 'client_id', 'client_secret', 'client_assertion_type', 'client_assertion']);
+  assert.deepEqual(Object.keys(form.properties), ['response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'max_age', 'dpop_jkt', 'response_mode', 'request', 'client_id', 'client_secret', 'client_assertion_type', 'client_assertion']);
   const device = doc.paths['/oauth2/device_authorization']!.post;
   assert.deepEqual(Object.keys(device.responses), ['200', ...ERROR_STATUSES]);
   assert.equal(device.responses['200']!.content['application/json'].schema.$ref, '#/components/schemas/DeviceAuthorizationResponse');

@@ -19,7 +19,7 @@ import { FAPI2_NEEDS_ALG, ClientInputError } from '../../src/credentials/client-
 import { basic, registrarOf, startServer, tempDir } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 import { keyPair } from '../support/sender.ts';
-import { browseApproving, startGrantServer, USER, type GrantServer } from './support.ts';
+import { browseApproving, openidLogin, startGrantServer, USER } from './support.ts';
 
 const CB = 'https://app.example/cb';
 const data = tempDir('keymint-id-token-alg-');
@@ -30,19 +30,6 @@ const expectedAtHash = (token: string, alg: string) => {
   const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256').update(token).digest();
   return digest.subarray(0, digest.length / 2).toString('base64url');
 };
-
-/** An app's login through openid-client: PKCE S256, state and nonce; the user approves. */
-async function login(s: GrantServer, config: openid.Configuration, subject: string) {
-  const pkceCodeVerifier = openid.randomPKCECodeVerifier();
-  const expectedState = openid.randomState();
-  const expectedNonce = openid.randomNonce();
-  const url = openid.buildAuthorizationUrl(config, {
-    redirect_uri: CB, scope: 'openid read', state: expectedState, nonce: expectedNonce,
-    code_challenge: await openid.calculatePKCECodeChallenge(pkceCodeVerifier), code_challenge_method: 'S256',
-  });
-  const { location } = await browseApproving(s, url, subject);
-  return { location, checks: { pkceCodeVerifier, expectedState, expectedNonce } };
-}
 
 const app = { grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'read'], redirectUris: [CB] };
 
@@ -57,7 +44,7 @@ for (const alg of ['ES256', 'EdDSA'] as const) {
       const config = await openid.discovery(issuer, client.id, { id_token_signed_response_alg: alg }, openid.ClientSecretBasic(client.secret), { execute });
       assert.deepEqual(config.serverMetadata().id_token_signing_alg_values_supported, ['RS256', alg]);
 
-      const { location, checks } = await login(s, config, 'alg-user-1');
+      const { location, checks } = await openidLogin(s, config, 'alg-user-1');
       const tokens = await openid.authorizationCodeGrant(config, location, checks);
       assert.deepEqual(decodeProtectedHeader(tokens.id_token!).alg, alg);
       const claims = tokens.claims()!;
@@ -70,12 +57,12 @@ for (const alg of ['ES256', 'EdDSA'] as const) {
       // A client that registered nothing gets RS256, as before; an app that expects another alg refuses it itself.
       const plain = await s.client({ ...app, name: 'RS256 app' });
       const rsConfig = await openid.discovery(issuer, plain.id, { id_token_signed_response_alg: 'RS256' }, openid.ClientSecretBasic(plain.secret), { execute });
-      const rsLogin = await login(s, rsConfig, 'alg-user-2');
+      const rsLogin = await openidLogin(s, rsConfig, 'alg-user-2');
       const rsTokens = await openid.authorizationCodeGrant(rsConfig, rsLogin.location, rsLogin.checks);
       assert.equal(decodeProtectedHeader(rsTokens.id_token!).alg, 'RS256');
       assert.equal(rsTokens.claims()!.at_hash, expectedAtHash(rsTokens.access_token, 'RS256'));
       const wrong = await openid.discovery(issuer, plain.id, { id_token_signed_response_alg: alg }, openid.ClientSecretBasic(plain.secret), { execute });
-      const wrongLogin = await login(s, wrong, 'alg-user-3');
+      const wrongLogin = await openidLogin(s, wrong, 'alg-user-3');
       await assert.rejects(openid.authorizationCodeGrant(wrong, wrongLogin.location, wrongLogin.checks), (e: unknown) => {
         assert.ok(e instanceof openid.ClientError, String(e));
         assert.equal(e.code, 'OAUTH_INVALID_RESPONSE');

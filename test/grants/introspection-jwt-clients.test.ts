@@ -111,11 +111,11 @@ describe('I-11 I-12 the client setting on every surface', () => {
       writeFileSync(file, yaml(`    ${field}: RSA-OAEP-256\n`));
       const encrypted = await cli(['apply', '-f', file, '--data', dir, '--alg', 'EdDSA']);
       assert.equal(encrypted.code, 2, encrypted.stderr);
-      assert.equal(encrypted.stderr.trim(), `keymint: ${file}:7:5: clients.api.${field}: encrypted introspection answers (RFC 9701 §6) are not supported: they are signed JWTs (introspectionAlg) sent over TLS`);
+      assert.equal(encrypted.stderr.trim(), `keymint: ${file}:7:5: clients.api.${field}: encrypted introspection answers (JWE) are not supported: they are signed only (introspectionAlg) and sent over TLS`);
     }
   });
 
-  test('I-11 the admin API takes introspection_signed_response_alg on create and PATCH (RS256 by default) and refuses another alg', async (t) => {
+  test('I-11 I-12 the admin API takes introspection_signed_response_alg on create and PATCH (RS256 by default) and refuses another alg and encryption', async (t) => {
     const s = await startGrantServer({ alg: 'ES256' });
     t.after(() => s.close());
     const created = await s.admin('POST', '/clients', { name: 'Resource server', introspection_signed_response_alg: 'ES256' });
@@ -133,6 +133,13 @@ describe('I-11 I-12 the client setting on every surface', () => {
       const error = (await refused.json()) as Record<string, unknown>;
       assert.equal(error.field, 'introspection_signed_response_alg', String(alg));
       if (typeof alg === 'string') assert.equal(error.error_description, 'this server signs introspection answers with RS256 or ES256 (its --alg)');
+    }
+    for (const field of ['introspection_encrypted_response_alg', 'introspection_encrypted_response_enc']) {
+      for (const [method, path] of [['POST', '/clients'], ['PATCH', `/clients/${id}`]] as const) {
+        const res = await s.admin(method, path, { name: 'JWE', [field]: 'RSA-OAEP-256' });
+        assert.equal(res.status, 400, `${method} ${field}`);
+        assert.deepEqual(await res.json(), { error: 'invalid_request', error_description: 'encrypted introspection answers (JWE) are not supported; they are signed only (introspection_signed_response_alg)', field });
+      }
     }
   });
 
@@ -156,7 +163,7 @@ describe('I-11 I-12 the client setting on every surface', () => {
     for (const field of ['introspection_encrypted_response_alg', 'introspection_encrypted_response_enc']) {
       assert.deepEqual(await register({ ...base, [field]: 'RSA-OAEP-256' }), {
         status: 400,
-        body: { error: 'invalid_client_metadata', error_description: `${field}: encrypted introspection answers (RFC 9701 section 6) are not supported; they are signed JWTs (introspection_signed_response_alg) sent over TLS` },
+        body: { error: 'invalid_client_metadata', error_description: `${field}: encrypted introspection answers (JWE) are not supported; they are signed only (introspection_signed_response_alg)` },
       }, field);
     }
   });

@@ -90,6 +90,7 @@ export async function parallelKeptRefreshes(s: GrantServer, c: { id: string; sec
 }
 
 import { createHash, randomBytes } from 'node:crypto';
+import * as openid from 'openid-client';
 
 export const pkce = () => {
   const verifier = randomBytes(32).toString('base64url');
@@ -158,6 +159,23 @@ export async function obtainCode(
   const code = location.searchParams.get('code');
   if (!code) throw new Error(`no code in ${location.href}`);
   return { code, verifier, redirectUri };
+}
+
+/**
+ * An app's login through openid-client (`config` says how: its response mode, its expected algs):
+ * PKCE S256, state and nonce, to https://app.example/cb; `subject` approves. Resolves the redirect,
+ * the consent form's fields (when it was shown) and the checks `authorizationCodeGrant` takes.
+ */
+export async function openidLogin(s: GrantServer, config: openid.Configuration, subject: string, scope = 'openid read') {
+  const pkceCodeVerifier = openid.randomPKCECodeVerifier();
+  const expectedState = openid.randomState();
+  const expectedNonce = openid.randomNonce();
+  const url = openid.buildAuthorizationUrl(config, {
+    redirect_uri: 'https://app.example/cb', scope, state: expectedState, nonce: expectedNonce,
+    code_challenge: await openid.calculatePKCECodeChallenge(pkceCodeVerifier), code_challenge_method: 'S256',
+  });
+  const { location, fields } = await browseApproving(s, url, subject);
+  return { url, location, fields, checks: { pkceCodeVerifier, expectedState, expectedNonce } };
 }
 
 /**

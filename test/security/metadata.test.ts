@@ -19,7 +19,7 @@ test('M-01 M-02 an issuer with a path: metadata at /.well-known/oauth-authorizat
   }
 });
 
-test('M-03 M-04 M-05 M-06 M-08 JAR-07 IDT-02 the metadata document, exactly', async (t) => {
+test('M-03 M-04 M-05 M-06 M-08 JAR-07 IDT-02 JARM-04 the metadata document, exactly', async (t) => {
   const server = await startServer({ issuer: 'http://localhost:8080', alg: 'EdDSA' });
   t.after(() => server.close());
   const res = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
@@ -36,7 +36,10 @@ test('M-03 M-04 M-05 M-06 M-08 JAR-07 IDT-02 the metadata document, exactly', as
     access_token_signing_alg_values_supported: ['EdDSA'],
     authorization_endpoint: 'http://localhost:8080/oauth2/authorize',
     response_types_supported: ['code'],
-    response_modes_supported: ['query'],
+    // JARM-04: the query, and JARM's JWT in it (jwt is query.jwt for the code response type).
+    response_modes_supported: ['query', 'query.jwt', 'jwt'],
+    // JARM-05: a client's JWT responses are RS256 or, registered so, the deployment's --alg.
+    authorization_signing_alg_values_supported: ['RS256', 'EdDSA'],
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     scopes_supported: ['openid'],
@@ -99,7 +102,7 @@ test('M-09 every advertised auth method and grant works; the advertised alg sign
   }
 });
 
-test('M-03 M-05 M-06 M-07 M-08 a server with polar and no oauth2: the document describes the polar mount, exactly', async (t) => {
+test('M-03 M-05 M-06 M-07 M-08 JARM-06 a server with polar and no oauth2: the document describes the polar mount, exactly', async (t) => {
   const server = await startServer({ issuer: 'http://localhost:8080', dialects: ['polar'] });
   t.after(() => server.close());
   const res = await fetch(`${server.url}/.well-known/openid-configuration`);
@@ -117,6 +120,7 @@ test('M-03 M-05 M-06 M-07 M-08 a server with polar and no oauth2: the document d
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     authorization_endpoint: 'http://localhost:8080/v1/oauth2/authorize',
     response_types_supported: ['code'],
+    // JARM-06: Polar's authorization endpoint has no JWT responses (nor their algorithms).
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,

@@ -78,6 +78,11 @@ export interface ClientRecord {
    */
   readonly idTokenAlg?: SigningAlg;
   /**
+   * JARM `authorization_signed_response_alg`: what its JWT authorization responses (response_mode
+   * jwt, query.jwt) are signed with, one of the algorithms the keyring keeps; absent = RS256.
+   */
+  readonly authorizationResponseAlg?: SigningAlg;
+  /**
    * RFC 9701 §6 `introspection_signed_response_alg`: what its introspection answers are signed with
    * when it asks for a JWT (`Accept: application/token-introspection+jwt`), one of the algorithms the
    * keyring keeps, as `idTokenAlg`; absent = RS256.
