@@ -36,7 +36,7 @@ import { TokenReuse } from './protocol/token-reuse.ts';
 import { jtiDigest } from './storage/types.ts';
 import { startPurger, type Purger, type PurgeReport } from './storage/purger.ts';
 import { resolveSigning } from './tokens/jwt.ts';
-import { localJwtVerifier } from './tokens/local-verify.ts';
+import { localJwtVerifier, ownSignatureVerifier } from './tokens/local-verify.ts';
 
 export { openKeymint, type KeymintCore, type OpenOptions } from './core.ts';
 
@@ -233,6 +233,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     },
     lifecycle: { ...auth, store, keyring, opaqueFormats, settings: config, verifyJwt, onRevoked },
     authorize: { store, findClient, keyring, sessions, settings: config, requestObjects, now },
+    logout: { findClient, verifyOwnJwt: ownSignatureVerifier(keyring), issuer: config.issuer, keyring, sessions, settings: config },
     par: {
       ...auth,
       store,

@@ -38,6 +38,7 @@ export interface ClientDeclaration {
   readonly scopes?: readonly string[];
   readonly audiences?: readonly string[];
   readonly redirectUris?: readonly string[];
+  readonly postLogoutRedirectUris?: readonly string[];
   readonly dialects?: readonly string[];
   readonly trusted?: boolean;
   readonly tokenTtl?: number | null;

@@ -209,6 +209,13 @@ export const OPTION_TABLE: Table = {
     parse: bool,
   },
   loginUrl: { flag: 'login-url', env: 'KEYMINT_LOGIN_URL', defaultDoc: 'none; the client gets error=login_required (the verification page: an error page)', doc: 'Where the authorization endpoint and the device verification page send a browser without a session, with `return_to=<URL of the page>` appended.', parse: absoluteUrl },
+  logoutUrl: {
+    flag: 'logout-url',
+    env: 'KEYMINT_LOGOUT_URL',
+    defaultDoc: 'none; the browser goes straight to the app (or to a signed-out page)',
+    doc: 'Where the end-session endpoint (`/oauth2/logout`) sends the browser after it ended a session, so the platform clears its own cookies, with `return_to=<Keymint URL to send it back to>` appended (docs/user-grants.md, "Logout").',
+    parse: absoluteUrl,
+  },
   audience: { flag: 'audience', env: 'KEYMINT_AUDIENCE', default: (r) => r.issuer, defaultDoc: 'the issuer', doc: 'Default `aud` of access tokens.', parse: absoluteUri },
   resources: {
     flag: 'resource',

@@ -60,6 +60,8 @@ export interface Config {
   /** Idle lifetime of a console session, seconds. */
   readonly consoleIdleTtl: number;
   readonly loginUrl: string | undefined;
+  /** The platform's logout page, visited after the end-session endpoint ends a session (RP-Initiated Logout). */
+  readonly logoutUrl: string | undefined;
   /** Lifetime of a pushed authorization request, seconds (RFC 9126 `expires_in`). */
   readonly parTtl: number;
   /** Every client's authorization requests must be pushed (RFC 9126 §5, §6). */

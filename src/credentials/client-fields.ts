@@ -339,6 +339,14 @@ export const CLIENT_FIELDS = {
     default: [],
     form: { control: 'redirect_uris', kind: 'lines', label: 'Redirect URIs', hint: 'One per line; needed for the authorization-code grant.' },
   },
+  postLogoutRedirectUris: {
+    doc: 'OIDC RP-Initiated Logout `post_logout_redirect_uris`: where the end-session endpoint may send the browser back after logout (each checked as a redirect URI)',
+    kind: 'list', api: 'post_logout_redirect_uris', rule: 'post_logout_redirect_uri',
+    cli: { flags: [{ flag: 'post-logout-redirect-uri', value: 'URI', repeat: true, create: 'A URI the end-session endpoint may send the browser back to after logout', update: 'The post-logout redirect URIs, replacing the list' }], clear: 'post-logout-redirect-uri' },
+    apply: { key: 'postLogoutRedirectUris' },
+    default: [],
+    form: { control: 'post_logout_redirect_uris', kind: 'lines', label: 'Post-logout redirect URIs', hint: 'One per line; where /oauth2/logout may send the user back after signing out.' },
+  },
   audiences: {
     doc: 'The audiences (resources) its tokens may be for; the first is its default',
     kind: 'list', api: 'audiences', rule: 'audience',

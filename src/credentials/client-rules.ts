@@ -37,6 +37,8 @@ export interface ClientSettings {
   readonly audiences: readonly string[];
   readonly dialects: readonly string[];
   readonly redirectUris: readonly string[];
+  /** OIDC RP-Initiated Logout §3.1 (LOGOUT-04): checked as redirect URIs are. */
+  readonly postLogoutRedirectUris: readonly string[];
   readonly trusted: boolean;
   /** false: a confidential client may use the code flow without PKCE (SECURITY P-08). */
   readonly pkceRequired: boolean;
@@ -130,6 +132,10 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   for (const u of s.redirectUris) {
     const problem = typeof u === 'string' ? redirectUriProblem(u, s.mode) : 'a redirect URI must be a string';
     if (problem !== undefined) throw new ClientInputError('redirect_uri', problem);
+  }
+  for (const u of s.postLogoutRedirectUris) {
+    const problem = typeof u === 'string' ? redirectUriProblem(u, s.mode) : 'a redirect URI must be a string';
+    if (problem !== undefined) throw new ClientInputError('post_logout_redirect_uri', problem);
   }
   if (typeof s.trusted !== 'boolean') throw new ClientInputError('trusted', 'trusted must be true or false');
   if (typeof s.tokenReuse !== 'boolean') throw new ClientInputError('token_reuse', 'token_reuse must be true or false');
@@ -335,6 +341,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   audiences: c.audiences,
   dialects: c.dialects,
   redirectUris: c.redirectUris,
+  postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
   trusted: c.trusted,
   pkceRequired: c.pkceRequired !== false,
   requirePar: c.requirePar === true,

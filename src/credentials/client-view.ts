@@ -21,6 +21,7 @@ export interface ClientView {
   audiences: string[];
   dialects: string[];
   redirect_uris: string[];
+  post_logout_redirect_uris: string[];
   trusted: boolean;
   pkce_required: boolean;
   require_pushed_authorization_requests: boolean;
@@ -69,6 +70,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     audiences: [...c.audiences],
     dialects: [...c.dialects],
     redirect_uris: [...c.redirectUris],
+    post_logout_redirect_uris: [...(c.postLogoutRedirectUris ?? [])],
     trusted: c.trusted,
     pkce_required: c.pkceRequired !== false,
     require_pushed_authorization_requests: c.requirePar === true,
@@ -104,6 +106,7 @@ export function stored(s: ClientSettings) {
     audiences: [...s.audiences],
     dialects: [...s.dialects],
     redirectUris: [...s.redirectUris],
+    ...(s.postLogoutRedirectUris.length === 0 ? {} : { postLogoutRedirectUris: [...s.postLogoutRedirectUris] }),
     trusted: s.trusted,
     ...(s.pkceRequired ? {} : { pkceRequired: false }),
     ...(s.requirePar ? { requirePar: true } : {}),
@@ -126,7 +129,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'post_logout_redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
   'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',

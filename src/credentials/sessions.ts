@@ -6,7 +6,7 @@ import { candidateDigests, storedDigest } from '../tokens/digest.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { opaqueFormat } from '../tokens/opaque.ts';
 import { randomBase62 } from '../tokens/random.ts';
-import type { SessionRecord, Store, SubjectType } from '../storage/types.ts';
+import type { AuditEvent, SessionRecord, Store, SubjectType } from '../storage/types.ts';
 import { ClientInputError } from './clients.ts';
 
 export const sessionTokenFormat = opaqueFormat({ kind: 'checksummed', prefix: 'km_st_' });
@@ -89,8 +89,11 @@ export class SessionService {
     return this.#deps.store.sessions.find(candidateDigests(this.#deps.keyring.peppers(), token));
   }
 
-  /** Ends a session named by its token or its id; resolves false when there is no such live session. */
-  async end(tokenOrId: string, actor: string): Promise<boolean> {
+  /**
+   * Ends a session named by its token or its id; resolves false when there is no such live session.
+   * `detail` is added to the audit event's (the end-session endpoint says which client asked).
+   */
+  async end(tokenOrId: string, actor: string, detail: AuditEvent['detail'] = {}): Promise<boolean> {
     const session = tokenOrId.startsWith('ses_') ? await this.#deps.store.sessions.get(tokenOrId) : await this.find(tokenOrId);
     if (!session) return false;
     const now = this.#now();
@@ -98,7 +101,7 @@ export class SessionService {
     if (!ended) return false;
     // SECURITY RT-08: logout revokes the tokens the `web` grant issued from this session (their family).
     const revoked = await this.#deps.store.tokens.revokeFamily(session.id, now);
-    await this.#deps.store.audit.append({ at: now, actor, action: 'session.end', target: session.id, detail: { tokens_revoked: revoked } });
+    await this.#deps.store.audit.append({ at: now, actor, action: 'session.end', target: session.id, detail: { ...detail, tokens_revoked: revoked } });
     return true;
   }
 }

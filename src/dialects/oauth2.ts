@@ -38,7 +38,7 @@ export const oauth2 = {
   name: 'oauth2',
   defaultPath: '/oauth2/token',
   grants: 'all',
-  endpoints: ['introspect', 'revoke', 'authorize', 'par', 'userinfo', 'revocations', 'device_authorization'],
+  endpoints: ['introspect', 'revoke', 'authorize', 'par', 'userinfo', 'revocations', 'device_authorization', 'end_session'],
   accessToken: { format: 'jwt' },
   authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'],
   dpop: true,

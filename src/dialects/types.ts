@@ -40,7 +40,7 @@ export interface DialectContract {
 }
 
 /** Endpoints a dialect serves beside its token endpoint, at `<directory of the token path>/<name>`. */
-export type DialectEndpoint = 'introspect' | 'revoke' | 'authorize' | 'par' | 'userinfo' | 'revocations' | 'device_authorization';
+export type DialectEndpoint = 'introspect' | 'revoke' | 'authorize' | 'par' | 'userinfo' | 'revocations' | 'device_authorization' | 'end_session';
 
 export interface Dialect {
   readonly name: string;

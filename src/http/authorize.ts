@@ -9,7 +9,6 @@
  * redirect URI is itself invalid. A request with `response_mode` query.jwt or jwt (JARM) gets its
  * code or error back as one signed JWT, the `response` parameter (protocol/jarm.ts).
  */
-import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SessionService } from '../credentials/sessions.ts';
 import { consented, rememberConsent } from '../protocol/consent.ts';
 import { issueCode, validateAuthorization, type AuthorizationRequest, type ClientLookup, type CodeDeps, type RedirectError, type Validated } from '../protocol/authorize.ts';
@@ -22,6 +21,7 @@ import type { ClientRecord, PushedRequestRecord, SessionRecord, Store } from '..
 import type { Keyring } from '../tokens/keyring.ts';
 import type { Logger } from '../util/log.ts';
 import { consentPage, errorPage } from './consent-page.ts';
+import { formToken, formTokenValid } from './csrf.ts';
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
 
@@ -46,6 +46,7 @@ const PUSHED_FIELDS = ['client_id', 'request_uri'] as const;
 const SIGNED_FIELDS = ['client_id', 'request'] as const;
 /** Every field the CSRF token binds: a form is of one kind, the fields it lacks bound as empty. */
 const CSRF_FIELDS = [...REQUEST_FIELDS, 'request_uri', 'request'] as const;
+const CSRF_PURPOSE = 'keymint-consent';
 
 /** How the request came: its parameters in the query, pushed (a request_uri), or in a request object. */
 type Form = 'plain' | 'pushed' | 'signed';
@@ -60,15 +61,21 @@ export const HTML_HEADERS = {
 export const html = (status: number, body: string): HttpResponse => ({ status, headers: HTML_HEADERS, body });
 export const redirect = (location: string): HttpResponse => ({ status: 302, headers: { Location: location, 'Cache-Control': 'no-store', Pragma: 'no-cache' }, body: '' });
 
+/**
+ * A browser page's handler whose failure (a store that does not answer) is logged as `what` and
+ * answered with an error page of `status` saying `text`, never a stack trace.
+ */
+export const guardedPage = (log: Logger, what: string, status: number, text: string) => (fn: (req: HttpRequest) => Promise<HttpResponse>) => async (req: HttpRequest): Promise<HttpResponse> => {
+  try {
+    return await fn(req);
+  } catch (err) {
+    log.error(what, { err, path: req.path });
+    return html(status, errorPage(text));
+  }
+};
+
 export function authorizeRoutes(owner: string, path: string, deps: AuthorizeDeps, log: Logger): Route[] {
-  const guarded = (fn: (req: HttpRequest) => Promise<HttpResponse>) => async (req: HttpRequest) => {
-    try {
-      return await fn(req);
-    } catch (err) {
-      log.error('authorization request failed', { err, path: req.path });
-      return html(500, errorPage('Something went wrong. Please try again.'));
-    }
-  };
+  const guarded = guardedPage(log, 'authorization request failed', 500, 'Something went wrong. Please try again.');
   return [
     { method: 'GET', path, owner, handler: guarded((req) => authorizeGet(req, path, deps)) },
     { method: 'POST', path, owner, handler: guarded((req) => authorizePost(req, path, deps)) },
@@ -76,7 +83,7 @@ export function authorizeRoutes(owner: string, path: string, deps: AuthorizeDeps
 }
 
 /** Parameters once each; the first duplicated name, if any (RFC 6749 §3.1). */
-function readParams(text: string): { params: Record<string, string>; duplicate: string | undefined } {
+export function readParams(text: string): { params: Record<string, string>; duplicate: string | undefined } {
   const params = Object.create(null) as Record<string, string>;
   let duplicate: string | undefined;
   for (const [k, v] of new URLSearchParams(text)) {
@@ -204,7 +211,7 @@ async function authorizeGet(req: HttpRequest, path: string, deps: AuthorizeDeps)
   if (prompt.has('none')) return redirectError(errorOf(v.request, 'consent_required', 'The user has not approved this application.'), deps, pushed);
   // Showing the page does not use a pushed request: the user may reload it; the decision uses it.
   const fields = formFields(params, form);
-  fields.csrf_token = csrfToken(deps.keyring.pepper().key, session, fields);
+  fields.csrf_token = formToken(deps.keyring.pepper().key, CSRF_PURPOSE, session.id, CSRF_FIELDS, fields);
   return html(200, consentPage({
     action: `${new URL(deps.settings.issuer).pathname.replace(/\/$/, '')}${path}`,
     clientName: v.request.client.name,
@@ -255,7 +262,7 @@ async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDep
   const fields = formFields(params, form);
   // CSRF: the token is an HMAC over the session id and the request, checked under every live pepper.
   const presented = params.csrf_token ?? '';
-  const valid = session !== undefined && deps.keyring.peppers().some((p) => safeEqual(presented, csrfToken(p.key, session, fields)));
+  const valid = session !== undefined && formTokenValid(deps.keyring, presented, CSRF_PURPOSE, session.id, CSRF_FIELDS, fields);
   if (!session || !valid) return html(403, errorPage('This consent form has expired. Please start again from the application.'));
   if (params.decision === 'approve') {
     // A pushed request is used by the first decision on it: a second post of the form gets no code.
@@ -318,14 +325,3 @@ export async function currentSession(req: HttpRequest, deps: { readonly sessions
   return undefined;
 }
 
-function csrfToken(key: KeyObject, session: SessionRecord, fields: Record<string, string>): string {
-  const mac = createHmac('sha256', key).update(`keymint-consent\0${session.id}`);
-  for (const f of CSRF_FIELDS) mac.update(`\0${f}=${fields[f] ?? ''}`);
-  return mac.digest('base64url');
-}
-
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}

@@ -27,8 +27,8 @@ const STYLE = `
   code { background: #eef0f3; padding: 0 .25rem; border-radius: 4px; }
   .actions { display: flex; gap: .75rem; margin-top: 1.5rem; }
   button { font: inherit; padding: .6rem 1.2rem; border-radius: 8px; cursor: pointer; border: 1px solid #1b1f24; }
-  button[value=approve] { background: #1547c0; color: #fff; border-color: #1547c0; }
-  button[value=deny] { background: #fff; color: #1b1f24; }
+  button[value=approve], button[value=logout] { background: #1547c0; color: #fff; border-color: #1547c0; }
+  button[value=deny], button[value=stay] { background: #fff; color: #1b1f24; }
   input { font: inherit; font-size: 1.25rem; letter-spacing: .1em; padding: .5rem; border: 1px solid #4a515b; border-radius: 6px; width: 12rem; }
   input:focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
   button:focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
@@ -52,6 +52,10 @@ ${body}
 </html>
 `;
 
+/** A form's hidden inputs: the request it carries and its CSRF token. */
+const hiddenFields = (fields: Readonly<Record<string, string>>): string =>
+  Object.entries(fields).map(([k, val]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(val)}">`).join('\n');
+
 export interface ConsentView {
   readonly action: string;
   readonly clientName: string;
@@ -71,7 +75,7 @@ export function consentPage(v: ConsentView): string {
         const text = SCOPE_TEXT.get(s);
         return `<li>${text ? `${escapeHtml(text)} (<code>${escapeHtml(s)}</code>)` : `<code>${escapeHtml(s)}</code>`}</li>`;
       }).join('\n');
-  const hidden = Object.entries(v.fields).map(([k, val]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(val)}">`).join('\n');
+  const hidden = hiddenFields(v.fields);
   return page(
     `Authorize ${v.clientName}`,
     `<h1 id="title">Authorize <strong>${escapeHtml(v.clientName)}</strong>?</h1>
@@ -105,7 +109,28 @@ ${v.message === undefined ? '' : `<p role="alert">${escapeHtml(v.message)}</p>\n
   );
 }
 
-/** A page that only says something (the outcome of a device's request). */
+/**
+ * The logout confirmation (OIDC RP-Initiated Logout §2: without a valid id_token_hint the OP asks the
+ * user): sign out, or stay signed in; `clientName` is the application that asked, when known.
+ */
+export function logoutPage(v: { readonly action: string; readonly clientName?: string; readonly fields: Readonly<Record<string, string>> }): string {
+  const hidden = hiddenFields(v.fields);
+  const asker = v.clientName === undefined ? 'An application' : `<strong>${escapeHtml(v.clientName)}</strong>`;
+  return page(
+    'Sign out?',
+    `<h1>Sign out?</h1>
+<p>${asker} is asking to sign you out. You will need to sign in again to use the applications you connected.</p>
+<form method="post" action="${escapeHtml(v.action)}">
+${hidden}
+<div class="actions">
+<button type="submit" name="decision" value="logout">Sign out</button>
+<button type="submit" name="decision" value="stay">Stay signed in</button>
+</div>
+</form>`,
+  );
+}
+
+/** A page that only says something (the outcome of a device's request, a finished logout). */
 export function messagePage(title: string, text: string): string {
   return page(title, `<h1>${escapeHtml(title)}</h1>\n<p role="status">${escapeHtml(text)}</p>`);
 }

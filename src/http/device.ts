@@ -25,7 +25,8 @@ import type { Maybe } from '../util/maybe.ts';
 import type { Logger } from '../util/log.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { json, NO_STORE, type HttpRequest, type HttpResponse } from '../wire/http.ts';
-import { currentSession, html, HTML_HEADERS, redirect, safeEqual } from './authorize.ts';
+import { currentSession, guardedPage, html, HTML_HEADERS, redirect } from './authorize.ts';
+import { safeEqual } from './csrf.ts';
 import { consentPage, errorPage, messagePage, userCodePage } from './consent-page.ts';
 import type { Operation } from './pipeline.ts';
 import type { Route } from './router.ts';
@@ -84,14 +85,7 @@ export const USER_CODE_ADDRESS_RULE: LockoutRule = { threshold: 20, baseMs: 60_0
 const WRONG_CODE = 'That code is not valid. Check the code your device shows and type it again.';
 
 export function verificationRoutes(owner: string, path: string, deps: VerificationDeps, log: Logger): Route[] {
-  const guarded = (fn: (req: HttpRequest) => Promise<HttpResponse>) => async (req: HttpRequest) => {
-    try {
-      return await fn(req);
-    } catch (err) {
-      log.error('device verification failed', { err, path: req.path });
-      return html(503, errorPage('Something went wrong. Please try again in a moment.'));
-    }
-  };
+  const guarded = guardedPage(log, 'device verification failed', 503, 'Something went wrong. Please try again in a moment.');
   const action = `${new URL(deps.settings.issuer).pathname.replace(/\/$/, '')}${path}`;
   return [
     { method: 'GET', path, owner, handler: guarded((req) => verifyGet(req, path, action, deps)) },

@@ -15,6 +15,7 @@ import { authorizeRoutes, type AuthorizeDeps } from './authorize.ts';
 import { deviceAuthorizationOperation, verificationRoutes, type DeviceEndpointDeps, type VerificationDeps } from './device.ts';
 import { introspectOperation, revocationsOperation, revokeOperation, type LifecycleDeps } from './endpoints/lifecycle.ts';
 import { parOperation, type ParDeps } from './endpoints/par.ts';
+import { logoutRoutes, type LogoutEndpointDeps } from './logout.ts';
 import { tokenOperation } from './endpoints/token.ts';
 import { userinfo } from './endpoints/userinfo.ts';
 import { pipeline, type PipelineContext } from './pipeline.ts';
@@ -31,6 +32,8 @@ export interface MountDeps {
   readonly par: ParDeps;
   /** The device authorization endpoint and its verification page (RFC 8628). */
   readonly device: DeviceEndpointDeps & VerificationDeps;
+  /** The end-session endpoint (OIDC RP-Initiated Logout), beside the authorization endpoint. */
+  readonly logout: LogoutEndpointDeps;
   readonly pipeline: PipelineContext;
   readonly issuer: string;
   readonly log: Logger;
@@ -67,6 +70,8 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
     const authorize = { ...deps.authorize, ignoresDpopJkt: !dialect.dpop, ignoresResponseMode: dialect.jwtResponseModes !== true };
     for (const r of authorizeRoutes(owner, `${dir}/authorize`, authorize, deps.log)) router.add(r);
   }
+  // OIDC RP-Initiated Logout 1.0: the end of the session the authorization endpoint reads (a browser page, not CORS).
+  if (wanted.has('authorize') && wanted.has('end_session')) for (const r of logoutRoutes(owner, `${dir}/logout`, deps.logout, deps.log)) router.add(r);
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
   const parPath = wanted.has('authorize') && wanted.has('par') ? `${dir}/par` : undefined;
   if (parPath) router.add({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, `${deps.issuer}${parPath}`, deps.par), deps.pipeline) });

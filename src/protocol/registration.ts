@@ -37,6 +37,8 @@ export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_s
 export interface RegisteredMetadata {
   readonly clientName: string;
   readonly redirectUris: readonly string[];
+  /** OIDC RP-Initiated Logout §3.1: where the end-session endpoint may send the browser after logout. */
+  readonly postLogoutRedirectUris: readonly string[];
   readonly grantTypes: readonly string[];
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   readonly scopes: readonly string[];
@@ -104,6 +106,13 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     const problem = redirectUriProblem(uri, 'live');
     if (problem !== undefined) throw new RegistrationError('invalid_redirect_uri', problem);
   }
+  // OIDC RP-Initiated Logout §3.1 (LOGOUT-04): registered under the rules of redirect URIs.
+  const postLogoutRedirectUris = stringList(body.post_logout_redirect_uris, 'post_logout_redirect_uris', 'invalid_redirect_uri') ?? [];
+  if (postLogoutRedirectUris.length > 10) throw new RegistrationError('invalid_redirect_uri', 'at most 10 post-logout redirect URIs');
+  for (const uri of postLogoutRedirectUris) {
+    const problem = redirectUriProblem(uri, 'live');
+    if (problem !== undefined) throw new RegistrationError('invalid_redirect_uri', `post_logout_redirect_uris: ${problem}`);
+  }
 
   const scopes = typeof body.scope === 'string' ? [...new Set(body.scope.split(' ').filter(Boolean))] : body.scope === undefined ? [...rules.policy.scopes] : undefined;
   if (scopes === undefined || !scopes.every(isScopeToken)) throw bad('scope is a space-separated list of scope tokens');
@@ -159,7 +168,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     throw err;
   }
   return {
-    clientName: name, redirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
+    clientName: name, redirectUris, postLogoutRedirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
     certBound: certBound === true, tlsNames,
     requireSignedRequestObject: signed, refreshTokenRotation: rotation, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined,
     idTokenSignedResponseAlg: idAlg as SigningAlg, authorizationSignedResponseAlg: authorizationAlg as SigningAlg, introspectionSignedResponseAlg: introspectionAlg as SigningAlg, ...keyed,

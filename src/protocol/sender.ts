@@ -14,8 +14,12 @@ import type { ReplayGuard } from './replay-guard.ts';
 export const PROOF_MAX_AGE_SECONDS = 60;
 /** Leeway for clients' clocks, on every time check of proofs and assertions. */
 export const CLOCK_TOLERANCE_SECONDS = 10;
-/** Furthest an assertion's `exp` may lie ahead (RFC 7523 §3 item 4). */
-export const ASSERTION_MAX_LIFETIME_SECONDS = 300;
+/**
+ * Furthest an assertion's `exp` may lie ahead (RFC 7523 §3 item 4 leaves the window to the server).
+ * An hour: Authlib, Python's most used OAuth library, signs every assertion with `exp` = `iat` + 3600
+ * and offers no shorter default, and other servers take an hour too; the `jti` is kept that long.
+ */
+export const ASSERTION_MAX_LIFETIME_SECONDS = 3600;
 /** Life of one DPoP nonce epoch: a nonce is good for one to two of them. */
 export const NONCE_LIFETIME_SECONDS = 300;
 /** `jwks_uri` fetches: whole-exchange deadline, byte limit, cache lifetime, refetch cooldown on an unknown `kid`. */

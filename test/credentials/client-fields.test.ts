@@ -80,6 +80,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   authorizationResponseAlg: { authorizationResponseAlg: 'EdDSA' },
   introspectionAlg: { introspectionAlg: 'ES256' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
+  postLogoutRedirectUris: { postLogoutRedirectUris: ['javascript:alert(1)'] },
   audiences: { audiences: ['not a uri'] },
   dialects: { dialects: ['nope'] },
   authMethod: { authMethod: 'none' },

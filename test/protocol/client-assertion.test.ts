@@ -11,7 +11,7 @@ import {
   JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion, type AssertionKeyLookup, type ClientAssertionSettings, type PresentedAssertion,
 } from '../../src/protocol/client-assertion.ts';
 import { storeReplayGuard } from '../../src/protocol/replay-guard.ts';
-import { CLOCK_TOLERANCE_SECONDS } from '../../src/protocol/sender.ts';
+import { ASSERTION_MAX_LIFETIME_SECONDS, CLOCK_TOLERANCE_SECONDS } from '../../src/protocol/sender.ts';
 import { MemoryReplays } from '../../src/storage/memory/replays.ts';
 import { OAuthError } from '../../src/wire/errors.ts';
 
@@ -32,7 +32,7 @@ const keyFor: AssertionKeyLookup = async (id, header) => {
 const settings = (extra: Partial<ClientAssertionSettings> = {}): ClientAssertionSettings => ({
   audiences: [ISSUER, TOKEN_URL],
   algorithms: CLIENT_KEY_ALGORITHMS,
-  maxLifetimeSeconds: 300,
+  maxLifetimeSeconds: ASSERTION_MAX_LIFETIME_SECONDS,
   clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
   replay: storeReplayGuard(new MemoryReplays(), now),
   now,
@@ -82,10 +82,11 @@ test('PJ-01 iss = sub = the client id; aud contains the issuer or the token endp
   }
 });
 
-test('PJ-01 exp present and near: at most 5 minutes ahead (+10 s); expired refused; iat and nbf up to 10 s ahead taken (FAPI 2.0 §5.3.2.1 item 14), further refused', async () => {
+test('PJ-01 exp present and near: at most an hour ahead (+10 s, the server\'s own settings); expired refused; iat and nbf up to 10 s ahead taken (FAPI 2.0 §5.3.2.1 item 14), further refused', async () => {
+  assert.equal(ASSERTION_MAX_LIFETIME_SECONDS, 3600, 'Authlib signs assertions for an hour');
   await invalidClient(verifyClientAssertion(await presented(await assertion(claims({ exp: undefined }))), keyFor, settings()));
-  assert.ok(await verifyClientAssertion(await presented(await assertion(claims({ exp: t0() + 310 }))), keyFor, settings()));
-  await invalidClient(verifyClientAssertion(await presented(await assertion(claims({ exp: t0() + 311 }))), keyFor, settings()));
+  assert.ok(await verifyClientAssertion(await presented(await assertion(claims({ exp: t0() + 3610 }))), keyFor, settings()));
+  await invalidClient(verifyClientAssertion(await presented(await assertion(claims({ exp: t0() + 3611 }))), keyFor, settings()));
   assert.ok(await verifyClientAssertion(await presented(await assertion(claims({ iat: t0() + 10, nbf: t0() + 10 }))), keyFor, settings()));
   await invalidClient(verifyClientAssertion(await presented(await assertion(claims({ iat: t0() + 11 }))), keyFor, settings()));
   await invalidClient(verifyClientAssertion(await presented(await assertion(claims({ nbf: t0() + 11 }))), keyFor, settings()));

@@ -48,6 +48,8 @@ test('M-03 M-04 M-05 M-06 M-08 JAR-07 IDT-02 JARM-04 the metadata document, exac
     request_parameter_supported: true,
     request_uri_parameter_supported: false,
     request_object_signing_alg_values_supported: ASYMMETRIC,
+    // OIDC RP-Initiated Logout §2.1 (LOGOUT-01).
+    end_session_endpoint: 'http://localhost:8080/oauth2/logout',
     // RFC 9126 §5: clients authenticate there as at the token endpoint; no client must push unless --require-par.
     pushed_authorization_request_endpoint: 'http://localhost:8080/oauth2/par',
     require_pushed_authorization_requests: false,

@@ -51,6 +51,7 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['Audiences', list(c.audiences)],
     ['Dialects', list(c.dialects, 'all')],
     ['Redirect URIs', list(c.redirect_uris)],
+    ['Post-logout redirect URIs', list(c.post_logout_redirect_uris)],
     ['Trusted (no consent)', c.trusted ? 'yes' : 'no'],
     ['Token lifetime', c.access_token_ttl === null ? html`<span class="empty">deployment default</span>` : `${c.access_token_ttl} s`],
     ['Rate limit', c.rate_limit === null ? html`<span class="empty">deployment default</span>` : `${c.rate_limit} requests/minute`],

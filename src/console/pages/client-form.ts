@@ -191,6 +191,7 @@ ${checkboxes({ name: 'grants', label: LABELS.grants, checked: v.grants, choices:
 ${textarea({ name: 'scopes', label: LABELS.scopes, value: v.scopes, hint: HINTS.scopes, errors: e })}
 ${textarea({ name: 'audiences', label: LABELS.audiences, value: v.audiences, hint: HINTS.audiences, errors: e })}
 ${textarea({ name: 'redirect_uris', label: LABELS.redirect_uris, value: v.redirect_uris, hint: HINTS.redirect_uris, errors: e })}
+${textarea({ name: 'post_logout_redirect_uris', label: LABELS.post_logout_redirect_uris, value: v.post_logout_redirect_uris, hint: HINTS.post_logout_redirect_uris, errors: e })}
 ${checkboxes({ name: 'dialects', label: LABELS.dialects, checked: v.dialects, choices: options(view.dialects), hint: HINTS.dialects, errors: e })}
 <div class="grid-2">
 ${input({ name: 'ttl', label: LABELS.ttl, type: 'number', value: v.ttl, min: 1, ...(view.maxTtl === undefined ? {} : { max: view.maxTtl }), hint: HINTS.ttl, errors: e })}

@@ -43,6 +43,11 @@ export interface ClientRecord {
   /** Dialects this client may use; empty = all. */
   readonly dialects: readonly string[];
   readonly redirectUris: readonly string[];
+  /**
+   * OIDC RP-Initiated Logout 1.0 §3.1 `post_logout_redirect_uris`: where the end-session endpoint may
+   * send the browser after logout, compared byte for byte; absent = none.
+   */
+  readonly postLogoutRedirectUris?: readonly string[];
   readonly trusted: boolean;
   /**
    * Whether the authorization request must carry a PKCE challenge: absent = yes. Only a confidential
