@@ -2,7 +2,7 @@
  * OpenID Connect ID tokens (OIDC Core §2, §3.1.3.6), signed with the client's
  * `id_token_signed_response_alg` (OIDC Dynamic Client Registration §2; RS256 unless it registered
  * another that the keyring keeps). `at_hash` is the left half of the hash of the access token,
- * base64url, the hash being the one of the JWS alg: SHA-256 for RS256 and ES256, SHA-512 for EdDSA
+ * base64url, the hash being the one of the JWS alg: SHA-256 for RS256, PS256 and ES256, SHA-512 for EdDSA
  * with Ed25519 (OIDC Core errata set 2; oauth4webapi's `idTokenHash` computes the same).
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +25,7 @@ export interface IdTokenInput {
 }
 
 /** The hash `at_hash` takes half of, per JWS alg (OIDC Core §3.1.3.6). */
-const AT_HASH: Record<SigningAlg, string> = { RS256: 'sha256', ES256: 'sha256', EdDSA: 'sha512' };
+const AT_HASH: Record<SigningAlg, string> = { RS256: 'sha256', PS256: 'sha256', ES256: 'sha256', EdDSA: 'sha512' };
 
 export function atHash(accessToken: string, alg: SigningAlg = 'RS256'): string {
   const digest = createHash(AT_HASH[alg]).update(accessToken).digest();

@@ -1,6 +1,6 @@
 /**
  * JWT introspection answers (RFC 9701) as real client libraries ask for and check them, against
- * started servers under `--alg RS256`, `ES256` and `EdDSA`: oauth4webapi's
+ * started servers under `--alg RS256`, `PS256`, `ES256` and `EdDSA`: oauth4webapi's
  * `introspectionRequest(…, { requestJwtResponse: true })`, `processIntrospectionResponse` and
  * `validateApplicationLevelSignature` (the signature through the JWKS); openid-client's
  * `tokenIntrospection` for an app configured with `introspection_signed_response_alg` and
@@ -22,7 +22,7 @@ const JWT_TYPE = 'application/token-introspection+jwt';
 const data = tempDir('keymint-introspection-jwt-');
 after(() => rmSync(data, { recursive: true, force: true }));
 
-for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
+for (const alg of ['RS256', 'PS256', 'ES256', 'EdDSA'] as const) {
   describe(`--alg ${alg}`, () => {
     test(`I-14 oauth4webapi and openid-client request, verify and read ${alg} JWT answers`, async (t) => {
       const s = await startGrantServer({ issuer: undefined, alg });
@@ -80,7 +80,7 @@ describe('I-11 I-12 the client setting on every surface', () => {
     const args = ['clients', 'create', '--data', data, '--name', 'resource server', '--json'];
     const refused = await cli([...args, '--introspection-alg', 'ES256']);
     assert.equal(refused.code, 2, refused.stderr);
-    assert.equal(refused.stderr.trim(), 'keymint: introspection_signed_response_alg: this server signs introspection answers with RS256 only (ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA)');
+    assert.equal(refused.stderr.trim(), 'keymint: introspection_signed_response_alg: this server signs introspection answers with RS256 only (PS256, ES256 or EdDSA need it started with --alg PS256, --alg ES256 or --alg EdDSA)');
     const created = await cli([...args, '--introspection-alg', 'ES256', '--alg', 'ES256']);
     assert.equal(created.code, 0, created.stderr);
     const view = JSON.parse(created.stdout) as Record<string, unknown>;
@@ -101,7 +101,7 @@ describe('I-11 I-12 the client setting on every surface', () => {
     writeFileSync(file, yaml(''));
     const refused = await cli(['apply', '-f', file, '--data', dir]);
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /clients\.api\.introspectionAlg: this server signs introspection answers with RS256 only \(ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA\)/);
+    assert.match(refused.stderr, /clients\.api\.introspectionAlg: this server signs introspection answers with RS256 only \(PS256, ES256 or EdDSA need it started with --alg PS256, --alg ES256 or --alg EdDSA\)/);
     const applied = await cli(['apply', '-f', file, '--data', dir, '--alg', 'EdDSA']);
     assert.equal(applied.code, 0, applied.stderr);
     const exported = await cli(['export', '--data', dir]);
