@@ -19,6 +19,8 @@ export interface IdTokenInput {
   readonly exp: number;
   readonly authTime: number | undefined;
   readonly nonce: string | undefined;
+  /** The session the user authenticated in (OIDC Front-/Back-Channel Logout `sid`), stable for that session. */
+  readonly sid?: string | undefined;
   readonly accessToken: string;
   /** `user` | `organization`, carried as `sub_type` (Polar's claim) when known. */
   readonly subjectType: string | undefined;
@@ -41,6 +43,7 @@ export function mintIdToken(keyring: Pick<Keyring, 'signer'>, input: IdTokenInpu
     iat: input.iat,
     ...(input.authTime === undefined ? {} : { auth_time: input.authTime }),
     ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
+    ...(input.sid === undefined ? {} : { sid: input.sid }),
     at_hash: atHash(input.accessToken, alg),
     ...(input.subjectType === undefined ? {} : { sub_type: input.subjectType }),
   });
