@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { assertion, JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
 import { basic, startGrantServer, type GrantServer } from './support.ts';
 
 const JWT_TYPE = 'application/token-introspection+jwt';
@@ -212,7 +213,7 @@ describe('JWT introspection answers (RFC 9701, I-08..)', () => {
   });
 });
 
-describe('I-11 I-12 under --alg ES256', () => {
+describe('I-11 I-12 I-15 under --alg ES256', () => {
   let s: GrantServer;
   before(async () => {
     s = await startGrantServer({ issuer: undefined, alg: 'ES256' });
@@ -233,5 +234,28 @@ describe('I-11 I-12 under --alg ES256', () => {
       const { payload } = await jwtVerify(jwt, jwks, { typ: 'token-introspection+jwt', issuer: s.keymint.config.issuer, audience: c.id, algorithms: [alg] });
       assert.equal((payload.token_introspection as Record<string, unknown>).client_id, c.id);
     }
+  });
+
+  test('I-15 a fapi2 client asking for a JWT answer signed RS256 gets 400 unauthorized_client (JSON); registered with ES256 it gets an ES256 JWT', async () => {
+    const key = await keyPair('ES256', 'intro-fapi-1');
+    const fapi = { grants: ['client_credentials'], scopes: ['read'], securityProfile: 'fapi2' } as const;
+    const ask = async (id: string) => {
+      const form = { token: 'nope', client_assertion_type: JWT_BEARER, client_assertion: await assertion(key, { clientId: id, aud: s.keymint.config.issuer }) };
+      return s.postForm('/oauth2/introspect', form, { accept: JWT_TYPE });
+    };
+    const rs = await privateKeyJwtClient(s.keymint, { keys: [key] }, { ...fapi, name: 'FAPI RS resource server' });
+    const refused = await ask(rs);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('content-type'), 'application/json;charset=UTF-8');
+    assert.deepEqual(await refused.json(), {
+      error: 'unauthorized_client',
+      error_description: 'A fapi2 client\'s introspection answers are not signed with RS256 (FAPI 2.0 §5.4.1); its introspection_signed_response_alg must be changed to the server\'s --alg.',
+    });
+    const es = await privateKeyJwtClient(s.keymint, { keys: [key] }, { ...fapi, name: 'FAPI ES resource server', introspectionAlg: 'ES256' });
+    const ok = await ask(es);
+    assert.equal(ok.status, 200);
+    const jwt = await ok.text();
+    assert.equal(decodeProtectedHeader(jwt).alg, 'ES256');
+    assert.deepEqual(decodeJwt(jwt).token_introspection, { active: false });
   });
 });
