@@ -200,6 +200,17 @@ describe('FAPI-11 a fapi2 client with the openid scope has non-RS256 ID tokens',
     await assert.rejects(s.keymint.clients.update(made.client.client_id, { addScopes: ['openid'] }, 'test'), refusal('security_profile', FAPI2_NEEDS_ALG));
   });
 
+  test('FAPI-11 under --alg PS256 it registers PS256 (RS256 refused naming the field)', async (t) => {
+    const s = await startGrantServer({ alg: 'PS256' });
+    t.after(() => s.close());
+    await assert.rejects(
+      s.keymint.clients.create({ ...fapi, ...(await keyed()), scopes: ['openid'] }, 'test'),
+      refusal('id_token_signed_response_alg', 'a fapi2 client with the openid scope has its ID tokens signed with PS256, not RS256 (FAPI 2.0 §5.4.1)'),
+    );
+    const made = await s.keymint.clients.create({ ...fapi, ...(await keyed()), scopes: ['openid'], idTokenAlg: 'PS256' }, 'test');
+    assert.equal(made.client.id_token_signed_response_alg, 'PS256');
+  });
+
   test('FAPI-11 under --alg ES256 it must register ES256 (CLI/API rules and dynamic registration)', async (t) => {
     const s = await startGrantServer({ alg: 'ES256' });
     t.after(() => s.close());
