@@ -23,7 +23,7 @@ import { attachConsole, type SandboxConsoleInfo } from './sandbox/panel.ts';
 import { RequestRecord, type RecordedRequest } from './sandbox/record.ts';
 import { createMemoryStore } from './storage/memory/index.ts';
 import type { ClaimValue } from './storage/types.ts';
-import { keyFits, type KeyPair, type SigningAlg } from './tokens/keyring.ts';
+import { keyFits, SIGNING_ALGS, type KeyPair, type SigningAlg } from './tokens/keyring.ts';
 import { createLogger } from './util/log.ts';
 import { ERROR_STATUS } from './wire/errors.ts';
 
@@ -104,7 +104,7 @@ export async function startSandbox(given: SandboxOptions = {}, how: StartOptions
   const options = checkOptions(given);
   const section = options.sandbox ?? {};
   const clientsIn = Object.entries(options.clients ?? {});
-  const signing = section.signingKey === undefined ? undefined : signingKeyOf(section.signingKey);
+  const signing = section.signingKey === undefined ? undefined : signingKeyOf(section.signingKey, section.alg);
   const config = sandboxConfig(section, clientsIn, signing?.alg);
   const secrets = new Map(clientsIn.map(([name, c]) => [name, secretOf(name, c, how.baseDir ?? process.cwd())]));
   const known = { dialects: config.dialects.map((d) => d.name), errors: Object.keys(ERROR_STATUS), maxTokenTtl: config.maxTokenTtl };
@@ -406,8 +406,8 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
   exchange_scope: 'exchangeScopes',
 };
 
-/** A PEM, a private JWK or a KeyObject, and the algorithm it signs with. */
-function signingKeyOf(given: NonNullable<SandboxSection['signingKey']>): { key: KeyObject; alg: SigningAlg } {
+/** A PEM, a private JWK or a KeyObject, and the algorithm it signs with: `alg` if the key fits it (an RSA key and PS256), else the first that fits (RS256 for RSA). */
+function signingKeyOf(given: NonNullable<SandboxSection['signingKey']>, wanted: SigningAlg | undefined): { key: KeyObject; alg: SigningAlg } {
   let key: KeyObject;
   try {
     if (typeof given === 'string') key = createPrivateKey(given);
@@ -416,7 +416,7 @@ function signingKeyOf(given: NonNullable<SandboxSection['signingKey']>): { key: 
   } catch {
     throw new SandboxInputError(['sandbox', 'signingKey'], 'is not a private key: give a PKCS#8 PEM or a private JWK (with d)');
   }
-  const alg = (['RS256', 'ES256', 'EdDSA'] as const).find((a) => keyFits(key, a));
-  if (alg === undefined) throw new SandboxInputError(['sandbox', 'signingKey'], 'must be a private RSA (RS256), P-256 (ES256) or Ed25519 (EdDSA) key');
+  const alg = [wanted, ...SIGNING_ALGS].find((a) => a !== undefined && keyFits(key, a));
+  if (alg === undefined) throw new SandboxInputError(['sandbox', 'signingKey'], 'must be a private RSA (RS256 or PS256), P-256 (ES256) or Ed25519 (EdDSA) key');
   return { key, alg };
 }

@@ -161,7 +161,7 @@ test('S-06 logs carry no secret and no token', async () => {
 test('a bad config value stops startup with the offending key', async () => {
   const r = await cli(['serve', '--data', data, '--alg', 'HS256']);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, 'keymint: config alg: must be one of RS256, ES256, EdDSA\n');
+  assert.equal(r.stderr, 'keymint: config alg: must be one of RS256, PS256, ES256, EdDSA\n');
   const port = await cli(['serve', '--data', data, '--port', 'eighty']);
   assert.equal(port.stderr, 'keymint: config port: expected a whole number, got "eighty"\n');
   // On a port another process holds: the mistyped flag is named, not the port.

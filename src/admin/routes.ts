@@ -8,7 +8,7 @@ import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { ClientExistsError, ClientInputError, ClientNotFoundError, type ClientService } from '../credentials/clients.ts';
 import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
 import { CLIENT_FIELD_NAMES, CLIENT_FIELDS, ruleField, type ClientField, type FieldKind } from '../credentials/client-fields.ts';
-import type { Keyring, SigningAlg } from '../tokens/keyring.ts';
+import { SIGNING_ALGS, type Keyring } from '../tokens/keyring.ts';
 import { checkedSubject, type SessionService } from '../credentials/sessions.ts';
 import { JARM_ENCRYPTION_METADATA, JARM_ENCRYPTION_UNSUPPORTED } from '../credentials/client-rules.ts';
 import { adminAudience } from '../protocol/audience.ts';
@@ -71,7 +71,7 @@ export function adminHandler(deps: AdminDeps): Handler {
         issuer: deps.issuer,
         audience: adminAudience(deps.issuer),
         typ: 'at+jwt',
-        algorithms: ['RS256', 'ES256', 'EdDSA'] satisfies SigningAlg[],
+        algorithms: [...SIGNING_ALGS],
         currentDate: new Date(now()),
       }));
     } catch {

@@ -27,19 +27,35 @@ export const keysList: Command = {
 export const keysRotate: Command = {
   name: 'keys rotate',
   summary: 'Promote the published next key, retire the active one',
-  description: 'Running servers sign with the promoted key within --keyring-refresh-ms; the retired key stays published for --max-token-ttl.',
+  description: 'Rotates RS256 and the --alg it is given (give the servers\' --alg, or set KEYMINT_ALG). Running servers sign with the promoted key within --keyring-refresh-ms; the retired key stays published for --max-token-ttl.',
   store: 'existing',
   flags: { json: JSON_FLAG },
-  examples: ['keys rotate'],
+  examples: ['keys rotate', 'keys rotate --alg PS256'],
   async run({ flags, withCore }) {
     await withCore(async (core) => {
+      const activeBefore = activeSigningKeys(core);
       await core.keyring.rotate();
+      warnUnrotated(activeBefore, activeSigningKeys(core));
       await core.store.audit.append({ at: Date.now(), actor: 'cli', action: 'key.rotate', target: 'signing', detail: {} });
       printKeys(core, flags.json === true);
     });
     return 0;
   },
 };
+
+const activeSigningKeys = (core: KeymintCore) => core.keyring.describe().filter((k) => k.use === 'sig' && k.state === 'active');
+
+/**
+ * A rotation run from the CLI rotates the algorithms of the `--alg` it is given (RS256 and that
+ * one), not the servers': keys of another algorithm still active afterwards (servers run with
+ * `--alg PS256`, this command without it) are named, so a rotation that missed them is not taken
+ * for a complete one.
+ */
+function warnUnrotated(before: ReadonlyArray<{ kid: string; alg: string }>, after: ReadonlyArray<{ kid: string }>): void {
+  const still = new Set(after.map((k) => k.kid));
+  const algs = [...new Set(before.filter((k) => still.has(k.kid)).map((k) => k.alg))];
+  for (const alg of algs) process.stderr.write(`keymint: the ${alg} keys were not rotated: run keys rotate with the servers' --alg ${alg} (or KEYMINT_ALG) to rotate them\n`);
+}
 
 export const audit: Command = {
   name: 'audit',

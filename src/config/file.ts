@@ -48,8 +48,8 @@ export interface ClientDeclaration {
   readonly requireSignedRequestObject?: boolean;
   readonly refreshTokenRotation?: boolean;
   readonly securityProfile?: 'fapi2' | 'none' | null;
-  readonly idTokenAlg?: 'RS256' | 'ES256' | 'EdDSA';
-  readonly authorizationResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  readonly idTokenAlg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+  readonly authorizationResponseAlg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
   readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly authMethod?: 'client_secret_basic' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';

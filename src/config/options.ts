@@ -20,7 +20,7 @@ import {
 import { availableParallelism } from 'node:os';
 import { isLoopbackIp } from '../util/loopback.ts';
 import { isScopeToken } from '../wire/scope.ts';
-import { SIGNING_ALGS, SIGNING_MODES, type Config, type DialectMount, type ResourceDecl, type TrustedIssuer } from './types.ts';
+import { orList, SIGNING_ALGS, SIGNING_MODES, type Config, type DialectMount, type ResourceDecl, type TrustedIssuer } from './types.ts';
 
 export interface Option<T> {
   readonly flag: string;
@@ -162,7 +162,7 @@ export const OPTION_TABLE: Table = {
     parse: issuer,
   },
   dialects: { flag: 'dialect', env: 'KEYMINT_DIALECTS', repeatable: true, default: 'oauth2', doc: 'Dialect to mount, NAME or NAME=/path; repeatable; env: comma-separated.', parse: mounts },
-  alg: { flag: 'alg', env: 'KEYMINT_ALG', default: 'RS256', doc: 'Access-token signing algorithm: RS256, ES256 or EdDSA.', parse: oneOf(SIGNING_ALGS) },
+  alg: { flag: 'alg', env: 'KEYMINT_ALG', default: 'RS256', doc: `Access-token signing algorithm: ${orList(SIGNING_ALGS)} (RS256 keys are kept whatever it is; clients may have their ID tokens signed with it).`, parse: oneOf(SIGNING_ALGS) },
   maxTokenTtl: { flag: 'max-token-ttl', env: 'KEYMINT_MAX_TOKEN_TTL', default: '86400', doc: 'Longest access-token lifetime a client may be given, seconds; retired keys stay published this long.', parse: int(60, 31_536_000) },
   tokenTtl: { flag: 'token-ttl', env: 'KEYMINT_TOKEN_TTL', default: '3600', doc: 'Access-token lifetime in seconds.', parse: intBelow(1, (r) => r.maxTokenTtl!) },
   tokenReuseMinRemaining: {

@@ -3,8 +3,19 @@ import type { LogLevel } from '../util/log.ts';
 
 export type { LogLevel };
 
-export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+/**
+ * The JWS algorithms Keymint signs with (`--alg`), RS256 first: the default, and the one an RSA key
+ * given without an alg is taken for. Each has keys of its own (a JWK carries one `alg`, RFC 7517
+ * §4.4), so RS256 and PS256 never share an RSA key.
+ */
+export const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/** The algorithms a deployment may add to RS256 with `--alg` (FAPI 2.0 §5.4.1 allows exactly these). */
+export const OTHER_SIGNING_ALGS: readonly SigningAlg[] = SIGNING_ALGS.filter((a) => a !== 'RS256');
+
+/** `['a', 'b', 'c']` as "a, b or c", for messages naming the algorithms. */
+export const orList = (items: readonly string[]): string => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`);
 
 /**
  * The algorithms a client's ID tokens may be signed with (its `id_token_signed_response_alg`): those

@@ -10,8 +10,8 @@
  * table's is that of `clients create --help`; apply/spec.ts lists the plan's and the form page
  * lays out its controls.
  */
-import { SIGNING_ALGS } from '../config/types.ts';
 import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecretlessAuthMethod } from '../storage/types.ts';
+import { OTHER_SIGNING_ALGS, SIGNING_ALGS } from '../config/types.ts';
 
 /** The kinds of value a setting holds, and the value each stands for. */
 export interface KindValue {
@@ -290,11 +290,11 @@ export const CLIENT_FIELDS = {
     form: null, // a fapi2 client needs keys or a certificate, which the console does not manage (as authMethod)
   },
   idTokenAlg: {
-    doc: 'OIDC `id_token_signed_response_alg`: what its ID tokens are signed with, RS256 (the default) or the deployment\'s `--alg` (ES256, EdDSA)',
+    doc: `OIDC \`id_token_signed_response_alg\`: what its ID tokens are signed with, RS256 (the default) or the deployment's \`--alg\` (${OTHER_SIGNING_ALGS.join(', ')})`,
     kind: 'text', api: 'id_token_signed_response_alg',
     cli: {
       flags: [{
-        flag: 'id-token-alg', value: 'ALG', choices: ['RS256', 'ES256', 'EdDSA'],
+        flag: 'id-token-alg', value: 'ALG', choices: SIGNING_ALGS,
         create: 'What its ID tokens are signed with: RS256 (default) or the server\'s --alg',
         update: 'RS256, or the server\'s --alg',
       }],
@@ -304,7 +304,7 @@ export const CLIENT_FIELDS = {
     form: null, // set where its relying party is configured (CLI, API, apply, registration)
   },
   authorizationResponseAlg: {
-    doc: 'JARM `authorization_signed_response_alg`: what its authorization responses are signed with when it asks for response_mode=jwt (or query.jwt), RS256 (the default) or the deployment\'s `--alg` (ES256, EdDSA)',
+    doc: `JARM \`authorization_signed_response_alg\`: what its authorization responses are signed with when it asks for response_mode=jwt (or query.jwt), RS256 (the default) or the deployment's \`--alg\` (${OTHER_SIGNING_ALGS.join(', ')})`,
     kind: 'text', api: 'authorization_signed_response_alg',
     cli: {
       flags: [{

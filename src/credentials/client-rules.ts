@@ -3,7 +3,7 @@
  * create, import with a chosen id and secret, update (CLI, admin API, configuration as code, the
  * console). Each rule refuses with a ClientInputError naming the field; none names a secret.
  */
-import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
+import { idTokenAlgs, orList, OTHER_SIGNING_ALGS, type SigningAlg } from '../config/types.ts';
 import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecurityProfile } from '../storage/types.ts';
 import { isScopeToken } from '../wire/scope.ts';
 import { parseClientId, type IdSettings } from './ids.ts';
@@ -163,6 +163,9 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   checkClaims(s.claims);
 }
 
+/** "--alg PS256, --alg ES256 or --alg EdDSA": how a deployment comes to sign with more than RS256. */
+const WITH_ALG = orList(OTHER_SIGNING_ALGS.map((a) => `--alg ${a}`));
+
 /**
  * Why an ID token alg (or another alg of something the server signs for a client: `what`, JARM's
  * authorization responses) is refused: the server signs only RS256 and its `--alg` (OIDC Dynamic
@@ -170,7 +173,7 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
  */
 export const idTokenAlgProblem = (alg: SigningAlg, what = 'ID tokens'): string =>
   alg === 'RS256'
-    ? `this server signs ${what} with RS256 only (ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA)`
+    ? `this server signs ${what} with RS256 only (${orList(OTHER_SIGNING_ALGS)} need it started with ${WITH_ALG})`
     : `this server signs ${what} with RS256 or ${alg} (its --alg)`;
 
 /**
@@ -181,7 +184,7 @@ export const JARM_ENCRYPTION_METADATA = ['authorization_encrypted_response_alg',
 export const JARM_ENCRYPTION_UNSUPPORTED = 'encrypted authorization responses (JWE) are not supported; they are signed only (authorization_signed_response_alg)';
 
 /** The refusal of a fapi2 client with the openid scope by a deployment that signs only RS256. */
-export const FAPI2_NEEDS_ALG = 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA (FAPI 2.0 §5.4.1): start the server with --alg ES256 or --alg EdDSA';
+export const FAPI2_NEEDS_ALG = `a fapi2 client with the openid scope needs ID tokens signed with ${orList(OTHER_SIGNING_ALGS)} (FAPI 2.0 §5.4.1): start the server with ${WITH_ALG}`;
 
 /**
  * Whether a refresh rotates this client's refresh token (RT-05), or keeps it (RT-11): its

@@ -68,6 +68,7 @@ export const authorizationCode = {
         subjectType: rec.subjectType,
         authTime: rec.authTime,
         ...(rec.nonce === null ? {} : { nonce: rec.nonce }),
+        ...(rec.sessionId === null ? {} : { sid: rec.sessionId }),
         scopes: scopesForAudience(granted, false, audience, deps.settings),
         audience,
         refreshToken: client.grants.includes('refresh_token'),

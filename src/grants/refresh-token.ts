@@ -75,6 +75,7 @@ export const refreshToken = {
       subject: rec.subject,
       ...(meta.subjectType === undefined ? {} : { subjectType: meta.subjectType as SubjectType }),
       ...(meta.authTime === undefined ? {} : { authTime: meta.authTime }),
+      ...(meta.sid === undefined ? {} : { sid: meta.sid }),
       ...(meta.familyExpiresAt === undefined ? {} : { familyExpiresAt: meta.familyExpiresAt }),
       scopes: requested ?? granted,
       refreshScopes: granted,

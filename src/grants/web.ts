@@ -54,6 +54,7 @@ export const web = {
       subject,
       subjectType: subType,
       authTime: Math.floor(session.createdAt / 1000),
+      sid: session.id,
       scopes,
       audience,
       refreshToken: false,

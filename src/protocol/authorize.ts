@@ -196,6 +196,7 @@ export async function issueCode(request: AuthorizationRequest, session: SessionR
     familyId: `fam_${randomBase62(22)}`,
     resource: request.resource ?? null,
     dpopJkt: request.dpopJkt ?? null,
+    sessionId: session.id,
   };
   await deps.store.codes.insert(record);
   return code;

@@ -32,6 +32,8 @@ export interface GrantDecision {
   readonly authTime?: number;
   /** OIDC nonce from the authorization request, echoed in the ID token. */
   readonly nonce?: string;
+  /** The id of the session the user authenticated in: the ID token's `sid` (RP-Initiated Logout, LOGOUT-10). */
+  readonly sid?: string;
   /**
    * Digest of the stored refresh token this issuance rotates: `issue()` consumes it in the same
    * atomic write that stores the new tokens, and fails `invalid_grant` if another request won.

@@ -2,7 +2,7 @@
  * OpenID Connect ID tokens (OIDC Core §2, §3.1.3.6), signed with the client's
  * `id_token_signed_response_alg` (OIDC Dynamic Client Registration §2; RS256 unless it registered
  * another that the keyring keeps). `at_hash` is the left half of the hash of the access token,
- * base64url, the hash being the one of the JWS alg: SHA-256 for RS256 and ES256, SHA-512 for EdDSA
+ * base64url, the hash being the one of the JWS alg: SHA-256 for RS256, PS256 and ES256, SHA-512 for EdDSA
  * with Ed25519 (OIDC Core errata set 2; oauth4webapi's `idTokenHash` computes the same).
  */
 import { createHash } from 'node:crypto';
@@ -19,13 +19,15 @@ export interface IdTokenInput {
   readonly exp: number;
   readonly authTime: number | undefined;
   readonly nonce: string | undefined;
+  /** The session the user authenticated in (OIDC Front-/Back-Channel Logout `sid`), stable for that session. */
+  readonly sid?: string | undefined;
   readonly accessToken: string;
   /** `user` | `organization`, carried as `sub_type` (Polar's claim) when known. */
   readonly subjectType: string | undefined;
 }
 
 /** The hash `at_hash` takes half of, per JWS alg (OIDC Core §3.1.3.6). */
-const AT_HASH: Record<SigningAlg, string> = { RS256: 'sha256', ES256: 'sha256', EdDSA: 'sha512' };
+const AT_HASH: Record<SigningAlg, string> = { RS256: 'sha256', PS256: 'sha256', ES256: 'sha256', EdDSA: 'sha512' };
 
 export function atHash(accessToken: string, alg: SigningAlg = 'RS256'): string {
   const digest = createHash(AT_HASH[alg]).update(accessToken).digest();
@@ -41,6 +43,7 @@ export function mintIdToken(keyring: Pick<Keyring, 'signer'>, input: IdTokenInpu
     iat: input.iat,
     ...(input.authTime === undefined ? {} : { auth_time: input.authTime }),
     ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
+    ...(input.sid === undefined ? {} : { sid: input.sid }),
     at_hash: atHash(input.accessToken, alg),
     ...(input.subjectType === undefined ? {} : { sub_type: input.subjectType }),
   });

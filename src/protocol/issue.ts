@@ -77,6 +77,7 @@ export function issue(
   const meta: { -readonly [K in keyof TokenMeta]: TokenMeta[K] } = {};
   if (decision.subjectType !== undefined) meta.subjectType = decision.subjectType;
   if (decision.authTime !== undefined) meta.authTime = decision.authTime;
+  if (decision.sid !== undefined) meta.sid = decision.sid;
   if (decision.act !== undefined) meta.act = decision.act;
   if (caller.credentialId !== null) meta.credentialId = caller.credentialId;
   // The key or certificate the tokens are bound to, as their records keep it.
@@ -152,6 +153,7 @@ export function issue(
               exp,
               authTime: decision.authTime,
               nonce: decision.nonce,
+              sid: decision.sid,
               accessToken: access.token,
               subjectType: decision.subjectType,
             }, idTokenAlg)

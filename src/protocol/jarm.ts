@@ -11,6 +11,7 @@ import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
 import type { ClientRecord } from '../storage/types.ts';
 import { signJwt } from '../tokens/jwt.ts';
 import type { Keyring } from '../tokens/keyring.ts';
+import { algorithmAllowed } from './fapi2.ts';
 
 /** The response modes the authorization endpoint takes (discovery's `response_modes_supported`). */
 export const RESPONSE_MODES = ['query', 'query.jwt', 'jwt'] as const;
@@ -36,9 +37,10 @@ export type ResponseModeRead =
  * The response mode `value` names for `client`: the query (absent or `query`), or a JWT signed with
  * the client's `authorization_signed_response_alg` (`query.jwt`, `jwt`). Refused: a mode not offered
  * (invalid_request), and a JWT mode for a client whose alg the keyring no longer keeps (the
- * deployment's `--alg` changed since it registered it: unauthorized_client, as its ID tokens are).
+ * deployment's `--alg` changed since it registered it: unauthorized_client, as its ID tokens are), or
+ * RS256 for a fapi2 client (FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; JARM-08).
  */
-export function readResponseMode(value: string | undefined, client: Pick<ClientRecord, 'id' | 'authorizationResponseAlg'>, serverAlg: SigningAlg): ResponseModeRead {
+export function readResponseMode(value: string | undefined, client: Pick<ClientRecord, 'id' | 'authorizationResponseAlg' | 'securityProfile'>, serverAlg: SigningAlg): ResponseModeRead {
   if (value === undefined || value === 'query') return { ok: true, jwt: undefined };
   if (value !== 'query.jwt' && value !== 'jwt') return { ok: false, error: 'invalid_request', description: `response_mode takes ${RESPONSE_MODES.join(', ')}.` };
   const alg = client.authorizationResponseAlg ?? 'RS256';
@@ -47,6 +49,13 @@ export function readResponseMode(value: string | undefined, client: Pick<ClientR
       ok: false,
       error: 'unauthorized_client',
       description: `This client's authorization responses are to be signed with ${alg}, which this server no longer signs with; its authorization_signed_response_alg must be changed.`,
+    };
+  }
+  if (!algorithmAllowed(client, alg)) {
+    return {
+      ok: false,
+      error: 'unauthorized_client',
+      description: `A fapi2 client's authorization responses are not signed with ${alg} (FAPI 2.0 §5.4.1); its authorization_signed_response_alg must be changed to the server's --alg.`,
     };
   }
   return { ok: true, jwt: { audience: client.id, alg } };

@@ -10,7 +10,7 @@
  * (secret or `private_key_jwt`), `client_credentials` and the device authorization grant too (RG-04).
  * Unknown metadata is ignored (§2).
  */
-import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
+import { idTokenAlgs, orList, OTHER_SIGNING_ALGS, type SigningAlg } from '../config/types.ts';
 import { authSettings, AuthSettingsError, isJwksUri, TLS_NAME_FIELDS, TLS_NAMES, type TlsNameField } from '../credentials/client-auth-settings.ts';
 import { FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, isDisplayName, JARM_ENCRYPTION_METADATA, JARM_ENCRYPTION_UNSUPPORTED } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
@@ -147,7 +147,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     if (!redirectUris.every((u) => u.startsWith('https://'))) throw new RegistrationError('invalid_redirect_uri', 'the redirect URIs of a fapi2 client are https');
     // FAPI 2.0 section 5.4.1 (IDT-03): not RS256 for ID tokens.
     if (scopes.includes('openid') && idAlg === 'RS256') {
-      throw bad(rules.alg === 'RS256' ? 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA, which this server does not sign with' : `a fapi2 client with the openid scope registers id_token_signed_response_alg ${rules.alg}`);
+      throw bad(rules.alg === 'RS256' ? `a fapi2 client with the openid scope needs ID tokens signed with ${orList(OTHER_SIGNING_ALGS)}, which this server does not sign with` : `a fapi2 client with the openid scope registers id_token_signed_response_alg ${rules.alg}`);
     }
   }
 

@@ -32,8 +32,8 @@ export interface SandboxSection {
   readonly data?: string;
   /** Default access-token lifetime, seconds; default 3600. */
   readonly tokenTtl?: number;
-  /** Access-token signing algorithm when no signing key is given: RS256 (default), ES256 or EdDSA. */
-  readonly alg?: 'RS256' | 'ES256' | 'EdDSA';
+  /** Access-token signing algorithm: RS256 (default), PS256, ES256 or EdDSA; with a signing key, the key's (PS256 for an RSA key only if asked here). */
+  readonly alg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
   /** Environment spelled in generated client ids; default `prod`. */
   readonly environment?: string;
   /** Log level of the service: default `silent` (the request record says what happened). */
@@ -44,7 +44,7 @@ export interface SandboxSection {
   readonly clock?: { readonly offsetMs?: number };
   /**
    * A fixed signing key, so tokens verify against the same JWKS run after run: a PKCS#8 PEM
-   * (RSA for RS256, P-256 for ES256, Ed25519 for EdDSA), a private JWK, or a KeyObject. Its
+   * (RSA for RS256, or PS256 with `alg: 'PS256'`; P-256 for ES256, Ed25519 for EdDSA), a private JWK, or a KeyObject. Its
    * algorithm signs the access tokens. Default: a key generated at start.
    */
   readonly signingKey?: string | Readonly<Record<string, unknown>> | KeyObject;

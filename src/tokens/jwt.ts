@@ -4,7 +4,7 @@
  * (jws-verify.ts: jose's rules on `node:crypto`, for the same reason).
  */
 import type { Maybe } from '../util/maybe.ts';
-import { sign } from 'node:crypto';
+import { constants, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Signer } from './keyring.ts';
 
@@ -27,6 +27,21 @@ function prepare(signer: Signer, typ: string, payload: Readonly<Record<string, u
   return { input, algorithm };
 }
 
+/** PS256's signing input by signer: the key with PSS padding and a salt as long as the hash (RFC 7518 §3.5), made once per key. */
+const pssKeys = new WeakMap<Signer, SignKeyObjectInput>();
+
+/**
+ * What Node signs with: the KeyObject itself for RS256, ES256 and EdDSA (see jwsSignature on why no
+ * options object), and for PS256 the one options object per key that asks for RSASSA-PSS, since a
+ * KeyObject alone signs RSA with PKCS#1 v1.5 padding.
+ */
+function signingKey(signer: Signer): KeyObject | SignKeyObjectInput {
+  if (signer.alg !== 'PS256') return signer.key;
+  let input = pssKeys.get(signer);
+  if (!input) pssKeys.set(signer, (input = { key: signer.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }));
+  return input;
+}
+
 /**
  * The signature as a JWS carries it. Node is handed the KeyObject itself, never an options object
  * (`{ key, dsaEncoding: 'ieee-p1363' }` makes it probe the object for a KeyObject and a CryptoKey,
@@ -40,7 +55,7 @@ function jwsSignature(signer: Signer, signature: Buffer): string {
 /** Compact JWS over `payload` with header `{alg, typ, kid}`. */
 export function signJwt(signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>): string {
   const { input, algorithm } = prepare(signer, typ, payload);
-  return `${input}.${jwsSignature(signer, sign(algorithm, Buffer.from(input), signer.key))}`;
+  return `${input}.${jwsSignature(signer, sign(algorithm, Buffer.from(input), signingKey(signer)))}`;
 }
 
 /**
@@ -92,6 +107,6 @@ export function jwtSigner(mode: SigningMode): (signer: Signer, typ: string, payl
 export function signJwtAsync(signer: Signer, typ: string, payload: Readonly<Record<string, unknown>>): Promise<string> {
   const { input, algorithm } = prepare(signer, typ, payload);
   return new Promise((resolve, reject) => {
-    sign(algorithm, Buffer.from(input), signer.key, (err, signature) => (err ? reject(err) : resolve(`${input}.${jwsSignature(signer, signature)}`)));
+    sign(algorithm, Buffer.from(input), signingKey(signer), (err, signature) => (err ? reject(err) : resolve(`${input}.${jwsSignature(signer, signature)}`)));
   });
 }

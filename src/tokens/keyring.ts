@@ -327,7 +327,7 @@ function fixedKid(jwk: JWK): string {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url').slice(0, 16);
 }
 
-/** Whether `key` is a private key the algorithm `alg` signs with (RSA, P-256 or Ed25519). */
+/** Whether `key` is a private key the algorithm `alg` signs with (RSA for RS256 and PS256, P-256 or Ed25519). */
 export function keyFits(key: KeyObject, alg: SigningAlg): boolean {
   return key.type === 'private' && fits(key, alg);
 }
@@ -335,6 +335,7 @@ export function keyFits(key: KeyObject, alg: SigningAlg): boolean {
 function fits(key: KeyObject, alg: SigningAlg): boolean {
   switch (alg) {
     case 'RS256':
+    case 'PS256':
       return key.asymmetricKeyType === 'rsa';
     case 'ES256':
       return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
@@ -353,6 +354,8 @@ function sameJwk(stored: unknown, derived: JWK): boolean {
 /** The key type and parameters of each algorithm's keys. */
 const KEY_PARAMS: Readonly<Record<SigningAlg, readonly ['rsa', { modulusLength: number }] | readonly ['ec', { namedCurve: string }] | readonly ['ed25519', Record<string, never>]>> = {
   RS256: ['rsa', { modulusLength: 2048 }],
+  // Its own RSA keys (an `rsa` pair, not `rsa-pss`: those do not export as a JWK); jwt.ts asks for PSS padding.
+  PS256: ['rsa', { modulusLength: 2048 }],
   ES256: ['ec', { namedCurve: 'P-256' }],
   EdDSA: ['ed25519', {}],
 };

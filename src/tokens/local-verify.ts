@@ -9,10 +9,11 @@ import { createLocalJWKSet } from 'jose/jwks/local';
 import { compactVerify } from 'jose/jws/compact/verify';
 import { jwtVerify } from 'jose/jwt/verify';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
-import type { Keyring } from './keyring.ts';
+import { SIGNING_ALGS, type Keyring } from './keyring.ts';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+/** What the keyring may sign with (SIGNING_ALGS): a JWK's own `alg` then decides per key. */
+const ALGORITHMS: string[] = [...SIGNING_ALGS];
 
 /** The published keys as jose reads them, rebuilt only when the JWKS changes (a rotation). */
 function publishedKeys(keyring: Pick<Keyring, 'jwksJson'>) {

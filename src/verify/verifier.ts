@@ -44,7 +44,7 @@ export interface VerifierOptions {
   readonly issuer: string;
   /** This resource server's identifier(s); the token's `aud` must contain one of them. */
   readonly audience: string | readonly string[];
-  /** Allowed `alg` values (default `['RS256', 'ES256', 'EdDSA']`). */
+  /** Allowed `alg` values (default `['RS256', 'PS256', 'ES256', 'EdDSA']`: what a Keymint deployment may sign with). */
   readonly algorithms?: readonly VerifyAlgorithm[];
   /** Scopes every token must carry (more per call: `verify(token, { requiredScopes })`). */
   readonly requiredScopes?: readonly string[];
@@ -107,7 +107,7 @@ export interface Verifier {
 const REQUIRED_CLAIMS = ['exp', 'iat', 'sub', 'client_id', 'jti'];
 
 export function createVerifier(options: VerifierOptions): Verifier {
-  const algorithms = options.algorithms ?? ['RS256', 'ES256', 'EdDSA'];
+  const algorithms = options.algorithms ?? ['RS256', 'PS256', 'ES256', 'EdDSA'];
   for (const alg of algorithms) {
     if (!(SAFE_ALGORITHMS as readonly string[]).includes(alg)) throw new TypeError(`createVerifier: algorithm ${alg} is not allowed`);
   }

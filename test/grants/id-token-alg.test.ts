@@ -33,7 +33,7 @@ const expectedAtHash = (token: string, alg: string) => {
 
 const app = { grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'read'], redirectUris: [CB] };
 
-for (const alg of ['ES256', 'EdDSA'] as const) {
+for (const alg of ['PS256', 'ES256', 'EdDSA'] as const) {
   describe(`--alg ${alg}`, () => {
     test(`IDT-02 IDT-04 openid-client expecting ${alg} ID tokens: code flow and refresh; discovery lists RS256 and ${alg}; an RS256 client is unchanged`, async (t) => {
       const s = await startGrantServer({ issuer: undefined, alg });
@@ -77,7 +77,7 @@ test('IDT-01 the CLI sets --id-token-alg to RS256 or the --alg it runs with, and
   const args = ['clients', 'create', '--data', data, '--name', 'cli app', '--grant', 'authorization_code', '--redirect-uri', CB, '--scope', 'openid', '--json'];
   const refused = await cli([...args, '--id-token-alg', 'ES256']);
   assert.equal(refused.code, 2, refused.stderr);
-  assert.equal(refused.stderr.trim(), 'keymint: id_token_signed_response_alg: this server signs ID tokens with RS256 only (ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA)');
+  assert.equal(refused.stderr.trim(), 'keymint: id_token_signed_response_alg: this server signs ID tokens with RS256 only (PS256, ES256 or EdDSA need it started with --alg PS256, --alg ES256 or --alg EdDSA)');
   const created = await cli([...args, '--id-token-alg', 'ES256', '--alg', 'ES256']);
   assert.equal(created.code, 0, created.stderr);
   const view = JSON.parse(created.stdout) as Record<string, unknown>;
@@ -105,7 +105,7 @@ clients:
 `);
   const refused = await cli(['apply', '-f', file, '--data', dir]);
   assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /clients\.web\.idTokenAlg: this server signs ID tokens with RS256 only \(ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA\)/);
+  assert.match(refused.stderr, /clients\.web\.idTokenAlg: this server signs ID tokens with RS256 only \(PS256, ES256 or EdDSA need it started with --alg PS256, --alg ES256 or --alg EdDSA\)/);
   const applied = await cli(['apply', '-f', file, '--data', dir, '--alg', 'EdDSA']);
   assert.equal(applied.code, 0, applied.stderr);
   const exported = await cli(['export', '--data', dir]);
@@ -194,10 +194,21 @@ describe('FAPI-11 a fapi2 client with the openid scope has non-RS256 ID tokens',
     const s = await startGrantServer();
     t.after(() => s.close());
     await assert.rejects(s.keymint.clients.create({ ...fapi, ...(await keyed()), scopes: ['openid'] }, 'test'), refusal('security_profile', FAPI2_NEEDS_ALG));
-    assert.equal(FAPI2_NEEDS_ALG, 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA (FAPI 2.0 §5.4.1): start the server with --alg ES256 or --alg EdDSA');
+    assert.equal(FAPI2_NEEDS_ALG, 'a fapi2 client with the openid scope needs ID tokens signed with PS256, ES256 or EdDSA (FAPI 2.0 §5.4.1): start the server with --alg PS256, --alg ES256 or --alg EdDSA');
     const made = await s.keymint.clients.create({ ...fapi, ...(await keyed()), scopes: ['accounts'] }, 'test');
     assert.equal(made.client.security_profile, 'fapi2');
     await assert.rejects(s.keymint.clients.update(made.client.client_id, { addScopes: ['openid'] }, 'test'), refusal('security_profile', FAPI2_NEEDS_ALG));
+  });
+
+  test('FAPI-11 under --alg PS256 it registers PS256 (RS256 refused naming the field)', async (t) => {
+    const s = await startGrantServer({ alg: 'PS256' });
+    t.after(() => s.close());
+    await assert.rejects(
+      s.keymint.clients.create({ ...fapi, ...(await keyed()), scopes: ['openid'] }, 'test'),
+      refusal('id_token_signed_response_alg', 'a fapi2 client with the openid scope has its ID tokens signed with PS256, not RS256 (FAPI 2.0 §5.4.1)'),
+    );
+    const made = await s.keymint.clients.create({ ...fapi, ...(await keyed()), scopes: ['openid'], idTokenAlg: 'PS256' }, 'test');
+    assert.equal(made.client.id_token_signed_response_alg, 'PS256');
   });
 
   test('FAPI-11 under --alg ES256 it must register ES256 (CLI/API rules and dynamic registration)', async (t) => {
@@ -223,7 +234,7 @@ describe('FAPI-11 a fapi2 client with the openid scope has non-RS256 ID tokens',
     const { s: rs, register: registerRs } = await registrar({});
     t.after(() => rs.close());
     assert.deepEqual(await registerRs(body), {
-      status: 400, body: { error: 'invalid_client_metadata', error_description: 'a fapi2 client with the openid scope needs ID tokens signed with ES256 or EdDSA, which this server does not sign with' },
+      status: 400, body: { error: 'invalid_client_metadata', error_description: 'a fapi2 client with the openid scope needs ID tokens signed with PS256, ES256 or EdDSA, which this server does not sign with' },
     });
   });
 });

@@ -20,7 +20,7 @@ test('JARM-05 the CLI sets --authorization-response-alg to RS256 or the --alg it
   const args = ['clients', 'create', '--data', data, '--name', 'cli app', '--grant', 'authorization_code', '--redirect-uri', CB, '--json'];
   const refused = await cli([...args, '--authorization-response-alg', 'ES256']);
   assert.equal(refused.code, 2, refused.stderr);
-  assert.equal(refused.stderr.trim(), 'keymint: authorization_signed_response_alg: this server signs authorization responses with RS256 only (ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA)');
+  assert.equal(refused.stderr.trim(), 'keymint: authorization_signed_response_alg: this server signs authorization responses with RS256 only (PS256, ES256 or EdDSA need it started with --alg PS256, --alg ES256 or --alg EdDSA)');
   const created = await cli([...args, '--authorization-response-alg', 'ES256', '--alg', 'ES256']);
   assert.equal(created.code, 0, created.stderr);
   const view = JSON.parse(created.stdout) as Record<string, unknown>;
@@ -48,7 +48,7 @@ clients:
   declare('authorizationResponseAlg: EdDSA');
   const refused = await cli(['apply', '-f', file, '--data', dir]);
   assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /clients\.web\.authorizationResponseAlg: this server signs authorization responses with RS256 only \(ES256 or EdDSA need it started with --alg ES256 or --alg EdDSA\)/);
+  assert.match(refused.stderr, /clients\.web\.authorizationResponseAlg: this server signs authorization responses with RS256 only \(PS256, ES256 or EdDSA need it started with --alg PS256, --alg ES256 or --alg EdDSA\)/);
   const applied = await cli(['apply', '-f', file, '--data', dir, '--alg', 'EdDSA']);
   assert.equal(applied.code, 0, applied.stderr);
   const exported = await cli(['export', '--data', dir]);

@@ -135,13 +135,15 @@ describe('hostile and edge cases', () => {
     }
   });
 
-  test('JARM-03 errors after the redirect URI is trusted go in the JWT: invalid_scope, missing PKCE, login_required (prompt=none), with the state', async () => {
+  test('JARM-03 errors after the redirect URI is trusted go in the JWT: invalid_scope, missing PKCE, login_required (prompt=none), unsupported_response_type, request_uri_not_supported, with the state', async () => {
     const made = await s.client({ ...app, name: 'Error app' });
     const cases: Array<[Record<string, string>, string | undefined, string]> = [
       [request(made.id, { response_mode: 'jwt', scope: 'admin' }), await cookieOf(), 'invalid_scope'],
       [{ ...request(made.id, { response_mode: 'jwt' }), code_challenge: '' }, await cookieOf(), 'invalid_request'],
       [request(made.id, { response_mode: 'query.jwt', prompt: 'none' }), undefined, 'login_required'],
       [request(made.id, { response_mode: 'jwt', response_type: 'token' }), await cookieOf(), 'unsupported_response_type'],
+      // Refused before its parameters are read (a request object by reference): the query's mode, at its registered redirect URI.
+      [request(made.id, { response_mode: 'jwt', request_uri: 'https://app.example/request.jwt' }), await cookieOf(), 'request_uri_not_supported'],
     ];
     for (const [query, cookie, error] of cases) {
       const res = await authorizeGet(s, query, cookie);
@@ -280,4 +282,25 @@ test('JARM-01 the login page round trip keeps response_mode, and the consent for
   assert.equal(changed.status, 403);
   const approved = await post(fields);
   assert.equal(typeof (await opened(String(approved.headers.get('location')), made.id)).claims.code, 'string');
+});
+
+test('JARM-08 a fapi2 client asking for a JWT response signed RS256 gets unauthorized_client in the query; registered with ES256 its errors go in an ES256 JWT', async (t) => {
+  const es = await startGrantServer({ alg: 'ES256' });
+  t.after(() => es.close());
+  const key = await keyPair('ES256', 'jarm-fapi-1');
+  const fapi = { grants: ['authorization_code'], scopes: ['accounts'], redirectUris: [CB], securityProfile: 'fapi2' } as const;
+  const rs = await privateKeyJwtClient(es.keymint, { keys: [key] }, { ...fapi, name: 'FAPI RS app' });
+  const refused = await authorizeGet(es, { ...request(rs, { response_mode: 'jwt' }), scope: 'accounts' });
+  assert.deepEqual(Object.fromEntries(new URL(String(refused.headers.get('location'))).searchParams), {
+    error: 'unauthorized_client',
+    error_description: 'A fapi2 client\'s authorization responses are not signed with RS256 (FAPI 2.0 §5.4.1); its authorization_signed_response_alg must be changed to the server\'s --alg.',
+    state: 'st-1',
+    iss: es.keymint.config.issuer,
+  });
+  const ok = await privateKeyJwtClient(es.keymint, { keys: [key] }, { ...fapi, name: 'FAPI ES app', authorizationResponseAlg: 'ES256' });
+  // A plain request of a fapi2 client is refused (it must push): in the JWT it asked for.
+  const pushFirst = await authorizeGet(es, { ...request(ok, { response_mode: 'jwt' }), scope: 'accounts' });
+  const jwt = new URL(String(pushFirst.headers.get('location'))).searchParams.get('response')!;
+  assert.equal(decodeProtectedHeader(jwt).alg, 'ES256');
+  assert.deepEqual([decodeJwt(jwt).error, decodeJwt(jwt).aud], ['invalid_request', ok]);
 });

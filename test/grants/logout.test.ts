@@ -247,6 +247,44 @@ describe('RP-Initiated Logout', () => {
     assert.equal(dead.headers.get('location'), `${bye}?state=x`);
   });
 
+  test('LOGOUT-10 ID tokens carry the session\'s id as sid: the same for every login and refresh in one session, another for another session', async () => {
+    const config = await configure();
+    const user = await signIn();
+    const first = await login(config, user.cookie);
+    assert.equal(first.claims()?.sid, user.id);
+    assert.equal((await login(config, user.cookie)).claims()?.sid, user.id, 'a second login in the same session');
+    assert.equal((await openid.refreshTokenGrant(config, first.refresh_token!)).claims()?.sid, user.id, 'a refresh');
+    const again = await signIn(user.subject);
+    assert.equal((await login(config, again.cookie)).claims()?.sid, again.id);
+    assert.notEqual(again.id, user.id);
+  });
+
+  test('LOGOUT-10 an ID token of an earlier session of the same user does not end the current one: the user is asked', async () => {
+    const config = await configure();
+    const earlier = await signIn();
+    const tokens = await login(config, earlier.cookie);
+    assert.equal(await s.keymint.sessions.end(earlier.id, 'test'), true);
+    const current = await signIn(earlier.subject);
+    const res = await fetch(openid.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: bye }), { redirect: 'manual', headers: { cookie: current.cookie } });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /Sign out\?/);
+    assert.equal(await sessionAlive(current.cookie), true);
+    // The ID token of the current session ends it at once.
+    const now = await login(config, current.cookie);
+    const ended = await fetch(openid.buildEndSessionUrl(config, { id_token_hint: now.id_token!, post_logout_redirect_uri: bye }), { redirect: 'manual', headers: { cookie: current.cookie } });
+    assert.equal(ended.status, 302);
+    assert.equal(await sessionAlive(current.cookie), false);
+  });
+
+  test('LOGOUT-10 the web grant\'s ID token carries the sid of the session it swapped', async () => {
+    const web = await s.client({ name: 'Dashboard', grants: ['web'], scopes: ['openid'] });
+    const user = await signIn();
+    const res = await s.postForm('/oauth2/token', { grant_type: 'web', session_token: user.cookie.slice('keymint_session='.length), scope: 'openid' }, { authorization: `Basic ${Buffer.from(`${web.id}:${web.secret}`).toString('base64')}` });
+    const body = (await res.json()) as { id_token?: string };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(JSON.parse(Buffer.from(body.id_token!.split('.')[1]!, 'base64url').toString()).sid, user.id);
+  });
+
   test('LOGOUT-08 an app\'s logout sent as a form POST is checked, then sent to GET (303) so the browser brings its SameSite=Lax cookie', async () => {
     const form = (body: Record<string, string>) =>
       fetch(`${s.url}/oauth2/logout`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });

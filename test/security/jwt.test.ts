@@ -6,7 +6,7 @@ import { basic, startServer } from '../support/harness.ts';
 
 const ISSUER = 'http://localhost:8080';
 
-for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
+for (const alg of ['RS256', 'PS256', 'ES256', 'EdDSA'] as const) {
   test(`J-01 J-02 J-05 ${alg}: at+jwt header with kid, RFC 9068 claims, verifies against the JWKS`, async (t) => {
     const server = await startServer({ alg, issuer: ISSUER });
     t.after(() => server.close());

@@ -33,6 +33,11 @@ export interface CodeRecord {
    * proof by that key. Null when the code is bound to no key.
    */
   readonly dpopJkt: string | null;
+  /**
+   * The id of the session the code was issued in (OIDC Front-/Back-Channel and RP-Initiated Logout
+   * `sid`): its ID tokens carry it. Null for codes stored before it was kept.
+   */
+  readonly sessionId: string | null;
 }
 
 export interface CodeRepo {

@@ -8,7 +8,7 @@ export type KeyState = 'next' | 'active' | 'retired';
 export interface KeyRecord {
   readonly kid: string;
   readonly use: KeyUse;
-  /** JWS alg for `sig` keys (RS256 | ES256 | EdDSA); `HS256` for peppers. */
+  /** JWS alg for `sig` keys (RS256 | PS256 | ES256 | EdDSA: one alg per key); `HS256` for peppers. */
   readonly alg: string;
   readonly state: KeyState;
   /** Public JWK (sig keys only), JSON. */

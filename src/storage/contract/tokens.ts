@@ -31,6 +31,8 @@ export interface TokenMeta {
   readonly subjectType?: string;
   /** Epoch seconds the user authenticated (OIDC `auth_time`). */
   readonly authTime?: number;
+  /** The id of the session the user authenticated in (the ID token's `sid`), kept for refreshes. */
+  readonly sid?: string;
   /** Epoch ms: absolute end of a refresh-token family (RT-07); rotation never extends it. */
   readonly familyExpiresAt?: number;
   /** Scope originally granted to the family (RT-03: a rotated refresh token keeps it). */

@@ -277,6 +277,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE codes ADD COLUMN dpop_jkt text;
     `,
   },
+  {
+    version: 14,
+    name: 'code-session-id',
+    // OIDC `sid`: the session a code was issued in, carried by its ID tokens (RP-Initiated Logout).
+    sql: `
+      ALTER TABLE codes ADD COLUMN session_id text;
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

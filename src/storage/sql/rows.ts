@@ -145,12 +145,12 @@ export const toConnectedApp = (r: ConsentRow & { readonly live_grants: number | 
 
 export const CODE_COLUMNS = [
   'digest', 'client_id', 'redirect_uri', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'subject', 'subject_type',
-  'auth_time', 'issued_at', 'expires_at', 'consumed_at', 'family_id', 'resource', 'dpop_jkt',
+  'auth_time', 'issued_at', 'expires_at', 'consumed_at', 'family_id', 'resource', 'dpop_jkt', 'session_id',
 ] as const;
 
 export const codeValues = (c: CodeRecord): SqlValue[] => [
   c.digest, c.clientId, c.redirectUri, c.scope, c.codeChallenge, c.codeChallengeMethod, c.nonce, c.subject, c.subjectType,
-  c.authTime, c.issuedAt, c.expiresAt, c.consumedAt, c.familyId, c.resource, c.dpopJkt,
+  c.authTime, c.issuedAt, c.expiresAt, c.consumedAt, c.familyId, c.resource, c.dpopJkt, c.sessionId,
 ];
 
 export interface CodeRow {
@@ -170,6 +170,7 @@ export interface CodeRow {
   readonly family_id: string;
   readonly resource: string | null;
   readonly dpop_jkt: string | null;
+  readonly session_id: string | null;
 }
 
 export const toCode = (r: CodeRow): CodeRecord => ({
@@ -189,6 +190,7 @@ export const toCode = (r: CodeRow): CodeRecord => ({
   familyId: r.family_id,
   resource: r.resource,
   dpopJkt: r.dpop_jkt,
+  sessionId: r.session_id,
 });
 
 export const DEVICE_CODE_COLUMNS = [

@@ -291,6 +291,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE codes ADD COLUMN dpop_jkt TEXT;
     `,
   },
+  {
+    version: 15,
+    name: 'code-session-id',
+    // OIDC `sid`: the session a code was issued in, carried by its ID tokens (RP-Initiated Logout).
+    sql: `
+      ALTER TABLE codes ADD COLUMN session_id TEXT;
+    `,
+  },
 ];
 
 /**

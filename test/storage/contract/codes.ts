@@ -14,8 +14,8 @@ export function codesContract(test: StoreTest): void {
     assert.equal(await s.codes.consume('p1:unknown', 7), false);
   });
 
-  test('DP-06 a code keeps the DPoP key thumbprint it is bound to, and its resource', async (s) => {
-    const bound = codeRecord('p1:bound', { dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs', resource: 'https://api.example' });
+  test('DP-06 LOGOUT-10 a code keeps the DPoP key thumbprint it is bound to, its resource and its session id', async (s) => {
+    const bound = codeRecord('p1:bound', { dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs', resource: 'https://api.example', sessionId: 'ses_0123456789abcdef' });
     await s.codes.insert(bound);
     assert.deepEqual(await s.codes.find(['p1:bound']), bound);
     assert.equal((await s.codes.find(['p1:unknown', 'p1:bound']))?.dpopJkt, 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');

@@ -71,6 +71,7 @@ export const codeRecord = (digest: string, over: Partial<CodeRecord> = {}): Code
   codeChallengeMethod: 'S256',
   resource: null,
   dpopJkt: null,
+  sessionId: null,
   nonce: 'n',
   subject: 'u1',
   subjectType: 'user',
