@@ -361,6 +361,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.securityProfile === undefined ? {} : { securityProfile: c.securityProfile }),
     ...(c.idTokenAlg === undefined ? {} : { idTokenAlg: c.idTokenAlg }),
     ...(c.authorizationResponseAlg === undefined ? {} : { authorizationResponseAlg: c.authorizationResponseAlg }),
+    ...(c.introspectionAlg === undefined ? {} : { introspectionAlg: c.introspectionAlg }),
   };
   const input: CreateClientInput = {
     ...imported,
