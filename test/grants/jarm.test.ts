@@ -135,13 +135,15 @@ describe('hostile and edge cases', () => {
     }
   });
 
-  test('JARM-03 errors after the redirect URI is trusted go in the JWT: invalid_scope, missing PKCE, login_required (prompt=none), with the state', async () => {
+  test('JARM-03 errors after the redirect URI is trusted go in the JWT: invalid_scope, missing PKCE, login_required (prompt=none), unsupported_response_type, request_uri_not_supported, with the state', async () => {
     const made = await s.client({ ...app, name: 'Error app' });
     const cases: Array<[Record<string, string>, string | undefined, string]> = [
       [request(made.id, { response_mode: 'jwt', scope: 'admin' }), await cookieOf(), 'invalid_scope'],
       [{ ...request(made.id, { response_mode: 'jwt' }), code_challenge: '' }, await cookieOf(), 'invalid_request'],
       [request(made.id, { response_mode: 'query.jwt', prompt: 'none' }), undefined, 'login_required'],
       [request(made.id, { response_mode: 'jwt', response_type: 'token' }), await cookieOf(), 'unsupported_response_type'],
+      // Refused before its parameters are read (a request object by reference): the query's mode, at its registered redirect URI.
+      [request(made.id, { response_mode: 'jwt', request_uri: 'https://app.example/request.jwt' }), await cookieOf(), 'request_uri_not_supported'],
     ];
     for (const [query, cookie, error] of cases) {
       const res = await authorizeGet(s, query, cookie);
