@@ -78,3 +78,34 @@ describe('real clients: openid-client (FAPI 2.0)', () => {
     });
   });
 });
+
+describe('real clients: openid-client (FAPI 2.0, all PS256)', () => {
+  test('FAPI-13 openid-client with an RSA-only stack: under --alg PS256, PS256 private_key_jwt and DPoP proofs, PAR and PKCE give PS256 access and ID tokens (the library checks the ID token\'s alg and signature)', async (t) => {
+    const ps = await startGrantServer({ issuer: undefined, alg: 'PS256' });
+    t.after(() => ps.close());
+    const psIssuer = new URL(ps.keymint.config.issuer);
+    const key = await keyPair('PS256', 'bank-rp-1');
+    const id = await privateKeyJwtClient(ps.keymint, { keys: [key] }, {
+      name: 'Bank app', securityProfile: 'fapi2', idTokenAlg: 'PS256', grants: ['authorization_code', 'refresh_token'], scopes: ['openid', 'accounts:read'], redirectUris: [CB],
+    });
+    const execute = [openid.allowInsecureRequests, openid.enableNonRepudiationChecks];
+    const config = await openid.discovery(psIssuer, id, { id_token_signed_response_alg: 'PS256' }, openid.PrivateKeyJwt({ key: key.privateKey, kid: 'bank-rp-1' }), { execute });
+    const metadata = config.serverMetadata();
+    assert.deepEqual(metadata.id_token_signing_alg_values_supported, ['RS256', 'PS256']);
+    const DPoP = openid.getDPoPHandle(config, await openid.randomDPoPKeyPair('PS256'));
+
+    const pkceCodeVerifier = openid.randomPKCECodeVerifier();
+    const expectedState = openid.randomState();
+    const url = await openid.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: CB, scope: SCOPE, state: expectedState,
+      code_challenge: await openid.calculatePKCECodeChallenge(pkceCodeVerifier), code_challenge_method: 'S256',
+    }, { DPoP });
+    const { location } = await browseApproving(ps, url, 'bank-user-1');
+    const tokens = await openid.authorizationCodeGrant(config, location, { pkceCodeVerifier, expectedState }, undefined, { DPoP });
+    assert.equal(tokens.token_type, 'dpop');
+    assert.deepEqual([decodeProtectedHeader(tokens.access_token).alg, decodeProtectedHeader(tokens.id_token!).alg], ['PS256', 'PS256']);
+    assert.equal(tokens.claims()?.sub, 'bank-user-1');
+    const refreshed = await openid.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP });
+    assert.deepEqual([decodeProtectedHeader(refreshed.access_token).alg, decodeProtectedHeader(refreshed.id_token!).alg], ['PS256', 'PS256']);
+  });
+});

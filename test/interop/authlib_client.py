@@ -1,6 +1,6 @@
 """Keymint driven by Authlib, Python's OAuth 2.0 and OpenID Connect library, as a Python service would.
 
-Run by authlib.test.ts: `python3 authlib_client.py <scenario> '<json input>'` prints one JSON object.
+Run by python.test.ts: `python3 authlib_client.py <scenario> '<json input>'` prints one JSON object.
 Only Authlib's own requests, client authentication, response parsing and validation are used; the
 test asserts what they return. Failures Authlib raises are printed as {"raised": ..., "error": ...}.
 """

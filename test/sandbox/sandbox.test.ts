@@ -297,6 +297,28 @@ test('a fixed signing key: the same kid and key in every run, so recorded tokens
   assert.equal((await verifier.verify(token)).client_id, sb.clients.app!.id);
 });
 
+test('an RSA signing key signs PS256 when alg says PS256 (its own kid, alg PS256 in the JWKS), RS256 otherwise; alg PS256 without a key generates one', async (t) => {
+  const ps = await startSandbox({ clients: { app: {} }, sandbox: { signingKey: PEM, alg: 'PS256' } });
+  const generated = await startSandbox({ clients: { app: {} }, sandbox: { alg: 'PS256' } });
+  t.after(() => Promise.all([ps.close(), generated.close()]));
+  const rsKids = (await (await fetch(`${sb.url}/oauth2/jwks`)).json() as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+  for (const s of [ps, generated]) {
+    const { access_token: token } = (await (await formToken(PATHS.oauth2, 'app', s)).json()) as { access_token: string };
+    const header = decodeProtectedHeader(token);
+    assert.equal(header.alg, 'PS256');
+    assert.match(String(header.kid), /^ps256-/);
+    assert.ok(!rsKids.includes(String(header.kid)), 'not the kid the key has as RS256');
+    const jwks = (await (await fetch(`${s.url}/oauth2/jwks`)).json()) as { keys: Array<{ kid: string; alg: string }> };
+    assert.equal(jwks.keys.find((k) => k.kid === header.kid)?.alg, 'PS256');
+    const verifier = createVerifier({ issuer: s.issuer, audience: s.issuer, jwksUri: `${s.url}/oauth2/jwks` });
+    assert.equal((await verifier.verify(token)).client_id, s.clients.app!.id);
+  }
+  const again = await startSandbox({ clients: { app: {} }, sandbox: { signingKey: PEM, alg: 'PS256' } });
+  t.after(() => again.close());
+  const kidOf = async (s: Sandbox) => decodeProtectedHeader(((await (await formToken(PATHS.oauth2, 'app', s)).json()) as { access_token: string }).access_token).kid;
+  assert.equal(await kidOf(again), await kidOf(ps), 'the fixed key keeps its PS256 kid from run to run');
+});
+
 test('a key pair generated beforehand (keymint sandbox starts it while loading) is the generated key, with a generated kid; for another algorithm it is left unused', async (t) => {
   const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const n = pair.publicKey.export({ format: 'jwk' }).n;
