@@ -13,7 +13,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import type { RawConfig } from '../../src/config/index.ts';
 import { createVerifier, VerifyError } from '../../src/verify/index.ts';
 import { basic, startServer, tempDir, type TestServer } from '../support/harness.ts';
-import { cli } from '../support/process.ts';
+import { cli, serve, stop } from '../support/process.ts';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
 import { countingFetch } from '../verify/fixtures.ts';
 import { startGrantServer } from '../grants/support.ts';
@@ -79,6 +79,28 @@ test('J-08 a server started with --alg PS256 serves client_credentials: RSASSA-P
   const keys = await s.admin('GET', '/keys');
   assert.equal(keys.status, 200);
   assert.deepEqual([...new Set(((await keys.json()) as { keys: Array<{ use: string; alg: string }> }).keys.filter((k) => k.use === 'sig').map((k) => k.alg))].sort(), ['PS256', 'RS256']);
+});
+
+test('J-08 `keymint serve --alg PS256` (a real process) serves client_credentials with PS256 tokens that verify against its JWKS', async (t) => {
+  const dir = tempDir('keymint-ps256-serve-');
+  dirs.push(dir);
+  const created = await cli(['clients', 'create', '--data', dir, '--name', 'bank service', '--scope', 'read', '--json']);
+  assert.equal(created.code, 0, created.stderr);
+  const app = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
+  const server = await serve(['--data', dir, '--alg', 'PS256', '--workers', '1', '--issuer', ISSUER]);
+  t.after(() => stop(server));
+  const res = await fetch(`${server.url}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(app.client_id, app.client_secret) },
+    body: 'grant_type=client_credentials&scope=read',
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  assert.equal(res.status, 200, JSON.stringify(body));
+  const token = String(body.access_token);
+  assert.equal(decodeProtectedHeader(token).alg, 'PS256');
+  const jwks = (await (await fetch(`${server.url}/oauth2/jwks`)).json()) as JSONWebKeySet;
+  const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: ISSUER, audience: ISSUER, typ: 'at+jwt', algorithms: ['PS256'] });
+  assert.deepEqual([payload.client_id, payload.scope], [app.client_id, 'read']);
 });
 
 test('KEY-04 PS256 has RSA keys of its own, published with alg PS256 beside the RS256 ones; a token pointed at the other algorithm\'s key does not verify', async (t) => {
