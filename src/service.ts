@@ -300,6 +300,7 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       idTokenAlgs: idTokenAlgs(config.alg),
       jwtResponseModes: described?.dialect.jwtResponseModes === true,
       endpoints: described?.dialect.endpoints ?? [],
+      jwtIntrospection: described?.dialect.jwtIntrospection === true,
       clientIdMetadataDocuments: standard !== undefined && config.clientIdMetadataDocuments,
       registration: standard !== undefined && config.registration !== 'off',
       requirePar: config.requirePar,

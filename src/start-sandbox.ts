@@ -361,6 +361,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.securityProfile === undefined ? {} : { securityProfile: c.securityProfile }),
     ...(c.idTokenAlg === undefined ? {} : { idTokenAlg: c.idTokenAlg }),
     ...(c.authorizationResponseAlg === undefined ? {} : { authorizationResponseAlg: c.authorizationResponseAlg }),
+    ...(c.introspectionAlg === undefined ? {} : { introspectionAlg: c.introspectionAlg }),
   };
   const input: CreateClientInput = {
     ...imported,
@@ -372,6 +373,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.dialects ? { dialects: c.dialects } : {}),
     ...(c.audiences ? { audiences: c.audiences } : {}),
     ...(c.redirectUris ? { redirectUris: c.redirectUris } : {}),
+    ...(c.postLogoutRedirectUris ? { postLogoutRedirectUris: c.postLogoutRedirectUris } : {}),
     ...(c.trusted === undefined ? {} : { trusted: c.trusted }),
     ...(c.tokenTtl === undefined ? {} : { ttl: c.tokenTtl }),
     ...(c.rateLimit === undefined ? {} : { rateLimit: c.rateLimit }),
@@ -398,6 +400,7 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
   dialect: 'dialects',
   audience: 'audiences',
   redirect_uri: 'redirectUris',
+  post_logout_redirect_uri: 'postLogoutRedirectUris',
   ttl: 'tokenTtl',
   rate_limit: 'rateLimit',
   client_id: 'id',

@@ -10,7 +10,7 @@ import type { CreateClientInput, UpdateClientInput } from '../credentials/client
 import { CLIENT_FIELD_NAMES, CLIENT_FIELDS, ruleField, type ClientField, type FieldKind } from '../credentials/client-fields.ts';
 import { SIGNING_ALGS, type Keyring } from '../tokens/keyring.ts';
 import { checkedSubject, type SessionService } from '../credentials/sessions.ts';
-import { JARM_ENCRYPTION_METADATA, JARM_ENCRYPTION_UNSUPPORTED } from '../credentials/client-rules.ts';
+import { encryptionAsked, ENCRYPTION_REFUSED } from '../credentials/client-rules.ts';
 import { adminAudience } from '../protocol/audience.ts';
 import { connectedApps, withdrawApp } from '../protocol/consent.ts';
 import { jtiDigest, SECRETLESS_AUTH_METHODS, type SecretlessAuthMethod, type Store, type SubjectType } from '../storage/types.ts';
@@ -285,10 +285,10 @@ function authMethodOf(b: Record<string, unknown>, creating: boolean): string | u
   throw new ClientInputError('token_endpoint_auth_method', `token_endpoint_auth_method is client_secret_basic, client_secret_post, ${SECRETLESS_AUTH_METHODS.join(', ')}${creating ? ' or none' : ''}`);
 }
 
-/** JARM's encryption metadata, refused by name (JARM-05): encrypted authorization responses are not offered. */
+/** Encryption metadata, refused by name (JARM-05, I-12): encrypted responses are not offered. */
 function refuseEncryption(b: Record<string, unknown>): void {
-  const asked = JARM_ENCRYPTION_METADATA.find((m) => b[m] !== undefined);
-  if (asked !== undefined) throw new ClientInputError(asked, JARM_ENCRYPTION_UNSUPPORTED);
+  const asked = encryptionAsked(b);
+  if (asked !== undefined) throw new ClientInputError(asked, ENCRYPTION_REFUSED[asked]!);
 }
 
 /** A POST body by the view's names (RFC 7591's for authentication); `ttl` is accepted for `access_token_ttl`. */

@@ -50,6 +50,7 @@ export interface ClientDeclaration {
   readonly securityProfile?: 'fapi2' | 'none' | null;
   readonly idTokenAlg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
   readonly authorizationResponseAlg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+  readonly introspectionAlg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
   readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly authMethod?: 'client_secret_basic' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
@@ -118,6 +119,29 @@ export function fieldName(field: FieldPath): string {
     .join('');
 }
 
+/**
+ * Client fields a reader may expect from a standard but that Keymint refuses, each with why: the
+ * schema would call them unknown and suggest a near name, which says less. RFC 9701 §6's encryption
+ * of introspection answers is refused so: Keymint signs them and never encrypts.
+ */
+const INTROSPECTION_JWE = 'encrypted introspection answers (JWE) are not supported: they are signed only (introspectionAlg) and sent over TLS';
+const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
+  introspectionEncryptedResponseAlg: INTROSPECTION_JWE,
+  introspectionEncryptedResponseEnc: INTROSPECTION_JWE,
+};
+
+/** The path of the first client field of UNSUPPORTED_FIELDS the file declares, if any. */
+function unsupportedField(value: unknown): [string, string, string] | undefined {
+  const clients = (value as { clients?: unknown } | null)?.clients;
+  if (typeof clients !== 'object' || clients === null) return undefined;
+  for (const [key, client] of Object.entries(clients)) {
+    if (typeof client !== 'object' || client === null) continue;
+    const field = Object.keys(client).find((f) => Object.hasOwn(UNSUPPORTED_FIELDS, f));
+    if (field !== undefined) return ['clients', key, field];
+  }
+  return undefined;
+}
+
 /** Parses and checks a configuration file's text; throws ConfigFileError on the first problem. */
 export function parseConfigFile(text: string, options: ParseConfigFileOptions = {}): ParsedConfigFile {
   const path = options.path ?? 'keymint.yaml';
@@ -137,6 +161,8 @@ export function parseConfigFile(text: string, options: ParseConfigFileOptions = 
     return new ConfigFileError(path, line, col, fieldName(field), message);
   };
   if (value === null || value === undefined) throw new ConfigFileError(path, 1, 1, '', 'the file is empty; a configuration file starts with `version: 1`');
+  const unsupported = unsupportedField(value);
+  if (unsupported) throw error(unsupported, UNSUPPORTED_FIELDS[unsupported[2]]!, true);
   const problem = schemaCheck(value);
   if (problem) throw error(problem.path, problem.message, problem.atKey);
 

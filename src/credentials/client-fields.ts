@@ -317,6 +317,20 @@ export const CLIENT_FIELDS = {
     default: 'RS256',
     form: null, // as idTokenAlg
   },
+  introspectionAlg: {
+    doc: `RFC 9701 \`introspection_signed_response_alg\`: what its introspection answers are signed with when it asks for a JWT, RS256 (the default) or the deployment's \`--alg\` (${OTHER_SIGNING_ALGS.join(', ')})`,
+    kind: 'text', api: 'introspection_signed_response_alg',
+    cli: {
+      flags: [{
+        flag: 'introspection-alg', value: 'ALG', choices: SIGNING_ALGS,
+        create: 'What its JWT introspection answers (RFC 9701) are signed with: RS256 (default) or the server\'s --alg',
+        update: 'RS256, or the server\'s --alg',
+      }],
+    },
+    apply: { key: 'introspectionAlg' },
+    default: 'RS256',
+    form: null, // set where its resource server is configured (CLI, API, apply, registration), as idTokenAlg
+  },
   redirectUris: {
     doc: 'The redirect URIs of the authorization-code grant',
     kind: 'list', api: 'redirect_uris', rule: 'redirect_uri',

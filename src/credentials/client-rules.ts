@@ -54,6 +54,8 @@ export interface ClientSettings {
   readonly idTokenAlg: SigningAlg;
   /** JARM `authorization_signed_response_alg` (JARM-05): what its JWT authorization responses are signed with. */
   readonly authorizationResponseAlg: SigningAlg;
+  /** RFC 9701 §6 `introspection_signed_response_alg` (I-11). */
+  readonly introspectionAlg: SigningAlg;
   readonly accessTokenTtl: number | null;
   readonly rateLimit: number | null;
   /** client_credentials requests may get a still-valid earlier token back. */
@@ -150,6 +152,7 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
   if (!idTokenAlgs(rules.alg).includes(s.authorizationResponseAlg)) {
     throw new ClientInputError('authorization_signed_response_alg', idTokenAlgProblem(rules.alg, 'authorization responses'));
   }
+  if (!idTokenAlgs(rules.alg).includes(s.introspectionAlg)) throw new ClientInputError('introspection_signed_response_alg', idTokenAlgProblem(rules.alg, 'introspection answers'));
   if (s.securityProfile !== null) checkFapi2(s, rules);
   // RFC 9700 §2.1.1: a public client MUST use PKCE; only a confidential one may be let off.
   if (!s.pkceRequired && s.type !== 'confidential') throw new ClientInputError('pkce_required', 'a public client must use PKCE (RFC 9700 §2.1.1)');
@@ -167,8 +170,8 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
 const WITH_ALG = orList(OTHER_SIGNING_ALGS.map((a) => `--alg ${a}`));
 
 /**
- * Why an ID token alg (or another alg of something the server signs for a client: `what`, JARM's
- * authorization responses) is refused: the server signs only RS256 and its `--alg` (OIDC Dynamic
+ * Why an ID token alg (or another alg of something the server signs for a client: `what`, JARM's authorization
+ * responses, RFC 9701's introspection answers) is refused: the server signs only RS256 and its `--alg` (OIDC Dynamic
  * Client Registration §2).
  */
 export const idTokenAlgProblem = (alg: SigningAlg, what = 'ID tokens'): string =>
@@ -177,11 +180,22 @@ export const idTokenAlgProblem = (alg: SigningAlg, what = 'ID tokens'): string =
     : `this server signs ${what} with RS256 or ${alg} (its --alg)`;
 
 /**
- * JARM §3's encryption metadata: encrypted authorization responses (JWE) are not offered, so a client
- * that asks for them is refused rather than sent signed responses it would take for encrypted ones.
+ * The encryption metadata of the responses the server signs for a client, each refused with why: JARM
+ * §3's for authorization responses, RFC 9701 §6's for introspection answers. Encrypted responses
+ * (JWE) are not offered, so a client that asks for them is refused (admin API, dynamic registration,
+ * a configuration file's schema) rather than sent signed responses it would take for encrypted ones.
  */
-export const JARM_ENCRYPTION_METADATA = ['authorization_encrypted_response_alg', 'authorization_encrypted_response_enc'] as const;
-export const JARM_ENCRYPTION_UNSUPPORTED = 'encrypted authorization responses (JWE) are not supported; they are signed only (authorization_signed_response_alg)';
+const JARM_JWE = 'encrypted authorization responses (JWE) are not supported; they are signed only (authorization_signed_response_alg)';
+const INTROSPECTION_JWE = 'encrypted introspection answers (JWE) are not supported; they are signed only (introspection_signed_response_alg)';
+export const ENCRYPTION_REFUSED: Readonly<Record<string, string>> = {
+  authorization_encrypted_response_alg: JARM_JWE,
+  authorization_encrypted_response_enc: JARM_JWE,
+  introspection_encrypted_response_alg: INTROSPECTION_JWE,
+  introspection_encrypted_response_enc: INTROSPECTION_JWE,
+};
+
+/** The first of ENCRYPTION_REFUSED's fields a request body names, if any. */
+export const encryptionAsked = (body: Readonly<Record<string, unknown>>): string | undefined => Object.keys(ENCRYPTION_REFUSED).find((m) => body[m] !== undefined);
 
 /** The refusal of a fapi2 client with the openid scope by a deployment that signs only RS256. */
 export const FAPI2_NEEDS_ALG = `a fapi2 client with the openid scope needs ID tokens signed with ${orList(OTHER_SIGNING_ALGS)} (FAPI 2.0 §5.4.1): start the server with ${WITH_ALG}`;
@@ -339,6 +353,7 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   securityProfile: c.securityProfile ?? null,
   idTokenAlg: c.idTokenAlg ?? 'RS256',
   authorizationResponseAlg: c.authorizationResponseAlg ?? 'RS256',
+  introspectionAlg: c.introspectionAlg ?? 'RS256',
   accessTokenTtl: c.accessTokenTtl,
   rateLimit: c.rateLimit ?? null,
   tokenReuse: c.tokenReuse === true,

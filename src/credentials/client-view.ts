@@ -31,6 +31,7 @@ export interface ClientView {
   security_profile: SecurityProfile | null;
   id_token_signed_response_alg: SigningAlg;
   authorization_signed_response_alg: SigningAlg;
+  introspection_signed_response_alg: SigningAlg;
   access_token_ttl: number | null;
   rate_limit: number | null;
   token_reuse: boolean;
@@ -78,6 +79,7 @@ export function toView(c: ClientRecord, now: number): ClientView {
     security_profile: c.securityProfile ?? null,
     id_token_signed_response_alg: c.idTokenAlg ?? 'RS256',
     authorization_signed_response_alg: c.authorizationResponseAlg ?? 'RS256',
+    introspection_signed_response_alg: c.introspectionAlg ?? 'RS256',
     access_token_ttl: c.accessTokenTtl,
     rate_limit: c.rateLimit ?? null,
     token_reuse: c.tokenReuse === true,
@@ -113,6 +115,7 @@ export function stored(s: ClientSettings) {
     ...(s.securityProfile === null ? {} : { securityProfile: s.securityProfile }),
     ...(s.idTokenAlg === 'RS256' ? {} : { idTokenAlg: s.idTokenAlg }),
     ...(s.authorizationResponseAlg === 'RS256' ? {} : { authorizationResponseAlg: s.authorizationResponseAlg }),
+    ...(s.introspectionAlg === 'RS256' ? {} : { introspectionAlg: s.introspectionAlg }),
     accessTokenTtl: s.accessTokenTtl,
     rateLimit: s.rateLimit,
     ...(s.tokenReuse ? { tokenReuse: true } : {}),
@@ -126,7 +129,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'post_logout_redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'authorization_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'post_logout_redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
   'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',

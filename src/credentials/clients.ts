@@ -135,6 +135,7 @@ export class ClientService {
       securityProfile: profileOf(input.securityProfile),
       idTokenAlg: (input.idTokenAlg ?? 'RS256') as SigningAlg, // the rules refuse what the keyring does not keep
       authorizationResponseAlg: (input.authorizationResponseAlg ?? 'RS256') as SigningAlg, // as idTokenAlg
+      introspectionAlg: (input.introspectionAlg ?? 'RS256') as SigningAlg,
       accessTokenTtl: input.ttl ?? null,
       rateLimit: input.rateLimit ?? null,
       tokenReuse: input.tokenReuse ?? false,
@@ -238,6 +239,7 @@ export class ClientService {
       ...(p.securityProfile === undefined ? {} : { securityProfile: profileOf(p.securityProfile) }),
       ...(p.idTokenAlg === undefined ? {} : { idTokenAlg: p.idTokenAlg as SigningAlg }),
       ...(p.authorizationResponseAlg === undefined ? {} : { authorizationResponseAlg: p.authorizationResponseAlg as SigningAlg }),
+      ...(p.introspectionAlg === undefined ? {} : { introspectionAlg: p.introspectionAlg as SigningAlg }),
       ...(p.tokenReuse === undefined ? {} : { tokenReuse: p.tokenReuse }),
       ...(p.ttl === undefined ? {} : { accessTokenTtl: p.ttl }),
       ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
@@ -272,7 +274,7 @@ export class ClientService {
     );
     keysForRequestObjects(settings, auth);
     fapi2Authentication(settings, auth);
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, refreshTokenRotation: _rr, idTokenAlg: _ia, authorizationResponseAlg: _ara, tokenReuse: _tr, postLogoutRedirectUris: _pl, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, refreshTokenRotation: _rr, idTokenAlg: _ia, authorizationResponseAlg: _ara, introspectionAlg: _is, tokenReuse: _tr, postLogoutRedirectUris: _pl, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A client that authenticates without a secret holds none: its secrets end now.
     const secrets = method !== undefined && c.authMethod === undefined ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;

@@ -43,6 +43,7 @@ export const oauth2 = {
   authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'],
   dpop: true,
   jwtResponseModes: true,
+  jwtIntrospection: true,
   contract: {
     title: 'OAuth 2.0 token endpoint',
     summary: 'RFC 6749 token endpoint; form bodies, JSON accepted as an extension.',

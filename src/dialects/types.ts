@@ -76,6 +76,12 @@ export interface Dialect {
   encodeResult(result: TokenResult): HttpResponse;
   /** `req` is the request that failed (to answer in kind, e.g. WWW-Authenticate after Basic). */
   encodeError(err: OAuthError, req: HttpRequest): HttpResponse;
+  /**
+   * Its introspection endpoint answers a caller that asks for it (`Accept:
+   * application/token-introspection+jwt`) with a signed JWT (RFC 9701); absent: the Accept header is
+   * not read there, as no provider's contract has it.
+   */
+  readonly jwtIntrospection?: true;
   /** The introspection answer (default: the RFC 7662 JSON object as is). */
   encodeIntrospection?(answer: Readonly<Record<string, unknown>>): HttpResponse;
   /** The revocation answer (default: RFC 7009 §2.2, 200 with an empty body). */

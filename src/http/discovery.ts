@@ -28,12 +28,14 @@ export interface DiscoverySettings {
   readonly dpop: boolean;
   /** The algorithms of the mounted dialects' JWT access tokens (none when every mount's are opaque). */
   readonly algs: readonly string[];
-  /** The algorithms a client's ID tokens may be signed with (config `idTokenAlgs`). */
+  /** The algorithms a client's ID tokens (and JWT introspection answers) may be signed with (config `idTokenAlgs`). */
   readonly idTokenAlgs: readonly string[];
   /** That mount's authorization endpoint answers in JARM's JWT response modes (its dialect's `jwtResponseModes`). */
   readonly jwtResponseModes?: boolean;
   /** Endpoints that mount serves beside its token endpoint. */
   readonly endpoints?: readonly string[];
+  /** That mount's introspection endpoint answers with a signed JWT on request (RFC 9701). */
+  readonly jwtIntrospection?: boolean;
   /** https URLs are accepted as client ids (client ID metadata documents). */
   readonly clientIdMetadataDocuments?: boolean;
   /** Every client must push its authorization requests (`--require-par`, RFC 9126 §5). */
@@ -94,6 +96,9 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       doc.introspection_endpoint = `${dir}/introspect`;
       doc.introspection_endpoint_auth_methods_supported = confidential;
       doc.introspection_endpoint_auth_signing_alg_values_supported = assertionAlgs;
+      // RFC 9701 §7: what a JWT answer may be signed with (a client's introspection_signed_response_alg);
+      // no introspection_encryption_* (never encrypted).
+      if (settings.jwtIntrospection === true) doc.introspection_signing_alg_values_supported = [...settings.idTokenAlgs];
     }
     if (has('revoke')) {
       doc.revocation_endpoint = `${dir}/revoke`;

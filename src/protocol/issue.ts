@@ -9,7 +9,7 @@
  * deadline in the write that stores the access token.
  */
 import { andThen, type Maybe } from '../util/maybe.ts';
-import { idTokenAlgs, type Config, type SigningAlg } from '../config/types.ts';
+import type { Config } from '../config/types.ts';
 import { ConsentMissingError, RevokedFamilyError, type ClientRecord, type Store, type TokenMeta, type TokenRecord, type TokenRepo } from '../storage/types.ts';
 import { forgetWhenClosed, openSuccessor, sealSuccessor, type RefreshGrace } from './refresh-grace.ts';
 import { isPrivilegedScope } from '../wire/scope.ts';
@@ -20,6 +20,7 @@ import { randomBase62 } from '../tokens/random.ts';
 import { OAuthError } from '../wire/errors.ts';
 import type { GrantDecision } from './grant.ts';
 import { mintIdToken } from './id-token.ts';
+import { registeredAlg } from './signed-response.ts';
 import type { TokenResult } from './token-request.ts';
 
 export type { AccessTokenSpec, TokenShapes } from '../tokens/formats.ts';
@@ -66,7 +67,7 @@ export function issue(
   const { settings } = deps;
   const { client } = caller;
   const wantsIdToken = decision.subjectType !== undefined && (formats.idToken === 'always' || decision.scopes.includes('openid'));
-  const idTokenAlg = wantsIdToken ? idTokenAlgOf(client, settings.alg) : undefined;
+  const idTokenAlg = wantsIdToken ? registeredAlg(client.idTokenAlg, settings.alg, 'ID tokens', 'id_token_signed_response_alg') : undefined;
   const ttl = client.accessTokenTtl ?? settings.tokenTtl;
   const iat = Math.floor(now / 1000);
   const exp = iat + ttl;
@@ -167,22 +168,6 @@ export function issue(
     if (records.length === 0 && decision.replaces === undefined && decision.redeems === undefined && decision.redeemsDevice === undefined) return answer(undefined);
     return persist(decision, records, refresh, now, deps).then(answer);
   });
-}
-
-/**
- * The algorithm of the client's ID tokens (OIDC Dynamic Client Registration §2), refused before
- * anything is written or consumed when the keyring no longer keeps it: the deployment's `--alg` was
- * changed after the client registered it. Its relying party expects that alg and would refuse any
- * other, so no ID token in another alg is sent; the client's registration (or `--alg`) must be fixed.
- */
-function idTokenAlgOf(client: Pick<ClientRecord, 'idTokenAlg'>, alg: SigningAlg): SigningAlg {
-  const wanted = client.idTokenAlg ?? 'RS256';
-  if (idTokenAlgs(alg).includes(wanted)) return wanted;
-  throw new OAuthError(
-    'unauthorized_client',
-    `This client's ID tokens are to be signed with ${wanted}, which this server no longer signs with; its id_token_signed_response_alg must be changed.`,
-    { field: 'client_id' },
-  );
 }
 
 /**

@@ -7,11 +7,12 @@
  * only response type offered) means `query.jwt` (JARM §2.3.4). Encrypted responses (JWE,
  * `authorization_encrypted_response_*`) are not offered and are refused at registration.
  */
-import { idTokenAlgs, type SigningAlg } from '../config/types.ts';
+import type { SigningAlg } from '../config/types.ts';
 import type { ClientRecord } from '../storage/types.ts';
 import { signJwt } from '../tokens/jwt.ts';
 import type { Keyring } from '../tokens/keyring.ts';
 import { algorithmAllowed } from './fapi2.ts';
+import { unkeptAlgProblem } from './signed-response.ts';
 
 /** The response modes the authorization endpoint takes (discovery's `response_modes_supported`). */
 export const RESPONSE_MODES = ['query', 'query.jwt', 'jwt'] as const;
@@ -44,13 +45,8 @@ export function readResponseMode(value: string | undefined, client: Pick<ClientR
   if (value === undefined || value === 'query') return { ok: true, jwt: undefined };
   if (value !== 'query.jwt' && value !== 'jwt') return { ok: false, error: 'invalid_request', description: `response_mode takes ${RESPONSE_MODES.join(', ')}.` };
   const alg = client.authorizationResponseAlg ?? 'RS256';
-  if (!idTokenAlgs(serverAlg).includes(alg)) {
-    return {
-      ok: false,
-      error: 'unauthorized_client',
-      description: `This client's authorization responses are to be signed with ${alg}, which this server no longer signs with; its authorization_signed_response_alg must be changed.`,
-    };
-  }
+  const problem = unkeptAlgProblem(alg, serverAlg, 'authorization responses', 'authorization_signed_response_alg');
+  if (problem !== undefined) return { ok: false, error: 'unauthorized_client', description: problem };
   if (!algorithmAllowed(client, alg)) {
     return {
       ok: false,

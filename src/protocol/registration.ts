@@ -12,7 +12,7 @@
  */
 import { idTokenAlgs, orList, OTHER_SIGNING_ALGS, type SigningAlg } from '../config/types.ts';
 import { authSettings, AuthSettingsError, isJwksUri, TLS_NAME_FIELDS, TLS_NAMES, type TlsNameField } from '../credentials/client-auth-settings.ts';
-import { FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, isDisplayName, JARM_ENCRYPTION_METADATA, JARM_ENCRYPTION_UNSUPPORTED } from '../credentials/client-rules.ts';
+import { encryptionAsked, ENCRYPTION_REFUSED, FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
 import { redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
@@ -59,6 +59,8 @@ export interface RegisteredMetadata {
   readonly idTokenSignedResponseAlg: SigningAlg;
   /** JARM §3: what its JWT authorization responses are signed with (default RS256). */
   readonly authorizationSignedResponseAlg: SigningAlg;
+  /** RFC 9701 §6: what its JWT introspection answers are signed with (default RS256). */
+  readonly introspectionSignedResponseAlg: SigningAlg;
 }
 
 export interface RegistrationRules {
@@ -132,11 +134,14 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
   // OIDC Dynamic Client Registration §2 (IDT-01): one of the algorithms the keyring keeps.
   const idAlg = body.id_token_signed_response_alg ?? 'RS256';
   if (!idTokenAlgs(rules.alg).includes(idAlg as SigningAlg)) throw bad(`id_token_signed_response_alg: ${idTokenAlgProblem(rules.alg)}`);
-  // JARM §3 (JARM-05): signed with one of them too; encrypted responses are not offered.
+  // JARM §3 (JARM-05) and RFC 9701 §6 (I-11): signed with one of them too.
   const authorizationAlg = body.authorization_signed_response_alg ?? 'RS256';
   if (!idTokenAlgs(rules.alg).includes(authorizationAlg as SigningAlg)) throw bad(`authorization_signed_response_alg: ${idTokenAlgProblem(rules.alg, 'authorization responses')}`);
-  const encrypted = JARM_ENCRYPTION_METADATA.find((m) => body[m] !== undefined);
-  if (encrypted !== undefined) throw bad(`${encrypted}: ${JARM_ENCRYPTION_UNSUPPORTED}`);
+  const introspectionAlg = body.introspection_signed_response_alg ?? 'RS256';
+  if (!idTokenAlgs(rules.alg).includes(introspectionAlg as SigningAlg)) throw bad(`introspection_signed_response_alg: ${idTokenAlgProblem(rules.alg, 'introspection answers')}`);
+  // Encrypted responses are not offered (JARM-05, I-12): refused rather than answered in clear.
+  const encrypted = encryptionAsked(body);
+  if (encrypted !== undefined) throw bad(`${encrypted}: ${ENCRYPTION_REFUSED[encrypted]}`);
 
   const profile = body.security_profile ?? 'none';
   if (profile !== 'fapi2' && profile !== 'none') throw bad('security_profile is fapi2 or none');
@@ -166,7 +171,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     clientName: name, redirectUris, postLogoutRedirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
     certBound: certBound === true, tlsNames,
     requireSignedRequestObject: signed, refreshTokenRotation: rotation, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined,
-    idTokenSignedResponseAlg: idAlg as SigningAlg, authorizationSignedResponseAlg: authorizationAlg as SigningAlg, ...keyed,
+    idTokenSignedResponseAlg: idAlg as SigningAlg, authorizationSignedResponseAlg: authorizationAlg as SigningAlg, introspectionSignedResponseAlg: introspectionAlg as SigningAlg, ...keyed,
   };
 }
 

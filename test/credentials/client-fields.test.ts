@@ -78,6 +78,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   securityProfile: { securityProfile: 'fapi1' },
   idTokenAlg: { idTokenAlg: 'ES256' },
   authorizationResponseAlg: { authorizationResponseAlg: 'EdDSA' },
+  introspectionAlg: { introspectionAlg: 'ES256' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
   postLogoutRedirectUris: { postLogoutRedirectUris: ['javascript:alert(1)'] },
   audiences: { audiences: ['not a uri'] },

@@ -77,3 +77,17 @@ test('LOGOUT-04 dynamic registration takes post_logout_redirect_uris and echoes 
     assert.deepEqual(await register({ redirect_uris: [CB], post_logout_redirect_uris: uris }), { status: 400, body: { error: 'invalid_redirect_uri', error_description: description } }, description);
   }
 });
+
+test('LOGOUT-04 a sandbox file sets postLogoutRedirectUris (the end-session endpoint follows it); a bad one is refused naming the field', async (t) => {
+  const { startSandbox, SandboxInputError } = await import('../../src/start-sandbox.ts');
+  const app = { dialects: ['oauth2'], grants: ['authorization_code'], scopes: ['openid'], redirectUris: [CB] };
+  const sb = await startSandbox({ clients: { app: { ...app, postLogoutRedirectUris: ['http://127.0.0.1:3000/bye'] } } });
+  t.after(() => sb.close());
+  const res = await fetch(`${sb.url}/oauth2/logout?${new URLSearchParams({ client_id: sb.clients.app!.id, post_logout_redirect_uri: 'http://127.0.0.1:3000/bye', state: 's' })}`, { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get('location'), 'http://127.0.0.1:3000/bye?state=s');
+  await assert.rejects(
+    startSandbox({ clients: { app: { ...app, postLogoutRedirectUris: ['javascript:alert(1)'] } } }),
+    (err: InstanceType<typeof SandboxInputError>) => err instanceof SandboxInputError && err.field === 'clients.app.postLogoutRedirectUris',
+  );
+});

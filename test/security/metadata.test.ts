@@ -56,6 +56,8 @@ test('M-03 M-04 M-05 M-06 M-08 JAR-07 IDT-02 JARM-04 the metadata document, exac
     introspection_endpoint: 'http://localhost:8080/oauth2/introspect',
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     introspection_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,
+    // RFC 9701 §7 (I-12): a JWT answer is signed with the client's introspection_signed_response_alg, as ID tokens are.
+    introspection_signing_alg_values_supported: ['RS256', 'EdDSA'],
     revocation_endpoint: 'http://localhost:8080/oauth2/revoke',
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     revocation_endpoint_auth_signing_alg_values_supported: ASYMMETRIC,

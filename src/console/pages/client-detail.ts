@@ -61,6 +61,7 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['Refresh token rotation', c.refresh_token_rotation ? 'on: each refresh returns a new refresh token' : 'off: the refresh token is kept, bound to the client'],
     ['ID tokens signed with', c.id_token_signed_response_alg],
     ['JWT authorization responses signed with', c.authorization_signed_response_alg],
+    ['JWT introspection answers signed with', c.introspection_signed_response_alg],
     ['Security profile', c.security_profile === 'fapi2' ? 'FAPI 2.0 Security Profile' : 'none'],
     ...(c.claims === undefined ? [] : [['Claims', pairs(c.claims)] as [string, Interpolation]]),
     ...(c.metadata === undefined ? [] : [['Metadata', pairs(c.metadata)] as [string, Interpolation]]),

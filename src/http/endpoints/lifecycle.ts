@@ -6,10 +6,11 @@
 import type { Dialect } from '../../dialects/types.ts';
 import { presentedClient } from '../../dialects/codec/client.ts';
 import { authenticateClient, type ClientAuthDeps, type PresentedClient } from '../../protocol/client-auth/index.ts';
-import { introspect, type IntrospectionDeps } from '../../protocol/introspection.ts';
+import { introspect, introspectionJwt, INTROSPECTION_JWT, type IntrospectionDeps } from '../../protocol/introspection.ts';
 import { revoke, type RevocationDeps } from '../../protocol/revocation.ts';
 import type { Store } from '../../storage/types.ts';
 import { OAuthError } from '../../wire/errors.ts';
+import { prefersAlternative } from '../../wire/accept.ts';
 import { json, NO_STORE, type HttpRequest } from '../../wire/http.ts';
 import { REVOCATIONS_SCOPE } from '../../wire/scope.ts';
 import type { Operation } from '../pipeline.ts';
@@ -17,6 +18,7 @@ import type { Operation } from '../pipeline.ts';
 export interface LifecycleDeps extends IntrospectionDeps, RevocationDeps, ClientAuthDeps {
   readonly store: Pick<Store, 'tokens' | 'consents' | 'audit'>;
   readonly settings: IntrospectionDeps['settings'] & ClientAuthDeps['settings'];
+  readonly keyring: IntrospectionDeps['keyring'];
 }
 
 interface TokenCall {
@@ -43,16 +45,35 @@ async function authenticated(call: TokenCall, deps: LifecycleDeps, allowPublic: 
   return { client, token: call.token };
 }
 
-/** RFC 7662: confidential callers only (I-02), who learn only about their own tokens (I-05). */
-export function introspectOperation(dialect: Dialect, deps: LifecycleDeps): Operation<TokenCall, Record<string, unknown>> {
+interface IntrospectCall extends TokenCall {
+  /** The caller asked for a JWT (RFC 9701 §4) and the dialect answers with one. */
+  readonly jwt: boolean;
+}
+
+/** The answer as JSON, or as a JWT (RFC 9701) for a caller that asked for one. */
+type Introspected = { readonly answer: Record<string, unknown> } | { readonly jwt: string };
+
+/**
+ * RFC 7662: confidential callers only (I-02), who learn only about their own tokens (I-05). A
+ * dialect that speaks RFC 9701 reads `Accept` (wire/accept.ts has the rule) and says so in `Vary`, on
+ * both answers; any other ignores it, its answers unchanged. Errors stay the dialect's JSON.
+ */
+export function introspectOperation(dialect: Dialect, deps: LifecycleDeps): Operation<IntrospectCall, Introspected> {
+  const { decode, presented } = tokenCall(dialect);
+  const negotiated = dialect.jwtIntrospection === true ? { ...NO_STORE, Vary: 'Accept' } : NO_STORE;
   return {
     name: 'introspect',
-    ...tokenCall(dialect),
+    decode: (req) => ({ ...decode(req), jwt: dialect.jwtIntrospection === true && prefersAlternative(req.headers.accept, INTROSPECTION_JWT, 'application/json') }),
+    presented,
     async run(call, now) {
       const { client, token } = await authenticated(call, deps, false);
-      return introspect(token, client, now, deps);
+      const answer = await introspect(token, client, now, deps);
+      return call.jwt ? { jwt: introspectionJwt(answer, client, now, deps) } : { answer };
     },
-    encode: (answer) => dialect.encodeIntrospection?.(answer) ?? json(200, answer, NO_STORE),
+    encode: (out) =>
+      'jwt' in out
+        ? { status: 200, headers: { 'Content-Type': INTROSPECTION_JWT, ...negotiated }, body: out.jwt }
+        : (dialect.encodeIntrospection?.(out.answer) ?? json(200, out.answer, negotiated)),
   };
 }
 

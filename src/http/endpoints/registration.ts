@@ -109,6 +109,7 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     ...(m.securityProfile === undefined ? {} : { securityProfile: m.securityProfile }),
     ...(m.idTokenSignedResponseAlg === 'RS256' ? {} : { idTokenAlg: m.idTokenSignedResponseAlg }),
     ...(m.authorizationSignedResponseAlg === 'RS256' ? {} : { authorizationResponseAlg: m.authorizationSignedResponseAlg }),
+    ...(m.introspectionSignedResponseAlg === 'RS256' ? {} : { introspectionAlg: m.introspectionSignedResponseAlg }),
   });
   return json(
     201,
@@ -170,5 +171,7 @@ function metadataOf(c: ClientView, method: string) {
     ...(c.id_token_signed_response_alg === 'RS256' ? {} : { id_token_signed_response_alg: c.id_token_signed_response_alg }),
     // JARM §3: RS256 when absent.
     ...(c.authorization_signed_response_alg === 'RS256' ? {} : { authorization_signed_response_alg: c.authorization_signed_response_alg }),
+    // RFC 9701 §6: RS256 when absent.
+    ...(c.introspection_signed_response_alg === 'RS256' ? {} : { introspection_signed_response_alg: c.introspection_signed_response_alg }),
   };
 }

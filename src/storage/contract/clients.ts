@@ -87,6 +87,12 @@ export interface ClientRecord {
    * jwt, query.jwt) are signed with, one of the algorithms the keyring keeps; absent = RS256.
    */
   readonly authorizationResponseAlg?: SigningAlg;
+  /**
+   * RFC 9701 §6 `introspection_signed_response_alg`: what its introspection answers are signed with
+   * when it asks for a JWT (`Accept: application/token-introspection+jwt`), one of the algorithms the
+   * keyring keeps, as `idTokenAlg`; absent = RS256.
+   */
+  readonly introspectionAlg?: SigningAlg;
   /** Access-token lifetime override in seconds; null = the deployment default. */
   readonly accessTokenTtl: number | null;
   /** Token requests per minute this client may make; absent or null = the deployment default. */
