@@ -49,8 +49,9 @@ async function logoutGet(req: HttpRequest, url: string, deps: LogoutEndpointDeps
   if (r.hint && isHintFor(r.hint, session)) return endAndGo(session, r, true, url, deps);
   const fields = formFields(params);
   fields.csrf_token = formToken(deps.keyring.pepper().key, CSRF_PURPOSE, session.id, LOGOUT_PARAMETERS, fields);
+  // Named only while active: an app the operator disabled does not get its name on Keymint's page.
   const client = r.clientId === undefined ? undefined : await deps.findClient(r.clientId);
-  return html(200, logoutPage({ action: new URL(url).pathname, ...(client ? { clientName: client.name } : {}), fields }));
+  return html(200, logoutPage({ action: new URL(url).pathname, ...(client?.status === 'active' ? { clientName: client.name } : {}), fields }));
 }
 
 /**

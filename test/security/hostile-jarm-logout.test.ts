@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createLogger } from '../../src/util/log.ts';
 import { assertion, JWT_BEARER, keyPair, privateKeyJwtClient } from '../support/sender.ts';
 import { answerDevice, authorizeGet, basic, formFields, obtainCode, pkce, sessionAlive, startGrantServer, type GrantServer } from '../grants/support.ts';
@@ -106,7 +106,7 @@ describe('RP-Initiated Logout under attack', () => {
     assert.equal(await sessionEnds(), before);
   });
 
-  test('LOGOUT-03 forged and confused hints are the 400 page and end nothing: alg none, HS256 keyed with the public key, a JARM response (success and error), an ID token re-labelled at+jwt', async () => {
+  test('LOGOUT-03 forged and confused hints are the 400 page and end nothing: alg none, HS256 keyed with the public key, a JARM response (success and error)', async () => {
     const user = await signIn();
     const idToken = String((await codeFlow(app, user.cookie)).id_token);
     const [h, p] = idToken.split('.') as [string, string];
@@ -171,6 +171,22 @@ describe('RP-Initiated Logout under attack', () => {
     assert.equal(out.headers.get('location'), `${BYE}?${new URLSearchParams({ state: evil })}`);
   });
 
+  test('LOGOUT-05 the confirmation page names only an active client: a disabled one (an app the operator stopped) is "An application", as an unknown one is', async () => {
+    const user = await signIn();
+    const stopped = await s.client({ name: 'Acme Security Team', grants: ['authorization_code'], scopes: ['openid'], redirectUris: [CB] });
+    secrets.push(stopped.secret);
+    assert.equal((await s.admin('POST', `/clients/${stopped.id}/disable`)).status, 200);
+    for (const clientId of [stopped.id, 'sk_live_nosuchclient000000000000']) {
+      const res = await logout({ client_id: clientId }, user.cookie);
+      assert.equal(res.status, 200);
+      const html = await res.text();
+      assert.ok(!html.includes('Acme Security Team'), html);
+      assert.match(html, /<p>An application is asking to sign you out\./);
+    }
+    assert.match(await (await logout({ client_id: app.id }, user.cookie)).text(), /<p><strong>Acme Reports<\/strong> is asking to sign you out\./);
+    assert.equal(await alive(user.cookie), true);
+  });
+
   test('LOGOUT-05 a confirmation form shown before a sign-in again is refused after it (403): the user\'s new session is another', async () => {
     const first = await signIn();
     const page = await logout({ client_id: app.id }, first.cookie);
@@ -229,6 +245,49 @@ describe('JARM under attack', () => {
       assert.equal(res.headers.get('content-type'), 'application/json;charset=UTF-8');
       assert.equal(((await res.json()) as Body).error, 'invalid_request', body);
     }
+  });
+});
+
+describe('PS256 (--alg PS256) under attack', () => {
+  let ps: GrantServer;
+  before(async () => {
+    ps = await startGrantServer({ issuer: ISSUER, alg: 'PS256' }, { log: createLogger('debug', (line) => void logLines.push(line)) });
+  });
+  after(() => ps.close());
+
+  test('KEY-04 LOGOUT-03 a PS256 ID token ends its session as a hint; re-labelled RS256 (same signature), or an RS256 one re-labelled PS256, or a PS256 JARM response, it is the 400 page', async () => {
+    const client = await ps.client({ name: 'Bank RP', trusted: true, grants: ['authorization_code'], scopes: ['openid', 'read'], redirectUris: [CB], idTokenAlg: 'PS256', authorizationResponseAlg: 'PS256' });
+    const plain = await ps.client({ name: 'Plain RP', trusted: true, grants: ['authorization_code'], scopes: ['openid', 'read'], redirectUris: [CB] });
+    secrets.push(client.secret, plain.secret);
+    const session = await ps.session({ subject: 'ps-user' });
+    secrets.push(session.session_token);
+    const cookie = `keymint_session=${session.session_token}`;
+    const idTokenOf = async (c: { id: string; secret: string }) => {
+      const { code, verifier } = await obtainCode(ps, c, { cookie, scope: 'openid read' });
+      const res = await ps.postForm('/oauth2/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: CB }, { authorization: basic(c.id, c.secret) });
+      const body = (await res.json()) as Body;
+      secrets.push(code, String(body.access_token));
+      return String(body.id_token);
+    };
+    const relabel = (jwt: string, alg: string) => {
+      const [h, p, sig] = jwt.split('.') as [string, string, string];
+      return `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h, 'base64url').toString()), alg })).toString('base64url')}.${p}.${sig}`;
+    };
+    const psToken = await idTokenOf(client);
+    const rsToken = await idTokenOf(plain);
+    assert.deepEqual([decodeProtectedHeader(psToken).alg, decodeProtectedHeader(rsToken).alg], ['PS256', 'RS256']);
+    const res = await authorizeGet(ps, { response_type: 'code', client_id: client.id, redirect_uri: CB, scope: 'openid', state: 'st', code_challenge: pkce().challenge, code_challenge_method: 'S256', response_mode: 'jwt' }, cookie);
+    const jarm = new URL(res.headers.get('location')!).searchParams.get('response')!;
+    assert.equal(decodeProtectedHeader(jarm).alg, 'PS256');
+    const logoutAt = (query: Record<string, string>) => fetch(`${ps.url}/oauth2/logout?${new URLSearchParams(query)}`, { redirect: 'manual', headers: { cookie } });
+    for (const hint of [relabel(psToken, 'RS256'), relabel(rsToken, 'PS256'), jarm]) {
+      await refusedPage(await logoutAt({ id_token_hint: hint }), /not an ID token issued by this server/);
+    }
+    assert.equal(await sessionAlive(ps, client.id, CB, cookie), true);
+    const ended = await logoutAt({ id_token_hint: psToken });
+    assert.equal(ended.status, 200);
+    assert.match(await ended.text(), /You have been signed out/);
+    assert.equal(await sessionAlive(ps, client.id, CB, cookie), false);
   });
 });
 
