@@ -248,6 +248,43 @@ describe('JARM under attack', () => {
   });
 });
 
+describe('JWT introspection answers (RFC 9701) under attack', () => {
+  const JWT_TYPE = 'application/token-introspection+jwt';
+  const introspectJwt = (token: string, c = app) => s.postForm('/oauth2/introspect', { token }, { authorization: basic(c.id, c.secret), accept: JWT_TYPE });
+
+  test('I-08 LOGOUT-03 an introspection answer (a JWT this server signed, about the user\'s token, for the app) is no token: not a bearer at userinfo, inactive when introspected, not an id_token_hint', async () => {
+    const user = await signIn();
+    const tokens = await codeFlow(app, user.cookie);
+    const res = await introspectJwt(String(tokens.access_token));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), JWT_TYPE);
+    const answer = await res.text();
+    assert.equal((decodeJwt(answer).token_introspection as Body).sub, user.subject);
+    assert.equal(decodeJwt(answer).aud, app.id);
+    const info = await fetch(`${s.url}/oauth2/userinfo`, { headers: { authorization: `Bearer ${answer}` } });
+    assert.equal(info.status, 401);
+    const again = await s.postForm('/oauth2/introspect', { token: answer }, { authorization: basic(app.id, app.secret) });
+    assert.deepEqual([again.status, await again.json()], [200, { active: false }]);
+    await refusedPage(await logout({ id_token_hint: answer }, user.cookie), /not an ID token issued by this server/);
+    await refusedPage(await logout({ id_token_hint: answer, client_id: app.id, post_logout_redirect_uri: BYE }, user.cookie), /not an ID token issued by this server/);
+    assert.equal(await alive(user.cookie), true);
+  });
+
+  test('I-08 an ID token, a JARM response or another client\'s token introspected as a JWT: token_introspection is exactly {"active":false}, nothing of the token', async () => {
+    const user = await signIn();
+    const tokens = await codeFlow(app, user.cookie);
+    const jarm = await jarmResponse(user.cookie);
+    for (const [token, caller] of [[String(tokens.id_token), app], [jarm, app], [String(tokens.access_token), other], [String(tokens.refresh_token), other]] as const) {
+      const res = await introspectJwt(token, caller);
+      assert.equal(res.status, 200);
+      const claims = decodeJwt(await res.text());
+      assert.deepEqual(Object.keys(claims).sort(), ['aud', 'iat', 'iss', 'token_introspection']);
+      assert.deepEqual(claims.token_introspection, { active: false });
+      assert.equal(claims.aud, caller.id);
+    }
+  });
+});
+
 describe('PS256 (--alg PS256) under attack', () => {
   let ps: GrantServer;
   before(async () => {
