@@ -24,7 +24,23 @@ export interface IntrospectionOptions {
   readonly inactiveCacheTtlMs?: number;
   /** Most answers kept in each cache (active, inactive); the least recently used is dropped first (default 10 000). */
   readonly maxEntries?: number;
+  /**
+   * Ask for signed answers (RFC 9701, `Accept: application/token-introspection+jwt`) and accept only
+   * those: a JWT of type `token-introspection+jwt` signed by a key of the issuer's JWKS in one of the
+   * verifier's `algorithms`, `iss` the issuer, `aud` this `clientId`, `iat` at most `maxAnswerAgeSeconds`
+   * old. A plain JSON answer (an endpoint that does not sign, or someone stripping the signature) is
+   * `introspection_unavailable`, never taken. Default false.
+   */
+  readonly signedAnswers?: boolean;
+  /** With `signedAnswers`: how old an answer's `iat` may be, seconds (default 60). */
+  readonly maxAnswerAgeSeconds?: number;
 }
+
+/** RFC 9701 §5: what a signed answer is asked for with and served as. */
+export const INTROSPECTION_JWT = 'application/token-introspection+jwt';
+
+/** Checks a signed answer (verifier.ts has the keys); resolves its `token_introspection`, throws when it is not one. */
+export type AnswerVerifier = (jwt: string) => Promise<unknown>;
 
 export type IntrospectionClaims = Readonly<Record<string, unknown>> & { readonly active: true };
 
@@ -36,7 +52,9 @@ export function basicAuth(id: string, secret: string): string {
 
 const inactive = () => new VerifyError('invalid_token', 'The access token is not active.');
 
-export function createIntrospector(options: IntrospectionOptions, fetchFn: typeof fetch, now: () => number, timeoutMs: number) {
+export function createIntrospector(options: IntrospectionOptions, fetchFn: typeof fetch, now: () => number, timeoutMs: number, verifyAnswer?: AnswerVerifier) {
+  const signed = options.signedAnswers === true;
+  if (signed && verifyAnswer === undefined) throw new TypeError('introspection: signedAnswers needs the verifier\'s keys');
   const ttl = options.cacheTtlMs ?? 10_000;
   const inactiveTtl = options.inactiveCacheTtlMs ?? 5_000;
   const max = options.maxEntries ?? 10_000;
@@ -53,13 +71,23 @@ export function createIntrospector(options: IntrospectionOptions, fetchFn: typeo
     try {
       res = await fetchFn(options.endpoint, {
         method: 'POST',
-        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: signed ? INTROSPECTION_JWT : 'application/json' },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      body = res.status === 200 ? await res.json() : undefined;
+      body = res.status !== 200 ? undefined : signed ? await res.text() : await res.json();
     } catch (cause) {
       throw new VerifyError('introspection_unavailable', 'The introspection endpoint could not be reached.', { cause });
+    }
+    if (signed && res.status === 200) {
+      if (res.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() !== INTROSPECTION_JWT) {
+        throw new VerifyError('introspection_unavailable', 'The introspection endpoint did not sign its answer.');
+      }
+      try {
+        body = await verifyAnswer!(body as string);
+      } catch (cause) {
+        throw new VerifyError('introspection_unavailable', 'The introspection answer is not signed as expected.', { cause });
+      }
     }
     if (res.status !== 200 || typeof body !== 'object' || body === null) {
       throw new VerifyError('introspection_unavailable', `The introspection endpoint answered ${res.status}.`);

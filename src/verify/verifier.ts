@@ -139,7 +139,23 @@ export function createVerifier(options: VerifierOptions): Verifier {
     clockTolerance: tolerance,
     requiredClaims: REQUIRED_CLAIMS,
   };
-  const introspect = options.introspection ? createIntrospector(options.introspection, fetchFn, clock, timeoutMs) : undefined;
+  // RFC 9701: a signed answer is checked with the same keys and algorithms as a JWT access token.
+  const verifyAnswer = async (jwt: string): Promise<unknown> => {
+    const { payload } = await jwtVerify(jwt, getKey, {
+      issuer: options.issuer,
+      audience: options.introspection?.clientId,
+      algorithms: [...algorithms],
+      typ: 'token-introspection+jwt',
+      clockTolerance: tolerance,
+      maxTokenAge: options.introspection?.maxAnswerAgeSeconds ?? 60,
+      requiredClaims: ['iat'],
+      ...(now ? { currentDate: new Date(now()) } : {}),
+    });
+    const answer = payload.token_introspection;
+    if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new TypeError('token_introspection is not an object');
+    return answer;
+  };
+  const introspect = options.introspection ? createIntrospector(options.introspection, fetchFn, clock, timeoutMs, verifyAnswer) : undefined;
   const dpop = options.dpop ? createDpopChecker(options.dpop, tolerance, clock) : undefined;
   const dpopRequired = options.dpop?.required === true;
 

@@ -62,15 +62,15 @@ describe('real clients', () => {
     assert.ok(tokens.refresh_token);
   });
 
-  test('JARM-01 JARM-05 oauth4webapi validateJwtAuthResponse with response_mode=query.jwt, ES256 for a client that registered it, to tokens; exp is 600 s ahead', async (t) => {
-    const es = await startGrantServer({ issuer: undefined, alg: 'ES256' });
+  for (const alg of ['ES256', 'PS256'] as const) test(`JARM-01 JARM-05 oauth4webapi validateJwtAuthResponse with response_mode=query.jwt, ${alg} for a client that registered it, to tokens; exp is 600 s ahead`, async (t) => {
+    const es = await startGrantServer({ issuer: undefined, alg });
     t.after(() => es.close());
     const esIssuer = new URL(es.keymint.config.issuer);
-    const made = await es.client({ ...app, name: 'ES app', authorizationResponseAlg: 'ES256' });
+    const made = await es.client({ ...app, name: `${alg} app`, authorizationResponseAlg: alg });
     const options = { [oauth.allowInsecureRequests]: true };
     const as = await oauth.processDiscoveryResponse(esIssuer, await oauth.discoveryRequest(esIssuer, { ...options, algorithm: 'oidc' }));
-    assert.deepEqual(as.authorization_signing_alg_values_supported, ['RS256', 'ES256']);
-    const client: oauth.Client = { client_id: made.id, authorization_signed_response_alg: 'ES256' };
+    assert.deepEqual(as.authorization_signing_alg_values_supported, ['RS256', alg]);
+    const client: oauth.Client = { client_id: made.id, authorization_signed_response_alg: alg };
     const verifier = oauth.generateRandomCodeVerifier();
     const url = new URL(as.authorization_endpoint!);
     const state = 'state with spaces & symbols ✓';
@@ -78,7 +78,7 @@ describe('real clients', () => {
     const before = Math.floor(Date.now() / 1000);
     const { location } = await browseApproving(es, url, 'jarm-rp-2');
     const jwt = location.searchParams.get('response')!;
-    assert.equal(decodeProtectedHeader(jwt).alg, 'ES256');
+    assert.equal(decodeProtectedHeader(jwt).alg, alg);
     const exp = decodeJwt(jwt).exp!;
     assert.ok(exp >= before + JARM_TTL_SECONDS && exp <= Math.floor(Date.now() / 1000) + JARM_TTL_SECONDS, String(exp));
     assert.equal(JARM_TTL_SECONDS, 600);
