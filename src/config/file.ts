@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { Document, Node as YamlNode } from 'yaml';
 import { CONFIG_SCHEMA_URL, configSchemaChecker, type FieldPath } from './schema-check.ts';
+import type { SigningAlg } from './types.ts';
 import { yaml } from './yaml.ts';
 
 export type { FieldPath } from './schema-check.ts';
@@ -48,9 +49,9 @@ export interface ClientDeclaration {
   readonly requireSignedRequestObject?: boolean;
   readonly refreshTokenRotation?: boolean;
   readonly securityProfile?: 'fapi2' | 'none' | null;
-  readonly idTokenAlg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
-  readonly authorizationResponseAlg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
-  readonly introspectionAlg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+  readonly idTokenAlg?: SigningAlg;
+  readonly authorizationResponseAlg?: SigningAlg;
+  readonly introspectionAlg?: SigningAlg;
   readonly claims?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly authMethod?: 'client_secret_basic' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';

@@ -7,6 +7,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { ClientDeclaration } from '../config/file.ts';
+import type { SigningAlg } from '../config/types.ts';
 import { configSchemaChecker } from '../config/schema-check.ts';
 import { SandboxInputError } from './errors.ts';
 import type { FaultSpec } from './faults.ts';
@@ -33,7 +34,7 @@ export interface SandboxSection {
   /** Default access-token lifetime, seconds; default 3600. */
   readonly tokenTtl?: number;
   /** Access-token signing algorithm: RS256 (default), PS256, ES256 or EdDSA; with a signing key, the key's (PS256 for an RSA key only if asked here). */
-  readonly alg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+  readonly alg?: SigningAlg;
   /** Environment spelled in generated client ids; default `prod`. */
   readonly environment?: string;
   /** Log level of the service: default `silent` (the request record says what happened). */

@@ -67,6 +67,10 @@ test('J-08 a server started with --alg PS256 serves client_credentials: RSASSA-P
   assert.equal((await verifierFor(s).verify(`Bearer ${token}`)).client_id, app.id);
   await assert.rejects(verifierFor(s, ['RS256', 'ES256', 'EdDSA']).verify(`Bearer ${token}`), refusedAs('invalid_token'));
 
+  // Discovery says so: the access tokens' alg, and the ID tokens' (RS256 and the --alg).
+  const meta = (await (await fetch(`${s.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+  assert.deepEqual([meta.access_token_signing_alg_values_supported, meta.id_token_signing_alg_values_supported], [['PS256'], ['RS256', 'PS256']]);
+
   // The server's own checks of its tokens take PS256: introspection, and the admin API's bearer token.
   const introspected = await s.postForm('/oauth2/introspect', { token }, { authorization: basic(app.id, app.secret) });
   assert.equal(introspected.status, 200);
