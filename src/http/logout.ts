@@ -3,8 +3,8 @@
  * app sends the browser here to end the user's Keymint session (the one the platform session cookie
  * names, as at the authorization endpoint). The request is checked first (protocol/end-session.ts):
  * a bad id_token_hint or an unregistered post_logout_redirect_uri is an error page, never a redirect.
- * With a live session: an id_token_hint for that session's user (and, when it has a `sid`, for that
- * session) ends it at once; anything else asks the user on a confirmation page, whose form carries a
+ * With a live session: an id_token_hint for that session's user and that session (its `sid`) ends it
+ * at once; anything else asks the user on a confirmation page, whose form carries a
  * CSRF token bound to the session and the request. Then the browser goes to the platform's logout
  * page (`--logout-url`, only after a session was ended, with `return_to` back here), or to the app's
  * post_logout_redirect_uri with its state, or to a "signed out" page. Without a session there is
@@ -49,8 +49,9 @@ async function logoutGet(req: HttpRequest, url: string, deps: LogoutEndpointDeps
   if (r.hint && isHintFor(r.hint, session)) return endAndGo(session, r, true, url, deps);
   const fields = formFields(params);
   fields.csrf_token = formToken(deps.keyring.pepper().key, CSRF_PURPOSE, session.id, LOGOUT_PARAMETERS, fields);
+  // Named only while active: an app the operator disabled does not get its name on Keymint's page.
   const client = r.clientId === undefined ? undefined : await deps.findClient(r.clientId);
-  return html(200, logoutPage({ action: new URL(url).pathname, ...(client ? { clientName: client.name } : {}), fields }));
+  return html(200, logoutPage({ action: new URL(url).pathname, ...(client?.status === 'active' ? { clientName: client.name } : {}), fields }));
 }
 
 /**
@@ -79,8 +80,13 @@ async function logoutPost(req: HttpRequest, url: string, deps: LogoutEndpointDep
   return endAndGo(session, r, false, url, deps);
 }
 
-/** The hint names this session's user and, when it carries a `sid`, this session. */
-const isHintFor = (hint: LogoutHint, session: SessionRecord): boolean => hint.subject === session.subject && (hint.sid === undefined || hint.sid === session.id);
+/**
+ * The hint names this session's user and this very session (its `sid`). One without a `sid` (the
+ * device grant's, or issued before Keymint kept it) could be of any session of the user, and an ID
+ * token outlives its session (§2 takes expired ones): matched by user alone, one leaked from a CLI's
+ * disk would end every later session of that user from any page. It gets the confirmation page.
+ */
+const isHintFor = (hint: LogoutHint, session: SessionRecord): boolean => hint.subject === session.subject && hint.sid === session.id;
 
 /** Ends the session (audited as the user's, naming the client and how it was decided), then onwards. */
 async function endAndGo(session: SessionRecord, r: Ok, byHint: boolean, url: string, deps: LogoutEndpointDeps): Promise<HttpResponse> {

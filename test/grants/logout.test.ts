@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { generateKeyPair } from 'jose/key/generate/keypair';
 import { SignJWT } from 'jose/jwt/sign';
 import * as openid from 'openid-client';
-import { formFields, startGrantServer, USER, type GrantServer } from './support.ts';
+import { formFields, sessionAlive as aliveAt, startGrantServer, USER, type GrantServer } from './support.ts';
 
 const CB = 'https://app.example/cb';
 
@@ -73,15 +73,7 @@ async function login(config: openid.Configuration, cookie: string) {
 }
 
 /** Whether the session behind `cookie` still works at the authorization endpoint (a code, or login_required). */
-async function sessionAlive(cookie: string): Promise<boolean> {
-  const q = new URLSearchParams({ response_type: 'code', client_id: app.id, redirect_uri: CB, scope: 'openid', state: 'probe', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', prompt: 'none' });
-  const res = await fetch(`${s.url}/oauth2/authorize?${q}`, { redirect: 'manual', headers: { cookie } });
-  assert.equal(res.status, 302);
-  const location = new URL(res.headers.get('location')!);
-  if (location.searchParams.get('code') !== null) return true;
-  assert.equal(location.searchParams.get('error'), 'login_required');
-  return false;
-}
+const sessionAlive = (cookie: string) => aliveAt(s, app.id, CB, cookie);
 
 const logout = (query: Record<string, string>, cookie?: string) =>
   fetch(`${s.url}/oauth2/logout?${new URLSearchParams(query)}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });

@@ -101,6 +101,20 @@ export const pkce = () => {
 export const authorizeGet = (s: TestServer, query: Record<string, string>, cookie?: string, path = '/oauth2/authorize') =>
   fetch(`${s.url}${path}?${new URLSearchParams(query)}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
 
+/**
+ * Whether the session behind `cookie` still works at the authorization endpoint: a `prompt=none`
+ * request of `clientId` (a trusted client with `redirectUri` and `openid`) gets a code, or login_required.
+ */
+export async function sessionAlive(s: TestServer, clientId: string, redirectUri: string, cookie: string): Promise<boolean> {
+  const q = { response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope: 'openid', state: 'probe', code_challenge: pkce().challenge, code_challenge_method: 'S256', prompt: 'none' };
+  const res = await authorizeGet(s, q, cookie);
+  assert.equal(res.status, 302);
+  const location = new URL(res.headers.get('location')!);
+  if (location.searchParams.get('code') !== null) return true;
+  assert.equal(location.searchParams.get('error'), 'login_required');
+  return false;
+}
+
 /** Reads the consent form's fields (hidden inputs) from the page. */
 export function formFields(html: string): Record<string, string> {
   const out: Record<string, string> = {};
