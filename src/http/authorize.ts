@@ -77,7 +77,8 @@ export const guardedPage = (log: Logger, what: string, status: number, text: str
 export function authorizeRoutes(owner: string, path: string, deps: AuthorizeDeps, log: Logger): Route[] {
   const guarded = guardedPage(log, 'authorization request failed', 500, 'Something went wrong. Please try again.');
   return [
-    { method: 'GET', path, owner, handler: guarded((req) => authorizeGet(req, path, deps)) },
+    // A GET may issue a code (a trusted client, remembered consent): HEAD is not a way to get one.
+    { method: 'GET', path, owner, acts: true, handler: guarded((req) => authorizeGet(req, path, deps)) },
     { method: 'POST', path, owner, handler: guarded((req) => authorizePost(req, path, deps)) },
   ];
 }

@@ -35,7 +35,8 @@ export function logoutRoutes(owner: string, path: string, deps: LogoutEndpointDe
   const guarded = guardedPage(log, 'logout request failed', 503, 'Something went wrong. Please try again in a moment.');
   const url = `${deps.settings.issuer}${path}`;
   return [
-    { method: 'GET', path, owner, label: 'The end-session endpoint', handler: guarded((req) => logoutGet(req, url, deps)) },
+    // A GET may end the session (a hint of it): HEAD does not.
+    { method: 'GET', path, owner, label: 'The end-session endpoint', acts: true, handler: guarded((req) => logoutGet(req, url, deps)) },
     { method: 'POST', path, owner, handler: guarded((req) => logoutPost(req, url, deps)) },
   ];
 }

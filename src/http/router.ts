@@ -26,6 +26,11 @@ export interface Route {
    * its own (the MCP SDK sends `MCP-Protocol-Version`) and the document is the same whatever it sends.
    */
   readonly cors?: boolean | 'document';
+  /**
+   * Its GET acts (issues a code, ends a session), so HEAD, which RFC 9110 §9.2.1 makes safe, is not
+   * answered by it but with 405 (Allow without HEAD). Other GET routes answer HEAD too.
+   */
+  readonly acts?: boolean;
 }
 
 /**
@@ -83,6 +88,8 @@ interface PathEntry {
   cors: boolean;
   /** A public document (`Route.cors === 'document'`). */
   document: boolean;
+  /** Its GET acts (`Route.acts`): no HEAD. */
+  acts: boolean;
 }
 
 interface Mount {
@@ -114,11 +121,12 @@ export class Router {
 
   /** Adds a route; a path or method owned by someone else is a RouteCollisionError naming both. */
   add(route: Route): void {
-    const entry = this.#paths.get(route.path) ?? { owner: route.owner, label: route.label ?? 'This endpoint', methods: new Map<string, Handler>(), cors: false, document: false };
+    const entry = this.#paths.get(route.path) ?? { owner: route.owner, label: route.label ?? 'This endpoint', methods: new Map<string, Handler>(), cors: false, document: false, acts: false };
     if (entry.owner !== route.owner || entry.methods.has(route.method)) throw new RouteCollisionError(`path ${route.path}`, entry.owner, route.owner);
     entry.methods.set(route.method, route.handler);
     entry.cors ||= route.cors === true;
     entry.document ||= route.cors === 'document';
+    entry.acts ||= route.acts === true;
     this.#paths.set(route.path, entry);
   }
 
@@ -179,10 +187,10 @@ export class Router {
     }
     const entry = this.#paths.get(req.path);
     if (entry) {
-      const handler = entry.methods.get(req.method) ?? (req.method === 'HEAD' ? entry.methods.get('GET') : undefined);
+      const handler = entry.methods.get(req.method) ?? (req.method === 'HEAD' && !entry.acts ? entry.methods.get('GET') : undefined);
       if (handler) return handler(req);
       const allow = [...entry.methods.keys()];
-      if (allow.includes('GET')) allow.push('HEAD');
+      if (allow.includes('GET') && !entry.acts) allow.push('HEAD');
       const answer = this.error(req, new OAuthError('method_not_allowed', `${entry.label} accepts only ${allow.join(', ')}.`, { reason: 'method' }));
       return { ...answer, status: 405, headers: { ...answer.headers, Allow: allow.join(', ') } };
     }

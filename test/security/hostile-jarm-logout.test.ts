@@ -106,6 +106,28 @@ describe('RP-Initiated Logout under attack', () => {
     assert.equal(await sessionEnds(), before);
   });
 
+  test('LOGOUT-11 HEAD is safe: a HEAD of the end-session endpoint with the session\'s own hint, or of the authorization endpoint for a trusted app, is 405 (Allow without HEAD) and ends or issues nothing', async () => {
+    const user = await signIn();
+    const idToken = String((await codeFlow(app, user.cookie)).id_token);
+    const before = await sessionEnds();
+    const head = await fetch(`${s.url}/oauth2/logout?${new URLSearchParams({ id_token_hint: idToken })}`, { method: 'HEAD', redirect: 'manual', headers: { cookie: user.cookie } });
+    assert.deepEqual([head.status, head.headers.get('allow'), head.headers.get('location')], [405, 'GET, POST', null]);
+    assert.equal(await alive(user.cookie), true);
+    assert.equal(await sessionEnds(), before);
+    const query = { response_type: 'code', client_id: app.id, redirect_uri: CB, scope: 'openid read', state: 'st', code_challenge: pkce().challenge, code_challenge_method: 'S256' };
+    const codes = async () => (await s.keymint.store.audit.list(1000)).length;
+    const audited = await codes();
+    const authorize = await fetch(`${s.url}/oauth2/authorize?${new URLSearchParams(query)}`, { method: 'HEAD', redirect: 'manual', headers: { cookie: user.cookie } });
+    assert.deepEqual([authorize.status, authorize.headers.get('allow'), authorize.headers.get('location')], [405, 'GET, POST', null]);
+    assert.equal(await codes(), audited);
+    // The same GET issues the code, and the session's own hint by GET ends the session.
+    assert.equal((await authorizeGet(s, query, user.cookie)).status, 302);
+    assert.equal((await logout({ id_token_hint: idToken }, user.cookie)).status, 200);
+    assert.equal(await alive(user.cookie), false);
+    // Other GET routes still answer HEAD.
+    assert.equal((await fetch(`${s.url}/.well-known/openid-configuration`, { method: 'HEAD' })).status, 200);
+  });
+
   test('LOGOUT-03 forged and confused hints are the 400 page and end nothing: alg none, HS256 keyed with the public key, a JARM response (success and error)', async () => {
     const user = await signIn();
     const idToken = String((await codeFlow(app, user.cookie)).id_token);
