@@ -61,6 +61,8 @@ function post(agent: Agent | false, authorization = auth, path = '/oauth2/token'
       else s.once('connect', note);
     });
     req.on('error', () => resolve({ status: 'error', via, body: '' }));
+    // A request nothing answers is an error, not a hang of the whole test (it ran 20 min once under load).
+    req.setTimeout(20_000, () => req.destroy(new Error('no answer in 20 s')));
     req.end('grant_type=client_credentials');
   });
 }
