@@ -113,6 +113,22 @@ const tlsName = <K extends string>(key: K, api: string, flag: string, value: str
   }) as const;
 
 /**
+ * What the server signs for the client with (its ID tokens, JARM responses, RFC 9701 introspection
+ * answers): RS256 by default, or the deployment's `--alg`. Set where the client's relying party or
+ * resource server is configured (CLI, API, apply, registration), not in the console's form.
+ */
+const signedResponseAlg = <K extends string>(key: K, spec: string, api: string, flag: string, what: string) =>
+  ({
+    doc: `${spec} \`${api}\`: what ${what} are signed with, RS256 (the default) or the deployment's \`--alg\` (${OTHER_SIGNING_ALGS.join(', ')})`,
+    kind: 'text',
+    api,
+    cli: { flags: [{ flag, value: 'ALG', choices: SIGNING_ALGS, create: `What ${what} are signed with: RS256 (default) or the server's --alg`, update: "RS256, or the server's --alg" }] },
+    apply: { key },
+    default: 'RS256',
+    form: null,
+  }) as const;
+
+/**
  * Every setting of a client, keyed by its name in ClientService's input (CreateClientInput,
  * UpdateClientInput), in the order `keymint clients create --help` lists their flags.
  */
@@ -289,48 +305,9 @@ export const CLIENT_FIELDS = {
     nullable: true,
     form: null, // a fapi2 client needs keys or a certificate, which the console does not manage (as authMethod)
   },
-  idTokenAlg: {
-    doc: `OIDC \`id_token_signed_response_alg\`: what its ID tokens are signed with, RS256 (the default) or the deployment's \`--alg\` (${OTHER_SIGNING_ALGS.join(', ')})`,
-    kind: 'text', api: 'id_token_signed_response_alg',
-    cli: {
-      flags: [{
-        flag: 'id-token-alg', value: 'ALG', choices: SIGNING_ALGS,
-        create: 'What its ID tokens are signed with: RS256 (default) or the server\'s --alg',
-        update: 'RS256, or the server\'s --alg',
-      }],
-    },
-    apply: { key: 'idTokenAlg' },
-    default: 'RS256',
-    form: null, // set where its relying party is configured (CLI, API, apply, registration)
-  },
-  authorizationResponseAlg: {
-    doc: `JARM \`authorization_signed_response_alg\`: what its authorization responses are signed with when it asks for response_mode=jwt (or query.jwt), RS256 (the default) or the deployment's \`--alg\` (${OTHER_SIGNING_ALGS.join(', ')})`,
-    kind: 'text', api: 'authorization_signed_response_alg',
-    cli: {
-      flags: [{
-        flag: 'authorization-response-alg', value: 'ALG', choices: SIGNING_ALGS,
-        create: 'What its JWT authorization responses (response_mode=jwt, JARM) are signed with: RS256 (default) or the server\'s --alg',
-        update: 'RS256, or the server\'s --alg',
-      }],
-    },
-    apply: { key: 'authorizationResponseAlg' },
-    default: 'RS256',
-    form: null, // as idTokenAlg
-  },
-  introspectionAlg: {
-    doc: `RFC 9701 \`introspection_signed_response_alg\`: what its introspection answers are signed with when it asks for a JWT, RS256 (the default) or the deployment's \`--alg\` (${OTHER_SIGNING_ALGS.join(', ')})`,
-    kind: 'text', api: 'introspection_signed_response_alg',
-    cli: {
-      flags: [{
-        flag: 'introspection-alg', value: 'ALG', choices: SIGNING_ALGS,
-        create: 'What its JWT introspection answers (RFC 9701) are signed with: RS256 (default) or the server\'s --alg',
-        update: 'RS256, or the server\'s --alg',
-      }],
-    },
-    apply: { key: 'introspectionAlg' },
-    default: 'RS256',
-    form: null, // set where its resource server is configured (CLI, API, apply, registration), as idTokenAlg
-  },
+  idTokenAlg: signedResponseAlg('idTokenAlg', 'OIDC', 'id_token_signed_response_alg', 'id-token-alg', 'its ID tokens'),
+  authorizationResponseAlg: signedResponseAlg('authorizationResponseAlg', 'JARM', 'authorization_signed_response_alg', 'authorization-response-alg', 'its JWT authorization responses (response_mode=jwt or query.jwt)'),
+  introspectionAlg: signedResponseAlg('introspectionAlg', 'RFC 9701', 'introspection_signed_response_alg', 'introspection-alg', 'its JWT introspection answers'),
   redirectUris: {
     doc: 'The redirect URIs of the authorization-code grant',
     kind: 'list', api: 'redirect_uris', rule: 'redirect_uri',
