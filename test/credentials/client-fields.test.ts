@@ -81,6 +81,8 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   introspectionAlg: { introspectionAlg: 'ES256' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
   postLogoutRedirectUris: { postLogoutRedirectUris: ['javascript:alert(1)'] },
+  backchannelLogoutUri: { backchannelLogoutUri: 'http://app.example/logout' },
+  backchannelLogoutSessionRequired: { backchannelLogoutSessionRequired: 'yes' },
   audiences: { audiences: ['not a uri'] },
   dialects: { dialects: ['nope'] },
   authMethod: { authMethod: 'none' },
