@@ -335,6 +335,28 @@ export const CLIENT_FIELDS = {
     default: [],
     form: { control: 'post_logout_redirect_uris', kind: 'lines', label: 'Post-logout redirect URIs', hint: 'One per line; where /oauth2/logout may send the user back after signing out.' },
   },
+  backchannelLogoutUri: {
+    doc: 'OIDC Back-Channel Logout `backchannel_logout_uri`: where Keymint POSTs a logout token when a session the client got an ID token in ends (https; http only where a redirect URI may be, and reached only under the `jwks_uri` fetch rules)',
+    kind: 'uri', api: 'backchannel_logout_uri',
+    cli: { flags: [{ flag: 'backchannel-logout-uri', value: 'URL', create: 'Where Keymint POSTs a logout token when a session it got an ID token in ends (OIDC Back-Channel Logout)', update: 'Where Keymint POSTs its logout tokens' }], clear: 'backchannel-logout-uri' },
+    apply: { key: 'backchannelLogoutUri' },
+    default: undefined,
+    nullable: true,
+    form: { control: 'backchannel_logout_uri', kind: 'input', label: 'Back-channel logout URI', hint: 'Empty: none. Keymint POSTs a logout token here when a session this client got an ID token in ends.' },
+  },
+  backchannelLogoutSessionRequired: {
+    doc: 'OIDC Back-Channel Logout `backchannel_logout_session_required`: its logout tokens must carry `sid` (Keymint sends `sid` in every one); default false',
+    kind: 'flag', api: 'backchannel_logout_session_required',
+    cli: {
+      flags: [
+        { flag: 'backchannel-logout-session-required', sets: true, create: 'Its logout tokens must carry sid (Keymint always sends it)', update: 'Its logout tokens must carry sid' },
+        { flag: 'no-backchannel-logout-session-required', sets: false, update: 'Its logout tokens need not carry sid (the default)' },
+      ],
+    },
+    apply: { key: 'backchannelLogoutSessionRequired' },
+    default: false,
+    form: { control: 'backchannel_logout_session_required', kind: 'checkbox', label: 'Back-channel logout requires sid', hint: 'Keymint sends sid in every logout token; this records that the app needs it.' },
+  },
   audiences: {
     doc: 'The audiences (resources) its tokens may be for; the first is its default',
     kind: 'list', api: 'audiences', rule: 'audience',

@@ -78,6 +78,8 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['Dialects', list(c.dialects, 'all')],
     ['Redirect URIs', list(c.redirect_uris)],
     ['Post-logout redirect URIs', list(c.post_logout_redirect_uris)],
+    ['Back-channel logout URI', c.backchannel_logout_uri ?? html`<span class="empty">none</span>`],
+    ['Back-channel logout requires sid', c.backchannel_logout_session_required ? 'yes' : 'no'],
     ['Trusted (no consent)', c.trusted ? 'yes' : 'no'],
     ['Token lifetime', c.access_token_ttl === null ? html`<span class="empty">deployment default</span>` : `${c.access_token_ttl} s`],
     ['Rate limit', c.rate_limit === null ? html`<span class="empty">deployment default</span>` : `${c.rate_limit} requests/minute`],

@@ -152,7 +152,7 @@ function parsed(name: ClientFieldName, f: FieldForm, v: unknown, errors: Record<
       if (!choicesOf(name).includes(v as string)) errors[f.control] = choicesOf(name).join(' or ');
       return v;
     default:
-      // An optional text (a JWKS URL, a certificate name) left empty is none.
+      // An optional text (a URL, a certificate name) left empty is none.
       return v === '' && (CLIENT_FIELDS[name] as ClientField).nullable ? undefined : v;
   }
 }
@@ -257,6 +257,8 @@ ${textarea({ name: 'scopes', label: LABELS.scopes, value: v.scopes, hint: HINTS.
 ${textarea({ name: 'audiences', label: LABELS.audiences, value: v.audiences, hint: HINTS.audiences, errors: e })}
 ${textarea({ name: 'redirect_uris', label: LABELS.redirect_uris, value: v.redirect_uris, hint: HINTS.redirect_uris, errors: e })}
 ${textarea({ name: 'post_logout_redirect_uris', label: LABELS.post_logout_redirect_uris, value: v.post_logout_redirect_uris, hint: HINTS.post_logout_redirect_uris, errors: e })}
+${input({ name: 'backchannel_logout_uri', label: LABELS.backchannel_logout_uri, value: v.backchannel_logout_uri, hint: HINTS.backchannel_logout_uri, errors: e })}
+${checkbox({ name: 'backchannel_logout_session_required', label: LABELS.backchannel_logout_session_required, checked: v.backchannel_logout_session_required, hint: HINTS.backchannel_logout_session_required, errors: e })}
 ${checkboxes({ name: 'dialects', label: LABELS.dialects, checked: v.dialects, choices: options(view.dialects), hint: HINTS.dialects, errors: e })}
 <div class="grid-2">
 ${input({ name: 'ttl', label: LABELS.ttl, type: 'number', value: v.ttl, min: 1, ...(view.maxTtl === undefined ? {} : { max: view.maxTtl }), hint: HINTS.ttl, errors: e })}
