@@ -12,7 +12,8 @@
  * (JWKS signature, iss, aud, nonce, exp), calls userinfo → /app, which `Require claim sub:<user>`
  * opens to one user only and which echoes the claims it got as response headers. The module as an
  * OAuth 2.0 resource server (`AuthType oauth20`): by introspection (RFC 7662) and by its own check of
- * JWT access tokens against the JWKS. RP-initiated logout through the module's `?logout=`.
+ * JWT access tokens against the JWKS. Refresh through the module's `?refresh=` hook (rotation kept),
+ * RP-initiated logout through its `?logout=` (the access token revoked on the way).
  *
  * Skipped with a message where apache2 or the module is absent; CI (`.ci/run`) installs them and
  * KEYMINT_REQUIRE_SERVICES=1 turns a missing one into a failure.
@@ -155,7 +156,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     });
     Object.assign(rp, {
       basic: { base: base(ports.basic), ...(await client('Apache basic', ports.basic)) },
-      post: { base: base(ports.post), ...(await client('Apache post', ports.post, { trusted: true })) },
+      post: { base: base(ports.post), ...(await client('Apache post', ports.post, { trusted: true, grants: ['authorization_code', 'refresh_token'] })) },
       jwt: { base: base(ports.jwt), ...jwt },
     });
     const root = process.getuid?.() === 0;
@@ -363,9 +364,32 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     assert.equal((await callApi(rp.jwt.base, '/api', token)).status, 200, 'a local check cannot know of the revocation');
   });
 
-  test('RP-initiated logout through the module\'s ?logout=: Keymint\'s end_session_endpoint with id_token_hint ends the session at once and sends the browser back to the registered page; /app asks Keymint again', async () => {
+  test('refresh through the module\'s ?refresh= hook: a new access token each time, from the rotated refresh token (a reused one would end the family)', async () => {
+    const { browser } = await signedIn();
+    assert.equal((await browser.navigate(`${rp.post.base}/app`)).res.status, 200);
+    const held = async () => { const i = await info(browser, rp.post.base); return { access: String(i.access_token), refresh: String(i.refresh_token) }; };
+    const seen = [await held()];
+    assert.match(seen[0]!.refresh, /^km_rt_/);
+    for (let i = 0; i < 2; i++) {
+      const res = await browser.request(`${rp.post.base}/redirect_uri?${new URLSearchParams({ refresh: `${rp.post.base}/app`, access_token: seen.at(-1)!.access })}`);
+      assert.equal(res.status, 302, apacheLog());
+      assert.equal(res.headers.get('location'), `${rp.post.base}/app`);
+      seen.push(await held());
+    }
+    assert.equal(new Set(seen.map((t) => t.access)).size, 3, 'three distinct access tokens');
+    assert.equal(new Set(seen.map((t) => t.refresh)).size, 3, 'the module keeps each rotated refresh token');
+    const active = async (token: string) => ((await (await s.postForm('/oauth2/introspect', { token }, { authorization: basic(rp.post.id, rp.post.secret) })).json()) as { active: boolean }).active;
+    assert.deepEqual([await active(seen[2]!.refresh), await active(seen[2]!.access)], [true, true], 'the family lives: no refresh token was used twice');
+    const app = await browser.request(`${rp.post.base}/app`);
+    assert.deepEqual([app.status, app.headers.get('x-sub')], [200, USER]);
+  });
+
+  test('RP-initiated logout through the module\'s ?logout=: the access token revoked, Keymint\'s end_session_endpoint with id_token_hint ends the session at once and sends the browser back to the registered page; /app asks Keymint again', async () => {
     const { browser, session } = await signedIn();
     assert.equal((await browser.navigate(`${rp.post.base}/app`)).res.status, 200);
+    const token = await sessionToken(browser, rp.post.base);
+    const introspected = async () => (await s.postForm('/oauth2/introspect', { token }, { authorization: basic(rp.post.id, rp.post.secret) })).json();
+    assert.equal(((await introspected()) as { active: boolean }).active, true);
     const bye = `${rp.post.base}/signed-out.html`;
     const { hops, res } = await browser.navigate(`${rp.post.base}/redirect_uri?logout=${encodeURIComponent(bye)}`);
     assert.deepEqual(hops.map((h) => [`${h.url.origin}${h.url.pathname}`, h.status]), [
@@ -377,6 +401,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     assert.deepEqual([hint.iss, hint.aud, hint.sub, hint.sid], [issuer, rp.post.id, USER, session.id]);
     assert.equal(await res.text(), 'signed out of the app\n');
     assert.equal((await s.admin('DELETE', `/sessions/${session.id}`)).status, 404, 'the Keymint session is over');
+    assert.deepEqual(await introspected(), { active: false }, 'the module revoked the session\'s access token at Keymint\'s revocation endpoint');
     const again = await browser.request(`${rp.post.base}/app`);
     assert.equal(again.status, 302);
     assert.ok(String(again.headers.get('location')).startsWith(`${issuer}/oauth2/authorize?`), 'the module\'s session is gone too');
