@@ -6,7 +6,8 @@
  * TLS: the module insists on https for introspection and JWKS URLs, and production runs that way.
  *
  * Three relying parties, one port each, redeem the code with client_secret_basic, client_secret_post
- * and private_key_jwt (RS256, the module's own assertion). The user's browser is fetch with a cookie
+ * and private_key_jwt (RS256, the module's own assertion); the last sends its authorization request
+ * as a form the browser posts (OIDC Core §3.1.2.1), which Keymint sends on to GET (SES-02). The user's browser is fetch with a cookie
  * jar and manual redirects: /app → Keymint's authorization endpoint (PKCE S256, state, nonce) → the
  * consent page when shown → the module's redirect URI, where it redeems the code, checks the ID token
  * (JWKS signature, iss, aud, nonce, exp), calls userinfo → /app, which `Require claim sub:<user>`
@@ -72,9 +73,10 @@ class Browser {
    * `Sec-Fetch-Mode: cors`, which mod_auth_openidc answers with 401 instead of a redirect); stores
    * the cookies the answer sets (an expired or empty one removes it).
    */
-  async request(url: string | URL, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+  async request(url: string | URL, init: { method?: string; headers?: Record<string, string>; body?: string; crossSite?: boolean } = {}): Promise<Response> {
     const target = new URL(url);
-    const cookies = [...this.cookies(target.hostname)].map(([n, v]) => `${n}=${v}`).join('; ');
+    // A cross-site POST carries no cookie: Keymint's session cookie is SameSite=Lax (SES-01).
+    const cookies = init.crossSite ? '' : [...this.cookies(target.hostname)].map(([n, v]) => `${n}=${v}`).join('; ');
     const answer = await request(target, {
       method: (init.method ?? 'GET') as Dispatcher.HttpMethod, body: init.body,
       headers: {
@@ -97,16 +99,27 @@ class Browser {
     return res;
   }
   /**
-   * Follows redirects from `url` (consent approved on the way) until an answer that is no redirect;
-   * resolves every hop's URL and status, and the last answer.
+   * Follows redirects from `url` (consent approved on the way, a page that submits its form on load
+   * submitted) until an answer that is neither; resolves every hop's URL, method and status, and the last answer.
    */
-  async navigate(url: string | URL): Promise<{ hops: { url: URL; status: number }[]; res: Response; consent: boolean }> {
-    const hops: { url: URL; status: number }[] = [];
+  async navigate(url: string | URL): Promise<{ hops: { url: URL; status: number; method: string }[]; res: Response; consent: boolean }> {
+    const hops: { url: URL; status: number; method: string }[] = [];
     let consent = false;
     let current = new URL(url);
     for (let i = 0; i < 10; i++) {
       let res = await this.request(current);
-      hops.push({ url: current, status: res.status });
+      hops.push({ url: current, status: res.status, method: 'GET' });
+      const page = res.status === 200 ? await res.clone().text() : '';
+      const autoPost = /<body onload="document\.forms\[0\]\.submit\(\)">[\s\S]*<form method="post" action="([^"]+)">/.exec(page);
+      if (autoPost) {
+        const action = new URL(autoPost[1]!, current);
+        res = await this.request(action, {
+          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(formFields(page)).toString(), crossSite: action.hostname !== current.hostname,
+        });
+        current = action;
+        hops.push({ url: current, status: res.status, method: 'POST' });
+      }
       if (res.status === 200 && current.pathname === '/oauth2/authorize') {
         consent = true;
         const fields = formFields(await res.text());
@@ -114,7 +127,7 @@ class Browser {
           method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ ...fields, decision: 'approve' }).toString(),
         });
-        hops.push({ url: new URL('/oauth2/authorize', current), status: res.status });
+        hops.push({ url: new URL('/oauth2/authorize', current), status: res.status, method: 'POST' });
       }
       const location = res.headers.get('location');
       if (res.status < 300 || res.status >= 400 || location === null) return { hops, res, consent };
@@ -289,10 +302,15 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     assert.deepEqual(tokenRequests.slice(seen), [{ path: '/oauth2/token', auth: 'none' }]);
   });
 
-  test('private_key_jwt: the module signs its RS256 client assertion with its key; Keymint checks it against the registered JWKS', async () => {
+  test('private_key_jwt, and the authorization request as a form the browser posts (OIDCProviderAuthRequestMethod POST): 303 to the GET, which brings the session cookie (SES-02); the module signs its RS256 client assertion, Keymint checks it against the registered JWKS', async () => {
     const { browser } = await signedIn();
     const seen = tokenRequests.length;
-    const { res } = await browser.navigate(`${rp.jwt.base}/app`);
+    const { hops, res } = await browser.navigate(`${rp.jwt.base}/app`);
+    assert.deepEqual(hops.map((h) => [h.method, `${h.url.origin}${h.url.pathname}`, h.status]), [
+      ['GET', `${rp.jwt.base}/app`, 200], ['POST', `${issuer}/oauth2/authorize`, 303], ['GET', `${issuer}/oauth2/authorize`, 302],
+      ['GET', `${rp.jwt.base}/redirect_uri`, 302], ['GET', `${rp.jwt.base}/app`, 200],
+    ]);
+    assert.equal(hops[2]!.url.searchParams.get('client_id'), rp.jwt.id);
     assert.equal(res.status, 200, apacheLog());
     assert.equal(res.headers.get('x-sub'), USER);
     assert.deepEqual(tokenRequests.slice(seen), [{ path: '/oauth2/token', auth: 'none' }]);
