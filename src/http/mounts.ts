@@ -65,7 +65,8 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (wanted.has('revocations')) router.add({ method: 'GET', path: `${dir}/revocations`, owner, handler: pipeline(dialect, revocationsOperation(deps.lifecycle), deps.pipeline) });
   const userinfoUrl = `${deps.issuer}${dir}/userinfo`;
   const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
-  if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
+  // OIDC Core §5.3.1: GET and POST (B-06).
+  if (wanted.has('userinfo')) for (const method of ['GET', 'POST']) router.add({ method, path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   if (wanted.has('authorize')) {
     const authorize = { ...deps.authorize, ignoresDpopJkt: !dialect.dpop, ignoresResponseMode: dialect.jwtResponseModes !== true };
     for (const r of authorizeRoutes(owner, `${dir}/authorize`, authorize, deps.log)) router.add(r);

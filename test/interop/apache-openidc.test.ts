@@ -10,7 +10,7 @@
  * as a form the browser posts (OIDC Core §3.1.2.1), which Keymint sends on to GET (SES-02). The user's browser is fetch with a cookie
  * jar and manual redirects: /app → Keymint's authorization endpoint (PKCE S256, state, nonce) → the
  * consent page when shown → the module's redirect URI, where it redeems the code, checks the ID token
- * (JWKS signature, iss, aud, nonce, exp), calls userinfo → /app, which `Require claim sub:<user>`
+ * (JWKS signature, iss, aud, nonce, exp), calls userinfo (by POST, the token in the body) → /app, which `Require claim sub:<user>`
  * opens to one user only and which echoes the claims it got as response headers. The module as an
  * OAuth 2.0 resource server (`AuthType oauth20`): by introspection (RFC 7662) and by its own check of
  * JWT access tokens against the JWKS. Refresh through the module's `?refresh=` hook (rotation kept),
@@ -265,7 +265,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     return (await res.json()) as Record<string, any>;
   }
 
-  test('client_secret_basic: /app → Keymint (PKCE S256, state, nonce) → consent → the module redeems the code, checks the ID token and serves /app with sub and sid', async () => {
+  test('client_secret_basic: /app → Keymint (PKCE S256, state, nonce) → consent → the module redeems the code, checks the ID token, calls userinfo by POST (B-06) and serves /app with sub and sid', async () => {
     const { browser, session } = await signedIn();
     const seen = tokenRequests.length;
     const { hops, res, consent } = await browser.navigate(`${rp.basic.base}/app`);
@@ -289,7 +289,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     assert.deepEqual(tokenRequests.slice(seen), [{ path: '/oauth2/token', auth: 'Basic' }]);
     const held = await info(browser, rp.basic.base);
     assert.deepEqual([held.id_token.sub, held.id_token.aud, held.id_token.nonce, held.id_token.sid], [USER, rp.basic.id, q.get('nonce'), session.id]);
-    assert.deepEqual(held.userinfo, { sub: USER, sub_type: 'user' }, 'the module called userinfo with the access token');
+    assert.deepEqual(held.userinfo, { sub: USER, sub_type: 'user' }, 'the module posted the access token to userinfo (OIDCUserInfoTokenMethod post_param)');
   });
 
   test('client_secret_post: the secret in the body, no Authorization header; /app is served', async () => {
