@@ -309,7 +309,7 @@ function sandboxConfig(o: SandboxSection, clients: ReadonlyArray<[string, Client
 function inputError(err: unknown): unknown {
   if (!(err instanceof ConfigError)) return err;
   const field = ({ dataDir: 'data', tokenTtl: 'tokenTtl', dialects: 'dialects', issuer: 'issuer', host: 'host', port: 'port', environment: 'environment' } as Record<string, string>)[err.key];
-  return new SandboxInputError(field === undefined ? ['sandbox'] : ['sandbox', field], err.message.replace(/^config [^:]+: /, ''));
+  return new SandboxInputError(field === undefined ? ['sandbox'] : ['sandbox', field], err.reason);
 }
 
 async function asInputError<T>(p: Promise<T>): Promise<T> {

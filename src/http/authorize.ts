@@ -22,6 +22,8 @@ import type { Keyring } from '../tokens/keyring.ts';
 import type { Logger } from '../util/log.ts';
 import { consentPage, errorPage } from './consent-page.ts';
 import { formToken, formTokenValid } from './csrf.ts';
+import type { Maybe } from '../util/maybe.ts';
+import { OAuthError } from '../wire/errors.ts';
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
 
@@ -73,6 +75,31 @@ export const guardedPage = (log: Logger, what: string, status: number, text: str
     return html(status, errorPage(text));
   }
 };
+
+/**
+ * A browser page behind the per-address bucket the token endpoint takes first (`--rate-limit-ip`,
+ * one budget per address for both): the pages anyone can call without credentials (authorization,
+ * end-session, device verification) each read the store, and a script can call them as fast as it
+ * likes. Over the limit: a 429 page with Retry-After, before anything is read or stored (PAGE-01).
+ */
+export const limitedPage =
+  (admit: ((req: HttpRequest) => Maybe<void>) | undefined) =>
+  (route: Route): Route =>
+    admit === undefined
+      ? route
+      : {
+          ...route,
+          handler: async (req) => {
+            try {
+              await admit(req);
+            } catch (err) {
+              if (!(err instanceof OAuthError && err.code === 'rate_limited')) throw err;
+              const headers = { ...HTML_HEADERS, 'Retry-After': String(err.retryAfter ?? 1) };
+              return { status: 429, headers, body: errorPage('Too many requests from your network. Please wait a moment and try again.') };
+            }
+            return route.handler(req);
+          },
+        };
 
 export function authorizeRoutes(owner: string, path: string, deps: AuthorizeDeps, log: Logger): Route[] {
   const guarded = guardedPage(log, 'authorization request failed', 500, 'Something went wrong. Please try again.');
@@ -252,13 +279,24 @@ function destination(redirectUri: string): string {
   return url.origin === 'null' ? url.protocol : url.origin;
 }
 
-async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
+/**
+ * A form post: the consent page's answer (it carries `decision` and `csrf_token`), or an app's
+ * authorization request sent as a form (OIDC Core §3.1.2.1: GET and POST; mod_auth_openidc's
+ * `OIDCProviderAuthRequestMethod POST`). The latter is checked as a GET is (a bad one: the error
+ * page, or the error at the redirect URI) and sent on to GET with the same parameters (303, SES-02):
+ * a cross-site POST carries no `SameSite=Lax` session cookie, a top-level GET does.
+ */
+async function authorizePost(req: HttpRequest, path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return html(400, errorPage('The form could not be read.'));
-  const { params, duplicate } = readParams(req.body.toString('utf8'));
-  const { v, form, pushed } = await requestOf(params, duplicate, true, deps);
+  const body = req.body.toString('utf8');
+  const { params, duplicate } = readParams(body);
+  const request = params.decision === undefined && params.csrf_token === undefined;
+  const { v, form, pushed } = await requestOf(params, duplicate, !request, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
+  // Re-encoded, duplicates and all: the GET reads what the form said, and nothing raw reaches the header.
+  if (request) return { ...redirect(`${deps.settings.issuer}${path}?${new URLSearchParams(body)}`), status: 303 };
   const session = await currentSession(req, deps);
   const fields = formFields(params, form);
   // CSRF: the token is an HMAC over the session id and the request, checked under every live pepper.
