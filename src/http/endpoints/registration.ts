@@ -9,7 +9,7 @@
  * bearer errors; a secret is shown only in the 201.
  */
 import { TLS_NAME_FIELDS, TLS_NAMES } from '../../credentials/client-auth-settings.ts';
-import { ClientInputError, type ClientService, type ClientView } from '../../credentials/clients.ts';
+import { ClientInputError, ClientNotFoundError, type ClientService, type ClientView } from '../../credentials/clients.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import type { ClientIp } from '../../limits/client-ip.ts';
 import type { RequestLimiter } from '../../limits/limiter.ts';
@@ -60,6 +60,8 @@ export function mountRegistration(router: Router, owner: string, path: string, i
       return await fn(req);
     } catch (err) {
       if (err instanceof RegistrationError) return error(400, err.code, err.message);
+      // Deleted after its token was checked (a DELETE racing this request, RG-06): an unknown client.
+      if (err instanceof ClientNotFoundError) return unauthorized();
       const mapped = toOAuthError(err);
       if (mapped.status >= 500) deps.log.error('registration failed', { err });
       const headers: Record<string, string> = mapped.retryAfter === undefined ? {} : { 'Retry-After': String(mapped.retryAfter) };
