@@ -11,7 +11,7 @@ import { DEVICE_CODE_GRANT } from '../protocol/device.ts';
 import type { IssueFormats } from '../protocol/issue.ts';
 import type { TokenViewDeps } from '../protocol/token-view.ts';
 import type { Logger } from '../util/log.ts';
-import { authorizeRoutes, type AuthorizeDeps } from './authorize.ts';
+import { authorizeRoutes, limitedPage, type AuthorizeDeps } from './authorize.ts';
 import { deviceAuthorizationOperation, verificationRoutes, type DeviceEndpointDeps, type VerificationDeps } from './device.ts';
 import { introspectOperation, revocationsOperation, revokeOperation, type LifecycleDeps } from './endpoints/lifecycle.ts';
 import { parOperation, type ParDeps } from './endpoints/par.ts';
@@ -65,13 +65,16 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (wanted.has('revocations')) router.add({ method: 'GET', path: `${dir}/revocations`, owner, handler: pipeline(dialect, revocationsOperation(deps.lifecycle), deps.pipeline) });
   const userinfoUrl = `${deps.issuer}${dir}/userinfo`;
   const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
-  if (wanted.has('userinfo')) router.add({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
+  // OIDC Core §5.3.1: GET and POST (B-06).
+  if (wanted.has('userinfo')) for (const method of ['GET', 'POST']) router.add({ method, path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
+  const { limiter, clientIp } = deps.pipeline;
+  const page = limitedPage(limiter && ((req) => limiter.admitAddress(clientIp(req))));
   if (wanted.has('authorize')) {
     const authorize = { ...deps.authorize, ignoresDpopJkt: !dialect.dpop, ignoresResponseMode: dialect.jwtResponseModes !== true };
-    for (const r of authorizeRoutes(owner, `${dir}/authorize`, authorize, deps.log)) router.add(r);
+    for (const r of authorizeRoutes(owner, `${dir}/authorize`, authorize, deps.log)) router.add(page(r));
   }
   // OIDC RP-Initiated Logout 1.0: the end of the session the authorization endpoint reads (a browser page, not CORS).
-  if (wanted.has('authorize') && wanted.has('end_session')) for (const r of logoutRoutes(owner, `${dir}/logout`, deps.logout, deps.log)) router.add(r);
+  if (wanted.has('authorize') && wanted.has('end_session')) for (const r of logoutRoutes(owner, `${dir}/logout`, deps.logout, deps.log)) router.add(page(r));
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
   const parPath = wanted.has('authorize') && wanted.has('par') ? `${dir}/par` : undefined;
   if (parPath) router.add({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, `${deps.issuer}${parPath}`, deps.par), deps.pipeline) });
@@ -81,7 +84,7 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   if (deviceAuthorizationPath) {
     const verificationPath = `${dir}/device`;
     router.add({ method: 'POST', path: deviceAuthorizationPath, owner, handler: pipeline(dialect, deviceAuthorizationOperation(dialect, `${deps.issuer}${verificationPath}`, deps.device), deps.pipeline) });
-    for (const r of verificationRoutes(owner, verificationPath, deps.device, deps.log)) router.add(r);
+    for (const r of verificationRoutes(owner, verificationPath, deps.device, deps.log)) router.add(page(r));
   }
   const doc = JSON.stringify(openApiDocument(dialect, { tokenPath, serverUrl: deps.issuer, grants: [...endpoint.grants.values()], parPath, deviceAuthorizationPath }));
   router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, cors: 'document', handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
