@@ -147,3 +147,52 @@ test('RG-05 a confidential client registered behind an initial access token, man
     await open.close();
   }
 });
+
+/** A signed-in user's authorization request for `r`, without following the answer. */
+async function authorize(server: TestServer, clientId: string, redirectUri: string, cookie: string, extra: Record<string, string> = {}) {
+  const query = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope: 'api:read', state: 's1', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...extra });
+  return send(`${server.url}/oauth2/authorize?${query}`, { method: 'GET', headers: { cookie: `keymint_session=${cookie}` } });
+}
+
+test('RG-07 a PUT that adds a redirect URI ends every user\'s remembered consent: prompt=none no longer sends a code there, and the consent page names the new destination; a PUT that adds none keeps it', async () => {
+  const home = 'https://app.example/cb';
+  const r = await register(s, { client_name: 'Photo app', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: [home], scope: 'api:read' });
+  const { sessionToken } = await s.keymint.sessions.create({ subject: 'user-7', subjectType: 'user' }, 'test');
+  await s.keymint.store.consents.grant(r.client_id, 'user', 'user-7', ['api:read'], Date.now());
+  const silent = await authorize(s, r.client_id, home, sessionToken, { prompt: 'none' });
+  assert.equal(silent.status, 302, silent.text);
+  assert.match(silent.headers.get('location') ?? '', /^https:\/\/app\.example\/cb\?code=/, 'remembered consent: a code without a page');
+  const renamed = await manage(s, r, 'PUT', { client_id: r.client_id, client_name: 'Photo app 2', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: [home], scope: 'api:read' });
+  assert.equal(renamed.status, 200, renamed.text);
+  assert.match((await authorize(s, r.client_id, home, sessionToken, { prompt: 'none' })).headers.get('location') ?? '', /\?code=/, 'no new destination: the consent stays');
+  const moved = await manage(s, r, 'PUT', { client_id: r.client_id, client_name: 'Photo app 2', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: [home, 'https://elsewhere.example/cb'], scope: 'api:read' });
+  assert.equal(moved.status, 200, moved.text);
+  for (const uri of [home, 'https://elsewhere.example/cb']) {
+    const none = await authorize(s, r.client_id, uri, sessionToken, { prompt: 'none' });
+    assert.equal(none.status, 302, none.text);
+    const location = new URL(none.headers.get('location') ?? '');
+    assert.deepEqual([`${location.origin}${location.pathname}`, location.searchParams.get('error'), location.searchParams.get('code')], [uri, 'consent_required', null], uri);
+  }
+  const page = await authorize(s, r.client_id, 'https://elsewhere.example/cb', sessionToken);
+  assert.equal(page.status, 200);
+  assert.match(page.text, /You will be sent back to <code>https:\/\/elsewhere\.example<\/code>\./);
+  const audit = (await s.keymint.store.audit.list(1000)).find((e) => e.target === r.client_id && e.action === 'client.update' && String(e.detail.changed).includes('redirect_uris'));
+  assert.equal(audit?.detail.consents_revoked, 1, JSON.stringify(audit));
+});
+
+test('RG-07 a client the operator trusts (no consent page) gets no new redirect URI by PUT: 400 invalid_redirect_uri, nothing changed; the operator adds it, and a PUT that keeps or drops its URIs works', async () => {
+  const home = 'https://app.example/cb';
+  const r = await register(s, { client_name: 'First party', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: [home, 'https://app.example/cb2'], scope: 'api:read' });
+  await s.keymint.clients.update(r.client_id, { trusted: true }, 'operator');
+  const body = (uris: string[]) => ({ client_id: r.client_id, client_name: 'First party', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: uris, scope: 'api:read' });
+  const refused = await manage(s, r, 'PUT', body([home, 'https://evil.example/cb']));
+  assert.equal(refused.status, 400, refused.text);
+  assert.deepEqual(JSON.parse(refused.text), { error: 'invalid_redirect_uri', error_description: 'a client the operator trusts skips the consent page: its redirect URIs are added by the operator, not here' });
+  assert.deepEqual((await s.keymint.clients.show(r.client_id)).redirect_uris, [home, 'https://app.example/cb2']);
+  const { sessionToken } = await s.keymint.sessions.create({ subject: 'user-8', subjectType: 'user' }, 'test');
+  assert.equal((await authorize(s, r.client_id, 'https://evil.example/cb', sessionToken)).status, 400, 'no code goes there');
+  const kept = await manage(s, r, 'PUT', body([home]));
+  assert.equal(kept.status, 200, kept.text);
+  assert.deepEqual(JSON.parse(kept.text).redirect_uris, [home]);
+  assert.equal((await s.keymint.clients.show(r.client_id)).trusted, true);
+});
