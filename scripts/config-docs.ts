@@ -13,7 +13,7 @@ export function configMarkdown(): string {
     '',
     'Generated from `src/config/options.ts` by `node scripts/config-docs.ts`; do not edit by hand.',
     'Every option has a command-line flag and a `KEYMINT_*` environment twin; the flag wins. A bad',
-    'value stops startup with a message naming the option (`keymint: config port: …`, exit code 2).',
+    'value stops startup with a message naming the option as it was given (`keymint: --port: …` or `keymint: KEYMINT_PORT: …`), exit code 2.',
     '',
     '| flag | environment | meaning and default |',
     '|---|---|---|',

@@ -309,7 +309,7 @@ function sandboxConfig(o: SandboxSection, clients: ReadonlyArray<[string, Client
 function inputError(err: unknown): unknown {
   if (!(err instanceof ConfigError)) return err;
   const field = ({ dataDir: 'data', tokenTtl: 'tokenTtl', dialects: 'dialects', issuer: 'issuer', host: 'host', port: 'port', environment: 'environment' } as Record<string, string>)[err.key];
-  return new SandboxInputError(field === undefined ? ['sandbox'] : ['sandbox', field], err.message.replace(/^config [^:]+: /, ''));
+  return new SandboxInputError(field === undefined ? ['sandbox'] : ['sandbox', field], err.reason);
 }
 
 async function asInputError<T>(p: Promise<T>): Promise<T> {
@@ -374,6 +374,8 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.audiences ? { audiences: c.audiences } : {}),
     ...(c.redirectUris ? { redirectUris: c.redirectUris } : {}),
     ...(c.postLogoutRedirectUris ? { postLogoutRedirectUris: c.postLogoutRedirectUris } : {}),
+    ...(c.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: c.backchannelLogoutUri }),
+    ...(c.backchannelLogoutSessionRequired === undefined ? {} : { backchannelLogoutSessionRequired: c.backchannelLogoutSessionRequired }),
     ...(c.trusted === undefined ? {} : { trusted: c.trusted }),
     ...(c.tokenTtl === undefined ? {} : { ttl: c.tokenTtl }),
     ...(c.rateLimit === undefined ? {} : { rateLimit: c.rateLimit }),
@@ -401,6 +403,8 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
   audience: 'audiences',
   redirect_uri: 'redirectUris',
   post_logout_redirect_uri: 'postLogoutRedirectUris',
+  backchannel_logout_uri: 'backchannelLogoutUri',
+  backchannel_logout_session_required: 'backchannelLogoutSessionRequired',
   ttl: 'tokenTtl',
   rate_limit: 'rateLimit',
   client_id: 'id',

@@ -158,12 +158,17 @@ test('S-06 logs carry no secret and no token', async () => {
   assert.ok(!server.logs().includes('eyJ'));
 });
 
-test('a bad config value stops startup with the offending key', async () => {
+test('a bad config value stops startup naming the flag or the variable the operator gave it with', async () => {
   const r = await cli(['serve', '--data', data, '--alg', 'HS256']);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, 'keymint: config alg: must be one of RS256, PS256, ES256, EdDSA\n');
+  assert.equal(r.stderr, 'keymint: --alg: must be one of RS256, PS256, ES256, EdDSA\n');
   const port = await cli(['serve', '--data', data, '--port', 'eighty']);
-  assert.equal(port.stderr, 'keymint: config port: expected a whole number, got "eighty"\n');
+  assert.equal(port.stderr, 'keymint: --port: expected a whole number, got "eighty"\n');
+  // A variable set and forgotten is named, so the operator finds it; a flag given over it wins unread.
+  const fromEnv = await cli(['serve', '--data', data], { KEYMINT_PORT: 'eighty' });
+  assert.deepEqual([fromEnv.code, fromEnv.stderr], [2, 'keymint: KEYMINT_PORT: expected a whole number, got "eighty"\n']);
+  const listing = await cli(['clients', 'list', '--data', data], { KEYMINT_ALG: 'HS256' });
+  assert.deepEqual([listing.code, listing.stderr], [2, 'keymint: KEYMINT_ALG: must be one of RS256, PS256, ES256, EdDSA\n']);
   // On a port another process holds: the mistyped flag is named, not the port.
   const held = createServer().listen(0, '127.0.0.1');
   await once(held, 'listening');

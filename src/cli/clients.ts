@@ -136,7 +136,8 @@ function fieldValue(name: ClientFieldName, cli: FieldCli, { flags, update }: Fla
     case 'secret':
       return chosenSecret(flags);
     default:
-      return typeof v === 'string' ? v : undefined;
+      // A setting `--clear` empties (a URL): none.
+      return cleared ? null : typeof v === 'string' ? v : undefined;
   }
 }
 

@@ -51,7 +51,7 @@ async function run(command: Command, args: string[], flags: Flags): Promise<numb
   if (major! < needs) {
     throw new CliError('node', `keymint ${command.name} needs Node.js ${needs} or newer, this is ${process.version}; install Node ${needs} (in a checkout, npx keymint uses the pinned node@24)`);
   }
-  const config = loadConfig(command.config === false ? {} : configFlags(flags, command));
+  const config = loadConfig(command.config === false ? {} : configFlags(flags, command), process.env, true);
   // Workers of `serve --workers N` run this again: the primary has checked and warned already.
   // Only serve has workers, so only serve loads node:cluster (~15 ms of CPU) to ask.
   const primary = command.name !== 'serve' || !(await import('node:cluster')).default.isWorker;

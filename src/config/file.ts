@@ -40,6 +40,8 @@ export interface ClientDeclaration {
   readonly audiences?: readonly string[];
   readonly redirectUris?: readonly string[];
   readonly postLogoutRedirectUris?: readonly string[];
+  readonly backchannelLogoutUri?: string;
+  readonly backchannelLogoutSessionRequired?: boolean;
   readonly dialects?: readonly string[];
   readonly trusted?: boolean;
   readonly tokenTtl?: number | null;

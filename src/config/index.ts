@@ -4,7 +4,7 @@
  * fails at startup with a ConfigError naming the option.
  */
 import { OPTION_TABLE, OPTIONS } from './options.ts';
-import type { RawValue } from './parse.ts';
+import { ConfigError, type RawValue } from './parse.ts';
 import type { Config } from './types.ts';
 
 export { ConfigError } from './parse.ts';
@@ -15,16 +15,26 @@ export { idTokenAlgs, SIGNING_ALGS, type Config, type DialectMount, type LogLeve
 /** Option values by config key, as the CLI parses flags or as code passes them (numbers allowed). */
 export type RawConfig = Partial<Record<keyof Config, RawValue>>;
 
-/** Reads flags (already keyed by option) over `KEYMINT_*` variables over defaults. */
-export function loadConfig(flags: RawConfig, env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Reads flags (already keyed by option) over `KEYMINT_*` variables over defaults. With `fromCommandLine`
+ * the flags are what the operator typed, and a bad value is named as typed (`--port: …`); a bad
+ * variable is always named (`KEYMINT_PORT: …`), so one set and forgotten is found.
+ */
+export function loadConfig(flags: RawConfig, env: NodeJS.ProcessEnv = process.env, fromCommandLine = false): Config {
   const resolved: Record<string, unknown> = {};
-  for (const { key, env: name, envOnly } of OPTIONS) {
+  for (const { key, flag, env: name, envOnly } of OPTIONS) {
     const option = OPTION_TABLE[key];
     const fromEnv = env[name];
     let raw: RawValue | undefined = fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
-    if (!envOnly && flags[key] !== undefined) raw = flags[key];
-    if (raw === undefined) raw = typeof option.default === 'function' ? option.default(resolved as Partial<Config>) : option.default;
-    resolved[key] = raw === undefined ? undefined : option.parse(raw, key, resolved as Partial<Config>);
+    let label = raw === undefined ? undefined : name;
+    if (!envOnly && flags[key] !== undefined) [raw, label] = [flags[key], fromCommandLine ? `--${flag}` : undefined];
+    if (raw === undefined) [raw, label] = [typeof option.default === 'function' ? option.default(resolved as Partial<Config>) : option.default, undefined];
+    try {
+      resolved[key] = raw === undefined ? undefined : option.parse(raw, key, resolved as Partial<Config>);
+    } catch (err) {
+      if (err instanceof ConfigError && err.key === key && label !== undefined) throw new ConfigError(key, err.reason, label);
+      throw err;
+    }
   }
   return resolved as unknown as Config;
 }

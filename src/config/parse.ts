@@ -3,10 +3,14 @@ import { isIP } from 'node:net';
 
 export class ConfigError extends Error {
   readonly key: string;
-  constructor(key: string, message: string) {
-    super(`config ${key}: ${message}`);
+  /** What is wrong, without the name of the option. */
+  readonly reason: string;
+  /** `label` is how the operator gave the option (`--port`, `KEYMINT_PORT`); by default its key. */
+  constructor(key: string, reason: string, label = `config ${key}`) {
+    super(`${label}: ${reason}`);
     this.name = 'ConfigError';
     this.key = key;
+    this.reason = reason;
   }
 }
 

@@ -7,6 +7,7 @@ import { ClientNotFoundError, type ClientService, type ClientView } from '../cre
 import type { CreateClientInput, UpdateClientInput } from '../credentials/client-inputs.ts';
 import type { AuditEvent, AuditFilter, ClientMode, ClientStatus, KeyRecord, Store } from '../storage/types.ts';
 import type { Keyring } from '../tokens/keyring.ts';
+import { idTokenAlgs } from '../config/types.ts';
 import { actorOf, type SignedInUser } from './auth.ts';
 import type { TrafficView } from './traffic.ts';
 
@@ -86,6 +87,11 @@ export class ConsoleData {
 
   get jwksUri(): string {
     return this.#deps.jwksUri;
+  }
+
+  /** What this deployment signs for a client with: RS256 and its `--alg` (the rules' choices). */
+  get signingAlgs(): readonly string[] {
+    return idTokenAlgs(this.#deps.clients.settings.alg);
   }
 
   /** Every key without private parts: signing keys and peppers. */

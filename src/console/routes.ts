@@ -4,7 +4,6 @@
  * page showing the result, or, where a secret is shown once, with that page itself.
  */
 import { ClientInputError, ClientNotFoundError, type ClientView } from '../credentials/clients.ts';
-import type { ClaimValue } from '../storage/types.ts';
 import type { HttpResponse } from '../wire/http.ts';
 import type { ConsoleData } from './data.ts';
 import { htmlResponse, jsonResponse, redirect, route, type ConsoleRequest, type ConsoleRoute } from './http.ts';
@@ -18,6 +17,9 @@ const DONE: Readonly<Record<string, p.Notice>> = {
   enabled: { kind: 'ok', text: 'The client is enabled.' },
   deleted: { kind: 'ok', text: 'The client was deleted; its tokens were revoked.' },
   updated: { kind: 'ok', text: 'The client was saved.' },
+  created: { kind: 'ok', text: 'The client was created. It authenticates without a secret, so none was made.' },
+  'auth-changed': { kind: 'ok', text: 'The client was saved. It authenticates another way now: it holds no secret, and its tokens were revoked.' },
+  'secret-needed': { kind: 'warn', text: 'The client was saved and its tokens were revoked. It authenticates with a secret now but holds none: rotate its secret to issue one.' },
   'keys-rotated': { kind: 'ok', text: 'The signing keys were rotated: the next key signs now.' },
   ...SANDBOX_DONE,
 };
@@ -43,7 +45,7 @@ async function withClient(req: ConsoleRequest, fn: () => Promise<HttpResponse>):
 }
 
 export function pageRoutes(data: ConsoleData): ConsoleRoute[] {
-  const formView = { grants: data.grants, dialects: data.dialects, maxTtl: data.maxTokenTtl, extras: true };
+  const formView = { grants: data.grants, dialects: data.dialects, maxTtl: data.maxTokenTtl, extras: true, algs: data.signingAlgs };
   const status = (action: p.StatusAction): ConsoleRoute[] => [
     route('GET', `/clients/:id/${action}`, 'admin', (req) =>
       withClient(req, async () => htmlResponse(200, p.confirmPage(pageContext(req), await data.showClient(req.params.id!), action))),
@@ -71,11 +73,11 @@ export function pageRoutes(data: ConsoleData): ConsoleRoute[] {
       const refused = (errors: p.FormErrors) => htmlResponse(400, p.clientFormPage(pageContext(req), { kind: 'create', values, errors, ...formView }));
       const parsed = p.parseClientForm(values, 'create');
       if ('errors' in parsed) return refused(parsed.errors);
-      const { claims, ...input } = parsed.input;
       try {
-        // The service checks claims (reserved names, sizes) and answers a ClientInputError naming the field.
-        const { client, clientSecret } = await data.createClient({ ...input, claims: claims as Record<string, ClaimValue> }, req.user);
-        if (clientSecret === null) return redirect(clientPath(client.client_id, 'updated'));
+        // The service checks everything (claims, keys, the method's names) and answers a ClientInputError naming the field.
+        const { client, clientSecret } = await data.createClient(parsed.input, req.user);
+        // A public client, or one authenticating with keys or a certificate: nothing to show once.
+        if (clientSecret === null) return redirect(clientPath(client.client_id, 'created'));
         return htmlResponse(201, p.secretPage(pageContext(req), { client, secret: clientSecret, reason: 'created' }));
       } catch (err) {
         if (err instanceof ClientInputError) return refused({ [p.formFieldOf(err.field)]: err.message });
@@ -92,24 +94,27 @@ export function pageRoutes(data: ConsoleData): ConsoleRoute[] {
     route('GET', '/clients/:id/edit', 'admin', (req) =>
       withClient(req, async () => {
         const client = await data.showClient(req.params.id!);
-        return htmlResponse(200, p.clientFormPage(pageContext(req), { kind: 'edit', clientId: client.client_id, values: p.clientFormValues(client), ...formView }));
+        return htmlResponse(200, p.clientFormPage(pageContext(req), { kind: 'edit', clientId: client.client_id, values: p.clientFormValues(client), publicClient: client.type === 'public', ...formView }));
       }),
     ),
     route('POST', '/clients/:id/edit', 'admin', (req) =>
       withClient(req, async () => {
         const id = req.params.id!;
+        const before = await data.showClient(id);
         const values = p.clientFormFromBody(req.form);
-        const refused = (errors: p.FormErrors) => htmlResponse(400, p.clientFormPage(pageContext(req), { kind: 'edit', clientId: id, values, errors, ...formView }));
+        const refused = (errors: p.FormErrors) => htmlResponse(400, p.clientFormPage(pageContext(req), { kind: 'edit', clientId: id, values, errors, publicClient: before.type === 'public', ...formView }));
         const parsed = p.parseClientForm(values, 'edit');
         if ('errors' in parsed) return refused(parsed.errors);
-        const { mode: _mode, type: _type, claims, ...change } = parsed.input;
+        let after: ClientView;
         try {
-          await data.updateClient(id, { ...change, claims: claims as Record<string, ClaimValue> }, req.user);
+          after = await data.updateClient(id, parsed.input, req.user);
         } catch (err) {
           if (err instanceof ClientInputError) return refused({ [p.formFieldOf(err.field)]: err.message });
           throw err;
         }
-        return redirect(clientPath(id, 'updated'));
+        // As the admin API: a change of method ends the secrets and revokes the tokens; back to a secret, none until a rotation.
+        if (after.token_endpoint_auth_method === before.token_endpoint_auth_method) return redirect(clientPath(id, 'updated'));
+        return redirect(clientPath(id, p.hasSecret(after) && after.secrets.length === 0 ? 'secret-needed' : 'auth-changed'));
       }),
     ),
     route('GET', '/clients/:id/rotate', 'admin', (req) =>

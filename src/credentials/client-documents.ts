@@ -9,7 +9,8 @@
  * Accepted: a document whose `client_id` is the URL exactly; no `client_secret` (a document is
  * public); `token_endpoint_auth_method` `none` (a public client) or `private_key_jwt` with a
  * `jwks_uri` or `jwks`; one to ten `redirect_uris` that any live client could register; the code
- * flow among its `grant_types`. The client gets the registration policy's scopes (narrowed to the
+ * flow among its `grant_types`; at most ten `post_logout_redirect_uris` under the same rule, and a
+ * `backchannel_logout_uri` (with `backchannel_logout_session_required`) under registration's. The client gets the registration policy's scopes (narrowed to the
  * document's `scope` when it has one) and audiences, and the code and refresh grants only. It is
  * never `trusted`: the user always sees the consent page, which names the document's host.
  */
@@ -18,7 +19,7 @@ import { isJwksUri } from './client-auth-settings.ts';
 import { isDisplayName } from './client-rules.ts';
 import { validateClientJwks } from './client-keys.ts';
 import { fetchClientDocument, type JwksFetchSettings } from './jwks-fetch.ts';
-import { redirectUriProblem } from './redirect-uris.ts';
+import { backchannelLogoutUriProblem, redirectUriProblem } from './redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from './registration-policy.ts';
 
 export interface ClientDocumentSettings {
@@ -108,6 +109,18 @@ export function clientFromDocument(clientId: string, doc: unknown, settings: Pic
   for (const uri of redirects) {
     if (typeof uri !== 'string' || redirectUriProblem(uri, 'live') !== undefined) throw new Refused('a redirect URI may not be registered');
   }
+  // OIDC RP-Initiated Logout §3.1 and Back-Channel Logout §2.2, read as registration reads them (LOGOUT-04, BCL-01).
+  const postLogout = d.post_logout_redirect_uris ?? [];
+  if (!Array.isArray(postLogout) || postLogout.length > 10) throw new Refused('post_logout_redirect_uris must list at most ten URIs');
+  for (const uri of postLogout) {
+    if (typeof uri !== 'string' || redirectUriProblem(uri, 'live') !== undefined) throw new Refused('a post-logout redirect URI may not be registered');
+  }
+  const backchannel = d.backchannel_logout_uri;
+  if (backchannel !== undefined && (typeof backchannel !== 'string' || backchannelLogoutUriProblem(backchannel, 'live') !== undefined)) {
+    throw new Refused('backchannel_logout_uri may not be registered');
+  }
+  const sessionRequired = d.backchannel_logout_session_required ?? false;
+  if (typeof sessionRequired !== 'boolean') throw new Refused('backchannel_logout_session_required must be true or false');
   const grants = Array.isArray(d.grant_types) ? d.grant_types.filter((g): g is string => typeof g === 'string' && PUBLIC_CLIENT_GRANTS.includes(g)) : ['authorization_code'];
   if (!grants.includes('authorization_code')) throw new Refused('grant_types must include authorization_code');
   if (Array.isArray(d.response_types) && !d.response_types.includes('code')) throw new Refused('response_types must include code');
@@ -127,6 +140,9 @@ export function clientFromDocument(clientId: string, doc: unknown, settings: Pic
     audiences: [...settings.policy.audiences],
     dialects: [...settings.dialects],
     redirectUris: redirects as string[],
+    ...(postLogout.length === 0 ? {} : { postLogoutRedirectUris: postLogout as string[] }),
+    ...(backchannel === undefined ? {} : { backchannelLogoutUri: backchannel as string }),
+    ...(sessionRequired ? { backchannelLogoutSessionRequired: true as const } : {}),
     trusted: false,
     accessTokenTtl: null,
     ...keys,

@@ -64,7 +64,7 @@ export interface FieldApply {
 }
 
 /** The kinds of control the console's form reads a field with. */
-export type FormControl = 'input' | 'select' | 'words' | 'lines' | 'checkboxes' | 'number' | 'checkbox' | 'json' | 'pairs';
+export type FormControl = 'input' | 'select' | 'words' | 'lines' | 'checkboxes' | 'number' | 'checkbox' | 'json' | 'pairs' | 'jwks';
 
 export interface FieldForm {
   readonly control: string;
@@ -73,6 +73,11 @@ export interface FieldForm {
   readonly hint?: string;
   /** A checkbox that, checked, sets the field to false (`pkce_optional`). */
   readonly inverted?: true;
+  /**
+   * The authentication methods the control is for (`jwks`: private_key_jwt and
+   * self_signed_tls_client_auth): shown only for them, and read only when one of them is chosen.
+   */
+  readonly methods?: readonly string[];
 }
 
 export interface ClientField {
@@ -96,11 +101,15 @@ export interface ClientField {
   readonly form: FieldForm | null;
 }
 
+/** The methods that prove a client with its registered keys (jwks or jwks_uri). */
+const KEYED_METHODS = ['private_key_jwt', 'self_signed_tls_client_auth'] as const;
+
 /**
  * One of the names a `tls_client_auth` client's certificate must carry (RFC 8705 §2.1.2: a subject DN
- * or one subjectAltName of a kind): the same setting but for its names. Like `authMethod`, no form control.
+ * or one subjectAltName of a kind): the same setting but for its names. The form shows the five
+ * for tls_client_auth only; the rules take exactly one.
  */
-const tlsName = <K extends string>(key: K, api: string, flag: string, value: string, doc: string, help: string) =>
+const tlsName = <K extends string, C extends string>(key: K, api: string, flag: string, value: string, doc: string, help: string, control: C, label: string) =>
   ({
     doc: `tls_client_auth: ${doc}`,
     kind: 'uri',
@@ -109,15 +118,14 @@ const tlsName = <K extends string>(key: K, api: string, flag: string, value: str
     apply: { key },
     default: undefined,
     nullable: true,
-    form: null,
+    form: { control, kind: 'input', label, methods: ['tls_client_auth'] },
   }) as const;
 
 /**
  * What the server signs for the client with (its ID tokens, JARM responses, RFC 9701 introspection
- * answers): RS256 by default, or the deployment's `--alg`. Set where the client's relying party or
- * resource server is configured (CLI, API, apply, registration), not in the console's form.
+ * answers): RS256 by default, or the deployment's `--alg`; the form offers just those two.
  */
-const signedResponseAlg = <K extends string>(key: K, spec: string, api: string, flag: string, what: string) =>
+const signedResponseAlg = <K extends string, C extends string>(key: K, spec: string, api: string, flag: string, what: string, control: C, label: string) =>
   ({
     doc: `${spec} \`${api}\`: what ${what} are signed with, RS256 (the default) or the deployment's \`--alg\` (${OTHER_SIGNING_ALGS.join(', ')})`,
     kind: 'text',
@@ -125,7 +133,7 @@ const signedResponseAlg = <K extends string>(key: K, spec: string, api: string, 
     cli: { flags: [{ flag, value: 'ALG', choices: SIGNING_ALGS, create: `What ${what} are signed with: RS256 (default) or the server's --alg`, update: "RS256, or the server's --alg" }] },
     apply: { key },
     default: 'RS256',
-    form: null,
+    form: { control, kind: 'select', label },
   }) as const;
 
 /**
@@ -232,7 +240,7 @@ export const CLIENT_FIELDS = {
     },
     apply: null, // a deployment's performance choice, left as each client has it
     default: false,
-    form: null, // set by the CLI and the admin API
+    form: { control: 'token_reuse', kind: 'checkbox', label: 'Token reuse: a client_credentials request may get a still-valid earlier token back', hint: 'Instead of a new token each time (see the performance guide); off by default.' },
   },
   pkceRequired: {
     doc: 'false: a confidential client may use the code flow without PKCE (SECURITY P-08); default true',
@@ -288,7 +296,10 @@ export const CLIENT_FIELDS = {
     },
     apply: { key: 'refreshTokenRotation' },
     default: true,
-    form: null, // set by the CLI, the admin API and apply, as the security profile
+    form: {
+      control: 'refresh_token_rotation', kind: 'checkbox', label: 'Rotate refresh tokens: each refresh returns a new refresh token',
+      hint: 'Unchecked, a refresh keeps the refresh token, bound to the client\'s authentication (confidential clients only). A fapi2 client never rotates.',
+    },
   },
   securityProfile: {
     doc: 'FAPI 2.0 Security Profile (docs/fapi2.md): `fapi2` holds the client to its authorization-server rules (PAR, PKCE S256, private_key_jwt or mTLS, DPoP- or certificate-bound tokens, PS256/ES256/EdDSA); null or `none`: no profile (the default)',
@@ -303,11 +314,11 @@ export const CLIENT_FIELDS = {
     apply: { key: 'securityProfile' },
     default: null,
     nullable: true,
-    form: null, // a fapi2 client needs keys or a certificate, which the console does not manage (as authMethod)
+    form: { control: 'security_profile', kind: 'select', label: 'Security profile', hint: 'fapi2 needs private_key_jwt or mTLS, PAR, PKCE and DPoP- or certificate-bound tokens.' },
   },
-  idTokenAlg: signedResponseAlg('idTokenAlg', 'OIDC', 'id_token_signed_response_alg', 'id-token-alg', 'its ID tokens'),
-  authorizationResponseAlg: signedResponseAlg('authorizationResponseAlg', 'JARM', 'authorization_signed_response_alg', 'authorization-response-alg', 'its JWT authorization responses (response_mode=jwt or query.jwt)'),
-  introspectionAlg: signedResponseAlg('introspectionAlg', 'RFC 9701', 'introspection_signed_response_alg', 'introspection-alg', 'its JWT introspection answers'),
+  idTokenAlg: signedResponseAlg('idTokenAlg', 'OIDC', 'id_token_signed_response_alg', 'id-token-alg', 'its ID tokens', 'id_token_alg', 'ID tokens signed with'),
+  authorizationResponseAlg: signedResponseAlg('authorizationResponseAlg', 'JARM', 'authorization_signed_response_alg', 'authorization-response-alg', 'its JWT authorization responses (response_mode=jwt or query.jwt)', 'authorization_response_alg', 'JWT authorization responses signed with'),
+  introspectionAlg: signedResponseAlg('introspectionAlg', 'RFC 9701', 'introspection_signed_response_alg', 'introspection-alg', 'its JWT introspection answers', 'introspection_alg', 'JWT introspection answers signed with'),
   redirectUris: {
     doc: 'The redirect URIs of the authorization-code grant',
     kind: 'list', api: 'redirect_uris', rule: 'redirect_uri',
@@ -323,6 +334,28 @@ export const CLIENT_FIELDS = {
     apply: { key: 'postLogoutRedirectUris' },
     default: [],
     form: { control: 'post_logout_redirect_uris', kind: 'lines', label: 'Post-logout redirect URIs', hint: 'One per line; where /oauth2/logout may send the user back after signing out.' },
+  },
+  backchannelLogoutUri: {
+    doc: 'OIDC Back-Channel Logout `backchannel_logout_uri`: where Keymint POSTs a logout token when a session the client got an ID token in ends (https; http only where a redirect URI may be, and reached only under the `jwks_uri` fetch rules)',
+    kind: 'uri', api: 'backchannel_logout_uri',
+    cli: { flags: [{ flag: 'backchannel-logout-uri', value: 'URL', create: 'Where Keymint POSTs a logout token when a session it got an ID token in ends (OIDC Back-Channel Logout)', update: 'Where Keymint POSTs its logout tokens' }], clear: 'backchannel-logout-uri' },
+    apply: { key: 'backchannelLogoutUri' },
+    default: undefined,
+    nullable: true,
+    form: { control: 'backchannel_logout_uri', kind: 'input', label: 'Back-channel logout URI', hint: 'Empty: none. Keymint POSTs a logout token here when a session this client got an ID token in ends.' },
+  },
+  backchannelLogoutSessionRequired: {
+    doc: 'OIDC Back-Channel Logout `backchannel_logout_session_required`: its logout tokens must carry `sid` (Keymint sends `sid` in every one); default false',
+    kind: 'flag', api: 'backchannel_logout_session_required',
+    cli: {
+      flags: [
+        { flag: 'backchannel-logout-session-required', sets: true, create: 'Its logout tokens must carry sid (Keymint always sends it)', update: 'Its logout tokens must carry sid' },
+        { flag: 'no-backchannel-logout-session-required', sets: false, update: 'Its logout tokens need not carry sid (the default)' },
+      ],
+    },
+    apply: { key: 'backchannelLogoutSessionRequired' },
+    default: false,
+    form: { control: 'backchannel_logout_session_required', kind: 'checkbox', label: 'Back-channel logout requires sid', hint: 'Keymint sends sid in every logout token; this records that the app needs it.' },
   },
   audiences: {
     doc: 'The audiences (resources) its tokens may be for; the first is its default',
@@ -346,7 +379,10 @@ export const CLIENT_FIELDS = {
     cli: { flags: [{ flag: 'auth-method', value: 'METHOD', choices: ['client_secret_basic', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'], create: 'How it authenticates (the tls methods: docs/mtls.md)', update: 'How it authenticates (any but client_secret_basic ends its secrets)' }] },
     apply: { key: 'authMethod' },
     default: 'client_secret_basic',
-    form: null, // keys are managed by the CLI, the admin API and apply
+    form: {
+      control: 'auth_method', kind: 'select', label: 'Authentication method',
+      hint: 'Any method but client_secret_basic holds no secret: switching to one ends the secrets at once; switching back leaves the client without a secret until one is rotated in.',
+    },
   },
   jwks: {
     doc: 'Its JSON Web Key Set, for private_key_jwt and self_signed_tls_client_auth (setting it clears jwksUri)',
@@ -354,7 +390,7 @@ export const CLIENT_FIELDS = {
     cli: { flags: [{ flag: 'jwks-file', value: 'FILE', create: 'Its JSON Web Key Set, for private_key_jwt and self_signed_tls_client_auth', update: 'Its JSON Web Key Set, for private_key_jwt and self_signed_tls_client_auth' }] },
     apply: { key: 'jwks' },
     default: undefined,
-    form: null, // as authMethod
+    form: { control: 'jwks', kind: 'jwks', label: 'JSON Web Key Set', hint: 'The client\'s public keys, pasted as {"keys": [ … ]}; or give a JWKS URL instead.', methods: KEYED_METHODS },
   },
   jwksUri: {
     doc: 'Where its JWKS is published, for private_key_jwt (setting it clears jwks)',
@@ -363,20 +399,20 @@ export const CLIENT_FIELDS = {
     apply: { key: 'jwksUri' },
     default: undefined,
     nullable: true,
-    form: null, // as authMethod
+    form: { control: 'jwks_uri', kind: 'input', label: 'JWKS URL', hint: 'Where the client publishes its keys (https); or paste them above instead.', methods: KEYED_METHODS },
   },
-  tlsSubjectDn: tlsName('tlsSubjectDn', 'tls_client_auth_subject_dn', 'tls-subject-dn', 'DN', 'the subject DN its certificate must have (RFC 4514, e.g. CN=billing,O=Acme)', 'the subject DN its certificate must have'),
-  tlsSanDns: tlsName('tlsSanDns', 'tls_client_auth_san_dns', 'tls-san-dns', 'NAME', 'a dNSName its certificate must carry in subjectAltName', 'a DNS name its certificate must carry'),
-  tlsSanUri: tlsName('tlsSanUri', 'tls_client_auth_san_uri', 'tls-san-uri', 'URI', 'a uniformResourceIdentifier its certificate must carry in subjectAltName', 'a URI its certificate must carry'),
-  tlsSanIp: tlsName('tlsSanIp', 'tls_client_auth_san_ip', 'tls-san-ip', 'IP', 'an iPAddress its certificate must carry in subjectAltName', 'an IP address its certificate must carry'),
-  tlsSanEmail: tlsName('tlsSanEmail', 'tls_client_auth_san_email', 'tls-san-email', 'EMAIL', 'an rfc822Name its certificate must carry in subjectAltName', 'an e-mail address its certificate must carry'),
+  tlsSubjectDn: tlsName('tlsSubjectDn', 'tls_client_auth_subject_dn', 'tls-subject-dn', 'DN', 'the subject DN its certificate must have (RFC 4514, e.g. CN=billing,O=Acme)', 'the subject DN its certificate must have', 'tls_subject_dn', 'Certificate subject DN'),
+  tlsSanDns: tlsName('tlsSanDns', 'tls_client_auth_san_dns', 'tls-san-dns', 'NAME', 'a dNSName its certificate must carry in subjectAltName', 'a DNS name its certificate must carry', 'tls_san_dns', 'Certificate DNS name'),
+  tlsSanUri: tlsName('tlsSanUri', 'tls_client_auth_san_uri', 'tls-san-uri', 'URI', 'a uniformResourceIdentifier its certificate must carry in subjectAltName', 'a URI its certificate must carry', 'tls_san_uri', 'Certificate URI'),
+  tlsSanIp: tlsName('tlsSanIp', 'tls_client_auth_san_ip', 'tls-san-ip', 'IP', 'an iPAddress its certificate must carry in subjectAltName', 'an IP address its certificate must carry', 'tls_san_ip', 'Certificate IP address'),
+  tlsSanEmail: tlsName('tlsSanEmail', 'tls_client_auth_san_email', 'tls-san-email', 'EMAIL', 'an rfc822Name its certificate must carry in subjectAltName', 'an e-mail address its certificate must carry', 'tls_san_email', 'Certificate e-mail address'),
   dpopBound: {
     doc: 'Its tokens must be DPoP-bound (RFC 9449)',
     kind: 'flag', api: 'dpop_bound_access_tokens',
     cli: { flags: [{ flag: 'dpop-bound', sets: true, create: 'Its tokens must be DPoP-bound', update: 'Its tokens must be DPoP-bound' }, { flag: 'no-dpop-bound', sets: false, update: 'Its tokens need not be DPoP-bound' }] },
     apply: { key: 'dpopBound' },
     default: false,
-    form: null, // as authMethod
+    form: { control: 'dpop_bound', kind: 'checkbox', label: 'DPoP-bound tokens: every token request carries a DPoP proof (RFC 9449)' },
   },
   certBound: {
     doc: 'Its access tokens are bound to the certificate it presents (RFC 8705 §3: cnf x5t#S256)',
@@ -384,7 +420,7 @@ export const CLIENT_FIELDS = {
     cli: { flags: [{ flag: 'cert-bound', sets: true, create: 'Its tokens are bound to its TLS client certificate', update: 'Its tokens are bound to its TLS client certificate' }, { flag: 'no-cert-bound', sets: false, update: 'Its tokens are not bound to its certificate' }] },
     apply: { key: 'certBound' },
     default: false,
-    form: null, // as authMethod
+    form: { control: 'cert_bound', kind: 'checkbox', label: 'Certificate-bound tokens: bound to the TLS client certificate it presents (RFC 8705)' },
   },
   exchangeAudiences: {
     doc: 'The audiences token exchange (RFC 8693) may target for it',
@@ -393,7 +429,7 @@ export const CLIENT_FIELDS = {
     apply: { key: 'exchangeAudiences' },
     default: [],
     nullable: true,
-    form: null, // as authMethod
+    form: { control: 'exchange_audiences', kind: 'lines', label: 'Token exchange audiences', hint: 'Absolute URIs, one per line: what token exchange (RFC 8693) may target for it.' },
   },
   exchangeScopes: {
     doc: 'The scopes token exchange (RFC 8693) may grant it',
@@ -402,7 +438,7 @@ export const CLIENT_FIELDS = {
     apply: { key: 'exchangeScopes' },
     default: [],
     nullable: true,
-    form: null, // as authMethod
+    form: { control: 'exchange_scopes', kind: 'words', label: 'Token exchange scopes', hint: 'What token exchange may grant it; one per line or separated by spaces.' },
   },
   metadata: {
     doc: 'Free-form labels for operators (see client-rules.ts for the limits); never put in tokens',

@@ -7,7 +7,7 @@ import { idTokenAlgs, orList, OTHER_SIGNING_ALGS, type SigningAlg } from '../con
 import type { ClaimValue, ClientMode, ClientRecord, ClientType, SecurityProfile } from '../storage/types.ts';
 import { isScopeToken } from '../wire/scope.ts';
 import { parseClientId, type IdSettings } from './ids.ts';
-import { redirectUriProblem } from './redirect-uris.ts';
+import { backchannelLogoutUriProblem, redirectUriProblem } from './redirect-uris.ts';
 import { looksLikeClientSecret } from './secrets.ts';
 
 /** Input errors of the management surface (CLI, admin API); the message names the field, never a secret. */
@@ -39,6 +39,9 @@ export interface ClientSettings {
   readonly redirectUris: readonly string[];
   /** OIDC RP-Initiated Logout §3.1 (LOGOUT-04): checked as redirect URIs are. */
   readonly postLogoutRedirectUris: readonly string[];
+  /** OIDC Back-Channel Logout §2.2 (BCL-01): https, or http where a redirect URI may be; absent: none. */
+  readonly backchannelLogoutUri: string | undefined;
+  readonly backchannelLogoutSessionRequired: boolean;
   readonly trusted: boolean;
   /** false: a confidential client may use the code flow without PKCE (SECURITY P-08). */
   readonly pkceRequired: boolean;
@@ -137,6 +140,11 @@ export function checkSettings(s: ClientSettings, rules: RuleSettings): void {
     const problem = typeof u === 'string' ? redirectUriProblem(u, s.mode) : 'a redirect URI must be a string';
     if (problem !== undefined) throw new ClientInputError('post_logout_redirect_uri', problem);
   }
+  if (s.backchannelLogoutUri !== undefined) {
+    const problem = typeof s.backchannelLogoutUri === 'string' ? backchannelLogoutUriProblem(s.backchannelLogoutUri, s.mode) : 'backchannel_logout_uri must be a string';
+    if (problem !== undefined) throw new ClientInputError('backchannel_logout_uri', problem);
+  }
+  if (typeof s.backchannelLogoutSessionRequired !== 'boolean') throw new ClientInputError('backchannel_logout_session_required', 'backchannel_logout_session_required must be true or false');
   if (typeof s.trusted !== 'boolean') throw new ClientInputError('trusted', 'trusted must be true or false');
   if (typeof s.tokenReuse !== 'boolean') throw new ClientInputError('token_reuse', 'token_reuse must be true or false');
   if (typeof s.requirePar !== 'boolean') throw new ClientInputError('require_pushed_authorization_requests', 'require_pushed_authorization_requests must be true or false');
@@ -345,6 +353,8 @@ export const settingsOf = (c: ClientRecord): ClientSettings => ({
   dialects: c.dialects,
   redirectUris: c.redirectUris,
   postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
+  backchannelLogoutUri: c.backchannelLogoutUri,
+  backchannelLogoutSessionRequired: c.backchannelLogoutSessionRequired === true,
   trusted: c.trusted,
   pkceRequired: c.pkceRequired !== false,
   requirePar: c.requirePar === true,

@@ -22,6 +22,9 @@ export interface ClientView {
   dialects: string[];
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
+  /** OIDC Back-Channel Logout §2.2; absent: none. */
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required: boolean;
   trusted: boolean;
   pkce_required: boolean;
   require_pushed_authorization_requests: boolean;
@@ -71,6 +74,8 @@ export function toView(c: ClientRecord, now: number): ClientView {
     dialects: [...c.dialects],
     redirect_uris: [...c.redirectUris],
     post_logout_redirect_uris: [...(c.postLogoutRedirectUris ?? [])],
+    ...(c.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: c.backchannelLogoutUri }),
+    backchannel_logout_session_required: c.backchannelLogoutSessionRequired === true,
     trusted: c.trusted,
     pkce_required: c.pkceRequired !== false,
     require_pushed_authorization_requests: c.requirePar === true,
@@ -107,6 +112,8 @@ export function stored(s: ClientSettings) {
     dialects: [...s.dialects],
     redirectUris: [...s.redirectUris],
     ...(s.postLogoutRedirectUris.length === 0 ? {} : { postLogoutRedirectUris: [...s.postLogoutRedirectUris] }),
+    ...(s.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: s.backchannelLogoutUri }),
+    ...(s.backchannelLogoutSessionRequired ? { backchannelLogoutSessionRequired: true as const } : {}),
     trusted: s.trusted,
     ...(s.pkceRequired ? {} : { pkceRequired: false }),
     ...(s.requirePar ? { requirePar: true } : {}),
@@ -129,7 +136,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 
 /** A view's fields that describe the client's settings (what an update can change). */
 const SETTINGS_FIELDS = [
-  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'post_logout_redirect_uris', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
+  'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'post_logout_redirect_uris', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
   'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
   'metadata', 'claims', 'managed_by',

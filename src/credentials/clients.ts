@@ -127,6 +127,8 @@ export class ClientService {
       dialects: [...(input.dialects ?? [])],
       redirectUris: [...(input.redirectUris ?? [])],
       postLogoutRedirectUris: [...(input.postLogoutRedirectUris ?? [])],
+      backchannelLogoutUri: input.backchannelLogoutUri ?? undefined,
+      backchannelLogoutSessionRequired: input.backchannelLogoutSessionRequired ?? false,
       trusted: input.trusted ?? false,
       pkceRequired: input.pkceRequired ?? true,
       requirePar: input.requirePar ?? false,
@@ -231,6 +233,8 @@ export class ClientService {
       ...(p.dialects === undefined ? {} : { dialects: [...p.dialects] }),
       ...(p.redirectUris === undefined ? {} : { redirectUris: [...p.redirectUris] }),
       ...(p.postLogoutRedirectUris === undefined ? {} : { postLogoutRedirectUris: [...p.postLogoutRedirectUris] }),
+      ...(p.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: p.backchannelLogoutUri ?? undefined }),
+      ...(p.backchannelLogoutSessionRequired === undefined ? {} : { backchannelLogoutSessionRequired: p.backchannelLogoutSessionRequired }),
       ...(p.trusted === undefined ? {} : { trusted: p.trusted }),
       ...(p.pkceRequired === undefined ? {} : { pkceRequired: p.pkceRequired }),
       ...(p.requirePar === undefined ? {} : { requirePar: p.requirePar }),
@@ -274,7 +278,7 @@ export class ClientService {
     );
     keysForRequestObjects(settings, auth);
     fapi2Authentication(settings, auth);
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, refreshTokenRotation: _rr, idTokenAlg: _ia, authorizationResponseAlg: _ara, introspectionAlg: _is, tokenReuse: _tr, postLogoutRedirectUris: _pl, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, refreshTokenRotation: _rr, idTokenAlg: _ia, authorizationResponseAlg: _ara, introspectionAlg: _is, tokenReuse: _tr, postLogoutRedirectUris: _pl, backchannelLogoutUri: _bl, backchannelLogoutSessionRequired: _bs, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A client that authenticates without a secret holds none: its secrets end now.
     const secrets = method !== undefined && c.authMethod === undefined ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;

@@ -20,23 +20,36 @@ const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$/;
 const DANGEROUS = new Set(['javascript', 'data', 'file', 'vbscript', 'blob', 'about', 'filesystem', 'view-source']);
 
 /** Why `uri` may not be registered for a client of `mode`, or undefined when it may. */
-export function redirectUriProblem(uri: string, mode: ClientMode): string | undefined {
-  if (uri.length === 0 || uri.length > MAX_LENGTH) return `a redirect URI must be 1 to ${MAX_LENGTH} characters`;
-  if (/[\s\u0000-\u001f\u007f]/.test(uri)) return 'a redirect URI must not contain whitespace or control characters';
+export function redirectUriProblem(uri: string, mode: ClientMode, noun = 'redirect URI'): string | undefined {
+  if (uri.length === 0 || uri.length > MAX_LENGTH) return `a ${noun} must be 1 to ${MAX_LENGTH} characters`;
+  if (/[\s\u0000-\u001f\u007f]/.test(uri)) return `a ${noun} must not contain whitespace or control characters`;
   const url = URL.parse(uri);
-  if (url === null) return 'a redirect URI must be an absolute URI';
+  if (url === null) return `a ${noun} must be an absolute URI`;
   const scheme = url.protocol.slice(0, -1);
-  if (DANGEROUS.has(scheme)) return `the ${scheme}: scheme is not allowed in a redirect URI`;
-  if (uri.includes('#')) return 'a redirect URI must not have a fragment (RFC 6749 section 3.1.2)';
-  if (url.username !== '' || url.password !== '' || /^[^:]*:\/\/[^/?]*@/.test(uri)) return 'a redirect URI must not carry userinfo';
-  if (scheme === 'https') return url.hostname === '' ? 'an https redirect URI needs a host' : undefined;
+  if (DANGEROUS.has(scheme)) return `the ${scheme}: scheme is not allowed in a ${noun}`;
+  if (uri.includes('#')) return `a ${noun} must not have a fragment (RFC 6749 section 3.1.2)`;
+  if (url.username !== '' || url.password !== '' || /^[^:]*:\/\/[^/?]*@/.test(uri)) return `a ${noun} must not carry userinfo`;
+  if (scheme === 'https') return url.hostname === '' ? `an https ${noun} needs a host` : undefined;
   if (scheme === 'http') {
     if (isLoopbackIp(url.hostname)) return undefined;
     if (url.hostname === 'localhost' && mode === 'sandbox') return undefined;
     return url.hostname === 'localhost'
       ? 'http://localhost is allowed for sandbox clients only; use http://127.0.0.1 or http://[::1] (RFC 8252 section 8.3)'
-      : 'an http redirect URI must be on a loopback IP literal (127.0.0.1 or [::1], RFC 8252 section 7.3); use https';
+      : `an http ${noun} must be on a loopback IP literal (127.0.0.1 or [::1], RFC 8252 section 7.3); use https`;
   }
   if (PRIVATE_USE_SCHEME.test(scheme)) return undefined;
   return 'a redirect URI must be https, http on a loopback IP literal, or a private-use scheme in reverse-domain form such as com.example.app:/callback (RFC 8252 section 7.1)';
+}
+
+/**
+ * Why `uri` may not be a client's `backchannel_logout_uri` (OIDC Back-Channel Logout §2.2: an absolute
+ * URI without a fragment), or undefined when it may: a redirect URI's rules, but only https, or http
+ * where a redirect URI may be http (a loopback IP literal; localhost for sandbox clients). Whether it
+ * is then reached is the outbound rules' decision (jwks-fetch.ts: no private addresses unless allowed).
+ */
+export function backchannelLogoutUriProblem(uri: string, mode: ClientMode): string | undefined {
+  const noun = 'backchannel_logout_uri';
+  const scheme = URL.parse(uri)?.protocol;
+  if (scheme !== undefined && scheme !== 'https:' && scheme !== 'http:') return `a ${noun} must be https (http only on a loopback IP literal)`;
+  return redirectUriProblem(uri, mode, noun);
 }

@@ -252,13 +252,24 @@ function destination(redirectUri: string): string {
   return url.origin === 'null' ? url.protocol : url.origin;
 }
 
-async function authorizePost(req: HttpRequest, _path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
+/**
+ * A form post: the consent page's answer (it carries `decision` and `csrf_token`), or an app's
+ * authorization request sent as a form (OIDC Core §3.1.2.1: GET and POST; mod_auth_openidc's
+ * `OIDCProviderAuthRequestMethod POST`). The latter is checked as a GET is (a bad one: the error
+ * page, or the error at the redirect URI) and sent on to GET with the same parameters (303, SES-02):
+ * a cross-site POST carries no `SameSite=Lax` session cookie, a top-level GET does.
+ */
+async function authorizePost(req: HttpRequest, path: string, deps: AuthorizeDeps): Promise<HttpResponse> {
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return html(400, errorPage('The form could not be read.'));
-  const { params, duplicate } = readParams(req.body.toString('utf8'));
-  const { v, form, pushed } = await requestOf(params, duplicate, true, deps);
+  const body = req.body.toString('utf8');
+  const { params, duplicate } = readParams(body);
+  const request = params.decision === undefined && params.csrf_token === undefined;
+  const { v, form, pushed } = await requestOf(params, duplicate, !request, deps);
   if (v.kind === 'page') return html(400, errorPage(v.description));
   if (v.kind === 'redirect') return redirectError(v, deps);
+  // Re-encoded, duplicates and all: the GET reads what the form said, and nothing raw reaches the header.
+  if (request) return { ...redirect(`${deps.settings.issuer}${path}?${new URLSearchParams(body)}`), status: 303 };
   const session = await currentSession(req, deps);
   const fields = formFields(params, form);
   // CSRF: the token is an HMAC over the session id and the request, checked under every live pepper.

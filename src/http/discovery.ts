@@ -101,7 +101,12 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
       }
     }
     // OIDC RP-Initiated Logout 1.0 §2.1: where an app sends the browser to end the user's session.
-    if (has('end_session') && doc.authorization_endpoint !== undefined) doc.end_session_endpoint = `${dir}/logout`;
+    if (has('end_session') && doc.authorization_endpoint !== undefined) {
+      doc.end_session_endpoint = `${dir}/logout`;
+      // OIDC Back-Channel Logout §2.1 (BCL-02): logout tokens carry sid, wherever sessions can end.
+      doc.backchannel_logout_supported = true;
+      doc.backchannel_logout_session_supported = true;
+    }
     if (has('par') && doc.authorization_endpoint !== undefined) {
       // RFC 9126 §5: the endpoint, and whether every client must use it (per client: §6).
       doc.pushed_authorization_request_endpoint = `${dir}/par`;

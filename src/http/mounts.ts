@@ -100,7 +100,8 @@ function clientEndpoints(dialect: Dialect, tokenPath: string, deps: MountDeps, b
   if (wanted.has('revoke')) routes.push({ method: 'POST', path: `${dir}/revoke`, owner, cors: true, handler: pipeline(dialect, revokeOperation(dialect, deps.lifecycle), deps.pipeline) });
   const userinfoUrl = `${base}${dir}/userinfo`;
   const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
-  if (wanted.has('userinfo')) routes.push({ method: 'GET', path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
+  // OIDC Core §5.3.1: GET and POST (B-06).
+  if (wanted.has('userinfo')) for (const method of ['GET', 'POST']) routes.push({ method, path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
   const parPath = wanted.has('authorize') && wanted.has('par') ? `${dir}/par` : undefined;
   if (parPath) routes.push({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, `${base}${parPath}`, deps.par), deps.pipeline) });

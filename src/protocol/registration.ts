@@ -14,7 +14,7 @@ import { idTokenAlgs, orList, OTHER_SIGNING_ALGS, type SigningAlg } from '../con
 import { authSettings, AuthSettingsError, isJwksUri, TLS_NAME_FIELDS, TLS_NAMES, type TlsNameField } from '../credentials/client-auth-settings.ts';
 import { encryptionAsked, ENCRYPTION_REFUSED, FAPI2_AUTH_METHODS, FAPI2_GRANTS, idTokenAlgProblem, isDisplayName } from '../credentials/client-rules.ts';
 import { validateClientJwks, ClientKeysError } from '../credentials/client-keys.ts';
-import { redirectUriProblem } from '../credentials/redirect-uris.ts';
+import { backchannelLogoutUriProblem, redirectUriProblem } from '../credentials/redirect-uris.ts';
 import { PUBLIC_CLIENT_GRANTS, type RegistrationPolicy } from '../credentials/registration-policy.ts';
 import { DEVICE_CODE_GRANT } from './device.ts';
 import type { ClientJwks } from '../storage/types.ts';
@@ -39,6 +39,9 @@ export interface RegisteredMetadata {
   readonly redirectUris: readonly string[];
   /** OIDC RP-Initiated Logout §3.1: where the end-session endpoint may send the browser after logout. */
   readonly postLogoutRedirectUris: readonly string[];
+  /** OIDC Back-Channel Logout §2.2: where logout tokens are POSTed; absent: none. */
+  readonly backchannelLogoutUri: string | undefined;
+  readonly backchannelLogoutSessionRequired: boolean;
   readonly grantTypes: readonly string[];
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   readonly scopes: readonly string[];
@@ -113,6 +116,14 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     const problem = redirectUriProblem(uri, 'live');
     if (problem !== undefined) throw new RegistrationError('invalid_redirect_uri', `post_logout_redirect_uris: ${problem}`);
   }
+  // OIDC Back-Channel Logout §2.2 (BCL-01): as the client rules check it; reached only under the outbound rules.
+  const backchannelLogoutUri = body.backchannel_logout_uri;
+  if (backchannelLogoutUri !== undefined) {
+    const problem = typeof backchannelLogoutUri === 'string' ? backchannelLogoutUriProblem(backchannelLogoutUri, 'live') : 'backchannel_logout_uri is a string';
+    if (problem !== undefined) throw bad(problem);
+  }
+  const sessionRequired = body.backchannel_logout_session_required ?? false;
+  if (typeof sessionRequired !== 'boolean') throw bad('backchannel_logout_session_required is true or false');
 
   const scopes = typeof body.scope === 'string' ? [...new Set(body.scope.split(' ').filter(Boolean))] : body.scope === undefined ? [...rules.policy.scopes] : undefined;
   if (scopes === undefined || !scopes.every(isScopeToken)) throw bad('scope is a space-separated list of scope tokens');
@@ -168,7 +179,7 @@ export function readRegistration(body: Readonly<Record<string, unknown>>, rules:
     throw err;
   }
   return {
-    clientName: name, redirectUris, postLogoutRedirectUris, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
+    clientName: name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri: backchannelLogoutUri as string | undefined, backchannelLogoutSessionRequired: sessionRequired, grantTypes, tokenEndpointAuthMethod: method as TokenEndpointAuthMethod, scopes, dpopBoundAccessTokens: dpop,
     certBound: certBound === true, tlsNames,
     requireSignedRequestObject: signed, refreshTokenRotation: rotation, securityProfile: profile === 'fapi2' ? 'fapi2' : undefined,
     idTokenSignedResponseAlg: idAlg as SigningAlg, authorizationSignedResponseAlg: authorizationAlg as SigningAlg, introspectionSignedResponseAlg: introspectionAlg as SigningAlg, ...keyed,

@@ -106,7 +106,7 @@ test('values are checked by type: integers, choices, missing values, required fl
 
 test('--port -1 reaches the range check; a bad config value names the option', async () => {
   const r = await run(['serve', '--port', '-1', '--data', ':memory:']);
-  assert.deepEqual(r, { code: EXIT.usage, stdout: '', stderr: 'keymint: config port: must be between 0 and 65535, got -1\n' });
+  assert.deepEqual(r, { code: EXIT.usage, stdout: '', stderr: 'keymint: --port: must be between 0 and 65535, got -1\n' });
 });
 
 test('--json is offered by every read command', () => {

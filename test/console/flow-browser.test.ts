@@ -89,7 +89,7 @@ describe('the console in headless Chromium against keymint serve --console', { s
     await page.waitForURL(`${base}/console/clients/new`);
     await check(page, 'client-create');
     await page.getByLabel('Name', { exact: true }).fill(client.name);
-    await page.getByLabel('Scopes').fill('payments:read');
+    await page.getByLabel('Scopes', { exact: true }).fill('payments:read');
     await page.getByRole('button', { name: 'Create client' }).click();
     await page.getByRole('heading', { name: `Client ${client.name} created` }).waitFor();
     client.id = await page.getByLabel('Client id').inputValue();
@@ -117,7 +117,7 @@ describe('the console in headless Chromium against keymint serve --console', { s
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByRole('heading', { name: `Edit ${client.name}` }).waitFor();
     await check(page, 'client-edit');
-    await page.getByLabel('Scopes').fill('payments:read\npayments:write');
+    await page.getByLabel('Scopes', { exact: true }).fill('payments:read\npayments:write');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('The client was saved.').waitFor();
     await check(page);

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { assetBytes, assetResponse, assetUrl } from '../../src/console/assets/index.ts';
 import * as p from '../../src/console/pages/index.ts';
 import { points } from '../../src/console/pages/chart.ts';
-import { admin, clients, viewer } from './support/fixtures.ts';
+import { admin, certificateClient, clients, keyedClient, viewer } from './support/fixtures.ts';
 import { PAGES } from './support/preview.ts';
 
 const render = (ctx: p.PageContext) => Object.entries(PAGES).map(([path, page]) => [path, page(ctx, '')] as const);
@@ -100,9 +100,42 @@ describe('console pages', () => {
     const parsed = p.parseClientForm(p.clientFormFromBody(body), 'edit');
     assert.ok('input' in parsed);
     assert.deepEqual(parsed.input, {
-      name: 'Acme Payments', scopes: ['payments:read', 'payments:write'], grants: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [], audiences: ['https://api.example.com'],
+      name: 'Acme Payments', scopes: ['payments:read', 'payments:write'], grants: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [], backchannelLogoutUri: null, backchannelLogoutSessionRequired: false, audiences: ['https://api.example.com'],
       ttl: 900, rateLimit: 600, dialects: ['orum'], trusted: false, pkceRequired: true, requirePar: false, requireSignedRequestObject: false, claims: { org_id: 'acme' }, metadata: { team: 'payments', ticket: 'OPS-1234' },
+      authMethod: 'client_secret_basic', jwks: null, jwksUri: null, tlsSubjectDn: null, tlsSanDns: null, tlsSanUri: null, tlsSanIp: null, tlsSanEmail: null,
+      dpopBound: false, certBound: false, refreshTokenRotation: true, tokenReuse: false, exchangeAudiences: [], exchangeScopes: [],
+      securityProfile: 'none', idTokenAlg: 'RS256', authorizationResponseAlg: 'RS256', introspectionAlg: 'RS256',
     });
+  });
+
+  test('CO-05 the client page shows a secretless client\'s keys or certificate name, its bindings and exchange policy, and no secret or Rotate secret', () => {
+    const keyed = PAGES[p.paths.client(keyedClient.client_id)]!(admin, '');
+    assert.match(keyed, /<dt>Authentication<\/dt><dd><code>private_key_jwt<\/code><\/dd>\s*<dt>Keys \(JWKS\)<\/dt><dd>1 key: <code>svc-2026<\/code> \(EC P-256\)<\/dd>/);
+    assert.match(keyed, /<dt>DPoP-bound tokens<\/dt><dd>required<\/dd>/);
+    assert.match(keyed, /<dt>Token exchange scopes<\/dt><dd><code>ledger:read<\/code><\/dd>/);
+    assert.match(keyed, /<dt>Security profile<\/dt><dd>FAPI 2.0 Security Profile<\/dd>/);
+    const certified = PAGES[p.paths.client(certificateClient.client_id)]!(admin, '');
+    assert.match(certified, /<dt>Certificate name \(tls_client_auth\)<\/dt><dd>subject DN <code>CN=batch,O=Acme<\/code><\/dd>/);
+    assert.match(certified, /<dt>Certificate-bound tokens<\/dt><dd>yes: bound to its TLS client certificate<\/dd>/);
+    for (const c of [keyedClient, certificateClient, { ...certificateClient, token_endpoint_auth_method: 'self_signed_tls_client_auth' }]) {
+      const doc = p.clientDetailPage(admin, { client: c, events: [] });
+      assert.ok(!doc.includes(`href="${p.paths.rotateSecret(c.client_id)}"`), `${c.token_endpoint_auth_method}: no Rotate secret`);
+      assert.doesNotMatch(doc, /id="secrets-h"/, c.token_endpoint_auth_method);
+    }
+    assert.ok(PAGES[p.paths.client(clients[0]!.client_id)]!(admin, '').includes(`href="${p.paths.rotateSecret(clients[0]!.client_id)}"`), 'a secret client has it');
+  });
+
+  test('CO-05 the edit form of a public client has no authentication method or keys; the script is linked', () => {
+    const mobile = clients[3]!;
+    const doc = p.clientFormPage(admin, { kind: 'edit', clientId: mobile.client_id, values: p.clientFormValues(mobile), grants: ['authorization_code'], dialects: ['oauth2'], publicClient: true });
+    for (const control of ['auth_method', 'jwks', 'jwks_uri', 'tls_subject_dn']) assert.doesNotMatch(doc, new RegExp(`name="${control}"`), control);
+    assert.match(doc, /name="dpop_bound"/);
+    assert.match(doc, new RegExp(`<script src="${assetUrl('console.js').replace(/[?.]/g, '\\$&')}" defer></script>`));
+    // Posted without a method, an edit leaves the method as it is, and clears what only methods with keys or names hold.
+    const parsed = p.parseClientForm(p.clientFormFromBody(new URLSearchParams({ name: 'Mobile app', grants: 'authorization_code' })), 'edit');
+    assert.ok('input' in parsed);
+    assert.equal('authMethod' in parsed.input, false);
+    assert.deepEqual([parsed.input.jwks, parsed.input.jwksUri, parsed.input.tlsSubjectDn], [null, null, null]);
   });
 
   test('OBJ-01 the client form keeps a metadata key named __proto__ or constructor, as the admin API does', () => {

@@ -50,3 +50,23 @@ test('RG-03 refused: another client_id, a secret, a shared-secret method, a jwks
   ];
   for (const d of refused) assert.throws(() => clientFromDocument(ID, d, settings), DocumentRefused, JSON.stringify(d));
 });
+
+test('BCL-10 BCL-01 a document\'s post_logout_redirect_uris and backchannel_logout_uri are read as registration reads them; one a redirect URI may not be is refused', () => {
+  const c = clientFromDocument(ID, doc({ post_logout_redirect_uris: ['https://app.example/bye', 'http://127.0.0.1:9000/bye'], backchannel_logout_uri: 'https://app.example/backchannel', backchannel_logout_session_required: true }), settings);
+  assert.deepEqual(c.postLogoutRedirectUris, ['https://app.example/bye', 'http://127.0.0.1:9000/bye']);
+  assert.equal(c.backchannelLogoutUri, 'https://app.example/backchannel');
+  assert.equal(c.backchannelLogoutSessionRequired, true);
+  const plain = clientFromDocument(ID, doc(), settings);
+  assert.deepEqual([plain.postLogoutRedirectUris, plain.backchannelLogoutUri, plain.backchannelLogoutSessionRequired], [undefined, undefined, undefined]);
+  for (const d of [
+    doc({ post_logout_redirect_uris: 'https://app.example/bye' }),
+    doc({ post_logout_redirect_uris: ['javascript:alert(1)'] }),
+    doc({ post_logout_redirect_uris: ['http://app.example/bye'] }),
+    doc({ post_logout_redirect_uris: Array.from({ length: 11 }, (_, i) => `https://app.example/bye${i}`) }),
+    doc({ backchannel_logout_uri: 'http://app.example/backchannel' }),
+    doc({ backchannel_logout_uri: 'com.example.app:/logout' }),
+    doc({ backchannel_logout_uri: 'https://app.example/backchannel#f' }),
+    doc({ backchannel_logout_uri: 7 }),
+    doc({ backchannel_logout_session_required: 'yes' }),
+  ]) assert.throws(() => clientFromDocument(ID, d, settings), DocumentRefused, JSON.stringify(d));
+});

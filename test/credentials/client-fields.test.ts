@@ -81,6 +81,8 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   introspectionAlg: { introspectionAlg: 'ES256' },
   redirectUris: { redirectUris: ['http://evil.example/cb'] },
   postLogoutRedirectUris: { postLogoutRedirectUris: ['javascript:alert(1)'] },
+  backchannelLogoutUri: { backchannelLogoutUri: 'http://app.example/logout' },
+  backchannelLogoutSessionRequired: { backchannelLogoutSessionRequired: 'yes' },
   audiences: { audiences: ['not a uri'] },
   dialects: { dialects: ['nope'] },
   authMethod: { authMethod: 'none' },
@@ -155,13 +157,19 @@ describe('the client field table', () => {
   test('the console form has a control for every field the table gives it, and reads each back', () => {
     const values = p.emptyClientForm() as unknown as Record<string, unknown>;
     const page = p.clientFormPage(admin, { kind: 'create', values: p.emptyClientForm(), grants: ['client_credentials'], dialects: ['oauth2'], extras: true });
-    const parsed = p.parseClientForm(p.emptyClientForm(), 'create');
-    assert.ok('input' in parsed);
     for (const [name, form] of fieldsOn('form')) {
       assert.match(page, new RegExp(`name="${form.control}"`), `${name}: no control ${form.control}`);
       assert.ok(form.control in values, `${name}: ${form.control} has no value`);
       assert.equal(p.LABELS[form.control as keyof p.ClientFormValues], form.label, name);
-      assert.notEqual((parsed.input as Record<string, unknown>)[name], undefined, `${name}: the form does not set it`);
+      // A control of some authentication methods is read with one of them chosen; one that is empty
+      // by default (none) with a value in it; the method itself when it is not the default (a new
+      // client with a secret names none).
+      const method = name === 'authMethod' ? 'private_key_jwt' : form.methods?.[0];
+      const empty = values[form.control] === '' && (form.kind === 'input' || form.kind === 'jwks');
+      const typed = { ...values, ...(method === undefined ? {} : { auth_method: method }), ...(empty ? { [form.control]: form.kind === 'jwks' ? '{"keys": []}' : 'x' } : {}) };
+      const parsed = p.parseClientForm(typed as unknown as p.ClientFormValues, 'create');
+      assert.ok('input' in parsed, name);
+      assert.notEqual((parsed.input as unknown as Record<string, unknown>)[name], undefined, `${name}: the form does not set it`);
     }
   });
 });

@@ -207,6 +207,37 @@ describe('authorization endpoint and authorization_code grant (C-*, P-*, BCP-*)'
     assert.equal(location(dup).searchParams.get('error'), 'invalid_request');
   });
 
+  test('SES-02 an authorization request sent as a form POST (OIDC Core §3.1.2.1) goes on to the same GET by 303; the GET, with the session cookie, gets the code; a bad one is answered as a GET is', async () => {
+    const post = (body: string, cookie?: string) => fetch(`${s.url}/oauth2/authorize`, {
+      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) }, body,
+    });
+    const q = query({ client_id: trusted.id, scope: 'openid read', nonce: 'n-1', state: 'a b&c' });
+    // A cross-site form post arrives without the SameSite=Lax session cookie.
+    const res = await post(new URLSearchParams(q).toString());
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('location'), `http://localhost:8080/oauth2/authorize?${new URLSearchParams(q)}`);
+    assert.equal(await res.text(), '');
+    const { session_token } = await s.session();
+    const got = await fetch(new URL(new URL(res.headers.get('location')!).search, `${s.url}/oauth2/authorize`), { redirect: 'manual', headers: { cookie: `keymint_session=${session_token}` } });
+    assert.equal(got.status, 302);
+    assert.match(String(location(got).searchParams.get('code')), /^km_ac_/);
+    assert.equal(location(got).searchParams.get('state'), 'a b&c');
+    // Raw bytes a header cannot carry are sent on encoded.
+    const raw = await post(`${new URLSearchParams(q)}&login_hint=a%0D%0Ab`);
+    assert.equal(raw.status, 303);
+    assert.ok(raw.headers.get('location')!.endsWith('&login_hint=a%0D%0Ab'));
+    const unknown = await post(new URLSearchParams(query({ client_id: 'sk_live_unknown' })).toString());
+    assert.deepEqual([unknown.status, unknown.headers.get('location')], [400, null]);
+    assert.match(await unknown.text(), /<h1>This request cannot be completed<\/h1>/);
+    const badScope = await post(new URLSearchParams(query({ scope: 'admin' })).toString());
+    assert.equal(badScope.status, 302);
+    assert.deepEqual([location(badScope).searchParams.get('error'), location(badScope).searchParams.get('state')], ['invalid_scope', 'xyz']);
+    // A consent form's post (it carries decision and csrf_token) is still one: without a valid token, 403.
+    const forged = await post(new URLSearchParams({ ...query(), decision: 'approve' }).toString());
+    assert.equal(forged.status, 403);
+  });
+
   test('P-03 BCP-04 PKCE is required and must be S256: absent or plain → invalid_request', async () => {
     for (const over of [{ code_challenge: undefined, code_challenge_method: undefined }, { code_challenge_method: 'plain' }, { code_challenge_method: undefined }]) {
       const res = await authorizeGet(s, query(over));

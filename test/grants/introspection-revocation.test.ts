@@ -190,6 +190,38 @@ describe('introspection (RFC 7662, I-*), revocation (RFC 7009, V-*), userinfo, r
     assert.equal(both.status, 400);
     assert.equal((await s.json(both)).error, 'invalid_request');
   });
+
+  test('B-06 userinfo by POST (OIDC Core §5.3.1): the header, or access_token in a form body, gets the same answer; both ways, or the body twice, is 400 invalid_request', async () => {
+    const jwt = await webToken('/oauth2/token');
+    const post = (body: string | undefined, headers: Record<string, string> = {}, path = '/oauth2/userinfo') =>
+      fetch(`${s.url}${path}`, { method: 'POST', headers: { ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }), ...headers }, ...(body === undefined ? {} : { body }) });
+    for (const res of [
+      await post(undefined, { authorization: `Bearer ${jwt.access_token}` }),
+      await post(`access_token=${jwt.access_token}`),
+      await post(`access_token=${(await webToken('/v1/oauth2/token')).access_token}`, {}, '/v1/oauth2/userinfo'),
+    ]) {
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      assert.deepEqual(await s.json(res), { sub: USER, sub_type: 'user' });
+    }
+    const bare = 'Bearer realm="keymint", DPoP realm="keymint", algs="ES256 ES384 ES512 EdDSA Ed25519 PS256 PS384 PS512 RS256 RS384 RS512"';
+    // Not a form: the body is not read, so there is no token.
+    const json = await post(undefined, { 'content-type': 'application/json' });
+    assert.deepEqual([json.status, json.headers.get('www-authenticate')], [401, bare]);
+    const revoked = await webToken('/oauth2/token');
+    assert.equal((await s.postForm('/oauth2/revoke', { token: String(revoked.access_token) }, { authorization: basic(a.id, a.secret) })).status, 200);
+    const dead = await post(`access_token=${revoked.access_token}`);
+    assert.deepEqual([dead.status, dead.headers.get('www-authenticate')], [401, 'Bearer realm="keymint", error="invalid_token"']);
+    for (const res of [
+      await post(`access_token=${jwt.access_token}`, { authorization: `Bearer ${jwt.access_token}` }),
+      await post(`access_token=${jwt.access_token}&access_token=${jwt.access_token}`),
+      await post(`access_token=${jwt.access_token}`, {}, `/oauth2/userinfo?access_token=${jwt.access_token}`),
+    ]) {
+      assert.equal(res.status, 400);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="keymint", error="invalid_request"');
+      assert.deepEqual(await s.json(res), { error: 'invalid_request', error_description: 'The access token must be sent one way, once.' });
+    }
+  });
 });
 
 test('I-03 V-07 fuuffy sk-… opaque tokens introspect and revoke at /oauth2/* (found by format, not by dialect name)', async (t) => {

@@ -38,7 +38,7 @@ test('CORS-01 CORS-02 a preflight at the token, revocation, userinfo and registr
   for (const [path, methods] of [
     ['/oauth2/token', 'POST'],
     ['/oauth2/revoke', 'POST'],
-    ['/oauth2/userinfo', 'GET'],
+    ['/oauth2/userinfo', 'GET, POST'],
     ['/oauth2/register', 'POST'],
     ['/oauth2/register/some-client', 'GET, PUT, DELETE'],
     ['/oauth/token', 'POST'],

@@ -135,12 +135,17 @@ test('S-08 the admin API without a valid admin token: hostile credentials are 40
   await assertAlive(s.url);
 });
 
-const CONSOLE_FORM_FIELDS = ['csrf', 'name', 'scopes', 'grants', 'mode', 'type', 'ttl', 'rate_limit', 'trusted', 'pkce_optional', 'redirect_uris', 'audiences', 'dialects', 'metadata', 'claims', 'overlap', 'username', 'password', 'confirm', 'token'];
+const CONSOLE_FORM_FIELDS = [
+  'csrf', 'name', 'scopes', 'grants', 'mode', 'type', 'ttl', 'rate_limit', 'trusted', 'pkce_optional', 'redirect_uris', 'audiences', 'dialects', 'metadata', 'claims',
+  'auth_method', 'jwks', 'jwks_uri', 'tls_subject_dn', 'tls_san_ip', 'dpop_bound', 'refresh_token_rotation', 'exchange_audiences', 'exchange_scopes', 'security_profile', 'id_token_alg',
+  'overlap', 'username', 'password', 'confirm', 'token',
+];
 
 /** Strings a console form reads as numbers, JSON, key=value lines, URIs or choices, and gets wrong. */
 const FORM_VALUES = [
   '-1', '0', '1.5', '1e3', '99999999999', '9'.repeat(30), '٣', '0x10', ' 7 ', '{"__proto__":{"x":1}}', '{"iss":"x"}', '{"a":[1,{"b":null}]}', '[]', 'null', '{', '__proto__=x', 'constructor=x',
   '=x', 'a=b\nc', 'a=b\r\n\r\nc=d', 'https://app.example/cb\njavascript:alert(1)', 'http://%zz', 'client_credentials', 'authorization_code', 'sandbox', 'public', 'on', 'ann', 'x'.repeat(300),
+  'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'fapi2', 'ES256', '{"keys":[{"kty":"EC","crv":"P-256","x":1}]}', '{"keys":{"__proto__":[]}}', 'CN=x,O=\u202e',
 ];
 
 /** A console answer: an HTML page (or a redirect) with the console's CSP, never JSON but for /api. */

@@ -50,6 +50,9 @@ test('M-03 M-04 M-05 M-06 M-08 JAR-07 IDT-02 JARM-04 the metadata document, exac
     request_object_signing_alg_values_supported: ASYMMETRIC,
     // OIDC RP-Initiated Logout §2.1 (LOGOUT-01).
     end_session_endpoint: 'http://localhost:8080/oauth2/logout',
+    // OIDC Back-Channel Logout §2.1 (BCL-02): logout tokens to registered clients, with sid.
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     // RFC 9126 §5: clients authenticate there as at the token endpoint; no client must push unless --require-par.
     pushed_authorization_request_endpoint: 'http://localhost:8080/oauth2/par',
     require_pushed_authorization_requests: false,

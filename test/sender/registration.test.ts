@@ -138,21 +138,106 @@ describe('registration behind an initial access token', () => {
     assert.equal((await s.keymint.clients.list()).length, before);
   });
 
-  test('RG-01 client configuration takes GET, HEAD and DELETE: another method is 405 with Allow, and changes nothing', async () => {
+  test('RG-01 RG-05 client configuration takes GET, HEAD, PUT and DELETE: another method is 405 with Allow, and changes nothing', async () => {
     const created = await register(s, { grant_types: ['client_credentials'], scope: 'api:read' }, initial);
     const b = created.body as Record<string, string>;
     const path = new URL(b.registration_client_uri!).pathname;
     const auth = { authorization: `Bearer ${b.registration_access_token}` };
-    for (const method of ['PUT', 'PATCH', 'POST', 'OPTIONS']) {
+    for (const method of ['PATCH', 'POST', 'OPTIONS']) {
       const res = await fetch(`${s.url}${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, ...(method === 'OPTIONS' ? {} : { body: '{"client_name":"changed"}' }) });
       assert.equal(res.status, 405, method);
-      assert.equal(res.headers.get('allow'), 'GET, HEAD, DELETE', method);
-      assert.deepEqual(await res.json(), { error: 'invalid_request', error_description: 'Client configuration (RFC 7592) accepts only GET, HEAD, DELETE.' });
+      assert.equal(res.headers.get('allow'), 'GET, HEAD, PUT, DELETE', method);
+      assert.deepEqual(await res.json(), { error: 'invalid_request', error_description: 'Client configuration (RFC 7592) accepts only GET, HEAD, PUT, DELETE.' });
     }
     const head = await fetch(`${s.url}${path}`, { method: 'HEAD', headers: auth });
     assert.equal(head.status, 200);
     assert.equal(await head.text(), '');
     assert.equal((await s.keymint.clients.show(b.client_id!)).name, 'Registered client');
+  });
+
+  describe('RFC 7592 update (PUT)', () => {
+    const put = async (uri: string, token: string, body: unknown): Promise<Answer> => {
+      const res = await fetch(`${s.url}${new URL(uri).pathname}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+    };
+
+    test('RG-05 the whole metadata replaced: what is left out goes back to its default, the answer is the metadata and the endpoint (no credential), the client keeps working with the same secret', async () => {
+      const created = await register(s, { client_name: 'Billing sync', grant_types: ['client_credentials'], scope: 'api:read api:write', post_logout_redirect_uris: ['https://app.example/bye'], refresh_token_rotation: false }, initial);
+      const b = created.body as Record<string, string>;
+      const updated = await put(b.registration_client_uri!, b.registration_access_token!, { client_id: b.client_id, client_secret: b.client_secret, client_name: 'Billing sync v2', grant_types: ['client_credentials'], scope: 'api:read', token_endpoint_auth_method: 'client_secret_post', client_id_issued_at: 1, client_secret_expires_at: 0, registration_client_uri: 'https://evil.example/', registration_access_token: 'km_reg_chosen' });
+      assert.equal(updated.status, 200, JSON.stringify(updated.body));
+      assert.equal(updated.headers.get('cache-control'), 'no-store');
+      assert.deepEqual(updated.body, {
+        client_id: b.client_id,
+        client_id_issued_at: created.body.client_id_issued_at,
+        client_name: 'Billing sync v2',
+        redirect_uris: [],
+        grant_types: ['client_credentials'],
+        response_types: [],
+        token_endpoint_auth_method: 'client_secret_post',
+        scope: 'api:read',
+        registration_client_uri: b.registration_client_uri,
+      });
+      const view = await s.keymint.clients.show(b.client_id!);
+      assert.deepEqual([view.name, view.scopes, view.post_logout_redirect_uris, view.refresh_token_rotation], ['Billing sync v2', ['api:read'], [], true], 'left out: reset to the defaults');
+      assert.equal(decodeJwt(String((await s.token(b.client_id!, b.client_secret!)).access_token)).scope, 'api:read');
+      const wider = await s.postForm('/oauth2/token', { grant_type: 'client_credentials', scope: 'api:write' }, { authorization: basic(b.client_id!, b.client_secret!) });
+      assert.deepEqual([wider.status, ((await wider.json()) as Record<string, unknown>).error], [400, 'invalid_scope']);
+      const read = await fetch(`${s.url}${new URL(b.registration_client_uri!).pathname}`, { headers: { authorization: `Bearer ${b.registration_access_token}` } });
+      const readBody = (await read.json()) as Record<string, unknown>;
+      assert.deepEqual([readBody.client_name, readBody.registration_access_token, readBody.client_secret], ['Billing sync v2', undefined, undefined]);
+      assert.equal((await s.postForm('/oauth2/token', { grant_type: 'client_credentials' }, { authorization: basic(b.client_id!, b.client_secret!) })).status, 200, 'the same secret');
+      const audit = (await s.keymint.store.audit.list(1000)).filter((e) => e.target === b.client_id);
+      assert.ok(audit.some((e) => e.action === 'client.update' && e.actor === `registration:${b.client_id}` && e.target === b.client_id), JSON.stringify(audit));
+    });
+
+    test('RG-05 refused updates change nothing: another client_id or none, a secret that is not the client\'s, another way to authenticate, metadata the policy refuses, no redirect URI for the code flow', async () => {
+      const created = await register(s, { client_name: 'Steady', grant_types: ['client_credentials'], scope: 'api:read' }, initial);
+      const b = created.body as Record<string, string>;
+      const other = await register(s, { grant_types: ['client_credentials'], scope: 'api:read' }, initial);
+      const base = { client_id: b.client_id, client_name: 'Changed', grant_types: ['client_credentials'], scope: 'api:read' };
+      const cases: Array<[unknown, number, string]> = [
+        [{ ...base, client_id: other.body.client_id }, 400, 'invalid_client_metadata'],
+        [{ ...base, client_id: undefined }, 400, 'invalid_client_metadata'],
+        [{ ...base, client_secret: other.body.client_secret }, 400, 'invalid_client_metadata'],
+        [{ ...base, client_secret: 'ks_chosen-by-the-client-0123456789' }, 400, 'invalid_client_metadata'],
+        [{ ...base, client_secret: 42 }, 400, 'invalid_client_metadata'],
+        [{ ...base, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [(await keyPair('ES256', 'swap')).jwk] } }, 400, 'invalid_client_metadata'],
+        [{ ...base, token_endpoint_auth_method: 'none' }, 400, 'invalid_client_metadata'],
+        [{ ...base, scope: 'keymint:register' }, 400, 'invalid_client_metadata'],
+        [{ ...base, grant_types: ['authorization_code'] }, 400, 'invalid_redirect_uri'],
+        [{ ...base, redirect_uris: ['javascript:alert(1)'] }, 400, 'invalid_redirect_uri'],
+        ['not an object', 400, 'invalid_client_metadata'],
+      ];
+      for (const [body, status, code] of cases) {
+        const r = await put(b.registration_client_uri!, b.registration_access_token!, body);
+        assert.deepEqual([r.status, r.body.error], [status, code], JSON.stringify(body));
+      }
+      const wrongToken = await put(b.registration_client_uri!, String(other.body.registration_access_token), base);
+      assert.equal(wrongToken.status, 401);
+      const view = await s.keymint.clients.show(b.client_id!);
+      assert.deepEqual([view.name, view.scopes, view.token_endpoint_auth_method], ['Steady', ['api:read'], 'client_secret_basic']);
+      assert.equal((await s.postForm('/oauth2/token', { grant_type: 'client_credentials' }, { authorization: basic(b.client_id!, b.client_secret!) })).status, 200);
+    });
+
+    test('RG-05 a private_key_jwt client rotates its keys by PUT: the new key\'s assertion is accepted, the old one\'s refused', async () => {
+      const oldKey = await keyPair('ES256', 'old-1');
+      const newKey = await keyPair('ES256', 'new-1');
+      const created = await register(s, { grant_types: ['client_credentials'], scope: 'api:read', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [oldKey.jwk] } }, initial);
+      const clientId = String(created.body.client_id);
+      const aud = s.keymint.config.issuer;
+      const tokenWith = async (key: typeof oldKey) => (await s.postForm('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(key, { clientId, aud }) })).status;
+      assert.equal(await tokenWith(oldKey), 200);
+      const updated = await put(String(created.body.registration_client_uri), String(created.body.registration_access_token), { client_id: clientId, grant_types: ['client_credentials'], scope: 'api:read', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [newKey.jwk] } });
+      assert.equal(updated.status, 200, JSON.stringify(updated.body));
+      assert.deepEqual(updated.body.jwks, { keys: [newKey.jwk] });
+      assert.equal(await tokenWith(newKey), 200);
+      assert.equal(await tokenWith(oldKey), 401);
+      const swap = await put(String(created.body.registration_client_uri), String(created.body.registration_access_token), { client_id: clientId, grant_types: ['client_credentials'], scope: 'api:read', token_endpoint_auth_method: 'client_secret_basic' });
+      assert.deepEqual([swap.status, swap.body.error, swap.body.client_secret], [400, 'invalid_client_metadata', undefined]);
+      assert.equal(swap.body.error_description, 'token_endpoint_auth_method cannot change how the client authenticates (private_key_jwt); delete the registration and register again');
+      assert.equal(await tokenWith(newKey), 200, 'the refused change left the keys');
+    });
   });
 
   test('R-05 RG-01 refusals are fixed ASCII text: a hostile grant, scope, name or redirect URI is not repeated', async () => {

@@ -1,5 +1,6 @@
 // Keymint console: progressive enhancement only. Every page works without this file; it adds a copy
-// button beside one-time secrets and lets the traffic charts redraw themselves. No inline script,
+// button beside one-time secrets, shows the client form's inputs of the chosen authentication method
+// only, and lets the traffic charts redraw themselves. No inline script,
 // no eval, no remote origin: it runs under the console's Content-Security-Policy as is.
 'use strict';
 
@@ -18,6 +19,17 @@ for (const button of document.querySelectorAll('button[data-copy]')) {
       if (status) status.textContent = 'Copy failed: the value is selected, press Ctrl+C.';
     }
   });
+}
+
+// The client form: a control in <div data-methods="private_key_jwt …"> is shown only while the
+// authentication method select names one of those methods. The server reads it only then anyway.
+const method = document.getElementById('f-auth_method');
+if (method) {
+  const sync = () => {
+    for (const part of document.querySelectorAll('[data-methods]')) part.hidden = !part.dataset.methods.split(' ').includes(method.value);
+  };
+  method.addEventListener('change', sync);
+  sync();
 }
 
 // Self-refreshing regions: <section id="…" data-refresh="SECONDS"> is replaced by the same region of

@@ -27,7 +27,29 @@ const pairs = (record: Readonly<Record<string, unknown>> | undefined): Html => {
   return html`${entries.map(([k, v], i) => html`${i > 0 && html`<br>`}<code>${k}</code> = <code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`)}`;
 };
 
-export const hasSecret = (c: ClientView): boolean => c.type === 'confidential' && c.token_endpoint_auth_method !== 'private_key_jwt';
+/** A confidential client authenticating with a secret (every other method holds none). */
+export const hasSecret = (c: ClientView): boolean => c.type === 'confidential' && c.token_endpoint_auth_method === 'client_secret_basic';
+
+/** Its keys: inline (each key's kid, type and certificate) or at a URL. */
+const keys = (c: ClientView): Html => {
+  if (c.jwks_uri !== undefined) return html`at <code>${c.jwks_uri}</code>`;
+  const inline = (c.jwks?.keys ?? []) as ReadonlyArray<{ kid?: string; kty?: string; crv?: string; alg?: string; x5c?: unknown }>;
+  if (inline.length === 0) return html`<span class="empty">none</span>`;
+  return html`${inline.length === 1 ? '1 key' : `${inline.length} keys`}: ${inline.map((k, i) => html`${i > 0 && ', '}<code>${k.kid ?? 'no kid'}</code> (${[k.kty, k.crv, k.alg].filter(Boolean).join(' ')}${k.x5c !== undefined && ', with certificate'})`)}`;
+};
+
+/** The certificate name a tls_client_auth client is registered with (one of the five). */
+const TLS_NAME_LABELS = [
+  ['tls_client_auth_subject_dn', 'subject DN'],
+  ['tls_client_auth_san_dns', 'DNS name'],
+  ['tls_client_auth_san_uri', 'URI'],
+  ['tls_client_auth_san_ip', 'IP address'],
+  ['tls_client_auth_san_email', 'e-mail address'],
+] as const;
+const certificateName = (c: ClientView): Html => {
+  const named = TLS_NAME_LABELS.find(([k]) => c[k] !== undefined);
+  return named ? html`${named[1]} <code>${c[named[0]]}</code>` : html`<span class="empty">none</span>`;
+};
 
 const when = (iso: string | null, none: string): Interpolation => (iso === null ? html`<span class="empty">${none}</span>` : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
 
@@ -46,12 +68,18 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['Environment', c.environment],
     ['Type', c.type],
     ['Authentication', html`<code>${c.token_endpoint_auth_method}</code>`],
+    ['Keys (JWKS)', keys(c)],
+    ['Certificate name (tls_client_auth)', certificateName(c)],
+    ['DPoP-bound tokens', c.dpop_bound_access_tokens ? 'required' : 'not required'],
+    ['Certificate-bound tokens', c.tls_client_certificate_bound_access_tokens ? 'yes: bound to its TLS client certificate' : 'no'],
     ['Grants', list(c.grants)],
     ['Scopes', list(c.scopes)],
     ['Audiences', list(c.audiences)],
     ['Dialects', list(c.dialects, 'all')],
     ['Redirect URIs', list(c.redirect_uris)],
     ['Post-logout redirect URIs', list(c.post_logout_redirect_uris)],
+    ['Back-channel logout URI', c.backchannel_logout_uri ?? html`<span class="empty">none</span>`],
+    ['Back-channel logout requires sid', c.backchannel_logout_session_required ? 'yes' : 'no'],
     ['Trusted (no consent)', c.trusted ? 'yes' : 'no'],
     ['Token lifetime', c.access_token_ttl === null ? html`<span class="empty">deployment default</span>` : `${c.access_token_ttl} s`],
     ['Rate limit', c.rate_limit === null ? html`<span class="empty">deployment default</span>` : `${c.rate_limit} requests/minute`],
@@ -59,6 +87,9 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['Pushed authorization requests', c.require_pushed_authorization_requests === true ? 'required' : 'optional'],
     ['Signed request objects', c.require_signed_request_object === true ? 'required' : 'optional'],
     ['Refresh token rotation', c.refresh_token_rotation ? 'on: each refresh returns a new refresh token' : 'off: the refresh token is kept, bound to the client'],
+    ['Token reuse', c.token_reuse ? 'on: a client_credentials request may get a still-valid earlier token' : 'off'],
+    ['Token exchange audiences', list(c.exchange_audiences)],
+    ['Token exchange scopes', list(c.exchange_scopes)],
     ['ID tokens signed with', c.id_token_signed_response_alg],
     ['JWT authorization responses signed with', c.authorization_signed_response_alg],
     ['JWT introspection answers signed with', c.introspection_signed_response_alg],

@@ -3,15 +3,17 @@
  * `<mount>/register/<client_id>`. Registration is open (rate-limited per address, public clients
  * of the code flow only) or needs an initial access token: a live Keymint access token with the
  * `keymint:register` scope. Management needs the registration access token returned once at
- * registration: GET reads the client's metadata, DELETE removes the client (its tokens end with it).
+ * registration: GET reads the client's metadata, PUT replaces it (RFC 7592 §2.2: what is left out is
+ * reset; how the client authenticates stays), DELETE removes the client (its tokens end with it).
  * Errors are RFC 7591 §3.2.2 JSON (`invalid_client_metadata`, `invalid_redirect_uri`) or RFC 6750
  * bearer errors; a secret is shown only in the 201.
  */
-import { TLS_NAMES } from '../../credentials/client-auth-settings.ts';
-import type { ClientService, ClientView } from '../../credentials/clients.ts';
+import { TLS_NAME_FIELDS, TLS_NAMES } from '../../credentials/client-auth-settings.ts';
+import { ClientInputError, type ClientService, type ClientView } from '../../credentials/clients.ts';
+import type { ClientRecord } from '../../storage/types.ts';
 import type { ClientIp } from '../../limits/client-ip.ts';
 import type { RequestLimiter } from '../../limits/limiter.ts';
-import { readRegistration, RegistrationError, type RegistrationRules } from '../../protocol/registration.ts';
+import { readRegistration, RegistrationError, type RegisteredMetadata, type RegistrationRules, type TokenEndpointAuthMethod } from '../../protocol/registration.ts';
 import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
 import type { Logger } from '../../util/log.ts';
 import { parseJsonObject } from '../../dialects/codec/params.ts';
@@ -23,7 +25,7 @@ import type { Route, Router } from '../router.ts';
 export const REGISTER_SCOPE = 'keymint:register';
 
 export interface RegistrationDeps {
-  readonly clients: Pick<ClientService, 'register' | 'registered' | 'delete' | 'show'>;
+  readonly clients: Pick<ClientService, 'register' | 'registered' | 'update' | 'verifySecret' | 'delete' | 'show'>;
   readonly rules: RegistrationRules;
   /** Open registrations per hour per address. */
   readonly perHour: number;
@@ -80,15 +82,7 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     const view = await viewToken(token, deps.now(), deps.tokens);
     if (!view?.active || view.kind !== 'access_token' || view.jkt !== undefined || !view.scope.split(' ').includes(REGISTER_SCOPE)) return unauthorized();
   }
-  const media = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (media !== 'application/json') throw new RegistrationError('invalid_client_metadata', 'the body must be application/json');
-  let body: Record<string, unknown>;
-  try {
-    body = parseJsonObject(req.body);
-  } catch {
-    throw new RegistrationError('invalid_client_metadata', 'the body must be a JSON object');
-  }
-  const m = readRegistration(body, deps.rules);
+  const m = readRegistration(metadataBody(req), deps.rules);
   const { client, clientSecret, registrationAccessToken } = await deps.clients.register({
     name: m.clientName,
     type: m.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
@@ -98,6 +92,8 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     dialects: ['oauth2'],
     redirectUris: m.redirectUris,
     ...(m.postLogoutRedirectUris.length === 0 ? {} : { postLogoutRedirectUris: m.postLogoutRedirectUris }),
+    ...(m.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: m.backchannelLogoutUri }),
+    ...(m.backchannelLogoutSessionRequired ? { backchannelLogoutSessionRequired: true } : {}),
     ...(m.tokenEndpointAuthMethod === 'private_key_jwt' || m.tokenEndpointAuthMethod === 'tls_client_auth' || m.tokenEndpointAuthMethod === 'self_signed_tls_client_auth' ? { authMethod: m.tokenEndpointAuthMethod } : {}),
     ...m.tlsNames,
     ...(m.certBound ? { certBound: true } : {}),
@@ -123,6 +119,17 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
   );
 }
 
+/** The request's client metadata: a JSON object sent as application/json (RFC 7591 §3.1, RFC 7592 §2.2). */
+function metadataBody(req: HttpRequest): Record<string, unknown> {
+  const media = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (media !== 'application/json') throw new RegistrationError('invalid_client_metadata', 'the body must be application/json');
+  try {
+    return parseJsonObject(req.body);
+  } catch {
+    throw new RegistrationError('invalid_client_metadata', 'the body must be a JSON object');
+  }
+}
+
 async function manage(req: HttpRequest, path: string, base: string, deps: RegistrationDeps): Promise<HttpResponse> {
   let clientId: string;
   try {
@@ -135,16 +142,86 @@ async function manage(req: HttpRequest, path: string, base: string, deps: Regist
   // RFC 7592 §2: an unknown client and a wrong token look alike, so neither reveals the other.
   const client = await deps.clients.registered(clientId, token);
   if (!client) return unauthorized();
+  // RFC 7592 §3 without the registration access token: the client holds it, and after the 201 no
+  // answer carries a credential (S-08; docs/requirements.md, "Documented deviations").
+  const information = (view: ClientView, method: string) => json(200, { ...metadataOf(view, method), registration_client_uri: `${base}/${encodeURIComponent(clientId)}` }, NO_STORE);
   if (req.method === 'GET' || req.method === 'HEAD') {
     const view = await deps.clients.show(clientId);
-    return json(200, { ...metadataOf(view, view.token_endpoint_auth_method), registration_client_uri: `${base}/${encodeURIComponent(clientId)}` }, NO_STORE);
+    return information(view, view.token_endpoint_auth_method);
+  }
+  if (req.method === 'PUT') {
+    const m = await updateMetadata(req, client, deps);
+    return information(await replace(client.id, m, deps), m.tokenEndpointAuthMethod);
   }
   if (req.method === 'DELETE') {
     await deps.clients.delete(clientId, `registration:${clientId}`);
     return { status: 204, headers: { ...NO_STORE }, body: '' };
   }
   // RFC 9110 §15.5.6: a 405 names the methods in Allow; the code is the one the mount's other 405s carry.
-  return error(405, 'invalid_request', 'Client configuration (RFC 7592) accepts only GET, HEAD, DELETE.', { Allow: 'GET, HEAD, DELETE' });
+  return error(405, 'invalid_request', 'Client configuration (RFC 7592) accepts only GET, HEAD, PUT, DELETE.', { Allow: 'GET, HEAD, PUT, DELETE' });
+}
+
+/** How a client proves itself, as RFC 7591 names it; `client_secret_basic` and `_post` are one credential. */
+type Credential = 'none' | 'secret' | Exclude<TokenEndpointAuthMethod, 'none' | 'client_secret_basic' | 'client_secret_post'>;
+const credentialOf = (method: TokenEndpointAuthMethod): Credential => (method === 'client_secret_basic' || method === 'client_secret_post' ? 'secret' : method);
+const credentialOfClient = (c: ClientRecord): Credential => (c.type === 'public' ? 'none' : (c.authMethod ?? 'secret'));
+
+/**
+ * RFC 7592 §2.2: the whole metadata again, read by the registration rules. The body names the client
+ * (`client_id`, its own) and may repeat its secret, which must be the one it holds; the members the
+ * server writes (`registration_access_token`, `registration_client_uri`, `client_id_issued_at`,
+ * `client_secret_expires_at`) are not metadata and are not read. How the client authenticates does
+ * not change here: a secret, keys or a certificate are not swapped by whoever holds the registration
+ * token (delete and register again); its keys (`jwks`, `jwks_uri`) and names do.
+ */
+async function updateMetadata(req: HttpRequest, client: ClientRecord, deps: RegistrationDeps): Promise<RegisteredMetadata> {
+  const body = metadataBody(req);
+  if (body.client_id !== client.id) throw new RegistrationError('invalid_client_metadata', 'client_id must be the client identifier this registration was issued');
+  if (body.client_secret !== undefined) {
+    const held = credentialOfClient(client) === 'secret' && typeof body.client_secret === 'string' && (await deps.clients.verifySecret(client.id, body.client_secret)) !== undefined;
+    if (!held) throw new RegistrationError('invalid_client_metadata', 'client_secret is not the secret this client holds; a client cannot choose its secret');
+  }
+  const m = readRegistration(body, deps.rules);
+  const from = credentialOfClient(client);
+  if (credentialOf(m.tokenEndpointAuthMethod) !== from) {
+    throw new RegistrationError('invalid_client_metadata', `token_endpoint_auth_method cannot change how the client authenticates (${from === 'secret' ? 'client_secret_basic or client_secret_post' : from}); delete the registration and register again`);
+  }
+  return m;
+}
+
+/** The client's registered metadata replaced by `m`: what the registration left out goes back to its default. */
+async function replace(clientId: string, m: RegisteredMetadata, deps: RegistrationDeps): Promise<ClientView> {
+  try {
+    return await deps.clients.update(
+      clientId,
+      {
+        name: m.clientName,
+        grants: m.grantTypes,
+        scopes: m.scopes,
+        audiences: deps.rules.policy.audiences,
+        redirectUris: m.redirectUris,
+        postLogoutRedirectUris: m.postLogoutRedirectUris,
+        backchannelLogoutUri: m.backchannelLogoutUri ?? null,
+        backchannelLogoutSessionRequired: m.backchannelLogoutSessionRequired,
+        jwks: m.jwks ?? null,
+        jwksUri: m.jwksUri ?? null,
+        ...Object.fromEntries(TLS_NAME_FIELDS.map((f) => [f, m.tlsNames[f] ?? null])),
+        certBound: m.certBound,
+        dpopBound: m.dpopBoundAccessTokens,
+        requireSignedRequestObject: m.requireSignedRequestObject,
+        refreshTokenRotation: m.refreshTokenRotation,
+        securityProfile: m.securityProfile ?? null,
+        idTokenAlg: m.idTokenSignedResponseAlg,
+        authorizationResponseAlg: m.authorizationSignedResponseAlg,
+        introspectionAlg: m.introspectionSignedResponseAlg,
+      },
+      `registration:${clientId}`,
+    );
+  } catch (err) {
+    // What the client rules refuse beyond the registration rules (a combination), in this endpoint's terms.
+    if (err instanceof ClientInputError) throw new RegistrationError('invalid_client_metadata', err.message);
+    throw err;
+  }
 }
 
 /** RFC 7591 §3.2.1: the client's metadata as registered. */
@@ -155,6 +232,8 @@ function metadataOf(c: ClientView, method: string) {
     client_name: c.name,
     redirect_uris: c.redirect_uris,
     ...(c.post_logout_redirect_uris.length === 0 ? {} : { post_logout_redirect_uris: c.post_logout_redirect_uris }),
+    ...(c.backchannel_logout_uri === undefined ? {} : { backchannel_logout_uri: c.backchannel_logout_uri }),
+    ...(c.backchannel_logout_session_required ? { backchannel_logout_session_required: true } : {}),
     grant_types: c.grants,
     response_types: c.grants.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: method,

@@ -1,8 +1,9 @@
 /**
  * UserInfo — OIDC Core §5.3 with RFC 6750 §3 errors: the access token of a user-delegated grant →
- * its subject. A bearer token comes as `Authorization: Bearer`; a DPoP-bound one as
- * `Authorization: DPoP` with a proof of its key (RFC 9449 §7.1). Its errors are those schemes'
- * (`WWW-Authenticate`), not a dialect's.
+ * its subject, by GET or POST (§5.3.1). A bearer token comes as `Authorization: Bearer`, or in a
+ * POST's form body as `access_token` (RFC 6750 §2.2; mod_auth_openidc's `OIDCUserInfoTokenMethod
+ * post_param`); a DPoP-bound one as `Authorization: DPoP` with a proof of its key (RFC 9449 §7.1).
+ * Its errors are those schemes' (`WWW-Authenticate`), not a dialect's.
  */
 import { UseDpopNonceError, verifyDpopProof, type DpopProof, type DpopSettings } from '../../protocol/dpop.ts';
 import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
@@ -26,8 +27,14 @@ export async function userinfo(req: HttpRequest, url: string, now: number, deps:
       'WWW-Authenticate': scheme === 'Bearer' ? `Bearer ${REALM}, error="${error}"` : `${dpopChallenge}, error="${error}"`,
       ...headers,
     });
-  const credentials = readCredentials(req.headersDistinct.authorization, ['Bearer', 'DPoP']);
+  const header = readCredentials(req.headersDistinct.authorization, ['Bearer', 'DPoP']);
   const inQuery = new URLSearchParams(req.query).has('access_token');
+  const inBody = bodyTokens(req);
+  // RFC 6750 §2: one way of sending the token, once (B-03).
+  if (inBody.length > 0 && (header.kind !== 'absent' || inQuery || inBody.length > 1)) {
+    return refuse(400, 'Bearer', 'invalid_request', 'The access token must be sent one way, once.');
+  }
+  const credentials = inBody.length === 1 ? { kind: 'token' as const, scheme: 'Bearer' as const, token: inBody[0]! } : header;
   // No credentials, or credentials of another scheme (`Basic …`): both challenges, without an error
   // code (RFC 6750 §3: "attempted using an unsupported authentication method"; RFC 9449 §7.1).
   if (credentials.kind === 'absent' || (credentials.kind === 'other' && !inQuery)) {
@@ -44,7 +51,7 @@ export async function userinfo(req: HttpRequest, url: string, now: number, deps:
   let proof: DpopProof | undefined;
   if (dpop) {
     try {
-      proof = await verifyDpopProof({ method: 'GET', url, proof: req.headersDistinct.dpop, accessToken: token }, { ...deps.dpop, now: () => now });
+      proof = await verifyDpopProof({ method: req.method, url, proof: req.headersDistinct.dpop, accessToken: token }, { ...deps.dpop, now: () => now });
     } catch (err) {
       // RFC 9449 §9: a resource server's nonce challenge is a 401, not the token endpoint's 400.
       if (err instanceof UseDpopNonceError) return refuse(401, 'DPoP', 'use_dpop_nonce', err.description, { 'DPoP-Nonce': err.nonce });
@@ -62,4 +69,11 @@ export async function userinfo(req: HttpRequest, url: string, now: number, deps:
   const headers: Record<string, string> = { ...NO_STORE };
   if (proof?.freshNonce !== undefined) headers['DPoP-Nonce'] = proof.freshNonce;
   return json(200, { sub: view.subject, sub_type: view.subjectType }, headers);
+}
+
+/** RFC 6750 §2.2: the `access_token` values of a POST's form body (none for any other request). */
+function bodyTokens(req: HttpRequest): string[] {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (req.method !== 'POST' || type !== 'application/x-www-form-urlencoded') return [];
+  return new URLSearchParams(req.body.toString('utf8')).getAll('access_token');
 }

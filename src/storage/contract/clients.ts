@@ -48,6 +48,13 @@ export interface ClientRecord {
    * send the browser after logout, compared byte for byte; absent = none.
    */
   readonly postLogoutRedirectUris?: readonly string[];
+  /**
+   * OIDC Back-Channel Logout 1.0 §2.2 `backchannel_logout_uri`: where a logout token is POSTed when a
+   * session this client got an ID token in ends; absent = none.
+   */
+  readonly backchannelLogoutUri?: string;
+  /** §2.2 `backchannel_logout_session_required`: its logout tokens must carry `sid`; absent = false. */
+  readonly backchannelLogoutSessionRequired?: true;
   readonly trusted: boolean;
   /**
    * Whether the authorization request must carry a PKCE challenge: absent = yes. Only a confidential

@@ -44,6 +44,17 @@ export const clients: ConsoleClient[] = [
   client({ client_id: 'sk_test_live_Pp1Qq2Rr3Ss4Tt5Uu6Vv7Ww8', name: 'Mobile app', type: 'public', grants: ['authorization_code', 'refresh_token'], redirect_uris: ['com.example.app:/callback'], secrets: [], token_endpoint_auth_method: 'none' }),
 ];
 
+/** Secretless clients (not in `clients`, whose list and filter figures are fixed): one with keys, one with a certificate name. */
+export const keyedClient = client({
+  client_id: 'sk_test_live_Kk1Ll2Mm3Nn4Oo5Pp6Qq7Rr8', name: 'Keyed service', token_endpoint_auth_method: 'private_key_jwt', secrets: [],
+  jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'svc-2026' }] },
+  dpop_bound_access_tokens: true, security_profile: 'fapi2', refresh_token_rotation: false, exchange_audiences: ['https://ledger.example.com'], exchange_scopes: ['ledger:read'],
+});
+export const certificateClient = client({
+  client_id: 'sk_test_live_Tt1Uu2Vv3Ww4Xx5Yy6Zz7Aa8', name: 'mTLS batch', token_endpoint_auth_method: 'tls_client_auth', secrets: [],
+  tls_client_auth_subject_dn: 'CN=batch,O=Acme', tls_client_certificate_bound_access_tokens: true,
+});
+
 export const dialects = ['oauth2', 'orum', 'polar', 'fuuffy', 'tradevest', 'polygon-oms'];
 export const grants = ['client_credentials', 'authorization_code', 'refresh_token', 'web', 'urn:ietf:params:oauth:grant-type:token-exchange'];
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { assetResponse } from '../../../src/console/assets/index.ts';
 import * as p from '../../../src/console/pages/index.ts';
-import { admin, anonymous, clients, dialects, events, grants, keys, NOW, sandbox, traffic, viewer } from './fixtures.ts';
+import { admin, anonymous, certificateClient, clients, dialects, events, grants, keyedClient, keys, NOW, sandbox, traffic, viewer } from './fixtures.ts';
 
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -26,6 +26,13 @@ export const PAGES: Readonly<Record<string, (ctx: p.PageContext, query: string) 
     p.clientFormPage(ctx, {
       kind: 'edit', clientId: c0.client_id, values: p.clientFormValues(c0), grants, dialects, extras: true,
       ...(q.includes('errors') ? { errors: { scopes: 'a scope contains characters outside RFC 6749 §3.3', ttl: 'a whole number, or empty for the deployment default' } } : {}),
+    }),
+  [p.paths.client(keyedClient.client_id)]: (ctx) => p.clientDetailPage(ctx, { client: keyedClient, events: [] }),
+  [p.paths.client(certificateClient.client_id)]: (ctx) => p.clientDetailPage(ctx, { client: certificateClient, events: [] }),
+  [p.paths.editClient(keyedClient.client_id)]: (ctx) =>
+    p.clientFormPage(ctx, {
+      kind: 'edit', clientId: keyedClient.client_id, values: { ...p.clientFormValues(keyedClient), jwks: '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}' }, grants, dialects, extras: true, algs: ['RS256', 'ES256'],
+      errors: { jwks: 'the JWKS holds private or symmetric key material' },
     }),
   [p.paths.rotateSecret(c0.client_id)]: (ctx) => p.rotatePage(ctx, { client: c0, overlap: '3600' }),
   [p.paths.disableClient(c0.client_id)]: (ctx) => p.confirmPage(ctx, c0, 'disable'),
