@@ -327,7 +327,7 @@ export const OPTION_TABLE: Table = {
     parse: int(0, 3_600_000),
   },
   rateLimitClient: { flag: 'rate-limit-client', env: 'KEYMINT_RATE_LIMIT_CLIENT', default: '6000', doc: "Token requests per minute per authenticated client (token bucket, burst = the same number); a client's own `rate_limit` overrides it; 0 = off.", parse: int(0, 100_000_000) },
-  rateLimitIp: { flag: 'rate-limit-ip', env: 'KEYMINT_RATE_LIMIT_IP', default: '12000', doc: 'Token requests per minute per source address; 0 = off.', parse: int(0, 100_000_000) },
+  rateLimitIp: { flag: 'rate-limit-ip', env: 'KEYMINT_RATE_LIMIT_IP', default: '12000', doc: 'Requests per minute per source address at the token endpoint and the pages anyone can open (authorization, end-session, device verification), one budget for all; 0 = off.', parse: int(0, 100_000_000) },
   lockoutThreshold: { flag: 'lockout-threshold', env: 'KEYMINT_LOCKOUT_THRESHOLD', default: '5', doc: 'Failed authentications of one client id from one address before it is locked there.', parse: int(1, 1000) },
   lockoutBaseMs: { flag: 'lockout-base-ms', env: 'KEYMINT_LOCKOUT_BASE_MS', default: '1000', doc: 'First lockout, ms; doubles with each further failure.', parse: int(1, 3_600_000) },
   lockoutMaxMs: { flag: 'lockout-max-ms', env: 'KEYMINT_LOCKOUT_MAX_MS', default: '900000', doc: 'Longest lockout, ms (900000 = 15 min).', parse: intAbove((r) => r.lockoutBaseMs!, 86_400_000) },

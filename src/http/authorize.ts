@@ -22,6 +22,8 @@ import type { Keyring } from '../tokens/keyring.ts';
 import type { Logger } from '../util/log.ts';
 import { consentPage, errorPage } from './consent-page.ts';
 import { formToken, formTokenValid } from './csrf.ts';
+import type { Maybe } from '../util/maybe.ts';
+import { OAuthError } from '../wire/errors.ts';
 import type { HttpRequest, HttpResponse } from '../wire/http.ts';
 import type { Route } from './router.ts';
 
@@ -73,6 +75,31 @@ export const guardedPage = (log: Logger, what: string, status: number, text: str
     return html(status, errorPage(text));
   }
 };
+
+/**
+ * A browser page behind the per-address bucket the token endpoint takes first (`--rate-limit-ip`,
+ * one budget per address for both): the pages anyone can call without credentials (authorization,
+ * end-session, device verification) each read the store, and a script can call them as fast as it
+ * likes. Over the limit: a 429 page with Retry-After, before anything is read or stored (PAGE-01).
+ */
+export const limitedPage =
+  (admit: ((req: HttpRequest) => Maybe<void>) | undefined) =>
+  (route: Route): Route =>
+    admit === undefined
+      ? route
+      : {
+          ...route,
+          handler: async (req) => {
+            try {
+              await admit(req);
+            } catch (err) {
+              if (!(err instanceof OAuthError && err.code === 'rate_limited')) throw err;
+              const headers = { ...HTML_HEADERS, 'Retry-After': String(err.retryAfter ?? 1) };
+              return { status: 429, headers, body: errorPage('Too many requests from your network. Please wait a moment and try again.') };
+            }
+            return route.handler(req);
+          },
+        };
 
 export function authorizeRoutes(owner: string, path: string, deps: AuthorizeDeps, log: Logger): Route[] {
   const guarded = guardedPage(log, 'authorization request failed', 500, 'Something went wrong. Please try again.');

@@ -11,7 +11,7 @@ import { DEVICE_CODE_GRANT } from '../protocol/device.ts';
 import type { IssueFormats } from '../protocol/issue.ts';
 import type { TokenViewDeps } from '../protocol/token-view.ts';
 import type { Logger } from '../util/log.ts';
-import { authorizeRoutes, type AuthorizeDeps } from './authorize.ts';
+import { authorizeRoutes, limitedPage, type AuthorizeDeps } from './authorize.ts';
 import { deviceAuthorizationOperation, verificationRoutes, type DeviceEndpointDeps, type VerificationDeps } from './device.ts';
 import { introspectOperation, revocationsOperation, revokeOperation, type LifecycleDeps } from './endpoints/lifecycle.ts';
 import { parOperation, type ParDeps } from './endpoints/par.ts';
@@ -59,14 +59,16 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   router.mount(`${dir}/`, owner, (err, req) => dialect.encodeError(err, req));
   const wanted = new Set(dialect.endpoints ?? []);
   if (wanted.has('revocations')) router.add({ method: 'GET', path: `${dir}/revocations`, owner, handler: pipeline(dialect, revocationsOperation(deps.lifecycle), deps.pipeline) });
+  const { limiter, clientIp } = deps.pipeline;
+  const page = limitedPage(limiter && ((req) => limiter.admitAddress(clientIp(req))));
   if (wanted.has('authorize')) {
     const authorize = { ...deps.authorize, ignoresDpopJkt: !dialect.dpop, ignoresResponseMode: dialect.jwtResponseModes !== true };
-    for (const r of authorizeRoutes(owner, `${dir}/authorize`, authorize, deps.log)) router.add(r);
+    for (const r of authorizeRoutes(owner, `${dir}/authorize`, authorize, deps.log)) router.add(page(r));
   }
   // OIDC RP-Initiated Logout 1.0: the end of the session the authorization endpoint reads (a browser page, not CORS).
-  if (wanted.has('authorize') && wanted.has('end_session')) for (const r of logoutRoutes(owner, `${dir}/logout`, deps.logout, deps.log)) router.add(r);
+  if (wanted.has('authorize') && wanted.has('end_session')) for (const r of logoutRoutes(owner, `${dir}/logout`, deps.logout, deps.log)) router.add(page(r));
   // RFC 8628: the verification page is the user's, in a browser, with the platform session (not CORS).
-  if (api.deviceAuthorizationPath) for (const r of verificationRoutes(owner, `${dir}/device`, deps.device, deps.log)) router.add(r);
+  if (api.deviceAuthorizationPath) for (const r of verificationRoutes(owner, `${dir}/device`, deps.device, deps.log)) router.add(page(r));
   const { parPath, deviceAuthorizationPath } = api;
   const doc = JSON.stringify(openApiDocument(dialect, { tokenPath, serverUrl: deps.issuer, grants: [...api.grants.values()], parPath, deviceAuthorizationPath }));
   router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, cors: 'document', handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });

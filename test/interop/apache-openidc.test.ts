@@ -369,7 +369,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     assert.equal((await callApi(rp.basic.base, '/api', token)).status, 401);
   });
 
-  test('a resource server checking JWTs itself (OIDCOAuthVerifyJwksUri): a Keymint access token passes, an altered one is 401; a revoked one passes until exp', async () => {
+  test('a resource server checking JWTs itself (OIDCOAuthVerifyJwksUri): a Keymint access token passes, an altered or expired one is 401; a revoked one passes until exp', async () => {
     const c = await s.client({ scopes: ['read'] });
     const token = String((await s.token(c.id, c.secret, { scope: 'read' })).access_token);
     const ok = await callApi(rp.jwt.base, '/api', token);
@@ -380,6 +380,15 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     assert.equal(refused.headers['www-authenticate'], 'Bearer error="invalid_token", error_description="JWT token could not be validated"');
     assert.equal((await s.postForm('/oauth2/revoke', { token }, { authorization: basic(c.id, c.secret) })).status, 200);
     assert.equal((await callApi(rp.jwt.base, '/api', token)).status, 200, 'a local check cannot know of the revocation');
+    // exp is checked: a token of a one-second lifetime, once that second is over.
+    const brief = await s.client({ scopes: ['read'], ttl: 1 });
+    const short = String((await s.token(brief.id, brief.secret, { scope: 'read' })).access_token);
+    assert.equal((await callApi(rp.jwt.base, '/api', short)).status, 200);
+    const { exp } = JSON.parse(Buffer.from(short.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 1_050));
+    const expired = await callApi(rp.jwt.base, '/api', short);
+    assert.equal(expired.status, 401);
+    assert.equal(expired.headers['www-authenticate'], 'Bearer error="invalid_token", error_description="JWT token could not be validated"');
   });
 
   test('refresh through the module\'s ?refresh= hook: a new access token each time, from the rotated refresh token (a reused one would end the family)', async () => {
@@ -423,5 +432,20 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     const again = await browser.request(`${rp.post.base}/app`);
     assert.equal(again.status, 302);
     assert.ok(String(again.headers.get('location')).startsWith(`${issuer}/oauth2/authorize?`), 'the module\'s session is gone too');
+  });
+
+  test('a key rotation at Keymint while the module holds its JWKS: the next login\'s ID token, signed by the promoted key (published as next before), passes the module\'s check', async () => {
+    type Key = { kid: string; use: string; alg: string; state: string };
+    const keys = ((await (await s.admin('GET', '/keys')).json()) as { keys: Key[] }).keys;
+    const next = keys.find((k) => k.use === 'sig' && k.alg === 'RS256' && k.state === 'next')!;
+    assert.equal((await s.admin('POST', '/keys/rotate')).status, 200);
+    const { browser } = await signedIn();
+    const { res } = await browser.navigate(`${rp.post.base}/app`);
+    assert.equal(res.status, 200, apacheLog());
+    assert.equal(res.headers.get('x-sub'), USER);
+    // The ID token the module holds comes back as the logout's id_token_hint: its header names the key.
+    const { hops } = await browser.navigate(`${rp.post.base}/redirect_uri?logout=${encodeURIComponent(`${rp.post.base}/signed-out.html`)}`);
+    const hint = hops[1]!.url.searchParams.get('id_token_hint')!;
+    assert.equal((JSON.parse(Buffer.from(hint.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid, next.kid);
   });
 });
