@@ -138,6 +138,16 @@ describe('console pages', () => {
     assert.deepEqual([parsed.input.jwks, parsed.input.jwksUri, parsed.input.tlsSubjectDn], [null, null, null]);
   });
 
+  test('CO-05 a fapi2 client\'s form, where rotation shows off (it never rotates), does not store rotation off by being saved', () => {
+    const parsed = p.parseClientForm(p.clientFormValues(keyedClient), 'edit');
+    assert.ok('input' in parsed);
+    assert.equal(keyedClient.refresh_token_rotation, false);
+    assert.equal('refreshTokenRotation' in parsed.input, false);
+    const dropped = p.parseClientForm({ ...p.clientFormValues(keyedClient), security_profile: 'none' }, 'edit');
+    assert.ok('input' in dropped);
+    assert.equal(dropped.input.refreshTokenRotation, false, 'without the profile the box says what it says');
+  });
+
   test('OBJ-01 the client form keeps a metadata key named __proto__ or constructor, as the admin API does', () => {
     const values = { ...p.emptyClientForm(), name: 'x', metadata: '__proto__=a\nconstructor=b\ntoString=c' };
     const parsed = p.parseClientForm(values, 'create');

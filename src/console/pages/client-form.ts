@@ -187,6 +187,9 @@ export function parseClientForm(v: ClientFormValues, kind: 'create' | 'edit'): {
     if (value !== undefined) input[name] = value;
     else if (kind === 'edit') input[name] = null;
   }
+  // A fapi2 client never rotates, so its view (and this form) shows rotation off whatever it holds:
+  // unchecked there asks for nothing, and the setting stays for when the profile is dropped.
+  if (raws[CLIENT_FIELDS.securityProfile.form.control] === 'fapi2' && input.refreshTokenRotation === false) delete input.refreshTokenRotation;
   // A new client with a secret names no method (the service's input has only the secretless ones).
   if (kind === 'create' && input.authMethod === 'client_secret_basic') delete input.authMethod;
   if (Object.keys(errors).length > 0) return { errors };
