@@ -28,6 +28,7 @@ import { storeReplayGuard } from './protocol/replay-guard.ts';
 import type { RevokedEvent } from './protocol/revocation.ts';
 import { senderChecks } from './protocol/sender.ts';
 import { subjectTokenReader } from './protocol/subject-token.ts';
+import { backchannelLogout } from './credentials/backchannel-logout.ts';
 import { clientDocuments } from './credentials/client-documents.ts';
 import { registrationPolicy } from './credentials/registration-policy.ts';
 import { redisReplayGuard } from './limits/redis-replay.ts';
@@ -215,6 +216,8 @@ function wire(router: Router, mtlsRouter: Router | undefined, core: KeymintCore,
       })
     : undefined;
   const findClient = (id: string) => (documents?.isDocumentId(id) ? documents.resolve(id) : store.clients.get(id));
+  // OIDC Back-Channel Logout (BCL-04): each ended session's apps are told.
+  sessions.onEnded(backchannelLogout({ store, keyring, findClient: async (id) => findClient(id), settings: config, metrics, log, now }));
   const verifier = {
     verifySecret: clients.verifySecret.bind(clients),
     find: findClient,

@@ -222,6 +222,13 @@ export const OPTION_TABLE: Table = {
     doc: 'Where the end-session endpoint (`/oauth2/logout`) sends the browser after it ended a session, so the platform clears its own cookies, with `return_to=<Keymint URL to send it back to>` appended (docs/user-grants.md, "Logout").',
     parse: absoluteUrl,
   },
+  backchannelLogoutTimeoutMs: {
+    flag: 'backchannel-logout-timeout-ms',
+    env: 'KEYMINT_BACKCHANNEL_LOGOUT_TIMEOUT_MS',
+    default: '5000',
+    doc: "How long one back-channel logout delivery (a logout token POSTed to a client's `backchannel_logout_uri` when a session ends) may take, connect to answer, ms; never retried (docs/user-grants.md, \"Back-channel logout\").",
+    parse: int(100, 60_000),
+  },
   audience: { flag: 'audience', env: 'KEYMINT_AUDIENCE', default: (r) => r.issuer, defaultDoc: 'the issuer', doc: 'Default `aud` of access tokens.', parse: absoluteUri },
   resources: {
     flag: 'resource',
@@ -283,7 +290,7 @@ export const OPTION_TABLE: Table = {
     env: 'KEYMINT_CLIENT_URLS_ALLOW_PRIVATE',
     boolean: true,
     default: 'false',
-    doc: "Let URLs that clients name (`jwks_uri`, client ID metadata documents) reach private, loopback and link-local addresses (false: only public ones, against SSRF).",
+    doc: "Let URLs that clients name (`jwks_uri`, client ID metadata documents, `backchannel_logout_uri`) reach private, loopback and link-local addresses (false: only public ones, against SSRF).",
     parse: bool,
   },
   jwksUriAllowHttp: { flag: 'jwks-uri-allow-http', env: 'KEYMINT_JWKS_URI_ALLOW_HTTP', boolean: true, default: 'false', doc: "Let clients' `jwks_uri` be plain http (tests and local development only).", parse: bool },

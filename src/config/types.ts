@@ -73,6 +73,8 @@ export interface Config {
   readonly loginUrl: string | undefined;
   /** The platform's logout page, visited after the end-session endpoint ends a session (RP-Initiated Logout). */
   readonly logoutUrl: string | undefined;
+  /** One back-channel logout delivery's deadline, ms. */
+  readonly backchannelLogoutTimeoutMs: number;
   /** Lifetime of a pushed authorization request, seconds (RFC 9126 `expires_in`). */
   readonly parTtl: number;
   /** Every client's authorization requests must be pushed (RFC 9126 §5, §6). */

@@ -1,5 +1,6 @@
 /**
- * Fetches a client's `jwks_uri` or client ID metadata document the way a URL chosen by someone else must be fetched (RFC 9700
+ * Fetches a client's `jwks_uri` or client ID metadata document, and POSTs to its `backchannel_logout_uri`
+ * (postForm), the way a URL chosen by someone else must be reached (RFC 9700
  * §4.15, SSRF): https only; every address the name resolves to checked, and the connection made to
  * a checked address (the check is the resolver of the request, so a second lookup cannot swap in
  * another one); no redirects; a byte limit while reading; one deadline for the whole exchange.
@@ -33,9 +34,12 @@ const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
 
 /** Why a fetch failed; the message names no address and repeats nothing the server sent. */
 export class JwksFetchError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The deadline passed (rather than an address refused, a network error or an answer refused). */
+  readonly timedOut: boolean;
+  constructor(message: string, options?: { cause?: unknown; timedOut?: boolean }) {
     super(message, options);
     this.name = 'JwksFetchError';
+    this.timedOut = options?.timedOut === true;
   }
 }
 
@@ -63,8 +67,8 @@ export function isPrivateAddress(address: string): boolean {
 
 export const fetchJwksDocument = (uri: string, settings: JwksFetchSettings): Promise<unknown> => fetchClientDocument(uri, settings, 'jwks_uri');
 
-/** Fetches and parses a JSON document at a URL a client named; `label` names it in errors. */
-export async function fetchClientDocument(uri: string, settings: JwksFetchSettings, label: string): Promise<unknown> {
+/** The URL a client named, if it may be reached at all: https (http when allowed), no credentials, no private IP literal. */
+function checkedUrl(uri: string, settings: JwksFetchSettings, label: string): URL {
   const url = URL.parse(uri);
   if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && settings.allowHttp))) {
     throw new JwksFetchError(`${label} must be an https URL`);
@@ -75,7 +79,12 @@ export async function fetchClientDocument(uri: string, settings: JwksFetchSettin
   if (isIP(host) !== 0 && !settings.allowPrivateAddresses && isPrivateAddress(host)) {
     throw new JwksFetchError(`${label} resolves to a private address`);
   }
-  const body = await get(url, settings, label);
+  return url;
+}
+
+/** Fetches and parses a JSON document at a URL a client named; `label` names it in errors. */
+export async function fetchClientDocument(uri: string, settings: JwksFetchSettings, label: string): Promise<unknown> {
+  const body = await get(checkedUrl(uri, settings, label), settings, label);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (cause) {
@@ -104,7 +113,7 @@ function get(url: URL, settings: JwksFetchSettings, label: string): Promise<Buff
       req.destroy();
       reject(error);
     };
-    const deadline = setTimeout(() => fail(new JwksFetchError(`${label} timed out`)), settings.timeoutMs);
+    const deadline = setTimeout(() => fail(new JwksFetchError(`${label} timed out`, { timedOut: true })), settings.timeoutMs);
     const req = request(url, {
       method: 'GET',
       headers: { accept: 'application/jwk-set+json, application/json' },
@@ -145,5 +154,44 @@ function get(url: URL, settings: JwksFetchSettings, label: string): Promise<Buff
       res.on('error', () => {}); // the request's error handler has rejected already
     });
     req.end();
+  });
+}
+
+/**
+ * POSTs a form to a URL a client named, under the same rules (address checks, no redirects, one
+ * deadline for the whole exchange); resolves to the answer's status once its headers arrive (the body
+ * is not read). Rejects with a JwksFetchError when it cannot be reached or does not answer in time.
+ */
+export function postForm(uri: string, form: URLSearchParams, settings: Pick<JwksFetchSettings, 'timeoutMs' | 'allowPrivateAddresses' | 'allowHttp'>, label: string): Promise<number> {
+  let url: URL;
+  try {
+    url = checkedUrl(uri, { ...settings, maxBytes: 0 }, label);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const body = Buffer.from(form.toString());
+  const request = url.protocol === 'https:' ? https().request : http.request;
+  return new Promise<number>((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      req.destroy();
+      reject(new JwksFetchError(`${label} timed out`, { timedOut: true }));
+    }, settings.timeoutMs);
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length, accept: 'application/json' },
+      lookup: checkedLookup({ ...settings, maxBytes: 0 }, label),
+      agent: false,
+    });
+    req.on('error', (cause) => {
+      clearTimeout(deadline);
+      reject(cause instanceof JwksFetchError ? cause : new JwksFetchError(`${label} could not be reached`, { cause }));
+    });
+    req.on('response', (res: IncomingMessage) => {
+      clearTimeout(deadline);
+      resolve(res.statusCode ?? 0);
+      res.on('error', () => {});
+      req.destroy();
+    });
+    req.end(body);
   });
 }

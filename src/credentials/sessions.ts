@@ -38,9 +38,13 @@ export interface SessionServiceDeps {
   readonly now?: () => number;
 }
 
+/** Told after a session ended (back-channel logout); runs in the background, and must not reject. */
+export type SessionEndedListener = (session: SessionRecord, actor: string) => Promise<void>;
+
 export class SessionService {
   readonly #deps: SessionServiceDeps;
   readonly #now: () => number;
+  readonly #ended: SessionEndedListener[] = [];
 
   constructor(deps: SessionServiceDeps) {
     this.#deps = deps;
@@ -102,6 +106,13 @@ export class SessionService {
     // SECURITY RT-08: logout revokes the tokens the `web` grant issued from this session (their family).
     const revoked = await this.#deps.store.tokens.revokeFamily(session.id, now);
     await this.#deps.store.audit.append({ at: now, actor, action: 'session.end', target: session.id, detail: { ...detail, tokens_revoked: revoked } });
+    // BCL-05: the apps are told in the background; the caller (a browser's logout) does not wait.
+    for (const listener of this.#ended) void listener(session, actor);
     return true;
+  }
+
+  /** Runs `listener` after every session this service ends, whichever way (end-session endpoint, admin API). */
+  onEnded(listener: SessionEndedListener): void {
+    this.#ended.push(listener);
   }
 }

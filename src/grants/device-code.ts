@@ -58,6 +58,8 @@ export const deviceCode = {
       subject: rec.subject,
       subjectType,
       ...(rec.authTime === null ? {} : { authTime: rec.authTime }),
+      // LOGOUT-10: the browser session the user approved in, so the ID token's hint can end it (BCL-09).
+      ...(rec.sessionId === null ? {} : { sid: rec.sessionId }),
       scopes: scopesForAudience(granted, false, audience, deps.settings),
       audience,
       refreshToken: client.grants.includes('refresh_token'),

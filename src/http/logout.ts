@@ -82,8 +82,9 @@ async function logoutPost(req: HttpRequest, url: string, deps: LogoutEndpointDep
 }
 
 /**
- * The hint names this session's user and this very session (its `sid`). One without a `sid` (the
- * device grant's, or issued before Keymint kept it) could be of any session of the user, and an ID
+ * The hint names this session's user and this very session (its `sid`; a device grant's ID token
+ * carries the session its request was approved in). One without a `sid` (issued before Keymint kept
+ * it) could be of any session of the user, and an ID
  * token outlives its session (§2 takes expired ones): matched by user alone, one leaked from a CLI's
  * disk would end every later session of that user from any page. It gets the confirmation page.
  */

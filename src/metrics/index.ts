@@ -22,6 +22,12 @@ export class Metrics {
   /** Repository calls that reach the store (below the client cache). */
   readonly storeRoundTrips = this.registry.add(new Counter('keymint_store_round_trips_total', 'Store round-trips (repository calls below the client cache), by repository and operation.'));
   readonly feedMessages = this.registry.add(new Counter('keymint_feed_messages_total', 'Cross-node feed messages received, by channel.'));
+  /**
+   * Back-channel logout deliveries (BCL-06) by result: `delivered` (a 2xx), or `failed` with the
+   * reason: `status` (another answer), `timeout`, `unreachable` (refused address, network error),
+   * `alg` (the client's ID token alg is no longer kept), `client` (unknown or inactive).
+   */
+  readonly backchannelLogouts = this.registry.add(new Counter('keymint_backchannel_logout_total', 'Back-channel logout deliveries by result (delivered, failed) and reason.'));
   /** Expired rows purged, by table (GROW-01). */
   readonly purgedRows = this.registry.add(new Counter('keymint_purged_rows_total', 'Expired rows purged, by table.'));
   /** Purge passes by result: done, behind (batches left for the next pass), skipped (another node purging), failed. */

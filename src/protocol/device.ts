@@ -88,6 +88,7 @@ export async function startDeviceAuthorization(client: ClientRecord, scope: stri
       subjectType: null,
       authTime: null,
       decidedAt: null,
+      sessionId: null,
       familyId: `fam_${randomBase62(22)}`,
     };
     try {
@@ -117,7 +118,7 @@ export async function findUserCode(input: string, deps: DeviceDeps): Promise<Dev
  * `device.deny` by `session:<id>`). True when it was still pending.
  */
 export async function decideDevice(record: DeviceCodeRecord, session: SessionRecord, approve: boolean, now: number, deps: { store: Pick<Store, 'deviceCodes' | 'audit'> }): Promise<boolean> {
-  const decided = await deps.store.deviceCodes.decide(record.digest, now, approve ? { subject: session.subject, subjectType: session.subjectType, authTime: Math.floor(session.createdAt / 1000) } : undefined);
+  const decided = await deps.store.deviceCodes.decide(record.digest, now, approve ? { subject: session.subject, subjectType: session.subjectType, authTime: Math.floor(session.createdAt / 1000), sessionId: session.id } : undefined);
   if (decided) {
     await deps.store.audit.append({
       at: now, actor: `session:${session.id}`, action: approve ? 'device.approve' : 'device.deny', target: record.clientId,

@@ -38,7 +38,7 @@ export interface IssueFormats {
 
 export interface IssueDeps {
   readonly keyring: Pick<Keyring, 'signer'>;
-  readonly store: Pick<Store, 'tokens' | 'codes' | 'deviceCodes'>;
+  readonly store: Pick<Store, 'tokens' | 'codes' | 'deviceCodes' | 'sessions'>;
   readonly settings: Pick<Config, 'issuer' | 'tokenTtl' | 'refreshTokenTtl' | 'refreshTokenIdleTtl' | 'alg'>;
   /** The refresh-reuse grace window (RACE-04); absent = off. */
   readonly refreshGrace?: RefreshGrace;
@@ -164,9 +164,18 @@ export function issue(
       if (decision.issuedTokenType !== undefined) result.issuedTokenType = decision.issuedTokenType;
       return { result, accessDigest: access.digest };
     };
+    // OIDC Back-Channel Logout (BCL-03): the session records that this client got an ID token in it,
+    // written beside the tokens, so its end tells the client. A refresh carries the sid and client its
+    // family's first ID token was recorded with: nothing to write again.
+    const noted = idTokenAlg !== undefined && decision.sid !== undefined && decision.replaces === undefined && decision.keeps === undefined
+      ? deps.store.sessions.addClient(decision.sid, client.id)
+      : undefined;
     // Nothing for the store to hold or consume: answered at once.
-    if (records.length === 0 && decision.replaces === undefined && decision.redeems === undefined && decision.redeemsDevice === undefined) return answer(undefined);
-    return persist(decision, records, refresh, now, deps).then(answer);
+    if (records.length === 0 && decision.replaces === undefined && decision.redeems === undefined && decision.redeemsDevice === undefined) {
+      return noted === undefined ? answer(undefined) : noted.then(() => answer(undefined));
+    }
+    const persisted = persist(decision, records, refresh, now, deps);
+    return (noted === undefined ? persisted : Promise.all([persisted, noted]).then(([r]) => r)).then(answer);
   });
 }
 

@@ -31,8 +31,7 @@ import { after, before, describe, test } from 'node:test';
 import { Agent, getGlobalDispatcher, request, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { makeCerts, type CertKit } from '../support/certs.ts';
 import { freePort, onFreePort } from '../support/harness.ts';
-import { basic, startGrantServer, USER, type GrantServer } from '../grants/support.ts';
-import { formFields } from '../grants/support.ts';
+import { basic, formFields, startGrantServer, USER, type GrantServer } from '../grants/support.ts';
 
 const APACHE = '/usr/sbin/apache2';
 const MODULE = '/usr/lib/apache2/modules/mod_auth_openidc.so';
@@ -144,7 +143,9 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
   let issuer: string;
   let dir: string;
   let apache: ChildProcess | undefined;
-  const killApache = () => { if (apache?.exitCode === null) apache.kill('SIGTERM'); };
+  /** Stops apache when this process dies without running `after` (a signal, a crash): its stdin closes then. */
+  let watchdog: ChildProcess | undefined;
+  const killApache = () => { if (apache?.exitCode === null && apache.signalCode === null) apache.kill('SIGTERM'); };
   /** The relying parties' base URLs and Keymint clients. */
   const rp = {} as Record<'basic' | 'post' | 'jwt', { base: string; id: string; secret: string }>;
   /** What arrived at Keymint's token endpoint: the Authorization scheme (or none) of each request. */
@@ -185,6 +186,8 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     };
     rmSync(join(dir, 'error.log'), { force: true });
     apache = spawn(APACHE, ['-f', join(CONF_DIR, 'httpd.conf'), '-DFOREGROUND'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    watchdog?.kill('SIGKILL');
+    watchdog = spawn('/bin/sh', ['-c', `read _; kill -TERM ${apache.pid} 2>/dev/null`], { stdio: ['pipe', 'ignore', 'ignore'] });
     let stderr = '';
     apache.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     const exited = new Promise<void>((resolve) => apache!.once('exit', () => resolve()));
@@ -238,6 +241,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     }
   });
   after(async () => {
+    watchdog?.kill('SIGKILL');
     if (apache && apache.exitCode === null && apache.signalCode === null) {
       const exited = new Promise<void>((resolve) => apache!.once('exit', () => resolve()));
       killApache();

@@ -31,6 +31,8 @@ export interface DeviceCodeRecord {
   readonly authTime: number | null;
   /** Epoch ms of the user's decision (approve or deny); null while pending. */
   readonly decidedAt: number | null;
+  /** The session the user approved in: its ID tokens' `sid` (Back-Channel Logout); null while pending or denied. */
+  readonly sessionId: string | null;
   /** Family of every token issued from this request. */
   readonly familyId: string;
 }
@@ -40,6 +42,7 @@ export interface DeviceApproval {
   readonly subject: string;
   readonly subjectType: SubjectType;
   readonly authTime: number;
+  readonly sessionId: string;
 }
 
 /** A poll's outcome: the request as it now stands, and whether the poll came before its interval was up. */

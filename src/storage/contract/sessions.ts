@@ -27,4 +27,12 @@ export interface SessionRepo {
   get(id: string): Promise<SessionRecord | undefined>;
   /** Sets endedAt iff not yet ended; resolves true when this call ended it. */
   end(id: string, at: number): Promise<boolean>;
+  /**
+   * Records that `clientId` got an ID token in the session (OIDC Back-Channel Logout: told when it
+   * ends). ONE atomic conditional write, idempotent: a client is recorded once however many calls
+   * race. Nothing for an unknown session. Durable when resolved.
+   */
+  addClient(id: string, clientId: string): Promise<void>;
+  /** The clients recorded for the session, each once, in the order first recorded; empty for an unknown session. */
+  clients(id: string): Promise<string[]>;
 }

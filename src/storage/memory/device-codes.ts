@@ -38,7 +38,7 @@ export class MemoryDeviceCodes implements DeviceCodeRepo {
     const row = this.#rows.get(digest);
     if (!row || row.status !== 'pending' || row.expiresAt <= at) return false;
     this.#rows.set(digest, approval
-      ? { ...row, status: 'approved', subject: approval.subject, subjectType: approval.subjectType, authTime: approval.authTime, decidedAt: at }
+      ? { ...row, status: 'approved', subject: approval.subject, subjectType: approval.subjectType, authTime: approval.authTime, sessionId: approval.sessionId, decidedAt: at }
       : { ...row, status: 'denied', decidedAt: at });
     return true;
   }

@@ -4,6 +4,8 @@ import { deleteExpired, expiresAt } from './maps.ts';
 
 export class MemorySessions implements SessionRepo {
   readonly #rows = new Map<string, SessionRecord>();
+  /** The clients recorded per session id (Back-Channel Logout). */
+  readonly #clients = new Map<string, string[]>();
 
   async insert(s: SessionRecord): Promise<void> {
     if (this.#rows.has(s.id) || [...this.#rows.values()].some((r) => r.digest === s.digest)) throw new ConflictError('duplicate key');
@@ -21,12 +23,22 @@ export class MemorySessions implements SessionRepo {
   }
   /** Purge (GROW-01): see `PurgeRepo`. */
   purge(before: number, limit: number): number {
-    return deleteExpired(this.#rows, before, limit, expiresAt);
+    const purged = deleteExpired(this.#rows, before, limit, expiresAt);
+    for (const id of this.#clients.keys()) if (!this.#rows.has(id)) this.#clients.delete(id);
+    return purged;
   }
   async end(id: string, at: number): Promise<boolean> {
     const row = this.#rows.get(id);
     if (!row || row.endedAt !== null) return false;
     this.#rows.set(id, { ...row, endedAt: at });
     return true;
+  }
+  async addClient(id: string, clientId: string): Promise<void> {
+    if (!this.#rows.has(id)) return;
+    const clients = this.#clients.get(id) ?? [];
+    if (!clients.includes(clientId)) this.#clients.set(id, [...clients, clientId]);
+  }
+  async clients(id: string): Promise<string[]> {
+    return [...(this.#clients.get(id) ?? [])];
   }
 }

@@ -10,7 +10,7 @@ import { redeemIn } from './codes.ts';
 import { firstByDigest, insertSql, type Db } from './db.ts';
 
 const INSERT = insertSql('device_codes', DEVICE_CODE_COLUMNS);
-const APPROVE = "UPDATE device_codes SET status = 'approved', subject = $3, subject_type = $4, auth_time = $5, decided_at = $2 WHERE digest = $1 AND status = 'pending' AND expires_at > $2 RETURNING digest";
+const APPROVE = "UPDATE device_codes SET status = 'approved', subject = $3, subject_type = $4, auth_time = $5, session_id = $6, decided_at = $2 WHERE digest = $1 AND status = 'pending' AND expires_at > $2 RETURNING digest";
 const DENY = "UPDATE device_codes SET status = 'denied', decided_at = $2 WHERE digest = $1 AND status = 'pending' AND expires_at > $2 RETURNING digest";
 const LOCK = 'SELECT * FROM device_codes WHERE digest = $1 FOR UPDATE';
 const POLLED = 'UPDATE device_codes SET polled_at = $2, poll_interval = $3 WHERE digest = $1';
@@ -35,7 +35,7 @@ export function postgresDeviceCodes(db: Db): DeviceCodeRepo {
       return undefined;
     },
     async decide(digest, at, approval) {
-      const rows = approval ? await db.query(APPROVE, [digest, at, approval.subject, approval.subjectType, approval.authTime]) : await db.query(DENY, [digest, at]);
+      const rows = approval ? await db.query(APPROVE, [digest, at, approval.subject, approval.subjectType, approval.authTime, approval.sessionId]) : await db.query(DENY, [digest, at]);
       return rows.length === 1;
     },
     async poll(digest, at) {

@@ -285,6 +285,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE codes ADD COLUMN session_id text;
     `,
   },
+  {
+    version: 15,
+    name: 'session-clients',
+    // OIDC Back-Channel Logout: the clients that got an ID token in a session (told when it ends); the
+    // session an approved device request was approved in (its ID tokens' sid).
+    sql: `
+      ALTER TABLE sessions ADD COLUMN client_ids text[] NOT NULL DEFAULT '{}';
+      ALTER TABLE device_codes ADD COLUMN session_id text;
+    `,
+  },
 ];
 
 /** Arbitrary constant naming Keymint's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -21,5 +21,14 @@ export function postgresSessions(db: Db): SessionRepo {
     async end(id, at) {
       return (await db.query('UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL RETURNING id', [id, at])).length === 1;
     },
+    // A racing call waits for the row lock and sees the other's append (READ COMMITTED re-checks the
+    // condition on the row's new version): a client is recorded once.
+    async addClient(id, clientId) {
+      await db.query('UPDATE sessions SET client_ids = array_append(client_ids, $2) WHERE id = $1 AND NOT ($2 = ANY (client_ids))', [id, clientId]);
+    },
+    async clients(id) {
+      const [row] = await db.query<{ client_ids: string[] }>('SELECT client_ids FROM sessions WHERE id = $1', [id]);
+      return row ? [...row.client_ids] : [];
+    },
   };
 }

@@ -195,12 +195,12 @@ export const toCode = (r: CodeRow): CodeRecord => ({
 
 export const DEVICE_CODE_COLUMNS = [
   'digest', 'user_code', 'client_id', 'scope', 'issued_at', 'expires_at', 'poll_interval', 'polled_at', 'status', 'subject', 'subject_type',
-  'auth_time', 'decided_at', 'family_id',
+  'auth_time', 'decided_at', 'family_id', 'session_id',
 ] as const;
 
 export const deviceCodeValues = (d: DeviceCodeRecord): SqlValue[] => [
   d.digest, d.userCode, d.clientId, d.scope, d.issuedAt, d.expiresAt, d.interval, d.polledAt, d.status, d.subject, d.subjectType,
-  d.authTime, d.decidedAt, d.familyId,
+  d.authTime, d.decidedAt, d.familyId, d.sessionId,
 ];
 
 export interface DeviceCodeRow {
@@ -218,6 +218,7 @@ export interface DeviceCodeRow {
   readonly auth_time: number | null;
   readonly decided_at: number | null;
   readonly family_id: string;
+  readonly session_id: string | null;
 }
 
 export const toDeviceCode = (r: DeviceCodeRow): DeviceCodeRecord => ({
@@ -235,6 +236,7 @@ export const toDeviceCode = (r: DeviceCodeRow): DeviceCodeRecord => ({
   authTime: r.auth_time,
   decidedAt: r.decided_at,
   familyId: r.family_id,
+  sessionId: r.session_id,
 });
 
 export const AUDIT_COLUMNS = ['at', 'actor', 'action', 'target', 'detail'] as const;

@@ -14,7 +14,7 @@ export function sqliteDeviceCodes(db: Db): DeviceCodeRepo {
   const find = db.prepare<DeviceCodeRow>('SELECT * FROM device_codes WHERE digest = ?');
   const findByUser = db.prepare<DeviceCodeRow>('SELECT * FROM device_codes WHERE user_code = ?');
   const approve = db.prepare(
-    "UPDATE device_codes SET status = 'approved', subject = ?, subject_type = ?, auth_time = ?, decided_at = ? WHERE digest = ? AND status = 'pending' AND expires_at > ?",
+    "UPDATE device_codes SET status = 'approved', subject = ?, subject_type = ?, auth_time = ?, session_id = ?, decided_at = ? WHERE digest = ? AND status = 'pending' AND expires_at > ?",
   );
   const deny = db.prepare("UPDATE device_codes SET status = 'denied', decided_at = ? WHERE digest = ? AND status = 'pending' AND expires_at > ?");
   const polled = db.prepare('UPDATE device_codes SET polled_at = ?, poll_interval = ? WHERE digest = ?');
@@ -34,7 +34,7 @@ export function sqliteDeviceCodes(db: Db): DeviceCodeRepo {
     },
     async decide(digest, at, approval) {
       return db.immediate(() =>
-        (approval ? approve.run(approval.subject, approval.subjectType, approval.authTime, at, digest, at) : deny.run(at, digest, at)) === 1,
+        (approval ? approve.run(approval.subject, approval.subjectType, approval.authTime, approval.sessionId, at, digest, at) : deny.run(at, digest, at)) === 1,
       );
     },
     async poll(digest, at) {

@@ -299,6 +299,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE codes ADD COLUMN session_id TEXT;
     `,
   },
+  {
+    version: 16,
+    name: 'session-clients',
+    // OIDC Back-Channel Logout: the clients that got an ID token in a session (a JSON array, told when
+    // it ends); the session an approved device request was approved in (its ID tokens' sid).
+    sql: `
+      ALTER TABLE sessions ADD COLUMN client_ids TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE device_codes ADD COLUMN session_id TEXT;
+    `,
+  },
 ];
 
 /**

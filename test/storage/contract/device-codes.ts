@@ -17,11 +17,12 @@ export const deviceRecord = (digest: string, over: Partial<DeviceCodeRecord> = {
   subjectType: null,
   authTime: null,
   decidedAt: null,
+  sessionId: null,
   familyId: `fam-${digest}`,
   ...over,
 });
 
-const approval = { subject: 'user-1', subjectType: 'user' as const, authTime: 1 };
+const approval = { subject: 'user-1', subjectType: 'user' as const, authTime: 1, sessionId: 'ses_1' };
 
 export function deviceCodesContract(test: StoreTest): void {
   test('insert and find by either digest; a duplicate device code or user code is a ConflictError', async (s) => {
@@ -41,6 +42,8 @@ export function deviceCodesContract(test: StoreTest): void {
     const rec = await s.deviceCodes.find(['p1:d']);
     assert.equal(rec?.decidedAt, 2_000);
     assert.ok(rec?.status === 'approved' || rec?.status === 'denied');
+    // BCL-09: an approval keeps the session it was made in (its ID tokens' sid); a denial none.
+    assert.equal(rec?.sessionId, rec?.status === 'approved' ? 'ses_1' : null);
     await s.deviceCodes.insert(deviceRecord('p1:late'));
     assert.equal(await s.deviceCodes.decide('p1:late', 10_000, approval), false, 'expired');
     assert.equal(await s.deviceCodes.decide('p1:unknown', 2_000, approval), false);
