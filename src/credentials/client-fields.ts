@@ -182,7 +182,7 @@ export const CLIENT_FIELDS = {
     form: { control: 'mode', kind: 'select', label: 'Mode', hint: 'Fixed at creation: it is part of the client id.' },
   },
   type: {
-    doc: 'confidential (has a secret) or public (none), fixed at creation',
+    doc: 'confidential (authenticates with a secret, keys or a certificate) or public (no credential), fixed at creation',
     kind: 'clientType', api: 'type',
     cli: { flags: [{ flag: 'type', value: 'TYPE', choices: ['confidential', 'public'], create: 'Client type; default confidential' }] },
     apply: { key: 'type' },

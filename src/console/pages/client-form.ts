@@ -253,7 +253,7 @@ ${csrfField(ctx)}
 ${input({ name: 'name', label: LABELS.name, value: v.name, required: true, errors: e })}
 ${!editing && html`<div class="grid-2">
 ${select({ name: 'mode', label: LABELS.mode, value: v.mode, errors: e, choices: [{ value: 'live', label: 'live' }, { value: 'sandbox', label: 'sandbox' }], hint: HINTS.mode })}
-${select({ name: 'type', label: LABELS.type, value: v.type, errors: e, choices: [{ value: 'confidential', label: 'confidential (has a secret)' }, { value: 'public', label: 'public (no secret)' }] })}
+${select({ name: 'type', label: LABELS.type, value: v.type, errors: e, choices: [{ value: 'confidential', label: 'confidential (authenticates: a secret, keys or a certificate)' }, { value: 'public', label: 'public (cannot keep a credential: PKCE only)' }] })}
 </div>`}
 ${checkboxes({ name: 'grants', label: LABELS.grants, checked: v.grants, choices: options(view.grants), errors: e })}
 ${textarea({ name: 'scopes', label: LABELS.scopes, value: v.scopes, hint: HINTS.scopes, errors: e })}
