@@ -52,7 +52,7 @@ describe('MTLS-03 serve --tls-cert/--tls-key/--tls-client-ca: operator errors be
     ['--mtls-port without TLS or the proxy header', () => ['--port', '0', '--mtls-port', '0'], EXIT.tls, /^keymint: config mtls-port: needs --tls-cert and --tls-key \(Keymint ends TLS\) or --client-cert-header \(a proxy ends it\): otherwise no certificate can arrive there\n$/],
     ['--mtls-port equal to --port', () => ['--port', '8443', '--mtls-port', '8443', ...tls()], EXIT.tls, /^keymint: config mtls-port: is the port of the main listener \(--port 8443\); give the mutual-TLS listener a port of its own\n$/],
     ['--mtls-url without --mtls-port', () => ['--port', '0', '--mtls-url', 'https://mtls.example.com', ...tls()], EXIT.tls, /^keymint: config mtls-url: names where the --mtls-port listener is reached; give --mtls-port too\n$/],
-    ['--mtls-url over plain http', () => ['--port', '0', '--mtls-port', '0', '--mtls-url', 'http://localhost:8443', ...tls()], EXIT.usage, /^keymint: config mtlsUrl: must be an https URL: clients reach the mutual-TLS endpoints over TLS\n$/],
+    ['--mtls-url over plain http', () => ['--port', '0', '--mtls-port', '0', '--mtls-url', 'http://localhost:8443', ...tls()], EXIT.usage, /^keymint: --mtls-url: must be an https URL: clients reach the mutual-TLS endpoints over TLS\n$/],
   ];
   for (const [name, args, code, message] of mtlsCases) {
     test(`MTLS-17 ${name}: exit ${code}, one line, no data directory`, async () => {
