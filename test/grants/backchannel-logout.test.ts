@@ -31,7 +31,7 @@ interface Received {
   readonly form: URLSearchParams;
 }
 
-/** The apps' back-channel endpoints: `/ok/*` answers 200, `/fail/*` 500, `/hang/*` never. */
+/** The apps' back-channel endpoints: `/ok/*` answers 200, `/fail/*` 500, `/hang/*` never, `/redirect/N` 307 to `/ok/N`. */
 let receiver: Server;
 let base: string;
 const received: Received[] = [];
@@ -43,6 +43,7 @@ before(async () => {
     req.on('end', () => {
       received.push({ path: req.url ?? '', method: req.method ?? '', contentType: req.headers['content-type'], form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')) });
       if (req.url?.startsWith('/hang/')) return; // never answers
+      if (req.url?.startsWith('/redirect/')) return void res.writeHead(307, { location: req.url.replace('/redirect/', '/ok/') }).end();
       res.writeHead(req.url?.startsWith('/fail/') ? 500 : 200, { 'cache-control': 'no-store' }).end();
     });
   });
@@ -59,7 +60,7 @@ const ALLOW_LOOPBACK: RawConfig = { clientUrlsAllowPrivate: 'true', alg: 'ES256'
 
 let paths = 0;
 /** A fresh receiver path of a kind, so each test reads only its own deliveries. */
-const endpoint = (kind: 'ok' | 'fail' | 'hang') => `${base}/${kind}/${++paths}`;
+const endpoint = (kind: 'ok' | 'fail' | 'hang' | 'redirect') => `${base}/${kind}/${++paths}`;
 const deliveriesTo = (uri: string) => received.filter((r) => `${base}${r.path}` === uri);
 
 /** Waits until `cond` holds (deliveries run in the background), at most `ms`. */
@@ -223,6 +224,23 @@ test('BCL-08 without --client-urls-allow-private a back-channel URI on a loopbac
   const audited = (await s.keymint.store.audit.list(20)).find((e) => e.action === 'session.backchannel_logout');
   assert.deepEqual(audited?.detail, { session: user.id, result: 'failed', reason: 'unreachable' });
   assert.equal(deliveriesTo(uri).length, 0);
+});
+
+test('BCL-08 a redirect from the back-channel URI is not followed: the delivery fails with its status, and the target gets nothing', async (t) => {
+  const s = await startGrantServer(ALLOW_LOOPBACK);
+  t.after(() => s.close());
+  const uri = endpoint('redirect');
+  const target = uri.replace('/redirect/', '/ok/');
+  const a = await app(s, uri);
+  const user = await signIn(s);
+  const tokens = await login(s, a, user.cookie);
+  await logout(s, String(tokens.id_token), user.cookie);
+  await until(async () => (await metric(s, 'result="failed",reason="status"')) === 1);
+  const audited = (await s.keymint.store.audit.list(20)).find((e) => e.action === 'session.backchannel_logout');
+  assert.deepEqual(audited?.detail, { session: user.id, result: 'failed', reason: 'status', status: 307 });
+  assert.equal(deliveriesTo(uri).length, 1);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(deliveriesTo(target).length, 0);
 });
 
 test('BCL-09 LOGOUT-10 a device-grant ID token carries the sid of the session that approved it: its hint ends that session at once, and the app is told', async (t) => {
