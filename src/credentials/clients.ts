@@ -70,6 +70,14 @@ export interface ClientServiceDeps {
   readonly now?: () => number;
 }
 
+/** How `ClientService.update` is made by a caller with rules of its own (RFC 7592 update). */
+export interface UpdateOptions {
+  /** Run on the stored client inside the atomic update, before the change: a throw changes nothing. */
+  readonly check?: (current: ClientRecord) => void;
+  /** A redirect URI the client did not have ends every user's remembered consent to it (audited as `consents_revoked`). */
+  readonly newRedirectEndsConsent?: boolean;
+}
+
 export class ClientService {
   readonly #deps: ClientServiceDeps;
   readonly #now: () => number;
@@ -192,10 +200,11 @@ export class ClientService {
    * the feed (and at the latest when their cached copy expires). Audited with the fields changed,
    * before and after. Moving to `private_key_jwt` ends the client's secrets and revokes its tokens.
    */
-  async update(id: string, patch: UpdateClientInput, actor: string): Promise<ClientView> {
+  async update(id: string, patch: UpdateClientInput, actor: string, options: UpdateOptions = {}): Promise<ClientView> {
     const now = this.#now();
     let before: ClientRecord | undefined;
     const updated = await this.#deps.store.clients.update(id, (c) => {
+      options.check?.(c);
       before = c;
       const next = this.#patched(c, patch, now);
       return changedFields(c, next, now).length === 0 ? c : next;
@@ -205,12 +214,16 @@ export class ClientService {
     if (changed.length === 0) return toView(updated, now);
     // SECURITY RT-08: a change of how the client authenticates is a credential event; its tokens end.
     const revoked = before.authMethod !== updated.authMethod ? await this.#deps.store.tokens.revokeClient(id, now) : undefined;
+    // RG-07: the consent page names where the user is sent back; a new destination is asked for anew.
+    const added = options.newRedirectEndsConsent === true && updated.redirectUris.some((u) => !before!.redirectUris.includes(u));
+    const consents = added ? await this.#deps.store.consents.revokeClient(id, now) : undefined;
     const pick = (v: ClientView) => Object.fromEntries(changed.map((k) => [k, v[k]]));
     await this.#audit(actor, 'client.update', id, {
       changed: changed.join(','),
       before: JSON.stringify(pick(toView(before, now))),
       after: JSON.stringify(pick(toView(updated, now))),
       ...(revoked === undefined ? {} : { tokens_revoked: revoked }),
+      ...(consents === undefined ? {} : { consents_revoked: consents }),
     });
     return toView(updated, now);
   }

@@ -14,7 +14,8 @@
  * opens to one user only and which echoes the claims it got as response headers. The module as an
  * OAuth 2.0 resource server (`AuthType oauth20`): by introspection (RFC 7662) and by its own check of
  * JWT access tokens against the JWKS. Refresh through the module's `?refresh=` hook (rotation kept),
- * RP-initiated logout through its `?logout=` (the access token revoked on the way).
+ * RP-initiated logout through its `?logout=` (the access token revoked on the way), and back-channel
+ * logout: Keymint POSTs a logout token to its `?logout=backchannel` when the session ends.
  *
  * Skipped with a message where apache2 or the module is absent; CI (`.ci/run`) installs them and
  * KEYMINT_REQUIRE_SERVICES=1 turns a missing one into a failure.
@@ -170,7 +171,12 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     });
     Object.assign(rp, {
       basic: { base: base(ports.basic), ...(await client('Apache basic', ports.basic)) },
-      post: { base: base(ports.post), ...(await client('Apache post', ports.post, { trusted: true, grants: ['authorization_code', 'refresh_token'] })) },
+      post: {
+        base: base(ports.post),
+        ...(await client('Apache post', ports.post, {
+          trusted: true, grants: ['authorization_code', 'refresh_token'], backchannelLogoutUri: `${base(ports.post)}/redirect_uri?logout=backchannel`,
+        })),
+      },
       jwt: { base: base(ports.jwt), ...jwt },
     });
     const root = process.getuid?.() === 0;
@@ -215,7 +221,11 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     previousDispatcher = getGlobalDispatcher();
     setGlobalDispatcher(new Agent({ connect: { ca: certs.ca.cert } }));
     s = await onFreePort((port) =>
-      startGrantServer({ port: String(port), issuer: `https://localhost:${port}`, tlsCert: certs.server.certFile, tlsKey: certs.server.keyFile }));
+      startGrantServer({
+        port: String(port), issuer: `https://localhost:${port}`, tlsCert: certs.server.certFile, tlsKey: certs.server.keyFile,
+        // Back-channel logout tokens go to apache on 127.0.0.1, which the outbound rules refuse by default (BCL-08).
+        clientUrlsAllowPrivate: 'true',
+      }));
     issuer = s.keymint.config.issuer;
     s.keymint.server.on('request', (req: { url?: string; headers: Record<string, string | string[] | undefined> }) => {
       if (req.url?.startsWith('/oauth2/token')) tokenRequests.push({ path: req.url, auth: String(req.headers.authorization ?? 'none').split(' ')[0]! });
@@ -451,5 +461,24 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     const { hops } = await browser.navigate(`${rp.post.base}/redirect_uri?logout=${encodeURIComponent(`${rp.post.base}/signed-out.html`)}`);
     const hint = hops[1]!.url.searchParams.get('id_token_hint')!;
     assert.equal((JSON.parse(Buffer.from(hint.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid, next.kid);
+  });
+
+  test('back-channel logout: the session ended at Keymint → a logout token POSTed to the module\'s ?logout=backchannel (200) → the module\'s session of that sid is gone, another session of the user stays', async () => {
+    const { browser, session } = await signedIn();
+    const { browser: other } = await signedIn();
+    for (const b of [browser, other]) assert.equal((await b.navigate(`${rp.post.base}/app`)).res.status, 200);
+    assert.equal((await s.admin('DELETE', `/sessions/${session.id}`)).status, 204);
+    type Event = { action: string; target: string; detail: Record<string, unknown> };
+    let delivery: Event | undefined;
+    for (const deadline = Date.now() + 5_000; delivery === undefined && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      const { events } = (await (await s.admin('GET', '/audit?limit=50')).json()) as { events: Event[] };
+      delivery = events.find((e) => e.action === 'session.backchannel_logout' && e.detail.session === session.id);
+    }
+    assert.deepEqual([delivery?.target, delivery?.detail.result, delivery?.detail.status], [rp.post.id, 'delivered', 200], `${JSON.stringify(delivery)} ${apacheLog()}`);
+    const again = await browser.request(`${rp.post.base}/app`);
+    assert.equal(again.status, 302, 'the module ended its session of that sid');
+    assert.ok(String(again.headers.get('location')).startsWith(`${issuer}/oauth2/authorize?`));
+    const kept = await other.request(`${rp.post.base}/app`);
+    assert.deepEqual([kept.status, kept.headers.get('x-sub')], [200, USER], 'another Keymint session of the same user is another sid');
   });
 });

@@ -9,7 +9,7 @@
  * bearer errors; a secret is shown only in the 201.
  */
 import { TLS_NAME_FIELDS, TLS_NAMES } from '../../credentials/client-auth-settings.ts';
-import { ClientInputError, type ClientService, type ClientView } from '../../credentials/clients.ts';
+import { ClientInputError, ClientNotFoundError, type ClientService, type ClientView } from '../../credentials/clients.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import type { ClientIp } from '../../limits/client-ip.ts';
 import type { RequestLimiter } from '../../limits/limiter.ts';
@@ -60,6 +60,8 @@ export function mountRegistration(router: Router, owner: string, path: string, i
       return await fn(req);
     } catch (err) {
       if (err instanceof RegistrationError) return error(400, err.code, err.message);
+      // Deleted after its token was checked (a DELETE racing this request, RG-06): an unknown client.
+      if (err instanceof ClientNotFoundError) return unauthorized();
       const mapped = toOAuthError(err);
       if (mapped.status >= 500) deps.log.error('registration failed', { err });
       const headers: Record<string, string> = mapped.retryAfter === undefined ? {} : { 'Retry-After': String(mapped.retryAfter) };
@@ -151,7 +153,7 @@ async function manage(req: HttpRequest, path: string, base: string, deps: Regist
   }
   if (req.method === 'PUT') {
     const m = await updateMetadata(req, client, deps);
-    return information(await replace(client.id, m, deps), m.tokenEndpointAuthMethod);
+    return information(await replace(client, m, deps), m.tokenEndpointAuthMethod);
   }
   if (req.method === 'DELETE') {
     await deps.clients.delete(clientId, `registration:${clientId}`);
@@ -189,8 +191,21 @@ async function updateMetadata(req: HttpRequest, client: ClientRecord, deps: Regi
   return m;
 }
 
-/** The client's registered metadata replaced by `m`: what the registration left out goes back to its default. */
-async function replace(clientId: string, m: RegisteredMetadata, deps: RegistrationDeps): Promise<ClientView> {
+/**
+ * The client's registered metadata replaced by `m`: what the registration left out goes back to its
+ * default. Checked again inside the atomic update: the registration is still this one and active
+ * (else it is gone, RG-06), and a client the operator trusts, which skips the consent page, gets no
+ * new redirect URI from whoever holds its registration access token (RG-07); for any other client a
+ * new one ends its users' remembered consent, so the consent page names the new destination.
+ */
+async function replace(client: ClientRecord, m: RegisteredMetadata, deps: RegistrationDeps): Promise<ClientView> {
+  const clientId = client.id;
+  const check = (current: ClientRecord) => {
+    if (current.status !== 'active' || current.registrationToken?.digest !== client.registrationToken?.digest) throw new ClientNotFoundError();
+    if (current.trusted && m.redirectUris.some((u) => !current.redirectUris.includes(u))) {
+      throw new RegistrationError('invalid_redirect_uri', 'a client the operator trusts skips the consent page: its redirect URIs are added by the operator, not here');
+    }
+  };
   try {
     return await deps.clients.update(
       clientId,
@@ -216,6 +231,7 @@ async function replace(clientId: string, m: RegisteredMetadata, deps: Registrati
         introspectionAlg: m.introspectionSignedResponseAlg,
       },
       `registration:${clientId}`,
+      { check, newRedirectEndsConsent: true },
     );
   } catch (err) {
     // What the client rules refuse beyond the registration rules (a combination), in this endpoint's terms.
