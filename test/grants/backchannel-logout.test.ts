@@ -18,6 +18,7 @@ import { jwtVerify } from 'jose/jwt/verify';
 import type { RawConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { tempDir } from '../support/harness.ts';
+import { documentHost } from '../support/hostile.ts';
 import { DATABASE_URL, dropSchema, needService, uniqueName } from '../support/services.ts';
 import { answerDevice, basic, obtainCode, startGrantServer, USER, type GrantServer } from './support.ts';
 
@@ -305,4 +306,43 @@ test('BCL-03 PostgreSQL: apps logged in through one node are told when the sessi
   assert.equal((await verifyDelivery(two, deliveriesTo(uriA)[0]!, a.id, 'RS256')).sid, user.id);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(deliveriesTo(uriB).length, 0);
+});
+
+test('BCL-10 BCL-01 a client ID metadata document\'s client: its post_logout_redirect_uris are followed by the end-session endpoint, and its backchannel_logout_uri gets the logout token', async (t) => {
+  const host = await documentHost();
+  const s = await startGrantServer({ ...ALLOW_LOOPBACK, clientIdMetadataDocuments: 'true', registrationScopes: ['openid', 'read'] });
+  t.after(async () => {
+    await s.close();
+    await host.close();
+  });
+  const clientId = host.url('/client.json');
+  const posts: URLSearchParams[] = [];
+  host.serve('/client.json', (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+    client_id: clientId, client_name: 'Doc app', redirect_uris: [CB], token_endpoint_auth_method: 'none',
+    post_logout_redirect_uris: ['https://app.example/bye'], backchannel_logout_uri: host.url('/backchannel'),
+  })));
+  host.serve('/backchannel', (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      posts.push(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(200).end();
+    });
+  });
+  const user = await signIn(s);
+  const { code, verifier, redirectUri } = await obtainCode(s, { id: clientId }, { cookie: user.cookie, scope: 'openid read' });
+  const res = await s.postForm('/oauth2/token', { grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: redirectUri, code_verifier: verifier });
+  const tokens = (await res.json()) as Record<string, unknown>;
+  assert.equal(res.status, 200, JSON.stringify(tokens));
+  const out = await fetch(`${s.url}/oauth2/logout?${new URLSearchParams({ id_token_hint: String(tokens.id_token), post_logout_redirect_uri: 'https://app.example/bye', state: 'st-9' })}`, { redirect: 'manual', headers: { cookie: user.cookie } });
+  assert.equal(out.status, 302);
+  assert.equal(out.headers.get('location'), 'https://app.example/bye?state=st-9');
+  await until(() => posts.length === 1);
+  const claims = await verifyDelivery(s, { path: '/backchannel', method: 'POST', contentType: 'application/x-www-form-urlencoded', form: posts[0]! }, clientId, 'RS256');
+  assert.equal(claims.sid, user.id);
+  // An unregistered URI of the same document is refused, as a registered client's would be.
+  const other = await signIn(s);
+  const refused = await fetch(`${s.url}/oauth2/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: 'https://app.example/elsewhere' })}`, { redirect: 'manual', headers: { cookie: other.cookie } });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.headers.get('location'), null);
 });
