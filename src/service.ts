@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ADMIN_PREFIX, adminHandler } from './admin/routes.ts';
-import { ConfigError, idTokenAlgs, withBoundPort, type Config } from './config/index.ts';
+import { ConfigError, idTokenAlgs, withBoundPort, withMtlsUrl, type Config } from './config/index.ts';
 import { openKeymint, type KeymintCore, type OpenOptions } from './core.ts';
 import { DIALECTS, mountsOf } from './dialects/index.ts';
 import { oauth2 } from './dialects/oauth2.ts';
@@ -13,7 +13,7 @@ import { bindGrants, GRANT_TYPES } from './grants/index.ts';
 import { discoveryRoutes } from './http/discovery.ts';
 import { mountRegistration } from './http/endpoints/registration.ts';
 import { registerGauges } from './http/gauges.ts';
-import { mountDialect, offeredGrants, type MountDeps } from './http/mounts.ts';
+import { mountDialect, mountMtlsAliases, offeredGrants, type MountDeps } from './http/mounts.ts';
 import { metricsObserver, OPS_PATHS, opsRoutes } from './http/ops.ts';
 import { exposedHeaders, Router } from './http/router.ts';
 import { createHttpServer, drainServer } from './http/server.ts';
@@ -44,11 +44,16 @@ export { openKeymint, type KeymintCore, type OpenOptions } from './core.ts';
 export interface Keymint extends KeymintCore {
   readonly router: Router;
   readonly server: Server;
+  /**
+   * The mutual-TLS listener (`mtlsPort`, RFC 8705 §5) and its router: the endpoints that take client
+   * authentication, at the URLs of `mtls_endpoint_aliases`; undefined without it.
+   */
+  readonly mtls: { readonly router: Router; readonly server: Server } | undefined;
   /** Scheduled purging of expired rows (GROW-01); `run()` runs a pass now. */
   readonly purger: Purger;
   /** The web console, when this server serves one (`console` on). */
   readonly console: Console | undefined;
-  /** Starts listening; resolves to the bound port. */
+  /** Starts listening (the mutual-TLS listener too); resolves to the main listener's bound port. */
   listen(): Promise<number>;
   /**
    * Stops accepting connections and lets the requests in flight finish (answered with
@@ -75,20 +80,32 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
     metrics.unavailable.inc({ cause: `shed_${cause}` });
     recorder?.shed();
   };
-  const server = createHttpServer(router, { bodyLimit: given.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000, shedder, onShed, tls, clientCertHeader: given.clientCertHeader }, log);
+  const http = { bodyLimit: given.bodyLimit, requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000, shedder, onShed, tls };
+  // RFC 8705 §5: with a mutual-TLS listener, certificates are taken there and only there (same load
+  // shedding: one process's requests in flight, whichever listener they came by).
+  const mtlsRouter = given.mtlsPort === undefined ? undefined : new Router(oauth2.encodeError, given.corsOrigins, exposedHeaders(DIALECTS.values()));
+  const mtls = mtlsRouter && { router: mtlsRouter, server: createHttpServer(mtlsRouter, { ...http, requestCert: true, clientCertHeader: given.clientCertHeader }, log) };
+  const server = createHttpServer(router, { ...http, requestCert: mtls === undefined, clientCertHeader: given.clientCertHeader && mtls === undefined }, log);
+  const servers = mtls ? [server, mtls.server] : [server];
   const stop = async () => {
     shedder.stop();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
     await core.close();
   };
   try {
     // Asked for any free port: bind now, so the issuer and everything advertised name the real one.
     const bound = given.port === 0 ? await listen(server, given) : undefined;
-    const config = bound === undefined ? given : withBoundPort(given, bound);
-    const limiter = wire(router, { ...core, config }, options, recorder);
+    const mtlsBound = mtls && given.mtlsPort === 0 ? await listen(mtls.server, { port: 0, host: given.host }) : undefined;
+    const config = withMtlsUrl(bound === undefined ? given : withBoundPort(given, bound), mtlsBound ?? given.mtlsPort);
+    const limiter = wire(router, mtlsRouter, { ...core, config }, options, recorder);
     registerGauges(metrics, { store, feed: core.feed, redis: core.redis, shedder });
     router.addPrefix(ADMIN_PREFIX, adminHandler({ clients, sessions, keyring, store, issuer: config.issuer, log, now: options.now }));
     const web = consoleModule && recorder
@@ -135,10 +152,17 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
       config,
       router,
       server,
+      mtls,
       purger,
       console: web,
-      listen: async () => bound ?? listen(server, config),
-      drain: (graceMs) => drainServer(server, graceMs),
+      listen: async () => {
+        const port = bound ?? (await listen(server, config));
+        if (mtls && mtlsBound === undefined) await listen(mtls.server, { port: config.mtlsPort!, host: config.host });
+        return port;
+      },
+      drain: async (graceMs) => {
+        await Promise.all(servers.map((s) => drainServer(s, graceMs)));
+      },
       close: async () => {
         clearInterval(refresher);
         web?.close();
@@ -156,8 +180,11 @@ export async function createKeymint(given: Config, options: OpenOptions = {}): P
 /** Most tokens one process keeps for reuse (about 1 KB each). */
 const TOKEN_REUSE_ENTRIES = 10_000;
 
-/** Every dialect mount, discovery and the ops routes, on the router; resolves the limiter they share. */
-function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder: TrafficRecorder | undefined): RequestLimiter {
+/**
+ * Every dialect mount, discovery and the ops routes, on the router, and the mounts' client
+ * endpoints on the mutual-TLS listener's; resolves the limiter they share.
+ */
+function wire(router: Router, mtlsRouter: Router | undefined, core: KeymintCore, options: OpenOptions, recorder: TrafficRecorder | undefined): RequestLimiter {
   const { config, store, keyring, clients, sessions, log, metrics } = core;
   const now = options.now ?? Date.now;
   const limiter = createLimiter(config, core.redis, metrics, log, now, options.limiter);
@@ -165,7 +192,12 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
   const mounts = mountsOf(config);
   const standard = mounts.find((m) => m.dialect.name === 'oauth2');
   const sender = senderChecks({
-    audiences: [config.issuer, ...(standard ? endpointUrls(config.issuer, standard.path, standard.dialect.endpoints ?? []) : [])],
+    // A client assertion may name the endpoint it is sent to, on either listener.
+    audiences: [
+      config.issuer,
+      ...(standard ? endpointUrls(config.issuer, standard.path, standard.dialect.endpoints ?? []) : []),
+      ...(standard && config.mtlsUrl !== undefined && mtlsRouter ? endpointUrls(config.mtlsUrl, standard.path, standard.dialect.endpoints ?? []) : []),
+    ],
     replay: core.redis ? redisReplayGuard(core.redis, config.redisPrefix) : storeReplayGuard(store.replays, now),
     nonceKey: config.dpopNonce ? core.derivedKey('dpop-nonce') : undefined,
     allowPrivateClientUrls: config.clientUrlsAllowPrivate,
@@ -263,7 +295,10 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
     log,
   };
   try {
-    for (const { dialect, path } of mounts) mountDialect(router, dialect, path, deps);
+    for (const { dialect, path } of mounts) {
+      mountDialect(router, dialect, path, deps);
+      if (mtlsRouter && config.mtlsUrl !== undefined) mountMtlsAliases(mtlsRouter, dialect, path, deps, config.mtlsUrl);
+    }
   } catch (err) {
     throw new ConfigError('dialects', (err as Error).message);
   }
@@ -296,6 +331,8 @@ function wire(router: Router, core: KeymintCore, options: OpenOptions, recorder:
       // RFC 8705 §2: the certificate methods only where a certificate can arrive (TLS, or a trusted proxy's header).
       authMethods: (described?.dialect.authMethods ?? []).filter((m) => mtls || !CERTIFICATE_AUTH_METHODS.includes(m)),
       mtls,
+      // RFC 8705 §5: the endpoints served on the mutual-TLS listener, at the URL clients reach it by.
+      mtlsUrl: mtlsRouter ? config.mtlsUrl : undefined,
       dpop: described?.dialect.dpop === true,
       // What the mounts' JWT access tokens are signed with: the configured algorithm, or a dialect's
       // own (Polygon OMS signs RS256 whatever is configured); none for opaque tokens (Polar's).

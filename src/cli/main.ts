@@ -62,6 +62,7 @@ async function run(command: Command, args: string[], flags: Flags): Promise<numb
   if (primary && command.name === 'serve') checkTls(config);
   if (primary) for (const warning of checkStore(config, command.store)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary && command.name === 'serve') await checkPort(config);
+  if (primary && command.name === 'serve' && config.mtlsPort !== undefined) await checkPort({ port: config.mtlsPort, host: config.host, flag: 'mtls-port' });
   const ctx: CommandContext = { args, flags, config, withCore: (fn) => withCore(config, fn) };
   return command.run(ctx);
 }

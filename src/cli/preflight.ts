@@ -100,7 +100,7 @@ function checkKekFile(file: string): string[] {
  * Refuses a port that is taken (or not allowed), or a host that is not this machine's, before `serve`
  * opens the store or starts a worker. Port 0 is any free port: only its host is checked.
  */
-export async function checkPort(config: Pick<Config, 'port' | 'host'>, command: ListeningCommand = 'serve'): Promise<void> {
+export async function checkPort(config: ListenAt, command: ListeningCommand = 'serve'): Promise<void> {
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', (err: NodeJS.ErrnoException) => {
@@ -115,15 +115,18 @@ export async function checkPort(config: Pick<Config, 'port' | 'host'>, command: 
 /** The commands that listen; a busy port's message names the likeliest holder, another run of the same command. */
 export type ListeningCommand = 'serve' | 'sandbox';
 
+/** A port and host to listen on; `flag`: the option that set the port (`port`, or `mtls-port` for the mutual-TLS listener). */
+export type ListenAt = Pick<Config, 'port' | 'host'> & { readonly flag?: string };
+
 /** A listen failure as the operator's error it is; any other error unchanged. */
-export function listenError(err: NodeJS.ErrnoException, { port, host }: Pick<Config, 'port' | 'host'>, command: ListeningCommand = 'serve'): Error {
+export function listenError(err: NodeJS.ErrnoException, { port, host, flag = 'port' }: ListenAt, command: ListeningCommand = 'serve'): Error {
   // Binding fails with `listen`, or `bind` in a cluster worker (the primary binds); EACCES from elsewhere is another story.
   if (err.syscall !== 'listen' && err.syscall !== 'bind') return err;
   switch (err.code) {
     case 'EADDRINUSE':
-      return new CliError('portBusy', `port ${port} on ${host} is already in use (another keymint ${command}?); stop that process or choose another --port`);
+      return new CliError('portBusy', `port ${port} on ${host} is already in use (another keymint ${command}?); stop that process or choose another --${flag}`);
     case 'EACCES':
-      return new CliError('portBusy', `not allowed to listen on ${host}:${port} (ports below 1024 need privileges); choose --port 1024 or above`);
+      return new CliError('portBusy', `not allowed to listen on ${host}:${port} (ports below 1024 need privileges); choose --${flag} 1024 or above`);
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
       return new CliError('portBusy', `cannot listen on ${host}: not an address of this machine; set --host to one of its addresses (127.0.0.1, 0.0.0.0)`);
@@ -133,7 +136,7 @@ export function listenError(err: NodeJS.ErrnoException, { port, host }: Pick<Con
 }
 
 /** The TLS files `serve` will use (readable PEM, the key of the certificate), before the store is opened. */
-export function checkTls(config: Pick<Config, 'tlsCert' | 'tlsKey' | 'tlsClientCa'>): void {
+export function checkTls(config: Parameters<typeof loadTls>[0]): void {
   try {
     loadTls(config);
   } catch (err) {

@@ -21,6 +21,7 @@ export const serve: Command = {
     'serve --issuer https://auth.example.com --host 0.0.0.0 --dialect oauth2 --dialect orum=/orum/oauth/token',
     'serve --database-url postgres://keymint@db/keymint --redis-url redis://cache:6379 --workers 4',
     'serve --issuer https://auth.example.com --tls-cert server.pem --tls-key server.key --tls-client-ca clients-ca.pem',
+    'serve --issuer https://auth.example.com --port 443 --tls-cert server.pem --tls-key server.key --mtls-port 8443',
   ],
   async run({ config }) {
     const [{ DRAIN_MS, supervise, supervises }, { announceListening, firstToRefuse, leaveCluster, stopRequested, workerOptions }, { createKeymint }] = await Promise.all([
@@ -38,7 +39,9 @@ export const serve: Command = {
       port = await keymint.listen();
     } catch (err) {
       await keymint?.close();
-      const failure = listenError(err as NodeJS.ErrnoException, config);
+      // Node names the port a failed listen asked for: the mutual-TLS listener's, or the main one's.
+      const mtlsFailed = config.mtlsPort !== undefined && config.mtlsPort !== 0 && (err as { port?: unknown }).port === config.mtlsPort;
+      const failure = listenError(err as NodeJS.ErrnoException, mtlsFailed ? { port: config.mtlsPort!, host: config.host, flag: 'mtls-port' } : config);
       const say = await firstToRefuse();
       leaveCluster();
       throw say ? failure : new SaidElsewhere(failure);
@@ -46,6 +49,8 @@ export const serve: Command = {
     announceListening(log, {
       url: `${config.tlsCert === undefined ? 'http' : 'https'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
       issuer: keymint.config.issuer,
+      // Where the mutual-TLS listener is reached (RFC 8705 §5 aliases), when there is one.
+      ...(keymint.mtls ? { mtlsUrl: keymint.config.mtlsUrl } : {}),
       store: keymint.store.kind,
       // Whether Redis is used, never its URL (it may carry a password).
       redis: config.redisUrl === undefined ? 'none' : keymint.redis?.healthy() ? 'connected' : 'connecting',

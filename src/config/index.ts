@@ -50,3 +50,15 @@ export function withBoundPort(config: Config, port: number): Config {
   const bound = issuer.href.replace(/\/+$/, '');
   return { ...config, issuer: bound, audience: config.audience === config.issuer ? bound : config.audience };
 }
+
+/**
+ * Where clients reach the mutual-TLS listener (`mtls_endpoint_aliases`), once its port is bound:
+ * `--mtls-url`, or the issuer with https and that port. Unchanged without `--mtls-port`.
+ */
+export function withMtlsUrl(config: Config, port: number | undefined): Config {
+  if (config.mtlsPort === undefined || port === undefined || config.mtlsUrl !== undefined) return config;
+  const url = new URL(config.issuer);
+  url.protocol = 'https:';
+  url.port = String(port);
+  return { ...config, mtlsUrl: url.href.replace(/\/+$/, '') };
+}

@@ -60,6 +60,12 @@ function issuer(raw: RawValue, key: string, resolved: Partial<Config>): string {
   return value;
 }
 
+/** Where clients reach the mutual-TLS listener: as an issuer (no query or fragment), and always https. */
+function httpsBase(raw: RawValue, key: string, resolved: Partial<Config>): string {
+  if (URL.parse(text(raw, key))?.protocol === 'http:') throw new ConfigError(key, 'must be an https URL: clients reach the mutual-TLS endpoints over TLS');
+  return issuer(raw, key, resolved);
+}
+
 function mounts(raw: RawValue, key: string): DialectMount[] {
   return list(raw, key).map((entry) => {
     const eq = entry.indexOf('=');
@@ -342,7 +348,7 @@ export const OPTION_TABLE: Table = {
     parse: corsOrigins,
   },
   trustedProxies: { flag: 'trusted-proxy', env: 'KEYMINT_TRUSTED_PROXIES', repeatable: true, default: '', defaultDoc: 'none', doc: 'Address or CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable; env: comma-separated.', parse: proxies },
-  tlsCert: { flag: 'tls-cert', env: 'KEYMINT_TLS_CERT', defaultDoc: 'unset = plain HTTP', doc: 'PEM file of the server certificate (and its chain): `serve` speaks HTTPS, asks every client for a certificate and accepts connections without one (RFC 8705 mutual TLS; see mtls.md). Needs `--tls-key`.', parse: text },
+  tlsCert: { flag: 'tls-cert', env: 'KEYMINT_TLS_CERT', defaultDoc: 'unset = plain HTTP', doc: 'PEM file of the server certificate (and its chain): `serve` speaks HTTPS, asks every client for a certificate and accepts connections without one (RFC 8705 mutual TLS; see mtls.md); with `--mtls-port`, only that listener asks. Needs `--tls-key`.', parse: text },
   tlsKey: { flag: 'tls-key', env: 'KEYMINT_TLS_KEY', defaultDoc: 'none', doc: 'PEM file of the private key of `--tls-cert`.', parse: text },
   tlsClientCa: { flag: 'tls-client-ca', env: 'KEYMINT_TLS_CLIENT_CA', defaultDoc: 'none: no client may use `tls_client_auth`', doc: 'PEM bundle of the CAs that issue the certificates of clients registered for `tls_client_auth` (RFC 8705 §2.1).', parse: text },
   clientCertHeader: {
@@ -352,6 +358,20 @@ export const OPTION_TABLE: Table = {
     default: 'false',
     doc: "Take the client's certificate from the RFC 9440 `Client-Cert` header set by a TLS-terminating proxy. Only behind a proxy that removes that header from every client's request: otherwise anyone can claim any certificate (see mtls.md).",
     parse: bool,
+  },
+  mtlsPort: {
+    flag: 'mtls-port',
+    env: 'KEYMINT_MTLS_PORT',
+    defaultDoc: 'unset: one listener, which asks every client for a certificate',
+    doc: 'A second listener, on this TCP port (0 = any free port) of `--host`, for mutual TLS (RFC 8705 §5): it asks every client for a certificate (or, with `--client-cert-header`, reads the proxy\'s header) and serves only the token, PAR, introspection, revocation, device authorization and userinfo endpoints; discovery names them in `mtls_endpoint_aliases`, and the main listener no longer asks for certificates. Needs `--tls-cert` or `--client-cert-header` (see mtls.md).',
+    parse: int(0, 65535),
+  },
+  mtlsUrl: {
+    flag: 'mtls-url',
+    env: 'KEYMINT_MTLS_URL',
+    defaultDoc: 'the issuer with `https` and the port of `--mtls-port`',
+    doc: 'Where clients reach the `--mtls-port` listener (an https URL without query or fragment; the endpoints\' paths follow it, as they follow the issuer): set it when a proxy or another host name exposes that listener. Needs `--mtls-port`.',
+    parse: httpsBase,
   },
   maxInFlight: { flag: 'max-in-flight', env: 'KEYMINT_MAX_IN_FLIGHT', default: '256', doc: 'Requests handled at once before new ones get an immediate 503 (0 = off).', parse: int(0, 1_000_000) },
   workers: {

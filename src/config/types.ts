@@ -129,6 +129,10 @@ export interface Config {
   readonly tlsClientCa?: string;
   /** Believe the RFC 9440 `Client-Cert` header (a TLS-terminating proxy's): off unless the proxy strips it from clients. */
   readonly clientCertHeader: boolean;
+  /** A second listener for mutual TLS (RFC 8705 §5); set: the main listener takes no certificates. */
+  readonly mtlsPort?: number;
+  /** Where clients reach that listener (the base of `mtls_endpoint_aliases`); unset: the issuer with https and `mtlsPort`. */
+  readonly mtlsUrl?: string;
   /** Origins whose pages may call the endpoints open to browsers (CORS); `['*']`: any. */
   readonly corsOrigins: readonly string[];
   readonly maxInFlight: number;

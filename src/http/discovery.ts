@@ -24,6 +24,11 @@ export interface DiscoverySettings {
   readonly authMethods: readonly ClientAuthMethodName[];
   /** Client certificates can arrive (TLS, or a trusted proxy's `Client-Cert`): RFC 8705 §3.3 `tls_client_certificate_bound_access_tokens`. */
   readonly mtls?: boolean;
+  /**
+   * Where clients reach the mutual-TLS listener (RFC 8705 §5), which serves the endpoints of
+   * `MTLS_ALIASED` at the same paths; undefined without one.
+   */
+  readonly mtlsUrl?: string | undefined;
   /** That mount's token endpoint takes DPoP proofs. */
   readonly dpop: boolean;
   /** The algorithms of the mounted dialects' JWT access tokens (none when every mount's are opaque). */
@@ -43,6 +48,16 @@ export interface DiscoverySettings {
   /** Dynamic client registration is on (RFC 7591). */
   readonly registration?: boolean;
 }
+
+/** The metadata entries whose endpoints the mutual-TLS listener serves (RFC 8705 §5, those Keymint has). */
+export const MTLS_ALIASED = [
+  'token_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'device_authorization_endpoint',
+  'userinfo_endpoint',
+  'pushed_authorization_request_endpoint',
+] as const;
 
 export function metadata(settings: DiscoverySettings): Record<string, unknown> {
   const { issuer, authMethods } = settings;
@@ -119,6 +134,11 @@ export function metadata(settings: DiscoverySettings): Record<string, unknown> {
     // of the algorithms the keyring keeps (RS256 and --alg); subjects are public identifiers.
     doc.id_token_signing_alg_values_supported = [...settings.idTokenAlgs];
     doc.subject_types_supported = ['public'];
+    // RFC 8705 §5: the same endpoints on the listener that asks for certificates; the main ones do not.
+    const { mtlsUrl } = settings;
+    if (mtlsUrl !== undefined) {
+      doc.mtls_endpoint_aliases = Object.fromEntries(MTLS_ALIASED.flatMap((k) => (typeof doc[k] === 'string' ? [[k, `${mtlsUrl}${(doc[k] as string).slice(issuer.length)}`]] : [])));
+    }
   }
   return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
 }

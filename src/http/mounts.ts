@@ -19,7 +19,7 @@ import { logoutRoutes, type LogoutEndpointDeps } from './logout.ts';
 import { tokenOperation } from './endpoints/token.ts';
 import { userinfo } from './endpoints/userinfo.ts';
 import { pipeline, type PipelineContext } from './pipeline.ts';
-import { PUBLIC_DOCUMENT, type Router } from './router.ts';
+import { PUBLIC_DOCUMENT, type Route, type Router } from './router.ts';
 
 export interface MountDeps {
   /** Every registered grant, bound; a dialect offers those it names. */
@@ -53,20 +53,12 @@ export function offeredGrants(dialect: Dialect, registry: ReadonlyMap<string, Bo
 
 export function mountDialect(router: Router, dialect: Dialect, tokenPath: string, deps: MountDeps): void {
   const dir = tokenPath.slice(0, tokenPath.lastIndexOf('/'));
-  const endpoint: TokenEndpoint = { name: dialect.name, url: `${deps.issuer}${tokenPath}`, grants: offeredGrants(dialect, deps.grants), formats: deps.formats(dialect) };
   const owner = dialect.name;
-  // The token, revocation and userinfo endpoints take calls from browser-based clients on other
-  // origins (CORS); introspection, for resource servers, does not.
-  router.add({ method: 'POST', path: tokenPath, owner, label: 'The token endpoint', cors: true, handler: pipeline(dialect, tokenOperation(dialect, endpoint, deps.exchange), deps.pipeline) });
+  const api = clientEndpoints(dialect, tokenPath, deps, deps.issuer);
+  for (const r of api.routes) router.add(r);
   router.mount(`${dir}/`, owner, (err, req) => dialect.encodeError(err, req));
   const wanted = new Set(dialect.endpoints ?? []);
-  if (wanted.has('introspect')) router.add({ method: 'POST', path: `${dir}/introspect`, owner, handler: pipeline(dialect, introspectOperation(dialect, deps.lifecycle), deps.pipeline) });
-  if (wanted.has('revoke')) router.add({ method: 'POST', path: `${dir}/revoke`, owner, cors: true, handler: pipeline(dialect, revokeOperation(dialect, deps.lifecycle), deps.pipeline) });
   if (wanted.has('revocations')) router.add({ method: 'GET', path: `${dir}/revocations`, owner, handler: pipeline(dialect, revocationsOperation(deps.lifecycle), deps.pipeline) });
-  const userinfoUrl = `${deps.issuer}${dir}/userinfo`;
-  const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
-  // OIDC Core §5.3.1: GET and POST (B-06).
-  if (wanted.has('userinfo')) for (const method of ['GET', 'POST']) router.add({ method, path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   const { limiter, clientIp } = deps.pipeline;
   const page = limitedPage(limiter && ((req) => limiter.admitAddress(clientIp(req))));
   if (wanted.has('authorize')) {
@@ -75,17 +67,51 @@ export function mountDialect(router: Router, dialect: Dialect, tokenPath: string
   }
   // OIDC RP-Initiated Logout 1.0: the end of the session the authorization endpoint reads (a browser page, not CORS).
   if (wanted.has('authorize') && wanted.has('end_session')) for (const r of logoutRoutes(owner, `${dir}/logout`, deps.logout, deps.log)) router.add(page(r));
+  // RFC 8628: the verification page is the user's, in a browser, with the platform session (not CORS).
+  if (api.deviceAuthorizationPath) for (const r of verificationRoutes(owner, `${dir}/device`, deps.device, deps.log)) router.add(page(r));
+  const { parPath, deviceAuthorizationPath } = api;
+  const doc = JSON.stringify(openApiDocument(dialect, { tokenPath, serverUrl: deps.issuer, grants: [...api.grants.values()], parPath, deviceAuthorizationPath }));
+  router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, cors: 'document', handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
+}
+
+/**
+ * A mount's endpoints on the mutual-TLS listener (RFC 8705 §5): those that take client
+ * authentication or a bound token, at the same paths, answering for `base` (the listener's URL: the
+ * `htu` of DPoP proofs sent there). Nothing a browser navigates to.
+ */
+export function mountMtlsAliases(router: Router, dialect: Dialect, tokenPath: string, deps: MountDeps, base: string): void {
+  for (const r of clientEndpoints(dialect, tokenPath, deps, base).routes) router.add(r);
+  router.mount(`${tokenPath.slice(0, tokenPath.lastIndexOf('/'))}/`, dialect.name, (err, req) => dialect.encodeError(err, req));
+}
+
+/**
+ * The mount's endpoints that take client authentication or a bound token (RFC 8705 §5's list, those
+ * Keymint has: token, introspection, revocation, userinfo, PAR, device authorization), each answering
+ * for `base` + its path.
+ */
+function clientEndpoints(dialect: Dialect, tokenPath: string, deps: MountDeps, base: string) {
+  const dir = tokenPath.slice(0, tokenPath.lastIndexOf('/'));
+  const endpoint: TokenEndpoint = { name: dialect.name, url: `${base}${tokenPath}`, grants: offeredGrants(dialect, deps.grants), formats: deps.formats(dialect) };
+  const owner = dialect.name;
+  const routes: Route[] = [];
+  // The token, revocation and userinfo endpoints take calls from browser-based clients on other
+  // origins (CORS); introspection, for resource servers, does not.
+  routes.push({ method: 'POST', path: tokenPath, owner, label: 'The token endpoint', cors: true, handler: pipeline(dialect, tokenOperation(dialect, endpoint, deps.exchange), deps.pipeline) });
+  const wanted = new Set(dialect.endpoints ?? []);
+  if (wanted.has('introspect')) routes.push({ method: 'POST', path: `${dir}/introspect`, owner, handler: pipeline(dialect, introspectOperation(dialect, deps.lifecycle), deps.pipeline) });
+  if (wanted.has('revoke')) routes.push({ method: 'POST', path: `${dir}/revoke`, owner, cors: true, handler: pipeline(dialect, revokeOperation(dialect, deps.lifecycle), deps.pipeline) });
+  const userinfoUrl = `${base}${dir}/userinfo`;
+  const userinfoDeps = { ...deps.lifecycle, dpop: deps.exchange.dpop };
+  // OIDC Core §5.3.1: GET and POST (B-06).
+  if (wanted.has('userinfo')) for (const method of ['GET', 'POST']) routes.push({ method, path: `${dir}/userinfo`, owner, cors: true, handler: (req) => userinfo(req, userinfoUrl, deps.pipeline.now(), userinfoDeps) });
   // RFC 9126: beside the authorization endpoint; browser-based (public) clients push from their page.
   const parPath = wanted.has('authorize') && wanted.has('par') ? `${dir}/par` : undefined;
-  if (parPath) router.add({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, `${deps.issuer}${parPath}`, deps.par), deps.pipeline) });
+  if (parPath) routes.push({ method: 'POST', path: parPath, owner, cors: true, handler: pipeline(dialect, parOperation(dialect, `${base}${parPath}`, deps.par), deps.pipeline) });
   // RFC 8628: the device authorization endpoint takes client authentication as the token endpoint
-  // does; the verification page is the user's, in a browser, with the platform session (not CORS).
+  // does; the verification page it names is the user's, on the issuer's host whatever `base` is.
   const deviceAuthorizationPath = wanted.has('device_authorization') && endpoint.grants.has(DEVICE_CODE_GRANT) ? `${dir}/device_authorization` : undefined;
   if (deviceAuthorizationPath) {
-    const verificationPath = `${dir}/device`;
-    router.add({ method: 'POST', path: deviceAuthorizationPath, owner, handler: pipeline(dialect, deviceAuthorizationOperation(dialect, `${deps.issuer}${verificationPath}`, deps.device), deps.pipeline) });
-    for (const r of verificationRoutes(owner, verificationPath, deps.device, deps.log)) router.add(page(r));
+    routes.push({ method: 'POST', path: deviceAuthorizationPath, owner, handler: pipeline(dialect, deviceAuthorizationOperation(dialect, `${deps.issuer}${dir}/device`, deps.device), deps.pipeline) });
   }
-  const doc = JSON.stringify(openApiDocument(dialect, { tokenPath, serverUrl: deps.issuer, grants: [...endpoint.grants.values()], parPath, deviceAuthorizationPath }));
-  router.add({ method: 'GET', path: `${tokenPath}/openapi.json`, owner, cors: 'document', handler: () => ({ status: 200, headers: { 'Content-Type': 'application/json', ...PUBLIC_DOCUMENT }, body: doc }) });
+  return { routes, grants: endpoint.grants, parPath, deviceAuthorizationPath };
 }

@@ -23,8 +23,14 @@ export interface HttpSettings {
   readonly shedder?: LoadShedder;
   /** Told about every shed request (metrics). */
   readonly onShed?: (cause: ShedCause) => void;
-  /** Serve HTTPS with this certificate, asking every client for one of its own (RFC 8705); absent = plain HTTP. */
+  /** Serve HTTPS with this certificate; absent = plain HTTP. */
   readonly tls?: TlsMaterial | undefined;
+  /**
+   * With `tls`: ask every client for a certificate of its own (RFC 8705 §2), never requiring one.
+   * Off on the main listener when a mutual-TLS listener takes the certificates (RFC 8705 §5), so a
+   * browser there is never shown a certificate picker.
+   */
+  readonly requestCert?: boolean;
   /** Believe a `Client-Cert` header (RFC 9440) from a TLS-terminating proxy. */
   readonly clientCertHeader?: boolean;
 }
@@ -64,9 +70,9 @@ export function createHttpServer(router: Router, settings: HttpSettings, log: Lo
     keepAliveTimeout: settings.keepAliveTimeoutMs,
     maxHeaderSize: 16 * 1024,
   };
-  // RFC 8705 §2: a client certificate is asked for and never required; what it proves is decided per client.
+  // RFC 8705 §2: a client certificate is asked for (unless another listener does) and never required; what it proves is decided per client.
   const server: Server = settings.tls
-    ? (https().createServer({ ...options, cert: settings.tls.cert, key: settings.tls.key, requestCert: true, rejectUnauthorized: false }, onRequest) as unknown as Server)
+    ? (https().createServer({ ...options, cert: settings.tls.cert, key: settings.tls.key, requestCert: settings.requestCert !== false, rejectUnauthorized: false }, onRequest) as unknown as Server)
     : http.createServer(options, onRequest);
   // `Expect: 100-continue`: a body declared too large is refused at once, never invited (RFC 9110 §10.1.1).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {

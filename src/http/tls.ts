@@ -15,7 +15,7 @@ export interface TlsMaterial {
   readonly key: Buffer;
 }
 
-type TlsConfig = Pick<Config, 'tlsCert' | 'tlsKey' | 'tlsClientCa'>;
+type TlsConfig = Pick<Config, 'tlsCert' | 'tlsKey' | 'tlsClientCa' | 'port' | 'mtlsPort' | 'mtlsUrl' | 'clientCertHeader'>;
 
 function read(key: string, file: string, what: string): Buffer {
   try {
@@ -39,10 +39,14 @@ export function pemCertificates(key: string, file: string, pem: Buffer, what: st
   throw new ConfigError(key, `the ${what} ${file} holds no PEM certificate that can be read`);
 }
 
-/** The server's certificate and key, or undefined when TLS is off; refuses a half-given pair, unreadable files, a key of another certificate. */
+/**
+ * The server's certificate and key, or undefined when TLS is off; refuses a half-given pair, unreadable
+ * files, a key of another certificate, and a mutual-TLS listener that could receive no certificate.
+ */
 export function loadTls(config: TlsConfig): TlsMaterial | undefined {
   const { tlsCert, tlsKey } = config;
   if (config.tlsClientCa !== undefined) loadClientCas(config);
+  checkMtlsListener(config);
   if (tlsCert === undefined && tlsKey === undefined) return undefined;
   if (tlsCert === undefined) throw new ConfigError('tls-cert', 'is needed with --tls-key; give both (or neither, for plain HTTP)');
   if (tlsKey === undefined) throw new ConfigError('tls-key', 'is needed with --tls-cert; give both (or neither, for plain HTTP)');
@@ -57,6 +61,18 @@ export function loadTls(config: TlsConfig): TlsMaterial | undefined {
   }
   if (!leaf!.checkPrivateKey(privateKey)) throw new ConfigError('tls-key', `${tlsKey} is not the private key of the certificate ${tlsCert}; give the key it was issued for`);
   return { cert, key };
+}
+
+/** `--mtls-port` needs a way for certificates to arrive, a port of its own; `--mtls-url` names where that listener is. */
+function checkMtlsListener(config: TlsConfig): void {
+  if (config.mtlsPort === undefined) {
+    if (config.mtlsUrl !== undefined) throw new ConfigError('mtls-url', 'names where the --mtls-port listener is reached; give --mtls-port too');
+    return;
+  }
+  if (config.tlsCert === undefined && config.tlsKey === undefined && !config.clientCertHeader) {
+    throw new ConfigError('mtls-port', 'needs --tls-cert and --tls-key (Keymint ends TLS) or --client-cert-header (a proxy ends it): otherwise no certificate can arrive there');
+  }
+  if (config.mtlsPort !== 0 && config.mtlsPort === config.port) throw new ConfigError('mtls-port', `is the port of the main listener (--port ${config.port}); give the mutual-TLS listener a port of its own`);
 }
 
 /** The CAs of `--tls-client-ca`, or an empty list when unset. */

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent, fetch as ufetch } from 'undici';
@@ -45,6 +46,39 @@ describe('MTLS-03 serve --tls-cert/--tls-key/--tls-client-ca: operator errors be
       assert.equal(existsSync(data), false);
     });
   }
+
+  const tls = () => ['--tls-cert', certs.server.certFile, '--tls-key', certs.server.keyFile];
+  const mtlsCases: Array<[string, () => string[], number, RegExp]> = [
+    ['--mtls-port without TLS or the proxy header', () => ['--port', '0', '--mtls-port', '0'], EXIT.tls, /^keymint: config mtls-port: needs --tls-cert and --tls-key \(Keymint ends TLS\) or --client-cert-header \(a proxy ends it\): otherwise no certificate can arrive there\n$/],
+    ['--mtls-port equal to --port', () => ['--port', '8443', '--mtls-port', '8443', ...tls()], EXIT.tls, /^keymint: config mtls-port: is the port of the main listener \(--port 8443\); give the mutual-TLS listener a port of its own\n$/],
+    ['--mtls-url without --mtls-port', () => ['--port', '0', '--mtls-url', 'https://mtls.example.com', ...tls()], EXIT.tls, /^keymint: config mtls-url: names where the --mtls-port listener is reached; give --mtls-port too\n$/],
+    ['--mtls-url over plain http', () => ['--port', '0', '--mtls-port', '0', '--mtls-url', 'http://localhost:8443', ...tls()], EXIT.usage, /^keymint: --mtls-url: must be an https URL: clients reach the mutual-TLS endpoints over TLS\n$/],
+  ];
+  for (const [name, args, code, message] of mtlsCases) {
+    test(`MTLS-17 ${name}: exit ${code}, one line, no data directory`, async () => {
+      const data = join(root, `data-${name.replace(/\W+/g, '-')}`);
+      const r = await cli(['serve', '--data', data, ...args()]);
+      assert.equal(r.code, code, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+      assert.equal(existsSync(data), false);
+    });
+  }
+
+  test('MTLS-17 an --mtls-port in use: exit 3 naming --mtls-port, no data directory', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const busy = (holder.address() as AddressInfo).port;
+    try {
+      const data = join(root, 'data-mtls-busy');
+      const r = await cli(['serve', '--port', '0', '--data', data, ...tls(), '--mtls-port', String(busy)]);
+      assert.equal(r.code, EXIT.portBusy, r.stderr);
+      assert.equal(r.stderr, `keymint: port ${busy} on 127.0.0.1 is already in use (another keymint serve?); stop that process or choose another --mtls-port\n`);
+      assert.equal(existsSync(data), false);
+    } finally {
+      holder.close();
+    }
+  });
 
   test('MTLS-03 the environment twins are read too (KEYMINT_TLS_CERT alone)', async () => {
     const data = join(root, 'data-env');
