@@ -154,7 +154,7 @@ test('PJ-01 DP-01 DP-03 openid-client: private_key_jwt (PS256) and DPoP, the non
   assert.deepEqual(rec.sent.map((s) => s.status), [400, 200, 200], 'one nonce challenge, then the remembered nonce serves');
 });
 
-test('DP-05 oauth4webapi and openid-client at userinfo: a DPoP-bound user token with the library\'s proof; another key\'s proof and the bearer scheme are refused', async () => {
+test('DP-05 B-06 oauth4webapi and openid-client at userinfo (GET, and POST through openid-client): a DPoP-bound user token with the library\'s proof; another key\'s proof and the bearer scheme are refused', async () => {
   const USER = 'user-dpop-1';
   const webClient = await privateKeyJwtClient(server.keymint, { keys: [es] }, { grants: ['web'] });
   const client: oauth.Client = { client_id: webClient };
@@ -195,6 +195,11 @@ test('DP-05 oauth4webapi and openid-client at userinfo: a DPoP-bound user token 
   assert.deepEqual(await openid.fetchUserInfo(config, token.access_token, USER, { DPoP }), { sub: USER, sub_type: 'user' });
   // A new handle knows no nonce: the resource server's challenge (401 use_dpop_nonce, RFC 9449 §9), answered by the library.
   assert.deepEqual(seen.sent.map((s) => s.status), [401, 200]);
+  // B-06: userinfo by POST, the proof naming that method (openid-client's generic protected-resource call).
+  const posted = await openid.fetchProtectedResource(config, token.access_token, new URL(`${server.keymint.config.issuer}/oauth2/userinfo`), 'POST', null, undefined, { DPoP });
+  assert.equal(posted.status, 200);
+  assert.deepEqual(await posted.json(), { sub: USER, sub_type: 'user' });
+  assert.match(String(decodeJwt(String(seen.sent.at(-1)!.headers.get('dpop'))).htm), /^POST$/);
   // Without its proof the bound token is no bearer token.
   await assert.rejects(openid.fetchUserInfo(config, token.access_token, USER), (error: unknown) => {
     assert.ok(error instanceof openid.WWWAuthenticateChallengeError, String(error));
