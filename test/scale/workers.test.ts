@@ -10,7 +10,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { basic, tempDir } from '../support/harness.ts';
 import { cli, serve, stop, type ServeProcess } from '../support/process.ts';
-import { childrenOf, ownerOf } from '../support/sockets.ts';
+import { childrenOf, ownerOf, refusesConnections } from '../support/sockets.ts';
 
 const onLinux = existsSync('/proc/net/tcp');
 const data = tempDir('keymint-workers-');
@@ -208,19 +208,7 @@ test('SIGTERM drains: a request in flight is answered, new connections are refus
   const exited = new Promise<number | null>((r) => server.child.once('exit', (code) => r(code)));
   server.child.kill('SIGTERM');
   // New connections are refused once both workers stopped accepting.
-  let refused = false;
-  for (let i = 0; i < 100 && !refused; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    refused = await new Promise<boolean>((resolve) => {
-      const probe = connect({ host: '127.0.0.1', port });
-      probe.once('connect', () => {
-        probe.destroy();
-        resolve(false);
-      });
-      probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-    });
-  }
-  assert.ok(refused, 'new connections are refused while draining');
+  assert.ok(await refusesConnections(port), 'new connections are refused while draining');
   sock.write(body.slice(10));
   await closed;
   assert.match(reply, /^HTTP\/1\.1 200 /);

@@ -60,7 +60,7 @@ test('MTLS-16 the mutual-TLS listener answers 404 to the browser pages and regis
   await dispatcher.close();
 });
 
-test('MTLS-18 a certificate-bound user token from the alias is refused at userinfo on the main listener, even with the certificate offered there; at the alias only its own certificate opens it', async () => {
+test('MTLS-19 a certificate-bound user token from the alias is refused at userinfo on the main listener, even with the certificate offered there; at the alias only its own certificate opens it', async () => {
   // The user signs in on the main listener (a browser page); the app redeems the code at the alias with its certificate.
   const { sessionToken } = await server.keymint.sessions.create({ subject: 'user-1', subjectType: 'user' }, 'test');
   const { verifier, challenge } = pkce();

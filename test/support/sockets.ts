@@ -4,6 +4,7 @@
  * server saying so. Undefined where /proc is not there.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { connect } from 'node:net';
 
 /** Inode of the server-side socket of the connection from 127.0.0.1:`clientPort` to `serverPort`. */
 function serverSocketInode(serverPort: number, clientPort: number): string | undefined {
@@ -55,4 +56,24 @@ export function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Whether a new connection to 127.0.0.1:`port` is refused within about 5 s, polled every 50 ms: a
+ * draining server (every worker of one) has stopped accepting.
+ */
+export async function refusesConnections(port: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = await new Promise<boolean>((resolve) => {
+      const probe = connect({ host: '127.0.0.1', port });
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(false);
+      });
+      probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return true;
+  }
+  return false;
 }

@@ -3,7 +3,7 @@
  * its subject, by GET or POST (§5.3.1). A bearer token comes as `Authorization: Bearer`, or in a
  * POST's form body as `access_token` (RFC 6750 §2.2; mod_auth_openidc's `OIDCUserInfoTokenMethod
  * post_param`); a DPoP-bound one as `Authorization: DPoP` with a proof of its key (RFC 9449 §7.1); a
- * certificate-bound one over a connection presenting its certificate (RFC 8705 §3, MTLS-18).
+ * certificate-bound one over a connection presenting its certificate (RFC 8705 §3, MTLS-19).
  * Its errors are those schemes' (`WWW-Authenticate`), not a dialect's.
  */
 import { certificateThumbprint } from '../../protocol/client-auth/tls.ts';
