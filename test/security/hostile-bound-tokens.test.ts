@@ -67,3 +67,22 @@ test('RG-08 a DPoP-bound or certificate-bound initial access token registers not
   }
   assert.equal((await s.keymint.clients.list()).length, before);
 });
+
+test('TE-04 a subject token bound to a certificate is exchanged only over that certificate (as a DPoP-bound one only with its key\'s proof): without one, or with another, invalid_grant; the laundered unbound token is never issued', async () => {
+  const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+  const frontendCert = certs.client('frontend');
+  const frontend = await s.client({ scopes: ['api:read'], certBound: true });
+  const gateway = await s.client({ grants: [EXCHANGE, 'client_credentials'], scopes: ['gateway'], exchangeAudiences: ['https://api.example/v1'], exchangeScopes: ['api:read'] });
+  const token = await s.postForm('/oauth2/token', { grant_type: 'client_credentials', scope: 'api:read' }, { authorization: basic(frontend.id, frontend.secret), 'client-cert': `:${frontendCert.der.toString('base64')}:` });
+  const subject = String(((await token.json()) as Record<string, unknown>).access_token);
+  const exchange = async (headers: Record<string, string>) => {
+    const res = await s.postForm('/oauth2/token', { grant_type: EXCHANGE, subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', audience: 'https://api.example/v1' }, { authorization: basic(gateway.id, gateway.secret), ...headers });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  for (const [what, headers] of [['no certificate', {}], ['another certificate', { 'client-cert': `:${certs.client('intruder').der.toString('base64')}:` }]] as const) {
+    const res = await exchange(headers);
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_grant'], `${what}: ${JSON.stringify(res.body)}`);
+  }
+  const own = await exchange({ 'client-cert': `:${frontendCert.der.toString('base64')}:` });
+  assert.equal(own.status, 200, JSON.stringify(own.body));
+});
