@@ -62,7 +62,7 @@ describe('MTLS-03 serve --tls-cert/--tls-key/--tls-client-ca: operator errors be
   ];
   const operatorCases = [
     ...mtlsCases.map(([name, args, code, message]) => ['MTLS-17', name, args, code, message] as const),
-    ...crlCases.map(([name, args, message]) => ['MTLS-19', name, () => ['--port', '0', ...tls(), ...args()], EXIT.tls, message] as const),
+    ...crlCases.map(([name, args, message]) => ['MTLS-20', name, () => ['--port', '0', ...tls(), ...args()], EXIT.tls, message] as const),
   ];
   for (const [id, name, args, code, message] of operatorCases) {
     test(`${id} ${name}: exit ${code}, one line, no data directory`, async () => {

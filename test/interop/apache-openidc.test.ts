@@ -7,7 +7,10 @@
  *
  * Three relying parties, one port each, redeem the code with client_secret_basic, client_secret_post
  * and private_key_jwt (RS256, the module's own assertion); the last sends its authorization request
- * as a form the browser posts (OIDC Core §3.1.2.1), which Keymint sends on to GET (SES-02). The user's browser is fetch with a cookie
+ * as a form the browser posts (OIDC Core §3.1.2.1), which Keymint sends on to GET (SES-02). A fourth
+ * port has that client sign its request as a request object, which 2.4.12 does without `exp`, and
+ * Keymint refuses (JAR-02); a refusal comes back with `iss` and no code, which 2.4.12 takes for a
+ * third-party-initiated login (as for a user's "no" on the consent page): both asserted as they are. The user's browser is fetch with a cookie
  * jar and manual redirects: /app → Keymint's authorization endpoint (PKCE S256, state, nonce) → the
  * consent page when shown → the module's redirect URI, where it redeems the code, checks the ID token
  * (JWKS signature, iss, aud, nonce, exp), calls userinfo (by POST, the token in the body) → /app, which `Require claim sub:<user>`
@@ -99,10 +102,10 @@ class Browser {
     return res;
   }
   /**
-   * Follows redirects from `url` (consent approved on the way, a page that submits its form on load
+   * Follows redirects from `url` (consent answered with `decision` on the way, a page that submits its form on load
    * submitted) until an answer that is neither; resolves every hop's URL, method and status, and the last answer.
    */
-  async navigate(url: string | URL): Promise<{ hops: { url: URL; status: number; method: string }[]; res: Response; consent: boolean }> {
+  async navigate(url: string | URL, decision: 'approve' | 'deny' = 'approve'): Promise<{ hops: { url: URL; status: number; method: string }[]; res: Response; consent: boolean }> {
     const hops: { url: URL; status: number; method: string }[] = [];
     let consent = false;
     let current = new URL(url);
@@ -125,7 +128,7 @@ class Browser {
         const fields = formFields(await res.text());
         res = await this.request(new URL('/oauth2/authorize', current), {
           method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ ...fields, decision: 'approve' }).toString(),
+          body: new URLSearchParams({ ...fields, decision }).toString(),
         });
         hops.push({ url: new URL('/oauth2/authorize', current), status: res.status, method: 'POST' });
       }
@@ -148,14 +151,14 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
   let watchdog: ChildProcess | undefined;
   const killApache = () => { if (apache?.exitCode === null && apache.signalCode === null) apache.kill('SIGTERM'); };
   /** The relying parties' base URLs and Keymint clients. */
-  const rp = {} as Record<'basic' | 'post' | 'jwt', { base: string; id: string; secret: string }>;
+  const rp = {} as Record<'basic' | 'post' | 'jwt' | 'jar', { base: string; id: string; secret: string }>;
   /** What arrived at Keymint's token endpoint: the Authorization scheme (or none) of each request. */
   const tokenRequests: { path: string; auth: string }[] = [];
   const apacheLog = () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '');
 
-  /** Starts apache2 on three free ports with clients registered for them; resolves when all three accept connections. */
+  /** Starts apache2 on four free ports with clients registered for them; resolves when all accept connections. */
   async function startApache(): Promise<void> {
-    const ports = { basic: await freePort(), post: await freePort(), jwt: await freePort() };
+    const ports = { basic: await freePort(), post: await freePort(), jwt: await freePort(), jar: await freePort() };
     const base = (p: number) => `http://127.0.0.1:${p}`;
     const client = (name: string, port: number, extra: Record<string, unknown> = {}) =>
       s.client({
@@ -168,6 +171,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     const kid = 'apache-rp-1';
     const jwt = await client('Apache private_key_jwt', ports.jwt, {
       trusted: true, authMethod: 'private_key_jwt', jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] },
+      redirectUris: [`${base(ports.jwt)}/redirect_uri`, `${base(ports.jar)}/redirect_uri`],
     });
     Object.assign(rp, {
       basic: { base: base(ports.basic), ...(await client('Apache basic', ports.basic)) },
@@ -178,6 +182,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
         })),
       },
       jwt: { base: base(ports.jwt), ...jwt },
+      jar: { base: base(ports.jar), ...jwt },
     });
     const root = process.getuid?.() === 0;
     const env = {
@@ -188,7 +193,7 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
       KM_PASSPHRASE: 'a-passphrase-for-this-test-run-only',
       KM_PORT_BASIC: String(ports.basic), KM_BASIC_ID: rp.basic.id, KM_BASIC_SECRET: rp.basic.secret,
       KM_PORT_POST: String(ports.post), KM_POST_ID: rp.post.id, KM_POST_SECRET: rp.post.secret,
-      KM_PORT_JWT: String(ports.jwt), KM_JWT_ID: rp.jwt.id, KM_JWT_KID: kid,
+      KM_PORT_JWT: String(ports.jwt), KM_JWT_ID: rp.jwt.id, KM_JWT_KID: kid, KM_PORT_JAR: String(ports.jar),
     };
     rmSync(join(dir, 'error.log'), { force: true });
     apache = spawn(APACHE, ['-f', join(CONF_DIR, 'httpd.conf'), '-DFOREGROUND'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -329,6 +334,34 @@ describe('mod_auth_openidc (Apache httpd) against Keymint', { skip: apacheMissin
     assert.equal(res.headers.get('x-sub'), USER);
     assert.deepEqual(tokenRequests.slice(seen), [{ path: '/oauth2/token', auth: 'none' }]);
     assert.equal(rp.jwt.secret, '', 'the client has no secret: only the assertion authenticated it');
+  });
+
+  test('a request object the module signs (OIDCRequestObject, RFC 9101) has no exp: Keymint refuses it (JAR-02) with invalid_request_object at the redirect URI, and the module shows its error page', async () => {
+    const { browser } = await signedIn();
+    const { hops, res } = await browser.navigate(`${rp.jar.base}/app`);
+    const asked = hops[1]!.url;
+    assert.equal(`${asked.origin}${asked.pathname}`, `${issuer}/oauth2/authorize`);
+    const object = JSON.parse(Buffer.from(asked.searchParams.get('request')!.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    assert.deepEqual([object.iss, object.aud, object.client_id, object.exp], [rp.jar.id, issuer, rp.jar.id, undefined]);
+    const back = hops[2]!.url;
+    assert.equal(`${back.origin}${back.pathname}`, `${rp.jar.base}/redirect_uri`);
+    assert.deepEqual([back.searchParams.get('error'), back.searchParams.get('error_description')], ['invalid_request_object', 'The request object has expired, is not yet valid, or has no exp.']);
+    // The error comes back with iss (RFC 9207) and no code, which 2.4.12 takes for a third-party-initiated login.
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /SSO to this module without specifying a &quot;target_link_uri&quot; parameter is not possible/);
+    assert.equal(hops.length, 3);
+  });
+
+  test('the user says no on Keymint\'s consent page: access_denied with state and iss back at the module, which 2.4.12 shows as a third-party login without target_link_uri (operations.md)', async () => {
+    // A user who never approved this app (consent is remembered per user: CON-01).
+    const { browser } = await signedIn('apache-deny-user');
+    const { hops, res, consent } = await browser.navigate(`${rp.basic.base}/app`, 'deny');
+    assert.equal(consent, true);
+    const back = hops.find((h) => h.url.pathname === '/redirect_uri')!.url;
+    assert.deepEqual([back.searchParams.get('error'), back.searchParams.get('iss'), back.searchParams.has('code')], ['access_denied', issuer, false]);
+    assert.equal(back.searchParams.get('state'), hops[1]!.url.searchParams.get('state'));
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /SSO to this module without specifying a &quot;target_link_uri&quot; parameter is not possible/);
   });
 
   test('Require claim sub:<user>: another user signs in just as well, and the module refuses them /app with 401', async () => {

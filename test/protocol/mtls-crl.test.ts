@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { makeCerts, type CertKit, type Issued } from '../support/certs.ts';
 import { onFreePort, startServer, type TestServer } from '../support/harness.ts';
 
-describe('MTLS-19 certificates revoked by a CRL of --tls-client-crl', () => {
+describe('MTLS-20 certificates revoked by a CRL of --tls-client-crl', () => {
   let certs: CertKit;
   let server: TestServer;
   let revoked: Issued;
@@ -28,7 +28,7 @@ describe('MTLS-19 certificates revoked by a CRL of --tls-client-crl', () => {
     await certs.close();
   });
 
-  test('MTLS-19 the revoked certificate gets 401 invalid_client; another of the same CA naming the same client gets a token', async () => {
+  test('MTLS-20 the revoked certificate gets 401 invalid_client; another of the same CA naming the same client gets a token', async () => {
     const token = (cert: Issued) => certs.postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials', client_id: clientId }, cert);
     assert.deepEqual(await token(revoked), { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed.' } });
     const ok = await token(current);
