@@ -79,6 +79,8 @@ export function adminHandler(deps: AdminDeps): Handler {
     }
     const { client_id: clientId, jti } = payload;
     if (typeof clientId !== 'string' || typeof jti !== 'string') return invalid();
+    // A token bound to a DPoP key or a certificate (cnf) is no bearer token, and here only Bearer is read (ADM-05).
+    if (payload.cnf !== undefined) return invalid();
     const at = now();
     const [record, client] = await Promise.all([deps.store.tokens.find([jtiDigest(jti)]), deps.store.clients.get(clientId)]);
     if (!record || record.clientId !== clientId || record.revokedAt !== null || record.expiresAt <= at) return invalid();

@@ -27,7 +27,7 @@ export const tokenExchange = {
   type: 'urn:ietf:params:oauth:grant-type:token-exchange',
   parameters: ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'],
   allowsPublicClients: false,
-  async handle({ request, client, now, jkt }, deps: TokenExchangeDeps) {
+  async handle({ request, client, now, jkt, x5t }, deps: TokenExchangeDeps) {
     const p = request.params;
     // §2.1: subject_token and subject_token_type are required; actor_token_type goes with actor_token.
     if (p.subject_token === undefined) throw invalidRequest('The subject_token parameter is required.', 'subject_token', 'missing');
@@ -44,12 +44,14 @@ export const tokenExchange = {
 
     const subject = await deps.subjectTokens.read(p.subject_token, p.subject_token_type, now);
     if (!subject) throw invalidGrant('subject_token');
-    // RFC 9449: a bound token is worth nothing without its key; the exchange needs a proof by it.
-    if (subject.jkt !== undefined && subject.jkt !== jkt) throw invalidGrant('subject_token');
+    // RFC 9449, RFC 8705 §3: a bound token is worth nothing without its key or certificate; the
+    // exchange needs a proof by the key, or comes over the certificate (TE-04).
+    const unproven = (t: SubjectToken) => (t.jkt !== undefined && t.jkt !== jkt) || (t.x5t !== undefined && t.x5t !== x5t);
+    if (unproven(subject)) throw invalidGrant('subject_token');
     let actor: SubjectToken | undefined;
     if (p.actor_token !== undefined) {
       actor = await deps.subjectTokens.read(p.actor_token, p.actor_token_type!, now);
-      if (!actor || (actor.jkt !== undefined && actor.jkt !== jkt)) throw invalidGrant('actor_token');
+      if (!actor || unproven(actor)) throw invalidGrant('actor_token');
       const may = subject.mayAct;
       if (may && ((may.sub !== undefined && may.sub !== actor.subject) || (may.iss !== undefined && may.iss !== actor.issuer))) throw invalidGrant('actor_token');
     }

@@ -37,6 +37,8 @@ export interface SubjectToken {
   readonly mayAct: { readonly sub?: string; readonly iss?: string } | undefined;
   /** Thumbprint of the DPoP key the token is bound to. */
   readonly jkt: string | undefined;
+  /** Thumbprint of the TLS client certificate the token is bound to (RFC 8705 §3 `x5t#S256`). */
+  readonly x5t: string | undefined;
 }
 
 export interface SubjectTokenReader {
@@ -88,6 +90,7 @@ export function subjectTokenReader(deps: SubjectTokenDeps): SubjectTokenReader {
           act: view.act,
           mayAct: mayActOf(claims.may_act),
           jkt: view.jkt,
+          x5t: view.x5t,
         };
       }
       // An opaque token of another issuer cannot be checked: only JWTs come from trusted issuers.
@@ -99,7 +102,7 @@ export function subjectTokenReader(deps: SubjectTokenDeps): SubjectTokenReader {
 function fromClaims(claims: JWTPayload, iss: string): SubjectToken | undefined {
   if (typeof claims.sub !== 'string' || claims.sub === '') return undefined;
   const scope = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : Array.isArray(claims.scp) ? claims.scp.filter((s): s is string => typeof s === 'string') : [];
-  const cnf = claims.cnf as { jkt?: unknown } | undefined;
+  const cnf = claims.cnf as { jkt?: unknown; 'x5t#S256'?: unknown } | undefined;
   return {
     issuer: iss,
     subject: claims.sub,
@@ -108,6 +111,7 @@ function fromClaims(claims: JWTPayload, iss: string): SubjectToken | undefined {
     act: actorOf(claims.act),
     mayAct: mayActOf(claims.may_act),
     jkt: typeof cnf?.jkt === 'string' ? cnf.jkt : undefined,
+    x5t: typeof cnf?.['x5t#S256'] === 'string' ? cnf['x5t#S256'] : undefined,
   };
 }
 

@@ -82,7 +82,8 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     const token = bearer(req, 'An initial access token is required.');
     if (typeof token !== 'string') return token;
     const view = await viewToken(token, deps.now(), deps.tokens);
-    if (!view?.active || view.kind !== 'access_token' || view.jkt !== undefined || !view.scope.split(' ').includes(REGISTER_SCOPE)) return unauthorized();
+    // Read as Bearer only: a token bound to a DPoP key or a certificate proves nothing so (RG-08).
+    if (!view?.active || view.kind !== 'access_token' || view.jkt !== undefined || view.x5t !== undefined || !view.scope.split(' ').includes(REGISTER_SCOPE)) return unauthorized();
   }
   const m = readRegistration(metadataBody(req), deps.rules);
   const { client, clientSecret, registrationAccessToken } = await deps.clients.register({

@@ -2,9 +2,11 @@
  * UserInfo — OIDC Core §5.3 with RFC 6750 §3 errors: the access token of a user-delegated grant →
  * its subject, by GET or POST (§5.3.1). A bearer token comes as `Authorization: Bearer`, or in a
  * POST's form body as `access_token` (RFC 6750 §2.2; mod_auth_openidc's `OIDCUserInfoTokenMethod
- * post_param`); a DPoP-bound one as `Authorization: DPoP` with a proof of its key (RFC 9449 §7.1).
+ * post_param`); a DPoP-bound one as `Authorization: DPoP` with a proof of its key (RFC 9449 §7.1); a
+ * certificate-bound one over a connection presenting its certificate (RFC 8705 §3, MTLS-19).
  * Its errors are those schemes' (`WWW-Authenticate`), not a dialect's.
  */
+import { certificateThumbprint } from '../../protocol/client-auth/tls.ts';
 import { UseDpopNonceError, verifyDpopProof, type DpopProof, type DpopSettings } from '../../protocol/dpop.ts';
 import { viewToken, type TokenViewDeps } from '../../protocol/token-view.ts';
 import { readCredentials } from '../../wire/authorization.ts';
@@ -62,8 +64,11 @@ export async function userinfo(req: HttpRequest, url: string, now: number, deps:
   }
   const view = await viewToken(token, now, deps);
   // A DPoP-bound token is no bearer token: without its proof it proves nothing (RFC 9449 §7.1); and a
-  // proof proves only the key the token is bound to.
-  if (!view || !view.active || view.kind !== 'access_token' || view.subjectType === undefined || view.jkt !== proof?.jkt) {
+  // proof proves only the key the token is bound to. So with a certificate-bound one and its certificate
+  // (RFC 8705 §3): none arrives on the main listener beside --mtls-port, so there it opens nothing.
+  const certificate = view?.x5t === undefined ? undefined : req.clientCertificate;
+  const boundElsewhere = view?.x5t !== undefined && (certificate === undefined || certificateThumbprint(certificate) !== view.x5t);
+  if (!view || !view.active || view.kind !== 'access_token' || view.subjectType === undefined || view.jkt !== proof?.jkt || boundElsewhere) {
     return refuse(401, dpop ? 'DPoP' : 'Bearer', 'invalid_token', 'The access token is invalid.');
   }
   const headers: Record<string, string> = { ...NO_STORE };
