@@ -2,9 +2,10 @@
  * Both ends against a real Keymint (oauth2, fuuffy and polar dialects mounted), no stubs: tokens
  * fetched by `keymint/client` where its dialect allows, checked by `keymint/verify`. A JWT revoked at /oauth2/revoke reaches the verifier through `pollRevocations` reading the real
  * /oauth2/revocations; opaque Fuuffy `sk-…` and Polar `polar_at_…` tokens verify through the real
- * introspection endpoint and are refused once revoked. Keymint answers introspection only about the
- * caller's own tokens (src/protocol/introspection.ts), so the verifier introspects with the
- * credentials of the client the token was issued to.
+ * introspection endpoint and are refused once revoked. Keymint answers introspection about the
+ * caller's own tokens and, for a resource server (a client with introspection audiences), about other
+ * clients' access tokens for those audiences (src/protocol/introspection.ts): the verifier introspects
+ * with the credentials of the client the token was issued to, or of the API's resource-server client.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -158,4 +159,24 @@ test('a Polar web-grant polar_at_ token verifies through the real /v1/oauth2/int
 
   await revoke('/v1/oauth2/revoke', token, app);
   await rejectsWith(verifier.verify(token), 'invalid_token');
+});
+
+test('I-21 an API verifies other clients\' opaque Fuuffy tokens with its resource-server client (introspection audiences), and refuses one for another audience', async () => {
+  const API = 'https://orders.example.com';
+  const rs = await server.client({ scopes: [], introspectionAudiences: [API] });
+  const customers = [await server.client({ scopes: ['read'], audiences: [API] }), await server.client({ scopes: ['read'], audiences: [API] })];
+  const elsewhere = await server.client({ scopes: ['read'], audiences: ['https://billing.example.com'] });
+  const fuuffy = (c: { id: string; secret: string }) => createTokenSource({ tokenUrl: `${server.url}/v1/auth/token`, dialect: 'fuuffy', clientId: c.id, clientSecret: c.secret }).getToken();
+  const verifier = createVerifier({ issuer: ISSUER, audience: API, introspection: { endpoint: `${server.url}/oauth2/introspect`, clientId: rs.id, clientSecret: rs.secret, cacheTtlMs: 0 } });
+  for (const customer of customers) {
+    const token = await fuuffy(customer);
+    assert.match(token, /^sk-[0-9a-f]{32}$/);
+    const claims = await verifier.verify(`Bearer ${token}`, { requiredScopes: ['read'] });
+    assert.deepEqual([claims.active, claims.client_id, claims.aud, claims.sub], [true, customer.id, API, customer.id]);
+  }
+  await rejectsWith(verifier.verify(await fuuffy(elsewhere)), 'invalid_token');
+  // Without introspection audiences the same API client sees nothing but its own tokens (today's rule).
+  const plain = await server.client({ scopes: [] });
+  const unprivileged = createVerifier({ issuer: ISSUER, audience: API, introspection: { endpoint: `${server.url}/oauth2/introspect`, clientId: plain.id, clientSecret: plain.secret, cacheTtlMs: 0 } });
+  await rejectsWith(unprivileged.verify(await fuuffy(customers[0]!)), 'invalid_token');
 });
