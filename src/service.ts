@@ -17,7 +17,7 @@ import { mountDialect, mountMtlsAliases, offeredGrants, type MountDeps } from '.
 import { metricsObserver, OPS_PATHS, opsRoutes } from './http/ops.ts';
 import { exposedHeaders, Router } from './http/router.ts';
 import { createHttpServer, drainServer } from './http/server.ts';
-import { loadClientCas, loadTls } from './http/tls.ts';
+import { loadClientCas, loadRevocations, loadTls } from './http/tls.ts';
 import { clientIpResolver } from './limits/client-ip.ts';
 import { createLimiter } from './limits/index.ts';
 import type { RequestLimiter } from './limits/limiter.ts';
@@ -225,6 +225,7 @@ function wire(router: Router, mtlsRouter: Router | undefined, core: KeymintCore,
     assertions: sender.assertions,
     certificateThumbprints: sender.certificateThumbprints,
     clientCas: loadClientCas(config),
+    revoked: loadRevocations(config),
   };
   const auth = { verifier, settings: config };
   // RFC 9101: request objects are verified with the keys and replay guard of client assertions.

@@ -68,7 +68,7 @@ test('CE-01 clients update refuses what cannot change, an unknown --clear and no
   const id = (JSON.parse(created.stdout) as { client_id: string }).client_id;
   for (const [args, line] of [
     [['--mode', 'sandbox'], 'keymint clients update: unknown flag --mode; see keymint clients update --help\n'],
-    [['--clear', 'name'], 'keymint clients update: --clear must be one of scope, grant, redirect-uri, post-logout-redirect-uri, backchannel-logout-uri, allow-audience, allow-dialect, exchange-audience, exchange-scope, metadata, claim, ttl, rate-limit, got "name"; see keymint clients update --help\n'],
+    [['--clear', 'name'], 'keymint clients update: --clear must be one of scope, grant, redirect-uri, post-logout-redirect-uri, backchannel-logout-uri, allow-audience, allow-dialect, exchange-audience, exchange-scope, introspect-audience, metadata, claim, ttl, rate-limit, got "name"; see keymint clients update --help\n'],
     [[], 'keymint: update: nothing to change: give at least one setting (keymint clients update --help lists them)\n'],
     [['--claim', 'sub=x'], 'keymint: claims: sub is a registered or protocol claim that Keymint sets itself\n'],
     [['--ttl', 'soon'], 'keymint: ttl: ttl must be a whole number of seconds in 1..86400\n'],

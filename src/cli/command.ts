@@ -98,7 +98,7 @@ export const EXIT_DOCS: ReadonlyArray<readonly [ExitName, string]> = [
   ['noStore', 'no store at --data (a read command never creates one)'],
   ['node', 'this Node.js is too old for the command'],
   ['unavailable', 'the store is unavailable: PostgreSQL or Redis could not be reached, another process held the SQLite write lock past the busy timeout, or SQLite could not flush to disk'],
-  ['tls', 'the TLS files are unusable: --tls-cert, --tls-key or --tls-client-ca unreadable or not PEM, one of --tls-cert and --tls-key without the other, a key that is not the certificate\'s, an --mtls-port no certificate can reach (neither TLS nor --client-cert-header) or equal to --port, or --mtls-url without --mtls-port'],
+  ['tls', 'the TLS files are unusable: --tls-cert, --tls-key, --tls-client-ca or --tls-client-crl unreadable or not PEM, a CRL signed by no CA of --tls-client-ca, one of --tls-cert and --tls-key without the other, a key that is not the certificate\'s, an --mtls-port no certificate can reach (neither TLS nor --client-cert-header) or equal to --port, or --mtls-url without --mtls-port'],
   ['internal', 'an unexpected failure (a bug: please report it with KEYMINT_DEBUG=1 output)'],
 ];
 

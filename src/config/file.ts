@@ -68,6 +68,7 @@ export interface ClientDeclaration {
   readonly certBound?: boolean;
   readonly exchangeAudiences?: readonly string[];
   readonly exchangeScopes?: readonly string[];
+  readonly introspectionAudiences?: readonly string[];
   readonly secret?: SecretSource;
 }
 

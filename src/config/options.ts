@@ -351,6 +351,13 @@ export const OPTION_TABLE: Table = {
   tlsCert: { flag: 'tls-cert', env: 'KEYMINT_TLS_CERT', defaultDoc: 'unset = plain HTTP', doc: 'PEM file of the server certificate (and its chain): `serve` speaks HTTPS, asks every client for a certificate and accepts connections without one (RFC 8705 mutual TLS; see mtls.md); with `--mtls-port`, only that listener asks. Needs `--tls-key`.', parse: text },
   tlsKey: { flag: 'tls-key', env: 'KEYMINT_TLS_KEY', defaultDoc: 'none', doc: 'PEM file of the private key of `--tls-cert`.', parse: text },
   tlsClientCa: { flag: 'tls-client-ca', env: 'KEYMINT_TLS_CLIENT_CA', defaultDoc: 'none: no client may use `tls_client_auth`', doc: 'PEM bundle of the CAs that issue the certificates of clients registered for `tls_client_auth` (RFC 8705 §2.1).', parse: text },
+  tlsClientCrl: {
+    flag: 'tls-client-crl',
+    env: 'KEYMINT_TLS_CLIENT_CRL',
+    defaultDoc: 'none: no certificate is taken as revoked',
+    doc: 'PEM file of certificate revocation lists (one or more `X509 CRL` blocks), each signed by a CA of `--tls-client-ca`: a certificate one of them lists fails `tls_client_auth` (RFC 5280 §5). Read at start; restart to take a new list.',
+    parse: text,
+  },
   clientCertHeader: {
     flag: 'client-cert-header',
     env: 'KEYMINT_CLIENT_CERT_HEADER',

@@ -127,6 +127,8 @@ export interface Config {
   readonly tlsKey?: string;
   /** PEM bundle of the CAs `tls_client_auth` certificates must be issued by (RFC 8705 §2.1). */
   readonly tlsClientCa?: string;
+  /** PEM CRLs of those CAs: a certificate they list fails `tls_client_auth`. */
+  readonly tlsClientCrl?: string;
   /** Believe the RFC 9440 `Client-Cert` header (a TLS-terminating proxy's): off unless the proxy strips it from clients. */
   readonly clientCertHeader: boolean;
   /** A second listener for mutual TLS (RFC 8705 §5); set: the main listener takes no certificates. */

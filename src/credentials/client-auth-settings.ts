@@ -40,9 +40,14 @@ export interface AuthSettingsInput extends Partial<Record<TlsNameField, string>>
   readonly certBound?: boolean;
   readonly exchangeAudiences?: readonly string[];
   readonly exchangeScopes?: readonly string[];
+  /** The audiences it is a resource server for at the introspection endpoint (operator-only). */
+  readonly introspectionAudiences?: readonly string[];
 }
 
-export type AuthSettings = Pick<ClientRecord, 'authMethod' | 'jwks' | 'jwksUri' | 'dpopBound' | 'certBound' | 'exchangeAudiences' | 'exchangeScopes' | TlsNameField>;
+export type AuthSettings = Pick<ClientRecord, 'authMethod' | 'jwks' | 'jwksUri' | 'dpopBound' | 'certBound' | 'exchangeAudiences' | 'exchangeScopes' | 'introspectionAudiences' | TlsNameField>;
+
+/** How many audiences one client may be a resource server for at the introspection endpoint. */
+export const MAX_INTROSPECTION_AUDIENCES = 20;
 
 /** Whether the method proves the client with its registered keys (`jwks` or `jwks_uri`). */
 export const usesKeys = (method: string | undefined): boolean => method === 'private_key_jwt' || method === 'self_signed_tls_client_auth';
@@ -95,6 +100,12 @@ export function authSettings(input: AuthSettingsInput, ctx: { readonly type: Cli
   for (const s of input.exchangeScopes ?? []) {
     if (typeof s !== 'string' || !isScopeToken(s)) throw new AuthSettingsError('exchange_scopes', 'an exchange scope is an RFC 6749 scope token');
   }
+  if ((input.introspectionAudiences?.length ?? 0) > MAX_INTROSPECTION_AUDIENCES) throw new AuthSettingsError('introspection_audiences', `a client has at most ${MAX_INTROSPECTION_AUDIENCES} introspection audiences`);
+  for (const a of input.introspectionAudiences ?? []) {
+    if (typeof a !== 'string' || a.length > 2048 || URL.parse(a) === null || /\s/.test(a) || a.includes('#')) {
+      throw new AuthSettingsError('introspection_audiences', 'an introspection audience is an absolute URI of at most 2048 characters without a fragment');
+    }
+  }
   return {
     ...(method === undefined ? {} : { authMethod: method }),
     ...Object.fromEntries(names.map((f) => [f, input[f]])),
@@ -104,6 +115,7 @@ export function authSettings(input: AuthSettingsInput, ctx: { readonly type: Cli
     ...(input.certBound === true ? { certBound: true } : {}),
     ...(input.exchangeAudiences?.length ? { exchangeAudiences: [...new Set(input.exchangeAudiences)] } : {}),
     ...(input.exchangeScopes?.length ? { exchangeScopes: [...new Set(input.exchangeScopes)] } : {}),
+    ...(input.introspectionAudiences?.length ? { introspectionAudiences: [...new Set(input.introspectionAudiences)] } : {}),
   };
 }
 
@@ -129,5 +141,6 @@ export function authView(c: ClientRecord) {
     tls_client_certificate_bound_access_tokens: c.certBound === true,
     exchange_audiences: [...(c.exchangeAudiences ?? [])],
     exchange_scopes: [...(c.exchangeScopes ?? [])],
+    introspection_audiences: [...(c.introspectionAudiences ?? [])],
   };
 }

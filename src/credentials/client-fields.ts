@@ -440,6 +440,15 @@ export const CLIENT_FIELDS = {
     nullable: true,
     form: { control: 'exchange_scopes', kind: 'words', label: 'Token exchange scopes', hint: 'What token exchange may grant it; one per line or separated by spaces.' },
   },
+  introspectionAudiences: {
+    doc: 'Operator-only: the audiences it is a resource server for: introspection answers it about an active access token of any client whose `aud` includes one of them (never set by dynamic registration or a metadata document)',
+    kind: 'list', api: 'introspection_audiences',
+    cli: { flags: [{ flag: 'introspect-audience', value: 'URI', repeat: true, create: "An audience it serves: it may introspect other clients' access tokens for it", update: 'The introspection audiences, replacing the list' }], clear: 'introspect-audience' },
+    apply: { key: 'introspectionAudiences' },
+    default: [],
+    nullable: true,
+    form: { control: 'introspection_audiences', kind: 'lines', label: 'Introspection audiences (resource server)', hint: "Absolute URIs, one per line: introspection answers this client about other clients' access tokens for these audiences." },
+  },
   metadata: {
     doc: 'Free-form labels for operators (see client-rules.ts for the limits); never put in tokens',
     kind: 'labels', api: 'metadata',

@@ -50,6 +50,7 @@ export interface ClientView {
   tls_client_certificate_bound_access_tokens: boolean;
   exchange_audiences: string[];
   exchange_scopes: string[];
+  introspection_audiences: string[];
   metadata: Record<string, string>;
   claims: Record<string, ClaimValue>;
   managed_by?: string;
@@ -138,7 +139,7 @@ const sortedKeys = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Obj
 const SETTINGS_FIELDS = [
   'name', 'grants', 'scopes', 'audiences', 'dialects', 'redirect_uris', 'post_logout_redirect_uris', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'trusted', 'pkce_required', 'require_pushed_authorization_requests', 'require_signed_request_object', 'refresh_token_rotation', 'security_profile', 'id_token_signed_response_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg', 'access_token_ttl', 'rate_limit', 'token_reuse',
   'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
-  'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes',
+  'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'exchange_audiences', 'exchange_scopes', 'introspection_audiences',
   'metadata', 'claims', 'managed_by',
 ] as const satisfies ReadonlyArray<keyof ClientView>;
 

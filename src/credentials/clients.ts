@@ -286,12 +286,13 @@ export class ClientService {
         certBound: p.certBound ?? c.certBound,
         exchangeAudiences: p.exchangeAudiences === undefined ? c.exchangeAudiences : (p.exchangeAudiences ?? undefined),
         exchangeScopes: p.exchangeScopes === undefined ? c.exchangeScopes : (p.exchangeScopes ?? undefined),
+        introspectionAudiences: p.introspectionAudiences === undefined ? c.introspectionAudiences : (p.introspectionAudiences ?? undefined),
       },
       c.type,
     );
     keysForRequestObjects(settings, auth);
     fapi2Authentication(settings, auth);
-    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, refreshTokenRotation: _rr, idTokenAlg: _ia, authorizationResponseAlg: _ara, introspectionAlg: _is, tokenReuse: _tr, postLogoutRedirectUris: _pl, backchannelLogoutUri: _bl, backchannelLogoutSessionRequired: _bs, ...rest } = c;
+    const { authMethod: _m, jwks: _j, jwksUri: _u, dpopBound: _d, certBound: _cb, tlsSubjectDn: _t1, tlsSanDns: _t2, tlsSanUri: _t3, tlsSanIp: _t4, tlsSanEmail: _t5, exchangeAudiences: _ea, exchangeScopes: _es, introspectionAudiences: _ia2, managedBy, metadata: _md, claims: _cl, pkceRequired: _pk, requirePar: _rp, requireSignedRequestObject: _rs, securityProfile: _sp, refreshTokenRotation: _rr, idTokenAlg: _ia, authorizationResponseAlg: _ara, introspectionAlg: _is, tokenReuse: _tr, postLogoutRedirectUris: _pl, backchannelLogoutUri: _bl, backchannelLogoutSessionRequired: _bs, ...rest } = c;
     const managed = p.managedBy === undefined ? managedBy : (p.managedBy ?? undefined);
     // A client that authenticates without a secret holds none: its secrets end now.
     const secrets = method !== undefined && c.authMethod === undefined ? c.secrets.map((s) => (s.expiresAt === null || s.expiresAt > now ? { ...s, expiresAt: now } : s)) : c.secrets;

@@ -9,13 +9,14 @@ import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import type { Config } from '../config/index.ts';
 import { ConfigError } from '../config/parse.ts';
+import { parseCrl, serialKey, signedBy } from '../util/crl.ts';
 
 export interface TlsMaterial {
   readonly cert: Buffer;
   readonly key: Buffer;
 }
 
-type TlsConfig = Pick<Config, 'tlsCert' | 'tlsKey' | 'tlsClientCa' | 'port' | 'mtlsPort' | 'mtlsUrl' | 'clientCertHeader'>;
+type TlsConfig = Pick<Config, 'tlsCert' | 'tlsKey' | 'tlsClientCa' | 'tlsClientCrl' | 'port' | 'mtlsPort' | 'mtlsUrl' | 'clientCertHeader'>;
 
 function read(key: string, file: string, what: string): Buffer {
   try {
@@ -46,6 +47,7 @@ export function pemCertificates(key: string, file: string, pem: Buffer, what: st
 export function loadTls(config: TlsConfig): TlsMaterial | undefined {
   const { tlsCert, tlsKey } = config;
   if (config.tlsClientCa !== undefined) loadClientCas(config);
+  loadRevocations(config);
   checkMtlsListener(config);
   if (tlsCert === undefined && tlsKey === undefined) return undefined;
   if (tlsCert === undefined) throw new ConfigError('tls-cert', 'is needed with --tls-key; give both (or neither, for plain HTTP)');
@@ -80,6 +82,31 @@ export function loadClientCas(config: Pick<Config, 'tlsClientCa'>): X509Certific
   const file = config.tlsClientCa;
   if (file === undefined) return [];
   return pemCertificates('tls-client-ca', file, read('tls-client-ca', file, 'client CA bundle'), 'client CA bundle');
+}
+
+/**
+ * Whether a CRL of `--tls-client-crl` lists a certificate, by the CA that signed the list: undefined
+ * when the option is unset. Refuses a file that is unreadable, holds no CRL, or one signed by no CA
+ * of `--tls-client-ca`.
+ */
+export function loadRevocations(config: Pick<Config, 'tlsClientCa' | 'tlsClientCrl'>): ((cert: X509Certificate, ca: X509Certificate) => boolean) | undefined {
+  const file = config.tlsClientCrl;
+  if (file === undefined) return undefined;
+  if (config.tlsClientCa === undefined) throw new ConfigError('tls-client-crl', 'lists certificates revoked by the CAs of --tls-client-ca; give --tls-client-ca too');
+  const pem = read('tls-client-crl', file, 'CRL file').toString('latin1');
+  const blocks = pem.match(/-----BEGIN X509 CRL-----[^-]+-----END X509 CRL-----/g) ?? [];
+  const crls = blocks.flatMap((b) => {
+    try {
+      return [parseCrl(Buffer.from(b.replace(/-----[^-]+-----/g, '').replace(/\s/g, ''), 'base64'))];
+    } catch {
+      return [];
+    }
+  });
+  if (crls.length === 0 || crls.length < blocks.length) throw new ConfigError('tls-client-crl', `the CRL file ${file} holds no PEM CRL (X509 CRL) that can be read`);
+  const cas = loadClientCas(config);
+  const signed = crls.map((crl) => ({ crl, ca: cas.find((ca) => signedBy(crl, ca))?.fingerprint256 }));
+  if (signed.some((s) => s.ca === undefined)) throw new ConfigError('tls-client-crl', `the CRL file ${file} holds a CRL signed by none of the CAs of --tls-client-ca`);
+  return (cert, ca) => signed.some((s) => s.ca === ca.fingerprint256 && s.crl.serials.has(serialKey(cert.serialNumber)));
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * Token introspection — RFC 7662. The caller has authenticated (I-02); it learns only about tokens
- * issued to it (I-05); anything unknown, expired, revoked or not its own is `{"active": false}` and
- * nothing more (I-04). A revoked JWT's jti is inactive at once (I-07). `sub_type` (Polar's
+ * issued to it, and, when an operator made it a resource server (`introspectionAudiences`), about
+ * another client's access tokens whose `aud` includes one of its audiences (I-05, I-17..I-19);
+ * anything else — unknown, expired, revoked, another client's refresh token — is `{"active": false}`
+ * and nothing more (I-04). A revoked JWT's jti is inactive at once (I-07). `sub_type` (Polar's
  * extension) is added for user-delegated tokens, `cnf` for DPoP-bound ones, `act` for delegated ones,
  * and the client's static claims as the token was issued with them.
  *
@@ -15,7 +17,7 @@ import type { Keyring } from '../tokens/keyring.ts';
 import { OAuthError } from '../wire/errors.ts';
 import { algorithmAllowed } from './fapi2.ts';
 import { registeredAlg } from './signed-response.ts';
-import { viewToken, type TokenViewDeps } from './token-view.ts';
+import { viewToken, type TokenView, type TokenViewDeps } from './token-view.ts';
 
 export interface IntrospectionDeps extends TokenViewDeps {
   readonly keyring: TokenViewDeps['keyring'] & Pick<Keyring, 'signer'>;
@@ -27,9 +29,20 @@ export const INTROSPECTION_JWT = 'application/token-introspection+jwt';
 
 const INACTIVE = { active: false } as const;
 
+/**
+ * Whether the caller may learn about the token: its own (any kind), or, as a resource server (RFC
+ * 7662 §2.1: the protected resource asks), another client's access token for an audience it serves.
+ * Never another client's refresh token: a resource server is never sent one (I-18).
+ */
+function entitled(view: TokenView, caller: Pick<ClientRecord, 'id' | 'introspectionAudiences'>): boolean {
+  if (view.clientId === caller.id) return true;
+  const served = caller.introspectionAudiences ?? [];
+  return view.kind === 'access_token' && served.length > 0 && view.audience.some((a) => served.includes(a));
+}
+
 export async function introspect(token: string, caller: ClientRecord, now: number, deps: IntrospectionDeps): Promise<Record<string, unknown>> {
   const view = await viewToken(token, now, deps);
-  if (!view || !view.active || view.clientId !== caller.id) return INACTIVE;
+  if (!view || !view.active || !entitled(view, caller)) return INACTIVE;
   return {
     // The client's static claims (SECURITY CE-05); none can shadow a field below (reserved names).
     ...view.claims,

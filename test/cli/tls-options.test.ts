@@ -54,8 +54,18 @@ describe('MTLS-03 serve --tls-cert/--tls-key/--tls-client-ca: operator errors be
     ['--mtls-url without --mtls-port', () => ['--port', '0', '--mtls-url', 'https://mtls.example.com', ...tls()], EXIT.tls, /^keymint: config mtls-url: names where the --mtls-port listener is reached; give --mtls-port too\n$/],
     ['--mtls-url over plain http', () => ['--port', '0', '--mtls-port', '0', '--mtls-url', 'http://localhost:8443', ...tls()], EXIT.usage, /^keymint: --mtls-url: must be an https URL: clients reach the mutual-TLS endpoints over TLS\n$/],
   ];
-  for (const [name, args, code, message] of mtlsCases) {
-    test(`MTLS-17 ${name}: exit ${code}, one line, no data directory`, async () => {
+  const crlCases: Array<[string, () => string[], RegExp]> = [
+    ['a CRL without --tls-client-ca', () => ['--tls-client-crl', certs.crl('alone', [])], /^keymint: config tls-client-crl: lists certificates revoked by the CAs of --tls-client-ca; give --tls-client-ca too\n$/],
+    ['an unreadable CRL file', () => ['--tls-client-ca', certs.ca.certFile, '--tls-client-crl', join(root, 'nope.crl')], /^keymint: config tls-client-crl: cannot read the CRL file .*nope\.crl \(no such file\); point --tls-client-crl at a readable PEM file\n$/],
+    ['a certificate as the CRL file', () => ['--tls-client-ca', certs.ca.certFile, '--tls-client-crl', certs.server.certFile], /^keymint: config tls-client-crl: the CRL file .*server\.pem holds no PEM CRL \(X509 CRL\) that can be read\n$/],
+    ['a CRL of another CA', () => ['--tls-client-ca', certs.ca.certFile, '--tls-client-crl', certs.crl('other', [], certs.otherCa('crl-other-ca'))], /^keymint: config tls-client-crl: the CRL file .*other\.crl\.pem holds a CRL signed by none of the CAs of --tls-client-ca\n$/],
+  ];
+  const operatorCases = [
+    ...mtlsCases.map(([name, args, code, message]) => ['MTLS-17', name, args, code, message] as const),
+    ...crlCases.map(([name, args, message]) => ['MTLS-20', name, () => ['--port', '0', ...tls(), ...args()], EXIT.tls, message] as const),
+  ];
+  for (const [id, name, args, code, message] of operatorCases) {
+    test(`${id} ${name}: exit ${code}, one line, no data directory`, async () => {
       const data = join(root, `data-${name.replace(/\W+/g, '-')}`);
       const r = await cli(['serve', '--data', data, ...args()]);
       assert.equal(r.code, code, r.stderr);

@@ -103,7 +103,7 @@ describe('console pages', () => {
       name: 'Acme Payments', scopes: ['payments:read', 'payments:write'], grants: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [], backchannelLogoutUri: null, backchannelLogoutSessionRequired: false, audiences: ['https://api.example.com'],
       ttl: 900, rateLimit: 600, dialects: ['orum'], trusted: false, pkceRequired: true, requirePar: false, requireSignedRequestObject: false, claims: { org_id: 'acme' }, metadata: { team: 'payments', ticket: 'OPS-1234' },
       authMethod: 'client_secret_basic', jwks: null, jwksUri: null, tlsSubjectDn: null, tlsSanDns: null, tlsSanUri: null, tlsSanIp: null, tlsSanEmail: null,
-      dpopBound: false, certBound: false, refreshTokenRotation: true, tokenReuse: false, exchangeAudiences: [], exchangeScopes: [],
+      dpopBound: false, certBound: false, refreshTokenRotation: true, tokenReuse: false, exchangeAudiences: [], exchangeScopes: [], introspectionAudiences: [],
       securityProfile: 'none', idTokenAlg: 'RS256', authorizationResponseAlg: 'RS256', introspectionAlg: 'RS256',
     });
   });

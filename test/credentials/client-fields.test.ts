@@ -97,6 +97,7 @@ const REFUSED: Partial<Record<string, Record<string, unknown>>> = {
   certBound: { certBound: 'yes' },
   exchangeAudiences: { exchangeAudiences: ['not a uri'] },
   exchangeScopes: { exchangeScopes: ['a"b'] },
+  introspectionAudiences: { introspectionAudiences: ['https://api.example/#f'] },
   metadata: { metadata: { 'bad key': 'x' } },
   claims: { claims: { sub: 'someone' } },
   clientId: { clientId: '' },

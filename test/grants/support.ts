@@ -51,7 +51,7 @@ import { randomBase62 } from '../../src/tokens/random.ts';
 export async function seedRefreshToken(
   s: { readonly keymint: Pick<KeymintCore, 'store' | 'keyring'> },
   clientId: string,
-  options: { scope?: string; now?: number; format?: OpaqueFormat; familyExpiresAt?: number; expiresAt?: number } = {},
+  options: { scope?: string; now?: number; format?: OpaqueFormat; familyExpiresAt?: number; expiresAt?: number; audience?: string[] } = {},
 ): Promise<{ token: string; familyId: string }> {
   const now = options.now ?? Date.now();
   const token = (options.format ?? opaqueFormat(KEYMINT_REFRESH)).mint();
@@ -63,7 +63,7 @@ export async function seedRefreshToken(
     clientId,
     subject: USER,
     scope,
-    audience: ['http://localhost:8080'],
+    audience: options.audience ?? ['http://localhost:8080'],
     issuedAt: now,
     expiresAt: options.expiresAt ?? now + 3_600_000,
     revokedAt: null,

@@ -33,6 +33,8 @@ export interface CertKit {
   selfSigned(name: string, subject?: string): Issued;
   /** Another CA, not the one the server trusts. */
   otherCa(name: string): Issued;
+  /** A PEM CRL file, signed by `ca` (default: the CA), listing `revoked` (RFC 5280 §5; `openssl ca -gencrl`). */
+  crl(name: string, revoked: readonly Issued[], ca?: Issued): string;
   /** An undici Agent trusting the CA, presenting `cert` when given; closed by `close()`. */
   agent(cert?: Issued): Agent;
   /** A form POST to `url` over TLS, presenting `cert` when given: the status and the JSON body. */
@@ -96,6 +98,16 @@ export function makeCerts(): CertKit {
     client: (name, options = {}) =>
       issue(name, options.subject ?? `/CN=${name}`, options.ca ?? ca, `extendedKeyUsage=clientAuth\n${options.san ? `subjectAltName=${options.san}\n` : ''}`),
     selfSigned: (name, subject) => selfSign(name, subject ?? `/CN=${name}`),
+    crl: (name, revoked, by = ca) => {
+      // openssl ca keeps what it revoked in a database of its own: one per list.
+      writeFileSync(join(dir, `${name}.cnf`), `[ca]\ndefault_ca = d\n[d]\ndatabase = ${name}.index\ncrlnumber = ${name}.crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n`);
+      writeFileSync(join(dir, `${name}.index`), '');
+      writeFileSync(join(dir, `${name}.crlnumber`), '01\n');
+      const signer = ['-config', `${name}.cnf`, '-keyfile', by.keyFile, '-cert', by.certFile];
+      for (const r of revoked) openssl(['ca', ...signer, '-revoke', r.certFile], dir);
+      openssl(['ca', ...signer, '-gencrl', '-out', `${name}.crl.pem`], dir);
+      return join(dir, `${name}.crl.pem`);
+    },
     otherCa: (name) => selfSign(name, `/CN=${name}`, caExt),
     close: async () => {
       await Promise.all(agents.map((a) => (a.destroyed || a.closed ? undefined : a.close())));

@@ -90,6 +90,7 @@ export function clientDetailPage(ctx: PageContext, view: ClientDetailView): stri
     ['Token reuse', c.token_reuse ? 'on: a client_credentials request may get a still-valid earlier token' : 'off'],
     ['Token exchange audiences', list(c.exchange_audiences)],
     ['Token exchange scopes', list(c.exchange_scopes)],
+    ['Introspection audiences (resource server)', list(c.introspection_audiences)],
     ['ID tokens signed with', c.id_token_signed_response_alg],
     ['JWT authorization responses signed with', c.authorization_signed_response_alg],
     ['JWT introspection answers signed with', c.introspection_signed_response_alg],

@@ -287,6 +287,7 @@ ${checkbox({ name: 'refresh_token_rotation', label: LABELS.refresh_token_rotatio
 ${checkbox({ name: 'token_reuse', label: LABELS.token_reuse, checked: v.token_reuse, hint: HINTS.token_reuse, errors: e })}
 ${textarea({ name: 'exchange_audiences', label: LABELS.exchange_audiences, value: v.exchange_audiences, hint: HINTS.exchange_audiences, errors: e })}
 ${textarea({ name: 'exchange_scopes', label: LABELS.exchange_scopes, value: v.exchange_scopes, hint: HINTS.exchange_scopes, errors: e })}
+${textarea({ name: 'introspection_audiences', label: LABELS.introspection_audiences, value: v.introspection_audiences, hint: HINTS.introspection_audiences, errors: e })}
 ${select({ name: 'security_profile', label: LABELS.security_profile, value: v.security_profile, choices: labelled('securityProfile', PROFILE_LABELS).sort((a) => (a.value === 'none' ? -1 : 1)), hint: HINTS.security_profile, errors: e })}
 <div class="grid-2">
 ${algSelect('idTokenAlg')}

@@ -23,7 +23,7 @@ export type ClientSpec = { readonly [N in ClientFieldName as SpecKey<N>]: FieldV
 /** The fields apply compares, in the order a plan prints them and export writes them. */
 export const SPEC_FIELDS = [
   'name', 'grants', 'scopes', 'audiences', 'redirectUris', 'postLogoutRedirectUris', 'backchannelLogoutUri', 'backchannelLogoutSessionRequired', 'dialects', 'trusted', 'tokenTtl', 'rateLimit', 'pkceRequired', 'requirePar', 'requireSignedRequestObject', 'refreshTokenRotation', 'securityProfile', 'idTokenAlg', 'authorizationResponseAlg', 'introspectionAlg',
-  'claims', 'metadata', 'authMethod', 'jwks', 'jwksUri', 'tlsSubjectDn', 'tlsSanDns', 'tlsSanUri', 'tlsSanIp', 'tlsSanEmail', 'dpopBound', 'certBound', 'exchangeAudiences', 'exchangeScopes',
+  'claims', 'metadata', 'authMethod', 'jwks', 'jwksUri', 'tlsSubjectDn', 'tlsSanDns', 'tlsSanUri', 'tlsSanIp', 'tlsSanEmail', 'dpopBound', 'certBound', 'exchangeAudiences', 'exchangeScopes', 'introspectionAudiences',
 ] as const satisfies ReadonlyArray<keyof ClientSpec>;
 
 export type SpecField = (typeof SPEC_FIELDS)[number];

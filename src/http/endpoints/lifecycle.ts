@@ -54,7 +54,8 @@ interface IntrospectCall extends TokenCall {
 type Introspected = { readonly answer: Record<string, unknown> } | { readonly jwt: string };
 
 /**
- * RFC 7662: confidential callers only (I-02), who learn only about their own tokens (I-05). A
+ * RFC 7662: confidential callers only (I-02), who learn only about their own tokens and, as resource
+ * servers, other clients' access tokens for their audiences (I-05, I-17). A
  * dialect that speaks RFC 9701 reads `Accept` (wire/accept.ts has the rule) and says so in `Vary`, on
  * both answers; any other ignores it, its answers unchanged. Errors stay the dialect's JSON.
  */

@@ -6,11 +6,12 @@
  *
  * - §2.1 PKI: the certificate is within its validity period and issued and signed by a CA of
  *   `--tls-client-ca` (that CA within its own), and carries the one name the client registered
- *   (§2.1.2: subject DN, or a dNSName, URI, iPAddress or rfc822Name subjectAltName).
+ *   (§2.1.2: subject DN, or a dNSName, URI, iPAddress or rfc822Name subjectAltName); a CRL of
+ *   `--tls-client-crl` signed by that CA does not list it.
  * - §2.2 self-signed: its SHA-256 thumbprint equals that of a certificate registered as `x5c[0]` of
  *   a key in the client's `jwks` or `jwks_uri` (validity is not checked: the registration is the trust).
  *
- * Not checked: revocation (CRL, OCSP) of CA-issued certificates, intermediate CAs outside the bundle
+ * Not checked: OCSP, revocation without a CRL given, intermediate CAs outside the bundle
  * (a certificate must be issued by one in it), key usages. Status and environment are checked by the
  * registry, as for every method.
  */
@@ -38,14 +39,15 @@ async function authenticate(presented: PresentedClient & { readonly clientId: st
     return undefined;
   }
   const now = verifier.assertions.now();
-  return issuedByTrustedCa(cert, verifier.clientCas, now) && namesClient(cert, client) ? proven : undefined;
+  return issuedByTrustedCa(cert, verifier, now) && namesClient(cert, client) ? proven : undefined;
 }
 
 const within = (c: X509Certificate, now: number) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
 
-function issuedByTrustedCa(cert: X509Certificate, cas: readonly X509Certificate[], now: number): boolean {
+/** Valid now, issued and signed by a CA of the bundle, and not listed by a CRL of that CA. */
+function issuedByTrustedCa(cert: X509Certificate, { clientCas, revoked }: Pick<ClientVerifier, 'clientCas' | 'revoked'>, now: number): boolean {
   if (!within(cert, now)) return false;
-  return cas.some((ca) => ca.ca && within(ca, now) && cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  return clientCas.some((ca) => ca.ca && within(ca, now) && cert.checkIssued(ca) && cert.verify(ca.publicKey) && revoked?.(cert, ca) !== true);
 }
 
 /** RFC 8705 §2.1.2: the one name registered, compared as its kind is (DNs per RDN, case-insensitively; DNS names and e-mail case-insensitively; IPs by value; URIs exactly). */

@@ -49,6 +49,8 @@ export interface ClientVerifier {
   certificateThumbprints(client: ClientRecord): Promise<readonly string[]>;
   /** The CAs `tls_client_auth` certificates must be issued by (`--tls-client-ca`; RFC 8705 §2.1). */
   readonly clientCas: readonly X509Certificate[];
+  /** Whether a CRL signed by `ca` lists `cert` (`--tls-client-crl`; RFC 5280 §5); absent: none is revoked. */
+  readonly revoked?: ((cert: X509Certificate, ca: X509Certificate) => boolean) | undefined;
 }
 
 export interface ClientAuthMethod {

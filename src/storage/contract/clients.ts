@@ -136,6 +136,11 @@ export interface ClientRecord {
   readonly exchangeAudiences?: readonly string[];
   /** Scopes an exchanged token may carry (never more than the subject token's); absent = none. */
   readonly exchangeScopes?: readonly string[];
+  /**
+   * The audiences it is a resource server for: introspection answers it about an active access token
+   * of any client whose `aud` includes one of them (I-17). Set by operators only.
+   */
+  readonly introspectionAudiences?: readonly string[];
   /** A dynamically registered client's RFC 7592 registration access token, as a peppered digest. */
   readonly registrationToken?: { readonly pepperKid: string; readonly digest: string };
   /** Free-form labels for operators (shown by show, list and the admin API); never put in tokens. */
