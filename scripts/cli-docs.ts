@@ -92,13 +92,16 @@ also taken), then the data directory and KEK, then the port:
 | \`serve --tls-cert\`/\`--tls-key\`/\`--tls-client-ca\` (or \`KEYMINT_TLS_CERT\`, \`KEYMINT_TLS_KEY\`, \`KEYMINT_TLS_CLIENT_CA\`): a file missing, unreadable or holding no PEM certificate or key, one of the pair without the other, a key that is not the certificate's (checked before the data directory) | ${EXIT.tls} | point the flag at the right PEM file; see [mtls.md](mtls.md) |
 | \`<data>/kek\` deleted beside a store that holds keys | ${EXIT.kek} | restore it from a backup or set \`KEYMINT_KEK\`; Keymint never generates a replacement, which could not open those keys |
 | \`KEYMINT_KEK\` is not the key the store was sealed with | ${EXIT.kek} | give every node and the CLI the same KEK |
-| PostgreSQL or Redis cannot be reached | ${EXIT.unavailable} | check \`--database-url\` / \`--redis-url\` |
+| PostgreSQL or Redis cannot be reached | ${EXIT.unavailable} | check \`--database-url\` / \`--redis-url\` (or \`KEYMINT_DATABASE_URL\` / \`KEYMINT_REDIS_URL\`) |
 | another process holds the SQLite store's write lock longer than the busy timeout (5 s), e.g. a \`sqlite3\` shell left inside a transaction | ${EXIT.unavailable} | retry; end the transaction that holds the lock |
 
 It warns (and goes on) when the KEK file can be read by other users (\`chmod 600\`), the data
 directory is writable by every user (\`chmod 700\`), or a \`KEYMINT_*\` variable is set that is no
 option (a misspelling such as \`KEYMINT_DATA_DIR\`, which would leave the default in force: the warning
-names the option meant; \`keymint sandbox\` reads none and says nothing). The KEK and the data directory are created 0600
+names the option meant; \`keymint sandbox\` reads none and says nothing); \`serve\` also warns when
+\`--client-urls-allow-private\` is combined with \`--registration open\` or
+\`--client-id-metadata-documents\`, which lets anyone make the server fetch from and POST to private
+and loopback addresses (fine on a development machine, not elsewhere). The KEK and the data directory are created 0600
 and 0700. A value the service itself judges (\`clients create --grant bogus\`, a console user's
 name) is refused once the store is open: on a \`--data\` that held no store, that refusal (exit 2)
 removes the directory, KEK and database it made. Tests: \`test/cli/operator-errors.test.ts\` drives each case and checks the message, the

@@ -16,7 +16,7 @@ import { CliError, EXIT, SaidElsewhere, type Command, type CommandContext, type 
 import { COMMANDS } from './commands.ts';
 import { commandHelp, globalHelp, groupHelp } from './help.ts';
 import { closest, parseCommandLine } from './parse.ts';
-import { checkPort, checkStore, checkTls } from './preflight.ts';
+import { checkPort, checkStore, checkTls, exposureWarnings } from './preflight.ts';
 import { DataDirError } from '../util/make-dir.ts';
 
 export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
@@ -60,6 +60,7 @@ async function run(command: Command, args: string[], flags: Flags): Promise<numb
   if (command.name === 'serve') (await import('../dialects/index.ts')).mountsOf(config);
   if (primary && command.config !== false) for (const warning of unknownVariables(process.env)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary && command.name === 'serve') checkTls(config);
+  if (primary && command.name === 'serve') for (const warning of exposureWarnings(config)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary) for (const warning of checkStore(config, command.store)) process.stderr.write(`keymint: warning: ${warning}\n`);
   if (primary && command.name === 'serve') await checkPort(config);
   if (primary && command.name === 'serve' && config.mtlsPort !== undefined) await checkPort({ port: config.mtlsPort, host: config.host, flag: 'mtls-port' });
@@ -148,7 +149,7 @@ function explain(err: unknown, command: Command | undefined, args: readonly stri
   const e = err as NodeJS.ErrnoException & { errors?: unknown[] };
   const code = e?.code ?? (e?.errors?.[0] as NodeJS.ErrnoException | undefined)?.code;
   if (code !== undefined && UNREACHABLE.has(code)) {
-    return [EXIT.unavailable, `keymint: cannot reach the database or Redis (${code}${e.message ? `: ${e.message}` : ''}); check --database-url / --redis-url and that the server is up`];
+    return [EXIT.unavailable, `keymint: cannot reach the database or Redis (${code}${e.message ? `: ${e.message}` : ''}); check --database-url / --redis-url (or KEYMINT_DATABASE_URL / KEYMINT_REDIS_URL) and that the server is up`];
   }
   if (e?.name === 'UnavailableError') {
     const what = (err as UnavailableError).what;
@@ -159,8 +160,8 @@ function explain(err: unknown, command: Command | undefined, args: readonly stri
 
 /** What to do about an `UnavailableError`, by what was unavailable. */
 const UNAVAILABLE_FIX: Readonly<Record<Unavailable, string>> = {
-  postgres: 'check --database-url and that PostgreSQL is up, then retry',
-  redis: 'check --redis-url and that Redis is up, then retry',
+  postgres: 'check --database-url (or KEYMINT_DATABASE_URL) and that PostgreSQL is up, then retry',
+  redis: 'check --redis-url (or KEYMINT_REDIS_URL) and that Redis is up, then retry',
   'sqlite-lock': 'another process held the SQLite write lock of the --data directory past the busy timeout (5 s); retry, and if it persists, end the transaction that holds it',
   'sqlite-disk': 'check the disk and file system under --data, then retry',
 };

@@ -136,6 +136,19 @@ export function listenError(err: NodeJS.ErrnoException, { port, host, flag = 'po
 }
 
 /** The TLS files `serve` will use (readable PEM, the key of the certificate), before the store is opened. */
+/**
+ * Settings each fine alone that together let strangers aim the server at its own network: said at
+ * start (serve), not refused, since a development machine runs them together on purpose.
+ */
+export function exposureWarnings(config: Pick<Config, 'clientUrlsAllowPrivate' | 'registration' | 'clientIdMetadataDocuments'>): string[] {
+  if (!config.clientUrlsAllowPrivate) return [];
+  const anyone = [config.registration === 'open' ? '--registration open' : undefined, config.clientIdMetadataDocuments ? '--client-id-metadata-documents' : undefined].filter((x) => x !== undefined);
+  if (anyone.length === 0) return [];
+  return [
+    `--client-urls-allow-private with ${anyone.join(' and ')} lets anyone make this server fetch (jwks_uri, client ID metadata documents) and POST (backchannel_logout_uri) to private and loopback addresses; keep the combination to a development machine`,
+  ];
+}
+
 export function checkTls(config: Parameters<typeof loadTls>[0]): void {
   try {
     loadTls(config);

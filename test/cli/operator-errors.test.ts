@@ -12,7 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import { EXIT } from '../../src/cli/command.ts';
 import { tempDir } from '../support/harness.ts';
-import { BIN, cli, type CliResult } from '../support/process.ts';
+import { BIN, cli, serve, type CliResult } from '../support/process.ts';
 
 const root = tempDir('keymint-operr-');
 chmodSync(root, 0o755); // so `nobody` may look inside
@@ -252,11 +252,32 @@ test('warnings: a KEK readable by others, a world-writable data directory; the c
   );
 });
 
+test('a warning at start: --client-urls-allow-private with open registration or client ID metadata documents lets anyone aim the server at private addresses; the server still starts; alone it says nothing', async () => {
+  const warning = (what: string) =>
+    `keymint: warning: --client-urls-allow-private with ${what} lets anyone make this server fetch (jwks_uri, client ID metadata documents) and POST (backchannel_logout_uri) to private and loopback addresses; keep the combination to a development machine\n`;
+  const cases: Array<[string[], string | undefined]> = [
+    [['--client-urls-allow-private', '--registration', 'open'], warning('--registration open')],
+    [['--client-urls-allow-private', '--registration', 'open', '--client-id-metadata-documents'], warning('--registration open and --client-id-metadata-documents')],
+    [['--client-urls-allow-private', '--registration', 'token'], undefined],
+    [['--registration', 'open', '--client-id-metadata-documents'], undefined],
+  ];
+  for (const [flags, expected] of cases) {
+    const s = await serve(['--data', join(root, `exposure-${flags.length}-${flags.join('').length}`), ...flags]);
+    try {
+      const warnings = s.logs().split('\n').filter((l) => l.startsWith('keymint: warning: --client-urls-allow-private')).map((l) => `${l}\n`);
+      assert.deepEqual(warnings, expected === undefined ? [] : [expected], flags.join(' '));
+      assert.equal((await fetch(`${s.url}/.well-known/oauth-authorization-server`)).status, 200, 'the server runs');
+    } finally {
+      s.child.kill();
+    }
+  }
+});
+
 test('an unreachable PostgreSQL: exit 8, one line', async () => {
   const r = await cli(['clients', 'list', '--database-url', 'postgres://keymint@127.0.0.1:1/keymint', '--data', join(root, 'pg-kek'), '--db-acquire-timeout-ms', '500']);
   assert.equal(r.code, EXIT.unavailable, r.stderr);
   assert.equal(r.stderr.split('\n').length, 2, r.stderr);
-  assert.equal(r.stderr, 'keymint: the store is unavailable (PostgreSQL unavailable); check --database-url and that PostgreSQL is up, then retry\n');
+  assert.equal(r.stderr, 'keymint: the store is unavailable (PostgreSQL unavailable); check --database-url (or KEYMINT_DATABASE_URL) and that PostgreSQL is up, then retry\n');
 });
 
 test('a SQLite store whose write lock another process holds: exit 8, one line naming the lock, nothing written', async () => {
