@@ -141,3 +141,35 @@ test('clients create without a secret (a public client, a private_key_jwt client
   assert.equal(m2m.code, 0, m2m.stderr);
   assert.equal(m2m.stdout, 'client_id:     m2m-keys\nclient_secret: none (private_key_jwt: it signs assertions with its keys)\n');
 });
+
+test('I-19 I-17 clients create --introspect-audience makes a resource server the running server answers; update --clear introspect-audience ends it', async () => {
+  const API = 'https://orders.example.com';
+  const make = async (args: string[]) => {
+    const out = await cli(['clients', 'create', '--data', data, '--json', ...args]);
+    assert.equal(out.code, 0, out.stderr);
+    return JSON.parse(out.stdout) as { client_id: string; client_secret: string; introspection_audiences: string[] };
+  };
+  const customer = await make(['--name', 'customer', '--scope', 'orders:read', '--allow-audience', API]);
+  const rs = await make(['--name', 'Orders API', '--introspect-audience', API, '--introspect-audience', API]);
+  assert.deepEqual(rs.introspection_audiences, [API]);
+  const issued = await token(customer.client_id, customer.client_secret, 'orders:read');
+  const { access_token } = (await issued.json()) as { access_token: string };
+  const introspect = async () => {
+    const res = await fetch(`${server.url}/oauth2/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(rs.client_id, rs.client_secret) },
+      body: `token=${access_token}`,
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const body = await introspect();
+  assert.deepEqual([body.active, body.client_id, body.aud, body.scope], [true, customer.client_id, API, 'orders:read']);
+  const bad = await cli(['clients', 'update', rs.client_id, '--data', data, '--introspect-audience', `${API}#frag`]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /introspection audience is an absolute URI of at most 2048 characters without a fragment/);
+  const cleared = await cli(['clients', 'update', rs.client_id, '--data', data, '--json', '--clear', 'introspect-audience']);
+  assert.equal(cleared.code, 0, cleared.stderr);
+  assert.deepEqual((JSON.parse(cleared.stdout) as { introspection_audiences: string[] }).introspection_audiences, []);
+  assert.deepEqual(await introspect(), { active: false });
+});
