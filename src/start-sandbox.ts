@@ -385,6 +385,7 @@ async function createClient(keymint: Keymint, name: string, c: ClientDeclaration
     ...(c.dpopBound === undefined ? {} : { dpopBound: c.dpopBound }),
     ...(c.exchangeAudiences ? { exchangeAudiences: c.exchangeAudiences } : {}),
     ...(c.exchangeScopes ? { exchangeScopes: c.exchangeScopes } : {}),
+    ...(c.introspectionAudiences ? { introspectionAudiences: c.introspectionAudiences } : {}),
   };
   const created = await keymint.clients.create(input, 'sandbox').catch((err: unknown) => {
     const field = (err as { field?: unknown }).field;
@@ -411,6 +412,7 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
   client_secret: 'secret',
   exchange_audience: 'exchangeAudiences',
   exchange_scope: 'exchangeScopes',
+  introspection_audiences: 'introspectionAudiences',
 };
 
 /** A PEM, a private JWK or a KeyObject, and the algorithm it signs with: `alg` if the key fits it (an RSA key and PS256), else the first that fits (RS256 for RSA). */
