@@ -86,29 +86,16 @@ async function register(req: HttpRequest, base: string, deps: RegistrationDeps):
     if (!view?.active || view.kind !== 'access_token' || view.jkt !== undefined || view.x5t !== undefined || !view.scope.split(' ').includes(REGISTER_SCOPE)) return unauthorized();
   }
   const m = readRegistration(metadataBody(req), deps.rules);
+  const secretless = m.tokenEndpointAuthMethod === 'private_key_jwt' || m.tokenEndpointAuthMethod === 'tls_client_auth' || m.tokenEndpointAuthMethod === 'self_signed_tls_client_auth';
   const { client, clientSecret, registrationAccessToken } = await deps.clients.register({
-    name: m.clientName,
+    ...settingsFrom(m, deps.rules),
     type: m.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
-    grants: m.grantTypes,
-    scopes: m.scopes,
-    audiences: deps.rules.policy.audiences,
     dialects: ['oauth2'],
-    redirectUris: m.redirectUris,
-    ...(m.postLogoutRedirectUris.length === 0 ? {} : { postLogoutRedirectUris: m.postLogoutRedirectUris }),
+    ...(secretless ? { authMethod: m.tokenEndpointAuthMethod } : {}),
     ...(m.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: m.backchannelLogoutUri }),
-    ...(m.backchannelLogoutSessionRequired ? { backchannelLogoutSessionRequired: true } : {}),
-    ...(m.tokenEndpointAuthMethod === 'private_key_jwt' || m.tokenEndpointAuthMethod === 'tls_client_auth' || m.tokenEndpointAuthMethod === 'self_signed_tls_client_auth' ? { authMethod: m.tokenEndpointAuthMethod } : {}),
-    ...m.tlsNames,
-    ...(m.certBound ? { certBound: true } : {}),
     ...(m.jwks === undefined ? {} : { jwks: m.jwks }),
     ...(m.jwksUri === undefined ? {} : { jwksUri: m.jwksUri }),
-    ...(m.dpopBoundAccessTokens ? { dpopBound: true } : {}),
-    ...(m.requireSignedRequestObject ? { requireSignedRequestObject: true } : {}),
-    ...(m.refreshTokenRotation ? {} : { refreshTokenRotation: false }),
     ...(m.securityProfile === undefined ? {} : { securityProfile: m.securityProfile }),
-    ...(m.idTokenSignedResponseAlg === 'RS256' ? {} : { idTokenAlg: m.idTokenSignedResponseAlg }),
-    ...(m.authorizationSignedResponseAlg === 'RS256' ? {} : { authorizationResponseAlg: m.authorizationSignedResponseAlg }),
-    ...(m.introspectionSignedResponseAlg === 'RS256' ? {} : { introspectionAlg: m.introspectionSignedResponseAlg }),
   });
   return json(
     201,
@@ -164,6 +151,28 @@ async function manage(req: HttpRequest, path: string, base: string, deps: Regist
   return error(405, 'invalid_request', 'Client configuration (RFC 7592) accepts only GET, HEAD, PUT, DELETE.', { Allow: 'GET, HEAD, PUT, DELETE' });
 }
 
+/**
+ * The client settings a registration's metadata stands for, the same when it registers and when it
+ * replaces its metadata (RFC 7592 §2.2); the audiences are the policy's, never the client's choice.
+ */
+const settingsFrom = (m: RegisteredMetadata, rules: RegistrationRules) => ({
+  name: m.clientName,
+  grants: m.grantTypes,
+  scopes: m.scopes,
+  audiences: rules.policy.audiences,
+  redirectUris: m.redirectUris,
+  postLogoutRedirectUris: m.postLogoutRedirectUris,
+  backchannelLogoutSessionRequired: m.backchannelLogoutSessionRequired,
+  ...m.tlsNames,
+  certBound: m.certBound,
+  dpopBound: m.dpopBoundAccessTokens,
+  requireSignedRequestObject: m.requireSignedRequestObject,
+  refreshTokenRotation: m.refreshTokenRotation,
+  idTokenAlg: m.idTokenSignedResponseAlg,
+  authorizationResponseAlg: m.authorizationSignedResponseAlg,
+  introspectionAlg: m.introspectionSignedResponseAlg,
+});
+
 /** How a client proves itself, as RFC 7591 names it; `client_secret_basic` and `_post` are one credential. */
 type Credential = 'none' | 'secret' | Exclude<TokenEndpointAuthMethod, 'none' | 'client_secret_basic' | 'client_secret_post'>;
 const credentialOf = (method: TokenEndpointAuthMethod): Credential => (method === 'client_secret_basic' || method === 'client_secret_post' ? 'secret' : method);
@@ -211,25 +220,13 @@ async function replace(client: ClientRecord, m: RegisteredMetadata, deps: Regist
     return await deps.clients.update(
       clientId,
       {
-        name: m.clientName,
-        grants: m.grantTypes,
-        scopes: m.scopes,
-        audiences: deps.rules.policy.audiences,
-        redirectUris: m.redirectUris,
-        postLogoutRedirectUris: m.postLogoutRedirectUris,
+        // What the registration leaves out is reset: the names it does not give, no back-channel URI, no keys, no profile.
+        ...Object.fromEntries(TLS_NAME_FIELDS.map((f) => [f, null])),
+        ...settingsFrom(m, deps.rules),
         backchannelLogoutUri: m.backchannelLogoutUri ?? null,
-        backchannelLogoutSessionRequired: m.backchannelLogoutSessionRequired,
         jwks: m.jwks ?? null,
         jwksUri: m.jwksUri ?? null,
-        ...Object.fromEntries(TLS_NAME_FIELDS.map((f) => [f, m.tlsNames[f] ?? null])),
-        certBound: m.certBound,
-        dpopBound: m.dpopBoundAccessTokens,
-        requireSignedRequestObject: m.requireSignedRequestObject,
-        refreshTokenRotation: m.refreshTokenRotation,
         securityProfile: m.securityProfile ?? null,
-        idTokenAlg: m.idTokenSignedResponseAlg,
-        authorizationResponseAlg: m.authorizationSignedResponseAlg,
-        introspectionAlg: m.introspectionSignedResponseAlg,
       },
       `registration:${clientId}`,
       { check, newRedirectEndsConsent: true },
