@@ -11,6 +11,9 @@ import type { Config } from '../config/index.ts';
 import { ConfigError } from '../config/parse.ts';
 import { parseCrl, serialKey, signedBy } from '../util/crl.ts';
 
+/** A TLS flag's refusal, named as the operator gives it (`--tls-cert: …`), as every option's is. */
+const flagError = (flag: string, reason: string): ConfigError => new ConfigError(flag, reason, `--${flag}`);
+
 export interface TlsMaterial {
   readonly cert: Buffer;
   readonly key: Buffer;
@@ -24,7 +27,7 @@ function read(key: string, file: string, what: string): Buffer {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory' : code;
-    throw new ConfigError(key, `cannot read the ${what} ${file} (${why}); point --${key} at a readable PEM file`);
+    throw flagError(key, `cannot read the ${what} ${file} (${why}); point --${key} at a readable PEM file`);
   }
 }
 
@@ -37,7 +40,7 @@ export function pemCertificates(key: string, file: string, pem: Buffer, what: st
   } catch {
     // Named below.
   }
-  throw new ConfigError(key, `the ${what} ${file} holds no PEM certificate that can be read`);
+  throw flagError(key, `the ${what} ${file} holds no PEM certificate that can be read`);
 }
 
 /**
@@ -50,8 +53,8 @@ export function loadTls(config: TlsConfig): TlsMaterial | undefined {
   loadRevocations(config);
   checkMtlsListener(config);
   if (tlsCert === undefined && tlsKey === undefined) return undefined;
-  if (tlsCert === undefined) throw new ConfigError('tls-cert', 'is needed with --tls-key; give both (or neither, for plain HTTP)');
-  if (tlsKey === undefined) throw new ConfigError('tls-key', 'is needed with --tls-cert; give both (or neither, for plain HTTP)');
+  if (tlsCert === undefined) throw flagError('tls-cert', 'is needed with --tls-key; give both (or neither, for plain HTTP)');
+  if (tlsKey === undefined) throw flagError('tls-key', 'is needed with --tls-cert; give both (or neither, for plain HTTP)');
   const cert = read('tls-cert', tlsCert, 'certificate');
   const key = read('tls-key', tlsKey, 'private key');
   const [leaf] = pemCertificates('tls-cert', tlsCert, cert, 'certificate');
@@ -59,22 +62,22 @@ export function loadTls(config: TlsConfig): TlsMaterial | undefined {
   try {
     privateKey = createPrivateKey(key);
   } catch {
-    throw new ConfigError('tls-key', `${tlsKey} holds no PEM private key that can be read (an encrypted key is not supported)`);
+    throw flagError('tls-key', `${tlsKey} holds no PEM private key that can be read (an encrypted key is not supported)`);
   }
-  if (!leaf!.checkPrivateKey(privateKey)) throw new ConfigError('tls-key', `${tlsKey} is not the private key of the certificate ${tlsCert}; give the key it was issued for`);
+  if (!leaf!.checkPrivateKey(privateKey)) throw flagError('tls-key', `${tlsKey} is not the private key of the certificate ${tlsCert}; give the key it was issued for`);
   return { cert, key };
 }
 
 /** `--mtls-port` needs a way for certificates to arrive, a port of its own; `--mtls-url` names where that listener is. */
 function checkMtlsListener(config: TlsConfig): void {
   if (config.mtlsPort === undefined) {
-    if (config.mtlsUrl !== undefined) throw new ConfigError('mtls-url', 'names where the --mtls-port listener is reached; give --mtls-port too');
+    if (config.mtlsUrl !== undefined) throw flagError('mtls-url', 'names where the --mtls-port listener is reached; give --mtls-port too');
     return;
   }
   if (config.tlsCert === undefined && config.tlsKey === undefined && !config.clientCertHeader) {
-    throw new ConfigError('mtls-port', 'needs --tls-cert and --tls-key (Keymint ends TLS) or --client-cert-header (a proxy ends it): otherwise no certificate can arrive there');
+    throw flagError('mtls-port', 'needs --tls-cert and --tls-key (Keymint ends TLS) or --client-cert-header (a proxy ends it): otherwise no certificate can arrive there');
   }
-  if (config.mtlsPort !== 0 && config.mtlsPort === config.port) throw new ConfigError('mtls-port', `is the port of the main listener (--port ${config.port}); give the mutual-TLS listener a port of its own`);
+  if (config.mtlsPort !== 0 && config.mtlsPort === config.port) throw flagError('mtls-port', `is the port of the main listener (--port ${config.port}); give the mutual-TLS listener a port of its own`);
 }
 
 /** The CAs of `--tls-client-ca`, or an empty list when unset. */
@@ -92,7 +95,7 @@ export function loadClientCas(config: Pick<Config, 'tlsClientCa'>): X509Certific
 export function loadRevocations(config: Pick<Config, 'tlsClientCa' | 'tlsClientCrl'>): ((cert: X509Certificate, ca: X509Certificate) => boolean) | undefined {
   const file = config.tlsClientCrl;
   if (file === undefined) return undefined;
-  if (config.tlsClientCa === undefined) throw new ConfigError('tls-client-crl', 'lists certificates revoked by the CAs of --tls-client-ca; give --tls-client-ca too');
+  if (config.tlsClientCa === undefined) throw flagError('tls-client-crl', 'lists certificates revoked by the CAs of --tls-client-ca; give --tls-client-ca too');
   const pem = read('tls-client-crl', file, 'CRL file').toString('latin1');
   const blocks = pem.match(/-----BEGIN X509 CRL-----[^-]+-----END X509 CRL-----/g) ?? [];
   const crls = blocks.flatMap((b) => {
@@ -102,10 +105,10 @@ export function loadRevocations(config: Pick<Config, 'tlsClientCa' | 'tlsClientC
       return [];
     }
   });
-  if (crls.length === 0 || crls.length < blocks.length) throw new ConfigError('tls-client-crl', `the CRL file ${file} holds no PEM CRL (X509 CRL) that can be read`);
+  if (crls.length === 0 || crls.length < blocks.length) throw flagError('tls-client-crl', `the CRL file ${file} holds no PEM CRL (X509 CRL) that can be read`);
   const cas = loadClientCas(config);
   const signed = crls.map((crl) => ({ crl, ca: cas.find((ca) => signedBy(crl, ca))?.fingerprint256 }));
-  if (signed.some((s) => s.ca === undefined)) throw new ConfigError('tls-client-crl', `the CRL file ${file} holds a CRL signed by none of the CAs of --tls-client-ca`);
+  if (signed.some((s) => s.ca === undefined)) throw flagError('tls-client-crl', `the CRL file ${file} holds a CRL signed by none of the CAs of --tls-client-ca`);
   return (cert, ca) => signed.some((s) => s.ca === ca.fingerprint256 && s.crl.serials.has(serialKey(cert.serialNumber)));
 }
 
